@@ -1,0 +1,123 @@
+"""The app factory: every component is created and wired here, nothing at import time."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from gateway.auth import Authenticator, issue_token
+from gateway.graphql_http import GraphQLEndpoint
+from gateway.health import liveness, readiness
+from gateway.logging import configure_logging, get_logger
+from gateway.middleware import RequestLogMiddleware
+from gateway.ratelimit import RateLimiter
+from gateway.settings import Settings
+from models.db import Database, connect
+from resolvers.context import Services
+from resolvers.messages import complete_pending
+from schema import build_schema
+
+log = get_logger("gateway.app")
+
+
+class LazyServices:
+    """Lets routes be built before the lifespan has connected to the database."""
+
+    def __init__(self) -> None:
+        self.value: Services | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.value is None:
+            raise RuntimeError("the application has not started")
+        return getattr(self.value, name)
+
+
+async def build_services(settings: Settings, db: Database | None = None) -> Services:
+    if db is None:
+        db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    return Services(
+        settings=settings,
+        db=db,
+        auth=Authenticator(settings, db),
+        limiter=RateLimiter(settings),
+    )
+
+
+async def seed_embedded(services: Services) -> None:
+    from scripts.seed import seed_database
+
+    summary = await seed_database(
+        services.db, users=services.settings.seed_users, seed=services.settings.seed_random
+    )
+    log.warning(
+        "embedded_database",
+        message="Data lives in memory and is lost when the process stops. "
+        "Set MONGO_URI to use a real MongoDB.",
+        **summary.counts,
+    )
+    settings = services.settings
+    admin = issue_token(settings, summary.admin_id)
+    learner = issue_token(settings, summary.learner_id)
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    print(
+        f"\n  GraphiQL: {url}\n"
+        f"  Paste one of these into GraphiQL's Headers tab (valid until this process stops):\n"
+        f'  admin   ({summary.admin_email}): {{"Authorization": "Bearer {admin}"}}\n'
+        f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n',
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
+    schema = build_schema(settings)
+    holder = LazyServices()
+    endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = await build_services(settings, db)
+        holder.value = services
+        app.state.services = services
+        if services.db.embedded and settings.seed_demo_data:
+            await seed_embedded(services)
+        await complete_pending(services.db, settings.error_half_life_days)
+        log.info(
+            "gateway_started",
+            database="embedded" if services.db.embedded else "mongodb",
+            rate_limit_storage=services.limiter.backend,
+        )
+        try:
+            yield
+        finally:
+            await services.limiter.close()
+            if db is None:
+                services.db.close()
+
+    async def ready(request: Request) -> Any:
+        return await readiness(holder.value)(request)  # type: ignore[arg-type]
+
+    async def root(_request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    routes = [
+        Route("/", root),
+        Route("/health", liveness),
+        Route("/health/ready", ready),
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestLogMiddleware)
+    app.state.schema = schema
+    app.state.holder = holder
+    return app

@@ -1,0 +1,104 @@
+"""Bearer JWT authentication; role and tier always come from the user record, never the token."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from gateway.errors import Unauthenticated
+from gateway.settings import Settings
+from models.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    id: str
+    role: str
+    tier: str
+    email: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_token(settings: Settings, user_id: str, ttl_seconds: int | None = None) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "iat": now,
+        "exp": now + (ttl_seconds if ttl_seconds is not None else settings.token_ttl_seconds),
+    }
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, settings.jwt_key, algorithm="HS256")
+
+
+class Authenticator:
+    """Verifies tokens and caches the caller's role and tier for a few seconds.
+
+    The cache keeps the per-request cost of auth to a dict lookup; `forget` makes a tier or
+    role change visible at once on this replica (others see it within AUTH_CACHE_SECONDS).
+    """
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self._cache: dict[str, tuple[float, Viewer | None]] = {}
+
+    def decode(self, token: str) -> str:
+        try:
+            claims = jwt.decode(
+                token,
+                self.settings.jwt_key,
+                algorithms=["HS256"],
+                options={"require": ["exp", "sub"]},
+                issuer=self.settings.jwt_issuer,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The token has expired.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("The token is invalid.") from exc
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise Unauthenticated("The token is invalid.")
+        return sub
+
+    async def authenticate(self, authorization: str | None) -> Viewer | None:
+        """None for anonymous callers; raises Unauthenticated for any bad credential."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+        user_id = self.decode(token.strip())
+        viewer = await self._load(user_id)
+        if viewer is None:
+            raise Unauthenticated("The token's user no longer exists.")
+        return viewer
+
+    async def _load(self, user_id: str) -> Viewer | None:
+        now = time.monotonic()
+        hit = self._cache.get(user_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        doc = await self.db.users.find_one(
+            {"_id": user_id}, {"role": 1, "subscription_tier": 1, "email": 1}
+        )
+        viewer = (
+            Viewer(
+                id=doc["_id"], role=doc["role"], tier=doc["subscription_tier"], email=doc["email"]
+            )
+            if doc
+            else None
+        )
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[user_id] = (now + self.settings.auth_cache_seconds, viewer)
+        return viewer
+
+    def forget(self, user_id: str) -> None:
+        self._cache.pop(user_id, None)

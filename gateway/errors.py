@@ -1,0 +1,109 @@
+"""Error codes of the public contract and how every failure becomes a safe GraphQL error.
+
+Resolvers raise the GatewayError subclasses; anything else is masked as INTERNAL, logged
+with the request id, and never shown to the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+from gateway.logging import get_logger
+from models.db import UNAVAILABLE_ERRORS
+
+log = get_logger("gateway.errors")
+
+
+class GatewayError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = {k: v for k, v in extensions.items() if v is not None}
+
+
+class Unauthenticated(GatewayError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(GatewayError):
+    code = "FORBIDDEN"
+
+
+class NotFound(GatewayError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(GatewayError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, field: str | None = None, **extensions: Any) -> None:
+        super().__init__(message, field=field, **extensions)
+
+
+class RateLimited(GatewayError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int, **extensions: Any) -> None:
+        super().__init__(message, retryAfter=retry_after, **extensions)
+        self.retry_after = retry_after
+
+
+class QueryTooComplex(GatewayError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class ServiceUnavailable(GatewayError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class Conflict(GatewayError):
+    """A write that lost a race a retry can win (e.g. a duplicate email)."""
+
+    code = "BAD_USER_INPUT"
+
+
+def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
+    """The only place a client-visible error is built."""
+    original = error.original_error
+    # Unwrap graphql-core's located errors around our exceptions.
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    out: dict[str, Any] = {}
+    if isinstance(original, GatewayError):
+        out["message"] = original.message
+        extensions = {"code": original.code, **original.extensions}
+    elif original is not None and isinstance(original, UNAVAILABLE_ERRORS):
+        log.warning("database_unavailable", error=type(original).__name__, path=error.path)
+        out["message"] = "The database is unavailable; retry shortly."
+        extensions = {"code": ServiceUnavailable.code}
+    elif original is not None:
+        log.error(
+            "unhandled_resolver_error",
+            path=error.path,
+            error=type(original).__name__,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        out["message"] = f"Internal server error (request id {request_id})."
+        extensions = {"code": "INTERNAL", "requestId": request_id}
+    else:
+        # Parse, validation and variable-coercion errors from graphql-core are safe to show.
+        out["message"] = error.message
+        extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
+        if "code" in (error.extensions or {}):
+            extensions["code"] = error.extensions["code"]  # type: ignore[index]
+    if error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        out["path"] = error.path
+    out["extensions"] = extensions
+    return out
+
+
+def error_payload(code: str, message: str, **extensions: Any) -> dict[str, Any]:
+    """A request-level error body for failures before GraphQL execution."""
+    ext = {"code": code, **{k: v for k, v in extensions.items() if v is not None}}
+    return {"data": None, "errors": [{"message": message, "extensions": ext}]}

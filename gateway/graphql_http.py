@@ -1,0 +1,202 @@
+"""The /graphql endpoint: HTTP in, GraphQL out.
+
+Owns everything HTTP about GraphQL: body limits, JSON parsing, authentication, status
+codes and rate-limit headers. GraphQL semantics stay in the schema; resolvers never see
+HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.graphql import OperationType
+
+from gateway.admission import admit, budget_view
+from gateway.errors import GatewayError, RateLimited, error_payload, format_error
+from gateway.logging import get_logger
+from resolvers.context import RequestContext, Services
+
+log = get_logger("gateway.graphql")
+
+STATUS_BY_CODE = {
+    "RATE_LIMITED": 429,
+    "UNAUTHENTICATED": 401,
+    "QUERY_TOO_COMPLEX": 400,
+    "BAD_USER_INPUT": 400,
+    "SERVICE_UNAVAILABLE": 503,
+}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def client_ip(request: Request, trust_forwarded: bool) -> str:
+    if trust_forwarded:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: Any, services: Services) -> None:
+        self.schema = schema
+        self.services = services  # filled in by the app's lifespan
+        self.ide_html = get_graphql_ide_html(graphql_ide="graphiql")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        state = request.scope.setdefault("state", {})
+        if request.method == "GET":
+            accept = request.headers.get("accept", "")
+            if "query" not in request.query_params:
+                if "text/html" in accept:
+                    return HTMLResponse(self.ide_html)
+                return _json(
+                    error_payload("BAD_USER_INPUT", "Send a query: POST JSON or GET ?query=..."),
+                    400,
+                )
+            params: dict[str, Any] = dict(request.query_params)
+            if "variables" in params:
+                try:
+                    params["variables"] = json.loads(params["variables"])
+                except ValueError:
+                    return _json(error_payload("BAD_USER_INPUT", "'variables' is not JSON."), 400)
+            allowed = {OperationType.QUERY}
+        elif request.method == "POST":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype not in ("application/json", "application/graphql-response+json", ""):
+                return _json(
+                    error_payload("BAD_USER_INPUT", "Send the request as application/json."), 415
+                )
+            try:
+                raw = await _read_body(request, self.services.settings.max_body_bytes)
+            except BodyTooLarge:
+                limit = self.services.settings.max_body_bytes
+                return _json(
+                    error_payload("BAD_USER_INPUT", f"The request body exceeds {limit} bytes."),
+                    413,
+                )
+            try:
+                params = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                return _json(error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400)
+            allowed = {OperationType.QUERY, OperationType.MUTATION}
+        else:
+            return _json(error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"})
+
+        problem = _check_params(params)
+        if problem:
+            return _json(error_payload("BAD_USER_INPUT", problem), 400)
+        state["operation"] = params.get("operationName")
+
+        request_id = state.get("request_id", "")
+        try:
+            viewer = await self.services.auth.authenticate(request.headers.get("authorization"))
+        except GatewayError as exc:
+            return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
+        if viewer is not None:
+            state["user_id"] = viewer.id
+        state["tier"] = viewer.tier if viewer else "anonymous"
+
+        ctx = RequestContext(
+            services=self.services,
+            viewer=viewer,
+            request_id=request_id,
+            client_ip=client_ip(request, self.services.settings.trust_forwarded_for),
+        )
+        try:
+            result = await self.schema.execute(
+                params["query"],
+                variable_values=params.get("variables"),
+                context_value=ctx,
+                operation_name=params.get("operationName"),
+                allowed_operation_types=allowed,
+            )
+        except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
+            return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 405 if request.method == "GET" else 400)
+
+        if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:
+            # A document that failed to parse or validate still counts as a request, so
+            # floods of broken queries are throttled like any other traffic.
+            try:
+                await admit(ctx, 0)
+            except RateLimited as exc:
+                result.errors = [_as_graphql_error(exc)]
+            except GatewayError:
+                pass
+
+        errors = [format_error(e, request_id) for e in result.errors or []]
+        view = await budget_view(ctx)
+        state["cost"] = ctx.cost
+        payload: dict[str, Any] = {}
+        if errors:
+            payload["errors"] = errors
+        payload["data"] = result.data
+        payload["extensions"] = {"requestId": request_id, "rateLimit": view.extension()}
+        headers = view.headers()
+        status = 200
+        if result.data is None and errors:
+            code = errors[0]["extensions"].get("code")
+            status = STATUS_BY_CODE.get(code, 500 if code == "INTERNAL" else 200)
+            if code == "RATE_LIMITED":
+                headers["Retry-After"] = str(errors[0]["extensions"].get("retryAfter", 1))
+        return _json(payload, status, headers)
+
+
+def _check_params(params: Any) -> str | None:
+    if not isinstance(params, dict):
+        return "The request body must be a JSON object with a 'query' string."
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return "'query' must be a non-empty string."
+    variables = params.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        return "'variables' must be a JSON object."
+    name = params.get("operationName")
+    if name is not None and not isinstance(name, str):
+        return "'operationName' must be a string."
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "InvalidOperationTypeError":
+        return "Mutations must be sent with POST."
+    if name == "CannotGetOperationTypeError":
+        return "Name the operation to run with 'operationName'."
+    if name == "MissingQueryError":
+        return "'query' must be a non-empty string."
+    return "The request could not be executed."
+
+
+def _as_graphql_error(exc: GatewayError) -> GraphQLError:
+    return GraphQLError(exc.message, original_error=exc)

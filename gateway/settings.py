@@ -1,0 +1,114 @@
+"""All configuration comes from the environment, read in this one place."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TIERS = ("anonymous", "free", "pro", "premium")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
+
+    # --- HTTP -----------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    # Trusted reverse proxies may set X-Forwarded-For; only honoured when true.
+    trust_forwarded_for: bool = False
+
+    # --- Database -------------------------------------------------------------
+    mongo_uri: str | None = None
+    mongo_db: str = "tutoring"
+    mongo_timeout_ms: int = 2000
+    seed_demo_data: bool = True
+    seed_users: int = 20
+    seed_random: int = 42
+
+    # --- Rate-limit storage ----------------------------------------------------
+    redis_url: str | None = None
+    # Prefix for every rate-limit key, so several deployments can share one Redis.
+    redis_key_prefix: str = "tg"
+
+    # --- Auth -----------------------------------------------------------------
+    # Empty means: generate a random per-process secret (embedded mode only).
+    jwt_secret: SecretStr = SecretStr("")
+    jwt_issuer: str | None = None
+    token_ttl_seconds: int = 7 * 24 * 3600
+    auth_cache_seconds: float = 10.0
+
+    # --- Logging --------------------------------------------------------------
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    # --- Request budgets (limits' rate-limit strings) ----------------------------
+    rate_limit_anonymous: str = "30/minute"
+    rate_limit_free: str = "60/minute"
+    rate_limit_pro: str = "300/minute"
+    rate_limit_premium: str = "1000/minute"
+
+    # --- Query cost: per-request ceiling and per-tier leaky buckets -------------
+    query_max_cost: int = 25_000
+    query_max_depth: int = 12
+    query_max_aliases: int = 30
+    query_max_tokens: int = 5_000
+    introspection_enabled: bool = True
+    # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
+    # all others are refused with SERVICE_UNAVAILABLE (fail closed).
+    rate_limit_fail_open_tiers: str = "free,pro,premium"
+    cost_bucket_anonymous: str = "500:10"  # capacity:points-per-second refill
+    cost_bucket_free: str = "2000:40"
+    cost_bucket_pro: str = "10000:200"
+    cost_bucket_premium: str = "40000:800"
+
+    # --- Learning core --------------------------------------------------------
+    error_half_life_days: float = 14.0
+
+    # --- Cost monitoring ------------------------------------------------------
+    cost_alert_hourly: float = 10.0
+    cost_alert_daily: float = 100.0
+    # JSON object {"provider": {"model": {"input": per_token, "output": per_token}}}
+    pricing_overrides: str = ""
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongo_uri
+
+    @cached_property
+    def jwt_key(self) -> str:
+        """Never sign with a guessable key: a missing secret is only tolerated in embedded mode."""
+        value = self.jwt_secret.get_secret_value()
+        if value:
+            if len(value) < 32:
+                raise ValueError("JWT_SECRET must be at least 32 characters")
+            return value
+        if not self.embedded:
+            raise ValueError("JWT_SECRET is required when MONGO_URI is set")
+        return secrets.token_urlsafe(48)
+
+    def request_limit(self, tier: str) -> str:
+        return str(getattr(self, f"rate_limit_{tier}"))
+
+    def fails_open(self, tier: str) -> bool:
+        return tier in {t.strip() for t in self.rate_limit_fail_open_tiers.split(",")}
+
+    def cost_bucket(self, tier: str) -> tuple[int, float]:
+        capacity, refill = str(getattr(self, f"cost_bucket_{tier}")).split(":")
+        return int(capacity), float(refill)
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+__all__ = ["TIERS", "Settings", "load_settings"]

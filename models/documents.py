@@ -1,0 +1,238 @@
+"""Beanie documents: the stored shape of every collection and the indexes its queries need.
+
+Ids are UUID strings (not ObjectIds) so they are stable across imports and readable in URLs.
+All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pymongo
+from beanie import Document
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.enums import (
+    ExerciseStatus,
+    ExerciseType,
+    MessageRole,
+    Role,
+    SessionStatus,
+    SubscriptionTier,
+)
+
+
+def new_id() -> str:
+    return str(uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
+
+
+class BaseDoc(Document):
+    """Stores enum members as their plain string values, identical on every driver."""
+
+    model_config = ConfigDict(use_enum_values=True, populate_by_name=True, validate_default=True)
+
+    def to_mongo(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude={"revision_id"})
+
+
+class UserDoc(BaseDoc):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    email: str
+    name: str
+    role: Role = Role.USER
+    subscription_tier: SubscriptionTier = SubscriptionTier.FREE
+    native_language: str | None = None
+    target_language: str | None = None
+    level: str | None = None
+    learning_preferences: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_active: datetime | None = None
+    total_sessions: int = 0
+    # Daily practice streak, kept by exercise completion.
+    streak_days: int = 0
+    streak_last_day: str | None = None
+
+    class Settings:
+        name = "users"
+        indexes = [
+            pymongo.IndexModel([("email", ASC)], name="email_unique", unique=True),
+            pymongo.IndexModel(
+                [("subscription_tier", ASC), ("created_at", DESC), ("_id", DESC)],
+                name="tier_created",
+            ),
+            pymongo.IndexModel([("created_at", DESC), ("_id", DESC)], name="created"),
+        ]
+
+
+class SessionDoc(BaseDoc):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    user_id: str
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    topic: str | None = None
+    provider: str | None = None
+    status: SessionStatus = SessionStatus.ACTIVE
+    total_messages: int = 0
+    total_tokens: int = 0
+    total_cost: float = 0.0
+    # Running mean; kept exact by storing the sum and count of timed replies.
+    avg_response_time_ms: float | None = None
+    response_time_sum_ms: int = 0
+    response_time_count: int = 0
+
+    class Settings:
+        name = "sessions"
+        indexes = [
+            pymongo.IndexModel(
+                [("user_id", ASC), ("started_at", DESC), ("_id", DESC)], name="user_started"
+            ),
+        ]
+
+
+class LanguageErrorDoc(BaseModel):
+    category: str
+    subcategory: str
+    excerpt: str | None = None
+    correction: str | None = None
+    explanation: str | None = None
+
+
+class MessageDoc(BaseDoc):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    session_id: str
+    user_id: str
+    role: MessageRole
+    content: str
+    timestamp: datetime = Field(default_factory=utcnow)
+    provider: str | None = None
+    model: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    response_time_ms: int | None = None
+    errors: list[LanguageErrorDoc] = Field(default_factory=list)
+    # Client-supplied retry key; the message _id is derived from (user_id, key), so a
+    # retried write collides on _id instead of needing a (partial) unique index.
+    idempotency_key: str | None = None
+    # Set once every derived counter has been applied (see resolvers/messages.py).
+    applied: bool = True
+
+    class Settings:
+        name = "messages"
+        indexes = [
+            pymongo.IndexModel(
+                [("session_id", ASC), ("timestamp", ASC), ("_id", ASC)], name="session_time"
+            ),
+            pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time"),
+            pymongo.IndexModel(
+                [("applied", ASC)], name="unapplied", partialFilterExpression={"applied": False}
+            ),
+        ]
+
+
+class ErrorStatDoc(BaseDoc):
+    """One row per (user, category, subcategory), maintained by $inc upserts.
+
+    `decay_sum` holds sum(exp(ln2 * (t_i - epoch) / half_life)) so the recency-weighted
+    score at time T is decay_sum * exp(-ln2 * (T - epoch) / half_life): one $inc per
+    error keeps it exact without rescanning messages.
+    """
+
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    user_id: str
+    category: str
+    subcategory: str
+    occurrences: int = Field(default=0, alias="count")
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    decay_sum: float = 0.0
+
+    class Settings:
+        name = "error_stats"
+        indexes = [
+            pymongo.IndexModel(
+                [("user_id", ASC), ("category", ASC), ("subcategory", ASC)],
+                name="user_category_unique",
+                unique=True,
+            ),
+        ]
+
+
+class ExerciseDoc(BaseDoc):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    user_id: str
+    category: str
+    subcategory: str
+    type: ExerciseType
+    difficulty: int = 1
+    prompt: str
+    choices: list[str] = Field(default_factory=list)
+    answer: str
+    accepted_answers: list[str] = Field(default_factory=list)
+    explanation: str | None = None
+    hints: list[str] = Field(default_factory=list)
+    status: ExerciseStatus = ExerciseStatus.PENDING
+    attempts: int = 0
+    hints_used: int = 0
+    correct: bool | None = None
+    source: str = "bank"
+    bank_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    due_at: datetime | None = None
+
+    class Settings:
+        name = "exercises"
+        indexes = [
+            pymongo.IndexModel(
+                [("user_id", ASC), ("status", ASC), ("created_at", DESC), ("_id", DESC)],
+                name="user_status_created",
+            ),
+            pymongo.IndexModel(
+                [("user_id", ASC), ("created_at", DESC), ("_id", DESC)], name="user_created"
+            ),
+        ]
+
+
+class CostDailyDoc(BaseDoc):
+    """One row per (UTC date, provider, model, user), kept current by $inc upserts."""
+
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    date: str  # YYYY-MM-DD, UTC
+    provider: str
+    model: str
+    user_id: str
+    requests: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+
+    class Settings:
+        name = "cost_daily"
+        indexes = [
+            pymongo.IndexModel(
+                [("date", ASC), ("provider", ASC), ("model", ASC), ("user_id", ASC)],
+                name="date_provider_model_user_unique",
+                unique=True,
+            ),
+            pymongo.IndexModel([("user_id", ASC), ("date", ASC)], name="user_date"),
+        ]
+
+
+DOCUMENT_MODELS: list[type[BaseDoc]] = [
+    UserDoc,
+    SessionDoc,
+    MessageDoc,
+    ErrorStatDoc,
+    ExerciseDoc,
+    CostDailyDoc,
+]

@@ -1,0 +1,113 @@
+"""Per-request DataLoaders: every relation is fetched in one round trip per level.
+
+A nested page (`User.sessions`, `Session.messages`, `User.exercises`) for many parents is
+one aggregation: match all parents, sort, group per parent and slice the first N+1, which
+also yields each parent's totalCount. ($push+$slice runs on every MongoDB version and on
+the embedded database; on MongoDB >= 5.2 `$firstN` would bound the group's memory too.)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from models.db import Database
+from models.rows import Row
+from resolvers.pagination import Connection, Order, after_filter, build_connection, sort_spec
+
+SESSION_ORDER = Order("started_at", descending=True)
+MESSAGE_ORDER = Order("timestamp", descending=False)
+EXERCISE_ORDER = Order("created_at", descending=True)
+
+# Bookkeeping fields that no GraphQL field exposes.
+MESSAGE_HIDDEN = {"idempotency_key": 0, "applied": 0, "applied_steps": 0}
+SESSION_HIDDEN = {"applied_ids": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    parent_id: str
+    first: int
+    after: str | None = None
+    filters: tuple[tuple[str, Any], ...] = ()
+
+
+def _by_id_loader(
+    collection: Any, projection: dict[str, int] | None = None
+) -> DataLoader[str, Row | None]:
+    async def load(ids: list[str]) -> Sequence[Row | None]:
+        found = {
+            d["_id"]: Row(d)
+            async for d in collection.find({"_id": {"$in": list(set(ids))}}, projection)
+        }
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _page_loader(
+    collection: Any, parent_field: str, order: Order, hidden: dict[str, int] | None = None
+) -> DataLoader[PageKey, Connection]:
+    direction = -1 if order.descending else 1
+
+    async def load(keys: list[PageKey]) -> Sequence[Connection]:
+        groups: dict[tuple[int, str | None, tuple[tuple[str, Any], ...]], list[str]] = defaultdict(
+            list
+        )
+        for key in keys:
+            groups[(key.first, key.after, key.filters)].append(key.parent_id)
+        pages: dict[PageKey, Connection] = {}
+        for (first, after, filters), parent_ids in groups.items():
+            match: dict[str, Any] = {parent_field: {"$in": list(set(parent_ids))}, **dict(filters)}
+            if after is None:
+                pipeline: list[dict[str, Any]] = [{"$match": match}]
+                if hidden:
+                    pipeline.append({"$project": hidden})
+                pipeline += [
+                    {"$sort": {parent_field: 1, order.field: direction, "_id": direction}},
+                    {
+                        "$group": {
+                            "_id": f"${parent_field}",
+                            "docs": {"$push": "$$ROOT"},
+                            "n": {"$sum": 1},
+                        }
+                    },
+                    {"$project": {"docs": {"$slice": ["$docs", first + 1]}, "n": 1}},
+                ]
+                found = {r["_id"]: r async for r in collection.aggregate(pipeline)}
+                for parent_id in parent_ids:
+                    hit = found.get(parent_id)
+                    docs = [Row(d) for d in hit["docs"]] if hit else []
+                    pages[PageKey(parent_id, first, after, filters)] = build_connection(
+                        docs, first, order, total=hit["n"] if hit else 0
+                    )
+            else:
+                # A cursor belongs to one parent; clients page one parent at a time.
+                for parent_id in parent_ids:
+                    base = {parent_field: parent_id, **dict(filters)}
+                    cursor = collection.find({**base, **after_filter(order, after)}, hidden)
+                    docs = [Row(d) async for d in cursor.sort(sort_spec(order)).limit(first + 1)]
+                    total = await collection.count_documents(base)
+                    pages[PageKey(parent_id, first, after, filters)] = build_connection(
+                        docs, first, order, total=total
+                    )
+        return [pages[k] for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    def __init__(self, db: Database) -> None:
+        self.user = _by_id_loader(db.users)
+        self.session = _by_id_loader(db.sessions, SESSION_HIDDEN)
+        self.message = _by_id_loader(db.messages, MESSAGE_HIDDEN)
+        self.exercise = _by_id_loader(db.exercises)
+        self.sessions_by_user = _page_loader(db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN)
+        self.messages_by_session = _page_loader(
+            db.messages, "session_id", MESSAGE_ORDER, MESSAGE_HIDDEN
+        )
+        self.exercises_by_user = _page_loader(db.exercises, "user_id", EXERCISE_ORDER)

@@ -1,0 +1,103 @@
+"""Relay cursor pagination: opaque cursors over a (sort value, _id) pair, so order is stable."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway.errors import BadUserInput
+
+DEFAULT_FIRST = 20
+MAX_FIRST = 100
+
+
+@dataclass(slots=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+
+@dataclass(slots=True)
+class Edge:
+    cursor: str
+    node: Any
+
+
+@dataclass(slots=True)
+class Connection:
+    edges: list[Edge]
+    page_info: PageInfo
+    total: int = 0
+    # Some connections count lazily (only when the client selects totalCount).
+    count_fn: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    field: str
+    descending: bool
+
+
+def check_first(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_FIRST
+    if first < 0 or first > MAX_FIRST:
+        raise BadUserInput(f"'first' must be between 0 and {MAX_FIRST}.", field="first")
+    return first
+
+
+def encode_cursor(value: Any, doc_id: str) -> str:
+    if isinstance(value, datetime):
+        raw = json.dumps(["d", value.isoformat(), doc_id])
+    else:
+        raw = json.dumps(["v", value, doc_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, value, doc_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if kind == "d":
+            value = datetime.fromisoformat(value)
+        elif kind != "v":
+            raise ValueError(kind)
+        if not isinstance(doc_id, str):
+            raise ValueError(doc_id)
+        return value, doc_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadUserInput("'after' is not a cursor this API issued.", field="after") from exc
+
+
+def after_filter(order: Order, after: str | None) -> dict[str, Any]:
+    if after is None:
+        return {}
+    value, doc_id = decode_cursor(after)
+    op = "$lt" if order.descending else "$gt"
+    return {"$or": [{order.field: {op: value}}, {order.field: value, "_id": {op: doc_id}}]}
+
+
+def sort_spec(order: Order) -> list[tuple[str, int]]:
+    direction = -1 if order.descending else 1
+    return [(order.field, direction), ("_id", direction)]
+
+
+def build_connection(docs: list[Any], first: int, order: Order, total: int = 0) -> Connection:
+    """`docs` holds up to first+1 rows: the extra one only tells that another page exists."""
+    page = docs[:first]
+    edges = [Edge(cursor=encode_cursor(d.get(order.field), d["_id"]), node=d) for d in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(docs) > first,
+            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
+        total=total,
+    )

@@ -1,0 +1,31 @@
+"""Who may see what. A learner asking for someone else's data is told it does not exist."""
+
+from __future__ import annotations
+
+from gateway.auth import Viewer
+from gateway.errors import Forbidden, NotFound, Unauthenticated
+from resolvers.context import RequestContext
+
+
+def require_viewer(ctx: RequestContext) -> Viewer:
+    if ctx.viewer is None:
+        raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>'.")
+    return ctx.viewer
+
+
+def require_admin(ctx: RequestContext) -> Viewer:
+    viewer = require_viewer(ctx)
+    if not viewer.is_admin:
+        raise Forbidden("Only admins may do this.")
+    return viewer
+
+
+def can_access_user(viewer: Viewer, user_id: str) -> bool:
+    return viewer.is_admin or viewer.id == user_id
+
+
+def ensure_user_access(ctx: RequestContext, user_id: str, what: str = "User") -> Viewer:
+    viewer = require_viewer(ctx)
+    if not can_access_user(viewer, user_id):
+        raise NotFound(f"{what} not found.")
+    return viewer

@@ -1,0 +1,100 @@
+"""Recompute the derived collections from messages (seeding, imports and repair).
+
+The incremental path (resolvers/messages.py) keeps these current message by message; this
+module derives the same numbers in bulk with aggregation pipelines, so the two can be
+checked against each other.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from uuid import uuid4
+
+from models.db import Database
+from resolvers.decay import DAY, EPOCH
+
+COUNTED_ASSISTANT = {
+    "role": "assistant",
+    "$or": [{"tokens_in": {"$gt": 0}}, {"tokens_out": {"$gt": 0}}, {"cost": {"$gt": 0}}],
+}
+
+
+def _scope(user_ids: list[str] | None) -> dict[str, Any]:
+    return {"user_id": {"$in": user_ids}} if user_ids is not None else {}
+
+
+async def rebuild_error_stats(db: Database, half_life_days: float, user_ids: list[str] | None = None) -> int:
+    rate = math.log(2) / (half_life_days * DAY * 1000)  # per millisecond
+    pipeline = [
+        {"$match": {**_scope(user_ids), "role": "user", "errors": {"$ne": []}}},
+        {"$unwind": "$errors"},
+        {
+            "$group": {
+                "_id": {"u": "$user_id", "c": "$errors.category", "s": "$errors.subcategory"},
+                "count": {"$sum": 1},
+                "first_seen": {"$min": "$timestamp"},
+                "last_seen": {"$max": "$timestamp"},
+                "decay_sum": {
+                    "$sum": {"$exp": {"$multiply": [rate, {"$subtract": ["$timestamp", EPOCH]}]}}
+                },
+            }
+        },
+    ]
+    rows = [
+        {
+            "_id": str(uuid4()),
+            "user_id": r["_id"]["u"],
+            "category": r["_id"]["c"],
+            "subcategory": r["_id"]["s"],
+            "count": r["count"],
+            "first_seen": r["first_seen"],
+            "last_seen": r["last_seen"],
+            "decay_sum": r["decay_sum"],
+            "applied_ids": [],
+        }
+        async for r in db.messages.aggregate(pipeline)
+    ]
+    await db.error_stats.delete_many(_scope(user_ids))
+    if rows:
+        await db.error_stats.insert_many(rows)
+    return len(rows)
+
+
+async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) -> int:
+    pipeline = [
+        {"$match": {**_scope(user_ids), **COUNTED_ASSISTANT}},
+        {
+            "$group": {
+                "_id": {
+                    "d": {"$dateToString": {"format": "%Y-%m-%d", "date": "$timestamp"}},
+                    "p": {"$ifNull": ["$provider", "unknown"]},
+                    "m": {"$ifNull": ["$model", "unknown"]},
+                    "u": "$user_id",
+                },
+                "requests": {"$sum": 1},
+                "tokens_in": {"$sum": {"$ifNull": ["$tokens_in", 0]}},
+                "tokens_out": {"$sum": {"$ifNull": ["$tokens_out", 0]}},
+                "cost": {"$sum": {"$ifNull": ["$cost", 0]}},
+            }
+        },
+    ]
+    rows = [
+        {
+            "_id": str(uuid4()),
+            "date": r["_id"]["d"],
+            "provider": r["_id"]["p"],
+            "model": r["_id"]["m"],
+            "user_id": r["_id"]["u"],
+            "requests": r["requests"],
+            "tokens_in": r["tokens_in"],
+            "tokens_out": r["tokens_out"],
+            "cost": r["cost"],
+            "applied_ids": [],
+        }
+        async for r in db.messages.aggregate(pipeline)
+    ]
+    await db.cost_daily.delete_many(_scope(user_ids))
+    if rows:
+        await db.cost_daily.insert_many(rows)
+    return len(rows)

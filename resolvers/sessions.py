@@ -1,0 +1,77 @@
+"""Tutoring sessions: start, end, read."""
+
+from __future__ import annotations
+
+from gateway.errors import BadUserInput, NotFound
+from models.documents import SessionDoc, utcnow
+from models.rows import Row
+from resolvers import validation as v
+from resolvers.context import RequestContext
+from resolvers.dataloaders import SESSION_HIDDEN, PageKey
+from resolvers.pagination import Connection, check_first
+from resolvers.permissions import can_access_user, ensure_user_access, require_viewer
+
+
+async def get_session(ctx: RequestContext, session_id: str) -> Row:
+    viewer = require_viewer(ctx)
+    session = await ctx.loaders.session.load(v.plain_id(session_id, "id"))
+    if session is None or not can_access_user(viewer, session["user_id"]):
+        raise NotFound("Session not found.")
+    return session
+
+
+async def sessions_of(
+    ctx: RequestContext, user_id: str, first: int | None, after: str | None, status: str | None
+) -> Connection:
+    filters = (("status", status),) if status else ()
+    return await ctx.loaders.sessions_by_user.load(
+        PageKey(user_id, check_first(first), after, filters)
+    )
+
+
+async def start_session(
+    ctx: RequestContext, user_id: str, topic: str | None, provider: str | None
+) -> Row:
+    ensure_user_access(ctx, v.plain_id(user_id, "userId"))
+    doc = SessionDoc(
+        user_id=user_id,
+        topic=v.text(topic, "topic", max_len=200),
+        provider=v.text(provider, "provider", max_len=100),
+    ).to_mongo()
+    # Check existence and bump the user's counters in one round trip.
+    user = await ctx.db.users.find_one_and_update(
+        {"_id": user_id},
+        {"$inc": {"total_sessions": 1}, "$max": {"last_active": doc["started_at"]}},
+        projection={"_id": 1},
+    )
+    if user is None:
+        raise NotFound("User not found.")
+    await ctx.db.sessions.insert_one(doc)
+    return Row({k: val for k, val in doc.items() if k not in SESSION_HIDDEN})
+
+
+async def end_session(ctx: RequestContext, session_id: str, status: str) -> Row:
+    session = await get_session(ctx, session_id)
+    if status == "active":
+        raise BadUserInput("A session ends as COMPLETED or ABANDONED.", field="status")
+    if session["status"] != "active":
+        if session["status"] == status:
+            return session  # a retried endSession is answered, not refused
+        raise BadUserInput(f"The session already ended as {session['status'].upper()}.", field="id")
+    now = utcnow()
+    result = await ctx.db.sessions.update_one(
+        {"_id": session_id, "status": "active"}, {"$set": {"status": status, "ended_at": now}}
+    )
+    if result.modified_count == 0:  # lost a race with another endSession
+        return await _reload(ctx, session_id)
+    ended = Row({**session, "status": status, "ended_at": now})
+    ctx.loaders.session.clear(session_id).prime(session_id, ended)
+    return ended
+
+
+async def _reload(ctx: RequestContext, session_id: str) -> Row:
+    ctx.loaders.session.clear(session_id)
+    session = await ctx.loaders.session.load(session_id)
+    if session is None:
+        raise NotFound("Session not found.")
+    return session

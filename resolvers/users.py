@@ -1,0 +1,125 @@
+"""User reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from gateway.errors import BadUserInput, Forbidden, NotFound
+from models.db import DuplicateKeyError
+from models.documents import UserDoc
+from models.rows import Row
+from resolvers import validation as v
+from resolvers.context import RequestContext
+from resolvers.pagination import (
+    Connection,
+    Order,
+    after_filter,
+    build_connection,
+    check_first,
+    sort_spec,
+)
+from resolvers.permissions import ensure_user_access, require_admin, require_viewer
+
+USER_ORDER = Order("created_at", descending=True)
+
+
+@dataclass
+class UserInput:
+    """Plain values from CreateUserInput / UpdateUserInput (enums already lower-case strings)."""
+
+    email: str | None = None
+    name: str | None = None
+    role: str | None = None
+    subscription_tier: str | None = None
+    native_language: str | None = None
+    target_language: str | None = None
+    level: str | None = None
+
+
+async def me(ctx: RequestContext) -> Row | None:
+    viewer = require_viewer(ctx)
+    return await ctx.loaders.user.load(viewer.id)
+
+
+async def get_user(ctx: RequestContext, user_id: str) -> Row:
+    ensure_user_access(ctx, user_id)
+    user = await ctx.loaders.user.load(v.plain_id(user_id, "id"))
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+async def list_users(
+    ctx: RequestContext, first: int | None, after: str | None, tier: str | None
+) -> Connection:
+    require_admin(ctx)
+    n = check_first(first)
+    base: dict[str, Any] = {"subscription_tier": tier} if tier else {}
+    query = {**base, **after_filter(USER_ORDER, after)}
+    docs = [Row(d) async for d in ctx.db.users.find(query).sort(sort_spec(USER_ORDER)).limit(n + 1)]
+    conn = build_connection(docs, n, USER_ORDER)
+    users = ctx.db.users
+
+    async def count() -> int:
+        return int(await users.count_documents(base))
+
+    conn.count_fn = count
+    for edge in conn.edges:  # prime the loader so nested `user` fields cost nothing
+        ctx.loaders.user.prime(edge.node["_id"], edge.node)
+    return conn
+
+
+def _profile_fields(data: UserInput) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if data.name is not None:
+        out["name"] = v.text(data.name, "name", max_len=200, required=True)
+    if data.native_language is not None:
+        out["native_language"] = v.language(data.native_language, "nativeLanguage")
+    if data.target_language is not None:
+        out["target_language"] = v.language(data.target_language, "targetLanguage")
+    if data.level is not None:
+        out["level"] = v.level(data.level)
+    return out
+
+
+async def create_user(ctx: RequestContext, data: UserInput) -> Row:
+    require_admin(ctx)
+    fields = _profile_fields(data)
+    if "name" not in fields:
+        raise BadUserInput("'name' is required.", field="name")
+    doc = UserDoc(
+        email=v.normalize_email(data.email or ""),
+        role=data.role or "user",
+        subscription_tier=data.subscription_tier or "free",
+        **fields,
+    ).to_mongo()
+    try:
+        await ctx.db.users.insert_one(doc)
+    except DuplicateKeyError as exc:
+        raise BadUserInput("A user with this email already exists.", field="email") from exc
+    return Row(doc)
+
+
+async def update_user(ctx: RequestContext, user_id: str, data: UserInput) -> Row:
+    viewer = ensure_user_access(ctx, v.plain_id(user_id, "id"))
+    changes = _profile_fields(data)
+    for attr, field in (("subscription_tier", "subscriptionTier"), ("role", "role")):
+        value = getattr(data, attr)
+        if value is None:
+            continue
+        if not viewer.is_admin:
+            raise Forbidden(f"Only admins may change '{field}'.", field=field)
+        changes[attr] = value
+    if not changes:
+        raise BadUserInput("Nothing to update: pass at least one field.", field="input")
+    doc = await ctx.db.users.find_one_and_update(
+        {"_id": user_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+    )
+    if doc is None:
+        raise NotFound("User not found.")
+    ctx.services.auth.forget(user_id)
+    ctx.loaders.user.clear(user_id).prime(user_id, Row(doc))
+    return Row(doc)

@@ -1,0 +1,38 @@
+"""Schema assembly: the types, the roots and the extensions that guard execution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
+from strawberry.types import ExecutionContext
+
+from gateway.admission import Admission
+from gateway.querylimits import alias_limit_rule, depth_limit_rule
+from gateway.settings import Settings
+from schema.mutation import Mutation
+from schema.query import Query
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logged once, with the request id, where they are formatted (gateway/errors.py)."""
+
+
+def build_schema(settings: Settings) -> GatewaySchema:
+    rules = [
+        depth_limit_rule(settings.query_max_depth),
+        alias_limit_rule(settings.query_max_aliases),
+    ]
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
+        lambda: AddValidationRules(rules),
+        Admission,
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)

@@ -1,0 +1,37 @@
+"""Exercise type. The answer and hints stay server-side until submitted or requested."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import Info
+
+from schema.enums import ExerciseStatus, ExerciseType
+
+if TYPE_CHECKING:
+    from schema.users import User
+
+UserT = Annotated["User", strawberry.lazy("schema.users")]
+
+
+@strawberry.type
+class Exercise:
+    id: strawberry.ID
+    type: ExerciseType
+    category: str
+    subcategory: str
+    difficulty: int = strawberry.field(description="1 (easiest) to 5.")
+    prompt: str
+    choices: list[str]
+    status: ExerciseStatus
+    attempts: int
+    hints_used: int
+    created_at: datetime
+    completed_at: datetime | None
+    due_at: datetime | None = strawberry.field(description="When to review it again, if missed.")
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserT:
+        return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined]

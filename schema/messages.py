@@ -1,0 +1,80 @@
+"""Message type, the language errors found in it, and recordMessage's input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import Info
+
+from schema.enums import MessageRole
+
+if TYPE_CHECKING:
+    from schema.sessions import Session
+    from schema.users import User
+
+UserT = Annotated["User", strawberry.lazy("schema.users")]
+SessionT = Annotated["Session", strawberry.lazy("schema.sessions")]
+
+
+@strawberry.type
+class LanguageError:
+    category: str
+    subcategory: str
+    excerpt: str | None
+    correction: str | None
+    explanation: str | None
+
+
+@strawberry.type
+class Message:
+    id: strawberry.ID
+    role: MessageRole
+    content: str
+    timestamp: datetime
+    provider: str | None
+    model: str | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost: float | None
+    response_time_ms: int | None
+
+    @strawberry.field
+    def errors(self) -> list[LanguageError]:
+        return [LanguageError(**e) for e in (getattr(self, "errors", None) or [])]  # type: ignore[misc]
+
+    @strawberry.field
+    async def session(self, info: Info) -> SessionT:
+        return await info.context.loaders.session.load(self.session_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserT:
+        return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined]
+
+
+@strawberry.input
+class LanguageErrorInput:
+    category: str
+    subcategory: str
+    excerpt: str | None = None
+    correction: str | None = None
+    explanation: str | None = None
+
+
+@strawberry.input
+class RecordMessageInput:
+    session_id: strawberry.ID
+    role: MessageRole
+    content: str
+    provider: str | None = None
+    model: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    response_time_ms: int | None = None
+    errors: list[LanguageErrorInput] | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Send the same key when retrying: the message is stored and counted once.",
+    )

@@ -1,0 +1,79 @@
+"""The Mutation root."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import Info
+
+from resolvers import messages, sessions, users
+from schema.enums import SessionStatus, value
+from schema.messages import Message, RecordMessageInput
+from schema.sessions import Session, StartSessionInput
+from schema.users import CreateUserInput, UpdateUserInput, User
+
+
+def _user_input(data: CreateUserInput | UpdateUserInput) -> users.UserInput:
+    return users.UserInput(
+        email=getattr(data, "email", None),
+        name=data.name,
+        role=value(data.role),
+        subscription_tier=value(data.subscription_tier),
+        native_language=data.native_language,
+        target_language=data.target_language,
+        level=data.level,
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Admins only.")
+    async def create_user(self, info: Info, input: CreateUserInput) -> User:
+        return await users.create_user(info.context, _user_input(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Yourself (not tier or role), or anyone for admins.")
+    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> User:
+        return await users.update_user(info.context, id, _user_input(input))  # type: ignore[return-value]
+
+    @strawberry.mutation
+    async def start_session(self, info: Info, input: StartSessionInput) -> Session:
+        return await sessions.start_session(  # type: ignore[return-value]
+            info.context, input.user_id, input.topic, input.provider
+        )
+
+    @strawberry.mutation(description="Ending an already-ended session the same way is a no-op.")
+    async def end_session(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        status: SessionStatus | None = SessionStatus.COMPLETED,  # type: ignore[assignment]
+    ) -> Session:
+        return await sessions.end_session(info.context, id, value(status) or "completed")  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Stores a message and updates the session totals, error statistics and "
+        "cost rows in one call. Safe to retry with the same idempotencyKey."
+    )
+    async def record_message(self, info: Info, input: RecordMessageInput) -> Message:
+        data = messages.MessageInput(
+            session_id=input.session_id,
+            role=value(input.role) or "user",
+            content=input.content,
+            provider=input.provider,
+            model=input.model,
+            tokens_in=input.tokens_in,
+            tokens_out=input.tokens_out,
+            cost=input.cost,
+            response_time_ms=input.response_time_ms,
+            errors=[
+                messages.ErrorInput(
+                    category=e.category,
+                    subcategory=e.subcategory,
+                    excerpt=e.excerpt,
+                    correction=e.correction,
+                    explanation=e.explanation,
+                )
+                for e in input.errors or []
+            ],
+            idempotency_key=input.idempotency_key,
+        )
+        return await messages.record_message(info.context, data)  # type: ignore[return-value]

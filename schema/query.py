@@ -1,0 +1,47 @@
+"""The Query root: thin wrappers that hand over to resolvers/."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import Info
+
+from resolvers import exercises, ratelimit, sessions, users
+from schema.enums import SubscriptionTier, value
+from schema.exercises import Exercise
+from schema.pagination import Connection
+from schema.ratelimit import RateLimitStatus
+from schema.sessions import Session
+from schema.users import User
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user.")
+    async def me(self, info: Info) -> User | None:
+        return await users.me(info.context)  # type: ignore[return-value]
+
+    @strawberry.field(description="A user: yourself, or anyone for admins.")
+    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+        return await users.get_user(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="All users, newest first (admins only).")
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        tier: SubscriptionTier | None = None,
+    ) -> Connection[User]:
+        return await users.list_users(info.context, first, after, value(tier))  # type: ignore[return-value]
+
+    @strawberry.field(description="A session you own (admins: any).")
+    async def session(self, info: Info, id: strawberry.ID) -> Session | None:
+        return await sessions.get_session(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def exercise(self, info: Info, id: strawberry.ID) -> Exercise | None:
+        return await exercises.get_exercise(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Your rate-limit budgets. Free: reading it spends nothing.")
+    async def rate_limit(self, info: Info) -> RateLimitStatus:
+        return await ratelimit.rate_limit_status(info.context)  # type: ignore[return-value]

@@ -1,0 +1,58 @@
+"""Session type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import Info
+
+from resolvers import messages as message_resolvers
+from schema.enums import SessionStatus
+from schema.pagination import Connection
+
+if TYPE_CHECKING:
+    from schema.messages import Message
+    from schema.users import User
+
+UserT = Annotated["User", strawberry.lazy("schema.users")]
+MessageT = Annotated["Message", strawberry.lazy("schema.messages")]
+
+
+@strawberry.type
+class Session:
+    id: strawberry.ID
+    started_at: datetime
+    ended_at: datetime | None
+    status: SessionStatus
+    topic: str | None
+    provider: str | None
+    total_messages: int
+    total_tokens: int
+    total_cost: float
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserT:
+        return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Mean latency of the timed assistant replies, in ms.")
+    def avg_response_time_ms(self) -> float | None:
+        # Derived from a sum and a count that concurrent writers $inc, so it is exact.
+        count = getattr(self, "response_time_count", 0) or 0
+        if not count:
+            return None
+        return round(getattr(self, "response_time_sum_ms", 0) / count, 3)
+
+    @strawberry.field(description="Oldest first, in conversation order.")
+    async def messages(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[MessageT]:
+        return await message_resolvers.messages_of(info.context, self.id, first, after)  # type: ignore[return-value]
+
+
+@strawberry.input
+class StartSessionInput:
+    user_id: strawberry.ID
+    topic: str | None = None
+    provider: str | None = None

@@ -1,0 +1,91 @@
+"""User type and its inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import Info
+
+from resolvers import exercises as exercise_resolvers
+from resolvers import sessions as session_resolvers
+from schema.enums import ExerciseStatus, Role, SessionStatus, SubscriptionTier, value
+from schema.pagination import Connection
+
+if TYPE_CHECKING:
+    from schema.exercises import Exercise
+    from schema.sessions import Session
+
+SessionT = Annotated["Session", strawberry.lazy("schema.sessions")]
+ExerciseT = Annotated["Exercise", strawberry.lazy("schema.exercises")]
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+    subscription_tier: SubscriptionTier
+    native_language: str | None
+    target_language: str | None
+    level: str | None = strawberry.field(description="CEFR level, A1..C2.")
+    created_at: datetime
+    last_active: datetime | None
+    total_sessions: int
+
+    @strawberry.field(description="Consecutive UTC days with a completed exercise, up to today.")
+    def streak_days(self) -> int:
+        last = getattr(self, "streak_last_day", None)
+        if not last:
+            return 0
+        today = datetime.now(UTC).date()
+        if last < (today - timedelta(days=1)).isoformat():
+            return 0  # the streak broke: no practice yesterday or today
+        return int(getattr(self, "streak_days", 0) or 0)
+
+    @strawberry.field(description="Newest first.")
+    async def sessions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: SessionStatus | None = None,
+    ) -> Connection[SessionT]:
+        return await session_resolvers.sessions_of(  # type: ignore[return-value]
+            info.context, self.id, first, after, value(status)
+        )
+
+    @strawberry.field(description="Newest first.")
+    async def exercises(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: ExerciseStatus | None = None,
+    ) -> Connection[ExerciseT]:
+        return await exercise_resolvers.exercises_of(  # type: ignore[return-value]
+            info.context, self.id, first, after, value(status)
+        )
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    role: Role | None = Role.USER  # type: ignore[assignment]
+    subscription_tier: SubscriptionTier | None = SubscriptionTier.FREE  # type: ignore[assignment]
+    native_language: str | None = None
+    target_language: str | None = None
+    level: str | None = None
+
+
+@strawberry.input
+class UpdateUserInput:
+    name: str | None = None
+    native_language: str | None = None
+    target_language: str | None = None
+    level: str | None = None
+    subscription_tier: SubscriptionTier | None = None
+    role: Role | None = None

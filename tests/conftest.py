@@ -1,0 +1,119 @@
+"""Shared fixtures: a real app (lifespan and all) per test, reached through httpx.
+
+Runs on the embedded database by default; with MONGO_URI set, each test gets its own
+database on that server, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.auth import issue_token
+from gateway.settings import Settings
+from models.documents import UserDoc
+from resolvers.context import Services
+
+SECRET = "test-secret-" + "x" * 40
+
+
+def make_settings(**overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "_env_file": None,
+        "jwt_secret": SECRET,
+        "mongo_db": f"test_{uuid.uuid4().hex[:12]}",
+        "seed_demo_data": False,
+        "redis_url": None,
+        "redis_key_prefix": f"t{uuid.uuid4().hex[:8]}",
+        "log_level": "INFO",
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    services: Services
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return await self.client.post("/graphql", json=body, headers=h)
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+        """The `data` of a request that must succeed."""
+        response = await self.gql(query, variables, token)
+        body = response.json()
+        assert response.status_code == 200 and "errors" not in body, body
+        return body["data"]
+
+    async def user(self, role: str = "user", tier: str = "free", **fields: Any) -> tuple[dict[str, Any], str]:
+        doc = UserDoc(
+            email=fields.pop("email", f"{uuid.uuid4().hex[:10]}@example.com"),
+            name=fields.pop("name", "Test User"),
+            role=role,
+            subscription_tier=tier,
+            level=fields.pop("level", "B1"),
+            target_language="English",
+            **fields,
+        ).to_mongo()
+        await self.services.db.users.insert_one(doc)
+        return doc, issue_token(self.services.settings, doc["_id"])
+
+    async def admin(self) -> tuple[dict[str, Any], str]:
+        return await self.user(role="admin", tier="premium")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[Api]:
+    async with running_api(settings) as api:
+        yield api
+
+
+class running_api:
+    """`async with running_api(settings) as api` — for tests that need several apps."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+
+    async def __aenter__(self) -> Api:
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        await self._lifespan.__aenter__()
+        transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 50000))
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        return Api(self.client, self.app.state.services)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        services: Services = self.app.state.services
+        await self.client.aclose()
+        if not services.db.embedded:
+            await services.db.client.drop_database(self.settings.mongo_db)
+        await self._lifespan.__aexit__(*exc)
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
