@@ -20,7 +20,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.errors import GatewayError, QueryTooComplex, RateLimited, ServiceUnavailable
 from gateway.logging import get_logger
-from gateway.querycost import operation_cost
+from gateway.querycost import operation_cost, select_operation
 from resolvers.context import RequestContext
 
 log = get_logger("gateway.admission")
@@ -136,6 +136,10 @@ class Admission(SchemaExtension):
         ctx: RequestContext = ec.context
         error: GatewayError | None = None
         assert ec.graphql_document is not None
+        op = select_operation(ec.graphql_document, ec.operation_name)
+        if op is not None:
+            ctx.operation = op.name.value if op.name else None
+            ctx.operation_type = op.operation.value
         cost = operation_cost(
             ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables
         )

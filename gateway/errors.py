@@ -70,7 +70,8 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     """The only place a client-visible error is built."""
     original = error.original_error
     # Unwrap graphql-core's located errors around our exceptions.
-    while isinstance(original, GraphQLError) and original.original_error is not None:
+    while isinstance(original, GraphQLError):
+        # graphql-core's own errors (parse, validation, input coercion) are client-safe.
         original = original.original_error
     out: dict[str, Any] = {}
     if isinstance(original, GatewayError):

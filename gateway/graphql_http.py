@@ -157,6 +157,9 @@ class GraphQLEndpoint:
         errors = [format_error(e, request_id) for e in result.errors or []]
         view = await budget_view(ctx)
         state["cost"] = ctx.cost
+        state["operation"] = ctx.operation or params.get("operationName")
+        if ctx.operation_type:
+            state["operation_type"] = ctx.operation_type
         payload: dict[str, Any] = {}
         if errors:
             payload["errors"] = errors

@@ -21,6 +21,21 @@ def redact_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
     return event
 
 
+class StdoutLogger:
+    """Writes each rendered line to whatever sys.stdout is at the time of the call."""
+
+    def msg(self, message: str) -> None:
+        out = sys.stdout
+        out.write(message + "\n")
+        out.flush()
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stdout_logger(*_args: Any) -> StdoutLogger:
+    return StdoutLogger()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     renderer: Any = (
         structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
@@ -36,8 +51,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
-        cache_logger_on_first_use=False,
+        logger_factory=_stdout_logger,
+        cache_logger_on_first_use=True,
     )
     # Route stdlib loggers (uvicorn, pymongo) through the same level; their access log is
     # replaced by our request_completed event.

@@ -54,7 +54,7 @@ class RequestLogMiddleware:
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             }
-            for key in ("operation", "user_id", "tier", "cost"):
+            for key in ("operation", "operation_type", "user_id", "tier", "cost"):
                 if state.get(key) is not None:
                     fields[key] = state[key]
             log.info("request_completed", **fields)

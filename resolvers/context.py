@@ -34,6 +34,8 @@ class RequestContext:
     _loaders: Loaders | None = None
     # Filled by admission control (gateway/admission.py).
     cost: int = 0
+    operation: str | None = None
+    operation_type: str | None = None
     admitted: bool = False
     request_budget: RequestBudget | None = None
     points_budget: PointsBudget | None = None
