@@ -29,7 +29,9 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, at BSON's millisecond precision, so what a mutation returns is what a read returns."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
@@ -41,7 +43,9 @@ class BaseDoc(Document):
     model_config = ConfigDict(use_enum_values=True, populate_by_name=True, validate_default=True)
 
     def to_mongo(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude={"revision_id"})
+        # Unset optional fields are left out rather than stored as null: $min/$max updates
+        # then start from the first real value on every backend.
+        return self.model_dump(by_alias=True, exclude={"revision_id"}, exclude_none=True)
 
 
 class UserDoc(BaseDoc):

@@ -24,8 +24,13 @@ MESSAGE_ORDER = Order("timestamp", descending=False)
 EXERCISE_ORDER = Order("created_at", descending=True)
 
 # Bookkeeping fields that no GraphQL field exposes.
-MESSAGE_HIDDEN = {"idempotency_key": 0, "applied": 0, "applied_steps": 0}
-SESSION_HIDDEN = {"applied_ids": 0}
+MESSAGE_HIDDEN = frozenset({"idempotency_key", "applied"})
+SESSION_HIDDEN = frozenset({"applied_ids"})
+
+
+def exclude(fields: frozenset[str] | None) -> dict[str, int] | None:
+    """A fresh projection per call: drivers may add keys (e.g. _id) to the dict they get."""
+    return {f: 0 for f in fields} if fields else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +42,12 @@ class PageKey:
 
 
 def _by_id_loader(
-    collection: Any, projection: dict[str, int] | None = None
+    collection: Any, hidden: frozenset[str] | None = None
 ) -> DataLoader[str, Row | None]:
     async def load(ids: list[str]) -> Sequence[Row | None]:
         found = {
             d["_id"]: Row(d)
-            async for d in collection.find({"_id": {"$in": list(set(ids))}}, projection)
+            async for d in collection.find({"_id": {"$in": list(set(ids))}}, exclude(hidden))
         }
         return [found.get(i) for i in ids]
 
@@ -50,7 +55,7 @@ def _by_id_loader(
 
 
 def _page_loader(
-    collection: Any, parent_field: str, order: Order, hidden: dict[str, int] | None = None
+    collection: Any, parent_field: str, order: Order, hidden: frozenset[str] | None = None
 ) -> DataLoader[PageKey, Connection]:
     direction = -1 if order.descending else 1
 
@@ -66,7 +71,7 @@ def _page_loader(
             if after is None:
                 pipeline: list[dict[str, Any]] = [{"$match": match}]
                 if hidden:
-                    pipeline.append({"$project": hidden})
+                    pipeline.append({"$project": exclude(hidden)})
                 pipeline += [
                     {"$sort": {parent_field: 1, order.field: direction, "_id": direction}},
                     {
@@ -89,7 +94,7 @@ def _page_loader(
                 # A cursor belongs to one parent; clients page one parent at a time.
                 for parent_id in parent_ids:
                     base = {parent_field: parent_id, **dict(filters)}
-                    cursor = collection.find({**base, **after_filter(order, after)}, hidden)
+                    cursor = collection.find({**base, **after_filter(order, after)}, exclude(hidden))
                     docs = [Row(d) async for d in cursor.sort(sort_spec(order)).limit(first + 1)]
                     total = await collection.count_documents(base)
                     pages[PageKey(parent_id, first, after, filters)] = build_connection(

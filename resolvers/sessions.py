@@ -7,7 +7,7 @@ from models.documents import SessionDoc, utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
-from resolvers.dataloaders import SESSION_HIDDEN, PageKey
+from resolvers.dataloaders import SESSION_HIDDEN, PageKey, exclude
 from resolvers.pagination import Connection, check_first
 from resolvers.permissions import can_access_user, ensure_user_access, require_viewer
 
@@ -65,13 +65,13 @@ async def end_session(ctx: RequestContext, session_id: str, status: str) -> Row:
     if result.modified_count == 0:  # lost a race with another endSession
         return await _reload(ctx, session_id)
     ended = Row({**session, "status": status, "ended_at": now})
-    ctx.loaders.session.clear(session_id).prime(session_id, ended)
+    ctx.loaders.session.prime(session_id, ended, force=True)
     return ended
 
 
 async def _reload(ctx: RequestContext, session_id: str) -> Row:
-    ctx.loaders.session.clear(session_id)
-    session = await ctx.loaders.session.load(session_id)
-    if session is None:
+    doc = await ctx.db.sessions.find_one({"_id": session_id}, exclude(SESSION_HIDDEN))
+    if doc is None:
         raise NotFound("Session not found.")
-    return session
+    ctx.loaders.session.prime(session_id, Row(doc), force=True)
+    return Row(doc)

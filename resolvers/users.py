@@ -121,5 +121,5 @@ async def update_user(ctx: RequestContext, user_id: str, data: UserInput) -> Row
     if doc is None:
         raise NotFound("User not found.")
     ctx.services.auth.forget(user_id)
-    ctx.loaders.user.clear(user_id).prime(user_id, Row(doc))
+    ctx.loaders.user.prime(user_id, Row(doc), force=True)
     return Row(doc)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import Info
 
+from models.rows import Row
 from schema.enums import MessageRole
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Message:
 
     @strawberry.field
     def errors(self) -> list[LanguageError]:
-        return [LanguageError(**e) for e in (getattr(self, "errors", None) or [])]  # type: ignore[misc]
+        return [Row(e) for e in (getattr(self, "errors", None) or [])]  # type: ignore[misc]
 
     @strawberry.field
     async def session(self, info: Info) -> SessionT:

@@ -1,0 +1,99 @@
+"""Counting (and optionally slowing) every collection call: round-trip tests and benchmarks.
+
+Install with `db.set_wrapper(RoundTrips().wrap)`. Each driver call that goes to the server
+counts once (a find or aggregate is counted when issued; getMore batches of very large
+results are not counted separately).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+CALLS = frozenset(
+    {
+        "find", "find_one", "aggregate", "count_documents", "estimated_document_count",
+        "insert_one", "insert_many", "update_one", "update_many", "replace_one",
+        "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
+        "delete_one", "delete_many", "bulk_write", "distinct",
+    }
+)
+CURSOR_CALLS = frozenset({"find", "aggregate"})
+
+
+class _DelayedCursor:
+    """A cursor whose first fetch pays the simulated latency."""
+
+    def __init__(self, cursor: Any, delay: float) -> None:
+        self._cursor = cursor
+        self._delay = delay
+        self._paid = False
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cursor, name)
+        if name in ("sort", "limit", "skip", "batch_size"):
+            def chain(*a: Any, **k: Any) -> _DelayedCursor:
+                attr(*a, **k)
+                return self
+            return chain
+        if name == "to_list":
+            async def to_list(*a: Any, **k: Any) -> Any:
+                await self._pay()
+                return await attr(*a, **k)
+            return to_list
+        return attr
+
+    async def _pay(self) -> None:
+        if not self._paid:
+            self._paid = True
+            await asyncio.sleep(self._delay)
+
+    def __aiter__(self) -> _DelayedCursor:
+        self._iter = self._cursor.__aiter__()
+        return self
+
+    async def __anext__(self) -> Any:
+        await self._pay()
+        return await self._iter.__anext__()
+
+
+class _Collection:
+    def __init__(self, inner: Any, owner: RoundTrips) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name not in CALLS:
+            return attr
+        owner, coll = self._owner, self._inner.name
+        if name in CURSOR_CALLS:
+            def cursor_call(*a: Any, **k: Any) -> Any:
+                owner.calls[(coll, name)] += 1
+                cursor = attr(*a, **k)
+                return _DelayedCursor(cursor, owner.latency) if owner.latency else cursor
+            return cursor_call
+
+        async def call(*a: Any, **k: Any) -> Any:
+            owner.calls[(coll, name)] += 1
+            if owner.latency:
+                await asyncio.sleep(owner.latency)
+            return await attr(*a, **k)
+        return call
+
+
+class RoundTrips:
+    def __init__(self, latency_ms: float = 0.0) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.latency = latency_ms / 1000.0
+
+    def wrap(self, collection: Any) -> Any:
+        return _Collection(collection, self)
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
