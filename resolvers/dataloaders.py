@@ -55,8 +55,14 @@ def _by_id_loader(
 
 
 def _page_loader(
-    collection: Any, parent_field: str, order: Order, hidden: frozenset[str] | None = None
+    collection: Any,
+    parent_field: str,
+    order: Order,
+    hidden: frozenset[str] | None = None,
+    by_id: DataLoader[str, Row | None] | None = None,
 ) -> DataLoader[PageKey, Connection]:
+    """`by_id` is primed with every row a page returns, so `node { session { ... } }`-style
+    back-references cost no further round trip."""
     direction = -1 if order.descending else 1
 
     async def load(keys: list[PageKey]) -> Sequence[Connection]:
@@ -100,6 +106,8 @@ def _page_loader(
                     pages[PageKey(parent_id, first, after, filters)] = build_connection(
                         docs, first, order, total=total
                     )
+        if by_id is not None:
+            by_id.prime_many({e.node["_id"]: e.node for p in pages.values() for e in p.edges})
         return [pages[k] for k in keys]
 
     return DataLoader(load_fn=load)
@@ -111,8 +119,12 @@ class Loaders:
         self.session = _by_id_loader(db.sessions, SESSION_HIDDEN)
         self.message = _by_id_loader(db.messages, MESSAGE_HIDDEN)
         self.exercise = _by_id_loader(db.exercises)
-        self.sessions_by_user = _page_loader(db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN)
-        self.messages_by_session = _page_loader(
-            db.messages, "session_id", MESSAGE_ORDER, MESSAGE_HIDDEN
+        self.sessions_by_user = _page_loader(
+            db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN, self.session
         )
-        self.exercises_by_user = _page_loader(db.exercises, "user_id", EXERCISE_ORDER)
+        self.messages_by_session = _page_loader(
+            db.messages, "session_id", MESSAGE_ORDER, MESSAGE_HIDDEN, self.message
+        )
+        self.exercises_by_user = _page_loader(
+            db.exercises, "user_id", EXERCISE_ORDER, by_id=self.exercise
+        )

@@ -1,0 +1,75 @@
+"""MongoDB round trips per GraphQL operation must not grow with the data they touch.
+
+Modelled on Saleor's tests/benchmark: every field that loads data is in NESTED below, and
+the count of driver calls is asserted for a small and a large result.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from models.instrument import RoundTrips
+from tests.conftest import make_settings
+from tests.factories import conversations
+
+
+@pytest.fixture
+def settings():
+    # The 50-user page costs ~42k points, over the default per-request ceiling.
+    return make_settings(query_max_cost=100_000)
+
+NESTED = """
+query Nested($n: Int!) {
+  users(first: $n) {
+    totalCount
+    edges { node {
+      id name
+      exercises(first: 5) { totalCount edges { node { id user { id } } } }
+      sessions(first: 10) {
+        totalCount
+        edges { node {
+          topic totalCost user { name }
+          messages(first: 20) {
+            totalCount
+            edges { node { content role errors { category } user { id name } session { id topic } } }
+          }
+        } }
+      }
+    } }
+  }
+}
+"""
+
+
+async def count_round_trips(api, token, n):
+    counter = RoundTrips()
+    await api.data("{ me { id } }", token=token)  # warm the auth cache
+    api.services.db.set_wrapper(counter.wrap)
+    try:
+        data = await api.data(NESTED, {"n": n}, token=token)
+    finally:
+        api.services.db.set_wrapper(None)
+    return counter, data
+
+
+@pytest.mark.parametrize("n_users", [5, 50])
+async def test_nested_read_costs_constant_round_trips(api, n_users):
+    await conversations(api.services.db, users=n_users, sessions=10, messages=20)
+    _, admin = await api.admin()
+    counter, data = await count_round_trips(api, admin, n_users + 1)  # + the admin
+    users = data["users"]["edges"]
+    learners = [u for u in users if u["node"]["sessions"]["totalCount"]]
+    assert len(learners) == n_users
+    assert all(len(u["node"]["sessions"]["edges"]) == 10 for u in learners)
+    assert all(
+        len(s["node"]["messages"]["edges"]) == 20 for u in learners for s in u["node"]["sessions"]["edges"]
+    )
+    # users page + users count + sessions page + messages page + exercises page;
+    # every nested `user`/`session` is already loaded or primed.
+    assert dict(counter.calls) == {
+        ("users", "find"): 1,
+        ("users", "count_documents"): 1,
+        ("sessions", "aggregate"): 1,
+        ("messages", "aggregate"): 1,
+        ("exercises", "aggregate"): 1,
+    }, counter.calls
