@@ -1,0 +1,52 @@
+"""Print a bearer token for a user.
+
+    python -m scripts.issue_token --email admin@example.com [--ttl 3600]
+Needs the same JWT_SECRET (and MONGO_URI / MONGO_DB) as the gateway that will verify it.
+The token carries only the user id; role and tier are read from the database per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from gateway.auth import issue_token
+from gateway.settings import Settings
+from models.db import connect
+from resolvers.validation import normalize_email
+
+
+async def _main(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.embedded:
+        print(
+            "MONGO_URI is not set. The embedded database lives inside the running gateway; "
+            "it printed its demo tokens at start-up.",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.jwt_secret.get_secret_value():
+        print("JWT_SECRET is not set: the gateway could not verify the token.", file=sys.stderr)
+        return 2
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    try:
+        user = await db.users.find_one({"email": normalize_email(args.email)}, {"_id": 1, "role": 1})
+    finally:
+        db.close()
+    if user is None:
+        print(f"No user with email {args.email!r}.", file=sys.stderr)
+        return 1
+    print(issue_token(settings, user["_id"], args.ttl))
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default TOKEN_TTL_SECONDS)")
+    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()
