@@ -108,10 +108,14 @@ class GraphQLEndpoint:
             try:
                 params = json.loads(raw)
             except (ValueError, UnicodeDecodeError):
-                return _json(error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400)
+                return _json(
+                    error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400
+                )
             allowed = {OperationType.QUERY, OperationType.MUTATION}
         else:
-            return _json(error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"})
+            return _json(
+                error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"}
+            )
 
         problem = _check_params(params)
         if problem:
@@ -142,7 +146,10 @@ class GraphQLEndpoint:
                 allowed_operation_types=allowed,
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
-            return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 405 if request.method == "GET" else 400)
+            return _json(
+                error_payload("BAD_USER_INPUT", _describe(exc)),
+                405 if request.method == "GET" else 400,
+            )
 
         if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:
             # A document that failed to parse or validate still counts as a request, so

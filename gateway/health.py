@@ -34,7 +34,7 @@ def readiness(services: Services):  # type: ignore[no-untyped-def]
         await asyncio.gather(*probes)
         ok = all(c["status"] == "ok" for c in checks.values())
         failing = [name for name, c in checks.items() if c["status"] != "ok"]
-        body = {"status": "ok" if ok else "unavailable", "checks": checks}
+        body: dict[str, object] = {"status": "ok" if ok else "unavailable", "checks": checks}
         if failing:
             body["failing"] = failing
         return JSONResponse(body, status_code=200 if ok else 503)

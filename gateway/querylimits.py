@@ -13,7 +13,6 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
 )
 
 TOO_COMPLEX = {"code": "QUERY_TOO_COMPLEX"}
@@ -47,7 +46,7 @@ def _depth(
 def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
     class DepthLimit(ASTValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            ctx: ValidationContext = self.context
+            ctx = self.context
             fragments = {
                 d.name.value: d
                 for d in ctx.document.definitions

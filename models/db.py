@@ -27,8 +27,14 @@ COLLECTIONS = {
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query.
 try:
-    from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, NetworkTimeout
-    from pymongo.errors import ServerSelectionTimeoutError, WTimeoutError
+    from pymongo.errors import (
+        AutoReconnect,
+        ConnectionFailure,
+        ExecutionTimeout,
+        NetworkTimeout,
+        ServerSelectionTimeoutError,
+        WTimeoutError,
+    )
 
     UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
         AutoReconnect,
@@ -93,8 +99,8 @@ class Database:
     def cost_daily(self) -> Any:
         return self.collection("cost_daily")
 
-    async def ping(self, timeout: float = 2.0) -> None:
-        await asyncio.wait_for(self.db.command("ping"), timeout)
+    async def ping(self, within_s: float = 2.0) -> None:
+        await asyncio.wait_for(self.db.command("ping"), within_s)
 
     def close(self) -> None:
         self.client.close()
@@ -104,7 +110,7 @@ def _make_client(uri: str | None, timeout_ms: int) -> tuple[Any, bool]:
     if uri:
         from motor.motor_asyncio import AsyncIOMotorClient
 
-        client = AsyncIOMotorClient(
+        client: Any = AsyncIOMotorClient(
             uri,
             tz_aware=True,
             uuidRepresentation="standard",

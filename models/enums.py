@@ -1,38 +1,38 @@
-"""Stored enum values (lower-case strings in MongoDB; the GraphQL layer exposes UPPER_CASE names)."""
+"""Stored enum values: lower-case strings in MongoDB; GraphQL exposes the UPPER_CASE names."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     USER = "user"
     ADMIN = "admin"
 
 
-class SubscriptionTier(str, Enum):
+class SubscriptionTier(StrEnum):
     FREE = "free"
     PRO = "pro"
     PREMIUM = "premium"
 
 
-class SessionStatus(str, Enum):
+class SessionStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     ABANDONED = "abandoned"
 
 
-class MessageRole(str, Enum):
+class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
     SYSTEM = "system"
 
 
-class ExerciseStatus(str, Enum):
+class ExerciseStatus(StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     SKIPPED = "skipped"
 
 
-class ExerciseType(str, Enum):
+class ExerciseType(StrEnum):
     FILL_IN_THE_BLANK = "fill_in_the_blank"
     MULTIPLE_CHOICE = "multiple_choice"
     ERROR_CORRECTION = "error_correction"

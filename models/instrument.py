@@ -13,10 +13,23 @@ from typing import Any
 
 CALLS = frozenset(
     {
-        "find", "find_one", "aggregate", "count_documents", "estimated_document_count",
-        "insert_one", "insert_many", "update_one", "update_many", "replace_one",
-        "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
-        "delete_one", "delete_many", "bulk_write", "distinct",
+        "find",
+        "find_one",
+        "aggregate",
+        "count_documents",
+        "estimated_document_count",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "delete_one",
+        "delete_many",
+        "bulk_write",
+        "distinct",
     }
 )
 CURSOR_CALLS = frozenset({"find", "aggregate"})
@@ -33,14 +46,18 @@ class _DelayedCursor:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._cursor, name)
         if name in ("sort", "limit", "skip", "batch_size"):
+
             def chain(*a: Any, **k: Any) -> _DelayedCursor:
                 attr(*a, **k)
                 return self
+
             return chain
         if name == "to_list":
+
             async def to_list(*a: Any, **k: Any) -> Any:
                 await self._pay()
                 return await attr(*a, **k)
+
             return to_list
         return attr
 
@@ -69,10 +86,12 @@ class _Collection:
             return attr
         owner, coll = self._owner, self._inner.name
         if name in CURSOR_CALLS:
+
             def cursor_call(*a: Any, **k: Any) -> Any:
                 owner.calls[(coll, name)] += 1
                 cursor = attr(*a, **k)
                 return _DelayedCursor(cursor, owner.latency) if owner.latency else cursor
+
             return cursor_call
 
         async def call(*a: Any, **k: Any) -> Any:
@@ -80,6 +99,7 @@ class _Collection:
             if owner.latency:
                 await asyncio.sleep(owner.latency)
             return await attr(*a, **k)
+
         return call
 
 

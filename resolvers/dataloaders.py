@@ -100,7 +100,9 @@ def _page_loader(
                 # A cursor belongs to one parent; clients page one parent at a time.
                 for parent_id in parent_ids:
                     base = {parent_field: parent_id, **dict(filters)}
-                    cursor = collection.find({**base, **after_filter(order, after)}, exclude(hidden))
+                    cursor = collection.find(
+                        {**base, **after_filter(order, after)}, exclude(hidden)
+                    )
                     docs = [Row(d) async for d in cursor.sort(sort_spec(order)).limit(first + 1)]
                     total = await collection.count_documents(base)
                     pages[PageKey(parent_id, first, after, filters)] = build_connection(

@@ -19,6 +19,10 @@ async def get_exercise(ctx: RequestContext, exercise_id: str) -> Row:
     return exercise
 
 
-async def exercises_of(ctx: RequestContext, user_id: str, first: int | None, after: str | None, status: str | None) -> Connection:
+async def exercises_of(
+    ctx: RequestContext, user_id: str, first: int | None, after: str | None, status: str | None
+) -> Connection:
     filters = (("status", status),) if status else ()
-    return await ctx.loaders.exercises_by_user.load(PageKey(user_id, check_first(first), after, filters))
+    return await ctx.loaders.exercises_by_user.load(
+        PageKey(user_id, check_first(first), after, filters)
+    )

@@ -14,13 +14,12 @@ that an earlier attempt left half-applied, and never counts it twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
-
-import asyncio
 
 from gateway.errors import BadUserInput
 from gateway.logging import get_logger

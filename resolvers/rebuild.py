@@ -24,7 +24,9 @@ def _scope(user_ids: list[str] | None) -> dict[str, Any]:
     return {"user_id": {"$in": user_ids}} if user_ids is not None else {}
 
 
-async def rebuild_error_stats(db: Database, half_life_days: float, user_ids: list[str] | None = None) -> int:
+async def rebuild_error_stats(
+    db: Database, half_life_days: float, user_ids: list[str] | None = None
+) -> int:
     rate = math.log(2) / (half_life_days * DAY * 1000)  # per millisecond
     pipeline = [
         {"$match": {**_scope(user_ids), "role": "user", "errors": {"$ne": []}}},

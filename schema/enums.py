@@ -1,15 +1,31 @@
-"""GraphQL enums: UPPER_CASE names over the lower-case values stored in MongoDB."""
+"""GraphQL enums: UPPER_CASE names over the lower-case values stored in MongoDB.
+
+strawberry.enum registers the model enums in place, so the same classes serve both layers.
+"""
 
 import strawberry
 
-from models import enums
+from models.enums import (
+    ExerciseStatus,
+    ExerciseType,
+    MessageRole,
+    Role,
+    SessionStatus,
+    SubscriptionTier,
+)
 
-Role = strawberry.enum(enums.Role, name="Role")
-SubscriptionTier = strawberry.enum(enums.SubscriptionTier, name="SubscriptionTier")
-SessionStatus = strawberry.enum(enums.SessionStatus, name="SessionStatus")
-MessageRole = strawberry.enum(enums.MessageRole, name="MessageRole")
-ExerciseStatus = strawberry.enum(enums.ExerciseStatus, name="ExerciseStatus")
-ExerciseType = strawberry.enum(enums.ExerciseType, name="ExerciseType")
+for _enum in (Role, SubscriptionTier, SessionStatus, MessageRole, ExerciseStatus, ExerciseType):
+    strawberry.enum(_enum, name=_enum.__name__)
+
+__all__ = [
+    "ExerciseStatus",
+    "ExerciseType",
+    "MessageRole",
+    "Role",
+    "SessionStatus",
+    "SubscriptionTier",
+    "value",
+]
 
 
 def value(member: object | None) -> str | None:

@@ -45,7 +45,7 @@ class Mutation:
         self,
         info: Info,
         id: strawberry.ID,
-        status: SessionStatus | None = SessionStatus.COMPLETED,  # type: ignore[assignment]
+        status: SessionStatus | None = SessionStatus.COMPLETED,
     ) -> Session:
         return await sessions.end_session(info.context, id, value(status) or "completed")  # type: ignore[return-value]
 

@@ -74,8 +74,8 @@ class User:
 class CreateUserInput:
     email: str
     name: str
-    role: Role | None = Role.USER  # type: ignore[assignment]
-    subscription_tier: SubscriptionTier | None = SubscriptionTier.FREE  # type: ignore[assignment]
+    role: Role | None = Role.USER
+    subscription_tier: SubscriptionTier | None = SubscriptionTier.FREE
     native_language: str | None = None
     target_language: str | None = None
     level: str | None = None

@@ -16,8 +16,10 @@ from models.db import COLLECTIONS, connect
 async def _main() -> int:
     settings = Settings()
     if settings.embedded:
-        print("MONGO_URI is not set: nothing to initialise (the embedded database is in memory).",
-              file=sys.stderr)
+        print(
+            "MONGO_URI is not set: nothing to initialise (the embedded database is in memory).",
+            file=sys.stderr,
+        )
         return 2
     db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
     try:

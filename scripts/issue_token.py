@@ -31,7 +31,9 @@ async def _main(args: argparse.Namespace) -> int:
         return 2
     db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
     try:
-        user = await db.users.find_one({"email": normalize_email(args.email)}, {"_id": 1, "role": 1})
+        user = await db.users.find_one(
+            {"email": normalize_email(args.email)}, {"_id": 1, "role": 1}
+        )
     finally:
         db.close()
     if user is None:
@@ -42,9 +44,13 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--email", required=True)
-    parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default TOKEN_TTL_SECONDS)")
+    parser.add_argument(
+        "--ttl", type=int, default=None, help="lifetime in seconds (default TOKEN_TTL_SECONDS)"
+    )
     raise SystemExit(asyncio.run(_main(parser.parse_args())))
 
 

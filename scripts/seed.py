@@ -69,7 +69,9 @@ def _user(rng: random.Random, i: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def _conversation(rng: random.Random, user: dict[str, Any], session: dict[str, Any], pricing: Any) -> list[dict[str, Any]]:
+def _conversation(
+    rng: random.Random, user: dict[str, Any], session: dict[str, Any], pricing: Any
+) -> list[dict[str, Any]]:
     pairs = list(ERROR_SENTENCES)
     weak = user["_weak"]
     error_rate = ERROR_RATE_BY_LEVEL[user["level"]]
@@ -82,31 +84,55 @@ def _conversation(rng: random.Random, user: dict[str, Any], session: dict[str, A
         if rng.random() < error_rate:
             target = rng.choice(weak) if rng.random() < 0.7 else rng.choice(pairs)
             sentence, excerpt, correction, explanation = rng.choice(ERROR_SENTENCES[target])
-            errors.append({"category": target[0], "subcategory": target[1], "excerpt": excerpt,
-                           "correction": correction, "explanation": explanation})
+            errors.append(
+                {
+                    "category": target[0],
+                    "subcategory": target[1],
+                    "excerpt": excerpt,
+                    "correction": correction,
+                    "explanation": explanation,
+                }
+            )
             if rng.random() < 0.2:  # a second slip in the same utterance
                 other = rng.choice(pairs)
                 _s, ex2, co2, expl2 = rng.choice(ERROR_SENTENCES[other])
-                errors.append({"category": other[0], "subcategory": other[1], "excerpt": ex2,
-                               "correction": co2, "explanation": expl2})
+                errors.append(
+                    {
+                        "category": other[0],
+                        "subcategory": other[1],
+                        "excerpt": ex2,
+                        "correction": co2,
+                        "explanation": expl2,
+                    }
+                )
         else:
             sentence = rng.choice(CLEAN_SENTENCES)
         messages.append(_message(rng, session, "user", sentence, ts, errors=errors))
         ts += timedelta(milliseconds=rng.randint(400, 4000))
         latency = int(rng.lognormvariate(7.0, 0.5))
         tokens_in, tokens_out = rng.randint(150, 1200), rng.randint(40, 400)
-        reply = (
-            CORRECTION_REPLY.format(**errors[0]) if errors else rng.choice(TUTOR_REPLIES)
-        )
+        reply = CORRECTION_REPLY.format(**errors[0]) if errors else rng.choice(TUTOR_REPLIES)
         messages.append(
-            _message(rng, session, "assistant", reply, ts, provider=provider, model=model,
-                     tokens_in=tokens_in, tokens_out=tokens_out, response_time_ms=latency,
-                     cost=pricing.cost(provider, model, tokens_in, tokens_out))
+            _message(
+                rng,
+                session,
+                "assistant",
+                reply,
+                ts,
+                provider=provider,
+                model=model,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                response_time_ms=latency,
+                cost=pricing.cost(provider, model, tokens_in, tokens_out),
+            )
         )
     return messages
 
 
-def _message(rng: random.Random, session: dict[str, Any], role: str, content: str, ts: datetime, **extra: Any) -> dict[str, Any]:
+def _message(
+    rng: random.Random, session: dict[str, Any], role: str, content: str, ts: datetime, **extra: Any
+) -> dict[str, Any]:
     return {
         "_id": _id(rng),
         "session_id": session["_id"],
@@ -139,8 +165,11 @@ async def seed_database(
     pricing = load_pricing()
     summary = SeedSummary()
     admin = _user(rng, 0, now) | {
-        "email": ADMIN_EMAIL, "name": "Demo Admin", "role": "admin",
-        "subscription_tier": "premium", "level": "C2",
+        "email": ADMIN_EMAIL,
+        "name": "Demo Admin",
+        "role": "admin",
+        "subscription_tier": "premium",
+        "level": "C2",
     }
     summary.admin_id = admin["_id"]
     admin.pop("_weak", None)
@@ -149,7 +178,11 @@ async def seed_database(
     summary.admin_id = existing_admin["_id"] if existing_admin else admin["_id"]
 
     totals = {"users": 0, "sessions": 0, "messages": 0}
-    bar = tqdm(total=users, desc="seeding users", disable=not (progress if progress is not None else users >= 200))
+    bar = tqdm(
+        total=users,
+        desc="seeding users",
+        disable=not (progress if progress is not None else users >= 200),
+    )
     pairs = list(ERROR_SENTENCES)
     for i in range(1, users + 1):
         user = _user(rng, i, now)
@@ -162,8 +195,13 @@ async def seed_database(
                 break
             provider, model, _share = rng.choices(MODELS, [m[2] for m in MODELS])[0]
             session = {
-                "_id": _id(rng), "user_id": user["_id"], "started_at": start, "ended_at": None,
-                "topic": rng.choice(TOPICS), "provider": provider, "_model": model,
+                "_id": _id(rng),
+                "user_id": user["_id"],
+                "started_at": start,
+                "ended_at": None,
+                "topic": rng.choice(TOPICS),
+                "provider": provider,
+                "_model": model,
                 "status": "completed",
             }
             convo = _conversation(rng, user, session, pricing)
@@ -212,7 +250,10 @@ async def _main(args: argparse.Namespace) -> None:
     if db.embedded:
         print("MONGO_URI is not set: seeding an in-memory database that vanishes on exit.")
     summary = await seed_database(
-        db, users=args.users, seed=args.seed, half_life_days=settings.error_half_life_days,
+        db,
+        users=args.users,
+        seed=args.seed,
+        half_life_days=settings.error_half_life_days,
         progress=True if args.progress else None,
     )
     print(f"seeded {summary.counts}; admin {summary.admin_email}, learner {summary.learner_email}")
@@ -220,7 +261,9 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=20, help="learners to create (default 20)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--progress", action="store_true", help="always show the progress bar")

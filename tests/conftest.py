@@ -58,14 +58,18 @@ class Api:
             body["variables"] = variables
         return await self.client.post("/graphql", json=body, headers=h)
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> Any:
         """The `data` of a request that must succeed."""
         response = await self.gql(query, variables, token)
         body = response.json()
         assert response.status_code == 200 and "errors" not in body, body
         return body["data"]
 
-    async def user(self, role: str = "user", tier: str = "free", **fields: Any) -> tuple[dict[str, Any], str]:
+    async def user(
+        self, role: str = "user", tier: str = "free", **fields: Any
+    ) -> tuple[dict[str, Any], str]:
         doc = UserDoc(
             email=fields.pop("email", f"{uuid.uuid4().hex[:10]}@example.com"),
             name=fields.pop("name", "Test User"),

@@ -11,32 +11,59 @@ def _id() -> str:
     return str(uuid.uuid4())
 
 
-async def conversations(db: Any, users: int, sessions: int, messages: int, tier: str = "free") -> list[str]:
+async def conversations(
+    db: Any, users: int, sessions: int, messages: int, tier: str = "free"
+) -> list[str]:
     base = datetime(2026, 1, 1, tzinfo=UTC)
     user_ids = []
     user_docs, session_docs, message_docs = [], [], []
     for u in range(users):
         uid = _id()
         user_ids.append(uid)
-        user_docs.append({
-            "_id": uid, "email": f"bulk{u}-{uid[:6]}@example.com", "name": f"Bulk {u}", "role": "user",
-            "subscription_tier": tier, "level": "B1", "created_at": base + timedelta(minutes=u),
-            "total_sessions": sessions, "streak_days": 0,
-        })
+        user_docs.append(
+            {
+                "_id": uid,
+                "email": f"bulk{u}-{uid[:6]}@example.com",
+                "name": f"Bulk {u}",
+                "role": "user",
+                "subscription_tier": tier,
+                "level": "B1",
+                "created_at": base + timedelta(minutes=u),
+                "total_sessions": sessions,
+                "streak_days": 0,
+            }
+        )
         for s in range(sessions):
             sid = _id()
             started = base + timedelta(days=s, minutes=u)
-            session_docs.append({
-                "_id": sid, "user_id": uid, "started_at": started, "status": "completed",
-                "topic": f"topic {s}", "provider": "openai", "total_messages": messages,
-                "total_tokens": 0, "total_cost": 0.0, "response_time_sum_ms": 0, "response_time_count": 0,
-            })
+            session_docs.append(
+                {
+                    "_id": sid,
+                    "user_id": uid,
+                    "started_at": started,
+                    "status": "completed",
+                    "topic": f"topic {s}",
+                    "provider": "openai",
+                    "total_messages": messages,
+                    "total_tokens": 0,
+                    "total_cost": 0.0,
+                    "response_time_sum_ms": 0,
+                    "response_time_count": 0,
+                }
+            )
             for m in range(messages):
-                message_docs.append({
-                    "_id": _id(), "session_id": sid, "user_id": uid,
-                    "role": "user" if m % 2 == 0 else "assistant", "content": f"message {m}",
-                    "timestamp": started + timedelta(seconds=m), "errors": [], "applied": True,
-                })
+                message_docs.append(
+                    {
+                        "_id": _id(),
+                        "session_id": sid,
+                        "user_id": uid,
+                        "role": "user" if m % 2 == 0 else "assistant",
+                        "content": f"message {m}",
+                        "timestamp": started + timedelta(seconds=m),
+                        "errors": [],
+                        "applied": True,
+                    }
+                )
     await db.users.insert_many(user_docs)
     if session_docs:
         await db.sessions.insert_many(session_docs)

@@ -49,7 +49,9 @@ async def test_anonymous_budget_is_per_ip_and_introspection_is_allowed(api):
 async def test_anonymous_callers_may_read_nothing_else(api):
     body = (await api.gql(ME)).json()
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    status = (await api.gql("{ rateLimit { tier limit remaining cost } }")).json()["data"]["rateLimit"]
+    status = (await api.gql("{ rateLimit { tier limit remaining cost } }")).json()["data"][
+        "rateLimit"
+    ]
     assert status == {"tier": "ANONYMOUS", "limit": 30, "remaining": 29, "cost": 0}
 
 
@@ -65,7 +67,9 @@ async def test_rate_limit_query_spends_nothing(api):
     await spend(api, token, 3)
     points = 1997
     for _ in range(80):
-        status = (await api.data("{ rateLimit { remaining cost pointsRemaining exempt } }", token=token))["rateLimit"]
+        status = (
+            await api.data("{ rateLimit { remaining cost pointsRemaining exempt } }", token=token)
+        )["rateLimit"]
         assert status["remaining"] == 57 and status["cost"] == 0 and status["exempt"] is False
         assert points <= status["pointsRemaining"] <= 2000  # refills, never spent
         points = status["pointsRemaining"]
@@ -73,7 +77,9 @@ async def test_rate_limit_query_spends_nothing(api):
 
 async def test_every_response_reports_the_budget(api):
     _, token = await api.user(tier="pro")
-    response = await api.gql("{ me { id sessions(first: 10) { edges { node { id } } } } }", token=token)
+    response = await api.gql(
+        "{ me { id sessions(first: 10) { edges { node { id } } } } }", token=token
+    )
     ext = response.json()["extensions"]["rateLimit"]
     assert ext["tier"] == "PRO" and ext["limit"] == 300 and ext["remaining"] == 299
     assert ext["cost"] == 1 + 1 + 10 * 1  # me + connection + 10 session nodes
@@ -133,9 +139,24 @@ async def test_a_tier_upgrade_takes_effect_at_once(api):
 @pytest.mark.parametrize(
     "make_token",
     [
-        pytest.param(lambda uid: jwt.encode({"sub": uid, "exp": int(time.time()) + 60}, "another-secret-" * 4, algorithm="HS256"), id="forged"),
-        pytest.param(lambda uid: jwt.encode({"sub": uid, "exp": int(time.time()) - 10}, SECRET, algorithm="HS256"), id="expired"),
-        pytest.param(lambda uid: jwt.encode({"sub": uid, "exp": int(time.time()) + 60}, None, algorithm="none"), id="unsigned"),
+        pytest.param(
+            lambda uid: jwt.encode(
+                {"sub": uid, "exp": int(time.time()) + 60}, "another-secret-" * 4, algorithm="HS256"
+            ),
+            id="forged",
+        ),
+        pytest.param(
+            lambda uid: jwt.encode(
+                {"sub": uid, "exp": int(time.time()) - 10}, SECRET, algorithm="HS256"
+            ),
+            id="expired",
+        ),
+        pytest.param(
+            lambda uid: jwt.encode(
+                {"sub": uid, "exp": int(time.time()) + 60}, None, algorithm="none"
+            ),
+            id="unsigned",
+        ),
         pytest.param(lambda uid: jwt.encode({"sub": uid}, SECRET, algorithm="HS256"), id="no-exp"),
         pytest.param(lambda uid: "not.a.jwt", id="garbage"),
     ],
@@ -149,15 +170,20 @@ async def test_bad_tokens_are_refused(api, make_token):
 
 
 async def test_wrong_auth_scheme_is_refused(api):
-    user, token = await api.user()
-    response = await api.client.post("/graphql", json={"query": ME}, headers={"Authorization": f"Token {token}"})
+    _user, token = await api.user()
+    response = await api.client.post(
+        "/graphql", json={"query": ME}, headers={"Authorization": f"Token {token}"}
+    )
     assert response.status_code == 401
 
 
 async def test_role_comes_from_the_database_not_the_token(api):
     user, _ = await api.user()
-    token = jwt.encode({"sub": user["_id"], "role": "admin", "tier": "premium",
-                        "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": user["_id"], "role": "admin", "tier": "premium", "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    )
     body = (await api.gql("{ users { totalCount } }", token=token)).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["extensions"]["rateLimit"]["tier"] == "FREE"
@@ -180,7 +206,9 @@ async def test_redis_counters_are_shared_between_two_gateways():
         # Same database name on the embedded backend means two separate in-memory stores,
         # so the user goes into both; the token is valid for both (same secret).
         user, token = await one.user(tier="free")
-        await two.services.db.users.insert_one(await one.services.db.users.find_one({"_id": user["_id"]}))
+        await two.services.db.users.insert_one(
+            await one.services.db.users.find_one({"_id": user["_id"]})
+        )
         statuses = []
         for i in range(60):
             api = one if i % 2 == 0 else two
@@ -188,7 +216,9 @@ async def test_redis_counters_are_shared_between_two_gateways():
         assert statuses == [200] * 60
         assert (await one.gql(ME, token=token)).status_code == 429
         assert (await two.gql(ME, token=token)).status_code == 429
-        status = (await two.data("{ rateLimit { remaining pointsRemaining } }", token=token))["rateLimit"]
+        status = (await two.data("{ rateLimit { remaining pointsRemaining } }", token=token))[
+            "rateLimit"
+        ]
         assert status["remaining"] == 0
         assert status["pointsRemaining"] < 2000  # the points bucket is shared too
 

@@ -44,8 +44,15 @@ async def test_create_then_read_user_round_trip(api):
     created = (
         await api.data(
             CREATE,
-            {"input": {"email": "  Maria.Lopez@Example.COM ", "name": "María López", "level": "b2",
-                       "nativeLanguage": "Spanish", "subscriptionTier": "PRO"}},
+            {
+                "input": {
+                    "email": "  Maria.Lopez@Example.COM ",
+                    "name": "María López",
+                    "level": "b2",
+                    "nativeLanguage": "Spanish",
+                    "subscriptionTier": "PRO",
+                }
+            },
             token=admin,
         )
     )["createUser"]
@@ -53,8 +60,14 @@ async def test_create_then_read_user_round_trip(api):
     assert created["level"] == "B2"
     assert created["subscriptionTier"] == "PRO" and created["role"] == "USER"
     assert created["totalSessions"] == 0 and created["streakDays"] == 0
-    read = await api.data("query($id: ID!) { user(id: $id) { id name email } }", {"id": created["id"]}, token=admin)
-    assert read["user"] == {"id": created["id"], "name": "María López", "email": "maria.lopez@example.com"}
+    read = await api.data(
+        "query($id: ID!) { user(id: $id) { id name email } }", {"id": created["id"]}, token=admin
+    )
+    assert read["user"] == {
+        "id": created["id"],
+        "name": "María López",
+        "email": "maria.lopez@example.com",
+    }
 
 
 async def test_bad_input_is_refused_and_nothing_is_written(api):
@@ -105,7 +118,9 @@ async def test_unknown_field_and_wrong_type_are_bad_user_input(api):
     assert unknown.status_code == 400
     err = unknown.json()["errors"][0]
     assert err["extensions"]["code"] == "BAD_USER_INPUT" and "shoeSize" in err["message"]
-    wrong = await api.gql("query($id: ID!) { user(id: $id) { id } }", {"id": {"$gt": ""}}, token=token)
+    wrong = await api.gql(
+        "query($id: ID!) { user(id: $id) { id } }", {"id": {"$gt": ""}}, token=token
+    )
     assert wrong.status_code == 400
     assert wrong.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     syntax = await api.gql("{ me { id ", token=token)
@@ -131,7 +146,9 @@ async def test_mutation_over_get_is_refused(api):
 async def test_query_over_get_works(api):
     _, token = await api.user(name="Getter")
     response = await api.client.get(
-        "/graphql", params={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {token}"}
+        "/graphql",
+        params={"query": "{ me { name } }"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200 and response.json()["data"] == {"me": {"name": "Getter"}}
 
@@ -156,7 +173,9 @@ async def test_internal_errors_are_masked_with_the_request_id(api, monkeypatch):
 async def test_request_log_line(api, capsys):
     user, token = await api.user()
     await api.gql("query Profile { me { id } }", token=token, headers={"X-Request-ID": "abc-42"})
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
     done = [line for line in lines if line.get("event") == "request_completed"]
     assert len(done) == 1
     entry = done[0]

@@ -18,7 +18,9 @@ SESSION = "query($id: ID!) { session(id: $id) { id status endedAt totalMessages 
 
 
 async def start(api, token, user_id, **extra):
-    return (await api.data(START, {"input": {"userId": user_id, **extra}}, token=token))["startSession"]
+    return (await api.data(START, {"input": {"userId": user_id, **extra}}, token=token))[
+        "startSession"
+    ]
 
 
 async def record(api, token, session_id, **fields):
@@ -29,7 +31,11 @@ async def record(api, token, session_id, **fields):
 async def test_start_session_counts_on_the_user(api):
     user, token = await api.user()
     session = await start(api, token, user["_id"], topic="Travel", provider="openai")
-    assert session["status"] == "ACTIVE" and session["topic"] == "Travel" and session["endedAt"] is None
+    assert (
+        session["status"] == "ACTIVE"
+        and session["topic"] == "Travel"
+        and session["endedAt"] is None
+    )
     assert session["totalMessages"] == 0 and session["avgResponseTimeMs"] is None
     assert session["user"] == {"id": user["_id"]}
     me = await api.data("{ me { totalSessions lastActive } }", token=token)
@@ -48,28 +54,67 @@ async def test_record_message_updates_every_counter(api):
     user, token = await api.user()
     session = await start(api, token, user["_id"], provider="anthropic")
     learner = await record(
-        api, token, session["id"], content="Yesterday I go to the park.",
+        api,
+        token,
+        session["id"],
+        content="Yesterday I go to the park.",
         errors=[
-            {"category": "Grammar", "subcategory": "Verb Tense", "excerpt": "I go", "correction": "I went",
-             "explanation": "Past simple for finished events."},
-            {"category": "Grammar", "subcategory": "Verb Tense", "excerpt": "go", "correction": "went"},
+            {
+                "category": "Grammar",
+                "subcategory": "Verb Tense",
+                "excerpt": "I go",
+                "correction": "I went",
+                "explanation": "Past simple for finished events.",
+            },
+            {
+                "category": "Grammar",
+                "subcategory": "Verb Tense",
+                "excerpt": "go",
+                "correction": "went",
+            },
             {"category": "Grammar", "subcategory": "Articles"},
         ],
     )
     msg = learner.json()["data"]["recordMessage"]
     assert msg["role"] == "USER" and msg["content"] == "Yesterday I go to the park."
-    assert msg["errors"][0] == {"category": "Grammar", "subcategory": "Verb Tense", "excerpt": "I go",
-                                "correction": "I went", "explanation": "Past simple for finished events."}
+    assert msg["errors"][0] == {
+        "category": "Grammar",
+        "subcategory": "Verb Tense",
+        "excerpt": "I go",
+        "correction": "I went",
+        "explanation": "Past simple for finished events.",
+    }
     assert msg["session"]["id"] == session["id"] and msg["user"]["id"] == user["_id"]
 
-    reply = (await record(api, token, session["id"], role="ASSISTANT", content="Almost! 'I went'.",
-                          model="claude-sonnet-4", tokensIn=1000, tokensOut=200, responseTimeMs=900)).json()
+    reply = (
+        await record(
+            api,
+            token,
+            session["id"],
+            role="ASSISTANT",
+            content="Almost! 'I went'.",
+            model="claude-sonnet-4",
+            tokensIn=1000,
+            tokensOut=200,
+            responseTimeMs=900,
+        )
+    ).json()
     reply = reply["data"]["recordMessage"]
     expected_cost = load_pricing().cost("anthropic", "claude-sonnet-4", 1000, 200)
     assert reply["provider"] == "anthropic"  # inherited from the session
     assert reply["cost"] == pytest.approx(expected_cost)
-    await record(api, token, session["id"], role="ASSISTANT", content="Again", model="claude-sonnet-4",
-                 tokensIn=10, tokensOut=10, cost=0.5, responseTimeMs=1100)
+    await record(
+        api,
+        token,
+        session["id"],
+        role="ASSISTANT",
+        content="Again",
+        model="claude-sonnet-4",
+        tokensIn=10,
+        tokensOut=10,
+        cost=0.5,
+        responseTimeMs=1100,
+    )
 
     s = (await api.data(SESSION, {"id": session["id"]}, token=token))["session"]
     assert s["totalMessages"] == 3
@@ -77,14 +122,21 @@ async def test_record_message_updates_every_counter(api):
     assert s["totalCost"] == pytest.approx(expected_cost + 0.5)
     assert s["avgResponseTimeMs"] == 1000.0
     assert [e["node"]["content"] for e in s["messages"]["edges"]] == [
-        "Yesterday I go to the park.", "Almost! 'I went'.", "Again"]
+        "Yesterday I go to the park.",
+        "Almost! 'I went'.",
+        "Again",
+    ]
 
-    stats = {(d["category"], d["subcategory"]): d["count"]
-             async for d in api.services.db.error_stats.find({"user_id": user["_id"]})}
+    stats = {
+        (d["category"], d["subcategory"]): d["count"]
+        async for d in api.services.db.error_stats.find({"user_id": user["_id"]})
+    }
     assert stats == {("Grammar", "Verb Tense"): 2, ("Grammar", "Articles"): 1}
     rows = [d async for d in api.services.db.cost_daily.find({"user_id": user["_id"]})]
     assert len(rows) == 1
-    assert rows[0]["requests"] == 2 and rows[0]["tokens_in"] == 1010 and rows[0]["tokens_out"] == 210
+    assert (
+        rows[0]["requests"] == 2 and rows[0]["tokens_in"] == 1010 and rows[0]["tokens_out"] == 210
+    )
     assert rows[0]["cost"] == pytest.approx(expected_cost + 0.5)
     assert rows[0]["provider"] == "anthropic" and rows[0]["model"] == "claude-sonnet-4"
 
@@ -96,7 +148,10 @@ async def test_record_message_updates_every_counter(api):
         ({"cost": -0.01, "role": "ASSISTANT"}, "cost"),
         ({"content": "   "}, "content"),
         ({"content": "x" * 10_001}, "content"),
-        ({"role": "ASSISTANT", "errors": [{"category": "Grammar", "subcategory": "Articles"}]}, "errors"),
+        (
+            {"role": "ASSISTANT", "errors": [{"category": "Grammar", "subcategory": "Articles"}]},
+            "errors",
+        ),
         ({"errors": [{"category": " ", "subcategory": "Articles"}]}, "errors[0].category"),
         ({"idempotencyKey": "has space"}, "idempotencyKey"),
         ({"responseTimeMs": -5}, "responseTimeMs"),
@@ -132,15 +187,25 @@ async def test_update_user_rules(api):
     user, token = await api.user()
     _, admin = await api.admin()
     update = "mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { name level subscriptionTier } }"
-    own = (await api.data(update, {"id": user["_id"], "input": {"name": "New Name", "level": "c1"}}, token=token))
+    own = await api.data(
+        update, {"id": user["_id"], "input": {"name": "New Name", "level": "c1"}}, token=token
+    )
     assert own["updateUser"] == {"name": "New Name", "level": "C1", "subscriptionTier": "FREE"}
-    upgrade = (await api.gql(update, {"id": user["_id"], "input": {"subscriptionTier": "PREMIUM"}}, token=token)).json()
+    upgrade = (
+        await api.gql(
+            update, {"id": user["_id"], "input": {"subscriptionTier": "PREMIUM"}}, token=token
+        )
+    ).json()
     assert upgrade["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "subscriptionTier"}
-    by_admin = await api.data(update, {"id": user["_id"], "input": {"subscriptionTier": "PREMIUM"}}, token=admin)
+    by_admin = await api.data(
+        update, {"id": user["_id"], "input": {"subscriptionTier": "PREMIUM"}}, token=admin
+    )
     assert by_admin["updateUser"]["subscriptionTier"] == "PREMIUM"
     empty = (await api.gql(update, {"id": user["_id"], "input": {}}, token=token)).json()
     assert empty["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    bad_level = (await api.gql(update, {"id": user["_id"], "input": {"level": "Z9"}}, token=token)).json()
+    bad_level = (
+        await api.gql(update, {"id": user["_id"], "input": {"level": "Z9"}}, token=token)
+    ).json()
     assert bad_level["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "level"}
 
 
@@ -156,7 +221,9 @@ async def test_idempotent_retry_counts_once(api):
     assert stored["total_messages"] == 1
     stat = await api.services.db.error_stats.find_one({"user_id": user["_id"]})
     assert stat["count"] == 1
-    clash = (await record(api, token, session["id"], idempotencyKey="msg-1", content="Different")).json()
+    clash = (
+        await record(api, token, session["id"], idempotencyKey="msg-1", content="Different")
+    ).json()
     assert clash["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "idempotencyKey"}
 
 
@@ -174,8 +241,16 @@ async def test_a_half_applied_message_is_finished_by_the_retry(api, monkeypatch)
         raise AutoReconnect("connection lost mid-write")
 
     monkeypatch.setattr(messages, "_upsert_once", crash)
-    fields = dict(idempotencyKey="k-9", role="ASSISTANT", content="Reply", model="gpt-4o",
-                  provider="openai", tokensIn=100, tokensOut=50, cost=0.25)
+    fields = dict(
+        idempotencyKey="k-9",
+        role="ASSISTANT",
+        content="Reply",
+        model="gpt-4o",
+        provider="openai",
+        tokensIn=100,
+        tokensOut=50,
+        cost=0.25,
+    )
     failed = (await record(api, token, session["id"], **fields)).json()
     assert failed["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     stored = await api.services.db.sessions.find_one({"_id": session["id"]})
@@ -199,7 +274,11 @@ async def test_startup_sweep_finishes_pending_messages(api):
 
     user, token = await api.user()
     session = await start(api, token, user["_id"])
-    body = (await record(api, token, session["id"], errors=[{"category": "Grammar", "subcategory": "Plurals"}])).json()
+    body = (
+        await record(
+            api, token, session["id"], errors=[{"category": "Grammar", "subcategory": "Plurals"}]
+        )
+    ).json()
     mid = body["data"]["recordMessage"]["id"]
     # Pretend the process died before marking it applied: re-mark and sweep.
     await api.services.db.messages.update_one({"_id": mid}, {"$set": {"applied": False}})
@@ -221,7 +300,13 @@ async def test_concurrent_record_message_keeps_exact_totals(api):
         extra = (
             {"errors": [{"category": "Grammar", "subcategory": "Articles"}]}
             if role == "USER"
-            else {"tokensIn": 10, "tokensOut": 5, "cost": 0.001, "responseTimeMs": 100 + i, "model": "gpt-4o"}
+            else {
+                "tokensIn": 10,
+                "tokensOut": 5,
+                "cost": 0.001,
+                "responseTimeMs": 100 + i,
+                "model": "gpt-4o",
+            }
         )
         response = await record(api, admin, session["id"], role=role, content=f"m{i}", **extra)
         assert "errors" not in response.json(), response.json()
@@ -267,13 +352,24 @@ async def test_pagination_edges(api):
     _, admin = await api.admin()
     q = "query($id: ID!, $first: Int, $after: String) { user(id: $id) { sessions(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { topic } } } } }"
     empty = (await api.data(q, {"id": user["_id"], "first": 5}, token=token))["user"]["sessions"]
-    assert empty == {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
+    assert empty == {
+        "totalCount": 0,
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "edges": [],
+    }
     exact = (await api.data(q, {"id": uid, "first": 4}, token=admin))["user"]["sessions"]
     assert len(exact["edges"]) == 4 and exact["pageInfo"]["hasNextPage"] is False
-    assert [e["node"]["topic"] for e in exact["edges"]] == ["topic 3", "topic 2", "topic 1", "topic 0"]
+    assert [e["node"]["topic"] for e in exact["edges"]] == [
+        "topic 3",
+        "topic 2",
+        "topic 1",
+        "topic 0",
+    ]
     first = (await api.data(q, {"id": uid, "first": 3}, token=admin))["user"]["sessions"]
     assert first["pageInfo"]["hasNextPage"] is True
-    last = (await api.data(q, {"id": uid, "first": 3, "after": first["pageInfo"]["endCursor"]}, token=admin))
+    last = await api.data(
+        q, {"id": uid, "first": 3, "after": first["pageInfo"]["endCursor"]}, token=admin
+    )
     last = last["user"]["sessions"]
     assert [e["node"]["topic"] for e in last["edges"]] == ["topic 0"]
     assert last["pageInfo"]["hasNextPage"] is False and last["totalCount"] == 4
@@ -290,15 +386,27 @@ async def test_messages_paginate_in_conversation_order_with_tied_timestamps(api)
     user, token = await api.user()
     session = await start(api, token, user["_id"])
     stamp = __import__("datetime").datetime(2026, 5, 1, tzinfo=__import__("datetime").UTC)
-    await api.services.db.messages.insert_many([
-        {"_id": f"m-{i:02d}", "session_id": session["id"], "user_id": user["_id"], "role": "user",
-         "content": f"c{i}", "timestamp": stamp, "errors": [], "applied": True}
-        for i in range(7)
-    ])
+    await api.services.db.messages.insert_many(
+        [
+            {
+                "_id": f"m-{i:02d}",
+                "session_id": session["id"],
+                "user_id": user["_id"],
+                "role": "user",
+                "content": f"c{i}",
+                "timestamp": stamp,
+                "errors": [],
+                "applied": True,
+            }
+            for i in range(7)
+        ]
+    )
     q = "query($id: ID!, $after: String) { session(id: $id) { messages(first: 3, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } } }"
     seen, after = [], None
     while True:
-        page = (await api.data(q, {"id": session["id"], "after": after}, token=token))["session"]["messages"]
+        page = (await api.data(q, {"id": session["id"], "after": after}, token=token))["session"][
+            "messages"
+        ]
         seen += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -310,7 +418,9 @@ async def test_session_status_filter_and_exercises_connection(api):
     user, token = await api.user()
     a = await start(api, token, user["_id"], topic="a")
     await start(api, token, user["_id"], topic="b")
-    await api.data("mutation($id: ID!) { endSession(id: $id) { id } }", {"id": a["id"]}, token=token)
+    await api.data(
+        "mutation($id: ID!) { endSession(id: $id) { id } }", {"id": a["id"]}, token=token
+    )
     q = "query($s: SessionStatus) { me { sessions(status: $s) { totalCount edges { node { topic } } } exercises { totalCount edges { node { id } } } } }"
     done = (await api.data(q, {"s": "COMPLETED"}, token=token))["me"]
     assert done["sessions"] == {"totalCount": 1, "edges": [{"node": {"topic": "a"}}]}

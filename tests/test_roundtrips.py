@@ -18,6 +18,7 @@ def settings():
     # The 50-user page costs ~42k points, over the default per-request ceiling.
     return make_settings(query_max_cost=100_000)
 
+
 NESTED = """
 query Nested($n: Int!) {
   users(first: $n) {
@@ -62,7 +63,9 @@ async def test_nested_read_costs_constant_round_trips(api, n_users):
     assert len(learners) == n_users
     assert all(len(u["node"]["sessions"]["edges"]) == 10 for u in learners)
     assert all(
-        len(s["node"]["messages"]["edges"]) == 20 for u in learners for s in u["node"]["sessions"]["edges"]
+        len(s["node"]["messages"]["edges"]) == 20
+        for u in learners
+        for s in u["node"]["sessions"]["edges"]
     )
     # users page + users count + sessions page + messages page + exercises page;
     # every nested `user`/`session` is already loaded or primed.
