@@ -68,6 +68,17 @@ class Settings(BaseSettings):
 
     # --- Learning core --------------------------------------------------------
     error_half_life_days: float = 14.0
+    # 'builtin' (curated bank + the learner's own sentences) or 'package.module:factory'.
+    exercise_generator: str = "builtin"
+
+    @field_validator("error_half_life_days")
+    @classmethod
+    def _sane_half_life(cls, value: float) -> float:
+        # decay_sum grows as 2 ** (days since 2024 / half-life); below 7 days it would
+        # overflow a double within ~20 years.
+        if not 7 <= value <= 3650:
+            raise ValueError("ERROR_HALF_LIFE_DAYS must be between 7 and 3650")
+        return value
 
     # --- Cost monitoring ------------------------------------------------------
     cost_alert_hourly: float = 10.0

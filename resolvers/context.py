@@ -53,7 +53,7 @@ class RequestContext:
         if self._loaders is None:
             from resolvers.dataloaders import Loaders
 
-            self._loaders = Loaders(self.db)
+            self._loaders = Loaders(self.db, self.settings.error_half_life_days)
         return self._loaders
 
     @property

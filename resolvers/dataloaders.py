@@ -116,7 +116,10 @@ def _page_loader(
 
 
 class Loaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, half_life_days: float = 14.0) -> None:
+        from resolvers.practice.stats import stats_loader
+
+        self.error_stats = stats_loader(db, half_life_days)
         self.user = _by_id_loader(db.users)
         self.session = _by_id_loader(db.sessions, SESSION_HIDDEN)
         self.message = _by_id_loader(db.messages, MESSAGE_HIDDEN)

@@ -6,8 +6,11 @@ import strawberry
 from strawberry import Info
 
 from resolvers import messages, sessions, users
+from resolvers.practice import attempts, generate
 from schema.enums import SessionStatus, value
+from schema.exercises import Exercise
 from schema.messages import Message, RecordMessageInput
+from schema.practice import ExerciseResult, Hint
 from schema.sessions import Session, StartSessionInput
 from schema.users import CreateUserInput, UpdateUserInput, User
 
@@ -77,3 +80,23 @@ class Mutation:
             idempotency_key=input.idempotency_key,
         )
         return await messages.record_message(info.context, data)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="New exercises aimed at the learner's heaviest recent errors (1-20). "
+        "`category` narrows them to one error category."
+    )
+    async def generate_exercise(
+        self, info: Info, user_id: strawberry.ID, count: int | None = 1, category: str | None = None
+    ) -> list[Exercise]:
+        return await generate.generate_exercises(info.context, user_id, count, category)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Checks an answer (case, spacing and punctuation are forgiven except in "
+        "Punctuation exercises). Three attempts per exercise."
+    )
+    async def submit_exercise(self, info: Info, id: strawberry.ID, answer: str) -> ExerciseResult:
+        return await attempts.submit(info.context, id, answer)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="The next hint, gentlest first.")
+    async def request_hint(self, info: Info, id: strawberry.ID) -> Hint:
+        return await attempts.hint(info.context, id)  # type: ignore[return-value]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import Info
 
 from resolvers import exercises, ratelimit, sessions, users
+from resolvers.practice import stats
 from schema.enums import SubscriptionTier, value
 from schema.exercises import Exercise
 from schema.pagination import Connection
+from schema.practice import ErrorStats
 from schema.ratelimit import RateLimitStatus
 from schema.sessions import Session
 from schema.users import User
@@ -37,6 +41,21 @@ class Query:
     @strawberry.field(description="A session you own (admins: any).")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
         return await sessions.get_session(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="A learner's errors by (category, subcategory): counts, shares and "
+        "recency weights. Without since/until it reads precomputed counters; with them it "
+        "aggregates messages in [since, until)."
+    )
+    async def error_stats(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        top: int | None = 10,
+    ) -> ErrorStats:
+        return await stats.error_stats(info.context, user_id, since, until, top)  # type: ignore[return-value]
 
     @strawberry.field
     async def exercise(self, info: Info, id: strawberry.ID) -> Exercise | None:

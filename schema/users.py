@@ -10,15 +10,18 @@ from strawberry import Info
 
 from resolvers import exercises as exercise_resolvers
 from resolvers import sessions as session_resolvers
+from resolvers.practice import stats as stats_resolvers
 from schema.enums import ExerciseStatus, Role, SessionStatus, SubscriptionTier, value
 from schema.pagination import Connection
 
 if TYPE_CHECKING:
     from schema.exercises import Exercise
+    from schema.practice import ErrorStats
     from schema.sessions import Session
 
 SessionT = Annotated["Session", strawberry.lazy("schema.sessions")]
 ExerciseT = Annotated["Exercise", strawberry.lazy("schema.exercises")]
+ErrorStatsT = Annotated["ErrorStats", strawberry.lazy("schema.practice")]
 
 
 @strawberry.type
@@ -56,6 +59,16 @@ class User:
         return await session_resolvers.sessions_of(  # type: ignore[return-value]
             info.context, self.id, first, after, value(status)
         )
+
+    @strawberry.field(description="Error counts and recency weights; see Query.errorStats.")
+    async def error_stats(
+        self,
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        top: int | None = 10,
+    ) -> ErrorStatsT:
+        return await stats_resolvers.error_stats(info.context, self.id, since, until, top)  # type: ignore[return-value]
 
     @strawberry.field(description="Newest first.")
     async def exercises(

@@ -25,6 +25,7 @@ query Nested($n: Int!) {
     totalCount
     edges { node {
       id name
+      errorStats(top: 3) { totalErrors items { subcategory weight } }
       exercises(first: 5) { totalCount edges { node { id user { id } } } }
       sessions(first: 10) {
         totalCount
@@ -75,4 +76,5 @@ async def test_nested_read_costs_constant_round_trips(api, n_users):
         ("sessions", "aggregate"): 1,
         ("messages", "aggregate"): 1,
         ("exercises", "aggregate"): 1,
+        ("error_stats", "find"): 1,
     }, counter.calls

@@ -1,0 +1,1 @@
+"""The learning core: error statistics, exercise generation and the exercise lifecycle."""

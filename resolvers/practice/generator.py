@@ -1,0 +1,270 @@
+"""Exercise generation aimed at each learner's weakest spots.
+
+Planning (which targets, how many each, how hard) is ours; writing the exercises is the
+provider's. The provider interface is one method, so an LLM-backed generator can be
+plugged in with EXERCISE_GENERATOR=package.module:factory; the built-in one draws from the
+curated bank and from the learner's own corrected sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import math
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from models.documents import utcnow
+from resolvers.practice.bank import BankItem, load_bank
+from resolvers.practice.bank_data import EC
+from resolvers.taxonomy import PAIRS, TAXONOMY
+
+# A learner's CEFR level sets the starting difficulty (1-5).
+LEVEL_DIFFICULTY = {"A1": 1, "A2": 2, "B1": 2, "B2": 3, "C1": 4, "C2": 5}
+# What a learner with no recorded errors practises first, by level.
+STARTER_TARGETS = {
+    "beginner": [
+        ("Grammar", "Subject-Verb Agreement"),
+        ("Grammar", "Articles"),
+        ("Grammar", "Verb Tense"),
+        ("Word Order", "Questions"),
+        ("Grammar", "Plurals"),
+        ("Grammar", "Prepositions"),
+    ],
+    "advanced": [
+        ("Grammar", "Verb Tense"),
+        ("Vocabulary", "Collocations"),
+        ("Vocabulary", "False Friends"),
+        ("Punctuation", "Commas"),
+        ("Grammar", "Prepositions"),
+        ("Vocabulary", "Word Choice"),
+    ],
+}
+MAX_TARGETS = 4
+# Targets lighter than this fraction of the heaviest are not worth an exercise yet.
+MIN_RELATIVE_WEIGHT = 0.1
+RECENT_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    category: str
+    subcategory: str
+    weight: float
+
+
+@dataclass(slots=True)
+class Slot:
+    target: Target
+    count: int
+    difficulty: int
+
+
+@dataclass(slots=True)
+class OwnSentence:
+    message_id: str
+    content: str
+    excerpt: str
+    correction: str
+    explanation: str | None
+
+
+@dataclass
+class GenerationRequest:
+    user_id: str
+    level: str | None
+    slots: list[Slot]
+    recently_seen: dict[str, Any]  # bank_id -> when it was last given
+    own_sentences: dict[tuple[str, str], list[OwnSentence]] = field(default_factory=dict)
+
+
+@dataclass
+class ExerciseDraft:
+    category: str
+    subcategory: str
+    type: str
+    difficulty: int
+    prompt: str
+    answer: str
+    accepted_answers: list[str]
+    choices: list[str]
+    explanation: str
+    hints: list[str]
+    source: str
+    bank_id: str
+
+
+class ExerciseGenerator(Protocol):
+    async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]: ...
+
+
+def allocate(targets: list[Target], count: int) -> list[tuple[Target, int]]:
+    """Spread `count` over the heaviest targets in proportion to weight (largest remainder),
+    each chosen target getting at least one."""
+    chosen = targets[: min(len(targets), count, MAX_TARGETS)]
+    total = sum(t.weight for t in chosen) or 1.0
+    exact = [count * t.weight / total for t in chosen]
+    shares = [max(1, math.floor(x)) for x in exact]
+    while sum(shares) > count:  # the minimum of one pushed us over: take from the largest
+        shares[shares.index(max(shares))] -= 1
+    order = sorted(range(len(chosen)), key=lambda i: exact[i] - math.floor(exact[i]), reverse=True)
+    i = 0
+    while sum(shares) < count:
+        shares[order[i % len(order)]] += 1
+        i += 1
+    return [(t, n) for t, n in zip(chosen, shares, strict=True) if n > 0]
+
+
+def adapt_difficulty(level: str | None, accuracy: tuple[int, int] | None) -> int:
+    """Start from the level; one step up after >= 80% correct, one down after <= 40%
+    (over at least three finished exercises on the same target)."""
+    base = LEVEL_DIFFICULTY.get(level or "", 2)
+    if accuracy is not None:
+        correct, done = accuracy
+        if done >= 3:
+            rate = correct / done
+            if rate >= 0.8:
+                base += 1
+            elif rate <= 0.4:
+                base -= 1
+    return max(1, min(5, base))
+
+
+def starter_targets(level: str | None, category: str | None) -> list[Target]:
+    pool = STARTER_TARGETS["beginner" if (level or "B1") in ("A1", "A2", "B1") else "advanced"]
+    pairs = [p for p in pool if category is None or p[0] == category]
+    pairs += [p for p in PAIRS if p not in pairs and (category is None or p[0] == category)]
+    # Equal weights decreasing gently, so the level-appropriate ones come first.
+    return [Target(c, s, 1.0 - i * 0.01) for i, (c, s) in enumerate(pairs)]
+
+
+class BankGenerator:
+    """Built-in generator: the curated bank plus error-correction from the learner's own words."""
+
+    def __init__(self) -> None:
+        self.bank = load_bank()
+
+    async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]:
+        drafts: list[ExerciseDraft] = []
+        for slot in request.slots:
+            key = (slot.target.category, slot.target.subcategory)
+            own = [
+                s
+                for s in request.own_sentences.get(key, [])
+                if _own_id(s) not in request.recently_seen
+            ]
+            picks: list[ExerciseDraft] = []
+            if own:  # the learner's own sentence first: it is the most relevant practice
+                picks.append(_from_own_sentence(own[0], slot))
+            rng = random.Random(f"{request.user_id}:{key}:{utcnow().date()}")
+            candidates = list(self.bank[key])
+            rng.shuffle(candidates)
+            fresh = [i for i in candidates if i.id not in request.recently_seen]
+            stale = sorted(
+                (i for i in candidates if i.id in request.recently_seen),
+                key=lambda i: request.recently_seen[i.id],
+            )
+            fresh.sort(key=lambda i: abs(i.difficulty - slot.difficulty))
+            for item in (fresh + stale)[: max(0, slot.count - len(picks))]:
+                picks.append(_from_bank(item))
+            drafts.extend(picks[: slot.count])
+        return drafts
+
+
+def _own_id(sentence: OwnSentence) -> str:
+    digest = hashlib.sha1(f"{sentence.excerpt}\x1f{sentence.correction}".encode()).hexdigest()[:8]
+    return f"msg:{sentence.message_id}:{digest}"
+
+
+def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
+    corrected = s.content.replace(s.excerpt, s.correction, 1)
+    half = max(1, len(s.correction) // 2)
+    return ExerciseDraft(
+        category=slot.target.category,
+        subcategory=slot.target.subcategory,
+        type=EC,
+        difficulty=slot.difficulty,
+        prompt=f'Correct the mistake in something you wrote: "{s.content}"',
+        answer=corrected,
+        accepted_answers=[],
+        choices=[],
+        explanation=s.explanation or f'"{s.excerpt}" should be "{s.correction}".',
+        hints=[
+            f'The mistake is in "{s.excerpt}".',
+            f'It starts with "{s.correction[:half]}…"',
+        ],
+        source="own_sentence",
+        bank_id=_own_id(s),
+    )
+
+
+def _from_bank(item: BankItem) -> ExerciseDraft:
+    return ExerciseDraft(
+        category=item.category,
+        subcategory=item.subcategory,
+        type=item.type,
+        difficulty=item.difficulty,
+        prompt=item.prompt,
+        answer=item.answer,
+        accepted_answers=list(item.accepted),
+        choices=list(item.choices),
+        explanation=item.explanation,
+        hints=list(item.hints),
+        source="bank",
+        bank_id=item.id,
+    )
+
+
+def load_generator(spec: str) -> ExerciseGenerator:
+    """'builtin', or 'package.module:factory' returning an ExerciseGenerator."""
+    if spec in ("", "builtin"):
+        return BankGenerator()
+    module_name, _, attr = spec.partition(":")
+    factory = getattr(importlib.import_module(module_name), attr or "create_generator")
+    return factory()  # type: ignore[no-any-return]
+
+
+def plan(
+    stats_rows: list[dict[str, Any]],
+    recent: list[dict[str, Any]],
+    level: str | None,
+    count: int,
+    category: str | None,
+) -> list[Slot]:
+    ranked = sorted(stats_rows, key=lambda r: (-r["weight"], -r["count"]))
+    targets = [
+        Target(r["category"], r["subcategory"], r["weight"])
+        for r in ranked
+        if (category is None or r["category"] == category)
+        and (r["category"], r["subcategory"]) in _known_pairs()
+        and r["weight"] > 1e-9
+    ]
+    if targets:
+        floor = targets[0].weight * MIN_RELATIVE_WEIGHT
+        targets = [t for t in targets if t.weight >= floor]
+    else:
+        targets = starter_targets(level, category)
+        # Rotate: targets practised least recently come first.
+        practised = Counter((e["category"], e["subcategory"]) for e in recent)
+        targets.sort(key=lambda t: practised[(t.category, t.subcategory)])
+    accuracy: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for e in recent:
+        if e.get("status") == "completed":
+            acc = accuracy[(e["category"], e["subcategory"])]
+            acc[0] += 1 if e.get("correct") else 0
+            acc[1] += 1
+    return [
+        Slot(t, n, adapt_difficulty(level, tuple(accuracy[(t.category, t.subcategory)])))  # type: ignore[arg-type]
+        for t, n in allocate(targets, count)
+    ]
+
+
+def _known_pairs() -> set[tuple[str, str]]:
+    return {(c, s) for c, subs in TAXONOMY.items() for s in subs}
+
+
+def recent_cutoff() -> Any:
+    return utcnow() - timedelta(days=RECENT_DAYS)

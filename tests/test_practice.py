@@ -1,0 +1,415 @@
+"""Error statistics and exercises: targeting, decay math, lifecycle."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from resolvers.decay import growth, weight_at, weight_of
+from resolvers.messages import apply_message
+
+STATS = """query($id: ID!, $since: DateTime, $until: DateTime, $top: Int) {
+  errorStats(userId: $id, since: $since, until: $until, top: $top) {
+    userId totalErrors since until
+    items { category subcategory count share weight firstSeen lastSeen } } }"""
+GENERATE = """mutation($id: ID!, $n: Int, $c: String) { generateExercise(userId: $id, count: $n, category: $c) {
+  id type category subcategory difficulty prompt choices status attempts hintsUsed createdAt dueAt user { id } } }"""
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  correct feedback expected attemptsLeft exercise { id status attempts completedAt dueAt } } }"""
+HINT = "mutation($id: ID!) { requestHint(id: $id) { text hintsUsed hintsRemaining } }"
+NOW = datetime.now(UTC)
+
+
+async def history(api, user_id, errors):
+    """errors: [(days_ago, category, subcategory, excerpt, correction, content)] applied
+    through the same incremental path recordMessage uses."""
+    db = api.services.db
+    session_id = str(uuid.uuid4())
+    await db.sessions.insert_one(
+        {
+            "_id": session_id,
+            "user_id": user_id,
+            "started_at": NOW - timedelta(days=400),
+            "status": "completed",
+            "total_messages": 0,
+            "total_tokens": 0,
+            "total_cost": 0.0,
+        }
+    )
+    for days_ago, cat, sub, *extra in errors:
+        excerpt, correction, content = [*extra, None, None, None][:3]
+        err = {"category": cat, "subcategory": sub}
+        if excerpt:
+            err |= {"excerpt": excerpt, "correction": correction}
+        doc = {
+            "_id": str(uuid.uuid4()),
+            "session_id": session_id,
+            "user_id": user_id,
+            "role": "user",
+            "content": content or f"sentence with a {sub} error",
+            "timestamp": NOW - timedelta(days=days_ago),
+            "errors": [err],
+            "applied": False,
+        }
+        await db.messages.insert_one(doc)
+        await apply_message(db, doc, api.services.settings.error_half_life_days)
+
+
+def test_decay_math_matches_hand_computed_values():
+    h = 14.0
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    assert weight_of(t0, t0, h) == pytest.approx(1.0)
+    assert weight_of(t0, t0 + timedelta(days=14), h) == pytest.approx(0.5)
+    assert weight_of(t0, t0 + timedelta(days=28), h) == pytest.approx(0.25)
+    assert weight_of(t0, t0 + timedelta(days=7), h) == pytest.approx(1 / math.sqrt(2))
+    # Three errors 0, 14 and 28 days before "now": 1 + 0.5 + 0.25.
+    now = t0 + timedelta(days=28)
+    total = sum(growth(t0 + timedelta(days=d), h) for d in (0, 14, 28))
+    assert weight_at(total, now, h) == pytest.approx(1.75)
+    assert weight_at(0.0, now, h) == 0.0
+
+
+async def test_error_stats_counts_shares_and_weights(api):
+    user, token = await api.user()
+    await history(
+        api,
+        user["_id"],
+        [
+            (0, "Grammar", "Verb Tense"),
+            (14, "Grammar", "Verb Tense"),
+            (28, "Grammar", "Articles"),
+            (28, "Grammar", "Articles"),
+            (28, "Grammar", "Articles"),
+        ],
+    )
+    stats = (await api.data(STATS, {"id": user["_id"]}, token=token))["errorStats"]
+    assert stats["totalErrors"] == 5 and stats["since"] is None
+    first, second = stats["items"]
+    assert (first["subcategory"], first["count"]) == ("Verb Tense", 2)
+    assert first["weight"] == pytest.approx(1.5, rel=1e-4)
+    assert first["share"] == pytest.approx(0.4)
+    assert (second["subcategory"], second["count"]) == ("Articles", 3)
+    assert second["weight"] == pytest.approx(0.75, rel=1e-4)
+    assert datetime.fromisoformat(first["lastSeen"]) > datetime.fromisoformat(first["firstSeen"])
+    top1 = (await api.data(STATS, {"id": user["_id"], "top": 1}, token=token))["errorStats"]
+    assert len(top1["items"]) == 1 and top1["totalErrors"] == 5
+
+
+async def test_precomputed_and_windowed_paths_agree(api):
+    user, token = await api.user()
+    await history(
+        api,
+        user["_id"],
+        [(d, "Grammar", "Verb Tense") for d in (1, 3, 40)]
+        + [(d, "Vocabulary", "Word Choice") for d in (2, 90, 200)]
+        + [(5, "Spelling", "Common Misspellings")],
+    )
+    pre = (await api.data(STATS, {"id": user["_id"]}, token=token))["errorStats"]
+    window = {
+        "id": user["_id"],
+        "since": (NOW - timedelta(days=365)).isoformat(),
+        "until": (NOW + timedelta(days=1)).isoformat(),
+    }
+    agg = (await api.data(STATS, window, token=token))["errorStats"]
+    assert agg["totalErrors"] == pre["totalErrors"] == 7
+    assert [(i["category"], i["subcategory"], i["count"]) for i in agg["items"]] == [
+        (i["category"], i["subcategory"], i["count"]) for i in pre["items"]
+    ]
+    for a, p in zip(agg["items"], pre["items"], strict=True):
+        assert a["weight"] == pytest.approx(p["weight"], rel=1e-3)
+        assert a["share"] == pytest.approx(p["share"])
+        assert a["firstSeen"] == p["firstSeen"] and a["lastSeen"] == p["lastSeen"]
+    recent = await api.data(
+        STATS, {"id": user["_id"], "since": (NOW - timedelta(days=10)).isoformat()}, token=token
+    )
+    assert recent["errorStats"]["totalErrors"] == 4
+
+
+async def test_error_stats_input_and_access(api):
+    user, token = await api.user()
+    _, other = await api.user()
+    bad_top = (await api.gql(STATS, {"id": user["_id"], "top": 0}, token=token)).json()
+    assert bad_top["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "top"}
+    inverted = (
+        await api.gql(
+            STATS,
+            {
+                "id": user["_id"],
+                "since": NOW.isoformat(),
+                "until": (NOW - timedelta(days=1)).isoformat(),
+            },
+            token=token,
+        )
+    ).json()
+    assert inverted["errors"][0]["extensions"]["field"] == "since"
+    foreign = (await api.gql(STATS, {"id": user["_id"]}, token=other)).json()
+    assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_recent_errors_outweigh_older_more_numerous_ones(api):
+    user, token = await api.user(level="B1")
+    await history(
+        api,
+        user["_id"],
+        [(120 + i, "Grammar", "Articles") for i in range(12)]
+        + [(d, "Grammar", "Verb Tense") for d in (0, 1, 2)],
+    )
+    stats = (await api.data(STATS, {"id": user["_id"]}, token=token))["errorStats"]
+    assert stats["items"][0]["subcategory"] == "Verb Tense"
+    assert stats["items"][1]["count"] == 12  # more numerous, but old
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 4}, token=token))["generateExercise"]
+    assert len(made) == 4
+    assert {e["subcategory"] for e in made} == {"Verb Tense"}
+    assert all(
+        e["status"] == "PENDING" and e["attempts"] == 0 and e["user"]["id"] == user["_id"]
+        for e in made
+    )
+
+
+async def test_count_is_spread_over_the_heaviest_targets(api):
+    user, token = await api.user()
+    await history(
+        api,
+        user["_id"],
+        [(0, "Grammar", "Verb Tense")] * 3
+        + [(0, "Grammar", "Articles")] * 2
+        + [(0, "Vocabulary", "Collocations")],
+    )
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 6}, token=token))["generateExercise"]
+    by_target = {}
+    for e in made:
+        by_target[e["subcategory"]] = by_target.get(e["subcategory"], 0) + 1
+    assert by_target == {"Verb Tense": 3, "Articles": 2, "Collocations": 1}
+
+
+async def test_category_filter_and_bad_input(api):
+    user, token = await api.user()
+    _, other = await api.user()
+    await history(
+        api, user["_id"], [(0, "Grammar", "Verb Tense"), (1, "Vocabulary", "Word Choice")]
+    )
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 2, "c": "vocabulary"}, token=token))[
+        "generateExercise"
+    ]
+    assert {e["category"] for e in made} == {"Vocabulary"}
+    unknown = (await api.gql(GENERATE, {"id": user["_id"], "c": "Poetry"}, token=token)).json()
+    ext = unknown["errors"][0]["extensions"]
+    assert ext["code"] == "BAD_USER_INPUT" and ext["field"] == "category"
+    assert "Grammar" in unknown["errors"][0]["message"] and "Word Order" in ext["validCategories"]
+    for n in (0, 21):
+        body = (await api.gql(GENERATE, {"id": user["_id"], "n": n}, token=token)).json()
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "count"}
+    foreign = (await api.gql(GENERATE, {"id": user["_id"]}, token=other)).json()
+    assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert await api.services.db.exercises.count_documents({}) == 2
+
+
+async def test_no_repeats_of_recently_seen_exercises(api):
+    user, token = await api.user()
+    await history(api, user["_id"], [(0, "Grammar", "Verb Tense")])
+    first = (await api.data(GENERATE, {"id": user["_id"], "n": 3}, token=token))["generateExercise"]
+    second = (await api.data(GENERATE, {"id": user["_id"], "n": 3}, token=token))[
+        "generateExercise"
+    ]
+    prompts = [e["prompt"] for e in first + second]
+    assert len(set(prompts)) == 6
+
+
+async def test_own_sentences_become_error_correction_exercises(api):
+    user, token = await api.user()
+    await history(
+        api,
+        user["_id"],
+        [
+            (
+                0,
+                "Grammar",
+                "Prepositions",
+                "arrived to",
+                "arrived at",
+                "We arrived to the hotel very late.",
+            )
+        ],
+    )
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 2}, token=token))["generateExercise"]
+    own = made[0]
+    assert own["type"] == "ERROR_CORRECTION"
+    assert "We arrived to the hotel very late." in own["prompt"]
+    result = await api.data(
+        SUBMIT, {"id": own["id"], "a": "we arrived at the hotel very late"}, token=token
+    )
+    assert result["submitExercise"]["correct"] is True
+
+
+async def test_learner_without_errors_gets_level_appropriate_exercises(api):
+    beginner, btoken = await api.user(level="A1")
+    advanced, atoken = await api.user(level="C1")
+    easy = (await api.data(GENERATE, {"id": beginner["_id"], "n": 5}, token=btoken))[
+        "generateExercise"
+    ]
+    hard = (await api.data(GENERATE, {"id": advanced["_id"], "n": 5}, token=atoken))[
+        "generateExercise"
+    ]
+    assert len(easy) == 5 and len(hard) == 5
+    assert sum(e["difficulty"] for e in easy) / 5 < sum(e["difficulty"] for e in hard) / 5
+    assert any(e["category"] == "Grammar" for e in easy)
+
+
+async def test_difficulty_rises_after_recent_success(api):
+    user, token = await api.user(level="B1")
+    await history(api, user["_id"], [(0, "Grammar", "Articles")])
+    db = api.services.db
+    await db.exercises.insert_many(
+        [
+            {
+                "_id": str(uuid.uuid4()),
+                "user_id": user["_id"],
+                "category": "Grammar",
+                "subcategory": "Articles",
+                "type": "multiple_choice",
+                "difficulty": 2,
+                "prompt": "p",
+                "answer": "a",
+                "status": "completed",
+                "correct": True,
+                "attempts": 1,
+                "hints_used": 0,
+                "created_at": NOW - timedelta(days=1),
+                "bank_id": f"old-{i}",
+            }
+            for i in range(3)
+        ]
+    )
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 1}, token=token))["generateExercise"]
+    assert made[0]["difficulty"] >= 3  # B1 starts at 2; 3/3 correct moves it up
+
+
+async def exercise_for(api, token, user_id, subcategory="Verb Tense"):
+    await history(api, user_id, [(0, "Grammar", subcategory)])
+    [made] = (await api.data(GENERATE, {"id": user_id, "n": 1}, token=token))["generateExercise"]
+    stored = await api.services.db.exercises.find_one({"_id": made["id"]})
+    return made, stored
+
+
+async def test_submit_correct_answer_completes_and_starts_a_streak(api):
+    user, token = await api.user()
+    made, stored = await exercise_for(api, token, user["_id"])
+    shouted = "  " + stored["answer"].upper() + "!!  "
+    result = (await api.data(SUBMIT, {"id": made["id"], "a": shouted}, token=token))[
+        "submitExercise"
+    ]
+    assert result["correct"] is True and result["expected"] == stored["answer"]
+    assert result["exercise"]["status"] == "COMPLETED" and result["exercise"]["completedAt"]
+    assert result["exercise"]["dueAt"] is None  # right first time: no review needed
+    again = (await api.gql(SUBMIT, {"id": made["id"], "a": stored["answer"]}, token=token)).json()
+    assert again["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    me = (
+        await api.data(
+            "{ me { streakDays exercises(status: COMPLETED) { totalCount } } }", token=token
+        )
+    )["me"]
+    assert me == {"streakDays": 1, "exercises": {"totalCount": 1}}
+
+
+async def test_three_misses_finish_the_exercise_and_schedule_review(api):
+    user, token = await api.user()
+    made, stored = await exercise_for(api, token, user["_id"])
+    first = (await api.data(SUBMIT, {"id": made["id"], "a": "wrong"}, token=token))[
+        "submitExercise"
+    ]
+    assert first["correct"] is False and first["expected"] is None and first["attemptsLeft"] == 2
+    assert first["exercise"]["status"] == "PENDING"
+    await api.data(SUBMIT, {"id": made["id"], "a": "still wrong"}, token=token)
+    last = (await api.data(SUBMIT, {"id": made["id"], "a": "nope"}, token=token))["submitExercise"]
+    assert last["correct"] is False and last["expected"] == stored["answer"]
+    assert last["exercise"]["status"] == "COMPLETED" and last["exercise"]["attempts"] == 3
+    due = datetime.fromisoformat(last["exercise"]["dueAt"])
+    assert timedelta(hours=23) < due - datetime.now(UTC) <= timedelta(days=1)
+    me = (await api.data("{ me { streakDays } }", token=token))["me"]
+    assert me["streakDays"] == 0
+
+
+async def test_hints_come_in_order_and_run_out(api):
+    user, token = await api.user()
+    made, stored = await exercise_for(api, token, user["_id"])
+    hints = stored["hints"]
+    for i, expected in enumerate(hints, 1):
+        got = (await api.data(HINT, {"id": made["id"]}, token=token))["requestHint"]
+        assert got == {"text": expected, "hintsUsed": i, "hintsRemaining": len(hints) - i}
+    out = (await api.gql(HINT, {"id": made["id"]}, token=token)).json()
+    assert out["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    ex = await api.data(
+        "query($id: ID!) { exercise(id: $id) { hintsUsed } }", {"id": made["id"]}, token=token
+    )
+    assert ex["exercise"]["hintsUsed"] == len(hints)
+    done = (await api.data(SUBMIT, {"id": made["id"], "a": stored["answer"]}, token=token))[
+        "submitExercise"
+    ]
+    assert done["correct"] is True and done["exercise"]["dueAt"] is not None  # needed help: review
+
+
+async def test_someone_elses_exercise_is_not_found(api):
+    user, token = await api.user()
+    _, other = await api.user()
+    made, stored = await exercise_for(api, token, user["_id"])
+    for query, variables in (
+        (SUBMIT, {"id": made["id"], "a": stored["answer"]}),
+        (HINT, {"id": made["id"]}),
+    ):
+        body = (await api.gql(query, variables, token=other)).json()
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await api.services.db.exercises.find_one({"_id": made["id"]}))["attempts"] == 0
+
+
+async def test_streak_continues_from_yesterday(api):
+    user, token = await api.user()
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"streak_days": 4, "streak_last_day": yesterday}}
+    )
+    assert (await api.data("{ me { streakDays } }", token=token))["me"]["streakDays"] == 4
+    made, stored = await exercise_for(api, token, user["_id"])
+    await api.data(SUBMIT, {"id": made["id"], "a": stored["answer"]}, token=token)
+    assert (await api.data("{ me { streakDays } }", token=token))["me"]["streakDays"] == 5
+
+
+async def test_broken_streak_reads_as_zero(api):
+    user, token = await api.user()
+    old = (datetime.now(UTC).date() - timedelta(days=3)).isoformat()
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"streak_days": 9, "streak_last_day": old}}
+    )
+    assert (await api.data("{ me { streakDays } }", token=token))["me"]["streakDays"] == 0
+
+
+def test_answer_normalisation():
+    from resolvers.practice.bank import answers_match
+
+    assert answers_match("where do you live", ["Where do you live?"], "Word Order")
+    assert answers_match("  WHERE   do you live ?", ["Where do you live?"], "Word Order")
+    assert answers_match("My sister and I", ["I", "My sister and I"], "Grammar")
+    assert not answers_match("Where you live", ["Where do you live?"], "Word Order")
+    # Punctuation is the point of punctuation exercises: commas and apostrophes count.
+    assert answers_match(
+        "however, i don\u2019t agree with you", ["However, I don't agree with you."], "Punctuation"
+    )
+    assert not answers_match(
+        "However I don't agree with you", ["However, I don't agree with you."], "Punctuation"
+    )
+    assert not answers_match("its raining", ["It's"], "Punctuation")
+
+
+def test_every_target_has_a_varied_bank():
+    from resolvers.practice.bank import load_bank
+    from resolvers.taxonomy import PAIRS
+
+    bank = load_bank()
+    for pair in PAIRS:
+        items = bank[pair]
+        assert len(items) >= 4, pair
+        assert len({i.type for i in items}) >= 3, pair
+        assert len({i.difficulty for i in items}) >= 3, pair
+        assert all(i.hints and i.explanation for i in items), pair
