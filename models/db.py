@@ -23,6 +23,7 @@ COLLECTIONS = {
     "error_stats": "error_stats",
     "exercises": "exercises",
     "cost_daily": "cost_daily",
+    "cost_totals": "cost_totals",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query.
@@ -98,6 +99,10 @@ class Database:
     @property
     def cost_daily(self) -> Any:
         return self.collection("cost_daily")
+
+    @property
+    def cost_totals(self) -> Any:
+        return self.collection("cost_totals")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

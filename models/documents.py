@@ -232,6 +232,22 @@ class CostDailyDoc(BaseDoc):
         ]
 
 
+class CostTotalDoc(BaseDoc):
+    """Cost rollup of one UTC hour ("H:YYYY-MM-DDTHH") or day ("D:YYYY-MM-DD"), all users.
+
+    Not in DESIGN.md: it makes hourly numbers and exactly-once threshold alerts O(1) per
+    message (see resolvers/costs/rollup.py). Looked up by _id only.
+    """
+
+    id: str  # type: ignore[assignment]
+    cost: float = 0.0
+    tokens: int = 0
+    requests: int = 0
+
+    class Settings:
+        name = "cost_totals"
+
+
 DOCUMENT_MODELS: list[type[BaseDoc]] = [
     UserDoc,
     SessionDoc,
@@ -239,4 +255,5 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     ErrorStatDoc,
     ExerciseDoc,
     CostDailyDoc,
+    CostTotalDoc,
 ]

@@ -28,6 +28,7 @@ from models.documents import LanguageErrorDoc, MessageDoc, utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
+from resolvers.costs.rollup import Thresholds, add_to_totals
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
 from resolvers.pagination import Connection, check_first
@@ -162,12 +163,12 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
         if existing.get("applied"):
             return public(existing)
         doc = existing  # an earlier attempt stopped half-way: finish it
-    await apply_message(ctx.db, doc, ctx.settings.error_half_life_days)
-    hooks = ctx.services.extras.get("after_message")
-    if hooks:
-        for hook in hooks:
-            await hook(ctx, doc)
+    await apply_message(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
     return public(doc)
+
+
+def thresholds(ctx: RequestContext) -> Thresholds:
+    return Thresholds(hourly=ctx.settings.cost_alert_hourly, daily=ctx.settings.cost_alert_daily)
 
 
 def _guarded(doc_filter: dict[str, Any], message_id_: str) -> dict[str, Any]:
@@ -182,7 +183,12 @@ def cost_day(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
-async def apply_message(db: Database, doc: dict[str, Any], half_life_days: float) -> None:
+async def apply_message(
+    db: Database,
+    doc: dict[str, Any],
+    half_life_days: float,
+    alerts: Thresholds | None = None,
+) -> None:
     mid = doc["_id"]
     ts: datetime = doc["timestamp"]
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
@@ -239,6 +245,7 @@ async def apply_message(db: Database, doc: dict[str, Any], half_life_days: float
                 "$push": _remember(mid),
             },
         )
+        await add_to_totals(db, doc, alerts)
 
     if doc["role"] == "user":
         await db.users.update_one({"_id": doc["user_id"]}, {"$max": {"last_active": ts}})
@@ -268,13 +275,16 @@ async def _upsert_once(
 
 
 async def complete_pending(
-    db: Database, half_life_days: float, older_than: timedelta = timedelta(seconds=30)
+    db: Database,
+    half_life_days: float,
+    older_than: timedelta = timedelta(seconds=30),
+    alerts: Thresholds | None = None,
 ) -> int:
     """Finish messages a crashed process left half-applied (run at start-up)."""
     cutoff = utcnow() - older_than
     done = 0
     async for doc in db.messages.find({"applied": False, "timestamp": {"$lt": cutoff}}):
-        await apply_message(db, doc, half_life_days)
+        await apply_message(db, doc, half_life_days, alerts)
         done += 1
     if done:
         log.warning("pending_messages_completed", count=done)

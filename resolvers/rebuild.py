@@ -100,3 +100,41 @@ async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) ->
     if rows:
         await db.cost_daily.insert_many(rows)
     return len(rows)
+
+
+async def rebuild_cost_totals(db: Database) -> int:
+    """The hour and day rollups of resolvers/costs/rollup.py, from messages."""
+    rows: list[dict[str, Any]] = []
+    for prefix, fmt in (("H:", "%Y-%m-%dT%H"), ("D:", "%Y-%m-%d")):
+        pipeline = [
+            {"$match": COUNTED_ASSISTANT},
+            {
+                "$group": {
+                    "_id": {"$dateToString": {"format": fmt, "date": "$timestamp"}},
+                    "cost": {"$sum": {"$ifNull": ["$cost", 0]}},
+                    "tokens": {
+                        "$sum": {
+                            "$add": [
+                                {"$ifNull": ["$tokens_in", 0]},
+                                {"$ifNull": ["$tokens_out", 0]},
+                            ]
+                        }
+                    },
+                    "requests": {"$sum": 1},
+                }
+            },
+        ]
+        rows += [
+            {
+                "_id": prefix + r["_id"],
+                "cost": r["cost"],
+                "tokens": r["tokens"],
+                "requests": r["requests"],
+                "applied_ids": [],
+            }
+            async for r in db.messages.aggregate(pipeline)
+        ]
+    await db.cost_totals.delete_many({})
+    if rows:
+        await db.cost_totals.insert_many(rows)
+    return len(rows)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import Info
 
 from resolvers import exercises, ratelimit, sessions, users
+from resolvers.costs import report
 from resolvers.practice import stats
+from schema.costs import CostReport
 from schema.enums import SubscriptionTier, value
 from schema.exercises import Exercise
 from schema.pagination import Connection
@@ -60,6 +63,19 @@ class Query:
     @strawberry.field
     async def exercise(self, info: Info, id: strawberry.ID) -> Exercise | None:
         return await exercises.get_exercise(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="What the AI tutors cost (admins only). Defaults to the last 7 UTC days; "
+        "at most 366 days."
+    )
+    async def cost_report(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        top: int | None = 10,
+    ) -> CostReport:
+        return await report.cost_report(info.context, from_, to, top)  # type: ignore[return-value]
 
     @strawberry.field(description="Your rate-limit budgets. Free: reading it spends nothing.")
     async def rate_limit(self, info: Info) -> RateLimitStatus:

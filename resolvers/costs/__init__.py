@@ -1,0 +1,1 @@
+"""AI cost monitoring: rollups kept per message, and the admin cost report."""

@@ -1,0 +1,294 @@
+"""The admin cost report and the cost threshold alerts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.instrument import RoundTrips
+from resolvers.messages import apply_message
+from scripts.seed import seed_database
+from tests.conftest import make_settings, running_api
+
+REPORT = """query($from: DateTime, $to: DateTime, $top: Int) {
+  costReport(from: $from, to: $to, top: $top) {
+    from to totalCost totalTokens totalRequests today thisHour thisWeek
+    byProvider { key cost tokens requests } byModel { key cost tokens requests }
+    byDay { key cost tokens requests }
+    topUsers { user { id name } cost tokens requests }
+    alerts { level window threshold value message } } }"""
+
+
+async def assistant(api, user_id, ts, cost, provider="openai", model="gpt-4o", tokens=(100, 50)):
+    db = api.services.db
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "session_id": "s-" + user_id,
+        "user_id": user_id,
+        "role": "assistant",
+        "content": "reply",
+        "timestamp": ts,
+        "provider": provider,
+        "model": model,
+        "tokens_in": tokens[0],
+        "tokens_out": tokens[1],
+        "cost": cost,
+        "errors": [],
+        "applied": False,
+    }
+    await db.messages.insert_one(doc)
+    await apply_message(db, doc, 14.0)
+    return doc
+
+
+async def test_report_equals_sums_of_the_seeded_messages(api):
+    db = api.services.db
+    await seed_database(db, users=8, seed=3)
+    _, admin = await api.admin()
+    now = datetime.now(UTC)
+    variables = {"from": (now - timedelta(days=90)).isoformat(), "to": now.isoformat(), "top": 3}
+    report = (await api.data(REPORT, variables, token=admin))["costReport"]
+
+    totals = {"cost": 0.0, "tokens": 0, "requests": 0}
+    provider, model, day, user = (
+        defaultdict(lambda: {"cost": 0.0, "tokens": 0, "requests": 0}) for _ in range(4)
+    )
+    async for m in db.messages.find({"role": "assistant"}):
+        tokens = (m.get("tokens_in") or 0) + (m.get("tokens_out") or 0)
+        for bucket in (
+            totals,
+            provider[m["provider"]],
+            model[f"{m['provider']}/{m['model']}"],
+            day[m["timestamp"].astimezone(UTC).strftime("%Y-%m-%d")],
+            user[m["user_id"]],
+        ):
+            bucket["cost"] += m["cost"]
+            bucket["tokens"] += tokens
+            bucket["requests"] += 1
+    assert report["totalRequests"] == totals["requests"] > 100
+    assert report["totalTokens"] == totals["tokens"]
+    assert report["totalCost"] == pytest.approx(totals["cost"], rel=1e-6)
+    for field, expected in (("byProvider", provider), ("byModel", model), ("byDay", day)):
+        got = {b["key"]: b for b in report[field]}
+        assert set(got) == set(expected), field
+        for key, sums in expected.items():
+            assert got[key]["requests"] == sums["requests"] and got[key]["tokens"] == sums["tokens"]
+            assert got[key]["cost"] == pytest.approx(sums["cost"], rel=1e-6)
+    assert [b["key"] for b in report["byDay"]] == sorted(day)
+    costs = [b["cost"] for b in report["byProvider"]]
+    assert costs == sorted(costs, reverse=True)
+    top = sorted(user.items(), key=lambda kv: -kv[1]["cost"])[:3]
+    assert [u["user"]["id"] for u in report["topUsers"]] == [uid for uid, _ in top]
+    assert all(u["user"]["name"] for u in report["topUsers"])
+
+
+async def test_days_are_utc_and_windows_are_whole_days(api):
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    late = datetime(2026, 3, 9, 23, 59, 59, 999000, tzinfo=UTC)
+    early = datetime(2026, 3, 10, 0, 0, 0, tzinfo=UTC)
+    await assistant(api, user["_id"], late, 1.0)
+    await assistant(api, user["_id"], early, 2.0)
+    both = await api.data(
+        REPORT, {"from": "2026-03-09T00:00:00Z", "to": "2026-03-10T12:00:00Z"}, token=admin
+    )
+    assert [(b["key"], b["cost"]) for b in both["costReport"]["byDay"]] == [
+        ("2026-03-09", 1.0),
+        ("2026-03-10", 2.0),
+    ]
+    # 01:00 on the 10th in UTC+05:00 is 20:00 on the 9th in UTC: only the 9th.
+    first = await api.data(
+        REPORT,
+        {"from": "2026-03-10T01:00:00+05:00", "to": "2026-03-10T01:00:00+05:00"},
+        token=admin,
+    )
+    report = first["costReport"]
+    assert report["totalCost"] == 1.0
+    assert report["from"].startswith("2026-03-09T00:00:00") and report["to"].startswith(
+        "2026-03-09T23:59:59"
+    )
+
+
+async def test_today_this_hour_this_week_and_alerts():
+    async with running_api(make_settings(cost_alert_hourly=1.0, cost_alert_daily=1.5)) as api:
+        user, token = await api.user()
+        _, admin = await api.admin()
+        start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+        sid = (
+            await api.data(
+                start, {"in": {"userId": user["_id"], "provider": "openai"}}, token=token
+            )
+        )["startSession"]["id"]
+        record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { cost } }"
+        for i in range(3):
+            await api.data(
+                record,
+                {
+                    "in": {
+                        "sessionId": sid,
+                        "role": "ASSISTANT",
+                        "content": f"r{i}",
+                        "model": "gpt-4o",
+                        "tokensIn": 10,
+                        "tokensOut": 10,
+                        "cost": 0.6,
+                    }
+                },
+                token=token,
+            )
+        report = (await api.data(REPORT, {}, token=admin))["costReport"]
+        assert report["thisHour"] == pytest.approx(1.8) and report["today"] == pytest.approx(1.8)
+        assert report["thisWeek"] == pytest.approx(1.8)
+        levels = {(a["window"], a["level"]) for a in report["alerts"]}
+        assert levels == {("HOUR", "CRITICAL"), ("DAY", "CRITICAL")}
+
+
+async def test_threshold_warning_is_logged_once(capsys):
+    async with running_api(make_settings(cost_alert_hourly=1.0, cost_alert_daily=1.5)) as api:
+        user, token = await api.user()
+        start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+        sid = (await api.data(start, {"in": {"userId": user["_id"]}}, token=token))["startSession"][
+            "id"
+        ]
+        record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"
+        capsys.readouterr()
+        for i in range(5):
+            await api.data(
+                record,
+                {
+                    "in": {
+                        "sessionId": sid,
+                        "role": "ASSISTANT",
+                        "content": f"r{i}",
+                        "provider": "anthropic",
+                        "model": "claude-sonnet-4",
+                        "tokensIn": 1,
+                        "tokensOut": 1,
+                        "cost": 0.6,
+                    }
+                },
+                token=token,
+            )
+        events = [
+            json.loads(line)
+            for line in capsys.readouterr().out.splitlines()
+            if line.startswith("{")
+        ]
+        alerts = [e for e in events if e["event"] == "cost_threshold_exceeded"]
+        assert [(a["window"], a["threshold"]) for a in alerts] == [("hour", 1.0), ("day", 1.5)]
+        hour, day = alerts
+        assert hour["value"] == pytest.approx(1.2) and day["value"] == pytest.approx(1.8)
+        assert (
+            hour["level"] == "warning" and hour["provider"] == "anthropic" and "request_id" in hour
+        )
+
+
+async def test_cost_is_computed_from_tokens_and_lands_in_the_report(api):
+    from resolvers.pricing import load_pricing
+
+    user, token = await api.user()
+    _, admin = await api.admin()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (
+        await api.data(start, {"in": {"userId": user["_id"], "provider": "gemini"}}, token=token)
+    )["startSession"]["id"]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { cost } }"
+    got = (
+        await api.data(
+            record,
+            {
+                "in": {
+                    "sessionId": sid,
+                    "role": "ASSISTANT",
+                    "content": "hi",
+                    "model": "gemini-2.0-flash",
+                    "tokensIn": 12_000,
+                    "tokensOut": 3_000,
+                }
+            },
+            token=token,
+        )
+    )["recordMessage"]["cost"]
+    expected = load_pricing().cost("gemini", "gemini-2.0-flash", 12_000, 3_000)
+    assert got == pytest.approx(expected) and expected > 0
+    report = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert report["byModel"] == [
+        {
+            "key": "gemini/gemini-2.0-flash",
+            "cost": pytest.approx(expected),
+            "tokens": 15_000,
+            "requests": 1,
+        }
+    ]
+
+
+async def test_pricing_overrides_from_configuration():
+    overrides = json.dumps({"acme": {"tutor-1": {"input": 0.001, "output": 0.002}}})
+    async with running_api(make_settings(pricing_overrides=overrides)) as api:
+        user, token = await api.user()
+        start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+        sid = (
+            await api.data(start, {"in": {"userId": user["_id"], "provider": "acme"}}, token=token)
+        )["startSession"]["id"]
+        record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { cost } }"
+        cost = (
+            await api.data(
+                record,
+                {
+                    "in": {
+                        "sessionId": sid,
+                        "role": "ASSISTANT",
+                        "content": "x",
+                        "model": "tutor-1",
+                        "tokensIn": 10,
+                        "tokensOut": 5,
+                    }
+                },
+                token=token,
+            )
+        )["recordMessage"]["cost"]
+        assert cost == pytest.approx(0.02)
+
+
+async def test_access_and_bad_windows(api):
+    _, learner = await api.user()
+    _, admin = await api.admin()
+    refused = (await api.gql(REPORT, {}, token=learner)).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused["data"] is None
+    inverted = (
+        await api.gql(
+            REPORT, {"from": "2026-03-10T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, token=admin
+        )
+    ).json()
+    assert inverted["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "from"}
+    too_wide = (
+        await api.gql(
+            REPORT, {"from": "2024-01-01T00:00:00Z", "to": "2025-06-01T00:00:00Z"}, token=admin
+        )
+    ).json()
+    assert too_wide["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "from"}
+    bad_top = (await api.gql(REPORT, {"top": 0}, token=admin)).json()
+    assert bad_top["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "top"}
+
+
+async def test_report_round_trips_do_not_grow_with_users(api):
+    _, admin = await api.admin()
+    now = datetime.now(UTC)
+    for i in range(30):
+        u, _ = await api.user()
+        await assistant(api, u["_id"], now - timedelta(days=i % 5), 0.01 * (i + 1))
+    counter = RoundTrips()
+    await api.data("{ me { id } }", token=admin)
+    api.services.db.set_wrapper(counter.wrap)
+    report = (await api.data(REPORT, {"top": 25}, token=admin))["costReport"]
+    api.services.db.set_wrapper(None)
+    assert len(report["topUsers"]) == 25
+    assert dict(counter.calls) == {
+        ("cost_daily", "aggregate"): 1,
+        ("cost_totals", "find"): 1,
+        ("users", "find"): 1,
+    }
