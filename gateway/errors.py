@@ -16,6 +16,10 @@ from models.db import UNAVAILABLE_ERRORS
 log = get_logger("gateway.errors")
 
 
+# graphql-core's parser stops with this message once a document exceeds max_tokens.
+_TOO_MANY_TOKENS = "tokens. Parsing aborted"
+
+
 class GatewayError(Exception):
     code = "INTERNAL"
 
@@ -93,9 +97,8 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     else:
         # Parse, validation and variable-coercion errors from graphql-core are safe to show.
         out["message"] = error.message
-        extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
-        if "code" in (error.extensions or {}):
-            extensions["code"] = error.extensions["code"]  # type: ignore[index]
+        code = "QUERY_TOO_COMPLEX" if _TOO_MANY_TOKENS in error.message else "BAD_USER_INPUT"
+        extensions = {"code": code, **(error.extensions or {})}
     if error.locations:
         out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
     if error.path:

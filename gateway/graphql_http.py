@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 from gateway.admission import admit, budget_view
 from gateway.errors import GatewayError, RateLimited, error_payload, format_error
 from gateway.logging import get_logger
+from models.db import UNAVAILABLE_ERRORS
 from resolvers.context import RequestContext, Services
 
 log = get_logger("gateway.graphql")
@@ -127,6 +128,13 @@ class GraphQLEndpoint:
             viewer = await self.services.auth.authenticate(request.headers.get("authorization"))
         except GatewayError as exc:
             return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("database_unavailable", stage="authentication", error=type(exc).__name__)
+            return _json(
+                error_payload("SERVICE_UNAVAILABLE", "The database is unavailable; retry shortly."),
+                503,
+                {"Retry-After": "1"},
+            )
         if viewer is not None:
             state["user_id"] = viewer.id
         state["tier"] = viewer.tier if viewer else "anonymous"
@@ -174,11 +182,16 @@ class GraphQLEndpoint:
         payload["extensions"] = {"requestId": request_id, "rateLimit": view.extension()}
         headers = view.headers()
         status = 200
-        if result.data is None and errors:
+        nothing = result.data is None or all(v is None for v in result.data.values())
+        if nothing and errors:
+            # The request failed as a whole: say so in the status, so clients and load
+            # balancers can act on it (retry after 429/503) without parsing the body.
             code = errors[0]["extensions"].get("code")
             status = STATUS_BY_CODE.get(code, 500 if code == "INTERNAL" else 200)
             if code == "RATE_LIMITED":
                 headers["Retry-After"] = str(errors[0]["extensions"].get("retryAfter", 1))
+            elif code == "SERVICE_UNAVAILABLE":
+                headers["Retry-After"] = "1"
         return _json(payload, status, headers)
 
 
