@@ -229,8 +229,9 @@ async def test_operator_objects_are_refused_in_every_string_input(api):
             token,
         ),
         (
-            'mutation($v: String) { generateExercise(userId: "%s", category: $v) { id } }'
-            % user["_id"],
+            'mutation($v: String) { generateExercise(userId: "'
+            + user["_id"]
+            + '", category: $v) { id } }',
             lambda p: {"v": p},
             token,
         ),
@@ -292,7 +293,7 @@ async def test_secrets_never_reach_the_log(api, capsys):
 
 
 async def test_outage_fails_fast_and_recovers(api):
-    user, token = await api.user()
+    _, token = await api.user()
     await api.data("{ me { id } }", token=token)  # the caller's record is now cached
     fresh_user, fresh_token = await api.user()
     with mongo_down(api.services.db):
@@ -403,7 +404,7 @@ async def test_thousands_of_concurrent_writes_lose_and_double_nothing(api):
         *(send(b) for _, _, b in sent), *(send(b) for _, _, b in sent if "idempotencyKey" in b)
     )
     db = api.services.db
-    for user_id, sid in sessions:
+    for _, sid in sessions:
         mine = [b for u, s, b in sent if s == sid]
         stored = await db.sessions.find_one({"_id": sid})
         assert stored["total_messages"] == len(mine)

@@ -1,5 +1,7 @@
 """Rate limiting while the real Redis on this machine is stopped and started again."""
 
+# ruff: noqa: ASYNC221 - stopping and starting the server is meant to block the test.
+
 from __future__ import annotations
 
 import asyncio

@@ -133,7 +133,9 @@ async def cost_report(
         },
     ]
     [facets] = [f async for f in ctx.db.cost_daily.aggregate(pipeline)]
-    total = facets["total"][0] if facets["total"] else {"cost": 0.0, "tokens": 0, "requests": 0}
+    total: dict[str, Any] = (
+        facets["total"][0] if facets["total"] else {"cost": 0.0, "tokens": 0, "requests": 0}
+    )
 
     now = utcnow()
     monday = now.date() - timedelta(days=now.weekday())
