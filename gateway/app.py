@@ -41,7 +41,12 @@ class LazyServices:
 
 async def build_services(settings: Settings, db: Database | None = None) -> Services:
     if db is None:
-        db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+        db = await connect(
+            settings.mongo_uri,
+            settings.mongo_db,
+            settings.mongo_timeout_ms,
+            settings.mongo_operation_timeout_ms,
+        )
     return Services(
         settings=settings,
         db=db,

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     mongo_uri: str | None = None
     mongo_db: str = "tutoring"
     mongo_timeout_ms: int = 2000
+    # Upper bound for any one database operation, retries included (pymongo's timeoutMS).
+    mongo_operation_timeout_ms: int = 5000
     seed_demo_data: bool = True
     seed_users: int = 20
     seed_random: int = 42

@@ -111,7 +111,7 @@ class Database:
         self.client.close()
 
 
-def _make_client(uri: str | None, timeout_ms: int) -> tuple[Any, bool]:
+def _make_client(uri: str | None, timeout_ms: int, operation_timeout_ms: int) -> tuple[Any, bool]:
     if uri:
         from motor.motor_asyncio import AsyncIOMotorClient
 
@@ -121,7 +121,7 @@ def _make_client(uri: str | None, timeout_ms: int) -> tuple[Any, bool]:
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
-            socketTimeoutMS=max(timeout_ms * 5, 10_000),
+            timeoutMS=operation_timeout_ms,
             retryWrites=True,
             appname="tutoring-gateway",
         )
@@ -131,9 +131,11 @@ def _make_client(uri: str | None, timeout_ms: int) -> tuple[Any, bool]:
     return AsyncMongoMockClient(tz_aware=True), True
 
 
-async def connect(uri: str | None, db_name: str, timeout_ms: int = 2000) -> Database:
+async def connect(
+    uri: str | None, db_name: str, timeout_ms: int = 2000, operation_timeout_ms: int = 5000
+) -> Database:
     """Open the client and create collections + indexes (idempotent; safe on every start)."""
-    client, embedded = _make_client(uri, timeout_ms)
+    client, embedded = _make_client(uri, timeout_ms, operation_timeout_ms)
     db = client[db_name]
     await init_beanie(database=db, document_models=DOCUMENT_MODELS)  # type: ignore[arg-type]
     return Database(client=client, db=db, embedded=embedded)
