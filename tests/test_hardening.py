@@ -428,3 +428,18 @@ async def test_thousands_of_concurrent_writes_lose_and_double_nothing(api):
         assert sum(r["cost"] for r in rows) == pytest.approx(sum(b["cost"] for b in mine))
     assert await db.messages.count_documents({}) == 2000
     assert await db.messages.count_documents({"applied": False}) == 0
+
+
+async def test_real_driver_fails_fast_against_an_unreachable_server():
+    """The production client (Motor), pointed at a closed port: bounded, typed failure."""
+    import time
+
+    from models.db import UNAVAILABLE_ERRORS, _make_client
+
+    client, embedded = _make_client("mongodb://127.0.0.1:9/?directConnection=true", 300, 1000)
+    assert not embedded
+    started = time.perf_counter()
+    with pytest.raises(UNAVAILABLE_ERRORS):
+        await client["x"].command("ping")
+    assert time.perf_counter() - started < 5  # bounded by the timeouts, not hanging
+    client.close()
