@@ -72,7 +72,7 @@ async def admit(ctx: RequestContext, cost: int) -> None:
     """Charge one request and `cost` points; raises RateLimited when either budget is spent."""
     limiter = ctx.services.limiter
     tier, key = ctx.tier, ctx.rate_key
-    if ctx.viewer is not None and ctx.viewer.is_admin:
+    if (ctx.viewer is not None and ctx.viewer.is_admin) or not ctx.settings.rate_limits_enabled:
         ctx.admitted = True
         return
     try:
@@ -107,10 +107,13 @@ async def budget_view(ctx: RequestContext) -> BudgetView:
     capacity, refill = ctx.settings.cost_bucket(tier)
     request = ctx.request_budget
     points = ctx.points_budget
+    exempt = bool(ctx.viewer and ctx.viewer.is_admin) or not ctx.settings.rate_limits_enabled
     try:
-        if request is None:
+        if exempt and not ctx.settings.rate_limits_enabled:
+            pass  # nothing is metered: do not touch the storage
+        elif request is None:
             request = await limiter.peek_request(tier, key)
-        if points is None:
+        if points is None and not (exempt and not ctx.settings.rate_limits_enabled):
             points = await limiter.charge_points(tier, key, 0, charge=False)
     except STORAGE_ERRORS:
         pass
@@ -126,7 +129,7 @@ async def budget_view(ctx: RequestContext) -> BudgetView:
         points_remaining=int(points.remaining) if points else capacity,
         points_refill_per_second=refill,
         max_cost=ctx.settings.query_max_cost,
-        exempt=bool(ctx.viewer and ctx.viewer.is_admin),
+        exempt=exempt,
     )
 
 

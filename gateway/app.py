@@ -122,7 +122,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         Route("/graphql", endpoint, methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestLogMiddleware)
+    if settings.request_log_enabled:
+        app.add_middleware(RequestLogMiddleware)
     app.state.schema = schema
     app.state.holder = holder
     return app

@@ -47,8 +47,12 @@ class Settings(BaseSettings):
     # --- Logging --------------------------------------------------------------
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    request_log_enabled: bool = True
 
     # --- Request budgets (limits' rate-limit strings) ----------------------------
+    # Off only for trusted internal deployments (and the benchmarks' comparison runs):
+    # query cost is still computed and capped, nothing is charged.
+    rate_limits_enabled: bool = True
     rate_limit_anonymous: str = "30/minute"
     rate_limit_free: str = "60/minute"
     rate_limit_pro: str = "300/minute"

@@ -42,7 +42,7 @@ class PageKey:
 
 
 def _by_id_loader(
-    collection: Any, hidden: frozenset[str] | None = None
+    collection: Any, hidden: frozenset[str] | None = None, batched: bool = True
 ) -> DataLoader[str, Row | None]:
     async def load(ids: list[str]) -> Sequence[Row | None]:
         found = {
@@ -51,7 +51,7 @@ def _by_id_loader(
         }
         return [found.get(i) for i in ids]
 
-    return DataLoader(load_fn=load)
+    return _loader(load, batched)
 
 
 def _page_loader(
@@ -60,6 +60,7 @@ def _page_loader(
     order: Order,
     hidden: frozenset[str] | None = None,
     by_id: DataLoader[str, Row | None] | None = None,
+    batched: bool = True,
 ) -> DataLoader[PageKey, Connection]:
     """`by_id` is primed with every row a page returns, so `node { session { ... } }`-style
     back-references cost no further round trip."""
@@ -108,28 +109,36 @@ def _page_loader(
                     pages[PageKey(parent_id, first, after, filters)] = build_connection(
                         docs, first, order, total=total
                     )
-        if by_id is not None:
+        if by_id is not None and batched:
             by_id.prime_many({e.node["_id"]: e.node for p in pages.values() for e in p.edges})
         return [pages[k] for k in keys]
 
-    return DataLoader(load_fn=load)
+    return _loader(load, batched)
+
+
+def _loader(load: Any, batched: bool) -> DataLoader[Any, Any]:
+    """batched=False loads every key on its own, uncached: what naive per-item resolvers do
+    (used by the benchmarks as the baseline batching is measured against)."""
+    if batched:
+        return DataLoader(load_fn=load)
+    return DataLoader(load_fn=load, max_batch_size=1, cache=False)
 
 
 class Loaders:
-    def __init__(self, db: Database, half_life_days: float = 14.0) -> None:
+    def __init__(self, db: Database, half_life_days: float = 14.0, batched: bool = True) -> None:
         from resolvers.practice.stats import stats_loader
 
         self.error_stats = stats_loader(db, half_life_days)
-        self.user = _by_id_loader(db.users)
-        self.session = _by_id_loader(db.sessions, SESSION_HIDDEN)
-        self.message = _by_id_loader(db.messages, MESSAGE_HIDDEN)
-        self.exercise = _by_id_loader(db.exercises)
+        self.user = _by_id_loader(db.users, batched=batched)
+        self.session = _by_id_loader(db.sessions, SESSION_HIDDEN, batched)
+        self.message = _by_id_loader(db.messages, MESSAGE_HIDDEN, batched)
+        self.exercise = _by_id_loader(db.exercises, batched=batched)
         self.sessions_by_user = _page_loader(
-            db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN, self.session
+            db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN, self.session, batched
         )
         self.messages_by_session = _page_loader(
-            db.messages, "session_id", MESSAGE_ORDER, MESSAGE_HIDDEN, self.message
+            db.messages, "session_id", MESSAGE_ORDER, MESSAGE_HIDDEN, self.message, batched
         )
         self.exercises_by_user = _page_loader(
-            db.exercises, "user_id", EXERCISE_ORDER, by_id=self.exercise
+            db.exercises, "user_id", EXERCISE_ORDER, by_id=self.exercise, batched=batched
         )
