@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy gateway schema resolvers models scripts
+	$(VENV)/bin/mypy gateway schema resolvers models scripts bench
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

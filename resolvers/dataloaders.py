@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -45,10 +46,9 @@ def _by_id_loader(
     collection: Any, hidden: frozenset[str] | None = None, batched: bool = True
 ) -> DataLoader[str, Row | None]:
     async def load(ids: list[str]) -> Sequence[Row | None]:
-        found = {
-            d["_id"]: Row(d)
-            async for d in collection.find({"_id": {"$in": list(set(ids))}}, exclude(hidden))
-        }
+        unique = list(set(ids))
+        query = {"_id": unique[0]} if len(unique) == 1 else {"_id": {"$in": unique}}
+        found = {d["_id"]: Row(d) async for d in collection.find(query, exclude(hidden))}
         return [found.get(i) for i in ids]
 
     return _loader(load, batched)
@@ -125,20 +125,54 @@ def _loader(load: Any, batched: bool) -> DataLoader[Any, Any]:
 
 
 class Loaders:
+    """Created per request; each loader only when a resolver first asks for it."""
+
     def __init__(self, db: Database, half_life_days: float = 14.0, batched: bool = True) -> None:
+        self.db = db
+        self.half_life_days = half_life_days
+        self.batched = batched
+
+    @cached_property
+    def error_stats(self) -> DataLoader[Any, Any]:
         from resolvers.practice.stats import stats_loader
 
-        self.error_stats = stats_loader(db, half_life_days)
-        self.user = _by_id_loader(db.users, batched=batched)
-        self.session = _by_id_loader(db.sessions, SESSION_HIDDEN, batched)
-        self.message = _by_id_loader(db.messages, MESSAGE_HIDDEN, batched)
-        self.exercise = _by_id_loader(db.exercises, batched=batched)
-        self.sessions_by_user = _page_loader(
-            db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN, self.session, batched
+        return stats_loader(self.db, self.half_life_days)
+
+    @cached_property
+    def user(self) -> DataLoader[str, Row | None]:
+        return _by_id_loader(self.db.users, batched=self.batched)
+
+    @cached_property
+    def session(self) -> DataLoader[str, Row | None]:
+        return _by_id_loader(self.db.sessions, SESSION_HIDDEN, self.batched)
+
+    @cached_property
+    def message(self) -> DataLoader[str, Row | None]:
+        return _by_id_loader(self.db.messages, MESSAGE_HIDDEN, self.batched)
+
+    @cached_property
+    def exercise(self) -> DataLoader[str, Row | None]:
+        return _by_id_loader(self.db.exercises, batched=self.batched)
+
+    @cached_property
+    def sessions_by_user(self) -> DataLoader[PageKey, Connection]:
+        return _page_loader(
+            self.db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN, self.session, self.batched
         )
-        self.messages_by_session = _page_loader(
-            db.messages, "session_id", MESSAGE_ORDER, MESSAGE_HIDDEN, self.message, batched
+
+    @cached_property
+    def messages_by_session(self) -> DataLoader[PageKey, Connection]:
+        return _page_loader(
+            self.db.messages,
+            "session_id",
+            MESSAGE_ORDER,
+            MESSAGE_HIDDEN,
+            self.message,
+            self.batched,
         )
-        self.exercises_by_user = _page_loader(
-            db.exercises, "user_id", EXERCISE_ORDER, by_id=self.exercise, batched=batched
+
+    @cached_property
+    def exercises_by_user(self) -> DataLoader[PageKey, Connection]:
+        return _page_loader(
+            self.db.exercises, "user_id", EXERCISE_ORDER, by_id=self.exercise, batched=self.batched
         )

@@ -6,7 +6,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from gateway.admission import Admission
@@ -28,9 +34,15 @@ def build_schema(settings: Settings) -> GatewaySchema:
         depth_limit_rule(settings.query_max_depth),
         alias_limit_rule(settings.query_max_aliases),
     ]
+    # Clients send the same few documents over and over: parse and validate each once
+    # (keyed by the document text; cost is still computed per request from the variables).
+    parser_cache = ParserCache(maxsize=512)
+    validation_cache = ValidationCache(maxsize=512)
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
+        lambda: parser_cache,
         lambda: AddValidationRules(rules),
+        lambda: validation_cache,
         Admission,
     ]
     if not settings.introspection_enabled:

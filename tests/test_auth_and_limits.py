@@ -227,3 +227,14 @@ async def test_issue_token_round_trip(api):
     user, _ = await api.user(name="Tok")
     token = issue_token(api.services.settings, user["_id"], ttl_seconds=60)
     assert (await api.data("{ me { name } }", token=token))["me"]["name"] == "Tok"
+
+
+async def test_a_cached_token_still_expires(api, monkeypatch):
+    user, _ = await api.user()
+    token = issue_token(api.services.settings, user["_id"], ttl_seconds=30)
+    assert (await api.gql(ME, token=token)).status_code == 200  # verified and cached
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 31)
+    response = await api.gql(ME, token=token)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["message"] == "The token has expired."

@@ -1,0 +1,302 @@
+"""`make bench`: throughput, latency, round trips and memory per workload and variant.
+
+Each variant runs in its own Uvicorn process on 127.0.0.1 with the same seeded data; this
+process drives the load over real HTTP, bounded in count and time, and prints ratios
+against the baselines measured in the same run. No MONGO_URI: the embedded database,
+also re-run with a simulated network round trip of 0.5 ms per MongoDB call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.server import VARIANTS
+
+W1 = """query W1 { users(first: 50) { edges { node { id name sessions(first: 10) { edges { node {
+  id topic startedAt messages(first: 20) { edges { node { role content timestamp errors { category subcategory correction } } } } } } } } } } }"""
+W2 = """mutation W2($id: ID!) { generateExercise(userId: $id, count: 3) { id type prompt choices
+  user { errorStats(top: 5) { totalErrors items { category subcategory count weight } } } } }"""
+W3 = """mutation W3($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"""
+W4 = "query W4 { me { name subscriptionTier } }"
+
+# workload: (requests, concurrency)
+# Bounded by the budgets too: W2's single premium learner may make 1000 requests a minute,
+# W4's 60 free callers 60 each.
+SIZES = {"W1": (40, 4), "W2": (150, 4), "W3": (800, 16), "W4": (2400, 16)}
+TIME_CAP_S = 20.0
+
+
+@dataclass
+class Result:
+    latency_ms: float
+    variant: str
+    workload: str
+    requests: int
+    failures: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    round_trips: float
+    peak_rss_mb: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def request_for(
+    workload: str, variant: str, info: dict[str, Any], i: int
+) -> tuple[str, str, dict[str, Any] | None, str]:
+    """(method, path, json body, token) for request i."""
+    hand = variant == "handwritten"
+    if workload == "W1":
+        return (
+            ("GET", "/hand/w1", None, info["admin_token"])
+            if hand
+            else ("POST", "/graphql", {"query": W1}, info["admin_token"])
+        )
+    if workload == "W2":
+        if hand:
+            return "POST", "/hand/w2", {}, info["heavy_token"]
+        return (
+            "POST",
+            "/graphql",
+            {"query": W2, "variables": {"id": info["heavy_id"]}},
+            info["heavy_token"],
+        )
+    if workload == "W3":
+        writer = info["writers"][i % len(info["writers"])]
+        errors = [
+            {
+                "category": "Grammar",
+                "subcategory": "Verb Tense",
+                "excerpt": "I go",
+                "correction": "I went",
+            },
+            {
+                "category": "Grammar",
+                "subcategory": "Articles",
+                "excerpt": "a apple",
+                "correction": "an apple",
+            },
+        ]
+        body = {
+            "sessionId": writer["session_id"],
+            "content": f"Yesterday I go and eat a apple ({i})",
+            "errors": errors,
+        }
+        if hand:
+            return "POST", "/hand/w3", body, writer["token"]
+        return (
+            "POST",
+            "/graphql",
+            {"query": W3, "variables": {"in": {**body, "role": "USER"}}},
+            writer["token"],
+        )
+    token = info["caller_tokens"][i % len(info["caller_tokens"])]
+    return ("GET", "/hand/w4", None, token) if hand else ("POST", "/graphql", {"query": W4}, token)
+
+
+async def drive(
+    base: str, workload: str, variant: str, info: dict[str, Any], n: int, concurrency: int
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    failures = 0
+    counter = iter(range(n))
+    deadline = time.perf_counter() + TIME_CAP_S
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal failures
+            for i in counter:
+                if time.perf_counter() > deadline:
+                    return
+                method, path, body, token = request_for(workload, variant, info, i)
+                started = time.perf_counter()
+                response = await client.request(
+                    method, path, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200 or (
+                    path == "/graphql" and "errors" in response.json()
+                ):
+                    failures += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, failures, elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run_variant(
+    variant: str, latency_ms: float, workloads: list[str], scale: float
+) -> list[Result]:
+    port = free_port()
+    info_path = Path(tempfile.mkdtemp()) / "info.json"
+    log = open(Path(tempfile.gettempdir()) / f"bench-{variant}-{port}.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.server",
+            "--variant",
+            variant,
+            "--port",
+            str(port),
+            "--info",
+            str(info_path),
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    results = []
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=5) as probe:
+            for _ in range(600):
+                try:
+                    if info_path.exists() and (await probe.get("/bench/stats")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None:
+                    raise RuntimeError(f"bench server {variant} exited; see {log.name}")
+                await asyncio.sleep(0.1)
+            info = json.loads(info_path.read_text())
+            for workload in workloads:
+                n, concurrency = SIZES[workload]
+                n = max(concurrency, int(n * scale))
+                await drive(
+                    base, workload, variant, info, min(n, 2 * concurrency), concurrency
+                )  # warm-up
+                before = (await probe.get("/bench/stats")).json()
+                latencies, failures, elapsed = await drive(
+                    base, workload, variant, info, n, concurrency
+                )
+                after = (await probe.get("/bench/stats")).json()
+                done = len(latencies)
+                results.append(
+                    Result(
+                        latency_ms=latency_ms,
+                        variant=variant,
+                        workload=workload,
+                        requests=done,
+                        failures=failures,
+                        rps=done / elapsed if elapsed else 0.0,
+                        p50_ms=percentile(latencies, 0.5),
+                        p99_ms=percentile(latencies, 0.99),
+                        round_trips=(after["round_trips"] - before["round_trips"]) / max(1, done),
+                        peak_rss_mb=after["peak_rss_mb"],
+                    )
+                )
+                print(
+                    f"  {variant:<11} {workload} done: {done} requests, {results[-1].rps:.1f} req/s",
+                    file=sys.stderr,
+                )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    return results
+
+
+def table(results: list[Result]) -> str:
+    by = {(r.latency_ms, r.variant, r.workload): r for r in results}
+    lines = []
+    for latency in sorted({r.latency_ms for r in results}):
+        where = "embedded database" if not os.environ.get("MONGO_URI") else "MONGO_URI"
+        extra = f", simulated {latency:g} ms per MongoDB call" if latency else ""
+        lines.append(f"\n### {where}{extra}\n")
+        lines.append(
+            "| workload | variant | req/s | p50 ms | p99 ms | DB round trips/req | peak RSS MB | req/s vs hand-written |"
+        )
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        for workload in ("W1", "W2", "W3", "W4"):
+            hand = by.get((latency, "handwritten", workload))
+            for variant in VARIANTS:
+                r = by.get((latency, variant, workload))
+                if r is None:
+                    continue
+                ratio = f"{r.rps / hand.rps:.2f}x" if hand and hand.rps else "-"
+                fail = f" ({r.failures} failed)" if r.failures else ""
+                lines.append(
+                    f"| {workload} | {variant}{fail} | {r.rps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+                    f"{r.round_trips:.1f} | {r.peak_rss_mb:.0f} | {ratio} |"
+                )
+        lines.append("")
+        for workload in ("W1", "W2", "W3", "W4"):
+            g, naive, bare = (by.get((latency, v, workload)) for v in ("gateway", "naive", "bare"))
+            parts = []
+            if g and naive and naive.rps:
+                parts.append(
+                    f"batching: {g.rps / naive.rps:.1f}x the naive resolvers' req/s, "
+                    f"{naive.round_trips:.0f} -> {g.round_trips:.0f} round trips"
+                )
+            if g and bare and bare.rps:
+                share = max(0.0, 1 - g.rps / bare.rps)
+                parts.append(f"logging + rate limits cost {share:.0%} of request time")
+            if parts:
+                lines.append(f"* {workload}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    latencies = [0.0] if os.environ.get("MONGO_URI") or args.no_latency else [0.0, 0.5]
+    workloads = args.workloads.split(",")
+    variants = args.variants.split(",")
+    results: list[Result] = []
+    for latency in latencies:
+        for variant in variants:
+            print(f"[latency {latency} ms] {variant}", file=sys.stderr)
+            results += await run_variant(variant, latency, workloads, args.scale)
+    print(table(results))
+    out = Path("bench/results")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    print(f"\nraw results: {path}  (median of nothing: one run; re-run to see the spread)")
+    _ = statistics
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the request counts")
+    parser.add_argument("--no-latency", action="store_true", help="skip the simulated-latency run")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The floor: hand-written Starlette + Motor JSON endpoints doing the same batched queries
+(or, for W2/W3, calling the same domain functions) with no GraphQL layer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jwt
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from resolvers.context import RequestContext, Services
+from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN, exclude
+from resolvers.messages import ErrorInput, MessageInput, record_message
+from resolvers.practice.generate import generate_exercises
+from resolvers.practice.stats import error_stats
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(payload, default=str, separators=(",", ":")),
+        status,
+        media_type="application/json",
+    )
+
+
+def routes(services: Services) -> list[Route]:
+    db, settings = services.db, services.settings
+
+    async def viewer(request: Request) -> dict[str, Any] | None:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        claims = jwt.decode(token, settings.jwt_key, algorithms=["HS256"])
+        return await db.users.find_one(
+            {"_id": claims["sub"]}, {"role": 1, "subscription_tier": 1, "email": 1}
+        )
+
+    async def w1(request: Request) -> Response:
+        me = await viewer(request)
+        if not me or me["role"] != "admin":
+            return _json({"error": "forbidden"}, 403)
+        users = [
+            u async for u in db.users.find({}).sort([("created_at", -1), ("_id", -1)]).limit(51)
+        ]
+        ids = [u["_id"] for u in users]
+        sessions = {
+            r["_id"]: r["docs"]
+            async for r in db.sessions.aggregate(
+                [
+                    {"$match": {"user_id": {"$in": ids}}},
+                    {"$project": exclude(SESSION_HIDDEN)},
+                    {"$sort": {"user_id": 1, "started_at": -1, "_id": -1}},
+                    {"$group": {"_id": "$user_id", "docs": {"$push": "$$ROOT"}, "n": {"$sum": 1}}},
+                    {"$project": {"docs": {"$slice": ["$docs", 11]}, "n": 1}},
+                ]
+            )
+        }
+        sids = [s["_id"] for docs in sessions.values() for s in docs[:10]]
+        msgs = {
+            r["_id"]: r["docs"]
+            async for r in db.messages.aggregate(
+                [
+                    {"$match": {"session_id": {"$in": sids}}},
+                    {"$project": exclude(MESSAGE_HIDDEN)},
+                    {"$sort": {"session_id": 1, "timestamp": 1, "_id": 1}},
+                    {
+                        "$group": {
+                            "_id": "$session_id",
+                            "docs": {"$push": "$$ROOT"},
+                            "n": {"$sum": 1},
+                        }
+                    },
+                    {"$project": {"docs": {"$slice": ["$docs", 21]}, "n": 1}},
+                ]
+            )
+        }
+        out = [
+            {
+                "id": u["_id"],
+                "name": u["name"],
+                "sessions": [
+                    {
+                        "id": s["_id"],
+                        "topic": s.get("topic"),
+                        "startedAt": s["started_at"].isoformat(),
+                        "messages": [
+                            {
+                                "role": m["role"].upper(),
+                                "content": m["content"],
+                                "timestamp": m["timestamp"].isoformat(),
+                                "errors": [
+                                    {
+                                        "category": e["category"],
+                                        "subcategory": e["subcategory"],
+                                        "correction": e.get("correction"),
+                                    }
+                                    for e in m.get("errors", [])
+                                ],
+                            }
+                            for m in msgs.get(s["_id"], [])[:20]
+                        ],
+                    }
+                    for s in sessions.get(u["_id"], [])[:10]
+                ],
+            }
+            for u in users[:50]
+        ]
+        return _json({"users": out})
+
+    def ctx_for(me: dict[str, Any]) -> RequestContext:
+        from gateway.auth import Viewer
+
+        v = Viewer(id=me["_id"], role=me["role"], tier=me["subscription_tier"], email=me["email"])
+        return RequestContext(services=services, viewer=v, request_id="hand", client_ip="127.0.0.1")
+
+    async def w2(request: Request) -> Response:
+        me = await viewer(request)
+        assert me
+        ctx = ctx_for(me)
+        stats = await error_stats(ctx, me["_id"], None, None, 5)
+        made = await generate_exercises(ctx, me["_id"], 3, None)
+        return _json(
+            {
+                "stats": [i.subcategory for i in stats.items],
+                "exercises": [{"id": e["_id"], "prompt": e["prompt"]} for e in made],
+            }
+        )
+
+    async def w3(request: Request) -> Response:
+        me = await viewer(request)
+        assert me
+        body = await request.json()
+        data = MessageInput(
+            session_id=body["sessionId"],
+            role="user",
+            content=body["content"],
+            errors=[ErrorInput(**e) for e in body["errors"]],
+        )
+        msg = await record_message(ctx_for(me), data)
+        return _json({"id": msg["_id"]})
+
+    async def w4(request: Request) -> Response:
+        # The floor for "who am I": verify the token, one lookup, serialise.
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        claims = jwt.decode(token, settings.jwt_key, algorithms=["HS256"])
+        doc = await db.users.find_one({"_id": claims["sub"]}, {"name": 1, "subscription_tier": 1})
+        return _json(
+            {"me": {"name": doc["name"], "subscriptionTier": doc["subscription_tier"].upper()}}
+        )
+
+    return [
+        Route("/hand/w1", w1),
+        Route("/hand/w2", w2, methods=["POST"]),
+        Route("/hand/w3", w3, methods=["POST"]),
+        Route("/hand/w4", w4),
+    ]

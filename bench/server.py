@@ -1,0 +1,109 @@
+"""One benchmark server process: a variant of the gateway (or the hand-written floor) on
+Uvicorn, with the benchmark data and a round-trip counter.
+
+    python -m bench.server --variant gateway --port 8101 --info /tmp/info.json [--latency-ms 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import uuid
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bench.data import seed_bench
+from bench.handwritten import routes as hand_routes
+from gateway.app import build_services, create_app
+from gateway.settings import Settings
+from models.instrument import RoundTrips
+from resolvers.dataloaders import Loaders
+
+VARIANTS = ("gateway", "bare", "naive", "handwritten")
+
+
+def bench_settings(variant: str) -> Settings:
+    # The default per-tier limits: the load is spread over enough users that each stays
+    # within its tier, as real traffic does (bench/data.py).
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        mongo_uri=os.environ.get("MONGO_URI") or None,
+        mongo_db=f"bench_{uuid.uuid4().hex[:8]}",
+        jwt_secret="bench-secret-" + "x" * 40,
+        seed_demo_data=False,
+        redis_url=os.environ.get("BENCH_REDIS_URL") or None,
+        rate_limits_enabled=variant != "bare",
+        request_log_enabled=variant != "bare",
+        log_level="INFO",
+    )
+
+
+async def serve(variant: str, port: int, info_path: str, latency_ms: float) -> None:
+    settings = bench_settings(variant)
+    counter = RoundTrips(latency_ms=latency_ms)
+
+    async def stats(_request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "round_trips": counter.total,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+
+    if variant == "handwritten":
+        services = await build_services(settings)
+        app = Starlette(routes=[*hand_routes(services), Route("/bench/stats", stats)])
+        info = await seed_bench(services.db, settings)
+        services.db.set_wrapper(counter.wrap)
+        await _run(app, port, info, info_path)
+        return
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        services = app.state.services
+        if variant == "naive":
+            services.extras["loaders_factory"] = lambda ctx: Loaders(
+                ctx.db, ctx.settings.error_half_life_days, batched=False
+            )
+        info = await seed_bench(services.db, settings)
+        services.db.set_wrapper(counter.wrap)
+        app.router.routes.append(Route("/bench/stats", stats))
+        await _run(app, port, info, info_path)
+        if not services.db.embedded:
+            await services.db.client.drop_database(settings.mongo_db)
+
+
+async def _run(app: Starlette, port: int, info: dict, info_path: str) -> None:
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    with open(info_path, "w") as f:
+        json.dump(info, f)
+    await server.serve()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--info", required=True)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    asyncio.run(serve(args.variant, args.port, args.info, args.latency_ms))
+
+
+if __name__ == "__main__":
+    main()
