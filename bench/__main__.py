@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -283,8 +282,7 @@ async def main_async(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps([asdict(r) for r in results], indent=1))
-    print(f"\nraw results: {path}  (median of nothing: one run; re-run to see the spread)")
-    _ = statistics
+    print(f"\nraw results: {path} (one run: re-run to see the spread)")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import resource
 import uuid
 
 import uvicorn
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -36,7 +37,7 @@ def bench_settings(variant: str) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         mongo_uri=os.environ.get("MONGO_URI") or None,
         mongo_db=f"bench_{uuid.uuid4().hex[:8]}",
-        jwt_secret="bench-secret-" + "x" * 40,
+        jwt_secret=SecretStr("bench-secret-" + "x" * 40),
         seed_demo_data=False,
         redis_url=os.environ.get("BENCH_REDIS_URL") or None,
         rate_limits_enabled=variant != "bare",
