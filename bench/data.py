@@ -90,7 +90,10 @@ def _conversation(
     return session, msgs
 
 
-async def seed_bench(db: Database, settings: Settings) -> dict[str, Any]:
+async def seed_bench(db: Database, settings: Settings, small: bool = False) -> dict[str, Any]:
+    """small: W1's shape with one message per session and no 10,000-message learner, so
+    the naive per-item resolvers finish on the embedded database (whose every aggregation
+    copies the whole collection)."""
     rng = random.Random(1234)
     now = datetime.now(UTC)
     users, sessions, messages = [], [], []
@@ -102,12 +105,14 @@ async def seed_bench(db: Database, settings: Settings) -> dict[str, Any]:
         u["created_at"] = datetime(2026, 6, 1, tzinfo=UTC) + timedelta(minutes=i)
         users.append(u)
         for s in range(W1_SESSIONS):
-            sess, msgs = _conversation(rng, u["_id"], now - timedelta(days=30 - s), W1_MESSAGES)
+            sess, msgs = _conversation(
+                rng, u["_id"], now - timedelta(days=30 - s), 1 if small else W1_MESSAGES
+            )
             sessions.append(sess)
             messages += msgs
     heavy = _user(rng, 1000)
     users.append(heavy)
-    for s in range(W2_MESSAGES // 100):
+    for s in range(0 if small else W2_MESSAGES // 100):
         sess, msgs = _conversation(rng, heavy["_id"], now - timedelta(days=200 - s * 2), 100)
         sessions.append(sess)
         messages += msgs

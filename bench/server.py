@@ -46,7 +46,9 @@ def bench_settings(variant: str) -> Settings:
     )
 
 
-async def serve(variant: str, port: int, info_path: str, latency_ms: float) -> None:
+async def serve(
+    variant: str, port: int, info_path: str, latency_ms: float, small: bool = False
+) -> None:
     settings = bench_settings(variant)
     counter = RoundTrips(latency_ms=latency_ms)
 
@@ -61,7 +63,7 @@ async def serve(variant: str, port: int, info_path: str, latency_ms: float) -> N
     if variant == "handwritten":
         services = await build_services(settings)
         app = Starlette(routes=[*hand_routes(services), Route("/bench/stats", stats)])
-        info = await seed_bench(services.db, settings)
+        info = await seed_bench(services.db, settings, small)
         services.db.set_wrapper(counter.wrap)
         await _run(app, port, info, info_path)
         return
@@ -72,7 +74,7 @@ async def serve(variant: str, port: int, info_path: str, latency_ms: float) -> N
             services.extras["loaders_factory"] = lambda ctx: Loaders(
                 ctx.db, ctx.settings.error_half_life_days, batched=False
             )
-        info = await seed_bench(services.db, settings)
+        info = await seed_bench(services.db, settings, small)
         services.db.set_wrapper(counter.wrap)
         app.router.routes.append(Route("/bench/stats", stats))
         await _run(app, port, info, info_path)
@@ -102,8 +104,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--info", required=True)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--small", action="store_true", help="W1 shape, 1 message per session")
     args = parser.parse_args()
-    asyncio.run(serve(args.variant, args.port, args.info, args.latency_ms))
+    asyncio.run(serve(args.variant, args.port, args.info, args.latency_ms, args.small))
 
 
 if __name__ == "__main__":
