@@ -138,3 +138,43 @@ async def rebuild_cost_totals(db: Database) -> int:
     if rows:
         await db.cost_totals.insert_many(rows)
     return len(rows)
+
+
+async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:
+    """Session counters (messages, tokens, cost, reply latency) recomputed from messages."""
+    pipeline = [
+        {"$match": {"session_id": {"$in": session_ids}}},
+        {
+            "$group": {
+                "_id": "$session_id",
+                "total_messages": {"$sum": 1},
+                "total_tokens": {
+                    "$sum": {
+                        "$add": [{"$ifNull": ["$tokens_in", 0]}, {"$ifNull": ["$tokens_out", 0]}]
+                    }
+                },
+                "total_cost": {"$sum": {"$ifNull": ["$cost", 0]}},
+                "response_time_sum_ms": {"$sum": {"$ifNull": ["$response_time_ms", 0]}},
+                "response_time_count": {
+                    "$sum": {"$cond": [{"$gt": ["$response_time_ms", None]}, 1, 0]}
+                },
+            }
+        },
+    ]
+    found = {r["_id"]: r async for r in db.messages.aggregate(pipeline)}
+    for sid in session_ids:
+        r = found.get(sid, {})
+        await db.sessions.update_one(
+            {"_id": sid},
+            {
+                "$set": {
+                    "total_messages": r.get("total_messages", 0),
+                    "total_tokens": r.get("total_tokens", 0),
+                    "total_cost": r.get("total_cost", 0.0),
+                    "response_time_sum_ms": r.get("response_time_sum_ms", 0),
+                    "response_time_count": r.get("response_time_count", 0),
+                    "applied_ids": [],
+                }
+            },
+        )
+    return len(session_ids)

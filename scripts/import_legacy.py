@@ -1,0 +1,410 @@
+"""Import legacy tutoring data, idempotently.
+
+    python -m scripts.import_legacy scripts/examples/legacy_relational.json scripts/examples/legacy_sessions.json
+
+Two formats, told apart by shape:
+* the relational export of the earlier PostgreSQL service (seed 002): an object with
+  `users`, `conversations`, `utterances` and `errors` (per-utterance error rows);
+  `error_frequency` is derived data and is recomputed, not imported;
+* a sessions-history file (like seed 001's sessions.json): a list of session records with
+  `session_id`, `user_email`, `start_time`, optional `end_time` / `duration_seconds`,
+  `topic`, `provider`, `source`, `notes` and `messages` (role, text, timestamp, errors,
+  model, tokens_in, tokens_out, cost, latency_ms). Unknown emails become new learners.
+
+Every id is derived from the legacy id (uuid5), and every write is an insert-if-absent, so
+re-running imports nothing twice. A malformed record is reported with its position and
+skipped; the rest goes on. Afterwards the affected users' session totals, error_stats,
+cost_daily and the cost rollups are rebuilt from messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from gateway.errors import BadUserInput
+from gateway.settings import Settings
+from models.db import Database, connect
+from models.documents import utcnow
+from resolvers.pricing import load_pricing
+from resolvers.rebuild import (
+    rebuild_cost_daily,
+    rebuild_cost_totals,
+    rebuild_error_stats,
+    rebuild_session_totals,
+)
+from resolvers.validation import MAX_CONTENT_CHARS, normalize_email
+
+NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/legacy")
+ROLES = {"user", "assistant", "system"}
+
+
+def legacy_id(kind: str, value: Any) -> str:
+    return str(uuid5(NAMESPACE, f"{kind}:{value}"))
+
+
+def parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {value!r}")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+
+
+@dataclass
+class Report:
+    inserted: Counter[str] = field(default_factory=Counter)
+    existing: Counter[str] = field(default_factory=Counter)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
+    user_ids: set[str] = field(default_factory=set)
+    session_ids: set[str] = field(default_factory=set)
+
+    def skip(self, position: str, reason: str) -> None:
+        self.skipped.append((position, reason))
+
+    def summary(self) -> str:
+        lines = [f"inserted: {dict(self.inserted)}", f"already present: {dict(self.existing)}"]
+        lines.append(f"skipped: {len(self.skipped)}")
+        lines += [f"  {pos}: {reason}" for pos, reason in self.skipped]
+        return "\n".join(lines)
+
+
+async def _insert_once(
+    db: Database, collection: str, doc: dict[str, Any], report: Report, kind: str
+) -> None:
+    body = {k: v for k, v in doc.items() if k != "_id" and v is not None}
+    result = await db.collection(collection).update_one(
+        {"_id": doc["_id"]}, {"$setOnInsert": body}, upsert=True
+    )
+    (report.inserted if result.upserted_id is not None else report.existing)[kind] += 1
+
+
+async def _user_for_email(
+    db: Database,
+    email: str,
+    name: str | None,
+    created: datetime | None,
+    report: Report,
+    kind_id: str,
+) -> str:
+    """The existing user with this email, or a new learner (same id on every re-run)."""
+    found = await db.users.find_one({"email": email}, {"_id": 1})
+    if found is not None:
+        report.existing["users"] += 1
+        return str(found["_id"])
+    doc = {
+        "_id": kind_id,
+        "email": email,
+        "name": name or email.split("@")[0],
+        "role": "user",
+        "subscription_tier": "free",
+        "created_at": created or utcnow(),
+        "total_sessions": 0,
+        "streak_days": 0,
+        "learning_preferences": {},
+    }
+    await _insert_once(db, "users", doc, report, "users")
+    return kind_id
+
+
+async def import_relational(
+    db: Database, data: dict[str, Any], report: Report, source: str
+) -> None:
+    users: dict[str, str] = {}
+    for i, rec in enumerate(data.get("users") or []):
+        pos = f"{source}: users[{i}]"
+        try:
+            email = normalize_email(str(rec["email"]))
+            created = parse_time(rec["created_at"]) if rec.get("created_at") else None
+            name = (rec.get("name") or rec.get("username") or "").strip()[:200] or None
+            users[str(rec["user_id"])] = await _user_for_email(
+                db, email, name, created, report, legacy_id("user", rec["user_id"])
+            )
+        except (KeyError, TypeError, ValueError, BadUserInput) as exc:
+            report.skip(pos, _why(exc))
+    sessions: dict[str, tuple[str, str]] = {}  # legacy conversation -> (session id, user id)
+    for i, rec in enumerate(data.get("conversations") or []):
+        pos = f"{source}: conversations[{i}]"
+        try:
+            user_id = users.get(str(rec["user_id"]))
+            if user_id is None:
+                raise ValueError(f"unknown user_id {rec['user_id']!r}")
+            sid = legacy_id("conversation", rec["conversation_id"])
+            await _insert_once(
+                db,
+                "sessions",
+                {
+                    "_id": sid,
+                    "user_id": user_id,
+                    "started_at": parse_time(rec["started_at"]),
+                    "status": "completed",
+                    "total_messages": 0,
+                    "total_tokens": 0,
+                    "total_cost": 0.0,
+                    "response_time_sum_ms": 0,
+                    "response_time_count": 0,
+                },
+                report,
+                "sessions",
+            )
+            sessions[str(rec["conversation_id"])] = (sid, user_id)
+            report.session_ids.add(sid)
+            report.user_ids.add(user_id)
+        except (KeyError, TypeError, ValueError) as exc:
+            report.skip(pos, _why(exc))
+    utterance_ids = {
+        str(u.get("utterance_id")) for u in data.get("utterances") or [] if isinstance(u, dict)
+    }
+    errors: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for i, rec in enumerate(data.get("errors") or []):
+        pos = f"{source}: errors[{i}]"
+        try:
+            uid = str(rec["utterance_id"])
+            if uid not in utterance_ids:
+                raise ValueError(f"unknown utterance_id {uid!r}")
+            category, sub = (
+                str(rec["error_category"]).strip(),
+                str(rec["error_subcategory"]).strip(),
+            )
+            if not category or not sub:
+                raise ValueError("empty category or subcategory")
+            errors[uid].append({"category": category, "subcategory": sub})
+        except (KeyError, TypeError, ValueError) as exc:
+            report.skip(pos, _why(exc))
+    for i, rec in enumerate(data.get("utterances") or []):
+        pos = f"{source}: utterances[{i}]"
+        try:
+            target = sessions.get(str(rec["conversation_id"]))
+            if target is None:
+                raise ValueError(f"unknown conversation_id {rec['conversation_id']!r}")
+            content = _content(rec["content"])
+            await _insert_once(
+                db,
+                "messages",
+                {
+                    "_id": legacy_id("utterance", rec["utterance_id"]),
+                    "session_id": target[0],
+                    "user_id": target[1],
+                    "role": "user",
+                    "content": content,
+                    "timestamp": parse_time(rec["timestamp"]),
+                    "errors": errors.get(str(rec["utterance_id"]), []),
+                    "applied": True,
+                },
+                report,
+                "messages",
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            report.skip(pos, _why(exc))
+    if data.get("error_frequency"):
+        report.existing["error_frequency (recomputed, not imported)"] += len(
+            data["error_frequency"]
+        )
+
+
+async def import_sessions(db: Database, records: list[Any], report: Report, source: str) -> None:
+    pricing = load_pricing(Settings().pricing_overrides)
+    for i, rec in enumerate(records):
+        pos = f"{source}: [{i}]"
+        try:
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+            email = normalize_email(str(rec["user_email"]))
+            started = parse_time(rec["start_time"])
+            if rec.get("end_time"):
+                ended: datetime | None = parse_time(rec["end_time"])
+            elif rec.get("duration_seconds") is not None:
+                ended = started + timedelta(seconds=float(rec["duration_seconds"]))
+            else:
+                ended = None
+            messages = rec.get("messages") or []
+            if not isinstance(messages, list):
+                raise ValueError("messages is not a list")
+            user_id = await _user_for_email(
+                db, email, None, started, report, legacy_id("email", email)
+            )
+            sid = legacy_id("history-session", rec["session_id"])
+            await _insert_once(
+                db,
+                "sessions",
+                {
+                    "_id": sid,
+                    "user_id": user_id,
+                    "started_at": started,
+                    "ended_at": ended,
+                    "status": "completed",
+                    "topic": rec.get("topic"),
+                    "provider": rec.get("provider"),
+                    "legacy": {k: rec[k] for k in ("source", "notes") if rec.get(k)},
+                    "total_messages": 0,
+                    "total_tokens": 0,
+                    "total_cost": 0.0,
+                    "response_time_sum_ms": 0,
+                    "response_time_count": 0,
+                },
+                report,
+                "sessions",
+            )
+            report.session_ids.add(sid)
+            report.user_ids.add(user_id)
+        except (KeyError, TypeError, ValueError, BadUserInput) as exc:
+            report.skip(pos, _why(exc))
+            continue
+        for j, msg in enumerate(messages):
+            try:
+                await _insert_once(
+                    db,
+                    "messages",
+                    _history_message(rec, j, msg, sid, user_id, pricing),
+                    report,
+                    "messages",
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                report.skip(f"{pos}.messages[{j}]", _why(exc))
+
+
+def _history_message(
+    rec: dict[str, Any], j: int, msg: Any, sid: str, user_id: str, pricing: Any
+) -> dict[str, Any]:
+    if not isinstance(msg, dict):
+        raise ValueError("not an object")
+    role = str(msg["role"]).lower()
+    if role not in ROLES:
+        raise ValueError(f"unknown role {msg['role']!r}")
+    errs = []
+    for e in msg.get("errors") or []:
+        if not (isinstance(e, dict) and e.get("category") and e.get("subcategory")):
+            raise ValueError("an error lacks category or subcategory")
+        errs.append(
+            {
+                k: str(e[k])
+                for k in ("category", "subcategory", "excerpt", "correction", "explanation")
+                if e.get(k)
+            }
+        )
+    if errs and role != "user":
+        raise ValueError("errors on a non-user message")
+    tokens_in, tokens_out = msg.get("tokens_in"), msg.get("tokens_out")
+    for value in (tokens_in, tokens_out, msg.get("latency_ms")):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"bad count {value!r}")
+    cost = msg.get("cost")
+    if cost is None and role == "assistant" and (tokens_in or tokens_out):
+        cost = pricing.cost(rec.get("provider"), msg.get("model"), tokens_in or 0, tokens_out or 0)
+    return {
+        "_id": legacy_id("history-message", f"{rec['session_id']}:{j}"),
+        "session_id": sid,
+        "user_id": user_id,
+        "role": role,
+        "content": _content(msg["text"]),
+        "timestamp": parse_time(msg["timestamp"]),
+        "provider": rec.get("provider") if role == "assistant" else None,
+        "model": msg.get("model"),
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+        "cost": cost,
+        "response_time_ms": msg.get("latency_ms"),
+        "errors": errs,
+        "applied": True,
+    }
+
+
+def _content(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("empty content")
+    if len(value) > MAX_CONTENT_CHARS:
+        raise ValueError(f"content longer than {MAX_CONTENT_CHARS} characters")
+    return value
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    if isinstance(exc, BadUserInput):
+        return exc.message
+    return str(exc)
+
+
+async def finish(db: Database, report: Report, half_life_days: float) -> None:
+    """Derived data for what was touched: session totals, user counters, stats, costs."""
+    if not report.user_ids:
+        return
+    session_ids, user_ids = sorted(report.session_ids), sorted(report.user_ids)
+    await rebuild_session_totals(db, session_ids)
+    async for row in db.messages.aggregate(
+        [
+            {"$match": {"session_id": {"$in": session_ids}}},
+            {"$group": {"_id": "$session_id", "last": {"$max": "$timestamp"}}},
+        ]
+    ):
+        await db.sessions.update_one(
+            {"_id": row["_id"], "ended_at": None}, {"$set": {"ended_at": row["last"]}}
+        )
+    for user_id in user_ids:
+        total = await db.sessions.count_documents({"user_id": user_id})
+        last = await db.messages.find_one(
+            {"user_id": user_id}, {"timestamp": 1}, sort=[("timestamp", -1)]
+        )
+        update: dict[str, Any] = {"$set": {"total_sessions": total}}
+        if last:
+            update["$max"] = {"last_active": last["timestamp"]}
+        await db.users.update_one({"_id": user_id}, update)
+    await rebuild_error_stats(db, half_life_days, user_ids)
+    await rebuild_cost_daily(db, user_ids)
+    await rebuild_cost_totals(db)
+
+
+async def import_files(db: Database, paths: list[Path], half_life_days: float) -> Report:
+    report = Report()
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            report.skip(str(path), f"unreadable: {exc}")
+            continue
+        if isinstance(data, dict) and (
+            "utterances" in data or "conversations" in data or "users" in data
+        ):
+            await import_relational(db, data, report, path.name)
+        elif isinstance(data, list):
+            await import_sessions(db, data, report, path.name)
+        else:
+            report.skip(str(path), "neither a relational export nor a sessions history")
+    await finish(db, report, half_life_days)
+    return report
+
+
+async def _main(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.embedded:
+        print("MONGO_URI is not set: importing into memory would be lost at exit.", file=sys.stderr)
+        return 2
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    try:
+        report = await import_files(
+            db, [Path(p) for p in args.files], settings.error_half_life_days
+        )
+    finally:
+        db.close()
+    print(report.summary())
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("files", nargs="+")
+    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Recompute error_stats, cost_daily, cost_totals and session totals from messages.
+
+    python -m scripts.rebuild_stats [--batch 500]
+A repair tool: run it after an import, after changing ERROR_HALF_LIFE_DAYS, or if a bug
+ever let a counter drift. Works user by user in batches (progress bar) so memory stays
+flat; counters of users not yet reached stay as they were until their batch runs. Stop
+writes (or accept that messages recorded during the run may be counted twice for the
+batch being rebuilt) before running it against a live system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from tqdm import tqdm
+
+from gateway.settings import Settings
+from models.db import Database, connect
+from resolvers.rebuild import (
+    rebuild_cost_daily,
+    rebuild_cost_totals,
+    rebuild_error_stats,
+    rebuild_session_totals,
+)
+
+
+async def rebuild_all(
+    db: Database, half_life_days: float, batch: int = 500, progress: bool = True
+) -> dict[str, int]:
+    totals = {"users": 0, "sessions": 0, "error_stats": 0, "cost_daily": 0, "cost_totals": 0}
+    user_count = await db.users.count_documents({})
+    bar = tqdm(total=user_count, desc="rebuilding", unit="user", disable=not progress)
+    ids: list[str] = []
+
+    async def flush() -> None:
+        if not ids:
+            return
+        sessions = [s["_id"] async for s in db.sessions.find({"user_id": {"$in": ids}}, {"_id": 1})]
+        totals["sessions"] += await rebuild_session_totals(db, sessions)
+        totals["error_stats"] += await rebuild_error_stats(db, half_life_days, ids)
+        totals["cost_daily"] += await rebuild_cost_daily(db, ids)
+        totals["users"] += len(ids)
+        bar.update(len(ids))
+        ids.clear()
+
+    async for user in db.users.find({}, {"_id": 1}).sort([("_id", 1)]):
+        ids.append(user["_id"])
+        if len(ids) >= batch:
+            await flush()
+    await flush()
+    totals["cost_totals"] = await rebuild_cost_totals(db)
+    bar.close()
+    return totals
+
+
+async def _main(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.embedded:
+        print("MONGO_URI is not set: nothing to rebuild.", file=sys.stderr)
+        return 2
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    try:
+        totals = await rebuild_all(db, settings.error_half_life_days, args.batch)
+    finally:
+        db.close()
+    print(f"rebuilt {totals}")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batch", type=int, default=500, help="users per batch (default 500)")
+    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()
