@@ -1,6 +1,7 @@
 """Import legacy tutoring data, idempotently.
 
-    python -m scripts.import_legacy scripts/examples/legacy_relational.json scripts/examples/legacy_sessions.json
+    python -m scripts.import_legacy scripts/examples/legacy_relational.json \
+        scripts/examples/legacy_sessions.json
 
 Two formats, told apart by shape:
 * the relational export of the earlier PostgreSQL service (seed 002): an object with
