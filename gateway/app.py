@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from gateway.auth import Authenticator, issue_token
 from gateway.graphql_http import GraphQLEndpoint
@@ -25,6 +27,7 @@ from resolvers.messages import complete_pending
 from schema import build_schema
 
 log = get_logger("gateway.app")
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 class LazyServices:
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         Route("/health", liveness),
         Route("/health/ready", ready),
         Route("/graphql", endpoint, methods=["GET", "POST"]),
+        Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     if settings.request_log_enabled:

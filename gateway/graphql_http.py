@@ -67,7 +67,12 @@ class GraphQLEndpoint:
     def __init__(self, schema: Any, services: Services) -> None:
         self.schema = schema
         self.services = services  # filled in by the app's lifespan
-        self.ide_html = get_graphql_ide_html(graphql_ide="graphiql")
+        # GraphiQL's scripts come from the gateway itself (gateway/static/graphiql, the
+        # same bytes as the npm packages, so the page's SRI hashes still hold): no CDN, and
+        # the explorer works on machines without internet access.
+        self.ide_html = get_graphql_ide_html(graphql_ide="graphiql").replace(
+            "https://unpkg.com/", "/graphiql-assets/"
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
