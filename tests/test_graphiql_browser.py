@@ -1,5 +1,6 @@
 """GraphiQL in a real browser: headless Chromium runs a query with a token header.
 
+
 Starts the gateway as `python -m gateway` (embedded demo data), opens /graphql in
 Debian's Chromium driven over the DevTools protocol, runs a query with the admin token in
 the headers editor and reads the result from the page. Skipped, with the reason, when
@@ -7,6 +8,8 @@ Chromium is not installed (.ci/run installs it).
 """
 
 from __future__ import annotations
+
+# ruff: noqa: ASYNC210, ASYNC220 - the test drives external processes step by step.
 
 import asyncio
 import json
