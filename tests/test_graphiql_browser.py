@@ -10,7 +10,6 @@ Chromium is not installed (.ci/run installs it).
 from __future__ import annotations
 
 # ruff: noqa: ASYNC210, ASYNC220 - the test drives external processes step by step.
-
 import asyncio
 import json
 import os
