@@ -20,6 +20,14 @@ COUNTED_ASSISTANT = {
 }
 
 
+async def _replace(collection: Any, scope: dict[str, Any], rows: list[dict[str, Any]]) -> int:
+    """Swap the rows in `scope` for freshly derived ones."""
+    await collection.delete_many(scope)
+    if rows:
+        await collection.insert_many(rows)
+    return len(rows)
+
+
 def _scope(user_ids: list[str] | None) -> dict[str, Any]:
     return {"user_id": {"$in": user_ids}} if user_ids is not None else {}
 
@@ -57,10 +65,7 @@ async def rebuild_error_stats(
         }
         async for r in db.messages.aggregate(pipeline)
     ]
-    await db.error_stats.delete_many(_scope(user_ids))
-    if rows:
-        await db.error_stats.insert_many(rows)
-    return len(rows)
+    return await _replace(db.error_stats, _scope(user_ids), rows)
 
 
 async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) -> int:
@@ -96,10 +101,7 @@ async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) ->
         }
         async for r in db.messages.aggregate(pipeline)
     ]
-    await db.cost_daily.delete_many(_scope(user_ids))
-    if rows:
-        await db.cost_daily.insert_many(rows)
-    return len(rows)
+    return await _replace(db.cost_daily, _scope(user_ids), rows)
 
 
 async def rebuild_cost_totals(db: Database) -> int:
@@ -134,10 +136,7 @@ async def rebuild_cost_totals(db: Database) -> int:
             }
             async for r in db.messages.aggregate(pipeline)
         ]
-    await db.cost_totals.delete_many({})
-    if rows:
-        await db.cost_totals.insert_many(rows)
-    return len(rows)
+    return await _replace(db.cost_totals, {}, rows)
 
 
 async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:

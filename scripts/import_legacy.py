@@ -34,7 +34,7 @@ from uuid import NAMESPACE_URL, uuid5
 from gateway.errors import BadUserInput
 from gateway.settings import Settings
 from models.db import Database, connect
-from models.documents import utcnow
+from models.documents import SessionDoc, utcnow
 from resolvers.pricing import load_pricing
 from resolvers.rebuild import (
     rebuild_cost_daily,
@@ -142,17 +142,7 @@ async def import_relational(
             await _insert_once(
                 db,
                 "sessions",
-                {
-                    "_id": sid,
-                    "user_id": user_id,
-                    "started_at": parse_time(rec["started_at"]),
-                    "status": "completed",
-                    "total_messages": 0,
-                    "total_tokens": 0,
-                    "total_cost": 0.0,
-                    "response_time_sum_ms": 0,
-                    "response_time_count": 0,
-                },
+                _session(sid, user_id, parse_time(rec["started_at"])),
                 report,
                 "sessions",
             )
@@ -236,21 +226,15 @@ async def import_sessions(db: Database, records: list[Any], report: Report, sour
             await _insert_once(
                 db,
                 "sessions",
-                {
-                    "_id": sid,
-                    "user_id": user_id,
-                    "started_at": started,
-                    "ended_at": ended,
-                    "status": "completed",
-                    "topic": rec.get("topic"),
-                    "provider": rec.get("provider"),
-                    "legacy": {k: rec[k] for k in ("source", "notes") if rec.get(k)},
-                    "total_messages": 0,
-                    "total_tokens": 0,
-                    "total_cost": 0.0,
-                    "response_time_sum_ms": 0,
-                    "response_time_count": 0,
-                },
+                _session(
+                    sid,
+                    user_id,
+                    started,
+                    ended_at=ended,
+                    topic=rec.get("topic"),
+                    provider=rec.get("provider"),
+                )
+                | {"legacy": {k: rec[k] for k in ("source", "notes") if rec.get(k)}},
                 report,
                 "sessions",
             )
@@ -316,6 +300,13 @@ def _history_message(
         "errors": errs,
         "applied": True,
     }
+
+
+def _session(sid: str, user_id: str, started: datetime, **fields: Any) -> dict[str, Any]:
+    """A completed session as the gateway stores it (counters are rebuilt afterwards)."""
+    return SessionDoc(
+        id=sid, user_id=user_id, started_at=started, status="completed", **fields
+    ).to_mongo()
 
 
 def _content(value: Any) -> str:
