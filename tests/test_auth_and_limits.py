@@ -238,3 +238,20 @@ async def test_a_cached_token_still_expires(api, monkeypatch):
     response = await api.gql(ME, token=token)
     assert response.status_code == 401
     assert response.json()["errors"][0]["message"] == "The token has expired."
+
+
+def test_memory_window_is_a_moving_window():
+    from gateway.ratelimit import MemoryWindow
+
+    now = [1000.0]
+    window = MemoryWindow(clock=lambda: now[0])
+    results = []
+    for t in (1000.0, 1020.0, 1040.0, 1050.0):  # three fit; the fourth is refused
+        now[0] = t
+        results.append(window.hit("k", 3, 60)[0])
+    assert results == [True, True, True, False]
+    now[0] = 1059.0
+    assert window.hit("k", 3, 60) == (False, 0, 1060.0)  # refusals are not remembered
+    now[0] = 1060.001  # the hit at 1000 has left the window
+    assert window.hit("k", 3, 60) == (True, 0, 1080.0)
+    assert window.peek("other", 3, 60) == (3, 1120.001)
