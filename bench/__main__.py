@@ -206,7 +206,8 @@ async def run_variant(
     base = f"http://127.0.0.1:{port}"
     results = []
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as probe:
+        # Generous: after wrk stops, an in-flight W1 request may still hold the server.
+        async with httpx.AsyncClient(base_url=base, timeout=300) as probe:
             for _ in range(1200):
                 try:
                     if info_path.exists() and (await probe.get("/bench/stats")).status_code == 200:
