@@ -29,7 +29,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP)  ## needs wrk (apt-get install wrk)
 	$(PY) -m bench
 
 clean:
