@@ -107,14 +107,14 @@ async def budget_view(ctx: RequestContext) -> BudgetView:
     capacity, refill = ctx.settings.cost_bucket(tier)
     request = ctx.request_budget
     points = ctx.points_budget
-    exempt = bool(ctx.viewer and ctx.viewer.is_admin) or not ctx.settings.rate_limits_enabled
+    metered = ctx.settings.rate_limits_enabled
+    exempt = bool(ctx.viewer and ctx.viewer.is_admin) or not metered
     try:
-        if exempt and not ctx.settings.rate_limits_enabled:
-            pass  # nothing is metered: do not touch the storage
-        elif request is None:
-            request = await limiter.peek_request(tier, key)
-        if points is None and not (exempt and not ctx.settings.rate_limits_enabled):
-            points = await limiter.charge_points(tier, key, 0, charge=False)
+        if metered:  # with limits off nothing is stored: do not touch the storage
+            if request is None:
+                request = await limiter.peek_request(tier, key)
+            if points is None:
+                points = await limiter.charge_points(tier, key, 0, charge=False)
     except STORAGE_ERRORS:
         pass
     item = limiter.item(tier)

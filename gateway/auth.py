@@ -59,8 +59,7 @@ class Authenticator:
                 return hit[0]
             del self._verified[token]
             raise Unauthenticated("The token has expired.")
-        sub = self._verify(token)
-        return sub
+        return self._verify(token)
 
     def _verify(self, token: str) -> str:
         try:

@@ -64,12 +64,6 @@ class ServiceUnavailable(GatewayError):
     code = "SERVICE_UNAVAILABLE"
 
 
-class Conflict(GatewayError):
-    """A write that lost a race a retry can win (e.g. a duplicate email)."""
-
-    code = "BAD_USER_INPUT"
-
-
 def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     """The only place a client-visible error is built."""
     original = error.original_error

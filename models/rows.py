@@ -19,7 +19,3 @@ class Row(dict[str, Any]):
             # Protocol probes (__await__, __iter__ via getattr, ...) must not see a field.
             raise AttributeError(name)
         return self.get(name)
-
-
-def row(doc: dict[str, Any] | None) -> Row | None:
-    return Row(doc) if doc is not None else None
