@@ -82,27 +82,32 @@ class Authenticator:
         self._verified[token] = (sub, float(claims["exp"]))
         return sub
 
-    async def authenticate(self, authorization: str | None) -> Viewer | None:
-        """None for anonymous callers; raises Unauthenticated for any bad credential."""
+    async def authenticate(
+        self, authorization: str | None
+    ) -> tuple[Viewer | None, dict[str, Any] | None]:
+        """(viewer, the user record if it was just read) — (None, None) for anonymous callers.
+
+        The record comes back only on a cache miss, fresh from the database, so the request
+        can reuse it (e.g. for `me`) instead of reading it a second time. Raises
+        Unauthenticated for any bad credential.
+        """
         if not authorization:
-            return None
+            return None, None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
         user_id = self.decode(token.strip())
-        viewer = await self._load(user_id)
+        viewer, record = await self._load(user_id)
         if viewer is None:
             raise Unauthenticated("The token's user no longer exists.")
-        return viewer
+        return viewer, record
 
-    async def _load(self, user_id: str) -> Viewer | None:
+    async def _load(self, user_id: str) -> tuple[Viewer | None, dict[str, Any] | None]:
         now = time.monotonic()
         hit = self._cache.get(user_id)
         if hit is not None and hit[0] > now:
-            return hit[1]
-        doc = await self.db.users.find_one(
-            {"_id": user_id}, {"role": 1, "subscription_tier": 1, "email": 1}
-        )
+            return hit[1], None
+        doc = await self.db.users.find_one({"_id": user_id})
         viewer = (
             Viewer(
                 id=doc["_id"], role=doc["role"], tier=doc["subscription_tier"], email=doc["email"]
@@ -113,7 +118,7 @@ class Authenticator:
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[user_id] = (now + self.settings.auth_cache_seconds, viewer)
-        return viewer
+        return viewer, doc
 
     def forget(self, user_id: str) -> None:
         self._cache.pop(user_id, None)

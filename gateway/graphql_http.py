@@ -20,6 +20,7 @@ from gateway.admission import admit, budget_view
 from gateway.errors import GatewayError, RateLimited, error_payload, format_error
 from gateway.logging import get_logger
 from models.db import UNAVAILABLE_ERRORS
+from models.rows import Row
 from resolvers.context import RequestContext, Services
 
 log = get_logger("gateway.graphql")
@@ -130,7 +131,9 @@ class GraphQLEndpoint:
 
         request_id = state.get("request_id", "")
         try:
-            viewer = await self.services.auth.authenticate(request.headers.get("authorization"))
+            viewer, record = await self.services.auth.authenticate(
+                request.headers.get("authorization")
+            )
         except GatewayError as exc:
             return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
         except UNAVAILABLE_ERRORS as exc:
@@ -150,6 +153,8 @@ class GraphQLEndpoint:
             request_id=request_id,
             client_ip=client_ip(request, self.services.settings.trust_forwarded_for),
         )
+        if record is not None:  # just read by authentication: `me` needs no second read
+            ctx.loaders.user.prime(record["_id"], Row(record))
         try:
             result = await self.schema.execute(
                 params["query"],

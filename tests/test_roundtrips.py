@@ -78,3 +78,16 @@ async def test_nested_read_costs_constant_round_trips(api, n_users):
         ("exercises", "aggregate"): 1,
         ("error_stats", "find"): 1,
     }, counter.calls
+
+
+async def test_first_request_of_a_caller_reads_their_record_once(api):
+    """Authentication loads the caller's record; `me` reuses it instead of reading it again."""
+    _, token = await api.user(name="Cold")
+    counter = RoundTrips()
+    api.services.db.set_wrapper(counter.wrap)
+    try:
+        data = await api.data("{ me { name subscriptionTier } }", token=token)
+    finally:
+        api.services.db.set_wrapper(None)
+    assert data["me"] == {"name": "Cold", "subscriptionTier": "FREE"}
+    assert dict(counter.calls) == {("users", "find_one"): 1}
