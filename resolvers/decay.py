@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 DAY = 86_400.0
@@ -33,3 +34,24 @@ def weight_at(decay_sum: float, now: datetime, half_life_days: float) -> float:
 def weight_of(t: datetime, now: datetime, half_life_days: float) -> float:
     """One error's weight at `now` (what the windowed aggregation sums)."""
     return 2.0 ** (-((now - t).total_seconds()) / (half_life_days * DAY))
+
+
+def error_group_stages(half_life_days: float, reference: datetime) -> list[dict[str, Any]]:
+    """Aggregation stages turning matched messages into one row per (user, category,
+    subcategory): count, first/last seen, and `decayed` = sum(2 ** ((t - reference) /
+    half_life)). With reference=EPOCH that is error_stats' decay_sum; with reference=now it
+    is the weight itself."""
+    rate_per_ms = math.log(2) / (half_life_days * DAY * 1000)
+    age_ms = {"$subtract": ["$timestamp", reference]}
+    return [
+        {"$unwind": "$errors"},
+        {
+            "$group": {
+                "_id": {"u": "$user_id", "c": "$errors.category", "s": "$errors.subcategory"},
+                "count": {"$sum": 1},
+                "first_seen": {"$min": "$timestamp"},
+                "last_seen": {"$max": "$timestamp"},
+                "decayed": {"$sum": {"$exp": {"$multiply": [rate_per_ms, age_ms]}}},
+            }
+        },
+    ]

@@ -7,12 +7,11 @@ checked against each other.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from uuid import uuid4
 
 from models.db import Database
-from resolvers.decay import DAY, EPOCH
+from resolvers.decay import EPOCH, error_group_stages
 
 COUNTED_ASSISTANT = {
     "role": "assistant",
@@ -35,21 +34,9 @@ def _scope(user_ids: list[str] | None) -> dict[str, Any]:
 async def rebuild_error_stats(
     db: Database, half_life_days: float, user_ids: list[str] | None = None
 ) -> int:
-    rate = math.log(2) / (half_life_days * DAY * 1000)  # per millisecond
     pipeline = [
         {"$match": {**_scope(user_ids), "role": "user", "errors": {"$ne": []}}},
-        {"$unwind": "$errors"},
-        {
-            "$group": {
-                "_id": {"u": "$user_id", "c": "$errors.category", "s": "$errors.subcategory"},
-                "count": {"$sum": 1},
-                "first_seen": {"$min": "$timestamp"},
-                "last_seen": {"$max": "$timestamp"},
-                "decay_sum": {
-                    "$sum": {"$exp": {"$multiply": [rate, {"$subtract": ["$timestamp", EPOCH]}]}}
-                },
-            }
-        },
+        *error_group_stages(half_life_days, EPOCH),
     ]
     rows = [
         {
@@ -60,7 +47,7 @@ async def rebuild_error_stats(
             "count": r["count"],
             "first_seen": r["first_seen"],
             "last_seen": r["last_seen"],
-            "decay_sum": r["decay_sum"],
+            "decay_sum": r["decayed"],
             "applied_ids": [],
         }
         async for r in db.messages.aggregate(pipeline)

@@ -8,7 +8,6 @@ Weights are always relative to now: an error from yesterday outweighs one from l
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from strawberry.dataloader import DataLoader
 from gateway.errors import BadUserInput
 from models.db import Database
 from resolvers.context import RequestContext
-from resolvers.decay import DAY, weight_at
+from resolvers.decay import error_group_stages, weight_at
 from resolvers.permissions import ensure_user_access
 
 MAX_TOP = 50
@@ -60,8 +59,6 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def stats_loader(db: Database, half_life_days: float) -> DataLoader[StatsKey, list[dict[str, Any]]]:
-    rate_per_ms = math.log(2) / (half_life_days * DAY * 1000)
-
     async def load(keys: list[StatsKey]) -> Sequence[list[dict[str, Any]]]:
         now = datetime.now(UTC)
         windows: dict[tuple[datetime | None, datetime | None], list[str]] = defaultdict(list)
@@ -91,26 +88,7 @@ def stats_loader(db: Database, half_life_days: float) -> DataLoader[StatsKey, li
             pipeline = [
                 {"$match": {"user_id": {"$in": ids}, "timestamp": when, "role": "user"}},
                 {"$match": {"errors": {"$ne": []}}},
-                {"$unwind": "$errors"},
-                {
-                    "$group": {
-                        "_id": {
-                            "u": "$user_id",
-                            "c": "$errors.category",
-                            "s": "$errors.subcategory",
-                        },
-                        "count": {"$sum": 1},
-                        "first_seen": {"$min": "$timestamp"},
-                        "last_seen": {"$max": "$timestamp"},
-                        "weight": {
-                            "$sum": {
-                                "$exp": {
-                                    "$multiply": [rate_per_ms, {"$subtract": ["$timestamp", now]}]
-                                }
-                            }
-                        },
-                    }
-                },
+                *error_group_stages(half_life_days, now),
             ]
             async for row in db.messages.aggregate(pipeline):
                 found[StatsKey(row["_id"]["u"], since, until)].append(
@@ -120,7 +98,7 @@ def stats_loader(db: Database, half_life_days: float) -> DataLoader[StatsKey, li
                         "count": row["count"],
                         "first_seen": row["first_seen"],
                         "last_seen": row["last_seen"],
-                        "weight": row["weight"],
+                        "weight": row["decayed"],
                     }
                 )
         return [found.get(k, []) for k in keys]
