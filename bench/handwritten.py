@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers.context import RequestContext, Services
+from gateway.context import GatewayContext
+from gateway.services import Services
 from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN, exclude
 from resolvers.messages import ErrorInput, MessageInput, record_message
 from resolvers.practice.generate import generate_exercises
@@ -108,11 +109,11 @@ def routes(services: Services) -> list[Route]:
         ]
         return _json({"users": out})
 
-    def ctx_for(me: dict[str, Any]) -> RequestContext:
-        from gateway.auth import Viewer
+    def ctx_for(me: dict[str, Any]) -> GatewayContext:
+        from resolvers.viewer import Viewer
 
         v = Viewer(id=me["_id"], role=me["role"], tier=me["subscription_tier"], email=me["email"])
-        return RequestContext(services=services, viewer=v, request_id="hand", client_ip="127.0.0.1")
+        return GatewayContext.create(services, v, "hand", "127.0.0.1")
 
     async def w2(request: Request) -> Response:
         me = await viewer(request)

@@ -71,8 +71,8 @@ async def serve(
     async with app.router.lifespan_context(app):
         services = app.state.services
         if variant == "naive":
-            services.extras["loaders_factory"] = lambda ctx: Loaders(
-                ctx.db, ctx.settings.error_half_life_days, batched=False
+            services.loaders_factory = lambda s: Loaders(
+                s.db, s.settings.error_half_life_days, batched=False
             )
         info = await seed_bench(services.db, settings, small)
         services.db.set_wrapper(counter.wrap)

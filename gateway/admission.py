@@ -8,71 +8,28 @@ bucket (both RATE_LIMITED). Admins are priced but never refused by the budgets.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import GatewayError, QueryTooComplex, RateLimited, ServiceUnavailable
+from gateway.context import GatewayContext
 from gateway.logging import get_logger
 from gateway.querycost import operation_cost, select_operation
-from resolvers.context import RequestContext
+from gateway.ratelimit import STORAGE_ERRORS
+from resolvers.errors import DomainError, QueryTooComplex, RateLimited, ServiceUnavailable
 
 log = get_logger("gateway.admission")
 
-try:  # the storage errors that mean "Redis is unreachable"
-    from redis.exceptions import RedisError
 
-    STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
-except ImportError:  # pragma: no cover
-    STORAGE_ERRORS = (OSError, TimeoutError)
-
-
-@dataclass(slots=True)
-class BudgetView:
-    tier: str
-    limit: int
-    remaining: int
-    reset_at: datetime
-    window_seconds: int
-    cost: int
-    points_capacity: int
-    points_remaining: int
-    points_refill_per_second: float
-    max_cost: int
-    exempt: bool
-
-    def extension(self) -> dict[str, Any]:
-        return {
-            "tier": self.tier.upper(),
-            "limit": self.limit,
-            "remaining": self.remaining,
-            "resetAt": self.reset_at.isoformat(),
-            "cost": self.cost,
-            "pointsCapacity": self.points_capacity,
-            "pointsRemaining": self.points_remaining,
-            "exempt": self.exempt,
-        }
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(int(self.reset_at.timestamp())),
-            "X-Query-Cost": str(self.cost),
-        }
-
-
-async def admit(ctx: RequestContext, cost: int) -> None:
+async def admit(ctx: GatewayContext, cost: int) -> None:
     """Charge one request and `cost` points; raises RateLimited when either budget is spent."""
     limiter = ctx.services.limiter
     tier, key = ctx.tier, ctx.rate_key
-    if (ctx.viewer is not None and ctx.viewer.is_admin) or not ctx.settings.rate_limits_enabled:
+    if (
+        ctx.viewer is not None and ctx.viewer.is_admin
+    ) or not ctx.services.settings.rate_limits_enabled:
         ctx.admitted = True
         return
     try:
@@ -95,49 +52,16 @@ async def admit(ctx: RequestContext, cost: int) -> None:
             )
     except STORAGE_ERRORS as exc:
         log.warning("rate_limit_storage_unavailable", error=type(exc).__name__, tier=tier)
-        if not ctx.settings.fails_open(tier):
+        if not ctx.services.settings.fails_open(tier):
             raise ServiceUnavailable("Rate limiting is unavailable; retry shortly.") from exc
     ctx.admitted = True
-
-
-async def budget_view(ctx: RequestContext) -> BudgetView:
-    """The caller's budgets as they stand, without spending anything."""
-    limiter = ctx.services.limiter
-    tier, key = ctx.tier, ctx.rate_key
-    capacity, refill = ctx.settings.cost_bucket(tier)
-    request = ctx.request_budget
-    points = ctx.points_budget
-    metered = ctx.settings.rate_limits_enabled
-    exempt = bool(ctx.viewer and ctx.viewer.is_admin) or not metered
-    try:
-        if metered:  # with limits off nothing is stored: do not touch the storage
-            if request is None:
-                request = await limiter.peek_request(tier, key)
-            if points is None:
-                points = await limiter.charge_points(tier, key, 0, charge=False)
-    except STORAGE_ERRORS:
-        pass
-    item = limiter.item(tier)
-    return BudgetView(
-        tier=tier,
-        limit=request.limit if request else item.amount,
-        remaining=request.remaining if request else item.amount,
-        reset_at=datetime.fromtimestamp(request.reset_at if request else time.time(), UTC),
-        window_seconds=request.window_seconds if request else item.get_expiry(),
-        cost=ctx.cost,
-        points_capacity=capacity,
-        points_remaining=int(points.remaining) if points else capacity,
-        points_refill_per_second=refill,
-        max_cost=ctx.settings.query_max_cost,
-        exempt=exempt,
-    )
 
 
 class Admission(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ec = self.execution_context
-        ctx: RequestContext = ec.context
-        error: GatewayError | None = None
+        ctx: GatewayContext = ec.context
+        error: DomainError | None = None
         assert ec.graphql_document is not None
         op = select_operation(ec.graphql_document, ec.operation_name)
         if op is not None:
@@ -147,7 +71,7 @@ class Admission(SchemaExtension):
             ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables
         )
         ctx.cost = cost
-        max_cost = ctx.settings.query_max_cost
+        max_cost = ctx.services.settings.query_max_cost
         if cost > max_cost:
             error = QueryTooComplex(
                 f"This operation would cost {cost} points; the maximum is {max_cost}. "
@@ -158,7 +82,7 @@ class Admission(SchemaExtension):
         elif cost > 0:
             try:
                 await admit(ctx, cost)
-            except GatewayError as exc:
+            except DomainError as exc:
                 error = exc
         if error is not None:
             ec.result = GraphQLExecutionResult(

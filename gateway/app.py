@@ -16,15 +16,15 @@ from starlette.staticfiles import StaticFiles
 
 from gateway.auth import Authenticator, issue_token
 from gateway.graphql_http import GraphQLEndpoint
+from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
 from gateway.logging import configure_logging, get_logger
 from gateway.middleware import RequestLogMiddleware
 from gateway.ratelimit import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
 from models.db import Database, connect
-from resolvers.context import Services
 from resolvers.messages import complete_pending
-from schema import build_schema
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
-    schema = build_schema(settings)
+    schema = guarded_schema(settings)
     holder = LazyServices()
     endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
 

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from gateway.errors import Unauthenticated
 from gateway.settings import Settings
 from models.db import Database
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    id: str
-    role: str
-    tier: str
-    email: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+from resolvers.errors import Unauthenticated
+from resolvers.viewer import Viewer
 
 
 def issue_token(settings: Settings, user_id: str, ttl_seconds: int | None = None) -> str:

@@ -1,7 +1,7 @@
 """Error codes of the public contract and how every failure becomes a safe GraphQL error.
 
-Resolvers raise the GatewayError subclasses; anything else is masked as INTERNAL, logged
-with the request id, and never shown to the client.
+Resolvers raise the DomainError subclasses (resolvers/errors.py); anything else is masked as
+INTERNAL, logged with the request id, and never shown to the client.
 """
 
 from __future__ import annotations
@@ -12,56 +12,13 @@ from graphql import GraphQLError
 
 from gateway.logging import get_logger
 from models.db import UNAVAILABLE_ERRORS
+from resolvers.errors import DomainError, ServiceUnavailable
 
 log = get_logger("gateway.errors")
 
 
 # graphql-core's parser stops with this message once a document exceeds max_tokens.
 _TOO_MANY_TOKENS = "tokens. Parsing aborted"
-
-
-class GatewayError(Exception):
-    code = "INTERNAL"
-
-    def __init__(self, message: str, **extensions: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extensions = {k: v for k, v in extensions.items() if v is not None}
-
-
-class Unauthenticated(GatewayError):
-    code = "UNAUTHENTICATED"
-
-
-class Forbidden(GatewayError):
-    code = "FORBIDDEN"
-
-
-class NotFound(GatewayError):
-    code = "NOT_FOUND"
-
-
-class BadUserInput(GatewayError):
-    code = "BAD_USER_INPUT"
-
-    def __init__(self, message: str, field: str | None = None, **extensions: Any) -> None:
-        super().__init__(message, field=field, **extensions)
-
-
-class RateLimited(GatewayError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, message: str, retry_after: int, **extensions: Any) -> None:
-        super().__init__(message, retryAfter=retry_after, **extensions)
-        self.retry_after = retry_after
-
-
-class QueryTooComplex(GatewayError):
-    code = "QUERY_TOO_COMPLEX"
-
-
-class ServiceUnavailable(GatewayError):
-    code = "SERVICE_UNAVAILABLE"
 
 
 def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
@@ -72,7 +29,7 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
         # graphql-core's own errors (parse, validation, input coercion) are client-safe.
         original = original.original_error
     out: dict[str, Any] = {}
-    if isinstance(original, GatewayError):
+    if isinstance(original, DomainError):
         out["message"] = original.message
         extensions = {"code": original.code, **original.extensions}
     elif original is not None and isinstance(original, UNAVAILABLE_ERRORS):

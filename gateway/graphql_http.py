@@ -16,12 +16,14 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
-from gateway.admission import admit, budget_view
-from gateway.errors import GatewayError, RateLimited, error_payload, format_error
+from gateway.admission import admit
+from gateway.context import GatewayContext
+from gateway.errors import error_payload, format_error
 from gateway.logging import get_logger
+from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
-from resolvers.context import RequestContext, Services
+from resolvers.errors import DomainError, RateLimited
 
 log = get_logger("gateway.graphql")
 
@@ -134,7 +136,7 @@ class GraphQLEndpoint:
             viewer, record = await self.services.auth.authenticate(
                 request.headers.get("authorization")
             )
-        except GatewayError as exc:
+        except DomainError as exc:
             return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database_unavailable", stage="authentication", error=type(exc).__name__)
@@ -147,11 +149,11 @@ class GraphQLEndpoint:
             state["user_id"] = viewer.id
         state["tier"] = viewer.tier if viewer else "anonymous"
 
-        ctx = RequestContext(
-            services=self.services,
-            viewer=viewer,
-            request_id=request_id,
-            client_ip=client_ip(request, self.services.settings.trust_forwarded_for),
+        ctx = GatewayContext.create(
+            self.services,
+            viewer,
+            request_id,
+            client_ip(request, self.services.settings.trust_forwarded_for),
         )
         if record is not None:  # just read by authentication: `me` needs no second read
             ctx.loaders.user.prime(record["_id"], Row(record))
@@ -176,11 +178,11 @@ class GraphQLEndpoint:
                 await admit(ctx, 0)
             except RateLimited as exc:
                 result.errors = [_as_graphql_error(exc)]
-            except GatewayError:
+            except DomainError:
                 pass
 
         errors = [format_error(e, request_id) for e in result.errors or []]
-        view = await budget_view(ctx)
+        view = await ctx.rate_limit()
         state["cost"] = ctx.cost
         state["operation"] = ctx.operation or params.get("operationName")
         if ctx.operation_type:
@@ -231,5 +233,5 @@ def _describe(exc: Exception) -> str:
     return "The request could not be executed."
 
 
-def _as_graphql_error(exc: GatewayError) -> GraphQLError:
+def _as_graphql_error(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, original_error=exc)

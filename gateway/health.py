@@ -8,7 +8,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from resolvers.context import Services
+from gateway.services import Services
 
 
 async def liveness(_request: Request) -> JSONResponse:

@@ -24,6 +24,13 @@ from gateway.settings import Settings
 
 log = get_logger("gateway.ratelimit")
 
+try:  # the storage errors that mean "Redis is unreachable"
+    from redis.exceptions import RedisError
+
+    STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+except ImportError:  # pragma: no cover
+    STORAGE_ERRORS = (OSError, TimeoutError)
+
 
 @dataclass(slots=True)
 class RequestBudget:

@@ -1,64 +1,56 @@
-"""Everything a resolver may use, created once per request."""
+"""Everything a resolver may use, created once per request.
+
+The gateway builds a subclass (gateway/context.py) that adds what only HTTP and admission
+control need; resolvers see this interface and nothing of the gateway.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gateway.auth import Authenticator, Viewer
-from gateway.settings import Settings
 from models.db import Database
+from resolvers.viewer import Viewer
 
 if TYPE_CHECKING:
-    from gateway.ratelimit import PointsBudget, RateLimiter, RequestBudget
     from resolvers.dataloaders import Loaders
+    from resolvers.ratelimit import BudgetView
 
 
-@dataclass
-class Services:
-    """Process-wide singletons, built once by the app factory."""
+class DomainSettings(Protocol):
+    """The settings resolvers read; the gateway's validated Settings satisfies it."""
 
-    settings: Settings
-    db: Database
-    auth: Authenticator
-    limiter: RateLimiter
-    extras: dict[str, Any] = field(default_factory=dict)
+    @property
+    def error_half_life_days(self) -> float: ...
+    @property
+    def pricing_overrides(self) -> str: ...
+    @property
+    def cost_alert_hourly(self) -> float: ...
+    @property
+    def cost_alert_daily(self) -> float: ...
+    @property
+    def exercise_generator(self) -> str: ...
 
 
 @dataclass
 class RequestContext:
-    services: Services
+    settings: DomainSettings
+    db: Database
     viewer: Viewer | None
     request_id: str
     client_ip: str
-    _loaders: Loaders | None = None
-    # Filled by admission control (gateway/admission.py).
-    cost: int = 0
-    operation: str | None = None
-    operation_type: str | None = None
-    admitted: bool = False
-    request_budget: RequestBudget | None = None
-    points_budget: PointsBudget | None = None
+    # Per request; each loader is built only when a resolver first asks for it.
+    loaders: Loaders
+    # Process-wide objects shared between requests (a loaded exercise generator); owned by
+    # the gateway's Services.
+    extras: dict[str, Any] = field(default_factory=dict)
+    # Drops a user's cached role and tier after a change (the gateway's Authenticator).
+    forget_user: Callable[[str], None] = field(default=lambda _user_id: None)
 
-    @property
-    def settings(self) -> Settings:
-        return self.services.settings
-
-    @property
-    def db(self) -> Database:
-        return self.services.db
-
-    @property
-    def loaders(self) -> Loaders:
-        if self._loaders is None:
-            factory = self.services.extras.get("loaders_factory")
-            if factory is not None:  # the benchmarks swap in unbatched loaders
-                self._loaders = factory(self)
-            else:
-                from resolvers.dataloaders import Loaders
-
-                self._loaders = Loaders(self.db, self.settings.error_half_life_days)
-        return self._loaders
+    async def rate_limit(self) -> BudgetView:
+        """The caller's budgets; only the gateway, which charges them, can say."""
+        raise NotImplementedError("rate limits are answered by the gateway's context")
 
     @property
     def rate_key(self) -> str:

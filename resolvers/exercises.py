@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.errors import NotFound
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.dataloaders import PageKey
+from resolvers.errors import NotFound
 from resolvers.pagination import Connection, check_first
 from resolvers.permissions import can_access_user, require_viewer
 

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
-from gateway.errors import BadUserInput
-from gateway.logging import get_logger
+import structlog
+
 from models.db import Database, DuplicateKeyError
 from models.documents import LanguageErrorDoc, MessageDoc, utcnow
 from models.rows import Row
@@ -31,11 +31,12 @@ from resolvers.context import RequestContext
 from resolvers.costs.rollup import Thresholds, add_to_totals
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
+from resolvers.errors import BadUserInput
 from resolvers.pagination import Connection, check_first
 from resolvers.pricing import load_pricing
 from resolvers.sessions import get_session
 
-log = get_logger("resolvers.messages")
+log = structlog.get_logger("resolvers.messages")
 
 APPLIED_IDS_KEPT = 200
 MESSAGE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/messages")

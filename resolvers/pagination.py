@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gateway.errors import BadUserInput
+from resolvers.errors import BadUserInput
 
 DEFAULT_FIRST = 20
 MAX_FIRST = 100

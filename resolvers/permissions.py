@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.auth import Viewer
-from gateway.errors import Forbidden, NotFound, Unauthenticated
 from resolvers.context import RequestContext
+from resolvers.errors import Forbidden, NotFound, Unauthenticated
+from resolvers.viewer import Viewer
 
 
 def require_viewer(ctx: RequestContext) -> Viewer:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from gateway.errors import BadUserInput, NotFound
 from models.documents import SessionDoc, utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.dataloaders import SESSION_HIDDEN, PageKey, exclude
+from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import Connection, check_first
 from resolvers.permissions import can_access_user, ensure_user_access, require_viewer
 

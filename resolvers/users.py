@@ -7,12 +7,12 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from gateway.errors import BadUserInput, Forbidden, NotFound
 from models.db import DuplicateKeyError
 from models.documents import UserDoc
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.pagination import (
     Connection,
     Order,
@@ -120,6 +120,6 @@ async def update_user(ctx: RequestContext, user_id: str, data: UserInput) -> Row
     )
     if doc is None:
         raise NotFound("User not found.")
-    ctx.services.auth.forget(user_id)
+    ctx.forget_user(user_id)
     ctx.loaders.user.prime(user_id, Row(doc), force=True)
     return Row(doc)

@@ -6,8 +6,8 @@ import math
 import re
 from typing import Any
 
-from gateway.errors import BadUserInput
 from models.enums import CEFR_LEVELS
+from resolvers.errors import BadUserInput
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"

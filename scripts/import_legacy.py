@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from gateway.errors import BadUserInput
 from gateway.settings import Settings
 from models.db import Database, connect
 from models.documents import SessionDoc, utcnow
+from resolvers.errors import BadUserInput
 from resolvers.pricing import load_pricing
 from resolvers.rebuild import (
     rebuild_cost_daily,

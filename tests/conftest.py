@@ -17,9 +17,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.services import Services
 from gateway.settings import Settings
 from models.documents import UserDoc
-from resolvers.context import Services
 
 SECRET = "test-secret-" + "x" * 40
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from gateway.errors import BadUserInput
 from models.documents import utcnow
 from models.rows import Row
 from resolvers.context import RequestContext
 from resolvers.costs.rollup import day_key, hour_key
+from resolvers.errors import BadUserInput
 from resolvers.permissions import require_admin
 
 DEFAULT_DAYS = 7

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from pymongo import ReturnDocument
 
-from gateway.logging import get_logger
 from models.db import Database, DuplicateKeyError
 
-log = get_logger("resolvers.costs")
+log = structlog.get_logger("resolvers.costs")
 APPLIED_IDS_KEPT = 200
 
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from pymongo import ReturnDocument
 
-from gateway.errors import BadUserInput
 from models.documents import utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput
 from resolvers.exercises import get_exercise
 from resolvers.practice.bank import answers_match
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from gateway.errors import BadUserInput, NotFound
 from models.documents import ExerciseDoc
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, NotFound
 from resolvers.permissions import ensure_user_access
 from resolvers.practice.generator import (
     GenerationRequest,
@@ -88,10 +88,10 @@ async def generate_exercises(
     for e in recent:  # newest first: keep the latest time each item was given
         if e.get("bank_id"):
             seen.setdefault(e["bank_id"], e["created_at"])
-    generator = ctx.services.extras.get("exercise_generator") or load_generator(
+    generator = ctx.extras.get("exercise_generator") or load_generator(
         ctx.settings.exercise_generator
     )
-    ctx.services.extras["exercise_generator"] = generator
+    ctx.extras["exercise_generator"] = generator
     drafts = await generator.generate(
         GenerationRequest(
             user_id=user_id,

@@ -16,10 +16,10 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from gateway.errors import BadUserInput
 from models.db import Database
 from resolvers.context import RequestContext
 from resolvers.decay import error_group_stages, weight_at
+from resolvers.errors import BadUserInput
 from resolvers.permissions import ensure_user_access
 
 MAX_TOP = 50

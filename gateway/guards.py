@@ -1,0 +1,43 @@
+"""The schema extensions that guard execution, in the order they run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+
+from gateway.admission import Admission
+from gateway.querylimits import alias_limit_rule, depth_limit_rule
+from gateway.settings import Settings
+from schema import GatewaySchema, build_schema
+
+
+def schema_extensions(settings: Settings) -> list[Any]:
+    rules = [
+        depth_limit_rule(settings.query_max_depth),
+        alias_limit_rule(settings.query_max_aliases),
+    ]
+    # Clients send the same few documents over and over: parse and validate each once
+    # (keyed by the document text; cost is still computed per request from the variables).
+    parser_cache = ParserCache(maxsize=512)
+    validation_cache = ValidationCache(maxsize=512)
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
+        lambda: parser_cache,
+        lambda: AddValidationRules(rules),
+        lambda: validation_cache,
+        Admission,
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+def guarded_schema(settings: Settings) -> GatewaySchema:
+    return build_schema(schema_extensions(settings))

@@ -1,0 +1,100 @@
+"""Imports go one way (gateway -> schema -> resolvers -> models) and no folder has cycles.
+
+Read from the source with `ast`, so the rule holds for every module, including ones no test
+imports. Type-only imports (under `if TYPE_CHECKING:`) do not count: they never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ["gateway", "schema", "resolvers", "models"]  # each may import only those after it
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for layer in LAYERS:
+        for path in (ROOT / layer).rglob("*.py"):
+            rel = path.relative_to(ROOT).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            out[".".join(parts)] = path
+    return out
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Modules imported at run time, at module level or inside functions."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                pkg = (
+                    module.split(".")[: -node.level]
+                    if not path.name == "__init__.py"
+                    else (module.split(".")[: len(module.split(".")) - node.level + 1])
+                )
+                base = ".".join([*pkg, base] if base else pkg)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    return {m: {i for i in _imports(p, m) if i in mods and i != m} for m, p in mods.items()}
+
+
+def test_imports_run_one_way_down_the_layers() -> None:
+    wrong = []
+    for module, targets in _graph().items():
+        rank = LAYERS.index(module.split(".")[0])
+        for target in targets:
+            if LAYERS.index(target.split(".")[0]) < rank:
+                wrong.append(f"{module} imports {target}")
+    assert not wrong, wrong
+
+
+def test_no_import_cycles() -> None:
+    graph = _graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                dfs(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            dfs(node)
+    assert not cycles, cycles
