@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     query_max_aliases: int = 30
     query_max_tokens: int = 5_000
     introspection_enabled: bool = True
+    # Compiled execution (gateway/execution/): false runs every operation on standard
+    # graphql-core execution.
+    execution_fast_path: bool = True
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).
     rate_limit_fail_open_tiers: str = "free,pro,premium"
