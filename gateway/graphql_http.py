@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.admission import admit
 from gateway.context import GatewayContext
+from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error
 from gateway.logging import get_logger
 from gateway.services import Services
@@ -158,12 +159,19 @@ class GraphQLEndpoint:
         if record is not None:  # just read by authentication: `me` needs no second read
             ctx.loaders.user.prime(record["_id"], Row(record))
         try:
-            result = await self.schema.execute(
-                params["query"],
-                variable_values=params.get("variables"),
-                context_value=ctx,
-                operation_name=params.get("operationName"),
-                allowed_operation_types=allowed,
+            result = await within(
+                self.schema.execute(
+                    params["query"],
+                    variable_values=params.get("variables"),
+                    context_value=ctx,
+                    operation_name=params.get("operationName"),
+                    allowed_operation_types=allowed,
+                ),
+                self.services.settings.execution_timeout_ms,
+            )
+        except ExecutionTimedOut as exc:
+            return _json(
+                error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             return _json(

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     query_max_depth: int = 12
     query_max_aliases: int = 30
     query_max_tokens: int = 5_000
+    # Selections once every fragment is inlined: bounds validation and analysis work.
+    query_max_selections: int = 2_000
+    # Wall-clock budget of one execution; the work is cancelled when it is spent.
+    execution_timeout_ms: int = 10_000
     introspection_enabled: bool = True
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).
