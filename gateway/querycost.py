@@ -36,7 +36,12 @@ from graphql import (
     get_nullable_type,
     is_leaf_type,
 )
-from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
+)
 
 MUTATION_FIELD_COST = 10
 # Root fields that cost nothing: reading your own budget must not spend it.
@@ -64,7 +69,7 @@ def _is_connection(named: GraphQLNamedType) -> bool:
 
 class _Pricer:
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]
+        self, schema: GraphQLSchema, document: DocumentNode, variables: VariableValues
     ) -> None:
         self.schema = schema
         self.variables = variables
@@ -171,7 +176,7 @@ class _Pricer:
 
 def coerce_variables(
     schema: GraphQLSchema, op: OperationDefinitionNode, raw: dict[str, Any] | None
-) -> dict[str, Any] | None:
+) -> VariableValues | None:
     """The variables as execution will see them, or None when execution will refuse them."""
     coerced = get_variable_values(schema, op.variable_definitions or (), raw or {}, max_errors=1)
     return None if isinstance(coerced, list) else coerced
