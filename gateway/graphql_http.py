@@ -7,7 +7,6 @@ HTTP.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import GraphQLError
