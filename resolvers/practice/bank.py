@@ -101,3 +101,8 @@ def answers_match(given: str, expected: list[str], category: str) -> bool:
     keep = category == "Punctuation"
     target = {normalize_answer(e, keep) for e in expected}
     return normalize_answer(given, keep) in target
+
+
+def bank_for(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
+    """The bank's items in one language (the built-in content is English so far)."""
+    return load_bank() if language == "English" else {}
