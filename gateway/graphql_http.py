@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
+from gateway import jsonio
 from gateway.admission import admit
 from gateway.context import GatewayContext
 from gateway.errors import error_payload, format_error
@@ -41,8 +42,9 @@ class BodyTooLarge(Exception):
 
 
 def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        jsonio.dumps(payload), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
