@@ -25,7 +25,9 @@ class DailyPractice:
 
 @strawberry.type
 class ProgressPoint:
-    start: datetime = strawberry.field(description="Local midnight starting the bucket, in UTC.")
+    start: datetime = strawberry.field(
+        description="Local midnight starting the bucket, with the learner's UTC offset."
+    )
     messages: int = strawberry.field(description="The learner's own messages.")
     errors: int
     errors_per_message: float

@@ -233,4 +233,3 @@ def answers_match(given: str, expected: list[str], category: str) -> bool:
     keep = category == "Punctuation"
     target = {normalize_answer(e, keep) for e in expected}
     return normalize_answer(given, keep) in target
-

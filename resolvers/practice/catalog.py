@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.permissions import require_viewer
-from resolvers.practice.bank import bank_for
+from resolvers.practice.generator import bank_or_empty
 from resolvers.taxonomy import DESCRIPTIONS, LANGUAGES, PAIRS, normalize_language
 
 
@@ -34,7 +34,7 @@ async def error_categories(ctx: RequestContext, language: str | None) -> list[Er
                 field="language",
             )
         lang = found
-    bank = bank_for(lang)
+    bank = bank_or_empty(lang)
     return [
         ErrorCategory(c, s, DESCRIPTIONS.get((c, s), ""), len(bank.get((c, s), ())))
         for c, s in PAIRS

@@ -134,7 +134,7 @@ class BankGenerator:
 
     async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]:
         drafts: list[ExerciseDraft] = []
-        bank = bank_for(request.language)
+        bank = bank_or_empty(request.language)
         for slot in request.slots:
             key = (slot.target.category, slot.target.subcategory)
             own = [
@@ -158,6 +158,15 @@ class BankGenerator:
                 picks.append(_from_bank(item))
             drafts.extend(picks[: slot.count])
         return drafts
+
+
+def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
+    """A language without built-in content yet gets only own-sentence exercises, never
+    exercises in another language."""
+    try:
+        return bank_for(language)
+    except KeyError:
+        return {}
 
 
 def _own_id(sentence: OwnSentence) -> str:

@@ -124,7 +124,7 @@ MESSAGE_OUTPUT = {"n": {"$sum": 1}, "errors": {"$sum": {"$size": {"$ifNull": ["$
 EXERCISE_OUTPUT = {"n": {"$sum": 1}, "correct": {"$sum": {"$cond": ["$correct", 1, 0]}}}
 
 
-async def _points(db: Database, user_id: str, bounds: list[datetime]) -> list[Point]:
+async def _points(db: Database, user_id: str, bounds: list[datetime], tz: Any) -> list[Point]:
     messages, exercises = await asyncio.gather(
         _buckets(
             db.messages, {"user_id": user_id, "role": "user"}, "timestamp", bounds, MESSAGE_OUTPUT
@@ -145,7 +145,7 @@ async def _points(db: Database, user_id: str, bounds: list[datetime]) -> list[Po
         n_ex, n_ok = int(e.get("n", 0)), int(e.get("correct", 0))
         points.append(
             Point(
-                start=start,
+                start=start.astimezone(tz),
                 messages=n_msg,
                 errors=n_err,
                 errors_per_message=round(n_err / n_msg, 4) if n_msg else 0.0,
@@ -194,7 +194,7 @@ def personal_bests(series: list[tuple[date, int, int]], tz: Any) -> Bests:
         longest_streak_days=longest,
         most_exercises_in_a_day=max((n for _, n, _ in series), default=0),
         best_week_accuracy=round(best[0], 4) if best else None,
-        best_week_start=start_of(best[1], tz) if best else None,
+        best_week_start=start_of(best[1], tz).astimezone(tz) if best else None,
     )
 
 
@@ -244,7 +244,7 @@ async def progress(
     week_start = start_of(bucket_floor(today, "week"), tz)
     month_start = start_of(bucket_floor(today, "month"), tz)
     points, series, (sessions, messages), evidence = await asyncio.gather(
-        _points(ctx.db, uid, bounds),
+        _points(ctx.db, uid, bounds, tz),
         _daily_exercises(ctx.db, uid, tz, today),
         _totals_since(ctx.db, uid, week_start, month_start),
         load_evidence(ctx.db, uid, now),
@@ -261,8 +261,8 @@ async def progress(
         )
 
     return Progress(
-        from_=bounds[0],
-        to=bounds[-1],
+        from_=bounds[0].astimezone(tz),
+        to=bounds[-1].astimezone(tz),
         bucket=bucket,
         points=points,
         skills=skills,
