@@ -20,9 +20,14 @@ async def get_exercise(ctx: RequestContext, exercise_id: str) -> Row:
 
 
 async def exercises_of(
-    ctx: RequestContext, user_id: str, first: int | None, after: str | None, status: str | None
+    ctx: RequestContext,
+    user_id: str,
+    first: int | None,
+    after: str | None,
+    status: str | None,
+    count: bool = True,
 ) -> Connection:
     filters = (("status", status),) if status else ()
     return await ctx.loaders.exercises_by_user.load(
-        PageKey(user_id, check_first(first), after, filters)
+        PageKey(user_id, check_first(first), after, filters, count)
     )

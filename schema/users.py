@@ -12,7 +12,7 @@ from resolvers import exercises as exercise_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers.practice import stats as stats_resolvers
 from schema.enums import ExerciseStatus, Role, SessionStatus, SubscriptionTier, value
-from schema.pagination import Connection
+from schema.pagination import Connection, selects_total
 
 if TYPE_CHECKING:
     from schema.exercises import Exercise
@@ -57,7 +57,7 @@ class User:
         status: SessionStatus | None = None,
     ) -> Connection[SessionT]:
         return await session_resolvers.sessions_of(  # type: ignore[return-value]
-            info.context, self.id, first, after, value(status)
+            info.context, self.id, first, after, value(status), selects_total(info)
         )
 
     @strawberry.field(description="Error counts and recency weights; see Query.errorStats.")
@@ -79,7 +79,7 @@ class User:
         status: ExerciseStatus | None = None,
     ) -> Connection[ExerciseT]:
         return await exercise_resolvers.exercises_of(  # type: ignore[return-value]
-            info.context, self.id, first, after, value(status)
+            info.context, self.id, first, after, value(status), selects_total(info)
         )
 
 
