@@ -81,6 +81,7 @@ class Authenticator:
         return sub
 
     def _verify_hs256(self, token: str) -> dict[str, Any]:
+        assert self._hs_key is not None
         try:
             return jwt.decode(
                 token,

@@ -204,7 +204,9 @@ class GraphQLEndpoint:
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             if request.method == "GET":
-                return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 405, {"Allow": "POST"})
+                return _json(
+                    error_payload("BAD_USER_INPUT", _describe(exc)), 405, {"Allow": "POST"}
+                )
             return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 400)
 
         if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:

@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from gateway import jsonio
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 # A request error whose code says nothing more specific about the status.
@@ -81,9 +83,8 @@ def render(reply: Reply, media_type: str) -> Response:
     headers = reply.headers
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer", **headers}
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
     return Response(
-        body,
+        jsonio.dumps(payload),
         status_code=status,
         headers=headers,
         media_type=f"{media_type}; charset=utf-8",

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
             raise ValueError("JWT_JWKS_TIMEOUT_SECONDS must be in (0, 30]")
         return value
 
+    @field_validator("jwt_issuer", "jwt_audience", "persisted_queries_manifest", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`JWT_ISSUER=` (as in .env.example) means no issuer, not an issuer of ''."""
+        return None if value == "" else value
+
     @field_validator("jwt_jwks_url")
     @classmethod
     def _jwks_url(cls, value: str | None) -> str | None:

@@ -66,7 +66,7 @@ async def write_to_redis(settings: Settings, manifest: dict[str, str]) -> None:
     try:
         _, allow_key = redis_keys(settings.redis_key_prefix)
         if manifest:
-            await client.hset(allow_key, mapping=manifest)  # type: ignore[misc]
+            await client.hset(allow_key, mapping=dict(manifest))  # type: ignore[arg-type,misc]
     finally:
         await client.aclose()
 

@@ -100,7 +100,9 @@ PREFLIGHT = {
 
 
 async def test_preflight_from_a_configured_origin_is_answered():
-    settings = make_settings(cors_allow_origins="https://app.example.com, https://admin.example.com")
+    settings = make_settings(
+        cors_allow_origins="https://app.example.com, https://admin.example.com"
+    )
     async with running_api(settings) as api:
         ok = await api.client.options(
             "/graphql", headers={"Origin": "https://admin.example.com", **PREFLIGHT}

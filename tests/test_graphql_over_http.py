@@ -84,9 +84,9 @@ async def test_a_refused_token_is_401_with_www_authenticate_in_both_types(api):
 
 
 async def test_the_embedded_secret_hint_on_an_invalid_token():
-    from tests.conftest import make_settings, running_api
-
     import jwt
+
+    from tests.conftest import make_settings, running_api
 
     settings = make_settings(jwt_secret="")  # embedded mode: a random secret per start
     async with running_api(settings) as api:
@@ -113,7 +113,9 @@ async def test_every_405_says_what_is_allowed(api, method, path, allow):
 
 async def test_a_mutation_over_get_is_405_with_allow_post(api):
     response = await api.client.get(
-        "/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"}
+        "/graphql",
+        params={"query": "mutation { __typename }"},
+        headers={"Accept": "application/json"},
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"

@@ -18,8 +18,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from models.documents import utcnow
-from resolvers.practice.bank import BankItem, load_bank
-from resolvers.practice.bank_data import EC
+from resolvers.practice.bank import BankItem, bank_for
+from resolvers.practice.hints import EC, changes, correction_hint
 from resolvers.taxonomy import PAIRS, TAXONOMY
 
 # A learner's CEFR level sets the starting difficulty (1-5).
@@ -79,6 +79,7 @@ class GenerationRequest:
     slots: list[Slot]
     recently_seen: dict[str, Any]  # bank_id -> when it was last given
     own_sentences: dict[tuple[str, str], list[OwnSentence]] = field(default_factory=dict)
+    language: str = "English"  # the learner's target language: which bank to draw from
 
 
 @dataclass
@@ -145,7 +146,7 @@ class BankGenerator:
     """Built-in generator: the curated bank plus error-correction from the learner's own words."""
 
     def __init__(self) -> None:
-        self.bank = load_bank()
+        bank_for("English")  # loads and checks the whole bank now, not on a learner's request
 
     async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]:
         drafts: list[ExerciseDraft] = []
@@ -154,13 +155,13 @@ class BankGenerator:
             own = [
                 s
                 for s in request.own_sentences.get(key, [])
-                if _own_id(s) not in request.recently_seen
+                if _own_id(s) not in request.recently_seen and changes(s.content, _corrected(s))
             ]
             picks: list[ExerciseDraft] = []
             if own:  # the learner's own sentence first: it is the most relevant practice
                 picks.append(_from_own_sentence(own[0], slot))
             rng = random.Random(f"{request.user_id}:{key}:{utcnow().date()}")
-            candidates = list(self.bank[key])
+            candidates = list(bank_for(request.language)[key])
             rng.shuffle(candidates)
             fresh = [i for i in candidates if i.id not in request.recently_seen]
             stale = sorted(
@@ -179,9 +180,12 @@ def _own_id(sentence: OwnSentence) -> str:
     return f"msg:{sentence.message_id}:{digest}"
 
 
+def _corrected(s: OwnSentence) -> str:
+    return s.content.replace(s.excerpt, s.correction, 1)
+
+
 def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
-    corrected = s.content.replace(s.excerpt, s.correction, 1)
-    half = max(1, len(s.correction) // 2)
+    corrected = _corrected(s)
     return ExerciseDraft(
         category=slot.target.category,
         subcategory=slot.target.subcategory,
@@ -192,10 +196,7 @@ def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
         accepted_answers=[],
         choices=[],
         explanation=s.explanation or f'"{s.excerpt}" should be "{s.correction}".',
-        hints=[
-            f'The mistake is in "{s.excerpt}".',
-            f'It starts with "{s.correction[:half]}…"',
-        ],
+        hints=[f'The mistake is in "{s.excerpt}".', correction_hint(s.content, corrected)],
         source="own_sentence",
         bank_id=_own_id(s),
     )
