@@ -36,7 +36,7 @@ def test_every_language_covers_every_subcategory_with_a_spread():
         assert set(bank) == set(PAIRS), language
         for pair, items in bank.items():
             where = (language, pair)
-            assert len(items) >= MIN_ITEMS, where
+            assert len(items) >= 8, where
             levels = {i.difficulty for i in items}
             assert levels & {1, 2} and 3 in levels and levels & {4, 5}, where
             assert len({i.type for i in items}) >= 3, where
@@ -223,6 +223,12 @@ def test_answer_normalisation_in_spanish_and_german():
     # In punctuation exercises the Spanish opening mark counts.
     assert not answers_match("Dónde vives?", ["¿Dónde vives?"], "Punctuation")
     assert answers_match("¿dónde vives", ["¿Dónde vives?"], "Punctuation")
+
+
+def test_a_plural_possessive_needs_its_apostrophe():
+    assert answers_match("parents'", ["parents'"], "Punctuation")
+    assert answers_match("'parents''", ["parents'"], "Punctuation")  # typed in quotes
+    assert not answers_match("parents", ["parents'"], "Punctuation")
 
 
 def test_taxonomy_lookup_helpers():

@@ -27,7 +27,7 @@ CODES = {"English": "en", "Spanish": "es", "German": "de"}
 KINDS = (FB, MC, EC, SR)
 # Per (language, subcategory): enough items that adaptive difficulty has a choice, and a
 # spread of difficulties so every level finds something near it.
-MIN_ITEMS = 4
+MIN_ITEMS = 8
 DIFFICULTY_BANDS = ((1, 2), (3, 3), (4, 5))
 MIN_KINDS = 3
 MIN_MC_CHOICES = 3
@@ -220,7 +220,9 @@ def normalize_answer(text: str, keep_punctuation: bool = False) -> str:
     """
     value = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().strip()
     value = value.translate(_UMLAUTS)
-    value = value.strip("\"'")
+    value = value.strip('"')
+    if len(value) > 1 and value[0] == value[-1] == "'":  # quoted, not a closing possessive
+        value = value[1:-1]
     value = _END.sub("", value)
     if keep_punctuation:
         value = re.sub(r"\s*([,;:])\s*", r"\1 ", value)

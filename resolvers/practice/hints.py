@@ -19,16 +19,16 @@ FB, MC, EC, SR = "fill_in_the_blank", "multiple_choice", "error_correction", "se
 # or one punctuation mark.
 _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*(?:(?<=s)['\u2019](?!\w))?|[^\w\s]")
 _PUNCTUATION_NAMES = {
-    ",": "a comma",
-    ";": "a semicolon",
-    ":": "a colon",
-    ".": "a full stop",
-    "?": "a question mark",
-    "!": "an exclamation mark",
-    "¿": "an opening question mark (¿)",
-    "¡": "an opening exclamation mark (¡)",
-    "'": "an apostrophe",
-    "-": "a hyphen",
+    ",": "comma",
+    ";": "semicolon",
+    ":": "colon",
+    ".": "full stop",
+    "?": "question mark",
+    "!": "exclamation mark",
+    "¿": "opening question mark (¿)",
+    "¡": "opening exclamation mark (¡)",
+    "'": "apostrophe",
+    "-": "hyphen",
 }
 
 
@@ -90,11 +90,24 @@ def word_start(word: str, unlike: str = "") -> str:
     return word[: min(size, len(word) - 1)]
 
 
+def _size(word: str) -> str:
+    return f"{len(word)} {'letters' if word.isalpha() else 'characters'}"
+
+
 def _word_clue(word: str, unlike: str = "") -> str:
     start = word_start(word, unlike)
     if not start:
         return f"a {len(word)}-letter word"
-    return f'a word that starts with "{start}…" ({len(word)} letters)'
+    return f'a word that starts with "{start}…" ({_size(word)})'
+
+
+def _mark(token: str, article: str = "") -> str:
+    name = _PUNCTUATION_NAMES.get(token)
+    if name is None:
+        return f'"{token}"'
+    if not article:
+        article = "an" if name[0] in "aeiou" else "a"
+    return f"{article} {name}"
 
 
 def _where(change: Change) -> str:
@@ -111,9 +124,11 @@ def _describe(change: Change, moved: dict[int, Change], index: int) -> str:
         return f'Move "{_phrase(change.wrong)}" {_where(target)}.'
     wrong, right = change.wrong, change.right
     if not right:
+        if len(wrong) == 1 and _is_punctuation(wrong[0]):
+            return f"Remove {_mark(wrong[0], 'the')} {_where(change)}."
         return f'Remove "{_phrase(wrong)}".'
     if len(right) == 1 and _is_punctuation(right[0]):
-        what = _PUNCTUATION_NAMES.get(right[0], f'"{right[0]}"')
+        what = _mark(right[0])
         if not wrong:
             return f"Add {what} {_where(change)}."
         return f'Replace "{_phrase(wrong)}" with {what}.'
@@ -179,6 +194,5 @@ def final_hint(kind: str, answer: str, *, choices: tuple[str, ...] = (), wrong: 
         start = word_start(answer)
         if not start:
             return "It is a one-letter word."
-        unit = "letters" if answer.isalpha() else "characters"
-        return f'It starts with "{start}…" and has {len(answer)} {unit}.'
+        return f'It starts with "{start}…" and has {_size(answer)}.'
     return f'It is {len(words)} words; the first is "{words[0]}".'
