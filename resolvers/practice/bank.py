@@ -84,14 +84,14 @@ def _load_language(language: str, content: dict[tuple[str, str], list[Entry]]) -
     if extra:
         raise BankError(f"{language} bank has subcategories outside the taxonomy: {sorted(extra)}")
     bank: Bank = {}
-    seen: dict[tuple[str, tuple[str, ...]], str] = {}
+    seen: dict[str, str] = {}
     for category, subcategory in PAIRS:
         entries = content.get((category, subcategory), [])
         items = []
         for n, entry in enumerate(entries, 1):
             item_id = f"{CODES[language]}-{_slug(subcategory)}-{n}"
             item = _build(item_id, language, category, subcategory, entry)
-            key = (_norm_prompt(item.prompt), tuple(sorted(item.choices)))
+            key = _norm_prompt(item.prompt)
             if key in seen:
                 raise BankError(f"bank item {item_id}: same prompt as {seen[key]}")
             seen[key] = item_id

@@ -811,7 +811,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             2,
-            "Choose the correctly punctuated sentence.",
+            "Choose the correctly punctuated sentence about tea and coffee.",
             "I like tea, but I don't like coffee.",
             (
                 "I like tea, I don't like coffee.",
@@ -840,7 +840,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             4,
-            "Choose the correctly punctuated sentence.",
+            "Choose the correctly punctuated sentence about the weather and the trip.",
             "If it rains tomorrow, we will cancel the trip.",
             (
                 "If it rains tomorrow we, will cancel the trip.",
@@ -883,7 +883,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             5,
-            "Choose the correctly punctuated sentence.",
+            "Choose the correctly punctuated sentence about my sister.",
             "My sister, a doctor in Leeds, is coming to visit.",
             (
                 "My sister a doctor in Leeds, is coming to visit.",
@@ -983,7 +983,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             3,
-            "Choose the correct sentence.",
+            "Choose the correct sentence about being late.",
             "He has never been late.",
             (
                 "He has been never late.",
@@ -1010,7 +1010,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             2,
-            "Choose the correct sentence.",
+            "Choose the correct sentence with 'always'.",
             "She is always late.",
             ("Always she is late.", "She is always late.", "She always late is."),
             "Frequency adverbs go after the verb 'be'.",

@@ -69,8 +69,10 @@ def sr(
     question: bool = False,
 ) -> Entry:
     """`words`: the answer's words, space-separated, in the shuffled order shown."""
-    prompt = f"Put the words in order to make a {'question' if question else 'sentence'}."
-    return Entry(SR, difficulty, prompt, answer, explanation, hints, tuple(words.split()))
+    shown = tuple(words.split())
+    kind = "question" if question else "sentence"
+    prompt = f"Put the words in order to make a {kind}: {' / '.join(shown)}"
+    return Entry(SR, difficulty, prompt, answer, explanation, hints, shown)
 
 
 __all__ = ["EC", "FB", "MC", "SR", "Entry", "ec", "fb", "mc", "sr"]
