@@ -7,7 +7,6 @@ HTTP.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import GraphQLError
@@ -18,6 +17,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.admission import admit
 from gateway.context import GatewayContext
+from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error
 from gateway.logging import get_logger
 from gateway.negotiation import (
@@ -29,6 +29,8 @@ from gateway.negotiation import (
 )
 from gateway.persisted import Refusal
 from gateway.ratelimit import STORAGE_ERRORS
+from gateway.refusals import charge_refused
+from gateway.request_params import TooDeep, operation_name_problem, parse_json
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
@@ -67,11 +69,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def client_ip(request: Request, trust_forwarded: bool) -> str:
-    if trust_forwarded:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+def client_ip(request: Request) -> str:
+    """The peer address, as rewritten from X-Forwarded-For for trusted proxies only
+    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -100,6 +100,7 @@ class GraphQLEndpoint:
                 response = render(reply, media_type or APPLICATION_JSON)
             else:
                 response = reply
+        response = await charge_refused(request, response, self.services)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Reply | Response:
@@ -117,7 +118,14 @@ class GraphQLEndpoint:
             for name in ("variables", "extensions"):
                 if name in params:
                     try:
-                        params[name] = json.loads(params[name])
+                        params[name] = parse_json(params[name])
+                    except TooDeep as exc:
+                        return _json(
+                            error_payload(
+                                "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
+                            ),
+                            400,
+                        )
                     except ValueError:
                         return _json(error_payload("BAD_USER_INPUT", f"'{name}' is not JSON."), 400)
             allowed = {OperationType.QUERY}
@@ -136,7 +144,12 @@ class GraphQLEndpoint:
                     413,
                 )
             try:
-                params = json.loads(raw)
+                params = parse_json(raw)
+            except TooDeep as exc:
+                return _json(
+                    error_payload("BAD_USER_INPUT", str(exc), requestId=state.get("request_id")),
+                    400,
+                )
             except (ValueError, UnicodeDecodeError):
                 return _json(
                     error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400
@@ -173,8 +186,10 @@ class GraphQLEndpoint:
             )
         except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
             status = STATUS_BY_CODE.get(exc.code, 401)
-            retry = {"Retry-After": "1"} if status == 503 else {}
-            return _json(error_payload(exc.code, exc.message), status, retry)
+            if status == 401:
+                state["authentication_failed"] = True  # charged to the client IP (refusals.py)
+                return _json(error_payload(exc.code, exc.message), 401)  # + WWW-Authenticate
+            return _json(error_payload(exc.code, exc.message), status, {"Retry-After": "1"})
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database_unavailable", stage="authentication", error=type(exc).__name__)
             return _json(
@@ -190,17 +205,25 @@ class GraphQLEndpoint:
             self.services,
             viewer,
             request_id,
-            client_ip(request, self.services.settings.trust_forwarded_for),
+            client_ip(request),
         )
         if record is not None:  # just read by authentication: `me` needs no second read
             ctx.loaders.user.prime(record["_id"], Row(record))
+        state["metered"] = True  # from here on admission control charges the request
         try:
-            result = await self.schema.execute(
-                params["query"],
-                variable_values=params.get("variables"),
-                context_value=ctx,
-                operation_name=params.get("operationName"),
-                allowed_operation_types=allowed,
+            result = await within(
+                self.schema.execute(
+                    params["query"],
+                    variable_values=params.get("variables"),
+                    context_value=ctx,
+                    operation_name=params.get("operationName"),
+                    allowed_operation_types=allowed,
+                ),
+                self.services.settings.execution_timeout_ms,
+            )
+        except ExecutionTimedOut as exc:
+            return _json(
+                error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             if request.method == "GET":
@@ -259,7 +282,7 @@ def _check_params(params: Any) -> str | None:
     name = params.get("operationName")
     if name is not None and not isinstance(name, str):
         return "'operationName' must be a string."
-    return None
+    return operation_name_problem(name)
 
 
 def _describe(exc: Exception) -> str:
