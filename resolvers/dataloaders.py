@@ -42,6 +42,22 @@ def exclude(fields: frozenset[str] | None) -> dict[str, int] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Range:
+    """A [start, end) filter value in a PageKey (hashable, unlike the query dict)."""
+
+    start: Any = None
+    end: Any = None
+
+    def query(self) -> dict[str, Any]:
+        bounds = {"$gte": self.start, "$lt": self.end}
+        return {op: v for op, v in bounds.items() if v is not None}
+
+
+def filter_query(filters: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return {f: v.query() if isinstance(v, Range) else v for f, v in filters}
+
+
+@dataclass(frozen=True, slots=True)
 class PageKey:
     parent_id: str
     first: int
@@ -77,7 +93,7 @@ def _page_loader(
     sort = {order.field: direction, "_id": direction}
 
     def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
-        match = {parent_field: key.parent_id, **dict(key.filters)}
+        match = {parent_field: key.parent_id, **filter_query(key.filters)}
         if key.after is not None:
             match = {"$and": [match, after_filter(order, key.after)]}
         branch: list[dict[str, Any]] = [
@@ -93,7 +109,7 @@ def _page_loader(
         i: int, filters: tuple[tuple[str, Any], ...], parent_ids: list[str]
     ) -> list[dict[str, Any]]:
         return [
-            {"$match": {parent_field: {"$in": parent_ids}, **dict(filters)}},
+            {"$match": {parent_field: {"$in": parent_ids}, **filter_query(filters)}},
             {"$group": {"_id": f"${parent_field}", "n": {"$sum": 1}}},
             {"$addFields": {COUNT_TAG: i}},
         ]
