@@ -16,16 +16,20 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
+from gateway.cors import add_cors
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
 from gateway.logging import configure_logging, get_logger
+from gateway.metrics import Metrics, MetricsMiddleware, mark_worker_dead
 from gateway.middleware import RequestLogMiddleware
+from gateway.persisted import PersistedQueries
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import Database, connect
-from resolvers.messages import complete_pending
+from resolvers.costs.rollup import Thresholds
+from resolvers.maintenance import Maintenance
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,26 +54,23 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
             settings.mongo_db,
             settings.mongo_timeout_ms,
             settings.mongo_operation_timeout_ms,
+            interleave=settings.embedded_interleave,
+            max_in_flight=settings.mongo_max_in_flight,
         )
     return Services(
         settings=settings,
         db=db,
         auth=Authenticator(settings, db),
         limiter=RateLimiter(settings),
+        persisted=PersistedQueries.from_settings(settings),
     )
 
 
-async def seed_embedded(services: Services) -> None:
+async def seed_embedded(services: Services) -> dict[str, int]:
     from scripts.seed import seed_database
 
     summary = await seed_database(
         services.db, users=services.settings.seed_users, seed=services.settings.seed_random
-    )
-    log.warning(
-        "embedded_database",
-        message="Data lives in memory and is lost when the process stops. "
-        "Set MONGO_URI to use a real MongoDB.",
-        **summary.counts,
     )
     settings = services.settings
     admin = issue_token(settings, summary.admin_id)
@@ -83,6 +84,7 @@ async def seed_embedded(services: Services) -> None:
         file=sys.stdout,
         flush=True,
     )
+    return summary.counts
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
@@ -90,17 +92,37 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     configure_logging(settings.log_level, settings.log_format)
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
     schema = guarded_schema(settings)
+    metrics = Metrics(settings) if settings.metrics_enabled else None
     holder = LazyServices()
     endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings, db)
+        if metrics is not None:
+            services.db.set_wrapper(metrics.db_observer().wrap)
         holder.value = services
         app.state.services = services
-        if services.db.embedded and settings.seed_demo_data:
-            await seed_embedded(services)
-        await complete_pending(services.db, settings.error_half_life_days)
+        if services.db.embedded:
+            counts = await seed_embedded(services) if settings.seed_demo_data else {}
+            log.warning(
+                "embedded_database",
+                message="Data lives in memory and is lost when the process stops. "
+                "Set MONGO_URI to use a real MongoDB.",
+                interleave=services.db.interleave,
+                **counts,
+            )
+        maintenance = Maintenance(
+            services.db,
+            settings.error_half_life_days,
+            Thresholds(settings.cost_alert_hourly, settings.cost_alert_daily),
+            settings.maintenance_interval_seconds,
+            check_indexes=not services.db.embedded,
+        )
+        # The first pass finishes what a crashed process left half-done (skipped, with a
+        # warning, while MongoDB is unreachable: the gateway starts anyway, not ready).
+        await maintenance.run_safely()
+        maintenance.start()
         log.info(
             "gateway_started",
             database="embedded" if services.db.embedded else "mongodb",
@@ -109,7 +131,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         try:
             yield
         finally:
+            await maintenance.stop()
             await services.limiter.close()
+            await services.persisted.close()
+            if metrics is not None:
+                mark_worker_dead(settings)
             if db is None:
                 services.db.close()
 
@@ -126,9 +152,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
+    # Middleware added last runs first: CORS answers preflights before anything else.
+    if metrics is not None:
+        app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.request_log_enabled:
         app.add_middleware(RequestLogMiddleware, slow_request_ms=settings.slow_request_ms)
+    add_cors(app, settings)
     if settings.forwarded_allow_ips:
         # Outermost, so logs, limits and errors all see the same client address: the
         # rightmost X-Forwarded-For hop that is not a trusted proxy.
