@@ -22,8 +22,9 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from gateway.execution.codegen import compile_plan
 from gateway.execution.plan import OperationPlan, build_plan
-from gateway.execution.run import Run
+from gateway.execution.run import GENERATED_NAMES, Run
 
 PLAN_CACHE_SIZE = 512
 
@@ -43,8 +44,9 @@ class _DirectiveVariables(Visitor):
 
 
 class PlanCache:
-    def __init__(self, maxsize: int = PLAN_CACHE_SIZE) -> None:
+    def __init__(self, maxsize: int = PLAN_CACHE_SIZE, direct_calls: bool = True) -> None:
         self.maxsize = maxsize
+        self.direct_calls = direct_calls
         # id(operation) -> (operation, names of the variables its directives read)
         self._names: OrderedDict[int, tuple[OperationDefinitionNode, tuple[str, ...]]] = (
             OrderedDict()
@@ -76,7 +78,9 @@ class PlanCache:
         if hit is not None and hit[0] is op:
             self._plans.move_to_end(key)
             return hit[1]
-        plan = build_plan(ex)
+        plan = build_plan(ex, self.direct_calls)
+        if plan is not None:
+            compile_plan(plan.root, GENERATED_NAMES)
         self._put(self._plans, key, (op, plan))
         return plan
 
@@ -88,10 +92,11 @@ class PlanCache:
 
 
 def compiled_executor(
-    cache: PlanCache | None = None,
+    cache: PlanCache | None = None, direct_calls: bool = True
 ) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """An executor class bound to one plan cache (one per schema)."""
-    plans = cache or PlanCache()
+    """An executor class bound to one plan cache (one per schema). direct_calls=False
+    keeps Strawberry's wrapper on every resolver (the benchmark's comparison)."""
+    plans = cache or PlanCache(direct_calls=direct_calls)
 
     class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         plan_cache = plans

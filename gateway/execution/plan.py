@@ -9,6 +9,10 @@ their order is exactly what standard execution would produce. Each field gets on
   (`getattr` on the row), no `Info`, no per-field wrapper.
 * DIRECT: a synchronous Strawberry resolver that takes nothing but `self` and has no
   extensions or permission classes: called directly, without Strawberry's wrapper.
+* CALL: any other Strawberry resolver without extensions, permission classes or
+  exception handlers whose arguments are scalars or enums: its arguments are converted
+  once per execution (Strawberry's own `convert_arguments`), then the function is called
+  with them, `info` (a Strawberry `Info` over a real resolve info) and `self`/`root`.
 * RESOLVE: anything else, through the field's own `resolve` (Strawberry's wrapper with
   its argument conversion, extensions and permission checks), with a real `info`.
 
@@ -48,7 +52,7 @@ from models.rows import Row
 if TYPE_CHECKING:
     from graphql import Executor, FieldNode, GraphQLField
 
-TYPENAME, PLAIN, DIRECT, RESOLVE = range(4)
+TYPENAME, PLAIN, DIRECT, CALL, RESOLVE = range(5)
 LEAF, OBJECT, LIST = range(3)
 STRAWBERRY_FIELD = "strawberry-definition"
 
@@ -65,6 +69,7 @@ class Shape:
     coerce: Callable[[Any], Any] | None = None  # LEAF: the type's output coercion
     str_is_output: bool = False  # LEAF String/ID: a str is its own output
     memo: dict[tuple[type, Any], Any] | None = None  # LEAF enum: raw value -> name
+    str_memo: dict[str, Any] = field(default_factory=dict)  # the same, for str values
     obj: ObjectPlan | None = None  # OBJECT
     type_name: str = ""
 
@@ -86,6 +91,9 @@ class FieldPlan:
     row_strict: bool = False  # Row maps `id` to row["_id"] (KeyError if missing)
     self_arg: bool = True  # DIRECT: pass the source as `self`
     resolve: Callable[..., Any] | None = None  # RESOLVE
+    strawberry_field: Any = None  # CALL
+    info_name: str | None = None  # CALL: the resolver's info parameter
+    source_names: tuple[str, ...] = ()  # CALL: root/parent parameters
     has_args: bool = False
     index: int = 0  # position in the operation's field list (per-execution argument cache)
 
@@ -94,6 +102,8 @@ class FieldPlan:
 class ObjectPlan:
     type_name: str
     fields: list[FieldPlan]
+    # The generated function for this selection set (codegen.py): (source, pos, run) -> dict
+    fn: Any = None
 
 
 @dataclass(slots=True, eq=False)
@@ -103,7 +113,7 @@ class OperationPlan:
     resolve_fields: list[FieldPlan] = field(default_factory=list)
 
 
-def build_plan(ex: Executor[Any]) -> OperationPlan | None:
+def build_plan(ex: Executor[Any], direct_calls: bool = True) -> OperationPlan | None:
     """The plan for the executor's operation and variables, or None when unsupported."""
     op = ex.operation
     if (
@@ -124,7 +134,7 @@ def build_plan(ex: Executor[Any]) -> OperationPlan | None:
         )
         if collected.new_defer_usages or collected.forbidden_directive_instances:
             return None
-        builder = _Builder(ex)
+        builder = _Builder(ex, direct_calls)
         root = builder.object_plan(root_type, collected.grouped_field_set)
     except (Unsupported, RecursionError):
         return None
@@ -134,12 +144,13 @@ def build_plan(ex: Executor[Any]) -> OperationPlan | None:
 
 
 class _Builder:
-    def __init__(self, ex: Executor[Any]) -> None:
+    def __init__(self, ex: Executor[Any], direct_calls: bool) -> None:
         self.ex = ex
         strawberry_schema = getattr(ex.schema, "_strawberry_schema", None)
         # Exception handlers turn errors into union results inside Strawberry's wrapper:
         # with any configured, every resolver keeps its wrapper.
-        self.direct_allowed = not getattr(strawberry_schema, "exception_handlers", ())
+        handlers = getattr(strawberry_schema, "exception_handlers", ())
+        self.direct_allowed = direct_calls and not handlers
         self.resolvers: list[FieldPlan] = []
 
     def object_plan(self, type_: GraphQLObjectType, grouped: GroupedFieldSet) -> ObjectPlan:
@@ -188,6 +199,10 @@ class _Builder:
                 plan.row_key = "_id" if plan.row_strict else plan.attr
         elif resolve is not None and sf is not None and self._direct(sf, plan):
             plan.kind = DIRECT
+        elif resolve is not None and sf is not None and self._call(sf, field_def, plan):
+            plan.kind = CALL
+            plan.index = len(self.resolvers)
+            self.resolvers.append(plan)
         else:
             plan.resolve = resolve or self.ex.field_resolver
             plan.index = len(self.resolvers)
@@ -214,6 +229,25 @@ class _Builder:
         if not callable(func) or inspect.iscoroutinefunction(func):
             return False
         plan.getter, plan.self_arg = func, resolver.self_parameter is not None
+        return True
+
+    def _call(self, sf: Any, field_def: GraphQLField, plan: FieldPlan) -> bool:
+        resolver = sf.base_resolver
+        if not self.direct_allowed or resolver is None or sf.extensions:
+            return False
+        for arg in field_def.args.values():
+            type_ = arg.type.of_type if isinstance(arg.type, GraphQLNonNull) else arg.type
+            if not isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+                return False  # input objects and lists: converted per call, not shared
+        func = resolver.wrapped_func
+        if not callable(func):
+            return False
+        plan.getter, plan.self_arg = func, resolver.self_parameter is not None
+        plan.strawberry_field = sf
+        plan.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        plan.source_names = tuple(
+            p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
+        )
         return True
 
     def shape(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Shape:

@@ -23,8 +23,18 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError, located_error
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
+from strawberry.types.arguments import convert_arguments
 
-from gateway.execution.plan import DIRECT, LEAF, LIST, PLAIN, TYPENAME, FieldPlan, ObjectPlan
+from gateway.execution.plan import (
+    CALL,
+    DIRECT,
+    LEAF,
+    LIST,
+    PLAIN,
+    TYPENAME,
+    FieldPlan,
+    ObjectPlan,
+)
 from models.rows import Row
 
 if TYPE_CHECKING:
@@ -42,6 +52,11 @@ P_PREV, P_KEY, P_CONTAINER, P_NULLABLE, P_TYPENAME = range(5)
 # graphql-core's per-value checks (is_awaitable, isinstance Exception) can only say no.
 SETTLED: set[type] = {str, int, float, bool, datetime, dict, list, tuple, Row}
 MAX_SETTLED = 1024
+MEMO_SIZE = 1024  # enum values remembered per field
+# Leaf values whose coercion generated code calls inline (graphql-core's checks before
+# coercion can only say no for these types).
+LEAF_OK = frozenset({int, float, bool, datetime})
+GENERATED_NAMES = {"Row": Row, "SETTLED": SETTLED, "LEAF_OK": LEAF_OK}
 
 
 def _learn(t: type) -> bool:
@@ -94,6 +109,7 @@ class Run:
         self.is_awaitable = ex.is_awaitable
         self.pending: list[_Deferred] = []
         self.args: dict[int, Any] = {}
+        self.info_class = ex.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         self.data_nulled = False
 
     async def execute(self) -> Any:
@@ -188,71 +204,103 @@ class Run:
     ) -> dict[str, Any]:
         typename = oplan.type_name
         for f in fields:
-            key = f.key
-            kind = f.kind
-            try:
-                if kind == PLAIN:
-                    row_key = f.row_key
-                    if row_key is not None and type(source) is Row:
-                        # What getattr(row, attr) returns, without the __getattr__ call.
-                        value = source[row_key] if f.row_strict else source.get(row_key)
-                    else:
-                        value = f.getter(source, f.attr)  # type: ignore[misc]
-                    shape = f.shape
-                    if type(value) is str and shape.str_is_output:
-                        out[key] = value
-                        continue
-                elif kind == TYPENAME:
-                    out[key] = typename
-                    continue
-                elif kind == DIRECT:
-                    value = f.getter(source) if f.self_arg else f.getter()  # type: ignore[misc]
-                    shape = f.shape
-                else:
-                    shape = f.shape
-                    value = self.resolve(f, source, pos, key, typename)
-                    if self.is_awaitable(value):
-                        out[key] = None
-                        self.pending.append(_Deferred(value, f, shape, out, key, pos, typename))
-                        continue
-                out[key] = self.complete(shape, value, f, out, key, pos, typename)
-            except Exception as raw:
-                path = Path(path_of(pos), key, typename)
-                error = located_error(raw, f.nodes, path.as_list())
-                if not f.shape.nullable:
-                    raise error from None
-                out[key] = None
-                self.add_error(error, path)
+            self.field(f, source, pos, out, typename)
         return out
 
+    def field(
+        self, f: FieldPlan, source: Any, pos: Pos | None, out: dict[str, Any], typename: str
+    ) -> None:
+        """Complete one field of one object into `out` (graphql-core's execute_field)."""
+        key = f.key
+        kind = f.kind
+        try:
+            if kind == PLAIN:
+                row_key = f.row_key
+                if row_key is not None and type(source) is Row:
+                    # What getattr(row, attr) returns, without the __getattr__ call.
+                    value = source[row_key] if f.row_strict else source.get(row_key)
+                else:
+                    value = f.getter(source, f.attr)  # type: ignore[misc]
+            elif kind == TYPENAME:
+                out[key] = typename
+                return
+            elif kind == DIRECT:
+                value = f.getter(source) if f.self_arg else f.getter()  # type: ignore[misc]
+            else:
+                value = self.resolve(f, source, pos, key, typename)
+                if self.is_awaitable(value):
+                    out[key] = None
+                    self.pending.append(_Deferred(value, f, f.shape, out, key, pos, typename))
+                    return
+            out[key] = self.complete(f.shape, value, f, out, key, pos, typename)
+        except Exception as raw:
+            self.failed(f, raw, pos, out, typename)
+
+    def failed(
+        self, f: FieldPlan, raw: Exception, pos: Pos | None, out: dict[str, Any], typename: str
+    ) -> None:
+        """graphql-core's handle_field_error for a field: raise for a non-null field (the
+        parent handles it), else null the field and collect the error."""
+        key = f.key
+        path = Path(path_of(pos), key, typename)
+        error = located_error(raw, f.nodes, path.as_list())
+        if not f.shape.nullable:
+            raise error from None
+        out[key] = None
+        self.add_error(error, path)
+
     def resolve(self, f: FieldPlan, source: Any, pos: Pos | None, key: str, typename: str) -> Any:
+        """Call a CALL or RESOLVE field's resolver; its arguments are worked out once per
+        execution (they depend only on the field node and the variables)."""
         ex = self.ex
         args = self.args.get(f.index)
-        if args is None:
-            if f.has_args:
-                details = f.details[0]
-                try:
-                    args = get_argument_values(
-                        f.field_def,  # type: ignore[arg-type]
-                        details.node,
-                        ex.variable_values,
-                        details.fragment_variable_values,
-                        ex.hide_suggestions,
-                    )
-                except Exception as exc:
-                    args = exc
-            else:
-                args = {}
-            self.args[f.index] = args
-        if isinstance(args, Exception):
-            raise args
         info = ex.build_resolve_info(
             f.field_def,  # type: ignore[arg-type]
             f.nodes,
             f.parent_type,
             Path(path_of(pos), key, typename),
         )
-        return f.resolve(source, info, **args)  # type: ignore[misc]
+        if args is None:
+            args = self.arguments(f, info)
+            self.args[f.index] = args
+        if isinstance(args, Exception):
+            raise args
+        if f.kind != CALL:
+            return f.resolve(source, info, **args)  # type: ignore[misc]
+        call_args = dict(args)
+        if f.info_name is not None:
+            call_args[f.info_name] = self.info_class(_raw_info=info, _field=f.strawberry_field)
+        for name in f.source_names:
+            call_args[name] = source
+        if f.self_arg:
+            return f.getter(source, **call_args)  # type: ignore[misc]
+        return f.getter(**call_args)  # type: ignore[misc]
+
+    def arguments(self, f: FieldPlan, info: Any) -> Any:
+        ex = self.ex
+        try:
+            args: dict[str, Any] = {}
+            if f.has_args:
+                details = f.details[0]
+                args = get_argument_values(
+                    f.field_def,  # type: ignore[arg-type]
+                    details.node,
+                    ex.variable_values,
+                    details.fragment_variable_values,
+                    ex.hide_suggestions,
+                )
+            if f.kind == CALL:
+                strawberry_schema = ex.schema._strawberry_schema  # type: ignore[attr-defined]
+                args = convert_arguments(
+                    args,
+                    f.strawberry_field.arguments,
+                    scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                    config=strawberry_schema.config,
+                    info=self.info_class(_raw_info=info, _field=f.strawberry_field),
+                )
+            return args
+        except Exception as exc:
+            return exc
 
     def complete(
         self,
@@ -294,11 +342,13 @@ class Run:
                     f"Expected `{shape.type_name}.coerce_output_value({value!r})` to return "
                     f"non-nullable value, returned: None"
                 )
-            if memo is not None and len(memo) < 1024:
+            if memo is not None and len(memo) < MEMO_SIZE:
                 try:
                     memo[(type(value), value)] = coerced
                 except TypeError:
                     pass
+                if type(value) is str:
+                    shape.str_memo[value] = coerced
             return coerced
         if not settled and self.is_awaitable(value):
             self.pending.append(_Deferred(value, f, shape, container, key, parent, typename))
@@ -308,6 +358,8 @@ class Run:
             return self.complete_list(shape, value, f, pos)
         oplan = shape.obj
         assert oplan is not None
+        if oplan.fn is not None:
+            return oplan.fn(value, pos, self)
         return self.complete_fields(oplan, oplan.fields, value, pos, {})
 
     def complete_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> list[Any]:
@@ -316,29 +368,30 @@ class Run:
                 "Expected Iterable, but did not find one for field"
                 f" '{f.parent_type.name}.{f.name}'."
             )
-        item = shape.of
-        assert item is not None
+        item_shape = shape.of
+        assert item_shape is not None
         out: list[Any] = []
         append = out.append
-        fast_str = item.kind == LEAF and item.str_is_output
-        obj = item.obj if item.kind != LEAF and item.kind != LIST else None
+        fast_str = item_shape.kind == LEAF and item_shape.str_is_output
         for index, v in enumerate(value):
             if fast_str and type(v) is str:
                 append(v)
                 continue
             append(None)
-            try:
-                if obj is not None and type(v) is not str and type(v) in SETTLED:
-                    out[index] = self.complete_fields(
-                        obj, obj.fields, v, (pos, index, out, item.nullable, None), {}
-                    )
-                else:
-                    out[index] = self.complete(item, v, f, out, index, pos, None)
-            except Exception as raw:
-                path = Path(path_of(pos), index, None)
-                error = located_error(raw, f.nodes, path.as_list())
-                if not item.nullable:
-                    raise error from None
-                out[index] = None
-                self.add_error(error, path)
+            out[index] = self.item(f, item_shape, v, out, index, pos)
         return out
+
+    def item(self, f: FieldPlan, shape: Shape, v: Any, out: list[Any], index: int, pos: Pos) -> Any:
+        """One completed list item (graphql-core's complete_list_item_value)."""
+        try:
+            return self.complete(shape, v, f, out, index, pos, None)
+        except Exception as raw:
+            return self.item_failed(f, shape, raw, pos, index)
+
+    def item_failed(self, f: FieldPlan, shape: Shape, raw: Exception, pos: Pos, index: int) -> None:
+        path = Path(path_of(pos), index, None)
+        error = located_error(raw, f.nodes, path.as_list())
+        if not shape.nullable:
+            raise error from None
+        self.add_error(error, path)
+        return None
