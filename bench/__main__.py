@@ -27,13 +27,7 @@ from typing import Any
 import httpx
 
 from bench.server import VARIANTS
-
-W1 = """query W1 { users(first: 50) { edges { node { id name sessions(first: 10) { edges { node {
-  id topic startedAt messages(first: 20) { edges { node { role content timestamp errors { category subcategory correction } } } } } } } } } } }"""
-W2 = """mutation W2($id: ID!) { generateExercise(userId: $id, count: 3) { id type prompt choices
-  user { errorStats(top: 5) { totalErrors items { category subcategory count weight } } } } }"""
-W3 = """mutation W3($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"""
-W4 = "query W4 { me { name subscriptionTier } }"
+from bench.workloads import W1, W2, W3, W4
 
 # workload: (seconds, connections). Runs are bounded in time by wrk and stay inside every
 # caller's budget: W2's premium learner may send 1000/min, W3's 20 premium writers 1000/min
@@ -334,7 +328,19 @@ def main() -> None:
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply each run's duration")
     parser.add_argument("--no-latency", action="store_true", help="skip the simulated-latency run")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CPU per request vs the hand-written endpoint, database replayed (a few minutes)",
+    )
+    parser.add_argument("--rounds", type=int, default=9, help="--quick: interleaved rounds")
+    args = parser.parse_args()
+    if args.quick:
+        from bench import quick
+
+        print("\n".join(asyncio.run(quick.run(args.rounds))))
+        return
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

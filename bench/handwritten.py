@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jwt
@@ -11,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway import jsonio
 from gateway.context import GatewayContext
 from gateway.services import Services
 from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN, exclude
@@ -20,11 +20,50 @@ from resolvers.practice.stats import error_stats
 
 
 def _json(payload: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(payload, default=str, separators=(",", ":")),
-        status,
-        media_type="application/json",
-    )
+    return Response(jsonio.dumps(payload), status, media_type="application/json")
+
+
+def _message(m: dict[str, Any]) -> dict[str, Any]:
+    """W1's message fields."""
+    return {
+        "role": m["role"].upper(),
+        "content": m["content"],
+        "timestamp": m["timestamp"].isoformat(),
+        "errors": [
+            {
+                "category": e["category"],
+                "subcategory": e["subcategory"],
+                "correction": e.get("correction"),
+            }
+            for e in m.get("errors", [])
+        ],
+    }
+
+
+def _wide_message(m: dict[str, Any]) -> dict[str, Any]:
+    """W1-wide's: ten scalar fields and five per error."""
+    return {
+        "id": m["_id"],
+        "role": m["role"].upper(),
+        "content": m["content"],
+        "timestamp": m["timestamp"].isoformat(),
+        "provider": m.get("provider"),
+        "model": m.get("model"),
+        "tokensIn": m.get("tokens_in"),
+        "tokensOut": m.get("tokens_out"),
+        "cost": m.get("cost"),
+        "responseTimeMs": m.get("response_time_ms"),
+        "errors": [
+            {
+                "category": e["category"],
+                "subcategory": e["subcategory"],
+                "excerpt": e.get("excerpt"),
+                "correction": e.get("correction"),
+                "explanation": e.get("explanation"),
+            }
+            for e in m.get("errors", [])
+        ],
+    }
 
 
 def routes(services: Services) -> list[Route]:
@@ -38,6 +77,12 @@ def routes(services: Services) -> list[Route]:
         )
 
     async def w1(request: Request) -> Response:
+        return await nested(request, _message)
+
+    async def w1_wide(request: Request) -> Response:
+        return await nested(request, _wide_message)
+
+    async def nested(request: Request, message: Any) -> Response:
         me = await viewer(request)
         if not me or me["role"] != "admin":
             return _json({"error": "forbidden"}, 403)
@@ -85,22 +130,7 @@ def routes(services: Services) -> list[Route]:
                         "id": s["_id"],
                         "topic": s.get("topic"),
                         "startedAt": s["started_at"].isoformat(),
-                        "messages": [
-                            {
-                                "role": m["role"].upper(),
-                                "content": m["content"],
-                                "timestamp": m["timestamp"].isoformat(),
-                                "errors": [
-                                    {
-                                        "category": e["category"],
-                                        "subcategory": e["subcategory"],
-                                        "correction": e.get("correction"),
-                                    }
-                                    for e in m.get("errors", [])
-                                ],
-                            }
-                            for m in msgs.get(s["_id"], [])[:20]
-                        ],
+                        "messages": [message(m) for m in msgs.get(s["_id"], [])[:20]],
                     }
                     for s in sessions.get(u["_id"], [])[:10]
                 ],
@@ -152,6 +182,7 @@ def routes(services: Services) -> list[Route]:
 
     return [
         Route("/hand/w1", w1),
+        Route("/hand/w1-wide", w1_wide),
         Route("/hand/w2", w2, methods=["POST"]),
         Route("/hand/w3", w3, methods=["POST"]),
         Route("/hand/w4", w4),

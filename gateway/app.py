@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
 from gateway.graphql_http import GraphQLEndpoint
@@ -127,7 +128,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     if settings.request_log_enabled:
-        app.add_middleware(RequestLogMiddleware)
+        app.add_middleware(RequestLogMiddleware, slow_request_ms=settings.slow_request_ms)
+    if settings.forwarded_allow_ips:
+        # Outermost, so logs, limits and errors all see the same client address: the
+        # rightmost X-Forwarded-For hop that is not a trusted proxy.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.state.schema = schema
     app.state.holder = holder
     return app

@@ -7,7 +7,6 @@ HTTP.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import GraphQLError
@@ -16,10 +15,14 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
+from gateway import jsonio
 from gateway.admission import admit
 from gateway.context import GatewayContext
+from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error
 from gateway.logging import get_logger
+from gateway.refusals import charge_refused
+from gateway.request_params import TooDeep, operation_name_problem, parse_json
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
@@ -41,8 +44,9 @@ class BodyTooLarge(Exception):
 
 
 def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        jsonio.dumps(payload), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -58,11 +62,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def client_ip(request: Request, trust_forwarded: bool) -> str:
-    if trust_forwarded:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+def client_ip(request: Request) -> str:
+    """The peer address, as rewritten from X-Forwarded-For for trusted proxies only
+    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -80,6 +82,7 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         response = await self.handle(request)
+        response = await charge_refused(request, response, self.services)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -96,7 +99,14 @@ class GraphQLEndpoint:
             params: dict[str, Any] = dict(request.query_params)
             if "variables" in params:
                 try:
-                    params["variables"] = json.loads(params["variables"])
+                    params["variables"] = parse_json(params["variables"])
+                except TooDeep as exc:
+                    return _json(
+                        error_payload(
+                            "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
+                        ),
+                        400,
+                    )
                 except ValueError:
                     return _json(error_payload("BAD_USER_INPUT", "'variables' is not JSON."), 400)
             allowed = {OperationType.QUERY}
@@ -115,7 +125,12 @@ class GraphQLEndpoint:
                     413,
                 )
             try:
-                params = json.loads(raw)
+                params = parse_json(raw)
+            except TooDeep as exc:
+                return _json(
+                    error_payload("BAD_USER_INPUT", str(exc), requestId=state.get("request_id")),
+                    400,
+                )
             except (ValueError, UnicodeDecodeError):
                 return _json(
                     error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400
@@ -137,6 +152,7 @@ class GraphQLEndpoint:
                 request.headers.get("authorization")
             )
         except DomainError as exc:
+            state["authentication_failed"] = True  # charged to the client IP (gateway/refusals.py)
             return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database_unavailable", stage="authentication", error=type(exc).__name__)
@@ -153,17 +169,25 @@ class GraphQLEndpoint:
             self.services,
             viewer,
             request_id,
-            client_ip(request, self.services.settings.trust_forwarded_for),
+            client_ip(request),
         )
         if record is not None:  # just read by authentication: `me` needs no second read
             ctx.loaders.user.prime(record["_id"], Row(record))
+        state["metered"] = True  # from here on admission control charges the request
         try:
-            result = await self.schema.execute(
-                params["query"],
-                variable_values=params.get("variables"),
-                context_value=ctx,
-                operation_name=params.get("operationName"),
-                allowed_operation_types=allowed,
+            result = await within(
+                self.schema.execute(
+                    params["query"],
+                    variable_values=params.get("variables"),
+                    context_value=ctx,
+                    operation_name=params.get("operationName"),
+                    allowed_operation_types=allowed,
+                ),
+                self.services.settings.execution_timeout_ms,
+            )
+        except ExecutionTimedOut as exc:
+            return _json(
+                error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             return _json(
@@ -219,7 +243,7 @@ def _check_params(params: Any) -> str | None:
     name = params.get("operationName")
     if name is not None and not isinstance(name, str):
         return "'operationName' must be a string."
-    return None
+    return operation_name_problem(name)
 
 
 def _describe(exc: Exception) -> str:

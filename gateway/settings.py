@@ -19,8 +19,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_048_576
-    # Trusted reverse proxies may set X-Forwarded-For; only honoured when true.
-    trust_forwarded_for: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, `*`
+    # for any; empty = none): the client is the rightmost address not in this list, as
+    # Uvicorn's proxy-headers middleware derives it. A client-written first hop is ignored.
+    forwarded_allow_ips: str = ""
 
     # --- Database -------------------------------------------------------------
     mongo_uri: str | None = None
@@ -48,6 +50,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     request_log_enabled: bool = True
+    # A request slower than this also logs a `slow_request` event.
+    slow_request_ms: int = 1000
 
     # --- Request budgets (limits' rate-limit strings) ----------------------------
     # Off only for trusted internal deployments (and the benchmarks' comparison runs):
@@ -63,6 +67,10 @@ class Settings(BaseSettings):
     query_max_depth: int = 12
     query_max_aliases: int = 30
     query_max_tokens: int = 5_000
+    # Selections once every fragment is inlined: bounds validation and analysis work.
+    query_max_selections: int = 2_000
+    # Wall-clock budget of one execution; the work is cancelled when it is spent.
+    execution_timeout_ms: int = 10_000
     introspection_enabled: bool = True
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).

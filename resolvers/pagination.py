@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from resolvers.cursors import decode_cursor, encode_cursor
 from resolvers.errors import BadUserInput
 
 DEFAULT_FIRST = 20
@@ -42,6 +40,8 @@ class Connection:
 class Order:
     field: str
     descending: bool
+    # The scalar type of `field`: the only sort value a cursor of this order may carry.
+    value_type: type = datetime
 
 
 def check_first(first: int | None) -> int:
@@ -52,33 +52,10 @@ def check_first(first: int | None) -> int:
     return first
 
 
-def encode_cursor(value: Any, doc_id: str) -> str:
-    if isinstance(value, datetime):
-        raw = json.dumps(["d", value.isoformat(), doc_id])
-    else:
-        raw = json.dumps(["v", value, doc_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[Any, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        kind, value, doc_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if kind == "d":
-            value = datetime.fromisoformat(value)
-        elif kind != "v":
-            raise ValueError(kind)
-        if not isinstance(doc_id, str):
-            raise ValueError(doc_id)
-        return value, doc_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadUserInput("'after' is not a cursor this API issued.", field="after") from exc
-
-
 def after_filter(order: Order, after: str | None) -> dict[str, Any]:
     if after is None:
         return {}
-    value, doc_id = decode_cursor(after)
+    value, doc_id = decode_cursor(after, order.value_type)
     op = "$lt" if order.descending else "$gt"
     return {"$or": [{order.field: {op: value}}, {order.field: value, "_id": {op: doc_id}}]}
 

@@ -1,19 +1,43 @@
-"""The exercise bank as typed items, checked when it loads, and answer normalisation."""
+"""The exercise bank as typed items per target language, checked when it loads, and answer
+normalisation.
+
+A broken entry (an answer missing from its choices, a hint that contradicts the answer, a
+subcategory with too few items) fails the first load, which happens when the generator
+is built at start-up, rather than reaching a learner as an exercise that cannot be
+solved.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from resolvers.practice.bank_data import BANK, MC, SR
-from resolvers.taxonomy import PAIRS
+from resolvers.practice import bank_en
+from resolvers.practice.bank_entries import EC, FB, MC, SR, Entry
+from resolvers.practice.hints import changes, final_hint
+from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
+
+CONTENT: dict[str, dict[tuple[str, str], list[Entry]]] = {
+    "English": bank_en.BANK,
+}
+CODES = {"English": "en", "Spanish": "es", "German": "de"}
+KINDS = (FB, MC, EC, SR)
+# Per (language, subcategory): enough items that adaptive difficulty has a choice, and a
+# spread of difficulties so every level finds something near it.
+MIN_ITEMS = 8
+DIFFICULTY_BANDS = ((1, 2), (3, 3), (4, 5))
+MIN_KINDS = 3
+MIN_MC_CHOICES = 3
+EC_INSTRUCTION = "Correct the sentence:"
 
 
 @dataclass(frozen=True, slots=True)
 class BankItem:
     id: str
+    language: str
     category: str
     subcategory: str
     type: str
@@ -26,69 +50,179 @@ class BankItem:
     hints: tuple[str, ...]
 
 
+class BankError(ValueError):
+    """The bank's content breaks a rule; raised at load."""
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+Bank = dict[tuple[str, str], tuple[BankItem, ...]]
+
+
 @lru_cache(maxsize=1)
-def load_bank() -> dict[tuple[str, str], tuple[BankItem, ...]]:
-    bank: dict[tuple[str, str], tuple[BankItem, ...]] = {}
-    for (category, subcategory), rows in BANK.items():
+def load_bank() -> dict[str, Bank]:
+    """Every language's bank, keyed by language then (category, subcategory)."""
+    unknown = set(CONTENT) - set(LANGUAGES)
+    if unknown:
+        raise BankError(f"exercise bank has content for unknown languages {sorted(unknown)}")
+    return {language: _load_language(language, CONTENT[language]) for language in CONTENT}
+
+
+def bank_for(language: str) -> Bank:
+    """One language's bank; `language` may be any spelling normalize_language knows."""
+    name = normalize_language(language)
+    banks = load_bank()
+    if name is None or name not in banks:
+        raise KeyError(f"no exercise bank for language {language!r}; have {sorted(banks)}")
+    return banks[name]
+
+
+def _load_language(language: str, content: dict[tuple[str, str], list[Entry]]) -> Bank:
+    extra = set(content) - set(PAIRS)
+    if extra:
+        raise BankError(f"{language} bank has subcategories outside the taxonomy: {sorted(extra)}")
+    bank: Bank = {}
+    seen: dict[str, str] = {}
+    for category, subcategory in PAIRS:
+        entries = content.get((category, subcategory), [])
         items = []
-        for n, (
-            kind,
-            difficulty,
-            prompt,
-            answer,
-            accepted,
-            choices,
-            explanation,
-            hints,
-        ) in enumerate(rows, 1):
-            item = BankItem(
-                id=f"{_slug(subcategory)}-{n}",
-                category=category,
-                subcategory=subcategory,
-                type=kind,
-                difficulty=difficulty,
-                prompt=prompt,
-                answer=answer,
-                accepted=tuple(accepted),
-                choices=tuple(choices),
-                explanation=explanation,
-                hints=tuple(hints),
-            )
-            _check(item)
+        for n, entry in enumerate(entries, 1):
+            item_id = f"{CODES[language]}-{_slug(subcategory)}-{n}"
+            item = _build(item_id, language, category, subcategory, entry)
+            key = _norm_prompt(item.prompt)
+            if key in seen:
+                raise BankError(f"bank item {item_id}: same prompt as {seen[key]}")
+            seen[key] = item_id
             items.append(item)
+        _check_coverage(language, category, subcategory, items)
         bank[(category, subcategory)] = tuple(items)
-    missing = set(PAIRS) - set(bank)
-    if missing:
-        raise ValueError(f"exercise bank misses {sorted(missing)}")
     return bank
 
 
-def _check(item: BankItem) -> None:
-    where = f"bank item {item.id}"
+def _build(item_id: str, language: str, category: str, subcategory: str, e: Entry) -> BankItem:
+    where = f"bank item {item_id}"
+    if e.type not in KINDS:
+        raise BankError(f"{where}: unknown type {e.type!r}")
+    prompt = e.prompt
+    if e.type == EC:
+        prompt = f"{EC_INSTRUCTION} {e.prompt}" + (f" ({e.note})" if e.note else "")
+    item = BankItem(
+        id=item_id,
+        language=language,
+        category=category,
+        subcategory=subcategory,
+        type=e.type,
+        difficulty=e.difficulty,
+        prompt=prompt,
+        answer=e.answer,
+        accepted=e.accepted,
+        choices=e.choices,
+        explanation=e.explanation,
+        hints=e.hints,
+    )
+    problem = _problem(item, e)
+    if problem:
+        raise BankError(f"{where}: {problem}")
+    last = final_hint(e.type, e.answer, choices=e.choices, wrong=e.prompt)
+    if last in e.hints:
+        raise BankError(f"{where}: a written hint repeats the derived last hint")
+    return replace(item, hints=(*e.hints, last))
+
+
+_STARTS_WITH = re.compile(r"starts with [\"']([^\"'…]+)")
+
+
+def _problem(item: BankItem, e: Entry) -> str | None:
+    """The first rule the item breaks, if any."""
+    keep = item.category == "Punctuation"
+    answer = normalize_answer(item.answer, keep)
     if not 1 <= item.difficulty <= 5:
-        raise ValueError(f"{where}: difficulty {item.difficulty}")
-    if not item.hints:
-        raise ValueError(f"{where}: no hints")
-    if item.type == MC and item.answer not in item.choices:
-        raise ValueError(f"{where}: answer is not among the choices")
-    if item.type == SR and sorted(item.choices) != sorted(item.answer.split()):
-        raise ValueError(f"{where}: reorder words do not make the answer")
+        return f"difficulty {item.difficulty} is outside 1-5"
+    if not item.answer.strip() or not item.explanation.strip():
+        return "empty answer or explanation"
+    if not e.hints or any(not h.strip() for h in e.hints):
+        return "needs at least one written hint, none empty"
+    if len(set(e.hints)) != len(e.hints):
+        return "repeats a hint"
+    for hint in e.hints:
+        # A written hint is a gentle one: it must not hand over the answer itself.
+        if re.search(rf"[\"']{re.escape(item.answer)}[\"']", hint, re.IGNORECASE):
+            return f"hint {hint!r} gives the answer away"
+        for start in _STARTS_WITH.findall(hint):
+            if not re.search(rf"(?<!\w){re.escape(start)}", item.answer, re.IGNORECASE):
+                return f"hint {hint!r} says the answer starts with {start!r}; it does not"
+    if item.type == MC:
+        if len(item.choices) < MIN_MC_CHOICES:
+            return f"needs at least {MIN_MC_CHOICES} choices"
+        if item.answer not in item.choices:
+            return "answer is not among the choices"
+        normalized = [normalize_answer(c, keep) for c in item.choices]
+        if len(set(normalized)) != len(normalized):
+            return "choices are not distinct"
+        if any(normalize_answer(a, keep) in normalized for a in item.accepted if a != item.answer):
+            return "an also-accepted answer is one of the wrong choices"
+    elif item.type == SR:
+        if sorted(item.choices) != sorted(_sentence_core(item.answer).split()):
+            return "reorder words do not make the answer"
+        if normalize_answer(" ".join(item.choices), keep) == answer:
+            return "reorder words are already in order"
+    elif item.choices:
+        return f"{item.type} takes no choices"
+    if item.type == EC:
+        wrong = normalize_answer(e.prompt, keep)
+        if wrong == answer or wrong in {normalize_answer(a, keep) for a in item.accepted}:
+            return "the sentence to correct is already accepted as the answer"
+        if not changes(e.prompt, item.answer):
+            return "the sentence to correct has no word-level difference from the answer"
+    return None
+
+
+def _check_coverage(language: str, category: str, subcategory: str, items: list[BankItem]) -> None:
+    where = f"{language} bank, {category} / {subcategory}"
+    if len(items) < MIN_ITEMS:
+        raise BankError(f"{where}: {len(items)} items, needs at least {MIN_ITEMS}")
+    levels = {i.difficulty for i in items}
+    for low, high in DIFFICULTY_BANDS:
+        if not any(low <= d <= high for d in levels):
+            raise BankError(f"{where}: no item of difficulty {low}-{high}")
+    kinds = Counter(i.type for i in items)
+    if len(kinds) < MIN_KINDS:
+        raise BankError(f"{where}: only {len(kinds)} exercise types, needs {MIN_KINDS}")
+
+
+def _norm_prompt(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _sentence_core(text: str) -> str:
+    """A sentence without its opening ¿/¡ and closing . ? ! (reorder words leave them out)."""
+    return re.sub(r"[.?!]+$", "", text.strip()).lstrip("¿¡").strip()
 
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _END = re.compile(r"[\s.!?]+$")
 _ANY_PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
 def normalize_answer(text: str, keep_punctuation: bool = False) -> str:
     """Ignore case, spacing, end punctuation and, unless punctuation is the point, all
-    punctuation (an apostrophe inside a word, as in "don't", is kept)."""
+    punctuation (an apostrophe inside a word, as in "don't", is kept, and so are Spanish
+    opening marks in punctuation exercises).
+
+    Accents stay significant: Spanish "esta"/"está" and "si"/"sí" are different words, and
+    so are German "schon"/"schön". Two spellings are equal by German convention rather than
+    by leniency: "ss" for "ß" (Swiss German writes no ß; case folding maps ß to ss) and
+    "ae"/"oe"/"ue" for "ä"/"ö"/"ü", the standard substitute on a keyboard without
+    umlauts ("Tuer" = "Tür", but "Tur" is wrong).
+    """
     value = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().strip()
-    value = value.strip("\"'")
+    value = value.translate(_UMLAUTS)
+    value = value.strip('"')
+    if len(value) > 1 and value[0] == value[-1] == "'":  # quoted, not a closing possessive
+        value = value[1:-1]
     value = _END.sub("", value)
     if keep_punctuation:
         value = re.sub(r"\s*([,;:])\s*", r"\1 ", value)

@@ -12,18 +12,17 @@ import hashlib
 import importlib
 import math
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
 from models.documents import utcnow
-from resolvers.practice.bank import BankItem, load_bank
-from resolvers.practice.bank_data import EC
+from resolvers.practice.bank import BankItem, bank_for
+from resolvers.practice.hints import EC, changes, correction_hint
+from resolvers.practice.skills import MASTERED_ABILITY, choose_difficulty, prior
 from resolvers.taxonomy import PAIRS, TAXONOMY
 
-# A learner's CEFR level sets the starting difficulty (1-5).
-LEVEL_DIFFICULTY = {"A1": 1, "A2": 2, "B1": 2, "B2": 3, "C1": 4, "C2": 5}
 # What a learner with no recorded errors practises first, by level.
 STARTER_TARGETS = {
     "beginner": [
@@ -79,6 +78,7 @@ class GenerationRequest:
     slots: list[Slot]
     recently_seen: dict[str, Any]  # bank_id -> when it was last given
     own_sentences: dict[tuple[str, str], list[OwnSentence]] = field(default_factory=dict)
+    language: str = "English"  # the learner's target language: which bank to draw from
 
 
 @dataclass
@@ -118,21 +118,6 @@ def allocate(targets: list[Target], count: int) -> list[tuple[Target, int]]:
     return [(t, n) for t, n in zip(chosen, shares, strict=True) if n > 0]
 
 
-def adapt_difficulty(level: str | None, accuracy: tuple[int, int] | None) -> int:
-    """Start from the level; one step up after >= 80% correct, one down after <= 40%
-    (over at least three finished exercises on the same target)."""
-    base = LEVEL_DIFFICULTY.get(level or "", 2)
-    if accuracy is not None:
-        correct, done = accuracy
-        if done >= 3:
-            rate = correct / done
-            if rate >= 0.8:
-                base += 1
-            elif rate <= 0.4:
-                base -= 1
-    return max(1, min(5, base))
-
-
 def starter_targets(level: str | None, category: str | None) -> list[Target]:
     pool = STARTER_TARGETS["beginner" if (level or "B1") in ("A1", "A2", "B1") else "advanced"]
     pairs = [p for p in pool if category is None or p[0] == category]
@@ -145,22 +130,23 @@ class BankGenerator:
     """Built-in generator: the curated bank plus error-correction from the learner's own words."""
 
     def __init__(self) -> None:
-        self.bank = load_bank()
+        bank_for("English")  # loads and checks the whole bank now, not on a learner's request
 
     async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]:
         drafts: list[ExerciseDraft] = []
+        bank = bank_or_empty(request.language)
         for slot in request.slots:
             key = (slot.target.category, slot.target.subcategory)
             own = [
                 s
                 for s in request.own_sentences.get(key, [])
-                if _own_id(s) not in request.recently_seen
+                if _own_id(s) not in request.recently_seen and changes(s.content, _corrected(s))
             ]
             picks: list[ExerciseDraft] = []
             if own:  # the learner's own sentence first: it is the most relevant practice
                 picks.append(_from_own_sentence(own[0], slot))
             rng = random.Random(f"{request.user_id}:{key}:{utcnow().date()}")
-            candidates = list(self.bank[key])
+            candidates = list(bank.get(key, ()))
             rng.shuffle(candidates)
             fresh = [i for i in candidates if i.id not in request.recently_seen]
             stale = sorted(
@@ -174,14 +160,26 @@ class BankGenerator:
         return drafts
 
 
+def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
+    """A language without built-in content yet gets only own-sentence exercises, never
+    exercises in another language."""
+    try:
+        return bank_for(language)
+    except KeyError:
+        return {}
+
+
 def _own_id(sentence: OwnSentence) -> str:
     digest = hashlib.sha1(f"{sentence.excerpt}\x1f{sentence.correction}".encode()).hexdigest()[:8]
     return f"msg:{sentence.message_id}:{digest}"
 
 
+def _corrected(s: OwnSentence) -> str:
+    return s.content.replace(s.excerpt, s.correction, 1)
+
+
 def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
-    corrected = s.content.replace(s.excerpt, s.correction, 1)
-    half = max(1, len(s.correction) // 2)
+    corrected = _corrected(s)
     return ExerciseDraft(
         category=slot.target.category,
         subcategory=slot.target.subcategory,
@@ -192,10 +190,7 @@ def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
         accepted_answers=[],
         choices=[],
         explanation=s.explanation or f'"{s.excerpt}" should be "{s.correction}".',
-        hints=[
-            f'The mistake is in "{s.excerpt}".',
-            f'It starts with "{s.correction[:half]}…"',
-        ],
+        hints=[f'The mistake is in "{s.excerpt}".', correction_hint(s.content, corrected)],
         source="own_sentence",
         bank_id=_own_id(s),
     )
@@ -233,7 +228,14 @@ def plan(
     level: str | None,
     count: int,
     category: str | None,
+    abilities: dict[tuple[str, str], float],
+    seed: str,
+    weakest_first: bool = False,
 ) -> list[Slot]:
+    """Targets, how many exercises each, and how hard (from the learner's ability there).
+
+    `weakest_first` (daily practice) ranks the targets the learner has met by ability,
+    lowest first, instead of by recency-weighted error weight."""
     ranked = sorted(stats_rows, key=lambda r: (-r["weight"], -r["count"]))
     targets = [
         Target(r["category"], r["subcategory"], r["weight"])
@@ -242,6 +244,14 @@ def plan(
         and (r["category"], r["subcategory"]) in _known_pairs()
         and r["weight"] > 1e-9
     ]
+    if weakest_first:
+        weak = sorted(
+            (a, pair)
+            for pair, a in abilities.items()
+            if a < MASTERED_ABILITY and (category is None or pair[0] == category)
+        )
+        if weak:
+            targets = [Target(c, s, 1.0 - a) for a, (c, s) in weak]
     if targets:
         floor = targets[0].weight * MIN_RELATIVE_WEIGHT
         targets = [t for t in targets if t.weight >= floor]
@@ -250,14 +260,16 @@ def plan(
         # Rotate: targets practised least recently come first.
         practised = Counter((e["category"], e["subcategory"]) for e in recent)
         targets.sort(key=lambda t: practised[(t.category, t.subcategory)])
-    accuracy: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for e in recent:
-        if e.get("status") == "completed":
-            acc = accuracy[(e["category"], e["subcategory"])]
-            acc[0] += 1 if e.get("correct") else 0
-            acc[1] += 1
+    base = prior(level)
     return [
-        Slot(t, n, adapt_difficulty(level, tuple(accuracy[(t.category, t.subcategory)])))  # type: ignore[arg-type]
+        Slot(
+            t,
+            n,
+            choose_difficulty(
+                abilities.get((t.category, t.subcategory), base),
+                f"{seed}:{t.category}:{t.subcategory}",
+            ),
+        )
         for t, n in allocate(targets, count)
     ]
 

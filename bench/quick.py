@@ -1,0 +1,290 @@
+"""`python -m bench --quick`: CPU per request of the GraphQL layer against the hand-written
+endpoint, with the database made instant.
+
+Both sides run in this one process, are called as ASGI apps (no sockets, no HTTP client in
+the measurement), read the same rows replayed at the driver boundary (bench/replay.py:
+recorded on first use, then zero database time on either side) and encode with the same
+JSON encoder (gateway/jsonio.py). CPU is this thread's CPU time (time.thread_time) around
+each request; the sides are interleaved, alternating which goes first, for several rounds.
+The gateway side is the whole request: middleware and request log, authentication,
+parse/validation caches, depth/alias rules, admission (cost and rate limits), execution,
+error formatting, encoding. What is not included: the network, Uvicorn's HTTP parsing,
+and the database (see README "Performance").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+
+from bench.data import W1_MESSAGES, W1_SESSIONS, W1_USERS, seed_bench
+from bench.handwritten import routes as hand_routes
+from bench.replay import Replay
+from bench.server import bench_settings
+from bench.workloads import W1, W1_CURSORS, W1_WIDE, W4
+from gateway import jsonio
+from gateway.app import create_app
+
+Call = Callable[[], Awaitable[bytes]]
+
+
+class _Discard(io.TextIOBase):
+    """Request-log lines are still rendered (their CPU counts), just not printed."""
+
+    def write(self, s: str) -> int:
+        return len(s)
+
+
+async def asgi_call(app: Any, method: str, path: str, token: str, body: Any = None) -> bytes:
+    raw = json.dumps(body).encode() if body is not None else b""
+    headers = [
+        (b"authorization", f"Bearer {token}".encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(raw)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    if status != 200:
+        raise RuntimeError(f"{method} {path} answered {status}: {b''.join(chunks)[:300]!r}")
+    return b"".join(chunks)
+
+
+@dataclass
+class Pair:
+    name: str
+    gateway: Callable[[int], Call]  # i-th request
+    hand: Callable[[int], Call]
+    per_round: int  # requests per measurement (sub-millisecond workloads run in batches)
+
+
+async def cpu_ms(make: Callable[[int], Call], n: int, offset: int) -> float:
+    """Median-friendly: CPU ms per request over a batch of n requests."""
+    start = time.thread_time()
+    for i in range(n):
+        await make(offset + i)()
+    return (time.thread_time() - start) * 1000 / n
+
+
+async def compare(pair: Pair, rounds: int) -> tuple[float, float, float]:
+    """(median ratio, median gateway ms, median hand-written ms)."""
+    gw: list[float] = []
+    hw: list[float] = []
+    for r in range(rounds):
+        first, second = (pair.gateway, pair.hand) if r % 2 == 0 else (pair.hand, pair.gateway)
+        a = await cpu_ms(first, pair.per_round, r * pair.per_round)
+        b = await cpu_ms(second, pair.per_round, r * pair.per_round)
+        g, h = (a, b) if r % 2 == 0 else (b, a)
+        gw.append(g)
+        hw.append(h)
+    ratios = [g / h for g, h in zip(gw, hw, strict=True)]
+    return statistics.median(ratios), statistics.median(gw), statistics.median(hw)
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2f} ms"
+
+
+def line(name: str, ratio: float, g: float, h: float, rounds: int) -> str:
+    return (
+        f"{name} gateway/hand-written cpu ratio: {ratio:.2f} "
+        f"(gateway {fmt_ms(g)}, hand-written {fmt_ms(h)}, {rounds} rounds)"
+    )
+
+
+@contextlib.contextmanager
+def gc_config(freeze: bool, threshold: tuple[int, int, int] | None) -> Iterator[None]:
+    old = gc.get_threshold()
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    if threshold:
+        gc.set_threshold(*threshold)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        if freeze:
+            gc.unfreeze()
+
+
+async def median_cpu(call: Call, n: int) -> float:
+    times = []
+    for _ in range(n):
+        start = time.thread_time()
+        await call()
+        times.append((time.thread_time() - start) * 1000)
+    return statistics.median(times)
+
+
+def median_of(fn: Callable[[], Any], n: int = 5) -> float:
+    times = []
+    for _ in range(n):
+        start = time.thread_time()
+        fn()
+        times.append((time.thread_time() - start) * 1000)
+    return statistics.median(times)
+
+
+async def run(rounds: int = 9, levers: bool = True) -> list[str]:
+    settings = bench_settings("gateway")
+    app = create_app(settings)
+    out: list[str] = []
+    with contextlib.redirect_stdout(_Discard()):
+        async with app.router.lifespan_context(app):
+            services = app.state.services
+            info = await seed_bench(services.db, settings, heavy_learner=False)
+            replay = Replay()
+            services.db.set_wrapper(replay.wrap)
+            hand = Starlette(routes=hand_routes(services))
+            admin, callers = info["admin_token"], info["caller_tokens"]
+
+            def gql(target: Any, query: str) -> Callable[[int], Call]:
+                return lambda _i: (
+                    lambda: asgi_call(target, "POST", "/graphql", admin, {"query": query})
+                )
+
+            def get(path: str) -> Callable[[int], Call]:
+                return lambda _i: lambda: asgi_call(hand, "GET", path, admin)
+
+            def w4_gateway(i: int) -> Call:
+                return lambda: asgi_call(
+                    app, "POST", "/graphql", callers[i % len(callers)], {"query": W4}
+                )
+
+            def w4_hand(i: int) -> Call:
+                return lambda: asgi_call(hand, "GET", "/hand/w4", callers[i % len(callers)])
+
+            pairs = [
+                Pair("W1", gql(app, W1), get("/hand/w1"), 1),
+                Pair("W1-wide", gql(app, W1_WIDE), get("/hand/w1-wide"), 1),
+                Pair("W4", w4_gateway, w4_hand, 100),
+            ]
+            # Warm up (records every read once) and check both sides return the same rows.
+            for pair in pairs:
+                for i in range(2 if pair.per_round == 1 else 2 * len(callers)):
+                    g = json.loads(await pair.gateway(i)())
+                    h = json.loads(await pair.hand(i)())
+                    assert "errors" not in g, g.get("errors")
+                    if pair.name.startswith("W1"):
+                        _check_w1(g, h)
+            misses = replay.misses
+            for pair in pairs:
+                ratio, g_ms, h_ms = await compare(pair, rounds)
+                out.append(line(pair.name, ratio, g_ms, h_ms, rounds))
+            if replay.misses != misses:
+                out.append(f"note: {replay.misses - misses} reads missed the replay store")
+            if levers:
+                out += await measure_levers(app, services, admin, settings)
+    return out
+
+
+def _check_w1(gateway: dict[str, Any], hand: dict[str, Any]) -> None:
+    users = gateway["data"]["users"]["edges"]
+    assert len(users) == len(hand["users"]) == W1_USERS
+    n = sum(
+        len(s["node"]["messages"]["edges"]) for u in users for s in u["node"]["sessions"]["edges"]
+    )
+    m = sum(len(s["messages"]) for u in hand["users"] for s in u["sessions"])
+    assert n == m == W1_USERS * W1_SESSIONS * W1_MESSAGES, (n, m)
+
+
+async def measure_levers(app: Any, services: Any, admin: str, settings: Any) -> list[str]:
+    """The cheaper levers, each measured on W1 in this same run."""
+    out = ["", "levers (W1, CPU ms per request, median):"]
+
+    def w1(query: str, target: Any = app) -> Call:
+        return lambda: asgi_call(target, "POST", "/graphql", admin, {"query": query})
+
+    body = await w1(W1)()
+    payload = json.loads(body)
+    std = median_of(
+        lambda: json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+    )
+    ours = median_of(lambda: jsonio.dumps(payload))
+    out.append(
+        f"  response encoding: json.dumps {std:.1f} ms, gateway encoder "
+        f"({jsonio.ENCODER}) {ours:.1f} ms"
+    )
+    plain = await median_cpu(w1(W1), 5)
+    with_cursors = await median_cpu(w1(W1_CURSORS), 5)
+    out.append(
+        f"  cursors: W1 {plain:.0f} ms without `cursor` selected, {with_cursors:.0f} ms with "
+        f"one per edge ({W1_USERS * (1 + W1_SESSIONS * (1 + W1_MESSAGES)):,} edges)"
+    )
+    with gc_config(False, None):
+        default_gc = await median_cpu(w1(W1), 5)
+    with gc_config(True, None):
+        frozen = await median_cpu(w1(W1), 5)
+    with gc_config(True, (50_000, 20, 100)):
+        tuned = await median_cpu(w1(W1), 5)
+    out.append(
+        f"  gc: default {default_gc:.0f} ms, gc.freeze() after start-up {frozen:.0f} ms, "
+        f"freeze + threshold (50000, 20, 100) {tuned:.0f} ms"
+    )
+    if "execution_fast_path" in type(settings).model_fields:
+        out += await measure_execution(services, admin, settings)
+    return out
+
+
+def _post(app: Any, token: str, query: str) -> Call:
+    return lambda: asgi_call(app, "POST", "/graphql", token, {"query": query})
+
+
+async def measure_execution(services: Any, admin: str, settings: Any) -> list[str]:
+    """Standard graphql-core execution vs the compiled plan, on the same replayed rows."""
+    lines = []
+    results = {}
+    for fast in (False, True):
+        other = create_app(
+            settings.model_copy(update={"execution_fast_path": fast}), db=services.db
+        )
+        async with other.router.lifespan_context(other):
+            call = _post(other, admin, W1)
+            await call()
+            results[fast] = await median_cpu(call, 5)
+    lines.append(
+        f"  execution: graphql-core + Strawberry {results[False]:.0f} ms, "
+        f"compiled plan {results[True]:.0f} ms (EXECUTION_FAST_PATH)"
+    )
+    return lines

@@ -1,0 +1,109 @@
+"""Record once, replay forever: the driver boundary made instant for CPU measurements.
+
+`Replay().wrap` is a `Database.set_wrapper` hook. The first time a given read (collection,
+method, filter/pipeline, projection, sort, limit) is issued it goes to the real database
+and its documents are kept; every later identical read returns the kept documents without
+touching the database. Both the gateway and the hand-written endpoint read through the same
+store, so neither side pays any database time once warmed up, and both get the very same
+row objects. Writes are not supported (the CPU workloads only read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+READS = frozenset({"find", "aggregate", "find_one", "count_documents"})
+
+
+def _canonical(value: Any, under_in: bool = False) -> Any:
+    """A hashable, order-insensitive-where-MongoDB-is form: `$in` lists are sets, and the
+    loaders build them from Python sets whose order varies between requests."""
+    if isinstance(value, dict):
+        return tuple((k, _canonical(v, k == "$in")) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        items = tuple(_canonical(v) for v in value)
+        return tuple(sorted(items, key=repr)) if under_in else items
+    return value
+
+
+class _Cursor:
+    def __init__(self, owner: _Collection, method: str, args: tuple[Any, ...], kw: Any) -> None:
+        self._owner, self._method, self._args, self._kw = owner, method, args, kw
+        self._chain: list[tuple[str, Any]] = []
+
+    def sort(self, *a: Any) -> _Cursor:
+        self._chain.append(("sort", a))
+        return self
+
+    def limit(self, *a: Any) -> _Cursor:
+        self._chain.append(("limit", a))
+        return self
+
+    async def _docs(self) -> list[Any]:
+        key = (self._method, _canonical(self._args), _canonical(self._kw), _canonical(self._chain))
+        store = self._owner.store
+        docs = store.get(key)
+        if docs is None:
+            self._owner.misses += 1
+            cursor = getattr(self._owner.inner, self._method)(*self._args, **self._kw)
+            for name, arg in self._chain:
+                cursor = getattr(cursor, name)(*arg)
+            docs = [d async for d in cursor]
+            store[key] = docs
+        return docs
+
+    async def to_list(self, length: int | None = None) -> list[Any]:
+        return list(await self._docs())
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for doc in await self._docs():
+            yield doc
+
+
+class _Collection:
+    def __init__(self, inner: Any, store: dict[Any, Any], owner: Replay) -> None:
+        self.inner, self.store, self._owner = inner, store, owner
+
+    @property
+    def misses(self) -> int:
+        return self._owner.misses
+
+    @misses.setter
+    def misses(self, n: int) -> None:
+        self._owner.misses = n
+
+    def find(self, *a: Any, **k: Any) -> _Cursor:
+        return _Cursor(self, "find", a, k)
+
+    def aggregate(self, *a: Any, **k: Any) -> _Cursor:
+        return _Cursor(self, "aggregate", a, k)
+
+    async def find_one(self, *a: Any, **k: Any) -> Any:
+        key = ("find_one", _canonical(a), _canonical(k))
+        if key not in self.store:
+            self.misses += 1
+            self.store[key] = await self.inner.find_one(*a, **k)
+        return self.store[key]
+
+    async def count_documents(self, *a: Any, **k: Any) -> int:
+        key = ("count_documents", _canonical(a), _canonical(k))
+        if key not in self.store:
+            self.misses += 1
+            self.store[key] = await self.inner.count_documents(*a, **k)
+        return int(self.store[key])
+
+    def __getattr__(self, name: str) -> Any:
+        if name in READS:  # pragma: no cover - defined above
+            raise AttributeError(name)
+        raise RuntimeError(f"replay supports reads only; {name} was called")
+
+
+class Replay:
+    def __init__(self) -> None:
+        self.misses = 0
+        self._stores: dict[str, dict[Any, Any]] = {}
+
+    def wrap(self, collection: Any) -> Any:
+        store = self._stores.setdefault(collection.name, {})
+        return _Collection(collection, store, self)
