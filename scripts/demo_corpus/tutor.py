@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 from scripts.demo_corpus.model import E, LanguageCorpus, U
 
 T = TypeVar("T")
+RECAST_SHARE = 0.5  # corrections that also spell out the whole corrected sentence
+RETRY_SHARE = 0.3  # corrections that ask the learner to say it again (they then do)
 
 
 class Deck(Generic[T]):
@@ -46,30 +48,39 @@ class Tutor:
         self._retry = Deck(voice.retry, rng)
         self._openers = Deck(voice.openers, rng)
         self._follow_ups = {t: Deck(qs, rng) for t, qs in corpus.follow_ups.items()}
+        self._asked: set[str] = set()  # questions of the current session
         self._praise = {
             t: Deck(list(product(voice.praise, qs)), rng) for t, qs in corpus.follow_ups.items()
         }
 
     def opener(self, name: str, topic: str) -> str:
-        greeting = _take(self._openers).format(
-            name=name, topic=self.corpus.topic_names[topic]
-        )
-        return f"{greeting} {_take(self._follow_ups[topic])}"
+        """Starts a session: a greeting and a first question. Questions are not repeated
+        within a session while the topic has unasked ones."""
+        self._asked.clear()
+        greeting = _take(self._openers).format(name=name, topic=self.corpus.topic_names[topic])
+        return f"{greeting} {self._question(topic)}"
 
-    def reply(self, utterance: U, topic: str) -> str:
+    def _question(self, topic: str) -> str:
+        deck = self._follow_ups[topic]
+        question = deck.draw(lambda q: q not in self._asked) or _take(deck)
+        self._asked.add(question)
+        return question
+
+    def reply(self, utterance: U, topic: str) -> tuple[str, bool]:
+        """The reply, and whether it asks the learner to say the sentence again."""
         if not utterance.errors:
-            praise, question = _take(self._praise[topic])
-            return f"{praise} {question}"
+            deck = self._praise[topic]
+            praise, question = deck.draw(lambda pq: pq[1] not in self._asked) or _take(deck)
+            self._asked.add(question)
+            return f"{praise} {question}", False
         first, *others = utterance.errors
         parts = [_take(self._corrections).format(**_fields(first))]
         parts += [_take(self._second).format(**_fields(e)) for e in others]
-        if self._rng.random() < 0.5:
+        if self._rng.random() < RECAST_SHARE:
             parts.append(_take(self._recasts).format(fixed=utterance.corrected))
-        if self._rng.random() < 0.3:
-            parts.append(_take(self._retry))
-        else:
-            parts.append(_take(self._follow_ups[topic]))
-        return " ".join(parts)
+        retry = self._rng.random() < RETRY_SHARE
+        parts.append(_take(self._retry) if retry else self._question(topic))
+        return " ".join(parts), retry
 
 
 def _take(deck: Deck[T]) -> T:
