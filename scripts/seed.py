@@ -64,7 +64,8 @@ DEMO_LEARNER_STREAK = 6  # learner 1 (whose token `make run` prints) practised t
 NEVER_RATES = 0.4  # share of learners who never rate a reply
 RATING_SHARE = (0.1, 0.35)  # how often the others rate
 RATING_COMMENT_SHARE = 0.15
-_ASCII = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "ß": "ss", "ø": "o"})
+# Letters NFKD does not reduce to ASCII (dotless i, Polish l, sharp s, Danish o).
+_ASCII = str.maketrans({"\u0131": "i", "\u0142": "l", "\u0141": "L", "\u00df": "ss", "\u00f8": "o"})
 
 
 @dataclass
@@ -123,9 +124,11 @@ class _Utterances:
         found = None
         if with_error and rng.random() < PREFER_WEAK:
             found = deck.draw(
-                lambda u: u.text not in said
-                and u.suits(native)
-                and any(e.pair in learner.weak for e in u.errors)
+                lambda u: (
+                    u.text not in said
+                    and u.suits(native)
+                    and any(e.pair in learner.weak for e in u.errors)
+                )
             )
         found = (
             found
@@ -313,9 +316,7 @@ def _sessions(
 class _Practice:
     """One learner's exercises, answered day by day through the real review schedule."""
 
-    def __init__(
-        self, rng: random.Random, learner: _Learner, bank: Bank, now: datetime
-    ) -> None:
+    def __init__(self, rng: random.Random, learner: _Learner, bank: Bank, now: datetime) -> None:
         self.rng, self.learner, self.bank, self.now = rng, learner, bank, now
         self.level = learner.doc["level"]
         self.docs: list[dict[str, Any]] = []
@@ -415,9 +416,7 @@ class _Practice:
             doc.update(attempts=attempts, hints_used=min(hints, len(doc["hints"])))
         else:
             outcome = "incorrect"
-            doc.update(
-                attempts=MAX_ATTEMPTS, hints_used=rng.randint(0, len(doc["hints"]))
-            )
+            doc.update(attempts=MAX_ATTEMPTS, hints_used=rng.randint(0, len(doc["hints"])))
         review = next_review(doc, outcome, finished)
         doc.update(
             status="skipped" if outcome == "skipped" else "completed",
@@ -482,7 +481,7 @@ async def seed_database(
     tutors = {lang: Tutor(c, rng) for lang, c in corpora.items()}
     utterances = _Utterances(corpora, rng)
     summary = SeedSummary()
-    admin = {
+    admin: dict[str, Any] = {
         "_id": _id(rng),
         "email": ADMIN_EMAIL,
         "name": "Demo Admin",
@@ -504,7 +503,8 @@ async def seed_database(
         desc="seeding users",
         disable=not (progress if progress is not None else users >= 200),
     )
-    shares, chances = zip(*ENGAGEMENT, strict=True)
+    shares = [share for share, _chance in ENGAGEMENT]
+    chances = [chance for _share, chance in ENGAGEMENT]
     for i in range(1, users + 1):
         learner = _learner(rng, i, now, corpora)
         user = learner.doc

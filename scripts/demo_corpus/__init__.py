@@ -8,6 +8,7 @@ sees a corpus that passed. `python -m scripts.demo_corpus` prints its size per l
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -91,7 +92,7 @@ def _check_utterance(u: U, corpus: LanguageCorpus, with_errors: bool) -> list[st
         if start >= 0:
             spans.append((start, start + len(e.excerpt)))
     spans.sort()
-    if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+    if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
         problems.append(f"{where}: excerpts overlap")
     if u.natives and not set(u.natives) & set(corpus.natives):
         problems.append(f"{where}: no learner of {corpus.language} speaks {u.natives}")
@@ -107,7 +108,7 @@ def _check_error(text: str, e: E) -> list[str]:
         problems.append(f"excerpt {e.excerpt!r} occurs {count} times (must be exactly once)")
     if not e.correction or e.correction == e.excerpt:
         problems.append(f"correction {e.correction!r} does not change {e.excerpt!r}")
-    ending = e.explanation.strip().rstrip("'\"’”»")
+    ending = e.explanation.strip().rstrip("'\"\u2019\u201d\u00bb")  # closing quotes
     if not ending or ending[-1] not in ".?!":
         problems.append(f"explanation of {e.excerpt!r} is not a finished sentence")
     return problems

@@ -36,20 +36,40 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
     "Travel": (
         U(
             "Last summer I travel to Lisbon with my sister.",
-            E("I travel", "I travelled", TENSE, "'Last summer' is finished time, so use the past simple."),
+            E(
+                "I travel",
+                "I travelled",
+                TENSE,
+                "'Last summer' is finished time, so use the past simple.",
+            ),
         ),
         U(
             "We arrived to the hotel very late because the flight was delayed.",
-            E("arrived to", "arrived at", PREP, "We arrive at a building or place, and in a city or country."),
+            E(
+                "arrived to",
+                "arrived at",
+                PREP,
+                "We arrive at a building or place, and in a city or country.",
+            ),
         ),
         U(
             "Can I change my room? The actual one is very noisy.",
-            E("actual", "current", FALSE, "'Actual' means 'real'; the one you have now is the 'current' one."),
-            natives=ROMANCE + ("German",),
+            E(
+                "actual",
+                "current",
+                FALSE,
+                "'Actual' means 'real'; the one you have now is the 'current' one.",
+            ),
+            natives=(*ROMANCE, "German"),
         ),
         U(
             "I went to Japan two years ago and I have been there again in May.",
-            E("I have been there again in May", "I went there again in May", TENSE, "'In May' is a finished time, so use the past simple, not the present perfect."),
+            E(
+                "I have been there again in May",
+                "I went there again in May",
+                TENSE,
+                "'In May' is a finished time, so use the past simple, not the present perfect.",
+            ),
         ),
         U(
             "The tour was cheap, only thirty euros for two persons.",
@@ -61,7 +81,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "How much costs a ticket to Edinburgh?",
-            E("How much costs a ticket", "How much does a ticket cost", QUEST, "A question with 'how much' needs 'does' and the base verb."),
+            E(
+                "How much costs a ticket",
+                "How much does a ticket cost",
+                QUEST,
+                "A question with 'how much' needs 'does' and the base verb.",
+            ),
         ),
         U(
             "We walked around a very beautifull old town near the coast.",
@@ -69,31 +94,61 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Its my first time in Scotland and I love it.",
-            E("Its my", "It's my", APOS, "'It's' is short for 'it is'; 'its' without an apostrophe means 'belonging to it'."),
+            E(
+                "Its my",
+                "It's my",
+                APOS,
+                "'It's' is short for 'it is'; 'its' without an apostrophe means 'belonging to it'.",
+            ),
         ),
         U(
             "We took a taxi, the bus was completely full.",
-            E("taxi, the bus", "taxi because the bus", COMMA, "A comma alone cannot join two full sentences; use a linking word like 'because' or a full stop."),
+            E(
+                "taxi, the bus",
+                "taxi because the bus",
+                COMMA,
+                "A comma alone cannot join two full sentences; use a linking word like 'because' or a full stop.",
+            ),
         ),
         U(
             "The people in Porto was really friendly with us.",
-            E("people in Porto was", "people in Porto were", SVA, "'People' is plural, so the verb is 'were'."),
+            E(
+                "people in Porto was",
+                "people in Porto were",
+                SVA,
+                "'People' is plural, so the verb is 'were'.",
+            ),
         ),
         U(
             "Is necessary a visa to visit Canada?",
-            E("Is necessary a visa", "Is a visa necessary", QUEST, "English questions need a subject after 'is': 'Is a visa necessary…?'"),
+            E(
+                "Is necessary a visa",
+                "Is a visa necessary",
+                QUEST,
+                "English questions need a subject after 'is': 'Is a visa necessary…?'",
+            ),
             natives=PRO_DROP,
         ),
     ),
     "Job interviews": (
         U(
             "I have 28 years and I am a civil engineer.",
-            E("I have 28 years", "I am 28 years old", WORD, "In English you 'are' an age: 'I am 28 (years old)'."),
+            E(
+                "I have 28 years",
+                "I am 28 years old",
+                WORD,
+                "In English you 'are' an age: 'I am 28 (years old)'.",
+            ),
             natives=ROMANCE,
         ),
         U(
             "I work for this company since 2019.",
-            E("I work", "I have worked", TENSE, "With 'since' and a starting point, use the present perfect."),
+            E(
+                "I work",
+                "I have worked",
+                TENSE,
+                "With 'since' and a starting point, use the present perfect.",
+            ),
         ),
         U(
             "In my last job I was responsible of a team of five people.",
@@ -105,7 +160,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Last year I assisted to a course about project management.",
-            E("assisted to", "attended", FALSE, "'Assist' means 'help'; you 'attend' a course or a meeting."),
+            E(
+                "assisted to",
+                "attended",
+                FALSE,
+                "'Assist' means 'help'; you 'attend' a course or a meeting.",
+            ),
             natives=ROMANCE,
         ),
         U(
@@ -115,31 +175,71 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "When I will know the result of the interview?",
-            E("When I will know", "When will I know", QUEST, "In a question, 'will' comes before the subject."),
+            E(
+                "When I will know",
+                "When will I know",
+                QUEST,
+                "In a question, 'will' comes before the subject.",
+            ),
         ),
         U(
             "I want to make a career in marketing.",
-            E("make a career", "build a career", COLL, "In English you 'build' or 'pursue' a career."),
+            E(
+                "make a career",
+                "build a career",
+                COLL,
+                "In English you 'build' or 'pursue' a career.",
+            ),
             natives=("German", "Polish", "Russian"),
         ),
         U(
             "I am working here since three years.",
-            E("am working", "have been working", TENSE, "For a situation that started in the past and continues now, use the present perfect continuous."),
-            E("since three years", "for three years", PREP, "Use 'for' with a length of time and 'since' with a starting point."),
+            E(
+                "am working",
+                "have been working",
+                TENSE,
+                "For a situation that started in the past and continues now, use the present perfect continuous.",
+            ),
+            E(
+                "since three years",
+                "for three years",
+                PREP,
+                "Use 'for' with a length of time and 'since' with a starting point.",
+            ),
         ),
         U(
             "I have always worked hardly to meet my deadlines.",
-            E("worked hardly", "worked hard", WORD, "'Hardly' means 'almost not'; the adverb of 'hard' is 'hard'."),
+            E(
+                "worked hardly",
+                "worked hard",
+                WORD,
+                "'Hardly' means 'almost not'; the adverb of 'hard' is 'hard'.",
+            ),
         ),
         U(
             "I can start immediately because I don't have notice period.",
-            E("have notice period", "have a notice period", ART, "'Notice period' is a countable noun, so it needs 'a' here."),
+            E(
+                "have notice period",
+                "have a notice period",
+                ART,
+                "'Notice period' is a countable noun, so it needs 'a' here.",
+            ),
             natives=NO_ARTICLES,
         ),
         U(
             "I have a bachelor in economics and a master in finance.",
-            E("a bachelor in", "a bachelor's in", APOS, "The degree is a 'bachelor's' (short for bachelor's degree)."),
-            E("a master in", "a master's in", APOS, "The degree is a 'master's' (short for master's degree)."),
+            E(
+                "a bachelor in",
+                "a bachelor's in",
+                APOS,
+                "The degree is a 'bachelor's' (short for bachelor's degree).",
+            ),
+            E(
+                "a master in",
+                "a master's in",
+                APOS,
+                "The degree is a 'master's' (short for master's degree).",
+            ),
         ),
     ),
     "Food and restaurants": (
@@ -149,26 +249,51 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Can you bring me a bottle of water without gas, please?",
-            E("water without gas", "still water", COLL, "Water without bubbles is called 'still water'."),
-            natives=ROMANCE + ("German",),
+            E(
+                "water without gas",
+                "still water",
+                COLL,
+                "Water without bubbles is called 'still water'.",
+            ),
+            natives=(*ROMANCE, "German"),
         ),
         U(
             "I'm not very hungry, so I will only take a salad.",
-            E("take a salad", "have a salad", COLL, "When you order food, English uses 'have' or 'get', not 'take'."),
-            natives=ROMANCE + ("German",),
+            E(
+                "take a salad",
+                "have a salad",
+                COLL,
+                "When you order food, English uses 'have' or 'get', not 'take'.",
+            ),
+            natives=(*ROMANCE, "German"),
         ),
         U(
             "I love the Spanish food, especially paella.",
-            E("the Spanish food", "Spanish food", ART, "When you talk about something in general, don't use 'the'."),
+            E(
+                "the Spanish food",
+                "Spanish food",
+                ART,
+                "When you talk about something in general, don't use 'the'.",
+            ),
             natives=ROMANCE,
         ),
         U(
             "How many sugar do you put in the cake?",
-            E("How many sugar", "How much sugar", PLUR, "'Sugar' is uncountable, so ask 'how much'."),
+            E(
+                "How many sugar",
+                "How much sugar",
+                PLUR,
+                "'Sugar' is uncountable, so ask 'how much'.",
+            ),
         ),
         U(
             "My mother cooks very well the pasta.",
-            E("cooks very well the pasta", "cooks pasta very well", ADV, "Don't put an adverb between a verb and its object; and 'pasta' in general takes no 'the'."),
+            E(
+                "cooks very well the pasta",
+                "cooks pasta very well",
+                ADV,
+                "Don't put an adverb between a verb and its object; and 'pasta' in general takes no 'the'.",
+            ),
         ),
         U(
             "We ordered two coffees and a piece of cheese cake.",
@@ -176,34 +301,69 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "The restaurant was full, so we have waited for forty minutes.",
-            E("we have waited", "we waited", TENSE, "This is a finished event in the past, so use the past simple."),
+            E(
+                "we have waited",
+                "we waited",
+                TENSE,
+                "This is a finished event in the past, so use the past simple.",
+            ),
         ),
         U(
             "I always drink an espresso after lunch because is a habit from home.",
-            E("because is a habit", "because it's a habit", PRON, "English needs a subject pronoun: 'it is', not just 'is'."),
+            E(
+                "because is a habit",
+                "because it's a habit",
+                PRON,
+                "English needs a subject pronoun: 'it is', not just 'is'.",
+            ),
             natives=PRO_DROP,
         ),
         U(
             "The food was good but the dessert was to sweet for me.",
-            E("to sweet", "too sweet", SPELL, "'Too' (two o's) means 'more than you want'; 'to' is a preposition."),
+            E(
+                "to sweet",
+                "too sweet",
+                SPELL,
+                "'Too' (two o's) means 'more than you want'; 'to' is a preposition.",
+            ),
         ),
         U(
             "Could you tell me what do you recommend?",
-            E("what do you recommend", "what you recommend", QUEST, "In an indirect question ('Could you tell me…'), use statement word order, without 'do'."),
+            E(
+                "what do you recommend",
+                "what you recommend",
+                QUEST,
+                "In an indirect question ('Could you tell me…'), use statement word order, without 'do'.",
+            ),
         ),
         U(
             "We asked the waiter for the bill and he brought it immediately, it was very expensive.",
-            E("immediately, it was", "immediately. It was", COMMA, "A comma cannot join two complete sentences; start a new sentence."),
+            E(
+                "immediately, it was",
+                "immediately. It was",
+                COMMA,
+                "A comma cannot join two complete sentences; start a new sentence.",
+            ),
         ),
     ),
     "Daily routine": (
         U(
             "I wake up usually at seven o'clock.",
-            E("wake up usually", "usually wake up", ADV, "Frequency adverbs like 'usually' go before the main verb."),
+            E(
+                "wake up usually",
+                "usually wake up",
+                ADV,
+                "Frequency adverbs like 'usually' go before the main verb.",
+            ),
         ),
         U(
             "My husband go to work by bike every day.",
-            E("husband go", "husband goes", SVA, "After he, she or it, the present simple verb takes -s."),
+            E(
+                "husband go",
+                "husband goes",
+                SVA,
+                "After he, she or it, the present simple verb takes -s.",
+            ),
         ),
         U(
             "After breakfast I brush my tooths.",
@@ -211,7 +371,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I arrive at office at half past eight.",
-            E("at office", "at the office", ART, "Say 'at the office' (but 'at work' and 'at home')."),
+            E(
+                "at office",
+                "at the office",
+                ART,
+                "Say 'at the office' (but 'at work' and 'at home').",
+            ),
             natives=NO_ARTICLES,
         ),
         U(
@@ -225,12 +390,22 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "At lunch time I eat in the canteen with my colleges.",
-            E("colleges", "colleagues", WORD, "A 'college' is a school; the people you work with are 'colleagues'."),
+            E(
+                "colleges",
+                "colleagues",
+                WORD,
+                "A 'college' is a school; the people you work with are 'colleagues'.",
+            ),
             natives=ROMANCE,
         ),
         U(
             "What time do you usually going to bed?",
-            E("do you usually going", "do you usually go", QUEST, "After 'do' in a question, use the base verb: 'go'."),
+            E(
+                "do you usually going",
+                "do you usually go",
+                QUEST,
+                "After 'do' in a question, use the base verb: 'go'.",
+            ),
         ),
         U(
             "I take the bus at 7:40 and it takes me fourty minutes to get to work.",
@@ -238,7 +413,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "My alarm rings at six but I stand up at half past six.",
-            E("stand up", "get up", WORD, "Getting out of bed is 'get up'; 'stand up' means rising from a chair."),
+            E(
+                "stand up",
+                "get up",
+                WORD,
+                "Getting out of bed is 'get up'; 'stand up' means rising from a chair.",
+            ),
             natives=("German", "Spanish", "Polish"),
         ),
         U(
@@ -247,21 +427,41 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I go to the gym three times in the week.",
-            E("three times in the week", "three times a week", PREP, "For how often, say 'three times a week'."),
+            E(
+                "three times in the week",
+                "three times a week",
+                PREP,
+                "For how often, say 'three times a week'.",
+            ),
         ),
     ),
     "Hobbies": (
         U(
             "I play the guitar since I was fifteen.",
-            E("I play", "I have played", TENSE, "With 'since', use the present perfect for something that continues until now."),
+            E(
+                "I play",
+                "I have played",
+                TENSE,
+                "With 'since', use the present perfect for something that continues until now.",
+            ),
         ),
         U(
             "In my free time I like very much reading novels.",
-            E("like very much reading novels", "like reading novels very much", ADV, "'Very much' goes after the object, not between the verb and the object."),
+            E(
+                "like very much reading novels",
+                "like reading novels very much",
+                ADV,
+                "'Very much' goes after the object, not between the verb and the object.",
+            ),
         ),
         U(
             "Last weekend I went to fish with my uncle.",
-            E("went to fish", "went fishing", COLL, "For activities, English uses 'go' + -ing: go fishing, go swimming."),
+            E(
+                "went to fish",
+                "went fishing",
+                COLL,
+                "For activities, English uses 'go' + -ing: go fishing, go swimming.",
+            ),
         ),
         U(
             "I'm quite good in painting landscapes.",
@@ -273,7 +473,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I'm member of a hiking club.",
-            E("I'm member", "I'm a member", ART, "A singular countable noun like 'member' needs 'a'."),
+            E(
+                "I'm member",
+                "I'm a member",
+                ART,
+                "A singular countable noun like 'member' needs 'a'.",
+            ),
         ),
         U(
             "I practise football twice a week with some friends.",
@@ -282,25 +487,50 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Do you know how to play chess? Is my favourite game.",
-            E("Is my favourite", "It's my favourite", PRON, "English needs a subject: 'It's my favourite game'."),
+            E(
+                "Is my favourite",
+                "It's my favourite",
+                PRON,
+                "English needs a subject: 'It's my favourite game'.",
+            ),
             natives=PRO_DROP,
         ),
         U(
             "I read a lot about history, specially about ancient Rome.",
-            E("specially", "especially", WORD, "'Especially' means 'particularly'; 'specially' means 'for a special purpose'."),
+            E(
+                "specially",
+                "especially",
+                WORD,
+                "'Especially' means 'particularly'; 'specially' means 'for a special purpose'.",
+            ),
         ),
         U(
             "My brother and me go climbing every Sunday.",
-            E("My brother and me", "My brother and I", PRON, "In the subject of a sentence, use 'I', not 'me'."),
+            E(
+                "My brother and me",
+                "My brother and I",
+                PRON,
+                "In the subject of a sentence, use 'I', not 'me'.",
+            ),
         ),
         U(
             "I mostly listen rock and a bit of jazz.",
-            E("listen rock", "listen to rock", PREP, "'Listen' needs 'to' before what you listen to."),
+            E(
+                "listen rock",
+                "listen to rock",
+                PREP,
+                "'Listen' needs 'to' before what you listen to.",
+            ),
         ),
         U(
             "I love cooking, and on sundays I always try a new recipe.",
-            E("sundays", "Sundays", SPELL, "Days of the week always start with a capital letter in English."),
-            natives=ROMANCE + ("Russian", "Turkish", "Polish"),
+            E(
+                "sundays",
+                "Sundays",
+                SPELL,
+                "Days of the week always start with a capital letter in English.",
+            ),
+            natives=(*ROMANCE, "Russian", "Turkish", "Polish"),
         ),
     ),
     "Small talk": (
@@ -311,7 +541,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Is very hot today, isn't it?",
-            E("Is very hot", "It's very hot", PRON, "English always needs a subject, even for the weather: 'It's hot'."),
+            E(
+                "Is very hot",
+                "It's very hot",
+                PRON,
+                "English always needs a subject, even for the weather: 'It's hot'.",
+            ),
             natives=PRO_DROP,
         ),
         U(
@@ -321,20 +556,40 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I am agree with you, the summer here is too short.",
-            E("I am agree", "I agree", TENSE, "'Agree' is a verb on its own, so it doesn't take 'am'."),
+            E(
+                "I am agree",
+                "I agree",
+                TENSE,
+                "'Agree' is a verb on its own, so it doesn't take 'am'.",
+            ),
             natives=ROMANCE,
         ),
         U(
             "My weekend was very funny, we went to a concert.",
-            E("very funny", "really fun", WORD, "'Funny' means it made you laugh; for an enjoyable time say 'fun'."),
+            E(
+                "very funny",
+                "really fun",
+                WORD,
+                "'Funny' means it made you laugh; for an enjoyable time say 'fun'.",
+            ),
         ),
         U(
             "How long are you living in this city?",
-            E("How long are you living", "How long have you been living", TENSE, "For a period up to now, use the present perfect continuous."),
+            E(
+                "How long are you living",
+                "How long have you been living",
+                TENSE,
+                "For a period up to now, use the present perfect continuous.",
+            ),
         ),
         U(
             "Sorry for the late, the traffic was terrible.",
-            E("Sorry for the late", "Sorry I'm late", WORD, "'Late' is an adjective, so say 'Sorry I'm late'."),
+            E(
+                "Sorry for the late",
+                "Sorry I'm late",
+                WORD,
+                "'Late' is an adjective, so say 'Sorry I'm late'.",
+            ),
         ),
         U(
             "The news are not very good today.",
@@ -347,35 +602,75 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I didn't know you have a dog! How is he called?",
-            E("How is he called", "What's his name", QUEST, "In English you ask 'What's his name?', not 'How is he called?'."),
-            natives=ROMANCE + ("German",),
+            E(
+                "How is he called",
+                "What's his name",
+                QUEST,
+                "In English you ask 'What's his name?', not 'How is he called?'.",
+            ),
+            natives=(*ROMANCE, "German"),
         ),
         U(
             "Your english is very good, where did you learn it?",
-            E("english", "English", SPELL, "Names of languages always start with a capital letter in English."),
+            E(
+                "english",
+                "English",
+                SPELL,
+                "Names of languages always start with a capital letter in English.",
+            ),
         ),
         U(
             "I'm tired because yesterday I have gone to bed very late.",
-            E("I have gone", "I went", TENSE, "'Yesterday' is finished time, so use the past simple."),
+            E(
+                "I have gone",
+                "I went",
+                TENSE,
+                "'Yesterday' is finished time, so use the past simple.",
+            ),
         ),
     ),
     "Business emails": (
         U(
             "Dear Mr Smith, I write you to ask about the invoice from March.",
-            E("I write you", "I am writing to you", TENSE, "In emails we say 'I am writing to…' (present continuous, with 'to')."),
+            E(
+                "I write you",
+                "I am writing to you",
+                TENSE,
+                "In emails we say 'I am writing to…' (present continuous, with 'to').",
+            ),
         ),
         U(
             "Please find attached the document that you asked.",
-            E("that you asked", "that you asked for", PREP, "You 'ask for' something you want to receive."),
+            E(
+                "that you asked",
+                "that you asked for",
+                PREP,
+                "You 'ask for' something you want to receive.",
+            ),
         ),
         U(
             "I look forward to hear from you.",
-            E("to hear", "to hearing", TENSE, "In 'look forward to', 'to' is a preposition, so the verb takes -ing."),
+            E(
+                "to hear",
+                "to hearing",
+                TENSE,
+                "In 'look forward to', 'to' is a preposition, so the verb takes -ing.",
+            ),
         ),
         U(
             "Could you send me the informations until Friday?",
-            E("informations", "information", PLUR, "'Information' is uncountable, so it has no -s."),
-            E("until Friday", "by Friday", PREP, "For a deadline use 'by'; 'until' means 'continuing up to'."),
+            E(
+                "informations",
+                "information",
+                PLUR,
+                "'Information' is uncountable, so it has no -s.",
+            ),
+            E(
+                "until Friday",
+                "by Friday",
+                PREP,
+                "For a deadline use 'by'; 'until' means 'continuing up to'.",
+            ),
         ),
         U(
             "As we discussed in the phone, the meeting is moved to Thursday.",
@@ -387,20 +682,40 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "We have received your order and we will send it the next week.",
-            E("the next week", "next week", ART, "'Next week' takes no article when you mean the week after this one."),
+            E(
+                "the next week",
+                "next week",
+                ART,
+                "'Next week' takes no article when you mean the week after this one.",
+            ),
         ),
         U(
             "Unfortunately I can't assist at the meeting on Monday.",
-            E("assist at", "attend", FALSE, "'Assist' means 'help'; being present at a meeting is 'attend'."),
+            E(
+                "assist at",
+                "attend",
+                FALSE,
+                "'Assist' means 'help'; being present at a meeting is 'attend'.",
+            ),
             natives=ROMANCE,
         ),
         U(
             "I would like to inform you that the prices will raise in January.",
-            E("will raise", "will rise", WORD, "'Rise' has no object (prices rise); 'raise' needs one (we raise prices)."),
+            E(
+                "will raise",
+                "will rise",
+                WORD,
+                "'Rise' has no object (prices rise); 'raise' needs one (we raise prices).",
+            ),
         ),
         U(
             "Every employee have to fill in the form before the end of the month.",
-            E("employee have", "employee has", SVA, "'Every' + a singular noun takes a singular verb."),
+            E(
+                "employee have",
+                "employee has",
+                SVA,
+                "'Every' + a singular noun takes a singular verb.",
+            ),
         ),
         U(
             "Please let me know if you have any question's.",
@@ -418,16 +733,31 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I'm constipated and I have a runny nose and a sore throat.",
-            E("I'm constipated", "I've got a cold", FALSE, "Spanish 'constipado' means having a cold; English 'constipated' is a digestive problem."),
+            E(
+                "I'm constipated",
+                "I've got a cold",
+                FALSE,
+                "Spanish 'constipado' means having a cold; English 'constipated' is a digestive problem.",
+            ),
             natives=("Spanish",),
         ),
         U(
             "The doctor said me to stay in bed for two days.",
-            E("said me", "told me", WORD, "Use 'tell' + person: 'told me to…'; 'say' doesn't take a person directly."),
+            E(
+                "said me",
+                "told me",
+                WORD,
+                "Use 'tell' + person: 'told me to…'; 'say' doesn't take a person directly.",
+            ),
         ),
         U(
             "My back hurts me when I sit for a long time.",
-            E("hurts me", "hurts", PRON, "With body parts, 'hurt' needs no object: 'My back hurts'."),
+            E(
+                "hurts me",
+                "hurts",
+                PRON,
+                "With body parts, 'hurt' needs no object: 'My back hurts'.",
+            ),
             natives=ROMANCE,
         ),
         U(
@@ -437,7 +767,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "The doctor told me to take the pills three times in a day.",
-            E("three times in a day", "three times a day", PREP, "For how often, say 'three times a day'."),
+            E(
+                "three times in a day",
+                "three times a day",
+                PREP,
+                "For how often, say 'three times a day'.",
+            ),
         ),
         U(
             "I cut my finger while I was cooking and it bleeded a lot.",
@@ -445,21 +780,36 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I need to see the dentist because one of my tooth hurts.",
-            E("one of my tooth", "one of my teeth", PLUR, "After 'one of my', the noun is plural: 'teeth'."),
+            E(
+                "one of my tooth",
+                "one of my teeth",
+                PLUR,
+                "After 'one of my', the noun is plural: 'teeth'.",
+            ),
         ),
         U(
             "I have allergy to pollen, so spring is difficult for me.",
-            E("have allergy", "have an allergy", ART, "'Allergy' is countable here: 'an allergy to'."),
+            E(
+                "have allergy",
+                "have an allergy",
+                ART,
+                "'Allergy' is countable here: 'an allergy to'.",
+            ),
             natives=NO_ARTICLES,
         ),
         U(
             "Yesterday I felt myself very bad, so I stayed at home.",
             E("felt myself", "felt", PRON, "'Feel' isn't reflexive in English: 'I felt bad'."),
-            natives=ROMANCE + ("German", "Russian", "Polish"),
+            natives=(*ROMANCE, "German", "Russian", "Polish"),
         ),
         U(
             "Do you think is better to walk or to run?",
-            E("think is better", "think it's better", PRON, "English needs the subject 'it': 'it's better'."),
+            E(
+                "think is better",
+                "think it's better",
+                PRON,
+                "English needs the subject 'it': 'it's better'.",
+            ),
             natives=PRO_DROP,
         ),
         U(
@@ -470,7 +820,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
     "Technology": (
         U(
             "Yesterday my laptop has crashed and I lost all my work.",
-            E("has crashed", "crashed", TENSE, "'Yesterday' is finished time, so use the past simple."),
+            E(
+                "has crashed",
+                "crashed",
+                TENSE,
+                "'Yesterday' is finished time, so use the past simple.",
+            ),
         ),
         U(
             "I forgot the password of my email and now I can't enter.",
@@ -494,17 +849,32 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I always make a copy of security of my photos.",
-            E("a copy of security", "a backup", WORD, "Spanish 'copia de seguridad' is a 'backup' in English."),
+            E(
+                "a copy of security",
+                "a backup",
+                WORD,
+                "Spanish 'copia de seguridad' is a 'backup' in English.",
+            ),
             natives=("Spanish", "Portuguese", "Italian"),
         ),
         U(
             "When I was child we didn't have internet at home.",
-            E("was child", "was a child", ART, "A singular countable noun needs 'a': 'when I was a child'."),
+            E(
+                "was child",
+                "was a child",
+                ART,
+                "A singular countable noun needs 'a': 'when I was a child'.",
+            ),
             natives=NO_ARTICLES,
         ),
         U(
             "Why my phone doesn't connect to the wifi?",
-            E("Why my phone doesn't connect", "Why doesn't my phone connect", QUEST, "In a question, 'doesn't' comes before the subject."),
+            E(
+                "Why my phone doesn't connect",
+                "Why doesn't my phone connect",
+                QUEST,
+                "In a question, 'doesn't' comes before the subject.",
+            ),
         ),
         U(
             "My laptop screen is broken, so I must to buy a new one.",
@@ -512,17 +882,32 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "The wifi in this café is very slowly.",
-            E("very slowly", "very slow", WORD, "After 'is', use the adjective 'slow', not the adverb 'slowly'."),
+            E(
+                "very slowly",
+                "very slow",
+                WORD,
+                "After 'is', use the adjective 'slow', not the adverb 'slowly'.",
+            ),
         ),
         U(
             "My grandfather uses now a smartphone and he loves it.",
-            E("uses now", "now uses", ADV, "Don't put an adverb between the verb and its object; 'now' can go before the verb."),
+            E(
+                "uses now",
+                "now uses",
+                ADV,
+                "Don't put an adverb between the verb and its object; 'now' can go before the verb.",
+            ),
         ),
     ),
     "Culture": (
         U(
             "I have read a very interesting book about the history of Japan last year.",
-            E("I have read", "I read", TENSE, "With 'last year' (finished time), use the past simple."),
+            E(
+                "I have read",
+                "I read",
+                TENSE,
+                "With 'last year' (finished time), use the past simple.",
+            ),
         ),
         U(
             "We went to the opera and the singers were amazings.",
@@ -531,12 +916,22 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I like very much the films of Almodóvar.",
-            E("like very much the films of Almodóvar", "like the films of Almodóvar very much", ADV, "'Very much' goes after the object, not between the verb and the object."),
+            E(
+                "like very much the films of Almodóvar",
+                "like the films of Almodóvar very much",
+                ADV,
+                "'Very much' goes after the object, not between the verb and the object.",
+            ),
             natives=ROMANCE,
         ),
         U(
             "Most of people in my city go to the summer festival.",
-            E("Most of people", "Most people", ART, "Say 'most people' for people in general, or 'most of the people' for a specific group."),
+            E(
+                "Most of people",
+                "Most people",
+                ART,
+                "Say 'most people' for people in general, or 'most of the people' for a specific group.",
+            ),
         ),
         U(
             "Have you ever been in Vienna? The architecture is amazing.",
@@ -544,7 +939,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Shakespeare wrote it's most famous plays around 1600.",
-            E("it's most famous", "his most famous", PRON, "Shakespeare is a man, so use 'his'; 'it's' means 'it is'."),
+            E(
+                "it's most famous",
+                "his most famous",
+                PRON,
+                "Shakespeare is a man, so use 'his'; 'it's' means 'it is'.",
+            ),
         ),
         U(
             "The exhibition were really interesting, especially the photographs.",
@@ -553,23 +953,43 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         U(
             "In my culture it's polite to take off your shoes when you enter in a house.",
             E("enter in", "enter", PREP, "'Enter' takes its object directly: 'enter a house'."),
-            natives=ROMANCE + ("Turkish",),
+            natives=(*ROMANCE, "Turkish"),
         ),
         U(
             "The carnival in my city is famous and thousands of tourist come every year.",
-            E("thousands of tourist", "thousands of tourists", PLUR, "After 'thousands of', the noun is plural."),
+            E(
+                "thousands of tourist",
+                "thousands of tourists",
+                PLUR,
+                "After 'thousands of', the noun is plural.",
+            ),
         ),
         U(
             "I read the last book of Murakami and I didn't like the ending.",
-            E("the last book of Murakami", "Murakami's latest book", WORD, "'Latest' means the newest; 'last' means the final one. For a person, use 's: Murakami's."),
+            E(
+                "the last book of Murakami",
+                "Murakami's latest book",
+                WORD,
+                "'Latest' means the newest; 'last' means the final one. For a person, use 's: Murakami's.",
+            ),
         ),
         U(
             "What means 'spoiler'? My friend said it at the cinema.",
-            E("What means 'spoiler'", "What does 'spoiler' mean", QUEST, "When 'what' is the object, the question needs 'does' + the base verb."),
+            E(
+                "What means 'spoiler'",
+                "What does 'spoiler' mean",
+                QUEST,
+                "When 'what' is the object, the question needs 'does' + the base verb.",
+            ),
         ),
         U(
             "On Saturday I went to a concert of jazz in the old town.",
-            E("a concert of jazz", "a jazz concert", COLL, "English puts the type first: 'a jazz concert'."),
+            E(
+                "a concert of jazz",
+                "a jazz concert",
+                COLL,
+                "English puts the type first: 'a jazz concert'.",
+            ),
             natives=ROMANCE,
         ),
     ),
@@ -580,7 +1000,9 @@ CLEAN: dict[str, tuple[U, ...]] = {
         U("We stayed in a small guesthouse run by a lovely old couple."),
         U("Next spring I'd like to go hiking in the Scottish Highlands."),
         U("I always pack too many clothes and never wear half of them."),
-        U("The train from Munich to Venice goes through the mountains, and the views are stunning."),
+        U(
+            "The train from Munich to Venice goes through the mountains, and the views are stunning."
+        ),
         U("I prefer travelling by train because I can read on the way."),
     ),
     "Job interviews": (
