@@ -15,12 +15,20 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
-from gateway import jsonio
 from gateway.admission import admit
 from gateway.context import GatewayContext
 from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error
 from gateway.logging import get_logger
+from gateway.negotiation import (
+    APPLICATION_JSON,
+    Reply,
+    choose_media_type,
+    not_acceptable,
+    render,
+)
+from gateway.persisted import Refusal
+from gateway.ratelimit import STORAGE_ERRORS
 from gateway.refusals import charge_refused
 from gateway.request_params import TooDeep, operation_name_problem, parse_json
 from gateway.services import Services
@@ -43,10 +51,9 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        jsonio.dumps(payload), status_code=status, headers=headers, media_type="application/json"
-    )
+def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Reply:
+    """Rendered in the media type the client accepts (gateway/negotiation.py)."""
+    return Reply(payload, status, headers or {})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -81,15 +88,26 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        response = await self.handle(request)
+        media_type = choose_media_type(request.headers.get("accept"))
+        asks_for_ide = request.method == "GET" and not (
+            "query" in request.query_params or "extensions" in request.query_params
+        )
+        if media_type is None and not asks_for_ide:
+            response = not_acceptable()
+        else:
+            reply = await self.handle(request)
+            if isinstance(reply, Reply):
+                response = render(reply, media_type or APPLICATION_JSON)
+            else:
+                response = reply
         response = await charge_refused(request, response, self.services)
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Reply | Response:
         state = request.scope.setdefault("state", {})
         if request.method == "GET":
             accept = request.headers.get("accept", "")
-            if "query" not in request.query_params:
+            if not ("query" in request.query_params or "extensions" in request.query_params):
                 if "text/html" in accept:
                     return HTMLResponse(self.ide_html)
                 return _json(
@@ -97,18 +115,19 @@ class GraphQLEndpoint:
                     400,
                 )
             params: dict[str, Any] = dict(request.query_params)
-            if "variables" in params:
-                try:
-                    params["variables"] = parse_json(params["variables"])
-                except TooDeep as exc:
-                    return _json(
-                        error_payload(
-                            "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
-                        ),
-                        400,
-                    )
-                except ValueError:
-                    return _json(error_payload("BAD_USER_INPUT", "'variables' is not JSON."), 400)
+            for name in ("variables", "extensions"):
+                if name in params:
+                    try:
+                        params[name] = parse_json(params[name])
+                    except TooDeep as exc:
+                        return _json(
+                            error_payload(
+                                "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
+                            ),
+                            400,
+                        )
+                    except ValueError:
+                        return _json(error_payload("BAD_USER_INPUT", f"'{name}' is not JSON."), 400)
             allowed = {OperationType.QUERY}
         elif request.method == "POST":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -141,6 +160,20 @@ class GraphQLEndpoint:
                 error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"}
             )
 
+        register = None
+        if isinstance(params, dict):
+            try:
+                resolved = await self.services.persisted.resolve(params)
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+                return _json(
+                    error_payload("SERVICE_UNAVAILABLE", "Persisted queries are unavailable."),
+                    503,
+                    {"Retry-After": "1"},
+                )
+            if isinstance(resolved, Refusal):
+                return _json(error_payload(resolved.code, resolved.message), resolved.status)
+            params, register = resolved.params, resolved.register
         problem = _check_params(params)
         if problem:
             return _json(error_payload("BAD_USER_INPUT", problem), 400)
@@ -151,9 +184,12 @@ class GraphQLEndpoint:
             viewer, record = await self.services.auth.authenticate(
                 request.headers.get("authorization")
             )
-        except DomainError as exc:
-            state["authentication_failed"] = True  # charged to the client IP (gateway/refusals.py)
-            return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
+        except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
+            status = STATUS_BY_CODE.get(exc.code, 401)
+            if status == 401:
+                state["authentication_failed"] = True  # charged to the client IP (refusals.py)
+                return _json(error_payload(exc.code, exc.message), 401)  # + WWW-Authenticate
+            return _json(error_payload(exc.code, exc.message), status, {"Retry-After": "1"})
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database_unavailable", stage="authentication", error=type(exc).__name__)
             return _json(
@@ -190,10 +226,11 @@ class GraphQLEndpoint:
                 error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
-            return _json(
-                error_payload("BAD_USER_INPUT", _describe(exc)),
-                405 if request.method == "GET" else 400,
-            )
+            if request.method == "GET":
+                return _json(
+                    error_payload("BAD_USER_INPUT", _describe(exc)), 405, {"Allow": "POST"}
+                )
+            return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 400)
 
         if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:
             # A document that failed to parse or validate still counts as a request, so
@@ -205,6 +242,8 @@ class GraphQLEndpoint:
             except DomainError:
                 pass
 
+        if register is not None and result.data is not None:
+            await self.services.persisted.register(*register)
         errors = [format_error(e, request_id) for e in result.errors or []]
         view = await ctx.rate_limit()
         state["cost"] = ctx.cost
