@@ -24,6 +24,8 @@ COLLECTIONS = {
     "exercises": "exercises",
     "cost_daily": "cost_daily",
     "cost_totals": "cost_totals",
+    "daily_sets": "daily_sets",
+    "provider_daily": "provider_daily",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query.
@@ -103,6 +105,14 @@ class Database:
     @property
     def cost_totals(self) -> Any:
         return self.collection("cost_totals")
+
+    @property
+    def daily_sets(self) -> Any:
+        return self.collection("daily_sets")
+
+    @property
+    def provider_daily(self) -> Any:
+        return self.collection("provider_daily")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

@@ -64,6 +64,8 @@ class UserDoc(BaseDoc):
     # Daily practice streak, kept by exercise completion.
     streak_days: int = 0
     streak_last_day: str | None = None
+    # IANA zone name ("Europe/Berlin"); None means UTC. Sets the learner's day boundaries.
+    time_zone: str | None = None
 
     class Settings:
         name = "users"
@@ -129,6 +131,11 @@ class MessageDoc(BaseDoc):
     idempotency_key: str | None = None
     # Set once every derived counter has been applied (see resolvers/messages.py).
     applied: bool = True
+    # The learner's rating of an assistant reply (resolvers/ratings.py); re-rating replaces.
+    rating: int | None = None
+    helpful: bool | None = None
+    rating_comment: str | None = None
+    rated_at: datetime | None = None
 
     class Settings:
         name = "messages"
@@ -139,6 +146,12 @@ class MessageDoc(BaseDoc):
             pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time"),
             pymongo.IndexModel(
                 [("applied", ASC)], name="unapplied", partialFilterExpression={"applied": False}
+            ),
+            # Rated replies of one provider/model and day: what a rating recount reads.
+            pymongo.IndexModel(
+                [("provider", ASC), ("model", ASC), ("timestamp", ASC)],
+                name="rated_provider_model_time",
+                partialFilterExpression={"rating": {"$exists": True}},
             ),
         ]
 
@@ -174,6 +187,8 @@ class ErrorStatDoc(BaseDoc):
 class ExerciseDoc(BaseDoc):
     id: str = Field(default_factory=new_id)  # type: ignore[assignment]
     user_id: str
+    # Canonical language name ("English", "Spanish", "German"): the learner's target language.
+    language: str = "English"
     category: str
     subcategory: str
     type: ExerciseType
@@ -185,6 +200,8 @@ class ExerciseDoc(BaseDoc):
     explanation: str | None = None
     hints: list[str] = Field(default_factory=list)
     status: ExerciseStatus = ExerciseStatus.PENDING
+    # "correct" / "incorrect" / "skipped" once finished; None while pending.
+    outcome: str | None = None
     attempts: int = 0
     hints_used: int = 0
     correct: bool | None = None
@@ -193,6 +210,12 @@ class ExerciseDoc(BaseDoc):
     created_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
     due_at: datetime | None = None
+    # Spaced review (resolvers/practice/schedule.py): a review is a PENDING copy of a finished
+    # exercise, due at `due_at`; `review_step` indexes the interval ladder that scheduled it.
+    review_of: str | None = None
+    review_step: int | None = None
+    # The learner-local date (YYYY-MM-DD) of the daily set this exercise was made for.
+    daily: str | None = None
 
     class Settings:
         name = "exercises"
@@ -204,7 +227,58 @@ class ExerciseDoc(BaseDoc):
             pymongo.IndexModel(
                 [("user_id", ASC), ("created_at", DESC), ("_id", DESC)], name="user_created"
             ),
+            # The review queue: a learner's pending exercises by due time.
+            pymongo.IndexModel(
+                [("user_id", ASC), ("status", ASC), ("due_at", ASC), ("_id", ASC)],
+                name="user_status_due",
+            ),
+            # Progress and skills: finished exercises by completion time.
+            pymongo.IndexModel(
+                [("user_id", ASC), ("completed_at", ASC)],
+                name="user_completed",
+                partialFilterExpression={"completed_at": {"$exists": True}},
+            ),
         ]
+
+
+class DailySetDoc(BaseDoc):
+    """One learner's practice set for one local day; _id "<user_id>:<YYYY-MM-DD>" makes the
+    first writer win when two requests generate the same day's set at once."""
+
+    id: str  # type: ignore[assignment]
+    user_id: str
+    date: str
+    exercise_ids: list[str]
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "daily_sets"
+
+
+class ProviderDailyDoc(BaseDoc):
+    """Per (UTC date, provider, model): reply latency histogram and rating counters.
+
+    Latencies: `rt_count`, `rt_sum_ms` and `rt_hist` (counts per log-spaced bucket, see
+    resolvers/costs/providers.py) kept by $inc as replies are recorded. Ratings: recounted
+    from the rated messages of that day under a version guard (resolvers/ratings.py).
+    """
+
+    id: str  # type: ignore[assignment]
+    date: str
+    provider: str
+    model: str
+    rt_count: int = 0
+    rt_sum_ms: int = 0
+    rt_hist: dict[str, int] = Field(default_factory=dict)
+    rated: int = 0
+    rating_sum: int = 0
+    helpful_yes: int = 0
+    helpful_answered: int = 0
+    rating_version: int = 0
+
+    class Settings:
+        name = "provider_daily"
+        indexes = [pymongo.IndexModel([("date", ASC)], name="date")]
 
 
 class CostDailyDoc(BaseDoc):
@@ -256,4 +330,6 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     ExerciseDoc,
     CostDailyDoc,
     CostTotalDoc,
+    DailySetDoc,
+    ProviderDailyDoc,
 ]

@@ -32,6 +32,18 @@ class ExerciseStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class ExerciseOutcome(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    SKIPPED = "skipped"
+
+
+class ProgressBucket(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
 class ExerciseType(StrEnum):
     FILL_IN_THE_BLANK = "fill_in_the_blank"
     MULTIPLE_CHOICE = "multiple_choice"

@@ -35,6 +35,22 @@ def exclude(fields: frozenset[str] | None) -> dict[str, int] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Range:
+    """A [start, end) filter value in a PageKey (hashable, unlike the query dict)."""
+
+    start: Any = None
+    end: Any = None
+
+    def query(self) -> dict[str, Any]:
+        bounds = {"$gte": self.start, "$lt": self.end}
+        return {op: v for op, v in bounds.items() if v is not None}
+
+
+def filter_query(filters: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return {f: v.query() if isinstance(v, Range) else v for f, v in filters}
+
+
+@dataclass(frozen=True, slots=True)
 class PageKey:
     parent_id: str
     first: int
@@ -74,7 +90,10 @@ def _page_loader(
             groups[(key.first, key.after, key.filters)].append(key.parent_id)
         pages: dict[PageKey, Connection] = {}
         for (first, after, filters), parent_ids in groups.items():
-            match: dict[str, Any] = {parent_field: {"$in": list(set(parent_ids))}, **dict(filters)}
+            match: dict[str, Any] = {
+                parent_field: {"$in": list(set(parent_ids))},
+                **filter_query(filters),
+            }
             if after is None:
                 pipeline: list[dict[str, Any]] = [{"$match": match}]
                 if hidden:
@@ -100,7 +119,7 @@ def _page_loader(
             else:
                 # A cursor belongs to one parent; clients page one parent at a time.
                 for parent_id in parent_ids:
-                    base = {parent_field: parent_id, **dict(filters)}
+                    base = {parent_field: parent_id, **filter_query(filters)}
                     cursor = collection.find(
                         {**base, **after_filter(order, after)}, exclude(hidden)
                     )

@@ -1,14 +1,37 @@
-"""Exercise reads (generation and the lifecycle live in resolvers/practice.py)."""
+"""Exercise reads (generation and the lifecycle live in resolvers/practice/)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
-from resolvers.dataloaders import PageKey
-from resolvers.errors import NotFound
+from resolvers.dataloaders import PageKey, Range
+from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import Connection, check_first
 from resolvers.permissions import can_access_user, require_viewer
+from resolvers.taxonomy import CATEGORIES
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def category_name(value: str) -> str:
+    """A category as the taxonomy spells it (case-insensitive), or BAD_USER_INPUT."""
+    for name in CATEGORIES:
+        if name.casefold() == value.strip().casefold():
+            return name
+    raise BadUserInput(
+        f"Unknown category {value!r}. Valid categories: {', '.join(CATEGORIES)}.",
+        field="category",
+        validCategories=list(CATEGORIES),
+    )
 
 
 async def get_exercise(ctx: RequestContext, exercise_id: str) -> Row:
@@ -19,10 +42,39 @@ async def get_exercise(ctx: RequestContext, exercise_id: str) -> Row:
     return exercise
 
 
+@dataclass(frozen=True, slots=True)
+class ExerciseFilter:
+    status: str | None = None
+    category: str | None = None
+    type: str | None = None
+    outcome: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def pairs(self) -> tuple[tuple[str, Any], ...]:
+        out: list[tuple[str, Any]] = [
+            (f, val)
+            for f, val in (("status", self.status), ("type", self.type), ("outcome", self.outcome))
+            if val is not None
+        ]
+        if self.category is not None:
+            out.append(("category", category_name(self.category)))
+        if self.created_from is not None or self.created_to is not None:
+            start, end = utc(self.created_from), utc(self.created_to)
+            if start is not None and end is not None and start >= end:
+                raise BadUserInput("'from' must be before 'to'.", field="from")
+            out.append(("created_at", Range(start, end)))
+        return tuple(out)
+
+
 async def exercises_of(
-    ctx: RequestContext, user_id: str, first: int | None, after: str | None, status: str | None
+    ctx: RequestContext,
+    user_id: str,
+    first: int | None,
+    after: str | None,
+    where: ExerciseFilter | None = None,
 ) -> Connection:
-    filters = (("status", status),) if status else ()
+    filters = where.pairs() if where else ()
     return await ctx.loaders.exercises_by_user.load(
         PageKey(user_id, check_first(first), after, filters)
     )

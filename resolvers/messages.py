@@ -35,6 +35,7 @@ from resolvers.errors import BadUserInput
 from resolvers.pagination import Connection, check_first
 from resolvers.pricing import load_pricing
 from resolvers.sessions import get_session
+from resolvers.taxonomy import TAXONOMY, canonical
 
 log = structlog.get_logger("resolvers.messages")
 
@@ -70,6 +71,31 @@ def message_id(user_id: str, key: str | None) -> str:
     return str(uuid5(MESSAGE_ID_NAMESPACE, f"{user_id}\x1f{key}")) if key else str(uuid4())
 
 
+def _in_taxonomy(e: ErrorInput, i: int) -> tuple[str, str]:
+    """The taxonomy's spelling of an error's (category, subcategory); an unknown pair is
+    refused, or it would become a top error that no exercise can ever practise."""
+    category = v.text(e.category, f"errors[{i}].category", max_len=v.MAX_LABEL_CHARS, required=True)
+    subcategory = v.text(
+        e.subcategory, f"errors[{i}].subcategory", max_len=v.MAX_LABEL_CHARS, required=True
+    )
+    pair = canonical(category or "", subcategory or "")
+    if pair is not None:
+        return pair
+    known = [c for c in TAXONOMY if c.casefold() == (category or "").casefold()]
+    if not known:
+        raise BadUserInput(
+            f"Unknown error category {category!r}; see errorCategories for the taxonomy.",
+            field=f"errors[{i}].category",
+            validCategories=list(TAXONOMY),
+        )
+    raise BadUserInput(
+        f"Unknown subcategory {subcategory!r} of {known[0]}; valid: "
+        f"{', '.join(TAXONOMY[known[0]])}.",
+        field=f"errors[{i}].subcategory",
+        validSubcategories=list(TAXONOMY[known[0]]),
+    )
+
+
 def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any]]:
     if not errors:
         return []
@@ -81,17 +107,11 @@ def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any
         )
     out = []
     for i, e in enumerate(errors):
+        category, subcategory = _in_taxonomy(e, i)
         out.append(
             LanguageErrorDoc(
-                category=v.text(
-                    e.category, f"errors[{i}].category", max_len=v.MAX_LABEL_CHARS, required=True
-                ),  # type: ignore[arg-type]
-                subcategory=v.text(
-                    e.subcategory,
-                    f"errors[{i}].subcategory",
-                    max_len=v.MAX_LABEL_CHARS,
-                    required=True,
-                ),  # type: ignore[arg-type]
+                category=category,
+                subcategory=subcategory,
                 excerpt=v.text(e.excerpt, f"errors[{i}].excerpt", max_len=v.MAX_TEXT_CHARS),
                 correction=v.text(
                     e.correction, f"errors[{i}].correction", max_len=v.MAX_TEXT_CHARS

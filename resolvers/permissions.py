@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resolvers.context import RequestContext
-from resolvers.errors import Forbidden, NotFound, Unauthenticated
+from resolvers.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from resolvers.viewer import Viewer
 
 
@@ -29,3 +29,18 @@ def ensure_user_access(ctx: RequestContext, user_id: str, what: str = "User") ->
     if not can_access_user(viewer, user_id):
         raise NotFound(f"{what} not found.")
     return viewer
+
+
+def subject_user(ctx: RequestContext, user_id: str | None, field: str = "userId") -> str:
+    """Whose data a call is about: `userId` if given (self or admin), else the caller.
+    An admin is not a learner, so an admin must name the learner."""
+    viewer = require_viewer(ctx)
+    if user_id is None:
+        if viewer.is_admin:
+            raise BadUserInput(f"Admins must pass '{field}'.", field=field)
+        return viewer.id
+    if not isinstance(user_id, str) or not user_id or len(user_id) > 100:
+        raise BadUserInput(f"'{field}' is not a valid id.", field=field)
+    if not can_access_user(viewer, user_id):
+        raise NotFound("User not found.")
+    return user_id

@@ -9,7 +9,7 @@ from resolvers.context import RequestContext
 from resolvers.dataloaders import SESSION_HIDDEN, PageKey, exclude
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import Connection, check_first
-from resolvers.permissions import can_access_user, ensure_user_access, require_viewer
+from resolvers.permissions import can_access_user, require_viewer, subject_user
 
 
 async def get_session(ctx: RequestContext, session_id: str) -> Row:
@@ -30,9 +30,9 @@ async def sessions_of(
 
 
 async def start_session(
-    ctx: RequestContext, user_id: str, topic: str | None, provider: str | None
+    ctx: RequestContext, user_id: str | None, topic: str | None, provider: str | None
 ) -> Row:
-    ensure_user_access(ctx, v.plain_id(user_id, "userId"))
+    user_id = subject_user(ctx, user_id)
     doc = SessionDoc(
         user_id=user_id,
         topic=v.text(topic, "topic", max_len=200),

@@ -13,6 +13,7 @@ from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.localtime import validate_time_zone
 from resolvers.pagination import (
     Connection,
     Order,
@@ -37,6 +38,7 @@ class UserInput:
     native_language: str | None = None
     target_language: str | None = None
     level: str | None = None
+    time_zone: str | None = None
 
 
 async def me(ctx: RequestContext) -> Row | None:
@@ -82,6 +84,8 @@ def _profile_fields(data: UserInput) -> dict[str, Any]:
         out["target_language"] = v.language(data.target_language, "targetLanguage")
     if data.level is not None:
         out["level"] = v.level(data.level)
+    if data.time_zone is not None:
+        out["time_zone"] = validate_time_zone(data.time_zone) or None
     return out
 
 

@@ -6,21 +6,34 @@ strawberry.enum registers the model enums in place, so the same classes serve bo
 import strawberry
 
 from models.enums import (
+    ExerciseOutcome,
     ExerciseStatus,
     ExerciseType,
     MessageRole,
+    ProgressBucket,
     Role,
     SessionStatus,
     SubscriptionTier,
 )
 
-for _enum in (Role, SubscriptionTier, SessionStatus, MessageRole, ExerciseStatus, ExerciseType):
+for _enum in (
+    Role,
+    SubscriptionTier,
+    SessionStatus,
+    MessageRole,
+    ExerciseStatus,
+    ExerciseType,
+    ExerciseOutcome,
+    ProgressBucket,
+):
     strawberry.enum(_enum, name=_enum.__name__)
 
 __all__ = [
+    "ExerciseOutcome",
     "ExerciseStatus",
     "ExerciseType",
     "MessageRole",
+    "ProgressBucket",
     "Role",
     "SessionStatus",
     "SubscriptionTier",

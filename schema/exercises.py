@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import Info
 
-from schema.enums import ExerciseStatus, ExerciseType
+from schema.enums import ExerciseOutcome, ExerciseStatus, ExerciseType
 
 if TYPE_CHECKING:
     from schema.users import User
@@ -30,7 +30,21 @@ class Exercise:
     hints_used: int
     created_at: datetime
     completed_at: datetime | None
-    due_at: datetime | None = strawberry.field(description="When to review it again, if missed.")
+    due_at: datetime | None = strawberry.field(
+        description="A pending review: when it is due. A finished exercise: when its review "
+        "is due (null if none is scheduled)."
+    )
+
+    @strawberry.field(description="The language it is written in: the learner's target language.")
+    def language(self) -> str:
+        return getattr(self, "language", None) or "English"
+
+    @strawberry.field(description="Null while PENDING.")
+    def outcome(self) -> ExerciseOutcome | None:
+        stored = getattr(self, "outcome", None)
+        if stored is None and getattr(self, "status", None) == "completed":
+            stored = "correct" if getattr(self, "correct", False) else "incorrect"
+        return ExerciseOutcome(stored) if stored else None
 
     @strawberry.field
     async def user(self, info: Info) -> UserT:

@@ -40,6 +40,10 @@ class Message:
     tokens_out: int | None
     cost: float | None
     response_time_ms: int | None
+    rating: int | None = strawberry.field(
+        description="The learner's rating of an ASSISTANT reply, 1..5 (rateMessage)."
+    )
+    helpful: bool | None = strawberry.field(description="The learner's 'was this helpful?'.")
 
     @strawberry.field
     def errors(self) -> list[LanguageError]:
@@ -61,6 +65,13 @@ class LanguageErrorInput:
     excerpt: str | None = None
     correction: str | None = None
     explanation: str | None = None
+
+
+@strawberry.input
+class RateMessageInput:
+    rating: int = strawberry.field(description="1 (poor) to 5 (excellent).")
+    helpful: bool | None = None
+    comment: str | None = strawberry.field(default=None, description="At most 1000 characters.")
 
 
 @strawberry.input

@@ -24,6 +24,7 @@ def _user_input(data: CreateUserInput | UpdateUserInput) -> users.UserInput:
         native_language=data.native_language,
         target_language=data.target_language,
         level=data.level,
+        time_zone=data.time_zone,
     )
 
 
@@ -86,7 +87,11 @@ class Mutation:
         "`category` narrows them to one error category."
     )
     async def generate_exercise(
-        self, info: Info, user_id: strawberry.ID, count: int | None = 1, category: str | None = None
+        self,
+        info: Info,
+        user_id: strawberry.ID | None = None,
+        count: int | None = 1,
+        category: str | None = None,
     ) -> list[Exercise]:
         return await generate.generate_exercises(info.context, user_id, count, category)  # type: ignore[return-value]
 
@@ -97,6 +102,16 @@ class Mutation:
     async def submit_exercise(self, info: Info, id: strawberry.ID, answer: str) -> ExerciseResult:
         return await attempts.submit(info.context, id, answer)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="The next hint, gentlest first.")
+    @strawberry.mutation(
+        description="The next hint, gentlest first. Once none remain, the last hint again "
+        "with hintsRemaining: 0."
+    )
     async def request_hint(self, info: Info, id: strawberry.ID) -> Hint:
         return await attempts.hint(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Finish a pending exercise without answering (outcome SKIPPED). A skipped "
+        "review comes back tomorrow."
+    )
+    async def skip_exercise(self, info: Info, id: strawberry.ID) -> Exercise:
+        return await attempts.skip(info.context, id)  # type: ignore[return-value]

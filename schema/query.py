@@ -10,12 +10,15 @@ from strawberry import Info
 
 from resolvers import exercises, ratelimit, sessions, users
 from resolvers.costs import report
-from resolvers.practice import stats
+from resolvers.permissions import subject_user
+from resolvers.practice import catalog, daily, stats
+from resolvers.practice import progress as progress_resolvers
 from schema.costs import CostReport
-from schema.enums import SubscriptionTier, value
+from schema.enums import ProgressBucket, SubscriptionTier, value
 from schema.exercises import Exercise
 from schema.pagination import Connection
 from schema.practice import ErrorStats
+from schema.progress import DailyPractice, ErrorCategory, Progress
 from schema.ratelimit import RateLimitStatus
 from schema.sessions import Session
 from schema.users import User
@@ -53,12 +56,60 @@ class Query:
     async def error_stats(
         self,
         info: Info,
-        user_id: strawberry.ID,
+        user_id: strawberry.ID | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         top: int | None = 10,
     ) -> ErrorStats:
-        return await stats.error_stats(info.context, user_id, since, until, top)  # type: ignore[return-value]
+        uid = subject_user(info.context, user_id)
+        return await stats.error_stats(info.context, uid, since, until, top)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Today's practice set (the learner's local day): due reviews first, then "
+        "new exercises on the weakest targets. The same set all day. `userId` defaults to you."
+    )
+    async def daily_practice(
+        self, info: Info, user_id: strawberry.ID | None = None
+    ) -> DailyPractice:
+        return await daily.daily_practice(info.context, user_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The review queue: pending reviews with dueAt <= now, oldest due first."
+    )
+    async def due_exercises(
+        self,
+        info: Info,
+        user_id: strawberry.ID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Exercise]:
+        return await daily.due_exercises(info.context, user_id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Activity per day/week/month in the learner's time zone, skills, bests "
+        "and totals. Default: the 30 days / 12 weeks / 12 months up to the current bucket's "
+        "end; at most 366 buckets."
+    )
+    async def progress(
+        self,
+        info: Info,
+        user_id: strawberry.ID | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        bucket: ProgressBucket | None = ProgressBucket.DAY,
+    ) -> Progress:
+        return await progress_resolvers.progress(  # type: ignore[return-value]
+            info.context, user_id, from_, to, value(bucket) or "day"
+        )
+
+    @strawberry.field(
+        description="The error taxonomy recordMessage accepts, with the built-in exercises "
+        "per subcategory in `language` (default: your target language)."
+    )
+    async def error_categories(
+        self, info: Info, language: str | None = None
+    ) -> list[ErrorCategory]:
+        return await catalog.error_categories(info.context, language)  # type: ignore[return-value]
 
     @strawberry.field
     async def exercise(self, info: Info, id: strawberry.ID) -> Exercise | None:

@@ -53,6 +53,8 @@ class Session:
 
 @strawberry.input
 class StartSessionInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Defaults to you; admins must give it."
+    )
     topic: str | None = None
     provider: str | None = None

@@ -10,8 +10,17 @@ from strawberry import Info
 
 from resolvers import exercises as exercise_resolvers
 from resolvers import sessions as session_resolvers
+from resolvers.localtime import local_date, zone
 from resolvers.practice import stats as stats_resolvers
-from schema.enums import ExerciseStatus, Role, SessionStatus, SubscriptionTier, value
+from schema.enums import (
+    ExerciseOutcome,
+    ExerciseStatus,
+    ExerciseType,
+    Role,
+    SessionStatus,
+    SubscriptionTier,
+    value,
+)
 from schema.pagination import Connection
 
 if TYPE_CHECKING:
@@ -37,13 +46,19 @@ class User:
     created_at: datetime
     last_active: datetime | None
     total_sessions: int
+    time_zone: str | None = strawberry.field(
+        description="IANA time zone name (e.g. 'Europe/Berlin'); days, streaks, daily "
+        "practice and progress buckets follow it. Null means UTC."
+    )
 
-    @strawberry.field(description="Consecutive UTC days with a completed exercise, up to today.")
+    @strawberry.field(
+        description="Consecutive local days (timeZone) with a correct exercise, up to today."
+    )
     def streak_days(self) -> int:
         last = getattr(self, "streak_last_day", None)
         if not last:
             return 0
-        today = datetime.now(UTC).date()
+        today = local_date(datetime.now(UTC), zone(getattr(self, "time_zone", None)))
         if last < (today - timedelta(days=1)).isoformat():
             return 0  # the streak broke: no practice yesterday or today
         return int(getattr(self, "streak_days", 0) or 0)
@@ -70,16 +85,35 @@ class User:
     ) -> ErrorStatsT:
         return await stats_resolvers.error_stats(info.context, self.id, since, until, top)  # type: ignore[return-value]
 
-    @strawberry.field(description="Newest first.")
+    @strawberry.field(
+        description="Newest first. Filters combine; `from`/`to` bound the creation time "
+        "[from, to); `category` matches case-insensitively."
+    )
     async def exercises(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
         status: ExerciseStatus | None = None,
+        category: str | None = None,
+        type: ExerciseType | None = None,
+        outcome: ExerciseOutcome | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
     ) -> Connection[ExerciseT]:
         return await exercise_resolvers.exercises_of(  # type: ignore[return-value]
-            info.context, self.id, first, after, value(status)
+            info.context,
+            self.id,
+            first,
+            after,
+            exercise_resolvers.ExerciseFilter(
+                status=value(status),
+                category=category,
+                type=value(type),
+                outcome=value(outcome),
+                created_from=from_,
+                created_to=to,
+            ),
         )
 
 
@@ -92,6 +126,9 @@ class CreateUserInput:
     native_language: str | None = None
     target_language: str | None = None
     level: str | None = None
+    time_zone: str | None = strawberry.field(
+        default=None, description="IANA name, e.g. 'America/Mexico_City'; default UTC."
+    )
 
 
 @strawberry.input
@@ -102,3 +139,6 @@ class UpdateUserInput:
     level: str | None = None
     subscription_tier: SubscriptionTier | None = None
     role: Role | None = None
+    time_zone: str | None = strawberry.field(
+        default=None, description="IANA name; an empty string resets it to UTC."
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.auth import issue_token
 from models.instrument import RoundTrips
 from tests.conftest import make_settings
 from tests.factories import conversations
@@ -91,3 +92,44 @@ async def test_first_request_of_a_caller_reads_their_record_once(api):
         api.services.db.set_wrapper(None)
     assert data["me"] == {"name": "Cold", "subscriptionTier": "FREE"}
     assert dict(counter.calls) == {("users", "find_one"): 1}
+
+
+PROGRESS = """query($f: DateTime, $t: DateTime, $b: ProgressBucket) {
+  progress(from: $f, to: $t, bucket: $b) {
+    points { start messages errors exercisesAttempted exercisesCorrect }
+    skills { subcategory ability } mastered { subcategory } struggling { subcategory }
+    bests { longestStreakDays mostExercisesInADay bestWeekAccuracy }
+    thisWeek { sessions messages exercisesCompleted } thisMonth { sessions exercisesCorrect } } }"""
+
+
+@pytest.mark.parametrize(
+    ("bucket", "start", "end", "n_points"),
+    [
+        ("DAY", "2026-01-01T00:00:00Z", "2026-01-08T00:00:00Z", 7),
+        ("DAY", "2025-01-06T00:00:00Z", "2026-01-07T00:00:00Z", 366),
+        ("MONTH", "1995-08-01T00:00:00Z", "2026-01-07T00:00:00Z", 366),
+    ],
+)
+async def test_progress_costs_the_same_round_trips_for_any_range(api, bucket, start, end, n_points):
+    [user_id] = await conversations(api.services.db, users=1, sessions=20, messages=10)
+    token = issue_token(api.services.settings, user_id)
+    await api.data("{ me { id } }", token=token)  # warm the auth cache
+    variables = {"f": start, "t": end, "b": bucket}
+    counter = RoundTrips()
+    api.services.db.set_wrapper(counter.wrap)
+    try:
+        data = await api.data(PROGRESS, variables, token=token)
+    finally:
+        api.services.db.set_wrapper(None)
+    assert len(data["progress"]["points"]) == n_points
+    assert sum(p["messages"] for p in data["progress"]["points"]) > 0
+    # points: messages + exercises; bests: exercises; week/month: sessions + messages;
+    # skills: exercises + messages; and the learner's record (time zone, level).
+    assert dict(counter.calls) == {
+        ("users", "find"): 1,
+        ("messages", "aggregate"): 2,
+        ("exercises", "aggregate"): 2,
+        ("sessions", "aggregate"): 1,
+        ("exercises", "find"): 1,
+        ("messages", "find"): 1,
+    }, counter.calls

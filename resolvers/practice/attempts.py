@@ -1,25 +1,26 @@
-"""submitExercise and requestHint: checking answers, attempts, spaced review, streaks."""
+"""submitExercise, requestHint and skipExercise: answers, attempts, spaced review, streaks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from pymongo import ReturnDocument
 
+from models.db import DuplicateKeyError
 from models.documents import utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.exercises import get_exercise
+from resolvers.localtime import local_date, zone
 from resolvers.practice.bank import answers_match
+from resolvers.practice.schedule import Review, next_review, review_doc
 
 MAX_ATTEMPTS = 3
 MAX_ANSWER_CHARS = 1_000
-# Spaced review: a missed exercise comes back tomorrow; one that needed help in 3 days.
-REVIEW_AFTER_MISS = timedelta(days=1)
-REVIEW_AFTER_STRUGGLE = timedelta(days=3)
 
 
 @dataclass(slots=True)
@@ -55,17 +56,16 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
     now = utcnow()
     update: dict[str, object] = {"attempts": attempts}
     finished = correct or attempts >= MAX_ATTEMPTS
+    review = None
     if finished:
-        struggled = attempts > 1 or exercise.get("hints_used", 0) > 0
+        outcome = "correct" if correct else "incorrect"
+        review = next_review({**exercise, "attempts": attempts}, outcome, now)
         update.update(
             status="completed",
             correct=correct,
+            outcome=outcome,
             completed_at=now,
-            due_at=(now + REVIEW_AFTER_STRUGGLE)
-            if correct and struggled
-            else (now + REVIEW_AFTER_MISS)
-            if not correct
-            else None,
+            due_at=review.due_at if review else None,
         )
     # Only the attempt we read may be recorded: a concurrent submit makes this one miss.
     doc = await ctx.db.exercises.find_one_and_update(
@@ -77,8 +77,10 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         raise BadUserInput(
             "Another answer to this exercise was just recorded; reload it.", field="id"
         )
+    if review is not None:
+        await _schedule(ctx, doc, review, now)
     if correct:
-        await _extend_streak(ctx, exercise["user_id"])
+        await _extend_streak(ctx, exercise["user_id"], now)
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
     explanation = exercise.get("explanation") or ""
     if correct:
@@ -98,13 +100,25 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
     )
 
 
+async def _schedule(
+    ctx: RequestContext, exercise: dict[str, Any], review: Review, now: datetime
+) -> None:
+    try:
+        await ctx.db.exercises.insert_one(review_doc(exercise, review, now))
+    except DuplicateKeyError:
+        pass  # a retried finish already scheduled this review
+
+
 async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
     exercise = await get_exercise(ctx, exercise_id)
     _pending(exercise)
     hints = exercise.get("hints") or []
     used = exercise.get("hints_used", 0)
+    if not hints:
+        raise BadUserInput("This exercise has no hints.", field="id")
     if used >= len(hints):
-        raise BadUserInput("No more hints for this exercise.", field="id")
+        # Asking again is not a mistake: repeat the last hint rather than fail the request.
+        return HintResult(text=hints[-1], hints_used=used, hints_remaining=0)
     doc = await ctx.db.exercises.find_one_and_update(
         {"_id": exercise["_id"], "status": "pending", "hints_used": used},
         {"$inc": {"hints_used": 1}},
@@ -116,10 +130,37 @@ async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
     return HintResult(text=hints[used], hints_used=used + 1, hints_remaining=len(hints) - used - 1)
 
 
-async def _extend_streak(ctx: RequestContext, user_id: str) -> None:
-    """Consecutive UTC days with a correct exercise. Conditional updates keep it right
-    when two completions race on the same day."""
-    today = utcnow().date()
+async def skip(ctx: RequestContext, exercise_id: str) -> Row:
+    """A skipped exercise is finished without an answer; a skipped review comes back soon."""
+    exercise = await get_exercise(ctx, exercise_id)
+    _pending(exercise)
+    now = utcnow()
+    review = next_review(exercise, "skipped", now)
+    doc = await ctx.db.exercises.find_one_and_update(
+        {"_id": exercise["_id"], "status": "pending"},
+        {
+            "$set": {
+                "status": "skipped",
+                "outcome": "skipped",
+                "completed_at": now,
+                "due_at": review.due_at if review else None,
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        raise BadUserInput("This exercise was just finished; reload it.", field="id")
+    if review is not None:
+        await _schedule(ctx, doc, review, now)
+    ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
+    return Row(doc)
+
+
+async def _extend_streak(ctx: RequestContext, user_id: str, now: datetime) -> None:
+    """Consecutive local days (the learner's time zone) with a correct exercise.
+    Conditional updates keep it right when two completions race on the same day."""
+    user = await ctx.loaders.user.load(user_id)
+    today = local_date(now, zone(user.get("time_zone") if user else None))
     yesterday = (today - timedelta(days=1)).isoformat()
     users = ctx.db.users
     result = await users.update_one(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
-from models.documents import ExerciseDoc
+from models.documents import ExerciseDoc, utcnow
 from models.rows import Row
-from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.permissions import ensure_user_access
+from resolvers.exercises import category_name
+from resolvers.permissions import subject_user
 from resolvers.practice.generator import (
     GenerationRequest,
     OwnSentence,
@@ -18,24 +19,16 @@ from resolvers.practice.generator import (
     plan,
     recent_cutoff,
 )
+from resolvers.practice.skills import load_evidence, skills_from
 from resolvers.practice.stats import StatsKey
-from resolvers.taxonomy import CATEGORIES, TAXONOMY
+from resolvers.taxonomy import TAXONOMY, normalize_language
 
 MAX_COUNT = 20
 OWN_SENTENCES_SCANNED = 200
 
 
 def _category(value: str | None) -> str | None:
-    if value is None:
-        return None
-    for name in CATEGORIES:
-        if name.casefold() == value.strip().casefold():
-            return name
-    raise BadUserInput(
-        f"Unknown category {value!r}. Valid categories: {', '.join(CATEGORIES)}.",
-        field="category",
-        validCategories=list(CATEGORIES),
-    )
+    return None if value is None else category_name(value)
 
 
 async def _own_sentences(
@@ -68,22 +61,50 @@ async def _recent(ctx: RequestContext, user_id: str) -> list[dict[str, Any]]:
 
 
 async def generate_exercises(
-    ctx: RequestContext, user_id: str, count: int | None, category: str | None
+    ctx: RequestContext, user_id: str | None, count: int | None, category: str | None
 ) -> list[Row]:
-    ensure_user_access(ctx, v.plain_id(user_id, "userId"))
+    uid = subject_user(ctx, user_id)
     n = 1 if count is None else count
     if not 1 <= n <= MAX_COUNT:
         raise BadUserInput(f"'count' must be between 1 and {MAX_COUNT}.", field="count")
     wanted = _category(category)
-    user = await ctx.loaders.user.load(user_id)
+    user = await ctx.loaders.user.load(uid)
     if user is None:
         raise NotFound("User not found.")
-    stats, recent, own = await asyncio.gather(
+    docs = await draft_exercises(ctx, user, n, wanted, utcnow())
+    if docs:
+        await ctx.db.exercises.insert_many(docs)
+    return [Row(d) for d in docs]
+
+
+def target_language(user: Row) -> str:
+    """The language exercises are written in: the learner's target, English by default."""
+    return normalize_language(user.get("target_language")) or "English"
+
+
+async def draft_exercises(
+    ctx: RequestContext,
+    user: Row,
+    n: int,
+    category: str | None,
+    now: datetime,
+    weakest_first: bool = False,
+    daily: str | None = None,
+) -> list[dict[str, Any]]:
+    """Exercise documents for `user`, not yet stored. `daily` (a local date) also seeds the
+    difficulty picks, so the same day's plan is the same plan."""
+    user_id = user["_id"]
+    stats, recent, own, evidence = await asyncio.gather(
         ctx.loaders.error_stats.load(StatsKey(user_id)),
         _recent(ctx, user_id),
         _own_sentences(ctx, user_id),
+        load_evidence(ctx.db, user_id, now),
     )
-    slots = plan(stats, recent, user.get("level"), n, wanted)
+    level = user.get("level")
+    abilities = {(s.category, s.subcategory): s.ability for s in skills_from(evidence, level, now)}
+    seed = f"{user_id}:{daily or now.isoformat()}"
+    slots = plan(stats, recent, level, n, category, abilities, seed, weakest_first)
+    language = target_language(user)
     seen: dict[str, Any] = {}
     for e in recent:  # newest first: keep the latest time each item was given
         if e.get("bank_id"):
@@ -95,10 +116,11 @@ async def generate_exercises(
     drafts = await generator.generate(
         GenerationRequest(
             user_id=user_id,
-            level=user.get("level"),
+            level=level,
             slots=slots,
             recently_seen=seen,
             own_sentences=own,
+            language=language,
         )
     )
     docs = []
@@ -108,6 +130,8 @@ async def generate_exercises(
         docs.append(
             ExerciseDoc(
                 user_id=user_id,
+                language=language,
+                daily=daily,
                 category=d.category,
                 subcategory=d.subcategory,
                 type=d.type,
@@ -122,6 +146,4 @@ async def generate_exercises(
                 bank_id=d.bank_id,
             ).to_mongo()
         )
-    if docs:
-        await ctx.db.exercises.insert_many(docs)
-    return [Row(d) for d in docs]
+    return docs

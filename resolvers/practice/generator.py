@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import math
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -20,10 +20,9 @@ from typing import Any, Protocol
 from models.documents import utcnow
 from resolvers.practice.bank import BankItem, bank_for
 from resolvers.practice.hints import EC, changes, correction_hint
+from resolvers.practice.skills import MASTERED_ABILITY, choose_difficulty, prior
 from resolvers.taxonomy import PAIRS, TAXONOMY
 
-# A learner's CEFR level sets the starting difficulty (1-5).
-LEVEL_DIFFICULTY = {"A1": 1, "A2": 2, "B1": 2, "B2": 3, "C1": 4, "C2": 5}
 # What a learner with no recorded errors practises first, by level.
 STARTER_TARGETS = {
     "beginner": [
@@ -119,21 +118,6 @@ def allocate(targets: list[Target], count: int) -> list[tuple[Target, int]]:
     return [(t, n) for t, n in zip(chosen, shares, strict=True) if n > 0]
 
 
-def adapt_difficulty(level: str | None, accuracy: tuple[int, int] | None) -> int:
-    """Start from the level; one step up after >= 80% correct, one down after <= 40%
-    (over at least three finished exercises on the same target)."""
-    base = LEVEL_DIFFICULTY.get(level or "", 2)
-    if accuracy is not None:
-        correct, done = accuracy
-        if done >= 3:
-            rate = correct / done
-            if rate >= 0.8:
-                base += 1
-            elif rate <= 0.4:
-                base -= 1
-    return max(1, min(5, base))
-
-
 def starter_targets(level: str | None, category: str | None) -> list[Target]:
     pool = STARTER_TARGETS["beginner" if (level or "B1") in ("A1", "A2", "B1") else "advanced"]
     pairs = [p for p in pool if category is None or p[0] == category]
@@ -150,6 +134,7 @@ class BankGenerator:
 
     async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]:
         drafts: list[ExerciseDraft] = []
+        bank = bank_or_empty(request.language)
         for slot in request.slots:
             key = (slot.target.category, slot.target.subcategory)
             own = [
@@ -161,7 +146,7 @@ class BankGenerator:
             if own:  # the learner's own sentence first: it is the most relevant practice
                 picks.append(_from_own_sentence(own[0], slot))
             rng = random.Random(f"{request.user_id}:{key}:{utcnow().date()}")
-            candidates = list(bank_for(request.language)[key])
+            candidates = list(bank.get(key, ()))
             rng.shuffle(candidates)
             fresh = [i for i in candidates if i.id not in request.recently_seen]
             stale = sorted(
@@ -173,6 +158,15 @@ class BankGenerator:
                 picks.append(_from_bank(item))
             drafts.extend(picks[: slot.count])
         return drafts
+
+
+def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
+    """A language without built-in content yet gets only own-sentence exercises, never
+    exercises in another language."""
+    try:
+        return bank_for(language)
+    except KeyError:
+        return {}
 
 
 def _own_id(sentence: OwnSentence) -> str:
@@ -234,7 +228,14 @@ def plan(
     level: str | None,
     count: int,
     category: str | None,
+    abilities: dict[tuple[str, str], float],
+    seed: str,
+    weakest_first: bool = False,
 ) -> list[Slot]:
+    """Targets, how many exercises each, and how hard (from the learner's ability there).
+
+    `weakest_first` (daily practice) ranks the targets the learner has met by ability,
+    lowest first, instead of by recency-weighted error weight."""
     ranked = sorted(stats_rows, key=lambda r: (-r["weight"], -r["count"]))
     targets = [
         Target(r["category"], r["subcategory"], r["weight"])
@@ -243,6 +244,14 @@ def plan(
         and (r["category"], r["subcategory"]) in _known_pairs()
         and r["weight"] > 1e-9
     ]
+    if weakest_first:
+        weak = sorted(
+            (a, pair)
+            for pair, a in abilities.items()
+            if a < MASTERED_ABILITY and (category is None or pair[0] == category)
+        )
+        if weak:
+            targets = [Target(c, s, 1.0 - a) for a, (c, s) in weak]
     if targets:
         floor = targets[0].weight * MIN_RELATIVE_WEIGHT
         targets = [t for t in targets if t.weight >= floor]
@@ -251,14 +260,16 @@ def plan(
         # Rotate: targets practised least recently come first.
         practised = Counter((e["category"], e["subcategory"]) for e in recent)
         targets.sort(key=lambda t: practised[(t.category, t.subcategory)])
-    accuracy: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for e in recent:
-        if e.get("status") == "completed":
-            acc = accuracy[(e["category"], e["subcategory"])]
-            acc[0] += 1 if e.get("correct") else 0
-            acc[1] += 1
+    base = prior(level)
     return [
-        Slot(t, n, adapt_difficulty(level, tuple(accuracy[(t.category, t.subcategory)])))  # type: ignore[arg-type]
+        Slot(
+            t,
+            n,
+            choose_difficulty(
+                abilities.get((t.category, t.subcategory), base),
+                f"{seed}:{t.category}:{t.subcategory}",
+            ),
+        )
         for t, n in allocate(targets, count)
     ]
 

@@ -1,0 +1,118 @@
+"""dailyPractice: one stable set of exercises per learner and local day.
+
+The first call of a day (in the learner's time zone, UTC if unset) builds the set: the
+reviews due by the end of that day, oldest first (at most DAILY_SIZE - MIN_NEW), then new
+exercises on the learner's weakest targets up to DAILY_SIZE. Every later call that day
+returns the same exercises with their current state. Two first calls racing each other
+both answer the set whichever stored first (the set's _id is "<user>:<date>").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from models.db import DuplicateKeyError
+from models.documents import DailySetDoc, utcnow
+from models.rows import Row
+from resolvers.context import RequestContext
+from resolvers.errors import NotFound
+from resolvers.localtime import local_date, start_of, zone
+from resolvers.pagination import (
+    Connection,
+    Order,
+    after_filter,
+    build_connection,
+    check_first,
+    sort_spec,
+)
+from resolvers.permissions import subject_user
+from resolvers.practice.generate import draft_exercises
+
+DAILY_SIZE = 5
+MIN_NEW = 2
+DUE_ORDER = Order("due_at", descending=False)
+
+
+@dataclass(slots=True)
+class DailyPractice:
+    date: str
+    exercises: list[Row]
+    completed: int
+    total: int
+
+
+async def daily_practice(ctx: RequestContext, user_id: str | None) -> DailyPractice:
+    uid = subject_user(ctx, user_id)
+    user = await ctx.loaders.user.load(uid)
+    if user is None:
+        raise NotFound("User not found.")
+    tz = zone(user.get("time_zone"))
+    now = utcnow()
+    today = local_date(now, tz)
+    key = f"{uid}:{today.isoformat()}"
+    stored = await ctx.db.daily_sets.find_one({"_id": key})
+    if stored is None:
+        stored = await _build(
+            ctx, user, key, today.isoformat(), start_of(today + timedelta(days=1), tz)
+        )
+    rows = await ctx.loaders.exercise.load_many(stored["exercise_ids"])
+    exercises = [r for r in rows if r is not None]
+    return DailyPractice(
+        date=today.isoformat(),
+        exercises=exercises,
+        completed=sum(1 for e in exercises if e["status"] != "pending"),
+        total=len(exercises),
+    )
+
+
+async def _build(
+    ctx: RequestContext, user: Row, key: str, day: str, day_end: Any
+) -> dict[str, Any]:
+    uid = user["_id"]
+    now = utcnow()
+    due_cursor = ctx.db.exercises.find(
+        {"user_id": uid, "status": "pending", "due_at": {"$lt": day_end}}
+    )
+    due = [d async for d in due_cursor.sort(sort_spec(DUE_ORDER)).limit(DAILY_SIZE - MIN_NEW)]
+    fresh = await draft_exercises(
+        ctx, user, DAILY_SIZE - len(due), None, now, weakest_first=True, daily=day
+    )
+    if fresh:
+        await ctx.db.exercises.insert_many(fresh)
+    doc = DailySetDoc(
+        id=key, user_id=uid, date=day, exercise_ids=[d["_id"] for d in due + fresh]
+    ).to_mongo()
+    try:
+        await ctx.db.daily_sets.insert_one(doc)
+    except DuplicateKeyError:
+        # Another request stored today's set first: that one is the day's set.
+        if fresh:
+            await ctx.db.exercises.delete_many({"_id": {"$in": [d["_id"] for d in fresh]}})
+        winner = await ctx.db.daily_sets.find_one({"_id": key})
+        if winner is None:
+            raise
+        return dict(winner)
+    ctx.loaders.exercise.prime_many({d["_id"]: Row(d) for d in due + fresh})
+    return doc
+
+
+async def due_exercises(
+    ctx: RequestContext, user_id: str | None, first: int | None, after: str | None
+) -> Connection:
+    """The review queue: pending reviews whose time has come, the longest-waiting first."""
+    uid = subject_user(ctx, user_id)
+    n = check_first(first)
+    base = {"user_id": uid, "status": "pending", "due_at": {"$lte": utcnow()}}
+    cursor = ctx.db.exercises.find({**base, **after_filter(DUE_ORDER, after)})
+    docs = [Row(d) async for d in cursor.sort(sort_spec(DUE_ORDER)).limit(n + 1)]
+    conn = build_connection(docs, n, DUE_ORDER)
+    exercises = ctx.db.exercises
+
+    async def count() -> int:
+        return int(await exercises.count_documents(base))
+
+    conn.count_fn = count
+    ctx.loaders.exercise.prime_many({e.node["_id"]: e.node for e in conn.edges})
+    return conn

@@ -1,0 +1,274 @@
+"""progress: a learner's activity over time, skill levels, personal bests and totals.
+
+Bucket boundaries are local midnights of the learner's time zone, computed in Python and
+handed to MongoDB as UTC instants for `$bucket`, so the answer costs the same fixed number
+of queries for 7 days or 366 months, and empty buckets are filled in here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from models.db import Database
+from models.documents import utcnow
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.localtime import (
+    bucket_floor,
+    local_date,
+    next_bucket,
+    shift_buckets,
+    start_of,
+    zone,
+)
+from resolvers.permissions import subject_user
+from resolvers.practice.skills import Skill, load_evidence, skills_from
+
+MAX_BUCKETS = 366
+DEFAULT_BUCKETS = {"day": 30, "week": 12, "month": 12}
+BESTS_DAYS = 366  # personal bests look back this many local days
+BEST_WEEK_MIN_EXERCISES = 5  # a week needs this many answers to set an accuracy record
+
+
+@dataclass(slots=True)
+class Point:
+    start: datetime
+    messages: int
+    errors: int
+    errors_per_message: float
+    exercises_attempted: int
+    exercises_correct: int
+    accuracy: float | None
+
+
+@dataclass(slots=True)
+class Bests:
+    longest_streak_days: int
+    most_exercises_in_a_day: int
+    best_week_accuracy: float | None
+    best_week_start: datetime | None
+
+
+@dataclass(slots=True)
+class Totals:
+    sessions: int
+    messages: int
+    exercises_completed: int
+    exercises_correct: int
+
+
+@dataclass(slots=True)
+class Progress:
+    from_: datetime
+    to: datetime
+    bucket: str
+    points: list[Point]
+    skills: list[Skill]
+    mastered: list[Skill]
+    struggling: list[Skill]
+    bests: Bests
+    this_week: Totals
+    this_month: Totals
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def bucket_starts(
+    tz: Any, bucket: str, now: datetime, since: datetime | None, until: datetime | None
+) -> list[date]:
+    """Local dates starting each bucket, plus the one that ends the range."""
+    if until is None:
+        end = next_bucket(bucket_floor(local_date(now, tz), bucket), bucket)
+    else:
+        last = local_date(_utc(until), tz)
+        end = bucket_floor(last, bucket)
+        if start_of(end, tz) < _utc(until):
+            end = next_bucket(end, bucket)  # `to` inside a bucket: include all of it
+    if since is None:
+        begin = shift_buckets(end, bucket, DEFAULT_BUCKETS[bucket])
+    else:
+        begin = bucket_floor(local_date(_utc(since), tz), bucket)
+    if begin >= end:
+        raise BadUserInput("'from' must be before 'to'.", field="from")
+    starts = [begin]
+    while starts[-1] < end:
+        if len(starts) > MAX_BUCKETS:
+            raise BadUserInput(
+                f"At most {MAX_BUCKETS} buckets: narrow from/to or use a larger bucket.",
+                field="from",
+            )
+        starts.append(next_bucket(starts[-1], bucket))
+    return starts
+
+
+async def _buckets(
+    collection: Any,
+    match: dict[str, Any],
+    field: str,
+    bounds: list[datetime],
+    output: dict[str, Any],
+) -> dict[datetime, dict[str, Any]]:
+    pipeline = [
+        {"$match": {**match, field: {"$gte": bounds[0], "$lt": bounds[-1]}}},
+        {"$bucket": {"groupBy": f"${field}", "boundaries": bounds, "output": output}},
+    ]
+    return {_utc(r["_id"]): r async for r in collection.aggregate(pipeline)}
+
+
+MESSAGE_OUTPUT = {"n": {"$sum": 1}, "errors": {"$sum": {"$size": {"$ifNull": ["$errors", []]}}}}
+EXERCISE_OUTPUT = {"n": {"$sum": 1}, "correct": {"$sum": {"$cond": ["$correct", 1, 0]}}}
+
+
+async def _points(db: Database, user_id: str, bounds: list[datetime], tz: Any) -> list[Point]:
+    messages, exercises = await asyncio.gather(
+        _buckets(
+            db.messages, {"user_id": user_id, "role": "user"}, "timestamp", bounds, MESSAGE_OUTPUT
+        ),
+        _buckets(
+            db.exercises,
+            {"user_id": user_id, "status": "completed"},
+            "completed_at",
+            bounds,
+            EXERCISE_OUTPUT,
+        ),
+    )
+    points = []
+    for start in bounds[:-1]:
+        m = messages.get(start, {})
+        e = exercises.get(start, {})
+        n_msg, n_err = int(m.get("n", 0)), int(m.get("errors", 0))
+        n_ex, n_ok = int(e.get("n", 0)), int(e.get("correct", 0))
+        points.append(
+            Point(
+                start=start.astimezone(tz),
+                messages=n_msg,
+                errors=n_err,
+                errors_per_message=round(n_err / n_msg, 4) if n_msg else 0.0,
+                exercises_attempted=n_ex,
+                exercises_correct=n_ok,
+                accuracy=round(n_ok / n_ex, 4) if n_ex else None,
+            )
+        )
+    return points
+
+
+async def _daily_exercises(
+    db: Database, user_id: str, tz: Any, today: date
+) -> list[tuple[date, int, int]]:
+    """(local day, answered, correct) for each of the last BESTS_DAYS days, oldest first."""
+    days = [today - timedelta(days=i) for i in range(BESTS_DAYS - 1, -1, -1)]
+    bounds = [start_of(d, tz) for d in [*days, today + timedelta(days=1)]]
+    found = await _buckets(
+        db.exercises,
+        {"user_id": user_id, "status": "completed"},
+        "completed_at",
+        bounds,
+        EXERCISE_OUTPUT,
+    )
+    return [
+        (d, int(found.get(b, {}).get("n", 0)), int(found.get(b, {}).get("correct", 0)))
+        for d, b in zip(days, bounds, strict=False)
+    ]
+
+
+def personal_bests(series: list[tuple[date, int, int]], tz: Any) -> Bests:
+    longest = run = 0
+    for _, _, correct in series:
+        run = run + 1 if correct else 0
+        longest = max(longest, run)
+    weeks: dict[date, list[int]] = {}
+    for day, n, correct in series:
+        week = weeks.setdefault(bucket_floor(day, "week"), [0, 0])
+        week[0] += n
+        week[1] += correct
+    best: tuple[float, date] | None = None
+    for start, (n, correct) in sorted(weeks.items()):
+        if n >= BEST_WEEK_MIN_EXERCISES and (best is None or correct / n > best[0]):
+            best = (correct / n, start)
+    return Bests(
+        longest_streak_days=longest,
+        most_exercises_in_a_day=max((n for _, n, _ in series), default=0),
+        best_week_accuracy=round(best[0], 4) if best else None,
+        best_week_start=start_of(best[1], tz).astimezone(tz) if best else None,
+    )
+
+
+async def _totals_since(
+    db: Database, user_id: str, week: datetime, month: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Sessions and own messages since the start of this week and this month."""
+    earliest = min(week, month)
+
+    def since(field: str) -> dict[str, Any]:
+        return {
+            "$group": {
+                "_id": None,
+                "week": {"$sum": {"$cond": [{"$gte": [f"${field}", week]}, 1, 0]}},
+                "month": {"$sum": {"$cond": [{"$gte": [f"${field}", month]}, 1, 0]}},
+            }
+        }
+
+    async def one(collection: Any, match: dict[str, Any], field: str) -> dict[str, int]:
+        pipeline = [{"$match": {**match, field: {"$gte": earliest}}}, since(field)]
+        rows = [r async for r in collection.aggregate(pipeline)]
+        return {"week": rows[0]["week"], "month": rows[0]["month"]} if rows else {}
+
+    sessions, messages = await asyncio.gather(
+        one(db.sessions, {"user_id": user_id}, "started_at"),
+        one(db.messages, {"user_id": user_id, "role": "user"}, "timestamp"),
+    )
+    return sessions, messages
+
+
+async def progress(
+    ctx: RequestContext,
+    user_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    bucket: str,
+) -> Progress:
+    uid = subject_user(ctx, user_id)
+    user = await ctx.loaders.user.load(uid)
+    if user is None:
+        raise NotFound("User not found.")
+    tz = zone(user.get("time_zone"))
+    now = utcnow()
+    starts = bucket_starts(tz, bucket, now, since, until)
+    bounds = [start_of(d, tz) for d in starts]
+    today = local_date(now, tz)
+    week_start = start_of(bucket_floor(today, "week"), tz)
+    month_start = start_of(bucket_floor(today, "month"), tz)
+    points, series, (sessions, messages), evidence = await asyncio.gather(
+        _points(ctx.db, uid, bounds, tz),
+        _daily_exercises(ctx.db, uid, tz, today),
+        _totals_since(ctx.db, uid, week_start, month_start),
+        load_evidence(ctx.db, uid, now),
+    )
+    skills = skills_from(evidence, user.get("level"), now)
+
+    def totals(window: str, first_day: date) -> Totals:
+        days = [(n, c) for d, n, c in series if d >= first_day]
+        return Totals(
+            sessions=sessions.get(window, 0),
+            messages=messages.get(window, 0),
+            exercises_completed=sum(n for n, _ in days),
+            exercises_correct=sum(c for _, c in days),
+        )
+
+    return Progress(
+        from_=bounds[0].astimezone(tz),
+        to=bounds[-1].astimezone(tz),
+        bucket=bucket,
+        points=points,
+        skills=skills,
+        mastered=[s for s in skills if s.mastered],
+        struggling=[s for s in skills if s.struggling],
+        bests=personal_bests(series, tz),
+        this_week=totals("week", bucket_floor(today, "week")),
+        this_month=totals("month", bucket_floor(today, "month")),
+    )

@@ -1,0 +1,521 @@
+"""The learning engine: skills, adaptive difficulty, spaced review, daily practice,
+progress, the taxonomy, time zones and exercise history filters."""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from resolvers.practice.bank import load_bank
+from resolvers.practice.schedule import INTERVAL_DAYS, next_review
+from resolvers.practice.skills import (
+    TARGET_SUCCESS,
+    Evidence,
+    choose_difficulty,
+    p_correct,
+    prior,
+    replay,
+    skills_from,
+)
+
+GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
+  id language category subcategory difficulty status outcome dueAt } }"""
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  correct exercise { id status outcome attempts dueAt } } }"""
+DUE = "query { dueExercises { totalCount edges { node { id prompt dueAt status } } } }"
+DAILY = """query { dailyPractice { date completed total
+  exercises { id language category subcategory difficulty status outcome dueAt } } }"""
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+# ---- skills: the model against hand-computed values (README: Learning > Skills) ----
+
+
+def test_skill_model_matches_the_worked_example():
+    evidence = [
+        Evidence(T0, "Grammar", "Articles", "correct", 3),
+        Evidence(T0 + timedelta(days=30), "Grammar", "Articles", "incorrect", 2),
+        Evidence(T0 + timedelta(days=30), "Grammar", "Articles", "error"),
+    ]
+    # prior(B1) = 0.5; correct at d=3: P = 0.5, a = 0.5 + 0.15 * 0.5 = 0.575
+    assert replay(evidence[:1], 0.5, T0) == pytest.approx(0.575)
+    # 30 days (one half-life) later: 0.5 + 0.075 / 2 = 0.5375; miss at d=2:
+    # P = 1 / (1 + e^(-5 * 0.2875)) = 0.808067, a = 0.5375 - 0.15 * 0.808067 = 0.416290
+    assert replay(evidence[:2], 0.5, T0 + timedelta(days=30)) == pytest.approx(0.416290, abs=1e-6)
+    # an error in conversation: a * 0.95 = 0.395475
+    assert replay(evidence, 0.5, T0 + timedelta(days=30)) == pytest.approx(0.395475, abs=1e-6)
+    # 30 more days: 0.5 - 0.104525 / 2 = 0.447738
+    [skill] = skills_from(evidence, "B1", T0 + timedelta(days=60))
+    assert skill.ability == pytest.approx(0.4477, abs=1e-4)
+    # 14 days earlier it had relaxed 16 days only: 0.5 - 0.104525 * 2^(-16/30) = 0.427778
+    assert skill.trend == pytest.approx(0.02, abs=1e-4)
+    assert (skill.attempts, skill.correct, skill.accuracy) == (2, 1, 0.5)
+    assert not skill.struggling and not skill.mastered
+
+
+def test_mastered_and_struggling_thresholds():
+    wins = [
+        Evidence(T0 + timedelta(hours=i), "Grammar", "Articles", "correct", 5) for i in range(8)
+    ]
+    misses = [
+        Evidence(T0 + timedelta(hours=i), "Grammar", "Plurals", "incorrect", 1) for i in range(3)
+    ]
+    skills = {s.subcategory: s for s in skills_from(wins + misses, "B1", T0 + timedelta(hours=8))}
+    assert skills["Articles"].ability >= 0.8 and skills["Articles"].mastered
+    assert skills["Plurals"].ability <= prior("B1") - 0.1 and skills["Plurals"].struggling
+    two_wins = skills_from(wins[:2], "C2", T0 + timedelta(hours=2))[0]
+    assert two_wins.ability >= 0.8 and not two_wins.mastered  # fewer than 3 answers
+
+
+def test_chosen_difficulty_targets_the_success_rate():
+    for ability in (0.2, 0.35, 0.5, 0.65, 0.8):
+        picks = [choose_difficulty(ability, f"seed{i}") for i in range(4000)]
+        expected = sum(p_correct(ability, d) for d in picks) / len(picks)
+        assert expected == pytest.approx(TARGET_SUCCESS, abs=0.02), ability
+        assert len(set(picks)) <= 2  # only the two difficulties around the target
+    assert choose_difficulty(0.0, "x") == 1 and choose_difficulty(1.0, "x") == 5
+    assert choose_difficulty(0.5, "same") == choose_difficulty(0.5, "same")
+
+
+@pytest.mark.parametrize("true_ability", [0.3, 0.5, 0.7])
+def test_simulated_learner_succeeds_near_the_target_rate(true_ability):
+    """A learner whose answers follow the model, practising 300 times through the
+    engine's own estimate and difficulty choice, succeeds about 70% of the time."""
+    rng = random.Random(7)
+    evidence: list[Evidence] = []
+    successes = 0
+    for i in range(300):
+        t = T0 + timedelta(hours=i)
+        difficulty = choose_difficulty(replay(evidence, prior("B1"), t), f"s{i}")
+        ok = rng.random() < p_correct(true_ability, difficulty)
+        successes += ok
+        kind = "correct" if ok else "incorrect"
+        evidence.append(Evidence(t, "Grammar", "Articles", kind, difficulty))
+    assert abs(successes / 300 - TARGET_SUCCESS) < 0.08
+
+
+# ---- spaced review ----
+
+
+def test_review_ladder_grows_on_success_and_resets_on_a_miss():
+    fresh = {"_id": "e", "attempts": 1, "hints_used": 0}
+    assert next_review(fresh, "correct", T0) is None  # clean first success: known
+    helped = next_review({**fresh, "hints_used": 1}, "correct", T0)
+    assert helped is not None and helped.step == 1 and helped.due_at == T0 + timedelta(days=3)
+    missed = next_review(fresh, "incorrect", T0)
+    assert missed is not None and missed.step == 0 and missed.due_at == T0 + timedelta(days=1)
+    assert next_review(fresh, "skipped", T0) is None
+    steps = []
+    review = {"_id": "r", "review_of": "e", "review_step": 0}
+    while (nxt := next_review(review, "correct", T0)) is not None:
+        steps.append((nxt.due_at - T0).days)
+        review = {**review, "review_step": nxt.step}
+    assert steps == list(INTERVAL_DAYS[1:])  # 3, 7, 16, 35 days, then retired
+    back = next_review({**review, "review_step": 3}, "incorrect", T0)
+    assert back is not None and back.step == 0 and back.due_at == T0 + timedelta(days=1)
+    skipped = next_review({**review, "review_step": 2}, "skipped", T0)
+    assert skipped is not None and skipped.step == 0
+
+
+async def _one_exercise(api, token):
+    [made] = (await api.data(GENERATE, {"n": 1}, token=token))["generateExercise"]
+    return made, await api.services.db.exercises.find_one({"_id": made["id"]})
+
+
+async def test_missed_exercise_comes_back_as_a_due_review_with_growing_intervals(api):
+    _user, token = await api.user()
+    made, stored = await _one_exercise(api, token)
+    for wrong in ("x", "y", "z"):
+        last = (await api.data(SUBMIT, {"id": made["id"], "a": wrong}, token=token))[
+            "submitExercise"
+        ]
+    assert last["exercise"]["status"] == "COMPLETED" and last["exercise"]["outcome"] == "INCORRECT"
+    assert (await api.data(DUE, token=token))["dueExercises"]["totalCount"] == 0  # not yet due
+    db = api.services.db
+    review = await db.exercises.find_one({"review_of": made["id"]})
+    assert review["status"] == "pending" and review["prompt"] == stored["prompt"]
+    assert review["due_at"] == datetime.fromisoformat(last["exercise"]["dueAt"])
+    # A day passes: the review is due, even though the same item was given today.
+    await db.exercises.update_one({"_id": review["_id"]}, {"$set": {"due_at": T0}})
+    due = (await api.data(DUE, token=token))["dueExercises"]
+    assert due["totalCount"] == 1 and due["edges"][0]["node"]["id"] == review["_id"]
+    done = (await api.data(SUBMIT, {"id": review["_id"], "a": stored["answer"]}, token=token))[
+        "submitExercise"
+    ]
+    assert done["correct"] and done["exercise"]["outcome"] == "CORRECT"
+    wait = datetime.fromisoformat(done["exercise"]["dueAt"]) - datetime.now(UTC)
+    assert timedelta(days=2, hours=23) < wait <= timedelta(days=3)  # the interval grew
+    assert (await api.data(DUE, token=token))["dueExercises"]["totalCount"] == 0
+
+
+async def test_skip_finishes_without_an_answer(api):
+    _user, token = await api.user()
+    made, _ = await _one_exercise(api, token)
+    skip = "mutation($id: ID!) { skipExercise(id: $id) { id status outcome completedAt dueAt } }"
+    out = (await api.data(skip, {"id": made["id"]}, token=token))["skipExercise"]
+    assert out["status"] == "SKIPPED" and out["outcome"] == "SKIPPED" and out["completedAt"]
+    assert out["dueAt"] is None
+    again = (await api.gql(skip, {"id": made["id"]}, token=token)).json()
+    assert again["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+
+
+# ---- daily practice ----
+
+
+async def test_daily_practice_is_one_stable_set_in_the_learners_language_and_day(api):
+    # UTC+14: most of the time its date differs from UTC's.
+    user, token = await api.user(time_zone="Pacific/Kiritimati")
+    db = api.services.db
+    language = "Spanish" if "Spanish" in load_bank() else "English"
+    await db.users.update_one({"_id": user["_id"]}, {"$set": {"target_language": language}})
+    first = (await api.data(DAILY, token=token))["dailyPractice"]
+    local_today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+    assert first["date"] == local_today
+    assert first["total"] == 5 and first["completed"] == 0
+    assert {e["language"] for e in first["exercises"]} == {language}
+    second = (await api.data(DAILY, token=token))["dailyPractice"]
+    assert [e["id"] for e in second["exercises"]] == [e["id"] for e in first["exercises"]]
+    skip = "mutation($id: ID!) { skipExercise(id: $id) { id } }"
+    await api.data(skip, {"id": first["exercises"][0]["id"]}, token=token)
+    third = (await api.data(DAILY, token=token))["dailyPractice"]
+    assert third["completed"] == 1 and third["exercises"][0]["status"] == "SKIPPED"
+    assert await db.exercises.count_documents({"user_id": user["_id"]}) == 5
+
+
+async def test_daily_practice_puts_due_reviews_first(api):
+    _user, token = await api.user()
+    made, _stored = await _one_exercise(api, token)
+    for wrong in ("x", "y", "z"):
+        await api.data(SUBMIT, {"id": made["id"], "a": wrong}, token=token)
+    db = api.services.db
+    await db.exercises.update_one({"review_of": made["id"]}, {"$set": {"due_at": T0}})
+    review = await db.exercises.find_one({"review_of": made["id"]})
+    daily = (await api.data(DAILY, token=token))["dailyPractice"]
+    assert daily["exercises"][0]["id"] == review["_id"] and daily["total"] == 5
+    assert all(e["status"] == "PENDING" for e in daily["exercises"])
+
+
+async def test_daily_practice_admin_must_name_the_learner(api):
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    out = (await api.gql(DAILY, token=admin)).json()
+    assert out["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "userId"}
+    named = "query($u: ID) { dailyPractice(userId: $u) { total } }"
+    assert (await api.data(named, {"u": user["_id"]}, token=admin))["dailyPractice"]["total"] == 5
+    _, other = await api.user()
+    hidden = (await api.gql(named, {"u": user["_id"]}, token=other)).json()
+    assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+# ---- userId optional for learners ----
+
+
+async def test_learners_may_leave_out_their_own_user_id(api):
+    user, token = await api.user()
+    q = """mutation { startSession(input: {topic: "travel"}) { id user { id } } }"""
+    session = (await api.data(q, token=token))["startSession"]
+    assert session["user"]["id"] == user["_id"]
+    stats = (await api.data("{ errorStats { userId totalErrors } }", token=token))["errorStats"]
+    assert stats == {"userId": user["_id"], "totalErrors": 0}
+    _, admin = await api.admin()
+    for doc in (q, "{ errorStats { userId } }", GENERATE):
+        body = (await api.gql(doc, {"n": 1} if doc is GENERATE else None, token=admin)).json()
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "userId"}
+
+
+# ---- time zones ----
+
+
+async def test_time_zone_is_validated_and_can_be_cleared(api):
+    user, token = await api.user()
+    upd = "mutation($id: ID!, $tz: String) { updateUser(id: $id, input: {timeZone: $tz}) { timeZone } }"
+    ok = await api.data(upd, {"id": user["_id"], "tz": "America/Mexico_City"}, token=token)
+    assert ok["updateUser"]["timeZone"] == "America/Mexico_City"
+    for bad in ("Mars/Olympus", "GMT+25", "../etc/passwd", "x" * 100):
+        body = (await api.gql(upd, {"id": user["_id"], "tz": bad}, token=token)).json()
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "timeZone"}
+    cleared = await api.data(upd, {"id": user["_id"], "tz": ""}, token=token)
+    assert cleared["updateUser"]["timeZone"] is None
+    _, admin = await api.admin()
+    create = """mutation { createUser(input: {email: "tz@example.com", name: "Tz",
+      timeZone: "Asia/Kolkata"}) { timeZone } }"""
+    assert (await api.data(create, token=admin))["createUser"]["timeZone"] == "Asia/Kolkata"
+
+
+# ---- taxonomy ----
+
+
+async def test_error_categories_list_the_taxonomy_with_exercise_counts(api):
+    _, token = await api.user()
+    q = "query($l: String) { errorCategories(language: $l) { category subcategory description exerciseCount } }"
+    rows = (await api.data(q, {"l": "en"}, token=token))["errorCategories"]
+    english = load_bank()["English"]
+    assert len(rows) == 14 and all(r["description"] for r in rows)
+    assert all(
+        r["exerciseCount"] == len(english[(r["category"], r["subcategory"])]) > 0 for r in rows
+    )
+    german = (await api.data(q, {"l": "Deutsch"}, token=token))["errorCategories"]
+    assert [r["subcategory"] for r in german] == [r["subcategory"] for r in rows]
+    assert {"category": "Grammar", "subcategory": "Articles"}.items() <= rows[2].items()
+    bad = (await api.gql(q, {"l": "Klingon"}, token=token)).json()
+    assert bad["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "language"}
+    anon = (await api.gql(q, {"l": "en"})).json()
+    assert anon["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+# ---- exercise history filters ----
+
+
+async def test_exercise_history_filters_combine(api):
+    user, token = await api.user()
+    db = api.services.db
+    rows = []
+    for i, (cat, sub, kind, outcome) in enumerate(
+        [
+            ("Grammar", "Articles", "multiple_choice", "correct"),
+            ("Grammar", "Plurals", "fill_in_the_blank", "incorrect"),
+            ("Spelling", "Common Misspellings", "multiple_choice", "incorrect"),
+            ("Grammar", "Articles", "multiple_choice", None),
+        ]
+    ):
+        rows.append(
+            {
+                "_id": str(uuid.uuid4()),
+                "user_id": user["_id"],
+                "language": "English",
+                "category": cat,
+                "subcategory": sub,
+                "type": kind,
+                "difficulty": 2,
+                "prompt": f"p{i}",
+                "answer": "a",
+                "status": "pending" if outcome is None else "completed",
+                **({"outcome": outcome, "correct": outcome == "correct"} if outcome else {}),
+                "attempts": 1,
+                "hints_used": 0,
+                "created_at": T0 + timedelta(days=i),
+            }
+        )
+    await db.exercises.insert_many(rows)
+    q = """query($c: String, $t: ExerciseType, $o: ExerciseOutcome, $f: DateTime, $to: DateTime) {
+      me { exercises(category: $c, type: $t, outcome: $o, from: $f, to: $to) {
+        totalCount edges { node { prompt } } } } }"""
+
+    async def prompts(**v):
+        page = (await api.data(q, v, token=token))["me"]["exercises"]
+        assert page["totalCount"] == len(page["edges"])
+        return [e["node"]["prompt"] for e in page["edges"]]
+
+    assert await prompts(c="grammar") == ["p3", "p1", "p0"]
+    assert await prompts(c="Grammar", t="MULTIPLE_CHOICE") == ["p3", "p0"]
+    assert await prompts(o="INCORRECT") == ["p2", "p1"]
+    assert await prompts(
+        f=(T0 + timedelta(days=1)).isoformat(), to=(T0 + timedelta(days=3)).isoformat()
+    ) == ["p2", "p1"]
+    bad = (await api.gql(q, {"c": "Made Up"}, token=token)).json()
+    assert bad["errors"][0]["extensions"]["field"] == "category"
+
+
+def test_default_ability_is_the_level_prior():
+    assert [prior(level) for level in ("A1", "B1", "C2", None)] == [0.2, 0.5, 0.85, 0.5]
+    assert math.isclose(p_correct(0.5, 3), 0.5)
+
+
+# ---- progress ----
+
+PROGRESS = """query($f: DateTime, $t: DateTime, $b: ProgressBucket) {
+  progress(from: $f, to: $t, bucket: $b) {
+    from to bucket
+    points { start messages errors errorsPerMessage exercisesAttempted exercisesCorrect accuracy }
+    skills { category subcategory ability attempts accuracy trend }
+    mastered { subcategory } struggling { subcategory }
+    bests { longestStreakDays mostExercisesInADay bestWeekAccuracy bestWeekStart }
+    thisWeek { sessions messages exercisesCompleted exercisesCorrect }
+    thisMonth { sessions messages exercisesCompleted exercisesCorrect } } }"""
+
+
+def _finished(user_id, at, correct, sub="Articles"):
+    return {
+        "_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "language": "English",
+        "category": "Grammar",
+        "subcategory": sub,
+        "type": "multiple_choice",
+        "difficulty": 3,
+        "prompt": "p",
+        "answer": "a",
+        "status": "completed",
+        "outcome": "correct" if correct else "incorrect",
+        "correct": correct,
+        "attempts": 1,
+        "hints_used": 0,
+        "created_at": at,
+        "completed_at": at,
+    }
+
+
+async def test_progress_buckets_follow_the_learners_time_zone(api):
+    tz = ZoneInfo("Asia/Kolkata")  # UTC+05:30: local midnight is 18:30 UTC the day before
+    user, token = await api.user(time_zone="Asia/Kolkata")
+    db = api.services.db
+    today = datetime.now(tz).date()
+    monday = today - timedelta(days=today.weekday() + 14)
+    day1 = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
+    sid = str(uuid.uuid4())
+    await db.sessions.insert_one(
+        {"_id": sid, "user_id": user["_id"], "started_at": day1, "status": "completed"}
+    )
+    messages = [
+        # 00:10 local on day 1 is still the day before in UTC: it must count for day 1.
+        (
+            day1 + timedelta(minutes=10),
+            "user",
+            [{"category": "Grammar", "subcategory": "Articles"}],
+        ),
+        (day1 + timedelta(hours=5), "user", []),
+        (day1 + timedelta(hours=5, seconds=1), "assistant", []),  # not the learner's own
+        (
+            day1 + timedelta(days=2, hours=23),
+            "user",
+            [{"category": "Grammar", "subcategory": "Articles"}] * 2,
+        ),
+    ]
+    await db.messages.insert_many(
+        [
+            {
+                "_id": str(uuid.uuid4()),
+                "session_id": sid,
+                "user_id": user["_id"],
+                "role": role,
+                "content": "c",
+                "timestamp": ts,
+                "errors": errs,
+                "applied": True,
+            }
+            for ts, role, errs in messages
+        ]
+    )
+    await db.exercises.insert_many(
+        [
+            _finished(user["_id"], day1 + timedelta(hours=1), True),
+            _finished(user["_id"], day1 + timedelta(hours=2), False),
+            _finished(user["_id"], day1 - timedelta(minutes=1), True),  # the day before
+        ]
+    )
+    out = (
+        await api.data(
+            PROGRESS,
+            {"f": day1.isoformat(), "t": (day1 + timedelta(days=4)).isoformat(), "b": "DAY"},
+            token=token,
+        )
+    )["progress"]
+    assert datetime.fromisoformat(out["from"]) == day1
+    assert datetime.fromisoformat(out["to"]) == day1 + timedelta(days=4)
+    starts = [datetime.fromisoformat(p["start"]) for p in out["points"]]
+    assert starts == [day1 + timedelta(days=i) for i in range(4)]  # empty days included
+    assert starts[0].astimezone(UTC).time().isoformat() == "18:30:00"
+    assert [(p["messages"], p["errors"]) for p in out["points"]] == [(2, 1), (0, 0), (1, 2), (0, 0)]
+    assert out["points"][0]["errorsPerMessage"] == 0.5 and out["points"][1]["errorsPerMessage"] == 0
+    first = out["points"][0]
+    assert (first["exercisesAttempted"], first["exercisesCorrect"], first["accuracy"]) == (
+        2,
+        1,
+        0.5,
+    )
+    assert out["points"][1]["accuracy"] is None
+    [skill] = out["skills"]
+    assert skill["subcategory"] == "Articles" and skill["attempts"] == 3
+    # The same range as weeks: one bucket, starting on local Monday.
+    weeks = (
+        await api.data(
+            PROGRESS,
+            {"f": day1.isoformat(), "t": (day1 + timedelta(days=4)).isoformat(), "b": "WEEK"},
+            token=token,
+        )
+    )["progress"]
+    assert [p["start"] for p in weeks["points"]] == [day1.isoformat()]  # local offset shown
+    assert weeks["points"][0]["messages"] == 3
+
+
+async def test_progress_defaults_and_limits(api):
+    _user, token = await api.user()
+    for bucket, n in (("DAY", 30), ("WEEK", 12), ("MONTH", 12)):
+        out = (await api.data(PROGRESS, {"b": bucket}, token=token))["progress"]
+        assert len(out["points"]) == n and out["bucket"] == bucket
+        assert datetime.fromisoformat(out["to"]) > datetime.now(UTC)
+        assert all(p["messages"] == 0 and p["accuracy"] is None for p in out["points"])
+    assert out["skills"] == [] and out["bests"]["longestStreakDays"] == 0
+    year = {"f": "2025-01-01T00:00:00Z", "t": "2026-01-01T00:00:00Z", "b": "DAY"}
+    assert len((await api.data(PROGRESS, year, token=token))["progress"]["points"]) == 365
+    for bad in (
+        {"f": "2024-01-01T00:00:00Z", "t": "2026-01-01T00:00:00Z", "b": "DAY"},
+        {"f": "2026-01-02T00:00:00Z", "t": "2026-01-01T00:00:00Z", "b": "DAY"},
+    ):
+        body = (await api.gql(PROGRESS, bad, token=token)).json()
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "from"}
+    months = {"f": "2000-01-01T00:00:00Z", "t": "2026-01-01T00:00:00Z", "b": "MONTH"}
+    assert len((await api.data(PROGRESS, months, token=token))["progress"]["points"]) == 312
+
+
+async def test_personal_bests_and_totals(api):
+    user, token = await api.user()
+    db = api.services.db
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    rows = []
+    # A 4-day run of correct answers ending 10 days ago, 6 answers on its last day.
+    for d in range(13, 9, -1):
+        rows.append(_finished(user["_id"], today - timedelta(days=d), True))
+    rows += [
+        _finished(user["_id"], today - timedelta(days=10, minutes=m), m % 2 == 0)
+        for m in range(1, 6)
+    ]
+    # Today: two answers, one right.
+    rows += [_finished(user["_id"], today, True), _finished(user["_id"], today, False, "Plurals")]
+    await db.exercises.insert_many(rows)
+    out = (await api.data(PROGRESS, {"b": "DAY"}, token=token))["progress"]
+    bests = out["bests"]
+    assert bests["longestStreakDays"] == 4
+    assert bests["mostExercisesInADay"] == 6
+    assert out["thisWeek"]["exercisesCompleted"] >= 2 and out["thisWeek"]["exercisesCorrect"] >= 1
+    assert out["thisMonth"]["exercisesCompleted"] >= out["thisWeek"]["exercisesCompleted"]
+    assert bests["bestWeekAccuracy"] is not None and bests["bestWeekStart"] is not None
+    start = datetime.fromisoformat(bests["bestWeekStart"])
+    assert start.weekday() == 0 and (start.hour, start.minute) == (0, 0)
+
+
+async def test_record_message_refuses_errors_outside_the_taxonomy(api):
+    _, token = await api.user()
+    start = "mutation { startSession(input: {}) { id } }"
+    sid = (await api.data(start, token=token))["startSession"]["id"]
+    record = """mutation($s: ID!, $e: [LanguageErrorInput!]) {
+      recordMessage(input: {sessionId: $s, role: USER, content: "I has a cat", errors: $e}) {
+        errors { category subcategory } } }"""
+    cases = [
+        ([{"category": "Made Up", "subcategory": "Thing"}], "errors[0].category"),
+        (
+            [
+                {"category": "Grammar", "subcategory": "Articles"},
+                {"category": "Grammar", "subcategory": "Thing"},
+            ],
+            "errors[1].subcategory",
+        ),
+    ]
+    for errors, field in cases:
+        body = (await api.gql(record, {"s": sid, "e": errors}, token=token)).json()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["extensions"]["field"] == field
+    ok = await api.data(
+        record,
+        {"s": sid, "e": [{"category": "grammar", "subcategory": "subject-verb agreement"}]},
+        token=token,
+    )
+    assert ok["recordMessage"]["errors"] == [
+        {"category": "Grammar", "subcategory": "Subject-Verb Agreement"}
+    ]
+    assert await api.services.db.messages.count_documents({}) == 1  # refused ones stored nothing
