@@ -60,7 +60,7 @@ async def test_every_response_says_nosniff_and_cannot_be_framed(api):
 async def test_graphiql_policy_allows_only_the_vendored_assets(api):
     response = await api.client.get("/graphql", headers={"accept": "text/html"})
     policy = dict(
-        (part.strip().split(" ", 1) + [""])[:2]
+        [*part.strip().split(" ", 1), ""][:2]
         for part in response.headers["content-security-policy"].split(";")
     )
     assert policy["default-src"] == "'none'"
