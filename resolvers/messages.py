@@ -28,6 +28,8 @@ from models.documents import LanguageErrorDoc, MessageDoc, utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
+from resolvers.costs.breakdown import dims_rows
+from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
@@ -124,7 +126,9 @@ def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any
     return out
 
 
-def build_message(ctx: RequestContext, data: MessageInput, session: Row) -> dict[str, Any]:
+def build_message(
+    ctx: RequestContext, data: MessageInput, session: Row, tier: str | None = None
+) -> dict[str, Any]:
     content = data.content
     if not isinstance(content, str) or not content.strip():
         raise BadUserInput("'content' must not be blank.", field="content")
@@ -158,6 +162,8 @@ def build_message(ctx: RequestContext, data: MessageInput, session: Row) -> dict
         errors=_validated_errors(data.errors, data.role),  # type: ignore[arg-type]
         idempotency_key=key,
         applied=False,
+        topic=session.get("topic"),
+        tier=tier,
     ).to_mongo()
 
 
@@ -169,7 +175,7 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
     session = await get_session(ctx, v.plain_id(data.session_id, "sessionId"))
     if session["status"] != "active":
         raise BadUserInput("The session has ended; start a new one.", field="sessionId")
-    doc = build_message(ctx, data, session)
+    doc = build_message(ctx, data, session, await _tier_of(ctx, session["user_id"]))
     try:
         await ctx.db.messages.insert_one(doc)
     except DuplicateKeyError:
@@ -186,6 +192,13 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
         doc = existing  # an earlier attempt stopped half-way: finish it
     await apply_message(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
     return public(doc)
+
+
+async def _tier_of(ctx: RequestContext, user_id: str) -> str | None:
+    if ctx.viewer is not None and ctx.viewer.id == user_id:
+        return ctx.viewer.tier  # the learner's own call: no read needed
+    user = await ctx.loaders.user.load(user_id)
+    return user.get("subscription_tier") if user else None
 
 
 def thresholds(ctx: RequestContext) -> Thresholds:
@@ -267,6 +280,17 @@ async def apply_message(
             },
         )
         await add_to_totals(db, doc, alerts)
+        for key, update in dims_rows(doc):
+            await _upsert_once(
+                db.cost_dims, _guarded(key, mid), {**update, "$push": _remember(mid)}
+            )
+
+    if doc["role"] == "assistant":
+        await _upsert_once(
+            db.provider_daily,
+            _guarded(provider_key(doc), mid),
+            {**provider_update(doc), "$push": _remember(mid)},
+        )
 
     if doc["role"] == "user":
         await db.users.update_one({"_id": doc["user_id"]}, {"$max": {"last_active": ts}})
