@@ -14,7 +14,7 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
-        proxy_headers=settings.trust_forwarded_for,
+        proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself (gateway/app.py)
     )
 
 

@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from gateway.context import GatewayContext
 from gateway.logging import get_logger
 from gateway.querycost import operation_cost, select_operation
 from gateway.ratelimit import STORAGE_ERRORS
-from resolvers.errors import DomainError, QueryTooComplex, RateLimited, ServiceUnavailable
+from resolvers.errors import (
+    BadUserInput,
+    DomainError,
+    QueryTooComplex,
+    RateLimited,
+    ServiceUnavailable,
+)
 
 log = get_logger("gateway.admission")
 
@@ -64,6 +70,22 @@ class Admission(SchemaExtension):
         error: DomainError | None = None
         assert ec.graphql_document is not None
         op = select_operation(ec.graphql_document, ec.operation_name)
+        operations = [
+            d for d in ec.graphql_document.definitions if isinstance(d, OperationDefinitionNode)
+        ]
+        # Strawberry's `operation_name` falls back to the first operation's name; what the
+        # client sent is the provided one.
+        if ec._provided_operation_name is None and len(operations) > 1:
+            # Several operations and no operationName: the spec makes it a request error
+            # (graphql-core would otherwise be asked to guess).
+            unnamed = BadUserInput(
+                "The document has several operations: name the one to run with 'operationName'."
+            )
+            ec.result = GraphQLExecutionResult(
+                data=None, errors=[GraphQLError(unnamed.message, original_error=unnamed)]
+            )
+            yield
+            return
         if op is not None:
             ctx.operation = op.name.value if op.name else None
             ctx.operation_type = op.operation.value

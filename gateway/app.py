@@ -13,13 +13,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
+from gateway.cors import add_cors
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
 from gateway.logging import configure_logging, get_logger
+from gateway.metrics import Metrics, MetricsMiddleware, mark_worker_dead
 from gateway.middleware import RequestLogMiddleware
+from gateway.persisted import PersistedQueries
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 from gateway.settings import Settings
@@ -55,6 +59,7 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
         db=db,
         auth=Authenticator(settings, db),
         limiter=RateLimiter(settings),
+        persisted=PersistedQueries.from_settings(settings),
     )
 
 
@@ -89,12 +94,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     configure_logging(settings.log_level, settings.log_format)
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
     schema = guarded_schema(settings)
+    metrics = Metrics(settings) if settings.metrics_enabled else None
     holder = LazyServices()
     endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings, db)
+        if metrics is not None:
+            services.db.set_wrapper(metrics.db_observer().wrap)
         holder.value = services
         app.state.services = services
         if services.db.embedded and settings.seed_demo_data:
@@ -109,6 +117,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             yield
         finally:
             await services.limiter.close()
+            await services.persisted.close()
+            if metrics is not None:
+                mark_worker_dead(settings)
             if db is None:
                 services.db.close()
 
@@ -125,9 +136,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
+    # Middleware added last runs first: CORS answers preflights before anything else.
+    if metrics is not None:
+        app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.request_log_enabled:
-        app.add_middleware(RequestLogMiddleware)
+        app.add_middleware(RequestLogMiddleware, slow_request_ms=settings.slow_request_ms)
+    add_cors(app, settings)
+    if settings.forwarded_allow_ips:
+        # Outermost, so logs, limits and errors all see the same client address: the
+        # rightmost X-Forwarded-For hop that is not a trusted proxy.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.state.schema = schema
     app.state.holder = holder
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 import jwt
 
+from gateway.jwks import JwksVerifier
 from gateway.settings import Settings
 from models.db import Database
 from resolvers.errors import Unauthenticated
@@ -22,6 +23,10 @@ def issue_token(settings: Settings, user_id: str, ttl_seconds: int | None = None
     }
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if not settings.jwt_key:
+        raise ValueError("JWT_SECRET is not set: only the identity provider issues tokens")
     return jwt.encode(claims, settings.jwt_key, algorithm="HS256")
 
 
@@ -39,36 +44,58 @@ class Authenticator:
         # token -> (sub, exp): a token string verified once verifies the same way again;
         # skipping the HMAC and JSON work halves auth's cost on hot clients.
         self._verified: dict[str, tuple[str, float]] = {}
+        # HS256 with JWT_SECRET (development, scripts/issue_token.py) and/or the identity
+        # provider's RS256/ES256 keys; each algorithm is only checked against its own keys.
+        self._hs_key = settings.jwt_key or None
+        self._jwks = JwksVerifier(settings) if settings.jwt_jwks_url else None
+        self._invalid = "The token is invalid."
+        if settings.embedded and not settings.jwt_secret.get_secret_value():
+            self._invalid += (
+                " In embedded mode the signing secret is random and changes at every start:"
+                " use a token printed by the running gateway (or set JWT_SECRET)."
+            )
 
-    def decode(self, token: str) -> str:
+    async def decode(self, token: str) -> str:
         hit = self._verified.get(token)
         if hit is not None:
-            if hit[1] > time.time():
+            if hit[1] + self.settings.jwt_leeway_seconds > time.time():
                 return hit[0]
             del self._verified[token]
             raise Unauthenticated("The token has expired.")
-        return self._verify(token)
-
-    def _verify(self, token: str) -> str:
         try:
-            claims = jwt.decode(
-                token,
-                self.settings.jwt_key,
-                algorithms=["HS256"],
-                options={"require": ["exp", "sub"]},
-                issuer=self.settings.jwt_issuer,
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("The token has expired.") from exc
+            header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
-            raise Unauthenticated("The token is invalid.") from exc
+            raise Unauthenticated(self._invalid) from exc
+        if header.get("alg") == "HS256" and self._hs_key is not None:
+            claims = self._verify_hs256(token)
+        elif self._jwks is not None:
+            claims = await self._jwks.claims(token, header)
+        else:
+            raise Unauthenticated(self._invalid)
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
-            raise Unauthenticated("The token is invalid.")
+            raise Unauthenticated(self._invalid)
         if len(self._verified) > 50_000:
             self._verified.clear()
         self._verified[token] = (sub, float(claims["exp"]))
         return sub
+
+    def _verify_hs256(self, token: str) -> dict[str, Any]:
+        assert self._hs_key is not None
+        try:
+            return jwt.decode(
+                token,
+                self._hs_key,
+                algorithms=["HS256"],
+                options={"require": ["exp", "sub"]},
+                issuer=self.settings.jwt_issuer,
+                audience=self.settings.jwt_audience,
+                leeway=self.settings.jwt_leeway_seconds,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The token has expired.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(self._invalid) from exc
 
     async def authenticate(
         self, authorization: str | None
@@ -77,14 +104,15 @@ class Authenticator:
 
         The record comes back only on a cache miss, fresh from the database, so the request
         can reuse it (e.g. for `me`) instead of reading it a second time. Raises
-        Unauthenticated for any bad credential.
+        Unauthenticated for any bad credential, ServiceUnavailable when the identity
+        provider's keys cannot be fetched.
         """
         if not authorization:
             return None, None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-        user_id = self.decode(token.strip())
+        user_id = await self.decode(token.strip())
         viewer, record = await self._load(user_id)
         if viewer is None:
             raise Unauthenticated("The token's user no longer exists.")

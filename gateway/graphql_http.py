@@ -7,7 +7,6 @@ HTTP.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import GraphQLError
@@ -16,11 +15,22 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
-from gateway import jsonio
 from gateway.admission import admit
 from gateway.context import GatewayContext
+from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error
 from gateway.logging import get_logger
+from gateway.negotiation import (
+    APPLICATION_JSON,
+    Reply,
+    choose_media_type,
+    not_acceptable,
+    render,
+)
+from gateway.persisted import Refusal
+from gateway.ratelimit import STORAGE_ERRORS
+from gateway.refusals import charge_refused
+from gateway.request_params import TooDeep, operation_name_problem, parse_json
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
@@ -41,10 +51,9 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        jsonio.dumps(payload), status_code=status, headers=headers, media_type="application/json"
-    )
+def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> Reply:
+    """Rendered in the media type the client accepts (gateway/negotiation.py)."""
+    return Reply(payload, status, headers or {})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -60,11 +69,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def client_ip(request: Request, trust_forwarded: bool) -> str:
-    if trust_forwarded:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+def client_ip(request: Request) -> str:
+    """The peer address, as rewritten from X-Forwarded-For for trusted proxies only
+    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -81,14 +88,26 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        response = await self.handle(request)
+        media_type = choose_media_type(request.headers.get("accept"))
+        asks_for_ide = request.method == "GET" and not (
+            "query" in request.query_params or "extensions" in request.query_params
+        )
+        if media_type is None and not asks_for_ide:
+            response = not_acceptable()
+        else:
+            reply = await self.handle(request)
+            if isinstance(reply, Reply):
+                response = render(reply, media_type or APPLICATION_JSON)
+            else:
+                response = reply
+        response = await charge_refused(request, response, self.services)
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Reply | Response:
         state = request.scope.setdefault("state", {})
         if request.method == "GET":
             accept = request.headers.get("accept", "")
-            if "query" not in request.query_params:
+            if not ("query" in request.query_params or "extensions" in request.query_params):
                 if "text/html" in accept:
                     return HTMLResponse(self.ide_html)
                 return _json(
@@ -96,11 +115,19 @@ class GraphQLEndpoint:
                     400,
                 )
             params: dict[str, Any] = dict(request.query_params)
-            if "variables" in params:
-                try:
-                    params["variables"] = json.loads(params["variables"])
-                except ValueError:
-                    return _json(error_payload("BAD_USER_INPUT", "'variables' is not JSON."), 400)
+            for name in ("variables", "extensions"):
+                if name in params:
+                    try:
+                        params[name] = parse_json(params[name])
+                    except TooDeep as exc:
+                        return _json(
+                            error_payload(
+                                "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
+                            ),
+                            400,
+                        )
+                    except ValueError:
+                        return _json(error_payload("BAD_USER_INPUT", f"'{name}' is not JSON."), 400)
             allowed = {OperationType.QUERY}
         elif request.method == "POST":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -117,7 +144,12 @@ class GraphQLEndpoint:
                     413,
                 )
             try:
-                params = json.loads(raw)
+                params = parse_json(raw)
+            except TooDeep as exc:
+                return _json(
+                    error_payload("BAD_USER_INPUT", str(exc), requestId=state.get("request_id")),
+                    400,
+                )
             except (ValueError, UnicodeDecodeError):
                 return _json(
                     error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400
@@ -128,6 +160,20 @@ class GraphQLEndpoint:
                 error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"}
             )
 
+        register = None
+        if isinstance(params, dict):
+            try:
+                resolved = await self.services.persisted.resolve(params)
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+                return _json(
+                    error_payload("SERVICE_UNAVAILABLE", "Persisted queries are unavailable."),
+                    503,
+                    {"Retry-After": "1"},
+                )
+            if isinstance(resolved, Refusal):
+                return _json(error_payload(resolved.code, resolved.message), resolved.status)
+            params, register = resolved.params, resolved.register
         problem = _check_params(params)
         if problem:
             return _json(error_payload("BAD_USER_INPUT", problem), 400)
@@ -138,8 +184,12 @@ class GraphQLEndpoint:
             viewer, record = await self.services.auth.authenticate(
                 request.headers.get("authorization")
             )
-        except DomainError as exc:
-            return _json(error_payload(exc.code, exc.message), 401, {"WWW-Authenticate": "Bearer"})
+        except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
+            status = STATUS_BY_CODE.get(exc.code, 401)
+            if status == 401:
+                state["authentication_failed"] = True  # charged to the client IP (refusals.py)
+                return _json(error_payload(exc.code, exc.message), 401)  # + WWW-Authenticate
+            return _json(error_payload(exc.code, exc.message), status, {"Retry-After": "1"})
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database_unavailable", stage="authentication", error=type(exc).__name__)
             return _json(
@@ -155,23 +205,32 @@ class GraphQLEndpoint:
             self.services,
             viewer,
             request_id,
-            client_ip(request, self.services.settings.trust_forwarded_for),
+            client_ip(request),
         )
         if record is not None:  # just read by authentication: `me` needs no second read
             ctx.loaders.user.prime(record["_id"], Row(record))
+        state["metered"] = True  # from here on admission control charges the request
         try:
-            result = await self.schema.execute(
-                params["query"],
-                variable_values=params.get("variables"),
-                context_value=ctx,
-                operation_name=params.get("operationName"),
-                allowed_operation_types=allowed,
+            result = await within(
+                self.schema.execute(
+                    params["query"],
+                    variable_values=params.get("variables"),
+                    context_value=ctx,
+                    operation_name=params.get("operationName"),
+                    allowed_operation_types=allowed,
+                ),
+                self.services.settings.execution_timeout_ms,
+            )
+        except ExecutionTimedOut as exc:
+            return _json(
+                error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
-            return _json(
-                error_payload("BAD_USER_INPUT", _describe(exc)),
-                405 if request.method == "GET" else 400,
-            )
+            if request.method == "GET":
+                return _json(
+                    error_payload("BAD_USER_INPUT", _describe(exc)), 405, {"Allow": "POST"}
+                )
+            return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 400)
 
         if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:
             # A document that failed to parse or validate still counts as a request, so
@@ -183,6 +242,8 @@ class GraphQLEndpoint:
             except DomainError:
                 pass
 
+        if register is not None and result.data is not None:
+            await self.services.persisted.register(*register)
         errors = [format_error(e, request_id) for e in result.errors or []]
         view = await ctx.rate_limit()
         state["cost"] = ctx.cost
@@ -221,7 +282,7 @@ def _check_params(params: Any) -> str | None:
     name = params.get("operationName")
     if name is not None and not isinstance(name, str):
         return "'operationName' must be a string."
-    return None
+    return operation_name_problem(name)
 
 
 def _describe(exc: Exception) -> str:

@@ -13,14 +13,14 @@ from strawberry.extensions import (
 )
 
 from gateway.admission import Admission
-from gateway.querylimits import alias_limit_rule, depth_limit_rule
+from gateway.querylimits import alias_limit_rule, shape_limit_rule
 from gateway.settings import Settings
 from schema import GatewaySchema, build_schema
 
 
 def schema_extensions(settings: Settings) -> list[Any]:
     rules = [
-        depth_limit_rule(settings.query_max_depth),
+        shape_limit_rule(settings.query_max_depth, settings.query_max_selections),
         alias_limit_rule(settings.query_max_aliases),
     ]
     # Clients send the same few documents over and over: parse and validate each once

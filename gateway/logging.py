@@ -24,6 +24,24 @@ def redact_secrets(
     return event
 
 
+# Clients choose many values that reach log lines (operation names, paths, ids, messages
+# of their own errors): each string is cut to a bound, so a request cannot grow the log by
+# more than a few KB whatever it sends. Tracebacks are ours and get a larger bound.
+MAX_LOG_VALUE_CHARS = 512
+MAX_LOG_TRACEBACK_CHARS = 16_384
+
+
+def cap_values(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str):
+            limit = MAX_LOG_TRACEBACK_CHARS if key == "exception" else MAX_LOG_VALUE_CHARS
+            if len(value) > limit:
+                event[key] = f"{value[:limit]}...[{len(value) - limit} more characters]"
+    return event
+
+
 class StdoutLogger:
     """Writes each rendered line to whatever sys.stdout is at the time of the call."""
 
@@ -39,27 +57,66 @@ def _stdout_logger(*_args: Any) -> StdoutLogger:
     return StdoutLogger()
 
 
+class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler bound to whatever sys.stdout is when a record is emitted."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+# Loggers that servers configure with their own plain-text handlers; ours replace them.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """structlog for our events, and the same chain for every standard-library logger.
+
+    Uvicorn, pymongo, asyncio and any other stdlib logger go through structlog's
+    ProcessorFormatter, so every line on stdout is one JSON object with a timestamp, a
+    level and, inside a request, its `request_id` (bound as a context variable by the
+    request middleware); tracebacks become an `exception` string inside that object.
+    """
     renderer: Any = (
         structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    finishing: list[Any] = [
+        redact_secrets,
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        cap_values,
+        renderer,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_secrets,
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, *finishing],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=_stdout_logger,
         cache_logger_on_first_use=True,
     )
-    # Route stdlib loggers (uvicorn, pymongo) through the same level; their access log is
-    # replaced by our request_completed event.
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    handler = _CurrentStdoutHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finishing],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        server_logger.handlers = []
+        server_logger.propagate = True
+    # Uvicorn's access log is replaced by our request_completed event.
     logging.getLogger("uvicorn.access").disabled = True
 
 

@@ -1,9 +1,16 @@
 """Calculated query cost, in the spirit of Shopify's and GitHub's GraphQL APIs.
 
 An object costs 1; a connection costs 1 plus `first` times what each of its nodes costs
-(so nesting multiplies); scalars are free; every mutation field costs 10 on top. The
-result approximates how many objects the operation can make the server load, and is
+(so nesting multiplies); a list whose size an argument sets (`count`, `top`, `first`, ...)
+costs that many times its items; scalars are free; every mutation field costs 10 on top.
+The result approximates how many objects the operation can make the server load, and is
 known before anything runs.
+
+The price is computed from exactly what execution will use: variables coerced by
+graphql-core (so `100.0` is 100, and a variable's default applies), argument defaults
+from the schema, `@skip`/`@include` honoured. Fragments are priced once per (fragment,
+list size) and memoised, so pricing is linear in the document's length even when the
+document expands exponentially (and then its price says so).
 """
 
 from __future__ import annotations
@@ -15,23 +22,36 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLObjectType,
+    GraphQLError,
+    GraphQLIncludeDirective,
+    GraphQLList,
+    GraphQLNamedType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    VariableNode,
     get_named_type,
+    get_nullable_type,
     is_leaf_type,
-    value_from_ast_untyped,
+)
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
 )
 
 MUTATION_FIELD_COST = 10
 # Root fields that cost nothing: reading your own budget must not spend it.
 FREE_ROOT_FIELDS = frozenset({"rateLimit", "__typename"})
 DEFAULT_PAGE = 20
-MAX_PAGE = 100
+# Resolvers refuse larger sizes (`first` <= 100, `count` <= 20, `top` <= 100), so a larger
+# value never runs; pricing it at the ceiling keeps the number meaningful.
+MAX_LIST_SIZE = 100
+# Arguments that set how many items a list (or the lists of the object it returns) holds.
+SIZE_ARGUMENTS = ("first", "last", "count", "top", "limit")
 
 
 def select_operation(
@@ -43,71 +63,123 @@ def select_operation(
     return ops[0] if len(ops) == 1 else None
 
 
-class _Walker:
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]):
+def _is_connection(named: GraphQLNamedType) -> bool:
+    return named.name.endswith("Connection")
+
+
+class _Pricer:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: VariableValues
+    ) -> None:
         self.schema = schema
         self.variables = variables
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        self.memo: dict[tuple[str, int | None, OperationType | None], int] = {}
+        self.active: set[str] = set()
 
-    def arg(self, field: FieldNode, name: str) -> Any:
-        for argument in field.arguments or ():
-            if argument.name.value == name:
-                if isinstance(argument.value, VariableNode):
-                    return self.variables.get(argument.value.name.value)
-                return value_from_ast_untyped(argument.value, self.variables)
+    def included(self, node: Any) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+    def size(self, field_def: Any, node: FieldNode) -> int | None:
+        """The list size the field's arguments ask for, as execution will see them."""
+        try:
+            args = get_argument_values(field_def, node, self.variables)
+        except GraphQLError:
+            return None  # execution refuses the field before it loads anything
+        for name in SIZE_ARGUMENTS:
+            value = args.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(0, min(value, MAX_LIST_SIZE))
         return None
 
-    def page_size(self, field: FieldNode) -> int:
-        first = self.arg(field, "first")
-        if not isinstance(first, int) or first < 0:
-            return DEFAULT_PAGE
-        return min(first, MAX_PAGE)
-
-    def fields(self, selection_set: SelectionSetNode | None, seen: frozenset[str] = frozenset()):
-        """Yield the FieldNodes of a selection set with fragments flattened."""
+    def selections(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: Any,
+        list_size: int | None,
+        root: OperationType | None = None,
+    ) -> int:
+        """Cost of a selection set on `parent`; `list_size` prices the lists directly in it."""
         if selection_set is None:
-            return
+            return 0
+        total = 0
         for sel in selection_set.selections:
+            if not self.included(sel):
+                continue
             if isinstance(sel, FieldNode):
-                yield sel
+                total += self.field(sel, parent, list_size, root)
             elif isinstance(sel, InlineFragmentNode):
-                yield from self.fields(sel.selection_set, seen)
+                on = sel.type_condition
+                target = self.schema.get_type(on.name.value) if on else parent
+                total += self.selections(sel.selection_set, target or parent, list_size, root)
             elif isinstance(sel, FragmentSpreadNode):
-                name = sel.name.value
-                frag = self.fragments.get(name)
-                if frag is not None and name not in seen:
-                    yield from self.fields(frag.selection_set, seen | {name})
-
-    def cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
-        total = 0
-        for field in self.fields(selection_set):
-            name = field.name.value
-            if name.startswith("__"):
-                total += 1 if name in ("__schema", "__type") else 0
-                continue
-            field_def = getattr(parent, "fields", {}).get(name)
-            if field_def is None:
-                continue
-            named = get_named_type(field_def.type)
-            if is_leaf_type(named):
-                continue
-            if named.name.endswith("Connection"):
-                total += 1 + self.connection_cost(field, named)
-            else:
-                total += 1 + self.cost(field.selection_set, named)
+                total += self.spread(sel.name.value, parent, list_size, root)
         return total
 
-    def connection_cost(self, field: FieldNode, conn_type: Any) -> int:
-        n = self.page_size(field)
-        total = 0
-        for child in self.fields(field.selection_set):
-            if child.name.value in ("edges", "nodes"):
-                edge_type = get_named_type(conn_type.fields[child.name.value].type)
-                total += n * self.cost(child.selection_set, edge_type)
-            # pageInfo and totalCount come with the connection.
-        return total
+    def spread(
+        self, name: str, parent: Any, list_size: int | None, root: OperationType | None
+    ) -> int:
+        key = (name, list_size, root)
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.active:
+            return 0  # validation refuses unknown fragments and cycles
+        target = self.schema.get_type(fragment.type_condition.name.value) or parent
+        self.active.add(name)
+        try:
+            cost = self.selections(fragment.selection_set, target, list_size, root)
+        finally:
+            self.active.discard(name)
+        self.memo[key] = cost
+        return cost
+
+    def field(
+        self, node: FieldNode, parent: Any, list_size: int | None, root: OperationType | None
+    ) -> int:
+        name = node.name.value
+        extra = MUTATION_FIELD_COST if root == OperationType.MUTATION else 0
+        if root is not None and name in FREE_ROOT_FIELDS:
+            return 0
+        if name.startswith("__"):
+            return extra + (1 if name in ("__schema", "__type") else 0)
+        field_def = getattr(parent, "fields", {}).get(name)
+        if field_def is None:
+            return extra
+        named = get_named_type(field_def.type)
+        if is_leaf_type(named):
+            return extra + (1 if root is not None else 0)
+        if _is_connection(parent) and root is None:
+            if name not in ("edges", "nodes"):
+                return 0  # pageInfo and totalCount come with the connection
+            per_item = self.selections(node.selection_set, named, None)
+            n = list_size if list_size is not None else DEFAULT_PAGE
+            return n * (per_item if name == "edges" else 1 + per_item)
+        size = self.size(field_def, node)
+        if _is_connection(named):
+            page = size if size is not None else DEFAULT_PAGE
+            return extra + 1 + self.selections(node.selection_set, named, page)
+        if isinstance(get_nullable_type(field_def.type), GraphQLList):
+            n = size if size is not None else (list_size if list_size is not None else 1)
+            return extra + n * (1 + self.selections(node.selection_set, named, None))
+        # An object whose field takes a size prices the lists directly inside it by it
+        # (errorStats(top) { items }, costReport(top) { topUsers }).
+        return extra + 1 + self.selections(node.selection_set, named, size)
+
+
+def coerce_variables(
+    schema: GraphQLSchema, op: OperationDefinitionNode, raw: dict[str, Any] | None
+) -> VariableValues | None:
+    """The variables as execution will see them, or None when execution will refuse them."""
+    coerced = get_variable_values(schema, op.variable_definitions or (), raw or {}, max_errors=1)
+    return None if isinstance(coerced, list) else coerced
 
 
 def operation_cost(
@@ -119,28 +191,10 @@ def operation_cost(
     op = select_operation(document, operation_name)
     if op is None:
         return 0
-    root: GraphQLObjectType | None = schema.get_root_type(op.operation)
+    root = schema.get_root_type(op.operation)
     if root is None:
         return 0
-    walker = _Walker(schema, document, variables or {})
-    total = 0
-    for field in walker.fields(op.selection_set):
-        name = field.name.value
-        if name in FREE_ROOT_FIELDS:
-            continue
-        field_def = root.fields.get(name)
-        if op.operation == OperationType.MUTATION:
-            total += MUTATION_FIELD_COST
-        if name.startswith("__"):
-            total += 1
-            continue
-        if field_def is None:
-            continue
-        named = get_named_type(field_def.type)
-        if is_leaf_type(named):
-            total += 1
-        elif named.name.endswith("Connection"):
-            total += 1 + walker.connection_cost(field, named)
-        else:
-            total += 1 + walker.cost(field.selection_set, named)
-    return total
+    coerced = coerce_variables(schema, op, variables)
+    if coerced is None:
+        return 0  # execution stops at the variables: nothing will be loaded
+    return _Pricer(schema, document, coerced).selections(op.selection_set, root, None, op.operation)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.auth import Authenticator
+from gateway.persisted import PersistedQueries
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from models.db import Database
@@ -19,6 +20,7 @@ class Services:
     db: Database
     auth: Authenticator
     limiter: RateLimiter
+    persisted: PersistedQueries
     extras: dict[str, Any] = field(default_factory=dict)
     # The benchmarks swap in unbatched loaders to measure what batching saves.
     loaders_factory: Callable[[Services], Loaders] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cached_property
 from typing import Literal
@@ -19,8 +20,38 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_048_576
-    # Trusted reverse proxies may set X-Forwarded-For; only honoured when true.
-    trust_forwarded_for: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, `*`
+    # for any; empty = none): the client is the rightmost address not in this list, as
+    # Uvicorn's proxy-headers middleware derives it. A client-written first hop is ignored.
+    forwarded_allow_ips: str = ""
+    # Uvicorn worker processes for `python -m gateway` (several need PROMETHEUS_MULTIPROC_DIR
+    # for correct /metrics, and a real MongoDB: the embedded one is per process).
+    workers: int = 1
+    # Browser origins allowed to call the API (comma-separated, `*` for any). Unset: none,
+    # except in embedded mode, where http://localhost:* and http://127.0.0.1:* are allowed.
+    cors_allow_origins: str | None = None
+    # How long a browser may cache a preflight answer.
+    cors_max_age_seconds: int = 600
+
+    # --- Persisted queries (Apollo's automatic persisted queries) ----------------
+    # true: only documents registered in advance (scripts/persist_queries.py) are run.
+    persisted_queries_only: bool = False
+    # JSON manifest {sha256: document} loaded at start-up into the allow-list.
+    persisted_queries_manifest: str | None = None
+    # Bounds of the automatic store: entries kept per process without Redis (LRU) and
+    # how long an automatically registered document lives in Redis.
+    persisted_query_cache_size: int = 5_000
+    persisted_query_ttl_seconds: int = 7 * 24 * 3600
+
+    # --- Metrics --------------------------------------------------------------
+    metrics_enabled: bool = True
+    # Set: /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr = SecretStr("")
+    # Distinct operation names kept as metric labels per process; the rest count as "other".
+    metrics_max_operations: int = 200
+    # Several worker processes share metrics through files in this directory
+    # (prometheus-client's multiprocess mode; must be set in the process environment).
+    prometheus_multiproc_dir: str | None = None
 
     # --- Database -------------------------------------------------------------
     mongo_uri: str | None = None
@@ -41,6 +72,18 @@ class Settings(BaseSettings):
     # Empty means: generate a random per-process secret (embedded mode only).
     jwt_secret: SecretStr = SecretStr("")
     jwt_issuer: str | None = None
+    # An identity provider's JSON Web Key Set (RS256/ES256 tokens), e.g.
+    # https://tenant.auth0.com/.well-known/jwks.json. With it JWT_SECRET becomes optional.
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    # Clock skew tolerated on exp/nbf/iat (e.g. 30 with an identity provider).
+    jwt_leeway_seconds: float = 0.0
+    jwt_jwks_timeout_seconds: float = 3.0
+    # How long the fetched key set is trusted before it is fetched again.
+    jwt_jwks_cache_seconds: int = 300
+    # A token with an unknown `kid` refetches the set at most this often (key rotation
+    # is seen at once; a flood of made-up kids cannot hammer the provider).
+    jwt_jwks_refetch_seconds: float = 30.0
     token_ttl_seconds: int = 7 * 24 * 3600
     auth_cache_seconds: float = 10.0
 
@@ -48,6 +91,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     request_log_enabled: bool = True
+    # A request slower than this also logs a `slow_request` event.
+    slow_request_ms: int = 1000
 
     # --- Request budgets (limits' rate-limit strings) ----------------------------
     # Off only for trusted internal deployments (and the benchmarks' comparison runs):
@@ -63,6 +108,10 @@ class Settings(BaseSettings):
     query_max_depth: int = 12
     query_max_aliases: int = 30
     query_max_tokens: int = 5_000
+    # Selections once every fragment is inlined: bounds validation and analysis work.
+    query_max_selections: int = 2_000
+    # Wall-clock budget of one execution; the work is cancelled when it is spent.
+    execution_timeout_ms: int = 10_000
     introspection_enabled: bool = True
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).
@@ -92,6 +141,59 @@ class Settings(BaseSettings):
     # JSON object {"provider": {"model": {"input": per_token, "output": per_token}}}
     pricing_overrides: str = ""
 
+    @field_validator("workers", "persisted_query_cache_size", "metrics_max_operations")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("jwt_leeway_seconds")
+    @classmethod
+    def _sane_leeway(cls, value: float) -> float:
+        if not 0 <= value <= 300:
+            raise ValueError("JWT_LEEWAY_SECONDS must be between 0 and 300")
+        return value
+
+    @field_validator("jwt_jwks_timeout_seconds")
+    @classmethod
+    def _sane_jwks_timeout(cls, value: float) -> float:
+        if not 0 < value <= 30:
+            raise ValueError("JWT_JWKS_TIMEOUT_SECONDS must be in (0, 30]")
+        return value
+
+    @field_validator("jwt_issuer", "jwt_audience", "persisted_queries_manifest", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`JWT_ISSUER=` (as in .env.example) means no issuer, not an issuer of ''."""
+        return None if value == "" else value
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("JWT_JWKS_URL must be an http(s) URL")
+        return value or None
+
+    @field_validator("prometheus_multiproc_dir")
+    @classmethod
+    def _multiproc_dir(cls, value: str | None) -> str | None:
+        if value and not os.path.isdir(value):
+            raise ValueError(f"PROMETHEUS_MULTIPROC_DIR {value!r} is not a directory")
+        return value or None
+
+    @property
+    def cors_origins(self) -> list[str]:
+        raw = self.cors_allow_origins
+        return [o.strip().rstrip("/") for o in (raw or "").split(",") if o.strip()]
+
+    @property
+    def cors_origin_regex(self) -> str | None:
+        """Embedded mode is for local development: any localhost port may call it."""
+        if self.cors_allow_origins is None and self.embedded:
+            return r"http://(localhost|127\.0\.0\.1)(:\d+)?"
+        return None
+
     @field_validator("log_level")
     @classmethod
     def _upper(cls, value: str) -> str:
@@ -109,8 +211,10 @@ class Settings(BaseSettings):
             if len(value) < 32:
                 raise ValueError("JWT_SECRET must be at least 32 characters")
             return value
+        if not self.embedded and not self.jwt_jwks_url:
+            raise ValueError("JWT_SECRET (or JWT_JWKS_URL) is required when MONGO_URI is set")
         if not self.embedded:
-            raise ValueError("JWT_SECRET is required when MONGO_URI is set")
+            return ""  # identity-provider tokens only: HS256 is not accepted
         return secrets.token_urlsafe(48)
 
     def request_limit(self, tier: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import Any
@@ -39,3 +40,47 @@ def mongo_down(db: Any) -> Iterator[None]:
     finally:
         db.set_wrapper(None)
         db.ping = original_ping
+
+
+class Stall:
+    """Stands in for any driver call or cursor: awaiting it never completes.
+
+    `cancelled` counts the awaits that were cancelled, i.e. work that was really stopped.
+    """
+
+    cancelled = 0
+
+    def __init__(self, _inner: Any = None) -> None:
+        pass
+
+    def __getattr__(self, _name: str) -> Any:
+        return self
+
+    def __call__(self, *_a: Any, **_k: Any) -> Stall:
+        return self
+
+    def __await__(self) -> Any:
+        return self._forever().__await__()
+
+    def __aiter__(self) -> Stall:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._forever()
+
+    async def _forever(self) -> Any:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            Stall.cancelled += 1
+            raise
+
+
+@contextlib.contextmanager
+def mongo_stalls(db: Any) -> Iterator[None]:
+    """Every collection call hangs (a server that accepts and never answers)."""
+    db.set_wrapper(Stall)
+    try:
+        yield
+    finally:
+        db.set_wrapper(None)

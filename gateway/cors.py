@@ -1,0 +1,46 @@
+"""Which browser origins may call the API, with Starlette's CORSMiddleware.
+
+Credentials are bearer tokens in a header, never cookies, so `allow_credentials` stays off
+(and `*` is a legal origin list). Clients may read the budget and request-id headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+
+from gateway.settings import Settings
+
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "Accept", "X-Request-ID")
+EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-Query-Cost",
+    "Retry-After",
+)
+
+
+def cors_options(settings: Settings) -> dict[str, Any] | None:
+    """CORSMiddleware's arguments, or None when no origin is allowed (no CORS headers)."""
+    origins = settings.cors_origins
+    regex = settings.cors_origin_regex
+    if not origins and regex is None:
+        return None
+    return {
+        "allow_origins": origins,
+        "allow_origin_regex": regex,
+        "allow_methods": ["GET", "POST"],
+        "allow_headers": list(ALLOWED_HEADERS),
+        "expose_headers": list(EXPOSED_HEADERS),
+        "allow_credentials": False,
+        "max_age": settings.cors_max_age_seconds,
+    }
+
+
+def add_cors(app: Any, settings: Settings) -> None:
+    options = cors_options(settings)
+    if options is not None:
+        app.add_middleware(CORSMiddleware, **options)

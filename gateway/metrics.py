@@ -1,0 +1,173 @@
+"""Prometheus metrics: what operators alert on (traffic, latency, throttling, cost, database).
+
+Each app gets its own registry, so several apps in one process (the tests) never clash.
+With several Uvicorn workers, PROMETHEUS_MULTIPROC_DIR (set in the environment before
+the process starts: prometheus-client reads it at import) makes every worker write its
+samples to files there, and /metrics sums them over all workers, whichever one answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import time
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.settings import Settings
+from models.instrument import CallObserver
+
+GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+COST_BUCKETS = (0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000)
+
+
+class Metrics:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.multiprocess_dir = settings.prometheus_multiproc_dir
+        if self.multiprocess_dir and os.environ.get("PROMETHEUS_MULTIPROC_DIR") is None:
+            raise ValueError(
+                "PROMETHEUS_MULTIPROC_DIR must be set in the process environment (not only in "
+                ".env): prometheus-client reads it when it is imported"
+            )
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "gateway_requests",
+            "GraphQL requests by operation name and HTTP status",
+            ["operation", "status"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "gateway_request_duration_seconds",
+            "Time to answer a GraphQL request, by operation name",
+            ["operation"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "gateway_rate_limited",
+            "Requests refused with HTTP 429, by caller tier",
+            ["tier"],
+            registry=r,
+        )
+        self.query_cost = Histogram(
+            "gateway_query_cost",
+            "Calculated cost of each admitted or refused operation",
+            buckets=COST_BUCKETS,
+            registry=r,
+        )
+        self.db_operations = Counter(
+            "gateway_db_operations",
+            "MongoDB driver calls by collection and operation",
+            ["collection", "op"],
+            registry=r,
+        )
+        self.db_errors = Counter(
+            "gateway_db_errors",
+            "MongoDB driver calls that raised, by collection, operation and error class",
+            ["collection", "op", "error"],
+            registry=r,
+        )
+        self._operations: set[str] = set()
+        self._max_operations = settings.metrics_max_operations
+
+    def operation_label(self, state: dict[str, Any]) -> str:
+        """A bounded label: clients choose operation names, so only the first N are kept."""
+        if not state.get("operation_type"):
+            return "none"  # nothing was validated (bad JSON, invalid document, refused early)
+        name = state.get("operation")
+        if not name:
+            return "anonymous"
+        if not isinstance(name, str) or not GRAPHQL_NAME.match(name):
+            return "other"
+        if name in self._operations:
+            return name
+        if len(self._operations) < self._max_operations:
+            self._operations.add(name)
+            return name
+        return "other"
+
+    def observe_request(self, state: dict[str, Any], status: int, seconds: float) -> None:
+        operation = self.operation_label(state)
+        self.requests.labels(operation, str(status)).inc()
+        self.duration.labels(operation).observe(seconds)
+        if status == 429:
+            self.rate_limited.labels(str(state.get("tier") or "anonymous")).inc()
+        cost = state.get("cost")
+        if state.get("operation_type") and isinstance(cost, int):
+            self.query_cost.observe(cost)
+
+    def db_observer(self) -> CallObserver:
+        def on_call(collection: str, op: str) -> None:
+            self.db_operations.labels(collection, op).inc()
+
+        def on_error(collection: str, op: str, exc: BaseException) -> None:
+            self.db_errors.labels(collection, op, type(exc).__name__).inc()
+
+        return CallObserver(on_call, on_error)
+
+    def exposition(self) -> bytes:
+        if self.multiprocess_dir:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+    async def endpoint(self, request: Request) -> Response:
+        token = self.settings.metrics_token.get_secret_value()
+        if token:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return JSONResponse(
+                    {"error": "Send 'Authorization: Bearer <METRICS_TOKEN>'."},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
+        return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Times every /graphql request and counts it once the response has started."""
+
+    def __init__(self, app: Any, metrics: Metrics, path: str = "/graphql") -> None:
+        self.app = app
+        self.metrics = metrics
+        self.path = path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            state = scope.get("state") or {}
+            self.metrics.observe_request(state, status, time.perf_counter() - started)
+
+
+def mark_worker_dead(settings: Settings) -> None:
+    """Multiprocess bookkeeping when a worker stops (live gauges only; harmless otherwise)."""
+    if settings.prometheus_multiproc_dir:
+        multiprocess.mark_process_dead(os.getpid(), settings.prometheus_multiproc_dir)

@@ -1,0 +1,103 @@
+"""Media types and status codes of the GraphQL-over-HTTP spec.
+
+`application/json` (the default, and what a missing or `*/*` Accept gets) keeps the
+gateway's historical codes: 4xx/5xx when the request failed as a whole, 200 otherwise.
+`application/graphql-response+json` follows the spec: a request error (nothing ran:
+unparsable JSON, invalid document, refused by admission, ...) is 4xx/5xx with no `data`
+entry; a response whose `data` is not null is 200.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+
+from gateway import jsonio
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+# A request error whose code says nothing more specific about the status.
+REQUEST_ERROR_STATUS = 400
+
+
+@dataclass(slots=True)
+class Reply:
+    """A GraphQL response before it is rendered in the media type the client accepts."""
+
+    payload: dict[str, Any]
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def choose_media_type(accept: str | None) -> str | None:
+    """The response media type for an Accept header; None when nothing offered is acceptable.
+
+    The higher quality wins; on a tie graphql-response+json, the spec's own type, is
+    preferred. A missing Accept means application/json (the spec's legacy default).
+    """
+    if not accept or not accept.strip():
+        return APPLICATION_JSON
+    best: tuple[float, int, str] | None = None
+    for part in accept.split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        kind = kind.lower()
+        if kind == GRAPHQL_RESPONSE_JSON:
+            candidate = (quality, 2, GRAPHQL_RESPONSE_JSON)
+        elif kind in (APPLICATION_JSON, "application/*", "*/*"):
+            candidate = (quality, 1, APPLICATION_JSON)
+        else:
+            continue
+        if quality > 0 and (best is None or candidate > best):
+            best = candidate
+    return best[2] if best else None
+
+
+def spec_status(payload: dict[str, Any], status: int) -> int:
+    """The status a graphql-response+json client gets for what application/json answers."""
+    if payload.get("data") is not None:
+        return 200
+    if 200 <= status < 300:
+        # Nothing ran but the json status said 200 (e.g. a code with no status of its own).
+        codes = [e.get("extensions", {}).get("code") for e in payload.get("errors") or []]
+        return 500 if "INTERNAL" in codes else REQUEST_ERROR_STATUS
+    return status
+
+
+def render(reply: Reply, media_type: str) -> Response:
+    payload, status = reply.payload, reply.status
+    if media_type == GRAPHQL_RESPONSE_JSON:
+        status = spec_status(payload, status)
+        if payload.get("data") is None and payload.get("errors"):
+            payload = {k: v for k, v in payload.items() if k != "data"}
+    headers = reply.headers
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **headers}
+    return Response(
+        jsonio.dumps(payload),
+        status_code=status,
+        headers=headers,
+        media_type=f"{media_type}; charset=utf-8",
+    )
+
+
+def not_acceptable() -> Response:
+    body = {
+        "errors": [
+            {
+                "message": f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ]
+    }
+    return Response(json.dumps(body), status_code=406, media_type=APPLICATION_JSON)

@@ -1,0 +1,220 @@
+"""Persisted queries: Apollo's automatic protocol, and an allow-list for production.
+
+A client sends `extensions.persistedQuery = {version: 1, sha256Hash}` without the
+document; an unknown hash answers PERSISTED_QUERY_NOT_FOUND (message
+`PersistedQueryNotFound`) and the client resends hash plus document, which registers it
+once it has passed validation (so a flood of junk documents stores nothing). Documents
+live in Redis when REDIS_URL is set (shared by every replica, each entry expiring after
+PERSISTED_QUERY_TTL_SECONDS), else in a bounded in-process LRU.
+
+With PERSISTED_QUERIES_ONLY=true, only documents registered in advance run: those of
+PERSISTED_QUERIES_MANIFEST and those `scripts/persist_queries.py` wrote to Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.logging import get_logger
+from gateway.ratelimit import STORAGE_ERRORS
+from gateway.settings import Settings
+
+log = get_logger("gateway.persisted")
+
+# Longer documents run but are not stored: one entry never costs more than this.
+MAX_STORED_DOCUMENT_CHARS = 50_000
+# The in-process store's budget across all entries (besides PERSISTED_QUERY_CACHE_SIZE).
+MEMORY_BUDGET_CHARS = 20_000_000
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sha256_hex(document: str) -> str:
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def redis_keys(prefix: str) -> tuple[str, str]:
+    """(automatic entries' key prefix, the allow-list hash) in Redis."""
+    return f"{prefix}:apq:", f"{prefix}:pq:allow"
+
+
+@dataclass(slots=True)
+class Refusal:
+    code: str
+    message: str
+    status: int
+
+
+@dataclass(slots=True)
+class Resolved:
+    params: dict[str, Any]
+    # (hash, document) to store once the document has proved valid.
+    register: tuple[str, str] | None = None
+
+
+class MemoryLru:
+    def __init__(self, max_entries: int, max_chars: int = MEMORY_BUDGET_CHARS) -> None:
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self.chars = 0
+        self.entries: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, key: str) -> str | None:
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: str) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.chars -= len(old)
+        self.entries[key] = value
+        self.chars += len(value)
+        while len(self.entries) > self.max_entries or self.chars > self.max_chars:
+            _, evicted = self.entries.popitem(last=False)
+            self.chars -= len(evicted)
+
+
+def load_manifest(path: str) -> dict[str, str]:
+    """{sha256: document} as printed by scripts/persist_queries.py; every hash is checked."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a persisted-query manifest is a JSON object")
+    for key, document in raw.items():
+        if not isinstance(document, str) or sha256_hex(document) != key:
+            raise ValueError(f"{path}: the entry {key[:12]}... does not match its document")
+    return raw
+
+
+class PersistedQueries:
+    def __init__(self, settings: Settings, redis: Any | None = None) -> None:
+        self.settings = settings
+        self.only = settings.persisted_queries_only
+        self.redis = redis
+        self.ttl = settings.persisted_query_ttl_seconds
+        self.auto_prefix, self.allow_key = redis_keys(settings.redis_key_prefix)
+        self.memory = MemoryLru(settings.persisted_query_cache_size)
+        self.allowed: dict[str, str] = (
+            load_manifest(settings.persisted_queries_manifest)
+            if settings.persisted_queries_manifest
+            else {}
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PersistedQueries:
+        redis = None
+        if settings.redis_url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(
+                settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+        return cls(settings, redis)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def resolve(self, params: dict[str, Any]) -> Resolved | Refusal:
+        """The request's parameters with the document filled in from its hash, or a refusal.
+
+        Raises a storage error only in PERSISTED_QUERIES_ONLY mode, when the allow-list in
+        Redis cannot be read (the caller answers SERVICE_UNAVAILABLE).
+        """
+        extensions = params.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            return Refusal("BAD_USER_INPUT", "'extensions' must be a JSON object.", 400)
+        persisted = (extensions or {}).get("persistedQuery")
+        query = params.get("query")
+        if persisted is None:
+            if self.only and isinstance(query, str):
+                if await self._allowed(sha256_hex(query)) is None:
+                    return self._required()
+            return Resolved(params)
+        if (
+            not isinstance(persisted, dict)
+            or persisted.get("version") != 1
+            or not isinstance(persisted.get("sha256Hash"), str)
+            or not SHA256_HEX.match(persisted["sha256Hash"].lower())
+        ):
+            return Refusal(
+                "BAD_USER_INPUT",
+                "'extensions.persistedQuery' must be {version: 1, sha256Hash: <64 hex digits>}.",
+                400,
+            )
+        digest = persisted["sha256Hash"].lower()
+        if isinstance(query, str) and query:
+            if sha256_hex(query) != digest:
+                return Refusal(
+                    "BAD_USER_INPUT", "The sha256Hash does not match the query's SHA-256.", 400
+                )
+            if self.only:
+                if await self._allowed(digest) is None:
+                    return self._required()
+                return Resolved(params)
+            return Resolved(params, register=(digest, query))
+        if self.only:
+            document = await self._allowed(digest)
+        else:
+            document = self.allowed.get(digest) or await self._automatic(digest)
+        if document is None:
+            if self.only:
+                return self._required()
+            # 200 under application/json, as Apollo's clients expect; 400 under the spec type.
+            return Refusal("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", 200)
+        return Resolved({**params, "query": document})
+
+    async def register(self, digest: str, document: str) -> None:
+        """Store a document that has just passed validation."""
+        if len(document) > MAX_STORED_DOCUMENT_CHARS:
+            return
+        self.memory.put(digest, document)
+        if self.redis is not None:
+            try:
+                await self.redis.set(self.auto_prefix + digest, document, ex=self.ttl)
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+
+    async def _automatic(self, digest: str) -> str | None:
+        document = self.memory.get(digest)
+        if document is not None or self.redis is None:
+            return document
+        try:
+            raw = await self.redis.get(self.auto_prefix + digest)
+        except STORAGE_ERRORS as exc:
+            # A cache miss, not a failure: the client resends the document.
+            log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+            return None
+        if raw is None:
+            return None
+        document = raw.decode("utf-8")
+        self.memory.put(digest, document)
+        return document
+
+    async def _allowed(self, digest: str) -> str | None:
+        document = self.allowed.get(digest)
+        if document is not None or self.redis is None:
+            return document
+        cached = self.memory.get("allow:" + digest)
+        if cached is not None:
+            return cached
+        raw = await self.redis.hget(self.allow_key, digest)  # storage errors -> 503
+        if raw is None:
+            return None
+        document = raw.decode("utf-8")
+        self.memory.put("allow:" + digest, document)
+        return document
+
+    def _required(self) -> Refusal:
+        return Refusal(
+            "PERSISTED_QUERY_REQUIRED",
+            "This gateway only runs persisted queries registered in advance "
+            "(scripts/persist_queries.py).",
+            400,
+        )

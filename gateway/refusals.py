@@ -1,0 +1,74 @@
+"""Every request counts: those refused before execution are charged too.
+
+Bad JSON, bad parameters, an oversize operationName or an invalid token are refused
+before admission control (gateway/admission.py) ever runs, so without this they could be
+sent without limit. Each one takes a hit from the request window of the caller: the user
+when the bearer token is valid, else the client IP (failed authentication always counts
+against the IP). Once that window is spent the answer is 429 instead of the refusal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import error_payload
+from gateway.logging import get_logger
+from gateway.ratelimit import STORAGE_ERRORS
+from gateway.services import Services
+from models.db import UNAVAILABLE_ERRORS
+from resolvers.errors import DomainError
+
+log = get_logger("gateway.refusals")
+
+
+async def _caller(request: Request, services: Services, state: dict[str, Any]) -> tuple[str, str]:
+    """(tier, rate key) of whoever sent a refused request; ('', '') for exempt admins."""
+    ip_key = f"ip:{request.client.host if request.client else 'unknown'}"
+    if state.get("authentication_failed"):
+        return "anonymous", ip_key
+    header = request.headers.get("authorization")
+    if not header:
+        return "anonymous", ip_key
+    try:
+        viewer, _ = await services.auth.authenticate(header)
+    except (DomainError, *UNAVAILABLE_ERRORS):  # type: ignore[misc]
+        return "anonymous", ip_key
+    if viewer is None:
+        return "anonymous", ip_key
+    if viewer.is_admin:
+        return "", ""
+    return viewer.tier, viewer.id
+
+
+async def charge_refused(request: Request, response: Response, services: Services) -> Response:
+    """`response` once the refused request is counted, or a 429 if the window is spent."""
+    state = request.scope.setdefault("state", {})
+    if state.get("metered") or not services.settings.rate_limits_enabled:
+        return response
+    tier, key = await _caller(request, services, state)
+    if not tier:
+        return response
+    try:
+        budget = await services.limiter.hit_request(tier, key)
+    except STORAGE_ERRORS as exc:
+        log.warning("rate_limit_storage_unavailable", error=type(exc).__name__, tier=tier)
+        return response  # the request is refused anyway
+    state["tier"] = tier
+    if budget.allowed:
+        return response
+    payload = error_payload(
+        "RATE_LIMITED",
+        f"Request budget of {budget.limit} per {budget.window_seconds}s for the {tier} tier "
+        f"is spent; retry in {budget.retry_after}s.",
+        retryAfter=budget.retry_after,
+    )
+    return Response(
+        json.dumps(payload, separators=(",", ":")),
+        status_code=429,
+        media_type="application/json",
+        headers={"Retry-After": str(budget.retry_after)},
+    )

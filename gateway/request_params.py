@@ -1,0 +1,57 @@
+"""Bounds on what a client puts around the document: JSON nesting and parameter sizes.
+
+Python's JSON decoder and graphql-core's input coercion both recurse once per nesting
+level, so a 2 KB body nested 1,000 deep used to end in an uncaught RecursionError (a bare
+500). Nesting is bounded explicitly instead, well below the interpreter's limit and well
+above any real input object of this schema (four levels).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_JSON_DEPTH = 32
+# GraphQL names are identifiers; 256 characters is generous and keeps log lines short.
+MAX_OPERATION_NAME_CHARS = 256
+
+
+class TooDeep(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers nest deeper than `limit`, without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """json.loads with nesting bounded; TooDeep (a ValueError) past MAX_JSON_DEPTH."""
+    text = raw if isinstance(raw, str) else raw.decode()
+    openers = text.count("[") + text.count("{")
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise TooDeep from exc
+    if openers > MAX_JSON_DEPTH and _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise TooDeep
+    return value
+
+
+def operation_name_problem(name: Any) -> str | None:
+    if isinstance(name, str) and len(name) > MAX_OPERATION_NAME_CHARS:
+        return f"'operationName' is longer than {MAX_OPERATION_NAME_CHARS} characters."
+    return None

@@ -1,0 +1,103 @@
+"""Real gateway processes on free ports, for tests that need a socket (browsers, npm audit)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Gateway:
+    proc: subprocess.Popen[str]
+    port: int
+    admin_token: str | None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_gateway(env: dict[str, str] | None = None, seed_users: int = 3) -> Gateway:
+    """`python -m gateway` on the embedded database, once /health answers."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "SEED_DEMO_DATA": "true" if seed_users else "false",
+        "SEED_USERS": str(seed_users or 1),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",
+        "MONGO_URI": "",
+        "JWT_SECRET": "",
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway"],
+        cwd=ROOT,
+        env=full_env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    token = None
+    deadline = time.time() + 60
+    assert proc.stdout is not None
+    if seed_users:
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+            match = re.search(r"admin .*Bearer ([\w.-]+)", line)
+            if match:
+                token = match.group(1)
+                break
+        assert token, "the gateway did not print an admin token"
+    gateway = Gateway(proc, port, token)
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the gateway exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(f"{gateway.url}/health", timeout=1)
+            _drain(proc)
+            return gateway
+        except OSError:
+            time.sleep(0.1)
+    gateway.stop()
+    raise AssertionError("the gateway did not answer /health")
+
+
+def _drain(proc: subprocess.Popen[str]) -> None:
+    """Keep reading the child's output so a full pipe never blocks it."""
+    import threading
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for _ in proc.stdout:
+            pass
+
+    threading.Thread(target=pump, daemon=True).start()

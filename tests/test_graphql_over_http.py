@@ -1,0 +1,121 @@
+"""GraphQL over HTTP: media types, status codes, one operation per request, Allow, WWW-Authenticate."""
+
+from __future__ import annotations
+
+import pytest
+
+SPEC = "application/graphql-response+json"
+ME = "{ me { id } }"
+
+
+async def test_the_spec_media_type_is_served_when_asked_for(api):
+    for accept in (SPEC, f"{SPEC}, application/json;q=0.9", f"application/json;q=0.5, {SPEC}"):
+        response = await api.gql("{ __typename }", headers={"Accept": accept})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(SPEC), accept
+        assert response.json()["data"] == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", f"{SPEC};q=0.1, */*"])
+async def test_application_json_stays_the_default(api, accept):
+    headers = {"Accept": accept} if accept else {}
+    response = await api.gql("{ __typename }", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_an_unacceptable_media_type_is_406(api):
+    response = await api.gql("{ __typename }", headers={"Accept": "text/csv"})
+    assert response.status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("{", 400),  # does not parse
+        ("{ nope }", 400),  # does not validate
+        ("query A { __typename } query B { __typename }", 400),  # which one?
+    ],
+)
+async def test_request_errors_are_4xx_without_data_under_the_spec_type(api, query, status):
+    response = await api.gql(query, headers={"Accept": SPEC})
+    assert response.status_code == status
+    body = response.json()
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    legacy = await api.gql(query)  # application/json keeps `data: null`
+    assert legacy.json()["data"] is None
+
+
+async def test_bad_json_and_a_missing_query_are_request_errors(api):
+    for body in (b"{nope", b'{"variables": {}}'):
+        response = await api.client.post(
+            "/graphql", content=body, headers={"Accept": SPEC, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert "data" not in response.json()
+
+
+async def test_several_operations_need_an_operation_name(api):
+    doc = "query A { __typename } query B { rateLimit { tier } }"
+    response = await api.gql(doc)
+    assert response.status_code == 400
+    assert "operationName" in response.json()["errors"][0]["message"]
+    named = await api.client.post("/graphql", json={"query": doc, "operationName": "B"})
+    assert named.status_code == 200 and named.json()["data"] == {"rateLimit": {"tier": "ANONYMOUS"}}
+
+
+async def test_non_null_data_is_200_under_the_spec_type(api):
+    # An anonymous `me` fails as a whole: application/json says 401, the spec type sees a
+    # response with data ({"me": null}) and answers 200.
+    legacy = await api.gql(ME)
+    assert legacy.status_code == 401 and legacy.headers["www-authenticate"] == "Bearer"
+    spec = await api.gql(ME, headers={"Accept": SPEC})
+    assert spec.status_code == 200
+    body = spec.json()
+    assert body["data"] == {"me": None}
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_refused_token_is_401_with_www_authenticate_in_both_types(api):
+    for accept in ("application/json", SPEC):
+        response = await api.gql(ME, token="not.a.jwt", headers={"Accept": accept})
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_the_embedded_secret_hint_on_an_invalid_token():
+    import jwt
+
+    from tests.conftest import make_settings, running_api
+
+    settings = make_settings(jwt_secret="")  # embedded mode: a random secret per start
+    async with running_api(settings) as api:
+        stale = jwt.encode({"sub": "u1", "exp": 2_000_000_000}, "x" * 48, algorithm="HS256")
+        response = await api.gql(ME, token=stale)
+    assert response.status_code == 401
+    assert "changes at every start" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/graphql", "POST"),
+        ("DELETE", "/graphql", "GET"),
+        ("POST", "/health", "GET"),
+        ("POST", "/metrics", "GET"),
+    ],
+)
+async def test_every_405_says_what_is_allowed(api, method, path, allow):
+    response = await api.client.request(method, path)
+    assert response.status_code == 405
+    assert allow in response.headers["allow"]
+
+
+async def test_a_mutation_over_get_is_405_with_allow_post(api):
+    response = await api.client.get(
+        "/graphql",
+        params={"query": "mutation { __typename }"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

@@ -1,0 +1,148 @@
+"""Persisted queries: Apollo's automatic protocol over POST and GET, and the production allow-list."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from gateway.persisted import MemoryLru, sha256_hex
+from scripts.persist_queries import run as persist_queries
+from tests.conftest import make_settings, redis_url, running_api
+
+DOC = "query Budget { rateLimit { tier limit } }"
+HASH = sha256_hex(DOC)
+
+
+def ext(digest: str = HASH) -> dict:
+    return {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+
+async def test_apq_round_trip_over_post_and_get(api):
+    unknown = await api.client.post("/graphql", json={"extensions": ext()})
+    assert unknown.status_code == 200
+    error = unknown.json()["errors"][0]
+    assert error["message"] == "PersistedQueryNotFound"
+    assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+    registered = await api.client.post("/graphql", json={"query": DOC, "extensions": ext()})
+    assert registered.json()["data"] == {"rateLimit": {"tier": "ANONYMOUS", "limit": 30}}
+
+    by_post = await api.client.post("/graphql", json={"extensions": ext()})
+    assert by_post.json()["data"]["rateLimit"]["tier"] == "ANONYMOUS"
+    by_get = await api.client.get(
+        "/graphql", params={"extensions": json.dumps(ext()), "operationName": "Budget"}
+    )
+    assert by_get.status_code == 200
+    assert by_get.json()["data"]["rateLimit"]["limit"] == 30
+
+
+async def test_not_found_is_a_400_request_error_under_the_spec_type(api):
+    response = await api.client.post(
+        "/graphql",
+        json={"extensions": ext()},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400 and "data" not in response.json()
+
+
+async def test_a_hash_that_does_not_match_is_refused_and_not_stored(api):
+    wrong = sha256_hex("{ __typename }")
+    response = await api.client.post("/graphql", json={"query": DOC, "extensions": ext(wrong)})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    after = await api.client.post("/graphql", json={"extensions": ext(wrong)})
+    assert after.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_malformed_persisted_query_extensions_are_refused(api):
+    for extensions in (
+        {"persistedQuery": {"version": 2, "sha256Hash": HASH}},
+        {"persistedQuery": {"version": 1, "sha256Hash": "abc"}},
+        "not an object",
+    ):
+        response = await api.client.post("/graphql", json={"extensions": extensions})
+        assert response.status_code == 400, extensions
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_invalid_document_is_not_registered(api):
+    bad = "{ noSuchField }"
+    await api.client.post("/graphql", json={"query": bad, "extensions": ext(sha256_hex(bad))})
+    again = await api.client.post("/graphql", json={"extensions": ext(sha256_hex(bad))})
+    assert again.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def test_the_memory_store_is_a_bounded_lru():
+    lru = MemoryLru(max_entries=2, max_chars=10)
+    lru.put("a", "1")
+    lru.put("b", "2")
+    assert lru.get("a") == "1"  # a is now the most recent
+    lru.put("c", "3")
+    assert lru.get("b") is None and lru.get("a") == "1" and lru.get("c") == "3"
+    lru.put("d", "x" * 10)  # the character budget evicts everything older
+    assert list(lru.entries) == ["d"] and lru.chars == 10
+
+
+async def test_replicas_share_documents_through_redis():
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    settings = dict(redis_url=redis_url(), redis_key_prefix=prefix)
+    async with (
+        running_api(make_settings(**settings)) as one,
+        running_api(make_settings(**settings)) as two,
+    ):
+        await one.client.post("/graphql", json={"query": DOC, "extensions": ext()})
+        response = await two.client.post("/graphql", json={"extensions": ext()})
+        assert response.json()["data"]["rateLimit"]["tier"] == "ANONYMOUS"
+        ttl = await two.services.persisted.redis.ttl(f"{prefix}:apq:{HASH}")
+        assert 0 < ttl <= two.services.settings.persisted_query_ttl_seconds
+
+
+def _write_queries(tmp_path) -> None:
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "budget.graphql").write_text(DOC)
+
+
+async def test_only_mode_runs_manifest_documents_and_refuses_the_rest(tmp_path, capsys):
+    _write_queries(tmp_path)
+    assert persist_queries([str(tmp_path / "q")]) == 0
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(capsys.readouterr().out)
+    assert json.loads(manifest.read_text()) == {HASH: DOC}
+    settings = make_settings(persisted_queries_only=True, persisted_queries_manifest=str(manifest))
+    async with running_api(settings) as api:
+        by_hash = await api.client.post("/graphql", json={"extensions": ext()})
+        assert by_hash.json()["data"]["rateLimit"]["tier"] == "ANONYMOUS"
+        by_text = await api.client.post("/graphql", json={"query": DOC})
+        assert by_text.status_code == 200
+        for body in (
+            {"query": "{ __typename }"},
+            {"query": "{ __typename }", "extensions": ext(sha256_hex("{ __typename }"))},
+            {"extensions": ext(sha256_hex("{ __typename }"))},
+        ):
+            refused = await api.client.post("/graphql", json=body)
+            assert refused.status_code == 400, body
+            assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
+async def test_the_script_registers_documents_in_redis_for_every_replica(tmp_path, capsys):
+    _write_queries(tmp_path)
+    settings = make_settings(
+        redis_url=redis_url(),
+        redis_key_prefix=f"t{uuid.uuid4().hex[:8]}",
+        persisted_queries_only=True,
+    )
+    # The script runs its own event loop, as it does from the command line.
+    assert await asyncio.to_thread(persist_queries, [str(tmp_path / "q"), "--redis"], settings) == 0
+    async with running_api(settings) as api:
+        response = await api.client.post("/graphql", json={"extensions": ext()})
+        assert response.json()["data"]["rateLimit"]["tier"] == "ANONYMOUS"
+        other = await api.client.post("/graphql", json={"query": "{ __typename }"})
+        assert other.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+        await api.services.persisted.redis.delete(api.services.persisted.allow_key)
+
+
+def test_the_script_refuses_documents_that_do_not_validate(tmp_path, capsys):
+    (tmp_path / "typo.graphql").write_text("{ rateLimit { tierr } }")
+    assert persist_queries([str(tmp_path)]) == 1
+    assert "tierr" in capsys.readouterr().err

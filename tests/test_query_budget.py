@@ -1,0 +1,118 @@
+"""Bounded work per request: fragment fan-out, sound prices, an execution deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from graphql import parse
+
+from gateway.guards import guarded_schema
+from gateway.querycost import operation_cost
+from gateway.settings import Settings
+from tests.conftest import make_settings, running_api
+from tests.faults import Stall, mongo_stalls
+
+
+def fan_out(levels: int, leaf: str = "__typename") -> str:
+    """`...F{levels}` where each fragment spreads the one below it twice: 2**levels leaves."""
+    lines = [f"query Q {{ ...F{levels} }}", f"fragment F0 on Query {{ {leaf} }}"]
+    lines += [f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)]
+    return "\n".join(lines)
+
+
+async def test_fragment_fan_out_is_refused_quickly_and_health_stays_up(api):
+    # Before: 22 levels took ~16 s of CPU in the depth and cost walks, blocking /health.
+    document = fan_out(22)
+    assert len(document) < 1100
+
+    async def health_probe() -> list[float]:
+        waits = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert (await api.client.get("/health")).status_code == 200
+            waits.append(time.perf_counter() - started)
+        return waits
+
+    started = time.process_time()
+    response, waits = await asyncio.gather(api.gql(document), health_probe())
+    assert time.process_time() - started < 2.0
+    assert max(waits) < 1.0
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["selections"] == 2**22  # every __typename, once inlined
+
+
+async def test_fragment_fan_out_of_objects_is_priced_at_its_expansion():
+    schema = guarded_schema(make_settings())._schema
+    # 2**10 `me` objects, each with a 20-item connection: the price says what it would load.
+    document = parse(fan_out(10, leaf="me { sessions { edges { node { id } } } }"))
+    assert operation_cost(schema, document, None, None) == 2**10 * (1 + 1 + 20)
+
+
+VARIABLE_DEFAULT = """query Q($n: Int = 100) { users(first: $n) { edges { node {
+  sessions(first: $n) { edges { node { messages(first: $n) { edges { node { id } } } } } } } } } }"""
+
+
+@pytest.mark.parametrize("variables", [None, {}, {"n": 100.0}, {"n": 100}])
+async def test_cost_uses_the_values_execution_uses(api, variables):
+    # Before: the default was ignored and 100.0 fell back to 20 (priced 9,242, and ran).
+    _, token = await api.user(tier="premium")
+    response = await api.gql(VARIABLE_DEFAULT, variables, token=token)
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    literal = VARIABLE_DEFAULT.replace("($n: Int = 100)", "").replace("$n", "100")
+    inline = (await api.gql(literal, token=token)).json()["errors"][0]
+    assert error["extensions"]["cost"] == inline["extensions"]["cost"] == 1 + 100 * (2 + 100 * 102)
+
+
+async def test_skipped_fields_are_not_priced(api):
+    _, token = await api.user(tier="pro")
+    q = """query($skip: Boolean!) { me { id sessions(first: 50) @skip(if: $skip) {
+      edges { node { id } } } } }"""
+    skipped = await api.gql(q, {"skip": True}, token=token)
+    kept = await api.gql(q, {"skip": False}, token=token)
+    assert skipped.json()["extensions"]["rateLimit"]["cost"] == 1
+    assert kept.json()["extensions"]["rateLimit"]["cost"] == 1 + 1 + 50
+
+
+async def test_plain_lists_are_priced_by_their_size_argument(api):
+    user, token = await api.user(tier="premium")
+    q = "mutation($u: ID!, $n: Int) { generateExercise(userId: $u, count: $n) { id } }"
+    costs = {}
+    for n in (1, 10):
+        response = await api.gql(q, {"u": user["_id"], "n": n}, token=token)
+        assert len(response.json()["data"]["generateExercise"]) == n
+        costs[n] = response.json()["extensions"]["rateLimit"]["cost"]
+    assert costs == {1: 10 + 1, 10: 10 + 10}
+    # errorStats(top) sets the size of its `items` list.
+    stats = "query($u: ID!, $top: Int) { errorStats(userId: $u, top: $top) { items { count } } }"
+    few = await api.gql(stats, {"u": user["_id"], "top": 1}, token=token)
+    many = await api.gql(stats, {"u": user["_id"], "top": 50}, token=token)
+    assert few.json()["extensions"]["rateLimit"]["cost"] == 1 + 1
+    assert many.json()["extensions"]["rateLimit"]["cost"] == 1 + 50
+
+
+async def test_execution_stops_at_its_deadline():
+    async with running_api(make_settings(execution_timeout_ms=300)) as api:
+        _, token = await api.user()
+        await api.data("{ me { id } }", token=token)  # caches the caller's record
+        before = Stall.cancelled
+        started = time.perf_counter()
+        with mongo_stalls(api.services.db):
+            response = await api.gql("{ me { sessions { edges { node { id } } } } }", token=token)
+        assert time.perf_counter() - started < 3
+        assert response.status_code == 400
+        error = response.json()["errors"][0]
+        assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "timeoutMs": 300}
+        assert "300 ms" in error["message"]
+        assert Stall.cancelled > before  # the database call was cancelled, not abandoned
+        # and the server still answers
+        assert (await api.gql("{ me { id } }", token=token)).status_code == 200
+
+
+def test_default_settings_bound_execution():
+    settings = Settings(_env_file=None)
+    assert settings.execution_timeout_ms == 10_000 and settings.query_max_selections == 2_000
