@@ -71,7 +71,7 @@ async def test_learner_rates_replies_and_re_rating_replaces(api):
 
 
 async def test_rating_is_refused_outside_its_rules(api):
-    learner, token = await api.user()
+    _learner, token = await api.user()
     _, other = await api.user()
     _, admin = await api.admin()
     sid = (await api.data(START, {}, token=token))["startSession"]["id"]
@@ -156,7 +156,7 @@ async def test_provider_stats_per_provider_and_model_in_a_window(api):
 
 async def test_cost_by_topic_and_tier(api):
     free, free_token = await api.user(tier="free")
-    pro, pro_token = await api.user(tier="pro")
+    _pro, pro_token = await api.user(tier="pro")
     _, admin = await api.admin()
     travel = (await api.data(START, {"t": "travel"}, token=free_token))["startSession"]["id"]
     work = (await api.data(START, {"t": "job interview"}, token=pro_token))["startSession"]["id"]
