@@ -33,6 +33,9 @@ def make_settings(**overrides: Any) -> Settings:
         "redis_url": None,
         "redis_key_prefix": f"t{uuid.uuid4().hex[:8]}",
         "log_level": "INFO",
+        # The embedded database is slow and this machine shared: a request may wait far longer
+        # than in production. The deadline itself is tested with its own small budget.
+        "execution_timeout_ms": 120_000,
     }
     base.update(overrides)
     return Settings(**base)
