@@ -90,8 +90,11 @@ class Api:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return make_settings()
+def settings(request: pytest.FixtureRequest) -> Settings:
+    # `@pytest.mark.interleaved`: the embedded database interleaves operations and races
+    # upserts as a server does (EMBEDDED_INTERLEAVE); a real server (MONGO_URI) always does.
+    interleave = request.node.get_closest_marker("interleaved") is not None
+    return make_settings(embedded_interleave=interleave)
 
 
 @pytest.fixture
