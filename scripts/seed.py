@@ -33,7 +33,13 @@ from resolvers.practice.attempts import MAX_ATTEMPTS
 from resolvers.practice.bank import Bank, BankItem, bank_for
 from resolvers.practice.schedule import next_review, review_doc
 from resolvers.pricing import Pricing, load_pricing
-from resolvers.rebuild import rebuild_cost_daily, rebuild_cost_totals, rebuild_error_stats
+from resolvers.rebuild import (
+    rebuild_cost_daily,
+    rebuild_cost_dims,
+    rebuild_cost_totals,
+    rebuild_error_stats,
+    rebuild_provider_daily,
+)
 from scripts.demo_corpus import load_corpus
 from scripts.demo_corpus.common import (
     MODELS,
@@ -536,6 +542,8 @@ async def seed_database(
     totals["error_stats"] = await rebuild_error_stats(db, half_life_days)
     totals["cost_daily"] = await rebuild_cost_daily(db)
     totals["cost_totals"] = await rebuild_cost_totals(db)
+    totals["provider_daily"] = await rebuild_provider_daily(db)
+    totals["cost_dims"] = await rebuild_cost_dims(db)
     summary.counts = totals
     return summary
 
