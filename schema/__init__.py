@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.scalars import BoundedDateTime
 
 
 class GatewaySchema(strawberry.Schema):
@@ -28,4 +30,5 @@ def build_schema(
         mutation=Mutation,
         extensions=list(extensions),
         execution_context_class=execution_context_class,
+        scalar_overrides={datetime: BoundedDateTime},
     )
