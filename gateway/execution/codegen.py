@@ -15,6 +15,7 @@ or a null and a collected error for a nullable one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -49,11 +50,14 @@ class _Gen:
         tn = self.const(oplan.type_name, "TN")
         for f in oplan.fields:
             body += self.field(f, tn)
-        self.lines.append(f"def {name}(src, pos, run):")
-        self.lines.append("    out = {}")
-        self.lines.append("    row = type(src) is Row")
+        body = ["out = {}", "row = type(src) is Row", *body, "return out"]
+        # Everything the body refers to becomes a default argument: a local lookup instead
+        # of a global one, on every field of every object.
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(body)))
+        bound = sorted(w for w in words if w in self.ns and w != name)
+        defaults = "".join(f", {w}={w}" for w in bound)
+        self.lines.append(f"def {name}(src, pos, run{defaults}):")
         self.lines += ["    " + line for line in body]
-        self.lines.append("    return out")
         return name
 
     def field(self, f: FieldPlan, tn: str) -> list[str]:
@@ -149,8 +153,11 @@ def compile_plan(root: ObjectPlan, names: dict[str, Any]) -> None:
     _collect(root, plans)
     for oplan in plans.values():
         gen.function(oplan)
-    code = compile("\n".join(gen.lines), f"<plan {root.type_name}>", "exec")
-    exec(code, gen.ns)  # the source is built above from the plan, never from client input
+    # One exec per function, children first (a parent binds its children as defaults).
+    for chunk in "\n".join(gen.lines).split("\ndef ")[0:]:
+        source = chunk if chunk.startswith("def ") else "def " + chunk
+        code = compile(source, f"<plan {root.type_name}>", "exec")
+        exec(code, gen.ns)  # built above from the plan, never from client input
     for oplan in plans.values():
         oplan.fn = gen.ns[gen.names[id(oplan)]]
 
