@@ -73,7 +73,7 @@ async def test_nested_read_costs_constant_round_trips(api, n_users):
     # every nested `user`/`session` is already loaded or primed.
     assert dict(counter.calls) == {
         ("users", "find"): 1,
-        ("users", "count_documents"): 1,
+        ("users", "estimated_document_count"): 1,
         ("sessions", "aggregate"): 1,
         ("messages", "aggregate"): 1,
         ("exercises", "aggregate"): 1,
