@@ -28,7 +28,8 @@ from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import Database, connect
-from resolvers.messages import complete_pending
+from resolvers.costs.rollup import Thresholds
+from resolvers.maintenance import Maintenance
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -53,6 +54,8 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
             settings.mongo_db,
             settings.mongo_timeout_ms,
             settings.mongo_operation_timeout_ms,
+            interleave=settings.embedded_interleave,
+            max_in_flight=settings.mongo_max_in_flight,
         )
     return Services(
         settings=settings,
@@ -63,17 +66,11 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
     )
 
 
-async def seed_embedded(services: Services) -> None:
+async def seed_embedded(services: Services) -> dict[str, int]:
     from scripts.seed import seed_database
 
     summary = await seed_database(
         services.db, users=services.settings.seed_users, seed=services.settings.seed_random
-    )
-    log.warning(
-        "embedded_database",
-        message="Data lives in memory and is lost when the process stops. "
-        "Set MONGO_URI to use a real MongoDB.",
-        **summary.counts,
     )
     settings = services.settings
     admin = issue_token(settings, summary.admin_id)
@@ -87,6 +84,7 @@ async def seed_embedded(services: Services) -> None:
         file=sys.stdout,
         flush=True,
     )
+    return summary.counts
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
@@ -105,9 +103,26 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             services.db.set_wrapper(metrics.db_observer().wrap)
         holder.value = services
         app.state.services = services
-        if services.db.embedded and settings.seed_demo_data:
-            await seed_embedded(services)
-        await complete_pending(services.db, settings.error_half_life_days)
+        if services.db.embedded:
+            counts = await seed_embedded(services) if settings.seed_demo_data else {}
+            log.warning(
+                "embedded_database",
+                message="Data lives in memory and is lost when the process stops. "
+                "Set MONGO_URI to use a real MongoDB.",
+                interleave=services.db.interleave,
+                **counts,
+            )
+        maintenance = Maintenance(
+            services.db,
+            settings.error_half_life_days,
+            Thresholds(settings.cost_alert_hourly, settings.cost_alert_daily),
+            settings.maintenance_interval_seconds,
+            check_indexes=not services.db.embedded,
+        )
+        # The first pass finishes what a crashed process left half-done (skipped, with a
+        # warning, while MongoDB is unreachable: the gateway starts anyway, not ready).
+        await maintenance.run_safely()
+        maintenance.start()
         log.info(
             "gateway_started",
             database="embedded" if services.db.embedded else "mongodb",
@@ -116,6 +131,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         try:
             yield
         finally:
+            await maintenance.stop()
             await services.limiter.close()
             await services.persisted.close()
             if metrics is not None:

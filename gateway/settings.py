@@ -56,9 +56,16 @@ class Settings(BaseSettings):
     # --- Database -------------------------------------------------------------
     mongo_uri: str | None = None
     mongo_db: str = "tutoring"
+    # Server selection and connect: how soon an unreachable MongoDB fails a request.
     mongo_timeout_ms: int = 2000
-    # Upper bound for any one database operation, retries included (pymongo's timeoutMS).
+    # Bound on each database operation of a request (socket reads); batch tools have none.
     mongo_operation_timeout_ms: int = 5000
+    # Database operations in flight per process (Motor runs each on a thread).
+    mongo_max_in_flight: int = 32
+    # Embedded database only: let operations interleave and upserts race like on a server.
+    embedded_interleave: bool = False
+    # How often to finish half-applied messages and settle their counter guards.
+    maintenance_interval_seconds: float = 15.0
     seed_demo_data: bool = True
     seed_users: int = 20
     seed_random: int = 42
@@ -125,6 +132,27 @@ class Settings(BaseSettings):
     error_half_life_days: float = 14.0
     # 'builtin' (curated bank + the learner's own sentences) or 'package.module:factory'.
     exercise_generator: str = "builtin"
+
+    @field_validator("mongo_timeout_ms", "mongo_operation_timeout_ms")
+    @classmethod
+    def _sane_timeout(cls, value: int) -> int:
+        if not 50 <= value <= 600_000:
+            raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
+        return value
+
+    @field_validator("mongo_max_in_flight")
+    @classmethod
+    def _sane_in_flight(cls, value: int) -> int:
+        if not 1 <= value <= 1000:
+            raise ValueError("MONGO_MAX_IN_FLIGHT must be between 1 and 1000")
+        return value
+
+    @field_validator("maintenance_interval_seconds")
+    @classmethod
+    def _sane_interval(cls, value: float) -> float:
+        if not 1 <= value <= 3600:
+            raise ValueError("MAINTENANCE_INTERVAL_SECONDS must be between 1 and 3600")
+        return value
 
     @field_validator("error_half_life_days")
     @classmethod

@@ -3,16 +3,34 @@
 Real Motor client when MONGO_URI is set, an in-process mongomock-motor database otherwise.
 Everything else talks to the collections exposed here (Motor's API, which PyMongo's async
 client mirrors), so moving to Beanie 2 / PyMongo async is a change to this file only.
+
+mongomock runs every call synchronously: nothing interleaves, upserts are atomic and some
+aggregation stages are missing. `EmbeddedCollection` teaches it what production code relies
+on (`$unionWith`) and, with `interleave=True`, makes it race like a server: every call
+yields to the event loop first and an upsert is a match, a yield, then an insert that
+raises DuplicateKeyError when another writer inserted the same key in between.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import copy
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from beanie import init_beanie
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    DuplicateKeyError,
+    ExecutionTimeout,
+    NetworkTimeout,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+    WTimeoutError,
+)
 
 from models.documents import DOCUMENT_MODELS
 
@@ -28,32 +46,383 @@ COLLECTIONS = {
     "provider_daily": "provider_daily",
 }
 
+
+class DatabaseBusy(ConnectionFailure):
+    """Too many operations of this process are already waiting on MongoDB."""
+
+
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query.
-try:
-    from pymongo.errors import (
-        AutoReconnect,
-        ConnectionFailure,
-        ExecutionTimeout,
-        NetworkTimeout,
-        ServerSelectionTimeoutError,
-        WTimeoutError,
-    )
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    AutoReconnect,
+    ConnectionFailure,
+    DatabaseBusy,
+    ExecutionTimeout,
+    NetworkTimeout,
+    ServerSelectionTimeoutError,
+    WTimeoutError,
+    asyncio.TimeoutError,
+)
 
-    UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-        AutoReconnect,
-        ConnectionFailure,
-        ExecutionTimeout,
-        NetworkTimeout,
-        ServerSelectionTimeoutError,
-        WTimeoutError,
-        asyncio.TimeoutError,
-    )
-except ImportError:  # pragma: no cover
-    UNAVAILABLE_ERRORS = (asyncio.TimeoutError,)
+# Ids per `$in` list in batch tools: far below the 16 MB command limit (~500k UUIDs).
+IN_CHUNK = 1000
 
-from pymongo.errors import DuplicateKeyError  # noqa: E402
+__all__ = [
+    "IN_CHUNK",
+    "UNAVAILABLE_ERRORS",
+    "Database",
+    "DatabaseBusy",
+    "DuplicateKeyError",
+    "Gate",
+    "chunks",
+    "connect",
+    "pages_by_id",
+]
 
-__all__ = ["UNAVAILABLE_ERRORS", "Database", "DuplicateKeyError", "connect"]
+# Collection methods that are one round trip each (awaited directly).
+ASYNC_CALLS = frozenset(
+    {
+        "find_one",
+        "count_documents",
+        "estimated_document_count",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "delete_one",
+        "delete_many",
+        "bulk_write",
+        "distinct",
+        "index_information",
+        "create_indexes",
+        "drop_index",
+    }
+)
+CURSOR_CALLS = frozenset({"find", "aggregate"})
+UPSERT_CALLS = frozenset({"update_one", "update_many", "replace_one", "find_one_and_update"})
+
+
+def chunks(items: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
+    """Split an id list so no `$in` outgrows a command (pymongo refuses > 16 MB)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# --- Bounding in-flight work ------------------------------------------------------------
+
+
+class Gate:
+    """At most `limit` database operations of this process in flight at once.
+
+    Motor runs every operation on a thread; cancelling the request that awaited it does
+    not stop the thread, which stays busy until the driver's own timeout. The slot is
+    therefore released when the operation really ends, not when its caller gives up, and a
+    caller that cannot get a slot within `wait_s` fails with DatabaseBusy (503) instead of
+    queueing behind a starved thread pool.
+    """
+
+    def __init__(self, limit: int, wait_s: float) -> None:
+        self.limit = limit
+        self.wait_s = wait_s
+        self.in_flight = 0
+        self._sem = asyncio.Semaphore(limit)
+
+    async def run(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await self._sem.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(
+                f"{self.limit} database operations already in flight; try again"
+            ) from None
+        self.in_flight += 1
+        task = asyncio.ensure_future(make())
+
+        def done(t: asyncio.Future[Any]) -> None:
+            self.in_flight -= 1
+            self._sem.release()
+            if not t.cancelled():
+                t.exception()  # retrieved: a caller that went away must not leave a warning
+
+        task.add_done_callback(done)
+        return await asyncio.shield(task)
+
+
+class _GatedCursor:
+    def __init__(self, cursor: Any, gate: Gate) -> None:
+        self._cursor = cursor
+        self._gate = gate
+        self._started = False
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cursor, name)
+        if name in ("sort", "limit", "skip", "batch_size"):
+
+            def chain(*a: Any, **k: Any) -> _GatedCursor:
+                attr(*a, **k)
+                return self
+
+            return chain
+        if name == "to_list":
+
+            async def to_list(*a: Any, **k: Any) -> Any:
+                return await self._gate.run(lambda: attr(*a, **k))
+
+            return to_list
+        return attr
+
+    def __aiter__(self) -> _GatedCursor:
+        self._iter = self._cursor.__aiter__()
+        return self
+
+    async def __anext__(self) -> Any:
+        if not self._started:  # the first batch is the round trip that can hang
+            self._started = True
+            return await self._gate.run(self._iter.__anext__)
+        return await self._iter.__anext__()
+
+
+class _GatedCollection:
+    def __init__(self, inner: Any, gate: Gate) -> None:
+        self._inner = inner
+        self._gate = gate
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name in CURSOR_CALLS:
+            return lambda *a, **k: _GatedCursor(attr(*a, **k), self._gate)
+        if name in ASYNC_CALLS:
+
+            async def call(*a: Any, **k: Any) -> Any:
+                return await self._gate.run(lambda: attr(*a, **k))
+
+            return call
+        return attr
+
+
+# --- The embedded adapter ---------------------------------------------------------------
+
+
+class _YieldingCursor:
+    """A mongomock-motor cursor whose first fetch lets other tasks run first."""
+
+    def __init__(self, cursor: Any, interleave: bool) -> None:
+        self._cursor = cursor
+        self._interleave = interleave
+        self._started = False
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cursor, name)
+        if name in ("sort", "limit", "skip", "batch_size"):
+
+            def chain(*a: Any, **k: Any) -> _YieldingCursor:
+                attr(*a, **k)
+                return self
+
+            return chain
+        if name == "to_list":
+
+            async def to_list(*a: Any, **k: Any) -> Any:
+                await self._turn()
+                return await attr(*a, **k)
+
+            return to_list
+        return attr
+
+    async def _turn(self) -> None:
+        if self._interleave and not self._started:
+            self._started = True
+            await asyncio.sleep(0)
+
+    def __aiter__(self) -> _YieldingCursor:
+        self._iter = self._cursor.__aiter__()
+        return self
+
+    async def __anext__(self) -> Any:
+        await self._turn()
+        return await self._iter.__anext__()
+
+
+class _ListCursor:
+    """Results the adapter computed itself, behind the cursor interface."""
+
+    def __init__(self, docs: list[dict[str, Any]], interleave: bool) -> None:
+        self._docs = docs
+        self._interleave = interleave
+
+    def batch_size(self, _n: int) -> _ListCursor:
+        return self
+
+    async def to_list(self, *_a: Any, **_k: Any) -> list[dict[str, Any]]:
+        if self._interleave:
+            await asyncio.sleep(0)
+        return list(self._docs)
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        async def gen() -> AsyncIterator[dict[str, Any]]:
+            if self._interleave:
+                await asyncio.sleep(0)
+            for d in self._docs:
+                yield d
+
+        return gen()
+
+
+@dataclass(frozen=True)
+class _BulkResult:
+    matched_count: int
+    upserted_count: int
+    deleted_count: int
+    inserted_count: int
+
+
+def _is_operator_free(value: Any) -> bool:
+    return not (isinstance(value, dict) and any(str(k).startswith("$") for k in value))
+
+
+class EmbeddedCollection:
+    """A mongomock-motor collection with the server behaviour production code relies on."""
+
+    def __init__(self, inner: Any, interleave: bool) -> None:
+        self._inner = inner
+        self._sync = inner._AsyncMongoMockCollection__collection
+        self._interleave = interleave
+        self.name: str = inner.name
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name in UPSERT_CALLS:
+
+            async def write(*a: Any, **k: Any) -> Any:
+                return await self._maybe_upsert(attr, a, k)
+
+            return write
+        if name in ASYNC_CALLS:
+
+            async def call(*a: Any, **k: Any) -> Any:
+                if self._interleave:
+                    await asyncio.sleep(0)
+                return await attr(*a, **k)
+
+            return call
+        if name == "find":
+            return lambda *a, **k: _YieldingCursor(attr(*a, **k), self._interleave)
+        return attr
+
+    async def bulk_write(self, requests: list[Any], ordered: bool = True, **_k: Any) -> Any:
+        """mongomock's bulk_write cannot read pymongo 4.9+ operations: run them one by one."""
+        from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+
+        matched = upserted = deleted = inserted = 0
+        for op in requests:
+            if self._interleave:
+                await asyncio.sleep(0)
+            if isinstance(op, UpdateOne | UpdateMany | ReplaceOne):
+                method = {UpdateOne: "update_one", UpdateMany: "update_many"}.get(
+                    type(op), "replace_one"
+                )
+                result = await getattr(self._inner, method)(
+                    op._filter, op._doc, upsert=bool(op._upsert)
+                )
+                matched += result.matched_count
+                upserted += result.upserted_id is not None
+            elif isinstance(op, InsertOne):
+                await self._inner.insert_one(op._doc)
+                inserted += 1
+            elif isinstance(op, DeleteOne | DeleteMany):
+                method = "delete_one" if isinstance(op, DeleteOne) else "delete_many"
+                deleted += (await getattr(self._inner, method)(op._filter)).deleted_count
+            else:  # pragma: no cover - no caller sends other operations
+                raise NotImplementedError(type(op).__name__)
+        return _BulkResult(matched, upserted, deleted, inserted)
+
+    def aggregate(self, pipeline: list[dict[str, Any]], *a: Any, **k: Any) -> Any:
+        if any("$unionWith" in stage for stage in pipeline):
+            return _ListCursor(self._union_pipeline(pipeline), self._interleave)
+        return _YieldingCursor(self._inner.aggregate(pipeline, *a, **k), self._interleave)
+
+    # An upsert on a server is "find a match, else insert"; only a filter that is pure
+    # equality on a unique key is retried by the server when the insert collides.
+    async def _maybe_upsert(self, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        if not self._interleave:
+            return await method(*a, **k)
+        await asyncio.sleep(0)
+        if not k.get("upsert"):
+            return await method(*a, **k)
+        query = a[0] if a else k["filter"]
+        if self._sync.find_one(query, {"_id": 1}) is not None:
+            return await method(*a, **k)  # matched: the update itself is atomic
+        await asyncio.sleep(0)  # another writer may insert the same key now
+        if self._sync.find_one(query, {"_id": 1}) is not None and not self._unique_equality(query):
+            raise DuplicateKeyError(
+                "E11000 duplicate key error: a concurrent upsert inserted this key first",
+                code=11000,
+            )
+        return await method(*a, **k)
+
+    def _unique_equality(self, query: dict[str, Any]) -> bool:
+        if any(k.startswith("$") or not _is_operator_free(v) for k, v in query.items()):
+            return False
+        keys = set(query)
+        unique = [{"_id"}] + [
+            {f for f, _ in spec["key"]}
+            for spec in self._sync.index_information().values()
+            if spec.get("unique")
+        ]
+        return keys in unique
+
+    # $unionWith: the head runs on this collection, each branch on its own collection, the
+    # stages after a branch on everything gathered so far. Each collection is read once
+    # and branches that start with an equality $match only see the matching documents, so
+    # a page per parent costs what a server's index would, not one collection scan each.
+    def _union_pipeline(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from mongomock.aggregate import process_pipeline
+
+        database = self._sync.database
+        snapshots: dict[str, list[dict[str, Any]]] = {}
+        by_value: dict[tuple[str, str], dict[Any, list[dict[str, Any]]]] = {}
+
+        def candidates(coll: str, branch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            if coll not in snapshots:
+                snapshots[coll] = list(database.get_collection(coll).find())
+            docs = snapshots[coll]
+            match = branch[0].get("$match") if branch else None
+            if match:
+                for key, value in match.items():
+                    if key.startswith("$") or not isinstance(value, str | int):
+                        continue
+                    index = by_value.get((coll, key))
+                    if index is None:
+                        index = {}
+                        for d in docs:
+                            v = d.get(key)
+                            if isinstance(v, str | int):
+                                index.setdefault(v, []).append(d)
+                        by_value[(coll, key)] = index
+                    return index.get(value, [])
+            return docs
+
+        def run(coll: str, branch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            docs = copy.deepcopy(candidates(coll, branch))
+            return list(process_pipeline(docs, database, branch, None))
+
+        first = next(i for i, s in enumerate(pipeline) if "$unionWith" in s)
+        out = run(self.name, pipeline[:first])
+        for stage in pipeline[first:]:
+            if "$unionWith" in stage:
+                spec = stage["$unionWith"]
+                coll, branch = (
+                    (spec, []) if isinstance(spec, str) else (spec["coll"], spec["pipeline"])
+                )
+                out += run(coll, list(branch))
+            else:
+                out = list(process_pipeline(out, database, [stage], None))
+        return out
+
+
+# --- The database handle ----------------------------------------------------------------
 
 
 @dataclass
@@ -63,19 +432,29 @@ class Database:
     embedded: bool
     # A hook the benchmarks and the round-trip tests use to wrap every collection.
     wrap: Callable[[Any], Any] | None = None
+    interleave: bool = False
+    gate: Gate | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def collection(self, name: str) -> Any:
         coll = self._cache.get(name)
         if coll is None:
             coll = self.db[COLLECTIONS[name]]
+            if self.embedded:
+                coll = EmbeddedCollection(coll, self.interleave)
             if self.wrap is not None:
                 coll = self.wrap(coll)
+            if self.gate is not None:
+                coll = _GatedCollection(coll, self.gate)
             self._cache[name] = coll
         return coll
 
     def set_wrapper(self, wrap: Callable[[Any], Any] | None) -> None:
         self.wrap = wrap
+        self._cache.clear()
+
+    def set_gate(self, gate: Gate | None) -> None:
+        self.gate = gate
         self._cache.clear()
 
     @property
@@ -121,31 +500,175 @@ class Database:
         self.client.close()
 
 
-def _make_client(uri: str | None, timeout_ms: int, operation_timeout_ms: int) -> tuple[Any, bool]:
+def _make_client(
+    uri: str | None, timeout_ms: int, operation_timeout_ms: int | None
+) -> tuple[Any, bool]:
+    """`operation_timeout_ms=None` is for batch tools: no bound on any one operation.
+
+    pymongo's `timeoutMS` would also replace `serverSelectionTimeoutMS` (server selection
+    then waits the whole operation budget), so requests are bounded per socket read with
+    `socketTimeoutMS` instead, and server selection fails within `timeout_ms`.
+    """
     if uri:
         from motor.motor_asyncio import AsyncIOMotorClient
 
-        client: Any = AsyncIOMotorClient(
-            uri,
-            tz_aware=True,
-            uuidRepresentation="standard",
-            serverSelectionTimeoutMS=timeout_ms,
-            connectTimeoutMS=timeout_ms,
-            timeoutMS=operation_timeout_ms,
-            retryWrites=True,
-            appname="tutoring-gateway",
-        )
-        return client, False
+        options: dict[str, Any] = {
+            "tz_aware": True,
+            "uuidRepresentation": "standard",
+            "serverSelectionTimeoutMS": timeout_ms,
+            "connectTimeoutMS": timeout_ms,
+            "retryWrites": True,
+            "appname": "tutoring-gateway",
+        }
+        if operation_timeout_ms is not None:
+            options["socketTimeoutMS"] = operation_timeout_ms
+        return AsyncIOMotorClient(uri, **options), False
     from mongomock_motor import AsyncMongoMockClient
 
     return AsyncMongoMockClient(tz_aware=True), True
 
 
+class _LocalBuildInfo:
+    """Beanie asks the server's version (buildInfo) at init, only to vet time-series
+    settings no document here uses. Answering it locally lets a gateway start while
+    MongoDB is briefly unreachable; every other call goes to the real database."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._db[name]
+
+    async def command(self, command: Any, *a: Any, **k: Any) -> Any:
+        if command == {"buildInfo": 1}:
+            return {"version": "7.0.0", "ok": 1.0}
+        return await self._db.command(command, *a, **k)
+
+
 async def connect(
-    uri: str | None, db_name: str, timeout_ms: int = 2000, operation_timeout_ms: int = 5000
+    uri: str | None,
+    db_name: str,
+    timeout_ms: int = 2000,
+    operation_timeout_ms: int | None = 5000,
+    *,
+    interleave: bool = False,
+    max_in_flight: int | None = None,
+    create_indexes: bool | None = None,
 ) -> Database:
-    """Open the client and create collections + indexes (idempotent; safe on every start)."""
+    """Open the client and bind the documents to it.
+
+    Indexes: the embedded database creates its own (it is new at every start); on a real
+    server only `scripts.init_db` builds them (`create_indexes=True`), so a gateway start
+    never runs a long build or dies on an index that changed (`missing_indexes` reports).
+    No server round trip happens here for a real server: the gateway starts while MongoDB
+    is unreachable and readiness says so.
+    """
     client, embedded = _make_client(uri, timeout_ms, operation_timeout_ms)
     db = client[db_name]
-    await init_beanie(database=db, document_models=DOCUMENT_MODELS)  # type: ignore[arg-type]
-    return Database(client=client, db=db, embedded=embedded)
+    if create_indexes is None:
+        create_indexes = embedded
+    target = db if embedded or create_indexes else _LocalBuildInfo(db)
+    await init_beanie(
+        database=target,  # type: ignore[arg-type]
+        document_models=DOCUMENT_MODELS,  # type: ignore[arg-type]
+        skip_indexes=not create_indexes,
+    )
+    gate = None
+    if max_in_flight is not None and not embedded:
+        # Only the real driver holds a thread per operation; the embedded one runs inline.
+        gate = Gate(max_in_flight, timeout_ms / 1000)
+        # Motor's operations run on the loop's default executor: give it room for every
+        # gated operation plus the loop's own uses (DNS, to_thread).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=max_in_flight + 8, thread_name_prefix="motor")
+        )
+    return Database(
+        client=client, db=db, embedded=embedded, interleave=interleave and embedded, gate=gate
+    )
+
+
+# --- Indexes ------------------------------------------------------------------------------
+
+
+def expected_indexes() -> dict[str, dict[str, list[tuple[str, Any]]]]:
+    """collection -> index name -> key spec, as declared on the documents."""
+    out: dict[str, dict[str, list[tuple[str, Any]]]] = {}
+    for model in DOCUMENT_MODELS:
+        settings = model.Settings  # type: ignore[attr-defined]
+        specs = out.setdefault(settings.name, {})
+        for index in getattr(settings, "indexes", []):
+            doc = index.document
+            specs[doc["name"]] = list(doc["key"].items())
+    return out
+
+
+async def missing_indexes(database: Database) -> list[str]:
+    """`collection.name` of every declared index the server lacks or holds with other keys."""
+    missing: list[str] = []
+    for coll, specs in expected_indexes().items():
+        info = await database.db[coll].index_information()
+        for name, key in specs.items():
+            have = info.get(name)
+            if have is None or [(f, int(d)) for f, d in have["key"]] != [
+                (f, int(d)) for f, d in key
+            ]:
+                missing.append(f"{coll}.{name}")
+    return missing
+
+
+async def ensure_indexes(database: Database) -> dict[str, list[str]]:
+    """Create every declared index (no timeout: builds take long on big collections).
+
+    An index whose name or keys clash with an existing one is reported, not forced: the
+    operator decides whether to drop the old one (it may be serving live queries).
+    """
+    report: dict[str, list[str]] = {"created": [], "present": [], "conflicts": []}
+    for model in DOCUMENT_MODELS:
+        settings = model.Settings  # type: ignore[attr-defined]
+        coll = database.db[settings.name]
+        existing = await coll.index_information()
+        for index in getattr(settings, "indexes", []):
+            name = index.document["name"]
+            label = f"{settings.name}.{name}"
+            if name in existing and [(f, int(d)) for f, d in existing[name]["key"]] == [
+                (f, int(d)) for f, d in index.document["key"].items()
+            ]:
+                report["present"].append(label)
+                continue
+            try:
+                await coll.create_indexes([index])
+                report["created"].append(label)
+            except OperationFailure as exc:
+                report["conflicts"].append(f"{label}: {exc.details or exc}")
+    return report
+
+
+# --- Batch reading ------------------------------------------------------------------------
+
+
+async def pages_by_id(
+    collection: Any,
+    query: dict[str, Any],
+    projection: dict[str, Any] | None = None,
+    page: int = 500,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every matching document, in `_id` order, one short query per page.
+
+    A batch tool reading millions of rows through one cursor holds it open for the whole
+    run (and dies with it on a failover or an idle timeout); a page per query resumes
+    from the last `_id` instead.
+    """
+    last: Any = None
+    while True:
+        bounded = query if last is None else {"$and": [query, {"_id": {"$gt": last}}]}
+        rows = (
+            await collection.find(bounded, projection).sort([("_id", 1)]).limit(page).to_list(None)
+        )
+        for row in rows:
+            yield row
+        if len(rows) < page:
+            return
+        last = rows[-1]["_id"]

@@ -131,6 +131,10 @@ class MessageDoc(BaseDoc):
     idempotency_key: str | None = None
     # Set once every derived counter has been applied (see resolvers/messages.py).
     applied: bool = True
+    # While true, counter rows may still hold this id in their `guard_ids`; the sweep pulls
+    # it a grace period after `applied_at` and unsets this flag.
+    guarded: bool | None = None
+    applied_at: datetime | None = None
     # The learner's rating of an assistant reply (resolvers/ratings.py); re-rating replaces.
     rating: int | None = None
     helpful: bool | None = None
@@ -143,9 +147,21 @@ class MessageDoc(BaseDoc):
             pymongo.IndexModel(
                 [("session_id", ASC), ("timestamp", ASC), ("_id", ASC)], name="session_time"
             ),
-            pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time"),
+            # (timestamp, _id) both: export's sort and keyset pages need the tie-breaker.
+            pymongo.IndexModel(
+                [("user_id", ASC), ("timestamp", ASC), ("_id", ASC)], name="user_time_id"
+            ),
+            # generateExercise's own-sentence lookup: only corrected learner utterances.
+            pymongo.IndexModel(
+                [("user_id", ASC), ("timestamp", DESC)],
+                name="user_corrections",
+                partialFilterExpression={"role": "user", "errors.correction": {"$exists": True}},
+            ),
             pymongo.IndexModel(
                 [("applied", ASC)], name="unapplied", partialFilterExpression={"applied": False}
+            ),
+            pymongo.IndexModel(
+                [("applied_at", ASC)], name="guarded", partialFilterExpression={"guarded": True}
             ),
             # Rated replies of one provider/model and day: what a rating recount reads.
             pymongo.IndexModel(
@@ -321,6 +337,10 @@ class CostTotalDoc(BaseDoc):
     class Settings:
         name = "cost_totals"
 
+
+# Indexes an earlier release created that nothing uses any more: `scripts.init_db --drop-retired`
+# drops them once their replacements exist.
+RETIRED_INDEXES: dict[str, list[str]] = {"messages": ["user_time"]}
 
 DOCUMENT_MODELS: list[type[BaseDoc]] = [
     UserDoc,

@@ -1,9 +1,12 @@
 """Per-request DataLoaders: every relation is fetched in one round trip per level.
 
 A nested page (`User.sessions`, `Session.messages`, `User.exercises`) for many parents is
-one aggregation: match all parents, sort, group per parent and slice the first N+1, which
-also yields each parent's totalCount. ($push+$slice runs on every MongoDB version and on
-the embedded database; on MongoDB >= 5.2 `$firstN` would bound the group's memory too.)
+one aggregation with one branch per parent (`$unionWith`): each branch is an equality
+match on the parent, the sort and `$limit first+1`, so the (parent, sort, _id) index walks
+at most first+1 entries per parent, however many children a parent has. When the client
+selects totalCount one more branch counts the children of every parent on the same index.
+(Grouping every child with $push+$slice read all of them and could hit $group's 100 MB
+limit; $firstN bounds memory but still reads every child.)
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from strawberry.dataloader import DataLoader
 
 from models.db import Database
 from models.rows import Row
-from resolvers.pagination import Connection, Order, after_filter, build_connection, sort_spec
+from resolvers.pagination import Connection, Order, after_filter, build_connection
 
 SESSION_ORDER = Order("started_at", descending=True)
 MESSAGE_ORDER = Order("timestamp", descending=False)
 EXERCISE_ORDER = Order("created_at", descending=True)
 
 # Bookkeeping fields that no GraphQL field exposes.
-MESSAGE_HIDDEN = frozenset({"idempotency_key", "applied"})
-SESSION_HIDDEN = frozenset({"applied_ids"})
+MESSAGE_HIDDEN = frozenset({"idempotency_key", "applied", "guarded", "applied_at"})
+SESSION_HIDDEN = frozenset({"applied_ids", "guard_ids"})
+# Parents per aggregation: one $unionWith stage each, under the server's 1000-stage limit.
+MAX_PARENTS_PER_BATCH = 500
+PAGE_TAG = "__page"
+COUNT_TAG = "__count"
 
 
 def exclude(fields: frozenset[str] | None) -> dict[str, int] | None:
@@ -56,6 +63,8 @@ class PageKey:
     first: int
     after: str | None = None
     filters: tuple[tuple[str, Any], ...] = ()
+    # totalCount is only counted when the client selects it.
+    count: bool = False
 
 
 def _by_id_loader(
@@ -81,53 +90,56 @@ def _page_loader(
     """`by_id` is primed with every row a page returns, so `node { session { ... } }`-style
     back-references cost no further round trip."""
     direction = -1 if order.descending else 1
+    sort = {order.field: direction, "_id": direction}
+
+    def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
+        match = {parent_field: key.parent_id, **filter_query(key.filters)}
+        if key.after is not None:
+            match = {"$and": [match, after_filter(order, key.after)]}
+        branch: list[dict[str, Any]] = [
+            {"$match": match},
+            {"$sort": sort},
+            {"$limit": key.first + 1},
+        ]
+        if hidden:
+            branch.append({"$project": exclude(hidden)})
+        return [*branch, {"$addFields": {PAGE_TAG: i}}]
+
+    def count_branch(
+        i: int, filters: tuple[tuple[str, Any], ...], parent_ids: list[str]
+    ) -> list[dict[str, Any]]:
+        return [
+            {"$match": {parent_field: {"$in": parent_ids}, **filter_query(filters)}},
+            {"$group": {"_id": f"${parent_field}", "n": {"$sum": 1}}},
+            {"$addFields": {COUNT_TAG: i}},
+        ]
 
     async def load(keys: list[PageKey]) -> Sequence[Connection]:
-        groups: dict[tuple[int, str | None, tuple[tuple[str, Any], ...]], list[str]] = defaultdict(
-            list
-        )
-        for key in keys:
-            groups[(key.first, key.after, key.filters)].append(key.parent_id)
-        pages: dict[PageKey, Connection] = {}
-        for (first, after, filters), parent_ids in groups.items():
-            match: dict[str, Any] = {
-                parent_field: {"$in": list(set(parent_ids))},
-                **filter_query(filters),
-            }
-            if after is None:
-                pipeline: list[dict[str, Any]] = [{"$match": match}]
-                if hidden:
-                    pipeline.append({"$project": exclude(hidden)})
-                pipeline += [
-                    {"$sort": {parent_field: 1, order.field: direction, "_id": direction}},
-                    {
-                        "$group": {
-                            "_id": f"${parent_field}",
-                            "docs": {"$push": "$$ROOT"},
-                            "n": {"$sum": 1},
-                        }
-                    },
-                    {"$project": {"docs": {"$slice": ["$docs", first + 1]}, "n": 1}},
-                ]
-                found = {r["_id"]: r async for r in collection.aggregate(pipeline)}
-                for parent_id in parent_ids:
-                    hit = found.get(parent_id)
-                    docs = [Row(d) for d in hit["docs"]] if hit else []
-                    pages[PageKey(parent_id, first, after, filters)] = build_connection(
-                        docs, first, order, total=hit["n"] if hit else 0
-                    )
+        unique = list(dict.fromkeys(keys))
+        branches = [page_branch(i, key) for i, key in enumerate(unique)]
+        to_count: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
+        for key in unique:
+            if key.count and key.parent_id not in to_count[key.filters]:
+                to_count[key.filters].append(key.parent_id)
+        count_groups = list(to_count.items())
+        branches += [count_branch(i, f, ids) for i, (f, ids) in enumerate(count_groups)]
+        pipeline = branches[0] + [
+            {"$unionWith": {"coll": collection.name, "pipeline": b}} for b in branches[1:]
+        ]
+        docs: dict[int, list[Row]] = defaultdict(list)
+        counts: dict[tuple[int, str], int] = {}
+        async for d in collection.aggregate(pipeline):
+            if COUNT_TAG in d:
+                counts[(d[COUNT_TAG], d["_id"])] = d["n"]
             else:
-                # A cursor belongs to one parent; clients page one parent at a time.
-                for parent_id in parent_ids:
-                    base = {parent_field: parent_id, **filter_query(filters)}
-                    cursor = collection.find(
-                        {**base, **after_filter(order, after)}, exclude(hidden)
-                    )
-                    docs = [Row(d) async for d in cursor.sort(sort_spec(order)).limit(first + 1)]
-                    total = await collection.count_documents(base)
-                    pages[PageKey(parent_id, first, after, filters)] = build_connection(
-                        docs, first, order, total=total
-                    )
+                docs[d.pop(PAGE_TAG)].append(Row(d))
+        count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
+        pages: dict[PageKey, Connection] = {}
+        for i, key in enumerate(unique):
+            total = 0
+            if key.count:
+                total = counts.get((count_index[key.filters], key.parent_id), 0)
+            pages[key] = build_connection(docs[i], key.first, order, total=total)
         if by_id is not None and batched:
             by_id.prime_many({e.node["_id"]: e.node for p in pages.values() for e in p.edges})
         return [pages[k] for k in keys]
@@ -139,7 +151,7 @@ def _loader(load: Any, batched: bool) -> DataLoader[Any, Any]:
     """batched=False loads every key on its own, uncached: what naive per-item resolvers do
     (used by the benchmarks as the baseline batching is measured against)."""
     if batched:
-        return DataLoader(load_fn=load)
+        return DataLoader(load_fn=load, max_batch_size=MAX_PARENTS_PER_BATCH)
     return DataLoader(load_fn=load, max_batch_size=1, cache=False)
 
 

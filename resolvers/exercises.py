@@ -73,8 +73,9 @@ async def exercises_of(
     first: int | None,
     after: str | None,
     where: ExerciseFilter | None = None,
+    count: bool = True,
 ) -> Connection:
     filters = where.pairs() if where else ()
     return await ctx.loaders.exercises_by_user.load(
-        PageKey(user_id, check_first(first), after, filters)
+        PageKey(user_id, check_first(first), after, filters, count)
     )

@@ -1,23 +1,28 @@
 """recordMessage: one message and every counter derived from it.
 
-The write is split into steps that are each safe to repeat:
-1. insert the message with `applied: false`. With an idempotency key its _id is derived
-   from (user, key), so a retry collides with the first attempt instead of duplicating it;
-2. apply the derived counters (session totals, error_stats, cost_daily, user activity).
-   Every counter document remembers the ids of the last APPLIED_IDS_KEPT messages applied
-   to it and its update only matches if this message is not among them, so re-applying a
-   message is a no-op per counter, whichever steps the earlier attempt completed;
-3. mark the message `applied: true`.
-A retry with the same key, or the start-up sweep (`complete_pending`), finishes a message
-that an earlier attempt left half-applied, and never counts it twice.
+MongoDB without a replica set has no multi-document transactions, so the write is split
+into steps that are each safe to repeat:
+1. insert the message with `applied: false, guarded: true`. With an idempotency key its
+   _id is derived from (user, key), so a retry collides with the first attempt instead of
+   duplicating it, and must repeat every field of the first call;
+2. apply the derived counters (session totals, error_stats, cost_daily, cost_totals, user
+   activity), all at once. Each counter update is guarded by the message id
+   (`resolvers.counters`), so re-applying a message is a no-op per row, whichever rows an
+   earlier attempt reached;
+3. mark the message `applied: true` (with `applied_at`).
+A retry with the same key, or the periodic sweep (`complete_pending`), finishes a message
+an earlier attempt left half-applied. A grace period after step 3 the sweep (`settle`)
+removes the id from the rows' guards: until then any attempt still running is harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
@@ -28,7 +33,8 @@ from models.documents import LanguageErrorDoc, MessageDoc, utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
-from resolvers.costs.rollup import Thresholds, add_to_totals
+from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
+from resolvers.counters import guarded_update, release
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput
@@ -39,7 +45,6 @@ from resolvers.taxonomy import TAXONOMY, canonical
 
 log = structlog.get_logger("resolvers.messages")
 
-APPLIED_IDS_KEPT = 200
 MESSAGE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/messages")
 
 
@@ -158,11 +163,21 @@ def build_message(ctx: RequestContext, data: MessageInput, session: Row) -> dict
         errors=_validated_errors(data.errors, data.role),  # type: ignore[arg-type]
         idempotency_key=key,
         applied=False,
+        guarded=True,
     ).to_mongo()
 
 
 def public(doc: dict[str, Any]) -> Row:
     return Row({k: val for k, val in doc.items() if k not in MESSAGE_HIDDEN})
+
+
+# Fields a retry may not repeat: the server sets them. Anything else the first call stored
+# must come back identical, or the key is being reused for another message.
+SERVER_SET = frozenset({"_id", "timestamp", "applied", "guarded", "applied_at"})
+
+
+def same_call(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
+    return all(stored.get(k) == sent.get(k) for k in (stored.keys() | sent.keys()) - SERVER_SET)
 
 
 async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
@@ -173,18 +188,24 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
     try:
         await ctx.db.messages.insert_one(doc)
     except DuplicateKeyError:
-        existing = await ctx.db.messages.find_one({"_id": doc["_id"]})
+        existing = await ctx.db.messages.find_one({"_id": doc["_id"], "user_id": doc["user_id"]})
         if existing is None:
             raise
-        if existing["session_id"] != doc["session_id"] or existing["content"] != doc["content"]:
+        if not same_call(existing, doc):
             raise BadUserInput(
-                "This idempotencyKey was already used for a different message.",
+                "This idempotencyKey was already used with different values; a retry must "
+                "repeat every field of the first call.",
                 field="idempotencyKey",
             ) from None
-        if existing.get("applied"):
-            return public(existing)
-        doc = existing  # an earlier attempt stopped half-way: finish it
-    await apply_message(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
+        doc = existing
+    after = None
+    if not doc.get("applied"):  # new, or an earlier attempt stopped half-way: finish it
+        after = await apply_message(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
+    # The response shows the session as this write left it (`recordMessage { session {..} }`).
+    if after is not None:
+        ctx.loaders.session.prime(doc["session_id"], Row(after), force=True)
+    else:
+        ctx.loaders.session.clear(doc["session_id"])
     return public(doc)
 
 
@@ -192,16 +213,45 @@ def thresholds(ctx: RequestContext) -> Thresholds:
     return Thresholds(hourly=ctx.settings.cost_alert_hourly, daily=ctx.settings.cost_alert_daily)
 
 
-def _guarded(doc_filter: dict[str, Any], message_id_: str) -> dict[str, Any]:
-    return {**doc_filter, "applied_ids": {"$ne": message_id_}}
-
-
-def _remember(message_id_: str) -> dict[str, Any]:
-    return {"applied_ids": {"$each": [message_id_], "$slice": -APPLIED_IDS_KEPT}}
-
-
 def cost_day(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d")
+
+
+def _error_keys(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
+    return Counter((e["category"], e["subcategory"]) for e in doc.get("errors") or [])
+
+
+def _costed(doc: dict[str, Any]) -> bool:
+    tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
+    return doc["role"] == "assistant" and bool(tokens or doc.get("cost"))
+
+
+def _cost_daily_key(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "date": cost_day(doc["timestamp"]),
+        "provider": doc.get("provider") or "unknown",
+        "model": doc.get("model") or "unknown",
+        "user_id": doc["user_id"],
+    }
+
+
+def counter_rows(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Collection -> keys of every counter row this message is applied to (guards)."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        "sessions": [{"_id": doc["session_id"], "user_id": doc["user_id"]}],
+        "error_stats": [
+            {"user_id": doc["user_id"], "category": c, "subcategory": s}
+            for c, s in _error_keys(doc)
+        ],
+    }
+    if _costed(doc):
+        rows["cost_daily"] = [_cost_daily_key(doc)]
+        rows["cost_totals"] = total_keys(doc["timestamp"])
+    return rows
+
+
+async def _run(step: Callable[[], Awaitable[Any]]) -> Any:
+    return await step()
 
 
 async def apply_message(
@@ -209,7 +259,12 @@ async def apply_message(
     doc: dict[str, Any],
     half_life_days: float,
     alerts: Thresholds | None = None,
-) -> None:
+) -> dict[str, Any] | None:
+    """Apply every counter of `doc` (each at most once) and mark it applied.
+
+    Returns the session row after this message's update, or None when an earlier attempt
+    had already counted the message in it.
+    """
     mid = doc["_id"]
     ts: datetime = doc["timestamp"]
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
@@ -219,102 +274,144 @@ async def apply_message(
     if doc.get("response_time_ms") is not None:
         inc["response_time_sum_ms"] = doc["response_time_ms"]
         inc["response_time_count"] = 1
-    await db.sessions.update_one(
-        _guarded({"_id": doc["session_id"]}, mid), {"$inc": inc, "$push": _remember(mid)}
-    )
-
-    per_target = Counter((e["category"], e["subcategory"]) for e in doc.get("errors") or [])
-    if per_target:
-        g = growth(ts, half_life_days)
-        await asyncio.gather(
-            *(
-                _upsert_once(
-                    db.error_stats,
-                    _guarded({"user_id": doc["user_id"], "category": cat, "subcategory": sub}, mid),
-                    {
-                        "$inc": {"count": n, "decay_sum": n * g},
-                        "$min": {"first_seen": ts},
-                        "$max": {"last_seen": ts},
-                        "$setOnInsert": {"_id": str(uuid4())},
-                        "$push": _remember(mid),
-                    },
-                )
-                for (cat, sub), n in per_target.items()
-            )
+    steps: list[Callable[[], Awaitable[Any]]] = [
+        lambda: guarded_update(
+            db.sessions,
+            {"_id": doc["session_id"], "user_id": doc["user_id"]},
+            mid,
+            {"$inc": inc},
+            upsert=False,
+            return_after=True,
         )
-
-    if doc["role"] == "assistant" and (tokens or cost):
-        await _upsert_once(
-            db.cost_daily,
-            _guarded(
-                {
-                    "date": cost_day(ts),
-                    "provider": doc.get("provider") or "unknown",
-                    "model": doc.get("model") or "unknown",
-                    "user_id": doc["user_id"],
-                },
-                mid,
-            ),
+    ]
+    g = growth(ts, half_life_days)
+    steps += [
+        partial(
+            guarded_update,
+            db.error_stats,
+            {"user_id": doc["user_id"], "category": cat, "subcategory": sub},
+            mid,
             {
-                "$inc": {
-                    "requests": 1,
-                    "tokens_in": doc.get("tokens_in") or 0,
-                    "tokens_out": doc.get("tokens_out") or 0,
-                    "cost": cost,
-                },
+                "$inc": {"count": n, "decay_sum": n * g},
+                "$min": {"first_seen": ts},
+                "$max": {"last_seen": ts},
                 "$setOnInsert": {"_id": str(uuid4())},
-                "$push": _remember(mid),
             },
         )
-        await add_to_totals(db, doc, alerts)
-
+        for (cat, sub), n in _error_keys(doc).items()
+    ]
+    if _costed(doc):
+        steps.append(
+            partial(
+                guarded_update,
+                db.cost_daily,
+                _cost_daily_key(doc),
+                mid,
+                {
+                    "$inc": {
+                        "requests": 1,
+                        "tokens_in": doc.get("tokens_in") or 0,
+                        "tokens_out": doc.get("tokens_out") or 0,
+                        "cost": cost,
+                    },
+                    "$setOnInsert": {"_id": str(uuid4())},
+                },
+            )
+        )
+        steps.append(partial(add_to_totals, db, doc, alerts))
     if doc["role"] == "user":
-        await db.users.update_one({"_id": doc["user_id"]}, {"$max": {"last_active": ts}})
-    await db.messages.update_one({"_id": mid}, {"$set": {"applied": True}})
-    doc["applied"] = True
+        steps.append(
+            partial(db.users.update_one, {"_id": doc["user_id"]}, {"$max": {"last_active": ts}})
+        )
+    # Independent rows: one round trip's latency for all of them. Every step runs to its
+    # end before a failure is reported, so nothing is left running behind the response.
+    results = await asyncio.gather(*(_run(step) for step in steps), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        raise failed[0]
+    applied_at = utcnow()
+    await db.messages.update_one(
+        {"_id": mid, "user_id": doc["user_id"]},
+        {"$set": {"applied": True, "applied_at": applied_at}},
+    )
+    doc["applied"], doc["applied_at"] = True, applied_at
+    counted, session_after = results[0]  # type: ignore[misc]  # not an exception: checked
+    return session_after if counted else None
 
 
-async def _upsert_once(
-    collection: Any, guarded_filter: dict[str, Any], update: dict[str, Any]
-) -> None:
-    """Apply a guarded upsert exactly once.
-
-    A DuplicateKeyError means either the row already holds this message (the guard did its
-    job: done) or two first-ever upserts raced to insert the row; then the row exists and
-    the retry matches it.
-    """
-    mid = guarded_filter["applied_ids"]["$ne"]
-    key = {k: val for k, val in guarded_filter.items() if k != "applied_ids"}
-    for _ in range(3):
-        try:
-            await collection.update_one(guarded_filter, update, upsert=True)
-            return
-        except DuplicateKeyError:
-            if await collection.find_one({**key, "applied_ids": mid}, {"_id": 1}):
-                return
-    raise RuntimeError(f"could not apply message {mid} to {collection.name}")
+# How long after `applied_at` a message's id must stay in its rows' guards: longer than
+# any attempt that read the message as unapplied can still be running (each of its
+# operations is bounded by MONGO_OPERATION_TIMEOUT_MS).
+SETTLE_AFTER = timedelta(seconds=60)
+# Messages the sweep finishes: unapplied for longer than any live request takes.
+PENDING_AFTER = timedelta(seconds=30)
+SWEEP_BATCH = 500
 
 
 async def complete_pending(
     db: Database,
     half_life_days: float,
-    older_than: timedelta = timedelta(seconds=30),
+    older_than: timedelta = PENDING_AFTER,
     alerts: Thresholds | None = None,
+    batch: int = SWEEP_BATCH,
 ) -> int:
-    """Finish messages a crashed process left half-applied (run at start-up)."""
+    """Finish messages a crashed or cut-off attempt left half-applied (periodic sweep)."""
     cutoff = utcnow() - older_than
-    done = 0
-    async for doc in db.messages.find({"applied": False, "timestamp": {"$lt": cutoff}}):
+    pending = await (
+        db.messages.find({"applied": False, "timestamp": {"$lt": cutoff}})
+        .sort([("timestamp", 1)])
+        .limit(batch)
+        .to_list(None)
+    )
+    for doc in pending:
         await apply_message(db, doc, half_life_days, alerts)
-        done += 1
-    if done:
-        log.warning("pending_messages_completed", count=done)
-    return done
+    if pending:
+        log.warning("pending_messages_completed", count=len(pending))
+    return len(pending)
+
+
+async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWEEP_BATCH) -> int:
+    """Remove settled message ids from the guards of the rows they were applied to."""
+    cutoff = utcnow() - grace
+    docs = await (
+        db.messages.find(
+            {"guarded": True, "applied_at": {"$lte": cutoff}},
+            {
+                "session_id": 1,
+                "user_id": 1,
+                "role": 1,
+                "timestamp": 1,
+                "errors": 1,
+                "provider": 1,
+                "model": 1,
+                "tokens_in": 1,
+                "tokens_out": 1,
+                "cost": 1,
+            },
+        )
+        .limit(batch)
+        .to_list(None)
+    )
+    if not docs:
+        return 0
+    held: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for doc in docs:
+        for coll, keys in counter_rows(doc).items():
+            held.setdefault(coll, {})[doc["_id"]] = keys
+    await asyncio.gather(*(release(db.collection(c), rows) for c, rows in held.items()))
+    await db.messages.update_many(
+        {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
+    )
+    return len(docs)
 
 
 async def messages_of(
-    ctx: RequestContext, session_id: str, first: int | None, after: str | None
+    ctx: RequestContext,
+    session_id: str,
+    first: int | None,
+    after: str | None,
+    count: bool = True,
 ) -> Connection:
     return await ctx.loaders.messages_by_session.load(
-        PageKey(session_id, check_first(first), after)
+        PageKey(session_id, check_first(first), after, count=count)
     )

@@ -3,6 +3,12 @@
 The incremental path (resolvers/messages.py) keeps these current message by message; this
 module derives the same numbers in bulk with aggregation pipelines, so the two can be
 checked against each other.
+
+Rows are rewritten in place (one upsert per derived row, then the rows nothing derives any
+more are deleted), never deleted and re-inserted: a live recordMessage that upserts a row
+while a rebuild runs neither collides with a re-insert (DuplicateKeyError) nor sees its row
+vanish. The `guard_ids` of a row are left alone: they protect messages still in flight.
+Every id list sent to the server is chunked (`models.db.IN_CHUNK`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from models.db import Database
+from pymongo import UpdateOne
+
+from models.db import Database, chunks, pages_by_id
 from resolvers.decay import EPOCH, error_group_stages
 
 COUNTED_ASSISTANT = {
@@ -19,76 +27,105 @@ COUNTED_ASSISTANT = {
 }
 
 
-async def _replace(collection: Any, scope: dict[str, Any], rows: list[dict[str, Any]]) -> int:
-    """Swap the rows in `scope` for freshly derived ones."""
-    await collection.delete_many(scope)
-    if rows:
-        await collection.insert_many(rows)
+async def _rewrite(
+    collection: Any,
+    key_fields: tuple[str, ...],
+    scope: dict[str, Any],
+    rows: list[dict[str, Any]],
+) -> int:
+    """Make the rows in `scope` equal `rows` (matched on `key_fields`), updating in place."""
+    for batch in chunks(rows):
+        ops = []
+        for r in batch:
+            update: dict[str, Any] = {
+                "$set": {k: v for k, v in r.items() if k not in key_fields},
+                "$unset": {"applied_ids": ""},  # the guard of earlier releases
+            }
+            if "_id" not in key_fields:
+                update["$setOnInsert"] = {"_id": str(uuid4())}
+            ops.append(UpdateOne({f: r[f] for f in key_fields}, update, upsert=True))
+        await collection.bulk_write(ops, ordered=False)
+    keep = {tuple(r[f] for f in key_fields) for r in rows}
+    stale = [
+        d["_id"]
+        async for d in pages_by_id(collection, scope, dict.fromkeys(key_fields, 1))
+        if tuple(d.get(f) for f in key_fields) not in keep
+    ]
+    for ids in chunks(stale):
+        await collection.delete_many({"_id": {"$in": ids}})
     return len(rows)
 
 
-def _scope(user_ids: list[str] | None) -> dict[str, Any]:
-    return {"user_id": {"$in": user_ids}} if user_ids is not None else {}
+def _scopes(user_ids: list[str] | None) -> list[dict[str, Any]]:
+    if user_ids is None:
+        return [{}]
+    return [{"user_id": {"$in": ids}} for ids in chunks(user_ids)]
+
+
+ERROR_KEY = ("user_id", "category", "subcategory")
+COST_DAILY_KEY = ("date", "provider", "model", "user_id")
 
 
 async def rebuild_error_stats(
     db: Database, half_life_days: float, user_ids: list[str] | None = None
 ) -> int:
-    pipeline = [
-        {"$match": {**_scope(user_ids), "role": "user", "errors": {"$ne": []}}},
-        *error_group_stages(half_life_days, EPOCH),
-    ]
-    rows = [
-        {
-            "_id": str(uuid4()),
-            "user_id": r["_id"]["u"],
-            "category": r["_id"]["c"],
-            "subcategory": r["_id"]["s"],
-            "count": r["count"],
-            "first_seen": r["first_seen"],
-            "last_seen": r["last_seen"],
-            "decay_sum": r["decayed"],
-            "applied_ids": [],
-        }
-        async for r in db.messages.aggregate(pipeline)
-    ]
-    return await _replace(db.error_stats, _scope(user_ids), rows)
+    done = 0
+    for scope in _scopes(user_ids):
+        pipeline = [
+            {"$match": {**scope, "role": "user", "errors": {"$ne": []}}},
+            *error_group_stages(half_life_days, EPOCH),
+        ]
+        rows = [
+            {
+                "user_id": r["_id"]["u"],
+                "category": r["_id"]["c"],
+                "subcategory": r["_id"]["s"],
+                "count": r["count"],
+                "first_seen": r["first_seen"],
+                "last_seen": r["last_seen"],
+                "decay_sum": r["decayed"],
+            }
+            async for r in db.messages.aggregate(pipeline)
+        ]
+        done += await _rewrite(db.error_stats, ERROR_KEY, scope, rows)
+    return done
 
 
 async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) -> int:
-    pipeline = [
-        {"$match": {**_scope(user_ids), **COUNTED_ASSISTANT}},
-        {
-            "$group": {
-                "_id": {
-                    "d": {"$dateToString": {"format": "%Y-%m-%d", "date": "$timestamp"}},
-                    "p": {"$ifNull": ["$provider", "unknown"]},
-                    "m": {"$ifNull": ["$model", "unknown"]},
-                    "u": "$user_id",
-                },
-                "requests": {"$sum": 1},
-                "tokens_in": {"$sum": {"$ifNull": ["$tokens_in", 0]}},
-                "tokens_out": {"$sum": {"$ifNull": ["$tokens_out", 0]}},
-                "cost": {"$sum": {"$ifNull": ["$cost", 0]}},
+    done = 0
+    for scope in _scopes(user_ids):
+        pipeline = [
+            {"$match": {**scope, **COUNTED_ASSISTANT}},
+            {
+                "$group": {
+                    "_id": {
+                        "d": {"$dateToString": {"format": "%Y-%m-%d", "date": "$timestamp"}},
+                        "p": {"$ifNull": ["$provider", "unknown"]},
+                        "m": {"$ifNull": ["$model", "unknown"]},
+                        "u": "$user_id",
+                    },
+                    "requests": {"$sum": 1},
+                    "tokens_in": {"$sum": {"$ifNull": ["$tokens_in", 0]}},
+                    "tokens_out": {"$sum": {"$ifNull": ["$tokens_out", 0]}},
+                    "cost": {"$sum": {"$ifNull": ["$cost", 0]}},
+                }
+            },
+        ]
+        rows = [
+            {
+                "date": r["_id"]["d"],
+                "provider": r["_id"]["p"],
+                "model": r["_id"]["m"],
+                "user_id": r["_id"]["u"],
+                "requests": r["requests"],
+                "tokens_in": r["tokens_in"],
+                "tokens_out": r["tokens_out"],
+                "cost": r["cost"],
             }
-        },
-    ]
-    rows = [
-        {
-            "_id": str(uuid4()),
-            "date": r["_id"]["d"],
-            "provider": r["_id"]["p"],
-            "model": r["_id"]["m"],
-            "user_id": r["_id"]["u"],
-            "requests": r["requests"],
-            "tokens_in": r["tokens_in"],
-            "tokens_out": r["tokens_out"],
-            "cost": r["cost"],
-            "applied_ids": [],
-        }
-        async for r in db.messages.aggregate(pipeline)
-    ]
-    return await _replace(db.cost_daily, _scope(user_ids), rows)
+            async for r in db.messages.aggregate(pipeline)
+        ]
+        done += await _rewrite(db.cost_daily, COST_DAILY_KEY, scope, rows)
+    return done
 
 
 async def rebuild_cost_totals(db: Database) -> int:
@@ -119,48 +156,57 @@ async def rebuild_cost_totals(db: Database) -> int:
                 "cost": r["cost"],
                 "tokens": r["tokens"],
                 "requests": r["requests"],
-                "applied_ids": [],
             }
             async for r in db.messages.aggregate(pipeline)
         ]
-    return await _replace(db.cost_totals, {}, rows)
+    return await _rewrite(db.cost_totals, ("_id",), {}, rows)
 
 
 async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:
     """Session counters (messages, tokens, cost, reply latency) recomputed from messages."""
-    pipeline = [
-        {"$match": {"session_id": {"$in": session_ids}}},
-        {
-            "$group": {
-                "_id": "$session_id",
-                "total_messages": {"$sum": 1},
-                "total_tokens": {
-                    "$sum": {
-                        "$add": [{"$ifNull": ["$tokens_in", 0]}, {"$ifNull": ["$tokens_out", 0]}]
-                    }
-                },
-                "total_cost": {"$sum": {"$ifNull": ["$cost", 0]}},
-                "response_time_sum_ms": {"$sum": {"$ifNull": ["$response_time_ms", 0]}},
-                "response_time_count": {
-                    "$sum": {"$cond": [{"$gt": ["$response_time_ms", None]}, 1, 0]}
-                },
-            }
-        },
-    ]
-    found = {r["_id"]: r async for r in db.messages.aggregate(pipeline)}
-    for sid in session_ids:
-        r = found.get(sid, {})
-        await db.sessions.update_one(
-            {"_id": sid},
+    for ids in chunks(session_ids):
+        pipeline = [
+            {"$match": {"session_id": {"$in": ids}}},
             {
-                "$set": {
-                    "total_messages": r.get("total_messages", 0),
-                    "total_tokens": r.get("total_tokens", 0),
-                    "total_cost": r.get("total_cost", 0.0),
-                    "response_time_sum_ms": r.get("response_time_sum_ms", 0),
-                    "response_time_count": r.get("response_time_count", 0),
-                    "applied_ids": [],
+                "$group": {
+                    "_id": "$session_id",
+                    "total_messages": {"$sum": 1},
+                    "total_tokens": {
+                        "$sum": {
+                            "$add": [
+                                {"$ifNull": ["$tokens_in", 0]},
+                                {"$ifNull": ["$tokens_out", 0]},
+                            ]
+                        }
+                    },
+                    "total_cost": {"$sum": {"$ifNull": ["$cost", 0]}},
+                    "response_time_sum_ms": {"$sum": {"$ifNull": ["$response_time_ms", 0]}},
+                    "response_time_count": {
+                        "$sum": {"$cond": [{"$gt": ["$response_time_ms", None]}, 1, 0]}
+                    },
                 }
             },
+        ]
+        found = {r["_id"]: r async for r in db.messages.aggregate(pipeline)}
+        await db.sessions.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": sid},
+                    {
+                        "$set": {
+                            "total_messages": found.get(sid, {}).get("total_messages", 0),
+                            "total_tokens": found.get(sid, {}).get("total_tokens", 0),
+                            "total_cost": found.get(sid, {}).get("total_cost", 0.0),
+                            "response_time_sum_ms": found.get(sid, {}).get(
+                                "response_time_sum_ms", 0
+                            ),
+                            "response_time_count": found.get(sid, {}).get("response_time_count", 0),
+                        },
+                        "$unset": {"applied_ids": ""},
+                    },
+                )
+                for sid in ids
+            ],
+            ordered=False,
         )
     return len(session_ids)

@@ -21,11 +21,16 @@ async def get_session(ctx: RequestContext, session_id: str) -> Row:
 
 
 async def sessions_of(
-    ctx: RequestContext, user_id: str, first: int | None, after: str | None, status: str | None
+    ctx: RequestContext,
+    user_id: str,
+    first: int | None,
+    after: str | None,
+    status: str | None,
+    count: bool = True,
 ) -> Connection:
     filters = (("status", status),) if status else ()
     return await ctx.loaders.sessions_by_user.load(
-        PageKey(user_id, check_first(first), after, filters)
+        PageKey(user_id, check_first(first), after, filters, count)
     )
 
 

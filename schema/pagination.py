@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from strawberry import Info
 
 T = TypeVar("T")
 
@@ -35,3 +37,32 @@ class Connection(Generic[T]):
         if count_fn is not None:
             return int(await count_fn())
         return int(getattr(self, "total", 0))
+
+
+def _selects(selection_set: Any, name: str, fragments: dict[str, Any], seen: set[str]) -> bool:
+    for sel in getattr(selection_set, "selections", None) or ():
+        if isinstance(sel, FieldNode):
+            if sel.name.value == name:
+                return True
+        elif isinstance(sel, InlineFragmentNode):
+            if _selects(sel.selection_set, name, fragments, seen):
+                return True
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+            seen.add(sel.name.value)
+            fragment = fragments.get(sel.name.value)
+            if fragment is not None and _selects(fragment.selection_set, name, fragments, seen):
+                return True
+    return False
+
+
+def selects_total(info: Info) -> bool:
+    """Whether this connection's own selection asks for totalCount (counting costs a query).
+
+    Reads only the connection's direct selection set (fragments once each), not the
+    subtree `info.selected_fields` would convert for every parent.
+    """
+    raw = info._raw_info
+    seen: set[str] = set()
+    return any(
+        _selects(node.selection_set, "totalCount", raw.fragments, seen) for node in raw.field_nodes
+    )

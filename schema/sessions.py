@@ -10,7 +10,7 @@ from strawberry import Info
 
 from resolvers import messages as message_resolvers
 from schema.enums import SessionStatus
-from schema.pagination import Connection
+from schema.pagination import Connection, selects_total
 
 if TYPE_CHECKING:
     from schema.messages import Message
@@ -48,7 +48,9 @@ class Session:
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[MessageT]:
-        return await message_resolvers.messages_of(info.context, self.id, first, after)  # type: ignore[return-value]
+        return await message_resolvers.messages_of(  # type: ignore[return-value]
+            info.context, self.id, first, after, selects_total(info)
+        )
 
 
 @strawberry.input

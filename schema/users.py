@@ -21,7 +21,7 @@ from schema.enums import (
     SubscriptionTier,
     value,
 )
-from schema.pagination import Connection
+from schema.pagination import Connection, selects_total
 
 if TYPE_CHECKING:
     from schema.exercises import Exercise
@@ -72,7 +72,7 @@ class User:
         status: SessionStatus | None = None,
     ) -> Connection[SessionT]:
         return await session_resolvers.sessions_of(  # type: ignore[return-value]
-            info.context, self.id, first, after, value(status)
+            info.context, self.id, first, after, value(status), selects_total(info)
         )
 
     @strawberry.field(description="Error counts and recency weights; see Query.errorStats.")
@@ -114,6 +114,7 @@ class User:
                 created_from=from_,
                 created_to=to,
             ),
+            selects_total(info),
         )
 
 

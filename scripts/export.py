@@ -112,7 +112,7 @@ async def export_json(
     db: Database, user: dict[str, Any], out: TextIO, half_life_days: float, now: datetime
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
-    profile = {k: _plain(v) for k, v in user.items() if k not in ("applied_ids",)}
+    profile = {k: _plain(v) for k, v in user.items() if k not in ("applied_ids", "guard_ids")}
     profile["id"] = profile.pop("_id")
     out.write('{"user": ' + json.dumps(profile, ensure_ascii=False))
     for name, stream in (await rows(db, user["_id"], half_life_days, now)).items():
@@ -159,7 +159,8 @@ async def _main(args: argparse.Namespace) -> int:
     if settings.embedded:
         print("MONGO_URI is not set: there is no database to export from.", file=sys.stderr)
         return 2
-    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    # A batch tool: no per-operation timeout (long histories, big rebuilds).
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms, None)
     try:
         user = await find_user(db, args.email, args.user_id)
         if user is None:

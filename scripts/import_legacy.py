@@ -379,7 +379,8 @@ async def _main(args: argparse.Namespace) -> int:
     if settings.embedded:
         print("MONGO_URI is not set: importing into memory would be lost at exit.", file=sys.stderr)
         return 2
-    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    # A batch tool: no per-operation timeout (long histories, big rebuilds).
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms, None)
     try:
         report = await import_files(
             db, [Path(p) for p in args.files], settings.error_half_life_days

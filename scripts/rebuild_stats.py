@@ -60,7 +60,8 @@ async def _main(args: argparse.Namespace) -> int:
     if settings.embedded:
         print("MONGO_URI is not set: nothing to rebuild.", file=sys.stderr)
         return 2
-    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    # A batch tool: no per-operation timeout (long histories, big rebuilds).
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms, None)
     try:
         totals = await rebuild_all(db, settings.error_half_life_days, args.batch)
     finally:

@@ -214,7 +214,6 @@ async def seed_database(
                 total_cost=round(sum(m["cost"] or 0 for m in convo), 10),
                 response_time_sum_ms=sum(timed),
                 response_time_count=len(timed),
-                applied_ids=[],
             )
             session.pop("_model")
             sessions.append(session)
@@ -247,7 +246,8 @@ async def _main(args: argparse.Namespace) -> None:
     from gateway.settings import Settings
 
     settings = Settings()
-    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    # A batch tool: no per-operation timeout (the rebuilds run long at production sizes).
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms, None)
     if db.embedded:
         print("MONGO_URI is not set: seeding an in-memory database that vanishes on exit.")
     summary = await seed_database(

@@ -33,6 +33,9 @@ def make_settings(**overrides: Any) -> Settings:
         "redis_url": None,
         "redis_key_prefix": f"t{uuid.uuid4().hex[:8]}",
         "log_level": "INFO",
+        # The embedded database is slow and this machine shared: a request may wait far longer
+        # than in production. The deadline itself is tested with its own small budget.
+        "execution_timeout_ms": 120_000,
     }
     base.update(overrides)
     return Settings(**base)
@@ -87,8 +90,11 @@ class Api:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return make_settings()
+def settings(request: pytest.FixtureRequest) -> Settings:
+    # `@pytest.mark.interleaved`: the embedded database interleaves operations and races
+    # upserts as a server does (EMBEDDED_INTERLEAVE); a real server (MONGO_URI) always does.
+    interleave = request.node.get_closest_marker("interleaved") is not None
+    return make_settings(embedded_interleave=interleave)
 
 
 @pytest.fixture

@@ -203,12 +203,11 @@ async def test_redis_counters_are_shared_between_two_gateways():
     shared = make_settings(redis_url=redis_url())
     other = shared.model_copy(update={"mongo_db": shared.mongo_db})
     async with running_api(shared) as one, running_api(other) as two:
-        # Same database name on the embedded backend means two separate in-memory stores,
-        # so the user goes into both; the token is valid for both (same secret).
+        # Same database name: on a real server (MONGO_URI) both gateways see one store; on
+        # the embedded backend each has its own, so the user is written to both (an upsert,
+        # which is a no-op on the shared server instead of a DuplicateKeyError).
         user, token = await one.user(tier="free")
-        await two.services.db.users.insert_one(
-            await one.services.db.users.find_one({"_id": user["_id"]})
-        )
+        await two.services.db.users.replace_one({"_id": user["_id"]}, user, upsert=True)
         statuses = []
         for i in range(60):
             api = one if i % 2 == 0 else two

@@ -354,9 +354,7 @@ async def test_write_during_outage_is_finished_by_the_retry(api, monkeypatch):
 # --- Load -----------------------------------------------------------------------------
 
 
-# 2,400 requests share one event loop here, so each waits for the others far longer than
-# the default execution budget (EXECUTION_TIMEOUT_MS, wall-clock) allows on a busy machine.
-@pytest.mark.parametrize("settings", [make_settings(execution_timeout_ms=300_000)])
+@pytest.mark.interleaved
 async def test_thousands_of_concurrent_writes_lose_and_double_nothing(api):
     _, admin = await api.admin()
     users = [(await api.user())[0] for _ in range(10)]

@@ -233,14 +233,16 @@ async def test_a_half_applied_message_is_finished_by_the_retry(api, monkeypatch)
 
     user, token = await api.user()
     session = await start(api, token, user["_id"])
-    real_upsert = messages._upsert_once
+    real_update = messages.guarded_update
 
-    async def crash(*_a, **_k):
+    async def crash(collection, *a, **k):
         from pymongo.errors import AutoReconnect
 
+        if collection.name == "sessions":
+            return await real_update(collection, *a, **k)
         raise AutoReconnect("connection lost mid-write")
 
-    monkeypatch.setattr(messages, "_upsert_once", crash)
+    monkeypatch.setattr(messages, "guarded_update", crash)
     fields = dict(
         idempotencyKey="k-9",
         role="ASSISTANT",
@@ -257,7 +259,7 @@ async def test_a_half_applied_message_is_finished_by_the_retry(api, monkeypatch)
     assert stored["total_messages"] == 1  # the first step did land
     assert (await api.services.db.messages.find_one({}))["applied"] is False
 
-    monkeypatch.setattr(messages, "_upsert_once", real_upsert)
+    monkeypatch.setattr(messages, "guarded_update", real_update)
     retried = (await record(api, token, session["id"], **fields)).json()
     assert "errors" not in retried
     stored = await api.services.db.sessions.find_one({"_id": session["id"]})
@@ -290,6 +292,7 @@ async def test_startup_sweep_finishes_pending_messages(api):
     assert (await api.services.db.sessions.find_one({"_id": session["id"]}))["total_messages"] == 1
 
 
+@pytest.mark.interleaved
 async def test_concurrent_record_message_keeps_exact_totals(api):
     user, token = await api.user(tier="premium")
     _, admin = await api.admin()  # admins are exempt from budgets: 200 writes at once

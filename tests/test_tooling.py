@@ -22,7 +22,7 @@ FILES = [EXAMPLES / "legacy_relational.json", EXAMPLES / "legacy_sessions.json"]
 async def snapshot(db):
     async def rows(coll, key):
         return {
-            key(d): {k: v for k, v in d.items() if k not in ("_id", "applied_ids")}
+            key(d): {k: v for k, v in d.items() if k not in ("_id", "applied_ids", "guard_ids")}
             async for d in coll.find({})
         }
 

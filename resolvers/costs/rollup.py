@@ -6,21 +6,25 @@ returns the new total: the one write whose total goes from below a threshold to 
 above it logs `cost_threshold_exceeded`, so the alert fires exactly once per hour or day,
 whichever replica records the message. Reads of "this hour", "today" and "this week" are
 one lookup by _id instead of an aggregation over messages.
+
+These rows are shared by every user, so two messages often open a new hour at once: the
+losing upsert gets DuplicateKeyError on a real server and is retried
+(`resolvers.counters.guarded_update`), never dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
-from pymongo import ReturnDocument
 
-from models.db import Database, DuplicateKeyError
+from models.db import Database
+from resolvers.counters import guarded_update
 
 log = structlog.get_logger("resolvers.costs")
-APPLIED_IDS_KEPT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,28 +41,27 @@ def day_key(ts: datetime) -> str:
     return "D:" + ts.strftime("%Y-%m-%d")
 
 
+def total_keys(ts: datetime) -> list[dict[str, Any]]:
+    return [{"_id": hour_key(ts)}, {"_id": day_key(ts)}]
+
+
 async def add_to_totals(db: Database, doc: dict[str, Any], thresholds: Thresholds | None) -> None:
     ts: datetime = doc["timestamp"]
     cost = float(doc.get("cost") or 0.0)
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
-    for key, window, limit in (
+    update = {"$inc": {"cost": cost, "tokens": tokens, "requests": 1}}
+    windows = (
         (hour_key(ts), "hour", thresholds.hourly if thresholds else None),
         (day_key(ts), "day", thresholds.daily if thresholds else None),
-    ):
-        try:
-            after = await db.cost_totals.find_one_and_update(
-                {"_id": key, "applied_ids": {"$ne": doc["_id"]}},
-                {
-                    "$inc": {"cost": cost, "tokens": tokens, "requests": 1},
-                    "$push": {"applied_ids": {"$each": [doc["_id"]], "$slice": -APPLIED_IDS_KEPT}},
-                },
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-                projection={"cost": 1},
-            )
-        except DuplicateKeyError:
-            continue  # already counted by an earlier attempt at this message
-        if limit is None or after is None or cost <= 0:
+    )
+    results = await asyncio.gather(
+        *(
+            guarded_update(db.cost_totals, {"_id": key}, doc["_id"], update, return_after=True)
+            for key, _, _ in windows
+        )
+    )
+    for (key, window, limit), (counted, after) in zip(windows, results, strict=True):
+        if not counted or limit is None or after is None or cost <= 0:
             continue
         total = float(after["cost"])
         if total - cost < limit <= total:

@@ -1,0 +1,76 @@
+"""Background upkeep of one gateway process: pending messages, counter guards, indexes.
+
+Runs every MAINTENANCE_INTERVAL_SECONDS, not only at start-up: a message left half-applied
+by a request cut off during a failover is finished within one interval, whichever replica
+sees it first (re-applying is harmless). The first pass that reaches MongoDB also reports
+the indexes the deployment lacks (`scripts.init_db` builds them; the gateway never does on
+a real server). An unreachable database skips a pass; readiness reports the outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
+from resolvers.costs.rollup import Thresholds
+from resolvers.messages import complete_pending, settle
+
+log = structlog.get_logger("resolvers.maintenance")
+
+
+class Maintenance:
+    def __init__(
+        self,
+        db: Database,
+        half_life_days: float,
+        alerts: Thresholds | None,
+        interval_s: float,
+        check_indexes: bool,
+    ) -> None:
+        self.db = db
+        self.half_life_days = half_life_days
+        self.alerts = alerts
+        self.interval_s = interval_s
+        self._indexes_checked = not check_indexes
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> dict[str, int]:
+        """One pass; raises the driver's error when MongoDB is unreachable."""
+        if not self._indexes_checked:
+            missing = await missing_indexes(self.db)
+            self._indexes_checked = True
+            if missing:
+                log.warning(
+                    "indexes_missing",
+                    indexes=missing,
+                    fix="run `python -m scripts.init_db` (the gateway never builds indexes)",
+                )
+        completed = await complete_pending(self.db, self.half_life_days, alerts=self.alerts)
+        settled = await settle(self.db)
+        return {"completed": completed, "settled": settled}
+
+    async def run_safely(self) -> None:
+        try:
+            await self.run_once()
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("maintenance_skipped", reason=type(exc).__name__)
+        except Exception:  # a bug must not end the loop; it is logged with its traceback
+            log.exception("maintenance_failed")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            await self.run_safely()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="maintenance")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
