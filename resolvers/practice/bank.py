@@ -15,13 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from resolvers.practice import bank_en
+from resolvers.practice import bank_en, bank_es
 from resolvers.practice.bank_entries import EC, FB, MC, SR, Entry
 from resolvers.practice.hints import changes, final_hint
 from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
 
 CONTENT: dict[str, dict[tuple[str, str], list[Entry]]] = {
     "English": bank_en.BANK,
+    "Spanish": bank_es.BANK,
 }
 CODES = {"English": "en", "Spanish": "es", "German": "de"}
 KINDS = (FB, MC, EC, SR)
@@ -166,7 +167,12 @@ def _problem(item: BankItem, e: Entry) -> str | None:
     elif item.type == SR:
         if sorted(item.choices) != sorted(_sentence_core(item.answer).split()):
             return "reorder words do not make the answer"
-        if normalize_answer(" ".join(item.choices), keep) == answer:
+        for other in item.accepted:
+            words = sorted(w.casefold() for w in _sentence_core(other).split())
+            if words != sorted(w.casefold() for w in item.choices):
+                return f"also-accepted order {other!r} uses other words"
+        given = normalize_answer(" ".join(item.choices), keep)
+        if given in {normalize_answer(a, keep) for a in (item.answer, *item.accepted)}:
             return "reorder words are already in order"
     elif item.choices:
         return f"{item.type} takes no choices"

@@ -67,12 +67,13 @@ def sr(
     explanation: str,
     *hints: str,
     question: bool = False,
+    accepted: tuple[str, ...] = (),
 ) -> Entry:
     """`words`: the answer's words, space-separated, in the shuffled order shown."""
     shown = tuple(words.split())
     kind = "question" if question else "sentence"
     prompt = f"Put the words in order to make a {kind}: {' / '.join(shown)}"
-    return Entry(SR, difficulty, prompt, answer, explanation, hints, shown)
+    return Entry(SR, difficulty, prompt, answer, explanation, hints, shown, accepted)
 
 
 __all__ = ["EC", "FB", "MC", "SR", "Entry", "ec", "fb", "mc", "sr"]
