@@ -7,9 +7,25 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.logging import configure_logging, get_logger
 from gateway.settings import Settings
+
+
+def load_or_exit() -> Settings:
+    """Settings, or one JSON `invalid_settings` line naming each bad variable, then exit 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        configure_logging()
+        problems = [
+            {"setting": ".".join(str(p) for p in e["loc"]).upper(), "problem": e["msg"]}
+            for e in exc.errors()
+        ]
+        get_logger("gateway").critical("invalid_settings", problems=problems)
+        sys.exit(2)
 
 
 def port_in_use(host: str, port: int) -> str | None:
@@ -31,7 +47,7 @@ def port_in_use(host: str, port: int) -> str | None:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_or_exit()
     problem = port_in_use(settings.host, settings.port)
     if problem:
         print(

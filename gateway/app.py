@@ -25,6 +25,7 @@ from gateway.metrics import Metrics, MetricsMiddleware, mark_worker_dead
 from gateway.middleware import RequestLogMiddleware
 from gateway.persisted import PersistedQueries
 from gateway.ratelimit import RateLimiter
+from gateway.security_headers import SecurityHeadersMiddleware, page_policy
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import Database, connect
@@ -161,6 +162,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     if settings.request_log_enabled:
         app.add_middleware(RequestLogMiddleware, slow_request_ms=settings.slow_request_ms)
     add_cors(app, settings)
+    # Outside the request log, so even the JSON 500 it writes for an escaped exception
+    # carries the headers.
+    app.add_middleware(SecurityHeadersMiddleware, html_policy=page_policy(endpoint.ide_html))
     if settings.forwarded_allow_ips:
         # Outermost, so logs, limits and errors all see the same client address: the
         # rightmost X-Forwarded-For hop that is not a trusted proxy.

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 from gateway.admission import Admission
 from gateway.querylimits import alias_limit_rule, shape_limit_rule
 from gateway.settings import Settings
+from gateway.suggestions import HideSuggestions
 from schema import GatewaySchema, build_schema
 
 
@@ -35,7 +36,7 @@ def schema_extensions(settings: Settings) -> list[Any]:
         Admission,
     ]
     if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
+        extensions += [DisableIntrospection, HideSuggestions]
     return extensions
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import math
 import os
+import re
 import secrets
 from functools import cached_property
 from typing import Literal
 
+from limits import parse_many
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TIERS = ("anonymous", "free", "pro", "premium")
+
+
+def _csv(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -210,6 +219,126 @@ class Settings(BaseSettings):
             raise ValueError(f"PROMETHEUS_MULTIPROC_DIR {value!r} is not a directory")
         return value or None
 
+    # --- Start-up validation: a bad value stops the process with its name, never a 500 later
+    @field_validator(
+        "rate_limit_anonymous", "rate_limit_free", "rate_limit_pro", "rate_limit_premium"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            items = parse_many(value)
+        except ValueError:
+            items = []
+        if len(items) != 1 or items[0].amount < 1:
+            raise ValueError(f"{value!r} is not one rate such as '60/minute' or '1000/hour'")
+        return value
+
+    @field_validator(
+        "cost_bucket_anonymous", "cost_bucket_free", "cost_bucket_pro", "cost_bucket_premium"
+    )
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        capacity, _, refill = value.partition(":")
+        try:
+            ok = int(capacity) >= 1 and float(refill) > 0 and math.isfinite(float(refill))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{value!r} is not 'capacity:refill_per_second' such as '2000:40'")
+        return value
+
+    @field_validator("rate_limit_fail_open_tiers")
+    @classmethod
+    def _tiers(cls, value: str) -> str:
+        unknown = [t for t in _csv(value) if t not in TIERS]
+        if unknown:
+            raise ValueError(f"unknown tier(s) {unknown}; the tiers are {', '.join(TIERS)}")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in _csv(value):
+            if item == "*" or item.startswith("unix:"):
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or CIDR range") from exc
+        return value
+
+    @field_validator(
+        "max_body_bytes",
+        "mongo_timeout_ms",
+        "mongo_operation_timeout_ms",
+        "query_max_cost",
+        "query_max_depth",
+        "query_max_aliases",
+        "query_max_tokens",
+        "query_max_selections",
+        "execution_timeout_ms",
+        "token_ttl_seconds",
+    )
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator(
+        "slow_request_ms",
+        "seed_users",
+        "auth_cache_seconds",
+        "cost_alert_hourly",
+        "cost_alert_daily",
+        "cors_max_age_seconds",
+    )
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port (0-65535)")
+        return value
+
+    @field_validator("exercise_generator")
+    @classmethod
+    def _generator(cls, value: str) -> str:
+        if value != "builtin" and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+            raise ValueError(f"{value!r} is neither 'builtin' nor 'package.module:factory'")
+        return value
+
+    @field_validator("pricing_overrides")
+    @classmethod
+    def _pricing(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            table = json.loads(value)
+        except ValueError as exc:
+            raise ValueError(f"is not JSON: {exc}") from exc
+        shape = '{"provider": {"model": {"input": 2.5e-06, "output": 1e-05}}}'
+        if not isinstance(table, dict) or not all(
+            isinstance(models, dict)
+            and all(
+                isinstance(price, dict)
+                and set(price) == {"input", "output"}
+                and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < math.inf
+                    for v in price.values()
+                )
+                for price in models.values()
+            )
+            for models in table.values()
+        ):
+            raise ValueError(f"must look like {shape} (prices per token, >= 0)")
+        return value
+
     @property
     def cors_origins(self) -> list[str]:
         raw = self.cors_allow_origins
@@ -225,7 +354,10 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _upper(cls, value: str) -> str:
-        return value.upper()
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{value!r} is not DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @property
     def embedded(self) -> bool:

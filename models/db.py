@@ -44,6 +44,7 @@ COLLECTIONS = {
     "cost_totals": "cost_totals",
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
+    "cost_dims": "cost_dims",
 }
 
 
@@ -492,6 +493,10 @@ class Database:
     @property
     def provider_daily(self) -> Any:
         return self.collection("provider_daily")
+
+    @property
+    def cost_dims(self) -> Any:
+        return self.collection("cost_dims")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

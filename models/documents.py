@@ -131,6 +131,9 @@ class MessageDoc(BaseDoc):
     idempotency_key: str | None = None
     # Set once every derived counter has been applied (see resolvers/messages.py).
     applied: bool = True
+    # The session's topic and the learner's tier when it was recorded (cost breakdowns).
+    topic: str | None = None
+    tier: str | None = None
     # While true, counter rows may still hold this id in their `guard_ids`; the sweep pulls
     # it a grace period after `applied_at` and unsets this flag.
     guarded: bool | None = None
@@ -272,17 +275,21 @@ class DailySetDoc(BaseDoc):
 
 
 class ProviderDailyDoc(BaseDoc):
-    """Per (UTC date, provider, model): reply latency histogram and rating counters.
+    """Per (UTC date, provider, model), _id "<date>|<provider>|<model>": replies, tokens,
+    cost, a latency histogram and rating counters.
 
-    Latencies: `rt_count`, `rt_sum_ms` and `rt_hist` (counts per log-spaced bucket, see
-    resolvers/costs/providers.py) kept by $inc as replies are recorded. Ratings: recounted
-    from the rated messages of that day under a version guard (resolvers/ratings.py).
+    Traffic and latencies (`rt_hist`: counts per log-spaced bucket, see
+    resolvers/costs/providers.py) are $inc'd as replies are recorded. Ratings are recounted
+    from that day's rated messages under a version guard (resolvers/ratings.py).
     """
 
     id: str  # type: ignore[assignment]
     date: str
     provider: str
     model: str
+    requests: int = 0
+    tokens: int = 0
+    cost: float = 0.0
     rt_count: int = 0
     rt_sum_ms: int = 0
     rt_hist: dict[str, int] = Field(default_factory=dict)
@@ -294,6 +301,23 @@ class ProviderDailyDoc(BaseDoc):
 
     class Settings:
         name = "provider_daily"
+        indexes = [pymongo.IndexModel([("date", ASC)], name="date")]
+
+
+class CostDimDoc(BaseDoc):
+    """Spend per UTC date and session topic or learner tier, _id "<date>|<dim>|<key>"
+    (resolvers/costs/breakdown.py)."""
+
+    id: str  # type: ignore[assignment]
+    date: str
+    dim: str  # "topic" | "tier"
+    key: str
+    cost: float = 0.0
+    tokens: int = 0
+    requests: int = 0
+
+    class Settings:
+        name = "cost_dims"
         indexes = [pymongo.IndexModel([("date", ASC)], name="date")]
 
 
@@ -352,4 +376,5 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     CostTotalDoc,
     DailySetDoc,
     ProviderDailyDoc,
+    CostDimDoc,
 ]

@@ -33,6 +33,8 @@ from models.documents import LanguageErrorDoc, MessageDoc, utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
+from resolvers.costs.breakdown import dims_rows
+from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
 from resolvers.counters import guarded_update, release
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
@@ -129,7 +131,9 @@ def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any
     return out
 
 
-def build_message(ctx: RequestContext, data: MessageInput, session: Row) -> dict[str, Any]:
+def build_message(
+    ctx: RequestContext, data: MessageInput, session: Row, tier: str | None = None
+) -> dict[str, Any]:
     content = data.content
     if not isinstance(content, str) or not content.strip():
         raise BadUserInput("'content' must not be blank.", field="content")
@@ -163,6 +167,8 @@ def build_message(ctx: RequestContext, data: MessageInput, session: Row) -> dict
         errors=_validated_errors(data.errors, data.role),  # type: ignore[arg-type]
         idempotency_key=key,
         applied=False,
+        topic=session.get("topic"),
+        tier=tier,
         guarded=True,
     ).to_mongo()
 
@@ -184,7 +190,7 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
     session = await get_session(ctx, v.plain_id(data.session_id, "sessionId"))
     if session["status"] != "active":
         raise BadUserInput("The session has ended; start a new one.", field="sessionId")
-    doc = build_message(ctx, data, session)
+    doc = build_message(ctx, data, session, await _tier_of(ctx, session["user_id"]))
     try:
         await ctx.db.messages.insert_one(doc)
     except DuplicateKeyError:
@@ -207,6 +213,13 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
     else:
         ctx.loaders.session.clear(doc["session_id"])
     return public(doc)
+
+
+async def _tier_of(ctx: RequestContext, user_id: str) -> str | None:
+    if ctx.viewer is not None and ctx.viewer.id == user_id:
+        return ctx.viewer.tier  # the learner's own call: no read needed
+    user = await ctx.loaders.user.load(user_id)
+    return user.get("subscription_tier") if user else None
 
 
 def thresholds(ctx: RequestContext) -> Thresholds:
@@ -247,6 +260,9 @@ def counter_rows(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     if _costed(doc):
         rows["cost_daily"] = [_cost_daily_key(doc)]
         rows["cost_totals"] = total_keys(doc["timestamp"])
+        rows["cost_dims"] = [key for key, _ in dims_rows(doc)]
+    if doc["role"] == "assistant":
+        rows["provider_daily"] = [provider_key(doc)]
     return rows
 
 
@@ -319,6 +335,14 @@ async def apply_message(
             )
         )
         steps.append(partial(add_to_totals, db, doc, alerts))
+        steps += [
+            partial(guarded_update, db.cost_dims, key, mid, update)
+            for key, update in dims_rows(doc)
+        ]
+    if doc["role"] == "assistant":
+        steps.append(
+            partial(guarded_update, db.provider_daily, provider_key(doc), mid, provider_update(doc))
+        )
     if doc["role"] == "user":
         steps.append(
             partial(db.users.update_one, {"_id": doc["user_id"]}, {"$max": {"last_active": ts}})
@@ -387,6 +411,8 @@ async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWE
                 "tokens_in": 1,
                 "tokens_out": 1,
                 "cost": 1,
+                "topic": 1,
+                "tier": 1,
             },
         )
         .limit(batch)

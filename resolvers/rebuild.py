@@ -19,6 +19,8 @@ from uuid import uuid4
 from pymongo import UpdateOne
 
 from models.db import Database, chunks, pages_by_id
+from resolvers.costs.breakdown import dims_rows
+from resolvers.costs.providers import provider_key, provider_update
 from resolvers.decay import EPOCH, error_group_stages
 
 COUNTED_ASSISTANT = {
@@ -210,3 +212,68 @@ async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:
             ordered=False,
         )
     return len(session_ids)
+
+
+PROVIDER_ZERO: dict[str, Any] = {
+    "requests": 0,
+    "tokens": 0,
+    "cost": 0.0,
+    "rt_count": 0,
+    "rt_sum_ms": 0,
+    "rated": 0,
+    "rating_sum": 0,
+    "helpful_yes": 0,
+    "helpful_answered": 0,
+}
+
+
+async def rebuild_provider_daily(db: Database) -> int:
+    """provider_daily (traffic, latency histogram, ratings) from every assistant message."""
+    rows: dict[str, dict[str, Any]] = {}
+    async for m in db.messages.find({"role": "assistant"}):
+        key = provider_key(m)["_id"]
+        update = provider_update(m)
+        row = rows.setdefault(
+            key, {"_id": key, **update["$setOnInsert"], **PROVIDER_ZERO, "rt_hist": {}}
+        )
+        for f, n in update["$inc"].items():
+            if f.startswith("rt_hist."):
+                bucket = f.split(".", 1)[1]
+                row["rt_hist"][bucket] = row["rt_hist"].get(bucket, 0) + n
+            else:
+                row[f] = row.get(f, 0) + n
+        if m.get("rating") is not None:
+            row["rated"] = row.get("rated", 0) + 1
+            row["rating_sum"] = row.get("rating_sum", 0) + m["rating"]
+            if m.get("helpful") is not None:
+                row["helpful_answered"] = row.get("helpful_answered", 0) + 1
+                row["helpful_yes"] = row.get("helpful_yes", 0) + (1 if m["helpful"] else 0)
+    return await _rewrite(db.provider_daily, ("_id",), {}, list(rows.values()))
+
+
+async def rebuild_cost_dims(db: Database) -> int:
+    """cost_dims (spend by topic and tier) from costed replies; messages recorded before
+    they carried topic and tier take them from their session and learner."""
+    topics = {s["_id"]: s.get("topic") async for s in db.sessions.find({}, {"topic": 1})}
+    tiers = {
+        u["_id"]: u.get("subscription_tier")
+        async for u in db.users.find({}, {"subscription_tier": 1})
+    }
+    rows: dict[str, dict[str, Any]] = {}
+    async for m in db.messages.find(COUNTED_ASSISTANT):
+        m.setdefault("topic", topics.get(m["session_id"]))
+        m.setdefault("tier", tiers.get(m["user_id"]))
+        for key, update in dims_rows(m):
+            row = rows.setdefault(
+                key["_id"],
+                {
+                    "_id": key["_id"],
+                    **update["$setOnInsert"],
+                    "cost": 0.0,
+                    "tokens": 0,
+                    "requests": 0,
+                },
+            )
+            for f, n in update["$inc"].items():
+                row[f] = row.get(f, 0) + n
+    return await _rewrite(db.cost_dims, ("_id",), {}, list(rows.values()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.scalars import BoundedDateTime
 
 
 class GatewaySchema(strawberry.Schema):
@@ -21,4 +23,9 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(extensions: Sequence[Any] = ()) -> GatewaySchema:
-    return GatewaySchema(query=Query, mutation=Mutation, extensions=list(extensions))
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=list(extensions),
+        scalar_overrides={datetime: BoundedDateTime},
+    )

@@ -26,7 +26,10 @@ class AlertWindow(Enum):
     DAY = "day"
 
 
-@strawberry.type(description="Spend grouped by provider, provider/model, or UTC day (YYYY-MM-DD).")
+@strawberry.type(
+    description="Spend grouped by provider, provider/model, UTC day (YYYY-MM-DD), session "
+    "topic or subscription tier."
+)
 class CostBucket:
     key: str
     cost: float
@@ -66,3 +69,27 @@ class CostReport:
     by_day: list[CostBucket]
     top_users: list[UserCost]
     alerts: list[CostAlert]
+    by_topic: list[CostBucket] = strawberry.field(
+        description="By session topic ('(none)' for sessions without one)."
+    )
+    by_tier: list[CostBucket] = strawberry.field(
+        description="By the learner's subscription tier when the reply was recorded."
+    )
+
+
+@strawberry.type(description="One provider and model over the window.")
+class ProviderStat:
+    provider: str
+    model: str
+    requests: int = strawberry.field(description="Assistant replies recorded.")
+    tokens: int
+    cost: float
+    avg_response_time_ms: float | None
+    p95_response_time_ms: float | None = strawberry.field(
+        description="From a log-bucketed histogram: within 10% of the exact value."
+    )
+    rated_count: int
+    avg_rating: float | None = strawberry.field(description="1..5.")
+    helpful_share: float | None = strawberry.field(
+        description="Share of 'helpful: true' among ratings that answered it."
+    )

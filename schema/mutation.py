@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import Info
 
-from resolvers import messages, sessions, users
+from resolvers import messages, ratings, sessions, users
 from resolvers.practice import attempts, generate
 from schema.enums import SessionStatus, value
 from schema.exercises import Exercise
-from schema.messages import Message, RecordMessageInput
+from schema.messages import Message, RateMessageInput, RecordMessageInput
 from schema.practice import ExerciseResult, Hint
 from schema.sessions import Session, StartSessionInput
 from schema.users import CreateUserInput, UpdateUserInput, User
@@ -81,6 +81,17 @@ class Mutation:
             idempotency_key=input.idempotency_key,
         )
         return await messages.record_message(info.context, data)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="The session's learner rates an ASSISTANT reply (1..5, optionally helpful "
+        "and a comment). Rating again replaces the earlier rating."
+    )
+    async def rate_message(self, info: Info, id: strawberry.ID, input: RateMessageInput) -> Message:
+        return await ratings.rate_message(  # type: ignore[return-value]
+            info.context,
+            id,
+            ratings.RatingInput(rating=input.rating, helpful=input.helpful, comment=input.comment),
+        )
 
     @strawberry.mutation(
         description="New exercises aimed at the learner's heaviest recent errors (1-20). "

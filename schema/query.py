@@ -9,11 +9,11 @@ import strawberry
 from strawberry import Info
 
 from resolvers import exercises, ratelimit, sessions, users
-from resolvers.costs import report
+from resolvers.costs import providers, report
 from resolvers.permissions import subject_user
 from resolvers.practice import catalog, daily, stats
 from resolvers.practice import progress as progress_resolvers
-from schema.costs import CostReport
+from schema.costs import CostReport, ProviderStat
 from schema.enums import ProgressBucket, SubscriptionTier, value
 from schema.exercises import Exercise
 from schema.pagination import Connection
@@ -127,6 +127,18 @@ class Query:
         top: int | None = 10,
     ) -> CostReport:
         return await report.cost_report(info.context, from_, to, top)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Requests, tokens, cost, latency and learner ratings per provider and model "
+        "(admins only). Whole UTC days like costReport: default the last 7, at most 366."
+    )
+    async def provider_stats(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[ProviderStat]:
+        return await providers.provider_stats(info.context, from_, to)  # type: ignore[return-value]
 
     @strawberry.field(description="Your rate-limit budgets. Free: reading it spends nothing.")
     async def rate_limit(self, info: Info) -> RateLimitStatus:

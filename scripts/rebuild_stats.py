@@ -20,8 +20,10 @@ from gateway.settings import Settings
 from models.db import Database, connect
 from resolvers.rebuild import (
     rebuild_cost_daily,
+    rebuild_cost_dims,
     rebuild_cost_totals,
     rebuild_error_stats,
+    rebuild_provider_daily,
     rebuild_session_totals,
 )
 
@@ -51,6 +53,8 @@ async def rebuild_all(
             await flush()
     await flush()
     totals["cost_totals"] = await rebuild_cost_totals(db)
+    totals["provider_daily"] = await rebuild_provider_daily(db)
+    totals["cost_dims"] = await rebuild_cost_dims(db)
     bar.close()
     return totals
 

@@ -21,7 +21,13 @@ from tqdm import tqdm
 from models.db import Database, connect
 from models.enums import CEFR_LEVELS
 from resolvers.pricing import load_pricing
-from resolvers.rebuild import rebuild_cost_daily, rebuild_cost_totals, rebuild_error_stats
+from resolvers.rebuild import (
+    rebuild_cost_daily,
+    rebuild_cost_dims,
+    rebuild_cost_totals,
+    rebuild_error_stats,
+    rebuild_provider_daily,
+)
 from scripts.demo_corpus import (
     CLEAN_SENTENCES,
     CORRECTION_REPLY,
@@ -238,6 +244,8 @@ async def seed_database(
     totals["error_stats"] = await rebuild_error_stats(db, half_life_days)
     totals["cost_daily"] = await rebuild_cost_daily(db)
     totals["cost_totals"] = await rebuild_cost_totals(db)
+    totals["provider_daily"] = await rebuild_provider_daily(db)
+    totals["cost_dims"] = await rebuild_cost_dims(db)
     summary.counts = totals
     return summary
 

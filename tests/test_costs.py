@@ -289,6 +289,7 @@ async def test_report_round_trips_do_not_grow_with_users(api):
     assert len(report["topUsers"]) == 25
     assert dict(counter.calls) == {
         ("cost_daily", "aggregate"): 1,
+        ("cost_dims", "aggregate"): 1,  # byTopic / byTier
         ("cost_totals", "find"): 1,
         ("users", "find"): 1,
     }

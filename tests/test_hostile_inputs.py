@@ -55,3 +55,53 @@ async def test_issued_cursors_still_page(api):
     first = (await api.data(q, {"id": uid}, token=admin))["user"]["sessions"]
     rest = await api.data(q, {"id": uid, "after": first["pageInfo"]["endCursor"]}, token=admin)
     assert [e["node"]["topic"] for e in rest["user"]["sessions"]["edges"]] == ["topic 0"]
+
+
+EDGE_DATES = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-03T00:00:00Z",
+    "1899-12-31T23:59:59Z",
+    "9000-01-01T00:00:00Z",
+    "0001-01-01T00:00:00",
+]
+
+
+DATE_FIELDS = [  # (selection using $u and DATE, learner or admin)
+    ("errorStats(userId: $u, since: DATE) { totalErrors }", "learner"),
+    ("errorStats(userId: $u, until: DATE) { totalErrors }", "learner"),
+    ("user(id: $u) { errorStats(since: DATE) { totalErrors } }", "learner"),
+    ("costReport(to: DATE) { totalCost } u: user(id: $u) { id }", "admin"),
+    ("costReport(from: DATE) { totalCost } u: user(id: $u) { id }", "admin"),
+]
+
+
+@pytest.mark.parametrize("when", EDGE_DATES)
+async def test_out_of_range_dates_are_bad_user_input(api, when, capsys):
+    user, learner = await api.user()
+    _, admin = await api.admin()
+    tokens = {"learner": learner, "admin": admin}
+    capsys.readouterr()
+    for selection, caller in DATE_FIELDS:
+        variables = "query($u: ID!, $d: DateTime) { " + selection.replace("DATE", "$d") + " }"
+        literal = "query($u: ID!) { " + selection.replace("DATE", f'"{when}"') + " }"
+        for query, values in (
+            (variables, {"u": user["_id"], "d": when}),
+            (literal, {"u": user["_id"]}),
+        ):
+            response = await api.gql(query, values, token=tokens[caller])
+            body = response.json()
+            assert response.status_code == 400, body
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+            assert "DateTime" in body["errors"][0]["message"]
+    # and nobody can make the server write error lines at will
+    assert "unhandled_resolver_error" not in capsys.readouterr().out
+
+
+async def test_dates_in_range_keep_their_instant(api):
+    user, token = await api.user()
+    q = "query($u: ID!, $s: DateTime) { errorStats(userId: $u, since: $s) { since } }"
+    body = await api.data(q, {"u": user["_id"], "s": "2026-01-01T10:00:00+02:00"}, token=token)
+    assert body["errorStats"]["since"] == "2026-01-01T08:00:00+00:00"
+    naive = await api.data(q, {"u": user["_id"], "s": "2026-01-01T10:00:00"}, token=token)
+    assert naive["errorStats"]["since"] == "2026-01-01T10:00:00+00:00"

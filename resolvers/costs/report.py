@@ -16,6 +16,7 @@ from typing import Any
 from models.documents import utcnow
 from models.rows import Row
 from resolvers.context import RequestContext
+from resolvers.costs.breakdown import by_dimension
 from resolvers.costs.rollup import day_key, hour_key
 from resolvers.errors import BadUserInput
 from resolvers.permissions import require_admin
@@ -67,6 +68,8 @@ class CostReport:
     by_day: list[CostBucket] = field(default_factory=list)
     top_users: list[UserCost] = field(default_factory=list)
     alerts: list[CostAlert] = field(default_factory=list)
+    by_topic: list[CostBucket] = field(default_factory=list)
+    by_tier: list[CostBucket] = field(default_factory=list)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -149,6 +152,7 @@ async def cost_report(
         async for d in ctx.db.cost_totals.find({"_id": {"$in": [hour, *week_keys]}}, {"cost": 1})
     }
     users = await ctx.loaders.user.load_many([r["_id"] for r in facets["users"]])
+    dims = await by_dimension(ctx.db, first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))
     report = CostReport(
         from_=first,
         to=last,
@@ -161,6 +165,8 @@ async def cost_report(
         by_provider=_buckets(facets["provider"]),
         by_model=_buckets(facets["model"]),
         by_day=_buckets(facets["day"]),
+        by_topic=_buckets(dims["topic"]),
+        by_tier=_buckets(dims["tier"]),
         top_users=[
             UserCost(
                 user=u,

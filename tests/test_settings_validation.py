@@ -1,0 +1,80 @@
+"""Every setting is checked at start-up: a bad value stops the process with a clear message
+instead of starting and failing requests later."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BAD = [
+    ("RATE_LIMIT_FREE", "sixty a minute", "60/minute"),  # was: every free request a 500
+    ("RATE_LIMIT_ANONYMOUS", "0/minute", "60/minute"),
+    ("RATE_LIMIT_PRO", "10/minute;5/second", "60/minute"),
+    ("COST_BUCKET_PRO", "lots", "capacity:refill_per_second"),
+    ("COST_BUCKET_FREE", "2000:0", "capacity:refill_per_second"),
+    ("COST_BUCKET_PREMIUM", "2000:nan", "capacity:refill_per_second"),
+    ("RATE_LIMIT_FAIL_OPEN_TIERS", "free,gold", "unknown tier"),
+    ("FORWARDED_ALLOW_IPS", "10.0.0.1,proxy.local", "not an IP address"),
+    ("QUERY_MAX_COST", "0", "at least 1"),
+    ("EXECUTION_TIMEOUT_MS", "-5", "at least 1"),
+    ("QUERY_MAX_SELECTIONS", "many", "integer"),
+    ("SLOW_REQUEST_MS", "-1", "not be negative"),
+    ("PORT", "70000", "TCP port"),
+    ("LOG_LEVEL", "chatty", "not DEBUG"),
+    ("EXERCISE_GENERATOR", "my generator", "package.module:factory"),
+    ("PRICING_OVERRIDES", "{oops", "not JSON"),
+    ("PRICING_OVERRIDES", '{"openai": {"gpt-x": {"input": -1, "output": 1}}}', "must look like"),
+    ("PRICING_OVERRIDES", '{"openai": {"gpt-x": 3}}', "must look like"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "says"), BAD, ids=[f"{n}={v}" for n, v, _ in BAD])
+def test_bad_settings_are_refused_by_name(monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    message = str(caught.value)
+    assert name.lower() in message and says in message, message
+
+
+def test_good_settings_pass(monkeypatch):
+    for name, value in {
+        "RATE_LIMIT_FREE": "100/hour",
+        "COST_BUCKET_FREE": "100:0.5",
+        "RATE_LIMIT_FAIL_OPEN_TIERS": "",
+        "FORWARDED_ALLOW_IPS": "10.0.0.0/8, 127.0.0.1,::1",
+        "PRICING_OVERRIDES": '{"openai": {"gpt-x": {"input": 1e-6, "output": 2e-6}}}',
+        "EXERCISE_GENERATOR": "my_pkg.gen:build",
+        "LOG_LEVEL": "debug",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)
+    assert settings.log_level == "DEBUG" and settings.cost_bucket("free") == (100, 0.5)
+
+
+def test_the_process_refuses_to_start_with_a_bad_setting():
+    env = {**os.environ, "RATE_LIMIT_FREE": "sixty a minute", "MONGO_URI": "", "PORT": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    [line] = (proc.stdout + proc.stderr).splitlines()  # one JSON line, no traceback
+    event = json.loads(line)
+    assert event["event"] == "invalid_settings" and event["level"] == "critical"
+    [problem] = event["problems"]
+    assert problem["setting"] == "RATE_LIMIT_FREE" and "sixty a minute" in problem["problem"]
