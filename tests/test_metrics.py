@@ -105,6 +105,7 @@ def test_several_workers_report_the_same_totals(tmp_path):
             headers={"Content-Type": "application/json", "Connection": "close"},
         )
         with urllib.request.urlopen(request, timeout=20) as response:
+            response.read()  # the whole answer, as a client would wait for
             return response.status
 
     def workers_that_answered() -> set[str]:
