@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.db import Database
 from models.documents import utcnow
@@ -79,7 +80,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def bucket_starts(
-    tz: Any, bucket: str, now: datetime, since: datetime | None, until: datetime | None
+    tz: ZoneInfo, bucket: str, now: datetime, since: datetime | None, until: datetime | None
 ) -> list[date]:
     """Local dates starting each bucket, plus the one that ends the range."""
     if until is None:
@@ -124,7 +125,7 @@ MESSAGE_OUTPUT = {"n": {"$sum": 1}, "errors": {"$sum": {"$size": {"$ifNull": ["$
 EXERCISE_OUTPUT = {"n": {"$sum": 1}, "correct": {"$sum": {"$cond": ["$correct", 1, 0]}}}
 
 
-async def _points(db: Database, user_id: str, bounds: list[datetime], tz: Any) -> list[Point]:
+async def _points(db: Database, user_id: str, bounds: list[datetime], tz: ZoneInfo) -> list[Point]:
     messages, exercises = await asyncio.gather(
         _buckets(
             db.messages, {"user_id": user_id, "role": "user"}, "timestamp", bounds, MESSAGE_OUTPUT
@@ -158,7 +159,7 @@ async def _points(db: Database, user_id: str, bounds: list[datetime], tz: Any) -
 
 
 async def _daily_exercises(
-    db: Database, user_id: str, tz: Any, today: date
+    db: Database, user_id: str, tz: ZoneInfo, today: date
 ) -> list[tuple[date, int, int]]:
     """(local day, answered, correct) for each of the last BESTS_DAYS days, oldest first."""
     days = [today - timedelta(days=i) for i in range(BESTS_DAYS - 1, -1, -1)]
@@ -176,7 +177,7 @@ async def _daily_exercises(
     ]
 
 
-def personal_bests(series: list[tuple[date, int, int]], tz: Any) -> Bests:
+def personal_bests(series: list[tuple[date, int, int]], tz: ZoneInfo) -> Bests:
     longest = run = 0
     for _, _, correct in series:
         run = run + 1 if correct else 0
