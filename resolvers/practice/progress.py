@@ -79,6 +79,20 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime | None, field: str) -> datetime | None:
+    """Far-off dates would overflow local-time arithmetic; no learner has data there."""
+    if value is None:
+        return None
+    value = _utc(value)
+    if not EARLIEST <= value <= LATEST:
+        raise BadUserInput(f"'{field}' must be between 1900 and 2200.", field=field)
+    return value
+
+
 def bucket_starts(
     tz: ZoneInfo, bucket: str, now: datetime, since: datetime | None, until: datetime | None
 ) -> list[date]:
@@ -239,6 +253,7 @@ async def progress(
         raise NotFound("User not found.")
     tz = zone(user.get("time_zone"))
     now = utcnow()
+    since, until = _in_range(since, "from"), _in_range(until, "to")
     starts = bucket_starts(tz, bucket, now, since, until)
     bounds = [start_of(d, tz) for d in starts]
     today = local_date(now, tz)
