@@ -15,7 +15,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
     ("Grammar", "Subject-Verb Agreement"): [
         fb(
             1,
-            "Ella ___ (hablar) tres idiomas.",
+            "Ella ___ (hablar, present) tres idiomas.",
             "habla",
             "With 'ella' (third person singular), -ar verbs end in -a in the present.",
             "Who is the subject?",
@@ -45,7 +45,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             2,
-            "Vosotros ___ (tener) razón.",
+            "Vosotros ___ (tener, present) razón.",
             "tenéis",
             "'Vosotros' takes -éis with -er verbs, with a written accent.",
             "Remember the written accent.",
@@ -67,7 +67,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             4,
-            "Ni mi hermano ni yo ___ (saber) la respuesta.",
+            "Ni mi hermano ni yo ___ (saber, present) la respuesta.",
             "sabemos",
             "When one of the subjects joined by 'ni ... ni' is 'yo', the verb takes the "
             "'nosotros' form.",
@@ -187,6 +187,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "Los",
             "'Libros' is masculine plural.",
             "Which article is masculine and plural?",
+            accepted=("Unos",),
         ),
         mc(
             2,
