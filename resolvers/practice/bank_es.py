@@ -131,7 +131,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             3,
-            "Choose the correct form: Esta mañana ___ un café con leche.",
+            "Choose the correct form: Esta mañana ya ___ dos cafés.",
             "he tomado",
             ("tomaba", "he tomado", "tomaré", "tomo"),
             "In Spain, a period that is not over ('esta mañana') usually takes the present "
@@ -255,7 +255,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             1,
             "Choose the correct preposition: Voy ___ Madrid mañana.",
             "a",
-            ("a", "en", "de", "por"),
+            ("a", "en", "de", "con"),
             "Movement towards a place takes 'a'.",
             "Are you going towards a place?",
         ),
@@ -270,7 +270,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             2,
             "Choose the correct preposition: Este regalo es ___ ti.",
             "para",
-            ("por", "para", "a", "de"),
+            ("por", "para", "a", "en"),
             "'Para' marks the person who receives something.",
             "Who receives the gift?",
         ),
