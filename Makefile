@@ -29,7 +29,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(STAMP)  ## needs wrk (apt-get install wrk)
+bench: $(STAMP)  ## CPU comparison (in-process) + real-HTTP runs driven by wrk
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing wrk (apt-get install wrk)"; \
+	    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk (or brew install wrk)"; exit 1; fi; }
 	$(PY) -m bench
 
 clean:

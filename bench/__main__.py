@@ -297,7 +297,13 @@ def table(results: list[Result]) -> str:
 
 async def main_async(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
-        raise SystemExit("bench needs wrk (Debian: apt-get install wrk)")
+        raise SystemExit("bench needs wrk (Debian: apt-get install wrk; `make bench` installs it)")
+    from bench import quick
+
+    # CPU per request against the hand-written endpoint (database replayed), then the
+    # real-HTTP runs.
+    print("\n".join(await quick.run(args.rounds)), flush=True)
+    print()
     latencies = [0.0] if os.environ.get("MONGO_URI") or args.no_latency else [0.0, 0.5]
     workloads = args.workloads.split(",")
     variants = args.variants.split(",")

@@ -4,12 +4,15 @@
 method, filter/pipeline, projection, sort, limit) is issued it goes to the real database
 and its documents are kept; every later identical read returns the kept documents without
 touching the database. Both the gateway and the hand-written endpoint read through the same
-store, so neither side pays any database time once warmed up, and both get the very same
-row objects. Writes are not supported (the CPU workloads only read).
+store, so neither side pays any database time once warmed up, and both get the same rows
+(a fresh top-level dict per read, as a driver returns). The CPU the store itself spends
+(lookup keys, copies) is counted in `cpu_s` so measurements can leave it out. Writes are
+not supported (the CPU workloads only read).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,20 +44,25 @@ class _Cursor:
         return self
 
     async def _docs(self) -> list[Any]:
+        """Fresh top-level dicts per read, as a driver returns (readers may pop keys)."""
+        owner = self._owner._owner
+        start = time.thread_time()
         key = (self._method, _canonical(self._args), _canonical(self._kw), _canonical(self._chain))
         store = self._owner.store
         docs = store.get(key)
         if docs is None:
-            self._owner.misses += 1
+            owner.misses += 1
             cursor = getattr(self._owner.inner, self._method)(*self._args, **self._kw)
             for name, arg in self._chain:
                 cursor = getattr(cursor, name)(*arg)
             docs = [d async for d in cursor]
             store[key] = docs
-        return docs
+        fresh = [dict(d) for d in docs]
+        owner.cpu_s += time.thread_time() - start
+        return fresh
 
     async def to_list(self, length: int | None = None) -> list[Any]:
-        return list(await self._docs())
+        return await self._docs()
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         for doc in await self._docs():
@@ -64,6 +72,10 @@ class _Cursor:
 class _Collection:
     def __init__(self, inner: Any, store: dict[Any, Any], owner: Replay) -> None:
         self.inner, self.store, self._owner = inner, store, owner
+
+    @property
+    def name(self) -> str:
+        return str(self.inner.name)
 
     @property
     def misses(self) -> int:
@@ -80,17 +92,23 @@ class _Collection:
         return _Cursor(self, "aggregate", a, k)
 
     async def find_one(self, *a: Any, **k: Any) -> Any:
+        start = time.thread_time()
         key = ("find_one", _canonical(a), _canonical(k))
         if key not in self.store:
             self.misses += 1
             self.store[key] = await self.inner.find_one(*a, **k)
-        return self.store[key]
+        doc = self.store[key]
+        doc = dict(doc) if doc is not None else None
+        self._owner.cpu_s += time.thread_time() - start
+        return doc
 
     async def count_documents(self, *a: Any, **k: Any) -> int:
+        start = time.thread_time()
         key = ("count_documents", _canonical(a), _canonical(k))
         if key not in self.store:
             self.misses += 1
             self.store[key] = await self.inner.count_documents(*a, **k)
+        self._owner.cpu_s += time.thread_time() - start
         return int(self.store[key])
 
     def __getattr__(self, name: str) -> Any:
@@ -102,6 +120,9 @@ class _Collection:
 class Replay:
     def __init__(self) -> None:
         self.misses = 0
+        # CPU spent in the store itself (building lookup keys, copying rows): database
+        # time, subtracted from both sides' measurements.
+        self.cpu_s = 0.0
         self._stores: dict[str, dict[Any, Any]] = {}
 
     def wrap(self, collection: Any) -> Any:

@@ -43,6 +43,8 @@ def bench_settings(variant: str) -> Settings:
         rate_limits_enabled=variant != "bare",
         request_log_enabled=variant != "bare",
         log_level="INFO",
+        # No periodic repair pass competing with the measured requests.
+        maintenance_interval_seconds=3600,
     )
 
 

@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
 from gateway.cors import add_cors
+from gateway.gctuning import tune_gc
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         # warning, while MongoDB is unreachable: the gateway starts anyway, not ready).
         await maintenance.run_safely()
         maintenance.start()
+        tune_gc(settings)
         log.info(
             "gateway_started",
             database="embedded" if services.db.embedded else "mongodb",

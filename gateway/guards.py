@@ -13,6 +13,7 @@ from strawberry.extensions import (
 )
 
 from gateway.admission import Admission
+from gateway.execution.executor import compiled_executor
 from gateway.querylimits import alias_limit_rule, shape_limit_rule
 from gateway.settings import Settings
 from gateway.suggestions import HideSuggestions
@@ -41,4 +42,5 @@ def schema_extensions(settings: Settings) -> list[Any]:
 
 
 def guarded_schema(settings: Settings) -> GatewaySchema:
-    return build_schema(schema_extensions(settings))
+    executor = compiled_executor() if settings.execution_fast_path else None
+    return build_schema(schema_extensions(settings), executor)

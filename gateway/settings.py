@@ -129,6 +129,23 @@ class Settings(BaseSettings):
     # Wall-clock budget of one execution; the work is cancelled when it is spent.
     execution_timeout_ms: int = 10_000
     introspection_enabled: bool = True
+    # Compiled execution (gateway/execution/): false runs every operation on standard
+    # graphql-core execution.
+    execution_fast_path: bool = True
+    # Garbage collector, applied once start-up is done: freeze what start-up allocated (the
+    # schema, plans, pools: never garbage) so collections stop re-scanning it, and collect
+    # the youngest generation every GC_GEN0_THRESHOLD allocations instead of Python's 700.
+    # A large read allocates ~10^5 objects; README "Performance" has the measurements.
+    gc_freeze: bool = True
+    gc_gen0_threshold: int = 50_000  # 0: keep Python's default thresholds
+
+    @field_validator("gc_gen0_threshold")
+    @classmethod
+    def _sane_gc_threshold(cls, value: int) -> int:
+        if value != 0 and not 700 <= value <= 1_000_000:
+            raise ValueError("GC_GEN0_THRESHOLD must be 0 (default) or between 700 and 1000000")
+        return value
+
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).
     rate_limit_fail_open_tiers: str = "free,pro,premium"

@@ -106,9 +106,10 @@ CURSOR_CALLS = frozenset({"find", "aggregate"})
 UPSERT_CALLS = frozenset({"update_one", "update_many", "replace_one", "find_one_and_update"})
 
 
-def chunks(items: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
+def chunks(items: list[Any], size: int | None = None) -> list[list[Any]]:
     """Split an id list so no `$in` outgrows a command (pymongo refuses > 16 MB)."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    n = size or IN_CHUNK
+    return [items[i : i + n] for i in range(0, len(items), n)]
 
 
 # --- Bounding in-flight work ------------------------------------------------------------
@@ -311,6 +312,20 @@ class EmbeddedCollection:
         if name == "find":
             return lambda *a, **k: _YieldingCursor(attr(*a, **k), self._interleave)
         return attr
+
+    async def create_indexes(self, indexes: list[Any], *a: Any, **k: Any) -> Any:
+        """A server refuses an index whose keys an index of another name already has
+        (IndexOptionsConflict, code 85); mongomock would silently build a second one."""
+        existing = self._sync.index_information()
+        for index in indexes:
+            doc = index.document
+            keys = [(f, int(d)) for f, d in doc["key"].items()]
+            for name, spec in existing.items():
+                if name != doc["name"] and [(f, int(d)) for f, d in spec["key"]] == keys:
+                    raise OperationFailure(
+                        f"Index already exists with a different name: {name}", code=85
+                    )
+        return await self._inner.create_indexes(indexes, *a, **k)
 
     async def bulk_write(self, requests: list[Any], ordered: bool = True, **_k: Any) -> Any:
         """mongomock's bulk_write cannot read pymongo 4.9+ operations: run them one by one."""
@@ -566,20 +581,17 @@ async def connect(
     """Open the client and bind the documents to it.
 
     Indexes: the embedded database creates its own (it is new at every start); on a real
-    server only `scripts.init_db` builds them (`create_indexes=True`), so a gateway start
-    never runs a long build or dies on an index that changed (`missing_indexes` reports).
+    server only `scripts.init_db` builds them (`ensure_indexes`), so a gateway start never
+    runs a long build or dies on an index that changed (`missing_indexes` reports).
     No server round trip happens here for a real server: the gateway starts while MongoDB
     is unreachable and readiness says so.
     """
     client, embedded = _make_client(uri, timeout_ms, operation_timeout_ms)
     db = client[db_name]
-    if create_indexes is None:
-        create_indexes = embedded
-    target = db if embedded or create_indexes else _LocalBuildInfo(db)
     await init_beanie(
-        database=target,  # type: ignore[arg-type]
+        database=db if embedded else _LocalBuildInfo(db),  # type: ignore[arg-type]
         document_models=DOCUMENT_MODELS,  # type: ignore[arg-type]
-        skip_indexes=not create_indexes,
+        skip_indexes=True,  # Beanie would abort on the first conflicting index
     )
     gate = None
     if max_in_flight is not None and not embedded:
@@ -590,9 +602,14 @@ async def connect(
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=max_in_flight + 8, thread_name_prefix="motor")
         )
-    return Database(
+    database = Database(
         client=client, db=db, embedded=embedded, interleave=interleave and embedded, gate=gate
     )
+    if create_indexes if create_indexes is not None else embedded:
+        report = await ensure_indexes(database)
+        if report["conflicts"]:
+            raise RuntimeError(f"index conflicts: {report['conflicts']}")
+    return database
 
 
 # --- Indexes ------------------------------------------------------------------------------
@@ -614,7 +631,7 @@ async def missing_indexes(database: Database) -> list[str]:
     """`collection.name` of every declared index the server lacks or holds with other keys."""
     missing: list[str] = []
     for coll, specs in expected_indexes().items():
-        info = await database.db[coll].index_information()
+        info = await database.collection(coll).index_information()
         for name, key in specs.items():
             have = info.get(name)
             if have is None or [(f, int(d)) for f, d in have["key"]] != [
@@ -633,7 +650,7 @@ async def ensure_indexes(database: Database) -> dict[str, list[str]]:
     report: dict[str, list[str]] = {"created": [], "present": [], "conflicts": []}
     for model in DOCUMENT_MODELS:
         settings = model.Settings  # type: ignore[attr-defined]
-        coll = database.db[settings.name]
+        coll = database.collection(settings.name)
         existing = await coll.index_information()
         for index in getattr(settings, "indexes", []):
             name = index.document["name"]
@@ -659,21 +676,36 @@ async def pages_by_id(
     query: dict[str, Any],
     projection: dict[str, Any] | None = None,
     page: int = 500,
+    order_field: str | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Every matching document, in `_id` order, one short query per page.
+    """Every matching document in (`order_field`, `_id`) order, one short query per page.
 
     A batch tool reading millions of rows through one cursor holds it open for the whole
-    run (and dies with it on a failover or an idle timeout); a page per query resumes
-    from the last `_id` instead.
+    run (and loses it on a failover, an idle timeout or a killed cursor); a page per query
+    resumes from the last key instead, on an index that ends with (`order_field`, `_id`).
     """
-    last: Any = None
+    sort = [(order_field, 1), ("_id", 1)] if order_field else [("_id", 1)]
+    if projection is not None and order_field:
+        projection = {**projection, order_field: 1} if 1 in projection.values() else projection
+    last: dict[str, Any] | None = None
     while True:
-        bounded = query if last is None else {"$and": [query, {"_id": {"$gt": last}}]}
-        rows = (
-            await collection.find(bounded, projection).sort([("_id", 1)]).limit(page).to_list(None)
-        )
+        bounded = query
+        if last is not None:
+            after: dict[str, Any] = {"_id": {"$gt": last["_id"]}}
+            if order_field:
+                value = last.get(order_field)
+                after = {
+                    "$or": [
+                        {order_field: {"$gt": value}},
+                        {order_field: value, "_id": {"$gt": last["_id"]}},
+                    ]
+                }
+            bounded = {"$and": [query, after]}
+        # A fresh projection per query: drivers may add keys to the dict they are given.
+        fields = dict(projection) if projection is not None else None
+        rows = await collection.find(bounded, fields).sort(sort).limit(page).to_list(None)
         for row in rows:
             yield row
         if len(rows) < page:
             return
-        last = rows[-1]["_id"]
+        last = rows[-1]

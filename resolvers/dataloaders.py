@@ -68,12 +68,22 @@ class PageKey:
 
 
 def _by_id_loader(
-    collection: Any, hidden: frozenset[str] | None = None, batched: bool = True
+    collection: Any,
+    hidden: frozenset[str] | None = None,
+    batched: bool = True,
+    seen: dict[str, Row] | None = None,
 ) -> DataLoader[str, Row | None]:
+    """`seen`: rows this request's pages already returned, served without a query (a plain
+    dict, filled by the page loaders: priming the DataLoader with a future per row cost
+    more than the rest of a 10,000-row page's handling)."""
+
     async def load(ids: list[str]) -> Sequence[Row | None]:
-        unique = list(set(ids))
-        query = {"_id": unique[0]} if len(unique) == 1 else {"_id": {"$in": unique}}
-        found = {d["_id"]: Row(d) async for d in collection.find(query, exclude(hidden))}
+        found = {i: seen[i] for i in ids if i in seen} if seen else {}
+        unique = list({i for i in ids if i not in found})
+        if unique:
+            query = {"_id": unique[0]} if len(unique) == 1 else {"_id": {"$in": unique}}
+            async for d in collection.find(query, exclude(hidden)):
+                found[d["_id"]] = Row(d)
         return [found.get(i) for i in ids]
 
     return _loader(load, batched)
@@ -84,11 +94,11 @@ def _page_loader(
     parent_field: str,
     order: Order,
     hidden: frozenset[str] | None = None,
-    by_id: DataLoader[str, Row | None] | None = None,
+    seen: dict[str, Row] | None = None,
     batched: bool = True,
 ) -> DataLoader[PageKey, Connection]:
-    """`by_id` is primed with every row a page returns, so `node { session { ... } }`-style
-    back-references cost no further round trip."""
+    """Every row a page returns goes into `seen` (the by-id loader's), so
+    `node { session { ... } }`-style back-references cost no further round trip."""
     direction = -1 if order.descending else 1
     sort = {order.field: direction, "_id": direction}
 
@@ -140,8 +150,9 @@ def _page_loader(
             if key.count:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
             pages[key] = build_connection(docs[i], key.first, order, total=total)
-        if by_id is not None and batched:
-            by_id.prime_many({e.node["_id"]: e.node for p in pages.values() for e in p.edges})
+        if seen is not None and batched:
+            for rows in docs.values():
+                seen.update((row["_id"], row) for row in rows)
         return [pages[k] for k in keys]
 
     return _loader(load, batched)
@@ -162,6 +173,12 @@ class Loaders:
         self.db = db
         self.half_life_days = half_life_days
         self.batched = batched
+        # Rows the page loaders returned, per collection, for the by-id loaders.
+        self.seen: dict[str, dict[str, Row]] = {
+            "sessions": {},
+            "messages": {},
+            "exercises": {},
+        }
 
     @cached_property
     def error_stats(self) -> DataLoader[Any, Any]:
@@ -175,20 +192,25 @@ class Loaders:
 
     @cached_property
     def session(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.sessions, SESSION_HIDDEN, self.batched)
+        return _by_id_loader(self.db.sessions, SESSION_HIDDEN, self.batched, self.seen["sessions"])
 
     @cached_property
     def message(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.messages, MESSAGE_HIDDEN, self.batched)
+        return _by_id_loader(self.db.messages, MESSAGE_HIDDEN, self.batched, self.seen["messages"])
 
     @cached_property
     def exercise(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.exercises, batched=self.batched)
+        return _by_id_loader(self.db.exercises, batched=self.batched, seen=self.seen["exercises"])
 
     @cached_property
     def sessions_by_user(self) -> DataLoader[PageKey, Connection]:
         return _page_loader(
-            self.db.sessions, "user_id", SESSION_ORDER, SESSION_HIDDEN, self.session, self.batched
+            self.db.sessions,
+            "user_id",
+            SESSION_ORDER,
+            SESSION_HIDDEN,
+            self.seen["sessions"],
+            self.batched,
         )
 
     @cached_property
@@ -198,12 +220,16 @@ class Loaders:
             "session_id",
             MESSAGE_ORDER,
             MESSAGE_HIDDEN,
-            self.message,
+            self.seen["messages"],
             self.batched,
         )
 
     @cached_property
     def exercises_by_user(self) -> DataLoader[PageKey, Connection]:
         return _page_loader(
-            self.db.exercises, "user_id", EXERCISE_ORDER, by_id=self.exercise, batched=self.batched
+            self.db.exercises,
+            "user_id",
+            EXERCISE_ORDER,
+            seen=self.seen["exercises"],
+            batched=self.batched,
         )

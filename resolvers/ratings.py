@@ -1,11 +1,15 @@
 """rateMessage: the session's learner rates a tutor reply; provider rating counters.
 
-The rating lives on the message (the source of truth; re-rating replaces it). The
-counters in the reply's provider_daily row are then recounted from that day's rated
-replies of the same provider and model, and written only if no other recount wrote in
-between (`rating_version`); a recount that loses the race reads again. So the last write
-always reflects every rating stored before it began: the counters stay exact however
-ratings interleave, and a re-rating can never be counted twice.
+The rating lives on the message (the source of truth; re-rating replaces it). Then:
+1. the reply's provider_daily row gets `rating_writes += 1`; this rating is write n;
+2. the row's rating counters are recounted from that day's rated replies of the same
+   provider and model, and written (with `rating_counted` = the `rating_writes` read
+   before counting) only if no other recount wrote in between (`rating_version`).
+A recount that loses the race is done if the winner had already seen write n
+(`rating_counted >= n`: it read the row after step 1, so it counted after this rating was
+stored); else it counts again. The last write therefore reflects every stored rating:
+the counters stay exact however ratings interleave, and a re-rating is never counted
+twice.
 """
 
 from __future__ import annotations
@@ -64,20 +68,42 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     )
     if doc is None:
         raise NotFound("Message not found.")
-    await recount_ratings(ctx.db, doc)
+    await recount_ratings(ctx.db, doc, await _count_write(ctx.db, doc))
     row = Row(doc)
     ctx.loaders.message.prime(doc["_id"], row, force=True)
     return row
 
 
-async def recount_ratings(db: Database, message: dict[str, Any]) -> None:
-    """Recount the rating counters of the provider_daily row `message` belongs to."""
+async def _count_write(db: Database, message: dict[str, Any]) -> int:
     key = provider_key(message)
     day, provider, model = key["_id"].split("|", 2)
+    for _ in range(RECOUNT_ATTEMPTS):
+        try:
+            row = await db.provider_daily.find_one_and_update(
+                key,
+                {
+                    "$inc": {"rating_writes": 1},
+                    "$setOnInsert": {"date": day, "provider": provider, "model": model},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            return int(row["rating_writes"])
+        except DuplicateKeyError:
+            continue  # two first writes raced to create the row: it exists now
+    raise RuntimeError(f"could not count a rating in {key['_id']}")
+
+
+async def recount_ratings(db: Database, message: dict[str, Any], write: int) -> None:
+    """Recount the rating counters of the provider_daily row `message` belongs to, until
+    a stored recount has seen rating write number `write`."""
+    key = provider_key(message)
+    day = key["_id"].split("|", 2)[0]
+    provider, model = message.get("provider"), message.get("model")
     start = datetime.fromisoformat(day).replace(tzinfo=UTC)
     match = {
-        "provider": None if provider == "unknown" else provider,
-        "model": None if model == "unknown" else model,
+        "provider": provider,
+        "model": model,
         "timestamp": {"$gte": start, "$lt": start + timedelta(days=1)},
         "rating": {"$exists": True},
         "role": "assistant",
@@ -98,27 +124,20 @@ async def recount_ratings(db: Database, message: dict[str, Any]) -> None:
         },
     ]
     for _ in range(RECOUNT_ATTEMPTS):
-        row = await db.provider_daily.find_one(key, {"rating_version": 1})
-        version = (row or {}).get("rating_version", 0)
+        row = await db.provider_daily.find_one(key) or {}
+        if row.get("rating_counted", 0) >= write:
+            return  # a recount that started after this rating was stored has been written
         counts = [r async for r in db.messages.aggregate(pipeline)]
         found = counts[0] if counts else {}
         values = {
             f: found.get(f, 0) for f in ("rated", "rating_sum", "helpful_yes", "helpful_answered")
         }
-        versioned = row is not None and "rating_version" in row
-        guard = {**key, "rating_version": version if versioned else {"$exists": False}}
-        try:
-            result = await db.provider_daily.update_one(
-                guard,
-                {
-                    "$set": values,
-                    "$inc": {"rating_version": 1},
-                    "$setOnInsert": {"date": day, "provider": provider, "model": model},
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            continue  # the row was created meanwhile: count again against it
-        if result.matched_count or result.upserted_id is not None:
+        values["rating_counted"] = row.get("rating_writes", 0)
+        version = row.get("rating_version")
+        guard = {**key, "rating_version": version if version is not None else {"$exists": False}}
+        result = await db.provider_daily.update_one(
+            guard, {"$set": values, "$inc": {"rating_version": 1}}
+        )
+        if result.matched_count:
             return
     raise RuntimeError(f"rating counters of {key['_id']} kept changing; gave up")

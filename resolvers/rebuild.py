@@ -190,27 +190,30 @@ async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:
             },
         ]
         found = {r["_id"]: r async for r in db.messages.aggregate(pipeline)}
-        await db.sessions.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": sid},
-                    {
-                        "$set": {
-                            "total_messages": found.get(sid, {}).get("total_messages", 0),
-                            "total_tokens": found.get(sid, {}).get("total_tokens", 0),
-                            "total_cost": found.get(sid, {}).get("total_cost", 0.0),
-                            "response_time_sum_ms": found.get(sid, {}).get(
-                                "response_time_sum_ms", 0
-                            ),
-                            "response_time_count": found.get(sid, {}).get("response_time_count", 0),
-                        },
-                        "$unset": {"applied_ids": ""},
+        # Each session is addressed with its shard key (user_id) too: docs/scaling.md.
+        owners = {
+            s["_id"]: s["user_id"]
+            async for s in db.sessions.find({"_id": {"$in": ids}}, {"user_id": 1})
+        }
+        ops = [
+            UpdateOne(
+                {"_id": sid, "user_id": owners[sid]},
+                {
+                    "$set": {
+                        "total_messages": found.get(sid, {}).get("total_messages", 0),
+                        "total_tokens": found.get(sid, {}).get("total_tokens", 0),
+                        "total_cost": found.get(sid, {}).get("total_cost", 0.0),
+                        "response_time_sum_ms": found.get(sid, {}).get("response_time_sum_ms", 0),
+                        "response_time_count": found.get(sid, {}).get("response_time_count", 0),
                     },
-                )
-                for sid in ids
-            ],
-            ordered=False,
-        )
+                    "$unset": {"applied_ids": ""},
+                },
+            )
+            for sid in ids
+            if sid in owners
+        ]
+        if ops:
+            await db.sessions.bulk_write(ops, ordered=False)
     return len(session_ids)
 
 

@@ -65,7 +65,8 @@ async def end_session(ctx: RequestContext, session_id: str, status: str) -> Row:
         raise BadUserInput(f"The session already ended as {session['status'].upper()}.", field="id")
     now = utcnow()
     result = await ctx.db.sessions.update_one(
-        {"_id": session_id, "status": "active"}, {"$set": {"status": status, "ended_at": now}}
+        {"_id": session_id, "user_id": session["user_id"], "status": "active"},
+        {"$set": {"status": status, "ended_at": now}},
     )
     if result.modified_count == 0:  # lost a race with another endSession
         return await _reload(ctx, session_id)

@@ -66,6 +66,10 @@ async def list_users(
     users = ctx.db.users
 
     async def count() -> int:
+        # Unfiltered: the collection's own count (metadata, O(1)), not a scan of `users`;
+        # by tier: a count over the `tier_created` index prefix.
+        if not base:
+            return int(await users.estimated_document_count())
         return int(await users.count_documents(base))
 
     conn.count_fn = count

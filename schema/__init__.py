@@ -22,10 +22,13 @@ class GatewaySchema(strawberry.Schema):
         """Logged once, with the request id, where they are formatted (gateway/errors.py)."""
 
 
-def build_schema(extensions: Sequence[Any] = ()) -> GatewaySchema:
+def build_schema(
+    extensions: Sequence[Any] = (), execution_context_class: type[Any] | None = None
+) -> GatewaySchema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=list(extensions),
+        execution_context_class=execution_context_class,
         scalar_overrides={datetime: BoundedDateTime},
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gateway.settings import Settings
-from models.db import Database, connect
+from models.db import Database, connect, pages_by_id
 from resolvers.decay import weight_at
 from resolvers.validation import normalize_email
 
@@ -52,6 +52,15 @@ MESSAGE_FIELDS = [
 ]
 STAT_FIELDS = ["category", "subcategory", "count", "weight", "first_seen", "last_seen"]
 BATCH = 500
+# Bookkeeping no export shows.
+HIDDEN = {
+    "applied": 0,
+    "idempotency_key": 0,
+    "guarded": 0,
+    "applied_at": 0,
+    "guard_ids": 0,
+    "applied_ids": 0,
+}
 
 
 def _plain(value: Any) -> Any:
@@ -79,21 +88,22 @@ def _message(doc: dict[str, Any]) -> dict[str, Any]:
 async def rows(
     db: Database, user_id: str, half_life_days: float, now: datetime
 ) -> dict[str, AsyncIterator[dict[str, Any]]]:
+    # Keyset pages, not one long cursor: an export of years of history survives cursor
+    # timeouts and failovers, and each page walks an index ending in (time, _id).
     async def sessions() -> AsyncIterator[dict[str, Any]]:
-        async for d in (
-            db.sessions.find({"user_id": user_id})
-            .sort([("started_at", 1), ("_id", 1)])
-            .batch_size(BATCH)
+        async for d in pages_by_id(
+            db.sessions, {"user_id": user_id}, HIDDEN, BATCH, order_field="started_at"
         ):
             yield _session(d)
 
     async def messages() -> AsyncIterator[dict[str, Any]]:
-        cursor = db.messages.find({"user_id": user_id}, {"applied": 0, "idempotency_key": 0})
-        async for d in cursor.sort([("timestamp", 1), ("_id", 1)]).batch_size(BATCH):
+        async for d in pages_by_id(
+            db.messages, {"user_id": user_id}, HIDDEN, BATCH, order_field="timestamp"
+        ):
             yield _message(d)
 
     async def stats() -> AsyncIterator[dict[str, Any]]:
-        async for d in db.error_stats.find({"user_id": user_id}).sort(
+        async for d in db.error_stats.find({"user_id": user_id}, dict(HIDDEN)).sort(
             [("category", 1), ("subcategory", 1)]
         ):
             yield {

@@ -32,7 +32,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from gateway.settings import Settings
-from models.db import Database, connect
+from models.db import Database, chunks, connect
 from models.documents import SessionDoc, utcnow
 from resolvers.errors import BadUserInput
 from resolvers.pricing import load_pricing
@@ -78,13 +78,19 @@ class Report:
         return "\n".join(lines)
 
 
+SHARDED_BY_USER = frozenset({"sessions", "messages"})
+
+
 async def _insert_once(
     db: Database, collection: str, doc: dict[str, Any], report: Report, kind: str
 ) -> None:
-    body = {k: v for k, v in doc.items() if k != "_id" and v is not None}
-    result = await db.collection(collection).update_one(
-        {"_id": doc["_id"]}, {"$setOnInsert": body}, upsert=True
-    )
+    # Sessions and messages are matched on their shard key too (docs/scaling.md): a
+    # sharded cluster refuses an upsert whose filter lacks it.
+    key = {"_id": doc["_id"]}
+    if collection in SHARDED_BY_USER:
+        key["user_id"] = doc["user_id"]
+    body = {k: v for k, v in doc.items() if k not in key and v is not None}
+    result = await db.collection(collection).update_one(key, {"$setOnInsert": body}, upsert=True)
     (report.inserted if result.upserted_id is not None else report.existing)[kind] += 1
 
 
@@ -331,15 +337,23 @@ async def finish(db: Database, report: Report, half_life_days: float) -> None:
         return
     session_ids, user_ids = sorted(report.session_ids), sorted(report.user_ids)
     await rebuild_session_totals(db, session_ids)
-    async for row in db.messages.aggregate(
-        [
-            {"$match": {"session_id": {"$in": session_ids}}},
-            {"$group": {"_id": "$session_id", "last": {"$max": "$timestamp"}}},
-        ]
-    ):
-        await db.sessions.update_one(
-            {"_id": row["_id"], "ended_at": None}, {"$set": {"ended_at": row["last"]}}
-        )
+    for ids in chunks(session_ids):  # no `$in` outgrows a command, however big the import
+        async for row in db.messages.aggregate(
+            [
+                {"$match": {"session_id": {"$in": ids}}},
+                {
+                    "$group": {
+                        "_id": "$session_id",
+                        "user_id": {"$first": "$user_id"},
+                        "last": {"$max": "$timestamp"},
+                    }
+                },
+            ]
+        ):
+            await db.sessions.update_one(
+                {"_id": row["_id"], "user_id": row["user_id"], "ended_at": None},
+                {"$set": {"ended_at": row["last"]}},
+            )
     for user_id in user_ids:
         total = await db.sessions.count_documents({"user_id": user_id})
         last = await db.messages.find_one(

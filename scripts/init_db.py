@@ -1,19 +1,39 @@
-"""Create the collections and indexes against MONGO_URI / MONGO_DB (idempotent).
+"""Create the collections' indexes against MONGO_URI / MONGO_DB (idempotent).
 
-    python -m scripts.init_db
-The gateway does the same at every start; this is for provisioning ahead of a deploy.
+    python -m scripts.init_db [--drop-retired]
+The only place indexes are built on a real server: the gateway never builds them (a build
+on a large collection takes long, and a changed index must not stop a deploy); it logs
+`indexes_missing` when one is absent. Runs with no operation timeout. An index whose name
+or keys clash with an existing one is reported, not forced: drop the old one yourself once
+nothing needs it. `--drop-retired` drops the indexes earlier releases used and this one
+does not (models/documents.py: RETIRED_INDEXES), after their replacements exist.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 
 from gateway.settings import Settings
-from models.db import COLLECTIONS, connect
+from models.db import Database, connect, ensure_indexes, missing_indexes
+from models.documents import RETIRED_INDEXES
 
 
-async def _main() -> int:
+async def init_indexes(db: Database, drop_retired: bool = False) -> dict[str, list[str]]:
+    report = await ensure_indexes(db)
+    report["dropped"] = []
+    if drop_retired and not await missing_indexes(db):
+        for coll, names in RETIRED_INDEXES.items():
+            existing = await db.collection(coll).index_information()
+            for name in names:
+                if name in existing:
+                    await db.collection(coll).drop_index(name)
+                    report["dropped"].append(f"{coll}.{name}")
+    return report
+
+
+async def _main(args: argparse.Namespace) -> int:
     settings = Settings()
     if settings.embedded:
         print(
@@ -21,18 +41,25 @@ async def _main() -> int:
             file=sys.stderr,
         )
         return 2
-    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms)
+    db = await connect(settings.mongo_uri, settings.mongo_db, settings.mongo_timeout_ms, None)
     try:
-        for name in COLLECTIONS:
-            indexes = await db.collection(name).index_information()
-            print(f"{name}: {', '.join(sorted(indexes))}")
+        report = await init_indexes(db, args.drop_retired)
     finally:
         db.close()
-    return 0
+    for kind in ("created", "present", "dropped", "conflicts"):
+        for line in report[kind]:
+            print(f"{kind}: {line}")
+    return 1 if report["conflicts"] else 0
 
 
 def main() -> None:
-    raise SystemExit(asyncio.run(_main()))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--drop-retired", action="store_true", help="drop indexes no query uses any more"
+    )
+    raise SystemExit(asyncio.run(_main(parser.parse_args())))
 
 
 if __name__ == "__main__":

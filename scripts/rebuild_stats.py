@@ -17,7 +17,7 @@ import sys
 from tqdm import tqdm
 
 from gateway.settings import Settings
-from models.db import Database, connect
+from models.db import Database, connect, pages_by_id
 from resolvers.rebuild import (
     rebuild_cost_daily,
     rebuild_cost_dims,
@@ -32,7 +32,7 @@ async def rebuild_all(
     db: Database, half_life_days: float, batch: int = 500, progress: bool = True
 ) -> dict[str, int]:
     totals = {"users": 0, "sessions": 0, "error_stats": 0, "cost_daily": 0, "cost_totals": 0}
-    user_count = await db.users.count_documents({})
+    user_count = await db.users.estimated_document_count()  # for the progress bar only
     bar = tqdm(total=user_count, desc="rebuilding", unit="user", disable=not progress)
     ids: list[str] = []
 
@@ -47,7 +47,7 @@ async def rebuild_all(
         bar.update(len(ids))
         ids.clear()
 
-    async for user in db.users.find({}, {"_id": 1}).sort([("_id", 1)]):
+    async for user in pages_by_id(db.users, {}, {"_id": 1}):
         ids.append(user["_id"])
         if len(ids) >= batch:
             await flush()

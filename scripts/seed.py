@@ -196,6 +196,8 @@ def _message(
         "errors": extra.get("errors", []),
         "idempotency_key": None,
         "applied": True,
+        "topic": session["topic"],
+        "tier": session["_tier"],
     }
 
 
@@ -225,6 +227,7 @@ def _reply(
     )
     if rng.random() < learner.rating_share:
         reply.update(_rating(rng, learner, corrected))
+        reply["rated_at"] = ts + timedelta(seconds=rng.randint(5, 600))
     return reply
 
 
@@ -296,6 +299,7 @@ def _sessions(
             "topic": rng.choice(favourites) if rng.random() < 0.6 else rng.choice(TOPICS),
             "provider": provider,
             "_model": model,
+            "_tier": user["subscription_tier"],
             "status": "completed",
         }
         convo = _conversation(rng, learner, session, tutor, utterances, pricing)
@@ -310,6 +314,7 @@ def _sessions(
             response_time_count=len(timed),
         )
         session.pop("_model")
+        session.pop("_tier")
         sessions.append(session)
         messages.extend(convo)
         user["last_active"] = max(user.get("last_active") or last, last)

@@ -33,6 +33,9 @@ def make_settings(**overrides: Any) -> Settings:
         "redis_url": None,
         "redis_key_prefix": f"t{uuid.uuid4().hex[:8]}",
         "log_level": "INFO",
+        # The periodic pass (pending messages, guards) would add driver calls to tests that
+        # count them; its own test sets a short interval.
+        "maintenance_interval_seconds": 3600,
         # The embedded database is slow and this machine shared: a request may wait far longer
         # than in production. The deadline itself is tested with its own small budget.
         "execution_timeout_ms": 120_000,

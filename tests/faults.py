@@ -1,4 +1,4 @@
-"""Fault injection: make every MongoDB call fail as an unreachable server would."""
+"""Fault injection: what an unreachable, hung, slow or strict MongoDB does to a call."""
 
 from __future__ import annotations
 
@@ -84,3 +84,170 @@ def mongo_stalls(db: Any) -> Iterator[None]:
         yield
     finally:
         db.set_wrapper(None)
+
+
+# --- Driver-level faults a real server or driver produces and the emulator does not --------
+
+CALLS = frozenset(
+    {
+        "find_one",
+        "count_documents",
+        "estimated_document_count",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "delete_one",
+        "delete_many",
+        "bulk_write",
+        "distinct",
+        "find",
+        "aggregate",
+    }
+)
+
+
+def _longest_in(value: Any) -> int:
+    """The longest `$in` list anywhere in a filter, update or pipeline."""
+    if isinstance(value, dict):
+        own = len(value["$in"]) if isinstance(value.get("$in"), list) else 0
+        return max([own, *(_longest_in(v) for v in value.values())])
+    if isinstance(value, list | tuple):
+        return max([0, *(_longest_in(v) for v in value)])
+    return 0
+
+
+class _Wrapped:
+    def __init__(self, inner: Any, before: Any, cursor: Any = None) -> None:
+        self._inner = inner
+        self._before = before
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name not in CALLS:
+            return attr
+        if name in ("find", "aggregate"):
+
+            def cursor_call(*a: Any, **k: Any) -> Any:
+                self._before(name, a, k)
+                cursor = attr(*a, **k)
+                return self._cursor(cursor) if self._cursor else cursor
+
+            return cursor_call
+
+        async def call(*a: Any, **k: Any) -> Any:
+            self._before(name, a, k)
+            return await attr(*a, **k)
+
+        return call
+
+
+@contextlib.contextmanager
+def in_list_limit(db: Any, max_items: int) -> Iterator[None]:
+    """Refuse any command carrying a `$in` list longer than `max_items`, as pymongo refuses
+    a command over 16 MB (about 500k ids): scaled down so a test needs thousands, not
+    millions, of documents."""
+    from pymongo.errors import DocumentTooLarge
+
+    def check(name: str, a: tuple[Any, ...], k: dict[str, Any]) -> None:
+        if _longest_in([a, k]) > max_items:
+            raise DocumentTooLarge(f"{name}: command document too large (simulated)")
+
+    db.set_wrapper(lambda coll: _Wrapped(coll, check))
+    try:
+        yield
+    finally:
+        db.set_wrapper(None)
+
+
+class _ShortCursor:
+    """A server cursor that dies after `limit` documents (cursor timeout, failover)."""
+
+    def __init__(self, cursor: Any, limit: int) -> None:
+        self._cursor = cursor
+        self._limit = limit
+        self._served = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cursor, name)
+        if name in ("sort", "limit", "skip", "batch_size"):
+
+            def chain(*a: Any, **k: Any) -> _ShortCursor:
+                attr(*a, **k)
+                return self
+
+            return chain
+        if name == "to_list":
+
+            async def to_list(*a: Any, **k: Any) -> Any:
+                rows = await attr(*a, **k)
+                self._count(len(rows))
+                return rows
+
+            return to_list
+        return attr
+
+    def _count(self, n: int) -> None:
+        from pymongo.errors import CursorNotFound
+
+        self._served += n
+        if self._served > self._limit:
+            raise CursorNotFound("cursor id not found (simulated: killed mid-read)", code=43)
+
+    def __aiter__(self) -> _ShortCursor:
+        self._iter = self._cursor.__aiter__()
+        return self
+
+    async def __anext__(self) -> Any:
+        row = await self._iter.__anext__()
+        self._count(1)
+        return row
+
+
+@contextlib.contextmanager
+def short_lived_cursors(db: Any, max_docs: int) -> Iterator[None]:
+    """Every cursor fails once it has served more than `max_docs` documents."""
+    db.set_wrapper(
+        lambda coll: _Wrapped(coll, lambda *_: None, lambda c: _ShortCursor(c, max_docs))
+    )
+    try:
+        yield
+    finally:
+        db.set_wrapper(None)
+
+
+class SlowDriver:
+    """Every call waits `seconds` first, like a driver thread blocked on a dead server;
+    counts how many calls were in that state at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.active = 0
+        self.peak = 0
+
+    def wrap(self, coll: Any) -> Any:
+        stall = self
+
+        class _Slow:
+            def __getattr__(self, name: str) -> Any:
+                attr = getattr(coll, name)
+                if name not in CALLS or name in ("find", "aggregate"):
+                    return attr
+
+                async def call(*a: Any, **k: Any) -> Any:
+                    stall.active += 1
+                    stall.peak = max(stall.peak, stall.active)
+                    try:
+                        await asyncio.sleep(stall.seconds)
+                        return await attr(*a, **k)
+                    finally:
+                        stall.active -= 1
+
+                return call
+
+        return _Slow()

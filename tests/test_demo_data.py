@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gateway.auth import issue_token
 from resolvers.localtime import local_date, validate_time_zone, zone
 from resolvers.practice.bank import bank_for
 from resolvers.taxonomy import TAXONOMY
@@ -176,3 +177,35 @@ def _stable(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted(
         (str(r["_id"]), str(r.get("content") or r.get("email") or r.get("prompt"))) for r in rows
     )
+
+
+DEMO_LEARNER_VIEW = """{
+  me { targetLanguage timeZone streakDays }
+  progress { points { messages errors exercisesAttempted exercisesCorrect }
+             skills { subcategory ability attempts } bests { longestStreakDays } }
+  dueExercises(first: 5) { edges { node { language outcome dueAt } } }
+  dailyPractice { total exercises { language } }
+}"""
+
+
+async def test_a_fresh_demo_learner_sees_progress_streak_and_reviews(api: Any) -> None:
+    summary = await seed_database(api.services.db, users=20, seed=42)
+    token = issue_token(api.services.settings, summary.learner_id)
+    data = await api.data(DEMO_LEARNER_VIEW, token=token)
+    me, progress = data["me"], data["progress"]
+    assert me["timeZone"] and me["streakDays"] >= DEMO_LEARNER_STREAK
+    points = progress["points"]
+    assert sum(p["messages"] for p in points) > 0 and sum(p["errors"] for p in points) > 0
+    assert sum(1 for p in points if p["exercisesAttempted"]) >= DEMO_LEARNER_STREAK
+    assert (
+        0
+        < sum(p["exercisesCorrect"] for p in points)
+        < sum(p["exercisesAttempted"] for p in points)
+    )
+    assert any(s["attempts"] > 0 for s in progress["skills"])
+    assert progress["bests"]["longestStreakDays"] >= DEMO_LEARNER_STREAK
+    due = [e["node"] for e in data["dueExercises"]["edges"]]
+    assert due and all(d["language"] == me["targetLanguage"] and d["outcome"] is None for d in due)
+    daily = data["dailyPractice"]
+    assert daily["total"] > 0
+    assert {e["language"] for e in daily["exercises"]} == {me["targetLanguage"]}

@@ -96,6 +96,7 @@ async def test_rating_is_refused_outside_its_rules(api):
     assert learner_stats["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+@pytest.mark.interleaved
 async def test_concurrent_re_ratings_leave_exact_counters(api):
     _, token = await api.user()
     _, admin = await api.admin()

@@ -69,7 +69,12 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         )
     # Only the attempt we read may be recorded: a concurrent submit makes this one miss.
     doc = await ctx.db.exercises.find_one_and_update(
-        {"_id": exercise["_id"], "status": "pending", "attempts": exercise["attempts"]},
+        {
+            "_id": exercise["_id"],
+            "user_id": exercise["user_id"],  # the shard key: see docs/scaling.md
+            "status": "pending",
+            "attempts": exercise["attempts"],
+        },
         {"$set": update},
         return_document=ReturnDocument.AFTER,
     )
@@ -120,7 +125,12 @@ async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
         # Asking again is not a mistake: repeat the last hint rather than fail the request.
         return HintResult(text=hints[-1], hints_used=used, hints_remaining=0)
     doc = await ctx.db.exercises.find_one_and_update(
-        {"_id": exercise["_id"], "status": "pending", "hints_used": used},
+        {
+            "_id": exercise["_id"],
+            "user_id": exercise["user_id"],
+            "status": "pending",
+            "hints_used": used,
+        },
         {"$inc": {"hints_used": 1}},
         return_document=ReturnDocument.AFTER,
     )
@@ -137,7 +147,7 @@ async def skip(ctx: RequestContext, exercise_id: str) -> Row:
     now = utcnow()
     review = next_review(exercise, "skipped", now)
     doc = await ctx.db.exercises.find_one_and_update(
-        {"_id": exercise["_id"], "status": "pending"},
+        {"_id": exercise["_id"], "user_id": exercise["user_id"], "status": "pending"},
         {
             "$set": {
                 "status": "skipped",

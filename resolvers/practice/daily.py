@@ -10,7 +10,7 @@ both answer the set whichever stored first (the set's _id is "<user>:<date>").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from models.db import DuplicateKeyError
@@ -68,7 +68,7 @@ async def daily_practice(ctx: RequestContext, user_id: str | None) -> DailyPract
 
 
 async def _build(
-    ctx: RequestContext, user: Row, key: str, day: str, day_end: Any
+    ctx: RequestContext, user: Row, key: str, day: str, day_end: datetime
 ) -> dict[str, Any]:
     uid = user["_id"]
     now = utcnow()

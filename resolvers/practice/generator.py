@@ -43,6 +43,8 @@ STARTER_TARGETS = {
     ],
 }
 MAX_TARGETS = 4
+# Daily practice spreads over at least this many targets when the learner has few weak ones.
+MIN_DAILY_TARGETS = 3
 # Targets lighter than this fraction of the heaviest are not worth an exercise yet.
 MIN_RELATIVE_WEIGHT = 0.1
 RECENT_DAYS = 30
@@ -252,6 +254,20 @@ def plan(
         )
         if weak:
             targets = [Target(c, s, 1.0 - a) for a, (c, s) in weak]
+            if len(targets) < MIN_DAILY_TARGETS:
+                # Few weak spots yet: add fresh level-appropriate ground, ranked after them.
+                known = {(t.category, t.subcategory) for t in targets}
+                lightest = targets[-1].weight
+                extra = [
+                    t
+                    for t in starter_targets(level, category)
+                    if (t.category, t.subcategory) not in known
+                ]
+                targets += [
+                    Target(t.category, t.subcategory, lightest * 0.5)
+                    for t in extra[: MIN_DAILY_TARGETS - len(targets)]
+                ]
+            return _slots(targets, count, abilities, level, seed)
     if targets:
         floor = targets[0].weight * MIN_RELATIVE_WEIGHT
         targets = [t for t in targets if t.weight >= floor]
@@ -260,6 +276,16 @@ def plan(
         # Rotate: targets practised least recently come first.
         practised = Counter((e["category"], e["subcategory"]) for e in recent)
         targets.sort(key=lambda t: practised[(t.category, t.subcategory)])
+    return _slots(targets, count, abilities, level, seed)
+
+
+def _slots(
+    targets: list[Target],
+    count: int,
+    abilities: dict[tuple[str, str], float],
+    level: str | None,
+    seed: str,
+) -> list[Slot]:
     base = prior(level)
     return [
         Slot(

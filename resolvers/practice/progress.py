@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.db import Database
 from models.documents import utcnow
@@ -78,8 +79,22 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime | None, field: str) -> datetime | None:
+    """Far-off dates would overflow local-time arithmetic; no learner has data there."""
+    if value is None:
+        return None
+    value = _utc(value)
+    if not EARLIEST <= value <= LATEST:
+        raise BadUserInput(f"'{field}' must be between 1900 and 2200.", field=field)
+    return value
+
+
 def bucket_starts(
-    tz: Any, bucket: str, now: datetime, since: datetime | None, until: datetime | None
+    tz: ZoneInfo, bucket: str, now: datetime, since: datetime | None, until: datetime | None
 ) -> list[date]:
     """Local dates starting each bucket, plus the one that ends the range."""
     if until is None:
@@ -124,7 +139,7 @@ MESSAGE_OUTPUT = {"n": {"$sum": 1}, "errors": {"$sum": {"$size": {"$ifNull": ["$
 EXERCISE_OUTPUT = {"n": {"$sum": 1}, "correct": {"$sum": {"$cond": ["$correct", 1, 0]}}}
 
 
-async def _points(db: Database, user_id: str, bounds: list[datetime], tz: Any) -> list[Point]:
+async def _points(db: Database, user_id: str, bounds: list[datetime], tz: ZoneInfo) -> list[Point]:
     messages, exercises = await asyncio.gather(
         _buckets(
             db.messages, {"user_id": user_id, "role": "user"}, "timestamp", bounds, MESSAGE_OUTPUT
@@ -158,7 +173,7 @@ async def _points(db: Database, user_id: str, bounds: list[datetime], tz: Any) -
 
 
 async def _daily_exercises(
-    db: Database, user_id: str, tz: Any, today: date
+    db: Database, user_id: str, tz: ZoneInfo, today: date
 ) -> list[tuple[date, int, int]]:
     """(local day, answered, correct) for each of the last BESTS_DAYS days, oldest first."""
     days = [today - timedelta(days=i) for i in range(BESTS_DAYS - 1, -1, -1)]
@@ -176,7 +191,7 @@ async def _daily_exercises(
     ]
 
 
-def personal_bests(series: list[tuple[date, int, int]], tz: Any) -> Bests:
+def personal_bests(series: list[tuple[date, int, int]], tz: ZoneInfo) -> Bests:
     longest = run = 0
     for _, _, correct in series:
         run = run + 1 if correct else 0
@@ -238,6 +253,7 @@ async def progress(
         raise NotFound("User not found.")
     tz = zone(user.get("time_zone"))
     now = utcnow()
+    since, until = _in_range(since, "from"), _in_range(until, "to")
     starts = bucket_starts(tz, bucket, now, since, until)
     bounds = [start_of(d, tz) for d in starts]
     today = local_date(now, tz)

@@ -27,7 +27,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from models.db import Database
 from resolvers.taxonomy import canonical
@@ -198,14 +197,3 @@ async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evide
             if pair is not None:
                 evidence.append(Evidence(doc["timestamp"], pair[0], pair[1], "error"))
     return evidence
-
-
-def as_row(skill: Skill) -> dict[str, Any]:
-    return {
-        "category": skill.category,
-        "subcategory": skill.subcategory,
-        "ability": skill.ability,
-        "attempts": skill.attempts,
-        "accuracy": skill.accuracy,
-        "trend": skill.trend,
-    }

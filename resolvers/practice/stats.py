@@ -68,7 +68,9 @@ def stats_loader(db: Database, half_life_days: float) -> DataLoader[StatsKey, li
         for (since, until), user_ids in windows.items():
             ids = list(set(user_ids))
             if since is None and until is None:
-                async for row in db.error_stats.find({"user_id": {"$in": ids}}):
+                async for row in db.error_stats.find(
+                    {"user_id": {"$in": ids}}, {"guard_ids": 0, "applied_ids": 0}
+                ):
                     found[StatsKey(row["user_id"])].append(
                         {
                             "category": row["category"],

@@ -432,10 +432,10 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
             ),
         ),
         U(
-            "Ich gehe zu Hause um fünf Uhr.",
+            "Ich gehe um fünf Uhr zu Hause.",
             E(
-                "gehe zu Hause",
-                "gehe nach Hause",
+                "zu Hause",
+                "nach Hause",
                 PREP,
                 "Going home is 'nach Hause'; 'zu Hause' means being at home.",
             ),

@@ -1,0 +1,174 @@
+"""One generated Python function per selection set of a plan.
+
+The generic runner (run.py) walks the plan's field list for every object; on a large
+nested read that loop, not the data, is most of the cost. The generated function unrolls
+it: each field becomes a few lines that read the value (`row.get("name")` for rows) and
+take the common case inline (a str for a String/ID, a known enum value, a datetime, a
+row for an object, a list of rows); every other case (null in a non-null field, a value
+needing coercion, an awaitable, a resolver) calls the runner's generic code for that one
+field, so errors, null propagation and coercion are the runner's, not re-implemented.
+
+Every field's fast lines sit inside `try`; an exception goes to `Run.failed`, the same
+handler the generic path uses (a located error that is re-raised for a non-null field,
+or a null and a collected error for a nullable one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from gateway.execution.plan import DIRECT, LEAF, LIST, OBJECT, PLAIN, TYPENAME
+
+if TYPE_CHECKING:
+    from gateway.execution.plan import FieldPlan, ObjectPlan, Shape
+
+ObjectFn = Callable[[Any, Any, Any], dict[str, Any]]
+
+
+class _Gen:
+    def __init__(self, run_ns: dict[str, Any]) -> None:
+        self.ns = dict(run_ns)
+        self.lines: list[str] = []
+        self.names: dict[int, str] = {}
+        self.counter = 0
+
+    def const(self, value: Any, prefix: str) -> str:
+        self.counter += 1
+        name = f"{prefix}{self.counter}"
+        self.ns[name] = value
+        return name
+
+    def function(self, oplan: ObjectPlan) -> str:
+        name = self.names.get(id(oplan))
+        if name is not None:
+            return name
+        name = self.const(None, "_obj")
+        self.names[id(oplan)] = name
+        body: list[str] = []
+        tn = self.const(oplan.type_name, "TN")
+        for f in oplan.fields:
+            body += self.field(f, tn)
+        body = ["out = {}", "row = type(src) is Row", *body, "return out"]
+        # Everything the body refers to becomes a default argument: a local lookup instead
+        # of a global one, on every field of every object.
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(body)))
+        bound = sorted(w for w in words if w in self.ns and w != name)
+        defaults = "".join(f", {w}={w}" for w in bound)
+        self.lines.append(f"def {name}(src, pos, run{defaults}):")
+        self.lines += ["    " + line for line in body]
+        return name
+
+    def field(self, f: FieldPlan, tn: str) -> list[str]:
+        k = repr(f.key)
+        F = self.const(f, "F")
+        if f.kind == TYPENAME:
+            return [f"out[{k}] = {tn}"]
+        generic = f"run.field({F}, src, pos, out, {tn})"
+        if f.kind == PLAIN:
+            attr = repr(f.attr)
+            if f.getter is getattr:
+                if f.row_key is None:
+                    read = f"getattr(src, {attr})"
+                elif f.row_strict:
+                    read = f"src[{f.row_key!r}] if row else getattr(src, {attr})"
+                else:
+                    read = f"src.get({f.row_key!r}) if row else getattr(src, {attr})"
+            else:
+                read = f"{self.const(f.getter, 'G')}(src, {attr})"
+        elif f.kind == DIRECT:
+            fn = self.const(f.getter, "D")
+            read = f"{fn}(src)" if f.self_arg else f"{fn}()"
+        else:
+            return [generic]
+        fast = self.fast(f, f.shape, k, tn)
+        lines = ["try:", f"    v = {read}"]
+        lines += ["    " + line for line in fast]
+        lines += ["    else:", f"        {generic}"]
+        lines += ["except Exception as e:", f"    run.failed({F}, e, pos, out, {tn})"]
+        return lines
+
+    def fast(self, f: FieldPlan, shape: Shape, k: str, tn: str) -> list[str]:
+        """An if/elif chain for the inline cases; the caller adds the generic `else`."""
+        out: list[str] = []
+        if shape.kind == LEAF:
+            if shape.str_is_output:
+                out += ["if type(v) is str:", f"    out[{k}] = v"]
+            elif shape.memo is not None:
+                m = self.const(shape.str_memo, "SM")
+                out += [
+                    f"if type(v) is str and (r := {m}.get(v)) is not None:",
+                    f"    out[{k}] = r",
+                ]
+            else:
+                c = self.const(shape.coerce, "C")
+                out += [
+                    f"if type(v) in LEAF_OK and (r := {c}(v)) is not None:",
+                    f"    out[{k}] = r",
+                ]
+        elif shape.kind == OBJECT:
+            assert shape.obj is not None
+            fn = self.function(shape.obj)
+            out += [
+                "if type(v) in SETTLED and type(v) is not str:",
+                f"    out[{k}] = {fn}(v, (pos, {k}, out, {shape.nullable}, {tn}), run)",
+            ]
+        elif shape.kind == LIST and shape.of is not None and shape.of.kind == OBJECT:
+            item = shape.of
+            assert item.obj is not None
+            fn = self.function(item.obj)
+            F = self.const(f, "F")
+            S = self.const(item, "S")
+            out += [
+                "if type(v) is list:",
+                "    lst = [None] * len(v)",
+                f"    lpos = (pos, {k}, out, {shape.nullable}, {tn})",
+                f"    out[{k}] = lst",
+                "    for i, x in enumerate(v):",
+                "        if type(x) in SETTLED and type(x) is not str:",
+            ]
+            if item.nullable:
+                out += [
+                    "            try:",
+                    f"                lst[i] = {fn}(x, (lpos, i, lst, True, None), run)",
+                    "            except Exception as e:",
+                    f"                lst[i] = run.item_failed({F}, {S}, e, lpos, i)",
+                ]
+            else:
+                out += [f"            lst[i] = {fn}(x, (lpos, i, lst, False, None), run)"]
+            out += ["        else:", f"            lst[i] = run.item({F}, {S}, x, lst, i, lpos)"]
+        else:
+            return ["if False:", "    pass"]
+        if shape.nullable:
+            out += ["elif v is None:", f"    out[{k}] = None"]
+        return out
+
+
+def compile_plan(root: ObjectPlan, names: dict[str, Any]) -> None:
+    """Generate and attach (`ObjectPlan.fn`) a function for every object the plan reaches.
+    `names`: what generated code refers to (Row, SETTLED, LEAF_OK)."""
+    gen = _Gen(names)
+    plans: dict[str, ObjectPlan] = {}
+    _collect(root, plans)
+    for oplan in plans.values():
+        gen.function(oplan)
+    # One exec per function, children first (a parent binds its children as defaults).
+    for chunk in "\n".join(gen.lines).split("\ndef ")[0:]:
+        source = chunk if chunk.startswith("def ") else "def " + chunk
+        code = compile(source, f"<plan {root.type_name}>", "exec")
+        exec(code, gen.ns)  # built above from the plan, never from client input
+    for oplan in plans.values():
+        oplan.fn = gen.ns[gen.names[id(oplan)]]
+
+
+def _collect(oplan: ObjectPlan, into: dict[str, ObjectPlan]) -> None:
+    if str(id(oplan)) in into:
+        return
+    into[str(id(oplan))] = oplan
+    for f in oplan.fields:
+        shape = f.shape
+        while shape.of is not None:
+            shape = shape.of
+        if shape.obj is not None:
+            _collect(shape.obj, into)

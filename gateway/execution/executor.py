@@ -1,0 +1,110 @@
+"""The executor Strawberry runs for each operation: the compiled plan when there is one.
+
+Strawberry builds it through graphql-core's `Executor.build` (variables coerced, operation
+selected) after the schema extensions have parsed, validated and admitted the operation;
+only `execute_operation` changes. Plans are cached per operation node (the parse cache
+hands back the same document for the same text) and per value of the variables that
+@include/@skip read, since those decide which fields are collected.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    visit,
+)
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from gateway.execution.codegen import compile_plan
+from gateway.execution.plan import OperationPlan, build_plan
+from gateway.execution.run import GENERATED_NAMES, Run
+
+PLAN_CACHE_SIZE = 512
+
+
+class _DirectiveVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        for arg in node.arguments or ():
+            self._collect(arg)
+
+    def _collect(self, arg: ArgumentNode) -> None:
+        if isinstance(arg.value, VariableNode):
+            self.names.add(arg.value.name.value)
+
+
+class PlanCache:
+    def __init__(self, maxsize: int = PLAN_CACHE_SIZE, direct_calls: bool = True) -> None:
+        self.maxsize = maxsize
+        self.direct_calls = direct_calls
+        # id(operation) -> (operation, names of the variables its directives read)
+        self._names: OrderedDict[int, tuple[OperationDefinitionNode, tuple[str, ...]]] = (
+            OrderedDict()
+        )
+        self._plans: OrderedDict[tuple[Any, ...], tuple[Any, OperationPlan | None]] = OrderedDict()
+
+    def directive_variables(self, ex: Any) -> tuple[str, ...]:
+        op = ex.operation
+        hit = self._names.get(id(op))
+        if hit is not None and hit[0] is op:
+            return hit[1]
+        visitor = _DirectiveVariables()
+        visit(op, visitor)
+        for fragment in ex.fragment_definitions.values():
+            visit(fragment, visitor)
+        names = tuple(sorted(visitor.names))
+        self._put(self._names, id(op), (op, names))
+        return names
+
+    def plan_for(self, ex: Any) -> OperationPlan | None:
+        op = ex.operation
+        coerced = ex.variable_values.coerced
+        values = []
+        for name in self.directive_variables(ex):
+            value = coerced.get(name)
+            values.append(value if isinstance(value, bool | None) else repr(value))
+        key = (id(op), id(ex.schema), *values)
+        hit = self._plans.get(key)
+        if hit is not None and hit[0] is op:
+            self._plans.move_to_end(key)
+            return hit[1]
+        plan = build_plan(ex, self.direct_calls)
+        if plan is not None:
+            compile_plan(plan.root, GENERATED_NAMES)
+        self._put(self._plans, key, (op, plan))
+        return plan
+
+    def _put(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > self.maxsize:
+            cache.popitem(last=False)
+
+
+def compiled_executor(
+    cache: PlanCache | None = None, direct_calls: bool = True
+) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """An executor class bound to one plan cache (one per schema). direct_calls=False
+    keeps Strawberry's wrapper on every resolver (the benchmark's comparison)."""
+    plans = cache or PlanCache(direct_calls=direct_calls)
+
+    class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+        plan_cache = plans
+
+        def execute_operation(self, serially: bool | None = None) -> Any:
+            plan = None if serially is not None else plans.plan_for(self)
+            if plan is None:
+                return super().execute_operation(serially)
+            return Run(self, plan).execute()
+
+    return CompiledExecutor

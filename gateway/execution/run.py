@@ -1,0 +1,397 @@
+"""Running a plan: breadth-first over the operation, one wave per level of awaitables.
+
+Synchronous work (plain fields, direct resolvers, leaf coercion, nested objects whose
+fields are all synchronous) completes depth-first in place, exactly as graphql-core does
+it. Every awaitable a resolver returns is parked; when a level is done, the whole wave is
+awaited together (so the DataLoader loads of one level are one batch), each result is
+completed, and the awaitables that completion produces form the next wave.
+
+Errors follow graphql-core's rules (`Executor.handle_field_error`): an error is located at
+its field (message, locations, path); a nullable field or list item becomes null and the
+error is collected; a non-null one passes the error to its parent, up to the nearest
+nullable position, or nulls `data`. Errors under a position already nulled are dropped
+(graphql-core's `CollectedErrors`) and work under it is abandoned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from types import CoroutineType, GeneratorType
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError, located_error
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, is_iterable
+from strawberry.types.arguments import convert_arguments
+
+from gateway.execution.plan import (
+    CALL,
+    DIRECT,
+    LEAF,
+    LIST,
+    PLAIN,
+    TYPENAME,
+    FieldPlan,
+    ObjectPlan,
+)
+from models.rows import Row
+
+if TYPE_CHECKING:
+    from graphql import Executor
+
+    from gateway.execution.plan import OperationPlan, Shape
+
+
+# A position in the response that holds an object or a list: (parent position, key,
+# container, nullable, path typename). Tuples: one is made per object and list.
+Pos = tuple[Any, ...]
+P_PREV, P_KEY, P_CONTAINER, P_NULLABLE, P_TYPENAME = range(5)
+
+# Types whose instances are never awaitable and never exceptions: for their values,
+# graphql-core's per-value checks (is_awaitable, isinstance Exception) can only say no.
+SETTLED: set[type] = {str, int, float, bool, datetime, dict, list, tuple, Row}
+MAX_SETTLED = 1024
+MEMO_SIZE = 1024  # enum values remembered per field
+# Leaf values whose coercion generated code calls inline (graphql-core's checks before
+# coercion can only say no for these types).
+LEAF_OK = frozenset({int, float, bool, datetime})
+GENERATED_NAMES = {"Row": Row, "SETTLED": SETTLED, "LEAF_OK": LEAF_OK}
+
+
+def _learn(t: type) -> bool:
+    """Whether no instance of `t` can be awaitable (Strawberry's is_awaitable checks the
+    coroutine and generator types, then `hasattr(value, "__await__")`, which only a type
+    attribute or a custom __getattr__ could answer yes to) or an exception."""
+    ok = not (
+        issubclass(t, BaseException | CoroutineType | GeneratorType)
+        or hasattr(t, "__await__")
+        or hasattr(t, "__getattr__")
+        or "__class__" in vars(t)
+    )
+    if ok and len(SETTLED) < MAX_SETTLED:
+        SETTLED.add(t)
+    return ok
+
+
+def path_of(pos: Pos | None) -> Path | None:
+    if pos is None:
+        return None
+    return Path(path_of(pos[P_PREV]), pos[P_KEY], pos[P_TYPENAME])
+
+
+class _Deferred:
+    __slots__ = ("awaitable", "container", "field", "key", "parent", "shape", "typename")
+
+    def __init__(
+        self,
+        awaitable: Any,
+        field: FieldPlan,
+        shape: Shape,
+        container: Any,
+        key: str | int,
+        parent: Pos | None,
+        typename: str | None,
+    ) -> None:
+        self.awaitable = awaitable
+        self.field = field
+        self.shape = shape
+        self.container = container
+        self.key = key
+        self.parent = parent
+        self.typename = typename
+
+
+class Run:
+    def __init__(self, ex: Executor[Any], plan: OperationPlan) -> None:
+        self.ex = ex
+        self.plan = plan
+        self.is_awaitable = ex.is_awaitable
+        self.pending: list[_Deferred] = []
+        self.args: dict[int, Any] = {}
+        self.info_class = ex.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
+        self.data_nulled = False
+
+    async def execute(self) -> Any:
+        ex, plan = self.ex, self.plan
+        data: dict[str, Any] = {}
+        try:
+            if plan.serial:
+                for f in plan.root.fields:
+                    self.complete_fields(plan.root, [f], ex.root_value, None, data)
+                    await self.drain()
+                    if self.data_nulled:
+                        break
+            else:
+                self.complete_fields(plan.root, plan.root.fields, ex.root_value, None, data)
+                await self.drain()
+        except GraphQLError as error:  # a non-null root field failed synchronously
+            self.null_data(error)
+        return ex.build_response(None if self.data_nulled else data)
+
+    async def drain(self) -> None:
+        """Run the parked awaitables, and everything they lead to, to completion."""
+        wave, self.pending = self.pending, []
+        if len(wave) == 1:
+            await self.settle_when_done(wave[0])
+        elif wave:
+            await asyncio.gather(*(self.settle_when_done(d) for d in wave))
+
+    async def settle_when_done(self, d: _Deferred) -> None:
+        """Complete one awaitable as soon as it is done, as graphql-core does (so errors are
+        collected in the same order); the awaitables its completion parks start together,
+        in the same tick as those of its siblings: one DataLoader batch per level."""
+        try:
+            result = await d.awaitable
+        except Exception as exc:
+            result = exc
+        if self.data_nulled:
+            return
+        collected = self.ex.collected_errors
+        if collected.errors and collected.has_nulled_position(path_of(d.parent)):
+            return  # graphql-core cancels work under a nulled position
+        outer, self.pending = self.pending, []
+        self.settle(d, result)
+        children, self.pending = self.pending, outer
+        if len(children) == 1:
+            await self.settle_when_done(children[0])
+        elif children:
+            await asyncio.gather(*(self.settle_when_done(c) for c in children))
+
+    def settle(self, d: _Deferred, result: Any) -> None:
+        try:
+            if isinstance(result, Exception):
+                raise result
+            d.container[d.key] = self.complete(
+                d.shape, result, d.field, d.container, d.key, d.parent, d.typename
+            )
+        except Exception as raw:
+            error = located_error(
+                raw, d.field.nodes, Path(path_of(d.parent), d.key, d.typename).as_list()
+            )
+            if d.shape.nullable:
+                d.container[d.key] = None
+                self.add_error(error, Path(path_of(d.parent), d.key, d.typename))
+            else:
+                self.propagate(error, d.parent)
+
+    def propagate(self, error: GraphQLError, pos: Pos | None) -> None:
+        """A non-null position failed: null the nearest nullable ancestor."""
+        while pos is not None:
+            if pos[P_NULLABLE]:
+                pos[P_CONTAINER][pos[P_KEY]] = None
+                self.ex.collected_errors.add(error, path_of(pos))
+                return
+            pos = pos[P_PREV]
+        self.null_data(error)
+
+    def null_data(self, error: GraphQLError) -> None:
+        self.ex.collected_errors.add(error, None)
+        self.data_nulled = True
+
+    def add_error(self, error: GraphQLError, path: Path | None) -> None:
+        self.ex.collected_errors.add(error, path)
+
+    # -- completion ---------------------------------------------------------------------
+
+    def complete_fields(
+        self,
+        oplan: ObjectPlan,
+        fields: list[FieldPlan],
+        source: Any,
+        pos: Pos | None,
+        out: dict[str, Any],
+    ) -> dict[str, Any]:
+        typename = oplan.type_name
+        for f in fields:
+            self.field(f, source, pos, out, typename)
+        return out
+
+    def field(
+        self, f: FieldPlan, source: Any, pos: Pos | None, out: dict[str, Any], typename: str
+    ) -> None:
+        """Complete one field of one object into `out` (graphql-core's execute_field)."""
+        key = f.key
+        kind = f.kind
+        try:
+            if kind == PLAIN:
+                row_key = f.row_key
+                if row_key is not None and type(source) is Row:
+                    # What getattr(row, attr) returns, without the __getattr__ call.
+                    value = source[row_key] if f.row_strict else source.get(row_key)
+                else:
+                    value = f.getter(source, f.attr)  # type: ignore[misc]
+            elif kind == TYPENAME:
+                out[key] = typename
+                return
+            elif kind == DIRECT:
+                value = f.getter(source) if f.self_arg else f.getter()  # type: ignore[misc]
+            else:
+                value = self.resolve(f, source, pos, key, typename)
+                if self.is_awaitable(value):
+                    out[key] = None
+                    self.pending.append(_Deferred(value, f, f.shape, out, key, pos, typename))
+                    return
+            out[key] = self.complete(f.shape, value, f, out, key, pos, typename)
+        except Exception as raw:
+            self.failed(f, raw, pos, out, typename)
+
+    def failed(
+        self, f: FieldPlan, raw: Exception, pos: Pos | None, out: dict[str, Any], typename: str
+    ) -> None:
+        """graphql-core's handle_field_error for a field: raise for a non-null field (the
+        parent handles it), else null the field and collect the error."""
+        key = f.key
+        path = Path(path_of(pos), key, typename)
+        error = located_error(raw, f.nodes, path.as_list())
+        if not f.shape.nullable:
+            raise error from None
+        out[key] = None
+        self.add_error(error, path)
+
+    def resolve(self, f: FieldPlan, source: Any, pos: Pos | None, key: str, typename: str) -> Any:
+        """Call a CALL or RESOLVE field's resolver; its arguments are worked out once per
+        execution (they depend only on the field node and the variables)."""
+        ex = self.ex
+        args = self.args.get(f.index)
+        info = ex.build_resolve_info(
+            f.field_def,  # type: ignore[arg-type]
+            f.nodes,
+            f.parent_type,
+            Path(path_of(pos), key, typename),
+        )
+        if args is None:
+            args = self.arguments(f, info)
+            self.args[f.index] = args
+        if isinstance(args, Exception):
+            raise args
+        if f.kind != CALL:
+            return f.resolve(source, info, **args)  # type: ignore[misc]
+        call_args = dict(args)
+        if f.info_name is not None:
+            call_args[f.info_name] = self.info_class(_raw_info=info, _field=f.strawberry_field)
+        for name in f.source_names:
+            call_args[name] = source
+        if f.self_arg:
+            return f.getter(source, **call_args)  # type: ignore[misc]
+        return f.getter(**call_args)  # type: ignore[misc]
+
+    def arguments(self, f: FieldPlan, info: Any) -> Any:
+        ex = self.ex
+        try:
+            args: dict[str, Any] = {}
+            if f.has_args:
+                details = f.details[0]
+                args = get_argument_values(
+                    f.field_def,  # type: ignore[arg-type]
+                    details.node,
+                    ex.variable_values,
+                    details.fragment_variable_values,
+                    ex.hide_suggestions,
+                )
+            if f.kind == CALL:
+                strawberry_schema = ex.schema._strawberry_schema  # type: ignore[attr-defined]
+                args = convert_arguments(
+                    args,
+                    f.strawberry_field.arguments,
+                    scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                    config=strawberry_schema.config,
+                    info=self.info_class(_raw_info=info, _field=f.strawberry_field),
+                )
+            return args
+        except Exception as exc:
+            return exc
+
+    def complete(
+        self,
+        shape: Shape,
+        value: Any,
+        f: FieldPlan,
+        container: Any,
+        key: str | int,
+        parent: Pos | None,
+        typename: str | None,
+    ) -> Any:
+        """The completed value for one position (field or list item); raises on error.
+        An awaitable value is parked for the next wave and completes to None for now."""
+        settled = type(value) in SETTLED or _learn(type(value))
+        if not settled and isinstance(value, Exception):
+            raise value
+        if value is None:
+            if shape.nullable:
+                return None
+            raise TypeError(
+                f"Cannot return null for non-nullable field {f.parent_type.name}.{f.name}."
+            )
+        kind = shape.kind
+        if kind == LEAF:
+            if shape.str_is_output and type(value) is str:
+                return value
+            memo = shape.memo
+            if memo is not None:
+                try:
+                    return memo[(type(value), value)]
+                except (KeyError, TypeError):
+                    pass
+            if not settled and self.is_awaitable(value):
+                self.pending.append(_Deferred(value, f, shape, container, key, parent, typename))
+                return None
+            coerced = shape.coerce(value)  # type: ignore[misc]
+            if coerced is None:
+                raise TypeError(
+                    f"Expected `{shape.type_name}.coerce_output_value({value!r})` to return "
+                    f"non-nullable value, returned: None"
+                )
+            if memo is not None and len(memo) < MEMO_SIZE:
+                try:
+                    memo[(type(value), value)] = coerced
+                except TypeError:
+                    pass
+                if type(value) is str:
+                    shape.str_memo[value] = coerced
+            return coerced
+        if not settled and self.is_awaitable(value):
+            self.pending.append(_Deferred(value, f, shape, container, key, parent, typename))
+            return None
+        pos = (parent, key, container, shape.nullable, typename)
+        if kind == LIST:
+            return self.complete_list(shape, value, f, pos)
+        oplan = shape.obj
+        assert oplan is not None
+        if oplan.fn is not None:
+            return oplan.fn(value, pos, self)
+        return self.complete_fields(oplan, oplan.fields, value, pos, {})
+
+    def complete_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> list[Any]:
+        if type(value) is not list and not is_iterable(value):
+            raise GraphQLError(
+                "Expected Iterable, but did not find one for field"
+                f" '{f.parent_type.name}.{f.name}'."
+            )
+        item_shape = shape.of
+        assert item_shape is not None
+        out: list[Any] = []
+        append = out.append
+        fast_str = item_shape.kind == LEAF and item_shape.str_is_output
+        for index, v in enumerate(value):
+            if fast_str and type(v) is str:
+                append(v)
+                continue
+            append(None)
+            out[index] = self.item(f, item_shape, v, out, index, pos)
+        return out
+
+    def item(self, f: FieldPlan, shape: Shape, v: Any, out: list[Any], index: int, pos: Pos) -> Any:
+        """One completed list item (graphql-core's complete_list_item_value)."""
+        try:
+            return self.complete(shape, v, f, out, index, pos, None)
+        except Exception as raw:
+            return self.item_failed(f, shape, raw, pos, index)
+
+    def item_failed(self, f: FieldPlan, shape: Shape, raw: Exception, pos: Pos, index: int) -> None:
+        path = Path(path_of(pos), index, None)
+        error = located_error(raw, f.nodes, path.as_list())
+        if not shape.nullable:
+            raise error from None
+        self.add_error(error, path)
+        return None
