@@ -1,6 +1,10 @@
-"""`python -m gateway`: serve with Uvicorn on HOST:PORT."""
+"""`python -m gateway`: serve with Uvicorn on HOST:PORT (WORKERS processes)."""
 
+from __future__ import annotations
+
+import socket
 import sys
+from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
@@ -24,16 +28,58 @@ def load_or_exit() -> Settings:
         sys.exit(2)
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why HOST:PORT cannot be bound, or None. Checked before anything is seeded or printed:
+    Uvicorn only binds after the app's start-up, so a busy port would otherwise print demo
+    tokens for a process that exits a moment later."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"cannot resolve {host!r}: {exc}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def main() -> None:
     settings = load_or_exit()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself (gateway/app.py)
-    )
+    problem = port_in_use(settings.host, settings.port)
+    if problem:
+        print(
+            f"Cannot listen on {settings.host}:{settings.port}: {problem}. Another process "
+            f"(an earlier `make run`?) is using the port: stop it, or choose another port, "
+            f"e.g. `PORT={settings.port + 1} make run`.",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,  # the app applies FORWARDED_ALLOW_IPS itself (gateway/app.py)
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    if settings.metrics_enabled and not settings.prometheus_multiproc_dir:
+        print(
+            "WORKERS > 1 needs PROMETHEUS_MULTIPROC_DIR (an empty directory, exported in the "
+            "environment) so /metrics adds up every worker; or set METRICS_ENABLED=false.",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+    if settings.prometheus_multiproc_dir:
+        # Samples of earlier runs would be added to this run's.
+        for stale in Path(settings.prometheus_multiproc_dir).glob("*.db"):
+            stale.unlink()
+    create_app(settings)  # validate everything once before the workers start
+    uvicorn.run("gateway.app:create_app", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Times every /graphql request and counts it once the response has started."""
+    """Times every /graphql request and counts it as its response completes."""
 
     def __init__(self, app: Any, metrics: Metrics, path: str = "/graphql") -> None:
         self.app = app
@@ -153,18 +153,29 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        observed = False
+
+        def observe() -> None:
+            nonlocal observed
+            if not observed:
+                observed = True
+                state = scope.get("state") or {}
+                self.metrics.observe_request(state, status, time.perf_counter() - started)
 
         async def send_wrapper(message: dict[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Counted before the last byte leaves: a client that has its answer
+                # (and then scrapes /metrics) always finds its request counted.
+                observe()
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            state = scope.get("state") or {}
-            self.metrics.observe_request(state, status, time.perf_counter() - started)
+            observe()  # no complete response was sent (e.g. the app raised)
 
 
 def mark_worker_dead(settings: Settings) -> None:

@@ -33,12 +33,13 @@ def mongo_down(db: Any) -> Iterator[None]:
     async def ping(*_a: Any, **_k: Any) -> None:
         raise ServerSelectionTimeoutError("No servers available (simulated outage)")
 
-    db.set_wrapper(_Down)
+    previous = db.wrap  # e.g. the metrics observer: it sees the failures too
+    db.set_wrapper(_Down if previous is None else (lambda coll: previous(_Down(coll))))
     db.ping = ping
     try:
         yield
     finally:
-        db.set_wrapper(None)
+        db.set_wrapper(previous)
         db.ping = original_ping
 
 

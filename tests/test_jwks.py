@@ -1,0 +1,211 @@
+"""Identity-provider tokens: RS256/ES256 verified against a JWKS served on a free local port."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from tests.conftest import make_settings, running_api
+from tests.servers import free_port
+
+ISSUER = "https://idp.example.com/"
+AUDIENCE = "tutoring-api"
+ME = "{ me { email } }"
+
+
+@dataclass
+class Provider:
+    """A minimal identity provider: signs tokens, publishes its public keys as a JWKS."""
+
+    keys: dict[str, Any] = field(default_factory=dict)  # kid -> private key
+    published: list[str] = field(default_factory=list)  # kids in the served set
+    fetches: int = 0
+    delay: float = 0.0
+    url: str = ""
+
+    def add_key(self, kid: str, kind: str = "RSA") -> None:
+        self.keys[kid] = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if kind == "RSA"
+            else ec.generate_private_key(ec.SECP256R1())
+        )
+        self.published.append(kid)
+
+    def jwks(self) -> dict[str, Any]:
+        out = []
+        for kid in self.published:
+            key = self.keys[kid]
+            if isinstance(key, rsa.RSAPrivateKey):
+                jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+                jwk["alg"] = "RS256"
+            else:
+                jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+                jwk["alg"] = "ES256"
+            out.append({**jwk, "kid": kid, "use": "sig"})
+        return {"keys": out}
+
+    def token(self, sub: str, kid: str, **claims: Any) -> str:
+        key = self.keys[kid]
+        alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
+        body = {"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 300}
+        body.update(claims)
+        return jwt.encode(body, key, algorithm=alg, headers={"kid": kid})
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    idp = Provider()
+    idp.add_key("rsa-1")
+    idp.add_key("ec-1", "EC")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            idp.fetches += 1
+            time.sleep(idp.delay)
+            body = json.dumps(idp.jwks()).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except BrokenPipeError:  # the gateway gave up waiting (the timeout test)
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    idp.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    yield idp
+    server.shutdown()
+    server.server_close()
+
+
+def idp_settings(url: str, **overrides: Any) -> Any:
+    base = {
+        "jwt_jwks_url": url,
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+        "jwt_jwks_timeout_seconds": 1.0,
+        "jwt_jwks_refetch_seconds": 0.0,
+    }
+    return make_settings(**{**base, **overrides})
+
+
+async def test_rs256_and_es256_tokens_from_the_provider_are_accepted(provider):
+    async with running_api(idp_settings(provider.url)) as api:
+        user, _ = await api.user(email="idp@example.com")
+        for kid in ("rsa-1", "ec-1"):
+            response = await api.gql(ME, token=provider.token(user["_id"], kid))
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["me"]["email"] == "idp@example.com"
+    assert provider.fetches == 1  # the key set is cached
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        pytest.param({"aud": "another-api"}, id="audience"),
+        pytest.param({"iss": "https://evil.example.com/"}, id="issuer"),
+        pytest.param({"exp": int(time.time()) - 120}, id="expired"),
+    ],
+)
+async def test_tokens_for_someone_else_or_expired_are_refused(provider, claims):
+    async with running_api(idp_settings(provider.url)) as api:
+        user, _ = await api.user()
+        response = await api.gql(ME, token=provider.token(user["_id"], "rsa-1", **claims))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_clock_skew_within_the_leeway_is_tolerated(provider):
+    async with running_api(idp_settings(provider.url, jwt_leeway_seconds=60)) as api:
+        user, _ = await api.user()
+        late = provider.token(user["_id"], "rsa-1", exp=int(time.time()) - 20)
+        assert (await api.gql(ME, token=late)).status_code == 200
+        early = provider.token(user["_id"], "ec-1", nbf=int(time.time()) + 20)
+        assert (await api.gql(ME, token=early)).status_code == 200
+
+
+async def test_a_rotated_key_is_fetched_on_its_unknown_kid(provider):
+    async with running_api(idp_settings(provider.url)) as api:
+        user, _ = await api.user()
+        assert (await api.gql(ME, token=provider.token(user["_id"], "rsa-1"))).status_code == 200
+        provider.add_key("rsa-2")  # the provider rotates; the gateway's cached set lacks it
+        response = await api.gql(ME, token=provider.token(user["_id"], "rsa-2"))
+        assert response.status_code == 200
+        assert provider.fetches == 2
+        # A kid nobody published is refused, not a server error.
+        provider.keys["ghost"] = provider.keys["rsa-2"]
+        ghost = await api.gql(ME, token=provider.token(user["_id"], "ghost"))
+        assert ghost.status_code == 401
+
+
+async def test_a_made_up_kid_does_not_refetch_more_than_once_per_cooldown(provider):
+    async with running_api(idp_settings(provider.url, jwt_jwks_refetch_seconds=60)) as api:
+        user, _ = await api.user()
+        assert (await api.gql(ME, token=provider.token(user["_id"], "rsa-1"))).status_code == 200
+        provider.keys["ghost"] = provider.keys["rsa-1"]
+        for _ in range(5):
+            response = await api.gql(ME, token=provider.token(user["_id"], "ghost"))
+            assert response.status_code == 401
+    assert provider.fetches <= 2
+
+
+async def test_an_unreachable_provider_is_503_not_500():
+    dead = f"http://127.0.0.1:{free_port()}/jwks.json"  # nothing listens there
+    async with running_api(idp_settings(dead)) as api:
+        idp = Provider()
+        idp.add_key("rsa-1")
+        user, _ = await api.user()
+        response = await api.gql(ME, token=idp.token(user["_id"], "rsa-1"))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_slow_provider_is_cut_off_by_the_fetch_timeout(provider):
+    provider.delay = 3.0
+    async with running_api(idp_settings(provider.url, jwt_jwks_timeout_seconds=0.5)) as api:
+        user, _ = await api.user()
+        started = time.monotonic()
+        response = await api.gql(ME, token=provider.token(user["_id"], "rsa-1"))
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert elapsed < 2.5
+
+
+async def test_hs256_development_tokens_still_work_beside_the_provider(provider):
+    async with running_api(idp_settings(provider.url)) as api:
+        user, token = await api.user(email="dev@example.com")  # HS256 with JWT_SECRET
+        assert (await api.gql(ME, token=token)).json()["data"]["me"]["email"] == "dev@example.com"
+        # The provider's public key is never accepted as an HMAC secret.
+        forged = jwt.encode(
+            {"sub": user["_id"], "exp": int(time.time()) + 60, "iss": ISSUER, "aud": AUDIENCE},
+            "x" * 64,
+            algorithm="HS512",
+        )
+        assert (await api.gql(ME, token=forged)).status_code == 401
+
+
+def test_a_real_database_accepts_a_provider_instead_of_a_secret():
+    settings = make_settings(
+        jwt_secret="", mongo_uri="mongodb://db.example:27017", jwt_jwks_url="https://idp/jwks"
+    )
+    assert settings.jwt_key == ""  # no HS256 at all
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        _ = make_settings(jwt_secret="", mongo_uri="mongodb://db.example:27017").jwt_key
