@@ -39,9 +39,6 @@ def make_settings(**overrides: Any) -> Settings:
         # The embedded database is slow and this machine shared: a request may wait far longer
         # than in production. The deadline itself is tested with its own small budget.
         "execution_timeout_ms": 120_000,
-        # Background upkeep only at start-up: a periodic pass in the middle of a test
-        # would add driver calls to the round-trip counts.
-        "maintenance_interval_seconds": 3600,
     }
     base.update(overrides)
     return Settings(**base)
