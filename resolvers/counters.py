@@ -25,7 +25,7 @@ GUARD_CAP = 10_000
 # A first-ever upsert that collides with a concurrent insert of the same row retries once
 # the row exists; more than two attempts only happen under pathological contention.
 UPSERT_ATTEMPTS = 5
-HIDDEN = {GUARD_FIELD: 0, "applied_ids": 0}
+WITHOUT_GUARDS = {GUARD_FIELD: 0, "applied_ids": 0}
 
 
 def guarded(key: Mapping[str, Any], message_id: str) -> dict[str, Any]:
@@ -65,7 +65,7 @@ async def guarded_update(
                     body,
                     upsert=upsert,
                     return_document=ReturnDocument.AFTER,
-                    projection=HIDDEN,
+                    projection=dict(WITHOUT_GUARDS),
                 )
                 return after is not None, after
             result = await collection.update_one(guarded(key, message_id), body, upsert=upsert)

@@ -400,20 +400,8 @@ async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWE
     docs = await (
         db.messages.find(
             {"guarded": True, "applied_at": {"$lte": cutoff}},
-            {
-                "session_id": 1,
-                "user_id": 1,
-                "role": 1,
-                "timestamp": 1,
-                "errors": 1,
-                "provider": 1,
-                "model": 1,
-                "tokens_in": 1,
-                "tokens_out": 1,
-                "cost": 1,
-                "topic": 1,
-                "tier": 1,
-            },
+            # Whatever counter_rows reads; the text is the only large field it never needs.
+            {"content": 0},
         )
         .limit(batch)
         .to_list(None)

@@ -26,6 +26,7 @@ from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.costs.providers import provider_key
+from resolvers.counters import WITHOUT_GUARDS
 from resolvers.dataloaders import MESSAGE_HIDDEN, exclude
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.permissions import can_access_user, require_viewer
@@ -124,7 +125,7 @@ async def recount_ratings(db: Database, message: dict[str, Any], write: int) -> 
         },
     ]
     for _ in range(RECOUNT_ATTEMPTS):
-        row = await db.provider_daily.find_one(key) or {}
+        row = await db.provider_daily.find_one(key, dict(WITHOUT_GUARDS)) or {}
         if row.get("rating_counted", 0) >= write:
             return  # a recount that started after this rating was stored has been written
         counts = [r async for r in db.messages.aggregate(pipeline)]

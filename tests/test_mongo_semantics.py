@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from models.db import connect
+from models.db import COLLECTIONS, connect
 from resolvers.costs.rollup import day_key, hour_key
 from resolvers.counters import GUARD_FIELD
 from resolvers.messages import apply_message, settle
@@ -214,9 +214,9 @@ async def test_settled_guards_leave_the_rows_and_no_read_carries_them(api):
     )
     assert data["session"]["totalMessages"] == 5
     assert await settle(db, grace=timedelta(0)) == 5
-    for coll in (db.cost_totals, db.cost_daily, db.sessions):
-        async for doc in coll.find({}):
-            assert doc.get(GUARD_FIELD, []) == [], coll.name
+    for name in COLLECTIONS:
+        async for doc in db.collection(name).find({}):
+            assert doc.get(GUARD_FIELD, []) == [], name
     assert await db.messages.count_documents({"guarded": True}) == 0
 
 
