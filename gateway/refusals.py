@@ -9,7 +9,6 @@ against the IP). Once that window is spent the answer is 429 instead of the refu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +16,7 @@ from starlette.responses import Response
 
 from gateway.errors import error_payload
 from gateway.logging import get_logger
+from gateway.negotiation import APPLICATION_JSON, Reply, choose_media_type, render
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
@@ -66,9 +66,6 @@ async def charge_refused(request: Request, response: Response, services: Service
         f"is spent; retry in {budget.retry_after}s.",
         retryAfter=budget.retry_after,
     )
-    return Response(
-        json.dumps(payload, separators=(",", ":")),
-        status_code=429,
-        media_type="application/json",
-        headers={"Retry-After": str(budget.retry_after)},
-    )
+    # In the media type the client accepts, like every other /graphql answer.
+    media_type = choose_media_type(request.headers.get("accept")) or APPLICATION_JSON
+    return render(Reply(payload, 429, {"Retry-After": str(budget.retry_after)}), media_type)

@@ -31,7 +31,7 @@ from tests.test_practice import GENERATE, HINT, SUBMIT, history
 
 def test_every_language_covers_every_subcategory_with_a_spread():
     banks = load_bank()
-    assert set(banks) <= set(LANGUAGES) and "English" in banks
+    assert set(banks) == set(LANGUAGES) == {"English", "Spanish", "German"}
     for language, bank in banks.items():
         assert set(bank) == set(PAIRS), language
         for pair, items in bank.items():
@@ -52,6 +52,8 @@ def test_item_ids_are_unique_across_languages():
 def test_bank_for_accepts_any_spelling_of_a_language():
     assert bank_for("english") is load_bank()["English"]
     assert bank_for(" EN ") is load_bank()["English"]
+    assert bank_for("Deutsch") is load_bank()["German"]
+    assert bank_for("es-MX") is load_bank()["Spanish"]
     with pytest.raises(KeyError, match="Klingon"):
         bank_for("Klingon")
 
@@ -123,6 +125,23 @@ async def test_hint_for_a_learners_own_sentence_points_at_the_changed_word(api):
     assert done["submitExercise"]["correct"] is True
 
 
+@pytest.mark.parametrize(("language", "code"), [("Deutsch", "de"), ("es", "es")])
+async def test_a_learner_practises_in_their_target_language(api, language, code):
+    user, token = await api.user(level="A2")
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"target_language": language}}
+    )
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 4}, token=token))["generateExercise"]
+    stored = [await api.services.db.exercises.find_one({"_id": e["id"]}) for e in made]
+    assert len(stored) == 4 and all(d["bank_id"].startswith(f"{code}-") for d in stored)
+    bank = {i.id: i for items in bank_for(language).values() for i in items}
+    assert all(d["prompt"] == bank[d["bank_id"]].prompt for d in stored)
+    first = stored[0]
+    shouted = first["answer"].upper().replace("ß", "SS") + " !"
+    result = await api.data(SUBMIT, {"id": first["_id"], "a": shouted}, token=token)
+    assert result["submitExercise"]["correct"] is True
+
+
 async def test_a_correction_that_only_changes_case_is_not_practised(api):
     user, token = await api.user()
     await history(
@@ -136,7 +155,7 @@ async def test_a_correction_that_only_changes_case_is_not_practised(api):
 
 
 def _load_with(monkeypatch, pair, entries):
-    content = {"English": dict(bank_module.CONTENT["English"])}
+    content = {k: dict(v) for k, v in bank_module.CONTENT.items()}
     content["English"][pair] = list(content["English"][pair][: MIN_ITEMS - 1]) + entries
     monkeypatch.setattr(bank_module, "CONTENT", content)
     bank_module.load_bank.cache_clear()
@@ -173,7 +192,7 @@ def test_broken_content_fails_the_load_with_a_clear_message(monkeypatch, entry, 
 
 def test_too_few_items_or_no_spread_fails_the_load(monkeypatch):
     items = bank_module.CONTENT["English"][ARTICLES]
-    content = {"English": dict(bank_module.CONTENT["English"])}
+    content = {k: dict(v) for k, v in bank_module.CONTENT.items()}
     content["English"][ARTICLES] = items[: MIN_ITEMS - 1]
     monkeypatch.setattr(bank_module, "CONTENT", content)
     bank_module.load_bank.cache_clear()
@@ -258,3 +277,35 @@ def test_taxonomy_lookup_helpers():
         (None, None),
     ]:
         assert normalize_language(value) == expected, value
+
+
+def test_coverage_command_prints_every_subcategory_per_language(capsys):
+    from scripts.bank_coverage import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for language in LANGUAGES:
+        assert f"\n{language} " in out
+    rows = [line.split() for line in out.splitlines() if " / " in line]
+    assert len(rows) == len(PAIRS) * len(LANGUAGES)
+    for row in rows:
+        d1, d2, d3, d4, d5, total, *kinds = map(int, row[-10:])
+        assert total == d1 + d2 + d3 + d4 + d5 == sum(kinds) >= 8, row
+        assert d1 + d2 and d3 and d4 + d5, row
+    assert main(["--language", "de"]) == 0
+    german = capsys.readouterr().out
+    assert "German" in german and "Spanish" not in german
+
+
+def test_coverage_command_fails_on_a_broken_bank(monkeypatch, capsys):
+    from scripts.bank_coverage import main
+
+    content = {k: dict(v) for k, v in bank_module.CONTENT.items()}
+    content["German"][ARTICLES] = content["German"][ARTICLES][:3]
+    monkeypatch.setattr(bank_module, "CONTENT", content)
+    bank_module.load_bank.cache_clear()
+    try:
+        assert main([]) == 1
+    finally:
+        bank_module.load_bank.cache_clear()
+    assert "German bank, Grammar / Articles: 3 items, needs at least 8" in capsys.readouterr().err

@@ -119,3 +119,15 @@ async def test_a_mutation_over_get_is_405_with_allow_post(api):
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+async def test_a_throttled_refusal_is_a_spec_request_error_too():
+    from tests.conftest import make_settings, running_api
+
+    async with running_api(make_settings(rate_limit_anonymous="1/minute")) as api:
+        headers = {"Accept": SPEC, "Content-Type": "application/json"}
+        first = await api.client.post("/graphql", content=b"{", headers=headers)
+        second = await api.client.post("/graphql", content=b"{", headers=headers)
+    assert first.status_code == 400 and second.status_code == 429
+    assert second.headers["content-type"].startswith(SPEC)
+    assert "data" not in second.json() and second.headers["retry-after"]

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from resolvers.practice import bank_en, bank_es
+from resolvers.practice import bank_de, bank_en, bank_es
 from resolvers.practice.bank_entries import EC, FB, MC, SR, Entry
 from resolvers.practice.hints import changes, final_hint
 from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
@@ -23,6 +23,7 @@ from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
 CONTENT: dict[str, dict[tuple[str, str], list[Entry]]] = {
     "English": bank_en.BANK,
     "Spanish": bank_es.BANK,
+    "German": bank_de.BANK,
 }
 CODES = {"English": "en", "Spanish": "es", "German": "de"}
 KINDS = (FB, MC, EC, SR)
@@ -65,9 +66,8 @@ Bank = dict[tuple[str, str], tuple[BankItem, ...]]
 @lru_cache(maxsize=1)
 def load_bank() -> dict[str, Bank]:
     """Every language's bank, keyed by language then (category, subcategory)."""
-    unknown = set(CONTENT) - set(LANGUAGES)
-    if unknown:
-        raise BankError(f"exercise bank has content for unknown languages {sorted(unknown)}")
+    if set(CONTENT) != set(LANGUAGES):
+        raise BankError(f"exercise bank covers {sorted(CONTENT)}; the taxonomy lists {LANGUAGES}")
     return {language: _load_language(language, CONTENT[language]) for language in CONTENT}
 
 

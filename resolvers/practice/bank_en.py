@@ -64,6 +64,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "Tom plays tennis every Saturday",
             "'Tom' = he, so the verb takes -s.",
             "Start with the person.",
+            accepted=("Every Saturday Tom plays tennis",),
         ),
         mc(
             2,
@@ -153,6 +154,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "They are having dinner now",
             "Actions happening now take the present continuous: am/is/are + -ing.",
             "What is happening at this moment?",
+            accepted=("Now they are having dinner",),
         ),
         fb(
             4,
@@ -494,6 +496,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "took",
             "We 'take' photos (not 'make').",
             "Not 'made'.",
+            accepted=("take",),
         ),
         ec(
             2,
@@ -624,6 +627,10 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "He eventually passed the test",
             "'Eventually' means 'in the end', not 'possibly' like 'eventuell' or 'eventualmente'.",
             "Start with 'He'.",
+            accepted=(
+                "Eventually he passed the test",
+                "He passed the test eventually",
+            ),
         ),
         mc(
             4,
@@ -691,6 +698,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "I do my homework in the evening",
             "We 'do' homework.",
             "Start with 'I'.",
+            accepted=("In the evening I do my homework",),
         ),
         ec(
             2,
@@ -973,6 +981,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "I always drink coffee in the morning",
             "Frequency adverbs go before the main verb.",
             "Start with 'I'.",
+            accepted=("In the morning I always drink coffee",),
         ),
         ec(
             2,

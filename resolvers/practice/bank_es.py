@@ -41,6 +41,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "Me gustan los perros",
             "With 'gustar', the verb agrees with the thing liked: 'los perros' is plural.",
             "Start with 'Me'.",
+            accepted=("Los perros me gustan",),
         ),
         fb(
             2,
