@@ -74,6 +74,12 @@ def main() -> None:
             file=sys.stderr,
         )
         raise SystemExit(1)
+    if settings.embedded:
+        print(
+            f"warning: WORKERS={settings.workers} without MONGO_URI: every worker has its own "
+            "in-memory database and signing secret, so data and tokens differ per connection.",
+            file=sys.stderr,
+        )
     if settings.prometheus_multiproc_dir:
         # Samples of earlier runs would be added to this run's.
         for stale in Path(settings.prometheus_multiproc_dir).glob("*.db"):
