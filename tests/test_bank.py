@@ -68,7 +68,15 @@ def test_every_items_last_hint_is_true_of_its_answer():
                 elif item.type == SR:
                     shown = re.search(r'starts with "(.*) …"', last)
                     assert shown and item.answer.startswith(shown.group(1)), item.id
-                elif item.type != EC:
+                elif item.type == EC:
+                    # Every quoted fragment comes from the sentence or its correction, and a
+                    # "starts with" clue begins a word of the correction.
+                    for quoted in re.findall(r'"([^"]+)"', last):
+                        fragment = quoted.rstrip("…")
+                        assert fragment in item.prompt or fragment in item.answer, item.id
+                    for start in re.findall(r'starts with "([^"…]+)', last):
+                        assert re.search(rf"(?<!\w){re.escape(start)}", item.answer), item.id
+                else:
                     start = re.search(r'starts with "(.*)…"', last)
                     first = re.search(r'the first is "(.*)"', last)
                     assert (start and item.answer.startswith(start.group(1))) or (

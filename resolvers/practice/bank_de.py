@@ -15,7 +15,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
     ("Grammar", "Subject-Verb Agreement"): [
         fb(
             1,
-            "Er ___ (wohnen) in Berlin.",
+            "Er ___ (wohnen, present) in Berlin.",
             "wohnt",
             "With er/sie/es, the verb ends in -t.",
             "Who is the subject?",
@@ -45,7 +45,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             2,
-            "Ihr ___ (sein) sehr nett.",
+            "Ihr ___ (sein, present) sehr nett.",
             "seid",
             "'Sein' is irregular: ihr seid.",
             "It is irregular; don't confuse it with 'seit' (since).",
@@ -67,7 +67,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             3,
-            "Du ___ (fahren) zu schnell!",
+            "Du ___ (fahren, present) zu schnell!",
             "fährst",
             "Some strong verbs change their vowel with du and er/sie/es: fahren, du fährst.",
             "The vowel changes too.",
@@ -191,6 +191,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             ("der", "den", "dem", "des"),
             "'Sehen' takes the accusative: masculine 'der' becomes 'den'.",
             "Which case does 'sehen' need?",
+            accepted=("Ein",),
         ),
         ec(
             2,
@@ -212,6 +213,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "der",
             "The person who receives takes the dative: die Frau becomes der Frau.",
             "The person who receives is in which case?",
+            accepted=("einer",),
         ),
         ec(
             3,
@@ -261,7 +263,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             2,
-            "Ich fahre morgen ___ Deutschland.",
+            "Ich fahre morgen ___ Deutschland. (destination)",
             "nach",
             "Going to a country or city without an article takes 'nach'.",
             "It is a direction, to a country.",
@@ -628,6 +630,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "sympathischer",
             "'Sympathisch' = likeable; English 'sympathetic' is 'mitfühlend'.",
             "The adjective needs an ending after 'ein'.",
+            accepted=("netter",),
         ),
     ],
     ("Vocabulary", "Collocations"): [

@@ -57,6 +57,10 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "is",
             "Indefinite pronouns like 'everyone' take a singular verb.",
             "'Everyone' looks plural, but is it?",
+            accepted=(
+                "was",
+                "has been",
+            ),
         ),
         sr(
             1,
@@ -88,6 +92,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "has",
             "'The number of' takes a singular verb ('a number of' takes a plural one).",
             "What is the head noun: 'number' or 'students'?",
+            accepted=("had",),
         ),
     ],
     ("Grammar", "Verb Tense"): [
@@ -516,7 +521,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             4,
-            "Please ___ me to send the report tomorrow.",
+            "Please ___ me to send the report tomorrow; otherwise I will forget.",
             "remind",
             "'Remind' = make someone remember; 'remember' is what you do yourself.",
             "You want someone else to make you remember.",
@@ -967,7 +972,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             4,
-            "I'll be back in two ___ time.",
+            "I'll be back in two ___ time. (week)",
             "weeks'",
             "Time expressions take a possessive: 'two weeks' time' (plural, so the apostrophe "
             "follows the s).",
@@ -1090,7 +1095,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             1,
-            "___ you like coffee?",
+            "___ you usually drink coffee in the morning? (present simple)",
             "Do",
             "Present simple questions start with do/does.",
             "Which auxiliary is used in the present simple?",

@@ -15,7 +15,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
     ("Grammar", "Subject-Verb Agreement"): [
         fb(
             1,
-            "Ella ___ (hablar) tres idiomas.",
+            "Ella ___ (hablar, present) tres idiomas.",
             "habla",
             "With 'ella' (third person singular), -ar verbs end in -a in the present.",
             "Who is the subject?",
@@ -45,7 +45,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             2,
-            "Vosotros ___ (tener) razón.",
+            "Vosotros ___ (tener, present) razón.",
             "tenéis",
             "'Vosotros' takes -éis with -er verbs, with a written accent.",
             "Remember the written accent.",
@@ -67,7 +67,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         fb(
             4,
-            "Ni mi hermano ni yo ___ (saber) la respuesta.",
+            "Ni mi hermano ni yo ___ (saber, present) la respuesta.",
             "sabemos",
             "When one of the subjects joined by 'ni ... ni' is 'yo', the verb takes the "
             "'nosotros' form.",
@@ -131,7 +131,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
         ),
         mc(
             3,
-            "Choose the correct form: Esta mañana ___ un café con leche.",
+            "Choose the correct form: Esta mañana ya ___ dos cafés.",
             "he tomado",
             ("tomaba", "he tomado", "tomaré", "tomo"),
             "In Spain, a period that is not over ('esta mañana') usually takes the present "
@@ -187,6 +187,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             "Los",
             "'Libros' is masculine plural.",
             "Which article is masculine and plural?",
+            accepted=("Unos",),
         ),
         mc(
             2,
@@ -254,7 +255,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             1,
             "Choose the correct preposition: Voy ___ Madrid mañana.",
             "a",
-            ("a", "en", "de", "por"),
+            ("a", "en", "de", "con"),
             "Movement towards a place takes 'a'.",
             "Are you going towards a place?",
         ),
@@ -269,7 +270,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             2,
             "Choose the correct preposition: Este regalo es ___ ti.",
             "para",
-            ("por", "para", "a", "de"),
+            ("por", "para", "a", "en"),
             "'Para' marks the person who receives something.",
             "Who receives the gift?",
         ),

@@ -169,14 +169,6 @@ def correction_hint(wrong: str, right: str) -> str:
     return f"There are {len(steps)} things to fix. The first: {first}"
 
 
-def locate_hint(wrong: str, right: str) -> str:
-    """A gentle hint: where the first mistake is, without saying what replaces it."""
-    first = changes(wrong, right)[0]
-    if first.wrong:
-        return f'Look again at "{_phrase(first.wrong)}".'
-    return f"Something is missing {_where(first)}."
-
-
 def final_hint(kind: str, answer: str, *, choices: tuple[str, ...] = (), wrong: str = "") -> str:
     """The last, almost-the-answer hint of an exercise, true of its expected answer."""
     if kind == EC:
