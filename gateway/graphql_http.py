@@ -226,6 +226,7 @@ class GraphQLEndpoint:
                 error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
+            state["metered"] = False  # refused before admission: charged as a refusal
             if request.method == "GET":
                 return _json(
                     error_payload("BAD_USER_INPUT", _describe(exc)), 405, {"Allow": "POST"}

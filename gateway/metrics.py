@@ -111,8 +111,14 @@ class Metrics:
             self.query_cost.observe(cost)
 
     def db_observer(self) -> CallObserver:
+        # One child per (collection, op), both from fixed sets: the label lookup is paid once.
+        children: dict[tuple[str, str], Any] = {}
+
         def on_call(collection: str, op: str) -> None:
-            self.db_operations.labels(collection, op).inc()
+            child = children.get((collection, op))
+            if child is None:
+                child = children[(collection, op)] = self.db_operations.labels(collection, op)
+            child.inc()
 
         def on_error(collection: str, op: str, exc: BaseException) -> None:
             self.db_errors.labels(collection, op, type(exc).__name__).inc()

@@ -146,3 +146,29 @@ def test_the_script_refuses_documents_that_do_not_validate(tmp_path, capsys):
     (tmp_path / "typo.graphql").write_text("{ rateLimit { tierr } }")
     assert persist_queries([str(tmp_path)]) == 1
     assert "tierr" in capsys.readouterr().err
+
+
+async def test_redis_down_is_a_cache_miss_not_an_error():
+    from tests.servers import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    async with running_api(make_settings(redis_url=dead)) as api:
+        _, token = await api.user(tier="pro")  # paying tiers fail open while Redis is down
+        headers = {"Authorization": f"Bearer {token}"}
+        miss = await api.client.post("/graphql", json={"extensions": ext()}, headers=headers)
+        assert miss.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        sent = await api.client.post(
+            "/graphql", json={"query": DOC, "extensions": ext()}, headers=headers
+        )
+        assert sent.status_code == 200 and sent.json()["data"]["rateLimit"]["tier"] == "PRO"
+        # Kept in the process's own LRU meanwhile.
+        again = await api.client.post("/graphql", json={"extensions": ext()}, headers=headers)
+        assert again.json()["data"]["rateLimit"]["tier"] == "PRO"
+    only = make_settings(redis_url=dead, persisted_queries_only=True)
+    async with running_api(only) as api:
+        _, token = await api.user(tier="pro")
+        refused = await api.client.post(
+            "/graphql", json={"extensions": ext()}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert refused.status_code == 503
+        assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"

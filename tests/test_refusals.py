@@ -126,3 +126,15 @@ async def test_nesting_within_the_bound_still_works(api):
     _, token = await api.user()
     body = '{"query": "{ me { id } }", "variables": {"v": ' + nested(30) + "}}"
     assert (await post_raw(api, body, token)).status_code == 200
+
+
+async def test_a_mutation_over_get_is_charged_too(api):
+    _, token = await api.user(tier="free")
+    before = await remaining(api, token)
+    response = await api.client.get(
+        "/graphql",
+        params={"query": 'mutation { startSession(input: {userId: "x"}) { id } }'},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 405
+    assert await remaining(api, token) == before - 1
