@@ -76,8 +76,10 @@ def start_gateway(env: dict[str, str] | None = None, seed_users: int = 3) -> Gat
             if match:
                 token = match.group(1)
                 break
-        assert token, "the gateway did not print an admin token"
     gateway = Gateway(proc, port, token)
+    if seed_users and not token:
+        gateway.stop()
+        raise AssertionError("the gateway did not print an admin token")
     while time.time() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the gateway exited with {proc.returncode}")

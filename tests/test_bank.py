@@ -214,6 +214,18 @@ def test_too_few_items_or_no_spread_fails_the_load(monkeypatch):
     bank_module.load_bank.cache_clear()
 
 
+def test_content_for_an_unknown_or_missing_language_fails_the_load(monkeypatch):
+    for content in (
+        {**bank_module.CONTENT, "French": bank_module.CONTENT["English"]},
+        {k: v for k, v in bank_module.CONTENT.items() if k != "German"},
+    ):
+        monkeypatch.setattr(bank_module, "CONTENT", content)
+        bank_module.load_bank.cache_clear()
+        with pytest.raises(BankError, match="exercise bank covers"):
+            load_bank()
+    bank_module.load_bank.cache_clear()
+
+
 def test_duplicate_prompts_fail_the_load(monkeypatch):
     items = bank_module.CONTENT["English"][ARTICLES]
     with pytest.raises(BankError, match="same prompt as en-articles-1"):

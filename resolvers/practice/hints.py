@@ -138,7 +138,9 @@ def _describe(change: Change, moved: dict[int, Change], index: int) -> str:
             return f"Add {clue} {_where(change)}."
         return f'Replace "{_phrase(wrong)}" with {clue}.'
     if not wrong:
-        return f'Add {len(right)} words {_where(change)}, starting with "{right[0]}".'
+        count = sum(1 for t in right if not _is_punctuation(t))
+        words = "a word" if count == 1 else f"{count} words"
+        return f'Add {words} {_where(change)}, starting with "{right[0]}".'
     return f'Replace "{_phrase(wrong)}": the corrected part starts with "{right[0]}".'
 
 
