@@ -138,7 +138,9 @@ def _page_loader(
         ]
         docs: dict[int, list[Row]] = defaultdict(list)
         counts: dict[tuple[int, str], int] = {}
-        async for d in collection.aggregate(pipeline):
+        # One await for the whole result (bounded: at most first+1 rows per key), not one
+        # per row: a 10,000-row level spent ~10 ms in per-row async iteration.
+        for d in await collection.aggregate(pipeline).to_list(None):
             if COUNT_TAG in d:
                 counts[(d[COUNT_TAG], d["_id"])] = d["n"]
             else:

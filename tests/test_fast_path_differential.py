@@ -537,17 +537,7 @@ async def test_fast_path_matches_standard_execution() -> None:
                 mismatches.append((name, who, variables, a, b))
             with_data += a["data"] is not None and any(v is not None for v in a["data"].values())
             with_errors += bool(a["errors"])
-        for m in mismatches[:3]:
-            print(
-                "MISMATCH",
-                m[0],
-                m[1],
-                "\nFAST",
-                [e["path"] for e in m[3]["errors"]],
-                "\nSTD ",
-                [e["path"] for e in m[4]["errors"]],
-                m[3]["data"] == m[4]["data"],
-            )
+        # (name, caller, variables, compiled result, standard result) of the first few
         assert not mismatches, mismatches[:3]
         # The operations exercise real data and real failures, not empty answers.
         assert with_data >= 100, with_data
@@ -562,3 +552,19 @@ def _token(services: Any, user_id: str) -> str:
     from gateway.auth import issue_token
 
     return issue_token(services.settings, user_id)
+
+
+def test_fast_path_is_the_default_and_can_be_turned_off() -> None:
+    on = guarded_schema(make_settings())
+    off = guarded_schema(make_settings(execution_fast_path=False))
+    assert hasattr(on.execution_context_class, "plan_cache")
+    assert not hasattr(off.execution_context_class, "plan_cache")
+
+
+def test_gc_threshold_is_validated_at_start_up() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="GC_GEN0_THRESHOLD"):
+        make_settings(gc_gen0_threshold=5)
+    assert make_settings(gc_gen0_threshold=0).gc_gen0_threshold == 0
