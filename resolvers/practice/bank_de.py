@@ -583,7 +583,7 @@ BANK: dict[tuple[str, str], list[Entry]] = {
             2,
             "What does 'bald' mean in German?",
             "soon",
-            ("bald", "soon", "old", "cold"),
+            ("without hair", "soon", "old", "cold"),
             "'Bald' means soon; without hair is 'kahl' or 'glatzköpfig'.",
             "It is about time.",
         ),
