@@ -177,13 +177,28 @@ def public(doc: dict[str, Any]) -> Row:
     return Row({k: val for k, val in doc.items() if k not in MESSAGE_HIDDEN})
 
 
-# Fields a retry may not repeat: the server sets them. Anything else the first call stored
-# must come back identical, or the key is being reused for another message.
-SERVER_SET = frozenset({"_id", "timestamp", "applied", "guarded", "applied_at"})
+# What the client's input decides (directly, or as the default it chose by leaving a field
+# out): a retry must repeat all of it, or the key is being reused for another message.
+# Server-side context (timestamp, the learner's tier, the session topic) and what later
+# mutations add (a rating) may differ without making it another message.
+CALL_FIELDS = (
+    "session_id",
+    "user_id",
+    "role",
+    "content",
+    "provider",
+    "model",
+    "tokens_in",
+    "tokens_out",
+    "cost",
+    "response_time_ms",
+    "errors",
+    "idempotency_key",
+)
 
 
 def same_call(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
-    return all(stored.get(k) == sent.get(k) for k in (stored.keys() | sent.keys()) - SERVER_SET)
+    return all(stored.get(k) == sent.get(k) for k in CALL_FIELDS)
 
 
 async def record_message(ctx: RequestContext, data: MessageInput) -> Row:

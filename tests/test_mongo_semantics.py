@@ -247,6 +247,16 @@ async def test_an_idempotency_key_reused_with_other_values_is_refused(api):
         assert error["extensions"]["field"] == "idempotencyKey"
     session = await api.services.db.sessions.find_one({"_id": sid})
     assert session["total_messages"] == 1 and session["total_cost"] == pytest.approx(0.01)
+    # What the server or later mutations change is not part of the call: still a retry.
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"subscription_tier": "pro"}}
+    )
+    await api.services.db.messages.update_one(
+        {"_id": first["recordMessage"]["id"]}, {"$set": {"rating": 5, "helpful": True}}
+    )
+    api.services.auth.forget(user["_id"])  # the next request reads the new tier
+    again = await api.data(RECORD, {"in": base}, token=token)
+    assert again["recordMessage"]["id"] == first["recordMessage"]["id"]
 
 
 async def test_record_message_answers_the_totals_after_its_write(api):
