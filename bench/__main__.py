@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shutil
 import socket
@@ -304,6 +305,8 @@ async def main_async(args: argparse.Namespace) -> None:
     # real-HTTP runs.
     print("\n".join(await quick.run(args.rounds)), flush=True)
     print()
+    # quick.run configured the gateway's logging in this process: keep the probe quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     latencies = [0.0] if os.environ.get("MONGO_URI") or args.no_latency else [0.0, 0.5]
     workloads = args.workloads.split(",")
     variants = args.variants.split(",")
