@@ -12,7 +12,7 @@ limit; $firstN bounds memory but still reads every child.)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -89,6 +89,14 @@ def _by_id_loader(
     return _loader(load, batched)
 
 
+def _order_key(order: Order) -> Callable[[Row], tuple[bool, Any, str]]:
+    def key(row: Row) -> tuple[bool, Any, str]:
+        value = row.get(order.field)
+        return (value is not None, value, row["_id"])  # a missing value sorts first, as null
+
+    return key
+
+
 def _page_loader(
     collection: Any,
     parent_field: str,
@@ -151,7 +159,10 @@ def _page_loader(
             total = 0
             if key.count:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
-            pages[key] = build_connection(docs[i], key.first, order, total=total)
+            # The server keeps each branch's order, but nothing documents that for the
+            # stream $unionWith produces: sort the (at most first+1) rows here.
+            rows = sorted(docs[i], key=_order_key(order), reverse=order.descending)
+            pages[key] = build_connection(rows, key.first, order, total=total)
         if seen is not None and batched:
             for rows in docs.values():
                 seen.update((row["_id"], row) for row in rows)
