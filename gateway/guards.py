@@ -9,31 +9,32 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 
 from gateway.admission import Admission
 from gateway.execution.executor import compiled_executor
-from gateway.querylimits import alias_limit_rule, shape_limit_rule
+from gateway.querylimits import ShapeLimits, alias_limit_rule
 from gateway.settings import Settings
 from gateway.suggestions import HideSuggestions
+from gateway.validation import bounded_validation
 from schema import GatewaySchema, build_schema
 
 
 def schema_extensions(settings: Settings) -> list[Any]:
-    rules = [
-        shape_limit_rule(settings.query_max_depth, settings.query_max_selections),
-        alias_limit_rule(settings.query_max_aliases),
-    ]
+    rules = [alias_limit_rule(settings.query_max_aliases)]
+    limits = ShapeLimits(
+        max_depth=settings.query_max_depth,
+        max_selections=settings.query_max_selections,
+        max_repeats=settings.query_max_repeats,
+    )
     # Clients send the same few documents over and over: parse and validate each once
     # (keyed by the document text; cost is still computed per request from the variables).
     parser_cache = ParserCache(maxsize=512)
-    validation_cache = ValidationCache(maxsize=512)
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
         lambda: parser_cache,
         lambda: AddValidationRules(rules),
-        lambda: validation_cache,
+        bounded_validation(limits, maxsize=512),
         Admission,
     ]
     if not settings.introspection_enabled:

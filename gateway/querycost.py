@@ -52,6 +52,12 @@ DEFAULT_PAGE = 20
 MAX_LIST_SIZE = 100
 # Arguments that set how many items a list (or the lists of the object it returns) holds.
 SIZE_ARGUMENTS = ("first", "last", "count", "top", "limit")
+# Fields that aggregate over rows no argument bounds (every message in a window, every
+# cost row of up to 366 days): priced as a full page of rows on top of what they return.
+# Measured: 26 aliased windowed errorStats (5 KB) took 1.3 s of CPU on the embedded
+# database while priced at ~1,300 points.
+AGGREGATION_COST = 100
+AGGREGATING = {"errorStats": ("since", "until"), "costReport": None}  # None: always
 
 
 def select_operation(
@@ -97,6 +103,15 @@ class _Pricer:
             if isinstance(value, int) and not isinstance(value, bool):
                 return max(0, min(value, MAX_LIST_SIZE))
         return None
+
+    def aggregation(self, name: str, node: FieldNode) -> int:
+        if name not in AGGREGATING:
+            return 0
+        windowed_by = AGGREGATING[name]
+        if windowed_by is None:
+            return AGGREGATION_COST
+        given = {a.name.value for a in node.arguments or ()}
+        return AGGREGATION_COST if given.intersection(windowed_by) else 0
 
     def selections(
         self,
@@ -163,6 +178,7 @@ class _Pricer:
             n = list_size if list_size is not None else DEFAULT_PAGE
             return n * (per_item if name == "edges" else 1 + per_item)
         size = self.size(field_def, node)
+        extra += self.aggregation(name, node)
         if _is_connection(named):
             page = size if size is not None else DEFAULT_PAGE
             return extra + 1 + self.selections(node.selection_set, named, page)

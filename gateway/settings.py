@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     query_max_tokens: int = 5_000
     # Selections once every fragment is inlined: bounds validation and analysis work.
     query_max_selections: int = 2_000
+    # Times one response name may be selected in one selection set (fragments inlined):
+    # bounds graphql-core's pairwise field-merging check, quadratic in this number.
+    query_max_repeats: int = 50
     # Wall-clock budget of one execution; the work is cancelled when it is spent.
     execution_timeout_ms: int = 10_000
     introspection_enabled: bool = True
@@ -293,6 +296,7 @@ class Settings(BaseSettings):
         "query_max_aliases",
         "query_max_tokens",
         "query_max_selections",
+        "query_max_repeats",
         "execution_timeout_ms",
         "token_ttl_seconds",
     )

@@ -12,7 +12,7 @@ limit; $firstN bounds memory but still reads every child.)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -65,6 +65,9 @@ class PageKey:
     filters: tuple[tuple[str, Any], ...] = ()
     # totalCount is only counted when the client selects it.
     count: bool = False
+    # The parent's owner when the children are sharded by user (messages: docs/scaling.md):
+    # it makes each branch a targeted query on a sharded cluster. Same rows either way.
+    owner: str | None = None
 
 
 def _by_id_loader(
@@ -89,6 +92,14 @@ def _by_id_loader(
     return _loader(load, batched)
 
 
+def _order_key(order: Order) -> Callable[[Row], tuple[bool, Any, str]]:
+    def key(row: Row) -> tuple[bool, Any, str]:
+        value = row.get(order.field)
+        return (value is not None, value, row["_id"])  # a missing value sorts first, as null
+
+    return key
+
+
 def _page_loader(
     collection: Any,
     parent_field: str,
@@ -104,6 +115,8 @@ def _page_loader(
 
     def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
         match = {parent_field: key.parent_id, **filter_query(key.filters)}
+        if key.owner is not None:
+            match["user_id"] = key.owner
         if key.after is not None:
             match = {"$and": [match, after_filter(order, key.after)]}
         branch: list[dict[str, Any]] = [
@@ -116,10 +129,14 @@ def _page_loader(
         return [*branch, {"$addFields": {PAGE_TAG: i}}]
 
     def count_branch(
-        i: int, filters: tuple[tuple[str, Any], ...], parent_ids: list[str]
+        i: int, filters: tuple[tuple[str, Any], ...], parents: dict[str, str | None]
     ) -> list[dict[str, Any]]:
+        match = {parent_field: {"$in": list(parents)}, **filter_query(filters)}
+        owners = set(parents.values())
+        if None not in owners:
+            match["user_id"] = {"$in": sorted(o for o in owners if o is not None)}
         return [
-            {"$match": {parent_field: {"$in": parent_ids}, **filter_query(filters)}},
+            {"$match": match},
             {"$group": {"_id": f"${parent_field}", "n": {"$sum": 1}}},
             {"$addFields": {COUNT_TAG: i}},
         ]
@@ -127,12 +144,12 @@ def _page_loader(
     async def load(keys: list[PageKey]) -> Sequence[Connection]:
         unique = list(dict.fromkeys(keys))
         branches = [page_branch(i, key) for i, key in enumerate(unique)]
-        to_count: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
+        to_count: dict[tuple[tuple[str, Any], ...], dict[str, str | None]] = defaultdict(dict)
         for key in unique:
-            if key.count and key.parent_id not in to_count[key.filters]:
-                to_count[key.filters].append(key.parent_id)
+            if key.count:
+                to_count[key.filters][key.parent_id] = key.owner
         count_groups = list(to_count.items())
-        branches += [count_branch(i, f, ids) for i, (f, ids) in enumerate(count_groups)]
+        branches += [count_branch(i, f, parents) for i, (f, parents) in enumerate(count_groups)]
         pipeline = branches[0] + [
             {"$unionWith": {"coll": collection.name, "pipeline": b}} for b in branches[1:]
         ]
@@ -151,7 +168,10 @@ def _page_loader(
             total = 0
             if key.count:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
-            pages[key] = build_connection(docs[i], key.first, order, total=total)
+            # The server keeps each branch's order, but nothing documents that for the
+            # stream $unionWith produces: sort the (at most first+1) rows here.
+            rows = sorted(docs[i], key=_order_key(order), reverse=order.descending)
+            pages[key] = build_connection(rows, key.first, order, total=total)
         if seen is not None and batched:
             for rows in docs.values():
                 seen.update((row["_id"], row) for row in rows)

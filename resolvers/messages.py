@@ -440,7 +440,8 @@ async def messages_of(
     first: int | None,
     after: str | None,
     count: bool = True,
+    owner: str | None = None,
 ) -> Connection:
     return await ctx.loaders.messages_by_session.load(
-        PageKey(session_id, check_first(first), after, count=count)
+        PageKey(session_id, check_first(first), after, count=count, owner=owner)
     )

@@ -49,7 +49,12 @@ class Session:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[MessageT]:
         return await message_resolvers.messages_of(  # type: ignore[return-value]
-            info.context, self.id, first, after, selects_total(info)
+            info.context,
+            self.id,
+            first,
+            after,
+            selects_total(info),
+            owner=getattr(self, "user_id", None),  # targets the messages' shard
         )
 
 

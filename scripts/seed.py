@@ -60,7 +60,7 @@ SESSION_HISTORY_DAYS = (24.0, 40.0)  # a learner's first session starts this man
 TURNS_PER_SESSION = (3, 10)  # learner utterances, each answered by the tutor
 WEAK_SPOTS = 3  # (category, subcategory) pairs each learner struggles with
 PREFER_WEAK = 0.65  # share of a learner's mistakes that fall on their weak spots
-REVIEWS_PER_DAY = 4  # due reviews a learner works through before new exercises
+REVIEWS_PER_DAY = 6  # due reviews a learner works through before new exercises
 NEW_PER_DAY = (2, 5)
 SKIP_SHARE = 0.06
 LATEST_BEFORE_NOW = timedelta(minutes=6)  # a seeded answer never lies in the future

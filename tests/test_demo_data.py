@@ -18,6 +18,7 @@ from resolvers.localtime import local_date, validate_time_zone, zone
 from resolvers.practice.bank import bank_for
 from resolvers.taxonomy import TAXONOMY
 from scripts.demo_corpus import check_language, load_corpus
+from scripts.demo_corpus.common import TOPICS
 from scripts.demo_corpus.model import TENSE, E, U
 from scripts.seed import DEMO_LEARNER_STREAK, PRACTICE_DAYS, seed_database
 
@@ -209,3 +210,24 @@ async def test_a_fresh_demo_learner_sees_progress_streak_and_reviews(api: Any) -
     daily = data["dailyPractice"]
     assert daily["total"] > 0
     assert {e["language"] for e in daily["exercises"]} == {me["targetLanguage"]}
+
+
+ADMIN_VIEW = """query($from: DateTime, $to: DateTime) {
+  providerStats(from: $from, to: $to) { provider model requests ratedCount avgRating helpfulShare }
+  costReport(from: $from, to: $to) { byTopic { key requests } byTier { key requests } }
+}"""
+
+
+async def test_an_admin_sees_ratings_per_provider_and_cost_per_topic(api: Any) -> None:
+    now = datetime.now(UTC)
+    await seed_database(api.services.db, users=20, seed=42, now=now)
+    _, admin = await api.admin()
+    window = {"from": (now - timedelta(days=60)).isoformat(), "to": now.isoformat()}
+    data = await api.data(ADMIN_VIEW, window, token=admin)
+    stats = data["providerStats"]
+    assert sum(s["ratedCount"] for s in stats) > 0
+    rated = [s for s in stats if s["ratedCount"]]
+    assert all(1 <= s["avgRating"] <= 5 and 0 <= s["helpfulShare"] <= 1 for s in rated)
+    topics = {b["key"] for b in data["costReport"]["byTopic"]}
+    assert topics and topics <= set(TOPICS)
+    assert {b["key"] for b in data["costReport"]["byTier"]} <= {"free", "pro", "premium"}

@@ -166,10 +166,13 @@ async def test_a_page_reads_at_most_first_plus_one_children_per_parent(api):
         assert len(pages) == 1
         match, sort, limit = pages[0][:3]
         assert match["$match"]["session_id"] == sid  # equality on the index prefix
+        assert match["$match"]["user_id"] == user["_id"]  # the shard key: a targeted query
         assert list(sort["$sort"]) == ["timestamp", "_id"] and limit == {"$limit": 4}
     # totalCount is one more branch, only when selected; no branch collects documents.
     groups = [s["$group"] for b in branches(with_count) for s in b if "$group" in s]
     assert groups == [{"_id": "$session_id", "n": {"$sum": 1}}]
+    [count] = [b for b in branches(with_count) if any("$group" in s for s in b)]
+    assert count[0]["$match"] == {"session_id": {"$in": [sid]}, "user_id": {"$in": [user["_id"]]}}
     assert not any("$group" in s for b in branches(without_count) for s in b)
 
 
@@ -432,7 +435,10 @@ async def test_cancelled_requests_cannot_pile_up_database_work(api):
             await db.users.find_one({})
         assert time.perf_counter() - started < 0.5  # refused fast, not queued
         assert stall.peak <= 4
-        await asyncio.sleep(0.7)  # the blocked operations end and free their slots
+        for _ in range(50):  # the blocked operations end (0.6 s) and free their slots
+            await asyncio.sleep(0.1)
+            if stall.active == 0:
+                break
         assert stall.active == 0
         await db.users.find_one({})
     finally:

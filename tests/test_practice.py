@@ -27,12 +27,14 @@ async def history(api, user_id, errors):
     """errors: [(days_ago, category, subcategory, excerpt, correction, content)] applied
     through the same incremental path recordMessage uses."""
     db = api.services.db
+    # Ages are measured from now, not from import time: a long suite must not age them.
+    now = datetime.now(UTC)
     session_id = str(uuid.uuid4())
     await db.sessions.insert_one(
         {
             "_id": session_id,
             "user_id": user_id,
-            "started_at": NOW - timedelta(days=400),
+            "started_at": now - timedelta(days=400),
             "status": "completed",
             "total_messages": 0,
             "total_tokens": 0,
@@ -50,7 +52,7 @@ async def history(api, user_id, errors):
             "user_id": user_id,
             "role": "user",
             "content": content or f"sentence with a {sub} error",
-            "timestamp": NOW - timedelta(days=days_ago),
+            "timestamp": now - timedelta(days=days_ago),
             "errors": [err],
             "applied": False,
         }

@@ -1,0 +1,37 @@
+"""Validation with a ceiling on its work, cached per document.
+
+Replaces Strawberry's ValidationCache: the linear shape check (gateway/querylimits.py:
+depth, expanded selections, repeated fields) runs first, and graphql-core's rules only
+see documents it accepted, so no document can make validation super-linear. Results are
+cached by document like ValidationCache does (same LRU, same key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from gateway.querylimits import ShapeLimits, shape_problems
+
+
+def bounded_validation(limits: ShapeLimits, maxsize: int) -> Callable[[], SchemaExtension]:
+    @lru_cache(maxsize=maxsize)
+    def validate(schema: Any, document: DocumentNode, rules: tuple[Any, ...]) -> list[GraphQLError]:
+        return shape_problems(document, limits) or validate_document(schema, document, rules)
+
+    class BoundedValidation(SchemaExtension):
+        def on_validate(self) -> Iterator[None]:
+            ec = self.execution_context
+            if ec.pre_execution_errors is None:
+                assert ec.graphql_document is not None
+                ec.pre_execution_errors = validate(
+                    ec.schema._schema, ec.graphql_document, tuple(ec.validation_rules)
+                )
+            yield
+
+    return BoundedValidation
