@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -595,13 +594,13 @@ async def connect(
     )
     gate = None
     if max_in_flight is not None and not embedded:
-        # Only the real driver holds a thread per operation; the embedded one runs inline.
-        gate = Gate(max_in_flight, timeout_ms / 1000)
-        # Motor's operations run on the loop's default executor: give it room for every
-        # gated operation plus the loop's own uses (DNS, to_thread).
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=max_in_flight + 8, thread_name_prefix="motor")
-        )
+        # Only the real driver holds a thread per operation (the embedded one runs inline).
+        # Motor's pool has MOTOR_MAX_WORKERS threads (default 5 per CPU): admitting more
+        # operations than that would queue them behind threads cancelled requests hold.
+        from motor.frameworks import asyncio as motor_asyncio
+
+        threads = int(getattr(motor_asyncio, "max_workers", max_in_flight))
+        gate = Gate(min(max_in_flight, threads), timeout_ms / 1000)
     database = Database(
         client=client, db=db, embedded=embedded, interleave=interleave and embedded, gate=gate
     )
