@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from models.driver_calls import FirstFetchHook
+
 CALLS = frozenset(
     {
         "find",
@@ -36,46 +38,6 @@ CALLS = frozenset(
 CURSOR_CALLS = frozenset({"find", "aggregate"})
 
 
-class _DelayedCursor:
-    """A cursor whose first fetch pays the simulated latency."""
-
-    def __init__(self, cursor: Any, delay: float) -> None:
-        self._cursor = cursor
-        self._delay = delay
-        self._paid = False
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cursor, name)
-        if name in ("sort", "limit", "skip", "batch_size"):
-
-            def chain(*a: Any, **k: Any) -> _DelayedCursor:
-                attr(*a, **k)
-                return self
-
-            return chain
-        if name == "to_list":
-
-            async def to_list(*a: Any, **k: Any) -> Any:
-                await self._pay()
-                return await attr(*a, **k)
-
-            return to_list
-        return attr
-
-    async def _pay(self) -> None:
-        if not self._paid:
-            self._paid = True
-            await asyncio.sleep(self._delay)
-
-    def __aiter__(self) -> _DelayedCursor:
-        self._iter = self._cursor.__aiter__()
-        return self
-
-    async def __anext__(self) -> Any:
-        await self._pay()
-        return await self._iter.__anext__()
-
-
 class _Collection:
     def __init__(self, inner: Any, owner: RoundTrips) -> None:
         self._inner = inner
@@ -91,7 +53,10 @@ class _Collection:
             def cursor_call(*a: Any, **k: Any) -> Any:
                 owner.calls[(coll, name)] += 1
                 cursor = attr(*a, **k)
-                return _DelayedCursor(cursor, owner.latency) if owner.latency else cursor
+                if not owner.latency:
+                    return cursor
+                delay = owner.latency  # the first fetch pays it, once per cursor
+                return FirstFetchHook(cursor, lambda: asyncio.sleep(delay))
 
             return cursor_call
 

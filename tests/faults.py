@@ -9,6 +9,8 @@ from typing import Any
 
 from pymongo.errors import ServerSelectionTimeoutError
 
+from models.driver_calls import CursorProxy, Fetch
+
 
 class _Down:
     def __init__(self, inner: Any) -> None:
@@ -166,48 +168,22 @@ def in_list_limit(db: Any, max_items: int) -> Iterator[None]:
         db.set_wrapper(None)
 
 
-class _ShortCursor:
+class _ShortCursor(CursorProxy):
     """A server cursor that dies after `limit` documents (cursor timeout, failover)."""
 
     def __init__(self, cursor: Any, limit: int) -> None:
-        self._cursor = cursor
+        super().__init__(cursor)
         self._limit = limit
         self._served = 0
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cursor, name)
-        if name in ("sort", "limit", "skip", "batch_size"):
-
-            def chain(*a: Any, **k: Any) -> _ShortCursor:
-                attr(*a, **k)
-                return self
-
-            return chain
-        if name == "to_list":
-
-            async def to_list(*a: Any, **k: Any) -> Any:
-                rows = await attr(*a, **k)
-                self._count(len(rows))
-                return rows
-
-            return to_list
-        return attr
-
-    def _count(self, n: int) -> None:
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
         from pymongo.errors import CursorNotFound
 
-        self._served += n
+        got = await fetch()
+        self._served += len(got) if many else 1
         if self._served > self._limit:
             raise CursorNotFound("cursor id not found (simulated: killed mid-read)", code=43)
-
-    def __aiter__(self) -> _ShortCursor:
-        self._iter = self._cursor.__aiter__()
-        return self
-
-    async def __anext__(self) -> Any:
-        row = await self._iter.__anext__()
-        self._count(1)
-        return row
+        return got
 
 
 @contextlib.contextmanager
