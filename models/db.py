@@ -32,7 +32,7 @@ from pymongo.errors import (
 )
 
 from models.documents import DOCUMENT_MODELS
-from models.driver_calls import CURSOR_CALLS, CursorProxy, Fetch, FirstFetchHook
+from models.driver_calls import AWAITED_CALLS, CURSOR_CALLS, CursorProxy, Fetch, FirstFetchHook
 
 COLLECTIONS = {
     "users": "users",
@@ -80,28 +80,7 @@ __all__ = [
 ]
 
 # Collection methods that are one round trip each (awaited directly).
-ASYNC_CALLS = frozenset(
-    {
-        "find_one",
-        "count_documents",
-        "estimated_document_count",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "delete_one",
-        "delete_many",
-        "bulk_write",
-        "distinct",
-        "index_information",
-        "create_indexes",
-        "drop_index",
-    }
-)
+ASYNC_CALLS = AWAITED_CALLS | {"index_information", "create_indexes", "drop_index"}
 UPSERT_CALLS = frozenset({"update_one", "update_many", "replace_one", "find_one_and_update"})
 
 

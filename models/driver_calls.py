@@ -1,8 +1,9 @@
 """What every wrapper of a driver collection or cursor relies on.
 
 The embedded adapter, the in-flight gate, round-trip counting and the tests' fault injection
-all sit between callers and Motor's collections. They share one cursor wrapper that stays
-chainable like the driver's while each fetch goes through `_fetch`.
+all sit between callers and Motor's collections. They share one list of which collection
+methods are round trips, and one cursor wrapper that stays chainable like the driver's while
+each fetch goes through `_fetch`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,30 @@ from typing import Any, Self
 
 # Collection methods returning a cursor: the round trip happens when the cursor is read.
 CURSOR_CALLS = frozenset({"find", "aggregate"})
+
+# Collection methods that are one awaited round trip each.
+AWAITED_CALLS = frozenset(
+    {
+        "find_one",
+        "count_documents",
+        "estimated_document_count",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "delete_one",
+        "delete_many",
+        "bulk_write",
+        "distinct",
+    }
+)
+
+# Every call that reads or writes documents (what round-trip counts and faults apply to).
+DATA_CALLS = AWAITED_CALLS | CURSOR_CALLS
 
 Fetch = Callable[[], Coroutine[Any, Any, Any]]
 

@@ -12,30 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from models.driver_calls import FirstFetchHook
-
-CALLS = frozenset(
-    {
-        "find",
-        "find_one",
-        "aggregate",
-        "count_documents",
-        "estimated_document_count",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "delete_one",
-        "delete_many",
-        "bulk_write",
-        "distinct",
-    }
-)
-CURSOR_CALLS = frozenset({"find", "aggregate"})
+from models.driver_calls import CURSOR_CALLS, DATA_CALLS, FirstFetchHook
 
 
 class _Collection:
@@ -45,7 +22,7 @@ class _Collection:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name not in CALLS:
+        if name not in DATA_CALLS:
             return attr
         owner, coll = self._owner, self._inner.name
         if name in CURSOR_CALLS:
@@ -94,7 +71,7 @@ class _ObservedCollection:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name not in CALLS:
+        if name not in DATA_CALLS:
             return attr
         on_call, on_error, coll = self._observer.on_call, self._observer.on_error, self._inner.name
         if name in CURSOR_CALLS:

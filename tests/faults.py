@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.errors import ServerSelectionTimeoutError
 
-from models.driver_calls import CursorProxy, Fetch
+from models.driver_calls import CURSOR_CALLS, DATA_CALLS, CursorProxy, Fetch
 
 
 class _Down:
@@ -91,28 +91,6 @@ def mongo_stalls(db: Any) -> Iterator[None]:
 
 # --- Driver-level faults a real server or driver produces and the emulator does not --------
 
-CALLS = frozenset(
-    {
-        "find_one",
-        "count_documents",
-        "estimated_document_count",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "delete_one",
-        "delete_many",
-        "bulk_write",
-        "distinct",
-        "find",
-        "aggregate",
-    }
-)
-
 
 def _longest_in(value: Any) -> int:
     """The longest `$in` list anywhere in a filter, update or pipeline."""
@@ -132,9 +110,9 @@ class _Wrapped:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name not in CALLS:
+        if name not in DATA_CALLS:
             return attr
-        if name in ("find", "aggregate"):
+        if name in CURSOR_CALLS:
 
             def cursor_call(*a: Any, **k: Any) -> Any:
                 self._before(name, a, k)
@@ -213,7 +191,7 @@ class SlowDriver:
         class _Slow:
             def __getattr__(self, name: str) -> Any:
                 attr = getattr(coll, name)
-                if name not in CALLS or name in ("find", "aggregate"):
+                if name not in DATA_CALLS or name in CURSOR_CALLS:
                     return attr
 
                 async def call(*a: Any, **k: Any) -> Any:
