@@ -99,6 +99,18 @@ def start_gateway(
     raise AssertionError("the gateway did not answer /health")
 
 
+def run_gateway_to_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m gateway` that is expected to refuse to start: its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def _drain(proc: subprocess.Popen[str]) -> None:
     """Keep reading the child's output so a full pipe never blocks it."""
     import threading
