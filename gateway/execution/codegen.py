@@ -50,7 +50,8 @@ class _Gen:
         tn = self.const(oplan.type_name, "TN")
         for f in oplan.fields:
             body += self.field(f, tn)
-        body = ["out = {}", "row = type(src) is Row", *body, "return out"]
+        display = self.display(oplan, tn)
+        body = ["row = type(src) is Row", *display, "out = {}", *body, "return out"]
         # Everything the body refers to becomes a default argument: a local lookup instead
         # of a global one, on every field of every object.
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(body)))
@@ -59,6 +60,64 @@ class _Gen:
         self.lines.append(f"def {name}(src, pos, run{defaults}):")
         self.lines += ["    " + line for line in body]
         return name
+
+    def display(self, oplan: ObjectPlan, tn: str) -> list[str]:
+        """For a row whose leaf fields all take the inline case: read them all, check them
+        all, and build the object with one dict display (keys in field order; the other
+        fields' slots hold None until their own code, unchanged, fills them). Reads of a
+        row and leaf coercions have no side effects, so when any check fails, or a read or
+        coercion raises, the general body below starts over and reports it."""
+        reads: list[str] = []
+        checks: list[str] = []
+        items: list[str] = []
+        rest: list[str] = []
+        for n, f in enumerate(oplan.fields):
+            k = repr(f.key)
+            if f.kind == TYPENAME:
+                items.append(f"{k}: {tn}")
+                continue
+            leaf = self.leaf_check(f, n)
+            if leaf is None:
+                items.append(f"{k}: None")
+                rest += self.field(f, tn)
+                continue
+            read, check, value = leaf
+            reads.append(f"v{n} = {read}")
+            checks.append(f"({check})")
+            items.append(f"{k}: {value}")
+        if not reads:
+            return []
+        lines = ["if row:", "    try:"]
+        lines += [f"        {r}" for r in reads]
+        lines += [f"        ok = {' and '.join(checks)}"]
+        lines += ["    except Exception:", "        ok = False"]
+        lines += ["    if ok:", f"        out = {{{', '.join(items)}}}"]
+        lines += [f"        {line}" for line in rest]
+        lines += ["        return out"]
+        return lines
+
+    def leaf_check(self, f: FieldPlan, n: int) -> tuple[str, str, str] | None:
+        """(read, check, output value) of a plain leaf field read from a row, or None."""
+        shape = f.shape
+        if f.kind != PLAIN or f.getter is not getattr or f.row_key is None:
+            return None
+        if shape.kind != LEAF:
+            return None
+        read = f"src[{f.row_key!r}]" if f.row_strict else f"src.get({f.row_key!r})"
+        v, r = f"v{n}", f"r{n}"
+        if shape.str_is_output:
+            check, value = f"type({v}) is str", v
+        elif shape.memo is not None:
+            m = self.const(shape.str_memo, "SM")
+            check, value = f"type({v}) is str and ({r} := {m}.get({v})) is not None", r
+        else:
+            c = self.const(shape.coerce, "C")
+            check, value = f"type({v}) in LEAF_OK and ({r} := {c}({v})) is not None", r
+        if shape.nullable:
+            check = f"{v} is None or ({check})"
+            if value != v:
+                value = f"({r} if {v} is not None else None)"
+        return read, check, value
 
     def field(self, f: FieldPlan, tn: str) -> list[str]:
         k = repr(f.key)
