@@ -32,6 +32,7 @@ from pymongo.errors import (
 )
 
 from models.documents import DOCUMENT_MODELS
+from models.driver_calls import AWAITED_CALLS, CURSOR_CALLS, CursorProxy, Fetch, FirstFetchHook
 
 COLLECTIONS = {
     "users": "users",
@@ -79,29 +80,7 @@ __all__ = [
 ]
 
 # Collection methods that are one round trip each (awaited directly).
-ASYNC_CALLS = frozenset(
-    {
-        "find_one",
-        "count_documents",
-        "estimated_document_count",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "delete_one",
-        "delete_many",
-        "bulk_write",
-        "distinct",
-        "index_information",
-        "create_indexes",
-        "drop_index",
-    }
-)
-CURSOR_CALLS = frozenset({"find", "aggregate"})
+ASYNC_CALLS = AWAITED_CALLS | {"index_information", "create_indexes", "drop_index"}
 UPSERT_CALLS = frozenset({"update_one", "update_many", "replace_one", "find_one_and_update"})
 
 
@@ -151,38 +130,19 @@ class Gate:
         return await asyncio.shield(task)
 
 
-class _GatedCursor:
+class _GatedCursor(CursorProxy):
     def __init__(self, cursor: Any, gate: Gate) -> None:
-        self._cursor = cursor
+        super().__init__(cursor)
         self._gate = gate
         self._started = False
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cursor, name)
-        if name in ("sort", "limit", "skip", "batch_size"):
-
-            def chain(*a: Any, **k: Any) -> _GatedCursor:
-                attr(*a, **k)
-                return self
-
-            return chain
-        if name == "to_list":
-
-            async def to_list(*a: Any, **k: Any) -> Any:
-                return await self._gate.run(lambda: attr(*a, **k))
-
-            return to_list
-        return attr
-
-    def __aiter__(self) -> _GatedCursor:
-        self._iter = self._cursor.__aiter__()
-        return self
-
-    async def __anext__(self) -> Any:
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
+        if many:
+            return await self._gate.run(fetch)
         if not self._started:  # the first batch is the round trip that can hang
             self._started = True
-            return await self._gate.run(self._iter.__anext__)
-        return await self._iter.__anext__()
+            return await self._gate.run(fetch)
+        return await fetch()
 
 
 class _GatedCollection:
@@ -204,46 +164,6 @@ class _GatedCollection:
 
 
 # --- The embedded adapter ---------------------------------------------------------------
-
-
-class _YieldingCursor:
-    """A mongomock-motor cursor whose first fetch lets other tasks run first."""
-
-    def __init__(self, cursor: Any, interleave: bool) -> None:
-        self._cursor = cursor
-        self._interleave = interleave
-        self._started = False
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cursor, name)
-        if name in ("sort", "limit", "skip", "batch_size"):
-
-            def chain(*a: Any, **k: Any) -> _YieldingCursor:
-                attr(*a, **k)
-                return self
-
-            return chain
-        if name == "to_list":
-
-            async def to_list(*a: Any, **k: Any) -> Any:
-                await self._turn()
-                return await attr(*a, **k)
-
-            return to_list
-        return attr
-
-    async def _turn(self) -> None:
-        if self._interleave and not self._started:
-            self._started = True
-            await asyncio.sleep(0)
-
-    def __aiter__(self) -> _YieldingCursor:
-        self._iter = self._cursor.__aiter__()
-        return self
-
-    async def __anext__(self) -> Any:
-        await self._turn()
-        return await self._iter.__anext__()
 
 
 class _ListCursor:
@@ -303,14 +223,18 @@ class EmbeddedCollection:
         if name in ASYNC_CALLS:
 
             async def call(*a: Any, **k: Any) -> Any:
-                if self._interleave:
-                    await asyncio.sleep(0)
+                await self._turn()
                 return await attr(*a, **k)
 
             return call
         if name == "find":
-            return lambda *a, **k: _YieldingCursor(attr(*a, **k), self._interleave)
+            return lambda *a, **k: FirstFetchHook(attr(*a, **k), self._turn)
         return attr
+
+    async def _turn(self) -> None:
+        """With `interleave`, let other tasks run before a round trip, as a server would."""
+        if self._interleave:
+            await asyncio.sleep(0)
 
     async def create_indexes(self, indexes: list[Any], *a: Any, **k: Any) -> Any:
         """A server refuses an index whose keys an index of another name already has
@@ -332,8 +256,7 @@ class EmbeddedCollection:
 
         matched = upserted = deleted = inserted = 0
         for op in requests:
-            if self._interleave:
-                await asyncio.sleep(0)
+            await self._turn()
             if isinstance(op, UpdateOne | UpdateMany | ReplaceOne):
                 method = {UpdateOne: "update_one", UpdateMany: "update_many"}.get(
                     type(op), "replace_one"
@@ -356,7 +279,7 @@ class EmbeddedCollection:
     def aggregate(self, pipeline: list[dict[str, Any]], *a: Any, **k: Any) -> Any:
         if any("$unionWith" in stage for stage in pipeline):
             return _ListCursor(self._union_pipeline(pipeline), self._interleave)
-        return _YieldingCursor(self._inner.aggregate(pipeline, *a, **k), self._interleave)
+        return FirstFetchHook(self._inner.aggregate(pipeline, *a, **k), self._turn)
 
     # An upsert on a server is "find a match, else insert"; only a filter that is pure
     # equality on a unique key is retried by the server when the insert collides.

@@ -12,68 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-CALLS = frozenset(
-    {
-        "find",
-        "find_one",
-        "aggregate",
-        "count_documents",
-        "estimated_document_count",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "delete_one",
-        "delete_many",
-        "bulk_write",
-        "distinct",
-    }
-)
-CURSOR_CALLS = frozenset({"find", "aggregate"})
-
-
-class _DelayedCursor:
-    """A cursor whose first fetch pays the simulated latency."""
-
-    def __init__(self, cursor: Any, delay: float) -> None:
-        self._cursor = cursor
-        self._delay = delay
-        self._paid = False
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cursor, name)
-        if name in ("sort", "limit", "skip", "batch_size"):
-
-            def chain(*a: Any, **k: Any) -> _DelayedCursor:
-                attr(*a, **k)
-                return self
-
-            return chain
-        if name == "to_list":
-
-            async def to_list(*a: Any, **k: Any) -> Any:
-                await self._pay()
-                return await attr(*a, **k)
-
-            return to_list
-        return attr
-
-    async def _pay(self) -> None:
-        if not self._paid:
-            self._paid = True
-            await asyncio.sleep(self._delay)
-
-    def __aiter__(self) -> _DelayedCursor:
-        self._iter = self._cursor.__aiter__()
-        return self
-
-    async def __anext__(self) -> Any:
-        await self._pay()
-        return await self._iter.__anext__()
+from models.driver_calls import CURSOR_CALLS, DATA_CALLS, FirstFetchHook
 
 
 class _Collection:
@@ -83,7 +22,7 @@ class _Collection:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name not in CALLS:
+        if name not in DATA_CALLS:
             return attr
         owner, coll = self._owner, self._inner.name
         if name in CURSOR_CALLS:
@@ -91,7 +30,10 @@ class _Collection:
             def cursor_call(*a: Any, **k: Any) -> Any:
                 owner.calls[(coll, name)] += 1
                 cursor = attr(*a, **k)
-                return _DelayedCursor(cursor, owner.latency) if owner.latency else cursor
+                if not owner.latency:
+                    return cursor
+                delay = owner.latency  # the first fetch pays it, once per cursor
+                return FirstFetchHook(cursor, lambda: asyncio.sleep(delay))
 
             return cursor_call
 
@@ -129,7 +71,7 @@ class _ObservedCollection:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name not in CALLS:
+        if name not in DATA_CALLS:
             return attr
         on_call, on_error, coll = self._observer.on_call, self._observer.on_error, self._inner.name
         if name in CURSOR_CALLS:

@@ -9,6 +9,8 @@ from typing import Any
 
 from pymongo.errors import ServerSelectionTimeoutError
 
+from models.driver_calls import CURSOR_CALLS, DATA_CALLS, CursorProxy, Fetch
+
 
 class _Down:
     def __init__(self, inner: Any) -> None:
@@ -89,28 +91,6 @@ def mongo_stalls(db: Any) -> Iterator[None]:
 
 # --- Driver-level faults a real server or driver produces and the emulator does not --------
 
-CALLS = frozenset(
-    {
-        "find_one",
-        "count_documents",
-        "estimated_document_count",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "delete_one",
-        "delete_many",
-        "bulk_write",
-        "distinct",
-        "find",
-        "aggregate",
-    }
-)
-
 
 def _longest_in(value: Any) -> int:
     """The longest `$in` list anywhere in a filter, update or pipeline."""
@@ -130,9 +110,9 @@ class _Wrapped:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name not in CALLS:
+        if name not in DATA_CALLS:
             return attr
-        if name in ("find", "aggregate"):
+        if name in CURSOR_CALLS:
 
             def cursor_call(*a: Any, **k: Any) -> Any:
                 self._before(name, a, k)
@@ -166,48 +146,22 @@ def in_list_limit(db: Any, max_items: int) -> Iterator[None]:
         db.set_wrapper(None)
 
 
-class _ShortCursor:
+class _ShortCursor(CursorProxy):
     """A server cursor that dies after `limit` documents (cursor timeout, failover)."""
 
     def __init__(self, cursor: Any, limit: int) -> None:
-        self._cursor = cursor
+        super().__init__(cursor)
         self._limit = limit
         self._served = 0
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cursor, name)
-        if name in ("sort", "limit", "skip", "batch_size"):
-
-            def chain(*a: Any, **k: Any) -> _ShortCursor:
-                attr(*a, **k)
-                return self
-
-            return chain
-        if name == "to_list":
-
-            async def to_list(*a: Any, **k: Any) -> Any:
-                rows = await attr(*a, **k)
-                self._count(len(rows))
-                return rows
-
-            return to_list
-        return attr
-
-    def _count(self, n: int) -> None:
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
         from pymongo.errors import CursorNotFound
 
-        self._served += n
+        got = await fetch()
+        self._served += len(got) if many else 1
         if self._served > self._limit:
             raise CursorNotFound("cursor id not found (simulated: killed mid-read)", code=43)
-
-    def __aiter__(self) -> _ShortCursor:
-        self._iter = self._cursor.__aiter__()
-        return self
-
-    async def __anext__(self) -> Any:
-        row = await self._iter.__anext__()
-        self._count(1)
-        return row
+        return got
 
 
 @contextlib.contextmanager
@@ -237,7 +191,7 @@ class SlowDriver:
         class _Slow:
             def __getattr__(self, name: str) -> Any:
                 attr = getattr(coll, name)
-                if name not in CALLS or name in ("find", "aggregate"):
+                if name not in DATA_CALLS or name in CURSOR_CALLS:
                     return attr
 
                 async def call(*a: Any, **k: Any) -> Any:

@@ -40,8 +40,13 @@ class Gateway:
             self.proc.wait()
 
 
-def start_gateway(env: dict[str, str] | None = None, seed_users: int = 3) -> Gateway:
-    """`python -m gateway` on the embedded database, once /health answers."""
+def start_gateway(
+    env: dict[str, str] | None = None, seed_users: int = 3, keep_output: bool = False
+) -> Gateway:
+    """`python -m gateway` on the embedded database, once /health answers.
+
+    Its output is drained so a full pipe never blocks it, unless `keep_output`: then the
+    caller reads it (e.g. `proc.communicate()` after stopping the process)."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -85,12 +90,25 @@ def start_gateway(env: dict[str, str] | None = None, seed_users: int = 3) -> Gat
             raise AssertionError(f"the gateway exited with {proc.returncode}")
         try:
             urllib.request.urlopen(f"{gateway.url}/health", timeout=1)
-            _drain(proc)
+            if not keep_output:
+                _drain(proc)
             return gateway
         except OSError:
             time.sleep(0.1)
     gateway.stop()
     raise AssertionError("the gateway did not answer /health")
+
+
+def run_gateway_to_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m gateway` that is expected to refuse to start: its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _drain(proc: subprocess.Popen[str]) -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 
-from tests.servers import ROOT
+from tests.servers import ROOT, run_gateway_to_exit
 
 
 def test_a_busy_port_fails_fast_before_seeding_or_printing_tokens():
@@ -16,15 +13,7 @@ def test_a_busy_port_fails_fast_before_seeding_or_printing_tokens():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "MONGO_URI": ""}
-        done = subprocess.run(
-            [sys.executable, "-m", "gateway"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_gateway_to_exit({"PORT": str(port), "HOST": "127.0.0.1", "MONGO_URI": ""})
     assert done.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr
     assert f"PORT={port + 1} make run" in done.stderr

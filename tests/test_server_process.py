@@ -4,25 +4,13 @@ proxy are what the proxy saw, not what the client claims."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import start_gateway
 
 
 def post(port: int, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -40,39 +28,19 @@ def post(port: int, body: dict[str, Any], headers: dict[str, str]) -> tuple[int,
 
 @pytest.fixture
 def server():
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "SEED_DEMO_DATA": "false",
-        "MONGO_URI": "",
-        "JWT_SECRET": "",
-        "REDIS_URL": "",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "INFO",
-        "FORWARDED_ALLOW_IPS": "127.0.0.1",
-        "RATE_LIMIT_ANONYMOUS": "5/minute",
-        "SLOW_REQUEST_MS": "0",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    gateway = start_gateway(
+        {
+            "LOG_LEVEL": "INFO",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "RATE_LIMIT_ANONYMOUS": "5/minute",
+            "SLOW_REQUEST_MS": "0",
+        },
+        seed_users=0,
+        keep_output=True,
     )
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise AssertionError("the gateway did not answer /health")
+    proc = gateway.proc
     output: list[str] = []
-    yield port, proc, output
+    yield gateway.port, proc, output
     if proc.poll() is None:
         proc.terminate()
     output.extend(proc.communicate(timeout=20)[0].splitlines())

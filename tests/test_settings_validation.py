@@ -4,17 +4,12 @@ instead of starting and failing requests later."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from gateway.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import run_gateway_to_exit
 
 BAD = [
     ("RATE_LIMIT_FREE", "sixty a minute", "60/minute"),  # was: every free request a 500
@@ -63,15 +58,7 @@ def test_good_settings_pass(monkeypatch):
 
 
 def test_the_process_refuses_to_start_with_a_bad_setting():
-    env = {**os.environ, "RATE_LIMIT_FREE": "sixty a minute", "MONGO_URI": "", "PORT": "0"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "gateway"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_gateway_to_exit({"RATE_LIMIT_FREE": "sixty a minute", "MONGO_URI": "", "PORT": "0"})
     assert proc.returncode == 2
     [line] = (proc.stdout + proc.stderr).splitlines()  # one JSON line, no traceback
     event = json.loads(line)

@@ -1,0 +1,92 @@
+"""What every wrapper of a driver collection or cursor relies on.
+
+The embedded adapter, the in-flight gate, round-trip counting and the tests' fault injection
+all sit between callers and Motor's collections. They share one list of which collection
+methods are round trips, and one cursor wrapper that stays chainable like the driver's while
+each fetch goes through `_fetch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Self
+
+# Collection methods returning a cursor: the round trip happens when the cursor is read.
+CURSOR_CALLS = frozenset({"find", "aggregate"})
+
+# Collection methods that are one awaited round trip each.
+AWAITED_CALLS = frozenset(
+    {
+        "find_one",
+        "count_documents",
+        "estimated_document_count",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "delete_one",
+        "delete_many",
+        "bulk_write",
+        "distinct",
+    }
+)
+
+# Every call that reads or writes documents (what round-trip counts and faults apply to).
+DATA_CALLS = AWAITED_CALLS | CURSOR_CALLS
+
+Fetch = Callable[[], Coroutine[Any, Any, Any]]
+
+
+class CursorProxy:
+    """A driver cursor whose fetches (`to_list`, each step of `async for`) go through
+    `_fetch`; sort/limit/skip/batch_size still chain, returning the proxy itself."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cursor, name)
+        if name in ("sort", "limit", "skip", "batch_size"):
+
+            def chain(*a: Any, **k: Any) -> CursorProxy:
+                attr(*a, **k)
+                return self
+
+            return chain
+        if name == "to_list":
+
+            async def to_list(*a: Any, **k: Any) -> Any:
+                return await self._fetch(lambda: attr(*a, **k), many=True)
+
+            return to_list
+        return attr
+
+    def __aiter__(self) -> Self:
+        self._iter = self._cursor.__aiter__()
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._fetch(self._iter.__anext__, many=False)
+
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
+        """`fetch()` is one `to_list` (`many`) or the next document of an iteration."""
+        return await fetch()
+
+
+class FirstFetchHook(CursorProxy):
+    """A cursor that awaits `hook()` once, before its first fetch (its first round trip)."""
+
+    def __init__(self, cursor: Any, hook: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(cursor)
+        self._hook = hook
+        self._hooked = False
+
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
+        if not self._hooked:
+            self._hooked = True
+            await self._hook()
+        return await fetch()
