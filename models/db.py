@@ -32,7 +32,13 @@ from pymongo.errors import (
 )
 
 from models.documents import DOCUMENT_MODELS
-from models.driver_calls import AWAITED_CALLS, CURSOR_CALLS, CursorProxy, Fetch, FirstFetchHook
+from models.driver_calls import (
+    AWAITED_CALLS,
+    CollectionProxy,
+    CursorProxy,
+    Fetch,
+    FirstFetchHook,
+)
 
 COLLECTIONS = {
     "users": "users",
@@ -145,22 +151,22 @@ class _GatedCursor(CursorProxy):
         return await fetch()
 
 
-class _GatedCollection:
+class _GatedCollection(CollectionProxy):
+    awaited_calls = ASYNC_CALLS
+
     def __init__(self, inner: Any, gate: Gate) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._gate = gate
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name in CURSOR_CALLS:
-            return lambda *a, **k: _GatedCursor(attr(*a, **k), self._gate)
-        if name in ASYNC_CALLS:
+    def _open(
+        self, name: str, method: Callable[..., Any], a: tuple[Any, ...], k: dict[str, Any]
+    ) -> Any:
+        return _GatedCursor(method(*a, **k), self._gate)
 
-            async def call(*a: Any, **k: Any) -> Any:
-                return await self._gate.run(lambda: attr(*a, **k))
-
-            return call
-        return attr
+    async def _call(
+        self, name: str, method: Callable[..., Any], a: tuple[Any, ...], k: dict[str, Any]
+    ) -> Any:
+        return await self._gate.run(lambda: method(*a, **k))
 
 
 # --- The embedded adapter ---------------------------------------------------------------

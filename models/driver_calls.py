@@ -2,8 +2,9 @@
 
 The embedded adapter, the in-flight gate, round-trip counting and the tests' fault injection
 all sit between callers and Motor's collections. They share one list of which collection
-methods are round trips, and one cursor wrapper that stays chainable like the driver's while
-each fetch goes through `_fetch`.
+methods are round trips, a collection wrapper that routes exactly those calls through its
+hooks, and a cursor wrapper that stays chainable like the driver's while each fetch goes
+through `_fetch`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,42 @@ AWAITED_CALLS = frozenset(
 DATA_CALLS = AWAITED_CALLS | CURSOR_CALLS
 
 Fetch = Callable[[], Coroutine[Any, Any, Any]]
+
+
+class CollectionProxy:
+    """A driver collection whose data calls go through `_open` (calls returning a cursor)
+    and `_call` (awaited calls); every other attribute is the inner collection's own."""
+
+    awaited_calls: frozenset[str] = AWAITED_CALLS
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name in CURSOR_CALLS:
+
+            def open_cursor(*a: Any, **k: Any) -> Any:
+                return self._open(name, attr, a, k)
+
+            return open_cursor
+        if name in self.awaited_calls:
+
+            async def call(*a: Any, **k: Any) -> Any:
+                return await self._call(name, attr, a, k)
+
+            return call
+        return attr
+
+    def _open(
+        self, name: str, method: Callable[..., Any], a: tuple[Any, ...], k: dict[str, Any]
+    ) -> Any:
+        return method(*a, **k)
+
+    async def _call(
+        self, name: str, method: Callable[..., Any], a: tuple[Any, ...], k: dict[str, Any]
+    ) -> Any:
+        return await method(*a, **k)
 
 
 class CursorProxy:

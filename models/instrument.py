@@ -12,38 +12,33 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from models.driver_calls import CURSOR_CALLS, DATA_CALLS, FirstFetchHook
+from models.driver_calls import CURSOR_CALLS, DATA_CALLS, CollectionProxy, FirstFetchHook
 
 
-class _Collection:
+class _Collection(CollectionProxy):
     def __init__(self, inner: Any, owner: RoundTrips) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._owner = owner
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name not in DATA_CALLS:
-            return attr
-        owner, coll = self._owner, self._inner.name
-        if name in CURSOR_CALLS:
+    def _open(
+        self, name: str, method: Callable[..., Any], a: tuple[Any, ...], k: dict[str, Any]
+    ) -> Any:
+        owner = self._owner
+        owner.calls[(self._inner.name, name)] += 1
+        cursor = method(*a, **k)
+        if not owner.latency:
+            return cursor
+        delay = owner.latency  # the first fetch pays it, once per cursor
+        return FirstFetchHook(cursor, lambda: asyncio.sleep(delay))
 
-            def cursor_call(*a: Any, **k: Any) -> Any:
-                owner.calls[(coll, name)] += 1
-                cursor = attr(*a, **k)
-                if not owner.latency:
-                    return cursor
-                delay = owner.latency  # the first fetch pays it, once per cursor
-                return FirstFetchHook(cursor, lambda: asyncio.sleep(delay))
-
-            return cursor_call
-
-        async def call(*a: Any, **k: Any) -> Any:
-            owner.calls[(coll, name)] += 1
-            if owner.latency:
-                await asyncio.sleep(owner.latency)
-            return await attr(*a, **k)
-
-        return call
+    async def _call(
+        self, name: str, method: Callable[..., Any], a: tuple[Any, ...], k: dict[str, Any]
+    ) -> Any:
+        owner = self._owner
+        owner.calls[(self._inner.name, name)] += 1
+        if owner.latency:
+            await asyncio.sleep(owner.latency)
+        return await method(*a, **k)
 
 
 class RoundTrips:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.errors import ServerSelectionTimeoutError
 
-from models.driver_calls import CURSOR_CALLS, DATA_CALLS, CursorProxy, Fetch
+from models.driver_calls import CollectionProxy, CursorProxy, Fetch
 
 
 class _Down:
@@ -102,30 +102,20 @@ def _longest_in(value: Any) -> int:
     return 0
 
 
-class _Wrapped:
+class _Wrapped(CollectionProxy):
     def __init__(self, inner: Any, before: Any, cursor: Any = None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._before = before
         self._cursor = cursor
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name not in DATA_CALLS:
-            return attr
-        if name in CURSOR_CALLS:
+    def _open(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        self._before(name, a, k)
+        cursor = method(*a, **k)
+        return self._cursor(cursor) if self._cursor else cursor
 
-            def cursor_call(*a: Any, **k: Any) -> Any:
-                self._before(name, a, k)
-                cursor = attr(*a, **k)
-                return self._cursor(cursor) if self._cursor else cursor
-
-            return cursor_call
-
-        async def call(*a: Any, **k: Any) -> Any:
-            self._before(name, a, k)
-            return await attr(*a, **k)
-
-        return call
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        self._before(name, a, k)
+        return await method(*a, **k)
 
 
 @contextlib.contextmanager
@@ -186,23 +176,22 @@ class SlowDriver:
         self.peak = 0
 
     def wrap(self, coll: Any) -> Any:
-        stall = self
+        return _Slow(coll, self)
 
-        class _Slow:
-            def __getattr__(self, name: str) -> Any:
-                attr = getattr(coll, name)
-                if name not in DATA_CALLS or name in CURSOR_CALLS:
-                    return attr
 
-                async def call(*a: Any, **k: Any) -> Any:
-                    stall.active += 1
-                    stall.peak = max(stall.peak, stall.active)
-                    try:
-                        await asyncio.sleep(stall.seconds)
-                        return await attr(*a, **k)
-                    finally:
-                        stall.active -= 1
+class _Slow(CollectionProxy):
+    """Awaited calls wait; calls returning a cursor do not (the base passes them through)."""
 
-                return call
+    def __init__(self, inner: Any, driver: SlowDriver) -> None:
+        super().__init__(inner)
+        self._driver = driver
 
-        return _Slow()
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        driver = self._driver
+        driver.active += 1
+        driver.peak = max(driver.peak, driver.active)
+        try:
+            await asyncio.sleep(driver.seconds)
+            return await method(*a, **k)
+        finally:
+            driver.active -= 1
