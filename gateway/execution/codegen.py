@@ -24,7 +24,11 @@ from gateway.execution.plan import DIRECT, LEAF, LIST, OBJECT, PLAIN, TYPENAME
 if TYPE_CHECKING:
     from gateway.execution.plan import FieldPlan, ObjectPlan, Shape
 
-ObjectFn = Callable[[Any, Any, Any], dict[str, Any]]
+ObjectFn = Callable[..., dict[str, Any]]
+# A generated function gets its position's parts (parent position, key, container,
+# nullable, path typename) as arguments and builds the position tuple only when it needs
+# one (an error, a resolver, a child): most objects of a large read never do.
+POS = "(pos if pos is not None else (pos := (pp, pk, pc, pn, pt)))"
 
 
 class _Gen:
@@ -51,13 +55,13 @@ class _Gen:
         for f in oplan.fields:
             body += self.field(f, tn)
         display = self.display(oplan, tn)
-        body = ["row = type(src) is Row", *display, "out = {}", *body, "return out"]
+        body = ["pos = None", "row = type(src) is Row", *display, "out = {}", *body, "return out"]
         # Everything the body refers to becomes a default argument: a local lookup instead
         # of a global one, on every field of every object.
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(body)))
         bound = sorted(w for w in words if w in self.ns and w != name)
         defaults = "".join(f", {w}={w}" for w in bound)
-        self.lines.append(f"def {name}(src, pos, run{defaults}):")
+        self.lines.append(f"def {name}(src, pp, pk, pc, pn, pt, run{defaults}):")
         self.lines += ["    " + line for line in body]
         return name
 
@@ -124,7 +128,7 @@ class _Gen:
         F = self.const(f, "F")
         if f.kind == TYPENAME:
             return [f"out[{k}] = {tn}"]
-        generic = f"run.field({F}, src, pos, out, {tn})"
+        generic = f"run.field({F}, src, {POS}, out, {tn})"
         if f.kind == PLAIN:
             attr = repr(f.attr)
             if f.getter is getattr:
@@ -145,7 +149,7 @@ class _Gen:
         lines = ["try:", f"    v = {read}"]
         lines += ["    " + line for line in fast]
         lines += ["    else:", f"        {generic}"]
-        lines += ["except Exception as e:", f"    run.failed({F}, e, pos, out, {tn})"]
+        lines += ["except Exception as e:", f"    run.failed({F}, e, {POS}, out, {tn})"]
         return lines
 
     def fast(self, f: FieldPlan, shape: Shape, k: str, tn: str) -> list[str]:
@@ -171,7 +175,7 @@ class _Gen:
             fn = self.function(shape.obj)
             out += [
                 "if type(v) in SETTLED and type(v) is not str:",
-                f"    out[{k}] = {fn}(v, (pos, {k}, out, {shape.nullable}, {tn}), run)",
+                f"    out[{k}] = {fn}(v, {POS}, {k}, out, {shape.nullable}, {tn}, run)",
             ]
         elif shape.kind == LIST and shape.of is not None and shape.of.kind == OBJECT:
             item = shape.of
@@ -180,9 +184,11 @@ class _Gen:
             F = self.const(f, "F")
             S = self.const(item, "S")
             out += [
-                "if type(v) is list:",
+                "if type(v) is list and not v:",
+                f"    out[{k}] = []",
+                "elif type(v) is list:",
                 "    lst = [None] * len(v)",
-                f"    lpos = (pos, {k}, out, {shape.nullable}, {tn})",
+                f"    lpos = ({POS}, {k}, out, {shape.nullable}, {tn})",
                 f"    out[{k}] = lst",
                 "    for i, x in enumerate(v):",
                 "        if type(x) in SETTLED and type(x) is not str:",
@@ -190,12 +196,12 @@ class _Gen:
             if item.nullable:
                 out += [
                     "            try:",
-                    f"                lst[i] = {fn}(x, (lpos, i, lst, True, None), run)",
+                    f"                lst[i] = {fn}(x, lpos, i, lst, True, None, run)",
                     "            except Exception as e:",
                     f"                lst[i] = run.item_failed({F}, {S}, e, lpos, i)",
                 ]
             else:
-                out += [f"            lst[i] = {fn}(x, (lpos, i, lst, False, None), run)"]
+                out += [f"            lst[i] = {fn}(x, lpos, i, lst, False, None, run)"]
             out += ["        else:", f"            lst[i] = run.item({F}, {S}, x, lst, i, lpos)"]
         else:
             return ["if False:", "    pass"]

@@ -353,13 +353,15 @@ class Run:
         if not settled and self.is_awaitable(value):
             self.pending.append(_Deferred(value, f, shape, container, key, parent, typename))
             return None
-        pos = (parent, key, container, shape.nullable, typename)
         if kind == LIST:
-            return self.complete_list(shape, value, f, pos)
+            return self.complete_list(
+                shape, value, f, (parent, key, container, shape.nullable, typename)
+            )
         oplan = shape.obj
         assert oplan is not None
         if oplan.fn is not None:
-            return oplan.fn(value, pos, self)
+            return oplan.fn(value, parent, key, container, shape.nullable, typename, self)
+        pos = (parent, key, container, shape.nullable, typename)
         return self.complete_fields(oplan, oplan.fields, value, pos, {})
 
     def complete_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> list[Any]:
