@@ -1,4 +1,5 @@
-"""Recompute error_stats, cost_daily, cost_totals and session totals from messages.
+"""Recompute error_stats, cost_daily, cost_totals, provider_daily, cost_dims and session
+totals from messages.
 
     python -m scripts.rebuild_stats [--batch 500]
 A repair tool: run it after an import, after changing ERROR_HALF_LIFE_DAYS, or if a bug

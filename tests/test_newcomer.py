@@ -20,12 +20,22 @@ def test_a_busy_port_fails_fast_before_seeding_or_printing_tokens():
     assert "Bearer" not in done.stdout + done.stderr  # no tokens for a process that exits
 
 
+def _anchor(heading: str) -> str:
+    """GitHub's id for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
 def test_the_readme_links_only_to_files_in_the_repository():
     readme = (ROOT / "README.md").read_text()
-    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
-        if target.startswith(("http://", "https://")):
-            continue
-        assert (ROOT / target).exists(), f"README links to {target}, which is not in the repo"
+    prose = re.sub(r"^```.*?^```", "", readme, flags=re.M | re.S)  # no code-block comments
+    anchors = {_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", prose, re.M)}
+    for target, anchor in re.findall(r"\]\(([^)#]*)(?:#([^)]*))?\)", readme):
+        assert not re.match(r"[a-z]+:", target), f"README links outside the repo: {target}"
+        if target:
+            assert (ROOT / target).exists(), f"README links to {target}, which is not in the repo"
+        elif anchor:
+            assert anchor in anchors, f"README links to #{anchor}, which is no heading"
     assert "../" not in readme, "the README points outside the repository"
 
 
