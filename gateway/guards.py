@@ -29,10 +29,12 @@ def schema_extensions(settings: Settings) -> list[Any]:
     )
     # Clients send the same few documents over and over: parse and validate each once
     # (keyed by the document text; cost is still computed per request from the variables).
-    parser_cache = ParserCache(maxsize=512)
+    # A fresh ParserCache per request: Strawberry keeps the LRU itself at module level (per
+    # maxsize), and a shared instance would hold the last request's execution context
+    # (its loaders and every row it read) until the next request.
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
-        lambda: parser_cache,
+        lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(rules),
         bounded_validation(limits, maxsize=512),
         Admission,
