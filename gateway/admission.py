@@ -50,6 +50,16 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
             )
         points = await limiter.charge_points(tier, key, cost)
         ctx.points_budget = points
+        if not points.allowed and cost > points.capacity:
+            # Waiting never helps: say so, or a client obeying retryAfter retries forever.
+            raise RateLimited(
+                f"This request costs {cost} points, more than the {tier} tier's bucket holds "
+                f"({points.capacity}): it cannot run at any time. Ask for fewer items (lower "
+                "`first`) or fewer nested connections.",
+                retry_after=points.retry_after,
+                cost=cost,
+                pointsCapacity=points.capacity,
+            )
         if not points.allowed:
             raise RateLimited(
                 f"This request costs {cost} points but only {int(points.remaining)} are left "
