@@ -14,8 +14,9 @@ raises DuplicateKeyError when another writer inserted the same key in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -396,6 +397,17 @@ class Database:
     def set_wrapper(self, wrap: Callable[[Any], Any] | None) -> None:
         self.wrap = wrap
         self._cache.clear()
+
+    @contextlib.contextmanager
+    def wrapped(self, wrap: Callable[[Any], Any]) -> Iterator[None]:
+        """`wrap` for the block only: afterwards the wrapper installed before (e.g. the
+        metrics observer) is back, not dropped."""
+        previous = self.wrap
+        self.set_wrapper(wrap)
+        try:
+            yield
+        finally:
+            self.set_wrapper(previous)
 
     def set_gate(self, gate: Gate | None) -> None:
         self.gate = gate

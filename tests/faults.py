@@ -36,13 +36,12 @@ def mongo_down(db: Any) -> Iterator[None]:
         raise ServerSelectionTimeoutError("No servers available (simulated outage)")
 
     previous = db.wrap  # e.g. the metrics observer: it sees the failures too
-    db.set_wrapper(_Down if previous is None else (lambda coll: previous(_Down(coll))))
-    db.ping = ping
-    try:
-        yield
-    finally:
-        db.set_wrapper(previous)
-        db.ping = original_ping
+    with db.wrapped(_Down if previous is None else (lambda coll: previous(_Down(coll)))):
+        db.ping = ping
+        try:
+            yield
+        finally:
+            db.ping = original_ping
 
 
 class Stall:
@@ -82,11 +81,8 @@ class Stall:
 @contextlib.contextmanager
 def mongo_stalls(db: Any) -> Iterator[None]:
     """Every collection call hangs (a server that accepts and never answers)."""
-    db.set_wrapper(Stall)
-    try:
+    with db.wrapped(Stall):
         yield
-    finally:
-        db.set_wrapper(None)
 
 
 # --- Driver-level faults a real server or driver produces and the emulator does not --------
@@ -129,11 +125,8 @@ def in_list_limit(db: Any, max_items: int) -> Iterator[None]:
         if _longest_in([a, k]) > max_items:
             raise DocumentTooLarge(f"{name}: command document too large (simulated)")
 
-    db.set_wrapper(lambda coll: _Wrapped(coll, check))
-    try:
+    with db.wrapped(lambda coll: _Wrapped(coll, check)):
         yield
-    finally:
-        db.set_wrapper(None)
 
 
 class _ShortCursor(CursorProxy):
@@ -157,13 +150,10 @@ class _ShortCursor(CursorProxy):
 @contextlib.contextmanager
 def short_lived_cursors(db: Any, max_docs: int) -> Iterator[None]:
     """Every cursor fails once it has served more than `max_docs` documents."""
-    db.set_wrapper(
+    with db.wrapped(
         lambda coll: _Wrapped(coll, lambda *_: None, lambda c: _ShortCursor(c, max_docs))
-    )
-    try:
+    ):
         yield
-    finally:
-        db.set_wrapper(None)
 
 
 class SlowDriver:

@@ -283,9 +283,8 @@ async def test_report_round_trips_do_not_grow_with_users(api):
         await assistant(api, u["_id"], now - timedelta(days=i % 5), 0.01 * (i + 1))
     counter = RoundTrips()
     await api.data("{ me { id } }", token=admin)
-    api.services.db.set_wrapper(counter.wrap)
-    report = (await api.data(REPORT, {"top": 25}, token=admin))["costReport"]
-    api.services.db.set_wrapper(None)
+    with api.services.db.wrapped(counter.wrap):
+        report = (await api.data(REPORT, {"top": 25}, token=admin))["costReport"]
     assert len(report["topUsers"]) == 25
     assert dict(counter.calls) == {
         ("cost_daily", "aggregate"): 1,

@@ -149,12 +149,9 @@ async def test_a_page_reads_at_most_first_plus_one_children_per_parent(api):
     query = """query($id: ID!) { session(id: $id) { messages(first: 3) {
         %s pageInfo { hasNextPage } edges { node { content } } } } }"""
     recorder = Pipelines()
-    db.set_wrapper(recorder.wrap)
-    try:
+    with db.wrapped(recorder.wrap):
         plain = await api.data(query % "", {"id": sid}, token)
         counted = await api.data(query % "totalCount", {"id": sid}, token)
-    finally:
-        db.set_wrapper(None)
     page = plain["session"]["messages"]
     assert [e["node"]["content"] for e in page["edges"]] == ["m0", "m1", "m2"]
     assert page["pageInfo"]["hasNextPage"] is True
@@ -327,11 +324,8 @@ async def test_users_total_count_does_not_scan_the_collection(api):
 
     _, admin = await api.admin()
     counter = RoundTrips()
-    api.services.db.set_wrapper(counter.wrap)
-    try:
+    with api.services.db.wrapped(counter.wrap):
         data = await api.data("{ users(first: 1) { totalCount } }", token=admin)
-    finally:
-        api.services.db.set_wrapper(None)
     assert data["users"]["totalCount"] == 1
     assert counter.calls[("users", "estimated_document_count")] == 1
     assert counter.calls[("users", "count_documents")] == 0
@@ -484,8 +478,7 @@ async def test_every_single_document_write_names_the_shard_key(api):
     user, token = await api.user()
     db = api.services.db
     recorder = WriteFilters()
-    db.set_wrapper(recorder.wrap)
-    try:
+    with db.wrapped(recorder.wrap):
         sid = await start(api, token, user["_id"])
         await api.data(
             RECORD,
@@ -520,8 +513,6 @@ async def test_every_single_document_write_names_the_shard_key(api):
             {"id": sid},
             token,
         )
-    finally:
-        db.set_wrapper(None)
     checked = [(c, op, f) for c, op, f in recorder.seen if c in SHARD_KEYS]
     assert {c for c, _, _ in checked} == set(SHARD_KEYS)
     for coll, op, flt in checked:

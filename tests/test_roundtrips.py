@@ -49,11 +49,8 @@ query Nested($n: Int!) {
 async def count_round_trips(api, token, n):
     counter = RoundTrips()
     await api.data("{ me { id } }", token=token)  # warm the auth cache
-    api.services.db.set_wrapper(counter.wrap)
-    try:
+    with api.services.db.wrapped(counter.wrap):
         data = await api.data(NESTED, {"n": n}, token=token)
-    finally:
-        api.services.db.set_wrapper(None)
     return counter, data
 
 
@@ -87,11 +84,8 @@ async def test_first_request_of_a_caller_reads_their_record_once(api):
     """Authentication loads the caller's record; `me` reuses it instead of reading it again."""
     _, token = await api.user(name="Cold")
     counter = RoundTrips()
-    api.services.db.set_wrapper(counter.wrap)
-    try:
+    with api.services.db.wrapped(counter.wrap):
         data = await api.data("{ me { name subscriptionTier } }", token=token)
-    finally:
-        api.services.db.set_wrapper(None)
     assert data["me"] == {"name": "Cold", "subscriptionTier": "FREE"}
     assert dict(counter.calls) == {("users", "find_one"): 1}
 
@@ -118,11 +112,8 @@ async def test_progress_costs_the_same_round_trips_for_any_range(api, bucket, st
     await api.data("{ me { id } }", token=token)  # warm the auth cache
     variables = {"f": start, "t": end, "b": bucket}
     counter = RoundTrips()
-    api.services.db.set_wrapper(counter.wrap)
-    try:
+    with api.services.db.wrapped(counter.wrap):
         data = await api.data(PROGRESS, variables, token=token)
-    finally:
-        api.services.db.set_wrapper(None)
     assert len(data["progress"]["points"]) == n_points
     assert sum(p["messages"] for p in data["progress"]["points"]) > 0
     # points: messages + exercises; bests: exercises; week/month: sessions + messages;
@@ -149,11 +140,8 @@ async def test_provider_stats_read_rollups_not_messages(api, replies):
         await api.data(record, {"s": sid, "ms": 100 + i}, token=token)
     await api.data("{ me { id } }", token=admin)
     counter = RoundTrips()
-    api.services.db.set_wrapper(counter.wrap)
-    try:
+    with api.services.db.wrapped(counter.wrap):
         data = await api.data("{ providerStats { requests p95ResponseTimeMs } }", token=admin)
-    finally:
-        api.services.db.set_wrapper(None)
     assert data["providerStats"][0]["requests"] == replies
     assert dict(counter.calls) == {("provider_daily", "find"): 1}, counter.calls
 
@@ -163,11 +151,8 @@ async def test_daily_practice_after_the_first_call_reads_a_fixed_amount(api):
     query = "{ dailyPractice { total exercises { id status user { id } } } }"
     await api.data(query, token=token)  # builds today's set
     counter = RoundTrips()
-    api.services.db.set_wrapper(counter.wrap)
-    try:
+    with api.services.db.wrapped(counter.wrap):
         data = await api.data(query, token=token)
-    finally:
-        api.services.db.set_wrapper(None)
     assert data["dailyPractice"]["total"] == 5
     # the set by _id, its exercises in one batch; the learner's record (and `user`) once
     assert dict(counter.calls) == {
