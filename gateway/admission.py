@@ -2,8 +2,9 @@
 
 Runs as a Strawberry extension after parsing and validation (so the document is known to be
 valid) and before execution (so a refused operation touches no data). Order of checks:
-per-request maximum cost (QUERY_TOO_COMPLEX), then the request window, then the points
-bucket (both RATE_LIMITED). Admins are priced but never refused by the budgets.
+per-request maximum cost (QUERY_TOO_COMPLEX, which still takes a request from the window),
+then the request window, then the points bucket (both RATE_LIMITED). Admins are priced but
+never refused by the budgets.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
             )
         points = await limiter.charge_points(tier, key, cost)
         ctx.points_budget = points
+        if not points.allowed and cost > points.capacity:
+            # Waiting never helps: say so, or a client obeying retryAfter retries forever.
+            raise RateLimited(
+                f"This request costs {cost} points, more than the {tier} tier's bucket holds "
+                f"({points.capacity}): it cannot run at any time. Ask for fewer items (lower "
+                "`first`) or fewer nested connections.",
+                retry_after=points.retry_after,
+                cost=cost,
+                pointsCapacity=points.capacity,
+            )
         if not points.allowed:
             raise RateLimited(
                 f"This request costs {cost} points but only {int(points.remaining)} are left "
@@ -101,6 +112,14 @@ class Admission(SchemaExtension):
                 cost=cost,
                 maxCost=max_cost,
             )
+            # Refused, yet it counts as a request (no points), like a document that fails
+            # validation: otherwise a flood of over-priced documents would cost nothing.
+            try:
+                await admit(ctx, 0)
+            except RateLimited as exc:
+                error = exc
+            except DomainError:
+                pass
         elif cost > 0:
             try:
                 await admit(ctx, cost)

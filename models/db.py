@@ -206,6 +206,13 @@ class _BulkResult:
     inserted_count: int
 
 
+def _key_spec(key: Any) -> list[tuple[str, int]]:
+    """An index's keys as the server reports them (pairs, directions maybe floats) or as a
+    document declares them (a mapping), in one comparable form."""
+    pairs = key.items() if isinstance(key, dict) else key
+    return [(f, int(d)) for f, d in pairs]
+
+
 def _is_operator_free(value: Any) -> bool:
     return not (isinstance(value, dict) and any(str(k).startswith("$") for k in value))
 
@@ -249,9 +256,9 @@ class EmbeddedCollection:
         existing = self._sync.index_information()
         for index in indexes:
             doc = index.document
-            keys = [(f, int(d)) for f, d in doc["key"].items()]
+            keys = _key_spec(doc["key"])
             for name, spec in existing.items():
-                if name != doc["name"] and [(f, int(d)) for f, d in spec["key"]] == keys:
+                if name != doc["name"] and _key_spec(spec["key"]) == keys:
                     raise OperationFailure(
                         f"Index already exists with a different name: {name}", code=85
                     )
@@ -574,9 +581,7 @@ async def missing_indexes(database: Database) -> list[str]:
         info = await database.collection(coll).index_information()
         for name, key in specs.items():
             have = info.get(name)
-            if have is None or [(f, int(d)) for f, d in have["key"]] != [
-                (f, int(d)) for f, d in key
-            ]:
+            if have is None or _key_spec(have["key"]) != _key_spec(key):
                 missing.append(f"{coll}.{name}")
     return missing
 
@@ -595,9 +600,9 @@ async def ensure_indexes(database: Database) -> dict[str, list[str]]:
         for index in getattr(settings, "indexes", []):
             name = index.document["name"]
             label = f"{settings.name}.{name}"
-            if name in existing and [(f, int(d)) for f, d in existing[name]["key"]] == [
-                (f, int(d)) for f, d in index.document["key"].items()
-            ]:
+            if name in existing and _key_spec(existing[name]["key"]) == _key_spec(
+                index.document["key"]
+            ):
                 report["present"].append(label)
                 continue
             try:

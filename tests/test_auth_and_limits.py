@@ -105,6 +105,19 @@ async def test_points_bucket_refuses_then_refills():
         assert (await api.gql(q, token=token)).status_code == 200
 
 
+async def test_a_request_larger_than_the_tiers_bucket_says_waiting_does_not_help():
+    # Before: "retry in 1s", and the same answer after every retry.
+    async with running_api(make_settings(cost_bucket_free="30:100")) as api:
+        _, token = await api.user(tier="free")
+        q = "{ me { sessions(first: 40) { edges { node { id } } } } }"  # 1 + 1 + 40 points
+        refused = await api.gql(q, token=token)
+        assert refused.status_code == 429
+        err = refused.json()["errors"][0]
+        assert err["extensions"]["code"] == "RATE_LIMITED"
+        assert err["extensions"]["cost"] == 42 and err["extensions"]["pointsCapacity"] == 30
+        assert "cannot run at any time" in err["message"] and "retry in" not in err["message"]
+
+
 async def test_over_the_per_request_maximum_is_query_too_complex(api):
     _, token = await api.user(tier="premium")
     q = "{ me { sessions(first: 100) { edges { node { messages(first: 100) { edges { node { content session { id } user { id } } } } } } } } }"

@@ -138,3 +138,25 @@ async def test_a_mutation_over_get_is_charged_too(api):
     )
     assert response.status_code == 405
     assert await remaining(api, token) == before - 1
+
+
+TOO_COSTLY = (
+    "{ users(first: 100) { edges { node { sessions(first: 100) { edges { node {"
+    " messages(first: 100) { edges { node { id } } } } } } } } } }"
+)
+
+
+async def test_operations_over_the_cost_ceiling_spend_the_callers_budget():
+    # Before: QUERY_TOO_COMPLEX was answered for free, however many were sent.
+    async with running_api(make_settings(rate_limit_free="3/minute")) as api:
+        _, token = await api.user(tier="free")
+        answers = []
+        for _ in range(5):
+            response = await api.gql(TOO_COSTLY, token=token)
+            answers.append((response.status_code, response.json()["errors"][0]["extensions"]))
+        codes = [(status, ext["code"]) for status, ext in answers]
+        assert codes == [(400, "QUERY_TOO_COMPLEX")] * 3 + [(429, "RATE_LIMITED")] * 2
+        assert answers[0][1]["maxCost"] == 25_000
+        # the points bucket is not charged for a refused operation
+        view = await api.data("{ rateLimit { pointsRemaining pointsCapacity } }", token=token)
+        assert view["rateLimit"]["pointsRemaining"] == view["rateLimit"]["pointsCapacity"]
