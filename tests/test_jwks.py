@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -15,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from gateway import jwks
 from tests.conftest import make_settings, running_api
 from tests.servers import free_port
 
@@ -187,6 +189,21 @@ async def test_a_slow_provider_is_cut_off_by_the_fetch_timeout(provider):
         elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert elapsed < 2.5
+
+
+async def test_a_slow_provider_is_fetched_once_not_once_per_waiting_request(provider):
+    # Found in review: every request with an uncached kid took a worker thread and fetched
+    # the key set in turn, so n concurrent requests cost n fetches and n x the timeout.
+    provider.delay = 2.0
+    async with running_api(idp_settings(provider.url, jwt_jwks_timeout_seconds=0.5)) as api:
+        user, _ = await api.user()
+        tokens = [provider.token(user["_id"], "rsa-1", jti=str(i)) for i in range(6)]
+        responses = await asyncio.gather(*(api.gql(ME, token=t) for t in tokens))
+        assert [r.status_code for r in responses] == [503] * 6
+        assert provider.fetches == 1
+        provider.delay = 0.0
+        await asyncio.sleep(jwks.FAILED_FETCH_BACKOFF_SECONDS)
+        assert (await api.gql(ME, token=tokens[0])).status_code == 200  # recovered
 
 
 async def test_hs256_development_tokens_still_work_beside_the_provider(provider):
