@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ class PersistedQueries:
         self.only = settings.persisted_queries_only
         self.redis = redis
         self.ttl = settings.persisted_query_ttl_seconds
+        self.redis_budget = settings.persisted_query_redis_budget_chars
         self.auto_prefix, self.allow_key = redis_keys(settings.redis_key_prefix)
         self.memory = MemoryLru(settings.persisted_query_cache_size)
         self.allowed: dict[str, str] = (
@@ -177,9 +179,23 @@ class PersistedQueries:
         self.memory.put(digest, document)
         if self.redis is not None:
             try:
-                await self.redis.set(self.auto_prefix + digest, document, ex=self.ttl)
+                if await self._within_budget(len(document)):
+                    await self.redis.set(self.auto_prefix + digest, document, ex=self.ttl)
             except STORAGE_ERRORS as exc:
                 log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+
+    async def _within_budget(self, chars: int) -> bool:
+        """Charge `chars` to this TTL window's Redis budget; False once it is spent."""
+        window = int(time.time()) // self.ttl
+        key = f"{self.auto_prefix}budget:{window}"  # never a 64-hex-digit digest
+        spent = int(await self.redis.incrby(key, chars))
+        if spent == chars:
+            await self.redis.expire(key, 2 * self.ttl)
+        if spent <= self.redis_budget:
+            return True
+        if spent - chars <= self.redis_budget:  # log the crossing once, not every refusal
+            log.warning("persisted_query_budget_spent", window=window, budget=self.redis_budget)
+        return False
 
     async def _automatic(self, digest: str) -> str | None:
         document = self.memory.get(digest)

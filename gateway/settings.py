@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # how long an automatically registered document lives in Redis.
     persisted_query_cache_size: int = 5_000
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
+    # Characters of new documents Redis accepts per PERSISTED_QUERY_TTL_SECONDS window
+    # (shared by all replicas): anyone may register documents, so at most twice this is
+    # ever stored. Past it, documents still run but are not stored until the next window.
+    persisted_query_redis_budget_chars: int = 100_000_000
 
     # --- Metrics --------------------------------------------------------------
     metrics_enabled: bool = True
@@ -198,7 +202,12 @@ class Settings(BaseSettings):
     # JSON object {"provider": {"model": {"input": per_token, "output": per_token}}}
     pricing_overrides: str = ""
 
-    @field_validator("workers", "persisted_query_cache_size", "metrics_max_operations")
+    @field_validator(
+        "workers",
+        "persisted_query_cache_size",
+        "persisted_query_redis_budget_chars",
+        "metrics_max_operations",
+    )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

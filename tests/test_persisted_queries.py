@@ -98,6 +98,25 @@ async def test_replicas_share_documents_through_redis():
         assert 0 < ttl <= two.services.settings.persisted_query_ttl_seconds
 
 
+async def test_anonymous_registrations_cannot_fill_redis():
+    # Found in review: anyone could store any valid document padded by a comment to 50 KB,
+    # for 7 days, in the Redis that also keeps the rate limits: unbounded growth.
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    settings = make_settings(
+        redis_url=redis_url(), redis_key_prefix=prefix, persisted_query_redis_budget_chars=5_000
+    )
+    async with running_api(settings) as api:
+        redis = api.services.persisted.redis
+        padded = [f"# {i} {'x' * 3_000}\n{{ __typename }}" for i in range(3)]
+        for doc in padded:
+            response = await api.client.post(
+                "/graphql", json={"query": doc, "extensions": ext(sha256_hex(doc))}
+            )
+            assert response.json()["data"] == {"__typename": "Query"}  # still runs
+        stored = [await redis.exists(f"{prefix}:apq:{sha256_hex(d)}") for d in padded]
+        assert stored == [1, 0, 0]  # the second would take Redis past 5,000 characters
+
+
 def _write_queries(tmp_path) -> None:
     (tmp_path / "q").mkdir()
     (tmp_path / "q" / "budget.graphql").write_text(DOC)
