@@ -179,18 +179,18 @@ class PersistedQueries:
         self.memory.put(digest, document)
         if self.redis is not None:
             try:
-                if await self._within_budget(len(document)):
+                if await self._within_budget(self.redis, len(document)):
                     await self.redis.set(self.auto_prefix + digest, document, ex=self.ttl)
             except STORAGE_ERRORS as exc:
                 log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
 
-    async def _within_budget(self, chars: int) -> bool:
+    async def _within_budget(self, redis: Any, chars: int) -> bool:
         """Charge `chars` to this TTL window's Redis budget; False once it is spent."""
         window = int(time.time()) // self.ttl
         key = f"{self.auto_prefix}budget:{window}"  # never a 64-hex-digit digest
-        spent = int(await self.redis.incrby(key, chars))
+        spent = int(await redis.incrby(key, chars))
         if spent == chars:
-            await self.redis.expire(key, 2 * self.ttl)
+            await redis.expire(key, 2 * self.ttl)
         if spent <= self.redis_budget:
             return True
         if spent - chars <= self.redis_budget:  # log the crossing once, not every refusal
