@@ -132,6 +132,19 @@ async def test_aggregations_over_unbounded_rows_are_priced_as_a_page(api):
     assert windowed.json()["extensions"]["rateLimit"]["cost"] == 100 + 1 + 5
 
 
+async def test_progress_is_priced_as_the_aggregations_it_runs(api):
+    # Found in review: progress (six aggregations over up to 366 buckets) cost 5, so 30
+    # aliased year-long progress fields cost 150 points and 5 s of CPU on the embedded
+    # database (3,000 messages), sustainable on a free tier's 40 points a second.
+    _user, token = await api.user()
+    one = 'progress(from: "2025-11-01T00:00:00Z", to: "2026-11-01T00:00:00Z") { bucket }'
+    single = await api.gql("{ " + one + " }", token=token)
+    assert single.json()["extensions"]["rateLimit"]["cost"] == 100 + 1
+    many = await api.gql("{ " + " ".join(f"a{i}: {one}" for i in range(30)) + " }", token=token)
+    assert many.status_code == 429  # 3,030 points: more than a free tier's 2,000-point bucket
+    assert many.json()["data"] is None
+
+
 async def test_repeated_fields_are_refused_before_pairwise_merging(api):
     # 500 copies of `me { id }` (5 KB) took 0.8 s of CPU in graphql-core's field merging.
     _, token = await api.user()
