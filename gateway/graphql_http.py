@@ -227,11 +227,10 @@ class GraphQLEndpoint:
             )
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             state["metered"] = False  # refused before admission: charged as a refusal
-            if request.method == "GET":
-                return _json(
-                    error_payload("BAD_USER_INPUT", _describe(exc)), 405, {"Allow": "POST"}
-                )
-            return _json(error_payload("BAD_USER_INPUT", _describe(exc)), 400)
+            message = _describe(exc, params.get("operationName"))
+            if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
+                return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
+            return _json(error_payload("BAD_USER_INPUT", message), 400)
 
         if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:
             # A document that failed to parse or validate still counts as a request, so
@@ -286,11 +285,13 @@ def _check_params(params: Any) -> str | None:
     return operation_name_problem(name)
 
 
-def _describe(exc: Exception) -> str:
+def _describe(exc: Exception, operation_name: str | None) -> str:
     name = type(exc).__name__
     if name == "InvalidOperationTypeError":
         return "Mutations must be sent with POST."
     if name == "CannotGetOperationTypeError":
+        if operation_name:
+            return "'operationName' does not name an operation in the document."
         return "Name the operation to run with 'operationName'."
     if name == "MissingQueryError":
         return "'query' must be a non-empty string."

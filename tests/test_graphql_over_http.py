@@ -111,6 +111,22 @@ async def test_every_405_says_what_is_allowed(api, method, path, allow):
     assert allow in response.headers["allow"]
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_an_unknown_operation_name_is_400_and_says_so(api, method):
+    # Found in review: over GET it was 405 "Allow: POST" (POST would not help) and, either
+    # way, told a client that had named an operation to name one.
+    params = {"query": "query A { __typename }", "operationName": "B"}
+    if method == "GET":
+        response = await api.client.get("/graphql", params=params)
+    else:
+        response = await api.client.post("/graphql", json=params)
+    assert response.status_code == 400
+    assert "allow" not in response.headers
+    assert response.json()["errors"][0]["message"] == (
+        "'operationName' does not name an operation in the document."
+    )
+
+
 async def test_a_mutation_over_get_is_405_with_allow_post(api):
     response = await api.client.get(
         "/graphql",
