@@ -25,7 +25,7 @@ from models.documents import utcnow
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
-from resolvers.costs.providers import provider_key
+from resolvers.costs.providers import provider_key, provider_names
 from resolvers.counters import WITHOUT_GUARDS
 from resolvers.dataloaders import MESSAGE_HIDDEN, exclude
 from resolvers.errors import BadUserInput, Forbidden, NotFound
@@ -77,7 +77,7 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
 
 async def _count_write(db: Database, message: dict[str, Any]) -> int:
     key = provider_key(message)
-    day, provider, model = key["_id"].split("|", 2)
+    day, provider, model = provider_names(message)
     for _ in range(RECOUNT_ATTEMPTS):
         try:
             row = await db.provider_daily.find_one_and_update(
@@ -99,7 +99,7 @@ async def recount_ratings(db: Database, message: dict[str, Any], write: int) -> 
     """Recount the rating counters of the provider_daily row `message` belongs to, until
     a stored recount has seen rating write number `write`."""
     key = provider_key(message)
-    day = key["_id"].split("|", 2)[0]
+    day = provider_names(message)[0]
     provider, model = message.get("provider"), message.get("model")
     start = datetime.fromisoformat(day).replace(tzinfo=UTC)
     match = {

@@ -70,6 +70,20 @@ async def test_learner_rates_replies_and_re_rating_replaces(api):
     ]
 
 
+async def test_a_pipe_in_a_provider_name_does_not_merge_or_rename_rows(api):
+    # Found in review: the row _id "<day>|<provider>|<model>" was split back on "|", so
+    # ("a|b", "c") was shown as provider "a", model "b|c" and shared a row with ("a", "b|c").
+    _, token = await api.user()
+    _, admin = await api.admin()
+    sid = (await api.data(START, {}, token=token))["startSession"]["id"]
+    first = await _reply(api, token, sid, provider="a|b", model="c")
+    await _reply(api, token, sid, provider="a", model="b|c")
+    await api.data(RATE, {"id": first, "r": 4}, token=token)
+    stats = (await api.data(STATS, token=admin))["providerStats"]
+    assert (_stat(stats, "a|b", "c")["requests"], _stat(stats, "a|b", "c")["ratedCount"]) == (1, 1)
+    assert (_stat(stats, "a", "b|c")["requests"], _stat(stats, "a", "b|c")["ratedCount"]) == (1, 0)
+
+
 async def test_rating_is_refused_outside_its_rules(api):
     _learner, token = await api.user()
     _, other = await api.user()

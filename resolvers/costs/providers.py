@@ -55,10 +55,21 @@ def percentile(hist: dict[int, int], q: float) -> float | None:
     return round(rt_upper(max(hist)), 1)
 
 
-def provider_key(doc: dict[str, Any]) -> dict[str, Any]:
+def provider_names(doc: dict[str, Any]) -> tuple[str, str, str]:
+    """(UTC day, provider, model) of a message's provider_daily row."""
     provider, model = doc.get("provider") or "unknown", doc.get("model") or "unknown"
-    day = doc["timestamp"].strftime("%Y-%m-%d")
-    return {"_id": f"{day}|{provider}|{model}"}
+    return doc["timestamp"].strftime("%Y-%m-%d"), provider, model
+
+
+def _id_part(name: str) -> str:
+    # Clients name providers and models: a `|` in one must not shift the `_id`'s fields,
+    # or ("a|b", "c") and ("a", "b|c") would share a row. Pipe-free names are unchanged.
+    return name.replace("%", "%25").replace("|", "%7C")
+
+
+def provider_key(doc: dict[str, Any]) -> dict[str, Any]:
+    day, provider, model = provider_names(doc)
+    return {"_id": f"{day}|{_id_part(provider)}|{_id_part(model)}"}
 
 
 def provider_update(doc: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +82,7 @@ def provider_update(doc: dict[str, Any]) -> dict[str, Any]:
     ms = doc.get("response_time_ms")
     if ms is not None:
         inc.update({"rt_count": 1, "rt_sum_ms": ms, f"rt_hist.{rt_bucket(ms)}": 1})
-    day, provider, model = provider_key(doc)["_id"].split("|", 2)
+    day, provider, model = provider_names(doc)
     return {"$inc": inc, "$setOnInsert": {"date": day, "provider": provider, "model": model}}
 
 
