@@ -102,6 +102,9 @@ class PersistedQueries:
         self.redis_budget = settings.persisted_query_redis_budget_chars
         self.auto_prefix, self.allow_key = redis_keys(settings.redis_key_prefix)
         self.memory = MemoryLru(settings.persisted_query_cache_size)
+        # hash -> (trusted until, document) for allow-list entries read from Redis; an
+        # entry is re-read after PERSISTED_QUERY_ALLOW_CACHE_SECONDS so a removal applies.
+        self.allow_seen: dict[str, tuple[float, str]] = {}
         self.allowed: dict[str, str] = (
             load_manifest(settings.persisted_queries_manifest)
             if settings.persisted_queries_manifest
@@ -217,14 +220,21 @@ class PersistedQueries:
         document = self.allowed.get(digest)
         if document is not None or self.redis is None:
             return document
-        cached = self.memory.get("allow:" + digest)
-        if cached is not None:
-            return cached
+        now = time.monotonic()
+        cached = self.allow_seen.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         raw = await self.redis.hget(self.allow_key, digest)  # storage errors -> 503
         if raw is None:
+            self.allow_seen.pop(digest, None)
             return None
         document = raw.decode("utf-8")
-        self.memory.put("allow:" + digest, document)
+        if len(self.allow_seen) >= self.settings.persisted_query_cache_size:
+            self.allow_seen.clear()  # a bound, not a policy: entries are re-read from Redis
+        self.allow_seen[digest] = (
+            now + self.settings.persisted_query_allow_cache_seconds,
+            document,
+        )
         return document
 
     def _required(self) -> Refusal:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # (shared by all replicas): anyone may register documents, so at most twice this is
     # ever stored. Past it, documents still run but are not stored until the next window.
     persisted_query_redis_budget_chars: int = 100_000_000
+    # How long a replica trusts an allow-list entry it read from Redis: removing a hash
+    # from the allow-list takes effect everywhere within this many seconds.
+    persisted_query_allow_cache_seconds: float = 60.0
 
     # --- Metrics --------------------------------------------------------------
     metrics_enabled: bool = True
@@ -212,6 +215,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("persisted_query_allow_cache_seconds")
+    @classmethod
+    def _allow_cache(cls, value: float) -> float:
+        if not 0 <= value <= 3600:
+            raise ValueError("must be between 0 and 3600 seconds")
         return value
 
     @field_validator("jwt_leeway_seconds")

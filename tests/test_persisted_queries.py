@@ -161,6 +161,27 @@ async def test_the_script_registers_documents_in_redis_for_every_replica(tmp_pat
         await api.services.persisted.redis.delete(api.services.persisted.allow_key)
 
 
+async def test_a_hash_removed_from_the_allow_list_stops_running(tmp_path):
+    # Found in review: replicas cached allow-list hits from Redis until evicted or
+    # restarted, so a document could not be withdrawn from a running fleet.
+    _write_queries(tmp_path)
+    settings = make_settings(
+        redis_url=redis_url(),
+        redis_key_prefix=f"t{uuid.uuid4().hex[:8]}",
+        persisted_queries_only=True,
+        persisted_query_allow_cache_seconds=0.2,
+    )
+    assert await asyncio.to_thread(persist_queries, [str(tmp_path / "q"), "--redis"], settings) == 0
+    async with running_api(settings) as api:
+        first = await api.client.post("/graphql", json={"extensions": ext()})
+        assert first.json()["data"]["rateLimit"]["tier"] == "ANONYMOUS"
+        await api.services.persisted.redis.hdel(api.services.persisted.allow_key, HASH)
+        await asyncio.sleep(0.3)
+        withdrawn = await api.client.post("/graphql", json={"extensions": ext()})
+        assert withdrawn.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+        await api.services.persisted.redis.delete(api.services.persisted.allow_key)
+
+
 def test_the_script_refuses_documents_that_do_not_validate(tmp_path, capsys):
     (tmp_path / "typo.graphql").write_text("{ rateLimit { tierr } }")
     assert persist_queries([str(tmp_path)]) == 1
