@@ -177,6 +177,18 @@ class GraphQLEndpoint:
         problem = _check_params(params)
         if problem:
             return _json(error_payload("BAD_USER_INPUT", problem), 400)
+        limit = self.services.settings.query_max_chars
+        if len(params["query"]) > limit:
+            # Parsed documents are cached with their source text: a flood of distinct 1 MB
+            # documents (a comment pads any query) would pin gigabytes.
+            return _json(
+                error_payload(
+                    "QUERY_TOO_COMPLEX",
+                    f"The document exceeds {limit} characters.",
+                    maxChars=limit,
+                ),
+                400,
+            )
         state["operation"] = params.get("operationName")
 
         request_id = state.get("request_id", "")

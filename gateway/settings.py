@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     query_max_depth: int = 12
     query_max_aliases: int = 30
     query_max_tokens: int = 5_000
+    # Characters of one document (comments and whitespace included). Parsed documents are
+    # cached (parse, validation, plans: 512 each) with their source text, so this bounds
+    # the memory distinct documents can pin.
+    query_max_chars: int = 50_000
     # Selections once every fragment is inlined: bounds validation and analysis work.
     query_max_selections: int = 2_000
     # Times one response name may be selected in one selection set (fragments inlined):
@@ -314,6 +318,7 @@ class Settings(BaseSettings):
         "query_max_depth",
         "query_max_aliases",
         "query_max_tokens",
+        "query_max_chars",
         "query_max_selections",
         "query_max_repeats",
         "execution_timeout_ms",

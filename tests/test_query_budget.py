@@ -145,6 +145,22 @@ async def test_progress_is_priced_as_the_aggregations_it_runs(api):
     assert many.json()["data"] is None
 
 
+async def test_long_documents_are_refused_before_they_are_parsed_and_cached(api):
+    # Found in review: parse, validation and plan caches (512 entries each) keep each
+    # document's source text; 150 distinct 1 MB documents (a comment pads `{ __typename }`)
+    # grew the process by ~440 MB.
+    limit = api.services.settings.query_max_chars
+    padded = "# " + "x" * limit + "\n{ __typename }"
+    response = await api.client.post("/graphql", json={"query": padded})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "maxChars": limit,
+    }
+    fits = "# " + "x" * (limit - 20) + "\n{ __typename }"
+    assert (await api.client.post("/graphql", json={"query": fits})).status_code == 200
+
+
 async def test_repeated_fields_are_refused_before_pairwise_merging(api):
     # 500 copies of `me { id }` (5 KB) took 0.8 s of CPU in graphql-core's field merging.
     _, token = await api.user()
