@@ -70,3 +70,28 @@ async def conversations(
     if message_docs:
         await db.messages.insert_many(message_docs)
     return user_ids
+
+
+def finished_exercise(
+    user_id: str, at: datetime, correct: bool, sub: str = "Articles", **extra: Any
+) -> dict[str, Any]:
+    """An answered exercise as submitExercise leaves it: for skills, progress and difficulty."""
+    return {
+        "_id": _id(),
+        "user_id": user_id,
+        "language": "English",
+        "category": "Grammar",
+        "subcategory": sub,
+        "type": "multiple_choice",
+        "difficulty": 3,
+        "prompt": "p",
+        "answer": "a",
+        "status": "completed",
+        "outcome": "correct" if correct else "incorrect",
+        "correct": correct,
+        "attempts": 1,
+        "hints_used": 0,
+        "created_at": at,
+        "completed_at": at,
+        **extra,
+    }

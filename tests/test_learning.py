@@ -23,6 +23,7 @@ from resolvers.practice.skills import (
     replay,
     skills_from,
 )
+from tests.factories import finished_exercise
 
 GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
   id language category subcategory difficulty status outcome dueAt } }"""
@@ -352,27 +353,6 @@ PROGRESS = """query($f: DateTime, $t: DateTime, $b: ProgressBucket) {
     thisMonth { sessions messages exercisesCompleted exercisesCorrect } } }"""
 
 
-def _finished(user_id, at, correct, sub="Articles"):
-    return {
-        "_id": str(uuid.uuid4()),
-        "user_id": user_id,
-        "language": "English",
-        "category": "Grammar",
-        "subcategory": sub,
-        "type": "multiple_choice",
-        "difficulty": 3,
-        "prompt": "p",
-        "answer": "a",
-        "status": "completed",
-        "outcome": "correct" if correct else "incorrect",
-        "correct": correct,
-        "attempts": 1,
-        "hints_used": 0,
-        "created_at": at,
-        "completed_at": at,
-    }
-
-
 async def test_progress_buckets_follow_the_learners_time_zone(api):
     tz = ZoneInfo("Asia/Kolkata")  # UTC+05:30: local midnight is 18:30 UTC the day before
     user, token = await api.user(time_zone="Asia/Kolkata")
@@ -416,9 +396,9 @@ async def test_progress_buckets_follow_the_learners_time_zone(api):
     )
     await db.exercises.insert_many(
         [
-            _finished(user["_id"], day1 + timedelta(hours=1), True),
-            _finished(user["_id"], day1 + timedelta(hours=2), False),
-            _finished(user["_id"], day1 - timedelta(minutes=1), True),  # the day before
+            finished_exercise(user["_id"], day1 + timedelta(hours=1), True),
+            finished_exercise(user["_id"], day1 + timedelta(hours=2), False),
+            finished_exercise(user["_id"], day1 - timedelta(minutes=1), True),  # the day before
         ]
     )
     out = (
@@ -487,13 +467,16 @@ async def test_personal_bests_and_totals(api):
     rows = []
     # A 4-day run of correct answers ending 10 days ago, 6 answers on its last day.
     for d in range(13, 9, -1):
-        rows.append(_finished(user["_id"], today - timedelta(days=d), True))
+        rows.append(finished_exercise(user["_id"], today - timedelta(days=d), True))
     rows += [
-        _finished(user["_id"], today - timedelta(days=10, minutes=m), m % 2 == 0)
+        finished_exercise(user["_id"], today - timedelta(days=10, minutes=m), m % 2 == 0)
         for m in range(1, 6)
     ]
     # Today: two answers, one right.
-    rows += [_finished(user["_id"], today, True), _finished(user["_id"], today, False, "Plurals")]
+    rows += [
+        finished_exercise(user["_id"], today, True),
+        finished_exercise(user["_id"], today, False, "Plurals"),
+    ]
     await db.exercises.insert_many(rows)
     out = (await api.data(PROGRESS, {"b": "DAY"}, token=token))["progress"]
     bests = out["bests"]

@@ -10,6 +10,7 @@ import pytest
 
 from resolvers.decay import growth, weight_at, weight_of
 from resolvers.messages import apply_message
+from tests.factories import finished_exercise
 
 STATS = """query($id: ID!, $since: DateTime, $until: DateTime, $top: Int) {
   errorStats(userId: $id, since: $since, until: $until, top: $top) {
@@ -272,24 +273,12 @@ async def test_difficulty_follows_ability(api):
         await history(api, user["_id"], [(0, "Grammar", "Articles")])
         await db.exercises.insert_many(
             [
-                {
-                    "_id": str(uuid.uuid4()),
-                    "user_id": user["_id"],
-                    "category": "Grammar",
-                    "subcategory": "Articles",
-                    "type": "multiple_choice",
-                    "difficulty": 3,
-                    "prompt": "p",
-                    "answer": "a",
-                    "status": "completed",
-                    "outcome": "correct" if correct else "incorrect",
-                    "correct": correct,
-                    "attempts": 1,
-                    "hints_used": 0,
-                    "created_at": NOW - timedelta(days=1, minutes=i),
-                    "completed_at": NOW - timedelta(days=1, minutes=i),
-                    "bank_id": f"old-{i}",
-                }
+                finished_exercise(
+                    user["_id"],
+                    NOW - timedelta(days=1, minutes=i),
+                    correct,
+                    bank_id=f"old-{i}",
+                )
                 for i in range(8)
             ]
         )
