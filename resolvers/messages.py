@@ -443,5 +443,5 @@ async def messages_of(
     owner: str | None = None,
 ) -> Connection:
     return await ctx.loaders.messages_by_session.load(
-        PageKey(session_id, check_first(first), after, count=count, owner=owner)
+        PageKey(session_id, check_first(first), after, counted=count, owner=owner)
     )
