@@ -104,6 +104,8 @@ class ObjectPlan:
     fields: list[FieldPlan]
     # The generated function for this selection set (codegen.py): (source, pos, run) -> dict
     fn: Any = None
+    # For a pure selection set (pure.py): source -> dict, or raises pure.Slow
+    pure: Any = None
 
 
 @dataclass(slots=True, eq=False)

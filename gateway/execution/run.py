@@ -35,6 +35,7 @@ from gateway.execution.plan import (
     FieldPlan,
     ObjectPlan,
 )
+from gateway.execution.pure import PURE_NAMES, slow
 from models.rows import Row
 
 if TYPE_CHECKING:
@@ -51,12 +52,20 @@ P_PREV, P_KEY, P_CONTAINER, P_NULLABLE, P_TYPENAME = range(5)
 # Types whose instances are never awaitable and never exceptions: for their values,
 # graphql-core's per-value checks (is_awaitable, isinstance Exception) can only say no.
 SETTLED: set[type] = {str, int, float, bool, datetime, dict, list, tuple, Row}
+# The same without str: the values generated code passes on as an object's source.
+OBJECTS: set[type] = SETTLED - {str}
 MAX_SETTLED = 1024
 MEMO_SIZE = 1024  # enum values remembered per field
 # Leaf values whose coercion generated code calls inline (graphql-core's checks before
 # coercion can only say no for these types).
 LEAF_OK = frozenset({int, float, bool, datetime})
-GENERATED_NAMES = {"Row": Row, "SETTLED": SETTLED, "LEAF_OK": LEAF_OK}
+GENERATED_NAMES = {
+    "Row": Row,
+    "SETTLED": SETTLED,
+    "OBJECTS": OBJECTS,
+    "LEAF_OK": LEAF_OK,
+    **PURE_NAMES,
+}
 
 
 def _learn(t: type) -> bool:
@@ -71,6 +80,8 @@ def _learn(t: type) -> bool:
     )
     if ok and len(SETTLED) < MAX_SETTLED:
         SETTLED.add(t)
+        if t is not str:
+            OBJECTS.add(t)
     return ok
 
 
@@ -359,6 +370,11 @@ class Run:
             )
         oplan = shape.obj
         assert oplan is not None
+        if oplan.pure is not None:
+            try:
+                return oplan.pure(value)
+            except Exception:
+                pass  # completed again below, with positions, errors and coercion
         if oplan.fn is not None:
             return oplan.fn(value, parent, key, container, shape.nullable, typename, self)
         pos = (parent, key, container, shape.nullable, typename)
@@ -372,6 +388,17 @@ class Run:
             )
         item_shape = shape.of
         assert item_shape is not None
+        pure = item_shape.obj.pure if item_shape.obj is not None else None
+        if pure is not None and type(value) is list:
+            try:
+                if item_shape.nullable:
+                    return [
+                        None if v is None else pure(v) if type(v) in OBJECTS else slow()
+                        for v in value
+                    ]
+                return [pure(v) if type(v) in OBJECTS else slow() for v in value]
+            except Exception:
+                pass  # completed again below, item by item
         out: list[Any] = []
         append = out.append
         fast_str = item_shape.kind == LEAF and item_shape.str_is_output
