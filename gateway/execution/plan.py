@@ -13,6 +13,9 @@ their order is exactly what standard execution would produce. Each field gets on
   exception handlers whose arguments are scalars or enums: its arguments are converted
   once per execution (Strawberry's own `convert_arguments`), then the function is called
   with them, `info` (a Strawberry `Info` over a real resolve info) and `self`/`root`.
+* BATCH: a CALL field whose Strawberry field names a batch form (schema/batching.py):
+  one call, `batch(parents, info, **arguments)`, for every parent of the field that one
+  wave of completion reaches, instead of one call (and one awaitable) per parent.
 * RESOLVE: anything else, through the field's own `resolve` (Strawberry's wrapper with
   its argument conversion, extensions and permission checks), with a real `info`.
 
@@ -48,11 +51,12 @@ from graphql.execution.collect_fields import (
 from graphql.type.scalars import serialize_id, serialize_string
 
 from models.rows import Row
+from schema.batching import BATCH_FORM
 
 if TYPE_CHECKING:
     from graphql import Executor, FieldNode, GraphQLField
 
-TYPENAME, PLAIN, DIRECT, CALL, RESOLVE = range(5)
+TYPENAME, PLAIN, DIRECT, CALL, RESOLVE, BATCH = range(6)
 LEAF, OBJECT, LIST = range(3)
 STRAWBERRY_FIELD = "strawberry-definition"
 
@@ -94,6 +98,7 @@ class FieldPlan:
     strawberry_field: Any = None  # CALL
     info_name: str | None = None  # CALL: the resolver's info parameter
     source_names: tuple[str, ...] = ()  # CALL: root/parent parameters
+    batch: Callable[..., Any] | None = None  # BATCH: (parents, info, **arguments)
     has_args: bool = False
     index: int = 0  # position in the operation's field list (per-execution argument cache)
 
@@ -203,6 +208,9 @@ class _Builder:
             plan.kind = DIRECT
         elif resolve is not None and sf is not None and self._call(sf, field_def, plan):
             plan.kind = CALL
+            batch = (sf.metadata or {}).get(BATCH_FORM)
+            if callable(batch):
+                plan.kind, plan.batch = BATCH, batch
             plan.index = len(self.resolvers)
             self.resolvers.append(plan)
         else:
