@@ -115,8 +115,8 @@ class _Gen:
             return None
         read = f"src[{f.row_key!r}]" if f.row_strict else f"src.get({f.row_key!r})"
         v, r = f"v{n}", f"r{n}"
-        if shape.str_is_output:
-            check, value = f"type({v}) is str", v
+        if shape.identity is not None and shape.memo is None:
+            check, value = shape.identity.format(v=v), v
         elif shape.memo is not None:
             m = self.const(shape.str_memo, "SM")
             check, value = f"type({v}) is str and ({r} := {m}.get({v})) is not None", r
@@ -162,8 +162,8 @@ class _Gen:
         """An if/elif chain for the inline cases; the caller adds the generic `else`."""
         out: list[str] = []
         if shape.kind == LEAF:
-            if shape.str_is_output:
-                out += ["if type(v) is str:", f"    out[{k}] = v"]
+            if shape.identity is not None and shape.memo is None:
+                out += [f"if {shape.identity.format(v='v')}:", f"    out[{k}] = v"]
             elif shape.memo is not None:
                 m = self.const(shape.str_memo, "SM")
                 out += [

@@ -48,7 +48,13 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
-from graphql.type.scalars import serialize_id, serialize_string
+from graphql.type.scalars import (
+    serialize_boolean,
+    serialize_float,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 
 from models.rows import Row
 from schema.batching import BATCH_FORM
@@ -59,6 +65,19 @@ if TYPE_CHECKING:
 TYPENAME, PLAIN, DIRECT, CALL, RESOLVE, BATCH = range(6)
 LEAF, OBJECT, LIST = range(3)
 STRAWBERRY_FIELD = "strawberry-definition"
+
+
+# Built-in scalars' output coercions, and when a value is already its own output: a str
+# for String and ID; an int in the 32-bit range for Int (serialize_int returns int(v)); a
+# finite float for Float (float(v)); a bool for Boolean. `INF` is float("inf") in the
+# generated code's names (run.py); NaN fails both comparisons.
+IDENTITY: dict[Any, str] = {
+    serialize_string: "type({v}) is str",
+    serialize_id: "type({v}) is str",
+    serialize_int: "type({v}) is int and -2147483648 <= {v} <= 2147483647",
+    serialize_float: "type({v}) is float and -INF < {v} < INF",
+    serialize_boolean: "type({v}) is bool",
+}
 
 
 class Unsupported(Exception):
@@ -72,6 +91,10 @@ class Shape:
     of: Shape | None = None  # LIST: the item shape
     coerce: Callable[[Any], Any] | None = None  # LEAF: the type's output coercion
     str_is_output: bool = False  # LEAF String/ID: a str is its own output
+    # LEAF of a built-in scalar: a check (a format string over `{v}`) that the value is its
+    # own output, true exactly where graphql-core's coercion returns an equal value of
+    # the same type (generated code then skips the call)
+    identity: str | None = None
     memo: dict[tuple[type, Any], Any] | None = None  # LEAF enum: raw value -> name
     str_memo: dict[str, Any] = field(default_factory=dict)  # the same, for str values
     obj: ObjectPlan | None = None  # OBJECT
@@ -273,6 +296,7 @@ class _Builder:
                 nullable,
                 coerce=coerce,
                 str_is_output=coerce in (serialize_string, serialize_id),
+                identity=IDENTITY.get(coerce),
                 memo={} if isinstance(type_, GraphQLEnumType) else None,
                 type_name=type_.name,
             )

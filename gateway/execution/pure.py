@@ -155,8 +155,8 @@ class PureGen:
 
     def check(self, shape: Shape, v: str, inline: bool) -> tuple[list[str], str]:
         if shape.kind == LEAF:
-            if shape.str_is_output:
-                return [f"if type({v}) is not str:", "    slow()"], v
+            if shape.identity is not None and shape.memo is None:
+                return [f"if not ({shape.identity.format(v=v)}):", "    slow()"], v
             r = self.var("r")
             if shape.memo is not None:
                 sm = self.gen.const(shape.str_memo, "SM")

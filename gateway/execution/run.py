@@ -65,6 +65,7 @@ GENERATED_NAMES = {
     "SETTLED": SETTLED,
     "OBJECTS": OBJECTS,
     "LEAF_OK": LEAF_OK,
+    "INF": float("inf"),
     **PURE_NAMES,
 }
 
