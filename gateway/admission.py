@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from gateway.context import GatewayContext
 from gateway.logging import get_logger
@@ -74,59 +75,68 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
     ctx.admitted = True
 
 
+async def admission_refusal(ec: ExecutionContext) -> GraphQLExecutionResult | None:
+    """Price and admit the operation of a parsed, validated document: None when it may
+    run, else the result that answers it instead (QUERY_TOO_COMPLEX, RATE_LIMITED, ...).
+
+    Shared by the schema extension below and the compiled pipeline
+    (gateway/pipeline.py), which runs it for documents it has seen validate.
+    """
+    ctx: GatewayContext = ec.context
+    error: DomainError | None = None
+    assert ec.graphql_document is not None
+    ctx.document = ec.graphql_document  # it parsed and validated (gateway/pipeline.py)
+    op = select_operation(ec.graphql_document, ec.operation_name)
+    operations = [
+        d for d in ec.graphql_document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    # Strawberry's `operation_name` falls back to the first operation's name; what the
+    # client sent is the provided one.
+    if ec._provided_operation_name is None and len(operations) > 1:
+        # Several operations and no operationName: the spec makes it a request error
+        # (graphql-core would otherwise be asked to guess).
+        unnamed = BadUserInput(
+            "The document has several operations: name the one to run with 'operationName'."
+        )
+        return GraphQLExecutionResult(
+            data=None, errors=[GraphQLError(unnamed.message, original_error=unnamed)]
+        )
+    if op is not None:
+        ctx.operation = op.name.value if op.name else None
+        ctx.operation_type = op.operation.value
+    cost = operation_cost(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
+    ctx.cost = cost
+    max_cost = ctx.services.settings.query_max_cost
+    if cost > max_cost:
+        error = QueryTooComplex(
+            f"This operation would cost {cost} points; the maximum is {max_cost}. "
+            "Ask for fewer items (lower `first`) or fewer nested connections.",
+            cost=cost,
+            maxCost=max_cost,
+        )
+        # Refused, yet it counts as a request (no points), like a document that fails
+        # validation: otherwise a flood of over-priced documents would cost nothing.
+        try:
+            await admit(ctx, 0)
+        except RateLimited as exc:
+            error = exc
+        except DomainError:
+            pass
+    elif cost > 0:
+        try:
+            await admit(ctx, cost)
+        except DomainError as exc:
+            error = exc
+    if error is not None:
+        return GraphQLExecutionResult(
+            data=None, errors=[GraphQLError(error.message, original_error=error)]
+        )
+    return None
+
+
 class Admission(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        ec = self.execution_context
-        ctx: GatewayContext = ec.context
-        error: DomainError | None = None
-        assert ec.graphql_document is not None
-        op = select_operation(ec.graphql_document, ec.operation_name)
-        operations = [
-            d for d in ec.graphql_document.definitions if isinstance(d, OperationDefinitionNode)
-        ]
-        # Strawberry's `operation_name` falls back to the first operation's name; what the
-        # client sent is the provided one.
-        if ec._provided_operation_name is None and len(operations) > 1:
-            # Several operations and no operationName: the spec makes it a request error
-            # (graphql-core would otherwise be asked to guess).
-            unnamed = BadUserInput(
-                "The document has several operations: name the one to run with 'operationName'."
-            )
-            ec.result = GraphQLExecutionResult(
-                data=None, errors=[GraphQLError(unnamed.message, original_error=unnamed)]
-            )
-            yield
-            return
-        if op is not None:
-            ctx.operation = op.name.value if op.name else None
-            ctx.operation_type = op.operation.value
-        cost = operation_cost(
-            ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables
-        )
-        ctx.cost = cost
-        max_cost = ctx.services.settings.query_max_cost
-        if cost > max_cost:
-            error = QueryTooComplex(
-                f"This operation would cost {cost} points; the maximum is {max_cost}. "
-                "Ask for fewer items (lower `first`) or fewer nested connections.",
-                cost=cost,
-                maxCost=max_cost,
-            )
-            # Refused, yet it counts as a request (no points), like a document that fails
-            # validation: otherwise a flood of over-priced documents would cost nothing.
-            try:
-                await admit(ctx, 0)
-            except RateLimited as exc:
-                error = exc
-            except DomainError:
-                pass
-        elif cost > 0:
-            try:
-                await admit(ctx, cost)
-            except DomainError as exc:
-                error = exc
-        if error is not None:
-            ec.result = GraphQLExecutionResult(
-                data=None, errors=[GraphQLError(error.message, original_error=error)]
-            )
+        refusal = await admission_refusal(self.execution_context)
+        if refusal is not None:
+            self.execution_context.result = refusal
         yield

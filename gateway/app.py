@@ -172,5 +172,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         # rightmost X-Forwarded-For hop that is not a trusted proxy.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.state.schema = schema
+    app.state.pipeline = endpoint.pipeline
     app.state.holder = holder
     return app

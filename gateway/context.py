@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from graphql import DocumentNode
+
 from gateway.ratelimit import STORAGE_ERRORS, PointsBudget, RequestBudget
 from gateway.services import Services
 from resolvers.context import RequestContext
@@ -23,6 +25,9 @@ class GatewayContext(RequestContext):
     admitted: bool = False
     request_budget: RequestBudget | None = None
     points_budget: PointsBudget | None = None
+    # The parsed document once it has passed validation (set by admission control): the
+    # compiled pipeline keeps it for the next request with the same text.
+    document: DocumentNode | None = None
 
     @classmethod
     def create(

@@ -28,6 +28,7 @@ from gateway.negotiation import (
     render,
 )
 from gateway.persisted import Refusal
+from gateway.pipeline import CompiledPipeline
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.refusals import charge_refused
 from gateway.request_params import TooDeep, operation_name_problem, parse_json
@@ -79,6 +80,7 @@ class GraphQLEndpoint:
     def __init__(self, schema: Any, services: Services) -> None:
         self.schema = schema
         self.services = services  # filled in by the app's lifespan
+        self.pipeline = CompiledPipeline(schema)
         # GraphiQL's scripts come from the gateway itself (gateway/static/graphiql, the
         # same bytes as the npm packages, so the page's SRI hashes still hold): no CDN, and
         # the explorer works on machines without internet access.
@@ -224,12 +226,12 @@ class GraphQLEndpoint:
         state["metered"] = True  # from here on admission control charges the request
         try:
             result = await within(
-                self.schema.execute(
+                self.pipeline.execute(
                     params["query"],
-                    variable_values=params.get("variables"),
-                    context_value=ctx,
-                    operation_name=params.get("operationName"),
-                    allowed_operation_types=allowed,
+                    params.get("variables"),
+                    ctx,
+                    params.get("operationName"),
+                    allowed,
                 ),
                 self.services.settings.execution_timeout_ms,
             )

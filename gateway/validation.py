@@ -8,7 +8,7 @@ cached by document like ValidationCache does (same LRU, same key).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -19,12 +19,17 @@ from strawberry.schema.schema import validate_document
 from gateway.querylimits import ShapeLimits, shape_problems
 
 
-def bounded_validation(limits: ShapeLimits, maxsize: int) -> Callable[[], SchemaExtension]:
+class BoundedValidationBase(SchemaExtension):
+    """What every class bounded_validation builds is (the compiled pipeline knows it as
+    per-document work: gateway/pipeline.py)."""
+
+
+def bounded_validation(limits: ShapeLimits, maxsize: int) -> type[BoundedValidationBase]:
     @lru_cache(maxsize=maxsize)
     def validate(schema: Any, document: DocumentNode, rules: tuple[Any, ...]) -> list[GraphQLError]:
         return shape_problems(document, limits) or validate_document(schema, document, rules)
 
-    class BoundedValidation(SchemaExtension):
+    class BoundedValidation(BoundedValidationBase):
         def on_validate(self) -> Iterator[None]:
             ec = self.execution_context
             if ec.pre_execution_errors is None:

@@ -1,0 +1,184 @@
+"""The compiled request pipeline: a document seen before skips Strawberry's extension runner.
+
+For every request Strawberry builds fresh instances of the schema extensions, wraps each
+phase (operation, parsing, validation, execution) in a context manager that looks up and
+enters every extension's hooks, then parses (ParserCache), validates (BoundedValidation),
+admits (Admission) and executes. Clients send the same few documents over and over, and
+for a document text that has already parsed and validated, most of that work gives the
+same answer again: only three steps depend on the request itself,
+
+1. which operation it names and whether that operation's type is allowed on this HTTP
+   method (Strawberry's own check, with its own errors),
+2. admission control: the cost depends on the variables, the budgets on the caller
+   (gateway/admission.py, the same function the extension runs),
+3. execution (the same graphql-core entry point and executor class Strawberry calls),
+
+plus the one thing an extension does to the result: HideSuggestions strips "Did you
+mean" when introspection is off. A hit runs exactly these; a miss runs `schema.execute`
+as before, and the document is remembered once admission control has seen it
+(`ctx.document`: only a document that parsed and validated gets that far).
+
+The fast path is used only when every schema extension is one whose per-request work it
+reproduces (`_reproduced`): adding an extension it does not know turns the fast path off
+instead of silently skipping the new extension. The cache is bounded (an LRU of
+`maxsize` documents, each at most QUERY_MAX_CHARS) and keyed by the parsed source text
+itself, so it holds no second copy of any document text. It is only touched between
+awaits, so concurrent requests never see it half-updated.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.middleware import MiddlewareManager
+from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
+
+from gateway.admission import Admission, admission_refusal
+from gateway.context import GatewayContext
+from gateway.suggestions import HideSuggestions, without_suggestion
+from gateway.validation import BoundedValidationBase
+from schema import GatewaySchema
+
+DOCUMENT_CACHE_SIZE = 512
+
+# Extensions whose per-request work is done once per document text (parse, token limit,
+# validation rules, validation) or reproduced on every hit (admission, suggestions).
+_PER_DOCUMENT = (MaxTokensLimiter, ParserCache, AddValidationRules, BoundedValidationBase)
+_PER_REQUEST = (Admission, HideSuggestions)
+
+
+def _extension_types(schema: GatewaySchema) -> list[type]:
+    # Extensions are classes or factories (a fresh instance per request): build one of
+    # each only to see what it is.
+    return [ext if isinstance(ext, type) else type(ext()) for ext in schema.extensions]
+
+
+def _reproduced(schema: GatewaySchema) -> bool:
+    kinds = _extension_types(schema)
+    return (
+        Admission in kinds
+        and all(issubclass(k, _PER_DOCUMENT + _PER_REQUEST) for k in kinds)
+        and not schema.directives  # Strawberry would add its directives extension
+        and not schema.config.enable_experimental_incremental_execution
+    )
+
+
+def _coerce_error(error: Exception) -> GraphQLError:
+    """What Strawberry makes of an exception raised while an operation runs."""
+    if isinstance(error, GraphQLError):
+        return error
+    return GraphQLError(str(error), original_error=error)
+
+
+class CompiledPipeline:
+    def __init__(self, schema: GatewaySchema, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
+        self.schema = schema
+        self.maxsize = maxsize
+        self.enabled = _reproduced(schema)
+        self.hide_suggestions = HideSuggestions in _extension_types(schema)
+        self._execute = schema._get_execute_function()
+        self._executor: dict[str, Any] = (
+            {"executor_class": schema.execution_context_class}
+            if schema.execution_context_class is not None
+            else {}
+        )
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        ctx: GatewayContext,
+        operation_name: str | None,
+        allowed: Iterable[OperationType],
+    ) -> ExecutionResult:
+        """What `schema.execute` answers for this request (same result, same exceptions)."""
+        document = self._documents.get(query) if self.enabled else None
+        if document is None:
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=ctx,
+                operation_name=operation_name,
+                allowed_operation_types=allowed,
+            )
+            if self.enabled and ctx.document is not None:
+                self._remember(ctx.document, query)
+            return result
+        self._documents.move_to_end(query)
+        return await self._run(document, query, variables, ctx, operation_name, allowed)
+
+    def _remember(self, document: DocumentNode, query: str) -> None:
+        # The parser's source text is the request's text: keyed by it, no second copy.
+        key = document.loc.source.body if document.loc is not None else query
+        if key != query:
+            return
+        self._documents[key] = document
+        self._documents.move_to_end(key)
+        while len(self._documents) > self.maxsize:
+            self._documents.popitem(last=False)
+
+    async def _run(
+        self,
+        document: DocumentNode,
+        query: str,
+        variables: dict[str, Any] | None,
+        ctx: GatewayContext,
+        operation_name: str | None,
+        allowed: Iterable[OperationType],
+    ) -> ExecutionResult:
+        schema = self.schema
+        ec = ExecutionContext(
+            query=query,
+            schema=schema,
+            allowed_operations=allowed,
+            context=ctx,
+            variables=variables,
+            provided_operation_name=operation_name,
+        )
+        ec.graphql_document = document
+        # Strawberry's checks, in its order, raising its exceptions (the endpoint answers).
+        try:
+            operation_type = ec.operation_type
+        except RuntimeError as exc:
+            raise CannotGetOperationTypeError(ec.operation_name) from exc
+        if operation_type not in ec.allowed_operations:
+            raise InvalidOperationTypeError(operation_type)
+        result: GraphQLExecutionResult
+        try:
+            refusal = await admission_refusal(ec)
+            if refusal is not None:
+                result = refusal
+            else:
+                result = await await_maybe(
+                    self._execute(
+                        schema._schema,
+                        document,
+                        root_value=None,
+                        middleware=MiddlewareManager(),
+                        variable_values=variables,
+                        operation_name=ec.operation_name,
+                        context_value=ctx,
+                        is_awaitable=optimized_is_awaitable,
+                        operation_extensions=None,
+                        **self._executor,
+                    )
+                )
+            if result.errors:
+                schema._process_errors(result.errors, ec)
+        except Exception as exc:  # as Strawberry: an error in the result, not a raise
+            error = _coerce_error(exc)
+            schema._process_errors([error], ec)
+            return ExecutionResult(data=None, errors=[error], extensions={})
+        if self.hide_suggestions and result.errors:
+            result.errors = [without_suggestion(e) for e in result.errors]
+        return ExecutionResult(data=result.data, errors=result.errors, extensions={})

@@ -1,0 +1,153 @@
+"""The compiled pipeline (gateway/pipeline.py): a document seen before skips Strawberry's
+extension runner and must answer exactly what the full path answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from strawberry.extensions import SchemaExtension
+
+from gateway.guards import schema_extensions
+from gateway.pipeline import CompiledPipeline
+from schema import build_schema
+from tests.conftest import make_settings, running_api
+
+# Values that differ between any two requests, whichever path answers them.
+VARYING_HEADERS = {"x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset", "content-length"}
+
+
+def _shape(response: httpx.Response) -> tuple[int, dict[str, str], Any]:
+    body = response.json()
+    body.get("extensions", {}).pop("requestId", None)
+    body.get("extensions", {}).pop("rateLimit", None)
+    for error in body.get("errors") or []:
+        error.get("extensions", {}).pop("requestId", None)
+    headers = {k: v for k, v in response.headers.items() if k not in VARYING_HEADERS}
+    return response.status_code, headers, body
+
+
+class Twice:
+    """Sends one request twice: the first runs the full path, the second the cached one."""
+
+    def __init__(self, runner: running_api) -> None:
+        self.runner = runner
+        self.pipeline: CompiledPipeline = runner.app.state.pipeline
+        self.client = runner.client
+        self.full_runs = 0
+        schema = self.pipeline.schema
+        original = schema.execute
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.full_runs += 1
+            return await original(*args, **kwargs)
+
+        schema.execute = counted  # type: ignore[method-assign]
+
+    async def send(self, method: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.request(method, "/graphql", **kwargs)
+
+    async def same(self, method: str = "POST", **kwargs: Any) -> httpx.Response:
+        first = await self.send(method, **kwargs)
+        runs = self.full_runs
+        second = await self.send(method, **kwargs)
+        assert self.full_runs == runs, "the second request ran the full path"
+        assert _shape(second) == _shape(first)
+        return second
+
+
+@pytest.fixture
+async def twice():
+    runner = running_api(make_settings(introspection_enabled=False, query_max_cost=150))
+    api = await runner.__aenter__()
+    try:
+        yield Twice(runner), api
+    finally:
+        await runner.__aexit__(None, None, None)
+
+
+async def test_a_repeated_document_answers_the_same_without_the_extension_runner(twice):
+    t, api = twice
+    _, token = await api.user(name="Ada", tier="pro")
+    auth = {"Authorization": f"Bearer {token}"}
+    response = await t.same(json={"query": "{ me { name subscriptionTier } }"}, headers=auth)
+    assert response.json()["data"] == {"me": {"name": "Ada", "subscriptionTier": "PRO"}}
+    assert response.headers["x-ratelimit-limit"]
+
+
+async def test_operation_selection_is_checked_on_every_request(twice):
+    t, api = twice
+    _, token = await api.user()
+    auth = {"Authorization": f"Bearer {token}"}
+    query = "query A { me { id } } query B { me { name } }"
+    unnamed = await t.same(json={"query": query}, headers=auth)
+    assert "several operations" in unnamed.json()["errors"][0]["message"]
+    assert (await t.same(json={"query": query, "operationName": "B"}, headers=auth)).json()["data"][
+        "me"
+    ]["name"]
+    unknown = await t.same(json={"query": query, "operationName": "C"}, headers=auth)
+    assert unknown.status_code == 400
+
+
+async def test_a_mutation_cached_from_post_is_still_refused_over_get(twice):
+    t, _ = twice
+    query = "mutation { __typename }"
+    await t.same(json={"query": query})
+    assert query in t.pipeline._documents
+    response = await t.send("GET", params={"query": query})
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert t.full_runs == 1
+
+
+async def test_admission_and_hidden_suggestions_run_on_every_request(twice):
+    t, api = twice
+    _, token = await api.admin()
+    auth = {"Authorization": f"Bearer {token}"}
+    coerced = await t.same(
+        json={
+            "query": "query($t: SubscriptionTier) { users(tier: $t) { totalCount } }",
+            "variables": {"t": "FRE"},
+        },
+        headers=auth,
+    )
+    assert "Did you mean" not in coerced.text
+    too_costly = await t.same(
+        json={
+            "query": "{ users(first: 100) { edges { node { sessions(first: 100) { totalCount } } } } }"
+        },
+        headers=auth,
+    )
+    assert too_costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_the_request_budget_is_spent_on_the_cached_path_too():
+    async with running_api(make_settings(rate_limit_free="2/minute")) as api:
+        _, token = await api.user()
+        query = "{ me { id } }"
+        statuses = [(await api.gql(query, token=token)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        assert query in api_pipeline(api)._documents
+
+
+def api_pipeline(api: Any) -> CompiledPipeline:
+    # The Api fixture has no app handle; the pipeline is reachable from the client's app.
+    return api.client._transport.app.state.pipeline  # type: ignore[no-any-return]
+
+
+async def test_the_document_cache_is_bounded():
+    async with running_api(make_settings()) as api:
+        pipeline = api_pipeline(api)
+        pipeline.maxsize = 2
+        for name in ("a", "b", "c"):
+            await api.gql(f"query {name} {{ __typename }}")
+        assert list(pipeline._documents) == ["query b { __typename }", "query c { __typename }"]
+
+
+def test_an_extension_the_pipeline_does_not_reproduce_turns_it_off():
+    class Unknown(SchemaExtension):
+        pass
+
+    settings = make_settings()
+    assert CompiledPipeline(build_schema(schema_extensions(settings))).enabled
+    assert not CompiledPipeline(build_schema([*schema_extensions(settings), Unknown])).enabled
