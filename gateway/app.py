@@ -16,17 +16,17 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
-from gateway.cors import add_cors
+from gateway.cors import cors_options
 from gateway.gctuning import tune_gc
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
 from gateway.logging import configure_logging, get_logger
-from gateway.metrics import Metrics, MetricsMiddleware, mark_worker_dead
-from gateway.middleware import RequestLogMiddleware
+from gateway.metrics import Metrics, mark_worker_dead
+from gateway.middleware import GatewayMiddleware
 from gateway.persisted import PersistedQueries
 from gateway.ratelimit import RateLimiter
-from gateway.security_headers import SecurityHeadersMiddleware, page_policy
+from gateway.security_headers import page_policy
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import Database, connect
@@ -148,25 +148,28 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def root(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    graphql_route = Route("/graphql", endpoint, methods=["GET", "POST"])
     routes = [
         Route("/", root),
         Route("/health", liveness),
         Route("/health/ready", ready),
-        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        graphql_route,
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
-    # Middleware added last runs first: CORS answers preflights before anything else.
-    if metrics is not None:
-        app.add_middleware(MetricsMiddleware, metrics=metrics)
-    if settings.request_log_enabled:
-        app.add_middleware(RequestLogMiddleware, slow_request_ms=settings.slow_request_ms)
-    add_cors(app, settings)
-    # Outside the request log, so even the JSON 500 it writes for an escaped exception
-    # carries the headers.
-    app.add_middleware(SecurityHeadersMiddleware, html_policy=page_policy(endpoint.ide_html))
+    # Security headers, CORS, request id and log, metrics: one layer (gateway/middleware.py).
+    app.add_middleware(
+        GatewayMiddleware,
+        html_policy=page_policy(endpoint.ide_html),
+        cors=cors_options(settings),
+        request_log=settings.request_log_enabled,
+        slow_request_ms=settings.slow_request_ms,
+        metrics=metrics,
+        route=graphql_route,
+        router=app.router,
+    )
     if settings.forwarded_allow_ips:
         # Outermost, so logs, limits and errors all see the same client address: the
         # rightmost X-Forwarded-For hop that is not a trusted proxy.

@@ -1,4 +1,5 @@
-"""Which browser origins may call the API, with Starlette's CORSMiddleware.
+"""Which browser origins may call the API: the options of Starlette's CORSMiddleware, whose
+configuration and decisions the request middleware (gateway/middleware.py) applies.
 
 Credentials are bearer tokens in a header, never cookies, so `allow_credentials` stays off
 (and `*` is a legal origin list). Clients may read the budget and request-id headers.
@@ -7,8 +8,6 @@ Credentials are bearer tokens in a header, never cookies, so `allow_credentials`
 from __future__ import annotations
 
 from typing import Any
-
-from starlette.middleware.cors import CORSMiddleware
 
 from gateway.settings import Settings
 
@@ -38,9 +37,3 @@ def cors_options(settings: Settings) -> dict[str, Any] | None:
         "allow_credentials": False,
         "max_age": settings.cors_max_age_seconds,
     }
-
-
-def add_cors(app: Any, settings: Settings) -> None:
-    options = cors_options(settings)
-    if options is not None:
-        app.add_middleware(CORSMiddleware, **options)

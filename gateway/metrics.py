@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import os
 import re
-import time
 from typing import Any
 
 from prometheus_client import (
@@ -143,45 +142,6 @@ class Metrics:
                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 )
         return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST)
-
-
-class MetricsMiddleware:
-    """Times every /graphql request and counts it as its response completes."""
-
-    def __init__(self, app: Any, metrics: Metrics, path: str = "/graphql") -> None:
-        self.app = app
-        self.metrics = metrics
-        self.path = path
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("path") != self.path:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        observed = False
-
-        def observe() -> None:
-            nonlocal observed
-            if not observed:
-                observed = True
-                state = scope.get("state") or {}
-                self.metrics.observe_request(state, status, time.perf_counter() - started)
-
-        async def send_wrapper(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                # Counted before the last byte leaves: a client that has its answer
-                # (and then scrapes /metrics) always finds its request counted.
-                observe()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            observe()  # no complete response was sent (e.g. the app raised)
 
 
 def mark_worker_dead(settings: Settings) -> None:

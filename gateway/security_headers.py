@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_API_POLICY = API_POLICY.encode()
 _INLINE = {
     "script": re.compile(r"<script>(.*?)</script>", re.DOTALL),
     "style": re.compile(r"<style>(.*?)</style>", re.DOTALL),
@@ -49,29 +49,13 @@ def page_policy(html: str) -> str:
     )
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: Any, html_policy: str) -> None:
-        self.app = app
-        self.html_policy = html_policy.encode()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                ctype = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                if b"content-security-policy" not in names:
-                    policy = (
-                        self.html_policy if ctype.startswith(b"text/html") else API_POLICY.encode()
-                    )
-                    headers.append((b"content-security-policy", policy))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"x-frame-options", b"DENY"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def add_security_headers(headers: list[tuple[bytes, bytes]], html_policy: bytes) -> None:
+    """Appends the security headers to a response's raw headers (the request middleware,
+    gateway/middleware.py, calls this for every response)."""
+    names = {name.lower() for name, _ in headers}
+    ctype = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+    if b"content-security-policy" not in names:
+        policy = html_policy if ctype.startswith(b"text/html") else _API_POLICY
+        headers.append((b"content-security-policy", policy))
+    headers.append((b"x-content-type-options", b"nosniff"))
+    headers.append((b"x-frame-options", b"DENY"))
