@@ -436,12 +436,17 @@ async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWE
 
 async def messages_of(
     ctx: RequestContext,
-    session_id: str,
+    sessions: list[tuple[str, str | None]],
     first: int | None,
     after: str | None,
     count: bool = True,
-    owner: str | None = None,
-) -> Connection:
-    return await ctx.loaders.messages_by_session.load(
-        PageKey(session_id, check_first(first), after, count=count, owner=owner)
+) -> list[Connection]:
+    """One page per (session id, owner) pair, in order; the owner targets the messages'
+    shard (docs/scaling.md). All keys go to the loader at once."""
+    n = check_first(first)
+    return await ctx.loaders.messages_by_session.load_many(
+        [
+            PageKey(session_id, n, after, counted=count, owner=owner)
+            for session_id, owner in sessions
+        ]
     )

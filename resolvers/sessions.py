@@ -22,15 +22,17 @@ async def get_session(ctx: RequestContext, session_id: str) -> Row:
 
 async def sessions_of(
     ctx: RequestContext,
-    user_id: str,
+    user_ids: list[str],
     first: int | None,
     after: str | None,
     status: str | None,
     count: bool = True,
-) -> Connection:
+) -> list[Connection]:
+    """One page per user, in order; all keys go to the loader at once."""
     filters = (("status", status),) if status else ()
-    return await ctx.loaders.sessions_by_user.load(
-        PageKey(user_id, check_first(first), after, filters, count)
+    n = check_first(first)
+    return await ctx.loaders.sessions_by_user.load_many(
+        [PageKey(user_id, n, after, filters, count) for user_id in user_ids]
     )
 
 

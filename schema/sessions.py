@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import Info
 
 from resolvers import messages as message_resolvers
+from schema.batching import batch_form
 from schema.enums import SessionStatus
 from schema.pagination import Connection, selects_total
 
@@ -18,6 +19,20 @@ if TYPE_CHECKING:
 
 UserT = Annotated["User", strawberry.lazy("schema.users")]
 MessageT = Annotated["Message", strawberry.lazy("schema.messages")]
+
+
+async def _messages(
+    sessions: list[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[Connection[MessageT]]:
+    """Session.messages for many sessions (schema/batching.py). Each session's owner
+    targets its messages' shard (docs/scaling.md)."""
+    return await message_resolvers.messages_of(  # type: ignore[return-value]
+        info.context,
+        [(s.id, getattr(s, "user_id", None)) for s in sessions],
+        first,
+        after,
+        selects_total(info),
+    )
 
 
 @strawberry.type
@@ -44,18 +59,13 @@ class Session:
             return None
         return round(getattr(self, "response_time_sum_ms", 0) / count, 3)
 
-    @strawberry.field(description="Oldest first, in conversation order.")
+    @strawberry.field(
+        description="Oldest first, in conversation order.", metadata=batch_form(_messages)
+    )
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[MessageT]:
-        return await message_resolvers.messages_of(  # type: ignore[return-value]
-            info.context,
-            self.id,
-            first,
-            after,
-            selects_total(info),
-            owner=getattr(self, "user_id", None),  # targets the messages' shard
-        )
+        return (await _messages([self], info, first, after))[0]
 
 
 @strawberry.input

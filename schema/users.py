@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import Info
@@ -12,6 +12,7 @@ from resolvers import exercises as exercise_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers.localtime import local_date, zone
 from resolvers.practice import stats as stats_resolvers
+from schema.batching import batch_form
 from schema.enums import (
     ExerciseOutcome,
     ExerciseStatus,
@@ -31,6 +32,19 @@ if TYPE_CHECKING:
 SessionT = Annotated["Session", strawberry.lazy("schema.sessions")]
 ExerciseT = Annotated["Exercise", strawberry.lazy("schema.exercises")]
 ErrorStatsT = Annotated["ErrorStats", strawberry.lazy("schema.practice")]
+
+
+async def _sessions(
+    users: list[Any],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    status: SessionStatus | None = None,
+) -> list[Connection[SessionT]]:
+    """User.sessions for many users (schema/batching.py)."""
+    return await session_resolvers.sessions_of(  # type: ignore[return-value]
+        info.context, [u.id for u in users], first, after, value(status), selects_total(info)
+    )
 
 
 @strawberry.type
@@ -63,7 +77,7 @@ class User:
             return 0  # the streak broke: no practice yesterday or today
         return int(getattr(self, "streak_days", 0) or 0)
 
-    @strawberry.field(description="Newest first.")
+    @strawberry.field(description="Newest first.", metadata=batch_form(_sessions))
     async def sessions(
         self,
         info: Info,
@@ -71,9 +85,7 @@ class User:
         after: str | None = None,
         status: SessionStatus | None = None,
     ) -> Connection[SessionT]:
-        return await session_resolvers.sessions_of(  # type: ignore[return-value]
-            info.context, self.id, first, after, value(status), selects_total(info)
-        )
+        return (await _sessions([self], info, first, after, status))[0]
 
     @strawberry.field(description="Error counts and recency weights; see Query.errorStats.")
     async def error_stats(

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gateway.execution.plan import DIRECT, LEAF, LIST, OBJECT, PLAIN, TYPENAME
+from gateway.execution.pure import PureGen, is_pure
 
 if TYPE_CHECKING:
     from gateway.execution.plan import FieldPlan, ObjectPlan, Shape
@@ -37,6 +38,8 @@ class _Gen:
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
         self.counter = 0
+        # id(object plan) -> its pure function's name (pure.py), for pure plans only
+        self.pure: dict[int, str] = {}
 
     def const(self, value: Any, prefix: str) -> str:
         self.counter += 1
@@ -56,14 +59,17 @@ class _Gen:
             body += self.field(f, tn)
         display = self.display(oplan, tn)
         body = ["pos = None", "row = type(src) is Row", *display, "out = {}", *body, "return out"]
-        # Everything the body refers to becomes a default argument: a local lookup instead
-        # of a global one, on every field of every object.
+        self.emit(name, "src, pp, pk, pc, pn, pt, run", body)
+        return name
+
+    def emit(self, name: str, params: str, body: list[str]) -> None:
+        """Add one function. Everything its body refers to becomes a default argument: a
+        local lookup instead of a global one, on every field of every object."""
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(body)))
         bound = sorted(w for w in words if w in self.ns and w != name)
         defaults = "".join(f", {w}={w}" for w in bound)
-        self.lines.append(f"def {name}(src, pp, pk, pc, pn, pt, run{defaults}):")
+        self.lines.append(f"def {name}({params}{defaults}):")
         self.lines += ["    " + line for line in body]
-        return name
 
     def display(self, oplan: ObjectPlan, tn: str) -> list[str]:
         """For a row whose leaf fields all take the inline case: read them all, check them
@@ -109,8 +115,8 @@ class _Gen:
             return None
         read = f"src[{f.row_key!r}]" if f.row_strict else f"src.get({f.row_key!r})"
         v, r = f"v{n}", f"r{n}"
-        if shape.str_is_output:
-            check, value = f"type({v}) is str", v
+        if shape.identity is not None and shape.memo is None:
+            check, value = shape.identity.format(v=v), v
         elif shape.memo is not None:
             m = self.const(shape.str_memo, "SM")
             check, value = f"type({v}) is str and ({r} := {m}.get({v})) is not None", r
@@ -156,8 +162,8 @@ class _Gen:
         """An if/elif chain for the inline cases; the caller adds the generic `else`."""
         out: list[str] = []
         if shape.kind == LEAF:
-            if shape.str_is_output:
-                out += ["if type(v) is str:", f"    out[{k}] = v"]
+            if shape.identity is not None and shape.memo is None:
+                out += [f"if {shape.identity.format(v='v')}:", f"    out[{k}] = v"]
             elif shape.memo is not None:
                 m = self.const(shape.str_memo, "SM")
                 out += [
@@ -173,36 +179,55 @@ class _Gen:
         elif shape.kind == OBJECT:
             assert shape.obj is not None
             fn = self.function(shape.obj)
-            out += [
-                "if type(v) in SETTLED and type(v) is not str:",
-                f"    out[{k}] = {fn}(v, {POS}, {k}, out, {shape.nullable}, {tn}, run)",
-            ]
+            call = f"{fn}(v, {POS}, {k}, out, {shape.nullable}, {tn}, run)"
+            pure = self.pure.get(id(shape.obj))
+            if pure is None:
+                out += ["if type(v) in OBJECTS:", f"    out[{k}] = {call}"]
+            else:
+                out += [
+                    "if type(v) in OBJECTS:",
+                    "    try:",
+                    f"        out[{k}] = {pure}(v)",
+                    "    except Exception:",
+                    f"        out[{k}] = {call}",
+                ]
         elif shape.kind == LIST and shape.of is not None and shape.of.kind == OBJECT:
             item = shape.of
             assert item.obj is not None
             fn = self.function(item.obj)
             F = self.const(f, "F")
             S = self.const(item, "S")
-            out += [
-                "if type(v) is list and not v:",
-                f"    out[{k}] = []",
-                "elif type(v) is list:",
+            loop = [
                 "    lst = [None] * len(v)",
                 f"    lpos = ({POS}, {k}, out, {shape.nullable}, {tn})",
                 f"    out[{k}] = lst",
                 "    for i, x in enumerate(v):",
-                "        if type(x) in SETTLED and type(x) is not str:",
+                "        if type(x) in OBJECTS:",
             ]
             if item.nullable:
-                out += [
+                loop += [
                     "            try:",
                     f"                lst[i] = {fn}(x, lpos, i, lst, True, None, run)",
                     "            except Exception as e:",
                     f"                lst[i] = run.item_failed({F}, {S}, e, lpos, i)",
                 ]
             else:
-                out += [f"            lst[i] = {fn}(x, lpos, i, lst, False, None, run)"]
-            out += ["        else:", f"            lst[i] = run.item({F}, {S}, x, lst, i, lpos)"]
+                loop += [f"            lst[i] = {fn}(x, lpos, i, lst, False, None, run)"]
+            loop += ["        else:", f"            lst[i] = run.item({F}, {S}, x, lst, i, lpos)"]
+            out += ["if type(v) is list and not v:", f"    out[{k}] = []", "elif type(v) is list:"]
+            pure = self.pure.get(id(item.obj))
+            if pure is None:
+                out += loop
+            else:
+                each = f"{pure}(x) if type(x) in OBJECTS else slow()"
+                if item.nullable:
+                    each = f"None if x is None else {each}"
+                out += [
+                    "    try:",
+                    f"        out[{k}] = [{each} for x in v]",
+                    "    except Exception:",
+                ]
+                out += ["    " + line for line in loop]
         else:
             return ["if False:", "    pass"]
         if shape.nullable:
@@ -211,20 +236,28 @@ class _Gen:
 
 
 def compile_plan(root: ObjectPlan, names: dict[str, Any]) -> None:
-    """Generate and attach (`ObjectPlan.fn`) a function for every object the plan reaches.
-    `names`: what generated code refers to (Row, SETTLED, LEAF_OK)."""
+    """Generate and attach a function for every object the plan reaches (`ObjectPlan.fn`),
+    and for every pure one its pure function too (`ObjectPlan.pure`, pure.py).
+    `names`: what generated code refers to (run.py's GENERATED_NAMES)."""
     gen = _Gen(names)
     plans: dict[str, ObjectPlan] = {}
     _collect(root, plans)
+    pure_gen = PureGen(gen)
+    seen: dict[int, bool] = {}
+    for oplan in plans.values():
+        if is_pure(oplan, seen):
+            gen.pure[id(oplan)] = pure_gen.function(oplan)
     for oplan in plans.values():
         gen.function(oplan)
     # One exec per function, children first (a parent binds its children as defaults).
-    for chunk in "\n".join(gen.lines).split("\ndef ")[0:]:
+    for chunk in "\n".join(gen.lines).split("\ndef "):
         source = chunk if chunk.startswith("def ") else "def " + chunk
         code = compile(source, f"<plan {root.type_name}>", "exec")
         exec(code, gen.ns)  # built above from the plan, never from client input
     for oplan in plans.values():
         oplan.fn = gen.ns[gen.names[id(oplan)]]
+        pure = gen.pure.get(id(oplan))
+        oplan.pure = gen.ns[pure] if pure is not None else None
 
 
 def _collect(oplan: ObjectPlan, into: dict[str, ObjectPlan]) -> None:

@@ -13,6 +13,9 @@ their order is exactly what standard execution would produce. Each field gets on
   exception handlers whose arguments are scalars or enums: its arguments are converted
   once per execution (Strawberry's own `convert_arguments`), then the function is called
   with them, `info` (a Strawberry `Info` over a real resolve info) and `self`/`root`.
+* BATCH: a CALL field whose Strawberry field names a batch form (schema/batching.py):
+  one call, `batch(parents, info, **arguments)`, for every parent of the field that one
+  wave of completion reaches, instead of one call (and one awaitable) per parent.
 * RESOLVE: anything else, through the field's own `resolve` (Strawberry's wrapper with
   its argument conversion, extensions and permission checks), with a real `info`.
 
@@ -45,16 +48,36 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
-from graphql.type.scalars import serialize_id, serialize_string
+from graphql.type.scalars import (
+    serialize_boolean,
+    serialize_float,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 
 from models.rows import Row
+from schema.batching import BATCH_FORM
 
 if TYPE_CHECKING:
     from graphql import Executor, FieldNode, GraphQLField
 
-TYPENAME, PLAIN, DIRECT, CALL, RESOLVE = range(5)
+TYPENAME, PLAIN, DIRECT, CALL, RESOLVE, BATCH = range(6)
 LEAF, OBJECT, LIST = range(3)
 STRAWBERRY_FIELD = "strawberry-definition"
+
+
+# Built-in scalars' output coercions, and when a value is already its own output: a str
+# for String and ID; an int in the 32-bit range for Int (serialize_int returns int(v)); a
+# finite float for Float (float(v)); a bool for Boolean. `INF` is float("inf") in the
+# generated code's names (run.py); NaN fails both comparisons.
+IDENTITY: dict[Any, str] = {
+    serialize_string: "type({v}) is str",
+    serialize_id: "type({v}) is str",
+    serialize_int: "type({v}) is int and -2147483648 <= {v} <= 2147483647",
+    serialize_float: "type({v}) is float and -INF < {v} < INF",
+    serialize_boolean: "type({v}) is bool",
+}
 
 
 class Unsupported(Exception):
@@ -68,6 +91,10 @@ class Shape:
     of: Shape | None = None  # LIST: the item shape
     coerce: Callable[[Any], Any] | None = None  # LEAF: the type's output coercion
     str_is_output: bool = False  # LEAF String/ID: a str is its own output
+    # LEAF of a built-in scalar: a check (a format string over `{v}`) that the value is its
+    # own output, true exactly where graphql-core's coercion returns an equal value of
+    # the same type (generated code then skips the call)
+    identity: str | None = None
     memo: dict[tuple[type, Any], Any] | None = None  # LEAF enum: raw value -> name
     str_memo: dict[str, Any] = field(default_factory=dict)  # the same, for str values
     obj: ObjectPlan | None = None  # OBJECT
@@ -94,6 +121,7 @@ class FieldPlan:
     strawberry_field: Any = None  # CALL
     info_name: str | None = None  # CALL: the resolver's info parameter
     source_names: tuple[str, ...] = ()  # CALL: root/parent parameters
+    batch: Callable[..., Any] | None = None  # BATCH: (parents, info, **arguments)
     has_args: bool = False
     index: int = 0  # position in the operation's field list (per-execution argument cache)
 
@@ -104,6 +132,8 @@ class ObjectPlan:
     fields: list[FieldPlan]
     # The generated function for this selection set (codegen.py): (source, pos, run) -> dict
     fn: Any = None
+    # For a pure selection set (pure.py): source -> dict, or raises pure.Slow
+    pure: Any = None
 
 
 @dataclass(slots=True, eq=False)
@@ -201,6 +231,9 @@ class _Builder:
             plan.kind = DIRECT
         elif resolve is not None and sf is not None and self._call(sf, field_def, plan):
             plan.kind = CALL
+            batch = (sf.metadata or {}).get(BATCH_FORM)
+            if callable(batch):
+                plan.kind, plan.batch = BATCH, batch
             plan.index = len(self.resolvers)
             self.resolvers.append(plan)
         else:
@@ -263,6 +296,7 @@ class _Builder:
                 nullable,
                 coerce=coerce,
                 str_is_output=coerce in (serialize_string, serialize_id),
+                identity=IDENTITY.get(coerce),
                 memo={} if isinstance(type_, GraphQLEnumType) else None,
                 type_name=type_.name,
             )

@@ -26,6 +26,7 @@ from graphql.pyutils import Path, is_iterable
 from strawberry.types.arguments import convert_arguments
 
 from gateway.execution.plan import (
+    BATCH,
     CALL,
     DIRECT,
     LEAF,
@@ -35,6 +36,7 @@ from gateway.execution.plan import (
     FieldPlan,
     ObjectPlan,
 )
+from gateway.execution.pure import PURE_NAMES, slow
 from models.rows import Row
 
 if TYPE_CHECKING:
@@ -51,12 +53,21 @@ P_PREV, P_KEY, P_CONTAINER, P_NULLABLE, P_TYPENAME = range(5)
 # Types whose instances are never awaitable and never exceptions: for their values,
 # graphql-core's per-value checks (is_awaitable, isinstance Exception) can only say no.
 SETTLED: set[type] = {str, int, float, bool, datetime, dict, list, tuple, Row}
+# The same without str: the values generated code passes on as an object's source.
+OBJECTS: set[type] = SETTLED - {str}
 MAX_SETTLED = 1024
 MEMO_SIZE = 1024  # enum values remembered per field
 # Leaf values whose coercion generated code calls inline (graphql-core's checks before
 # coercion can only say no for these types).
 LEAF_OK = frozenset({int, float, bool, datetime})
-GENERATED_NAMES = {"Row": Row, "SETTLED": SETTLED, "LEAF_OK": LEAF_OK}
+GENERATED_NAMES = {
+    "Row": Row,
+    "SETTLED": SETTLED,
+    "OBJECTS": OBJECTS,
+    "LEAF_OK": LEAF_OK,
+    "INF": float("inf"),
+    **PURE_NAMES,
+}
 
 
 def _learn(t: type) -> bool:
@@ -71,7 +82,13 @@ def _learn(t: type) -> bool:
     )
     if ok and len(SETTLED) < MAX_SETTLED:
         SETTLED.add(t)
+        if t is not str:
+            OBJECTS.add(t)
     return ok
+
+
+async def _failed(exc: Exception) -> Any:
+    raise exc
 
 
 def path_of(pos: Pos | None) -> Path | None:
@@ -81,7 +98,9 @@ def path_of(pos: Pos | None) -> Path | None:
 
 
 class _Deferred:
-    __slots__ = ("awaitable", "container", "field", "key", "parent", "shape", "typename")
+    # awaitable: what to wait for; for a parked batched field (before its batch call), the
+    # parent object. slots: a batch call's parked fields, in order (None otherwise).
+    __slots__ = ("awaitable", "container", "field", "key", "parent", "shape", "slots", "typename")
 
     def __init__(
         self,
@@ -100,6 +119,7 @@ class _Deferred:
         self.key = key
         self.parent = parent
         self.typename = typename
+        self.slots: list[_Deferred] | None = None
 
 
 class Run:
@@ -108,6 +128,8 @@ class Run:
         self.plan = plan
         self.is_awaitable = ex.is_awaitable
         self.pending: list[_Deferred] = []
+        # Batched fields parked while a wave completes: field index -> their slots.
+        self.batches: dict[int, list[_Deferred]] = {}
         self.args: dict[int, Any] = {}
         self.info_class = ex.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         self.data_nulled = False
@@ -131,6 +153,7 @@ class Run:
 
     async def drain(self) -> None:
         """Run the parked awaitables, and everything they lead to, to completion."""
+        self.flush()
         wave, self.pending = self.pending, []
         if len(wave) == 1:
             await self.settle_when_done(wave[0])
@@ -147,16 +170,98 @@ class Run:
             result = exc
         if self.data_nulled:
             return
-        collected = self.ex.collected_errors
-        if collected.errors and collected.has_nulled_position(path_of(d.parent)):
-            return  # graphql-core cancels work under a nulled position
         outer, self.pending = self.pending, []
-        self.settle(d, result)
+        if d.slots is None:
+            if self.settle_unless_nulled(d, result):
+                self.flush()
+        else:
+            self.settle_batch(d.slots, result)
+            self.flush()
         children, self.pending = self.pending, outer
         if len(children) == 1:
             await self.settle_when_done(children[0])
         elif children:
             await asyncio.gather(*(self.settle_when_done(c) for c in children))
+
+    def settle_unless_nulled(self, d: _Deferred, result: Any) -> bool:
+        collected = self.ex.collected_errors
+        if collected.errors and collected.has_nulled_position(path_of(d.parent)):
+            return False  # graphql-core cancels work under a nulled position
+        self.settle(d, result)
+        return True
+
+    def settle_batch(self, slots: list[_Deferred], result: Any) -> None:
+        """One batch call's results, one per parked field, in order; an error of the whole
+        call is every field's error (as each of the per-parent calls would have raised)."""
+        if not isinstance(result, Exception) and (
+            type(result) is not list or len(result) != len(slots)
+        ):
+            f = slots[0].field
+            n = len(result) if isinstance(result, list) else type(result).__name__
+            result = TypeError(
+                f"Batch resolver of {f.parent_type.name}.{f.name} returned {n} results "
+                f"for {len(slots)} parents."
+            )
+        for i, slot in enumerate(slots):
+            if self.data_nulled:
+                return
+            self.settle_unless_nulled(slot, result if isinstance(result, Exception) else result[i])
+
+    # -- batched fields -------------------------------------------------------------------
+
+    def park(
+        self, f: FieldPlan, source: Any, pos: Pos | None, out: dict[str, Any], typename: str
+    ) -> None:
+        """A batched field of one parent: its arguments are checked now (an error is this
+        field's, at once, as for any resolver); the call waits for the flush, with every
+        other parent of the same field that the wave completes."""
+        key = f.key
+        if f.index not in self.args:
+            info = self.ex.build_resolve_info(
+                f.field_def,  # type: ignore[arg-type]
+                f.nodes,
+                f.parent_type,
+                Path(path_of(pos), key, typename),
+            )
+            self.args[f.index] = self.arguments(f, info)
+        args = self.args[f.index]
+        if isinstance(args, Exception):
+            raise args
+        out[key] = None
+        slots = self.batches.get(f.index)
+        if slots is None:
+            self.batches[f.index] = slots = []
+        slots.append(_Deferred(source, f, f.shape, out, key, pos, typename))
+
+    def flush(self) -> None:
+        """One call per batched field for all its parked parents; each call is one
+        awaitable of the next wave."""
+        if not self.batches:
+            return
+        batches, self.batches = self.batches, {}
+        for slots in batches.values():
+            first = slots[0]
+            f = first.field
+            info = self.ex.build_resolve_info(
+                f.field_def,  # type: ignore[arg-type]
+                f.nodes,
+                f.parent_type,
+                Path(path_of(first.parent), first.key, first.typename),
+            )
+            call_args = dict(self.args[f.index])
+            try:
+                awaitable = f.batch(  # type: ignore[misc]
+                    [s.awaitable for s in slots],
+                    self.info_class(_raw_info=info, _field=f.strawberry_field),
+                    **call_args,
+                )
+            except Exception as exc:
+                awaitable = _failed(exc)
+            for s in slots:
+                s.awaitable = None
+            d = _Deferred(awaitable, f, f.shape, None, first.key, first.parent, first.typename)
+            d.slots = slots
+            self.pending.append(d)
 
     def settle(self, d: _Deferred, result: Any) -> None:
         try:
@@ -226,6 +331,9 @@ class Run:
                 return
             elif kind == DIRECT:
                 value = f.getter(source) if f.self_arg else f.getter()  # type: ignore[misc]
+            elif kind == BATCH:
+                self.park(f, source, pos, out, typename)
+                return
             else:
                 value = self.resolve(f, source, pos, key, typename)
                 if self.is_awaitable(value):
@@ -289,7 +397,7 @@ class Run:
                     details.fragment_variable_values,
                     ex.hide_suggestions,
                 )
-            if f.kind == CALL:
+            if f.kind in (CALL, BATCH):
                 strawberry_schema = ex.schema._strawberry_schema  # type: ignore[attr-defined]
                 args = convert_arguments(
                     args,
@@ -359,6 +467,11 @@ class Run:
             )
         oplan = shape.obj
         assert oplan is not None
+        if oplan.pure is not None:
+            try:
+                return oplan.pure(value)
+            except Exception:
+                pass  # completed again below, with positions, errors and coercion
         if oplan.fn is not None:
             return oplan.fn(value, parent, key, container, shape.nullable, typename, self)
         pos = (parent, key, container, shape.nullable, typename)
@@ -372,6 +485,17 @@ class Run:
             )
         item_shape = shape.of
         assert item_shape is not None
+        pure = item_shape.obj.pure if item_shape.obj is not None else None
+        if pure is not None and type(value) is list:
+            try:
+                if item_shape.nullable:
+                    return [
+                        None if v is None else pure(v) if type(v) in OBJECTS else slow()
+                        for v in value
+                    ]
+                return [pure(v) if type(v) in OBJECTS else slow() for v in value]
+            except Exception:
+                pass  # completed again below, item by item
         out: list[Any] = []
         append = out.append
         fast_str = item_shape.kind == LEAF and item_shape.str_is_output
