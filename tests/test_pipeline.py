@@ -92,6 +92,25 @@ async def test_operation_selection_is_checked_on_every_request(twice):
     assert unknown.status_code == 400
 
 
+async def test_each_operation_of_a_cached_document_has_its_own_cost(twice):
+    t, api = twice
+    _, token = await api.admin()
+    auth = {"Authorization": f"Bearer {token}"}
+    query = "query A { me { id } } query B { users(first: 100) { edges { node { id } } } }"
+    costs = {}
+    for name in ("A", "B", "A", "B"):
+        body = {"query": query, "operationName": name}
+        response = await t.send("POST", json=body, headers=auth)
+        costs.setdefault(name, set()).add(response.json()["extensions"]["rateLimit"]["cost"])
+    assert costs == {"A": {1}, "B": {101}}
+    variables = "query($n: Int) { users(first: $n) { edges { node { id } } } }"
+    for n, cost in ((5, 6), (100, 101), (5, 6)):
+        response = await t.send(
+            "POST", json={"query": variables, "variables": {"n": n}}, headers=auth
+        )
+        assert response.json()["extensions"]["rateLimit"]["cost"] == cost
+
+
 async def test_a_mutation_cached_from_post_is_still_refused_over_get(twice):
     t, _ = twice
     query = "mutation { __typename }"
