@@ -5,7 +5,8 @@ method, filter/pipeline, projection, sort, limit) is issued it goes to the real 
 and its documents are kept; every later identical read returns the kept documents without
 touching the database. Both the gateway and the hand-written endpoint read through the same
 store, so neither side pays any database time once warmed up, and both get the same rows
-(a fresh top-level dict per read, as a driver returns). The CPU the store itself spends
+(a fresh top-level document per read, of the class the driver decoded it into, as a
+driver returns). The CPU the store itself spends
 (lookup keys, copies) is counted in `cpu_s` so measurements can leave it out. Writes are
 not supported (the CPU workloads only read).
 """
@@ -44,7 +45,8 @@ class _Cursor:
         return self
 
     async def _docs(self) -> list[Any]:
-        """Fresh top-level dicts per read, as a driver returns (readers may pop keys)."""
+        """Fresh top-level documents per read, as a driver returns (readers may pop keys),
+        of the recorded class (a collection's codec may decode into a dict subclass)."""
         owner = self._owner._owner
         start = time.thread_time()
         key = (self._method, _canonical(self._args), _canonical(self._kw), _canonical(self._chain))
@@ -57,7 +59,7 @@ class _Cursor:
                 cursor = getattr(cursor, name)(*arg)
             docs = [d async for d in cursor]
             store[key] = docs
-        fresh = [dict(d) for d in docs]
+        fresh = [type(d)(d) for d in docs]
         owner.cpu_s += time.thread_time() - start
         return fresh
 
@@ -98,7 +100,7 @@ class _Collection:
             self.misses += 1
             self.store[key] = await self.inner.find_one(*a, **k)
         doc = self.store[key]
-        doc = dict(doc) if doc is not None else None
+        doc = type(doc)(doc) if doc is not None else None
         self._owner.cpu_s += time.thread_time() - start
         return doc
 
@@ -123,8 +125,11 @@ class Replay:
         # CPU spent in the store itself (building lookup keys, copying rows): database
         # time, subtracted from both sides' measurements.
         self.cpu_s = 0.0
-        self._stores: dict[str, dict[Any, Any]] = {}
+        self._stores: dict[tuple[str, type], dict[Any, Any]] = {}
 
     def wrap(self, collection: Any) -> Any:
-        store = self._stores.setdefault(collection.name, {})
+        # Views of one collection decoding into different classes keep separate records:
+        # the same read returns dicts through one and Rows through the other.
+        document_class = collection.codec_options.document_class
+        store = self._stores.setdefault((collection.name, document_class), {})
         return _Collection(collection, store, self)

@@ -32,8 +32,9 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import OperationType as GraphQLOperationType
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
@@ -49,6 +50,41 @@ from gateway.validation import BoundedValidationBase
 from schema import GatewaySchema
 
 DOCUMENT_CACHE_SIZE = 512
+
+# `me` fields whose stored values only change through updateUser, which drops the
+# caller's cached record on this replica (Authenticator.forget), or never change: the
+# record authentication cached with the viewer answers them as a fresh read would, as
+# fresh as the role and tier every request is already authorised with (other replicas
+# see a change within AUTH_CACHE_SECONDS). Counters (totalSessions, lastActive, streaks)
+# change on other paths and are not here.
+IDENTITY_FIELDS = frozenset({"__typename", "id", "email", "name", "role", "subscriptionTier"})
+
+
+def reads_only_identity(document: DocumentNode) -> bool:
+    """Whether every operation of the document reads nothing but `me { IDENTITY_FIELDS }`
+    (and `__typename`): no fragments, no arguments, no other root field."""
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            return False
+        if definition.operation != GraphQLOperationType.QUERY:
+            return False
+        for root in definition.selection_set.selections:
+            if not isinstance(root, FieldNode):
+                return False
+            if root.name.value == "__typename" and root.selection_set is None:
+                continue
+            if root.name.value != "me" or root.arguments or root.selection_set is None:
+                return False
+            for field in root.selection_set.selections:
+                if (
+                    not isinstance(field, FieldNode)
+                    or field.name.value not in IDENTITY_FIELDS
+                    or field.arguments
+                    or field.selection_set is not None
+                ):
+                    return False
+    return True
+
 
 # Extensions whose per-request work is done once per document text (parse, token limit,
 # validation rules, validation) or reproduced on every hit (admission, suggestions).
@@ -91,7 +127,13 @@ class CompiledPipeline:
             if schema.execution_context_class is not None
             else {}
         )
-        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        # document text -> (parsed document, reads_only_identity(document))
+        self._documents: OrderedDict[str, tuple[DocumentNode, bool]] = OrderedDict()
+
+    def reads_only_identity(self, query: str) -> bool:
+        """For a document seen before: see `reads_only_identity` (unknown text: False)."""
+        entry = self._documents.get(query) if self.enabled else None
+        return entry is not None and entry[1]
 
     async def execute(
         self,
@@ -102,8 +144,8 @@ class CompiledPipeline:
         allowed: Iterable[OperationType],
     ) -> ExecutionResult:
         """What `schema.execute` answers for this request (same result, same exceptions)."""
-        document = self._documents.get(query) if self.enabled else None
-        if document is None:
+        entry = self._documents.get(query) if self.enabled else None
+        if entry is None:
             result = await self.schema.execute(
                 query,
                 variable_values=variables,
@@ -115,14 +157,14 @@ class CompiledPipeline:
                 self._remember(ctx.document, query)
             return result
         self._documents.move_to_end(query)
-        return await self._run(document, query, variables, ctx, operation_name, allowed)
+        return await self._run(entry[0], query, variables, ctx, operation_name, allowed)
 
     def _remember(self, document: DocumentNode, query: str) -> None:
         # The parser's source text is the request's text: keyed by it, no second copy.
         key = document.loc.source.body if document.loc is not None else query
         if key != query:
             return
-        self._documents[key] = document
+        self._documents[key] = (document, reads_only_identity(document))
         self._documents.move_to_end(key)
         while len(self._documents) > self.maxsize:
             self._documents.popitem(last=False)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from beanie import init_beanie
+from bson.codec_options import CodecOptions
 from pymongo.errors import (
     AutoReconnect,
     ConnectionFailure,
@@ -40,6 +41,7 @@ from models.driver_calls import (
     Fetch,
     FirstFetchHook,
 )
+from models.rows import Row
 
 COLLECTIONS = {
     "users": "users",
@@ -89,6 +91,10 @@ __all__ = [
 # Collection methods that are one round trip each (awaited directly).
 ASYNC_CALLS = AWAITED_CALLS | {"index_information", "create_indexes", "drop_index"}
 UPSERT_CALLS = frozenset({"update_one", "update_many", "replace_one", "find_one_and_update"})
+# Awaited calls whose result holds stored documents (decoded with the codec's document_class).
+DOCUMENT_CALLS = frozenset(
+    {"find_one", "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "distinct"}
+)
 
 
 def chunks(items: list[Any], size: int | None = None) -> list[list[Any]]:
@@ -198,6 +204,29 @@ class _ListCursor:
         return gen()
 
 
+def as_document_class(value: Any, document_class: type) -> Any:
+    """`value` with every document in it, however deeply nested (arrays included), made a
+    `document_class`: what a driver's BSON decoder does with `CodecOptions(document_class)`."""
+    if isinstance(value, dict):
+        return document_class({k: as_document_class(v, document_class) for k, v in value.items()})
+    if isinstance(value, list):
+        return [as_document_class(v, document_class) for v in value]
+    return value
+
+
+class _DecodingCursor(FirstFetchHook):
+    """A mongomock cursor whose documents come out as `document_class`, like a driver's."""
+
+    def __init__(
+        self, cursor: Any, hook: Callable[[], Awaitable[None]], document_class: type
+    ) -> None:
+        super().__init__(cursor, hook)
+        self._document_class = document_class
+
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
+        return as_document_class(await super()._fetch(fetch, many), self._document_class)
+
+
 @dataclass(frozen=True)
 class _BulkResult:
     matched_count: int
@@ -220,30 +249,59 @@ def _is_operator_free(value: Any) -> bool:
 class EmbeddedCollection:
     """A mongomock-motor collection with the server behaviour production code relies on."""
 
-    def __init__(self, inner: Any, interleave: bool) -> None:
+    def __init__(self, inner: Any, interleave: bool, document_class: type = dict) -> None:
         self._inner = inner
         self._sync = inner._AsyncMongoMockCollection__collection
         self._interleave = interleave
+        # mongomock only decodes into dicts (it refuses another CodecOptions.document_class):
+        # the adapter converts what it returns, so callers see what the driver would give.
+        self._document_class = document_class
         self.name: str = inner.name
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
+        decode = self._document_class is not dict and name in DOCUMENT_CALLS
         if name in UPSERT_CALLS:
 
             async def write(*a: Any, **k: Any) -> Any:
-                return await self._maybe_upsert(attr, a, k)
+                result = await self._maybe_upsert(attr, a, k)
+                return self._decoded(result) if decode else result
 
             return write
         if name in ASYNC_CALLS:
 
             async def call(*a: Any, **k: Any) -> Any:
                 await self._turn()
-                return await attr(*a, **k)
+                result = await attr(*a, **k)
+                return self._decoded(result) if decode else result
 
             return call
         if name == "find":
-            return lambda *a, **k: FirstFetchHook(attr(*a, **k), self._turn)
+            return lambda *a, **k: self._cursor(attr(*a, **k))
         return attr
+
+    @property
+    def codec_options(self) -> CodecOptions[Any]:
+        """The inner collection's options with this adapter's document_class, as a driver's
+        collection reports them."""
+        options = self._inner.codec_options._asdict()
+        return CodecOptions(**{**options, "document_class": self._document_class})
+
+    def with_options(self, codec_options: CodecOptions[Any]) -> EmbeddedCollection:
+        """Only the document_class may change: mongomock supports no other codec option."""
+        if codec_options.with_options(document_class=dict) != self.codec_options.with_options(
+            document_class=dict
+        ):
+            raise NotImplementedError("the embedded database only supports document_class")
+        return EmbeddedCollection(self._inner, self._interleave, codec_options.document_class)
+
+    def _decoded(self, value: Any) -> Any:
+        return as_document_class(value, self._document_class)
+
+    def _cursor(self, cursor: Any) -> Any:
+        if self._document_class is dict:
+            return FirstFetchHook(cursor, self._turn)
+        return _DecodingCursor(cursor, self._turn, self._document_class)
 
     async def _turn(self) -> None:
         """With `interleave`, let other tasks run before a round trip, as a server would."""
@@ -292,8 +350,9 @@ class EmbeddedCollection:
 
     def aggregate(self, pipeline: list[dict[str, Any]], *a: Any, **k: Any) -> Any:
         if any("$unionWith" in stage for stage in pipeline):
-            return _ListCursor(self._union_pipeline(pipeline), self._interleave)
-        return FirstFetchHook(self._inner.aggregate(pipeline, *a, **k), self._turn)
+            docs = self._union_pipeline(pipeline)
+            return _ListCursor(self._decoded(docs), self._interleave)
+        return self._cursor(self._inner.aggregate(pipeline, *a, **k))
 
     # An upsert on a server is "find a match, else insert"; only a filter that is pure
     # equality on a unique key is retried by the server when the insert collides.
@@ -386,20 +445,32 @@ class Database:
     wrap: Callable[[Any], Any] | None = None
     interleave: bool = False
     gate: Gate | None = None
-    _cache: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[tuple[str, type], Any] = field(default_factory=dict)
 
-    def collection(self, name: str) -> Any:
-        coll = self._cache.get(name)
+    def collection(self, name: str, document_class: type = dict) -> Any:
+        """`document_class`: what the driver decodes every document into, embedded ones
+        included (`rows` below); the other codec options stay the client's (tz_aware)."""
+        coll = self._cache.get((name, document_class))
         if coll is None:
             coll = self.db[COLLECTIONS[name]]
             if self.embedded:
                 coll = EmbeddedCollection(coll, self.interleave)
+            if document_class is not dict:
+                options = coll.codec_options.with_options(document_class=document_class)
+                coll = coll.with_options(codec_options=options)
             if self.wrap is not None:
                 coll = self.wrap(coll)
             if self.gate is not None:
                 coll = _GatedCollection(coll, self.gate)
-            self._cache[name] = coll
+            self._cache[(name, document_class)] = coll
         return coll
+
+    def rows(self, name: str) -> Any:
+        """Collection `name` read as `Row`s (documents and the documents inside them): the
+        read paths that hand rows to GraphQL get them without copying each one again.
+        Beanie's documents and the write paths keep plain dicts (a Row answers any
+        attribute name, which would mislead code probing a document's attributes)."""
+        return self.collection(name, Row)
 
     def set_wrapper(self, wrap: Callable[[Any], Any] | None) -> None:
         self.wrap = wrap

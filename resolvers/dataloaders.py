@@ -12,10 +12,11 @@ limit; $firstN bounds memory but still reads every child.)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from typing import Any
+from itertools import compress, islice, pairwise
+from operator import gt, itemgetter, lt, methodcaller, ne
+from typing import Any, NamedTuple
 
 from strawberry.dataloader import DataLoader
 
@@ -41,8 +42,7 @@ def exclude(fields: frozenset[str] | None) -> dict[str, int] | None:
     return {f: 0 for f in fields} if fields else None
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(NamedTuple):
     """A [start, end) filter value in a PageKey (hashable, unlike the query dict)."""
 
     start: Any = None
@@ -57,37 +57,72 @@ def filter_query(filters: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     return {f: v.query() if isinstance(v, Range) else v for f, v in filters}
 
 
-@dataclass(frozen=True, slots=True)
-class PageKey:
+class PageKey(NamedTuple):
+    """A tuple, not a dataclass: the DataLoader's cache and the batch's de-duplication hash
+    and compare every key several times, in C for a tuple (a dataclass's are Python)."""
+
     parent_id: str
     first: int
     after: str | None = None
     filters: tuple[tuple[str, Any], ...] = ()
-    # totalCount is only counted when the client selects it.
-    count: bool = False
+    # totalCount is only counted when the client selects it. (Not `count`: that would
+    # hide tuple.count.)
+    counted: bool = False
     # The parent's owner when the children are sharded by user (messages: docs/scaling.md):
     # it makes each branch a targeted query on a sharded cluster. Same rows either way.
     owner: str | None = None
+
+
+_row_id = itemgetter("_id")
+_pop_page_tag = methodcaller("pop", PAGE_TAG, None)
+
+
+class Seen:
+    """Rows this request's pages returned, for the by-id loader of their collection.
+
+    The pages' row lists are kept as they are and indexed by id only when a by-id load
+    first consults them: most requests never load a paged row by id, and indexing every
+    row of a 10,000-row level up front cost more than the rest of its handling.
+    """
+
+    __slots__ = ("_by_id", "_pending")
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Row] = {}
+        self._pending: list[Iterable[list[Row]]] = []
+
+    def add(self, pages: Iterable[list[Row]]) -> None:
+        self._pending.append(pages)
+
+    def by_id(self) -> dict[str, Row]:
+        """Later pages' rows win, as when each page was indexed on arrival."""
+        if self._pending:
+            for pages in self._pending:
+                for rows in pages:
+                    self._by_id.update(zip(map(_row_id, rows), rows, strict=True))
+            self._pending.clear()
+        return self._by_id
 
 
 def _by_id_loader(
     collection: Any,
     hidden: frozenset[str] | None = None,
     batched: bool = True,
-    seen: dict[str, Row] | None = None,
+    seen: Seen | None = None,
 ) -> DataLoader[str, Row | None]:
-    """`seen`: rows this request's pages already returned, served without a query (a plain
-    dict, filled by the page loaders: priming the DataLoader with a future per row cost
-    more than the rest of a 10,000-row page's handling)."""
+    """`collection` decodes into Rows (Database.rows). `seen`: rows this request's pages
+    already returned, served without a query (priming the DataLoader with a future per
+    row cost more than the rest of a 10,000-row page's handling)."""
 
     async def load(ids: list[str]) -> Sequence[Row | None]:
-        found = {i: seen[i] for i in ids if i in seen} if seen else {}
+        known = seen.by_id() if seen is not None else None
+        found = {i: known[i] for i in ids if i in known} if known else {}
         unique = list({i for i in ids if i not in found})
         if unique:
             query = {"_id": unique[0]} if len(unique) == 1 else {"_id": {"$in": unique}}
             async for d in collection.find(query, exclude(hidden)):
-                found[d["_id"]] = Row(d)
-        return [found.get(i) for i in ids]
+                found[d["_id"]] = d
+        return list(map(found.get, ids))
 
     return _loader(load, batched)
 
@@ -100,33 +135,80 @@ def _order_key(order: Order) -> Callable[[Row], tuple[bool, Any, str]]:
     return key
 
 
+def _sorter(order: Order) -> Callable[[list[Row]], list[Row]]:
+    """Rows in (order.field, _id) order, a missing or null value first (as null).
+
+    The key is C (itemgetter) while every row has a comparable, non-null value: then
+    (value, _id) orders exactly as (True, value, _id). A missing value raises KeyError and
+    a null next to a value TypeError (every adjacent pair of the result is compared), and
+    those pages are sorted again with the exact key.
+    """
+    fast = itemgetter(order.field, "_id")
+    exact = _order_key(order)
+    reverse = order.descending
+
+    def sort(rows: list[Row]) -> list[Row]:
+        try:
+            return sorted(rows, key=fast, reverse=reverse)
+        except (KeyError, TypeError):
+            return sorted(rows, key=exact, reverse=reverse)
+
+    return sort
+
+
+def _run_starts(tags: list[Any]) -> list[int]:
+    """Where each run of equal tags starts (`tags` not empty), found in C."""
+    return [0, *compress(range(1, len(tags)), map(ne, tags, islice(tags, 1, None)))]
+
+
+def _runs_in_order(rows: list[Row], starts: list[int], order: Order) -> bool:
+    """Whether each run of `rows` (`starts` as _run_starts gives them) is strictly
+    monotone in order.field, and so already in (order.field, _id) order: the server's
+    order, checked in C for the whole result instead of sorting each page in Python.
+    A missing value (KeyError), a null or an incomparable pair (TypeError) or a tie
+    answers False, and the pages are sorted one by one."""
+    try:
+        values = list(map(itemgetter(order.field), rows))
+        steps = list(map(gt if order.descending else lt, values, islice(values, 1, None)))
+    except (KeyError, TypeError):
+        return False
+    breaks = steps.count(False)
+    # A step out of order is fine only where one run ends and the next begins.
+    return breaks == 0 or breaks == sum(not steps[s - 1] for s in starts[1:])
+
+
 def _page_loader(
     collection: Any,
     parent_field: str,
     order: Order,
     hidden: frozenset[str] | None = None,
-    seen: dict[str, Row] | None = None,
+    seen: Seen | None = None,
     batched: bool = True,
 ) -> DataLoader[PageKey, Connection]:
-    """Every row a page returns goes into `seen` (the by-id loader's), so
-    `node { session { ... } }`-style back-references cost no further round trip."""
+    """`collection` decodes into Rows (Database.rows). Every row a page returns goes into
+    `seen` (the by-id loader's), so `node { session { ... } }`-style back-references cost
+    no further round trip."""
     direction = -1 if order.descending else 1
-    sort = {order.field: direction, "_id": direction}
+    sort_stage = {"$sort": {order.field: direction, "_id": direction}}
+    sort_rows = _sorter(order)
 
     def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
-        match = {parent_field: key.parent_id, **filter_query(key.filters)}
+        match: dict[str, Any] = {parent_field: key.parent_id}
+        if key.filters:
+            match.update(filter_query(key.filters))
         if key.owner is not None:
             match["user_id"] = key.owner
         if key.after is not None:
             match = {"$and": [match, after_filter(order, key.after)]}
         branch: list[dict[str, Any]] = [
             {"$match": match},
-            {"$sort": sort},
+            sort_stage,
             {"$limit": key.first + 1},
         ]
         if hidden:
             branch.append({"$project": exclude(hidden)})
-        return [*branch, {"$addFields": {PAGE_TAG: i}}]
+        branch.append({"$addFields": {PAGE_TAG: i}})
+        return branch
 
     def count_branch(
         i: int, filters: tuple[tuple[str, Any], ...], parents: dict[str, str | None]
@@ -143,39 +225,58 @@ def _page_loader(
 
     async def load(keys: list[PageKey]) -> Sequence[Connection]:
         unique = list(dict.fromkeys(keys))
-        branches = [page_branch(i, key) for i, key in enumerate(unique)]
+        branches = list(map(page_branch, range(len(unique)), unique))
         to_count: dict[tuple[tuple[str, Any], ...], dict[str, str | None]] = defaultdict(dict)
         for key in unique:
-            if key.count:
+            if key.counted:
                 to_count[key.filters][key.parent_id] = key.owner
         count_groups = list(to_count.items())
         branches += [count_branch(i, f, parents) for i, (f, parents) in enumerate(count_groups)]
+        union = collection.name
         pipeline = branches[0] + [
-            {"$unionWith": {"coll": collection.name, "pipeline": b}} for b in branches[1:]
+            {"$unionWith": {"coll": union, "pipeline": b}} for b in branches[1:]
         ]
-        docs: dict[int, list[Row]] = defaultdict(list)
-        counts: dict[tuple[int, str], int] = {}
         # One await for the whole result (bounded: at most first+1 rows per key), not one
         # per row: a 10,000-row level spent ~10 ms in per-row async iteration.
-        for d in await collection.aggregate(pipeline).to_list(None):
-            if COUNT_TAG in d:
-                counts[(d[COUNT_TAG], d["_id"])] = d["n"]
-            else:
-                docs[d.pop(PAGE_TAG)].append(Row(d))
+        found = await collection.aggregate(pipeline).to_list(None)
+        # Each row's branch tag, taken off the row (None: a count document). The rows of
+        # one branch arrive together: they are taken a run at a time (slices, no Python
+        # step per row).
+        tags = list(map(_pop_page_tag, found))
+        starts = _run_starts(tags) if found else []
+        docs: dict[int, list[Row]] = {}
+        counts: dict[tuple[int, str], int] = {}
+        page_starts: list[int] = []
+        pages_end = 0  # the page runs are found[:pages_end] when they precede every count
+        for lo, hi in pairwise([*starts, len(found)]):
+            tag = tags[lo]
+            if tag is None:
+                for d in found[lo:hi]:
+                    counts[(d[COUNT_TAG], d["_id"])] = d["n"]
+                continue
+            if pages_end != lo or tag in docs:
+                pages_end = -1  # a page after a count, or in two runs: sort each page
+            if pages_end >= 0:
+                pages_end = hi
+            page_starts.append(lo)
+            earlier = docs.get(tag)
+            docs[tag] = found[lo:hi] if earlier is None else earlier + found[lo:hi]
+        # The server keeps each branch's order, but nothing documents that for the stream
+        # $unionWith produces: unless every page is seen to be in order, each is sorted.
+        in_order = pages_end >= 0 and _runs_in_order(found[:pages_end], page_starts, order)
         count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
         pages: dict[PageKey, Connection] = {}
         for i, key in enumerate(unique):
             total = 0
-            if key.count:
+            if key.counted:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
-            # The server keeps each branch's order, but nothing documents that for the
-            # stream $unionWith produces: sort the (at most first+1) rows here.
-            rows = sorted(docs[i], key=_order_key(order), reverse=order.descending)
+            rows = docs.get(i, [])
+            if not in_order:
+                rows = sort_rows(rows)
             pages[key] = build_connection(rows, key.first, order, total=total)
         if seen is not None and batched:
-            for rows in docs.values():
-                seen.update((row["_id"], row) for row in rows)
-        return [pages[k] for k in keys]
+            seen.add(docs.values())
+        return list(map(pages.__getitem__, keys))
 
     return _loader(load, batched)
 
@@ -196,10 +297,10 @@ class Loaders:
         self.half_life_days = half_life_days
         self.batched = batched
         # Rows the page loaders returned, per collection, for the by-id loaders.
-        self.seen: dict[str, dict[str, Row]] = {
-            "sessions": {},
-            "messages": {},
-            "exercises": {},
+        self.seen: dict[str, Seen] = {
+            "sessions": Seen(),
+            "messages": Seen(),
+            "exercises": Seen(),
         }
 
     @cached_property
@@ -210,24 +311,30 @@ class Loaders:
 
     @cached_property
     def user(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.users, batched=self.batched)
+        return _by_id_loader(self.db.rows("users"), batched=self.batched)
 
     @cached_property
     def session(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.sessions, SESSION_HIDDEN, self.batched, self.seen["sessions"])
+        return _by_id_loader(
+            self.db.rows("sessions"), SESSION_HIDDEN, self.batched, self.seen["sessions"]
+        )
 
     @cached_property
     def message(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.messages, MESSAGE_HIDDEN, self.batched, self.seen["messages"])
+        return _by_id_loader(
+            self.db.rows("messages"), MESSAGE_HIDDEN, self.batched, self.seen["messages"]
+        )
 
     @cached_property
     def exercise(self) -> DataLoader[str, Row | None]:
-        return _by_id_loader(self.db.exercises, batched=self.batched, seen=self.seen["exercises"])
+        return _by_id_loader(
+            self.db.rows("exercises"), batched=self.batched, seen=self.seen["exercises"]
+        )
 
     @cached_property
     def sessions_by_user(self) -> DataLoader[PageKey, Connection]:
         return _page_loader(
-            self.db.sessions,
+            self.db.rows("sessions"),
             "user_id",
             SESSION_ORDER,
             SESSION_HIDDEN,
@@ -238,7 +345,7 @@ class Loaders:
     @cached_property
     def messages_by_session(self) -> DataLoader[PageKey, Connection]:
         return _page_loader(
-            self.db.messages,
+            self.db.rows("messages"),
             "session_id",
             MESSAGE_ORDER,
             MESSAGE_HIDDEN,
@@ -249,7 +356,7 @@ class Loaders:
     @cached_property
     def exercises_by_user(self) -> DataLoader[PageKey, Connection]:
         return _page_loader(
-            self.db.exercises,
+            self.db.rows("exercises"),
             "user_id",
             EXERCISE_ORDER,
             seen=self.seen["exercises"],

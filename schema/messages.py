@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import repeat
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -53,7 +54,14 @@ class Message:
             errors = self.get("errors")  # type: ignore[attr-defined]
         else:
             errors = getattr(self, "errors", None)
-        return [Row(e) for e in errors] if errors else []  # type: ignore[misc]
+        if not errors:
+            return []
+        # Read paths decode embedded documents as Rows already (Database.rows): the list is
+        # served as it is; plain dicts (a message built in this request) become Rows, which
+        # Strawberry can read with getattr.
+        if type(errors) is list and all(map(isinstance, errors, repeat(Row))):
+            return errors  # type: ignore[no-any-return]
+        return [Row(e) for e in errors]  # type: ignore[misc]
 
     @strawberry.field
     async def session(self, info: Info) -> SessionT:

@@ -1,0 +1,223 @@
+"""The read path hands GraphQL the driver's documents as they are: decoded as Rows (nested
+documents included), paged, ordered and wrapped in edges without a Python step per row
+where C can do it, and with exactly the results the per-row code gave."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bench.replay import Replay
+from models.db import connect
+from models.rows import Row
+from resolvers.cursors import encode_cursor
+from resolvers.dataloaders import (
+    COUNT_TAG,
+    MESSAGE_ORDER,
+    PAGE_TAG,
+    PageKey,
+    Seen,
+    _by_id_loader,
+    _order_key,
+    _page_loader,
+)
+from resolvers.pagination import Edge, Order, build_connection
+from schema.messages import Message
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _nested_classes(value: Any) -> set[type]:
+    """The class of every document in `value`, however deep."""
+    if isinstance(value, dict):
+        return {type(value)}.union(*(_nested_classes(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_nested_classes(v) for v in value))
+    return set()
+
+
+async def _db_with_a_message() -> Any:
+    db = await connect(None, f"t_{uuid.uuid4().hex[:8]}")
+    await db.messages.insert_one(
+        {
+            "_id": "m1",
+            "session_id": "s1",
+            "timestamp": T0,
+            "errors": [{"category": "grammar", "subcategory": "tense", "meta": {"n": 1}}],
+        }
+    )
+    return db
+
+
+async def test_the_embedded_rows_view_decodes_every_document_as_a_row():
+    """As `CodecOptions(document_class=Row)` makes the driver do (mongomock refuses it):
+    top-level and embedded documents, in arrays too, for every way of reading."""
+    db = await _db_with_a_message()
+    rows = db.rows("messages")
+    assert rows.codec_options.document_class is Row
+    assert rows.codec_options.tz_aware
+    union = [
+        {"$match": {"session_id": "s1"}},
+        {"$unionWith": {"coll": "messages", "pipeline": [{"$match": {"_id": "none"}}]}},
+    ]
+    reads = {
+        "find": await rows.find({"_id": "m1"}).to_list(None),
+        "find (async for)": [d async for d in rows.find({"_id": "m1"})],
+        "find_one": [await rows.find_one({"_id": "m1"})],
+        "aggregate": await rows.aggregate([{"$match": {"_id": "m1"}}]).to_list(None),
+        "aggregate $unionWith": await rows.aggregate(union).to_list(None),
+    }
+    for how, docs in reads.items():
+        assert len(docs) == 1, how
+        assert _nested_classes(docs[0]) == {Row}, how
+        assert docs[0]["timestamp"] == T0 and docs[0]["timestamp"].tzinfo is not None, how
+        assert docs[0].errors[0].meta.n == 1, how
+    # The plain view (and what Beanie and the write paths use) stays dicts.
+    plain = await db.messages.find_one({"_id": "m1"})
+    assert _nested_classes(plain) == {dict}
+    assert db.messages.codec_options.document_class is dict
+
+
+async def test_replay_hands_out_copies_of_the_class_it_recorded():
+    db = await _db_with_a_message()
+    replay = Replay()
+    db.set_wrapper(replay.wrap)
+    for _ in range(2):  # recorded, then replayed
+        as_rows = await db.rows("messages").find({"_id": "m1"}).to_list(None)
+        as_dicts = await db.messages.find({"_id": "m1"}).to_list(None)
+        assert type(as_rows[0]) is Row and type(as_rows[0]["errors"][0]) is Row
+        assert type(as_dicts[0]) is dict and type(as_dicts[0]["errors"][0]) is dict
+    assert replay.misses == 2  # one record per view: the same read, two classes
+    again = await db.rows("messages").find({"_id": "m1"}).to_list(None)
+    assert again[0] == as_rows[0] and again[0] is not as_rows[0]  # a fresh top level
+
+
+def _row(i: int, parent: str, value: Any, missing: bool = False) -> Row:
+    row = Row({"_id": f"r{i:03d}", "session_id": parent})
+    if not missing:
+        row["timestamp"] = value
+    return row
+
+
+class _FakeCollection:
+    """Answers the page pipeline with prepared documents, in the order given."""
+
+    name = "messages"
+
+    def __init__(self, docs: list[Row]) -> None:
+        self.docs = docs
+
+    def aggregate(self, pipeline: list[dict[str, Any]]) -> Any:
+        docs = self.docs
+
+        class Cursor:
+            async def to_list(self, _n: Any) -> list[Row]:
+                return [Row(d) for d in docs]
+
+        return Cursor()
+
+
+def _tagged(rows: list[Row], tag: int) -> list[Row]:
+    return [Row({**r, PAGE_TAG: tag}) for r in rows]
+
+
+def _cases() -> dict[str, tuple[list[list[Row]], list[Row]]]:
+    """name -> (each key's rows, the stream the server sends, tagged)."""
+    rng = random.Random(7)
+    t = [T0 + timedelta(minutes=i) for i in range(30)]
+    in_order = [[_row(10 * k + i, f"p{k}", t[i]) for i in range(5)] for k in range(3)]
+    ties = [[_row(i, "p0", t[i // 2]) for i in range(6)]]
+    nulls = [
+        [
+            _row(1, "p0", t[3]),
+            _row(2, "p0", None),
+            _row(3, "p0", None, missing=True),
+            _row(4, "p0", t[1]),
+        ]
+    ]
+    cases: dict[str, tuple[list[list[Row]], list[Row]]] = {}
+
+    def stream(pages: list[list[Row]]) -> list[Row]:
+        return [d for k, rows in enumerate(pages) for d in _tagged(rows, k)]
+
+    cases["in order"] = (in_order, stream(in_order))
+    shuffled = stream(in_order)
+    rng.shuffle(shuffled)
+    cases["rows shuffled across pages"] = (in_order, shuffled)
+    within = [rows[::-1] for rows in in_order]
+    cases["a page reversed"] = (in_order, stream(within))
+    cases["equal values (ordered by _id)"] = (ties, stream([list(reversed(ties[0]))]))
+    cases["null and missing values"] = (nulls, stream(nulls))
+    split = stream(in_order)
+    cases["a page in two runs"] = (in_order, split[:2] + split[5:] + split[2:5])
+    counts = [Row({"_id": "p1", "n": 5, COUNT_TAG: 0})]
+    mixed = stream(in_order)
+    cases["a count between pages"] = (in_order, mixed[:5] + counts + mixed[5:])
+    cases["counts after the pages"] = (in_order, mixed + counts)
+    return cases
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("case", list(_cases()))
+async def test_pages_come_out_in_the_exact_order_whatever_the_stream(case, descending):
+    """(field, _id), a missing or null value as the smallest, ties by _id: the C paths
+    (sortedness check, itemgetter key) must give what the per-row key gave."""
+    pages, stream = _cases()[case]
+    order = Order("timestamp", descending=descending)
+    loader = _page_loader(_FakeCollection(stream), "session_id", order, seen=Seen())
+    keys = [PageKey(f"p{k}", 10, counted=True) for k in range(len(pages))]
+    conns = await loader.load_fn(keys)
+    for rows, conn in zip(pages, conns, strict=True):
+        want = sorted(rows, key=_order_key(order), reverse=order.descending)
+        assert [e.node["_id"] for e in conn.edges] == [r["_id"] for r in want]
+        assert all(PAGE_TAG not in e.node for e in conn.edges)
+    if "count" in case:
+        assert [c.total for c in conns] == [0, 5, 0]
+
+
+async def test_paged_rows_are_served_by_id_without_a_query():
+    seen = Seen()
+    rows = [[_row(i, "p0", T0 + timedelta(minutes=i)) for i in range(3)]]
+    loader = _page_loader(
+        _FakeCollection(_tagged(rows[0], 0)), "session_id", MESSAGE_ORDER, seen=seen
+    )
+    await loader.load_fn([PageKey("p0", 10)])
+
+    class NoQueries:
+        def find(self, *_a: Any) -> Any:
+            raise AssertionError("queried")
+
+    by_id = _by_id_loader(NoQueries(), seen=seen)
+    found = await by_id.load_fn(["r001", "r000"])
+    assert [r["_id"] for r in found] == ["r001", "r000"]
+
+
+def test_edges_read_like_attributes_and_encode_the_same_cursors():
+    rows = [_row(i, "p0", T0 + timedelta(minutes=i)) for i in range(3)]
+    conn = build_connection(rows, 2, MESSAGE_ORDER)
+    assert [e.node for e in conn.edges] == rows[:2]
+    assert [e.cursor for e in conn.edges] == [
+        encode_cursor(r["timestamp"], r["_id"]) for r in rows[:2]
+    ]
+    info = conn.page_info
+    assert info.has_next_page and not info.has_previous_page
+    assert info.start_cursor == encode_cursor(rows[0]["timestamp"], "r000")
+    assert info.end_cursor == encode_cursor(rows[1]["timestamp"], "r001")
+    assert isinstance(conn.edges[0], Edge)
+    empty = build_connection([], 2, MESSAGE_ORDER).page_info
+    assert empty.start_cursor is None and not empty.has_next_page
+
+
+def test_message_errors_are_served_as_decoded():
+    resolve = next(
+        f for f in Message.__strawberry_definition__.fields if f.python_name == "errors"
+    ).base_resolver.wrapped_func
+    decoded = [Row({"category": "grammar"})]
+    assert resolve(Row({"errors": decoded})) is decoded  # no copy per error
+    built = resolve(Row({"errors": [{"category": "grammar"}]}))  # a message made here
+    assert [type(e) for e in built] == [Row] and built[0].category == "grammar"
+    assert resolve(Row({})) == []
