@@ -230,6 +230,11 @@ def _page_loader(
     sort_stage = {"$sort": {order.field: direction, "_id": direction}}
     sort_rows = _sorter(order)
 
+    # Stages every branch has alike are one dict each, shared: the driver only encodes a
+    # pipeline (a projection given to `find` is another matter: see `exclude`).
+    project_stage = {"$project": exclude(hidden)} if hidden else None
+    limit_stages: dict[int, dict[str, int]] = {}
+
     def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
         match: dict[str, Any] = {parent_field: key.parent_id}
         if key.filters:
@@ -238,13 +243,12 @@ def _page_loader(
             match["user_id"] = key.owner
         if key.after is not None:
             match = {"$and": [match, after_filter(order, key.after)]}
-        branch: list[dict[str, Any]] = [
-            {"$match": match},
-            sort_stage,
-            {"$limit": key.first + 1},
-        ]
-        if hidden:
-            branch.append({"$project": exclude(hidden)})
+        limit = limit_stages.get(key.first)
+        if limit is None:
+            limit = limit_stages[key.first] = {"$limit": key.first + 1}
+        branch: list[dict[str, Any]] = [{"$match": match}, sort_stage, limit]
+        if project_stage is not None:
+            branch.append(project_stage)
         branch.append({"$addFields": {PAGE_TAG: i}})
         return branch
 
