@@ -75,12 +75,15 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
     ctx.admitted = True
 
 
-async def admission_refusal(ec: ExecutionContext) -> GraphQLExecutionResult | None:
+async def admission_refusal(
+    ec: ExecutionContext, cost: int | None = None
+) -> GraphQLExecutionResult | None:
     """Price and admit the operation of a parsed, validated document: None when it may
     run, else the result that answers it instead (QUERY_TOO_COMPLEX, RATE_LIMITED, ...).
 
     Shared by the schema extension below and the compiled pipeline
-    (gateway/pipeline.py), which runs it for documents it has seen validate.
+    (gateway/pipeline.py), which runs it for documents it has seen validate and passes
+    the `cost` when it already knows it (operation_cost of the same operation).
     """
     ctx: GatewayContext = ec.context
     error: DomainError | None = None
@@ -104,7 +107,10 @@ async def admission_refusal(ec: ExecutionContext) -> GraphQLExecutionResult | No
     if op is not None:
         ctx.operation = op.name.value if op.name else None
         ctx.operation_type = op.operation.value
-    cost = operation_cost(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
+    if cost is None:
+        cost = operation_cost(
+            ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables
+        )
     ctx.cost = cost
     max_cost = ctx.services.settings.query_max_cost
     if cost > max_cost:

@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         if metrics is not None:
             services.db.set_wrapper(metrics.db_observer().wrap)
         holder.value = services
+        endpoint.services = services  # per request: no proxy in front of every attribute
         app.state.services = services
         if services.db.embedded:
             counts = await seed_embedded(services) if settings.seed_demo_data else {}

@@ -40,7 +40,8 @@ class Authenticator:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self._cache: dict[str, tuple[float, Viewer | None]] = {}
+        # user id -> (expiry, viewer, the record it was built from)
+        self._cache: dict[str, tuple[float, Viewer | None, dict[str, Any] | None]] = {}
         # token -> (sub, exp): a token string verified once verifies the same way again;
         # skipping the HMAC and JSON work halves auth's cost on hot clients.
         self._verified: dict[str, tuple[str, float]] = {}
@@ -107,22 +108,34 @@ class Authenticator:
         Unauthenticated for any bad credential, ServiceUnavailable when the identity
         provider's keys cannot be fetched.
         """
+        viewer, record, fresh = await self.authenticate_cached(authorization)
+        return viewer, record if fresh else None
+
+    async def authenticate_cached(
+        self, authorization: str | None
+    ) -> tuple[Viewer | None, dict[str, Any] | None, bool]:
+        """(viewer, the user record the viewer was built from, whether it was read just now).
+
+        On a cache hit the record is as old as the cached viewer (AUTH_CACHE_SECONDS at
+        most, dropped by `forget`): fit only for what the viewer's role and tier may
+        already be, see GraphQLEndpoint's use of it.
+        """
         if not authorization:
-            return None, None
+            return None, None, False
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
         user_id = await self.decode(token.strip())
-        viewer, record = await self._load(user_id)
+        viewer, record, fresh = await self._load(user_id)
         if viewer is None:
             raise Unauthenticated("The token's user no longer exists.")
-        return viewer, record
+        return viewer, record, fresh
 
-    async def _load(self, user_id: str) -> tuple[Viewer | None, dict[str, Any] | None]:
+    async def _load(self, user_id: str) -> tuple[Viewer | None, dict[str, Any] | None, bool]:
         now = time.monotonic()
         hit = self._cache.get(user_id)
         if hit is not None and hit[0] > now:
-            return hit[1], None
+            return hit[1], hit[2], False
         doc = await self.db.users.find_one({"_id": user_id})
         viewer = (
             Viewer(
@@ -133,8 +146,8 @@ class Authenticator:
         )
         if len(self._cache) > 50_000:
             self._cache.clear()
-        self._cache[user_id] = (now + self.settings.auth_cache_seconds, viewer)
-        return viewer, doc
+        self._cache[user_id] = (now + self.settings.auth_cache_seconds, viewer, doc)
+        return viewer, doc, True
 
     def forget(self, user_id: str) -> None:
         self._cache.pop(user_id, None)

@@ -195,7 +195,7 @@ class GraphQLEndpoint:
 
         request_id = state.get("request_id", "")
         try:
-            viewer, record = await self.services.auth.authenticate(
+            viewer, record, fresh = await self.services.auth.authenticate_cached(
                 request.headers.get("authorization")
             )
         except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
@@ -221,7 +221,10 @@ class GraphQLEndpoint:
             request_id,
             client_ip(request),
         )
-        if record is not None:  # just read by authentication: `me` needs no second read
+        # The caller's record, as authentication read it: `me` needs no second read when
+        # it was read just now, or when the document reads nothing of it that may have
+        # changed since the cached viewer was (gateway/pipeline.py, IDENTITY_FIELDS).
+        if record is not None and (fresh or self.pipeline.reads_only_identity(params["query"])):
             ctx.loaders.user.prime(record["_id"], Row(record))
         state["metered"] = True  # from here on admission control charges the request
         try:

@@ -14,12 +14,25 @@ SECRET_KEYS = frozenset(
 )
 
 
+# key -> whether it names a secret (the keys are the few names code logs with).
+_SECRET_KEY: dict[str, bool] = {}
+
+
+def _is_secret(key: str) -> bool:
+    secret = _SECRET_KEY.get(key)
+    if secret is None:
+        secret = key.lower() in SECRET_KEYS
+        if len(_SECRET_KEY) < 4096:
+            _SECRET_KEY[key] = secret
+    return secret
+
+
 def redact_secrets(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Tokens must never reach a log line, whoever passes them in."""
-    for key in list(event):
-        if key.lower() in SECRET_KEYS and event[key]:
+    for key, value in event.items():
+        if value and _is_secret(key):
             event[key] = "[redacted]"
     return event
 
@@ -35,11 +48,20 @@ def cap_values(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and len(value) > MAX_LOG_VALUE_CHARS:
             limit = MAX_LOG_TRACEBACK_CHARS if key == "exception" else MAX_LOG_VALUE_CHARS
             if len(value) > limit:
                 event[key] = f"{value[:limit]}...[{len(value) - limit} more characters]"
     return event
+
+
+def redact_and_cap(
+    logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """redact_secrets then cap_values, in one processor (one fewer step per line). It runs
+    after the stack and exception renderers: their keys (`stack`, `exception`) are no
+    secrets, so redacting before or after them gives the same line."""
+    return cap_values(logger, method, redact_secrets(logger, method, event))
 
 
 class StdoutLogger:
@@ -90,10 +112,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     finishing: list[Any] = [
-        redact_secrets,
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
-        cap_values,
+        redact_and_cap,
         renderer,
     ]
     structlog.configure(

@@ -81,6 +81,8 @@ class Metrics:
             registry=r,
         )
         self._operations: set[str] = set()
+        self._request_children: dict[tuple[str, int], Any] = {}
+        self._duration_children: dict[str, Any] = {}
         self._max_operations = settings.metrics_max_operations
 
     def operation_label(self, state: dict[str, Any]) -> str:
@@ -101,8 +103,17 @@ class Metrics:
 
     def observe_request(self, state: dict[str, Any], status: int, seconds: float) -> None:
         operation = self.operation_label(state)
-        self.requests.labels(operation, str(status)).inc()
-        self.duration.labels(operation).observe(seconds)
+        # The children per label set, looked up once: both label sets are bounded (at most
+        # METRICS_MAX_OPERATIONS + 3 operations, a few statuses).
+        key = (operation, status)
+        counter = self._request_children.get(key)
+        if counter is None:
+            counter = self._request_children[key] = self.requests.labels(operation, str(status))
+        counter.inc()
+        histogram = self._duration_children.get(operation)
+        if histogram is None:
+            histogram = self._duration_children[operation] = self.duration.labels(operation)
+        histogram.observe(seconds)
         if status == 429:
             self.rate_limited.labels(str(state.get("tier") or "anonymous")).inc()
         cost = state.get("cost")

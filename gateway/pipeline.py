@@ -32,8 +32,9 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import OperationType as GraphQLOperationType
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
@@ -44,11 +45,47 @@ from strawberry.utils.await_maybe import await_maybe
 
 from gateway.admission import Admission, admission_refusal
 from gateway.context import GatewayContext
+from gateway.querycost import operation_cost, select_operation
 from gateway.suggestions import HideSuggestions, without_suggestion
 from gateway.validation import BoundedValidationBase
 from schema import GatewaySchema
 
 DOCUMENT_CACHE_SIZE = 512
+
+# `me` fields whose stored values only change through updateUser, which drops the
+# caller's cached record on this replica (Authenticator.forget), or never change: the
+# record authentication cached with the viewer answers them as a fresh read would, as
+# fresh as the role and tier every request is already authorised with (other replicas
+# see a change within AUTH_CACHE_SECONDS). Counters (totalSessions, lastActive, streaks)
+# change on other paths and are not here.
+IDENTITY_FIELDS = frozenset({"__typename", "id", "email", "name", "role", "subscriptionTier"})
+
+
+def reads_only_identity(document: DocumentNode) -> bool:
+    """Whether every operation of the document reads nothing but `me { IDENTITY_FIELDS }`
+    (and `__typename`): no fragments, no arguments, no other root field."""
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            return False
+        if definition.operation != GraphQLOperationType.QUERY:
+            return False
+        for root in definition.selection_set.selections:
+            if not isinstance(root, FieldNode):
+                return False
+            if root.name.value == "__typename" and root.selection_set is None:
+                continue
+            if root.name.value != "me" or root.arguments or root.selection_set is None:
+                return False
+            for field in root.selection_set.selections:
+                if (
+                    not isinstance(field, FieldNode)
+                    or field.name.value not in IDENTITY_FIELDS
+                    or field.arguments
+                    or field.selection_set is not None
+                ):
+                    return False
+    return True
+
 
 # Extensions whose per-request work is done once per document text (parse, token limit,
 # validation rules, validation) or reproduced on every hit (admission, suggestions).
@@ -79,6 +116,30 @@ def _coerce_error(error: Exception) -> GraphQLError:
     return GraphQLError(str(error), original_error=error)
 
 
+class _Compiled:
+    """What the pipeline keeps per document text."""
+
+    __slots__ = ("costs", "document", "identity_only")
+
+    def __init__(self, document: DocumentNode, identity_only: bool) -> None:
+        self.document = document
+        self.identity_only = identity_only
+        # operation name -> cost, for operations that declare no variables: their cost
+        # is a function of the document alone (validation allows no variable they do
+        # not declare), and only the names of the document's operations are kept.
+        self.costs: dict[str | None, int] = {}
+
+    def cost(self, schema: GatewaySchema, ec: ExecutionContext) -> int:
+        name = ec.operation_name
+        cost = self.costs.get(name)
+        if cost is None:
+            cost = operation_cost(schema._schema, self.document, name, ec.variables)
+            op = select_operation(self.document, name)
+            if op is not None and not op.variable_definitions:
+                self.costs[name] = cost
+        return cost
+
+
 class CompiledPipeline:
     def __init__(self, schema: GatewaySchema, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
         self.schema = schema
@@ -91,7 +152,12 @@ class CompiledPipeline:
             if schema.execution_context_class is not None
             else {}
         )
-        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._documents: OrderedDict[str, _Compiled] = OrderedDict()
+
+    def reads_only_identity(self, query: str) -> bool:
+        """For a document seen before: see `reads_only_identity` (unknown text: False)."""
+        entry = self._documents.get(query) if self.enabled else None
+        return entry is not None and entry.identity_only
 
     async def execute(
         self,
@@ -102,8 +168,8 @@ class CompiledPipeline:
         allowed: Iterable[OperationType],
     ) -> ExecutionResult:
         """What `schema.execute` answers for this request (same result, same exceptions)."""
-        document = self._documents.get(query) if self.enabled else None
-        if document is None:
+        entry = self._documents.get(query) if self.enabled else None
+        if entry is None:
             result = await self.schema.execute(
                 query,
                 variable_values=variables,
@@ -115,21 +181,21 @@ class CompiledPipeline:
                 self._remember(ctx.document, query)
             return result
         self._documents.move_to_end(query)
-        return await self._run(document, query, variables, ctx, operation_name, allowed)
+        return await self._run(entry, query, variables, ctx, operation_name, allowed)
 
     def _remember(self, document: DocumentNode, query: str) -> None:
         # The parser's source text is the request's text: keyed by it, no second copy.
         key = document.loc.source.body if document.loc is not None else query
         if key != query:
             return
-        self._documents[key] = document
+        self._documents[key] = _Compiled(document, reads_only_identity(document))
         self._documents.move_to_end(key)
         while len(self._documents) > self.maxsize:
             self._documents.popitem(last=False)
 
     async def _run(
         self,
-        document: DocumentNode,
+        entry: _Compiled,
         query: str,
         variables: dict[str, Any] | None,
         ctx: GatewayContext,
@@ -137,6 +203,7 @@ class CompiledPipeline:
         allowed: Iterable[OperationType],
     ) -> ExecutionResult:
         schema = self.schema
+        document = entry.document
         ec = ExecutionContext(
             query=query,
             schema=schema,
@@ -155,7 +222,7 @@ class CompiledPipeline:
             raise InvalidOperationTypeError(operation_type)
         result: GraphQLExecutionResult
         try:
-            refusal = await admission_refusal(ec)
+            refusal = await admission_refusal(ec, entry.cost(schema, ec))
             if refusal is not None:
                 result = refusal
             else:

@@ -148,10 +148,12 @@ class Settings(BaseSettings):
     execution_fast_path: bool = True
     # Garbage collector, applied once start-up is done: freeze what start-up allocated (the
     # schema, plans, pools: never garbage) so collections stop re-scanning it, and collect
-    # the youngest generation every GC_GEN0_THRESHOLD allocations instead of Python's 700.
-    # A large read allocates ~10^5 objects; README "Performance" has the measurements.
+    # the youngest generation only when GC_GEN0_THRESHOLD more container objects are alive
+    # than at the last collection, instead of Python's 700. A large read holds ~10^5 live
+    # objects while its response is built, none of them garbage: below that, a collection
+    # mid-request scans them all for nothing. README "Performance" has the measurements.
     gc_freeze: bool = True
-    gc_gen0_threshold: int = 50_000  # 0: keep Python's default thresholds
+    gc_gen0_threshold: int = 200_000  # 0: keep Python's default thresholds
 
     @field_validator("gc_gen0_threshold")
     @classmethod

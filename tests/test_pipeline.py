@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 from strawberry.extensions import SchemaExtension
 
 from gateway.guards import schema_extensions
-from gateway.pipeline import CompiledPipeline
+from gateway.pipeline import CompiledPipeline, reads_only_identity
+from models.instrument import RoundTrips
 from schema import build_schema
 from tests.conftest import make_settings, running_api
 
@@ -90,6 +92,25 @@ async def test_operation_selection_is_checked_on_every_request(twice):
     assert unknown.status_code == 400
 
 
+async def test_each_operation_of_a_cached_document_has_its_own_cost(twice):
+    t, api = twice
+    _, token = await api.admin()
+    auth = {"Authorization": f"Bearer {token}"}
+    query = "query A { me { id } } query B { users(first: 100) { edges { node { id } } } }"
+    costs = {}
+    for name in ("A", "B", "A", "B"):
+        body = {"query": query, "operationName": name}
+        response = await t.send("POST", json=body, headers=auth)
+        costs.setdefault(name, set()).add(response.json()["extensions"]["rateLimit"]["cost"])
+    assert costs == {"A": {1}, "B": {101}}
+    variables = "query($n: Int) { users(first: $n) { edges { node { id } } } }"
+    for n, cost in ((5, 6), (100, 101), (5, 6)):
+        response = await t.send(
+            "POST", json={"query": variables, "variables": {"n": n}}, headers=auth
+        )
+        assert response.json()["extensions"]["rateLimit"]["cost"] == cost
+
+
 async def test_a_mutation_cached_from_post_is_still_refused_over_get(twice):
     t, _ = twice
     query = "mutation { __typename }"
@@ -151,3 +172,60 @@ def test_an_extension_the_pipeline_does_not_reproduce_turns_it_off():
     settings = make_settings()
     assert CompiledPipeline(build_schema(schema_extensions(settings))).enabled
     assert not CompiledPipeline(build_schema([*schema_extensions(settings), Unknown])).enabled
+
+
+# --- `me` answered from the record authentication cached --------------------------------
+
+
+async def _users_reads(api: Any, query: str, token: str) -> tuple[Any, int]:
+    counter = RoundTrips()
+    with api.services.db.wrapped(counter.wrap):
+        data = await api.data(query, token=token)
+    return data, sum(n for (coll, _), n in counter.calls.items() if coll == "users")
+
+
+async def test_me_reads_identity_fields_from_the_cached_record(api):
+    _, token = await api.user(name="Ada", tier="pro")
+    query = "{ me { id name subscriptionTier } }"
+    first, _ = await _users_reads(api, query, token)  # reads the record, caches the text
+    again, reads = await _users_reads(api, query, token)
+    assert again == first and first["me"]["name"] == "Ada"
+    assert reads == 0
+
+
+async def test_a_renamed_caller_sees_the_new_name_at_once(api):
+    user, token = await api.user(name="Ada")
+    query = "{ me { name } }"
+    await api.data(query, token=token)
+    await api.data(query, token=token)
+    rename = 'mutation($id: ID!) { updateUser(id: $id, input: {name: "Grace"}) { name } }'
+    response = await api.gql(rename, {"id": user["_id"]}, token=token)
+    assert response.json()["data"]["updateUser"]["name"] == "Grace"
+    assert (await api.data(query, token=token))["me"]["name"] == "Grace"
+
+
+async def test_counters_are_read_fresh_not_from_the_cached_record(api):
+    _, token = await api.user()
+    query = "{ me { name totalSessions } }"
+    assert (await api.data(query, token=token))["me"]["totalSessions"] == 0
+    assert (await api.data(query, token=token))["me"]["totalSessions"] == 0
+    start = 'mutation { startSession(input: {topic: "t"}) { id } }'
+    await api.data(start, token=token)
+    assert (await api.data(query, token=token))["me"]["totalSessions"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "identity"),
+    [
+        ("{ me { name subscriptionTier } }", True),
+        ("query W4 { me { id email role __typename } __typename }", True),
+        ("{ me { totalSessions } }", False),
+        ('{ me { name } user(id: "x") { name } }', False),
+        ("{ me { ...F } } fragment F on User { name }", False),
+        ("{ me { ... on User { name } } }", False),
+        ("{ me { sessions { totalCount } } }", False),
+        ("mutation { __typename }", False),
+    ],
+)
+def test_which_documents_read_only_identity_fields(query, identity):
+    assert reads_only_identity(parse(query)) is identity
