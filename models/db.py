@@ -22,6 +22,7 @@ from typing import Any
 
 from beanie import init_beanie
 from bson.codec_options import CodecOptions
+from bson.tz_util import utc
 from pymongo.errors import (
     AutoReconnect,
     ConnectionFailure,
@@ -416,7 +417,8 @@ class EmbeddedCollection:
             return docs
 
         def run(coll: str, branch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            docs = copy.deepcopy(candidates(coll, branch))
+            # Copies share the one UTC tzinfo, as every datetime a driver decodes does.
+            docs = copy.deepcopy(candidates(coll, branch), {id(utc): utc})
             return list(process_pipeline(docs, database, branch, None))
 
         first = next(i for i, s in enumerate(pipeline) if "$unionWith" in s)
