@@ -4,6 +4,7 @@ where C can do it, and with exactly the results the per-row code gave."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from resolvers.dataloaders import (
     COUNT_TAG,
     MESSAGE_ORDER,
     PAGE_TAG,
+    BatchLoader,
     PageKey,
     Seen,
     _by_id_loader,
@@ -220,4 +222,46 @@ def test_message_errors_are_served_as_decoded():
     assert resolve(Row({"errors": decoded})) is decoded  # no copy per error
     built = resolve(Row({"errors": [{"category": "grammar"}]}))  # a message made here
     assert [type(e) for e in built] == [Row] and built[0].category == "grammar"
+    mixed = [Row({"category": "a"}), {"category": "b"}]
+    served = resolve(Row({"errors": mixed}))
+    assert served is not mixed and [type(e) for e in served] == [Row, Row]
     assert resolve(Row({})) == []
+
+
+async def test_load_many_answers_like_gather_in_key_order():
+    batches: list[list[int]] = []
+
+    async def load_fn(keys: list[int]) -> list[int]:
+        batches.append(list(keys))
+        return [k * 10 for k in keys]
+
+    loader = BatchLoader(load_fn=load_fn, max_batch_size=3)
+    loader.prime(7, 700)
+    assert await loader.load_many([1, 7, 2, 1, 3, 4]) == [10, 700, 20, 10, 30, 40]
+    assert batches == [[1, 2, 3], [4]]  # cached and primed keys are not loaded again
+
+    async def failing(keys: list[int]) -> list[int]:
+        raise RuntimeError("down")
+
+    with pytest.raises(RuntimeError, match="down"):
+        await BatchLoader(load_fn=failing).load_many([1, 2])
+
+
+async def test_a_cancelled_load_many_cancels_its_keys_and_skips_the_query():
+    """As gather did: a request that went away (deadline) leaves no query behind."""
+    calls: list[list[int]] = []
+
+    async def load_fn(keys: list[int]) -> list[int]:
+        calls.append(keys)
+        return keys
+
+    loader = BatchLoader(load_fn=load_fn)
+    waiting = asyncio.ensure_future(loader.load_many([1, 2, 3]))
+    await asyncio.sleep(0)  # the caller now waits on the first key
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert calls == []
+    assert await loader.load_many([1, 2]) == [1, 2]  # cancelled keys load afresh
