@@ -14,8 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from gateway.context import GatewayContext
 from gateway.guards import guarded_schema
+from resolvers.practice import stats as stats_module
 from scripts.seed import seed_database
 from tests.conftest import make_settings, running_api
 
@@ -473,7 +476,18 @@ async def _damage(db: Any, user_id: str) -> str:
     return sid
 
 
-async def test_fast_path_matches_standard_execution() -> None:
+async def test_fast_path_matches_standard_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Error weights decay continuously (2^(-age / half-life), rounded to 6 places): two
+    # executions a few milliseconds apart could round one weight differently. Both
+    # executions read the same instant.
+    frozen = datetime.now(UTC)
+
+    class _Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            return frozen.astimezone(tz) if tz is not None else frozen.replace(tzinfo=None)
+
+    monkeypatch.setattr(stats_module, "datetime", _Clock)
     settings = make_settings(rate_limits_enabled=False)
     fast = guarded_schema(settings)
     standard = guarded_schema(settings.model_copy(update={"execution_fast_path": False}))
