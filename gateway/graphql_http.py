@@ -248,6 +248,10 @@ class GraphQLEndpoint:
             if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
                 return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
             return _json(error_payload("BAD_USER_INPUT", message), 400)
+        finally:
+            # Execution is over: the rows it loaded go with the response, not with the
+            # next garbage collection (resolvers/dataloaders.py, Loaders.release).
+            ctx.loaders.release()
 
         if not ctx.admitted and result.errors and result.data is None and ctx.cost == 0:
             # A document that failed to parse or validate still counts as a request, so
