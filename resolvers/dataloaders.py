@@ -338,7 +338,7 @@ class Loaders:
         was ~30,000 objects per request waiting for the collector, which then had to scan
         them. Released, they are freed when the response is."""
         for name, value in list(vars(self).items()):
-            if isinstance(value, DataLoader):
+            if isinstance(value, BatchLoader):
                 value.clear_all()
                 del self.__dict__[name]  # and its last batch (a later use makes a new one)
         for seen in self.seen.values():

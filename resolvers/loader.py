@@ -214,8 +214,16 @@ class BatchLoader(Generic[K, T]):
     async def _dispatch(self, batch: _Batch) -> None:
         batch.dispatched = True
         keys, futures = batch.keys, batch.futures
-        if not keys or all(f.cancelled() for f in futures):
-            return  # nobody waits: no query
+        try:
+            if not keys or all(f.cancelled() for f in futures):
+                return  # nobody waits: no query
+            await self._settle(keys, futures)
+        finally:
+            # A key's future points at its batch: without this the batch and its futures
+            # (and the rows they hold) would be a cycle left for the garbage collector.
+            batch.futures = []
+
+    async def _settle(self, keys: list[Any], futures: list[_KeyFuture]) -> None:
         try:
             values = list(await self.load_fn(keys))
             if len(values) != len(keys):
@@ -227,7 +235,7 @@ class BatchLoader(Generic[K, T]):
                     future.set_exception(value)
                 else:
                     future.set_result(value)
-        except Exception as exc:
+        except Exception as exc:  # every waiting caller gets it
             for future in futures:
                 if not future.done():
                     future.set_exception(exc)
