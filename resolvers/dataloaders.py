@@ -11,22 +11,17 @@ limit; $firstN bounds memory but still reads every child.)
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from itertools import compress, islice, pairwise, repeat
 from operator import gt, itemgetter, lt, ne
-from typing import Any, NamedTuple, TypeVar
-
-from strawberry.dataloader import DataLoader
+from typing import Any, NamedTuple
 
 from models.db import Database
 from models.rows import Row
+from resolvers.loader import BatchLoader
 from resolvers.pagination import Connection, Order, after_filter, build_connection
-
-K = TypeVar("K")
-T = TypeVar("T")
 
 SESSION_ORDER = Order("started_at", descending=True)
 MESSAGE_ORDER = Order("timestamp", descending=False)
@@ -116,7 +111,7 @@ def _by_id_loader(
     hidden: frozenset[str] | None = None,
     batched: bool = True,
     seen: Seen | None = None,
-) -> DataLoader[str, Row | None]:
+) -> BatchLoader[str, Row | None]:
     """`collection` decodes into Rows (Database.rows). `seen`: rows this request's pages
     already returned, served without a query (priming the DataLoader with a future per
     row cost more than the rest of a 10,000-row page's handling)."""
@@ -230,7 +225,7 @@ def _page_loader(
     hidden: frozenset[str] | None = None,
     seen: Seen | None = None,
     batched: bool = True,
-) -> DataLoader[PageKey, Connection]:
+) -> BatchLoader[PageKey, Connection]:
     """`collection` decodes into Rows (Database.rows). Every row a page returns goes into
     `seen` (the by-id loader's), so `node { session { ... } }`-style back-references cost
     no further round trip."""
@@ -314,73 +309,7 @@ def _page_loader(
     return _loader(load, batched)
 
 
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved: no "exception was never retrieved" warning
-
-
-class _AllResults(asyncio.Future[list[Any]]):
-    """What gather(*futures) answers, without gather's callback and loop turn per future.
-
-    The futures of one load_many are settled together, a batch at a time: one callback
-    waits for the first future still pending, and when it fires the scan resumes from
-    there, so there are as many callbacks as batches, not as keys. As with gather, the
-    first failure (in key order here) is the answer, a future cancelled on its own fails
-    this one with CancelledError, and cancelling this one cancels every future at once
-    (a batch whose callers all went away skips its query: gateway/deadline.py).
-    """
-
-    def __init__(self, futures: list[asyncio.Future[Any]], loop: asyncio.AbstractEventLoop):
-        super().__init__(loop=loop)
-        self._futures = futures
-        self._next = 0
-        self._settle()
-
-    def _settle(self, _done: asyncio.Future[Any] | None = None) -> None:
-        if self.done():
-            return
-        futures, i, n = self._futures, self._next, len(self._futures)
-        while i < n:
-            future = futures[i]
-            if not future.done():
-                self._next = i
-                future.add_done_callback(self._settle)
-                return
-            if future.cancelled() or future.exception() is not None:
-                self._fail(future)
-                return
-            i += 1
-        self.set_result(list(map(asyncio.Future.result, futures)))
-
-    def _fail(self, failed: asyncio.Future[Any]) -> None:
-        if failed.cancelled():
-            self.set_exception(asyncio.CancelledError())
-        else:
-            self.set_exception(failed.exception())  # type: ignore[arg-type]
-        for future in self._futures:
-            if future.done():
-                _retrieve(future)
-            else:
-                future.add_done_callback(_retrieve)
-
-    def cancel(self, msg: Any = None) -> bool:
-        if self.done():
-            return False
-        for future in self._futures:
-            future.cancel(msg)
-        return super().cancel(msg)
-
-
-class BatchLoader(DataLoader[K, T]):
-    """Strawberry's DataLoader, with a load_many that costs a fraction of gather's (a
-    nested level loads hundreds of keys at once: schema/batching.py)."""
-
-    def load_many(self, keys: Iterable[K]) -> Awaitable[list[T]]:
-        futures: list[asyncio.Future[Any]] = list(map(self.load, keys))  # type: ignore[arg-type]
-        return _AllResults(futures, self.loop)
-
-
-def _loader(load: Any, batched: bool) -> DataLoader[Any, Any]:
+def _loader(load: Any, batched: bool) -> BatchLoader[Any, Any]:
     """batched=False loads every key on its own, uncached: what naive per-item resolvers do
     (used by the benchmarks as the baseline batching is measured against)."""
     if batched:
@@ -409,42 +338,42 @@ class Loaders:
         was ~30,000 objects per request waiting for the collector, which then had to scan
         them. Released, they are freed when the response is."""
         for name, value in list(vars(self).items()):
-            if isinstance(value, DataLoader):
+            if isinstance(value, BatchLoader):
                 value.clear_all()
                 del self.__dict__[name]  # and its last batch (a later use makes a new one)
         for seen in self.seen.values():
             seen.clear()
 
     @cached_property
-    def error_stats(self) -> DataLoader[Any, Any]:
+    def error_stats(self) -> BatchLoader[Any, Any]:
         from resolvers.practice.stats import stats_loader
 
         return stats_loader(self.db, self.half_life_days)
 
     @cached_property
-    def user(self) -> DataLoader[str, Row | None]:
+    def user(self) -> BatchLoader[str, Row | None]:
         return _by_id_loader(self.db.rows("users"), batched=self.batched)
 
     @cached_property
-    def session(self) -> DataLoader[str, Row | None]:
+    def session(self) -> BatchLoader[str, Row | None]:
         return _by_id_loader(
             self.db.rows("sessions"), SESSION_HIDDEN, self.batched, self.seen["sessions"]
         )
 
     @cached_property
-    def message(self) -> DataLoader[str, Row | None]:
+    def message(self) -> BatchLoader[str, Row | None]:
         return _by_id_loader(
             self.db.rows("messages"), MESSAGE_HIDDEN, self.batched, self.seen["messages"]
         )
 
     @cached_property
-    def exercise(self) -> DataLoader[str, Row | None]:
+    def exercise(self) -> BatchLoader[str, Row | None]:
         return _by_id_loader(
             self.db.rows("exercises"), batched=self.batched, seen=self.seen["exercises"]
         )
 
     @cached_property
-    def sessions_by_user(self) -> DataLoader[PageKey, Connection]:
+    def sessions_by_user(self) -> BatchLoader[PageKey, Connection]:
         return _page_loader(
             self.db.rows("sessions"),
             "user_id",
@@ -455,7 +384,7 @@ class Loaders:
         )
 
     @cached_property
-    def messages_by_session(self) -> DataLoader[PageKey, Connection]:
+    def messages_by_session(self) -> BatchLoader[PageKey, Connection]:
         return _page_loader(
             self.db.rows("messages"),
             "session_id",
@@ -466,7 +395,7 @@ class Loaders:
         )
 
     @cached_property
-    def exercises_by_user(self) -> DataLoader[PageKey, Connection]:
+    def exercises_by_user(self) -> BatchLoader[PageKey, Connection]:
         return _page_loader(
             self.db.rows("exercises"),
             "user_id",

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from strawberry.dataloader import DataLoader
+from strawberry.exceptions import WrongNumberOfResultsReturned
 
 from bench.replay import Replay
 from models.db import connect
@@ -20,13 +22,13 @@ from resolvers.dataloaders import (
     COUNT_TAG,
     MESSAGE_ORDER,
     PAGE_TAG,
-    BatchLoader,
     PageKey,
     Seen,
     _by_id_loader,
     _order_key,
     _page_loader,
 )
+from resolvers.loader import BatchLoader
 from resolvers.pagination import Edge, Order, build_connection
 from schema.messages import Message
 
@@ -228,26 +230,33 @@ def test_message_errors_are_served_as_decoded():
     assert resolve(Row({})) == []
 
 
-async def test_load_many_answers_like_gather_in_key_order():
+# Strawberry's DataLoader is the reference: every behaviour is checked on both.
+LOADERS = [DataLoader, BatchLoader]
+
+
+@pytest.mark.parametrize("loader_class", LOADERS)
+async def test_load_many_answers_like_gather_in_key_order(loader_class):
     batches: list[list[int]] = []
 
     async def load_fn(keys: list[int]) -> list[int]:
         batches.append(list(keys))
         return [k * 10 for k in keys]
 
-    loader = BatchLoader(load_fn=load_fn, max_batch_size=3)
+    loader = loader_class(load_fn=load_fn, max_batch_size=3)
     loader.prime(7, 700)
     assert await loader.load_many([1, 7, 2, 1, 3, 4]) == [10, 700, 20, 10, 30, 40]
     assert batches == [[1, 2, 3], [4]]  # cached and primed keys are not loaded again
+    assert await loader.load_many([]) == []
 
     async def failing(keys: list[int]) -> list[int]:
         raise RuntimeError("down")
 
     with pytest.raises(RuntimeError, match="down"):
-        await BatchLoader(load_fn=failing).load_many([1, 2])
+        await loader_class(load_fn=failing).load_many([1, 2])
 
 
-async def test_a_cancelled_load_many_cancels_its_keys_and_skips_the_query():
+@pytest.mark.parametrize("loader_class", LOADERS)
+async def test_a_cancelled_load_many_cancels_its_keys_and_skips_the_query(loader_class):
     """As gather did: a request that went away (deadline) leaves no query behind."""
     calls: list[list[int]] = []
 
@@ -255,7 +264,7 @@ async def test_a_cancelled_load_many_cancels_its_keys_and_skips_the_query():
         calls.append(keys)
         return keys
 
-    loader = BatchLoader(load_fn=load_fn)
+    loader = loader_class(load_fn=load_fn)
     waiting = asyncio.ensure_future(loader.load_many([1, 2, 3]))
     await asyncio.sleep(0)  # the caller now waits on the first key
     waiting.cancel()
@@ -265,3 +274,67 @@ async def test_a_cancelled_load_many_cancels_its_keys_and_skips_the_query():
     await asyncio.sleep(0)
     assert calls == []
     assert await loader.load_many([1, 2]) == [1, 2]  # cancelled keys load afresh
+
+
+@pytest.mark.parametrize("loader_class", LOADERS)
+async def test_loader_batches_caches_and_primes_like_strawberrys(loader_class):
+    batches: list[list[str]] = []
+
+    async def load_fn(keys: list[str]) -> list[Any]:
+        batches.append(list(keys))
+        return [ValueError(k) if k == "bad" else k.upper() for k in keys]
+
+    loader = loader_class(load_fn=load_fn)
+    a, b, again = loader.load("a"), loader.load("b"), loader.load("a")
+    assert again is a  # one future per key
+    loader.prime("b", "primed")  # still waiting in the batch not sent yet: served now
+    bad = loader.load("bad")
+    assert await a == "A" and await b == "primed"
+    with pytest.raises(ValueError, match="bad"):
+        await bad  # an exception instance fails its key only
+    assert batches == [["a", "bad"]]
+    assert await loader.load("a") == "A" and len(batches) == 1  # cached
+    loader.clear("a")
+    assert await loader.load("a") == "A" and batches[-1] == ["a"]
+    loader.prime("a", "kept")
+    assert await loader.load("a") == "A"  # prime does not replace without force
+    loader.prime("a", "forced", force=True)
+    assert await loader.load("a") == "forced"
+
+    async def wrong(keys: list[str]) -> list[str]:
+        return []
+
+    with pytest.raises(WrongNumberOfResultsReturned):
+        await loader_class(load_fn=wrong).load("x")
+
+    uncached = loader_class(load_fn=load_fn, max_batch_size=1, cache=False)
+    before = len(batches)
+    assert await asyncio.gather(uncached.load("x"), uncached.load("x")) == ["X", "X"]
+    assert batches[before:] == [["x"], ["x"]]
+
+
+@pytest.mark.parametrize("loader_class", LOADERS)
+async def test_a_batch_whose_callers_all_left_is_cancelled_in_flight(loader_class):
+    started, cancelled = asyncio.Event(), []
+
+    async def load_fn(keys: list[int]) -> list[int]:
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(keys)
+            raise
+        return keys
+
+    loader = loader_class(load_fn=load_fn)
+    callers = [asyncio.ensure_future(loader.load(k)) for k in (1, 2)]
+    await started.wait()
+    callers[0].cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert cancelled == []  # one caller is still waiting
+    callers[1].cancel()
+    await asyncio.gather(*callers, return_exceptions=True)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert cancelled == [[1, 2]]

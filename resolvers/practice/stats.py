@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from strawberry.dataloader import DataLoader
-
 from models.db import Database
 from resolvers.context import RequestContext
 from resolvers.decay import error_group_stages, weight_at
 from resolvers.errors import BadUserInput
+from resolvers.loader import BatchLoader
 from resolvers.permissions import ensure_user_access
 
 MAX_TOP = 50
@@ -58,7 +57,9 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def stats_loader(db: Database, half_life_days: float) -> DataLoader[StatsKey, list[dict[str, Any]]]:
+def stats_loader(
+    db: Database, half_life_days: float
+) -> BatchLoader[StatsKey, list[dict[str, Any]]]:
     async def load(keys: list[StatsKey]) -> Sequence[list[dict[str, Any]]]:
         now = datetime.now(UTC)
         windows: dict[tuple[datetime | None, datetime | None], list[str]] = defaultdict(list)
@@ -105,7 +106,7 @@ def stats_loader(db: Database, half_life_days: float) -> DataLoader[StatsKey, li
                 )
         return [found.get(k, []) for k in keys]
 
-    return DataLoader(load_fn=load)
+    return BatchLoader(load_fn=load)
 
 
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
