@@ -12,10 +12,9 @@ limit; $firstN bounds memory but still reads every child.)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
-from itertools import compress, islice, pairwise, repeat
-from operator import gt, itemgetter, lt, ne
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from models.db import Database
@@ -33,6 +32,7 @@ SESSION_HIDDEN = frozenset({"applied_ids", "guard_ids"})
 # Parents per aggregation: one $unionWith stage each, under the server's 1000-stage limit.
 MAX_PARENTS_PER_BATCH = 500
 PAGE_TAG = "__page"
+PAGE_ROWS = "rows"
 COUNT_TAG = "__count"
 
 
@@ -129,95 +129,6 @@ def _by_id_loader(
     return _loader(load, batched)
 
 
-def _order_key(order: Order) -> Callable[[Row], tuple[bool, Any, str]]:
-    def key(row: Row) -> tuple[bool, Any, str]:
-        value = row.get(order.field)
-        return (value is not None, value, row["_id"])  # a missing value sorts first, as null
-
-    return key
-
-
-def _sorter(order: Order) -> Callable[[list[Row]], list[Row]]:
-    """Rows in (order.field, _id) order, a missing or null value first (as null).
-
-    The key is C (itemgetter) while every row has a comparable, non-null value: then
-    (value, _id) orders exactly as (True, value, _id). A missing value raises KeyError and
-    a null next to a value TypeError (every adjacent pair of the result is compared), and
-    those pages are sorted again with the exact key.
-    """
-    fast = itemgetter(order.field, "_id")
-    exact = _order_key(order)
-    reverse = order.descending
-
-    def sort(rows: list[Row]) -> list[Row]:
-        try:
-            return sorted(rows, key=fast, reverse=reverse)
-        except (KeyError, TypeError):
-            return sorted(rows, key=exact, reverse=reverse)
-
-    return sort
-
-
-def _run_starts(tags: list[Any]) -> list[int]:
-    """Where each run of equal tags starts (`tags` not empty), found in C."""
-    return [0, *compress(range(1, len(tags)), map(ne, tags, islice(tags, 1, None)))]
-
-
-class _Stream(NamedTuple):
-    pages: dict[int, list[Row]]  # branch tag -> its rows, in the order they came
-    count_docs: list[Row]
-    # The page rows are found[:end], each page one run starting at `starts`: what the
-    # order check reads. None when not (a page in two runs, a count between pages).
-    end: int | None
-    starts: list[int]
-
-
-def _split_stream(found: list[Row]) -> _Stream:
-    """The aggregation's result by branch, each row's tag taken off it (None: a count
-    document). The rows of a branch arrive together (a server runs the $unionWith branches
-    one after another), so the usual stream is cut into slices in C; any other is taken a
-    run at a time."""
-    # dict.pop over repeat(): a C call per row (methodcaller binds a method per row, 2.5x
-    # the cost).
-    tags = list(map(dict.pop, found, repeat(PAGE_TAG), repeat(None)))
-    if not found:
-        return _Stream({}, [], 0, [])
-    starts = _run_starts(tags)
-    run_tags = list(map(tags.__getitem__, starts))
-    n = run_tags.index(None) if None in run_tags else len(run_tags)
-    if run_tags.count(None) == len(run_tags) - n and len(set(run_tags[:n])) == n:
-        end = starts[n] if n < len(starts) else len(found)
-        bounds = map(slice, starts[:n], [*starts[1:n], end])
-        pages = dict(zip(run_tags[:n], map(found.__getitem__, bounds), strict=True))
-        return _Stream(pages, found[end:], end, starts[:n])
-    pages = {}
-    count_docs: list[Row] = []
-    for lo, hi in pairwise([*starts, len(found)]):
-        tag = tags[lo]
-        if tag is None:
-            count_docs += found[lo:hi]
-        else:
-            earlier = pages.get(tag)
-            pages[tag] = found[lo:hi] if earlier is None else earlier + found[lo:hi]
-    return _Stream(pages, count_docs, None, [])
-
-
-def _runs_in_order(rows: Iterable[Row], starts: list[int], order: Order) -> bool:
-    """Whether each run of `rows` (`starts` as _run_starts gives them) is strictly
-    monotone in order.field, and so already in (order.field, _id) order: the server's
-    order, checked in C for the whole result instead of sorting each page in Python.
-    A missing value (KeyError), a null or an incomparable pair (TypeError) or a tie
-    answers False, and the pages are sorted one by one."""
-    try:
-        values = list(map(itemgetter(order.field), rows))
-        steps = list(map(gt if order.descending else lt, values, islice(values, 1, None)))
-    except (KeyError, TypeError):
-        return False
-    breaks = steps.count(False)
-    # A step out of order is fine only where one run ends and the next begins.
-    return breaks == 0 or breaks == sum(not steps[s - 1] for s in starts[1:])
-
-
 def _page_loader(
     collection: Any,
     parent_field: str,
@@ -231,11 +142,11 @@ def _page_loader(
     no further round trip."""
     direction = -1 if order.descending else 1
     sort_stage = {"$sort": {order.field: direction, "_id": direction}}
-    sort_rows = _sorter(order)
 
     # Stages every branch has alike are one dict each, shared: the driver only encodes a
     # pipeline (a projection given to `find` is another matter: see `exclude`).
     project_stage = {"$project": exclude(hidden)} if hidden else None
+    group_stage = {"$group": {"_id": None, PAGE_ROWS: {"$push": "$$ROOT"}}}
     limit_stages: dict[int, dict[str, int]] = {}
 
     def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
@@ -252,7 +163,10 @@ def _page_loader(
         branch: list[dict[str, Any]] = [{"$match": match}, sort_stage, limit]
         if project_stage is not None:
             branch.append(project_stage)
-        branch.append({"$addFields": {PAGE_TAG: i}})
+        # The page as one document: the server groups (at most first+1 rows, in the $sort
+        # order: $push keeps the order documents come in, which the manual guarantees
+        # after a $sort), so no row is tagged, split out or re-sorted here.
+        branch += [group_stage, {"$addFields": {PAGE_TAG: i}}]
         return branch
 
     def count_branch(
@@ -284,24 +198,22 @@ def _page_loader(
         # One await for the whole result (bounded: at most first+1 rows per key), not one
         # per row: a 10,000-row level spent ~10 ms in per-row async iteration.
         found = await collection.aggregate(pipeline).to_list(None)
-        stream = _split_stream(found)
-        docs = stream.pages
-        counts = {(d[COUNT_TAG], d["_id"]): d["n"] for d in stream.count_docs}
-        # The server keeps each branch's order, but nothing documents that for the stream
-        # $unionWith produces: unless every page is seen to be in order, each is sorted.
-        in_order = stream.end is not None and _runs_in_order(
-            islice(found, stream.end), stream.starts, order
-        )
+        # One document per page (a page with no rows has none) and one per count.
+        docs: dict[int, list[Row]] = {}
+        counts: dict[tuple[int, str], int] = {}
+        for d in found:
+            tag = d.get(PAGE_TAG)
+            if tag is not None:
+                docs[tag] = d[PAGE_ROWS]
+            else:
+                counts[(d[COUNT_TAG], d["_id"])] = d["n"]
         count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
         pages: dict[PageKey, Connection] = {}
         for i, key in enumerate(unique):
             total = 0
             if key.counted:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
-            rows = docs.get(i, [])
-            if not in_order:
-                rows = sort_rows(rows)
-            pages[key] = build_connection(rows, key.first, order, total=total)
+            pages[key] = build_connection(docs.get(i, []), key.first, order, total=total)
         if seen is not None and batched:
             seen.add(docs.values())
         return list(map(pages.__getitem__, keys))

@@ -159,18 +159,25 @@ async def test_a_page_reads_at_most_first_plus_one_children_per_parent(api):
     [(coll, without_count), (_, with_count)] = recorder.seen
     assert coll == "messages"
     for pipeline in (without_count, with_count):
-        pages = [b for b in branches(pipeline) if not any("$group" in s for s in b)]
+        pages = [b for b in branches(pipeline) if not _counts(b)]
         assert len(pages) == 1
         match, sort, limit = pages[0][:3]
         assert match["$match"]["session_id"] == sid  # equality on the index prefix
         assert match["$match"]["user_id"] == user["_id"]  # the shard key: a targeted query
         assert list(sort["$sort"]) == ["timestamp", "_id"] and limit == {"$limit": 4}
-    # totalCount is one more branch, only when selected; no branch collects documents.
-    groups = [s["$group"] for b in branches(with_count) for s in b if "$group" in s]
+        # The page becomes one document only after $limit: at most first+1 rows grouped.
+        stages = [next(iter(stage)) for stage in pages[0]]
+        assert stages.index("$group") > stages.index("$limit")
+    # totalCount is one more branch, only when selected; it collects no documents.
+    groups = [s["$group"] for b in branches(with_count) if _counts(b) for s in b if "$group" in s]
     assert groups == [{"_id": "$session_id", "n": {"$sum": 1}}]
-    [count] = [b for b in branches(with_count) if any("$group" in s for s in b)]
+    [count] = [b for b in branches(with_count) if _counts(b)]
     assert count[0]["$match"] == {"session_id": {"$in": [sid]}, "user_id": {"$in": [user["_id"]]}}
-    assert not any("$group" in s for b in branches(without_count) for s in b)
+    assert not any(_counts(b) for b in branches(without_count))
+
+
+def _counts(branch):
+    return any("$group" in stage and "n" in stage["$group"] for stage in branch)
 
 
 # --- 6. unbounded $in lists --------------------------------------------------------------------

@@ -21,11 +21,11 @@ from resolvers.cursors import encode_cursor
 from resolvers.dataloaders import (
     COUNT_TAG,
     MESSAGE_ORDER,
+    PAGE_ROWS,
     PAGE_TAG,
     PageKey,
     Seen,
     _by_id_loader,
-    _order_key,
     _page_loader,
 )
 from resolvers.loader import BatchLoader
@@ -125,69 +125,75 @@ class _FakeCollection:
         return Cursor()
 
 
-def _tagged(rows: list[Row], tag: int) -> list[Row]:
-    return [Row({**r, PAGE_TAG: tag}) for r in rows]
+def _order_key(order: Order) -> Any:
+    """MongoDB's order for (order.field, _id): a missing or null value sorts first."""
+
+    def key(row: Row) -> tuple[bool, Any, str]:
+        value = row.get(order.field)
+        return (value is not None, value, row["_id"])
+
+    return key
 
 
-def _cases() -> dict[str, tuple[list[list[Row]], list[Row]]]:
-    """name -> (each key's rows, the stream the server sends, tagged)."""
-    rng = random.Random(7)
-    t = [T0 + timedelta(minutes=i) for i in range(30)]
-    in_order = [[_row(10 * k + i, f"p{k}", t[i]) for i in range(5)] for k in range(3)]
-    ties = [[_row(i, "p0", t[i // 2]) for i in range(6)]]
-    nulls = [
-        [
-            _row(1, "p0", t[3]),
-            _row(2, "p0", None),
-            _row(3, "p0", None, missing=True),
-            _row(4, "p0", t[1]),
-        ]
+def _page_doc(rows: list[Row], tag: int) -> Row:
+    """What a page branch returns: its rows grouped into one document, tagged."""
+    return Row({"_id": None, PAGE_ROWS: rows, PAGE_TAG: tag})
+
+
+async def test_pages_and_counts_find_their_keys_in_any_order():
+    """The server returns one document per page (none for an empty page) and one per
+    count, in whatever order $unionWith streams them: each page keeps its rows in the
+    order the server grouped them, and each count lands on its parent."""
+    rows = [
+        [_row(10 * k + i, f"p{k}", T0 + timedelta(minutes=i)) for i in range(5)] for k in range(3)
     ]
-    cases: dict[str, tuple[list[list[Row]], list[Row]]] = {}
-
-    def stream(pages: list[list[Row]]) -> list[Row]:
-        return [d for k, rows in enumerate(pages) for d in _tagged(rows, k)]
-
-    cases["in order"] = (in_order, stream(in_order))
-    shuffled = stream(in_order)
-    rng.shuffle(shuffled)
-    cases["rows shuffled across pages"] = (in_order, shuffled)
-    within = [rows[::-1] for rows in in_order]
-    cases["a page reversed"] = (in_order, stream(within))
-    cases["equal values (ordered by _id)"] = (ties, stream([list(reversed(ties[0]))]))
-    cases["null and missing values"] = (nulls, stream(nulls))
-    split = stream(in_order)
-    cases["a page in two runs"] = (in_order, split[:2] + split[5:] + split[2:5])
-    counts = [Row({"_id": "p1", "n": 5, COUNT_TAG: 0})]
-    mixed = stream(in_order)
-    cases["a count between pages"] = (in_order, mixed[:5] + counts + mixed[5:])
-    cases["counts after the pages"] = (in_order, mixed + counts)
-    return cases
+    docs = [
+        Row({"_id": "p2", "n": 7, COUNT_TAG: 0}),
+        _page_doc(rows[2], 2),
+        _page_doc(rows[0], 0),
+        Row({"_id": "p0", "n": 5, COUNT_TAG: 0}),
+    ]
+    loader = _page_loader(_FakeCollection(docs), "session_id", MESSAGE_ORDER, seen=Seen())
+    keys = [PageKey(f"p{k}", 4, counted=True) for k in range(3)]
+    conns = await loader.load_fn(keys)
+    assert (
+        [[e.node["_id"] for e in c.edges] for c in conns]
+        == [
+            [r["_id"] for r in rows[0][:4]],
+            [],  # no document: no rows
+            [r["_id"] for r in rows[2][:4]],
+        ]
+    )
+    assert [c.has_next_page for c in conns] == [True, False, True]
+    assert [c.total for c in conns] == [5, 0, 7]
 
 
 @pytest.mark.parametrize("descending", [False, True])
-@pytest.mark.parametrize("case", list(_cases()))
-async def test_pages_come_out_in_the_exact_order_whatever_the_stream(case, descending):
-    """(field, _id), a missing or null value as the smallest, ties by _id: the C paths
-    (sortedness check, itemgetter key) must give what the per-row key gave."""
-    pages, stream = _cases()[case]
+async def test_pages_come_out_in_the_exact_order_with_ties_and_nulls(descending):
+    """(field, _id) with a missing or null value as the smallest and ties broken by _id:
+    the server's $sort, kept by $push, on the embedded database too."""
+    db = await connect(None, f"t_{uuid.uuid4().hex[:8]}")
+    rng = random.Random(7)
+    t = [T0 + timedelta(minutes=i) for i in range(4)]
+    rows = [{"_id": f"r{i:02d}", "session_id": "p0", "timestamp": t[i % 4]} for i in range(12)] + [
+        {"_id": "n1", "session_id": "p0", "timestamp": None},
+        {"_id": "n0", "session_id": "p0"},
+    ]
+    rng.shuffle(rows)
+    await db.messages.insert_many(rows)
     order = Order("timestamp", descending=descending)
-    loader = _page_loader(_FakeCollection(stream), "session_id", order, seen=Seen())
-    keys = [PageKey(f"p{k}", 10, counted=True) for k in range(len(pages))]
-    conns = await loader.load_fn(keys)
-    for rows, conn in zip(pages, conns, strict=True):
-        want = sorted(rows, key=_order_key(order), reverse=order.descending)
-        assert [e.node["_id"] for e in conn.edges] == [r["_id"] for r in want]
-        assert all(PAGE_TAG not in e.node for e in conn.edges)
-    if "count" in case:
-        assert [c.total for c in conns] == [0, 5, 0]
+    loader = _page_loader(db.rows("messages"), "session_id", order, seen=Seen())
+    [conn] = await loader.load_fn([PageKey("p0", 20)])
+    want = sorted(map(Row, rows), key=_order_key(order), reverse=descending)
+    assert [e.node["_id"] for e in conn.edges] == [r["_id"] for r in want]
+    assert all(PAGE_TAG not in e.node and type(e.node) is Row for e in conn.edges)
 
 
 async def test_paged_rows_are_served_by_id_without_a_query():
     seen = Seen()
     rows = [[_row(i, "p0", T0 + timedelta(minutes=i)) for i in range(3)]]
     loader = _page_loader(
-        _FakeCollection(_tagged(rows[0], 0)), "session_id", MESSAGE_ORDER, seen=seen
+        _FakeCollection([_page_doc(rows[0], 0)]), "session_id", MESSAGE_ORDER, seen=seen
     )
     await loader.load_fn([PageKey("p0", 10)])
 
