@@ -10,6 +10,7 @@ from strawberry import Info
 
 from models.rows import Row
 from schema.enums import MessageRole
+from schema.rowfields import row_list
 
 if TYPE_CHECKING:
     from schema.sessions import Session
@@ -46,6 +47,7 @@ class Message:
     helpful: bool | None = strawberry.field(description="The learner's 'was this helpful?'.")
 
     @strawberry.field
+    @row_list("errors")
     def errors(self) -> list[LanguageError]:
         # `self` is a Row (a dict) almost always: read it directly, the commonest field of
         # the largest reads (README "Performance").

@@ -337,6 +337,13 @@ def operations(ids: dict[str, str]) -> Iterator[Op]:
             None,
             who,
         )
+        for fields in ("subcategory excerpt", "category correction", "__typename"):
+            yield (
+                "damaged errors",
+                f"query($id: ID!) {{ session(id: $id) {{ messages(first: 20) {{ edges {{ node {{ errors {{ {fields} }} }} }} }} }} }}",
+                {"id": ids["damaged_session"]},
+                who,
+            )
         yield (
             "damaged typename",
             "query($id: ID!) { session(id: $id) { __typename messages(first: 20) { edges { node { __typename timestamp } } } } }",
@@ -461,6 +468,13 @@ async def _damage(db: Any, user_id: str) -> str:
         {"content": 42, "role": "user", "tokens_in": "12x"},  # coercible and not
         {"content": "no time", "role": "user", "timestamp": None},
         {"content": "bad numbers", "role": "assistant", "tokens_out": "b2", "cost": "c3"},
+        # Message.errors' row shortcut (schema/rowfields.py): null, a string, a non-document
+        # item, a null item, out-of-range and wide values in an error.
+        {"content": "null errors", "role": "user", "errors": None},
+        {"content": "string errors", "role": "user", "errors": "oops"},
+        {"content": "odd error items", "role": "user", "errors": ["grammar", None]},
+        {"content": "null error item", "role": "user", "errors": [None]},
+        {"content": "empty error", "role": "user", "errors": [{}]},
     ]
     for i, row in enumerate(rows):
         await db.messages.insert_one(

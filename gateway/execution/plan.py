@@ -58,6 +58,7 @@ from graphql.type.scalars import (
 
 from models.rows import Row
 from schema.batching import BATCH_FORM
+from schema.rowfields import ROW_LIST
 
 if TYPE_CHECKING:
     from graphql import Executor, FieldNode, GraphQLField
@@ -117,6 +118,9 @@ class FieldPlan:
     row_key: str | None = None
     row_strict: bool = False  # Row maps `id` to row["_id"] (KeyError if missing)
     self_arg: bool = True  # DIRECT: pass the source as `self`
+    # DIRECT marked @row_list (schema/rowfields.py): on a Row source, what the resolver
+    # returns for a list of Rows is `row.get(row_list) or []`
+    row_list: str | None = None
     resolve: Callable[..., Any] | None = None  # RESOLVE
     strawberry_field: Any = None  # CALL
     info_name: str | None = None  # CALL: the resolver's info parameter
@@ -262,6 +266,7 @@ class _Builder:
         if not callable(func) or inspect.iscoroutinefunction(func):
             return False
         plan.getter, plan.self_arg = func, resolver.self_parameter is not None
+        plan.row_list = getattr(func, ROW_LIST, None)
         return True
 
     def _call(self, sf: Any, field_def: GraphQLField, plan: FieldPlan) -> bool:

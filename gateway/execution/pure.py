@@ -116,7 +116,9 @@ class PureGen:
             if f.kind == TYPENAME:
                 items.append(f"{f.key!r}: {tn}")
                 continue
-            more, out = self.value(f.shape, self.read(f, src, row), inline)
+            # A list read through its resolver's row promise must hold Rows only.
+            rows_only = row and f.kind == DIRECT and f.row_list is not None
+            more, out = self.value(f.shape, self.read(f, src, row), inline, rows_only)
             lines += more
             items.append(f"{f.key!r}: {out}")
         self.size += len(lines)
@@ -125,6 +127,10 @@ class PureGen:
     def read(self, f: FieldPlan, src: str, row: bool) -> str:
         """The expression plan.py's field kind reads the value with."""
         if f.kind == DIRECT:
+            if row and f.row_list is not None:
+                # The resolver's promise (schema/rowfields.py); the list's items are
+                # checked to be Rows where they are read, like every value.
+                return f"({src}.get({f.row_list!r}) or [])"
             fn = self.gen.const(f.getter, "D")
             return f"{fn}({src})" if f.self_arg else f"{fn}()"
         if f.getter is not getattr:
@@ -135,25 +141,30 @@ class PureGen:
             return f"{src}.{f.attr}"  # what getattr does, without the call
         return f"getattr({src}, {f.attr!r})"
 
-    def value(self, shape: Shape, read: str | None, inline: bool) -> tuple[list[str], str]:
+    def value(
+        self, shape: Shape, read: str | None, inline: bool, rows_only: bool = False
+    ) -> tuple[list[str], str]:
         """Statements that read (`read`: an expression, or the name of a bound variable
-        when it is one already) and check one value, and the name holding its output."""
+        when it is one already) and check one value, and the name holding its output.
+        `rows_only`: a list whose items must all be Rows (not null, not other objects)."""
         if read is not None and read.isidentifier():
             v = read
             lines: list[str] = []
         else:
             v = self.var()
             lines = [f"{v} = {read}"]
-        if shape.nullable:
+        if shape.nullable and not rows_only:
             r = self.var("r")
             inner, out = self.check(shape, v, inline)
             lines += [f"if {v} is None:", f"    {r} = None", "else:", *_indent(inner)]
             lines += [f"    {r} = {out}"]
             return lines, r
-        inner, out = self.check(shape, v, inline)
+        inner, out = self.check(shape, v, inline, rows_only)
         return lines + inner, out
 
-    def check(self, shape: Shape, v: str, inline: bool) -> tuple[list[str], str]:
+    def check(
+        self, shape: Shape, v: str, inline: bool, rows_only: bool = False
+    ) -> tuple[list[str], str]:
         if shape.kind == LEAF:
             if shape.identity is not None and shape.memo is None:
                 return [f"if not ({shape.identity.format(v=v)}):", "    slow()"], v
@@ -175,6 +186,17 @@ class PureGen:
             assert shape.obj is not None
             r = self.var("r")
             fn = self.names.get(id(shape.obj))
+            if rows_only:
+                if inline and self.size < MAX_INLINE_LINES:
+                    on_row, row_out = self.object(shape.obj, v, row=True, inline=True)
+                    return [
+                        f"if type({v}) is not Row:",
+                        "    slow()",
+                        *on_row,
+                        f"{r} = {row_out}",
+                    ], r
+                assert fn is not None
+                return [f"if type({v}) is not Row:", "    slow()", f"{r} = {fn}({v})"], r
             if inline and self.size < MAX_INLINE_LINES:
                 on_row, row_out = self.object(shape.obj, v, row=True, inline=True)
                 other, other_out = self.object(shape.obj, v, row=False, inline=True)
@@ -192,7 +214,7 @@ class PureGen:
             return [f"if type({v}) not in OBJECTS:", "    slow()", f"{r} = {fn}({v})"], r
         assert shape.of is not None
         r, x = self.var("r"), self.var("x")
-        each, out = self.value(shape.of, x, inline)
+        each, out = self.value(shape.of, x, inline, rows_only)
         return [
             f"if type({v}) is not list:",
             "    slow()",
