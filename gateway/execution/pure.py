@@ -153,6 +153,11 @@ class PureGen:
         else:
             v = self.var()
             lines = [f"{v} = {read}"]
+        if shape.nullable and not rows_only and shape.kind == LEAF:
+            if shape.identity is not None and shape.memo is None:
+                # A null is its own output too: one test, and the value is the output.
+                ok = shape.identity.format(v=v)
+                return [*lines, f"if {v} is not None and not ({ok}):", "    slow()"], v
         if shape.nullable and not rows_only:
             r = self.var("r")
             inner, out = self.check(shape, v, inline)
