@@ -445,8 +445,5 @@ async def messages_of(
     shard (docs/scaling.md). All keys go to the loader at once."""
     n = check_first(first)
     return await ctx.loaders.messages_by_session.load_many(
-        [
-            PageKey(session_id, n, after, counted=count, owner=owner)
-            for session_id, owner in sessions
-        ]
+        [PageKey(session_id, n, after, (), count, owner) for session_id, owner in sessions]
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import Info
 
+from models.rows import Row
 from resolvers import messages as message_resolvers
 from schema.batching import batch_form
 from schema.enums import SessionStatus
@@ -28,7 +29,11 @@ async def _messages(
     targets its messages' shard (docs/scaling.md)."""
     return await message_resolvers.messages_of(  # type: ignore[return-value]
         info.context,
-        [(s.id, getattr(s, "user_id", None)) for s in sessions],
+        [
+            # A Row answers s.id with s["_id"] and a missing attribute with None.
+            (s["_id"], s.get("user_id")) if type(s) is Row else (s.id, getattr(s, "user_id", None))
+            for s in sessions
+        ],
         first,
         after,
         selects_total(info),
