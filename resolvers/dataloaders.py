@@ -70,6 +70,9 @@ class PageKey(NamedTuple):
     # The parent's owner when the children are sharded by user (messages: docs/scaling.md):
     # it makes each branch a targeted query on a sharded cluster. Same rows either way.
     owner: str | None = None
+    # Whether the client selected an edge `cursor`: without, the page's edges are its rows
+    # (resolvers/pagination.py build_connection).
+    cursors: bool = True
 
 
 _row_id = itemgetter("_id")
@@ -213,7 +216,9 @@ def _page_loader(
             total = 0
             if key.counted:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
-            pages[key] = build_connection(docs.get(i, []), key.first, order, total=total)
+            pages[key] = build_connection(
+                docs.get(i, []), key.first, order, total=total, cursors=key.cursors
+            )
         if seen is not None and batched:
             seen.add(docs.values())
         return list(map(pages.__getitem__, keys))

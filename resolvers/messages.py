@@ -440,10 +440,11 @@ async def messages_of(
     first: int | None,
     after: str | None,
     count: bool = True,
+    cursors: bool = True,
 ) -> list[Connection]:
     """One page per (session id, owner) pair, in order; the owner targets the messages'
     shard (docs/scaling.md). All keys go to the loader at once."""
     n = check_first(first)
     return await ctx.loaders.messages_by_session.load_many(
-        [PageKey(session_id, n, after, (), count, owner) for session_id, owner in sessions]
+        [PageKey(session_id, n, after, (), count, owner, cursors) for session_id, owner in sessions]
     )

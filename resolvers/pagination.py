@@ -36,35 +36,47 @@ class Edge(tuple[Any, str]):
 @dataclass(slots=True)
 class PageInfo:
     has_next_page: bool
-    first_edge: Edge | None = None
-    last_edge: Edge | None = None
+    first_row: Any = None
+    last_row: Any = None
+    sort_field: str = ""
     has_previous_page: bool = False
 
     @property
     def start_cursor(self) -> str | None:
-        return self.first_edge.cursor if self.first_edge else None
+        row = self.first_row
+        return None if row is None else encode_cursor(row.get(self.sort_field), row["_id"])
 
     @property
     def end_cursor(self) -> str | None:
-        return self.last_edge.cursor if self.last_edge else None
+        row = self.last_row
+        return None if row is None else encode_cursor(row.get(self.sort_field), row["_id"])
 
 
 @dataclass(slots=True)
 class Connection:
-    edges: list[Edge]
+    """`edges` holds `Edge`s, or the rows themselves when the client selected no edge
+    `cursor` (build_connection's `cursors`): a page then costs no object per row. The
+    GraphQL Edge type (schema/pagination.py) reads a node from either."""
+
+    edges: list[Any]
     has_next_page: bool
     total: int = 0
     # Some connections count lazily (only when the client selects totalCount).
     count_fn: Any = field(default=None, repr=False)
+    sort_field: str = ""
 
     @property
     def page_info(self) -> PageInfo:
         """Made when read: most nested pages are never asked for theirs."""
         edges = self.edges
+        if not edges:
+            return PageInfo(self.has_next_page)
+        first, last = edges[0], edges[-1]
         return PageInfo(
-            has_next_page=self.has_next_page,
-            first_edge=edges[0] if edges else None,
-            last_edge=edges[-1] if edges else None,
+            self.has_next_page,
+            first[0] if type(first) is Edge else first,
+            last[0] if type(last) is Edge else last,
+            self.sort_field,
         )
 
 
@@ -97,8 +109,12 @@ def sort_spec(order: Order) -> list[tuple[str, int]]:
     return [(order.field, direction), ("_id", direction)]
 
 
-def build_connection(docs: list[Any], first: int, order: Order, total: int = 0) -> Connection:
-    """`docs` holds up to first+1 rows: the extra one only tells that another page exists."""
+def build_connection(
+    docs: list[Any], first: int, order: Order, total: int = 0, cursors: bool = True
+) -> Connection:
+    """`docs` holds up to first+1 rows: the extra one only tells that another page exists.
+    cursors=False (no edge `cursor` selected): the edges are the rows themselves."""
     more = len(docs) > first
-    edges = list(map(Edge, zip(docs[:first] if more else docs, repeat(order.field))))
-    return Connection(edges, more, total)
+    page = docs[:first]
+    edges = list(map(Edge, zip(page, repeat(order.field)))) if cursors else page
+    return Connection(edges, more, total, sort_field=order.field)

@@ -27,12 +27,13 @@ async def sessions_of(
     after: str | None,
     status: str | None,
     count: bool = True,
+    cursors: bool = True,
 ) -> list[Connection]:
     """One page per user, in order; all keys go to the loader at once."""
     filters = (("status", status),) if status else ()
     n = check_first(first)
     return await ctx.loaders.sessions_by_user.load_many(
-        [PageKey(user_id, n, after, filters, count) for user_id in user_ids]
+        [PageKey(user_id, n, after, filters, count, None, cursors) for user_id in user_ids]
     )
 
 

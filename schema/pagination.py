@@ -8,6 +8,8 @@ import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry import Info
 
+from models.rows import Row
+
 T = TypeVar("T")
 
 
@@ -21,8 +23,18 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    # `self` is a resolvers.pagination.Edge, or the row itself when the client selected
+    # no `cursor` on the page's edges (selects_cursor): then there is no edge object.
+
+    @strawberry.field
+    def cursor(self) -> str:
+        # An Edge: a page is built from bare rows only when no cursor is selected.
+        edge: Any = self
+        return edge.cursor  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def node(self) -> T:
+        return self if type(self) is Row else self.node  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -53,6 +65,43 @@ def _selects(selection_set: Any, name: str, fragments: dict[str, Any], seen: set
             if fragment is not None and _selects(fragment.selection_set, name, fragments, seen):
                 return True
     return False
+
+
+def _selects_under(
+    selection_set: Any,
+    path: tuple[str, ...],
+    fragments: dict[str, Any],
+    seen: set[tuple[str, tuple[str, ...]]],
+) -> bool:
+    """Whether a field at `path` (names; fragments followed once per path) is selected."""
+    for sel in getattr(selection_set, "selections", None) or ():
+        if isinstance(sel, FieldNode):
+            if sel.name.value == path[0] and (
+                len(path) == 1 or _selects_under(sel.selection_set, path[1:], fragments, seen)
+            ):
+                return True
+        elif isinstance(sel, InlineFragmentNode):
+            if _selects_under(sel.selection_set, path, fragments, seen):
+                return True
+        elif isinstance(sel, FragmentSpreadNode) and (sel.name.value, path) not in seen:
+            seen.add((sel.name.value, path))
+            fragment = fragments.get(sel.name.value)
+            if fragment is not None and _selects_under(
+                fragment.selection_set, path, fragments, seen
+            ):
+                return True
+    return False
+
+
+def selects_cursor(info: Info) -> bool:
+    """Whether this connection's selection asks for an edge's `cursor` anywhere (under
+    any alias, fragment or directive: a conservative yes). Without it the page is built
+    with the rows as its edges, no edge object per row."""
+    raw = info._raw_info
+    return any(
+        _selects_under(node.selection_set, ("edges", "cursor"), raw.fragments, set())
+        for node in raw.field_nodes
+    )
 
 
 def selects_total(info: Info) -> bool:

@@ -12,7 +12,7 @@ from models.rows import Row
 from resolvers import messages as message_resolvers
 from schema.batching import batch_form
 from schema.enums import SessionStatus
-from schema.pagination import Connection, selects_total
+from schema.pagination import Connection, selects_cursor, selects_total
 
 if TYPE_CHECKING:
     from schema.messages import Message
@@ -37,6 +37,7 @@ async def _messages(
         first,
         after,
         selects_total(info),
+        selects_cursor(info),
     )
 
 

@@ -22,7 +22,7 @@ from schema.enums import (
     SubscriptionTier,
     value,
 )
-from schema.pagination import Connection, selects_total
+from schema.pagination import Connection, selects_cursor, selects_total
 
 if TYPE_CHECKING:
     from schema.exercises import Exercise
@@ -43,7 +43,13 @@ async def _sessions(
 ) -> list[Connection[SessionT]]:
     """User.sessions for many users (schema/batching.py)."""
     return await session_resolvers.sessions_of(  # type: ignore[return-value]
-        info.context, [u.id for u in users], first, after, value(status), selects_total(info)
+        info.context,
+        [u.id for u in users],
+        first,
+        after,
+        value(status),
+        selects_total(info),
+        selects_cursor(info),
     )
 
 
