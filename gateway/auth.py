@@ -42,9 +42,12 @@ class Authenticator:
         self.db = db
         # user id -> (expiry, viewer, the record it was built from)
         self._cache: dict[str, tuple[float, Viewer | None, dict[str, Any] | None]] = {}
-        # token -> (sub, exp): a token string verified once verifies the same way again;
-        # skipping the HMAC and JSON work halves auth's cost on hot clients.
-        self._verified: dict[str, tuple[str, float]] = {}
+        # token -> (sub, exp, verify again at): a token string verified once verifies the
+        # same way again, skipping the signature and JSON work (half of auth's cost on hot
+        # clients), but an identity provider's token only until the key set it was checked
+        # against would be fetched again: a key the provider retired must stop working,
+        # not live on in this cache until the token expires.
+        self._verified: dict[str, tuple[str, float, float]] = {}
         # HS256 with JWT_SECRET (development, scripts/issue_token.py) and/or the identity
         # provider's RS256/ES256 keys; each algorithm is only checked against its own keys.
         self._hs_key = settings.jwt_key or None
@@ -59,18 +62,23 @@ class Authenticator:
     async def decode(self, token: str) -> str:
         hit = self._verified.get(token)
         if hit is not None:
-            if hit[1] + self.settings.jwt_leeway_seconds > time.time():
+            now = time.time()
+            if hit[1] + self.settings.jwt_leeway_seconds <= now:
+                del self._verified[token]
+                raise Unauthenticated("The token has expired.")
+            if now < hit[2]:
                 return hit[0]
-            del self._verified[token]
-            raise Unauthenticated("The token has expired.")
+            del self._verified[token]  # verified against the current keys below
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(self._invalid) from exc
+        recheck = float("inf")  # JWT_SECRET only changes with a restart
         if header.get("alg") == "HS256" and self._hs_key is not None:
             claims = self._verify_hs256(token)
         elif self._jwks is not None:
             claims = await self._jwks.claims(token, header)
+            recheck = time.time() + self.settings.jwt_jwks_cache_seconds
         else:
             raise Unauthenticated(self._invalid)
         sub = claims.get("sub")
@@ -78,7 +86,7 @@ class Authenticator:
             raise Unauthenticated(self._invalid)
         if len(self._verified) > 50_000:
             self._verified.clear()
-        self._verified[token] = (sub, float(claims["exp"]))
+        self._verified[token] = (sub, float(claims["exp"]), recheck)
         return sub
 
     def _verify_hs256(self, token: str) -> dict[str, Any]:

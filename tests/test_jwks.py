@@ -157,6 +157,24 @@ async def test_a_rotated_key_is_fetched_on_its_unknown_kid(provider):
         assert ghost.status_code == 401
 
 
+async def test_a_retired_key_stops_working_for_tokens_already_verified(provider):
+    """A provider retires a key (say it leaked). Tokens signed with it must be refused
+    once the gateway fetches the key set again, including tokens it verified before:
+    those used to be served from the verified-token cache until they expired."""
+    settings = idp_settings(provider.url, jwt_jwks_cache_seconds=1)
+    async with running_api(settings) as api:
+        user, _ = await api.user()
+        leaked = provider.token(user["_id"], "rsa-1", exp=int(time.time()) + 3600)
+        fresh = provider.token(user["_id"], "ec-1", exp=int(time.time()) + 3600)
+        for token in (leaked, fresh):
+            assert (await api.gql(ME, token=token)).status_code == 200
+        provider.published.remove("rsa-1")
+        await asyncio.sleep(1.2)  # past JWT_JWKS_CACHE_SECONDS: the set is fetched again
+        refused = await api.gql(ME, token=leaked)
+        assert refused.status_code == 401, refused.text
+        assert (await api.gql(ME, token=fresh)).status_code == 200
+
+
 async def test_a_made_up_kid_does_not_refetch_more_than_once_per_cooldown(provider):
     async with running_api(idp_settings(provider.url, jwt_jwks_refetch_seconds=60)) as api:
         user, _ = await api.user()
