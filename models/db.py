@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from dataclasses import dataclass, field
 from typing import Any
 
+import bson
 from beanie import init_beanie
 from bson.codec_options import CodecOptions
 from bson.tz_util import utc
@@ -205,6 +206,31 @@ class _ListCursor:
         return gen()
 
 
+# A server refuses to return any document larger than this (BSONObjectTooLarge): an
+# aggregation that builds one (a $group pushing big rows) fails as a whole.
+MAX_BSON_DOCUMENT_BYTES = 16 * 1024 * 1024
+BSON_OBJECT_TOO_LARGE = 10334
+
+
+def check_document_sizes(result: Any) -> Any:
+    """`result` (one document or a list of them), or the server's error for a document
+    over MAX_BSON_DOCUMENT_BYTES: mongomock returns documents of any size."""
+    for doc in result if isinstance(result, list) else [result] if result is not None else []:
+        if len(bson.encode(doc)) > MAX_BSON_DOCUMENT_BYTES:
+            raise OperationFailure(
+                "BSONObjectTooLarge: an aggregation result document is larger than 16 MB",
+                code=BSON_OBJECT_TOO_LARGE,
+            )
+    return result
+
+
+class _SizeCheckedCursor(CursorProxy):
+    """An aggregation cursor that fails like a server on a result document over 16 MB."""
+
+    async def _fetch(self, fetch: Fetch, many: bool) -> Any:
+        return check_document_sizes(await fetch())
+
+
 def as_document_class(value: Any, document_class: type) -> Any:
     """`value` with every document in it, however deeply nested (arrays included), made a
     `document_class`: what a driver's BSON decoder does with `CodecOptions(document_class)`."""
@@ -351,9 +377,9 @@ class EmbeddedCollection:
 
     def aggregate(self, pipeline: list[dict[str, Any]], *a: Any, **k: Any) -> Any:
         if any("$unionWith" in stage for stage in pipeline):
-            docs = self._union_pipeline(pipeline)
+            docs = check_document_sizes(self._union_pipeline(pipeline))
             return _ListCursor(self._decoded(docs), self._interleave)
-        return self._cursor(self._inner.aggregate(pipeline, *a, **k))
+        return _SizeCheckedCursor(self._cursor(self._inner.aggregate(pipeline, *a, **k)))
 
     # An upsert on a server is "find a match, else insert"; only a filter that is pure
     # equality on a unique key is retried by the server when the insert collides.

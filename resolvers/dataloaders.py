@@ -17,6 +17,8 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from pymongo.errors import OperationFailure
+
 from models.db import Database
 from models.rows import Row
 from resolvers.loader import BatchLoader
@@ -33,6 +35,9 @@ SESSION_HIDDEN = frozenset({"applied_ids", "guard_ids"})
 MAX_PARENTS_PER_BATCH = 500
 PAGE_TAG = "__page"
 PAGE_ROWS = "rows"
+# A server refusing a result document over 16 MB: BSONObjectTooLarge, and older
+# servers' "aggregation result exceeds maximum document size".
+DOCUMENT_TOO_LARGE = frozenset({10334, 16389})
 COUNT_TAG = "__count"
 
 
@@ -146,13 +151,17 @@ def _page_loader(
     direction = -1 if order.descending else 1
     sort_stage = {"$sort": {order.field: direction, "_id": direction}}
 
+    def key_of(row: Row) -> tuple[bool, Any, str]:
+        value = row.get(order.field)
+        return (value is not None, value, row["_id"])  # a missing value sorts first, as null
+
     # Stages every branch has alike are one dict each, shared: the driver only encodes a
     # pipeline (a projection given to `find` is another matter: see `exclude`).
     project_stage = {"$project": exclude(hidden)} if hidden else None
     group_stage = {"$group": {"_id": None, PAGE_ROWS: {"$push": "$$ROOT"}}}
     limit_stages: dict[int, dict[str, int]] = {}
 
-    def page_branch(i: int, key: PageKey) -> list[dict[str, Any]]:
+    def page_branch(i: int, key: PageKey, grouped: bool = True) -> list[dict[str, Any]]:
         match: dict[str, Any] = {parent_field: key.parent_id}
         if key.filters:
             match.update(filter_query(key.filters))
@@ -168,8 +177,11 @@ def _page_loader(
             branch.append(project_stage)
         # The page as one document: the server groups (at most first+1 rows, in the $sort
         # order: $push keeps the order documents come in, which the manual guarantees
-        # after a $sort), so no row is tagged, split out or re-sorted here.
-        branch += [group_stage, {"$addFields": {PAGE_TAG: i}}]
+        # after a $sort), so no row is tagged, split out or re-sorted here. Ungrouped
+        # (a page too large for one document): each row is tagged with its branch.
+        if grouped:
+            branch.append(group_stage)
+        branch.append({"$addFields": {PAGE_TAG: i}})
         return branch
 
     def count_branch(
@@ -187,7 +199,30 @@ def _page_loader(
 
     async def load(keys: list[PageKey]) -> Sequence[Connection]:
         unique = list(dict.fromkeys(keys))
-        branches = list(map(page_branch, range(len(unique)), unique))
+        try:
+            docs, counts, count_groups = await read(unique, grouped=True)
+        except OperationFailure as exc:
+            if exc.code not in DOCUMENT_TOO_LARGE:
+                raise
+            # A page's rows together exceed the 16 MB a returned document may hold (long
+            # messages with many long errors can): the same read, one document per row.
+            docs, counts, count_groups = await read(unique, grouped=False)
+        count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
+        pages: dict[PageKey, Connection] = {}
+        for i, key in enumerate(unique):
+            total = 0
+            if key.counted:
+                total = counts.get((count_index[key.filters], key.parent_id), 0)
+            pages[key] = build_connection(
+                docs.get(i, []), key.first, order, total=total, cursors=key.cursors
+            )
+        if seen is not None and batched:
+            seen.add(docs.values())
+        return list(map(pages.__getitem__, keys))
+
+    async def read(unique: list[PageKey], grouped: bool) -> tuple[Any, Any, Any]:
+        """(branch -> its rows in order, (count group, parent) -> count, count groups)."""
+        branches = [page_branch(i, key, grouped) for i, key in enumerate(unique)]
         to_count: dict[tuple[tuple[str, Any], ...], dict[str, str | None]] = defaultdict(dict)
         for key in unique:
             if key.counted:
@@ -201,27 +236,28 @@ def _page_loader(
         # One await for the whole result (bounded: at most first+1 rows per key), not one
         # per row: a 10,000-row level spent ~10 ms in per-row async iteration.
         found = await collection.aggregate(pipeline).to_list(None)
-        # One document per page (a page with no rows has none) and one per count.
         docs: dict[int, list[Row]] = {}
         counts: dict[tuple[int, str], int] = {}
+        if grouped:
+            # One document per page (a page with no rows has none) and one per count.
+            for d in found:
+                tag = d.get(PAGE_TAG)
+                if tag is not None:
+                    docs[tag] = d[PAGE_ROWS]
+                else:
+                    counts[(d[COUNT_TAG], d["_id"])] = d["n"]
+            return docs, counts, count_groups
         for d in found:
-            tag = d.get(PAGE_TAG)
+            tag = d.pop(PAGE_TAG, None)
             if tag is not None:
-                docs[tag] = d[PAGE_ROWS]
+                docs.setdefault(tag, []).append(d)
             else:
                 counts[(d[COUNT_TAG], d["_id"])] = d["n"]
-        count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
-        pages: dict[PageKey, Connection] = {}
-        for i, key in enumerate(unique):
-            total = 0
-            if key.counted:
-                total = counts.get((count_index[key.filters], key.parent_id), 0)
-            pages[key] = build_connection(
-                docs.get(i, []), key.first, order, total=total, cursors=key.cursors
-            )
-        if seen is not None and batched:
-            seen.add(docs.values())
-        return list(map(pages.__getitem__, keys))
+        # Nothing documents the order of $unionWith's stream: each page is put in its
+        # branch's order again, (field, _id) with a missing or null value first.
+        for tag, rows in docs.items():
+            docs[tag] = sorted(rows, key=key_of, reverse=order.descending)
+        return docs, counts, count_groups
 
     return _loader(load, batched)
 

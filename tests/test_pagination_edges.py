@@ -7,8 +7,10 @@ pageInfo cursors are the same with or without edge cursors."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from pymongo.errors import OperationFailure
 
 from models.rows import Row
 from resolvers.dataloaders import PageKey
@@ -98,3 +100,64 @@ async def test_a_page_without_cursors_makes_no_edge_objects(api):
     assert [type(e) for e in bare.edges] == [Row] * 3
     assert all(isinstance(e, Edge) for e in edged.edges)
     assert [e["_id"] for e in bare.edges] == [e.node["_id"] for e in edged.edges]
+
+
+def _huge_message(session_id: str, user_id: str, i: int) -> dict[str, Any]:
+    """What recordMessage accepts at most, in 4-byte characters: 10,000 of content and 20
+    errors with three 2,000-character texts each, ~520 KB of BSON."""
+    text = "😀" * 2000
+    return {
+        "_id": f"h-{i:02d}",
+        "session_id": session_id,
+        "user_id": user_id,
+        "role": "user",
+        "content": "😀" * 10_000,
+        "timestamp": datetime(2026, 5, 1, tzinfo=UTC) + timedelta(seconds=i),
+        "errors": [
+            {
+                "category": "grammar",
+                "subcategory": "tense",
+                "excerpt": text,
+                "correction": text,
+                "explanation": text,
+            }
+            for _ in range(20)
+        ],
+        "applied": True,
+    }
+
+
+async def test_a_page_too_large_for_one_document_still_loads(api):
+    """Page branches group their rows into one document on the server; a server refuses
+    to return a document over 16 MB (the embedded adapter too). A learner can fill a
+    page past that, and the page (and every other page read in the same batch) must
+    still load, row by row."""
+    user, token = await api.user()
+    big = (await start(api, token, user["_id"], topic="big"))["id"]
+    small = (await start(api, token, user["_id"], topic="small"))["id"]
+    db = api.services.db
+    await db.messages.insert_many([_huge_message(big, user["_id"], i) for i in range(35)])
+    await db.messages.insert_many(
+        [
+            {**_huge_message(small, user["_id"], i), "_id": f"s-{i}", "content": "hi", "errors": []}
+            for i in range(3)
+        ]
+    )
+    with pytest.raises(OperationFailure) as refused:  # what a server answers to one group
+        await db.messages.aggregate(
+            [
+                {"$match": {"session_id": big}},
+                {"$group": {"_id": None, "rows": {"$push": "$$ROOT"}}},
+            ]
+        ).to_list(None)
+    assert refused.value.code == 10334
+    one = "query($id: ID!) { session(id: $id) { messages(first: 40) { totalCount edges { node { id } } } } }"
+    page = (await api.data(one, {"id": big}, token))["session"]["messages"]
+    assert page["totalCount"] == 35
+    assert [e["node"]["id"] for e in page["edges"]] == [f"h-{i:02d}" for i in range(35)]
+    both = "{ me { sessions { edges { node { topic messages(first: 40) { edges { cursor node { id } } } } } } } }"
+    sessions = (await api.data(both, token=token))["me"]["sessions"]["edges"]
+    by_topic = {s["node"]["topic"]: s["node"]["messages"]["edges"] for s in sessions}
+    assert [e["node"]["id"] for e in by_topic["big"]] == [f"h-{i:02d}" for i in range(35)]
+    assert [e["node"]["id"] for e in by_topic["small"]] == ["s-0", "s-1", "s-2"]
+    assert all(e["cursor"] for e in by_topic["big"])
