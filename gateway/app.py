@@ -149,7 +149,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def root(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    graphql_route = Route("/graphql", endpoint, methods=["GET", "POST"])
+    # PUT, PATCH and DELETE reach the endpoint too, which refuses them with a JSON 405
+    # (Allow: GET, POST) carrying the request id, and charges them like any refusal;
+    # Starlette's own 405 was a plain-text body nobody was charged for.
+    graphql_route = Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     routes = [
         Route("/", root),
         Route("/health", liveness),

@@ -58,6 +58,17 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     return out
 
 
+def with_request_id(payload: Any, request_id: str | None) -> Any:
+    """A refusal's body with the request id at `extensions.requestId`, where every
+    executed response carries it (and the `X-Request-ID` header), so a client can quote
+    it whatever went wrong."""
+    if request_id and isinstance(payload, dict) and "errors" in payload:
+        extensions = payload.setdefault("extensions", {})
+        if isinstance(extensions, dict):
+            extensions.setdefault("requestId", request_id)
+    return payload
+
+
 def error_payload(code: str, message: str, **extensions: Any) -> dict[str, Any]:
     """A request-level error body for failures before GraphQL execution."""
     ext = {"code": code, **{k: v for k, v in extensions.items() if v is not None}}

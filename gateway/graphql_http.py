@@ -18,7 +18,7 @@ from strawberry.types.graphql import OperationType
 from gateway.admission import admit
 from gateway.context import GatewayContext
 from gateway.deadline import ExecutionTimedOut, within
-from gateway.errors import error_payload, format_error
+from gateway.errors import error_payload, format_error, with_request_id
 from gateway.logging import get_logger
 from gateway.negotiation import (
     APPLICATION_JSON,
@@ -99,6 +99,8 @@ class GraphQLEndpoint:
         else:
             reply = await self.handle(request)
             if isinstance(reply, Reply):
+                state = request.scope.get("state", {})
+                with_request_id(reply.payload, state.get("request_id"))
                 response = render(reply, media_type or APPLICATION_JSON)
             else:
                 response = reply

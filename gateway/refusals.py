@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import error_payload
+from gateway.errors import error_payload, with_request_id
 from gateway.logging import get_logger
 from gateway.negotiation import APPLICATION_JSON, Reply, choose_media_type, render
 from gateway.ratelimit import STORAGE_ERRORS
@@ -60,11 +60,14 @@ async def charge_refused(request: Request, response: Response, services: Service
     state["tier"] = tier
     if budget.allowed:
         return response
-    payload = error_payload(
-        "RATE_LIMITED",
-        f"Request budget of {budget.limit} per {budget.window_seconds}s for the {tier} tier "
-        f"is spent; retry in {budget.retry_after}s.",
-        retryAfter=budget.retry_after,
+    payload = with_request_id(
+        error_payload(
+            "RATE_LIMITED",
+            f"Request budget of {budget.limit} per {budget.window_seconds}s for the {tier} "
+            f"tier is spent; retry in {budget.retry_after}s.",
+            retryAfter=budget.retry_after,
+        ),
+        state.get("request_id"),
     )
     # In the media type the client accepts, like every other /graphql answer.
     media_type = choose_media_type(request.headers.get("accept")) or APPLICATION_JSON

@@ -105,3 +105,44 @@ async def test_dates_in_range_keep_their_instant(api):
     assert body["errorStats"]["since"] == "2026-01-01T08:00:00+00:00"
     naive = await api.data(q, {"u": user["_id"], "s": "2026-01-01T10:00:00"}, token=token)
     assert naive["errorStats"]["since"] == "2026-01-01T10:00:00+00:00"
+
+
+REFUSALS = [  # (method, kwargs for httpx, expected status)
+    pytest.param("GET", {}, 400, id="GET without a query"),
+    pytest.param(
+        "POST",
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        400,
+        id="bad JSON",
+    ),
+    pytest.param(
+        "POST",
+        {"content": b"query=1", "headers": {"content-type": "text/plain"}},
+        415,
+        id="not JSON",
+    ),
+    pytest.param("PUT", {}, 405, id="wrong method"),
+    pytest.param(
+        "POST",
+        {"json": {"query": "{ me { id } }", "operationName": "x" * 300}},
+        400,
+        id="oversize operationName",
+    ),
+    pytest.param(
+        "POST",
+        {"json": {"query": "{ me { id } }"}, "headers": {"authorization": "Bearer not-a-token"}},
+        401,
+        id="invalid token",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "kwargs", "status"), REFUSALS)
+async def test_every_refusal_carries_its_request_id(api, method, kwargs, status):
+    """A request refused before execution names its request id in the body too (as every
+    executed response does), not only in the X-Request-ID header."""
+    response = await api.client.request(method, "/graphql", **kwargs)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["errors"], body
+    assert body["extensions"]["requestId"] == response.headers["x-request-id"]

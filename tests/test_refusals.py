@@ -140,6 +140,20 @@ async def test_a_mutation_over_get_is_charged_too(api):
     assert await remaining(api, token) == before - 1
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_other_methods_get_a_json_405_and_are_charged(api, method):
+    """They used to get Starlette's plain-text 405, for free."""
+    _, token = await api.user(tier="free")
+    before = await remaining(api, token)
+    response = await api.client.request(
+        method, "/graphql", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await remaining(api, token) == before - 1
+
+
 TOO_COSTLY = (
     "{ users(first: 100) { edges { node { sessions(first: 100) { edges { node {"
     " messages(first: 100) { edges { node { id } } } } } } } } } }"
