@@ -32,7 +32,7 @@ from bench.workloads import W1, W2, W3, W4
 
 # workload: (seconds, connections). Runs are bounded in time by wrk and stay inside every
 # caller's budget: W2's premium learner may send 1000/min, W3's 20 premium writers 1000/min
-# each, W4's 300 free callers 60/min each.
+# each, W4's 1,500 free callers 60/min each.
 SIZES = {"W1": (30, 2), "W2": (10, 4), "W3": (10, 16), "W4": (10, 16)}
 WARMUP_S = 2
 
