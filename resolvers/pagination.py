@@ -15,6 +15,11 @@ DEFAULT_FIRST = 20
 MAX_FIRST = 100
 
 
+def row_cursor(row: Any, sort_field: str) -> str:
+    """The opaque cursor of a row in a page ordered by (sort_field, _id)."""
+    return encode_cursor(row.get(sort_field), row["_id"])
+
+
 class Edge(tuple[Any, str]):
     """`Edge((node, sort_field))`. The cursor is encoded only when read: most clients never
     select `cursor`, and encoding one per edge was ~10% of a large nested read.
@@ -29,8 +34,7 @@ class Edge(tuple[Any, str]):
 
     @property
     def cursor(self) -> str:
-        node, sort_field = self
-        return encode_cursor(node.get(sort_field), node["_id"])
+        return row_cursor(*self)
 
 
 @dataclass(slots=True)
@@ -43,13 +47,11 @@ class PageInfo:
 
     @property
     def start_cursor(self) -> str | None:
-        row = self.first_row
-        return None if row is None else encode_cursor(row.get(self.sort_field), row["_id"])
+        return None if self.first_row is None else row_cursor(self.first_row, self.sort_field)
 
     @property
     def end_cursor(self) -> str | None:
-        row = self.last_row
-        return None if row is None else encode_cursor(row.get(self.sort_field), row["_id"])
+        return None if self.last_row is None else row_cursor(self.last_row, self.sort_field)
 
 
 @dataclass(slots=True)

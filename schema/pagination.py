@@ -51,22 +51,6 @@ class Connection(Generic[T]):
         return int(getattr(self, "total", 0))
 
 
-def _selects(selection_set: Any, name: str, fragments: dict[str, Any], seen: set[str]) -> bool:
-    for sel in getattr(selection_set, "selections", None) or ():
-        if isinstance(sel, FieldNode):
-            if sel.name.value == name:
-                return True
-        elif isinstance(sel, InlineFragmentNode):
-            if _selects(sel.selection_set, name, fragments, seen):
-                return True
-        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
-            seen.add(sel.name.value)
-            fragment = fragments.get(sel.name.value)
-            if fragment is not None and _selects(fragment.selection_set, name, fragments, seen):
-                return True
-    return False
-
-
 def _selects_under(
     selection_set: Any,
     path: tuple[str, ...],
@@ -93,25 +77,25 @@ def _selects_under(
     return False
 
 
+def _selects_path(info: Info, path: tuple[str, ...]) -> bool:
+    """Whether the field's own selection reaches `path` (a fragment once per path), read
+    from the field nodes, not the subtree `info.selected_fields` converts for every
+    parent."""
+    raw = info._raw_info
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    return any(
+        _selects_under(node.selection_set, path, raw.fragments, seen) for node in raw.field_nodes
+    )
+
+
 def selects_cursor(info: Info) -> bool:
     """Whether this connection's selection asks for an edge's `cursor` anywhere (under
     any alias, fragment or directive: a conservative yes). Without it the page is built
     with the rows as its edges, no edge object per row."""
-    raw = info._raw_info
-    return any(
-        _selects_under(node.selection_set, ("edges", "cursor"), raw.fragments, set())
-        for node in raw.field_nodes
-    )
+    return _selects_path(info, ("edges", "cursor"))
 
 
 def selects_total(info: Info) -> bool:
-    """Whether this connection's own selection asks for totalCount (counting costs a query).
-
-    Reads only the connection's direct selection set (fragments once each), not the
-    subtree `info.selected_fields` would convert for every parent.
-    """
-    raw = info._raw_info
-    seen: set[str] = set()
-    return any(
-        _selects(node.selection_set, "totalCount", raw.fragments, seen) for node in raw.field_nodes
-    )
+    """Whether this connection's own selection asks for totalCount (counting costs a
+    query)."""
+    return _selects_path(info, ("totalCount",))

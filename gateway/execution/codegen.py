@@ -106,6 +106,17 @@ class _Gen:
         lines += ["        return out"]
         return lines
 
+    def leaf_test(self, shape: Shape, v: str, r: str) -> tuple[str, str]:
+        """(condition, output) for the inline case of a non-null leaf value in `v`: the
+        condition binds the coerced output to `r` where it is not `v` itself."""
+        if shape.identity is not None and shape.memo is None:
+            return shape.identity.format(v=v), v
+        if shape.memo is not None:
+            m = self.const(shape.str_memo, "SM")
+            return f"type({v}) is str and ({r} := {m}.get({v})) is not None", r
+        c = self.const(shape.coerce, "C")
+        return f"type({v}) in LEAF_OK and ({r} := {c}({v})) is not None", r
+
     def leaf_check(self, f: FieldPlan, n: int) -> tuple[str, str, str] | None:
         """(read, check, output value) of a plain leaf field read from a row, or None."""
         shape = f.shape
@@ -115,14 +126,7 @@ class _Gen:
             return None
         read = f"src[{f.row_key!r}]" if f.row_strict else f"src.get({f.row_key!r})"
         v, r = f"v{n}", f"r{n}"
-        if shape.identity is not None and shape.memo is None:
-            check, value = shape.identity.format(v=v), v
-        elif shape.memo is not None:
-            m = self.const(shape.str_memo, "SM")
-            check, value = f"type({v}) is str and ({r} := {m}.get({v})) is not None", r
-        else:
-            c = self.const(shape.coerce, "C")
-            check, value = f"type({v}) in LEAF_OK and ({r} := {c}({v})) is not None", r
+        check, value = self.leaf_test(shape, v, r)
         if shape.nullable:
             check = f"{v} is None or ({check})"
             if value != v:
@@ -162,20 +166,8 @@ class _Gen:
         """An if/elif chain for the inline cases; the caller adds the generic `else`."""
         out: list[str] = []
         if shape.kind == LEAF:
-            if shape.identity is not None and shape.memo is None:
-                out += [f"if {shape.identity.format(v='v')}:", f"    out[{k}] = v"]
-            elif shape.memo is not None:
-                m = self.const(shape.str_memo, "SM")
-                out += [
-                    f"if type(v) is str and (r := {m}.get(v)) is not None:",
-                    f"    out[{k}] = r",
-                ]
-            else:
-                c = self.const(shape.coerce, "C")
-                out += [
-                    f"if type(v) in LEAF_OK and (r := {c}(v)) is not None:",
-                    f"    out[{k}] = r",
-                ]
+            check, value = self.leaf_test(shape, "v", "r")
+            out += [f"if {check}:", f"    out[{k}] = {value}"]
         elif shape.kind == OBJECT:
             assert shape.obj is not None
             fn = self.function(shape.obj)

@@ -231,13 +231,7 @@ class Run:
         other parent of the same field that the wave completes."""
         key = f.key
         if f.index not in self.args:
-            info = self.ex.build_resolve_info(
-                f.field_def,  # type: ignore[arg-type]
-                f.nodes,
-                f.parent_type,
-                Path(path_of(pos), key, typename),
-            )
-            self.args[f.index] = self.arguments(f, info)
+            self.args[f.index] = self.arguments(f, self.info(f, pos, key, typename))
         args = self.args[f.index]
         if isinstance(args, Exception):
             raise args
@@ -256,12 +250,7 @@ class Run:
         for slots in batches.values():
             first = slots[0]
             f = first.field
-            info = self.ex.build_resolve_info(
-                f.field_def,  # type: ignore[arg-type]
-                f.nodes,
-                f.parent_type,
-                Path(path_of(first.parent), first.key, first.typename),
-            )
+            info = self.info(f, first.parent, first.key, first.typename)
             call_args = dict(self.args[f.index])
             try:
                 awaitable = f.batch(  # type: ignore[misc]
@@ -374,14 +363,8 @@ class Run:
     def resolve(self, f: FieldPlan, source: Any, pos: Pos | None, key: str, typename: str) -> Any:
         """Call a CALL or RESOLVE field's resolver; its arguments are worked out once per
         execution (they depend only on the field node and the variables)."""
-        ex = self.ex
         args = self.args.get(f.index)
-        info = ex.build_resolve_info(
-            f.field_def,  # type: ignore[arg-type]
-            f.nodes,
-            f.parent_type,
-            Path(path_of(pos), key, typename),
-        )
+        info = self.info(f, pos, key, typename)
         if args is None:
             args = self.arguments(f, info)
             self.args[f.index] = args
@@ -397,6 +380,15 @@ class Run:
         if f.self_arg:
             return f.getter(source, **call_args)  # type: ignore[misc]
         return f.getter(**call_args)  # type: ignore[misc]
+
+    def info(self, f: FieldPlan, pos: Pos | None, key: str | int, typename: str | None) -> Any:
+        """graphql-core's resolve info for field `f` of the object at `pos`."""
+        return self.ex.build_resolve_info(
+            f.field_def,  # type: ignore[arg-type]
+            f.nodes,
+            f.parent_type,
+            Path(path_of(pos), key, typename),
+        )
 
     def arguments(self, f: FieldPlan, info: Any) -> Any:
         ex = self.ex
