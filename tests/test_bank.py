@@ -17,8 +17,8 @@ from resolvers.practice.bank import (
     load_bank,
     normalize_answer,
 )
-from resolvers.practice.bank_entries import ec, fb, mc, sr
-from resolvers.practice.hints import EC, MC, SR, changes, correction_hint, final_hint
+from resolvers.practice.content import Entry
+from resolvers.practice.hints import EC, FB, MC, SR, changes, correction_hint, final_hint
 from resolvers.taxonomy import (
     DESCRIPTIONS,
     LANGUAGES,
@@ -27,6 +27,38 @@ from resolvers.taxonomy import (
     normalize_language,
 )
 from tests.test_practice import GENERATE, HINT, SUBMIT, history
+
+_IDS = iter(range(900, 10_000))
+
+
+def _id() -> str:
+    return f"en-articles-{next(_IDS)}"
+
+
+def fb(difficulty, prompt, answer, explanation, *hints):
+    return Entry(_id(), FB, difficulty, prompt, answer, explanation, hints)
+
+
+def mc(difficulty, prompt, answer, choices, explanation, *hints):
+    return Entry(_id(), MC, difficulty, prompt, answer, explanation, hints, choices)
+
+
+def ec(difficulty, wrong, answer, explanation, *hints):
+    return Entry(_id(), EC, difficulty, wrong, answer, explanation, hints)
+
+
+def sr(difficulty, words, answer, explanation, *hints):
+    shown = tuple(words.split())
+    prompt = f"Put the words in order to make a sentence: {' / '.join(shown)}"
+    return Entry(_id(), SR, difficulty, prompt, answer, explanation, hints, shown)
+
+
+def _content():
+    return {k: dict(v) for k, v in bank_module.read_content().items()}
+
+
+def _use(monkeypatch, content):
+    monkeypatch.setattr(bank_module, "read_content", lambda: content)
 
 
 def test_every_language_covers_every_subcategory_with_a_spread():
@@ -163,9 +195,9 @@ async def test_a_correction_that_only_changes_case_is_not_practised(api):
 
 
 def _load_with(monkeypatch, pair, entries):
-    content = {k: dict(v) for k, v in bank_module.CONTENT.items()}
+    content = _content()
     content["English"][pair] = list(content["English"][pair][: MIN_ITEMS - 1]) + entries
-    monkeypatch.setattr(bank_module, "CONTENT", content)
+    _use(monkeypatch, content)
     bank_module.load_bank.cache_clear()
     try:
         return load_bank()
@@ -199,10 +231,10 @@ def test_broken_content_fails_the_load_with_a_clear_message(monkeypatch, entry, 
 
 
 def test_too_few_items_or_no_spread_fails_the_load(monkeypatch):
-    items = bank_module.CONTENT["English"][ARTICLES]
-    content = {k: dict(v) for k, v in bank_module.CONTENT.items()}
+    items = _content()["English"][ARTICLES]
+    content = _content()
     content["English"][ARTICLES] = items[: MIN_ITEMS - 1]
-    monkeypatch.setattr(bank_module, "CONTENT", content)
+    _use(monkeypatch, content)
     bank_module.load_bank.cache_clear()
     with pytest.raises(BankError, match=f"Articles: {MIN_ITEMS - 1} items, needs at least"):
         load_bank()
@@ -215,11 +247,12 @@ def test_too_few_items_or_no_spread_fails_the_load(monkeypatch):
 
 
 def test_content_for_an_unknown_or_missing_language_fails_the_load(monkeypatch):
+    full = _content()
     for content in (
-        {**bank_module.CONTENT, "French": bank_module.CONTENT["English"]},
-        {k: v for k, v in bank_module.CONTENT.items() if k != "German"},
+        {**full, "French": full["English"]},
+        {k: v for k, v in full.items() if k != "German"},
     ):
-        monkeypatch.setattr(bank_module, "CONTENT", content)
+        _use(monkeypatch, content)
         bank_module.load_bank.cache_clear()
         with pytest.raises(BankError, match="exercise bank covers"):
             load_bank()
@@ -227,9 +260,15 @@ def test_content_for_an_unknown_or_missing_language_fails_the_load(monkeypatch):
 
 
 def test_duplicate_prompts_fail_the_load(monkeypatch):
-    items = bank_module.CONTENT["English"][ARTICLES]
+    items = _content()["English"][ARTICLES]
     with pytest.raises(BankError, match="same prompt as en-articles-1"):
-        _load_with(monkeypatch, ARTICLES, [items[0]])
+        _load_with(monkeypatch, ARTICLES, [replace(items[0], id=_id())])
+
+
+def test_duplicate_ids_fail_the_load(monkeypatch):
+    items = _content()["English"][ARTICLES]
+    with pytest.raises(BankError, match="en-articles-1: ids are unique"):
+        _load_with(monkeypatch, ARTICLES, [replace(items[0], prompt="I saw ___ eagle.")])
 
 
 def test_final_hints_by_type():
@@ -320,9 +359,9 @@ def test_coverage_command_prints_every_subcategory_per_language(capsys):
 def test_coverage_command_fails_on_a_broken_bank(monkeypatch, capsys):
     from scripts.bank_coverage import main
 
-    content = {k: dict(v) for k, v in bank_module.CONTENT.items()}
+    content = _content()
     content["German"][ARTICLES] = content["German"][ARTICLES][:3]
-    monkeypatch.setattr(bank_module, "CONTENT", content)
+    _use(monkeypatch, content)
     bank_module.load_bank.cache_clear()
     try:
         assert main([]) == 1

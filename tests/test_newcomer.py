@@ -26,24 +26,38 @@ def _anchor(heading: str) -> str:
     return text.replace(" ", "-")
 
 
-def test_the_readme_links_only_to_files_in_the_repository():
-    readme = (ROOT / "README.md").read_text()
-    prose = re.sub(r"^```.*?^```", "", readme, flags=re.M | re.S)  # no code-block comments
-    anchors = {_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", prose, re.M)}
-    for target, anchor in re.findall(r"\]\(([^)#]*)(?:#([^)]*))?\)", readme):
-        assert not re.match(r"[a-z]+:", target), f"README links outside the repo: {target}"
-        if target:
-            assert (ROOT / target).exists(), f"README links to {target}, which is not in the repo"
-        elif anchor:
-            assert anchor in anchors, f"README links to #{anchor}, which is no heading"
-    assert "../" not in readme, "the README points outside the repository"
+def _anchors(path):
+    prose = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.M | re.S)
+    return {_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", prose, re.M)}
 
 
-def test_readme_scripts_run_from_the_venv():
-    readme = (ROOT / "README.md").read_text()
+def test_the_readme_and_docs_link_only_to_files_in_the_repository():
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text()
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)]*))?\)", text):
+            where = f"{page.relative_to(ROOT)} links to {target or ''}#{anchor or ''}"
+            assert not re.match(r"[a-z]+:", target), f"{where}: outside the repo"
+            linked = (page.parent / target).resolve() if target else page
+            assert linked.exists(), f"{where}, which is not in the repo"
+            assert ROOT.resolve() in linked.parents or linked == ROOT.resolve(), where
+            if anchor and linked.suffix == ".md":
+                assert anchor in _anchors(linked), f"{where}, which is no heading"
+    assert "../" not in (ROOT / "README.md").read_text(), "the README points outside the repo"
+
+
+def test_the_readme_is_a_first_page_not_the_manual():
+    """Depth lives in docs/: a newcomer reads the README in a few minutes."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) < 300, f"README has {len(lines)} lines; move depth to docs/"
+
+
+def test_readme_and_docs_scripts_run_from_the_venv():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     bare = [
         line
-        for line in readme.splitlines()
+        for page in pages
+        if page.name != "design.md"  # the design as given, not our commands
+        for line in page.read_text().splitlines()
         if re.search(r"(^|[`$|] ?)python3? -m ", line) and "exec gateway python" not in line
     ]
     assert not bare, f"use .venv/bin/python -m ...: {bare}"

@@ -15,16 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from resolvers.practice import bank_de, bank_en, bank_es
-from resolvers.practice.bank_entries import EC, FB, MC, SR, Entry
-from resolvers.practice.hints import changes, final_hint
+from resolvers.practice.content import Content, Entry, read_language
+from resolvers.practice.hints import EC, FB, MC, SR, changes, final_hint
 from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
 
-CONTENT: dict[str, dict[tuple[str, str], list[Entry]]] = {
-    "English": bank_en.BANK,
-    "Spanish": bank_es.BANK,
-    "German": bank_de.BANK,
-}
 CODES = {"English": "en", "Spanish": "es", "German": "de"}
 KINDS = (FB, MC, EC, SR)
 # Per (language, subcategory): enough items that adaptive difficulty has a choice, and a
@@ -50,6 +44,8 @@ class BankItem:
     choices: tuple[str, ...]
     explanation: str
     hints: tuple[str, ...]
+    variety: str = ""  # "" = every variety; else the only one it is served to ("es-ES")
+    native_languages: tuple[str, ...] = ()  # () = every learner; else their native languages
 
 
 class BankError(ValueError):
@@ -63,12 +59,18 @@ def _slug(text: str) -> str:
 Bank = dict[tuple[str, str], tuple[BankItem, ...]]
 
 
+def read_content() -> dict[str, Content]:
+    """The content files of every language the bank has a folder code for."""
+    return {language: read_language(code, language) for language, code in CODES.items()}
+
+
 @lru_cache(maxsize=1)
 def load_bank() -> dict[str, Bank]:
     """Every language's bank, keyed by language then (category, subcategory)."""
-    if set(CONTENT) != set(LANGUAGES):
-        raise BankError(f"exercise bank covers {sorted(CONTENT)}; the taxonomy lists {LANGUAGES}")
-    return {language: _load_language(language, CONTENT[language]) for language in CONTENT}
+    content = read_content()
+    if set(content) != set(LANGUAGES):
+        raise BankError(f"exercise bank covers {sorted(content)}; the taxonomy lists {LANGUAGES}")
+    return {language: _load_language(language, content[language]) for language in content}
 
 
 def bank_for(language: str) -> Bank:
@@ -80,17 +82,23 @@ def bank_for(language: str) -> Bank:
     return banks[name]
 
 
-def _load_language(language: str, content: dict[tuple[str, str], list[Entry]]) -> Bank:
+def _load_language(language: str, content: Content) -> Bank:
     extra = set(content) - set(PAIRS)
     if extra:
         raise BankError(f"{language} bank has subcategories outside the taxonomy: {sorted(extra)}")
     bank: Bank = {}
     seen: dict[str, str] = {}
+    ids: set[str] = set()
     for category, subcategory in PAIRS:
         entries = content.get((category, subcategory), [])
         items = []
-        for n, entry in enumerate(entries, 1):
-            item_id = f"{CODES[language]}-{_slug(subcategory)}-{n}"
+        prefix = f"{CODES[language]}-{_slug(subcategory)}-"
+        for entry in entries:
+            item_id = entry.id
+            # Ids are stable: attempts, reviews and reports name items by id for good.
+            if not item_id.startswith(prefix) or item_id in ids:
+                raise BankError(f"bank item {item_id}: ids are unique and start with {prefix}")
+            ids.add(item_id)
             item = _build(item_id, language, category, subcategory, entry)
             key = _norm_prompt(item.prompt)
             if key in seen:
@@ -122,6 +130,8 @@ def _build(item_id: str, language: str, category: str, subcategory: str, e: Entr
         choices=e.choices,
         explanation=e.explanation,
         hints=e.hints,
+        variety=e.variety,
+        native_languages=e.native_languages,
     )
     problem = _problem(item, e)
     if problem:
