@@ -130,3 +130,20 @@ class running_api:
 
 def redis_url() -> str:
     return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+# Markers a module earns by what it uses, so a new test file is classified without anyone
+# remembering to: `make test-fast` leaves out browsers, real processes and `slow` tests.
+_USES = {
+    "browser": ("chromium_page",),
+    "subprocess": ("start_gateway", "run_gateway_to_exit"),
+    "redis": ("redis_url",),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        for marker, names in _USES.items():
+            if module is not None and any(hasattr(module, name) for name in names):
+                item.add_marker(marker)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from graphql import parse, validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -175,6 +176,7 @@ def timed_price(text: str, variables: dict[str, Any] | None) -> tuple[int, float
     return cost, time.process_time() - started, errors
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(documents())
 def test_cost_with_variables_equals_cost_with_literals_and_work_is_bounded(doc):
@@ -186,6 +188,7 @@ def test_cost_with_variables_equals_cost_with_literals_and_work_is_bounded(doc):
     assert not [e for e in errors if "Variable" in e.message], errors
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(documents())
 async def test_generated_documents_through_http_never_fail_or_stall(doc):

@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from gateway.auth import issue_token
 from resolvers.localtime import local_date, validate_time_zone, zone
 from resolvers.practice.bank import bank_for
@@ -162,6 +164,7 @@ async def test_seeded_practice_spans_the_last_four_weeks(api: Any) -> None:
     }
 
 
+@pytest.mark.slow
 async def test_the_seed_is_deterministic_for_a_given_seed(api: Any) -> None:
     now = datetime.now(UTC)
     first = await _seeded(api, now)

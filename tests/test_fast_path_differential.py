@@ -490,6 +490,7 @@ async def _damage(db: Any, user_id: str) -> str:
     return sid
 
 
+@pytest.mark.slow
 async def test_fast_path_matches_standard_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     # Error weights decay continuously (2^(-age / half-life), rounded to 6 places): two
     # executions a few milliseconds apart could round one weight differently. Both

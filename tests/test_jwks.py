@@ -209,6 +209,7 @@ async def test_a_slow_provider_is_cut_off_by_the_fetch_timeout(provider):
     assert elapsed < 2.5
 
 
+@pytest.mark.slow
 async def test_a_slow_provider_is_fetched_once_not_once_per_waiting_request(provider):
     # Found in review: every request with an uncached kid took a worker thread and fetched
     # the key set in turn, so n concurrent requests cost n fetches and n x the timeout.

@@ -76,6 +76,7 @@ async def test_start_up_event_says_the_database_interleaves(capsys):
 # --- 2. cost rollups under concurrency -----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.interleaved
 async def test_concurrent_messages_leave_every_total_exact(api):
     """480 assistant and learner messages from 20 learners at once, a quarter of them sent

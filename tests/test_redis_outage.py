@@ -12,6 +12,10 @@ import pytest
 
 from tests.conftest import make_settings, redis_url, running_api
 
+# It stops the machine's shared Redis: never in `make test-fast`, which may run beside other
+# work on the same machine.
+pytestmark = pytest.mark.slow
+
 START = [
     "redis-server",
     "--daemonize",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from types import CoroutineType, GeneratorType
+from types import CoroutineType, GeneratorType, NoneType
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, located_error
@@ -74,7 +74,13 @@ GENERATED_NAMES = {
 def _learn(t: type) -> bool:
     """Whether no instance of `t` can be awaitable (Strawberry's is_awaitable checks the
     coroutine and generator types, then `hasattr(value, "__await__")`, which only a type
-    attribute or a custom __getattr__ could answer yes to) or an exception."""
+    attribute or a custom __getattr__ could answer yes to) or an exception.
+
+    What is learned holds for the whole process, so only facts true of every value of the
+    type are learned. None is never learned: OBJECTS means "complete as an object", which
+    is never true of None (its completion depends on the position's nullability)."""
+    if t is NoneType:
+        return True
     ok = not (
         issubclass(t, BaseException | CoroutineType | GeneratorType)
         or hasattr(t, "__await__")
@@ -428,15 +434,15 @@ class Run:
     ) -> Any:
         """The completed value for one position (field or list item); raises on error.
         An awaitable value is parked for the next wave and completes to None for now."""
-        settled = type(value) in SETTLED or _learn(type(value))
-        if not settled and isinstance(value, Exception):
-            raise value
         if value is None:
             if shape.nullable:
                 return None
             raise TypeError(
                 f"Cannot return null for non-nullable field {f.parent_type.name}.{f.name}."
             )
+        settled = type(value) in SETTLED or _learn(type(value))
+        if not settled and isinstance(value, Exception):
+            raise value
         kind = shape.kind
         if kind == LEAF:
             if shape.str_is_output and type(value) is str:

@@ -357,6 +357,7 @@ async def test_write_during_outage_is_finished_by_the_retry(api, monkeypatch):
 # --- Load -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.interleaved
 async def test_thousands_of_concurrent_writes_lose_and_double_nothing(api):
     _, admin = await api.admin()
