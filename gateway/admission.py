@@ -137,6 +137,7 @@ async def admission_refusal(
         return GraphQLExecutionResult(
             data=None, errors=[GraphQLError(error.message, original_error=error)]
         )
+    ctx.executed = True
     return None
 
 

@@ -28,6 +28,9 @@ class GatewayContext(RequestContext):
     # The parsed document once it has passed validation (set by admission control): the
     # compiled pipeline keeps it for the next request with the same text.
     document: DocumentNode | None = None
+    # Set once admission control lets the operation run: from then on resolvers may have
+    # written, and the status no longer says "nothing happened" (gateway/negotiation.py).
+    executed: bool = False
 
     @classmethod
     def create(

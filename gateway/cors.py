@@ -2,7 +2,8 @@
 configuration and decisions the request middleware (gateway/middleware.py) applies.
 
 Credentials are bearer tokens in a header, never cookies, so `allow_credentials` stays off
-(and `*` is a legal origin list). Clients may read the budget and request-id headers.
+(and `*` is a legal origin list). Clients may read the budget and request-id headers. The
+request headers a browser may send come from CORS_ALLOW_HEADERS (gateway/settings.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 from gateway.settings import Settings
 
-ALLOWED_HEADERS = ("Authorization", "Content-Type", "Accept", "X-Request-ID")
 EXPOSED_HEADERS = (
     "X-Request-ID",
     "X-RateLimit-Limit",
@@ -32,7 +32,7 @@ def cors_options(settings: Settings) -> dict[str, Any] | None:
         "allow_origins": origins,
         "allow_origin_regex": regex,
         "allow_methods": ["GET", "POST"],
-        "allow_headers": list(ALLOWED_HEADERS),
+        "allow_headers": settings.cors_headers,
         "expose_headers": list(EXPOSED_HEADERS),
         "allow_credentials": False,
         "max_age": settings.cors_max_age_seconds,

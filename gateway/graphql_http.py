@@ -95,7 +95,7 @@ class GraphQLEndpoint:
             "query" in request.query_params or "extensions" in request.query_params
         )
         if media_type is None and not asks_for_ide:
-            response = not_acceptable()
+            response = not_acceptable(request.scope.get("state", {}).get("request_id"))
         else:
             reply = await self.handle(request)
             if isinstance(reply, Reply):
@@ -241,9 +241,12 @@ class GraphQLEndpoint:
                 self.services.settings.execution_timeout_ms,
             )
         except ExecutionTimedOut as exc:
-            return _json(
+            timed_out = _json(
                 error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
             )
+            timed_out.executed = ctx.executed
+            timed_out.mutation = ctx.operation_type == "mutation"
+            return timed_out
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             state["metered"] = False  # refused before admission: charged as a refusal
             message = _describe(exc, params.get("operationName"))
@@ -290,7 +293,10 @@ class GraphQLEndpoint:
                 headers["Retry-After"] = str(errors[0]["extensions"].get("retryAfter", 1))
             elif code == "SERVICE_UNAVAILABLE":
                 headers["Retry-After"] = "1"
-        return _json(payload, status, headers)
+        reply = _json(payload, status, headers)
+        reply.executed = ctx.executed
+        reply.mutation = ctx.operation_type == "mutation"
+        return reply
 
 
 def _check_params(params: Any) -> str | None:

@@ -62,6 +62,12 @@ class Metrics:
             ["tier"],
             registry=r,
         )
+        self.preflights_refused = Counter(
+            "gateway_cors_preflights_refused",
+            "CORS preflights answered 400, by what was refused (origin, method, headers)",
+            ["reason"],
+            registry=r,
+        )
         self.query_cost = Histogram(
             "gateway_query_cost",
             "Calculated cost of each admitted or refused operation",

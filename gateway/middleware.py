@@ -182,7 +182,24 @@ class GatewayMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        response = cors.preflight_response(request_headers=Headers(scope=scope))
+        headers = Headers(scope=scope)
+        response = cors.preflight_response(request_headers=headers)
+        if response.status_code != 200:
+            # The browser only says "Failed to fetch": the gateway says what it refused.
+            # Starlette's body is "Disallowed CORS origin, method, headers" (what failed).
+            refused = bytes(response.body).decode("latin-1").removeprefix("Disallowed CORS ")
+            reasons = [r.strip() for r in refused.split(",") if r.strip()]
+            log.warning(
+                "cors_preflight_refused",
+                path=scope.get("path"),
+                origin=headers.get("origin"),
+                method=headers.get("access-control-request-method"),
+                headers=headers.get("access-control-request-headers"),
+                refused=reasons,
+            )
+            if self.metrics is not None:
+                for reason in reasons:
+                    self.metrics.preflights_refused.labels(reason).inc()
         await response(scope, receive, secured)
 
     def _log_completed(

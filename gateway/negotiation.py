@@ -1,10 +1,18 @@
 """Media types and status codes of the GraphQL-over-HTTP spec.
 
-`application/json` (the default, and what a missing or `*/*` Accept gets) keeps the
-gateway's historical codes: 4xx/5xx when the request failed as a whole, 200 otherwise.
-`application/graphql-response+json` follows the spec: a request error (nothing ran:
-unparsable JSON, invalid document, refused by admission, ...) is 4xx/5xx with no `data`
-entry; a response whose `data` is not null is 200.
+One rule decides every status (`status_of`): a 4xx/5xx means nothing executed, so a
+client may retry it without repeating a write.
+
+- A request error (nothing ran: unparsable JSON, invalid document, refused by
+  admission, bad token, ...) is 4xx/5xx in both media types; under
+  `application/graphql-response+json` it has no `data` entry.
+- Once execution started (admission control let the operation run, `Reply.executed`),
+  `application/graphql-response+json` answers 200 with `data`, even `data: null`, as the
+  spec says; so does `application/json` for a mutation (its writes may have happened).
+  An executed query under `application/json` (the default, and what a missing or `*/*`
+  Accept gets) keeps the gateway's historical code when it failed as a whole (429, 503,
+  401, 400 by the first error's code): reads are safe to retry, and load balancers act on
+  it without parsing the body.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ class Reply:
     payload: dict[str, Any]
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    # Execution started (admission let the operation run): resolvers may have written.
+    executed: bool = False
+    mutation: bool = False
 
 
 def choose_media_type(accept: str | None) -> str | None:
@@ -74,10 +85,21 @@ def spec_status(payload: dict[str, Any], status: int) -> int:
     return status
 
 
-def render(reply: Reply, media_type: str) -> Response:
-    payload, status = reply.payload, reply.status
+def status_of(reply: Reply, media_type: str) -> int:
+    """The one status rule (module docstring)."""
+    if reply.executed:
+        if media_type == GRAPHQL_RESPONSE_JSON or reply.mutation:
+            return 200
+        return reply.status
     if media_type == GRAPHQL_RESPONSE_JSON:
-        status = spec_status(payload, status)
+        return spec_status(reply.payload, reply.status)
+    return reply.status
+
+
+def render(reply: Reply, media_type: str) -> Response:
+    payload = reply.payload
+    status = status_of(reply, media_type)
+    if media_type == GRAPHQL_RESPONSE_JSON and not reply.executed:
         if payload.get("data") is None and payload.get("errors"):
             payload = {k: v for k, v in payload.items() if k != "data"}
     headers = reply.headers
@@ -91,8 +113,10 @@ def render(reply: Reply, media_type: str) -> Response:
     )
 
 
-def not_acceptable() -> Response:
-    body = {
+def not_acceptable(request_id: str | None) -> Response:
+    """406 in application/json (the client accepts nothing we send, so the spec's legacy
+    type), with the request id where every other refusal has it."""
+    body: dict[str, Any] = {
         "errors": [
             {
                 "message": f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
@@ -100,4 +124,6 @@ def not_acceptable() -> Response:
             }
         ]
     }
+    if request_id:
+        body["extensions"] = {"requestId": request_id}
     return Response(json.dumps(body), status_code=406, media_type=APPLICATION_JSON)

@@ -52,6 +52,8 @@ DEFAULT_PAGE = 20
 MAX_LIST_SIZE = 100
 # Arguments that set how many items a list (or the lists of the object it returns) holds.
 SIZE_ARGUMENTS = ("first", "last", "count", "top", "limit")
+# List arguments whose length is the size of the list returned (`nodes(ids:)`).
+LIST_ARGUMENTS = ("ids",)
 # Fields that aggregate over rows no argument bounds (every message in a window, every
 # cost row of up to 366 days): priced as a full page of rows on top of what they return.
 # Measured: 26 aliased windowed errorStats (5 KB) took 1.3 s of CPU on the embedded
@@ -108,6 +110,10 @@ class _Pricer:
             value = args.get(name)
             if isinstance(value, int) and not isinstance(value, bool):
                 return max(0, min(value, MAX_LIST_SIZE))
+        for name in LIST_ARGUMENTS:
+            value = args.get(name)
+            if isinstance(value, list):
+                return min(len(value), MAX_LIST_SIZE)
         return None
 
     def aggregation(self, name: str, node: FieldNode) -> int:

@@ -22,6 +22,25 @@ def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+DEFAULT_CORS_ALLOW_HEADERS = ",".join(
+    (
+        "Authorization",
+        "Content-Type",
+        "Accept",
+        "X-Request-ID",
+        "apollographql-client-name",
+        "apollographql-client-version",
+        "apollo-require-preflight",
+        "x-apollo-operation-name",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "sentry-trace",
+    )
+)
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
 
@@ -41,6 +60,11 @@ class Settings(BaseSettings):
     cors_allow_origins: str | None = None
     # How long a browser may cache a preflight answer.
     cors_max_age_seconds: int = 600
+    # Request headers a browser may send (comma-separated names, `*` for any). The default
+    # covers what common tooling adds: Apollo's client awareness and CSRF headers, W3C
+    # trace context and Sentry's tracing headers. A header outside the list fails the
+    # preflight (logged as cors_preflight_refused, counted in /metrics).
+    cors_allow_headers: str = DEFAULT_CORS_ALLOW_HEADERS
 
     # --- Persisted queries (Apollo's automatic persisted queries) ----------------
     # true: only documents registered in advance (scripts/persist_queries.py) are run.
@@ -385,6 +409,21 @@ class Settings(BaseSettings):
         ):
             raise ValueError(f"must look like {shape} (prices per token, >= 0)")
         return value
+
+    @field_validator("cors_allow_headers")
+    @classmethod
+    def _header_names(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if not names:
+            raise ValueError("must name at least one header (or `*`)")
+        bad = [n for n in names if n != "*" and not HEADER_NAME.match(n)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))} is not an HTTP header name")
+        return value
+
+    @property
+    def cors_headers(self) -> list[str]:
+        return [n.strip() for n in self.cors_allow_headers.split(",") if n.strip()]
 
     @property
     def cors_origins(self) -> list[str]:

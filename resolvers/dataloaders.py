@@ -22,7 +22,7 @@ from pymongo.errors import OperationFailure
 from models.db import Database
 from models.rows import Row
 from resolvers.loader import BatchLoader
-from resolvers.pagination import Connection, Order, after_filter, build_connection
+from resolvers.pagination import Connection, Order, after_filter, build_connection, sort_spec
 
 SESSION_ORDER = Order("started_at", descending=True)
 MESSAGE_ORDER = Order("timestamp", descending=False)
@@ -78,6 +78,8 @@ class PageKey(NamedTuple):
     # Whether the client selected an edge `cursor`: without, the page's edges are its rows
     # (resolvers/pagination.py build_connection).
     cursors: bool = True
+    # last/before: `first` rows before the cursor `after` (resolvers/pagination.py Window).
+    backward: bool = False
 
 
 _row_id = itemgetter("_id")
@@ -148,8 +150,10 @@ def _page_loader(
     """`collection` decodes into Rows (Database.rows). Every row a page returns goes into
     `seen` (the by-id loader's), so `node { session { ... } }`-style back-references cost
     no further round trip."""
-    direction = -1 if order.descending else 1
-    sort_stage = {"$sort": {order.field: direction, "_id": direction}}
+    # The reading order of a forward page, and of a backward one (its reverse).
+    sort_stages = {
+        backward: {"$sort": dict(sort_spec(order, backward))} for backward in (False, True)
+    }
 
     def key_of(row: Row) -> tuple[bool, Any, str]:
         value = row.get(order.field)
@@ -168,11 +172,11 @@ def _page_loader(
         if key.owner is not None:
             match["user_id"] = key.owner
         if key.after is not None:
-            match = {"$and": [match, after_filter(order, key.after)]}
+            match = {"$and": [match, after_filter(order, key.after, key.backward)]}
         limit = limit_stages.get(key.first)
         if limit is None:
             limit = limit_stages[key.first] = {"$limit": key.first + 1}
-        branch: list[dict[str, Any]] = [{"$match": match}, sort_stage, limit]
+        branch: list[dict[str, Any]] = [{"$match": match}, sort_stages[key.backward], limit]
         if project_stage is not None:
             branch.append(project_stage)
         # The page as one document: the server groups (at most first+1 rows, in the $sort
@@ -214,7 +218,12 @@ def _page_loader(
             if key.counted:
                 total = counts.get((count_index[key.filters], key.parent_id), 0)
             pages[key] = build_connection(
-                docs.get(i, []), key.first, order, total=total, cursors=key.cursors
+                docs.get(i, []),
+                key.first,
+                order,
+                total=total,
+                cursors=key.cursors,
+                backward=key.backward,
             )
         if seen is not None and batched:
             seen.add(docs.values())
@@ -254,9 +263,9 @@ def _page_loader(
             else:
                 counts[(d[COUNT_TAG], d["_id"])] = d["n"]
         # Nothing documents the order of $unionWith's stream: each page is put in its
-        # branch's order again, (field, _id) with a missing or null value first.
+        # branch's reading order again, (field, _id) with a missing or null value first.
         for tag, rows in docs.items():
-            docs[tag] = sorted(rows, key=key_of, reverse=order.descending)
+            docs[tag] = sorted(rows, key=key_of, reverse=order.descending != unique[tag].backward)
         return docs, counts, count_groups
 
     return _loader(load, batched)

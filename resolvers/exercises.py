@@ -11,7 +11,7 @@ from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.dataloaders import PageKey, Range
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import Connection, check_first
+from resolvers.pagination import Connection, Window
 from resolvers.permissions import can_access_user, require_viewer
 from resolvers.taxonomy import CATEGORIES
 
@@ -70,12 +70,11 @@ class ExerciseFilter:
 async def exercises_of(
     ctx: RequestContext,
     user_id: str,
-    first: int | None,
-    after: str | None,
+    window: Window,
     where: ExerciseFilter | None = None,
     count: bool = True,
 ) -> Connection:
     filters = where.pairs() if where else ()
     return await ctx.loaders.exercises_by_user.load(
-        PageKey(user_id, check_first(first), after, filters, count)
+        PageKey(user_id, window.size, window.cursor, filters, count, backward=window.backward)
     )

@@ -40,7 +40,7 @@ from resolvers.counters import guarded_update, release
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput
-from resolvers.pagination import Connection, check_first
+from resolvers.pagination import Connection, Window
 from resolvers.pricing import load_pricing
 from resolvers.sessions import get_session
 from resolvers.taxonomy import TAXONOMY, canonical
@@ -437,14 +437,16 @@ async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWE
 async def messages_of(
     ctx: RequestContext,
     sessions: list[tuple[str, str | None]],
-    first: int | None,
-    after: str | None,
+    window: Window,
     count: bool = True,
     cursors: bool = True,
 ) -> list[Connection]:
     """One page per (session id, owner) pair, in order; the owner targets the messages'
     shard (docs/scaling.md). All keys go to the loader at once."""
-    n = check_first(first)
+    n, cursor, backward = window
     return await ctx.loaders.messages_by_session.load_many(
-        [PageKey(session_id, n, after, (), count, owner, cursors) for session_id, owner in sessions]
+        [
+            PageKey(session_id, n, cursor, (), count, owner, cursors, backward)
+            for session_id, owner in sessions
+        ]
     )

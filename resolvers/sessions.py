@@ -8,7 +8,7 @@ from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.dataloaders import SESSION_HIDDEN, PageKey, exclude
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import Connection, check_first
+from resolvers.pagination import Connection, Window
 from resolvers.permissions import can_access_user, require_viewer, subject_user
 
 
@@ -23,17 +23,19 @@ async def get_session(ctx: RequestContext, session_id: str) -> Row:
 async def sessions_of(
     ctx: RequestContext,
     user_ids: list[str],
-    first: int | None,
-    after: str | None,
+    window: Window,
     status: str | None,
     count: bool = True,
     cursors: bool = True,
 ) -> list[Connection]:
     """One page per user, in order; all keys go to the loader at once."""
     filters = (("status", status),) if status else ()
-    n = check_first(first)
+    n, cursor, backward = window
     return await ctx.loaders.sessions_by_user.load_many(
-        [PageKey(user_id, n, after, filters, count, None, cursors) for user_id in user_ids]
+        [
+            PageKey(user_id, n, cursor, filters, count, None, cursors, backward)
+            for user_id in user_ids
+        ]
     )
 
 

@@ -17,9 +17,9 @@ from resolvers.localtime import validate_time_zone
 from resolvers.pagination import (
     Connection,
     Order,
+    Window,
     after_filter,
     build_connection,
-    check_first,
     sort_spec,
 )
 from resolvers.permissions import ensure_user_access, require_admin, require_viewer
@@ -54,15 +54,14 @@ async def get_user(ctx: RequestContext, user_id: str) -> Row:
     return user
 
 
-async def list_users(
-    ctx: RequestContext, first: int | None, after: str | None, tier: str | None
-) -> Connection:
+async def list_users(ctx: RequestContext, window: Window, tier: str | None) -> Connection:
     require_admin(ctx)
-    n = check_first(first)
+    n, cursor, backward = window
     base: dict[str, Any] = {"subscription_tier": tier} if tier else {}
-    query = {**base, **after_filter(USER_ORDER, after)}
-    docs = [Row(d) async for d in ctx.db.users.find(query).sort(sort_spec(USER_ORDER)).limit(n + 1)]
-    conn = build_connection(docs, n, USER_ORDER)
+    query = {**base, **after_filter(USER_ORDER, cursor, backward)}
+    found = ctx.db.users.find(query).sort(sort_spec(USER_ORDER, backward)).limit(n + 1)
+    docs = [Row(d) async for d in found]
+    conn = build_connection(docs, n, USER_ORDER, backward=backward)
     users = ctx.db.users
 
     async def count() -> int:

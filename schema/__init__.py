@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLObjectType
 from strawberry.types import ExecutionContext
 
 from schema.mutation import Mutation
+from schema.node import NODE_TYPE_NAMES
 from schema.query import Query
 from schema.scalars import BoundedDateTime
 
@@ -25,10 +26,15 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(
     extensions: Sequence[Any] = (), execution_context_class: type[Any] | None = None
 ) -> GatewaySchema:
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=list(extensions),
         execution_context_class=execution_context_class,
         scalar_overrides={datetime: BoundedDateTime},
     )
+    for name in NODE_TYPE_NAMES:  # see schema/node.py
+        node_type = schema._schema.type_map[name]
+        assert isinstance(node_type, GraphQLObjectType)
+        node_type.is_type_of = None
+    return schema

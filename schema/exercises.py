@@ -9,6 +9,7 @@ import strawberry
 from strawberry import Info
 
 from schema.enums import ExerciseOutcome, ExerciseStatus, ExerciseType
+from schema.node import Node
 
 if TYPE_CHECKING:
     from schema.users import User
@@ -17,7 +18,7 @@ UserT = Annotated["User", strawberry.lazy("schema.users")]
 
 
 @strawberry.type
-class Exercise:
+class Exercise(Node):
     id: strawberry.ID
     type: ExerciseType
     category: str

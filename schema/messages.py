@@ -9,7 +9,11 @@ import strawberry
 from strawberry import Info
 
 from models.rows import Row
+from resolvers.dataloaders import MESSAGE_ORDER
+from resolvers.pagination import Edge as PageEdge
 from schema.enums import MessageRole
+from schema.node import Node
+from schema.pagination import Edge
 from schema.rowfields import row_list
 
 if TYPE_CHECKING:
@@ -30,7 +34,7 @@ class LanguageError:
 
 
 @strawberry.type
-class Message:
+class Message(Node):
     id: strawberry.ID
     role: MessageRole
     content: str
@@ -72,6 +76,13 @@ class Message:
     @strawberry.field
     async def session(self, info: Info) -> SessionT:
         return await info.context.loaders.session.load(self.session_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="This message as an edge of Session.messages (with its cursor there): "
+        "what a client inserts into a loaded page after recordMessage."
+    )
+    def edge(self) -> Edge[Message]:
+        return PageEdge((self, MESSAGE_ORDER.field))  # type: ignore[return-value]
 
     @strawberry.field
     async def user(self, info: Info) -> UserT:

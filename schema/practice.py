@@ -52,3 +52,7 @@ class Hint:
     text: str
     hints_used: int
     hints_remaining: int
+    exercise: ExerciseT = strawberry.field(
+        description="The exercise as it stands after this hint (its hintsUsed included), so "
+        "a client's cached copy stays true."
+    )

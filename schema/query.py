@@ -8,14 +8,16 @@ from typing import Annotated
 import strawberry
 from strawberry import Info
 
-from resolvers import exercises, ratelimit, sessions, users
+from resolvers import exercises, nodes, ratelimit, sessions, users
 from resolvers.costs import providers, report
+from resolvers.pagination import page_window
 from resolvers.permissions import subject_user
 from resolvers.practice import catalog, daily, stats
 from resolvers.practice import progress as progress_resolvers
 from schema.costs import CostReport, ProviderStat
 from schema.enums import ProgressBucket, SubscriptionTier, value
 from schema.exercises import Exercise
+from schema.node import Node
 from schema.pagination import Connection
 from schema.practice import ErrorStats
 from schema.progress import DailyPractice, ErrorCategory, Progress
@@ -30,6 +32,19 @@ class Query:
     async def me(self, info: Info) -> User | None:
         return await users.me(info.context)  # type: ignore[return-value]
 
+    @strawberry.field(
+        description="Any User, Session, Message or Exercise by its id (Relay), if you may see it."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return (await nodes.nodes(info.context, [id]))[0]  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Several nodes by id (at most 100), in the order asked; null for one "
+        "that does not exist or that you may not see."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await nodes.nodes(info.context, list(ids))  # type: ignore[return-value]
+
     @strawberry.field(description="A user: yourself, or anyone for admins.")
     async def user(self, info: Info, id: strawberry.ID) -> User | None:
         return await users.get_user(info.context, id)  # type: ignore[return-value]
@@ -41,8 +56,11 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         tier: SubscriptionTier | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[User]:
-        return await users.list_users(info.context, first, after, value(tier))  # type: ignore[return-value]
+        window = page_window(first, after, last, before)
+        return await users.list_users(info.context, window, value(tier))  # type: ignore[return-value]
 
     @strawberry.field(description="A session you own (admins: any).")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
@@ -82,8 +100,11 @@ class Query:
         user_id: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Exercise]:
-        return await daily.due_exercises(info.context, user_id, first, after)  # type: ignore[return-value]
+        window = page_window(first, after, last, before)
+        return await daily.due_exercises(info.context, user_id, window)  # type: ignore[return-value]
 
     @strawberry.field(
         description="Activity per day/week/month in the learner's time zone, skills, bests "

@@ -10,9 +10,13 @@ from strawberry import Info
 
 from models.rows import Row
 from resolvers import messages as message_resolvers
+from resolvers.dataloaders import SESSION_ORDER
+from resolvers.pagination import Edge as PageEdge
+from resolvers.pagination import page_window
 from schema.batching import batch_form
 from schema.enums import SessionStatus
-from schema.pagination import Connection, selects_cursor, selects_total
+from schema.node import Node
+from schema.pagination import Connection, Edge, selects_cursor, selects_total
 
 if TYPE_CHECKING:
     from schema.messages import Message
@@ -23,7 +27,12 @@ MessageT = Annotated["Message", strawberry.lazy("schema.messages")]
 
 
 async def _messages(
-    sessions: list[Any], info: Info, first: int | None = None, after: str | None = None
+    sessions: list[Any],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[MessageT]]:
     """Session.messages for many sessions (schema/batching.py). Each session's owner
     targets its messages' shard (docs/scaling.md)."""
@@ -34,15 +43,14 @@ async def _messages(
             (s["_id"], s.get("user_id")) if type(s) is Row else (s.id, getattr(s, "user_id", None))
             for s in sessions
         ],
-        first,
-        after,
+        page_window(first, after, last, before),
         selects_total(info),
         selects_cursor(info),
     )
 
 
 @strawberry.type
-class Session:
+class Session(Node):
     id: strawberry.ID
     started_at: datetime
     ended_at: datetime | None
@@ -57,6 +65,13 @@ class Session:
     async def user(self, info: Info) -> UserT:
         return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined]
 
+    @strawberry.field(
+        description="This session as an edge of User.sessions (with its cursor there): "
+        "what a client inserts into a loaded page after startSession."
+    )
+    def edge(self) -> Edge[Session]:
+        return PageEdge((self, SESSION_ORDER.field))  # type: ignore[return-value]
+
     @strawberry.field(description="Mean latency of the timed assistant replies, in ms.")
     def avg_response_time_ms(self) -> float | None:
         # Derived from a sum and a count that concurrent writers $inc, so it is exact.
@@ -66,12 +81,19 @@ class Session:
         return round(getattr(self, "response_time_sum_ms", 0) / count, 3)
 
     @strawberry.field(
-        description="Oldest first, in conversation order.", metadata=batch_form(_messages)
+        description="Oldest first, in conversation order. A chat view opens at the newest "
+        "with `last` and pages back with `before`.",
+        metadata=batch_form(_messages),
     )
     async def messages(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[MessageT]:
-        return (await _messages([self], info, first, after))[0]
+        return (await _messages([self], info, first, after, last, before))[0]
 
 
 @strawberry.input

@@ -11,6 +11,7 @@ from strawberry import Info
 from resolvers import exercises as exercise_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers.localtime import local_date, zone
+from resolvers.pagination import page_window
 from resolvers.practice import stats as stats_resolvers
 from schema.batching import batch_form
 from schema.enums import (
@@ -22,6 +23,7 @@ from schema.enums import (
     SubscriptionTier,
     value,
 )
+from schema.node import Node
 from schema.pagination import Connection, selects_cursor, selects_total
 
 if TYPE_CHECKING:
@@ -40,13 +42,14 @@ async def _sessions(
     first: int | None = None,
     after: str | None = None,
     status: SessionStatus | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[SessionT]]:
     """User.sessions for many users (schema/batching.py)."""
     return await session_resolvers.sessions_of(  # type: ignore[return-value]
         info.context,
         [u.id for u in users],
-        first,
-        after,
+        page_window(first, after, last, before),
         value(status),
         selects_total(info),
         selects_cursor(info),
@@ -54,7 +57,7 @@ async def _sessions(
 
 
 @strawberry.type
-class User:
+class User(Node):
     id: strawberry.ID
     email: str
     name: str
@@ -90,8 +93,10 @@ class User:
         first: int | None = None,
         after: str | None = None,
         status: SessionStatus | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SessionT]:
-        return (await _sessions([self], info, first, after, status))[0]
+        return (await _sessions([self], info, first, after, status, last, before))[0]
 
     @strawberry.field(description="Error counts and recency weights; see Query.errorStats.")
     async def error_stats(
@@ -118,12 +123,13 @@ class User:
         outcome: ExerciseOutcome | None = None,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[ExerciseT]:
         return await exercise_resolvers.exercises_of(  # type: ignore[return-value]
             info.context,
             self.id,
-            first,
-            after,
+            page_window(first, after, last, before),
             exercise_resolvers.ExerciseFilter(
                 status=value(status),
                 category=category,

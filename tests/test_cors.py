@@ -141,3 +141,69 @@ def test_with_a_real_database_no_origin_is_allowed_by_default():
     settings = make_settings(cors_allow_origins=None, mongo_uri="mongodb://db.example:27017")
     assert settings.cors_origins == [] and settings.cors_origin_regex is None
     assert make_settings(cors_allow_origins=None).cors_origin_regex is not None
+
+
+# Found by a frontend team: headers common tooling adds failed every preflight, the app saw
+# "TypeError: Failed to fetch" and the gateway logged nothing.
+TOOLING_HEADERS = (
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",
+)
+
+
+async def test_headers_common_tooling_adds_pass_the_preflight_by_default():
+    async with running_api(make_settings(cors_allow_origins="https://app.example.com")) as api:
+        for header in TOOLING_HEADERS:
+            response = await api.client.options(
+                "/graphql",
+                headers={
+                    "Origin": "https://app.example.com",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": f"authorization,content-type,{header}",
+                },
+            )
+            assert response.status_code == 200, (header, response.text)
+            assert header in response.headers["access-control-allow-headers"].lower()
+
+
+async def test_cors_allow_headers_is_a_setting_and_refusals_are_logged_and_counted(capsys):
+    import json
+
+    settings = make_settings(
+        cors_allow_origins="https://app.example.com", cors_allow_headers="Authorization,X-Mine"
+    )
+    async with running_api(settings) as api:
+        preflight = {
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+        }
+        mine = await api.client.options(
+            "/graphql", headers={**preflight, "Access-Control-Request-Headers": "x-mine"}
+        )
+        assert mine.status_code == 200
+        capsys.readouterr()
+        refused = await api.client.options(
+            "/graphql", headers={**preflight, "Access-Control-Request-Headers": "traceparent"}
+        )
+        assert refused.status_code == 400
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        event = next(e for e in lines if e["event"] == "cors_preflight_refused")
+        assert event["refused"] == ["headers"] and event["headers"] == "traceparent"
+        assert event["origin"] == "https://app.example.com"
+        metrics = (await api.client.get("/metrics")).text
+    assert 'gateway_cors_preflights_refused_total{reason="headers"} 1.0' in metrics
+
+
+def test_cors_allow_headers_must_be_header_names():
+    import pydantic
+
+    for bad in ("", "Authorization, bad header", "x;y"):
+        with pytest.raises(pydantic.ValidationError):
+            make_settings(cors_allow_headers=bad)
+    assert make_settings(cors_allow_headers="*").cors_headers == ["*"]

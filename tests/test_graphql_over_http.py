@@ -147,3 +147,87 @@ async def test_a_throttled_refusal_is_a_spec_request_error_too():
     assert first.status_code == 400 and second.status_code == 429
     assert second.headers["content-type"].startswith(SPEC)
     assert "data" not in second.json() and second.headers["retry-after"]
+
+
+# One status rule (gateway/negotiation.py): a 4xx/5xx means nothing executed, so a client
+# may retry it without repeating a write. Found by a frontend team: a failed field of an
+# executed mutation answered 400 without `data`, and a client retrying on 4xx wrote twice.
+
+HINT_NOPE = 'mutation { requestHint(id: "nope") { text } }'
+TWO = (
+    'mutation Two { s: startSession(input: {topic: "Partial"}) { id } '
+    'h: requestHint(id: "nope") { text } }'
+)
+
+
+@pytest.mark.parametrize("accept", [SPEC, "application/json"])
+async def test_an_executed_mutation_that_fails_is_200_with_data(api, accept):
+    _, token = await api.user()
+    response = await api.gql(HINT_NOPE, token=token, headers={"Accept": accept})
+    assert response.status_code == 200
+    body = response.json()
+    assert "data" in body and body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("accept", [SPEC, "application/json"])
+async def test_a_mutation_that_wrote_before_failing_is_200(api, accept):
+    _, token = await api.user()
+    response = await api.gql(TWO, token=token, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert "data" in response.json()
+    # The session was created: a retry (which a 4xx invites) would create a second one.
+    sessions = await api.data("{ me { sessions { totalCount } } }", token=token)
+    assert sessions["me"]["sessions"]["totalCount"] == 1
+
+
+async def test_an_executed_query_that_fails_as_a_whole_is_200_under_the_spec_type(api):
+    query = "{ dailyPractice { date } }"  # non-null root: an anonymous caller gets data null
+    spec = await api.gql(query, headers={"Accept": SPEC})
+    assert spec.status_code == 200
+    body = spec.json()
+    assert "data" in body and body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    legacy = await api.gql(query)  # a read under application/json keeps its code
+    assert legacy.status_code == 401
+
+
+@pytest.mark.parametrize("accept", [SPEC, "application/json"])
+async def test_a_mutation_refused_before_it_runs_is_a_request_error(accept):
+    from tests.conftest import make_settings, running_api
+
+    async with running_api(make_settings(query_max_cost=5)) as api:
+        _, token = await api.user()
+        mutation = 'mutation { startSession(input: {topic: "x"}) { id } }'
+        response = await api.gql(mutation, token=token, headers={"Accept": accept})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert ("data" in response.json()) == (accept != SPEC)
+        count = await api.services.db.sessions.count_documents({})
+    assert count == 0
+
+
+async def test_a_mutation_past_its_deadline_is_200_under_both_types():
+    from tests.conftest import make_settings, running_api
+    from tests.faults import mongo_stalls
+
+    async with running_api(make_settings(execution_timeout_ms=300)) as api:
+        _, token = await api.user()
+        await api.data("{ me { id } }", token=token)
+        for accept in (SPEC, "application/json"):
+            with mongo_stalls(api.services.db):
+                response = await api.gql(
+                    'mutation { startSession(input: {topic: "x"}) { id } }',
+                    token=token,
+                    headers={"Accept": accept},
+                )
+            assert response.status_code == 200, accept
+            body = response.json()
+            assert body["data"] is None
+            assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_the_406_body_carries_the_request_id(api):
+    response = await api.gql("{ __typename }", headers={"Accept": "text/csv"})
+    assert response.status_code == 406
+    assert response.json()["extensions"]["requestId"] == response.headers["x-request-id"]

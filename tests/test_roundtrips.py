@@ -160,3 +160,35 @@ async def test_daily_practice_after_the_first_call_reads_a_fixed_amount(api):
         ("exercises", "find"): 1,
         ("users", "find"): 1,
     }, counter.calls
+
+
+NODES = """
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    id
+    ... on User { name }
+    ... on Session { topic user { name } messages(last: 3) { edges { node { id session { id } } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("n_users", [2, 20])
+async def test_nodes_cost_one_lookup_per_collection_whatever_the_ids(api, n_users):
+    user_ids = await conversations(api.services.db, users=n_users, sessions=2, messages=4)
+    session_ids = [s["_id"] async for s in api.services.db.sessions.find({}, {"_id": 1})]
+    _, admin = await api.admin()
+    counter = RoundTrips()
+    await api.data("{ me { id } }", token=admin)
+    ids = [*user_ids, *session_ids, "missing"]
+    with api.services.db.wrapped(counter.wrap):
+        data = await api.data(NODES, {"ids": ids}, token=admin)
+    assert [n and n["id"] for n in data["nodes"]] == [*ids[:-1], None]
+    assert all(len(n["messages"]["edges"]) == 3 for n in data["nodes"][n_users:-1])
+    assert dict(counter.calls) == {
+        ("users", "find"): 1,
+        ("sessions", "find"): 1,
+        ("messages", "find"): 1,
+        ("exercises", "find"): 1,
+        ("messages", "aggregate"): 1,
+    }, counter.calls

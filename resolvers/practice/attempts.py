@@ -37,6 +37,7 @@ class HintResult:
     text: str
     hints_used: int
     hints_remaining: int
+    exercise: Row
 
 
 def _pending(exercise: Row) -> None:
@@ -123,7 +124,7 @@ async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
         raise BadUserInput("This exercise has no hints.", field="id")
     if used >= len(hints):
         # Asking again is not a mistake: repeat the last hint rather than fail the request.
-        return HintResult(text=hints[-1], hints_used=used, hints_remaining=0)
+        return HintResult(text=hints[-1], hints_used=used, hints_remaining=0, exercise=exercise)
     doc = await ctx.db.exercises.find_one_and_update(
         {
             "_id": exercise["_id"],
@@ -136,8 +137,11 @@ async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
     )
     if doc is None:
         raise BadUserInput("Another hint was just given; reload the exercise.", field="id")
-    ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
-    return HintResult(text=hints[used], hints_used=used + 1, hints_remaining=len(hints) - used - 1)
+    row = Row(doc)
+    ctx.loaders.exercise.prime(exercise["_id"], row, force=True)
+    return HintResult(
+        text=hints[used], hints_used=used + 1, hints_remaining=len(hints) - used - 1, exercise=row
+    )
 
 
 async def skip(ctx: RequestContext, exercise_id: str) -> Row:

@@ -22,9 +22,9 @@ from resolvers.localtime import local_date, start_of, zone
 from resolvers.pagination import (
     Connection,
     Order,
+    Window,
     after_filter,
     build_connection,
-    check_first,
     sort_spec,
 )
 from resolvers.permissions import subject_user
@@ -98,16 +98,14 @@ async def _build(
     return doc
 
 
-async def due_exercises(
-    ctx: RequestContext, user_id: str | None, first: int | None, after: str | None
-) -> Connection:
+async def due_exercises(ctx: RequestContext, user_id: str | None, window: Window) -> Connection:
     """The review queue: pending reviews whose time has come, the longest-waiting first."""
     uid = subject_user(ctx, user_id)
-    n = check_first(first)
+    n, after, backward = window
     base = {"user_id": uid, "status": "pending", "due_at": {"$lte": utcnow()}}
-    cursor = ctx.db.exercises.find({**base, **after_filter(DUE_ORDER, after)})
-    docs = [Row(d) async for d in cursor.sort(sort_spec(DUE_ORDER)).limit(n + 1)]
-    conn = build_connection(docs, n, DUE_ORDER)
+    cursor = ctx.db.exercises.find({**base, **after_filter(DUE_ORDER, after, backward)})
+    docs = [Row(d) async for d in cursor.sort(sort_spec(DUE_ORDER, backward)).limit(n + 1)]
+    conn = build_connection(docs, n, DUE_ORDER, backward=backward)
     exercises = ctx.db.exercises
 
     async def count() -> int:
