@@ -82,15 +82,55 @@ class MemoryLru:
             self.chars -= len(evicted)
 
 
-def load_manifest(path: str) -> dict[str, str]:
-    """{sha256: document} as printed by scripts/persist_queries.py; every hash is checked."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: a persisted-query manifest is a JSON object")
-    for key, document in raw.items():
-        if not isinstance(document, str) or sha256_hex(document) != key:
-            raise ValueError(f"{path}: the entry {key[:12]}... does not match its document")
-    return raw
+APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
+
+
+def manifest_entries(raw: Any, where: str) -> dict[str, str]:
+    """{sha256: document} from either manifest a client build step writes:
+
+    - Apollo's (`generate-persisted-query-manifest`): `{"format":
+      "apollo-persisted-query-manifest", "version": 1, "operations": [{"id", "body",
+      ...}]}`, whose `body` is the document as Apollo Client prints and sends it (with the
+      `__typename`s it adds);
+    - `{sha256: document}`: what scripts/persist_queries.py prints, what GraphQL Code
+      Generator's client preset writes as persisted-documents.json (with `hashAlgorithm:
+      "sha256"`, the urql set-up), and what tests/frontend_app/urql-manifest.mjs writes.
+
+    Every id must be the SHA-256 of its document: clients send that hash."""
+    if isinstance(raw, dict) and raw.get("format") == APOLLO_MANIFEST_FORMAT:
+        if raw.get("version") != 1 or not isinstance(raw.get("operations"), list):
+            raise ValueError(f"{where}: an Apollo manifest of version 1 has an operations list")
+        pairs = []
+        for op in raw["operations"]:
+            if not isinstance(op, dict):
+                raise ValueError(f"{where}: each operation is an object with id and body")
+            pairs.append((op.get("id"), op.get("body")))
+    elif isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        raise ValueError(f"{where}: a persisted-query manifest is a JSON object")
+    entries: dict[str, str] = {}
+    for key, document in pairs:
+        if not isinstance(key, str) or not isinstance(document, str):
+            raise ValueError(f"{where}: every id and document is a string")
+        if sha256_hex(document) != key.lower():
+            raise ValueError(
+                f"{where}: the entry {key[:12]}... is not the SHA-256 of its document (use "
+                "Apollo's default operation ids, or codegen's hashAlgorithm: 'sha256')"
+            )
+        entries[key.lower()] = document
+    return entries
+
+
+def load_manifest(paths: str) -> dict[str, str]:
+    """The allow-list from PERSISTED_QUERIES_MANIFEST: one path or several, comma-separated
+    (e.g. the web app's Apollo manifest and another client's), merged."""
+    entries: dict[str, str] = {}
+    for path in (p.strip() for p in paths.split(",")):
+        if path:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            entries.update(manifest_entries(raw, path))
+    return entries
 
 
 class PersistedQueries:

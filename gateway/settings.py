@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     # --- Persisted queries (Apollo's automatic persisted queries) ----------------
     # true: only documents registered in advance (scripts/persist_queries.py) are run.
     persisted_queries_only: bool = False
-    # JSON manifest {sha256: document} loaded at start-up into the allow-list.
+    # Manifests loaded at start-up into the allow-list (comma-separated paths): Apollo's
+    # persisted-query manifest or {sha256: document} (gateway/persisted.py).
     persisted_queries_manifest: str | None = None
     # Bounds of the automatic store: entries kept per process without Redis (LRU) and
     # how long an automatically registered document lives in Redis.
