@@ -33,6 +33,9 @@ MAX_STORED_DOCUMENT_CHARS = 50_000
 # The in-process store's budget across all entries (besides PERSISTED_QUERY_CACHE_SIZE).
 MEMORY_BUDGET_CHARS = 20_000_000
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# How long a caller's miss (PERSISTED_QUERY_NOT_FOUND) waits for its registration: the
+# registration within this time is not charged a second request (APQ cold starts).
+MISS_CREDIT_SECONDS = 60
 
 
 def sha256_hex(document: str) -> str:
@@ -142,6 +145,8 @@ class PersistedQueries:
         self.redis_budget = settings.persisted_query_redis_budget_chars
         self.auto_prefix, self.allow_key = redis_keys(settings.redis_key_prefix)
         self.memory = MemoryLru(settings.persisted_query_cache_size)
+        # (caller, hash) -> until when its registration is already paid for (no Redis).
+        self.misses: OrderedDict[tuple[str, str], float] = OrderedDict()
         # hash -> (trusted until, document) for allow-list entries read from Redis; an
         # entry is re-read after PERSISTED_QUERY_ALLOW_CACHE_SECONDS so a removal applies.
         self.allow_seen: dict[str, tuple[float, str]] = {}
@@ -214,6 +219,34 @@ class PersistedQueries:
             # 200 under application/json, as Apollo's clients expect; 400 under the spec type.
             return Refusal("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", 200)
         return Resolved({**params, "query": document})
+
+    async def note_miss(self, caller: str, digest: str) -> None:
+        """A charged miss: the caller's registration of `digest` that follows (the same
+        operation's second half) takes no second request from the window. In Redis so
+        the registration may reach another replica."""
+        if self.redis is not None:
+            try:
+                await self.redis.set(self._miss_key(caller, digest), 1, ex=MISS_CREDIT_SECONDS)
+                return
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+        self.misses[(caller, digest)] = time.monotonic() + MISS_CREDIT_SECONDS
+        self.misses.move_to_end((caller, digest))
+        while len(self.misses) > self.settings.persisted_query_cache_size:
+            self.misses.popitem(last=False)
+
+    async def take_miss(self, caller: str, digest: str) -> bool:
+        """Whether this registration's request was paid by the caller's miss (once)."""
+        if self.redis is not None:
+            try:
+                return bool(await self.redis.delete(self._miss_key(caller, digest)))
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+        until = self.misses.pop((caller, digest), None)
+        return until is not None and until > time.monotonic()
+
+    def _miss_key(self, caller: str, digest: str) -> str:
+        return f"{self.auto_prefix}miss:{digest}:{caller}"  # never a bare digest
 
     async def register(self, digest: str, document: str) -> None:
         """Store a document that has just passed validation."""

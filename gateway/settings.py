@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # trace context and Sentry's tracing headers. A header outside the list fails the
     # preflight (logged as cors_preflight_refused, counted in /metrics).
     cors_allow_headers: str = DEFAULT_CORS_ALLOW_HEADERS
+    # Operations in one batched POST (a JSON array, Apollo's BatchHttpLink); each is priced
+    # and charged as if sent alone. 0 refuses batches.
+    batch_max_operations: int = 10
 
     # --- Persisted queries (Apollo's automatic persisted queries) ----------------
     # true: only documents registered in advance (scripts/persist_queries.py) are run.
@@ -364,6 +367,7 @@ class Settings(BaseSettings):
         "cost_alert_hourly",
         "cost_alert_daily",
         "cors_max_age_seconds",
+        "batch_max_operations",
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:

@@ -278,3 +278,43 @@ async def test_the_script_validates_and_registers_a_client_manifest(tmp_path, ca
     manifest.write_text(json.dumps(_apollo_manifest(broken)))
     assert persist_queries([str(manifest)]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+# Found by a frontend team: each first use of an operation cost two requests (the miss
+# and its registration): 22 charged for 13 operations in one app session.
+@pytest.mark.parametrize("shared", [False, True])
+async def test_a_miss_and_its_registration_count_as_one_request(shared):
+    extra = {"redis_url": redis_url()} if shared else {}
+    async with running_api(make_settings(rate_limit_free="50/minute", **extra)) as api:
+        _, token = await api.user()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def remaining() -> int:
+            body = (
+                await api.client.post("/graphql", json={"query": "{ me { id } }"}, headers=auth)
+            ).json()
+            return body["extensions"]["rateLimit"]["remaining"]
+
+        doc = "query Mine { me { id } }"
+        before = await remaining()
+        miss = await api.client.post(
+            "/graphql", json={"extensions": ext(sha256_hex(doc))}, headers=auth
+        )
+        assert miss.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        registration = await api.client.post(
+            "/graphql", json={"query": doc, "extensions": ext(sha256_hex(doc))}, headers=auth
+        )
+        assert registration.json()["data"]["me"]["id"]
+        assert await remaining() == before - 1 - 1  # the pair once, and this read
+        # The credit is used up: a second registration without a miss is charged.
+        again = await api.client.post(
+            "/graphql", json={"query": doc, "extensions": ext(sha256_hex(doc))}, headers=auth
+        )
+        assert again.status_code == 200
+        assert await remaining() == before - 2 - 2
+        # A registration without a miss before it is charged as any request.
+        other = "query Other { me { name } }"
+        await api.client.post(
+            "/graphql", json={"query": other, "extensions": ext(sha256_hex(other))}, headers=auth
+        )
+        assert await remaining() == before - 3 - 3
