@@ -349,7 +349,10 @@ class _Practice:
             day = today - timedelta(days=back)
             when = self._time_on(day, tz)
             if practises and when is not None:
-                self._practise_day(when, progress=1 - back / PRACTICE_DAYS)
+                # The demo learner leaves today's due reviews for the demo itself, so its
+                # review queue shows something whatever the bank's content draws.
+                reviews = not (demo and back == 0)
+                self._practise_day(when, progress=1 - back / PRACTICE_DAYS, reviews=reviews)
         if engagement > 0:  # today's exercises, generated and not yet answered
             for _ in range(self.rng.randint(0, 2)):
                 when = self.now - timedelta(minutes=self.rng.randint(5, 240))
@@ -365,9 +368,9 @@ class _Practice:
             return when
         return latest if latest > midnight else None
 
-    def _practise_day(self, when: datetime, progress: float) -> None:
+    def _practise_day(self, when: datetime, progress: float, reviews: bool = True) -> None:
         due = sorted((r for r in self.reviews if r["due_at"] <= when), key=lambda r: r["due_at"])
-        for review in due[:REVIEWS_PER_DAY]:
+        for review in due[:REVIEWS_PER_DAY] if reviews else []:
             if when > self.now - LATEST_BEFORE_NOW:
                 return
             self.reviews.remove(review)
