@@ -41,7 +41,10 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
         ctx.admitted = True
         return
     try:
-        budget = await limiter.hit_request(tier, key)
+        if ctx.request_counted:
+            budget = await limiter.peek_request(tier, key)
+        else:
+            budget = await limiter.hit_request(tier, key)
         ctx.request_budget = budget
         if not budget.allowed:
             raise RateLimited(

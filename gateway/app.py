@@ -78,11 +78,17 @@ async def seed_embedded(services: Services) -> dict[str, int]:
     admin = issue_token(settings, summary.admin_id)
     learner = issue_token(settings, summary.learner_id)
     url = f"http://{settings.host}:{settings.port}/graphql"
+    free = ""
+    if summary.free_learner_id:
+        token = issue_token(settings, summary.free_learner_id)
+        header = f'{{"Authorization": "Bearer {token}"}}'
+        free = f"  FREE learner ({summary.free_learner_email}): {header}\n"
     print(
         f"\n  GraphiQL: {url}\n"
         f"  Paste one of these into GraphiQL's Headers tab (valid until this process stops):\n"
         f'  admin   ({summary.admin_email}): {{"Authorization": "Bearer {admin}"}}\n'
-        f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n',
+        f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n'
+        f"{free}",
         file=sys.stdout,
         flush=True,
     )

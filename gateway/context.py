@@ -31,6 +31,9 @@ class GatewayContext(RequestContext):
     # Set once admission control lets the operation run: from then on resolvers may have
     # written, and the status no longer says "nothing happened" (gateway/negotiation.py).
     executed: bool = False
+    # The request window was already charged for this request (an automatic persisted
+    # query's registration right after its miss): admission charges only the points.
+    request_counted: bool = False
 
     @classmethod
     def create(

@@ -22,15 +22,17 @@ from gateway.errors import error_payload, format_error, with_request_id
 from gateway.logging import get_logger
 from gateway.negotiation import (
     APPLICATION_JSON,
+    BatchReply,
     Reply,
     choose_media_type,
     not_acceptable,
     render,
+    render_batch,
 )
 from gateway.persisted import Refusal
 from gateway.pipeline import CompiledPipeline
 from gateway.ratelimit import STORAGE_ERRORS
-from gateway.refusals import charge_refused
+from gateway.refusals import charge_refused, refusal_charge
 from gateway.request_params import TooDeep, operation_name_problem, parse_json
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
@@ -102,12 +104,14 @@ class GraphQLEndpoint:
                 state = request.scope.get("state", {})
                 with_request_id(reply.payload, state.get("request_id"))
                 response = render(reply, media_type or APPLICATION_JSON)
+            elif isinstance(reply, BatchReply):
+                response = render_batch(reply, media_type or APPLICATION_JSON)
             else:
                 response = reply
         response = await charge_refused(request, response, self.services)
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> Reply | Response:
+    async def handle(self, request: Request) -> Reply | BatchReply | Response:
         state = request.scope.setdefault("state", {})
         if request.method == "GET":
             accept = request.headers.get("accept", "")
@@ -159,11 +163,61 @@ class GraphQLEndpoint:
                     error_payload("BAD_USER_INPUT", "The request body is not valid JSON."), 400
                 )
             allowed = {OperationType.QUERY, OperationType.MUTATION}
+            if isinstance(params, list):
+                return await self.batch(request, params, allowed)
         else:
             return _json(
                 error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"}
             )
+        return await self.run(request, params, allowed)
 
+    async def batch(
+        self, request: Request, operations: list[Any], allowed: set[OperationType]
+    ) -> Reply | BatchReply:
+        """A JSON array of operations (Apollo's BatchHttpLink), answered with an array in
+        the same order. Each one runs as if sent alone, one after the other: resolved,
+        authenticated, priced, charged (a refused one too) and executed on its own, so a
+        batch costs what its operations would cost separately. At most
+        BATCH_MAX_OPERATIONS; the status is 200 once the batch is accepted, and each
+        answer carries its own errors."""
+        state = request.scope["state"]
+        limit = self.services.settings.batch_max_operations
+        if not operations or len(operations) > limit:
+            message = (
+                "Batched requests are off on this gateway: send one operation per request."
+                if limit == 0
+                else f"A batch holds 1 to {limit} operations; this one has {len(operations)}."
+            )
+            return _json(error_payload("BAD_USER_INPUT", message, maxOperations=limit), 400)
+        request_id = state.get("request_id")
+        replies: list[Reply] = []
+        names: list[str] = []
+        cost = 0
+        for params in operations:
+            scope = dict(request.scope)
+            sub_state: dict[str, Any] = {"request_id": request_id}
+            scope["state"] = sub_state
+            one = Request(scope, request.receive)
+            reply = await self.run(one, params, allowed)
+            over = await refusal_charge(one, self.services)
+            if over is not None:
+                reply = over
+            with_request_id(reply.payload, request_id)
+            replies.append(reply)
+            cost += int(sub_state.get("cost") or 0)
+            names.append(str(sub_state.get("operation") or "-"))
+            for key in ("user_id", "tier"):
+                if sub_state.get(key) is not None:
+                    state[key] = sub_state[key]
+        state["metered"] = True  # every operation was charged on its own
+        state["cost"] = cost
+        state["operation"] = ",".join(names)[:200]
+        state["operation_type"] = "batch"
+        return BatchReply(replies, replies[-1].headers)
+
+    async def run(self, request: Request, params: Any, allowed: set[OperationType]) -> Reply:
+        """One operation, from its parameters to its reply."""
+        state = request.scope.setdefault("state", {})
         register = None
         if isinstance(params, dict):
             try:
@@ -176,6 +230,12 @@ class GraphQLEndpoint:
                     {"Retry-After": "1"},
                 )
             if isinstance(resolved, Refusal):
+                if resolved.code == "PERSISTED_QUERY_NOT_FOUND":
+                    # Charged as a refusal; the registration that follows is not charged a
+                    # second request (refusals.py, PersistedQueries.note_miss).
+                    state["persisted_miss"] = params["extensions"]["persistedQuery"][
+                        "sha256Hash"
+                    ].lower()
                 return _json(error_payload(resolved.code, resolved.message), resolved.status)
             params, register = resolved.params, resolved.register
         problem = _check_params(params)
@@ -223,6 +283,9 @@ class GraphQLEndpoint:
             request_id,
             client_ip(request),
         )
+        if register is not None:
+            # The document of a hash this caller just missed: the miss took the request.
+            ctx.request_counted = await self.services.persisted.take_miss(ctx.rate_key, register[0])
         # The caller's record, as authentication read it: `me` needs no second read when
         # it was read just now, or when the document reads nothing of it that may have
         # changed since the cached viewer was (gateway/pipeline.py, IDENTITY_FIELDS).

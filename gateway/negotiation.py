@@ -85,6 +85,14 @@ def spec_status(payload: dict[str, Any], status: int) -> int:
     return status
 
 
+@dataclass(slots=True)
+class BatchReply:
+    """The answers to a batch (a JSON array of operations), in order."""
+
+    replies: list[Reply]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 def status_of(reply: Reply, media_type: str) -> int:
     """The one status rule (module docstring)."""
     if reply.executed:
@@ -96,12 +104,28 @@ def status_of(reply: Reply, media_type: str) -> int:
     return reply.status
 
 
-def render(reply: Reply, media_type: str) -> Response:
+def _body(reply: Reply, media_type: str) -> dict[str, Any]:
+    """The response body: a request error has no `data` under the spec type."""
     payload = reply.payload
-    status = status_of(reply, media_type)
     if media_type == GRAPHQL_RESPONSE_JSON and not reply.executed:
         if payload.get("data") is None and payload.get("errors"):
-            payload = {k: v for k, v in payload.items() if k != "data"}
+            return {k: v for k, v in payload.items() if k != "data"}
+    return payload
+
+
+def render_batch(batch: BatchReply, media_type: str) -> Response:
+    """An array of bodies, 200: the batch was accepted, each answer has its own errors."""
+    return Response(
+        jsonio.dumps([_body(r, media_type) for r in batch.replies]),
+        status_code=200,
+        headers=batch.headers,
+        media_type=f"{media_type}; charset=utf-8",
+    )
+
+
+def render(reply: Reply, media_type: str) -> Response:
+    payload = _body(reply, media_type)
+    status = status_of(reply, media_type)
     headers = reply.headers
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer", **headers}

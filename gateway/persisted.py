@@ -33,6 +33,9 @@ MAX_STORED_DOCUMENT_CHARS = 50_000
 # The in-process store's budget across all entries (besides PERSISTED_QUERY_CACHE_SIZE).
 MEMORY_BUDGET_CHARS = 20_000_000
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# How long a caller's miss (PERSISTED_QUERY_NOT_FOUND) waits for its registration: the
+# registration within this time is not charged a second request (APQ cold starts).
+MISS_CREDIT_SECONDS = 60
 
 
 def sha256_hex(document: str) -> str:
@@ -82,15 +85,55 @@ class MemoryLru:
             self.chars -= len(evicted)
 
 
-def load_manifest(path: str) -> dict[str, str]:
-    """{sha256: document} as printed by scripts/persist_queries.py; every hash is checked."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: a persisted-query manifest is a JSON object")
-    for key, document in raw.items():
-        if not isinstance(document, str) or sha256_hex(document) != key:
-            raise ValueError(f"{path}: the entry {key[:12]}... does not match its document")
-    return raw
+APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
+
+
+def manifest_entries(raw: Any, where: str) -> dict[str, str]:
+    """{sha256: document} from either manifest a client build step writes:
+
+    - Apollo's (`generate-persisted-query-manifest`): `{"format":
+      "apollo-persisted-query-manifest", "version": 1, "operations": [{"id", "body",
+      ...}]}`, whose `body` is the document as Apollo Client prints and sends it (with the
+      `__typename`s it adds);
+    - `{sha256: document}`: what scripts/persist_queries.py prints, what GraphQL Code
+      Generator's client preset writes as persisted-documents.json (with `hashAlgorithm:
+      "sha256"`, the urql set-up), and what tests/frontend_app/urql-manifest.mjs writes.
+
+    Every id must be the SHA-256 of its document: clients send that hash."""
+    if isinstance(raw, dict) and raw.get("format") == APOLLO_MANIFEST_FORMAT:
+        if raw.get("version") != 1 or not isinstance(raw.get("operations"), list):
+            raise ValueError(f"{where}: an Apollo manifest of version 1 has an operations list")
+        pairs = []
+        for op in raw["operations"]:
+            if not isinstance(op, dict):
+                raise ValueError(f"{where}: each operation is an object with id and body")
+            pairs.append((op.get("id"), op.get("body")))
+    elif isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        raise ValueError(f"{where}: a persisted-query manifest is a JSON object")
+    entries: dict[str, str] = {}
+    for key, document in pairs:
+        if not isinstance(key, str) or not isinstance(document, str):
+            raise ValueError(f"{where}: every id and document is a string")
+        if sha256_hex(document) != key.lower():
+            raise ValueError(
+                f"{where}: the entry {key[:12]}... is not the SHA-256 of its document (use "
+                "Apollo's default operation ids, or codegen's hashAlgorithm: 'sha256')"
+            )
+        entries[key.lower()] = document
+    return entries
+
+
+def load_manifest(paths: str) -> dict[str, str]:
+    """The allow-list from PERSISTED_QUERIES_MANIFEST: one path or several, comma-separated
+    (e.g. the web app's Apollo manifest and another client's), merged."""
+    entries: dict[str, str] = {}
+    for path in (p.strip() for p in paths.split(",")):
+        if path:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            entries.update(manifest_entries(raw, path))
+    return entries
 
 
 class PersistedQueries:
@@ -102,6 +145,8 @@ class PersistedQueries:
         self.redis_budget = settings.persisted_query_redis_budget_chars
         self.auto_prefix, self.allow_key = redis_keys(settings.redis_key_prefix)
         self.memory = MemoryLru(settings.persisted_query_cache_size)
+        # (caller, hash) -> until when its registration is already paid for (no Redis).
+        self.misses: OrderedDict[tuple[str, str], float] = OrderedDict()
         # hash -> (trusted until, document) for allow-list entries read from Redis; an
         # entry is re-read after PERSISTED_QUERY_ALLOW_CACHE_SECONDS so a removal applies.
         self.allow_seen: dict[str, tuple[float, str]] = {}
@@ -174,6 +219,34 @@ class PersistedQueries:
             # 200 under application/json, as Apollo's clients expect; 400 under the spec type.
             return Refusal("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", 200)
         return Resolved({**params, "query": document})
+
+    async def note_miss(self, caller: str, digest: str) -> None:
+        """A charged miss: the caller's registration of `digest` that follows (the same
+        operation's second half) takes no second request from the window. In Redis so
+        the registration may reach another replica."""
+        if self.redis is not None:
+            try:
+                await self.redis.set(self._miss_key(caller, digest), 1, ex=MISS_CREDIT_SECONDS)
+                return
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+        self.misses[(caller, digest)] = time.monotonic() + MISS_CREDIT_SECONDS
+        self.misses.move_to_end((caller, digest))
+        while len(self.misses) > self.settings.persisted_query_cache_size:
+            self.misses.popitem(last=False)
+
+    async def take_miss(self, caller: str, digest: str) -> bool:
+        """Whether this registration's request was paid by the caller's miss (once)."""
+        if self.redis is not None:
+            try:
+                return bool(await self.redis.delete(self._miss_key(caller, digest)))
+            except STORAGE_ERRORS as exc:
+                log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
+        until = self.misses.pop((caller, digest), None)
+        return until is not None and until > time.monotonic()
+
+    def _miss_key(self, caller: str, digest: str) -> str:
+        return f"{self.auto_prefix}miss:{digest}:{caller}"  # never a bare digest
 
     async def register(self, digest: str, document: str) -> None:
         """Store a document that has just passed validation."""

@@ -46,20 +46,34 @@ async def _caller(request: Request, services: Services, state: dict[str, Any]) -
 
 async def charge_refused(request: Request, response: Response, services: Services) -> Response:
     """`response` once the refused request is counted, or a 429 if the window is spent."""
+    over = await refusal_charge(request, services)
+    if over is None:
+        return response
+    # In the media type the client accepts, like every other /graphql answer.
+    media_type = choose_media_type(request.headers.get("accept")) or APPLICATION_JSON
+    return render(over, media_type)
+
+
+async def refusal_charge(request: Request, services: Services) -> Reply | None:
+    """Count a request that was refused before admission control (nothing when it was
+    metered); the 429 that answers it instead once the window is spent, else None."""
     state = request.scope.setdefault("state", {})
     if state.get("metered") or not services.settings.rate_limits_enabled:
-        return response
+        return None
     tier, key = await _caller(request, services, state)
     if not tier:
-        return response
+        return None
     try:
         budget = await services.limiter.hit_request(tier, key)
     except STORAGE_ERRORS as exc:
         log.warning("rate_limit_storage_unavailable", error=type(exc).__name__, tier=tier)
-        return response  # the request is refused anyway
+        return None  # the request is refused anyway
     state["tier"] = tier
     if budget.allowed:
-        return response
+        miss = state.get("persisted_miss")
+        if miss:
+            await services.persisted.note_miss(key, miss)
+        return None
     payload = with_request_id(
         error_payload(
             "RATE_LIMITED",
@@ -69,6 +83,4 @@ async def charge_refused(request: Request, response: Response, services: Service
         ),
         state.get("request_id"),
     )
-    # In the media type the client accepts, like every other /graphql answer.
-    media_type = choose_media_type(request.headers.get("accept")) or APPLICATION_JSON
-    return render(Reply(payload, 429, {"Retry-After": str(budget.retry_after)}), media_type)
+    return Reply(payload, 429, {"Retry-After": str(budget.retry_after)})

@@ -65,11 +65,15 @@ class Settings(BaseSettings):
     # trace context and Sentry's tracing headers. A header outside the list fails the
     # preflight (logged as cors_preflight_refused, counted in /metrics).
     cors_allow_headers: str = DEFAULT_CORS_ALLOW_HEADERS
+    # Operations in one batched POST (a JSON array, Apollo's BatchHttpLink); each is priced
+    # and charged as if sent alone. 0 refuses batches.
+    batch_max_operations: int = 10
 
     # --- Persisted queries (Apollo's automatic persisted queries) ----------------
     # true: only documents registered in advance (scripts/persist_queries.py) are run.
     persisted_queries_only: bool = False
-    # JSON manifest {sha256: document} loaded at start-up into the allow-list.
+    # Manifests loaded at start-up into the allow-list (comma-separated paths): Apollo's
+    # persisted-query manifest or {sha256: document} (gateway/persisted.py).
     persisted_queries_manifest: str | None = None
     # Bounds of the automatic store: entries kept per process without Redis (LRU) and
     # how long an automatically registered document lives in Redis.
@@ -363,6 +367,7 @@ class Settings(BaseSettings):
         "cost_alert_hourly",
         "cost_alert_daily",
         "cors_max_age_seconds",
+        "batch_max_operations",
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:

@@ -10,7 +10,6 @@ messages never sits in memory. JSON is one object: {"user", "sessions", "message
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import sys
@@ -23,6 +22,7 @@ from gateway.settings import Settings
 from models.db import Database, connect, pages_by_id
 from resolvers.decay import weight_at
 from resolvers.validation import normalize_email
+from scripts.cli import run_script
 
 SESSION_FIELDS = [
     "id",
@@ -201,7 +201,7 @@ def main() -> None:
     who.add_argument("--user-id")
     parser.add_argument("--format", choices=["json", "csv"], default="json")
     parser.add_argument("--out", help="JSON: a file (default stdout); CSV: a folder (default .)")
-    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+    raise SystemExit(run_script("export", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

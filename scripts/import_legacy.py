@@ -21,7 +21,6 @@ cost_daily and the cost rollups are rebuilt from messages.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections import Counter, defaultdict
@@ -43,6 +42,7 @@ from resolvers.rebuild import (
     rebuild_session_totals,
 )
 from resolvers.validation import MAX_CONTENT_CHARS, normalize_email
+from scripts.cli import run_script
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/legacy")
 ROLES = {"user", "assistant", "system"}
@@ -410,7 +410,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("files", nargs="+")
-    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+    raise SystemExit(run_script("import_legacy", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ does not (models/documents.py: RETIRED_INDEXES), after their replacements exist.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from gateway.settings import Settings
 from models.db import Database, connect, ensure_indexes, missing_indexes
 from models.documents import RETIRED_INDEXES
+from scripts.cli import run_script
 
 
 async def init_indexes(db: Database, drop_retired: bool = False) -> dict[str, list[str]]:
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument(
         "--drop-retired", action="store_true", help="drop indexes no query uses any more"
     )
-    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+    raise SystemExit(run_script("init_db", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -8,21 +8,22 @@ The token carries only the user id; role and tier are read from the database per
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from gateway.auth import issue_token
 from gateway.settings import Settings
 from models.db import connect
 from resolvers.validation import normalize_email
+from scripts.cli import run_script
 
 
 async def _main(args: argparse.Namespace) -> int:
     settings = Settings()
     if settings.embedded:
         print(
-            "MONGO_URI is not set. The embedded database lives inside the running gateway; "
-            "it printed its demo tokens at start-up.",
+            "MONGO_URI is not set. The embedded database lives inside the running gateway, "
+            "which printed tokens at start-up for the admin, a PRO learner and a FREE "
+            "learner (valid until it stops).",
             file=sys.stderr,
         )
         return 2
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument(
         "--ttl", type=int, default=None, help="lifetime in seconds (default TOKEN_TTL_SECONDS)"
     )
-    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+    raise SystemExit(run_script("issue_token", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Register GraphQL documents for PERSISTED_QUERIES_ONLY=true (the production allow-list).
 
     .venv/bin/python -m scripts.persist_queries frontend/queries/ > persisted-queries.json
-    .venv/bin/python -m scripts.persist_queries frontend/queries/ --redis
+    .venv/bin/python -m scripts.persist_queries persisted-query-manifest.json --redis
 
 Every `.graphql` file (directories are searched recursively) is one document, registered
 under the SHA-256 of its exact text: the client must send that same text (or only its
-hash, Apollo's `extensions.persistedQuery`). Each document is validated against the
+hash, Apollo's `extensions.persistedQuery`). Apollo Client and urql send the document
+as they print it (with the `__typename`s they add), not the file's text: give their
+build step's manifest instead, a `.json` file (Apollo's `generate-persisted-query-manifest`
+output, or `{sha256: document}` such as GraphQL Code Generator's persisted-documents.json;
+docs/frontend.md). Each document is validated against the
 gateway's schema first, so a typo fails here and not in production. The manifest
 ({sha256: document}) goes to stdout; point PERSISTED_QUERIES_MANIFEST at it, or use
 `--redis` to write the documents to REDIS_URL (under REDIS_KEY_PREFIX), where every
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from graphql import GraphQLError, parse, validate
 
-from gateway.persisted import redis_keys, sha256_hex
+from gateway.persisted import manifest_entries, redis_keys, sha256_hex
 from gateway.settings import Settings
 from schema import build_schema
 
@@ -33,6 +37,7 @@ def collect(paths: list[str]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files.extend(sorted(path.rglob("*.graphql")))
+            files.extend(sorted(path.rglob("*.json")))
         elif path.is_file():
             files.append(path)
         else:
@@ -46,15 +51,24 @@ def build_manifest(files: list[Path]) -> tuple[dict[str, str], list[str]]:
     manifest: dict[str, str] = {}
     problems: list[str] = []
     for file in files:
-        document = file.read_text(encoding="utf-8")
-        try:
-            errors = validate(schema, parse(document))
-        except GraphQLError as exc:
-            errors = [exc]
-        if errors:
-            problems.extend(f"{file}: {e.message}" for e in errors)
-            continue
-        manifest[sha256_hex(document)] = document
+        text = file.read_text(encoding="utf-8")
+        if file.suffix == ".json":
+            try:
+                entries = manifest_entries(json.loads(text), str(file))
+            except ValueError as exc:  # JSONDecodeError included
+                problems.append(f"{file}: {exc}")
+                continue
+        else:
+            entries = {sha256_hex(text): text}
+        for digest, document in entries.items():
+            try:
+                errors = validate(schema, parse(document))
+            except GraphQLError as exc:
+                errors = [exc]
+            if errors:
+                problems.extend(f"{file}: {e.message}" for e in errors)
+                continue
+            manifest[digest] = document
     return manifest, problems
 
 
@@ -75,7 +89,9 @@ def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("paths", nargs="+", help=".graphql files or directories")
+    parser.add_argument(
+        "paths", nargs="+", help=".graphql files, client manifests (.json) or directories"
+    )
     parser.add_argument("--redis", action="store_true", help="write to REDIS_URL's allow-list")
     args = parser.parse_args(argv)
     manifest, problems = build_manifest(collect(args.paths))

@@ -12,7 +12,6 @@ batch being rebuilt) before running it against a live system.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from tqdm import tqdm
@@ -27,6 +26,7 @@ from resolvers.rebuild import (
     rebuild_provider_daily,
     rebuild_session_totals,
 )
+from scripts.cli import run_script
 
 
 async def rebuild_all(
@@ -80,7 +80,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--batch", type=int, default=500, help="users per batch (default 500)")
-    raise SystemExit(asyncio.run(_main(parser.parse_args())))
+    raise SystemExit(run_script("rebuild_stats", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ and the review queue show something at once. Some replies are rated. Derived col
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import unicodedata
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from resolvers.rebuild import (
     rebuild_error_stats,
     rebuild_provider_daily,
 )
+from scripts.cli import run_script
 from scripts.demo_corpus import load_corpus
 from scripts.demo_corpus.common import (
     MODELS,
@@ -80,6 +80,10 @@ class SeedSummary:
     admin_email: str = ADMIN_EMAIL
     learner_id: str = ""
     learner_email: str = ""
+    # The first FREE-tier learner after learner 1 (none when every learner pays), so local
+    # development can try the FREE tier's budgets without a MongoDB server.
+    free_learner_id: str = ""
+    free_learner_email: str = ""
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -534,6 +538,8 @@ async def seed_database(
         user["total_sessions"] = len(sessions)
         if i == 1:
             summary.learner_id, summary.learner_email = user["_id"], user["email"]
+        elif not summary.free_learner_id and user["subscription_tier"] == "free":
+            summary.free_learner_id, summary.free_learner_email = user["_id"], user["email"]
         await db.users.insert_one(user)
         if sessions:
             await db.sessions.insert_many(sessions)
@@ -582,7 +588,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20, help="learners to create (default 20)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--progress", action="store_true", help="always show the progress bar")
-    asyncio.run(_main(parser.parse_args()))
+    raise SystemExit(run_script("seed", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def redis_url() -> str:
 # Markers a module earns by what it uses, so a new test file is classified without anyone
 # remembering to: `make test-fast` leaves out browsers, real processes and `slow` tests.
 _USES = {
-    "browser": ("chromium_page",),
+    "browser": ("chromium_page", "needs_chromium"),
     "subprocess": ("start_gateway", "run_gateway_to_exit"),
     "redis": ("redis_url",),
 }

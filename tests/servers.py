@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,8 @@ class Gateway:
     proc: subprocess.Popen[str]
     port: int
     admin_token: str | None
+    # Every demo token printed at start-up, by role: "admin", "learner", "FREE learner".
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -69,7 +71,7 @@ def start_gateway(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    token = None
+    tokens: dict[str, str] = {}
     deadline = time.time() + 60
     assert proc.stdout is not None
     if seed_users:
@@ -77,11 +79,13 @@ def start_gateway(
             line = proc.stdout.readline()
             if not line and proc.poll() is not None:
                 break
-            match = re.search(r"admin .*Bearer ([\w.-]+)", line)
+            match = re.search(r"^  (\w[\w ]*?) +\(.*Bearer ([\w.-]+)", line)
             if match:
-                token = match.group(1)
-                break
-    gateway = Gateway(proc, port, token)
+                tokens[match.group(1)] = match.group(2)
+            elif tokens and not line.strip():
+                break  # the blank line after the token lines
+    token = tokens.get("admin")
+    gateway = Gateway(proc, port, token, tokens)
     if seed_users and not token:
         gateway.stop()
         raise AssertionError("the gateway did not print an admin token")

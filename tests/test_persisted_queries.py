@@ -6,6 +6,8 @@ import asyncio
 import json
 import uuid
 
+import pytest
+
 from gateway.persisted import MemoryLru, sha256_hex
 from scripts.persist_queries import run as persist_queries
 from tests.conftest import make_settings, redis_url, running_api
@@ -212,3 +214,107 @@ async def test_redis_down_is_a_cache_miss_not_an_error():
         )
         assert refused.status_code == 503
         assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+# Found by a frontend team: the allow-list was built from each file's text, while Apollo
+# Client hashes the document as it prints it (with the __typename it adds), so under
+# PERSISTED_QUERIES_ONLY=true the app's own operations were refused.
+APOLLO_BODY = "query Me {\n  me {\n    id\n    name\n    __typename\n  }\n}"
+
+
+def _apollo_manifest(body: str = APOLLO_BODY, digest: str | None = None) -> dict:
+    return {
+        "format": "apollo-persisted-query-manifest",
+        "version": 1,
+        "operations": [
+            {"id": digest or sha256_hex(body), "name": "Me", "type": "query", "body": body}
+        ],
+    }
+
+
+async def test_only_mode_accepts_apollo_and_codegen_manifests_together(tmp_path):
+    apollo = tmp_path / "persisted-query-manifest.json"
+    apollo.write_text(json.dumps(_apollo_manifest()))
+    codegen = tmp_path / "persisted-documents.json"  # GraphQL Code Generator, sha256
+    codegen.write_text(json.dumps({HASH: DOC}))
+    settings = make_settings(
+        persisted_queries_only=True, persisted_queries_manifest=f"{apollo}, {codegen}"
+    )
+    async with running_api(settings) as api:
+        _, token = await api.user()
+        auth = {"Authorization": f"Bearer {token}"}
+        me = await api.client.post(
+            "/graphql", json={"extensions": ext(sha256_hex(APOLLO_BODY))}, headers=auth
+        )
+        assert me.json()["data"]["me"]["__typename"] == "User"
+        budget = await api.client.post("/graphql", json={"extensions": ext()})
+        assert budget.json()["data"]["rateLimit"]["tier"] == "ANONYMOUS"
+        # The file's text (without Apollo's __typename) is not what Apollo sends.
+        text = "query Me { me { id name } }"
+        refused = await api.client.post(
+            "/graphql", json={"extensions": ext(sha256_hex(text))}, headers=auth
+        )
+        assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
+def test_a_manifest_whose_ids_are_not_sha256_is_refused_at_start(tmp_path):
+    from gateway.persisted import load_manifest
+
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps(_apollo_manifest(digest="ab" * 32)))
+    with pytest.raises(ValueError, match="not the SHA-256"):
+        load_manifest(str(bad))
+    bad.write_text(json.dumps({"format": "apollo-persisted-query-manifest", "version": 2}))
+    with pytest.raises(ValueError, match="version 1"):
+        load_manifest(str(bad))
+
+
+async def test_the_script_validates_and_registers_a_client_manifest(tmp_path, capsys):
+    manifest = tmp_path / "persisted-query-manifest.json"
+    manifest.write_text(json.dumps(_apollo_manifest()))
+    assert persist_queries([str(manifest)]) == 0
+    assert json.loads(capsys.readouterr().out) == {sha256_hex(APOLLO_BODY): APOLLO_BODY}
+    broken = "query Me {\n  me {\n    nope\n  }\n}"
+    manifest.write_text(json.dumps(_apollo_manifest(broken)))
+    assert persist_queries([str(manifest)]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+# Found by a frontend team: each first use of an operation cost two requests (the miss
+# and its registration): 22 charged for 13 operations in one app session.
+@pytest.mark.parametrize("shared", [False, True])
+async def test_a_miss_and_its_registration_count_as_one_request(shared):
+    extra = {"redis_url": redis_url()} if shared else {}
+    async with running_api(make_settings(rate_limit_free="50/minute", **extra)) as api:
+        _, token = await api.user()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def remaining() -> int:
+            body = (
+                await api.client.post("/graphql", json={"query": "{ me { id } }"}, headers=auth)
+            ).json()
+            return body["extensions"]["rateLimit"]["remaining"]
+
+        doc = "query Mine { me { id } }"
+        before = await remaining()
+        miss = await api.client.post(
+            "/graphql", json={"extensions": ext(sha256_hex(doc))}, headers=auth
+        )
+        assert miss.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        registration = await api.client.post(
+            "/graphql", json={"query": doc, "extensions": ext(sha256_hex(doc))}, headers=auth
+        )
+        assert registration.json()["data"]["me"]["id"]
+        assert await remaining() == before - 1 - 1  # the pair once, and this read
+        # The credit is used up: a second registration without a miss is charged.
+        again = await api.client.post(
+            "/graphql", json={"query": doc, "extensions": ext(sha256_hex(doc))}, headers=auth
+        )
+        assert again.status_code == 200
+        assert await remaining() == before - 2 - 2
+        # A registration without a miss before it is charged as any request.
+        other = "query Other { me { name } }"
+        await api.client.post(
+            "/graphql", json={"query": other, "extensions": ext(sha256_hex(other))}, headers=auth
+        )
+        assert await remaining() == before - 3 - 3

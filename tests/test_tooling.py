@@ -190,3 +190,38 @@ async def test_export_streams_json_and_csv(api, tmp_path):
     )
     with (tmp_path / "sessions.csv").open(encoding="utf-8") as f:
         assert len(list(csv.DictReader(f))) == 2
+
+
+# Found by a frontend team: a script facing an unreachable MongoDB printed a 68-line
+# ServerSelectionTimeoutError traceback; the gateway says one line.
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scripts.init_db"],
+        ["scripts.issue_token", "--email", "a@example.com"],
+        ["scripts.seed", "--users", "1"],
+        ["scripts.rebuild_stats"],
+        ["scripts.export", "--email", "a@example.com"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_scripts_facing_an_unreachable_mongodb_say_one_line(argv):
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT, free_port
+
+    env = {
+        **os.environ,
+        "MONGO_URI": f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
+        "MONGO_TIMEOUT_MS": "300",
+        "JWT_SECRET": "s" * 40,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MongoDB is unreachable" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
