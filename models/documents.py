@@ -126,6 +126,9 @@ class MessageDoc(BaseDoc):
     cost: float | None = None
     response_time_ms: int | None = None
     errors: list[LanguageErrorDoc] = Field(default_factory=list)
+    # The learner's target language when the errors were found (canonical name), so an
+    # own-sentence exercise keeps the sentence's language after the learner switches.
+    language: str | None = None
     # Client-supplied retry key; the message _id is derived from (user_id, key), so a
     # retried write collides on _id instead of needing a (partial) unique index.
     idempotency_key: str | None = None

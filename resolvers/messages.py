@@ -43,7 +43,7 @@ from resolvers.errors import BadUserInput
 from resolvers.pagination import Connection, Window
 from resolvers.pricing import load_pricing
 from resolvers.sessions import get_session
-from resolvers.taxonomy import TAXONOMY, canonical
+from resolvers.taxonomy import canonical, normalize_language, taxonomy_for
 
 log = structlog.get_logger("resolvers.messages")
 
@@ -78,32 +78,45 @@ def message_id(user_id: str, key: str | None) -> str:
     return str(uuid5(MESSAGE_ID_NAMESPACE, f"{user_id}\x1f{key}")) if key else str(uuid4())
 
 
-def _in_taxonomy(e: ErrorInput, i: int) -> tuple[str, str]:
-    """The taxonomy's spelling of an error's (category, subcategory); an unknown pair is
-    refused, or it would become a top error that no exercise can ever practise."""
+def _in_taxonomy(e: ErrorInput, i: int, language: str | None) -> tuple[str, str]:
+    """The taxonomy's spelling of an error's (category, subcategory) in the learner's target
+    `language`; an unknown pair (or another language's own, such as ser/estar for a learner
+    of German) is refused, or it would become a top error no exercise can ever practise."""
     category = v.text(e.category, f"errors[{i}].category", max_len=v.MAX_LABEL_CHARS, required=True)
     subcategory = v.text(
         e.subcategory, f"errors[{i}].subcategory", max_len=v.MAX_LABEL_CHARS, required=True
     )
-    pair = canonical(category or "", subcategory or "")
+    pair = canonical(category or "", subcategory or "", language)
     if pair is not None:
         return pair
-    known = [c for c in TAXONOMY if c.casefold() == (category or "").casefold()]
+    taxonomy = taxonomy_for(language)
+    known = [c for c in taxonomy if c.casefold() == (category or "").casefold()]
     if not known:
         raise BadUserInput(
             f"Unknown error category {category!r}; see errorCategories for the taxonomy.",
             field=f"errors[{i}].category",
-            validCategories=list(TAXONOMY),
+            validCategories=list(taxonomy),
         )
     raise BadUserInput(
-        f"Unknown subcategory {subcategory!r} of {known[0]}; valid: "
-        f"{', '.join(TAXONOMY[known[0]])}.",
+        f"Unknown subcategory {subcategory!r} of {known[0]}"
+        + (f" in {language}" if language else "")
+        + f"; valid: {', '.join(taxonomy[known[0]])}.",
         field=f"errors[{i}].subcategory",
-        validSubcategories=list(TAXONOMY[known[0]]),
+        validSubcategories=list(taxonomy[known[0]]),
     )
 
 
-def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any]]:
+async def learner_language(ctx: RequestContext, user_id: str) -> str | None:
+    """The learner's target language as the bank names it (None when unset or unknown):
+    the taxonomy a learner's errors are checked against, and the language their sentences
+    are stored in, so switching target language later does not relabel them."""
+    user = await ctx.loaders.user.load(user_id)
+    return normalize_language(user.get("target_language")) if user else None
+
+
+def _validated_errors(
+    errors: list[ErrorInput], role: str, language: str | None = None
+) -> list[dict[str, Any]]:
     if not errors:
         return []
     if role != "user":
@@ -114,7 +127,7 @@ def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any
         )
     out = []
     for i, e in enumerate(errors):
-        category, subcategory = _in_taxonomy(e, i)
+        category, subcategory = _in_taxonomy(e, i, language)
         out.append(
             LanguageErrorDoc(
                 category=category,
@@ -132,7 +145,11 @@ def _validated_errors(errors: list[ErrorInput], role: str) -> list[dict[str, Any
 
 
 def build_message(
-    ctx: RequestContext, data: MessageInput, session: Row, tier: str | None = None
+    ctx: RequestContext,
+    data: MessageInput,
+    session: Row,
+    tier: str | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     content = data.content
     if not isinstance(content, str) or not content.strip():
@@ -164,7 +181,8 @@ def build_message(
         tokens_out=tokens_out,
         cost=cost,
         response_time_ms=v.non_negative_int(data.response_time_ms, "responseTimeMs", 3_600_000),
-        errors=_validated_errors(data.errors, data.role),  # type: ignore[arg-type]
+        errors=_validated_errors(data.errors, data.role, language),  # type: ignore[arg-type]
+        language=language,
         idempotency_key=key,
         applied=False,
         topic=session.get("topic"),
@@ -205,7 +223,9 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
     session = await get_session(ctx, v.plain_id(data.session_id, "sessionId"))
     if session["status"] != "active":
         raise BadUserInput("The session has ended; start a new one.", field="sessionId")
-    doc = build_message(ctx, data, session, await _tier_of(ctx, session["user_id"]))
+    # Only a message with errors needs the learner's language (validation, own sentences).
+    language = await learner_language(ctx, session["user_id"]) if data.errors else None
+    doc = build_message(ctx, data, session, await _tier_of(ctx, session["user_id"]), language)
     try:
         await ctx.db.messages.insert_one(doc)
     except DuplicateKeyError:

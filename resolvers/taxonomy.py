@@ -1,9 +1,12 @@
 """The error taxonomy the tutors report and the exercise bank covers, and the target
 languages the bank is written in.
 
-The categories are language-neutral on purpose: "Articles" is a/an/the for a learner of
-English, el/la/los/las for Spanish and der/die/das with their case forms for German, so one
-taxonomy serves every target language and error statistics stay comparable across them.
+The shared part is language-neutral on purpose: "Articles" is a/an/the for a learner of
+English, el/la/los/las for Spanish and der/die/das with their case forms for German, so
+error statistics stay comparable across languages. A few error families exist in one
+language only (ser/estar, German adjective endings): those are the per-language part,
+accepted for that target language and refused for the others, where no exercise could ever
+practise them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,21 @@ TAXONOMY: dict[str, tuple[str, ...]] = {
     "Word Order": ("Adverb Placement", "Questions"),
 }
 
+# Subcategories that only one target language has, under the shared categories.
+LANGUAGE_TAXONOMY: dict[str, dict[str, tuple[str, ...]]] = {
+    "Spanish": {
+        "Grammar": ("Noun-Adjective Agreement", "Ser and Estar"),
+        "Punctuation": ("Inverted Question and Exclamation Marks",),
+    },
+    "German": {
+        "Grammar": ("Adjective Endings", "Separable Verbs"),
+        "Word Order": ("Verb-Final Clauses",),
+        "Spelling": ("Noun Capitalisation",),
+    },
+}
+
 CATEGORIES = tuple(TAXONOMY)
+# The shared pairs, in every language's taxonomy.
 PAIRS = tuple((c, s) for c, subs in TAXONOMY.items() for s in subs)
 
 DESCRIPTIONS: dict[tuple[str, str], str] = {
@@ -60,6 +77,27 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
         "Putting adverbs such as 'always', 'often' or 'not' in the right place."
     ),
     ("Word Order", "Questions"): "Ordering the words of direct and indirect questions.",
+    ("Grammar", "Noun-Adjective Agreement"): (
+        "Making adjectives and determiners match their noun in gender and number."
+    ),
+    ("Grammar", "Ser and Estar"): (
+        "Choosing between ser (what something is) and estar (state, location, result)."
+    ),
+    ("Punctuation", "Inverted Question and Exclamation Marks"): (
+        "Opening questions and exclamations with ¿ and ¡ where they begin."
+    ),
+    ("Grammar", "Adjective Endings"): (
+        "Giving an adjective before a noun the ending its article, gender, number and case need."
+    ),
+    ("Grammar", "Separable Verbs"): (
+        "Splitting verbs such as anrufen or aufstehen, with the prefix at the end of the clause."
+    ),
+    ("Word Order", "Verb-Final Clauses"): (
+        "Sending the conjugated verb to the end after weil, dass, wenn and other subordinators."
+    ),
+    ("Spelling", "Noun Capitalisation"): (
+        "Writing every noun, including nouns made from verbs and adjectives, with a capital."
+    ),
 }
 
 LANGUAGES = ("English", "Spanish", "German")
@@ -77,17 +115,9 @@ _LANGUAGE_NAMES = {
     "de": "German",
 }
 
-_BY_FOLDED = {(c.casefold(), s.casefold()): (c, s) for c, s in PAIRS}
-
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
-
-
-def canonical(category: str, subcategory: str) -> tuple[str, str] | None:
-    """The taxonomy's spelling of a (category, subcategory), matched ignoring case and
-    surrounding or repeated whitespace; None when the pair is not in the taxonomy."""
-    return _BY_FOLDED.get((_fold(category), _fold(subcategory)))
 
 
 def normalize_language(value: str | None) -> str | None:
@@ -100,3 +130,38 @@ def normalize_language(value: str | None) -> str | None:
         return _LANGUAGE_NAMES[folded]
     code = folded.replace("_", "-").split("-", 1)[0]
     return _LANGUAGE_NAMES.get(code) if len(code) == 2 else None
+
+
+def taxonomy_for(language: str | None) -> dict[str, tuple[str, ...]]:
+    """Category -> subcategories a learner of `language` can be reported and practise: the
+    shared ones, then that language's own. An unknown or missing language gets the shared
+    part only."""
+    extra = LANGUAGE_TAXONOMY.get(normalize_language(language) or "", {})
+    return {c: subs + extra.get(c, ()) for c, subs in TAXONOMY.items()}
+
+
+def pairs_for(language: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((c, s) for c, subs in taxonomy_for(language).items() for s in subs)
+
+
+def language_specific(language: str | None) -> frozenset[tuple[str, str]]:
+    """The pairs only `language` has (its bank may have no content file for them yet)."""
+    return frozenset(pairs_for(language)) - frozenset(PAIRS)
+
+
+# Every pair of every language: what stored statistics may hold.
+ALL_PAIRS = tuple(dict.fromkeys(p for lang in LANGUAGES for p in pairs_for(lang)))
+_BY_FOLDED = {(c.casefold(), s.casefold()): (c, s) for c, s in ALL_PAIRS}
+
+
+def canonical(
+    category: str, subcategory: str, language: str | None = None, *, any_language: bool = False
+) -> tuple[str, str] | None:
+    """The taxonomy's spelling of a (category, subcategory), matched ignoring case and
+    surrounding or repeated whitespace; None when the pair is not in `language`'s taxonomy
+    (the shared part for no language; every language's with `any_language`, for reading
+    what was already stored)."""
+    pair = _BY_FOLDED.get((_fold(category), _fold(subcategory)))
+    if pair is None or any_language or pair in PAIRS:
+        return pair
+    return pair if pair in language_specific(language) else None

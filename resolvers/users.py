@@ -23,6 +23,7 @@ from resolvers.pagination import (
     sort_spec,
 )
 from resolvers.permissions import ensure_user_access, require_admin, require_viewer
+from resolvers.practice.progress import recount_streak
 
 USER_ORDER = Order("created_at", descending=True)
 
@@ -122,6 +123,10 @@ async def update_user(ctx: RequestContext, user_id: str, data: UserInput) -> Row
         changes[attr] = value
     if not changes:
         raise BadUserInput("Nothing to update: pass at least one field.", field="input")
+    if "time_zone" in changes:
+        # The streak counter counted the old zone's days: recount it in the new zone, as
+        # progress.bests does (resolvers/practice/streaks.py).
+        changes.update(await recount_streak(ctx.db, user_id, changes["time_zone"]))
     doc = await ctx.db.users.find_one_and_update(
         {"_id": user_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -10,9 +10,9 @@ from strawberry import Info
 
 from resolvers import exercises as exercise_resolvers
 from resolvers import sessions as session_resolvers
-from resolvers.localtime import local_date, zone
 from resolvers.pagination import page_window
 from resolvers.practice import stats as stats_resolvers
+from resolvers.practice.streaks import local_today, shown_streak
 from schema.batching import batch_form
 from schema.enums import (
     ExerciseOutcome,
@@ -78,13 +78,7 @@ class User(Node):
         description="Consecutive local days (timeZone) with a correct exercise, up to today."
     )
     def streak_days(self) -> int:
-        last = getattr(self, "streak_last_day", None)
-        if not last:
-            return 0
-        today = local_date(datetime.now(UTC), zone(getattr(self, "time_zone", None)))
-        if last < (today - timedelta(days=1)).isoformat():
-            return 0  # the streak broke: no practice yesterday or today
-        return int(getattr(self, "streak_days", 0) or 0)
+        return shown_streak(self, local_today(self, datetime.now(UTC)))
 
     @strawberry.field(description="Newest first.", metadata=batch_form(_sessions))
     async def sessions(

@@ -23,7 +23,7 @@ from resolvers.practice.bank import (
     load_bank,
 )
 from resolvers.practice.hints import EC, FB, MC, SR
-from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
+from resolvers.taxonomy import LANGUAGES, normalize_language, pairs_for
 
 SHORT = {FB: "FB", MC: "MC", EC: "EC", SR: "SR"}
 LEVELS = (1, 2, 3, 4, 5)
@@ -51,11 +51,15 @@ def coverage_table(banks: dict[str, dict[tuple[str, str], tuple[BankItem, ...]]]
     for language, bank in banks.items():
         lines += ["", f"{language:<{NAME_WIDTH + 2}}{header}"]
         every: tuple[BankItem, ...] = ()
-        for pair in PAIRS:
-            items = bank.get(pair, ())
-            every += items
-            lines.append(_row(f"{pair[0]} / {pair[1]}", items))
+        missing = [pair for pair in pairs_for(language) if pair not in bank]
+        for pair in pairs_for(language):
+            if pair in bank:
+                every += bank[pair]
+                lines.append(_row(f"{pair[0]} / {pair[1]}", bank[pair]))
         lines.append(_row("all subcategories", every))
+        if missing:
+            names = ", ".join(f"{c} / {s}" for c, s in missing)
+            lines.append(f"  no content file yet (not served): {names}")
     return "\n".join(lines)
 
 

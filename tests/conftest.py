@@ -82,7 +82,7 @@ class Api:
             role=role,
             subscription_tier=tier,
             level=fields.pop("level", "B1"),
-            target_language="English",
+            target_language=fields.pop("target_language", "English"),
             **fields,
         ).to_mongo()
         await self.services.db.users.insert_one(doc)

@@ -103,14 +103,24 @@ async def test_days_are_utc_and_windows_are_whole_days(api):
     # 01:00 on the 10th in UTC+05:00 is 20:00 on the 9th in UTC: only the 9th.
     first = await api.data(
         REPORT,
-        {"from": "2026-03-10T01:00:00+05:00", "to": "2026-03-10T01:00:00+05:00"},
+        {"from": "2026-03-10T01:00:00+05:00", "to": "2026-03-10T02:00:00+05:00"},
         token=admin,
     )
     report = first["costReport"]
     assert report["totalCost"] == 1.0
+    # [from, to) like every window of the API: `to` is the midnight after the last day.
     assert report["from"].startswith("2026-03-09T00:00:00") and report["to"].startswith(
-        "2026-03-09T23:59:59"
+        "2026-03-10T00:00:00"
     )
+    # A `to` at midnight leaves that day out; `from` equal to `to` is an empty window.
+    to_midnight = await api.data(
+        REPORT, {"from": "2026-03-09T00:00:00Z", "to": "2026-03-10T00:00:00Z"}, token=admin
+    )
+    assert [b["key"] for b in to_midnight["costReport"]["byDay"]] == ["2026-03-09"]
+    empty = await api.gql(
+        REPORT, {"from": "2026-03-09T00:00:00Z", "to": "2026-03-09T00:00:00Z"}, token=admin
+    )
+    assert empty.json()["errors"][0]["extensions"]["field"] == "from"
 
 
 async def test_today_this_hour_this_week_and_alerts():

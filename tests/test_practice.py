@@ -402,3 +402,44 @@ def test_answer_normalisation():
         "However I don't agree with you", ["However, I don't agree with you."], "Punctuation"
     )
     assert not answers_match("its raining", ["It's"], "Punctuation")
+
+
+STREAKS = "{ me { streakDays } progress { bests { longestStreakDays } } }"
+
+
+async def _three_day_run(api, user_id):
+    now = datetime.now(UTC)
+    await api.services.db.exercises.insert_many(
+        [finished_exercise(user_id, now - timedelta(hours=1 + 24 * d), True) for d in range(3)]
+    )
+
+
+async def test_a_time_zone_change_recounts_the_streak_in_the_new_zone(api):
+    # Found by a frontend team: after a learner changed time zone, me.streakDays read 26
+    # while progress.bests.longestStreakDays read 10 (the counter kept the old zone's days).
+    user, token = await api.user()
+    await _three_day_run(api, user["_id"])
+    today = datetime.now(UTC).date().isoformat()
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"streak_days": 26, "streak_last_day": today}}
+    )
+    await api.data(
+        'mutation($id: ID!) { updateUser(id: $id, input: {timeZone: "Asia/Tokyo"}) { id } }',
+        {"id": user["_id"]},
+        token,
+    )
+    data = await api.data(STREAKS, token=token)
+    assert data["me"]["streakDays"] == 3
+    assert data["progress"]["bests"]["longestStreakDays"] == 3
+
+
+async def test_the_longest_streak_is_never_shorter_than_the_current_one(api):
+    user, token = await api.user()
+    await _three_day_run(api, user["_id"])
+    today = datetime.now(UTC).date().isoformat()
+    await api.services.db.users.update_one(  # a run begun before the 366 days bests read
+        {"_id": user["_id"]}, {"$set": {"streak_days": 400, "streak_last_day": today}}
+    )
+    data = await api.data(STREAKS, token=token)
+    assert data["me"]["streakDays"] == 400
+    assert data["progress"]["bests"]["longestStreakDays"] == 400

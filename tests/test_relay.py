@@ -148,18 +148,19 @@ CONNECTIONS = {
 SELECTION = "edges { cursor node { id } } pageInfo { hasPreviousPage startCursor }"
 
 
-def _test_schema_connections() -> set[str]:
+def _schema_connections() -> dict[str, set[str]]:
+    """Every field of the schema that returns a connection, with its argument names."""
     from gateway.app import create_app
     from tests.conftest import make_settings
 
     schema = create_app(make_settings()).state.schema._schema
-    found = set()
+    found = {}
     for type_ in schema.type_map.values():
-        for name, field in (
-            getattr(type_, "fields", {}).items() if not type_.name.startswith("__") else ()
-        ):
+        if type_.name.startswith("__"):
+            continue
+        for name, field in getattr(type_, "fields", {}).items():
             if str(field.type).rstrip("!").endswith("Connection"):
-                found.add(f"{type_.name}.{name}")
+                found[f"{type_.name}.{name}"] = set(field.args)
     return found
 
 
@@ -200,9 +201,17 @@ async def test_every_connection_pages_backward_as_it_pages_forward(api, name):
     assert backward == forward
 
 
-def test_the_list_of_connections_is_every_connection_in_the_schema():
-    # A connection added later (e.g. apiClients) must get last/before and join this test.
-    assert _test_schema_connections() <= set(CONNECTIONS) | {"Query.apiClients"}
+def test_every_connection_in_the_schema_pages_both_ways():
+    # The whole class: a connection added later (e.g. apiClients) takes last/before too
+    # (resolvers/pagination.py page_window), and joins CONNECTIONS above.
+    connections = _schema_connections()
+    lacking = {
+        name: sorted({"first", "after", "last", "before"} - args)
+        for name, args in connections.items()
+        if not {"first", "after", "last", "before"} <= args
+    }
+    assert not lacking, lacking
+    assert set(connections) == set(CONNECTIONS), set(connections) ^ set(CONNECTIONS)
 
 
 @pytest.mark.parametrize(

@@ -105,8 +105,8 @@ async def provider_stats(
 ) -> list[ProviderStat]:
     """Whole UTC days like costReport (default the last 7, at most 366); most requests first."""
     require_admin(ctx)
-    first, last = window(start, end)
-    span = {"$gte": first.strftime("%Y-%m-%d"), "$lte": last.strftime("%Y-%m-%d")}
+    days = window(start, end)
+    span = {"$gte": days.first_day, "$lte": days.last_day}
     sums: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"hist": defaultdict(int), "n": defaultdict(float)}
     )

@@ -78,16 +78,37 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+@dataclass(frozen=True, slots=True)
+class Days:
+    """Whole UTC days: [first, end), `end` the midnight after the last day."""
+
+    first: datetime
+    end: datetime
+
+    @property
+    def first_day(self) -> str:
+        return self.first.strftime("%Y-%m-%d")
+
+    @property
+    def last_day(self) -> str:
+        return (self.end - timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def window(start: datetime | None, end: datetime | None) -> Days:
+    """The whole UTC days that [start, end) touches, half-open like every window of the
+    API (progress, errorStats, User.exercises); default the last DEFAULT_DAYS up to now."""
     end = _utc(end) or utcnow()
-    start = _utc(start) or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise BadUserInput("'from' must not be after 'to'.", field="from")
+    start = _utc(start) or datetime.combine(
+        end.date() - timedelta(days=DEFAULT_DAYS - 1), time.min, UTC
+    )
+    if start >= end:
+        raise BadUserInput("'from' must be before 'to' (the window is [from, to)).", field="from")
     first = datetime.combine(start.date(), time.min, UTC)
-    last = datetime.combine(end.date(), time.max, UTC).replace(microsecond=999000)
-    if (last.date() - first.date()).days + 1 > MAX_DAYS:
+    last_instant = end - timedelta(microseconds=1)
+    days = Days(first, datetime.combine(last_instant.date() + timedelta(days=1), time.min, UTC))
+    if (days.end.date() - first.date()).days > MAX_DAYS:
         raise BadUserInput(f"The window may span at most {MAX_DAYS} days.", field="from")
-    return first, last
+    return days
 
 
 def _group(key: Any) -> dict[str, Any]:
@@ -117,14 +138,10 @@ async def cost_report(
     n = 10 if top is None else top
     if not 1 <= n <= MAX_TOP:
         raise BadUserInput(f"'top' must be between 1 and {MAX_TOP}.", field="top")
-    first, last = window(start, end)
+    days = window(start, end)
     by_cost = {"$sort": {"cost": -1, "_id": 1}}
     pipeline = [
-        {
-            "$match": {
-                "date": {"$gte": first.strftime("%Y-%m-%d"), "$lte": last.strftime("%Y-%m-%d")}
-            }
-        },
+        {"$match": {"date": {"$gte": days.first_day, "$lte": days.last_day}}},
         {
             "$facet": {
                 "total": [_group(None)],
@@ -152,10 +169,10 @@ async def cost_report(
         async for d in ctx.db.cost_totals.find({"_id": {"$in": [hour, *week_keys]}}, {"cost": 1})
     }
     users = await ctx.loaders.user.load_many([r["_id"] for r in facets["users"]])
-    dims = await by_dimension(ctx.db, first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))
+    dims = await by_dimension(ctx.db, days.first_day, days.last_day)
     report = CostReport(
-        from_=first,
-        to=last,
+        from_=days.first,
+        to=days.end,
         total_cost=round(total["cost"], 8),
         total_tokens=total["tokens"],
         total_requests=total["requests"],

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from resolvers.practice.content import Content, Entry, read_language
 from resolvers.practice.hints import EC, FB, MC, SR, changes, final_hint
-from resolvers.taxonomy import LANGUAGES, PAIRS, normalize_language
+from resolvers.taxonomy import LANGUAGES, language_specific, normalize_language, pairs_for
 
 CODES = {"English": "en", "Spanish": "es", "German": "de"}
 KINDS = (FB, MC, EC, SR)
@@ -83,13 +83,16 @@ def bank_for(language: str) -> Bank:
 
 
 def _load_language(language: str, content: Content) -> Bank:
-    extra = set(content) - set(PAIRS)
+    extra = set(content) - set(pairs_for(language))
     if extra:
-        raise BankError(f"{language} bank has subcategories outside the taxonomy: {sorted(extra)}")
+        raise BankError(f"{language} bank has subcategories outside its taxonomy: {sorted(extra)}")
     bank: Bank = {}
     seen: dict[str, str] = {}
     ids: set[str] = set()
-    for category, subcategory in PAIRS:
+    own = language_specific(language)
+    for category, subcategory in pairs_for(language):
+        if (category, subcategory) in own and (category, subcategory) not in content:
+            continue  # a language's own subcategory is served once its content file exists
         entries = content.get((category, subcategory), [])
         items = []
         prefix = f"{CODES[language]}-{_slug(subcategory)}-"

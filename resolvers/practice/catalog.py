@@ -8,7 +8,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.permissions import require_viewer
 from resolvers.practice.generator import bank_or_empty
-from resolvers.taxonomy import DESCRIPTIONS, LANGUAGES, PAIRS, normalize_language
+from resolvers.taxonomy import DESCRIPTIONS, LANGUAGES, normalize_language, pairs_for
 
 
 @dataclass(slots=True)
@@ -37,5 +37,5 @@ async def error_categories(ctx: RequestContext, language: str | None) -> list[Er
     bank = bank_or_empty(lang)
     return [
         ErrorCategory(c, s, DESCRIPTIONS.get((c, s), ""), len(bank.get((c, s), ())))
-        for c, s in PAIRS
+        for c, s in pairs_for(lang)
     ]

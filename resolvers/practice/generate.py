@@ -21,7 +21,7 @@ from resolvers.practice.generator import (
 )
 from resolvers.practice.skills import load_evidence, skills_from
 from resolvers.practice.stats import StatsKey
-from resolvers.taxonomy import TAXONOMY, normalize_language
+from resolvers.taxonomy import normalize_language, taxonomy_for
 
 MAX_COUNT = 20
 OWN_SENTENCES_SCANNED = 200
@@ -103,8 +103,10 @@ async def draft_exercises(
     level = user.get("level")
     abilities = {(s.category, s.subcategory): s.ability for s in skills_from(evidence, level, now)}
     seed = f"{user_id}:{daily or now.isoformat()}"
-    slots = plan(stats, recent, level, n, category, abilities, seed, weakest_first)
     language = target_language(user)
+    slots = plan(
+        stats, recent, level, n, category, abilities, seed, weakest_first, language=language
+    )
     seen: dict[str, Any] = {}
     for e in recent:  # newest first: keep the latest time each item was given
         if e.get("bank_id"):
@@ -124,8 +126,9 @@ async def draft_exercises(
         )
     )
     docs = []
+    taxonomy = taxonomy_for(language)
     for d in drafts[:n]:
-        if d.subcategory not in TAXONOMY.get(d.category, ()):
+        if d.subcategory not in taxonomy.get(d.category, ()):
             continue  # a plug-in generator must stay within the taxonomy
         docs.append(
             ExerciseDoc(

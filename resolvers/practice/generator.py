@@ -21,7 +21,7 @@ from models.documents import utcnow
 from resolvers.practice.bank import BankItem, bank_for
 from resolvers.practice.hints import EC, changes, correction_hint
 from resolvers.practice.skills import MASTERED_ABILITY, choose_difficulty, prior
-from resolvers.taxonomy import PAIRS, TAXONOMY
+from resolvers.taxonomy import pairs_for
 
 # What a learner with no recorded errors practises first, by level.
 STARTER_TARGETS = {
@@ -120,10 +120,14 @@ def allocate(targets: list[Target], count: int) -> list[tuple[Target, int]]:
     return [(t, n) for t, n in zip(chosen, shares, strict=True) if n > 0]
 
 
-def starter_targets(level: str | None, category: str | None) -> list[Target]:
+def starter_targets(
+    level: str | None, category: str | None, language: str | None = None
+) -> list[Target]:
     pool = STARTER_TARGETS["beginner" if (level or "B1") in ("A1", "A2", "B1") else "advanced"]
     pairs = [p for p in pool if category is None or p[0] == category]
-    pairs += [p for p in PAIRS if p not in pairs and (category is None or p[0] == category)]
+    pairs += [
+        p for p in pairs_for(language) if p not in pairs and (category is None or p[0] == category)
+    ]
     # Equal weights decreasing gently, so the level-appropriate ones come first.
     return [Target(c, s, 1.0 - i * 0.01) for i, (c, s) in enumerate(pairs)]
 
@@ -233,17 +237,19 @@ def plan(
     abilities: dict[tuple[str, str], float],
     seed: str,
     weakest_first: bool = False,
+    language: str | None = None,
 ) -> list[Slot]:
     """Targets, how many exercises each, and how hard (from the learner's ability there).
 
     `weakest_first` (daily practice) ranks the targets the learner has met by ability,
     lowest first, instead of by recency-weighted error weight."""
     ranked = sorted(stats_rows, key=lambda r: (-r["weight"], -r["count"]))
+    known_pairs = set(pairs_for(language))
     targets = [
         Target(r["category"], r["subcategory"], r["weight"])
         for r in ranked
         if (category is None or r["category"] == category)
-        and (r["category"], r["subcategory"]) in _known_pairs()
+        and (r["category"], r["subcategory"]) in known_pairs
         and r["weight"] > 1e-9
     ]
     if weakest_first:
@@ -260,7 +266,7 @@ def plan(
                 lightest = targets[-1].weight
                 extra = [
                     t
-                    for t in starter_targets(level, category)
+                    for t in starter_targets(level, category, language)
                     if (t.category, t.subcategory) not in known
                 ]
                 targets += [
@@ -272,7 +278,7 @@ def plan(
         floor = targets[0].weight * MIN_RELATIVE_WEIGHT
         targets = [t for t in targets if t.weight >= floor]
     else:
-        targets = starter_targets(level, category)
+        targets = starter_targets(level, category, language)
         # Rotate: targets practised least recently come first.
         practised = Counter((e["category"], e["subcategory"]) for e in recent)
         targets.sort(key=lambda t: practised[(t.category, t.subcategory)])
@@ -298,10 +304,6 @@ def _slots(
         )
         for t, n in allocate(targets, count)
     ]
-
-
-def _known_pairs() -> set[tuple[str, str]]:
-    return {(c, s) for c, subs in TAXONOMY.items() for s in subs}
 
 
 def recent_cutoff() -> Any:

@@ -27,6 +27,7 @@ from resolvers.localtime import (
 )
 from resolvers.permissions import subject_user
 from resolvers.practice.skills import Skill, load_evidence, skills_from
+from resolvers.practice.streaks import current_run, shown_streak
 
 MAX_BUCKETS = 366
 DEFAULT_BUCKETS = {"day": 30, "week": 12, "month": 12}
@@ -191,7 +192,20 @@ async def _daily_exercises(
     ]
 
 
-def personal_bests(series: list[tuple[date, int, int]], tz: ZoneInfo) -> Bests:
+async def recount_streak(db: Database, user_id: str, time_zone: str | None) -> dict[str, Any]:
+    """The streak counter's fields recounted from the answer history in `time_zone` (for
+    a time-zone change: the old zone's days are not the new zone's)."""
+    tz = zone(time_zone)
+    today = local_date(utcnow(), tz)
+    run, last = current_run(await _daily_exercises(db, user_id, tz, today), today)
+    return {"streak_days": run, "streak_last_day": last}
+
+
+def personal_bests(
+    series: list[tuple[date, int, int]], tz: ZoneInfo, current_streak: int = 0
+) -> Bests:
+    """`current_streak`: what `streakDays` shows, so the longest is never shorter (a run
+    may have begun before the 366 days the series covers)."""
     longest = run = 0
     for _, _, correct in series:
         run = run + 1 if correct else 0
@@ -206,7 +220,7 @@ def personal_bests(series: list[tuple[date, int, int]], tz: ZoneInfo) -> Bests:
         if n >= BEST_WEEK_MIN_EXERCISES and (best is None or correct / n > best[0]):
             best = (correct / n, start)
     return Bests(
-        longest_streak_days=longest,
+        longest_streak_days=max(longest, current_streak),
         most_exercises_in_a_day=max((n for _, n, _ in series), default=0),
         best_week_accuracy=round(best[0], 4) if best else None,
         best_week_start=start_of(best[1], tz).astimezone(tz) if best else None,
@@ -284,7 +298,7 @@ async def progress(
         skills=skills,
         mastered=[s for s in skills if s.mastered],
         struggling=[s for s in skills if s.struggling],
-        bests=personal_bests(series, tz),
+        bests=personal_bests(series, tz, shown_streak(user, today)),
         this_week=totals("week", bucket_floor(today, "week")),
         this_month=totals("month", bucket_floor(today, "month")),
     )

@@ -193,7 +193,7 @@ async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evide
     )
     async for doc in messages.sort([("timestamp", -1)]).limit(MAX_EVIDENCE):
         for err in doc.get("errors") or []:
-            pair = canonical(err.get("category", ""), err.get("subcategory", ""))
+            pair = canonical(err.get("category", ""), err.get("subcategory", ""), any_language=True)
             if pair is not None:
                 evidence.append(Evidence(doc["timestamp"], pair[0], pair[1], "error"))
     return evidence
