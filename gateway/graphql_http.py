@@ -7,6 +7,7 @@ HTTP.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from graphql import GraphQLError
@@ -15,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
-from gateway.admission import admit
+from gateway.admission import admit, admit_document
 from gateway.context import GatewayContext
 from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error, with_request_id
@@ -109,7 +110,22 @@ class GraphQLEndpoint:
             else:
                 response = reply
         response = await charge_refused(request, response, self.services)
+        if response.status_code == 429:
+            await self._slow_down(response)
         await response(scope, receive, send)
+
+    async def _slow_down(self, response: Response) -> None:
+        """A throttled caller's answer waits RATE_LIMIT_REFUSAL_DELAY_MS (at most its
+        Retry-After): a client that ignores Retry-After and loops on its connections
+        would otherwise get refusals as fast as the gateway can write them, and each
+        costs the event loop as much as a small query. Connections per client IP are
+        capped, so the waiting answers are bounded too."""
+        delay = self.services.settings.rate_limit_refusal_delay_ms / 1000
+        retry = response.headers.get("retry-after", "")
+        if retry.isdigit():
+            delay = min(delay, float(retry))
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def handle(self, request: Request) -> Reply | BatchReply | Response:
         state = request.scope.setdefault("state", {})
@@ -293,6 +309,11 @@ class GraphQLEndpoint:
             ctx.loaders.user.prime(record["_id"], Row(record))
         state["metered"] = True  # from here on admission control charges the request
         try:
+            # Before parsing: a caller whose budget is spent costs no parse or validation.
+            await admit_document(ctx, len(params["query"]))
+        except DomainError as exc:  # RATE_LIMITED, or SERVICE_UNAVAILABLE (storage down)
+            return await _refused_before_parsing(exc, ctx, state)
+        try:
             result = await within(
                 self.pipeline.execute(
                     params["query"],
@@ -311,7 +332,7 @@ class GraphQLEndpoint:
             timed_out.mutation = ctx.operation_type == "mutation"
             return timed_out
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
-            state["metered"] = False  # refused before admission: charged as a refusal
+            # Its request was taken before parsing (admit_document); an admin's is not.
             message = _describe(exc, params.get("operationName"))
             if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
                 return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
@@ -360,6 +381,19 @@ class GraphQLEndpoint:
         reply.executed = ctx.executed
         reply.mutation = ctx.operation_type == "mutation"
         return reply
+
+
+async def _refused_before_parsing(
+    exc: DomainError, ctx: GatewayContext, state: dict[str, Any]
+) -> Reply:
+    status = STATUS_BY_CODE.get(exc.code, 400)
+    state["cost"] = ctx.cost = ctx.document_points
+    view = await ctx.rate_limit()
+    payload = error_payload(exc.code, exc.message, **exc.extensions)
+    payload["extensions"] = {"requestId": ctx.request_id, "rateLimit": view.extension()}
+    headers = view.headers()
+    headers["Retry-After"] = str(exc.extensions.get("retryAfter", 1))
+    return _json(payload, status, headers)
 
 
 def _check_params(params: Any) -> str | None:

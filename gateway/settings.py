@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     rate_limit_free: str = "60/minute"
     rate_limit_pro: str = "300/minute"
     rate_limit_premium: str = "1000/minute"
+    # A 429 is sent after this long (at most its Retry-After): a client looping on refusals
+    # gets a few per second per connection, not thousands.
+    rate_limit_refusal_delay_ms: int = 500
 
     # --- Query cost: per-request ceiling and per-tier leaky buckets -------------
     query_max_cost: int = 25_000
@@ -368,6 +371,7 @@ class Settings(BaseSettings):
         "cost_alert_daily",
         "cors_max_age_seconds",
         "batch_max_operations",
+        "rate_limit_refusal_delay_ms",
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:
