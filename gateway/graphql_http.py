@@ -278,8 +278,10 @@ class GraphQLEndpoint:
             )
         except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
             status = STATUS_BY_CODE.get(exc.code, 401)
+            # Charged to the client IP (refusals.py), a provider outage's 503 too: without
+            # a verified token there is no user to charge.
+            state["authentication_failed"] = True
             if status == 401:
-                state["authentication_failed"] = True  # charged to the client IP (refusals.py)
                 return _json(error_payload(exc.code, exc.message), 401)  # + WWW-Authenticate
             return _json(error_payload(exc.code, exc.message), status, {"Retry-After": "1"})
         except UNAVAILABLE_ERRORS as exc:
