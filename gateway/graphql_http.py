@@ -110,6 +110,7 @@ class GraphQLEndpoint:
             else:
                 response = reply
         response = await charge_refused(request, response, self.services)
+        _cache_policy(request, response)
         if response.status_code == 429:
             await self._slow_down(response)
         await response(scope, receive, send)
@@ -383,6 +384,23 @@ class GraphQLEndpoint:
         reply.executed = ctx.executed
         reply.mutation = ctx.operation_type == "mutation"
         return reply
+
+
+def _cache_policy(request: Request, response: Response) -> None:
+    """Who may keep a copy. An answer to an authenticated request is the caller's alone
+    (`private, no-store`: a CDN or a shared browser cache must never serve a learner's
+    e-mail to the next caller of the same URL); only an anonymous GET that succeeded may
+    be cached by a shared cache, as its operator configures it (docs/api.md); every
+    other answer (a POST, a refusal) is not stored. `Vary: Authorization` on all of them,
+    so a cache that keys on the URL alone is told it must not."""
+    headers = response.headers
+    if request.headers.get("authorization"):
+        headers["Cache-Control"] = "private, no-store"
+    elif request.method != "GET" or response.status_code != 200:
+        headers["Cache-Control"] = "no-store"
+    vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+    if "authorization" not in {v.lower() for v in vary}:
+        headers["Vary"] = ", ".join([*vary, "Authorization"])
 
 
 async def _refused_before_parsing(
