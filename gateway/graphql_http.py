@@ -34,7 +34,7 @@ from gateway.persisted import Refusal
 from gateway.pipeline import CompiledPipeline
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.refusals import charge_refused, refusal_charge
-from gateway.request_params import TooDeep, operation_name_problem, parse_json
+from gateway.request_params import BadJson, operation_name_problem, parse_json
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
@@ -144,7 +144,7 @@ class GraphQLEndpoint:
                 if name in params:
                     try:
                         params[name] = parse_json(params[name])
-                    except TooDeep as exc:
+                    except BadJson as exc:
                         return _json(
                             error_payload(
                                 "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
@@ -170,7 +170,7 @@ class GraphQLEndpoint:
                 )
             try:
                 params = parse_json(raw)
-            except TooDeep as exc:
+            except BadJson as exc:
                 return _json(
                     error_payload("BAD_USER_INPUT", str(exc), requestId=state.get("request_id")),
                     400,
