@@ -17,6 +17,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
 from gateway.admission import admit, admit_document
+from gateway.clientaddr import client_key
 from gateway.context import GatewayContext
 from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error, with_request_id
@@ -73,10 +74,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request, ipv6_prefix: int = 64) -> str:
     """The peer address, as rewritten from X-Forwarded-For for trusted proxies only
-    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory)."""
-    return request.client.host if request.client else "unknown"
+    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory),
+    normalised to what anonymous budgets count (gateway/clientaddr.py)."""
+    return client_key(request.client.host if request.client else "unknown", ipv6_prefix)
 
 
 class GraphQLEndpoint:
@@ -300,7 +302,7 @@ class GraphQLEndpoint:
             self.services,
             viewer,
             request_id,
-            client_ip(request),
+            client_ip(request, self.services.settings.anonymous_ipv6_prefix_length),
         )
         if register is not None:
             # The document of a hash this caller just missed: the miss took the request.
