@@ -133,7 +133,7 @@ async def _buckets(
         {"$match": {**match, field: {"$gte": bounds[0], "$lt": bounds[-1]}}},
         {"$bucket": {"groupBy": f"${field}", "boundaries": bounds, "output": output}},
     ]
-    return {_utc(r["_id"]): r async for r in collection.aggregate(pipeline)}
+    return {_utc(r["_id"]): r async for r in await collection.aggregate(pipeline)}
 
 
 MESSAGE_OUTPUT = {"n": {"$sum": 1}, "errors": {"$sum": {"$size": {"$ifNull": ["$errors", []]}}}}
@@ -244,7 +244,7 @@ async def _totals_since(
 
     async def one(collection: Any, match: dict[str, Any], field: str) -> dict[str, int]:
         pipeline = [{"$match": {**match, field: {"$gte": earliest}}}, since(field)]
-        rows = [r async for r in collection.aggregate(pipeline)]
+        rows = [r async for r in await collection.aggregate(pipeline)]
         return {"week": rows[0]["week"], "month": rows[0]["month"]} if rows else {}
 
     sessions, messages = await asyncio.gather(
