@@ -361,6 +361,8 @@ class GraphQLEndpoint:
             await self.services.persisted.register(*register)
         errors = [format_error(e, request_id) for e in result.errors or []]
         view = await ctx.rate_limit()
+        if view.degraded:
+            state["unmetered"] = True  # in the request log and gateway_unmetered_requests
         state["cost"] = ctx.cost
         state["operation"] = ctx.operation or params.get("operationName")
         if ctx.operation_type:
@@ -411,6 +413,8 @@ async def _refused_before_parsing(
     status = STATUS_BY_CODE.get(exc.code, 400)
     state["cost"] = ctx.cost = ctx.document_points
     view = await ctx.rate_limit()
+    if view.degraded:
+        state["unmetered"] = True
     payload = error_payload(exc.code, exc.message, **exc.extensions)
     payload["extensions"] = {"requestId": ctx.request_id, "rateLimit": view.extension()}
     headers = view.headers()
