@@ -285,12 +285,11 @@ class _Pricer:
             return extra + 1 + self.selections(node.selection_set, named, page)
         if isinstance(get_nullable_type(field_def.type), GraphQLList):
             n = size if size is not None else list_size
-            if n is None:
-                key = f"{parent.name}.{name}"
-                if key == "Progress.points":
-                    n = self.points
-                else:
-                    n = UNSIZED_LIST_MAX.get(key, UNSIZED_LIST_DEFAULT)
+            key = f"{parent.name}.{name}"
+            if n is None and key == "Progress.points":
+                n = self.points
+            elif n is None:
+                n = UNSIZED_LIST_MAX.get(key, UNSIZED_LIST_DEFAULT)
             return extra + n * (1 + self.selections(node.selection_set, named, None))
         # An object whose field takes a size prices the lists directly inside it by it
         # (errorStats(top) { items }, costReport(top) { topUsers }).
