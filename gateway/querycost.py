@@ -284,13 +284,13 @@ class _Pricer:
             page = size if size is not None else DEFAULT_PAGE
             return extra + 1 + self.selections(node.selection_set, named, page)
         if isinstance(get_nullable_type(field_def.type), GraphQLList):
-            n = size if size is not None else list_size
+            count = size if size is not None else list_size
             key = f"{parent.name}.{name}"
-            if n is None and key == "Progress.points":
-                n = self.points
-            elif n is None:
-                n = UNSIZED_LIST_MAX.get(key, UNSIZED_LIST_DEFAULT)
-            return extra + n * (1 + self.selections(node.selection_set, named, None))
+            if count is None and key == "Progress.points":
+                count = self.points
+            elif count is None:
+                count = UNSIZED_LIST_MAX.get(key, UNSIZED_LIST_DEFAULT)
+            return extra + count * (1 + self.selections(node.selection_set, named, None))
         # An object whose field takes a size prices the lists directly inside it by it
         # (errorStats(top) { items }, costReport(top) { topUsers }).
         return extra + 1 + self.selections(node.selection_set, named, size)
