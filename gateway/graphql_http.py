@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
@@ -164,6 +164,13 @@ class GraphQLEndpoint:
                 )
             try:
                 raw = await _read_body(request, self.services.settings.max_body_bytes)
+            except ClientDisconnect:
+                # Gone mid-body (or cut off at HTTP_BODY_TIMEOUT_SECONDS): nobody reads
+                # the answer, but the request is charged like any refusal.
+                log.info("client_disconnected", stage="body")
+                return _json(
+                    error_payload("BAD_USER_INPUT", "The client disconnected mid-body."), 400
+                )
             except BodyTooLarge:
                 limit = self.services.settings.max_body_bytes
                 return _json(
