@@ -56,6 +56,7 @@ COLLECTIONS = {
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
+    "skill_cards": "skill_cards",
 }
 
 
@@ -558,6 +559,10 @@ class Database:
     @property
     def cost_dims(self) -> Any:
         return self.collection("cost_dims")
+
+    @property
+    def skill_cards(self) -> Any:
+        return self.collection("skill_cards")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)
