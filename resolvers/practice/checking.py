@@ -287,8 +287,9 @@ def near_miss(
     if len(best_words) < 3:
         return None
     found = changes(norm_given, best)
-    if not found or len(found) > 3:
-        return None
+    changed = sum(max(len(c.wrong), len(c.right)) for c in found)
+    if not found or len(found) > 3 or changed * 2 > len(best_words):
+        return None  # not close: more than half of it differs
     wrong_parts = [_quote(c.wrong) for c in found if c.wrong]
     if len(found) == 1 and not found[0].wrong:
         anchor = found[0].before or found[0].after
