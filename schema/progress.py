@@ -83,9 +83,11 @@ class Progress:
         description="One per bucket in [from, to), empty buckets included."
     )
     skills: list[SkillLevel] = strawberry.field(description="Every subcategory met, weakest first.")
-    mastered: list[SkillLevel] = strawberry.field(description="Ability >= 0.8, confidence >= 0.5 and 3+ first-attempt successes.")
+    mastered: list[SkillLevel] = strawberry.field(
+        description="Ability >= 0.8, confidence >= 0.5 and 3+ first-attempt successes."
+    )
     struggling: list[SkillLevel] = strawberry.field(
-        description="Ability 0.1 or more below the prior of the learner's level."
+        description="Ability 0.1 or more below the level's prior, confidence >= 0.25."
     )
     bests: PersonalBests
     this_week: ProgressTotals = strawberry.field(description="Since local Monday 00:00.")
