@@ -607,7 +607,7 @@ async def _main(args: argparse.Namespace) -> None:
         progress=True if args.progress else None,
     )
     print(f"seeded {summary.counts}; admin {summary.admin_email}, learner {summary.learner_email}")
-    db.close()
+    await db.close()
 
 
 def main() -> None:
