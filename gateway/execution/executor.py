@@ -9,6 +9,7 @@ hands back the same document for the same text) and per value of the variables t
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -44,26 +45,38 @@ class _DirectiveVariables(Visitor):
 
 
 class PlanCache:
+    """Plans per operation node, kept only while the node is alive: the parse cache
+    (gateway/doccache.py) decides how long a document lives, by the bytes it retains, and
+    a plan (which points into its document) must not keep one the cache has let go."""
+
     def __init__(self, maxsize: int = PLAN_CACHE_SIZE, direct_calls: bool = True) -> None:
         self.maxsize = maxsize
         self.direct_calls = direct_calls
-        # id(operation) -> (operation, names of the variables its directives read)
-        self._names: OrderedDict[int, tuple[OperationDefinitionNode, tuple[str, ...]]] = (
+        # id(operation) -> (weak operation, names of the variables its directives read)
+        self._names: OrderedDict[int, tuple[weakref.ref[Any], tuple[str, ...]]] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], OperationPlan | None]] = (
             OrderedDict()
         )
-        self._plans: OrderedDict[tuple[Any, ...], tuple[Any, OperationPlan | None]] = OrderedDict()
+
+    def _weak(self, op: OperationDefinitionNode, cache: OrderedDict[Any, Any], key: Any) -> Any:
+        def forget(ref: weakref.ref[Any]) -> None:
+            current = cache.get(key)
+            if current is not None and current[0] is ref:
+                del cache[key]
+
+        return weakref.ref(op, forget)
 
     def directive_variables(self, ex: Any) -> tuple[str, ...]:
         op = ex.operation
         hit = self._names.get(id(op))
-        if hit is not None and hit[0] is op:
+        if hit is not None and hit[0]() is op:
             return hit[1]
         visitor = _DirectiveVariables()
         visit(op, visitor)
         for fragment in ex.fragment_definitions.values():
             visit(fragment, visitor)
         names = tuple(sorted(visitor.names))
-        self._put(self._names, id(op), (op, names))
+        self._put(self._names, id(op), (self._weak(op, self._names, id(op)), names))
         return names
 
     def plan_for(self, ex: Any) -> OperationPlan | None:
@@ -75,13 +88,13 @@ class PlanCache:
             values.append(value if isinstance(value, bool | None) else repr(value))
         key = (id(op), id(ex.schema), *values)
         hit = self._plans.get(key)
-        if hit is not None and hit[0] is op:
+        if hit is not None and hit[0]() is op:
             self._plans.move_to_end(key)
             return hit[1]
         plan = build_plan(ex, self.direct_calls)
         if plan is not None:
             compile_plan(plan.root, GENERATED_NAMES)
-        self._put(self._plans, key, (op, plan))
+        self._put(self._plans, key, (self._weak(op, self._plans, key), plan))
         return plan
 
     def _put(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
