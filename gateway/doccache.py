@@ -46,8 +46,9 @@ def unlink_tokens(document: DocumentNode) -> None:
         token = following
 
 
-def retained_bytes(document: DocumentNode) -> int:
-    """What the document keeps alive, in bytes (sys.getsizeof of each object, once)."""
+def retained_bytes(document: Node) -> int:
+    """What a document (or one of its nodes) keeps alive, in bytes (sys.getsizeof of each
+    object once: nodes, names and values, locations, the tokens they point to, the text)."""
     seen: set[int] = set()
     total = 0
     stack: list[Any] = [document]
@@ -88,6 +89,9 @@ class ByteLru(Generic[V]):
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(self.entries)
+
+    def values(self) -> list[V]:
+        return [value for value, _ in self.entries.values()]
 
     def get(self, key: Hashable) -> V | None:
         hit = self.entries.get(key)

@@ -47,5 +47,9 @@ def schema_extensions(settings: Settings) -> list[Any]:
 
 
 def guarded_schema(settings: Settings) -> GatewaySchema:
-    executor = compiled_executor() if settings.execution_fast_path else None
+    executor = (
+        compiled_executor(max_bytes=settings.document_cache_bytes)
+        if settings.execution_fast_path
+        else None
+    )
     return build_schema(schema_extensions(settings), executor)
