@@ -56,6 +56,8 @@ COLLECTIONS = {
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
+    "api_clients": "api_clients",
+    "annotations": "annotations",
 }
 
 
@@ -558,6 +560,14 @@ class Database:
     @property
     def cost_dims(self) -> Any:
         return self.collection("cost_dims")
+
+    @property
+    def api_clients(self) -> Any:
+        return self.collection("api_clients")
+
+    @property
+    def annotations(self) -> Any:
+        return self.collection("annotations")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)
