@@ -16,8 +16,8 @@ import contextlib
 import structlog
 
 from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
-from resolvers.costs.rollup import Thresholds
 from resolvers.annotations import complete_pending_annotations, settle_annotations
+from resolvers.costs.rollup import Thresholds
 from resolvers.messages import complete_pending, settle
 
 log = structlog.get_logger("resolvers.maintenance")
