@@ -74,11 +74,11 @@ class Authenticator:
         # secret -> (expiry, viewer): an API client is read again after API_CLIENT_CACHE_SECONDS,
         # so a revocation (written to the database) is seen by every replica within that.
         self._clients: dict[str, tuple[float, Viewer]] = {}
-        # token -> (sub, exp, verify again at, tutor client name): a token string verified once verifies the
-        # same way again, skipping the signature and JSON work (half of auth's cost on hot
-        # clients), but an identity provider's token only until the key set it was checked
-        # against would be fetched again: a key the provider retired must stop working,
-        # not live on in this cache until the token expires.
+        # token -> (sub, exp, verify again at, tutor client name): a token string verified
+        # once verifies the same way again, skipping the signature and JSON work (half of
+        # auth's cost on hot clients), but an identity provider's token only until the key
+        # set it was checked against would be fetched again: a key the provider retired
+        # must stop working, not live on in this cache until the token expires.
         self._verified: dict[str, tuple[str, float, float, str | None]] = {}
         # HS256 with JWT_SECRET (development, scripts/issue_token.py) and/or the identity
         # provider's RS256/ES256 keys; each algorithm is only checked against its own keys.

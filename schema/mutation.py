@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry import Info
 
-from resolvers import annotations, apiclients, messages, ratings, sessions, users
+from resolvers import annotations as annotation_resolvers
+from resolvers import apiclients, messages, ratings, sessions, users
 from resolvers.permissions import require_person
 from resolvers.practice import attempts, generate
 from schema.apiclients import ApiClient, ApiClientCredential, CreateApiClientInput
@@ -103,7 +104,7 @@ class Mutation:
         errors: list[LanguageErrorInput],
         idempotency_key: str | None = None,
     ) -> Message:
-        return await annotations.annotate_message(  # type: ignore[return-value]
+        return await annotation_resolvers.annotate_message(  # type: ignore[return-value]
             info.context, id, _errors(errors), idempotency_key
         )
 

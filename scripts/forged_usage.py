@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--min-cost", type=float, help="only replies costing at least this")
     parser.add_argument("--apply", action="store_true", help="remove them and rebuild")
     parser.add_argument("--save", help="with --apply: where the removed messages are written")
-    run_script(_main, parser.parse_args())
+    raise SystemExit(run_script("forged_usage", _main(parser.parse_args())))
 
 
 if __name__ == "__main__":

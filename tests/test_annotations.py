@@ -97,7 +97,7 @@ async def test_only_learner_utterances_are_annotated_with_known_errors(api: Api)
 
 @pytest.mark.interleaved
 async def test_concurrent_duplicates_and_rivals_leave_exact_statistics(api: Api) -> None:
-    token, tutor, mid = await _utterance(api)
+    _token, tutor, mid = await _utterance(api)
     sets = [[PREP], [PREP, TENSE], [ARTICLES], [TENSE, ARTICLES], []]
     calls = [
         api.gql(ANNOTATE, {"id": mid, "k": f"k{i % len(sets)}", "e": sets[i % len(sets)]}, tutor)

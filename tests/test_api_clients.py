@@ -168,7 +168,7 @@ async def test_a_tutor_reaches_no_admin_only_field(api: Api, query: str) -> None
 
 
 async def test_a_tutor_does_not_act_as_the_learner(api: Api) -> None:
-    learner, token, session = await _learner_session(api)
+    learner, _token, session = await _learner_session(api)
     secret = await api.tutor()
     uid = learner["_id"]
     for q in [
@@ -186,7 +186,7 @@ async def test_a_tutor_does_not_act_as_the_learner(api: Api) -> None:
 async def test_a_second_learner_reaches_nothing_new(api: Api) -> None:
     """IDOR: annotations, API clients and another learner's message all stay out of reach."""
     _, token, session = await _learner_session(api)
-    other, other_token = await api.user()
+    _other, other_token = await api.user()
     mid = (
         await api.data(
             'mutation($s: ID!) { recordMessage(input: {sessionId: $s, role: USER, content: "Hello"}) { id } }',
@@ -206,7 +206,7 @@ async def test_a_second_learner_reaches_nothing_new(api: Api) -> None:
 
 
 async def test_a_tutor_records_a_learner_utterance_with_its_errors(api: Api) -> None:
-    learner, token, session = await _learner_session(api)
+    _learner, token, session = await _learner_session(api)
     secret = await api.tutor()
     q = """mutation($s: ID!, $e: [LanguageErrorInput!]) { recordMessage(input: {sessionId: $s,
       role: USER, content: "My sister live in London since three years.", errors: $e}) { id } }"""
