@@ -92,7 +92,7 @@ def routes(services: Services) -> list[Route]:
         ids = [u["_id"] for u in users]
         sessions = {
             r["_id"]: r["docs"]
-            async for r in db.sessions.aggregate(
+            async for r in await db.sessions.aggregate(
                 [
                     {"$match": {"user_id": {"$in": ids}}},
                     {"$project": exclude(SESSION_HIDDEN)},
@@ -105,7 +105,7 @@ def routes(services: Services) -> list[Route]:
         sids = [s["_id"] for docs in sessions.values() for s in docs[:10]]
         msgs = {
             r["_id"]: r["docs"]
-            async for r in db.messages.aggregate(
+            async for r in await db.messages.aggregate(
                 [
                     {"$match": {"session_id": {"$in": sids}}},
                     {"$project": exclude(MESSAGE_HIDDEN)},

@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     # TUTOR callers (API clients, tutor-scoped tokens): the tutor service answers every
     # learner's turns, so its budget is the platform's, not one learner's.
     rate_limit_tutor: str = "6000/minute"
+    # A 429 is sent after this long (at most its Retry-After): a client looping on refusals
+    # gets a few per second per connection, not thousands.
+    rate_limit_refusal_delay_ms: int = 500
+    # Anonymous budgets count an IPv6 client by its network of this many leading bits
+    # (a subscriber holds a whole /64); 128 counts every address on its own.
+    anonymous_ipv6_prefix_length: int = 64
 
     # --- Query cost: per-request ceiling and per-tier leaky buckets -------------
     query_max_cost: int = 25_000
@@ -384,11 +390,19 @@ class Settings(BaseSettings):
         "cost_alert_daily",
         "cors_max_age_seconds",
         "batch_max_operations",
+        "rate_limit_refusal_delay_ms",
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
+        return value
+
+    @field_validator("anonymous_ipv6_prefix_length")
+    @classmethod
+    def _ipv6_prefix(cls, value: int) -> int:
+        if not 32 <= value <= 128:
+            raise ValueError("ANONYMOUS_IPV6_PREFIX_LENGTH must be between 32 and 128")
         return value
 
     @field_validator("port")

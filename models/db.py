@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import bson
 from beanie import init_beanie
@@ -463,6 +463,105 @@ class EmbeddedCollection:
         return out
 
 
+# --- The facade every caller uses ---------------------------------------------------------
+
+
+class Cursor(Protocol):
+    """What `Collection.find` and `Collection.aggregate` return: a driver cursor."""
+
+    def sort(self, *a: Any, **k: Any) -> Cursor: ...
+    def limit(self, n: int) -> Cursor: ...
+    def skip(self, n: int) -> Cursor: ...
+    def batch_size(self, n: int) -> Cursor: ...
+    async def to_list(self, length: int | None = None) -> list[Any]: ...
+    def __aiter__(self) -> AsyncIterator[Any]: ...
+
+
+class Collection:
+    """One collection, as every caller outside `models/` reads and writes it.
+
+    The interface is PyMongo's async one (`find` returns a cursor, `aggregate` is awaited
+    and returns one), so a caller never learns which driver, emulator or wrapper (metrics,
+    round-trip counting, fault injection) sits below: those change here, not at the call
+    sites. Only the calls the project makes are exposed.
+    """
+
+    __slots__ = ("_c", "name")
+
+    def __init__(self, inner: Any) -> None:
+        self._c = inner
+        self.name: str = inner.name
+
+    @property
+    def inner(self) -> Any:
+        """The driver-level collection under the facade (wrappers and tests look at it)."""
+        return self._c
+
+    @property
+    def codec_options(self) -> CodecOptions[Any]:
+        return self._c.codec_options  # type: ignore[no-any-return]
+
+    def find(self, *a: Any, **k: Any) -> Cursor:
+        return self._c.find(*a, **k)  # type: ignore[no-any-return]
+
+    async def aggregate(self, pipeline: Sequence[Any], *a: Any, **k: Any) -> Cursor:
+        return self._c.aggregate(pipeline, *a, **k)  # type: ignore[no-any-return]
+
+    async def find_one(self, *a: Any, **k: Any) -> Any:
+        return await self._c.find_one(*a, **k)
+
+    async def count_documents(self, *a: Any, **k: Any) -> int:
+        return int(await self._c.count_documents(*a, **k))
+
+    async def estimated_document_count(self, *a: Any, **k: Any) -> int:
+        return int(await self._c.estimated_document_count(*a, **k))
+
+    async def distinct(self, *a: Any, **k: Any) -> list[Any]:
+        return await self._c.distinct(*a, **k)  # type: ignore[no-any-return]
+
+    async def insert_one(self, *a: Any, **k: Any) -> Any:
+        return await self._c.insert_one(*a, **k)
+
+    async def insert_many(self, *a: Any, **k: Any) -> Any:
+        return await self._c.insert_many(*a, **k)
+
+    async def update_one(self, *a: Any, **k: Any) -> Any:
+        return await self._c.update_one(*a, **k)
+
+    async def update_many(self, *a: Any, **k: Any) -> Any:
+        return await self._c.update_many(*a, **k)
+
+    async def replace_one(self, *a: Any, **k: Any) -> Any:
+        return await self._c.replace_one(*a, **k)
+
+    async def find_one_and_update(self, *a: Any, **k: Any) -> Any:
+        return await self._c.find_one_and_update(*a, **k)
+
+    async def find_one_and_replace(self, *a: Any, **k: Any) -> Any:
+        return await self._c.find_one_and_replace(*a, **k)
+
+    async def find_one_and_delete(self, *a: Any, **k: Any) -> Any:
+        return await self._c.find_one_and_delete(*a, **k)
+
+    async def delete_one(self, *a: Any, **k: Any) -> Any:
+        return await self._c.delete_one(*a, **k)
+
+    async def delete_many(self, *a: Any, **k: Any) -> Any:
+        return await self._c.delete_many(*a, **k)
+
+    async def bulk_write(self, *a: Any, **k: Any) -> Any:
+        return await self._c.bulk_write(*a, **k)
+
+    async def index_information(self) -> dict[str, Any]:
+        return await self._c.index_information()  # type: ignore[no-any-return]
+
+    async def create_indexes(self, *a: Any, **k: Any) -> list[str]:
+        return await self._c.create_indexes(*a, **k)  # type: ignore[no-any-return]
+
+    async def drop_index(self, *a: Any, **k: Any) -> None:
+        await self._c.drop_index(*a, **k)
+
+
 # --- The database handle ----------------------------------------------------------------
 
 
@@ -475,14 +574,14 @@ class Database:
     wrap: Callable[[Any], Any] | None = None
     interleave: bool = False
     gate: Gate | None = None
-    _cache: dict[tuple[str, type], Any] = field(default_factory=dict)
+    _cache: dict[tuple[str, type], Collection] = field(default_factory=dict)
 
-    def collection(self, name: str, document_class: type = dict) -> Any:
+    def collection(self, name: str, document_class: type = dict) -> Collection:
         """`document_class`: what the driver decodes every document into, embedded ones
         included (`rows` below); the other codec options stay the client's (tz_aware)."""
-        coll = self._cache.get((name, document_class))
-        if coll is None:
-            coll = self.db[COLLECTIONS[name]]
+        cached = self._cache.get((name, document_class))
+        if cached is None:
+            coll: Any = self.db[COLLECTIONS[name]]
             if self.embedded:
                 coll = EmbeddedCollection(coll, self.interleave)
             if document_class is not dict:
@@ -492,10 +591,10 @@ class Database:
                 coll = self.wrap(coll)
             if self.gate is not None:
                 coll = _GatedCollection(coll, self.gate)
-            self._cache[(name, document_class)] = coll
-        return coll
+            cached = self._cache[(name, document_class)] = Collection(coll)
+        return cached
 
-    def rows(self, name: str) -> Any:
+    def rows(self, name: str) -> Collection:
         """Collection `name` read as `Row`s (documents and the documents inside them): the
         read paths that hand rows to GraphQL get them without copying each one again.
         Beanie's documents and the write paths keep plain dicts (a Row answers any
@@ -522,43 +621,43 @@ class Database:
         self._cache.clear()
 
     @property
-    def users(self) -> Any:
+    def users(self) -> Collection:
         return self.collection("users")
 
     @property
-    def sessions(self) -> Any:
+    def sessions(self) -> Collection:
         return self.collection("sessions")
 
     @property
-    def messages(self) -> Any:
+    def messages(self) -> Collection:
         return self.collection("messages")
 
     @property
-    def error_stats(self) -> Any:
+    def error_stats(self) -> Collection:
         return self.collection("error_stats")
 
     @property
-    def exercises(self) -> Any:
+    def exercises(self) -> Collection:
         return self.collection("exercises")
 
     @property
-    def cost_daily(self) -> Any:
+    def cost_daily(self) -> Collection:
         return self.collection("cost_daily")
 
     @property
-    def cost_totals(self) -> Any:
+    def cost_totals(self) -> Collection:
         return self.collection("cost_totals")
 
     @property
-    def daily_sets(self) -> Any:
+    def daily_sets(self) -> Collection:
         return self.collection("daily_sets")
 
     @property
-    def provider_daily(self) -> Any:
+    def provider_daily(self) -> Collection:
         return self.collection("provider_daily")
 
     @property
-    def cost_dims(self) -> Any:
+    def cost_dims(self) -> Collection:
         return self.collection("cost_dims")
 
     @property

@@ -244,7 +244,7 @@ def _page_loader(
         ]
         # One await for the whole result (bounded: at most first+1 rows per key), not one
         # per row: a 10,000-row level spent ~10 ms in per-row async iteration.
-        found = await collection.aggregate(pipeline).to_list(None)
+        found = await (await collection.aggregate(pipeline)).to_list(None)
         docs: dict[int, list[Row]] = {}
         counts: dict[tuple[int, str], int] = {}
         if grouped:

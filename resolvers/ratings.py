@@ -128,7 +128,7 @@ async def recount_ratings(db: Database, message: dict[str, Any], write: int) -> 
         row = await db.provider_daily.find_one(key, dict(WITHOUT_GUARDS)) or {}
         if row.get("rating_counted", 0) >= write:
             return  # a recount that started after this rating was stored has been written
-        counts = [r async for r in db.messages.aggregate(pipeline)]
+        counts = [r async for r in await db.messages.aggregate(pipeline)]
         found = counts[0] if counts else {}
         values = {
             f: found.get(f, 0) for f in ("rated", "rating_sum", "helpful_yes", "helpful_answered")

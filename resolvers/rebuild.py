@@ -87,7 +87,7 @@ async def rebuild_error_stats(
                 "last_seen": r["last_seen"],
                 "decay_sum": r["decayed"],
             }
-            async for r in db.messages.aggregate(pipeline)
+            async for r in await db.messages.aggregate(pipeline)
         ]
         done += await _rewrite(db.error_stats, ERROR_KEY, scope, rows)
     return done
@@ -124,7 +124,7 @@ async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) ->
                 "tokens_out": r["tokens_out"],
                 "cost": r["cost"],
             }
-            async for r in db.messages.aggregate(pipeline)
+            async for r in await db.messages.aggregate(pipeline)
         ]
         done += await _rewrite(db.cost_daily, COST_DAILY_KEY, scope, rows)
     return done
@@ -159,7 +159,7 @@ async def rebuild_cost_totals(db: Database) -> int:
                 "tokens": r["tokens"],
                 "requests": r["requests"],
             }
-            async for r in db.messages.aggregate(pipeline)
+            async for r in await db.messages.aggregate(pipeline)
         ]
     return await _rewrite(db.cost_totals, ("_id",), {}, rows)
 
@@ -189,7 +189,7 @@ async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:
                 }
             },
         ]
-        found = {r["_id"]: r async for r in db.messages.aggregate(pipeline)}
+        found = {r["_id"]: r async for r in await db.messages.aggregate(pipeline)}
         # Each session is addressed with its shard key (user_id) too: docs/scaling.md.
         owners = {
             s["_id"]: s["user_id"]

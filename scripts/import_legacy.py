@@ -338,7 +338,7 @@ async def finish(db: Database, report: Report, half_life_days: float) -> None:
     session_ids, user_ids = sorted(report.session_ids), sorted(report.user_ids)
     await rebuild_session_totals(db, session_ids)
     for ids in chunks(session_ids):  # no `$in` outgrows a command, however big the import
-        async for row in db.messages.aggregate(
+        async for row in await db.messages.aggregate(
             [
                 {"$match": {"session_id": {"$in": ids}}},
                 {

@@ -462,6 +462,39 @@ async def test_progress_defaults_and_limits(api):
     assert len((await api.data(PROGRESS, months, token=token))["progress"]["points"]) == 313
 
 
+async def test_an_empty_window_is_refused_for_every_bucket(api):
+    # Before: from == to was refused for DAY but answered one point for WEEK and MONTH.
+    _user, token = await api.user(time_zone="Europe/Berlin")
+    for when in ("2026-03-04T10:00:00Z", "2026-03-01T23:00:00Z"):
+        for bucket in ("DAY", "WEEK", "MONTH"):
+            body = (
+                await api.gql(PROGRESS, {"f": when, "t": when, "b": bucket}, token=token)
+            ).json()
+            assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "from"}
+
+
+async def test_a_skipped_local_day_is_no_bucket_of_its_own(api):
+    # Pacific/Apia skipped 2011-12-30: its midnight is the instant of 2011-12-31's. Before,
+    # two DAY buckets started at that instant (a real MongoDB's $bucket refuses boundaries
+    # that are not strictly ascending).
+    _user, token = await api.user(time_zone="Pacific/Apia")
+    window = {"f": "2011-12-27T12:00:00Z", "t": "2012-01-02T12:00:00Z", "b": "DAY"}
+    points = (await api.data(PROGRESS, window, token=token))["progress"]["points"]
+    starts = [datetime.fromisoformat(p["start"]) for p in points]
+    assert starts == sorted(set(starts))
+    days = [s.date().isoformat() for s in starts]
+    assert "2011-12-29" in days and "2011-12-31" in days and "2011-12-30" not in days
+
+
+async def test_the_hosts_own_zone_is_not_a_time_zone(api):
+    # Before: 'localtime' was accepted: the zone of whichever replica answered.
+    user, token = await api.user()
+    upd = "mutation($id: ID!, $tz: String) { updateUser(id: $id, input: {timeZone: $tz}) { timeZone } }"
+    for host in ("localtime", "posixrules", "Factory"):
+        body = (await api.gql(upd, {"id": user["_id"], "tz": host}, token=token)).json()
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "timeZone"}
+
+
 async def test_personal_bests_and_totals(api):
     user, token = await api.user()
     db = api.services.db

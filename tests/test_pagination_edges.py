@@ -144,12 +144,13 @@ async def test_a_page_too_large_for_one_document_still_loads(api):
         ]
     )
     with pytest.raises(OperationFailure) as refused:  # what a server answers to one group
-        await db.messages.aggregate(
+        cursor = await db.messages.aggregate(
             [
                 {"$match": {"session_id": big}},
                 {"$group": {"_id": None, "rows": {"$push": "$$ROOT"}}},
             ]
-        ).to_list(None)
+        )
+        await cursor.to_list(None)
     assert refused.value.code == 10334
     one = "query($id: ID!) { session(id: $id) { messages(first: 40) { totalCount edges { node { id } } } } }"
     page = (await api.data(one, {"id": big}, token))["session"]["messages"]

@@ -72,8 +72,8 @@ async def test_the_embedded_rows_view_decodes_every_document_as_a_row():
         "find": await rows.find({"_id": "m1"}).to_list(None),
         "find (async for)": [d async for d in rows.find({"_id": "m1"})],
         "find_one": [await rows.find_one({"_id": "m1"})],
-        "aggregate": await rows.aggregate([{"$match": {"_id": "m1"}}]).to_list(None),
-        "aggregate $unionWith": await rows.aggregate(union).to_list(None),
+        "aggregate": await (await rows.aggregate([{"$match": {"_id": "m1"}}])).to_list(None),
+        "aggregate $unionWith": await (await rows.aggregate(union)).to_list(None),
     }
     for how, docs in reads.items():
         assert len(docs) == 1, how
@@ -115,7 +115,7 @@ class _FakeCollection:
     def __init__(self, docs: list[Row]) -> None:
         self.docs = docs
 
-    def aggregate(self, pipeline: list[dict[str, Any]]) -> Any:
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> Any:
         docs = self.docs
 
         class Cursor:

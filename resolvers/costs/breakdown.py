@@ -46,7 +46,7 @@ async def by_dimension(db: Any, first_day: str, last_day: str) -> dict[str, list
         {"$sort": {"cost": -1, "_id.k": 1}},
     ]
     out: dict[str, list[dict[str, Any]]] = {"topic": [], "tier": []}
-    async for r in db.cost_dims.aggregate(pipeline):
+    async for r in await db.cost_dims.aggregate(pipeline):
         out.setdefault(r["_id"]["d"], []).append(
             {
                 "_id": r["_id"]["k"],

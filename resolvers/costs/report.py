@@ -152,7 +152,7 @@ async def cost_report(
             }
         },
     ]
-    [facets] = [f async for f in ctx.db.cost_daily.aggregate(pipeline)]
+    [facets] = [f async for f in await ctx.db.cost_daily.aggregate(pipeline)]
     total: dict[str, Any] = (
         facets["total"][0] if facets["total"] else {"cost": 0.0, "tokens": 0, "requests": 0}
     )

@@ -95,7 +95,7 @@ def stats_loader(
                 {"$match": {"errors": {"$ne": []}}},
                 *error_group_stages(half_life_days, now),
             ]
-            async for row in db.messages.aggregate(pipeline):
+            async for row in await db.messages.aggregate(pipeline):
                 found[StatsKey(row["_id"]["u"], since, until)].append(
                     {
                         "category": row["_id"]["c"],
