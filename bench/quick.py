@@ -21,8 +21,8 @@ import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -32,13 +32,13 @@ from bench.handwritten import routes as hand_routes
 from bench.replay import Replay
 from bench.server import bench_settings
 from bench.workloads import W1, W1_CURSORS, W1_WIDE, W4
-from resolvers.apiclients import create_client
 from gateway import jsonio
 from gateway.app import create_app
 from gateway.context import GatewayContext
 from gateway.execution.executor import compiled_executor
 from gateway.gctuning import OLDER_THRESHOLDS
 from gateway.guards import schema_extensions
+from resolvers.apiclients import create_client
 from schema import build_schema
 
 Call = Callable[[], Awaitable[bytes]]
@@ -265,8 +265,10 @@ async def measure_client_auth(
     what authenticating a service caller costs against a person (docs/api-clients.md)."""
 
     def with_token(tokens: list[str]) -> Callable[[int], Call]:
-        return lambda i: lambda: asgi_call(
-            app, "POST", "/graphql", tokens[i % len(tokens)], {"query": AUTH_PROBE}
+        return lambda i: (
+            lambda: asgi_call(
+                app, "POST", "/graphql", tokens[i % len(tokens)], {"query": AUTH_PROBE}
+            )
         )
 
     pair = Pair("auth", with_token(secrets), with_token(callers), 100)
