@@ -104,8 +104,6 @@ class Settings(BaseSettings):
     mongo_timeout_ms: int = 2000
     # Bound on each database operation of a request (socket reads); batch tools have none.
     mongo_operation_timeout_ms: int = 5000
-    # Database operations in flight per process (Motor runs each on a thread).
-    mongo_max_in_flight: int = 32
     # Embedded database only: let operations interleave and upserts race like on a server.
     embedded_interleave: bool = False
     # How often to finish half-applied messages and settle their counter guards.
@@ -221,13 +219,6 @@ class Settings(BaseSettings):
     def _sane_timeout(cls, value: int) -> int:
         if not 50 <= value <= 600_000:
             raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
-        return value
-
-    @field_validator("mongo_max_in_flight")
-    @classmethod
-    def _sane_in_flight(cls, value: int) -> int:
-        if not 1 <= value <= 1000:
-            raise ValueError("MONGO_MAX_IN_FLIGHT must be between 1 and 1000")
         return value
 
     @field_validator("maintenance_interval_seconds")

@@ -578,7 +578,7 @@ async def _main(args: argparse.Namespace) -> None:
         progress=True if args.progress else None,
     )
     print(f"seeded {summary.counts}; admin {summary.admin_email}, learner {summary.learner_email}")
-    db.close()
+    await db.close()
 
 
 def main() -> None:
