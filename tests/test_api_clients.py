@@ -13,6 +13,7 @@ import pytest
 from gateway.app import create_app
 from gateway.auth import issue_token
 from models.db import connect
+from models.driver_calls import CollectionProxy
 from tests.conftest import Api, make_settings, redis_url
 
 FORGED = """mutation($s: ID!) { recordMessage(input: { sessionId: $s, role: ASSISTANT,
@@ -241,24 +242,20 @@ async def test_a_wrong_or_malformed_secret_is_refused(api: Api) -> None:
 
 async def test_last_used_is_kept_without_a_write_per_request(api: Api) -> None:
     secret = await api.tutor()
-    writes = 0
-    coll = api.services.db.api_clients
-    real = coll.update_one
+    writes: list[str] = []
 
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        nonlocal writes
-        writes += 1
-        return await real(*args, **kwargs)
+    class Counting(CollectionProxy):
+        async def _call(self, name: str, method: Any, a: Any, k: Any) -> Any:
+            if name in ("update_one", "update_many", "find_one_and_update"):
+                writes.append(self._inner.name)
+            return await method(*a, **k)
 
-    coll.update_one = counting
     api.services.settings.api_client_cache_seconds = 0  # every request reads the client again
-    try:
+    with api.services.db.wrapped(Counting):
         for _ in range(15):
             await api.data("{ rateLimit { tier } }", token=secret)
-    finally:
-        del coll.update_one
-    assert writes == 1
-    doc = await coll.find_one({})
+    assert writes.count("api_clients") == 1
+    doc = await api.services.db.api_clients.find_one({})
     assert doc["last_used_at"] is not None
 
 
