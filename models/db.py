@@ -48,6 +48,7 @@ COLLECTIONS = {
     "cost_dims": "cost_dims",
     "api_clients": "api_clients",
     "annotations": "annotations",
+    "skill_cards": "skill_cards",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
@@ -277,12 +278,16 @@ class Database:
         return self.collection("cost_dims")
 
     @property
-    def api_clients(self) -> Any:
+    def api_clients(self) -> Collection:
         return self.collection("api_clients")
 
     @property
-    def annotations(self) -> Any:
+    def annotations(self) -> Collection:
         return self.collection("annotations")
+
+    @property
+    def skill_cards(self) -> Any:
+        return self.collection("skill_cards")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

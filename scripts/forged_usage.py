@@ -122,7 +122,7 @@ async def _main(args: argparse.Namespace) -> int:
                 out.write(json.dumps(m, default=str) + "\n")
         print(f"rebuilt {await remove_forged(db, found)}; removed messages in {args.save}")
     finally:
-        db.close()
+        await db.close()
     return 0
 
 

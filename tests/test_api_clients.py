@@ -273,7 +273,7 @@ async def test_the_request_log_names_the_client(
 async def test_a_revoked_secret_is_refused_by_another_replica_within_seconds() -> None:
     """Two gateways on one database and one Redis: revoking on A stops the secret on B."""
     settings = make_settings(redis_url=redis_url())
-    db = await connect(None, settings.mongo_db, 2000, 5000)
+    db = await connect(settings.mongo_uri, settings.mongo_db, 2000, 5000)
     apps = [create_app(settings, db=db), create_app(settings, db=db)]
     spans = [app.router.lifespan_context(app) for app in apps]
     for span in spans:
@@ -303,4 +303,4 @@ async def test_a_revoked_secret_is_refused_by_another_replica_within_seconds() -
             await c.aclose()
         for span in spans:
             await span.__aexit__(None, None, None)
-        db.close()
+        await db.close()
