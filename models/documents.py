@@ -297,6 +297,29 @@ class SkillCardDoc(BaseDoc):
         indexes = [pymongo.IndexModel([("user_id", ASC), ("due_at", ASC)], name="user_due")]
 
 
+class AiUsageDoc(BaseDoc):
+    """One AI call that is not a conversation reply (the answer evaluator), kept with the
+    tokens and cost it added to the cost rows (resolvers/practice/evaluator.py)."""
+
+    id: str  # type: ignore[assignment]
+    kind: str
+    user_id: str
+    exercise_id: str | None = None
+    timestamp: datetime
+    provider: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    response_time_ms: float | None = None
+    topic: str | None = None
+    tier: str | None = None
+
+    class Settings:
+        name = "ai_usage"
+        indexes = [pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time")]
+
+
 class ProviderDailyDoc(BaseDoc):
     """Per (UTC date, provider, model), _id "<date>|<provider>|<model>": replies, tokens,
     cost, a latency histogram and rating counters.
@@ -399,6 +422,7 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     CostTotalDoc,
     DailySetDoc,
     SkillCardDoc,
+    AiUsageDoc,
     ProviderDailyDoc,
     CostDimDoc,
 ]
