@@ -15,6 +15,12 @@ from typing import Any
 
 import pytest
 
+from resolvers.rebuild import (
+    rebuild_cost_daily,
+    rebuild_cost_dims,
+    rebuild_cost_totals,
+    rebuild_provider_daily,
+)
 from tests.conftest import make_settings, running_api
 from tests.servers import free_port
 
@@ -141,7 +147,26 @@ async def test_the_evaluator_accepts_an_alternative_and_its_cost_is_recorded(pro
             1,
             150,
         )
-        assert await api.services.db.ai_usage.count_documents({"user_id": user["_id"]}) == 1
+        db = api.services.db
+        assert await db.ai_usage.count_documents({"user_id": user["_id"]}) == 1
+        # The rebuilds recount the same rows, evaluator calls included.
+        names = ("cost_daily", "cost_totals", "provider_daily", "cost_dims")
+        before = {n: await _rows(db, n) for n in names}
+        await rebuild_cost_daily(db)
+        await rebuild_cost_totals(db)
+        await rebuild_provider_daily(db)
+        await rebuild_cost_dims(db)
+        assert {n: await _rows(db, n) for n in names} == before
+
+
+async def _rows(db: Any, name: str) -> list[dict[str, Any]]:
+    """A collection's counters, without ids and the guards of applied calls."""
+    keep = ("date", "provider", "model", "user_id", "requests", "tokens", "tokens_in", "cost")
+    rows = [
+        {k: (round(v, 12) if isinstance(v, float) else v) for k, v in d.items() if k in keep}
+        async for d in db.collection(name).find({})
+    ]
+    return sorted(rows, key=repr)
 
 
 async def test_the_evaluator_can_reject_and_names_what_is_wrong(provider):

@@ -9,7 +9,8 @@ it rejected, where a correct alternative the item does not list is likeliest. An
 verdict and logs `evaluator_failed`. Each call's tokens and cost are recorded like any AI
 usage: the learner's cost_daily row, the hourly and daily cost_totals (with their alerts),
 cost_dims (topic "Answer checking" and the learner's tier) and provider_daily, so
-costReport and providerStats include it; an `ai_usage` row keeps the call itself.
+costReport and providerStats include it; an `ai_usage` row keeps the call itself, and the
+rebuilds (resolvers/rebuild.py) count those rows with the messages.
 """
 
 from __future__ import annotations
