@@ -333,3 +333,36 @@ def test_no_bank_multiple_choice_accepts_a_wrong_choice():
                         assert not answers_match(
                             choice, [item.answer, *item.accepted], item.category, item.language
                         ), (item.id, choice)
+
+
+async def test_de_articles_3_accepts_einen_and_not_the_classic_error(api):
+    """Issue 22: `Ich sehe ___ Mann.` accepted `Ein` and rejected `einen`."""
+    [item] = [
+        i for items in load_bank()["German"].values() for i in items if i.id == "de-articles-3"
+    ]
+    user, token = await api.user(target_language="German")
+    docs = [
+        {
+            "_id": str(uuid.uuid4()),
+            "user_id": user["_id"],
+            "language": "German",
+            "category": item.category,
+            "subcategory": item.subcategory,
+            "type": item.type,
+            "difficulty": item.difficulty,
+            "prompt": item.prompt,
+            "choices": list(item.choices),
+            "answer": item.answer,
+            "accepted_answers": list(item.accepted),
+            "status": "pending",
+            "attempts": 0,
+            "hints_used": 0,
+            "created_at": datetime.now(UTC),
+        }
+        for _ in range(2)
+    ]
+    await api.services.db.exercises.insert_many(docs)
+    right = await api.data(SUBMIT, {"id": docs[0]["_id"], "a": "einen"}, token=token)
+    assert right["submitExercise"]["correct"] is True
+    wrong = await api.data(SUBMIT, {"id": docs[1]["_id"], "a": "Ein"}, token=token)
+    assert wrong["submitExercise"]["correct"] is False
