@@ -238,6 +238,8 @@ class ExerciseDoc(BaseDoc):
     # An own-sentence exercise: every correction its answer applies (excerpt, correction,
     # category, subcategory), so a partial fix is told which ones are still missing.
     corrections: list[dict[str, str]] = Field(default_factory=list)
+    # The last wrong answer, so an answer evaluator can tailor the next hint to it.
+    last_answer: str | None = None
     # The learner-local date (YYYY-MM-DD) of the daily set this exercise was made for.
     daily: str | None = None
 

@@ -222,3 +222,36 @@ async def test_without_a_url_only_the_rules_judge(api):
     await api.services.db.exercises.insert_one(doc)
     out = await api.data(SUBMIT, {"id": doc["_id"], "a": "I committed a big mistake."}, token=token)
     assert out["submitExercise"]["correct"] is False
+
+
+HINT = "mutation($id: ID!) { requestHint(id: $id) { text hintsUsed } }"
+
+
+async def test_a_hint_after_a_wrong_answer_is_about_that_answer(provider):
+    provider.reply = {
+        "correct": False,
+        "feedback": "Not with 'do'.",
+        "hint": "Which verb goes with 'mistake' in English?",
+    }
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"], hints=["Look at the verb.", "The last hint."])
+        await api.services.db.exercises.insert_one(doc)
+        first = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
+        assert first["text"] == "Look at the verb." and provider.requests == []  # no answer yet
+        await api.data(SUBMIT, {"id": doc["_id"], "a": "I did a big mistake."}, token=token)
+        second = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
+        assert second == {"text": "Which verb goes with 'mistake' in English?", "hintsUsed": 2}
+        assert len(provider.requests) == 2  # the answer, then the hint
+        assert await api.services.db.ai_usage.count_documents({}) == 2
+
+
+async def test_a_tailored_hint_that_gives_the_answer_away_is_not_used(provider):
+    provider.reply = {"correct": False, "feedback": "No.", "hint": "Say: I made a big mistake."}
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"], hints=["Look at the verb.", "The last hint."])
+        await api.services.db.exercises.insert_one(doc)
+        await api.data(SUBMIT, {"id": doc["_id"], "a": "I did a big mistake."}, token=token)
+        hint = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
+        assert hint["text"] == "Look at the verb."

@@ -23,7 +23,7 @@ from resolvers.exercises import get_exercise
 from resolvers.localtime import local_date, zone
 from resolvers.practice.bank import answers_match, normalize_answer
 from resolvers.practice.checking import near_miss
-from resolvers.practice.evaluator import evaluate
+from resolvers.practice.evaluator import evaluate, tailored_hint
 from resolvers.practice.hints import MC
 from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
 
@@ -119,6 +119,8 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
     attempts = exercise["attempts"] + 1
     now = utcnow()
     update: dict[str, object] = {"attempts": attempts}
+    if not correct:
+        update["last_answer"] = text  # what a tailored hint (evaluator) is about
     finished = correct or attempts >= allowed
     rating = None
     if finished:
@@ -209,8 +211,11 @@ async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
         raise BadUserInput("Another hint was just given; reload the exercise.", field="id")
     row = Row(doc)
     ctx.loaders.exercise.prime(exercise["_id"], row, force=True)
+    text = hints[used]
+    if exercise.get("last_answer"):  # an evaluator, if configured, hints at that answer
+        text = await tailored_hint(ctx, exercise, exercise["last_answer"]) or text
     return HintResult(
-        text=hints[used], hints_used=used + 1, hints_remaining=len(hints) - used - 1, exercise=row
+        text=text, hints_used=used + 1, hints_remaining=len(hints) - used - 1, exercise=row
     )
 
 

@@ -1,5 +1,6 @@
 """An optional answer evaluator: an OpenAI-compatible chat-completions provider that judges a
-free-text answer the rule-based checker rejected, and says why in a sentence.
+free-text answer the rule-based checker rejected, says why in a sentence, and tailors the
+next hint to the learner's last wrong answer.
 
 Off unless EVALUATOR_LLM_URL is set. The rule-based checker (resolvers/practice/checking.py)
 stays the default and the first word: an answer it accepts is accepted without a call; the
@@ -32,6 +33,7 @@ from resolvers.costs.breakdown import dims_rows
 from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals
 from resolvers.counters import guarded_update
+from resolvers.practice.checking import normalize_answer
 from resolvers.practice.hints import EC, FB
 from resolvers.pricing import load_pricing
 
@@ -98,25 +100,30 @@ def _prompt(exercise: dict[str, Any], answer: str) -> str:
     )
 
 
-def _parse(body: dict[str, Any]) -> tuple[Judgement, int, int]:
+HINT_SYSTEM = (
+    "You are a patient language teacher. A learner answered an exercise wrongly. Give ONE "
+    "short hint in simple English about what is wrong in their answer, without writing the "
+    'correct answer or the corrected words. Reply with JSON only: {"hint": "..."}.'
+)
+
+
+def _reply(body: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
     content = body["choices"][0]["message"]["content"]
     text = content.strip()
     if text.startswith("```"):
         text = text.strip("`").removeprefix("json").strip()
-    verdict = json.loads(text)
-    if not isinstance(verdict, dict) or not isinstance(verdict.get("correct"), bool):
-        raise ValueError("reply has no boolean 'correct'")
-    feedback = str(verdict.get("feedback") or "").strip()[:MAX_FEEDBACK_CHARS]
+    reply = json.loads(text)
+    if not isinstance(reply, dict):
+        raise ValueError("reply is not a JSON object")
     usage = body.get("usage") or {}
-    return (
-        Judgement(verdict["correct"], feedback),
-        int(usage.get("prompt_tokens") or 0),
-        int(usage.get("completion_tokens") or 0),
-    )
+    return reply, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
 
 
-async def evaluate(ctx: RequestContext, exercise: dict[str, Any], answer: str) -> Judgement | None:
-    """The provider's verdict on `answer`, or None (not configured, or it failed)."""
+async def _ask(
+    ctx: RequestContext, exercise: dict[str, Any], system: str, answer: str, event: str
+) -> dict[str, Any] | None:
+    """One chat completion about `exercise` and `answer`: its JSON reply, with the call
+    counted as AI usage; None when not configured or when it failed (logged)."""
     config = config_of(ctx.settings)
     if config is None or not wanted(exercise, config):
         return None
@@ -127,7 +134,7 @@ async def evaluate(ctx: RequestContext, exercise: dict[str, Any], answer: str) -
         "model": config.model,
         "temperature": 0,
         "messages": [
-            {"role": "system", "content": SYSTEM},
+            {"role": "system", "content": system},
             {"role": "user", "content": _prompt(exercise, answer)},
         ],
     }
@@ -139,27 +146,46 @@ async def evaluate(ctx: RequestContext, exercise: dict[str, Any], answer: str) -
                 timeout=config.timeout_s,
             )
         response.raise_for_status()
-        judgement, tokens_in, tokens_out = _parse(response.json())
+        reply, tokens_in, tokens_out = _reply(response.json())
     except (httpx.HTTPError, TimeoutError, ValueError, KeyError, IndexError, TypeError) as exc:
         log.warning(
             "evaluator_failed",
             exercise_id=exercise["_id"],
             provider=config.provider,
+            purpose=event,
             error=type(exc).__name__,
         )
         return None
     ms = round((time.perf_counter() - started) * 1000, 1)
     await record_usage(ctx, exercise, config, tokens_in, tokens_out, ms, utcnow())
     log.info(
-        "answer_evaluated",
+        event,
         exercise_id=exercise["_id"],
         provider=config.provider,
         model=config.model,
-        correct=judgement.correct,
         tokens=tokens_in + tokens_out,
         response_time_ms=ms,
     )
-    return judgement
+    return reply
+
+
+async def evaluate(ctx: RequestContext, exercise: dict[str, Any], answer: str) -> Judgement | None:
+    """The provider's verdict on `answer`, or None (not configured, or it failed)."""
+    reply = await _ask(ctx, exercise, SYSTEM, answer, "answer_evaluated")
+    if reply is None or not isinstance(reply.get("correct"), bool):
+        return None
+    feedback = str(reply.get("feedback") or "").strip()[:MAX_FEEDBACK_CHARS]
+    return Judgement(reply["correct"], feedback)
+
+
+async def tailored_hint(ctx: RequestContext, exercise: dict[str, Any], answer: str) -> str | None:
+    """A hint about the learner's last wrong answer, or None: then the written hint is
+    given. A hint that contains the model answer is not used."""
+    reply = await _ask(ctx, exercise, HINT_SYSTEM, answer, "hint_evaluated")
+    hint = str((reply or {}).get("hint") or "").strip()[:MAX_FEEDBACK_CHARS]
+    if not hint or normalize_answer(exercise["answer"]) in normalize_answer(hint):
+        return None
+    return hint
 
 
 async def record_usage(
