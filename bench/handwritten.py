@@ -1,4 +1,4 @@
-"""The floor: hand-written Starlette + Motor JSON endpoints doing the same batched queries
+"""The floor: hand-written Starlette + PyMongo async JSON endpoints doing the same batched queries
 (or, for W2/W3, calling the same domain functions) with no GraphQL layer."""
 
 from __future__ import annotations

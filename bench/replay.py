@@ -55,6 +55,8 @@ class _Cursor:
         if docs is None:
             owner.misses += 1
             cursor = getattr(self._owner.inner, self._method)(*self._args, **self._kw)
+            if self._method == "aggregate":  # awaited, as PyMongo's async aggregate is
+                cursor = await cursor
             for name, arg in self._chain:
                 cursor = getattr(cursor, name)(*arg)
             docs = [d async for d in cursor]
@@ -90,7 +92,7 @@ class _Collection:
     def find(self, *a: Any, **k: Any) -> _Cursor:
         return _Cursor(self, "find", a, k)
 
-    def aggregate(self, *a: Any, **k: Any) -> _Cursor:
+    async def aggregate(self, *a: Any, **k: Any) -> _Cursor:
         return _Cursor(self, "aggregate", a, k)
 
     async def find_one(self, *a: Any, **k: Any) -> Any:

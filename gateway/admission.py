@@ -18,7 +18,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.context import GatewayContext
 from gateway.logging import get_logger
-from gateway.querycost import operation_cost, select_operation
+from gateway.querycost import document_points, operation_cost, select_operation
 from gateway.ratelimit import STORAGE_ERRORS
 from resolvers.errors import (
     BadUserInput,
@@ -41,10 +41,12 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
         ctx.admitted = True
         return
     try:
-        if ctx.request_counted:
-            budget = await limiter.peek_request(tier, key)
-        else:
+        budget = ctx.request_budget
+        if not ctx.request_counted:
             budget = await limiter.hit_request(tier, key)
+            ctx.request_counted = True
+        elif budget is None:
+            budget = await limiter.peek_request(tier, key)
         ctx.request_budget = budget
         if not budget.allowed:
             raise RateLimited(
@@ -52,6 +54,9 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
                 f"{tier} tier is spent; retry in {budget.retry_after}s.",
                 retry_after=budget.retry_after,
             )
+        if cost <= 0:
+            ctx.admitted = True
+            return
         points = await limiter.charge_points(tier, key, cost)
         ctx.points_budget = points
         if not points.allowed and cost > points.capacity:
@@ -73,9 +78,20 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
             )
     except STORAGE_ERRORS as exc:
         log.warning("rate_limit_storage_unavailable", error=type(exc).__name__, tier=tier)
+        ctx.unmetered = True
         if not ctx.services.settings.fails_open(tier):
             raise ServiceUnavailable("Rate limiting is unavailable; retry shortly.") from exc
     ctx.admitted = True
+
+
+async def admit_document(ctx: GatewayContext, chars: int) -> None:
+    """Before the document is parsed: one request of the caller's window and the points
+    its length costs (querycost.document_points), so a caller whose budget is spent is
+    refused without the gateway parsing or validating anything it sent. Admission
+    control then charges the operation's own price without a second request."""
+    ctx.document_points = document_points(chars)
+    await admit(ctx, ctx.document_points)
+    ctx.admitted = False  # the operation itself is still to be admitted
 
 
 async def admission_refusal(
@@ -114,7 +130,7 @@ async def admission_refusal(
         cost = operation_cost(
             ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables
         )
-    ctx.cost = cost
+    ctx.cost = cost + ctx.document_points
     max_cost = ctx.services.settings.query_max_cost
     if cost > max_cost:
         error = QueryTooComplex(
@@ -131,7 +147,7 @@ async def admission_refusal(
             error = exc
         except DomainError:
             pass
-    elif cost > 0:
+    else:  # zero-priced documents too: at least one request of the window
         try:
             await admit(ctx, cost)
         except DomainError as exc:

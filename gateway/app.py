@@ -57,7 +57,6 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
             settings.mongo_timeout_ms,
             settings.mongo_operation_timeout_ms,
             interleave=settings.embedded_interleave,
-            max_in_flight=settings.mongo_max_in_flight,
         )
     return Services(
         settings=settings,
@@ -108,7 +107,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings, db)
         if metrics is not None:
-            services.db.set_wrapper(metrics.db_observer().wrap)
+            services.db.events.subscribe(metrics.db_listener())
         holder.value = services
         endpoint.services = services  # per request: no proxy in front of every attribute
         app.state.services = services
@@ -147,7 +146,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             if metrics is not None:
                 mark_worker_dead(settings)
             if db is None:
-                services.db.close()
+                await services.db.close()
 
     async def ready(request: Request) -> Any:
         return await readiness(holder.value)(request)  # type: ignore[arg-type]

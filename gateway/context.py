@@ -34,6 +34,11 @@ class GatewayContext(RequestContext):
     # The request window was already charged for this request (an automatic persisted
     # query's registration right after its miss): admission charges only the points.
     request_counted: bool = False
+    # Points the document's length cost before it was parsed (gateway/admission.py).
+    document_points: int = 0
+    # The rate-limit storage failed during this request: nothing was metered, and
+    # `rateLimit` says so instead of reporting a full budget.
+    unmetered: bool = False
 
     @classmethod
     def create(

@@ -7,6 +7,7 @@ HTTP.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from graphql import GraphQLError
@@ -15,7 +16,8 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
-from gateway.admission import admit
+from gateway.admission import admit, admit_document
+from gateway.clientaddr import client_key
 from gateway.context import GatewayContext
 from gateway.deadline import ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error, with_request_id
@@ -33,7 +35,7 @@ from gateway.persisted import Refusal
 from gateway.pipeline import CompiledPipeline
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.refusals import charge_refused, refusal_charge
-from gateway.request_params import TooDeep, operation_name_problem, parse_json
+from gateway.request_params import BadJson, operation_name_problem, parse_json
 from gateway.services import Services
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
@@ -72,10 +74,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request, ipv6_prefix: int = 64) -> str:
     """The peer address, as rewritten from X-Forwarded-For for trusted proxies only
-    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory)."""
-    return request.client.host if request.client else "unknown"
+    (FORWARDED_ALLOW_IPS, applied by Uvicorn's ProxyHeadersMiddleware in the app factory),
+    normalised to what anonymous budgets count (gateway/clientaddr.py)."""
+    return client_key(request.client.host if request.client else "unknown", ipv6_prefix)
 
 
 class GraphQLEndpoint:
@@ -109,7 +112,23 @@ class GraphQLEndpoint:
             else:
                 response = reply
         response = await charge_refused(request, response, self.services)
+        _cache_policy(request, response)
+        if response.status_code == 429:
+            await self._slow_down(response)
         await response(scope, receive, send)
+
+    async def _slow_down(self, response: Response) -> None:
+        """A throttled caller's answer waits RATE_LIMIT_REFUSAL_DELAY_MS (at most its
+        Retry-After): a client that ignores Retry-After and loops on its connections
+        would otherwise get refusals as fast as the gateway can write them, and each
+        costs the event loop as much as a small query. Connections per client IP are
+        capped, so the waiting answers are bounded too."""
+        delay = self.services.settings.rate_limit_refusal_delay_ms / 1000
+        retry = response.headers.get("retry-after", "")
+        if retry.isdigit():
+            delay = min(delay, float(retry))
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def handle(self, request: Request) -> Reply | BatchReply | Response:
         state = request.scope.setdefault("state", {})
@@ -127,7 +146,7 @@ class GraphQLEndpoint:
                 if name in params:
                     try:
                         params[name] = parse_json(params[name])
-                    except TooDeep as exc:
+                    except BadJson as exc:
                         return _json(
                             error_payload(
                                 "BAD_USER_INPUT", str(exc), requestId=state.get("request_id")
@@ -153,7 +172,7 @@ class GraphQLEndpoint:
                 )
             try:
                 params = parse_json(raw)
-            except TooDeep as exc:
+            except BadJson as exc:
                 return _json(
                     error_payload("BAD_USER_INPUT", str(exc), requestId=state.get("request_id")),
                     400,
@@ -262,8 +281,10 @@ class GraphQLEndpoint:
             )
         except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
             status = STATUS_BY_CODE.get(exc.code, 401)
+            # Charged to the client IP (refusals.py), a provider outage's 503 too: without
+            # a verified token there is no user to charge.
+            state["authentication_failed"] = True
             if status == 401:
-                state["authentication_failed"] = True  # charged to the client IP (refusals.py)
                 return _json(error_payload(exc.code, exc.message), 401)  # + WWW-Authenticate
             return _json(error_payload(exc.code, exc.message), status, {"Retry-After": "1"})
         except UNAVAILABLE_ERRORS as exc:
@@ -281,7 +302,7 @@ class GraphQLEndpoint:
             self.services,
             viewer,
             request_id,
-            client_ip(request),
+            client_ip(request, self.services.settings.anonymous_ipv6_prefix_length),
         )
         if register is not None:
             # The document of a hash this caller just missed: the miss took the request.
@@ -292,6 +313,11 @@ class GraphQLEndpoint:
         if record is not None and (fresh or self.pipeline.reads_only_identity(params["query"])):
             ctx.loaders.user.prime(record["_id"], Row(record))
         state["metered"] = True  # from here on admission control charges the request
+        try:
+            # Before parsing: a caller whose budget is spent costs no parse or validation.
+            await admit_document(ctx, len(params["query"]))
+        except DomainError as exc:  # RATE_LIMITED, or SERVICE_UNAVAILABLE (storage down)
+            return await _refused_before_parsing(exc, ctx, state)
         try:
             result = await within(
                 self.pipeline.execute(
@@ -311,7 +337,7 @@ class GraphQLEndpoint:
             timed_out.mutation = ctx.operation_type == "mutation"
             return timed_out
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
-            state["metered"] = False  # refused before admission: charged as a refusal
+            # Its request was taken before parsing (admit_document); an admin's is not.
             message = _describe(exc, params.get("operationName"))
             if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
                 return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
@@ -360,6 +386,36 @@ class GraphQLEndpoint:
         reply.executed = ctx.executed
         reply.mutation = ctx.operation_type == "mutation"
         return reply
+
+
+def _cache_policy(request: Request, response: Response) -> None:
+    """Who may keep a copy. An answer to an authenticated request is the caller's alone
+    (`private, no-store`: a CDN or a shared browser cache must never serve a learner's
+    e-mail to the next caller of the same URL); only an anonymous GET that succeeded may
+    be cached by a shared cache, as its operator configures it (docs/api.md); every
+    other answer (a POST, a refusal) is not stored. `Vary: Authorization` on all of them,
+    so a cache that keys on the URL alone is told it must not."""
+    headers = response.headers
+    if request.headers.get("authorization"):
+        headers["Cache-Control"] = "private, no-store"
+    elif request.method != "GET" or response.status_code != 200:
+        headers["Cache-Control"] = "no-store"
+    vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+    if "authorization" not in {v.lower() for v in vary}:
+        headers["Vary"] = ", ".join([*vary, "Authorization"])
+
+
+async def _refused_before_parsing(
+    exc: DomainError, ctx: GatewayContext, state: dict[str, Any]
+) -> Reply:
+    status = STATUS_BY_CODE.get(exc.code, 400)
+    state["cost"] = ctx.cost = ctx.document_points
+    view = await ctx.rate_limit()
+    payload = error_payload(exc.code, exc.message, **exc.extensions)
+    payload["extensions"] = {"requestId": ctx.request_id, "rateLimit": view.extension()}
+    headers = view.headers()
+    headers["Retry-After"] = str(exc.extensions.get("retryAfter", 1))
+    return _json(payload, status, headers)
 
 
 def _check_params(params: Any) -> str | None:

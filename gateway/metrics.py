@@ -21,11 +21,18 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.settings import Settings
-from models.instrument import CallObserver
+from models.db import COLLECTIONS
+from models.events import error_name, write_errors
 
 GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -76,13 +83,14 @@ class Metrics:
         )
         self.db_operations = Counter(
             "gateway_db_operations",
-            "MongoDB driver calls by collection and operation",
+            "MongoDB commands by collection and command name (find, insert, aggregate, ...)",
             ["collection", "op"],
             registry=r,
         )
         self.db_errors = Counter(
             "gateway_db_errors",
-            "MongoDB driver calls that raised, by collection, operation and error class",
+            "MongoDB commands that failed or reported write errors, by collection, command "
+            "and the error class a caller saw",
             ["collection", "op", "error"],
             registry=r,
         )
@@ -126,20 +134,9 @@ class Metrics:
         if state.get("operation_type") and isinstance(cost, int):
             self.query_cost.observe(cost)
 
-    def db_observer(self) -> CallObserver:
-        # One child per (collection, op), both from fixed sets: the label lookup is paid once.
-        children: dict[tuple[str, str], Any] = {}
-
-        def on_call(collection: str, op: str) -> None:
-            child = children.get((collection, op))
-            if child is None:
-                child = children[(collection, op)] = self.db_operations.labels(collection, op)
-            child.inc()
-
-        def on_error(collection: str, op: str, exc: BaseException) -> None:
-            self.db_errors.labels(collection, op, type(exc).__name__).inc()
-
-        return CallObserver(on_call, on_error)
+    def db_listener(self) -> CommandListener:
+        """Counts MongoDB commands (and failed ones) from the driver's command events."""
+        return _CommandMetrics(self)
 
     def exposition(self) -> bytes:
         if self.multiprocess_dir:
@@ -165,3 +162,45 @@ def mark_worker_dead(settings: Settings) -> None:
     """Multiprocess bookkeeping when a worker stops (live gauges only; harmless otherwise)."""
     if settings.prometheus_multiproc_dir:
         multiprocess.mark_process_dead(os.getpid(), settings.prometheus_multiproc_dir)
+
+
+_KNOWN_COLLECTIONS = frozenset(COLLECTIONS.values())
+
+
+class _CommandMetrics(CommandListener):
+    """`gateway_db_operations_total` and `gateway_db_errors_total` from command events:
+    what PyMongo publishes for a real server and the embedded adapter for itself. The
+    labels are bounded: a collection outside the gateway's own counts as "other", a
+    command without one (ping, endSessions) as "none"."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._children: dict[tuple[str, str], Any] = {}
+        # Started commands by (request id, connection): the finished events carry neither
+        # the collection nor the command document.
+        self._pending: dict[tuple[int, Any], tuple[str, str]] = {}
+
+    def started(self, event: CommandStartedEvent) -> None:
+        name = event.command_name
+        target = event.command.get("collection") if name == "getMore" else event.command.get(name)
+        if not isinstance(target, str):
+            collection = "none"
+        else:
+            collection = target if target in _KNOWN_COLLECTIONS else "other"
+        key = (collection, name)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._metrics.db_operations.labels(collection, name)
+        child.inc()
+        self._pending[(event.request_id, event.connection_id)] = key
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        key = self._pending.pop((event.request_id, event.connection_id), None)
+        errors = write_errors(event.reply) if isinstance(event.reply, dict) else []
+        if key is not None and errors:
+            self._metrics.db_errors.labels(*key, error_name(errors[0])).inc()
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        key = self._pending.pop((event.request_id, event.connection_id), None)
+        if key is not None:
+            self._metrics.db_errors.labels(*key, error_name(dict(event.failure))).inc()

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.clientaddr import client_key
 from gateway.errors import error_payload, with_request_id
 from gateway.logging import get_logger
 from gateway.negotiation import APPLICATION_JSON, Reply, choose_media_type, render
@@ -27,7 +28,8 @@ log = get_logger("gateway.refusals")
 
 async def _caller(request: Request, services: Services, state: dict[str, Any]) -> tuple[str, str]:
     """(tier, rate key) of whoever sent a refused request; ('', '') for exempt admins."""
-    ip_key = f"ip:{request.client.host if request.client else 'unknown'}"
+    host = request.client.host if request.client else "unknown"
+    ip_key = f"ip:{client_key(host, services.settings.anonymous_ipv6_prefix_length)}"
     if state.get("authentication_failed"):
         return "anonymous", ip_key
     header = request.headers.get("authorization")

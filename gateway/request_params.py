@@ -9,6 +9,7 @@ above any real input object of this schema (four levels).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_JSON_DEPTH = 32
@@ -16,9 +17,46 @@ MAX_JSON_DEPTH = 32
 MAX_OPERATION_NAME_CHARS = 256
 
 
-class TooDeep(ValueError):
+class BadJson(ValueError):
+    """JSON that decodes but cannot be taken; the message says why."""
+
+
+class TooDeep(BadJson):
     def __init__(self) -> None:
         super().__init__(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
+class LoneSurrogate(BadJson):
+    """A `\\ud800` escape without its pair decodes to a string no UTF-8 (and no BSON) can
+    hold: storing it failed deep in the driver as an INTERNAL error, with an error-level
+    traceback any learner could trigger at will."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The JSON contains a lone UTF-16 surrogate escape (such as \\ud800): "
+            "strings must be valid Unicode."
+        )
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\[uU][dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) holds a surrogate code point, without recursion.
+    json.loads joins a valid pair into one character, so any left is alone."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -39,7 +77,8 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 def parse_json(raw: str | bytes) -> Any:
-    """json.loads with nesting bounded; TooDeep (a ValueError) past MAX_JSON_DEPTH."""
+    """json.loads with nesting bounded (TooDeep past MAX_JSON_DEPTH) and strings valid
+    Unicode (LoneSurrogate); both are BadJson, a ValueError."""
     text = raw if isinstance(raw, str) else raw.decode()
     openers = text.count("[") + text.count("{")
     try:
@@ -48,6 +87,8 @@ def parse_json(raw: str | bytes) -> Any:
         raise TooDeep from exc
     if openers > MAX_JSON_DEPTH and _depth_exceeds(value, MAX_JSON_DEPTH):
         raise TooDeep
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise LoneSurrogate
     return value
 
 

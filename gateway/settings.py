@@ -104,8 +104,6 @@ class Settings(BaseSettings):
     mongo_timeout_ms: int = 2000
     # Bound on each database operation of a request (socket reads); batch tools have none.
     mongo_operation_timeout_ms: int = 5000
-    # Database operations in flight per process (Motor runs each on a thread).
-    mongo_max_in_flight: int = 32
     # Embedded database only: let operations interleave and upserts race like on a server.
     embedded_interleave: bool = False
     # How often to finish half-applied messages and settle their counter guards.
@@ -153,6 +151,12 @@ class Settings(BaseSettings):
     rate_limit_free: str = "60/minute"
     rate_limit_pro: str = "300/minute"
     rate_limit_premium: str = "1000/minute"
+    # A 429 is sent after this long (at most its Retry-After): a client looping on refusals
+    # gets a few per second per connection, not thousands.
+    rate_limit_refusal_delay_ms: int = 500
+    # Anonymous budgets count an IPv6 client by its network of this many leading bits
+    # (a subscriber holds a whole /64); 128 counts every address on its own.
+    anonymous_ipv6_prefix_length: int = 64
 
     # --- Query cost: per-request ceiling and per-tier leaky buckets -------------
     query_max_cost: int = 25_000
@@ -208,13 +212,6 @@ class Settings(BaseSettings):
     def _sane_timeout(cls, value: int) -> int:
         if not 50 <= value <= 600_000:
             raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
-        return value
-
-    @field_validator("mongo_max_in_flight")
-    @classmethod
-    def _sane_in_flight(cls, value: int) -> int:
-        if not 1 <= value <= 1000:
-            raise ValueError("MONGO_MAX_IN_FLIGHT must be between 1 and 1000")
         return value
 
     @field_validator("maintenance_interval_seconds")
@@ -368,11 +365,19 @@ class Settings(BaseSettings):
         "cost_alert_daily",
         "cors_max_age_seconds",
         "batch_max_operations",
+        "rate_limit_refusal_delay_ms",
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
+        return value
+
+    @field_validator("anonymous_ipv6_prefix_length")
+    @classmethod
+    def _ipv6_prefix(cls, value: int) -> int:
+        if not 32 <= value <= 128:
+            raise ValueError("ANONYMOUS_IPV6_PREFIX_LENGTH must be between 32 and 128")
         return value
 
     @field_validator("port")

@@ -1,10 +1,10 @@
 """What every wrapper of a driver collection or cursor relies on.
 
-The embedded adapter, the in-flight gate, round-trip counting and the tests' fault injection
-all sit between callers and Motor's collections. They share one list of which collection
-methods are round trips, a collection wrapper that routes exactly those calls through its
-hooks, and a cursor wrapper that stays chainable like the driver's while each fetch goes
-through `_fetch`.
+Round-trip counting, the benchmarks' replay and the tests' fault injection sit between the
+facade (`models.db.Collection`) and the driver's collections (PyMongo's async ones or the
+embedded adapter's). They share one list of which collection methods are round trips, a
+collection wrapper that routes exactly those calls through its hooks, and a cursor wrapper
+that stays chainable like the driver's while each fetch goes through `_fetch`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self
 
 # Collection methods returning a cursor: the round trip happens when the cursor is read.
-CURSOR_CALLS = frozenset({"find", "aggregate"})
+CURSOR_CALLS = frozenset({"find"})
 
-# Collection methods that are one awaited round trip each.
+# Collection methods that are one awaited round trip each (`aggregate` returns a cursor
+# holding its first batch, as PyMongo's async one does).
 AWAITED_CALLS = frozenset(
     {
+        "aggregate",
         "find_one",
         "count_documents",
         "estimated_document_count",

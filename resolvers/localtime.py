@@ -18,7 +18,14 @@ MAX_ZONE_CHARS = 64
 
 @lru_cache(maxsize=1)
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # `localtime` (and `posixrules`) are the host's own zone under another name: a
+    # different zone on every replica. `Factory` is no place.
+    host = {"localtime", "posixrules", "Factory"}
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in host and not name.startswith(("posix/", "right/"))
+    )
 
 
 def validate_time_zone(value: str | None, field: str = "timeZone") -> str | None:

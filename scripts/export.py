@@ -187,7 +187,7 @@ async def _main(args: argparse.Namespace) -> int:
         else:
             counts = await export_json(db, user, sys.stdout, settings.error_half_life_days, now)
     finally:
-        db.close()
+        await db.close()
     print(f"exported {counts}", file=sys.stderr)
     return 0
 

@@ -400,7 +400,7 @@ async def _main(args: argparse.Namespace) -> int:
             db, [Path(p) for p in args.files], settings.error_half_life_days
         )
     finally:
-        db.close()
+        await db.close()
     print(report.summary())
     return 0
 

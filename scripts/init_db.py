@@ -45,7 +45,7 @@ async def _main(args: argparse.Namespace) -> int:
     try:
         report = await init_indexes(db, args.drop_retired)
     finally:
-        db.close()
+        await db.close()
     for kind in ("created", "present", "dropped", "conflicts"):
         for line in report[kind]:
             print(f"{kind}: {line}")

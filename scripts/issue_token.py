@@ -36,7 +36,7 @@ async def _main(args: argparse.Namespace) -> int:
             {"email": normalize_email(args.email)}, {"_id": 1, "role": 1}
         )
     finally:
-        db.close()
+        await db.close()
     if user is None:
         print(f"No user with email {args.email!r}.", file=sys.stderr)
         return 1

@@ -70,7 +70,7 @@ async def _main(args: argparse.Namespace) -> int:
     try:
         totals = await rebuild_all(db, settings.error_half_life_days, args.batch)
     finally:
-        db.close()
+        await db.close()
     print(f"rebuilt {totals}")
     return 0
 

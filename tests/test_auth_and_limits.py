@@ -52,7 +52,8 @@ async def test_anonymous_callers_may_read_nothing_else(api):
     status = (await api.gql("{ rateLimit { tier limit remaining cost } }")).json()["data"][
         "rateLimit"
     ]
-    assert status == {"tier": "ANONYMOUS", "limit": 30, "remaining": 29, "cost": 0}
+    # the unauthenticated request and this one: every request counts, free fields too
+    assert status == {"tier": "ANONYMOUS", "limit": 30, "remaining": 28, "cost": 0}
 
 
 async def test_admins_are_exempt(api):
@@ -62,15 +63,16 @@ async def test_admins_are_exempt(api):
     assert ext["exempt"] is True
 
 
-async def test_rate_limit_query_spends_nothing(api):
+async def test_rate_limit_query_spends_a_request_and_no_points(api):
+    # Before: reading the budget was free, so a flood of it was never throttled.
     _, token = await api.user(tier="free")
     await spend(api, token, 3)
     points = 1997
-    for _ in range(80):
+    for n in range(1, 11):
         status = (
             await api.data("{ rateLimit { remaining cost pointsRemaining exempt } }", token=token)
         )["rateLimit"]
-        assert status["remaining"] == 57 and status["cost"] == 0 and status["exempt"] is False
+        assert status["remaining"] == 57 - n and status["cost"] == 0 and status["exempt"] is False
         assert points <= status["pointsRemaining"] <= 2000  # refills, never spent
         points = status["pointsRemaining"]
 
@@ -228,9 +230,10 @@ async def test_redis_counters_are_shared_between_two_gateways():
         assert statuses == [200] * 60
         assert (await one.gql(ME, token=token)).status_code == 429
         assert (await two.gql(ME, token=token)).status_code == 429
-        status = (await two.data("{ rateLimit { remaining pointsRemaining } }", token=token))[
-            "rateLimit"
-        ]
+        # Reading the budget is a request too: refused, its answer still reports it.
+        refused = await two.gql("{ rateLimit { remaining pointsRemaining } }", token=token)
+        assert refused.status_code == 429
+        status = refused.json()["extensions"]["rateLimit"]
         assert status["remaining"] == 0
         assert status["pointsRemaining"] < 2000  # the points bucket is shared too
 

@@ -436,7 +436,7 @@ async def test_thousands_of_concurrent_writes_lose_and_double_nothing(api):
 
 
 async def test_real_driver_fails_fast_against_an_unreachable_server():
-    """The production client (Motor), pointed at a closed port: bounded, typed failure."""
+    """The production client (PyMongo async), pointed at a closed port: bounded, typed failure."""
     import time
 
     from models.db import UNAVAILABLE_ERRORS, _make_client
@@ -447,4 +447,4 @@ async def test_real_driver_fails_fast_against_an_unreachable_server():
     with pytest.raises(UNAVAILABLE_ERRORS):
         await client["x"].command("ping")
     assert time.perf_counter() - started < 5  # bounded by the timeouts, not hanging
-    client.close()
+    await client.close()

@@ -146,3 +146,55 @@ async def test_every_refusal_carries_its_request_id(api, method, kwargs, status)
     body = response.json()
     assert body["errors"], body
     assert body["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+START = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+RECORD = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"
+RATE = "mutation($id: ID!, $in: RateMessageInput!) { rateMessage(id: $id, input: $in) { id } }"
+UPDATE = "mutation($id: ID!, $in: UpdateUserInput!) { updateUser(id: $id, input: $in) { id } }"
+LONE = "\ud800"
+
+
+def lone_surrogate_cases(user_id: str, sid: str, reply: str) -> dict[str, tuple[str, dict]]:
+    said = {"sessionId": sid, "role": "USER", "content": "I has a cat."}
+    error = {"category": "Grammar", "subcategory": "Verb Tense"}
+    return {
+        "recordMessage.content": (RECORD, {"in": {**said, "content": f"hi {LONE}"}}),
+        "startSession.topic": (START, {"in": {"topic": f"x{LONE}"}}),
+        "errors[].excerpt": (RECORD, {"in": {**said, "errors": [{**error, "excerpt": LONE}]}}),
+        "updateUser.name": (UPDATE, {"id": user_id, "in": {"name": f"A{LONE}"}}),
+        "rateMessage.comment": (RATE, {"id": reply, "in": {"rating": 3, "comment": LONE}}),
+    }
+
+
+async def test_lone_surrogates_are_bad_user_input_not_500(api, capsys):
+    # Before: each of these was HTTP 500 with an error-level `unhandled_resolver_error`
+    # (BSON cannot encode a lone surrogate): any learner could fire alert-grade tracebacks.
+    user, token = await api.user()
+    sid = (await api.data(START, {"in": {"topic": "t"}}, token=token))["startSession"]["id"]
+    reply = {"sessionId": sid, "role": "ASSISTANT", "content": "Hello!"}
+    answer = (await api.data(RECORD, {"in": reply}, token=token))["recordMessage"]["id"]
+    capsys.readouterr()
+    for name, (query, variables) in lone_surrogate_cases(user["_id"], sid, answer).items():
+        # json.dumps writes the surrogate as the escape `\ud800`, as a client would send it.
+        body = json.dumps({"query": query, "variables": variables})
+        assert "\\ud800" in body
+        response = await api.client.post(
+            "/graphql",
+            content=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, (name, response.text)
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", name
+        assert "surrogate" in error["message"]
+    get = await api.client.get(
+        "/graphql",
+        params={"query": "query($t: String) { __typename }", "variables": '{"t": "\\udc00"}'},
+    )
+    assert get.status_code == 400
+    levels = [json.loads(line).get("level") for line in capsys.readouterr().out.splitlines()]
+    assert "error" not in levels
+    # A valid pair (an emoji) is fine.
+    emoji = {"in": {"topic": "\U0001f600"}}
+    assert (await api.data(START, emoji, token=token))["startSession"]["id"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -245,3 +247,95 @@ def test_a_real_database_accepts_a_provider_instead_of_a_secret():
     assert settings.jwt_key == ""  # no HS256 at all
     with pytest.raises(ValueError, match="JWT_SECRET"):
         _ = make_settings(jwt_secret="", mongo_uri="mongodb://db.example:27017").jwt_key
+
+
+@dataclass
+class Misbehaving:
+    """An identity provider that answers its key-set URL with `mode`."""
+
+    mode: str
+    url: str = ""
+    fetches: int = 0
+
+
+@pytest.fixture
+def misbehaving(request: pytest.FixtureRequest) -> Iterator[Misbehaving]:
+    idp = Misbehaving(request.param)
+    good = Provider()
+    good.add_key("rsa-1")
+    valid = json.dumps(good.jwks()).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            idp.fetches += 1
+            body = {
+                "html": b"<html><body>Service Unavailable</body></html>",
+                "empty": b'{"keys": []}',
+                "error": b'{"error": "temporarily_unavailable"}',
+                "reset": valid,
+                "trickle": valid,
+            }[idp.mode]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                if idp.mode == "reset":
+                    self.wfile.write(body[:20])
+                    self.wfile.flush()
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()  # RST mid-body
+                elif idp.mode == "trickle":
+                    for byte in body[:40]:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.3)
+                else:
+                    self.wfile.write(body)
+            except OSError:  # the gateway gave up
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    idp.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    yield idp
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "misbehaving", ["html", "empty", "error", "reset", "trickle"], indirect=True
+)
+async def test_a_misbehaving_provider_is_a_charged_503_with_bounded_fetches(misbehaving, capsys):
+    # Before: HTML, {"keys": []}, {"error": ...} and a reset were HTTP 500 INTERNAL
+    # (JSONDecodeError, PyJWKSetError, ConnectionResetError escaped gateway/jwks.py), every
+    # made-up kid fetched again (15 kids, 15 fetches), none of it was charged, and a
+    # trickling provider held sign-ins far past the timeout (it was per socket read).
+    settings = idp_settings(misbehaving.url, jwt_jwks_timeout_seconds=1.0)
+    async with running_api(settings) as api:
+        idp = Provider()
+        user, _ = await api.user()
+        started = time.monotonic()
+        answers = []
+        for n in range(15):
+            idp.add_key(f"made-up-{n}")
+            answers.append(await api.gql(ME, token=idp.token(user["_id"], f"made-up-{n}")))
+        elapsed = time.monotonic() - started
+        for response in answers:
+            assert response.status_code == 503, response.text
+            assert int(response.headers["retry-after"]) >= 1
+            assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert misbehaving.fetches == 1  # the failure backoff holds for every kid
+        assert elapsed < 1.0 + 1.5  # one fetch, cut off at the timeout in total
+        # Every refusal was charged to the client IP (30 per minute anonymously).
+        status = await api.gql("{ rateLimit { remaining } }")
+        assert status.json()["data"]["rateLimit"]["remaining"] == 30 - 15 - 1
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
+    assert not [e for e in events if e.get("level") == "error"]
+    assert any(e["event"] == "jwks_unavailable" for e in events)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from tests.conftest import make_settings, running_api
 from tests.faults import mongo_down
@@ -47,7 +49,8 @@ async def test_requests_latency_cost_and_database_calls_are_counted(api):
     assert value(text, "gateway_request_duration_seconds_count", operation="Me") == 3
     assert value(text, "gateway_query_cost_count") == 3
     assert value(text, "gateway_query_cost_sum") == 3  # `me` costs 1
-    assert value(text, "gateway_db_operations_total", collection="users", op="find_one") >= 1
+    # Commands, as the driver's command events name them (the embedded adapter emits the same).
+    assert value(text, "gateway_db_operations_total", collection="users", op="find") >= 1
 
 
 async def test_throttled_requests_are_counted_by_tier():
@@ -68,16 +71,39 @@ async def test_operation_labels_are_bounded():
     assert value(text, "gateway_requests_total", operation="other", status="200") == 2
 
 
-async def test_database_errors_are_counted(api):
+async def test_an_unreachable_database_shows_as_503s(api):
+    """No command reaches a server that cannot be selected, so no command event fails:
+    an outage shows in the 503s (and readiness), the alert's other half."""
     _, token = await api.user()
     with mongo_down(api.services.db):
         response = await api.gql("{ me { id } }", token=token)
     assert response.status_code == 503
     text = await scrape(api)
     assert value(text, "gateway_requests_total", operation="none", status="503") == 1
-    labels = {"collection": "users", "op": "find_one", "error": "ServerSelectionTimeoutError"}
-    # (the refused request's charge authenticates again, so there may be a second failure)
-    assert value(text, "gateway_db_errors_total", **labels) >= 1
+
+
+async def test_failed_commands_and_write_errors_are_counted(api):
+    """A duplicate key is a write error in a succeeded command's reply on a server; an
+    aggregation over 16 MB is a failed command. Both count, with the caller's error class."""
+    user, _ = await api.user()
+    db = api.services.db
+    with contextlib.suppress(DuplicateKeyError):
+        await db.users.insert_one({**user})
+    with contextlib.suppress(OperationFailure):
+        big = {"_id": "huge", "session_id": "s-huge", "content": "x" * (9 * 1024 * 1024)}
+        await db.messages.insert_many([big, {**big, "_id": "huge-2"}])
+        await db.messages.aggregate(
+            [
+                {"$match": {"session_id": "s-huge"}},
+                {"$group": {"_id": None, "all": {"$push": "$$ROOT"}}},
+            ]
+        )
+    text = await scrape(api)
+    duplicate = {"collection": "users", "op": "insert", "error": "DuplicateKeyError"}
+    assert value(text, "gateway_db_errors_total", **duplicate) == 1
+    too_large = {"collection": "messages", "op": "aggregate", "error": "OperationFailure"}
+    assert value(text, "gateway_db_errors_total", **too_large) == 1
+    assert value(text, "gateway_db_operations_total", collection="messages", op="aggregate") >= 1
 
 
 async def test_metrics_token_protects_the_endpoint():

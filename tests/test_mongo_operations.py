@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from models.db import DatabaseBusy, Gate, _make_client, connect, ensure_indexes
+from models.db import _make_client, connect, ensure_indexes
 from models.documents import DOCUMENT_MODELS, utcnow
+from models.events import CommandEvents
 from resolvers.maintenance import Maintenance
 from resolvers.rebuild import rebuild_error_stats, rebuild_session_totals
 from scripts.export import export_json
@@ -53,7 +54,7 @@ async def test_an_unreachable_server_fails_within_mongo_timeout_ms():
     with pytest.raises(Exception) as failure:
         await client["x"].command("ping")
     elapsed = time.perf_counter() - started
-    client.close()
+    await client.close()
     assert type(failure.value).__name__ == "ServerSelectionTimeoutError"
     assert elapsed < 1.5, elapsed  # ~0.3 s, not 5 s
 
@@ -67,9 +68,13 @@ async def test_requests_keep_a_bound_and_batch_tools_have_none():
         assert request_client.options.timeout is None  # would override server selection
         assert batch_client.options.pool_options.socket_timeout is None
         assert batch_client.options.timeout is None
+        # Work in flight is bounded by the pool: past maxPoolSize an operation waits at most
+        # MONGO_TIMEOUT_MS for a connection, then fails as unavailable (503).
+        assert request_client.options.pool_options.max_pool_size == 100
+        assert request_client.options.pool_options.wait_queue_timeout == 0.3
     finally:
-        request_client.close()
-        batch_client.close()
+        await request_client.close()
+        await batch_client.close()
 
 
 async def test_export_pages_instead_of_holding_one_cursor(api, monkeypatch):
@@ -418,33 +423,17 @@ async def test_a_rebuild_racing_live_writes_neither_fails_nor_loses_rows(api):
     assert await db.error_stats.count_documents({}) == len(users) * len(subs)
 
 
-async def test_cancelled_requests_cannot_pile_up_database_work(api):
-    """Motor runs each operation on a thread that a cancelled request does not stop. With
-    no bound, every cancelled request left one more blocked operation behind."""
-    db = api.services.db
-    stall = faults.SlowDriver(seconds=0.6)
-    db.set_wrapper(stall.wrap)
-    db.set_gate(Gate(limit=4, wait_s=0.1))
+async def test_the_real_client_reports_every_command_to_the_gateways_listener():
+    """Metrics and traces come from PyMongo's command events with a real server: the one
+    listener they subscribe to is registered on the client itself."""
+    events = CommandEvents()
+    uri = f"mongodb://127.0.0.1:{closed_port()}/?directConnection=true"
+    client, embedded = _make_client(uri, 300, 5000, events=events)
     try:
-        calls = [asyncio.create_task(db.users.find_one({})) for _ in range(12)]
-        await asyncio.sleep(0.05)
-        for call in calls:
-            call.cancel()  # the clients went away
-        await asyncio.gather(*calls, return_exceptions=True)
-        started = time.perf_counter()
-        with pytest.raises(DatabaseBusy):
-            await db.users.find_one({})
-        assert time.perf_counter() - started < 0.5  # refused fast, not queued
-        assert stall.peak <= 4
-        for _ in range(50):  # the blocked operations end (0.6 s) and free their slots
-            await asyncio.sleep(0.1)
-            if stall.active == 0:
-                break
-        assert stall.active == 0
-        await db.users.find_one({})
+        assert not embedded
+        assert events in client.options.event_listeners
     finally:
-        db.set_gate(None)
-        db.set_wrapper(None)
+        await client.close()
 
 
 # --- 10. shard keys in every single-document write -----------------------------------------

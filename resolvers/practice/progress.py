@@ -97,7 +97,14 @@ def _in_range(value: datetime | None, field: str) -> datetime | None:
 def bucket_starts(
     tz: ZoneInfo, bucket: str, now: datetime, since: datetime | None, until: datetime | None
 ) -> list[date]:
-    """Local dates starting each bucket, plus the one that ends the range."""
+    """Local dates starting each bucket, plus the one that ends the range.
+
+    The window is [from, to): `from == to` is empty whatever the bucket, and refused as
+    for DAY. A local date that never began (Pacific/Apia skipped 2011-12-30) starts at
+    the same instant as the next one: it is left out, so the starts are strictly
+    ascending, as MongoDB's `$bucket` requires of its boundaries."""
+    if since is not None and until is not None and _utc(since) >= _utc(until):
+        raise BadUserInput("'from' must be before 'to'.", field="from")
     if until is None:
         end = next_bucket(bucket_floor(local_date(now, tz), bucket), bucket)
     else:
@@ -119,7 +126,10 @@ def bucket_starts(
                 field="from",
             )
         starts.append(next_bucket(starts[-1], bucket))
-    return starts
+    instants = [start_of(d, tz) for d in starts]
+    return [
+        d for i, d in enumerate(starts) if i + 1 == len(starts) or instants[i] < instants[i + 1]
+    ]
 
 
 async def _buckets(
