@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
+from gateway.connections import ConnectionLimits
 from gateway.cors import cors_options
 from gateway.gctuning import tune_gc
 from gateway.graphql_http import GraphQLEndpoint
@@ -97,6 +98,7 @@ async def seed_embedded(services: Services) -> dict[str, int]:
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
+    ConnectionLimits.configure(settings)  # the bounds the server's protocol applies
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
     schema = guarded_schema(settings)
     metrics = Metrics(settings) if settings.metrics_enabled else None
