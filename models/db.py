@@ -49,6 +49,7 @@ COLLECTIONS = {
     "api_clients": "api_clients",
     "annotations": "annotations",
     "skill_cards": "skill_cards",
+    "ai_usage": "ai_usage",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
@@ -288,6 +289,10 @@ class Database:
     @property
     def skill_cards(self) -> Any:
         return self.collection("skill_cards")
+
+    @property
+    def ai_usage(self) -> Any:
+        return self.collection("ai_usage")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)
