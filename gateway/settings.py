@@ -216,6 +216,27 @@ class Settings(BaseSettings):
     error_half_life_days: float = 14.0
     # 'builtin' (curated bank + the learner's own sentences) or 'package.module:factory'.
     exercise_generator: str = "builtin"
+    # Optional answer evaluator (resolvers/practice/evaluator.py): an OpenAI-compatible
+    # base URL (".../v1"); empty = the rule-based checker alone.
+    evaluator_llm_url: str = ""
+    evaluator_llm_model: str = "gpt-4o-mini"
+    evaluator_llm_provider: str = "openai"  # the name its cost is recorded and priced under
+    evaluator_llm_api_key: SecretStr = SecretStr("")
+    evaluator_llm_timeout_ms: int = 4000
+
+    @field_validator("evaluator_llm_url")
+    @classmethod
+    def _evaluator_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.openai.com/v1")
+        return value
+
+    @field_validator("evaluator_llm_timeout_ms")
+    @classmethod
+    def _evaluator_timeout(cls, value: int) -> int:
+        if not 100 <= value <= 60_000:
+            raise ValueError("must be between 100 and 60000 ms")
+        return value
 
     @field_validator("mongo_timeout_ms", "mongo_operation_timeout_ms")
     @classmethod

@@ -47,6 +47,7 @@ COLLECTIONS = {
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
     "skill_cards": "skill_cards",
+    "ai_usage": "ai_usage",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
@@ -278,6 +279,10 @@ class Database:
     @property
     def skill_cards(self) -> Any:
         return self.collection("skill_cards")
+
+    @property
+    def ai_usage(self) -> Any:
+        return self.collection("ai_usage")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

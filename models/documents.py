@@ -238,6 +238,8 @@ class ExerciseDoc(BaseDoc):
     # An own-sentence exercise: every correction its answer applies (excerpt, correction,
     # category, subcategory), so a partial fix is told which ones are still missing.
     corrections: list[dict[str, str]] = Field(default_factory=list)
+    # The last wrong answer, so an answer evaluator can tailor the next hint to it.
+    last_answer: str | None = None
     # The learner-local date (YYYY-MM-DD) of the daily set this exercise was made for.
     daily: str | None = None
 
@@ -295,6 +297,29 @@ class SkillCardDoc(BaseDoc):
     class Settings:
         name = "skill_cards"
         indexes = [pymongo.IndexModel([("user_id", ASC), ("due_at", ASC)], name="user_due")]
+
+
+class AiUsageDoc(BaseDoc):
+    """One AI call that is not a conversation reply (the answer evaluator), kept with the
+    tokens and cost it added to the cost rows (resolvers/practice/evaluator.py)."""
+
+    id: str  # type: ignore[assignment]
+    kind: str
+    user_id: str
+    exercise_id: str | None = None
+    timestamp: datetime
+    provider: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    response_time_ms: float | None = None
+    topic: str | None = None
+    tier: str | None = None
+
+    class Settings:
+        name = "ai_usage"
+        indexes = [pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time")]
 
 
 class ProviderDailyDoc(BaseDoc):
@@ -399,6 +424,7 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     CostTotalDoc,
     DailySetDoc,
     SkillCardDoc,
+    AiUsageDoc,
     ProviderDailyDoc,
     CostDimDoc,
 ]
