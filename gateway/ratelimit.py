@@ -185,7 +185,8 @@ class RateLimiter:
                 uri,
                 implementation="redispy",
                 key_prefix=f"{self.prefix}:req",
-                **settings.redis_timeouts,
+                socket_timeout=settings.redis_timeouts["socket_timeout"],
+                socket_connect_timeout=settings.redis_timeouts["socket_connect_timeout"],
             )
             self.buckets = RedisBucketStore(settings.redis_url, settings.redis_timeouts)
             self.window: MovingWindowRateLimiter | None = MovingWindowRateLimiter(self.storage)

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     seed_users: int = 20
     seed_random: int = 42
 
+    # --- Tracing (OpenTelemetry) -----------------------------------------------
+    # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "tutoring-gateway"
+
     # --- Rate-limit storage ----------------------------------------------------
     redis_url: str | None = None
     # Prefix for every rate-limit key, so several deployments can share one Redis.
