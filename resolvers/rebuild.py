@@ -231,9 +231,9 @@ PROVIDER_ZERO: dict[str, Any] = {
 
 
 async def rebuild_user_totals(db: Database, user_ids: list[str]) -> int:
-    """`users.total_sessions` recounted from `sessions` (and `last_active` raised to the
-    latest message): what `startSession` increments, so a restore whose collections came
-    from different times, or an import, leaves it right again."""
+    """`users.total_sessions` recounted from `sessions`: what `startSession` increments, so
+    a restore whose collections came from different times, or an import, leaves it right
+    again."""
     done = 0
     for ids in chunks(user_ids):
         counts = {
@@ -245,21 +245,10 @@ async def rebuild_user_totals(db: Database, user_ids: list[str]) -> int:
                 ]
             )
         }
-        last = {
-            r["_id"]: r["last"]
-            async for r in await db.messages.aggregate(
-                [
-                    {"$match": {"user_id": {"$in": ids}}},
-                    {"$group": {"_id": "$user_id", "last": {"$max": "$timestamp"}}},
-                ]
-            )
-        }
-        ops = []
-        for user_id in ids:
-            update: dict[str, Any] = {"$set": {"total_sessions": counts.get(user_id, 0)}}
-            if last.get(user_id) is not None:
-                update["$max"] = {"last_active": last[user_id]}
-            ops.append(UpdateOne({"_id": user_id}, update))
+        ops = [
+            UpdateOne({"_id": user_id}, {"$set": {"total_sessions": counts.get(user_id, 0)}})
+            for user_id in ids
+        ]
         if ops:
             done += (await db.users.bulk_write(ops, ordered=False)).matched_count
     return done

@@ -4,9 +4,9 @@ totals and users' session counts from messages and sessions.
     python -m scripts.rebuild_stats [--batch 500]
 A repair tool: run it after an import or a restore (docs/database.md), after changing
 ERROR_HALF_LIFE_DAYS, or if a bug ever let a counter drift. Works user by user in batches
-(progress bar) so memory stays flat; counters of users not yet reached stay as they were until their batch runs. Stop
-writes (or accept that messages recorded during the run may be counted twice for the
-batch being rebuilt) before running it against a live system.
+(progress bar) so memory stays flat; counters of users not yet reached stay as they were
+until their batch runs. Stop writes (or accept that messages recorded during the run may
+be counted twice for the batch being rebuilt) before running it against a live system.
 """
 
 from __future__ import annotations
