@@ -10,6 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.connections import MAX_HEADER_BYTES
 from gateway.logging import configure_logging, get_logger
 from gateway.settings import Settings
 
@@ -63,6 +64,10 @@ def main() -> None:
         "log_config": None,
         "access_log": False,
         "proxy_headers": False,  # the app applies FORWARDED_ALLOW_IPS itself (gateway/app.py)
+        # Deadlines on slow clients and the per-IP cap (gateway/connections.py).
+        "http": "gateway.connections:GuardedHTTPProtocol",
+        "timeout_keep_alive": settings.http_keep_alive_timeout_seconds,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

@@ -40,6 +40,11 @@ async def admit(ctx: GatewayContext, cost: int) -> None:
     ) or not ctx.services.settings.rate_limits_enabled:
         ctx.admitted = True
         return
+    if ctx.unmetered:  # the storage already failed this request: do not wait on it again
+        if not ctx.services.settings.fails_open(tier):
+            raise ServiceUnavailable("Rate limiting is unavailable; retry shortly.")
+        ctx.admitted = True
+        return
     try:
         budget = ctx.request_budget
         if not ctx.request_counted:

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import Authenticator, issue_token
+from gateway.connections import ConnectionLimits
 from gateway.cors import cors_options
 from gateway.gctuning import tune_gc
 from gateway.graphql_http import GraphQLEndpoint
@@ -106,6 +107,7 @@ def create_app(
     settings = settings or Settings()
     tracing = tracing or Tracing.from_settings(settings)
     configure_logging(settings.log_level, settings.log_format)
+    ConnectionLimits.configure(settings)  # the bounds the server's protocol applies
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
     schema = guarded_schema(settings)
     metrics = Metrics(settings) if settings.metrics_enabled else None

@@ -66,13 +66,13 @@ class GatewayContext(RequestContext):
         metered = self.services.settings.rate_limits_enabled
         exempt = bool(self.viewer and self.viewer.is_admin) or not metered
         try:
-            if metered:  # with limits off nothing is stored: do not touch the storage
+            if metered and not self.unmetered:  # off, or already failed: do not touch it
                 if request is None:
                     request = await limiter.peek_request(tier, key)
                 if points is None:
                     points = await limiter.charge_points(tier, key, 0, charge=False)
         except STORAGE_ERRORS:
-            pass
+            self.unmetered = True
         item = limiter.item(tier)
         return BudgetView(
             tier=tier,
@@ -86,4 +86,5 @@ class GatewayContext(RequestContext):
             points_refill_per_second=refill,
             max_cost=self.services.settings.query_max_cost,
             exempt=exempt,
+            degraded=self.unmetered and not exempt,
         )

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
@@ -164,6 +164,13 @@ class GraphQLEndpoint:
                 )
             try:
                 raw = await _read_body(request, self.services.settings.max_body_bytes)
+            except ClientDisconnect:
+                # Gone mid-body (or cut off at HTTP_BODY_TIMEOUT_SECONDS): nobody reads
+                # the answer, but the request is charged like any refusal.
+                log.info("client_disconnected", stage="body")
+                return _json(
+                    error_payload("BAD_USER_INPUT", "The client disconnected mid-body."), 400
+                )
             except BodyTooLarge:
                 limit = self.services.settings.max_body_bytes
                 return _json(
@@ -369,6 +376,8 @@ class GraphQLEndpoint:
             await self.services.persisted.register(*register)
         errors = [format_error(e, request_id) for e in result.errors or []]
         view = await ctx.rate_limit()
+        if view.degraded:
+            state["unmetered"] = True  # in the request log and gateway_unmetered_requests
         state["cost"] = ctx.cost
         state["operation"] = ctx.operation or params.get("operationName")
         if ctx.operation_type:
@@ -419,6 +428,8 @@ async def _refused_before_parsing(
     status = STATUS_BY_CODE.get(exc.code, 400)
     state["cost"] = ctx.cost = ctx.document_points
     view = await ctx.rate_limit()
+    if view.degraded:
+        state["unmetered"] = True
     payload = error_payload(exc.code, exc.message, **exc.extensions)
     payload["extensions"] = {"requestId": ctx.request_id, "rateLimit": view.extension()}
     headers = view.headers()

@@ -63,6 +63,12 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        self.unmetered = Counter(
+            "gateway_unmetered_requests",
+            "Requests let through unmetered because the rate-limit storage was unreachable",
+            ["tier"],
+            registry=r,
+        )
         self.rate_limited = Counter(
             "gateway_rate_limited",
             "Requests refused with HTTP 429, by caller tier",
@@ -130,6 +136,8 @@ class Metrics:
         histogram.observe(seconds)
         if status == 429:
             self.rate_limited.labels(str(state.get("tier") or "anonymous")).inc()
+        if state.get("unmetered"):
+            self.unmetered.labels(str(state.get("tier") or "anonymous")).inc()
         cost = state.get("cost")
         if state.get("operation_type") and isinstance(cost, int):
             self.query_cost.observe(cost)

@@ -247,5 +247,5 @@ class CompiledPipeline:
             schema._process_errors([error], ec)
             return ExecutionResult(data=None, errors=[error], extensions={})
         if self.hide_suggestions and result.errors:
-            result.errors = [without_suggestion(e) for e in result.errors]
+            result.errors = [without_suggestion(e, schema._schema) for e in result.errors]
         return ExecutionResult(data=result.data, errors=result.errors, extensions={})

@@ -15,6 +15,7 @@ document expands exponentially (and then its price says so).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import (
@@ -44,6 +45,9 @@ from graphql.execution.values import (
 )
 
 from gateway.querylimits import Shape
+from resolvers.practice.daily import DAILY_SIZE
+from resolvers.taxonomy import ALL_PAIRS, CATEGORIES
+from resolvers.validation import MAX_ERRORS_PER_MESSAGE
 
 MUTATION_FIELD_COST = 10
 # Root fields whose resolvers load nothing: they add no field price, but their selections
@@ -76,6 +80,32 @@ AGGREGATING = {  # None: always
     "providerStats": None,
     "progress": None,
 }
+# ... and by the range they scan: AGGREGATION_COST per started year of [from, to) (the
+# arguments named here; an open end is now). 30 aliased `progress(bucket: MONTH, from:
+# "1997-01-01")` took 8.6 s and were priced ~3,200; each now costs ~3,400 on its own.
+AGGREGATION_RANGE = {
+    "errorStats": ("since", "until"),
+    "costReport": ("from", "to"),
+    "providerStats": ("from", "to"),
+    "progress": ("from", "to"),
+}
+YEAR = timedelta(days=365)
+# progress prices the lists in it by its buckets (one point per bucket of the range).
+BUCKET_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
+MAX_BUCKETS = 366
+# Lists no argument sizes, priced at the most items they can hold (before: as one item,
+# so `dailyPractice { exercises { user { sessions(first: 100) ... } } }` cost what one
+# exercise's subtree costs). Any other unsized list is priced at UNSIZED_LIST_MAX.
+UNSIZED_LIST_MAX = {
+    "DailyPractice.exercises": DAILY_SIZE,
+    "Message.errors": MAX_ERRORS_PER_MESSAGE,
+    "Progress.skills": len(ALL_PAIRS),  # one per (category, subcategory) at most
+    "Progress.mastered": len(ALL_PAIRS),
+    "Progress.struggling": len(ALL_PAIRS),
+    "ErrorStats.items": len(ALL_PAIRS),
+    "Query.errorCategories": len(CATEGORIES),
+}
+UNSIZED_LIST_DEFAULT = MAX_LIST_SIZE
 
 
 def document_points(chars: int) -> int:
@@ -113,8 +143,9 @@ class _Pricer:
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.memo: dict[tuple[str, int | None, OperationType | None], int] = {}
+        self.memo: dict[tuple[str, int | None, OperationType | None, int], int] = {}
         self.active: set[str] = set()
+        self.points = MAX_BUCKETS  # the buckets of the `progress` being priced
 
     def included(self, node: Any) -> bool:
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
@@ -139,14 +170,43 @@ class _Pricer:
                 return min(len(value), MAX_LIST_SIZE)
         return None
 
-    def aggregation(self, name: str, node: FieldNode) -> int:
+    def arguments(self, field_def: Any, node: FieldNode) -> dict[str, Any]:
+        try:
+            return get_argument_values(field_def, node, self.variables)
+        except GraphQLError:
+            return {}  # execution refuses the field before it loads anything
+
+    def years(self, name: str, args: dict[str, Any]) -> int:
+        """Started years of the range an aggregation scans (1 for its default range)."""
+        start, end = (args.get(a) for a in AGGREGATION_RANGE[name])
+        if not isinstance(start, datetime):
+            return 1
+        end = end if isinstance(end, datetime) else datetime.now(UTC)
+        start, end = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (start, end))
+        return max(1, -(-(end - start) // YEAR))
+
+    def aggregation(self, name: str, node: FieldNode, field_def: Any) -> int:
         if name not in AGGREGATING:
             return 0
         windowed_by = AGGREGATING[name]
-        if windowed_by is None:
-            return AGGREGATION_COST
-        given = {a.name.value for a in node.arguments or ()}
-        return AGGREGATION_COST if given.intersection(windowed_by) else 0
+        if windowed_by is not None:
+            given = {a.name.value for a in node.arguments or ()}
+            if not given.intersection(windowed_by):
+                return 0
+        return AGGREGATION_COST * self.years(name, self.arguments(field_def, node))
+
+    def buckets(self, field_def: Any, node: FieldNode) -> int:
+        """progress: how many buckets its range holds (what its lists hold at most)."""
+        args = self.arguments(field_def, node)
+        bucket = args.get("bucket")
+        key = str(getattr(bucket, "name", bucket) or "DAY").upper()
+        start, end = args.get("from"), args.get("to")
+        if not isinstance(start, datetime):
+            return {"DAY": 30, "WEEK": 12, "MONTH": 12}.get(key, 30)
+        end = end if isinstance(end, datetime) else datetime.now(UTC)
+        start, end = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (start, end))
+        days = max(0, (end - start).days) + 1
+        return min(MAX_BUCKETS, -(-days // BUCKET_DAYS.get(key, 1)) + 1)
 
     def selections(
         self,
@@ -175,7 +235,7 @@ class _Pricer:
     def spread(
         self, name: str, parent: Any, list_size: int | None, root: OperationType | None
     ) -> int:
-        key = (name, list_size, root)
+        key = (name, list_size, root, self.points)
         known = self.memo.get(key)
         if known is not None:
             return known
@@ -213,13 +273,24 @@ class _Pricer:
             n = list_size if list_size is not None else DEFAULT_PAGE
             return n * (per_item if name == "edges" else 1 + per_item)
         size = self.size(field_def, node)
-        extra += self.aggregation(name, node)
+        extra += self.aggregation(name, node, field_def)
+        if name == "progress" and root is not None:
+            outer, self.points = self.points, self.buckets(field_def, node)
+            try:
+                return extra + 1 + self.selections(node.selection_set, named, size)
+            finally:
+                self.points = outer
         if _is_connection(named):
             page = size if size is not None else DEFAULT_PAGE
             return extra + 1 + self.selections(node.selection_set, named, page)
         if isinstance(get_nullable_type(field_def.type), GraphQLList):
-            n = size if size is not None else (list_size if list_size is not None else 1)
-            return extra + n * (1 + self.selections(node.selection_set, named, None))
+            count = size if size is not None else list_size
+            key = f"{parent.name}.{name}"
+            if count is None and key == "Progress.points":
+                count = self.points
+            elif count is None:
+                count = UNSIZED_LIST_MAX.get(key, UNSIZED_LIST_DEFAULT)
+            return extra + count * (1 + self.selections(node.selection_set, named, None))
         # An object whose field takes a size prices the lists directly inside it by it
         # (errorStats(top) { items }, costReport(top) { topUsers }).
         return extra + 1 + self.selections(node.selection_set, named, size)

@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     # trace context and Sentry's tracing headers. A header outside the list fails the
     # preflight (logged as cors_preflight_refused, counted in /metrics).
     cors_allow_headers: str = DEFAULT_CORS_ALLOW_HEADERS
+    # Slow clients (gateway/connections.py): a request's headers must arrive within
+    # HTTP_HEADER_TIMEOUT_SECONDS of the connection's start or the last response, its body
+    # within HTTP_BODY_TIMEOUT_SECONDS of its headers; an idle keep-alive connection is
+    # closed after HTTP_KEEP_ALIVE_TIMEOUT_SECONDS (Uvicorn's timeout_keep_alive). At most
+    # MAX_CONNECTIONS_PER_IP open connections per client (0: no cap; FORWARDED_ALLOW_IPS
+    # proxies are never capped).
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_keep_alive_timeout_seconds: float = 5.0
+    max_connections_per_ip: int = 64
     # Operations in one batched POST (a JSON array, Apollo's BatchHttpLink); each is priced
     # and charged as if sent alone. 0 refuses batches.
     batch_max_operations: int = 10
@@ -391,11 +401,23 @@ class Settings(BaseSettings):
         "cors_max_age_seconds",
         "batch_max_operations",
         "rate_limit_refusal_delay_ms",
+        "max_connections_per_ip",
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
+        return value
+
+    @field_validator(
+        "http_header_timeout_seconds",
+        "http_body_timeout_seconds",
+        "http_keep_alive_timeout_seconds",
+    )
+    @classmethod
+    def _sane_http_timeout(cls, value: float) -> float:
+        if not 0.5 <= value <= 3600:
+            raise ValueError("must be between 0.5 and 3600 seconds")
         return value
 
     @field_validator("anonymous_ipv6_prefix_length")

@@ -46,6 +46,7 @@ COLLECTIONS = {
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
+    "skill_cards": "skill_cards",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
@@ -273,6 +274,10 @@ class Database:
     @property
     def cost_dims(self) -> Collection:
         return self.collection("cost_dims")
+
+    @property
+    def skill_cards(self) -> Any:
+        return self.collection("skill_cards")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

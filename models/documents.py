@@ -232,10 +232,12 @@ class ExerciseDoc(BaseDoc):
     created_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
     due_at: datetime | None = None
-    # Spaced review (resolvers/practice/schedule.py): a review is a PENDING copy of a finished
-    # exercise, due at `due_at`; `review_step` indexes the interval ladder that scheduled it.
+    # Spaced review (resolvers/practice/schedule.py): a review is a PENDING exercise of a
+    # skill whose FSRS card is due at `due_at`; `review_of` names the answer that scheduled it.
     review_of: str | None = None
-    review_step: int | None = None
+    # An own-sentence exercise: every correction its answer applies (excerpt, correction,
+    # category, subcategory), so a partial fix is told which ones are still missing.
+    corrections: list[dict[str, str]] = Field(default_factory=list)
     # The learner-local date (YYYY-MM-DD) of the daily set this exercise was made for.
     daily: str | None = None
 
@@ -275,6 +277,24 @@ class DailySetDoc(BaseDoc):
 
     class Settings:
         name = "daily_sets"
+
+
+class SkillCardDoc(BaseDoc):
+    """One learner's FSRS memory card for one skill, _id "<user>|<category>|<subcategory>"
+    (resolvers/practice/schedule.py); `reps` guards concurrent reviews."""
+
+    id: str  # type: ignore[assignment]
+    user_id: str
+    category: str
+    subcategory: str
+    card: dict[str, Any]
+    due_at: datetime
+    reps: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "skill_cards"
+        indexes = [pymongo.IndexModel([("user_id", ASC), ("due_at", ASC)], name="user_due")]
 
 
 class ProviderDailyDoc(BaseDoc):
@@ -378,6 +398,7 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     CostDailyDoc,
     CostTotalDoc,
     DailySetDoc,
+    SkillCardDoc,
     ProviderDailyDoc,
     CostDimDoc,
 ]

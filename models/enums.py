@@ -30,6 +30,8 @@ class ExerciseStatus(StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     SKIPPED = "skipped"
+    # Left unanswered past PENDING_TTL_DAYS (resolvers/practice/generate.py); reviews never.
+    EXPIRED = "expired"
 
 
 class ExerciseOutcome(StrEnum):

@@ -26,6 +26,9 @@ class BudgetView:
     points_refill_per_second: float
     max_cost: int
     exempt: bool
+    # The rate-limit storage could not be reached: nothing was metered, and the numbers
+    # are the tier's whole budget, not what is left of it.
+    degraded: bool = False
 
     def extension(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class BudgetView:
             "pointsCapacity": self.points_capacity,
             "pointsRemaining": self.points_remaining,
             "exempt": self.exempt,
+            "degraded": self.degraded,
         }
 
     def headers(self) -> dict[str, str]:

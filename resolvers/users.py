@@ -24,6 +24,7 @@ from resolvers.pagination import (
 )
 from resolvers.permissions import ensure_user_access, require_admin, require_viewer
 from resolvers.practice.progress import recount_streak
+from resolvers.taxonomy import LANGUAGES, normalize_language
 
 USER_ORDER = Order("created_at", descending=True)
 
@@ -85,7 +86,17 @@ def _profile_fields(data: UserInput) -> dict[str, Any]:
     if data.native_language is not None:
         out["native_language"] = v.language(data.native_language, "nativeLanguage")
     if data.target_language is not None:
-        out["target_language"] = v.language(data.target_language, "targetLanguage")
+        target = v.language(data.target_language, "targetLanguage")
+        # Exercises exist only in the bank's languages: another target would get exercises
+        # in none of them (or, before, English ones labelled English).
+        if normalize_language(target) not in LANGUAGES:
+            raise BadUserInput(
+                f"'targetLanguage' must be one of the supported languages: "
+                f"{', '.join(LANGUAGES)} (a code such as 'es' or 'es-MX' works too).",
+                field="targetLanguage",
+                supportedLanguages=list(LANGUAGES),
+            )
+        out["target_language"] = target
     if data.level is not None:
         out["level"] = v.level(data.level)
     if data.time_zone is not None:

@@ -40,9 +40,17 @@ class ProgressPoint:
 class SkillLevel:
     category: str
     subcategory: str
-    ability: float = strawberry.field(description="0..1, recency-weighted.")
+    ability: float = strawberry.field(
+        description="0..1: the most likely ability given the answers (first attempts count "
+        "fully, later or hinted ones partly) and the level; it does not drift while idle."
+    )
+    confidence: float = strawberry.field(
+        description="0..1: how much recent evidence backs the ability; fades when idle."
+    )
     attempts: int = strawberry.field(description="Answered exercises in the last 180 days.")
-    accuracy: float | None
+    accuracy: float | None = strawberry.field(
+        description="Share answered right at the first attempt without a hint."
+    )
     trend: float | None = strawberry.field(description="Change of ability over 14 days.")
 
 
@@ -75,9 +83,11 @@ class Progress:
         description="One per bucket in [from, to), empty buckets included."
     )
     skills: list[SkillLevel] = strawberry.field(description="Every subcategory met, weakest first.")
-    mastered: list[SkillLevel] = strawberry.field(description="Ability >= 0.8 over 3+ answers.")
+    mastered: list[SkillLevel] = strawberry.field(
+        description="Ability >= 0.8, confidence >= 0.5 and 3+ first-attempt successes."
+    )
     struggling: list[SkillLevel] = strawberry.field(
-        description="Ability 0.1 or more below the prior of the learner's level."
+        description="Ability 0.1 or more below the level's prior, confidence >= 0.25."
     )
     bests: PersonalBests
     this_week: ProgressTotals = strawberry.field(description="Since local Monday 00:00.")

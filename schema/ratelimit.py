@@ -29,3 +29,8 @@ class RateLimitStatus:
     points_refill_per_second: float
     max_cost: int = strawberry.field(description="The most one request may cost.")
     exempt: bool
+    degraded: bool = strawberry.field(
+        description="True when the rate-limit storage could not be reached: this request "
+        "was not metered, and `remaining` and `pointsRemaining` show the tier's whole "
+        "budget, not what is left of it."
+    )

@@ -28,9 +28,15 @@ from tqdm import tqdm
 from models.db import Database, connect
 from models.enums import CEFR_LEVELS
 from resolvers.localtime import local_date, start_of, zone
-from resolvers.practice.attempts import MAX_ATTEMPTS
+from resolvers.practice.attempts import max_attempts
 from resolvers.practice.bank import Bank, BankItem, bank_for
-from resolvers.practice.schedule import next_review, review_doc
+from resolvers.practice.schedule import (
+    card_doc,
+    new_card,
+    rating_for,
+    review_card,
+    review_doc,
+)
 from resolvers.pricing import Pricing, load_pricing
 from resolvers.rebuild import (
     rebuild_cost_daily,
@@ -336,6 +342,14 @@ class _Practice:
         self.docs: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []  # pending review copies, oldest due first
         self.used: set[str] = set()
+        self.cards: dict[tuple[str, str], tuple[Any, int, datetime]] = {}  # FSRS per skill
+
+    def card_docs(self) -> list[dict[str, Any]]:
+        uid = self.learner.doc["_id"]
+        return [
+            card_doc(uid, category, subcategory, card, reps, at)
+            for (category, subcategory), (card, reps, at) in self.cards.items()
+        ]
 
     def run(self, engagement: float, demo: bool) -> list[dict[str, Any]]:
         if not self.bank:
@@ -428,13 +442,13 @@ class _Practice:
             doc.update(attempts=rng.choice([0, 1]), hints_used=rng.choice([0, 0, 1]))
         elif rng.random() < self._success_chance(doc, progress):
             outcome = "correct"
-            attempts = rng.choices([1, 2, 3], [70, 20, 10])[0]
+            attempts = min(max_attempts(doc), rng.choices([1, 2, 3], [70, 20, 10])[0])
             hints = rng.choices([0, 1, 2], [75, 18, 7])[0] if attempts == 1 else rng.randint(0, 2)
             doc.update(attempts=attempts, hints_used=min(hints, len(doc["hints"])))
         else:
             outcome = "incorrect"
-            doc.update(attempts=MAX_ATTEMPTS, hints_used=rng.randint(0, len(doc["hints"])))
-        review = next_review(doc, outcome, finished)
+            doc.update(attempts=max_attempts(doc), hints_used=rng.randint(0, len(doc["hints"])))
+        rating = rating_for(doc, outcome, finished)
         doc.update(
             status="skipped" if outcome == "skipped" else "completed",
             outcome=outcome,
@@ -443,9 +457,19 @@ class _Practice:
         if outcome != "skipped":
             doc["correct"] = outcome == "correct"
         doc.pop("due_at", None)  # a finished review is no longer due; its successor is
-        if review is not None:
-            doc["due_at"] = review.due_at
-            self.reviews.append(review_doc(doc, review, finished))
+        if rating is not None:  # the skill's FSRS card, as submitExercise reviews it
+            skill = (doc["category"], doc["subcategory"])
+            card, reps, _ = self.cards.get(skill) or (new_card(doc["user_id"], *skill), 0, finished)
+            card = review_card(card, rating, finished)
+            self.cards[skill] = (card, reps + 1, finished)
+            doc["due_at"] = card.due
+            pending = [r for r in self.reviews if (r["category"], r["subcategory"]) == skill]
+            if pending:
+                for r in pending:
+                    r["due_at"] = card.due
+            else:
+                self.reviews.append(review_doc(doc, rating, card.due, self.used, finished))
+                self.used.add(str(self.reviews[-1].get("bank_id")))
         self.docs.append(doc)
         return finished + timedelta(seconds=rng.randint(10, 90))
 
@@ -528,7 +552,9 @@ async def seed_database(
         language = learner.corpus.language
         sessions, messages = _sessions(rng, learner, now, tutors[language], utterances, pricing)
         engagement = 0.85 if i == 1 else rng.choices(chances, shares)[0]
-        exercises = _Practice(rng, learner, _bank(language), now).run(engagement, demo=i == 1)
+        practice = _Practice(rng, learner, _bank(language), now)
+        exercises = practice.run(engagement, demo=i == 1)
+        cards = practice.card_docs()
         user["streak_days"], last_day = _streak(exercises, user.get("time_zone"))
         if last_day:
             user["streak_last_day"] = last_day
@@ -547,6 +573,9 @@ async def seed_database(
             await db.messages.insert_many(messages)
         if exercises:
             await db.exercises.insert_many(exercises)
+        if cards:  # a learner re-seeded under the same id starts with fresh cards too
+            await db.skill_cards.delete_many({"user_id": user["_id"]})
+            await db.skill_cards.insert_many(cards)
         totals["users"] += 1
         totals["sessions"] += len(sessions)
         totals["messages"] += len(messages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import jwt
@@ -270,3 +271,30 @@ def test_memory_window_is_a_moving_window():
     now[0] = 1060.001  # the hit at 1000 has left the window
     assert window.hit("k", 3, 60) == (True, 0, 1080.0)
     assert window.peek("other", 3, 60) == (3, 1120.001)
+
+
+async def test_an_unreachable_rate_limit_storage_is_reported_not_hidden(capsys):
+    # Before: with Redis down, rateLimit.remaining reported a full budget while nothing
+    # was metered, and nothing said so.
+    from tests.servers import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    async with running_api(make_settings(redis_url=dead)) as api:
+        _, token = await api.user(tier="free")
+        response = await api.gql("{ rateLimit { remaining degraded } }", token=token)
+        assert response.status_code == 200  # free fails open
+        assert response.json()["data"]["rateLimit"] == {"remaining": 60, "degraded": True}
+        assert response.json()["extensions"]["rateLimit"]["degraded"] is True
+        metrics = (await api.client.get("/metrics")).text
+        assert 'gateway_unmetered_requests_total{tier="free"} 1.0' in metrics
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
+    completed = [e for e in events if e["event"] == "request_completed" and e.get("tier") == "free"]
+    assert completed and completed[0]["unmetered"] is True
+    assert any(e["event"] == "rate_limit_storage_unavailable" for e in events)
+
+
+async def test_a_reachable_storage_is_not_degraded(api):
+    _, token = await api.user(tier="free")
+    body = (await api.gql("{ rateLimit { degraded } }", token=token)).json()
+    assert body["data"]["rateLimit"]["degraded"] is False
+    assert body["extensions"]["rateLimit"]["degraded"] is False

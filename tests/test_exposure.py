@@ -70,3 +70,32 @@ async def test_graphiql_policy_allows_only_the_vendored_assets(api):
     assert "'unsafe-inline'" not in response.headers["content-security-policy"]
     assert "unpkg" not in response.text and "https://" not in policy.get("script-src", "")
     assert policy["connect-src"] == "'self'"
+
+
+MISSING_REQUIRED = [
+    # (document, variables): each names an input type or its required fields by default
+    ('mutation { recordMessage(input: {content: "x"}) { id } }', None),
+    ("mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id } }", {"in": {}}),
+    ("mutation { recordMessage { id } }", None),
+    ('mutation { recordMessage(input: "x") { id } }', None),
+    ("mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id } }", {"in": 5}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), MISSING_REQUIRED)
+async def test_no_input_types_or_required_fields_when_introspection_is_off(query, variables):
+    # Before: "Field 'RecordMessageInput.sessionId' of required type 'ID!' was not
+    # provided." and the like told a client without introspection the schema's inputs.
+    async with running_api(make_settings(introspection_enabled=False)) as api:
+        _, token = await api.user()
+        body = (await api.gql(query, variables, token=token)).json()
+        messages = " ".join(e["message"] for e in body["errors"])
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        for secret in ("RecordMessageInput", "sessionId", "role", "MessageRole"):
+            if secret not in query:
+                assert secret not in messages, messages
+    async with running_api(make_settings()) as api:  # introspection on: the full story
+        _, token = await api.user()
+        body = (await api.gql(MISSING_REQUIRED[0][0], token=token)).json()
+        message = body["errors"][0]["message"]
+        assert "'RecordMessageInput'" in message and "'sessionId'" in message

@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fsrs import Rating
 
 from resolvers.practice.bank import load_bank
-from resolvers.practice.schedule import INTERVAL_DAYS, next_review
+from resolvers.practice.schedule import rating_for
 from resolvers.practice.skills import (
     TARGET_SUCCESS,
     Evidence,
     choose_difficulty,
+    confidence,
+    estimate,
     p_correct,
     prior,
     replay,
@@ -39,30 +42,36 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_skill_model_matches_the_worked_example():
+    """docs/learning.md "Skills": a B1 learner's Articles, answer by answer."""
     evidence = [
         Evidence(T0, "Grammar", "Articles", "correct", 3),
-        Evidence(T0 + timedelta(days=30), "Grammar", "Articles", "incorrect", 2),
-        Evidence(T0 + timedelta(days=30), "Grammar", "Articles", "error"),
+        Evidence(T0 + timedelta(days=1), "Grammar", "Articles", "later", 3),
+        Evidence(T0 + timedelta(days=2), "Grammar", "Articles", "incorrect", 2),
+        Evidence(T0 + timedelta(days=2), "Grammar", "Articles", "error"),
     ]
-    # prior(B1) = 0.5; correct at d=3: P = 0.5, a = 0.5 + 0.15 * 0.5 = 0.575
-    assert replay(evidence[:1], 0.5, T0) == pytest.approx(0.575)
-    # 30 days (one half-life) later: 0.5 + 0.075 / 2 = 0.5375; miss at d=2:
-    # P = 1 / (1 + e^(-5 * 0.2875)) = 0.808067, a = 0.5375 - 0.15 * 0.808067 = 0.416290
-    assert replay(evidence[:2], 0.5, T0 + timedelta(days=30)) == pytest.approx(0.416290, abs=1e-6)
-    # an error in conversation: a * 0.95 = 0.395475
-    assert replay(evidence, 0.5, T0 + timedelta(days=30)) == pytest.approx(0.395475, abs=1e-6)
-    # 30 more days: 0.5 - 0.104525 / 2 = 0.447738
-    [skill] = skills_from(evidence, "B1", T0 + timedelta(days=60))
-    assert skill.ability == pytest.approx(0.4477, abs=1e-4)
-    # 14 days earlier it had relaxed 16 days only: 0.5 - 0.104525 * 2^(-16/30) = 0.427778
-    assert skill.trend == pytest.approx(0.02, abs=1e-4)
-    assert (skill.attempts, skill.correct, skill.accuracy) == (2, 1, 0.5)
-    assert not skill.struggling and not skill.mastered
+    # prior(B1) = 0.5, spread 0.3: one clean answer at d3 solves
+    # (a - 0.5) / 0.09 = 5 (1 - P(a, 3)): a = 0.646226
+    first = estimate(evidence[:1], 0.5)
+    assert first == pytest.approx(0.646226, abs=1e-6)
+    assert (first - 0.5) / 0.09 == pytest.approx(5 * (1 - p_correct(first, 3)), abs=1e-6)
+    assert confidence(evidence[:1], T0) == pytest.approx(0.25)  # 1 / (1 + 3)
+    # right only at the second attempt: 0.4 credit, so it falls to 0.583414
+    assert estimate(evidence[:2], 0.5) == pytest.approx(0.583414, abs=1e-6)
+    # a miss at d2, then an Articles error in conversation (half weight at the level's d3)
+    assert estimate(evidence[:3], 0.5) == pytest.approx(0.428508, abs=1e-6)
+    assert estimate(evidence, 0.5) == pytest.approx(0.395227, abs=1e-6)
+    # 45 idle days: the ability stays put, the confidence fades (0.5336 -> 0.288)
+    [skill] = skills_from(evidence, "B1", T0 + timedelta(days=47))
+    assert skill.ability == pytest.approx(0.3952, abs=1e-4)
+    assert skill.confidence == pytest.approx(0.288, abs=1e-3)
+    assert (skill.attempts, skill.correct, skill.accuracy) == (3, 1, 0.3333)
+    # 0.3952 <= 0.5 - 0.1 with confidence 0.288 >= 0.25: struggling, and far from mastered
+    assert skill.struggling and not skill.mastered
 
 
 def test_mastered_and_struggling_thresholds():
     wins = [
-        Evidence(T0 + timedelta(hours=i), "Grammar", "Articles", "correct", 5) for i in range(8)
+        Evidence(T0 + timedelta(hours=i), "Grammar", "Articles", "correct", 3) for i in range(7)
     ]
     misses = [
         Evidence(T0 + timedelta(hours=i), "Grammar", "Plurals", "incorrect", 1) for i in range(3)
@@ -104,24 +113,29 @@ def test_simulated_learner_succeeds_near_the_target_rate(true_ability):
 # ---- spaced review ----
 
 
-def test_review_ladder_grows_on_success_and_resets_on_a_miss():
-    fresh = {"_id": "e", "attempts": 1, "hints_used": 0}
-    assert next_review(fresh, "correct", T0) is None  # clean first success: known
-    helped = next_review({**fresh, "hints_used": 1}, "correct", T0)
-    assert helped is not None and helped.step == 1 and helped.due_at == T0 + timedelta(days=3)
-    missed = next_review(fresh, "incorrect", T0)
-    assert missed is not None and missed.step == 0 and missed.due_at == T0 + timedelta(days=1)
-    assert next_review(fresh, "skipped", T0) is None
-    steps = []
-    review = {"_id": "r", "review_of": "e", "review_step": 0}
-    while (nxt := next_review(review, "correct", T0)) is not None:
-        steps.append((nxt.due_at - T0).days)
-        review = {**review, "review_step": nxt.step}
-    assert steps == list(INTERVAL_DAYS[1:])  # 3, 7, 16, 35 days, then retired
-    back = next_review({**review, "review_step": 3}, "incorrect", T0)
-    assert back is not None and back.step == 0 and back.due_at == T0 + timedelta(days=1)
-    skipped = next_review({**review, "review_step": 2}, "skipped", T0)
-    assert skipped is not None and skipped.step == 0
+def test_outcomes_map_to_fsrs_ratings():
+    fresh = {"_id": "e", "attempts": 1, "hints_used": 0, "created_at": T0}
+    later = T0 + timedelta(minutes=5)
+    assert rating_for(fresh, "correct", later) == Rating.Good
+    assert rating_for(fresh, "correct", T0 + timedelta(seconds=10)) == Rating.Easy
+    assert rating_for({**fresh, "hints_used": 1}, "correct", later) == Rating.Hard
+    assert rating_for({**fresh, "attempts": 2}, "correct", later) == Rating.Hard
+    assert rating_for(fresh, "incorrect", later) == Rating.Again
+    assert rating_for(fresh, "skipped", later) is None  # new material: no evidence
+    assert rating_for({**fresh, "review_of": "x"}, "skipped", later) == Rating.Again
+
+
+async def db_miss(api, token, exercise_id):
+    """Answer wrongly until the exercise is finished (a multiple choice allows fewer tries)."""
+    stored = await api.services.db.exercises.find_one({"_id": exercise_id})
+    wrong = next((c for c in stored.get("choices") or [] if c != stored["answer"]), "x y z")
+    if stored["type"] == "sentence_reorder":
+        wrong = "x y z"
+    for _ in range(3):
+        out = await api.data(SUBMIT, {"id": exercise_id, "a": wrong}, token=token)
+        if out["submitExercise"]["exercise"]["status"] != "PENDING":
+            return out["submitExercise"]
+    raise AssertionError("three wrong answers did not finish the exercise")
 
 
 async def _one_exercise(api, token):
@@ -129,30 +143,32 @@ async def _one_exercise(api, token):
     return made, await api.services.db.exercises.find_one({"_id": made["id"]})
 
 
-async def test_missed_exercise_comes_back_as_a_due_review_with_growing_intervals(api):
+async def test_missed_exercise_brings_its_skill_back_on_a_fresh_item(api):
     _user, token = await api.user()
     made, stored = await _one_exercise(api, token)
-    for wrong in ("x", "y", "z"):
-        last = (await api.data(SUBMIT, {"id": made["id"], "a": wrong}, token=token))[
-            "submitExercise"
-        ]
+    last = await db_miss(api, token, made["id"])
     assert last["exercise"]["status"] == "COMPLETED" and last["exercise"]["outcome"] == "INCORRECT"
     assert (await api.data(DUE, token=token))["dueExercises"]["totalCount"] == 0  # not yet due
     db = api.services.db
     review = await db.exercises.find_one({"review_of": made["id"]})
-    assert review["status"] == "pending" and review["prompt"] == stored["prompt"]
+    assert review["status"] == "pending" and review["subcategory"] == stored["subcategory"]
+    assert review["prompt"] != stored["prompt"]  # the skill comes back, not the same string
     assert review["due_at"] == datetime.fromisoformat(last["exercise"]["dueAt"])
-    # A day passes: the review is due, even though the same item was given today.
+    wait = review["due_at"] - datetime.now(UTC)
+    assert timedelta(hours=23) < wait <= timedelta(days=1)  # FSRS: Again on a new card
+    # A day passes: the review is due.
     await db.exercises.update_one({"_id": review["_id"]}, {"$set": {"due_at": T0}})
     due = (await api.data(DUE, token=token))["dueExercises"]
     assert due["totalCount"] == 1 and due["edges"][0]["node"]["id"] == review["_id"]
-    done = (await api.data(SUBMIT, {"id": review["_id"], "a": stored["answer"]}, token=token))[
+    done = (await api.data(SUBMIT, {"id": review["_id"], "a": review["answer"]}, token=token))[
         "submitExercise"
     ]
     assert done["correct"] and done["exercise"]["outcome"] == "CORRECT"
     wait = datetime.fromisoformat(done["exercise"]["dueAt"]) - datetime.now(UTC)
-    assert timedelta(days=2, hours=23) < wait <= timedelta(days=3)  # the interval grew
+    assert timedelta(hours=23) < wait  # answered the same day: FSRS keeps about a day
     assert (await api.data(DUE, token=token))["dueExercises"]["totalCount"] == 0
+    card = await db.skill_cards.find_one({"user_id": _user["_id"]})
+    assert card["reps"] == 2 and card["due_at"] == datetime.fromisoformat(done["exercise"]["dueAt"])
 
 
 async def test_skip_finishes_without_an_answer(api):
@@ -202,8 +218,7 @@ async def test_daily_practice_is_one_stable_set_in_the_learners_language_and_day
 async def test_daily_practice_puts_due_reviews_first(api):
     _user, token = await api.user()
     made, _stored = await _one_exercise(api, token)
-    for wrong in ("x", "y", "z"):
-        await api.data(SUBMIT, {"id": made["id"], "a": wrong}, token=token)
+    await db_miss(api, token, made["id"])
     db = api.services.db
     await db.exercises.update_one({"review_of": made["id"]}, {"$set": {"due_at": T0}})
     review = await db.exercises.find_one({"review_of": made["id"]})
@@ -439,7 +454,8 @@ async def test_progress_buckets_follow_the_learners_time_zone(api):
 
 
 async def test_progress_defaults_and_limits(api):
-    _user, token = await api.user(time_zone="Asia/Tokyo")
+    # Premium: long ranges are priced by the years they scan (a free bucket runs dry).
+    _user, token = await api.user(tier="premium", time_zone="Asia/Tokyo")
     for bucket, n in (("DAY", 30), ("WEEK", 12), ("MONTH", 12)):
         out = (await api.data(PROGRESS, {"b": bucket}, token=token))["progress"]
         assert len(out["points"]) == n and out["bucket"] == bucket

@@ -305,7 +305,10 @@ async def test_submit_correct_answer_completes_and_starts_a_streak(api):
     ]
     assert result["correct"] is True and result["expected"] == stored["answer"]
     assert result["exercise"]["status"] == "COMPLETED" and result["exercise"]["completedAt"]
-    assert result["exercise"]["dueAt"] is None  # right first time: no review needed
+    # Right first time, straight away: FSRS rates it Easy, the skill is back in 8 days
+    # (the old ladder never reviewed it again).
+    wait = datetime.fromisoformat(result["exercise"]["dueAt"]) - datetime.now(UTC)
+    assert timedelta(days=7, hours=23) < wait <= timedelta(days=8)
     again = (await api.gql(SUBMIT, {"id": made["id"], "a": stored["answer"]}, token=token)).json()
     assert again["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
     me = (

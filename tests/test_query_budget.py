@@ -177,3 +177,46 @@ async def test_repeated_fields_are_refused_before_pairwise_merging(api):
     }
     fine = await api.gql("{ " + "me { id } " * 50 + "}", token=token)
     assert fine.status_code == 200
+
+
+SUBTREE = (
+    "sessions(first: 100) { edges { node { id messages(first: 20) { edges { node { id } } } } } }"
+)
+
+
+def test_a_list_without_a_size_argument_is_priced_at_its_maximum():
+    # Before: dailyPractice's exercises were priced as one item: the subtree under five
+    # exercises cost what it costs once under user(id) (2,204 vs 2,202 points).
+    schema = guarded_schema(make_settings())._schema
+    daily = operation_cost(
+        schema, parse(f"{{ dailyPractice {{ exercises {{ user {{ {SUBTREE} }} }} }} }}"), None, None
+    )
+    once = operation_cost(schema, parse(f'{{ user(id: "u") {{ {SUBTREE} }} }}'), None, None)
+    assert daily >= 5 * (once - 1)
+    # A message's errors: up to 20 per message.
+    errors = parse(
+        "{ me { sessions(first: 10) { edges { node { messages(first: 10) "
+        "{ edges { node { errors { category } } } } } } } } }"
+    )
+    assert operation_cost(schema, errors, None, None) >= 10 * 10 * 20
+
+
+def test_an_aggregation_is_priced_by_the_range_it_scans():
+    # Before: 30 aliased progress(bucket: MONTH, from: "1997-01-01T00:00:00Z") took 8.6 s
+    # on the embedded database and were priced ~3,200 points in all.
+    schema = guarded_schema(make_settings())._schema
+    one = 'progress(bucket: MONTH, from: "1997-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z")'
+    long = operation_cost(schema, parse(f"{{ {one} {{ points {{ messages }} }} }}"), None, None)
+    year = operation_cost(
+        schema,
+        parse(
+            '{ progress(bucket: MONTH, from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z")'
+            " { points { messages } } }"
+        ),
+        None,
+        None,
+    )
+    assert long >= 29 * 100 + 348  # 29 years scanned, 348 monthly points
+    assert year <= 100 + 2 + 14
+    aliased = " ".join(f"p{i}: {one} {{ points {{ messages }} }}" for i in range(30))
+    assert operation_cost(schema, parse(f"{{ {aliased} }}"), None, None) > 25_000

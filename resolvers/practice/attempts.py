@@ -1,4 +1,9 @@
-"""submitExercise, requestHint and skipExercise: answers, attempts, spaced review, streaks."""
+"""submitExercise, requestHint and skipExercise: answers, attempts, spaced review, streaks.
+
+A multiple choice allows fewer tries than it has wrong choices, so it can be failed; a
+typed answer that is not a choice is told to choose. A wrong answer close to a right one
+hears what is off (resolvers/practice/checking.py); a partly corrected own sentence hears
+which corrections are still missing."""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fsrs import Rating
 from pymongo import ReturnDocument
 
-from models.db import DuplicateKeyError
 from models.documents import utcnow
 from models.rows import Row
 from resolvers import validation as v
@@ -16,8 +21,10 @@ from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.exercises import get_exercise
 from resolvers.localtime import local_date, zone
-from resolvers.practice.bank import answers_match
-from resolvers.practice.schedule import Review, next_review, review_doc
+from resolvers.practice.bank import answers_match, normalize_answer
+from resolvers.practice.checking import near_miss
+from resolvers.practice.hints import MC
+from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
 
 MAX_ATTEMPTS = 3
 MAX_ANSWER_CHARS = 1_000
@@ -40,6 +47,14 @@ class HintResult:
     exercise: Row
 
 
+def max_attempts(exercise: dict[str, Any]) -> int:
+    """Three tries, but never enough to work through a multiple choice by elimination:
+    with n choices a learner gets n - 2 tries (one with three choices, two with four)."""
+    if exercise.get("type") == MC and exercise.get("choices"):
+        return max(1, min(MAX_ATTEMPTS, len(exercise["choices"]) - 2))
+    return MAX_ATTEMPTS
+
+
 def _pending(exercise: Row) -> None:
     if exercise["status"] != "pending":
         raise BadUserInput(
@@ -47,27 +62,64 @@ def _pending(exercise: Row) -> None:
         )
 
 
+def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
+    """A typed multiple-choice answer that is neither a choice nor a listed right answer:
+    told to choose, without using up an attempt."""
+    if exercise.get("type") != MC or not exercise.get("choices"):
+        return False
+    keep = exercise["category"] == "Punctuation"
+    given = normalize_answer(text, keep)
+    known = {normalize_answer(c, keep) for c in [*exercise["choices"], *expected]}
+    return given not in known
+
+
+def _still_wrong(exercise: Row, text: str, language: str) -> str | None:
+    """For an own sentence: which of its corrections the answer has not applied yet."""
+    corrections = exercise.get("corrections") or []
+    if len(corrections) < 2:
+        return None
+    given = f" {normalize_answer(text)} "
+    missing = [
+        c
+        for c in corrections
+        if f" {normalize_answer(c['correction'])} " not in given
+        or (
+            normalize_answer(c["excerpt"]) not in normalize_answer(c["correction"])
+            and f" {normalize_answer(c['excerpt'])} " in given
+        )
+    ]
+    if not missing or len(missing) == len(corrections):
+        return None
+    parts = [f'"{c["excerpt"]}" ({c["subcategory"]})' for c in missing]
+    return "Still wrong: " + ", ".join(parts) + "."
+
+
 async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
     exercise = await get_exercise(ctx, exercise_id)
     _pending(exercise)
     text = v.text(answer, "answer", max_len=MAX_ANSWER_CHARS, required=True) or ""
     expected = [exercise["answer"], *(exercise.get("accepted_answers") or [])]
-    correct = answers_match(text, expected, exercise["category"])
+    language = exercise.get("language") or "English"
+    allowed = max_attempts(exercise)
+    if _not_a_choice(exercise, text, expected):
+        choices = ", ".join(f'"{c}"' for c in exercise["choices"])
+        return Attempt(
+            correct=False,
+            feedback=f"Choose one of the choices: {choices}. That did not use an attempt.",
+            expected=None,
+            exercise=exercise,
+            attempts_left=allowed - exercise["attempts"],
+        )
+    correct = answers_match(text, expected, exercise["category"], language)
     attempts = exercise["attempts"] + 1
     now = utcnow()
     update: dict[str, object] = {"attempts": attempts}
-    finished = correct or attempts >= MAX_ATTEMPTS
-    review = None
+    finished = correct or attempts >= allowed
+    rating = None
     if finished:
         outcome = "correct" if correct else "incorrect"
-        review = next_review({**exercise, "attempts": attempts}, outcome, now)
-        update.update(
-            status="completed",
-            correct=correct,
-            outcome=outcome,
-            completed_at=now,
-            due_at=review.due_at if review else None,
-        )
+        rating = rating_for({**exercise, "attempts": attempts}, outcome, now)
+        update.update(status="completed", correct=correct, outcome=outcome, completed_at=now)
     # Only the attempt we read may be recorded: a concurrent submit makes this one miss.
     doc = await ctx.db.exercises.find_one_and_update(
         {
@@ -83,36 +135,47 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         raise BadUserInput(
             "Another answer to this exercise was just recorded; reload it.", field="id"
         )
-    if review is not None:
-        await _schedule(ctx, doc, review, now)
+    if rating is not None:
+        doc = await _schedule(ctx, doc, rating, now)
     if correct:
         await _extend_streak(ctx, exercise["user_id"], now)
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
     explanation = exercise.get("explanation") or ""
+    miss = None
+    if not correct:
+        miss = _still_wrong(exercise, text, language) or near_miss(
+            text, expected, exercise["category"], language, exercise.get("choices") or ()
+        )
     if correct:
         feedback = f"Correct! {explanation}".strip()
     elif finished:
-        feedback = f'Not quite. The answer is "{exercise["answer"]}". {explanation}'.strip()
+        said = f"{miss} " if miss else ""
+        feedback = f'Not quite. {said}The answer is "{exercise["answer"]}". {explanation}'.strip()
     else:
-        left = MAX_ATTEMPTS - attempts
+        left = allowed - attempts
         plural = "s" if left != 1 else ""
-        feedback = f"Not quite. Try again ({left} attempt{plural} left) or ask for a hint."
+        said = f"{miss} " if miss else ""
+        feedback = f"Not quite. {said}Try again ({left} attempt{plural} left) or ask for a hint."
     return Attempt(
         correct=correct,
         feedback=feedback,
         expected=exercise["answer"] if finished else None,
         exercise=Row(doc),
-        attempts_left=0 if finished else MAX_ATTEMPTS - attempts,
+        attempts_left=0 if finished else allowed - attempts,
     )
 
 
 async def _schedule(
-    ctx: RequestContext, exercise: dict[str, Any], review: Review, now: datetime
-) -> None:
-    try:
-        await ctx.db.exercises.insert_one(review_doc(exercise, review, now))
-    except DuplicateKeyError:
-        pass  # a retried finish already scheduled this review
+    ctx: RequestContext, exercise: dict[str, Any], rating: Rating, now: datetime
+) -> dict[str, Any]:
+    """Review the skill's FSRS card; the finished exercise shows when its skill is due."""
+    review = await record_review(ctx.db, exercise, rating, now)
+    await schedule_fresh_item(ctx.db, exercise, review, now)
+    await ctx.db.exercises.update_one(
+        {"_id": exercise["_id"], "user_id": exercise["user_id"]},
+        {"$set": {"due_at": review.due_at}},
+    )
+    return {**exercise, "due_at": review.due_at}
 
 
 async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
@@ -149,23 +212,16 @@ async def skip(ctx: RequestContext, exercise_id: str) -> Row:
     exercise = await get_exercise(ctx, exercise_id)
     _pending(exercise)
     now = utcnow()
-    review = next_review(exercise, "skipped", now)
     doc = await ctx.db.exercises.find_one_and_update(
         {"_id": exercise["_id"], "user_id": exercise["user_id"], "status": "pending"},
-        {
-            "$set": {
-                "status": "skipped",
-                "outcome": "skipped",
-                "completed_at": now,
-                "due_at": review.due_at if review else None,
-            }
-        },
+        {"$set": {"status": "skipped", "outcome": "skipped", "completed_at": now, "due_at": None}},
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
         raise BadUserInput("This exercise was just finished; reload it.", field="id")
-    if review is not None:
-        await _schedule(ctx, doc, review, now)
+    rating = rating_for(exercise, "skipped", now)
+    if rating is not None:  # a skipped review: the skill comes back soon, on another item
+        doc = await _schedule(ctx, doc, rating, now)
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
     return Row(doc)
 

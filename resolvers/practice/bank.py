@@ -10,11 +10,11 @@ solved.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from resolvers.practice.checking import accepts, normalize_answer
 from resolvers.practice.content import Content, Entry, read_language
 from resolvers.practice.hints import EC, FB, MC, SR, changes, final_hint
 from resolvers.taxonomy import LANGUAGES, language_specific, normalize_language, pairs_for
@@ -220,37 +220,9 @@ def _sentence_core(text: str) -> str:
     return re.sub(r"[.?!]+$", "", text.strip()).lstrip("¿¡").strip()
 
 
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
-_END = re.compile(r"[\s.!?]+$")
-_ANY_PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-
-
-def normalize_answer(text: str, keep_punctuation: bool = False) -> str:
-    """Ignore case, spacing, end punctuation and, unless punctuation is the point, all
-    punctuation (an apostrophe inside a word, as in "don't", is kept, and so are Spanish
-    opening marks in punctuation exercises).
-
-    Accents stay significant: Spanish "esta"/"está" and "si"/"sí" are different words, and
-    so are German "schon"/"schön". Two spellings are equal by German convention rather than
-    by leniency: "ss" for "ß" (Swiss German writes no ß; case folding maps ß to ss) and
-    "ae"/"oe"/"ue" for "ä"/"ö"/"ü", the standard substitute on a keyboard without
-    umlauts ("Tuer" = "Tür", but "Tur" is wrong).
-    """
-    value = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().strip()
-    value = value.translate(_UMLAUTS)
-    value = value.strip('"')
-    if len(value) > 1 and value[0] == value[-1] == "'":  # quoted, not a closing possessive
-        value = value[1:-1]
-    value = _END.sub("", value)
-    if keep_punctuation:
-        value = re.sub(r"\s*([,;:])\s*", r"\1 ", value)
-    else:
-        value = _ANY_PUNCT.sub(" ", value)
-    return " ".join(value.split())
-
-
-def answers_match(given: str, expected: list[str], category: str) -> bool:
-    keep = category == "Punctuation"
-    target = {normalize_answer(e, keep) for e in expected}
-    return normalize_answer(given, keep) in target
+def answers_match(
+    given: str, expected: list[str], category: str, language: str | None = None
+) -> bool:
+    """Whether `given` is one of the right answers (checking.accepts: listed answers and the
+    language's variants: contractions, pro-drop, verb-second fronting)."""
+    return accepts(given, expected, category, language)

@@ -1,7 +1,7 @@
 """dailyPractice: one stable set of exercises per learner and local day.
 
 The first call of a day (in the learner's time zone, UTC if unset) builds the set: the
-reviews due by the end of that day, oldest first (at most DAILY_SIZE - MIN_NEW), then new
+reviews due by then, oldest first (at most DAILY_SIZE - MIN_NEW), then new
 exercises on the learner's weakest targets up to DAILY_SIZE. Every later call that day
 returns the same exercises with their current state. Two first calls racing each other
 both answer the set whichever stored first (the set's _id is "<user>:<date>").
@@ -10,7 +10,6 @@ both answer the set whichever stored first (the set's _id is "<user>:<date>").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from models.db import DuplicateKeyError
@@ -18,7 +17,7 @@ from models.documents import DailySetDoc, utcnow
 from models.rows import Row
 from resolvers.context import RequestContext
 from resolvers.errors import NotFound
-from resolvers.localtime import local_date, start_of, zone
+from resolvers.localtime import local_date, zone
 from resolvers.pagination import (
     Connection,
     Order,
@@ -28,7 +27,7 @@ from resolvers.pagination import (
     sort_spec,
 )
 from resolvers.permissions import subject_user
-from resolvers.practice.generate import draft_exercises
+from resolvers.practice.generate import draft_exercises, expire_stale
 
 DAILY_SIZE = 5
 MIN_NEW = 2
@@ -54,9 +53,7 @@ async def daily_practice(ctx: RequestContext, user_id: str | None) -> DailyPract
     key = f"{uid}:{today.isoformat()}"
     stored = await ctx.db.daily_sets.find_one({"_id": key})
     if stored is None:
-        stored = await _build(
-            ctx, user, key, today.isoformat(), start_of(today + timedelta(days=1), tz)
-        )
+        stored = await _build(ctx, user, key, today.isoformat())
     rows = await ctx.loaders.exercise.load_many(stored["exercise_ids"])
     exercises = [r for r in rows if r is not None]
     return DailyPractice(
@@ -67,15 +64,16 @@ async def daily_practice(ctx: RequestContext, user_id: str | None) -> DailyPract
     )
 
 
-async def _build(
-    ctx: RequestContext, user: Row, key: str, day: str, day_end: datetime
-) -> dict[str, Any]:
+async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str, Any]:
     uid = user["_id"]
     now = utcnow()
+    # Due now, as dueExercises counts it: a review due later today waits for tomorrow's set
+    # rather than being listed before it is due.
     due_cursor = ctx.db.exercises.find(
-        {"user_id": uid, "status": "pending", "due_at": {"$lt": day_end}}
+        {"user_id": uid, "status": "pending", "due_at": {"$lte": now}}
     )
     due = [d async for d in due_cursor.sort(sort_spec(DUE_ORDER)).limit(DAILY_SIZE - MIN_NEW)]
+    await expire_stale(ctx, uid, now, room_for=DAILY_SIZE)
     fresh = await draft_exercises(
         ctx, user, DAILY_SIZE - len(due), None, now, weakest_first=True, daily=day
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from models.documents import ExerciseDoc, utcnow
@@ -13,11 +13,18 @@ from resolvers.errors import BadUserInput, NotFound
 from resolvers.exercises import category_name
 from resolvers.permissions import subject_user
 from resolvers.practice.generator import (
+    ExerciseDraft,
     GenerationRequest,
     OwnSentence,
+    Slot,
     load_generator,
+    native_code,
+    neighbour_targets,
+    own_sentence,
     plan,
     recent_cutoff,
+    slots_for,
+    variety_of,
 )
 from resolvers.practice.skills import load_evidence, skills_from
 from resolvers.practice.stats import StatsKey
@@ -25,6 +32,11 @@ from resolvers.taxonomy import normalize_language, taxonomy_for
 
 MAX_COUNT = 20
 OWN_SENTENCES_SCANNED = 200
+# Unanswered new exercises do not pile up: older than this they expire (status EXPIRED,
+# no evidence either way), and beyond MAX_PENDING open ones the oldest expire first.
+# A pending review never expires: it is its skill's next review.
+PENDING_TTL_DAYS = 7
+MAX_PENDING = 20
 
 
 def _category(value: str | None) -> str | None:
@@ -32,23 +44,26 @@ def _category(value: str | None) -> str | None:
 
 
 async def _own_sentences(
-    ctx: RequestContext, user_id: str
+    ctx: RequestContext, user_id: str, language: str
 ) -> dict[tuple[str, str], list[OwnSentence]]:
-    """The learner's recent corrected utterances, newest first (uses user_id+timestamp)."""
+    """The learner's recent corrected utterances in `language`, newest first, one per
+    message carrying every correction found in it (uses user_id+timestamp), filed under each
+    of the skills it practises."""
     cursor = ctx.db.messages.find(
         {"user_id": user_id, "role": "user", "errors.correction": {"$exists": True}},
-        {"content": 1, "errors": 1},
+        {"content": 1, "errors": 1, "language": 1},
     )
     found: dict[tuple[str, str], list[OwnSentence]] = {}
     async for doc in cursor.sort([("timestamp", -1)]).limit(OWN_SENTENCES_SCANNED):
-        for err in doc.get("errors") or []:
-            excerpt, correction = err.get("excerpt"), err.get("correction")
-            if excerpt and correction and excerpt in doc["content"] and excerpt != correction:
-                found.setdefault((err["category"], err["subcategory"]), []).append(
-                    OwnSentence(
-                        doc["_id"], doc["content"], excerpt, correction, err.get("explanation")
-                    )
-                )
+        # A sentence keeps the language it was written in; one from before the learner
+        # switched target language is not practice in the new one.
+        if (normalize_language(doc.get("language")) or language) != language:
+            continue
+        sentence = own_sentence(doc["_id"], doc["content"], doc.get("errors") or [])
+        if sentence is None:
+            continue
+        for pair in dict.fromkeys((c.category, c.subcategory) for c in sentence.corrections):
+            found.setdefault(pair, []).append(sentence)
     return found
 
 
@@ -71,10 +86,31 @@ async def generate_exercises(
     user = await ctx.loaders.user.load(uid)
     if user is None:
         raise NotFound("User not found.")
-    docs = await draft_exercises(ctx, user, n, wanted, utcnow())
+    now = utcnow()
+    await expire_stale(ctx, uid, now, room_for=n)
+    docs = await draft_exercises(ctx, user, n, wanted, now)
     if docs:
         await ctx.db.exercises.insert_many(docs)
     return [Row(d) for d in docs]
+
+
+async def expire_stale(ctx: RequestContext, user_id: str, now: datetime, room_for: int) -> None:
+    """Expire the learner's new exercises left pending past PENDING_TTL_DAYS, and the
+    oldest beyond MAX_PENDING - room_for (those made in the last day excepted)."""
+    new_pending = {"user_id": user_id, "status": "pending", "review_of": None}
+    expire = {"$set": {"status": "expired", "completed_at": now}}
+    await ctx.db.exercises.update_many(
+        {**new_pending, "created_at": {"$lt": now - timedelta(days=PENDING_TTL_DAYS)}}, expire
+    )
+    keep = max(0, MAX_PENDING - room_for)
+    cursor = ctx.db.exercises.find(
+        {**new_pending, "created_at": {"$lt": now - timedelta(days=1)}}, {"_id": 1}
+    )
+    older = [
+        d["_id"] async for d in cursor.sort([("created_at", -1)]).skip(keep).limit(MAX_PENDING)
+    ]
+    if older:
+        await ctx.db.exercises.update_many({**new_pending, "_id": {"$in": older}}, expire)
 
 
 def target_language(user: Row) -> str:
@@ -97,7 +133,7 @@ async def draft_exercises(
     stats, recent, own, evidence = await asyncio.gather(
         ctx.loaders.error_stats.load(StatsKey(user_id)),
         _recent(ctx, user_id),
-        _own_sentences(ctx, user_id),
+        _own_sentences(ctx, user_id, target_language(user)),
         load_evidence(ctx.db, user_id, now),
     )
     level = user.get("level")
@@ -115,21 +151,41 @@ async def draft_exercises(
         ctx.settings.exercise_generator
     )
     ctx.extras["exercise_generator"] = generator
-    drafts = await generator.generate(
-        GenerationRequest(
-            user_id=user_id,
-            level=level,
-            slots=slots,
-            recently_seen=seen,
-            own_sentences=own,
-            language=language,
+    taxonomy = taxonomy_for(language)
+
+    async def draw(slots: list[Slot], seen: dict[str, Any], repeats: bool) -> list[ExerciseDraft]:
+        drafts = await generator.generate(
+            GenerationRequest(
+                user_id=user_id,
+                level=level,
+                slots=slots,
+                recently_seen=seen,
+                own_sentences=own,
+                language=language,
+                allow_repeats=repeats,
+                variety=variety_of(language, user.get("target_language"), user.get("time_zone")),
+                native_language=native_code(user.get("native_language")),
+            )
         )
-    )
+        # a plug-in generator must stay within the taxonomy
+        return [d for d in drafts if d.subcategory in taxonomy.get(d.category, ())]
+
+    drafts = (await draw(slots, seen, False))[:n]
+    if len(drafts) < n:
+        # The targets ran out of fresh items: fill from neighbouring skills, and repeat
+        # items (oldest first) only when those have nothing fresh either.
+        used = {(s.target.category, s.target.subcategory) for s in slots}
+        given = {**seen, **{d.bank_id: now for d in drafts}}
+        extra = neighbour_targets(used, category, level, language)
+        more = slots_for(extra, n - len(drafts), abilities, level, seed)
+        drafts += (await draw(more, given, False))[: n - len(drafts)]
+    if len(drafts) < n:
+        given = {d.bank_id: now for d in drafts}
+        again = await draw(slots, {**seen, **given}, True)
+        drafts += [d for d in again if d.bank_id not in given][: n - len(drafts)]
     docs = []
     taxonomy = taxonomy_for(language)
     for d in drafts[:n]:
-        if d.subcategory not in taxonomy.get(d.category, ()):
-            continue  # a plug-in generator must stay within the taxonomy
         docs.append(
             ExerciseDoc(
                 user_id=user_id,
@@ -147,6 +203,7 @@ async def draft_exercises(
                 hints=d.hints,
                 source=d.source,
                 bank_id=d.bank_id,
+                corrections=d.corrections,
             ).to_mongo()
         )
     return docs

@@ -8,9 +8,7 @@ curated bank and from the learner's own corrected sentences.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,13 +62,62 @@ class Slot:
     difficulty: int
 
 
-@dataclass(slots=True)
-class OwnSentence:
-    message_id: str
-    content: str
+@dataclass(frozen=True, slots=True)
+class Correction:
     excerpt: str
     correction: str
-    explanation: str | None
+    category: str
+    subcategory: str
+    explanation: str | None = None
+
+
+@dataclass(slots=True)
+class OwnSentence:
+    """A learner's message with every correction found in it: one exercise per sentence,
+    whose answer applies them all (fixing one error of two is not a right sentence)."""
+
+    message_id: str
+    content: str
+    corrections: tuple[Correction, ...]
+    corrected: str
+
+
+def apply_corrections(content: str, corrections: list[Correction]) -> str | None:
+    """`content` with every correction applied, or None when they cannot all be applied.
+
+    Longer excerpts go first, so one correction that contains another ("zu Arbeit mit dem
+    Bus" -> "mit dem Bus zur Arbeit" over "zu Arbeit" -> "zur Arbeit") covers it: a
+    correction whose excerpt is gone and whose corrected words are already there is done."""
+    text = content
+    for c in sorted(corrections, key=lambda c: -len(c.excerpt)):
+        if c.excerpt in text:
+            text = text.replace(c.excerpt, c.correction, 1)
+        elif c.correction not in text:
+            return None
+    return text
+
+
+def own_sentence(message_id: str, content: str, errors: list[dict[str, Any]]) -> OwnSentence | None:
+    """The exercise material in one message, if its corrections make a corrected sentence."""
+    corrections = []
+    for err in errors:
+        excerpt, correction = err.get("excerpt"), err.get("correction")
+        if excerpt and correction and excerpt in content and excerpt != correction:
+            corrections.append(
+                Correction(
+                    excerpt,
+                    correction,
+                    err["category"],
+                    err["subcategory"],
+                    err.get("explanation"),
+                )
+            )
+    if not corrections:
+        return None
+    corrected = apply_corrections(content, corrections)
+    if corrected is None or not changes(content, corrected):
+        return None
+    return OwnSentence(message_id, content, tuple(corrections), corrected)
 
 
 @dataclass
@@ -81,6 +128,11 @@ class GenerationRequest:
     recently_seen: dict[str, Any]  # bank_id -> when it was last given
     own_sentences: dict[tuple[str, str], list[OwnSentence]] = field(default_factory=dict)
     language: str = "English"  # the learner's target language: which bank to draw from
+    # False: only items not given in the last RECENT_DAYS (the caller fills a shortfall
+    # from neighbouring skills first, and allows repeats only when those run out too).
+    allow_repeats: bool = True
+    variety: str = ""  # e.g. "es-ES" / "es-419"; "" serves only items for every variety
+    native_language: str = ""  # ISO 639-1 code; "" serves no native-specific item
 
 
 @dataclass
@@ -97,6 +149,8 @@ class ExerciseDraft:
     hints: list[str]
     source: str
     bank_id: str
+    # An own sentence: the corrections its answer applies (see OwnSentence).
+    corrections: list[dict[str, str]] = field(default_factory=list)
 
 
 class ExerciseGenerator(Protocol):
@@ -104,19 +158,18 @@ class ExerciseGenerator(Protocol):
 
 
 def allocate(targets: list[Target], count: int) -> list[tuple[Target, int]]:
-    """Spread `count` over the heaviest targets in proportion to weight (largest remainder),
-    each chosen target getting at least one."""
+    """Spread `count` over the heaviest targets in proportion to weight, each chosen target
+    getting at least one: every further exercise goes to the target furthest below its
+    exact share (so weights 6.65 : 6.61 : 2.90 : 2.81 and count 5 give 2 : 1 : 1 : 1, the
+    heaviest first, never more to a lighter target than to a heavier one)."""
     chosen = targets[: min(len(targets), count, MAX_TARGETS)]
     total = sum(t.weight for t in chosen) or 1.0
     exact = [count * t.weight / total for t in chosen]
-    shares = [max(1, math.floor(x)) for x in exact]
-    while sum(shares) > count:  # the minimum of one pushed us over: take from the largest
-        shares[shares.index(max(shares))] -= 1
-    order = sorted(range(len(chosen)), key=lambda i: exact[i] - math.floor(exact[i]), reverse=True)
-    i = 0
+    shares = [1] * len(chosen)
     while sum(shares) < count:
-        shares[order[i % len(order)]] += 1
-        i += 1
+        # ties go to the heavier target (earlier in the list)
+        i = max(range(len(chosen)), key=lambda k: (exact[k] - shares[k], -k))
+        shares[i] += 1
     return [(t, n) for t, n in zip(chosen, shares, strict=True) if n > 0]
 
 
@@ -141,18 +194,22 @@ class BankGenerator:
     async def generate(self, request: GenerationRequest) -> list[ExerciseDraft]:
         drafts: list[ExerciseDraft] = []
         bank = bank_or_empty(request.language)
+        used: set[str] = set()  # one sentence or item at most once per request
+        # Own-sentence ids once carried a per-error suffix: any id of the message counts.
+        used |= {":".join(k.split(":")[:2]) for k in request.recently_seen if k.startswith("msg:")}
         for slot in request.slots:
             key = (slot.target.category, slot.target.subcategory)
             own = [
                 s
                 for s in request.own_sentences.get(key, [])
-                if _own_id(s) not in request.recently_seen and changes(s.content, _corrected(s))
+                if _own_id(s) not in request.recently_seen and _own_id(s) not in used
             ]
             picks: list[ExerciseDraft] = []
             if own:  # the learner's own sentence first: it is the most relevant practice
+                used.add(_own_id(own[0]))
                 picks.append(_from_own_sentence(own[0], slot))
             rng = random.Random(f"{request.user_id}:{key}:{utcnow().date()}")
-            candidates = list(bank.get(key, ()))
+            candidates = [i for i in bank.get(key, ()) if suits(i, request)]
             rng.shuffle(candidates)
             fresh = [i for i in candidates if i.id not in request.recently_seen]
             stale = sorted(
@@ -160,10 +217,64 @@ class BankGenerator:
                 key=lambda i: request.recently_seen[i.id],
             )
             fresh.sort(key=lambda i: abs(i.difficulty - slot.difficulty))
-            for item in (fresh + stale)[: max(0, slot.count - len(picks))]:
-                picks.append(_from_bank(item))
+            pool = fresh + stale if request.allow_repeats else fresh
+            for item in pool[: max(0, slot.count - len(picks))]:
+                picks.append(draft_from_bank(item))
             drafts.extend(picks[: slot.count])
         return drafts
+
+
+def suits(item: BankItem, request: GenerationRequest) -> bool:
+    """An item marked for one variety goes to learners of that variety only, and a false
+    friend marked for native languages to learners with one of them."""
+    if item.variety and item.variety != request.variety:
+        return False
+    return not item.native_languages or request.native_language in item.native_languages
+
+
+_NATIVE_CODES = {
+    "english": "en",
+    "spanish": "es",
+    "español": "es",
+    "german": "de",
+    "deutsch": "de",
+    "french": "fr",
+    "français": "fr",
+    "italian": "it",
+    "italiano": "it",
+    "portuguese": "pt",
+    "português": "pt",
+    "dutch": "nl",
+    "nederlands": "nl",
+    "romanian": "ro",
+    "română": "ro",
+}
+_ES_ES_ZONES = ("Europe/", "Atlantic/Canary", "Africa/Ceuta")
+
+
+def native_code(native_language: str | None) -> str:
+    """ISO 639-1 code of a learner's native language as stored ("French", "fr", "pt-BR")."""
+    value = (native_language or "").strip().casefold()
+    code = value.replace("_", "-").split("-", 1)[0]
+    if len(code) == 2 and code.isalpha():
+        return code
+    return _NATIVE_CODES.get(value, "")
+
+
+def variety_of(language: str, target_language: str | None, time_zone: str | None) -> str:
+    """The learner's variety of `language`: a region in the target ("es-ES", "es-MX" ->
+    es-419), else where they live (Spain's zones -> es-ES, the Americas -> es-419), else ""."""
+    if language != "Spanish":
+        return ""
+    parts = (target_language or "").strip().replace("_", "-").split("-")
+    if len(parts) > 1 and parts[0].casefold() == "es":
+        return "es-ES" if parts[1].casefold() == "es" else "es-419"
+    zone = time_zone or ""
+    if zone.startswith(_ES_ES_ZONES):
+        return "es-ES"
+    if zone.startswith("America/"):
+        return "es-419"
+    return ""
 
 
 def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
@@ -176,33 +287,50 @@ def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
 
 
 def _own_id(sentence: OwnSentence) -> str:
-    digest = hashlib.sha1(f"{sentence.excerpt}\x1f{sentence.correction}".encode()).hexdigest()[:8]
-    return f"msg:{sentence.message_id}:{digest}"
-
-
-def _corrected(s: OwnSentence) -> str:
-    return s.content.replace(s.excerpt, s.correction, 1)
+    """One id per message: the sentence is one exercise whichever skill asks for it."""
+    return f"msg:{sentence.message_id}"
 
 
 def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
-    corrected = _corrected(s)
+    many = len(s.corrections) > 1
+    explanation = " ".join(
+        c.explanation or f'"{c.excerpt}" should be "{c.correction}".' for c in s.corrections
+    )
+    if many:
+        where = ", ".join(f'"{c.excerpt}"' for c in s.corrections)
+        first_hint = f"There are {len(s.corrections)} mistakes: in {where}."
+    else:
+        first_hint = f'The mistake is in "{s.corrections[0].excerpt}".'
     return ExerciseDraft(
         category=slot.target.category,
         subcategory=slot.target.subcategory,
         type=EC,
         difficulty=slot.difficulty,
-        prompt=f'Correct the mistake in something you wrote: "{s.content}"',
-        answer=corrected,
+        prompt=(
+            f'Correct the {len(s.corrections)} mistakes in something you wrote: "{s.content}"'
+            if many
+            else f'Correct the mistake in something you wrote: "{s.content}"'
+        ),
+        answer=s.corrected,
         accepted_answers=[],
         choices=[],
-        explanation=s.explanation or f'"{s.excerpt}" should be "{s.correction}".',
-        hints=[f'The mistake is in "{s.excerpt}".', correction_hint(s.content, corrected)],
+        explanation=explanation,
+        hints=[first_hint, correction_hint(s.content, s.corrected)],
         source="own_sentence",
         bank_id=_own_id(s),
+        corrections=[
+            {
+                "excerpt": c.excerpt,
+                "correction": c.correction,
+                "category": c.category,
+                "subcategory": c.subcategory,
+            }
+            for c in s.corrections
+        ],
     )
 
 
-def _from_bank(item: BankItem) -> ExerciseDraft:
+def draft_from_bank(item: BankItem) -> ExerciseDraft:
     return ExerciseDraft(
         category=item.category,
         subcategory=item.subcategory,
@@ -304,6 +432,32 @@ def _slots(
         )
         for t, n in allocate(targets, count)
     ]
+
+
+def neighbour_targets(
+    used: set[tuple[str, str]], category: str | None, level: str | None, language: str | None
+) -> list[Target]:
+    """Where a shortfall is filled: the other subcategories of the categories already
+    practised, then the level's starter targets, each once."""
+    near_categories = {c for c, _ in used}
+    pairs = [p for p in pairs_for(language) if p[0] in near_categories and p not in used]
+    pairs += [
+        (t.category, t.subcategory)
+        for t in starter_targets(level, category, language)
+        if (t.category, t.subcategory) not in used and (t.category, t.subcategory) not in pairs
+    ]
+    pairs = [p for p in pairs if category is None or p[0] == category]
+    return [Target(c, s, 1.0 - i * 0.01) for i, (c, s) in enumerate(pairs)]
+
+
+def slots_for(
+    targets: list[Target],
+    count: int,
+    abilities: dict[tuple[str, str], float],
+    level: str | None,
+    seed: str,
+) -> list[Slot]:
+    return _slots(targets, count, abilities, level, seed)
 
 
 def recent_cutoff() -> Any:

@@ -1,25 +1,57 @@
-"""Spaced review: which finished exercises come back, and when.
+"""Spaced review with FSRS: one memory card per (learner, skill), and a fresh item when due.
 
-An exercise enters the review queue when it was missed, or solved only after a wrong
-attempt or a hint. Each review that is answered correctly moves it one step up the
-interval ladder; a miss (or a skip) sends it back to the first step; a correct answer on
-the last step retires it. An exercise solved cleanly the first time is not reviewed.
+Every finished exercise is a review of its skill's card (collection `skill_cards`, _id
+"<user>|<category>|<subcategory>"), graded from how it went:
 
-A review is a fresh PENDING copy of the exercise with `due_at` set: it is answered like
-any exercise, `dueExercises` lists it once due, and daily practice puts it first.
-Reviews ignore the generator's 30-day no-repeat rule: repeating is their point.
+| outcome | FSRS rating |
+|---|---|
+| missed (out of attempts), or a skipped review | Again |
+| solved after a wrong attempt or with a hint | Hard |
+| solved at the first attempt without a hint | Good |
+| that, within FAST_SECONDS of the exercise being generated | Easy |
+
+Skipping new material is not evidence of memory and leaves the card alone. The FSRS
+scheduler (the maintained `fsrs` package, default parameters, desired retention 0.9, no
+learning steps and no fuzz so days are days and a schedule is reproducible) turns the
+card's stability and difficulty into the next due time.
+
+When a skill's card falls due the learner does not get the same string again: each skill
+has at most one pending review exercise, a *fresh* item of that skill drawn from the bank
+(not one given in the last 30 days while others are left), due at the card's due time.
+A later answer in the same skill moves that review's due time with the card. A skill with
+no bank item left falls back to repeating the exercise. `dueExercises` lists reviews once
+due; daily practice puts them first.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-INTERVAL_DAYS = (1, 3, 7, 16, 35)
+from fsrs import Card, Rating, Scheduler
+from pymongo import ReturnDocument
+
+from models.db import Database, DuplicateKeyError
+from resolvers.practice.generator import bank_or_empty, draft_from_bank
+
 REVIEW_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/reviews")
-# What a review copies from the exercise it repeats.
+FAST_SECONDS = 20.0
+MAX_INTERVAL_DAYS = 365
+RECENT_DAYS = 30
+CARD_WRITE_RETRIES = 5
+SCHEDULER = Scheduler(
+    desired_retention=0.9,
+    learning_steps=(),
+    relearning_steps=(),
+    maximum_interval=MAX_INTERVAL_DAYS,
+    enable_fuzzing=False,
+)
+# The old fixed ladder (before FSRS), kept for docs/learning.md's comparison.
+OLD_LADDER_DAYS = (1, 3, 7, 16, 35)
+# What a review copies when it has to repeat the exercise (no fresh bank item left).
 COPIED = (
     "user_id",
     "language",
@@ -31,6 +63,7 @@ COPIED = (
     "choices",
     "answer",
     "accepted_answers",
+    "corrections",
     "explanation",
     "hints",
     "source",
@@ -40,40 +73,191 @@ COPIED = (
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    step: int
+    rating: Rating
     due_at: datetime
+    card: dict[str, Any]
 
 
-def next_review(exercise: dict[str, Any], outcome: str, finished_at: datetime) -> Review | None:
-    """The review an exercise earns when it finishes with `outcome`, or None."""
-    step = exercise.get("review_step")
-    is_review = exercise.get("review_of") is not None and step is not None
+def card_id(user_id: str, category: str, subcategory: str) -> str:
+    return f"{user_id}|{category}|{subcategory}"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def rating_for(exercise: dict[str, Any], outcome: str, finished_at: datetime) -> Rating | None:
+    """The FSRS rating of a finished exercise, or None when it says nothing about memory."""
+    if outcome == "skipped":
+        return Rating.Again if exercise.get("review_of") else None
     if outcome != "correct":
-        if outcome == "skipped" and not is_review:
-            return None  # skipping new material is not evidence of anything
-        new_step = 0
-    elif is_review:
-        new_step = int(step) + 1  # type: ignore[arg-type]
-    elif exercise.get("attempts", 0) > 1 or exercise.get("hints_used", 0) > 0:
-        new_step = 1  # solved with help: it is known, but not yet well
-    else:
-        return None
-    if new_step >= len(INTERVAL_DAYS):
-        return None  # retired: correct on the longest interval
-    return Review(new_step, finished_at + timedelta(days=INTERVAL_DAYS[new_step]))
+        return Rating.Again
+    if exercise.get("attempts", 1) > 1 or exercise.get("hints_used", 0) > 0:
+        return Rating.Hard
+    created = exercise.get("created_at")
+    if (
+        created is not None
+        and (finished_at - _aware(created)).total_seconds() <= FAST_SECONDS
+        and not exercise.get("review_of")
+    ):
+        return Rating.Easy
+    return Rating.Good
 
 
-def review_doc(exercise: dict[str, Any], review: Review, now: datetime) -> dict[str, Any]:
-    """The pending copy; its id is derived from the original so a retry cannot add two."""
-    doc = {k: exercise[k] for k in COPIED if k in exercise}
-    doc.update(
-        _id=str(uuid5(REVIEW_ID_NAMESPACE, exercise["_id"])),
-        status="pending",
-        attempts=0,
-        hints_used=0,
-        created_at=now,
-        due_at=review.due_at,
-        review_of=exercise["_id"],
-        review_step=review.step,
+def _card_from(doc: dict[str, Any] | None, seed: str) -> Card:
+    if doc is None:
+        return Card(card_id=int(uuid5(REVIEW_ID_NAMESPACE, seed).int % 10**12))
+    return Card.from_dict(doc["card"])
+
+
+def review_card(card: Card, rating: Rating, at: datetime) -> Card:
+    reviewed, _ = SCHEDULER.review_card(card, rating, review_datetime=_aware(at))
+    return reviewed
+
+
+def simulate(ratings: list[tuple[float, Rating]]) -> list[datetime]:
+    """Due times after each (day offset, rating), from a new card: for docs and the bench."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    card, out = Card(card_id=1), []
+    for day, rating in ratings:
+        card = review_card(card, rating, start + timedelta(days=day))
+        out.append(card.due)
+    return out
+
+
+async def record_review(
+    db: Database, exercise: dict[str, Any], rating: Rating, at: datetime
+) -> Review:
+    """Apply one graded answer to the skill's card; conditional writes keep two answers
+    finishing at once from losing one (the loser re-reads and reviews again)."""
+    key = card_id(exercise["user_id"], exercise["category"], exercise["subcategory"])
+    for _ in range(CARD_WRITE_RETRIES):
+        stored = await db.skill_cards.find_one({"_id": key})
+        card = review_card(_card_from(stored, key), rating, at)
+        body = card_doc(
+            exercise["user_id"],
+            exercise["category"],
+            exercise["subcategory"],
+            card,
+            (stored or {}).get("reps", 0) + 1,
+            at,
+        )
+        if stored is None:
+            try:
+                await db.skill_cards.insert_one(body)
+            except DuplicateKeyError:
+                continue
+        else:
+            won = await db.skill_cards.find_one_and_update(
+                {"_id": key, "reps": stored.get("reps", 0)},
+                {"$set": {k: v for k, v in body.items() if k != "_id"}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if won is None:
+                continue
+        return Review(rating, card.due, body["card"])
+    raise RuntimeError(f"skill card {key} kept changing under concurrent answers")
+
+
+async def schedule_fresh_item(
+    db: Database, exercise: dict[str, Any], review: Review, now: datetime
+) -> None:
+    """Make sure the skill has one pending review, due with its card, on a fresh item."""
+    skill = {
+        "user_id": exercise["user_id"],
+        "category": exercise["category"],
+        "subcategory": exercise["subcategory"],
+        "status": "pending",
+        "review_of": {"$ne": None},
+        "_id": {"$ne": exercise["_id"]},
+    }
+    moved = await db.exercises.update_many(skill, {"$set": {"due_at": review.due_at}})
+    if moved.matched_count:
+        return
+    doc = await _fresh_review(db, exercise, review, now)
+    try:
+        await db.exercises.insert_one(doc)
+    except DuplicateKeyError:
+        pass  # a retried finish already scheduled this review
+
+
+async def _fresh_review(
+    db: Database, exercise: dict[str, Any], review: Review, now: datetime
+) -> dict[str, Any]:
+    recent = db.exercises.find(
+        {
+            "user_id": exercise["user_id"],
+            "category": exercise["category"],
+            "subcategory": exercise["subcategory"],
+            "created_at": {"$gte": now - timedelta(days=RECENT_DAYS)},
+        },
+        {"bank_id": 1},
     )
-    return doc
+    seen = {str(d.get("bank_id")) async for d in recent.limit(500)}
+    return review_doc(exercise, review.rating, review.due_at, seen, now)
+
+
+def review_doc(
+    exercise: dict[str, Any], rating: Rating, due_at: datetime, seen: set[str], now: datetime
+) -> dict[str, Any]:
+    """The skill's next review: a pending exercise on a bank item of the same skill not in
+    `seen` (nor the one just answered), or a copy of the exercise when none is left. Its id
+    is derived from the answered exercise, so a retried finish cannot add two."""
+    bank = bank_or_empty(exercise.get("language") or "English")
+    items = bank.get((exercise["category"], exercise["subcategory"]), ())
+    fresh = [i for i in items if i.id not in seen and i.id != exercise.get("bank_id")]
+    base = {
+        "_id": str(uuid5(REVIEW_ID_NAMESPACE, exercise["_id"])),
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": now,
+        "due_at": due_at,
+        "review_of": exercise["_id"],
+    }
+    if not fresh:
+        return {**{k: exercise[k] for k in COPIED if k in exercise}, **base}
+    # Harder after an easy answer, easier after a miss; the pick is repeatable.
+    step = {Rating.Again: -1, Rating.Hard: 0, Rating.Good: 0, Rating.Easy: 1}[rating]
+    aim = max(1, min(5, int(exercise.get("difficulty") or 1) + step))
+    rng = random.Random(base["_id"])
+    rng.shuffle(fresh)
+    fresh.sort(key=lambda i: abs(i.difficulty - aim))
+    draft = draft_from_bank(fresh[0])
+    return {
+        "user_id": exercise["user_id"],
+        "language": exercise.get("language") or "English",
+        "category": draft.category,
+        "subcategory": draft.subcategory,
+        "type": draft.type,
+        "difficulty": draft.difficulty,
+        "prompt": draft.prompt,
+        "choices": draft.choices,
+        "answer": draft.answer,
+        "accepted_answers": draft.accepted_answers,
+        "explanation": draft.explanation,
+        "hints": draft.hints,
+        "source": draft.source,
+        "bank_id": draft.bank_id,
+        **base,
+    }
+
+
+def card_doc(
+    user_id: str, category: str, subcategory: str, card: Card, reps: int, at: datetime
+) -> dict[str, Any]:
+    """A skill_cards document (also written by the seed, which replays answers offline)."""
+    return {
+        "_id": card_id(user_id, category, subcategory),
+        "user_id": user_id,
+        "category": category,
+        "subcategory": subcategory,
+        "card": card.to_dict(),
+        "due_at": card.due,
+        "reps": reps,
+        "updated_at": at,
+    }
+
+
+def new_card(user_id: str, category: str, subcategory: str) -> Card:
+    return _card_from(None, card_id(user_id, category, subcategory))

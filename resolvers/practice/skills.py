@@ -1,20 +1,27 @@
-"""Skill levels: one ability in 0..1 per (category, subcategory), from outcomes and errors.
+"""Skill levels: one ability in 0..1 per (category, subcategory), with a confidence.
 
-The model (README "Learning > Skills" has a worked example):
+The model (docs/learning.md "Skills" has a worked example):
 
 * An exercise of difficulty d (1..5) sits at level b(d) = (d - 1) / 4 on the same 0..1
-  scale as ability. A learner of ability a solves it with probability
+  scale as ability. A learner of ability a solves it at the first try with probability
   P(a, d) = 1 / (1 + exp(-SLOPE * (a - b(d)))).
-* Abilities start at the prior of the learner's CEFR level (PRIOR_BY_LEVEL).
-* A finished exercise moves ability by LEARNING_RATE * (y - P(a, d)), y = 1 if correct:
-  an expected success moves it little, a surprise a lot (an Elo-style update).
-* An error in conversation takes ERROR_RATE of the current ability away.
-* Recency: between two pieces of evidence, and up to now, ability relaxes towards the
-  prior with half-life HALF_LIFE_DAYS, so old evidence fades.
+* Each answer is evidence with a credit and a weight (CREDIT, WEIGHT): a first-attempt
+  answer without a hint is full credit; one after a wrong attempt or with a hint is
+  partial credit (it was not known outright, and a multiple choice's later attempts are
+  partly elimination); a miss is none; a skip is a half-weight miss; an error in
+  conversation is a half-weight miss at the level's own difficulty.
+* Ability is the most likely value given the evidence and a prior centred on the
+  learner's CEFR level (PRIOR_BY_LEVEL, spread PRIOR_SD): the a that maximises
+  -(a - prior)^2 / (2 PRIOR_SD^2) + sum w (c log P + (1 - c) log(1 - P)), found by Newton's
+  method. Evidence ages against the *latest* evidence of the skill (half-life
+  HALF_LIFE_DAYS), so newer answers outweigh older ones, but an idle skill's ability does
+  not drift: neither up towards the prior nor anywhere else.
+* Confidence = n / (n + CONFIDENCE_K), n the evidence weights aged to *now*: it grows with
+  answers and fades when the skill is idle, to 0 ("unsure"). The API exposes it.
+* mastered: ability >= MASTERED_ABILITY, confidence >= MASTERED_CONFIDENCE and at least
+  MASTERED_MIN_CLEAN first-attempt answers; struggling: ability STRUGGLING_MARGIN below the
+  level's prior with some confidence. Guessing at a multiple choice cannot master a skill.
 * trend = ability now - ability TREND_DAYS ago (from the evidence before then).
-* mastered: ability >= MASTERED_ABILITY over at least MASTERED_MIN_ATTEMPTS exercises;
-  struggling: ability at least STRUGGLING_MARGIN below the level's prior (doing worse
-  than a learner of that level is expected to).
 
 Skills are computed on read from the stored exercises and messages (two queries,
 bounded by LOOKBACK_DAYS and MAX_EVIDENCE), so they need no rebuild after an import.
@@ -34,17 +41,33 @@ from resolvers.taxonomy import canonical
 PRIOR_BY_LEVEL = {"A1": 0.2, "A2": 0.35, "B1": 0.5, "B2": 0.6, "C1": 0.75, "C2": 0.85}
 DEFAULT_PRIOR = 0.5
 SLOPE = 5.0
-LEARNING_RATE = 0.15
-ERROR_RATE = 0.05
+PRIOR_SD = 0.3
 HALF_LIFE_DAYS = 30.0
+CONFIDENCE_K = 3.0
 TREND_DAYS = 14
 TARGET_SUCCESS = 0.7
 MASTERED_ABILITY = 0.8
-MASTERED_MIN_ATTEMPTS = 3
+MASTERED_CONFIDENCE = 0.5
+MASTERED_MIN_CLEAN = 3
 STRUGGLING_MARGIN = 0.1  # struggling: this far below the prior of the learner's level
+STRUGGLING_CONFIDENCE = 0.25
+NEWTON_STEPS = 40
 LOOKBACK_DAYS = 180
 MAX_EVIDENCE = 2_000
 DAY_S = 86_400.0
+
+# kind -> (credit, weight)
+CREDIT = {
+    "correct": 1.0,  # first attempt, no hint
+    "hinted": 0.6,  # first attempt after a hint
+    "later": 0.4,  # right after a wrong attempt
+    "incorrect": 0.0,
+    "skipped": 0.0,
+    "error": 0.0,  # an error in conversation
+}
+WEIGHT = {"correct": 1.0, "hinted": 1.0, "later": 1.0, "incorrect": 1.0, "skipped": 0.5}
+ERROR_WEIGHT = 0.5
+ANSWER_KINDS = frozenset(CREDIT) - {"error"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +75,7 @@ class Evidence:
     at: datetime
     category: str
     subcategory: str
-    kind: str  # "correct" | "incorrect" | "error"
+    kind: str  # a key of CREDIT
     difficulty: int = 0
 
 
@@ -62,21 +85,30 @@ class Skill:
     subcategory: str
     ability: float
     attempts: int
-    correct: int
+    correct: int  # first-attempt answers without a hint
     trend: float
     base: float  # the prior it started from
+    confidence: float = 0.0
 
     @property
     def accuracy(self) -> float | None:
+        """Share of answers right at the first attempt without a hint."""
         return round(self.correct / self.attempts, 4) if self.attempts else None
 
     @property
     def mastered(self) -> bool:
-        return self.ability >= MASTERED_ABILITY and self.attempts >= MASTERED_MIN_ATTEMPTS
+        return (
+            self.ability >= MASTERED_ABILITY
+            and self.confidence >= MASTERED_CONFIDENCE
+            and self.correct >= MASTERED_MIN_CLEAN
+        )
 
     @property
     def struggling(self) -> bool:
-        return self.ability <= self.base - STRUGGLING_MARGIN
+        return (
+            self.ability <= self.base - STRUGGLING_MARGIN
+            and self.confidence >= STRUGGLING_CONFIDENCE
+        )
 
 
 def prior(level: str | None) -> float:
@@ -91,29 +123,61 @@ def p_correct(ability: float, difficulty: int) -> float:
     return 1.0 / (1.0 + math.exp(-SLOPE * (ability - item_level(difficulty))))
 
 
-def relax(ability: float, base: float, elapsed: timedelta) -> float:
-    days = max(0.0, elapsed.total_seconds() / DAY_S)
-    return base + (ability - base) * 2.0 ** (-days / HALF_LIFE_DAYS)
+def _age_factor(at: datetime, ref: datetime) -> float:
+    days = max(0.0, (ref - at).total_seconds() / DAY_S)
+    return float(2.0 ** (-days / HALF_LIFE_DAYS))
+
+
+def level_difficulty(base: float) -> int:
+    """The difficulty whose item level is nearest the prior: where a conversation error counts."""
+    return min(range(1, 6), key=lambda d: abs(item_level(d) - base))
+
+
+def _terms(evidence: list[Evidence], base: float) -> list[tuple[float, float, int]]:
+    """(credit, weight, difficulty) per piece of evidence, aged against the latest one."""
+    if not evidence:
+        return []
+    latest = max(e.at for e in evidence)
+    out = []
+    for e in evidence:
+        weight = ERROR_WEIGHT if e.kind == "error" else WEIGHT.get(e.kind, 1.0)
+        difficulty = level_difficulty(base) if e.kind == "error" else e.difficulty
+        out.append((CREDIT.get(e.kind, 0.0), weight * _age_factor(e.at, latest), difficulty))
+    return out
+
+
+def estimate(evidence: list[Evidence], base: float) -> float:
+    """The most likely ability given the evidence and the level's prior (Newton's method on
+    a concave log-posterior, clamped to 0..1)."""
+    terms = _terms(evidence, base)
+    a = base
+    precision = 1.0 / PRIOR_SD**2
+    for _ in range(NEWTON_STEPS):
+        grad = -(a - base) * precision
+        curve = -precision
+        for credit, weight, difficulty in terms:
+            p = p_correct(a, difficulty)
+            grad += weight * SLOPE * (credit - p)
+            curve -= weight * SLOPE * SLOPE * p * (1 - p)
+        step = grad / curve
+        a = min(1.0, max(0.0, a - step))
+        if abs(step) < 1e-9:
+            break
+    return a
+
+
+def confidence(evidence: list[Evidence], at: datetime) -> float:
+    n = sum(
+        (ERROR_WEIGHT if e.kind == "error" else WEIGHT.get(e.kind, 1.0)) * _age_factor(e.at, at)
+        for e in evidence
+        if e.at <= at
+    )
+    return n / (n + CONFIDENCE_K)
 
 
 def replay(evidence: list[Evidence], base: float, at: datetime) -> float:
-    """Ability at `at` from the evidence before it (sorted by time)."""
-    ability, last = base, None
-    for e in evidence:
-        if e.at > at:
-            break
-        if last is not None:
-            ability = relax(ability, base, e.at - last)
-        if e.kind == "error":
-            ability -= ERROR_RATE * ability
-        else:
-            y = 1.0 if e.kind == "correct" else 0.0
-            ability += LEARNING_RATE * (y - p_correct(ability, e.difficulty))
-        ability = min(1.0, max(0.0, ability))
-        last = e.at
-    if last is not None:
-        ability = relax(ability, base, at - last)
-    return ability
+    """Ability at `at` from the evidence before it."""
+    return estimate([e for e in evidence if e.at <= at], base)
 
 
 def skills_from(evidence: list[Evidence], level: str | None, now: datetime) -> list[Skill]:
@@ -124,7 +188,7 @@ def skills_from(evidence: list[Evidence], level: str | None, now: datetime) -> l
         by_target[(e.category, e.subcategory)].append(e)
     out = []
     for (category, subcategory), items in by_target.items():
-        finished = [e for e in items if e.kind != "error"]
+        answers = [e for e in items if e.kind in ANSWER_KINDS]
         ability = replay(items, base, now)
         before = replay(items, base, now - timedelta(days=TREND_DAYS))
         out.append(
@@ -132,13 +196,30 @@ def skills_from(evidence: list[Evidence], level: str | None, now: datetime) -> l
                 category=category,
                 subcategory=subcategory,
                 ability=round(ability, 4),
-                attempts=len(finished),
-                correct=sum(1 for e in finished if e.kind == "correct"),
+                attempts=len(answers),
+                correct=sum(1 for e in answers if e.kind == "correct"),
                 trend=round(ability - before, 4),
                 base=base,
+                confidence=round(confidence(items, now), 4),
             )
         )
     return sorted(out, key=lambda s: (s.ability, s.category, s.subcategory))
+
+
+def answer_kind(doc: dict[str, object]) -> str | None:
+    """What a finished exercise says about the skill (a key of CREDIT), or None."""
+    outcome = doc.get("outcome") or ("correct" if doc.get("correct") else "incorrect")
+    if doc.get("status") == "skipped" or outcome == "skipped":
+        return "skipped"
+    if outcome == "incorrect":
+        return "incorrect"
+    if outcome != "correct":
+        return None
+    if int(doc.get("attempts") or 1) > 1:  # type: ignore[call-overload]
+        return "later"
+    if int(doc.get("hints_used") or 0) > 0:  # type: ignore[call-overload]
+        return "hinted"
+    return "correct"
 
 
 def choose_difficulty(ability: float, seed: str) -> int:
@@ -165,25 +246,32 @@ async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evide
     since = now - timedelta(days=LOOKBACK_DAYS)
     evidence: list[Evidence] = []
     exercises = db.exercises.find(
-        {"user_id": user_id, "status": "completed", "completed_at": {"$gte": since}},
+        {
+            "user_id": user_id,
+            "status": {"$in": ["completed", "skipped"]},
+            "completed_at": {"$gte": since},
+        },
         {
             "category": 1,
             "subcategory": 1,
             "difficulty": 1,
+            "status": 1,
             "outcome": 1,
             "correct": 1,
+            "attempts": 1,
+            "hints_used": 1,
             "completed_at": 1,
         },
     )
     async for doc in exercises.sort([("completed_at", -1)]).limit(MAX_EVIDENCE):
-        outcome = doc.get("outcome") or ("correct" if doc.get("correct") else "incorrect")
-        if outcome in ("correct", "incorrect"):
+        kind = answer_kind(doc)
+        if kind is not None:
             evidence.append(
                 Evidence(
                     doc["completed_at"],
                     doc["category"],
                     doc["subcategory"],
-                    outcome,
+                    kind,
                     int(doc.get("difficulty") or 1),
                 )
             )

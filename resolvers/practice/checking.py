@@ -1,0 +1,300 @@
+"""Answer checking: which typed answers a teacher would accept, and what a near miss is told.
+
+An exercise lists its model answer and, per item, other answers that are also right. On top
+of those lists, three families of variants are accepted for every item of a language, so an
+author never has to enumerate them:
+
+* English contractions either way ("I do not like" for "I don't like"), except in
+  Apostrophes exercises, where the contraction is the point;
+* Spanish pro-drop: the subject pronoun of the model answer may be left out ("fui a la
+  playa" for "yo fui a la playa"), as Spanish normally does;
+* German verb-second fronting: a main clause "Ich komme morgen nicht" may start with the
+  adverb or prepositional phrase instead ("Morgen komme ich nicht"), and the other way
+  round.
+
+A wrong answer close to a right one gets feedback that names what is off: only the accents
+("Only the accent: simpática."), only the punctuation, one misspelt word, or the words
+still wrong in a sentence ("Still wrong: \"since three years\"."), without revealing the
+rest of the answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from difflib import SequenceMatcher
+from itertools import product
+
+from resolvers.practice.hints import changes
+
+MAX_VARIANTS = 64
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+_END = re.compile(r"[\s.!?]+$")
+_ANY_PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def normalize_answer(text: str, keep_punctuation: bool = False) -> str:
+    """Ignore case, spacing, end punctuation and, unless punctuation is the point, all
+    punctuation (an apostrophe inside a word, as in "don't", is kept, and so are Spanish
+    opening marks in punctuation exercises).
+
+    Accents stay significant: Spanish "esta"/"está" and "si"/"sí" are different words, and
+    so are German "schon"/"schön". Two spellings are equal by German convention rather than
+    by leniency: "ss" for "ß" (Swiss German writes no ß; case folding maps ß to ss) and
+    "ae"/"oe"/"ue" for "ä"/"ö"/"ü", the standard substitute on a keyboard without
+    umlauts ("Tuer" = "Tür", but "Tur" is wrong).
+    """
+    value = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().strip()
+    value = value.translate(_UMLAUTS)
+    value = value.strip('"')
+    if len(value) > 1 and value[0] == value[-1] == "'":  # quoted, not a closing possessive
+        value = value[1:-1]
+    value = _END.sub("", value)
+    if keep_punctuation:
+        value = re.sub(r"\s*([,;:])\s*", r"\1 ", value)
+    else:
+        value = _ANY_PUNCT.sub(" ", value)
+    return " ".join(value.split())
+
+
+# ---- English contractions -------------------------------------------------------------
+
+_EN_FIXED = {
+    "can't": ("can not",),
+    "cannot": ("can not",),
+    "won't": ("will not",),
+    "shan't": ("shall not",),
+    "ain't": ("is not", "are not", "am not"),
+    "let's": ("let us",),
+    "i'm": ("i am",),
+}
+# 's after these words is "is" or "has"; after a noun it is a possessive and stays.
+_EN_S_HOSTS = frozenset(
+    "he she it that there what who where here how when why everyone everything nobody".split()
+)
+_EN_SUFFIXES = (
+    ("n't", ("not",)),
+    ("'re", ("are",)),
+    ("'ve", ("have",)),
+    ("'ll", ("will",)),
+    ("'d", ("would", "had")),
+)
+
+
+def _en_word(word: str) -> tuple[str, ...]:
+    if word in _EN_FIXED:
+        return _EN_FIXED[word]
+    if word.endswith("'s") and word[:-2] in _EN_S_HOSTS:
+        host = word[:-2]
+        return (f"{host} is", f"{host} has")
+    for suffix, expansions in _EN_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            host = word[: -len(suffix)]
+            return tuple(f"{host} {e}" for e in expansions)
+    return (word,)
+
+
+def _expand_english(text: str) -> set[str]:
+    words = text.split()
+    options = [_en_word(w) for w in words]
+    out: set[str] = set()
+    for combo in product(*options):
+        out.add(" ".join(combo))
+        if len(out) >= MAX_VARIANTS:
+            break
+    return out
+
+
+# ---- Spanish pro-drop -------------------------------------------------------------------
+
+_ES_SUBJECTS = frozenset(
+    "yo tú él ella usted nosotros nosotras vosotros vosotras ellos ellas ustedes".split()
+)
+# A pronoun right after one of these is an object or a comparison, never a dropped subject.
+_ES_BEFORE_NON_SUBJECT = frozenset(
+    "a de con para por sin en sobre entre hacia hasta según contra que como y o ni".split()
+)
+
+
+def _drop_spanish_subject(text: str) -> set[str]:
+    words = text.split()
+    out = set()
+    for i, w in enumerate(words):
+        if w not in _ES_SUBJECTS or i == len(words) - 1:
+            continue
+        if i > 0 and words[i - 1] in _ES_BEFORE_NON_SUBJECT:
+            continue
+        out.add(" ".join(words[:i] + words[i + 1 :]))
+    return out
+
+
+# ---- German verb-second fronting --------------------------------------------------------
+
+_DE_SUBJECTS = frozenset("ich du er sie es wir ihr man".split())
+_DE_PREPOSITIONS = frozenset(
+    "an am auf aus bei beim mit nach seit von vom zu zum zur in im ins um für über unter "
+    "vor hinter neben zwischen durch gegen ohne während wegen".split()
+)
+_DE_NOT_FRONTED = frozenset(
+    "und oder aber denn sondern nicht der die das den dem des ein eine einen einem einer "
+    "eines mich mir dich dir sich uns euch ihn ihm ihnen".split()
+)
+_DE_QUESTION = frozenset("wann wo wohin woher warum was wie wer wen wem welche welcher".split())
+
+
+def _fronting_chunks(rest: list[str]) -> list[tuple[int, int]]:
+    """Spans of `rest` (the middle field after subject and verb) that may stand first: one
+    adverb-like word, or a prepositional phrase of up to four words; never the final word
+    (a participle, infinitive or separable particle stays at the end)."""
+    spans = []
+    last = len(rest) - 1
+    for i, word in enumerate(rest[:last]):
+        if word in _DE_PREPOSITIONS:
+            for end in range(i + 2, min(i + 4, last) + 1):
+                spans.append((i, end))
+        elif word not in _DE_NOT_FRONTED and word not in _DE_SUBJECTS:
+            spans.append((i, i + 1))
+    return spans
+
+
+def _german_v2(text: str) -> set[str]:
+    words = text.split()
+    out: set[str] = set()
+    if len(words) < 4 or words[0] in _DE_QUESTION:
+        return out
+    if words[0] in _DE_SUBJECTS:  # "ich komme morgen nicht" -> "morgen komme ich nicht"
+        subject, verb, rest = words[0], words[1], words[2:]
+        for i, j in _fronting_chunks(rest):
+            out.add(" ".join([*rest[i:j], verb, subject, *rest[:i], *rest[j:]]))
+        return out
+    for j in range(2, min(5, len(words) - 1)):  # "morgen komme ich nicht" -> "ich komme ..."
+        if words[j] in _DE_SUBJECTS:
+            fronted, verb = words[: j - 1], words[j - 1]
+            if (fronted[0] in _DE_PREPOSITIONS or len(fronted) == 1) and fronted[
+                0
+            ] not in _DE_NOT_FRONTED:
+                rest = words[j + 1 :]
+                out.add(" ".join([words[j], verb, *fronted, *rest]))
+            break
+    return out
+
+
+# ---- matching ---------------------------------------------------------------------------
+
+
+def variants(normalized: str, language: str | None, category: str) -> set[str]:
+    """Every normalized form that counts as this (normalized) answer."""
+    forms = {normalized}
+    if language == "Spanish":
+        forms |= _drop_spanish_subject(normalized)
+    elif language == "German":
+        forms |= _german_v2(normalized)
+    elif language == "English" and category != "Punctuation":
+        forms = {e for f in forms for e in _expand_english(f)}
+    return forms
+
+
+def _canonical(normalized: str, language: str | None, category: str) -> set[str]:
+    """The forms a typed answer is compared as: contractions expanded for English."""
+    if language == "English" and category != "Punctuation":
+        return _expand_english(normalized)
+    return {normalized}
+
+
+def accepts(
+    given: str, expected: Iterable[str], category: str, language: str | None = None
+) -> bool:
+    keep = category == "Punctuation"
+    targets: set[str] = set()
+    for answer in expected:
+        targets |= variants(normalize_answer(answer, keep), language, category)
+    return bool(_canonical(normalize_answer(given, keep), language, category) & targets)
+
+
+# ---- near misses ------------------------------------------------------------------------
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _closest(given: str, candidates: Iterable[str]) -> str:
+    return max(candidates, key=lambda c: SequenceMatcher(None, given.split(), c.split()).ratio())
+
+
+def _quote(words: Iterable[str]) -> str:
+    return re.sub(r"\s+([,.;:?!])", r"\1", " ".join(words))
+
+
+def near_miss(
+    given: str,
+    expected: list[str],
+    category: str,
+    language: str | None = None,
+    choices: Iterable[str] = (),
+) -> str | None:
+    """What is off in a wrong answer that is close to a right one; None if it is not close."""
+    if not given.strip() or not expected:
+        return None
+    keep = category == "Punctuation"
+    if keep:
+        loose = {normalize_answer(e) for e in expected}
+        if normalize_answer(given) in loose:
+            return "The words are right; check the punctuation."
+    norm_given = normalize_answer(given, keep)
+    forms: dict[str, str] = {}  # normalized variant -> the answer as written
+    for answer in expected:
+        for form in variants(normalize_answer(answer, keep), language, category):
+            forms.setdefault(form, answer)
+    bare = strip_accents(norm_given)
+    for form, answer in forms.items():
+        if strip_accents(form) == bare and form != norm_given:
+            written = [w.strip(".,;:!?¿¡\"'") for w in answer.split()]
+            typed = set(given.casefold().split())
+            fixed = [w for w in written if w.casefold() not in typed and strip_accents(w) != w] or [
+                w for w in written if strip_accents(w.casefold()) != w.casefold()
+            ]
+            noun = "accent" if len(fixed) <= 1 else "accents"
+            return f"Only the {noun}: {', '.join(fixed)}."
+    if any(normalize_answer(c, keep) == norm_given for c in choices):
+        return None  # a wrong choice is a wrong choice, not a near miss
+    best = _closest(norm_given, forms)
+    given_words, best_words = norm_given.split(), best.split()
+    if len(given_words) == len(best_words):
+        differing = [(g, b) for g, b in zip(given_words, best_words, strict=True) if g != b]
+        if len(differing) == 1 and len(differing[0][1]) >= 4:
+            wrong, right = differing[0]
+            if _edit_distance(strip_accents(wrong), strip_accents(right)) <= 2:
+                if len(best_words) == 1:
+                    return "Almost: check the spelling."
+                return f'Almost: check the spelling of "{wrong}".'
+    if len(best_words) < 3:
+        return None
+    found = changes(norm_given, best)
+    changed = sum(max(len(c.wrong), len(c.right)) for c in found)
+    if not found or len(found) > 3 or changed * 2 > len(best_words):
+        return None  # not close: more than half of it differs
+    wrong_parts = [_quote(c.wrong) for c in found if c.wrong]
+    if len(found) == 1 and not found[0].wrong:
+        anchor = found[0].before or found[0].after
+        where = f'after "{anchor}"' if found[0].before else f'before "{anchor}"'
+        return f"Something is missing {where}."
+    if sorted(w for c in found for w in c.wrong) == sorted(w for c in found for w in c.right):
+        return "The words are right; check their order."
+    return "Still wrong: " + ", ".join(f'"{p}"' for p in wrong_parts) + "."

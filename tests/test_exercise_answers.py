@@ -1,0 +1,335 @@
+"""Answer checking as a teacher would sign it (issue 22, items 1-3): one exercise per own
+sentence expecting every correction, accepted variants, near-miss feedback, and multiple
+choice that can be failed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from resolvers.messages import apply_message
+from resolvers.practice.bank import answers_match, load_bank
+from resolvers.practice.checking import near_miss
+
+GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
+  id language category subcategory type prompt } }"""
+DAILY = "query { dailyPractice { exercises { id prompt } } }"
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  correct feedback expected attemptsLeft exercise { status outcome attempts } } }"""
+
+
+async def said(api: Any, user: dict[str, Any], content: str, errors: list[dict[str, str]]) -> None:
+    """A learner message with errors as a tutor found them, written the way recordMessage
+    stores and counts it (straight to the database: who may send errors is not tested here)."""
+    db = api.services.db
+    now = datetime.now(UTC)
+    session_id = str(uuid.uuid4())
+    await db.sessions.insert_one(
+        {
+            "_id": session_id,
+            "user_id": user["_id"],
+            "started_at": now - timedelta(hours=1),
+            "status": "active",
+            "total_messages": 0,
+            "total_tokens": 0,
+            "total_cost": 0.0,
+        }
+    )
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "session_id": session_id,
+        "user_id": user["_id"],
+        "role": "user",
+        "content": content,
+        "timestamp": now - timedelta(minutes=30),
+        "errors": errors,
+        "language": user.get("target_language"),
+        "applied": False,
+    }
+    await db.messages.insert_one(doc)
+    await apply_message(db, doc, api.services.settings.error_half_life_days)
+
+
+def err(category: str, subcategory: str, excerpt: str, correction: str) -> dict[str, str]:
+    return {
+        "category": category,
+        "subcategory": subcategory,
+        "excerpt": excerpt,
+        "correction": correction,
+    }
+
+
+OWN = "something you wrote"
+
+
+async def own_exercises(api: Any, token: str, n: int = 6) -> list[dict[str, Any]]:
+    made = (await api.data(GENERATE, {"n": n}, token=token))["generateExercise"]
+    return [e for e in made if OWN in e["prompt"]]
+
+
+# ---- item 1: own sentences ----
+
+
+async def test_a_sentence_with_two_errors_is_one_exercise_expecting_both_fixes(api):
+    user, token = await api.user()
+    sentence = "My sister live in London since three years."
+    await said(
+        api,
+        user,
+        sentence,
+        [
+            err("Grammar", "Verb Tense", "live", "has lived"),
+            err("Grammar", "Prepositions", "since", "for"),
+        ],
+    )
+    [exercise] = await own_exercises(api, token)
+    assert sentence in exercise["prompt"] and "2 mistakes" in exercise["prompt"]
+    partial = "My sister has lived in London since three years."
+    first = (await api.data(SUBMIT, {"id": exercise["id"], "a": partial}, token=token))[
+        "submitExercise"
+    ]
+    assert first["correct"] is False
+    assert '"since" (Prepositions)' in first["feedback"]  # names what is still wrong
+    right = "My sister has lived in London for three years."
+    done = (await api.data(SUBMIT, {"id": exercise["id"], "a": right}, token=token))[
+        "submitExercise"
+    ]
+    assert done["correct"] is True and done["expected"] == right
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "errors", "expected", "half_fixed"),
+    [
+        (
+            "Spanish",
+            "Cuánto cuesta los tacos?",
+            [
+                err("Punctuation", "Inverted Question and Exclamation Marks", "Cuánto", "¿Cuánto"),
+                err("Grammar", "Subject-Verb Agreement", "cuesta", "cuestan"),
+            ],
+            "¿Cuánto cuestan los tacos?",
+            "¿Cuánto cuesta los tacos?",
+        ),
+        (
+            "German",
+            "Ich gehe zu Arbeit mit dem Bus.",
+            [
+                err("Grammar", "Prepositions", "zu Arbeit", "zur Arbeit"),
+                err(
+                    "Word Order",
+                    "Sentence Structure",
+                    "zu Arbeit mit dem Bus",
+                    "mit dem Bus zur Arbeit",
+                ),
+            ],
+            "Ich gehe mit dem Bus zur Arbeit.",
+            "Ich gehe zur Arbeit mit dem Bus.",
+        ),
+    ],
+)
+async def test_own_sentence_answer_applies_every_correction(
+    api, language, sentence, errors, expected, half_fixed
+):
+    user, token = await api.user(target_language=language)
+    await said(api, user, sentence, errors)
+    [exercise] = await own_exercises(api, token)
+    stored = await api.services.db.exercises.find_one({"_id": exercise["id"]})
+    assert stored["answer"] == expected  # never a half-corrected, ungrammatical "answer"
+    assert not answers_match(half_fixed, [stored["answer"]], stored["category"], language)
+    out = await api.data(SUBMIT, {"id": exercise["id"], "a": expected}, token=token)
+    assert out["submitExercise"]["correct"] is True
+
+
+async def test_own_sentence_is_not_repeated_in_a_day_or_across_days(api):
+    user, token = await api.user()
+    await said(
+        api,
+        user,
+        "Yesterday I go to the beach with my friend and we swim.",
+        [
+            err("Grammar", "Verb Tense", "go", "went"),
+            err("Grammar", "Verb Tense", "swim", "swam"),
+            err("Grammar", "Prepositions", "to the beach", "to the beach"),  # not a change
+        ],
+    )
+    daily = (await api.data(DAILY, token=token))["dailyPractice"]["exercises"]
+    assert sum(OWN in e["prompt"] for e in daily) == 1
+    later = await own_exercises(api, token, n=10)
+    assert later == []  # given today: not again within 30 days
+
+
+# ---- item 2: accepted variants ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category", "language"),
+    [
+        ("I do not like coffee.", "I don't like coffee.", "Grammar", "English"),
+        ("I don't like coffee.", "I do not like coffee.", "Grammar", "English"),
+        ("She's got a cat.", "She has got a cat.", "Grammar", "English"),
+        ("We can't come.", "We cannot come.", "Grammar", "English"),
+        (
+            "El sábado pasado fui a la playa.",
+            "El sábado pasado yo fui a la playa.",
+            "Grammar",
+            "Spanish",
+        ),
+        ("Vivimos en Madrid.", "Nosotros vivimos en Madrid.", "Grammar", "Spanish"),
+        ("Morgen komme ich nicht.", "Ich komme morgen nicht.", "Word Order", "German"),
+        ("Ich komme morgen nicht.", "Morgen komme ich nicht.", "Word Order", "German"),
+        (
+            "Am Wochenende fahre ich nach Berlin.",
+            "Ich fahre am Wochenende nach Berlin.",
+            "Word Order",
+            "German",
+        ),
+    ],
+)
+def test_correct_variants_are_accepted(given, expected, category, language):
+    assert answers_match(given, [expected], category, language)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category", "language"),
+    [
+        ("John is book.", "John's book.", "Grammar", "English"),  # a possessive is not "is"
+        ("Its raining.", "It's raining.", "Punctuation", "English"),  # the apostrophe is the point
+        ("Le di el libro a.", "Le di el libro a ella.", "Grammar", "Spanish"),  # object pronoun
+        ("Ella es más alta que.", "Ella es más alta que yo.", "Grammar", "Spanish"),
+        ("Nicht komme ich morgen.", "Ich komme morgen nicht.", "Word Order", "German"),
+        ("Ich morgen komme nicht.", "Ich komme morgen nicht.", "Word Order", "German"),
+    ],
+)
+def test_wrong_variants_stay_wrong(given, expected, category, language):
+    assert not answers_match(given, [expected], category, language)
+
+
+async def test_submit_accepts_variants_in_the_exercises_language(api):
+    user, token = await api.user(target_language="German")
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "user_id": user["_id"],
+        "language": "German",
+        "category": "Word Order",
+        "subcategory": "Adverb Placement",
+        "type": "error_correction",
+        "difficulty": 2,
+        "prompt": "Correct the sentence: Ich morgen komme nicht.",
+        "answer": "Ich komme morgen nicht.",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await api.services.db.exercises.insert_one(doc)
+    out = await api.data(SUBMIT, {"id": doc["_id"], "a": "Morgen komme ich nicht."}, token=token)
+    assert out["submitExercise"]["correct"] is True
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category", "language", "said_"),
+    [
+        ("simpatica", "simpática", "Vocabulary", "Spanish", "Only the accent: simpática."),
+        (
+            "Mi hermana es muy simpatica.",
+            "Mi hermana es muy simpática.",
+            "Grammar",
+            "Spanish",
+            "Only the accent: simpática.",
+        ),
+        (
+            "I recieve letters.",
+            "I receive letters.",
+            "Spelling",
+            "English",
+            'check the spelling of "recieve"',
+        ),
+        (
+            "My sister has lived in London since three years.",
+            "My sister has lived in London for three years.",
+            "Grammar",
+            "English",
+            'Still wrong: "since".',
+        ),
+        ("Where you do live?", "Where do you live?", "Word Order", "English", "check their order"),
+        (
+            "However I stayed.",
+            "However, I stayed.",
+            "Punctuation",
+            "English",
+            "check the punctuation",
+        ),
+    ],
+)
+def test_a_near_miss_says_what_is_off(given, expected, category, language, said_):
+    assert not answers_match(given, [expected], category, language)
+    assert said_ in (near_miss(given, [expected], category, language) or "")
+
+
+def test_a_far_miss_gets_no_near_miss_note():
+    assert (
+        near_miss("I like big dogs.", ["My sister has lived here for years."], "Grammar", "English")
+        is None
+    )
+
+
+# ---- item 3: multiple choice cannot be worked through by elimination ----
+
+
+async def _multiple_choice(api: Any, user: dict[str, Any], choices: list[str]) -> dict[str, Any]:
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "user_id": user["_id"],
+        "language": "English",
+        "category": "Grammar",
+        "subcategory": "Articles",
+        "type": "multiple_choice",
+        "difficulty": 2,
+        "prompt": "Choose: I saw ___ elephant.",
+        "choices": choices,
+        "answer": "an",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await api.services.db.exercises.insert_one(doc)
+    return doc
+
+
+async def test_multiple_choice_with_three_choices_can_be_failed(api):
+    user, token = await api.user()
+    doc = await _multiple_choice(api, user, ["a", "an", "the"])
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": "a"}, token=token))["submitExercise"]
+    assert out["correct"] is False and out["attemptsLeft"] == 0
+    assert out["exercise"]["status"] == "COMPLETED" and out["exercise"]["outcome"] == "INCORRECT"
+    assert out["expected"] == "an"
+
+
+async def test_multiple_choice_tries_are_fewer_than_wrong_choices(api):
+    user, token = await api.user()
+    doc = await _multiple_choice(api, user, ["a", "an", "the", "-"])
+    first = (await api.data(SUBMIT, {"id": doc["_id"], "a": "a"}, token=token))["submitExercise"]
+    assert first["attemptsLeft"] == 1
+    # A typed answer that is no choice is told to choose and uses no attempt.
+    typed = (await api.data(SUBMIT, {"id": doc["_id"], "a": "one"}, token=token))["submitExercise"]
+    assert typed["correct"] is False and typed["attemptsLeft"] == 1
+    assert "Choose one of the choices" in typed["feedback"]
+    last = (await api.data(SUBMIT, {"id": doc["_id"], "a": "the"}, token=token))["submitExercise"]
+    assert last["exercise"]["outcome"] == "INCORRECT" and last["exercise"]["attempts"] == 2
+
+
+def test_no_bank_multiple_choice_accepts_a_wrong_choice():
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.type != "multiple_choice":
+                    continue
+                for choice in item.choices:
+                    if choice != item.answer:
+                        assert not answers_match(
+                            choice, [item.answer, *item.accepted], item.category, item.language
+                        ), (item.id, choice)

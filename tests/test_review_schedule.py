@@ -1,0 +1,84 @@
+"""FSRS review scheduling (issue 22, item 5): one card per (learner, skill), ratings from
+how an answer went, and a fresh item of the skill when it is due (not the same string)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from fsrs import Rating
+
+from resolvers.practice.schedule import OLD_LADDER_DAYS, simulate
+
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  correct exercise { id status dueAt } } }"""
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def intervals(ratings: list[Rating]) -> list[float]:
+    """Days until each next review when every review is answered on its due day."""
+    day, given, out = 0.0, [], []
+    for rating in ratings:
+        given.append((day, rating))
+        due = (simulate(given)[-1] - START).total_seconds() / 86_400
+        out.append(round(due - day, 2))
+        day = due
+    return out
+
+
+def test_schedule_after_a_miss_and_after_a_clean_answer():
+    """The worked example in docs/learning.md "Review schedule"."""
+    good = Rating.Good
+    assert intervals([Rating.Again, good, good, good, good]) == [1.0, 2.0, 6.0, 17.0, 44.0]
+    assert intervals([good] * 5) == [2.0, 11.0, 46.0, 163.0, 365.0]
+    assert intervals([Rating.Hard, good, good, good]) == [1.0, 5.0, 17.0, 50.0]
+    assert intervals([Rating.Easy, good, good]) == [8.0, 39.0, 153.0]
+    # a lapse after two clean reviews: back to 2 days, then growing again
+    assert intervals([good, good, Rating.Again, good, good]) == [2.0, 11.0, 2.0, 5.0, 12.0]
+    assert OLD_LADDER_DAYS == (1, 3, 7, 16, 35)  # the old ladder, for the comparison
+
+
+def _exercise(user_id: str, sub: str, **extra) -> dict:
+    return {
+        "_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "language": "English",
+        "category": "Grammar",
+        "subcategory": sub,
+        "type": "fill_in_the_blank",
+        "difficulty": 2,
+        "prompt": f"p {uuid.uuid4()}",
+        "answer": "went",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC) - timedelta(minutes=10),
+        **extra,
+    }
+
+
+async def test_a_clean_answer_is_reviewed_too_and_one_review_waits_per_skill(api):
+    """Old: an item right the first time was never reviewed; each miss queued its own copy."""
+    user, token = await api.user()
+    db = api.services.db
+    first, second = _exercise(user["_id"], "Verb Tense"), _exercise(user["_id"], "Verb Tense")
+    await db.exercises.insert_many([first, second])
+    out = await api.data(SUBMIT, {"id": first["_id"], "a": "went"}, token=token)
+    due = datetime.fromisoformat(out["submitExercise"]["exercise"]["dueAt"])
+    assert timedelta(days=1, hours=23) < due - datetime.now(UTC) <= timedelta(days=2)  # Good
+    reviews = [
+        r async for r in db.exercises.find({"user_id": user["_id"], "review_of": {"$ne": None}})
+    ]
+    assert len(reviews) == 1 and reviews[0]["subcategory"] == "Verb Tense"
+    assert reviews[0]["prompt"] != first["prompt"] and reviews[0]["bank_id"]  # a fresh item
+    for _ in range(3):
+        out = await api.data(SUBMIT, {"id": second["_id"], "a": "go"}, token=token)
+        if out["submitExercise"]["exercise"]["status"] != "PENDING":
+            break
+    again = [
+        r async for r in db.exercises.find({"user_id": user["_id"], "review_of": {"$ne": None}})
+    ]
+    assert len(again) == 1  # the skill's one review, moved with its card
+    card = await db.skill_cards.find_one({"user_id": user["_id"]})
+    assert card["reps"] == 2 and again[0]["due_at"] == card["due_at"]
+    assert card["due_at"] - datetime.now(UTC) <= timedelta(days=1)  # the miss brought it forward
