@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
+
 from models.db import Database, connect
 from scripts.export import export_history
 from scripts.import_legacy import import_files
@@ -113,6 +115,7 @@ async def cost_totals(db: Database) -> dict[str, tuple[float, int, int]]:
     }
 
 
+@pytest.mark.slow
 async def test_export_import_round_trip_restores_every_conversation_and_counter(tmp_path):
     live = await connect(None, "drill_live")
     restored = await connect(None, "drill_restored")
