@@ -139,10 +139,11 @@ async def test_provider_stats_read_rollups_not_messages(api, replies):
     _, admin = await api.admin()
     start = "mutation { startSession(input: {}) { id } }"
     sid = (await api.data(start, token=token))["startSession"]["id"]
+    tutor = await api.tutor()
     record = """mutation($s: ID!, $ms: Int) { recordMessage(input: {sessionId: $s, role: ASSISTANT,
       content: "ok", provider: "openai", model: "gpt-4o", tokensIn: 10, responseTimeMs: $ms}) { id } }"""
     for i in range(replies):
-        await api.data(record, {"s": sid, "ms": 100 + i}, token=token)
+        await api.data(record, {"s": sid, "ms": 100 + i}, token=tutor)
     await api.data("{ me { id } }", token=admin)
     counter = RoundTrips()
     with api.services.db.wrapped(counter.wrap):
