@@ -30,7 +30,9 @@ from gateway.ratelimit import RateLimiter
 from gateway.security_headers import page_policy
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.tracing import Tracing
 from models.db import Database, connect
+from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
 
@@ -83,20 +85,31 @@ async def seed_embedded(services: Services) -> dict[str, int]:
         token = issue_token(settings, summary.free_learner_id)
         header = f'{{"Authorization": "Bearer {token}"}}'
         free = f"  FREE learner ({summary.free_learner_email}): {header}\n"
+    # The tutor service's credential: an API client like any an admin creates.
+    _, tutor = await create_client(services.db, "demo-tutor", ["tutor"])
     print(
         f"\n  GraphiQL: {url}\n"
         f"  Paste one of these into GraphiQL's Headers tab (valid until this process stops):\n"
         f'  admin   ({summary.admin_email}): {{"Authorization": "Bearer {admin}"}}\n'
         f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n'
-        f"{free}",
+        f"{free}"
+        f'  TUTOR   (API client demo-tutor): {{"Authorization": "Bearer {tutor}"}}\n',
         file=sys.stdout,
         flush=True,
     )
     return summary.counts
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    tracing: Tracing | None = None,
+) -> Starlette:
+    """`tracing`: a tracer provider of the caller's (the tests' in-memory exporter); by
+    default one exporting to OTEL_EXPORTER_OTLP_ENDPOINT, or none when that is unset."""
     settings = settings or Settings()
+    tracing = tracing or Tracing.from_settings(settings)
     configure_logging(settings.log_level, settings.log_format)
     ConnectionLimits.configure(settings)  # the bounds the server's protocol applies
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
@@ -110,6 +123,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         services = await build_services(settings, db)
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
+        spans = tracing.command_spans() if tracing is not None else None
+        if tracing is not None and spans is not None:
+            services.tracer = tracing.tracer
+            services.db.events.subscribe(spans)
         holder.value = services
         endpoint.services = services  # per request: no proxy in front of every attribute
         app.state.services = services
@@ -147,6 +164,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             await services.persisted.close()
             if metrics is not None:
                 mark_worker_dead(settings)
+            if spans is not None:
+                services.db.events.unsubscribe(spans)
+            if tracing is not None:
+                tracing.shutdown()
             if db is None:
                 await services.db.close()
 
@@ -180,7 +201,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         metrics=metrics,
         route=graphql_route,
         router=app.router,
+        traced=tracing is not None,
     )
+    if tracing is not None:
+        # Outside the gateway's layer, so its request log line sees the request's span.
+        app.add_middleware(tracing.asgi)
     if settings.forwarded_allow_ips:
         # Outermost, so logs, limits and errors all see the same client address: the
         # rightmost X-Forwarded-For hop that is not a trusted proxy.

@@ -15,7 +15,7 @@ from limits import parse_many
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TIERS = ("anonymous", "free", "pro", "premium")
+TIERS = ("anonymous", "free", "pro", "premium", "tutor")
 
 
 def _csv(value: str) -> list[str]:
@@ -122,10 +122,20 @@ class Settings(BaseSettings):
     seed_users: int = 20
     seed_random: int = 42
 
+    # --- Tracing (OpenTelemetry) -----------------------------------------------
+    # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "tutoring-gateway"
+
     # --- Rate-limit storage ----------------------------------------------------
     redis_url: str | None = None
     # Prefix for every rate-limit key, so several deployments can share one Redis.
     redis_key_prefix: str = "tg"
+    # Every request reads Redis (rate limits, persisted queries): how long one read or
+    # connect may take before the request gets 503. 0.5 s, hard-coded before, was missed
+    # by a healthy Redis on a loaded machine.
+    redis_socket_timeout_ms: int = 1000
+    redis_connect_timeout_ms: int = 1000
 
     # --- Auth -----------------------------------------------------------------
     # Empty means: generate a random per-process secret (embedded mode only).
@@ -145,6 +155,9 @@ class Settings(BaseSettings):
     jwt_jwks_refetch_seconds: float = 30.0
     token_ttl_seconds: int = 7 * 24 * 3600
     auth_cache_seconds: float = 10.0
+    # An API client is read again after this long: a revocation stops its secret on every
+    # replica within it (the database is the source of truth, not a process cache).
+    api_client_cache_seconds: float = 2.0
 
     # --- Logging --------------------------------------------------------------
     log_level: str = "INFO"
@@ -161,6 +174,9 @@ class Settings(BaseSettings):
     rate_limit_free: str = "60/minute"
     rate_limit_pro: str = "300/minute"
     rate_limit_premium: str = "1000/minute"
+    # TUTOR callers (API clients, tutor-scoped tokens): the tutor service answers every
+    # learner's turns, so its budget is the platform's, not one learner's.
+    rate_limit_tutor: str = "6000/minute"
     # A 429 is sent after this long (at most its Retry-After): a client looping on refusals
     # gets a few per second per connection, not thousands.
     rate_limit_refusal_delay_ms: int = 500
@@ -206,11 +222,12 @@ class Settings(BaseSettings):
 
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).
-    rate_limit_fail_open_tiers: str = "free,pro,premium"
+    rate_limit_fail_open_tiers: str = "free,pro,premium,tutor"
     cost_bucket_anonymous: str = "500:10"  # capacity:points-per-second refill
     cost_bucket_free: str = "2000:40"
     cost_bucket_pro: str = "10000:200"
     cost_bucket_premium: str = "40000:800"
+    cost_bucket_tutor: str = "200000:4000"
 
     # --- Learning core --------------------------------------------------------
     error_half_life_days: float = 14.0
@@ -244,6 +261,21 @@ class Settings(BaseSettings):
         if not 50 <= value <= 600_000:
             raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
         return value
+
+    @field_validator("redis_socket_timeout_ms", "redis_connect_timeout_ms")
+    @classmethod
+    def _sane_redis_timeout(cls, value: int) -> int:
+        if not 50 <= value <= 60_000:
+            raise ValueError("Redis timeouts must be between 50 and 60000 ms")
+        return value
+
+    @property
+    def redis_timeouts(self) -> dict[str, float]:
+        """redis-py's socket options (seconds) for every Redis client of a request path."""
+        return {
+            "socket_timeout": self.redis_socket_timeout_ms / 1000,
+            "socket_connect_timeout": self.redis_connect_timeout_ms / 1000,
+        }
 
     @field_validator("maintenance_interval_seconds")
     @classmethod
@@ -322,7 +354,11 @@ class Settings(BaseSettings):
 
     # --- Start-up validation: a bad value stops the process with its name, never a 500 later
     @field_validator(
-        "rate_limit_anonymous", "rate_limit_free", "rate_limit_pro", "rate_limit_premium"
+        "rate_limit_anonymous",
+        "rate_limit_free",
+        "rate_limit_pro",
+        "rate_limit_premium",
+        "rate_limit_tutor",
     )
     @classmethod
     def _rate(cls, value: str) -> str:
@@ -335,7 +371,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "cost_bucket_anonymous", "cost_bucket_free", "cost_bucket_pro", "cost_bucket_premium"
+        "cost_bucket_anonymous",
+        "cost_bucket_free",
+        "cost_bucket_pro",
+        "cost_bucket_premium",
+        "cost_bucket_tutor",
     )
     @classmethod
     def _bucket(cls, value: str) -> str:
@@ -392,6 +432,7 @@ class Settings(BaseSettings):
         "slow_request_ms",
         "seed_users",
         "auth_cache_seconds",
+        "api_client_cache_seconds",
         "cost_alert_hourly",
         "cost_alert_daily",
         "cors_max_age_seconds",

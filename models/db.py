@@ -46,6 +46,8 @@ COLLECTIONS = {
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
+    "api_clients": "api_clients",
+    "annotations": "annotations",
     "skill_cards": "skill_cards",
     "ai_usage": "ai_usage",
 }
@@ -277,11 +279,19 @@ class Database:
         return self.collection("cost_dims")
 
     @property
-    def skill_cards(self) -> Any:
+    def api_clients(self) -> Collection:
+        return self.collection("api_clients")
+
+    @property
+    def annotations(self) -> Collection:
+        return self.collection("annotations")
+
+    @property
+    def skill_cards(self) -> Collection:
         return self.collection("skill_cards")
 
     @property
-    def ai_usage(self) -> Any:
+    def ai_usage(self) -> Collection:
         return self.collection("ai_usage")
 
     async def ping(self, within_s: float = 2.0) -> None:
