@@ -46,7 +46,10 @@ COLLECTIONS = {
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
+    "api_clients": "api_clients",
+    "annotations": "annotations",
     "skill_cards": "skill_cards",
+    "ai_usage": "ai_usage",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
@@ -276,8 +279,20 @@ class Database:
         return self.collection("cost_dims")
 
     @property
+    def api_clients(self) -> Collection:
+        return self.collection("api_clients")
+
+    @property
+    def annotations(self) -> Collection:
+        return self.collection("annotations")
+
+    @property
     def skill_cards(self) -> Any:
         return self.collection("skill_cards")
+
+    @property
+    def ai_usage(self) -> Any:
+        return self.collection("ai_usage")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

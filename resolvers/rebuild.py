@@ -13,6 +13,7 @@ Every id list sent to the server is chunked (`models.db.IN_CHUNK`).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -56,6 +57,22 @@ async def _rewrite(
     for ids in chunks(stale):
         await collection.delete_many({"_id": {"$in": ids}})
     return len(rows)
+
+
+def _summed(
+    rows: list[dict[str, Any]], key_fields: tuple[str, ...], fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Rows with the same key added up: messages and ai_usage (answer evaluator calls,
+    resolvers/practice/evaluator.py) count in the same cost rows."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in key_fields)
+        if key in out:
+            for f in fields:
+                out[key][f] += row[f]
+        else:
+            out[key] = dict(row)
+    return list(out.values())
 
 
 def _scopes(user_ids: list[str] | None) -> list[dict[str, Any]]:
@@ -124,8 +141,10 @@ async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) ->
                 "tokens_out": r["tokens_out"],
                 "cost": r["cost"],
             }
-            async for r in await db.messages.aggregate(pipeline)
+            for source, match in ((db.messages, COUNTED_ASSISTANT), (db.ai_usage, {}))
+            async for r in await source.aggregate([{"$match": {**scope, **match}}, *pipeline[1:]])
         ]
+        rows = _summed(rows, COST_DAILY_KEY, ("requests", "tokens_in", "tokens_out", "cost"))
         done += await _rewrite(db.cost_daily, COST_DAILY_KEY, scope, rows)
     return done
 
@@ -159,8 +178,10 @@ async def rebuild_cost_totals(db: Database) -> int:
                 "tokens": r["tokens"],
                 "requests": r["requests"],
             }
-            async for r in await db.messages.aggregate(pipeline)
+            for source, match in ((db.messages, COUNTED_ASSISTANT), (db.ai_usage, {}))
+            async for r in await source.aggregate([{"$match": match}, *pipeline[1:]])
         ]
+    rows = _summed(rows, ("_id",), ("cost", "tokens", "requests"))
     return await _rewrite(db.cost_totals, ("_id",), {}, rows)
 
 
@@ -230,10 +251,16 @@ PROVIDER_ZERO: dict[str, Any] = {
 }
 
 
+async def _chain(*cursors: Any) -> AsyncIterator[dict[str, Any]]:
+    for cursor in cursors:
+        async for doc in cursor:
+            yield doc
+
+
 async def rebuild_provider_daily(db: Database) -> int:
     """provider_daily (traffic, latency histogram, ratings) from every assistant message."""
     rows: dict[str, dict[str, Any]] = {}
-    async for m in db.messages.find({"role": "assistant"}):
+    async for m in _chain(db.messages.find({"role": "assistant"}), db.ai_usage.find({})):
         key = provider_key(m)["_id"]
         update = provider_update(m)
         row = rows.setdefault(
@@ -263,8 +290,8 @@ async def rebuild_cost_dims(db: Database) -> int:
         async for u in db.users.find({}, {"subscription_tier": 1})
     }
     rows: dict[str, dict[str, Any]] = {}
-    async for m in db.messages.find(COUNTED_ASSISTANT):
-        m.setdefault("topic", topics.get(m["session_id"]))
+    async for m in _chain(db.messages.find(COUNTED_ASSISTANT), db.ai_usage.find({})):
+        m.setdefault("topic", topics.get(m.get("session_id")))
         m.setdefault("tier", tiers.get(m["user_id"]))
         for key, update in dims_rows(m):
             row = rows.setdefault(

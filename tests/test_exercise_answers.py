@@ -172,6 +172,13 @@ async def test_own_sentence_is_not_repeated_in_a_day_or_across_days(api):
         ("She's got a cat.", "She has got a cat.", "Grammar", "English"),
         ("We can't come.", "We cannot come.", "Grammar", "English"),
         (
+            "Last Saturday I went to the beach.",
+            "I went to the beach last Saturday.",
+            "Verb Tense",
+            "English",
+        ),
+        ("I didn't go out yesterday.", "Yesterday I did not go out.", "Verb Tense", "English"),
+        (
             "El sábado pasado fui a la playa.",
             "El sábado pasado yo fui a la playa.",
             "Grammar",
@@ -197,6 +204,12 @@ def test_correct_variants_are_accepted(given, expected, category, language):
     [
         ("John is book.", "John's book.", "Grammar", "English"),  # a possessive is not "is"
         ("Its raining.", "It's raining.", "Punctuation", "English"),  # the apostrophe is the point
+        (
+            "Saturday I went to the beach last.",
+            "I went to the beach last Saturday.",
+            "Grammar",
+            "English",
+        ),
         ("Le di el libro a.", "Le di el libro a ella.", "Grammar", "Spanish"),  # object pronoun
         ("Ella es más alta que.", "Ella es más alta que yo.", "Grammar", "Spanish"),
         ("Nicht komme ich morgen.", "Ich komme morgen nicht.", "Word Order", "German"),
@@ -333,3 +346,54 @@ def test_no_bank_multiple_choice_accepts_a_wrong_choice():
                         assert not answers_match(
                             choice, [item.answer, *item.accepted], item.category, item.language
                         ), (item.id, choice)
+
+
+async def test_de_articles_3_accepts_einen_and_not_the_classic_error(api):
+    """Issue 22: `Ich sehe ___ Mann.` accepted `Ein` and rejected `einen`."""
+    [item] = [
+        i for items in load_bank()["German"].values() for i in items if i.id == "de-articles-3"
+    ]
+    user, token = await api.user(target_language="German")
+    docs = [
+        {
+            "_id": str(uuid.uuid4()),
+            "user_id": user["_id"],
+            "language": "German",
+            "category": item.category,
+            "subcategory": item.subcategory,
+            "type": item.type,
+            "difficulty": item.difficulty,
+            "prompt": item.prompt,
+            "choices": list(item.choices),
+            "answer": item.answer,
+            "accepted_answers": list(item.accepted),
+            "status": "pending",
+            "attempts": 0,
+            "hints_used": 0,
+            "created_at": datetime.now(UTC),
+        }
+        for _ in range(2)
+    ]
+    await api.services.db.exercises.insert_many(docs)
+    right = await api.data(SUBMIT, {"id": docs[0]["_id"], "a": "einen"}, token=token)
+    assert right["submitExercise"]["correct"] is True
+    wrong = await api.data(SUBMIT, {"id": docs[1]["_id"], "a": "Ein"}, token=token)
+    assert wrong["submitExercise"]["correct"] is False
+
+
+def test_no_bank_sentence_to_correct_or_word_list_passes_as_its_answer():
+    """The variants never make an item's wrong sentence (or its shuffled words) right."""
+    from resolvers.practice.bank import EC_INSTRUCTION
+
+    for language, bank in load_bank().items():
+        for items in bank.values():
+            for item in items:
+                right = [item.answer, *item.accepted]
+                if item.type == "error_correction":
+                    wrong = item.prompt[len(EC_INSTRUCTION) + 1 :]
+                    if wrong.endswith(")"):
+                        wrong = wrong.rsplit(" (", 1)[0]
+                    assert not answers_match(wrong, right, item.category, language), item.id
+                elif item.type == "sentence_reorder":
+                    given = " ".join(item.choices)
+                    assert not answers_match(given, right, item.category, language), item.id

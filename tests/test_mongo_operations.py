@@ -442,6 +442,7 @@ SHARD_KEYS = {
     "messages": {"user_id", "_id"},
     "sessions": {"user_id", "_id"},
     "exercises": {"user_id", "_id"},
+    "skill_cards": {"user_id", "_id"},
 }
 SINGLE_WRITES = {"update_one", "find_one_and_update", "replace_one", "delete_one"}
 
@@ -474,6 +475,7 @@ async def test_every_single_document_write_names_the_shard_key(api):
     user, token = await api.user()
     db = api.services.db
     recorder = WriteFilters()
+    tutor = await api.tutor()
     with db.wrapped(recorder.wrap):
         sid = await start(api, token, user["_id"])
         await api.data(
@@ -486,21 +488,28 @@ async def test_every_single_document_write_names_the_shard_key(api):
                     "errors": [{"category": "Grammar", "subcategory": "Articles"}],
                 }
             },
-            token,
+            tutor,
         )
         await api.data(
             RECORD,
             {"in": {"sessionId": sid, "role": "ASSISTANT", "content": "r", "tokensIn": 3}},
-            token,
+            tutor,
         )
         gen = "mutation($u: ID!) { generateExercise(userId: $u, count: 2) { id } }"
         ids = [
             e["id"] for e in (await api.data(gen, {"u": user["_id"]}, token))["generateExercise"]
         ]
         await api.gql("mutation($id: ID!) { requestHint(id: $id) { text } }", {"id": ids[0]}, token)
-        await api.data(
-            'mutation($id: ID!) { submitExercise(id: $id, answer: "zzz") { correct } }',
-            {"id": ids[0]},
+        stored = await api.services.db.exercises.find_one({"_id": ids[0]})
+        await api.data(  # a finished answer also reviews the skill's FSRS card
+            "mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) { correct } }",
+            {"id": ids[0], "a": stored["answer"]},
+            token,
+        )
+        review = await api.services.db.exercises.find_one({"review_of": ids[0]})
+        await api.data(  # the skill's review: its card is updated in place
+            "mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) { correct } }",
+            {"id": review["_id"], "a": review["answer"]},
             token,
         )
         await api.data("mutation($id: ID!) { skipExercise(id: $id) { id } }", {"id": ids[1]}, token)

@@ -23,6 +23,7 @@ from resolvers.exercises import get_exercise
 from resolvers.localtime import local_date, zone
 from resolvers.practice.bank import answers_match, normalize_answer
 from resolvers.practice.checking import near_miss
+from resolvers.practice.evaluator import evaluate, tailored_hint
 from resolvers.practice.hints import MC
 from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
 
@@ -111,9 +112,15 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
             attempts_left=allowed - exercise["attempts"],
         )
     correct = answers_match(text, expected, exercise["category"], language)
+    judged = None
+    if not correct:  # the rules said no: an evaluator, if configured, may know better
+        judged = await evaluate(ctx, exercise, text)
+        correct = judged.correct if judged else False
     attempts = exercise["attempts"] + 1
     now = utcnow()
     update: dict[str, object] = {"attempts": attempts}
+    if not correct:
+        update["last_answer"] = text  # what a tailored hint (evaluator) is about
     finished = correct or attempts >= allowed
     rating = None
     if finished:
@@ -141,12 +148,14 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         await _extend_streak(ctx, exercise["user_id"], now)
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
     explanation = exercise.get("explanation") or ""
-    miss = None
-    if not correct:
+    miss = judged.feedback if judged and judged.feedback else None
+    if not correct and miss is None:
         miss = _still_wrong(exercise, text, language) or near_miss(
             text, expected, exercise["category"], language, exercise.get("choices") or ()
         )
-    if correct:
+    if correct and judged is not None:
+        feedback = f"Correct! {judged.feedback} {explanation}".strip()
+    elif correct:
         feedback = f"Correct! {explanation}".strip()
     elif finished:
         said = f"{miss} " if miss else ""
@@ -202,8 +211,11 @@ async def hint(ctx: RequestContext, exercise_id: str) -> HintResult:
         raise BadUserInput("Another hint was just given; reload the exercise.", field="id")
     row = Row(doc)
     ctx.loaders.exercise.prime(exercise["_id"], row, force=True)
+    text = hints[used]
+    if exercise.get("last_answer"):  # an evaluator, if configured, hints at that answer
+        text = await tailored_hint(ctx, exercise, exercise["last_answer"]) or text
     return HintResult(
-        text=hints[used], hints_used=used + 1, hints_remaining=len(hints) - used - 1, exercise=row
+        text=text, hints_used=used + 1, hints_remaining=len(hints) - used - 1, exercise=row
     )
 
 

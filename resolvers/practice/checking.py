@@ -1,7 +1,7 @@
 """Answer checking: which typed answers a teacher would accept, and what a near miss is told.
 
 An exercise lists its model answer and, per item, other answers that are also right. On top
-of those lists, three families of variants are accepted for every item of a language, so an
+of those lists, four families of variants are accepted for every item of a language, so an
 author never has to enumerate them:
 
 * English contractions either way ("I do not like" for "I don't like"), except in
@@ -10,7 +10,9 @@ author never has to enumerate them:
   playa" for "yo fui a la playa"), as Spanish normally does;
 * German verb-second fronting: a main clause "Ich komme morgen nicht" may start with the
   adverb or prepositional phrase instead ("Morgen komme ich nicht"), and the other way
-  round.
+  round;
+* an English time phrase at the end or the front of the sentence ("Last Saturday I went
+  to the beach" for "I went to the beach last Saturday").
 
 A wrong answer close to a right one gets feedback that names what is off: only the accents
 ("Only the accent: simpática."), only the punctuation, one misspelt word, or the words
@@ -108,6 +110,27 @@ def _expand_english(text: str) -> set[str]:
     return out
 
 
+# English time phrases may stand at the end or at the front of a clause:
+# "I went to the beach last Saturday" = "Last Saturday I went to the beach".
+_EN_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_EN_TIME = (
+    rf"yesterday|today|tomorrow|tonight|(?:last|next|this|every) (?:week|month|year|night|"
+    rf"weekend|summer|winter|spring|autumn|morning|evening|{_EN_DAYS})|on (?:{_EN_DAYS})s?|"
+    r"at the weekend|on the weekend|in the (?:morning|afternoon|evening)|"
+    r"(?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?|years?) ago"
+)
+_EN_TIME_END = re.compile(rf"^(?P<rest>.+\w) (?P<time>{_EN_TIME})$")
+_EN_TIME_START = re.compile(rf"^(?P<time>{_EN_TIME}) (?P<rest>\w.+)$")
+
+
+def _english_time_fronting(text: str) -> set[str]:
+    if m := _EN_TIME_END.match(text):
+        return {f"{m['time']} {m['rest']}"}
+    if m := _EN_TIME_START.match(text):
+        return {f"{m['rest']} {m['time']}"}
+    return set()
+
+
 # ---- Spanish pro-drop -------------------------------------------------------------------
 
 _ES_SUBJECTS = frozenset(
@@ -193,6 +216,7 @@ def variants(normalized: str, language: str | None, category: str) -> set[str]:
     elif language == "German":
         forms |= _german_v2(normalized)
     elif language == "English" and category != "Punctuation":
+        forms |= _english_time_fronting(normalized)
         forms = {e for f in forms for e in _expand_english(f)}
     return forms
 

@@ -132,7 +132,7 @@ async def record_review(
     finishing at once from losing one (the loser re-reads and reviews again)."""
     key = card_id(exercise["user_id"], exercise["category"], exercise["subcategory"])
     for _ in range(CARD_WRITE_RETRIES):
-        stored = await db.skill_cards.find_one({"_id": key})
+        stored = await db.skill_cards.find_one({"_id": key, "user_id": exercise["user_id"]})
         card = review_card(_card_from(stored, key), rating, at)
         body = card_doc(
             exercise["user_id"],
@@ -149,7 +149,7 @@ async def record_review(
                 continue
         else:
             won = await db.skill_cards.find_one_and_update(
-                {"_id": key, "reps": stored.get("reps", 0)},
+                {"_id": key, "user_id": exercise["user_id"], "reps": stored.get("reps", 0)},
                 {"$set": {k: v for k, v in body.items() if k != "_id"}},
                 return_document=ReturnDocument.AFTER,
             )

@@ -1,0 +1,257 @@
+"""The optional answer evaluator (issue 22, item 8) against a fake OpenAI-compatible
+chat-completions server started in the test: used for free-text answers the rules reject,
+the rule-based checker is the default and the fallback, and each call's cost is recorded
+like any AI usage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from resolvers.rebuild import (
+    rebuild_cost_daily,
+    rebuild_cost_dims,
+    rebuild_cost_totals,
+    rebuild_provider_daily,
+)
+from tests.conftest import make_settings, running_api
+from tests.servers import free_port
+
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  correct feedback exercise { status outcome } } }"""
+COSTS = """query($from: DateTime, $to: DateTime) { costReport(from: $from, to: $to) {
+  totalCost totalRequests byTopic { key cost requests } } }"""
+PROVIDERS = """query($from: DateTime, $to: DateTime) { providerStats(from: $from, to: $to) {
+  provider model requests tokens cost } }"""
+
+
+@dataclass
+class FakeProvider:
+    """Answers POST /v1/chat/completions with `reply` (a verdict dict, or raw text)."""
+
+    port: int
+    reply: Any = field(default_factory=lambda: {"correct": True, "feedback": "Well said."})
+    status: int = 200
+    delay: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in lines
+            if line.lower().startswith("content-length")
+        )
+        body = json.loads(await reader.readexactly(length))
+        self.requests.append(
+            {"path": lines[0].split()[1], "body": body, "headers": [line.lower() for line in lines]}
+        )
+        await asyncio.sleep(self.delay)
+        content = self.reply if isinstance(self.reply, str) else json.dumps(self.reply)
+        payload = json.dumps(
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+            }
+        ).encode()
+        writer.write(
+            f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
+        )
+        await writer.drain()
+        writer.close()
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[FakeProvider]:
+    fake = FakeProvider(port=free_port())
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", fake.port)
+    async with server:
+        yield fake
+
+
+def _exercise(user_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "language": "English",
+        "category": "Vocabulary",
+        "subcategory": "Word Choice",
+        "type": "error_correction",
+        "difficulty": 3,
+        "prompt": "Correct the sentence: I did a big mistake.",
+        "answer": "I made a big mistake.",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+        **extra,
+    }
+
+
+async def _evaluated_api(provider: FakeProvider, **settings: Any):
+    return running_api(
+        make_settings(
+            evaluator_llm_url=provider.url,
+            evaluator_llm_model="gpt-4o-mini",
+            evaluator_llm_api_key="sk-test",
+            evaluator_llm_timeout_ms=settings.pop("timeout_ms", 2000),
+            **settings,
+        )
+    )
+
+
+async def test_the_evaluator_accepts_an_alternative_and_its_cost_is_recorded(provider):
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"])
+        await api.services.db.exercises.insert_one(doc)
+        answer = "I committed a big mistake."  # not listed: the rules say no
+        out = (await api.data(SUBMIT, {"id": doc["_id"], "a": answer}, token=token))[
+            "submitExercise"
+        ]
+        assert out["correct"] is True and "Well said." in out["feedback"]
+        [call] = provider.requests
+        assert call["path"] == "/v1/chat/completions"
+        assert "authorization: bearer sk-test" in call["headers"]
+        assert call["body"]["model"] == "gpt-4o-mini"
+        sent = json.loads(call["body"]["messages"][1]["content"])
+        assert sent["learner_answer"] == answer and sent["model_answers"] == [doc["answer"]]
+        # Counted like any AI usage: 120 + 30 tokens of gpt-4o-mini.
+        _, admin = await api.admin()
+        window = {"from": None, "to": None}
+        costs = (await api.data(COSTS, window, token=admin))["costReport"]
+        assert costs["totalRequests"] == 1 and costs["totalCost"] > 0
+        assert costs["byTopic"] == [
+            {"key": "Answer checking", "cost": costs["totalCost"], "requests": 1}
+        ]
+        [stats] = (await api.data(PROVIDERS, window, token=admin))["providerStats"]
+        assert (stats["provider"], stats["model"], stats["requests"], stats["tokens"]) == (
+            "openai",
+            "gpt-4o-mini",
+            1,
+            150,
+        )
+        db = api.services.db
+        assert await db.ai_usage.count_documents({"user_id": user["_id"]}) == 1
+        # The rebuilds recount the same rows, evaluator calls included.
+        names = ("cost_daily", "cost_totals", "provider_daily", "cost_dims")
+        before = {n: await _rows(db, n) for n in names}
+        await rebuild_cost_daily(db)
+        await rebuild_cost_totals(db)
+        await rebuild_provider_daily(db)
+        await rebuild_cost_dims(db)
+        assert {n: await _rows(db, n) for n in names} == before
+
+
+async def _rows(db: Any, name: str) -> list[dict[str, Any]]:
+    """A collection's counters, without ids and the guards of applied calls."""
+    keep = ("date", "provider", "model", "user_id", "requests", "tokens", "tokens_in", "cost")
+    rows = [
+        {k: (round(v, 12) if isinstance(v, float) else v) for k, v in d.items() if k in keep}
+        async for d in db.collection(name).find({})
+    ]
+    return sorted(rows, key=repr)
+
+
+async def test_the_evaluator_can_reject_and_names_what_is_wrong(provider):
+    provider.reply = {"correct": False, "feedback": "'Do' is wrong with 'mistake'."}
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"])
+        await api.services.db.exercises.insert_one(doc)
+        out = await api.data(SUBMIT, {"id": doc["_id"], "a": "I did big mistake."}, token=token)
+        result = out["submitExercise"]
+        assert result["correct"] is False and "'Do' is wrong" in result["feedback"]
+
+
+async def test_rule_accepted_and_multiple_choice_answers_never_reach_the_evaluator(provider):
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        right = _exercise(user["_id"])
+        choice = _exercise(
+            user["_id"],
+            type="multiple_choice",
+            prompt="Choose: I ___ a mistake.",
+            choices=["made", "did", "had"],
+            answer="made",
+        )
+        await api.services.db.exercises.insert_many([right, choice])
+        ok = await api.data(SUBMIT, {"id": right["_id"], "a": "I made a big mistake"}, token=token)
+        assert ok["submitExercise"]["correct"] is True
+        wrong = await api.data(SUBMIT, {"id": choice["_id"], "a": "did"}, token=token)
+        assert wrong["submitExercise"]["correct"] is False
+        assert provider.requests == []
+
+
+@pytest.mark.parametrize("failure", ["not json", "status", "slow"])
+async def test_a_failing_evaluator_falls_back_to_the_rules(provider, failure):
+    if failure == "not json":
+        provider.reply = "Sure! The answer looks fine to me."
+    elif failure == "status":
+        provider.status = 500
+    else:
+        provider.delay = 1.0
+    async with await _evaluated_api(provider, timeout_ms=300) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"])
+        await api.services.db.exercises.insert_one(doc)
+        out = await api.data(SUBMIT, {"id": doc["_id"], "a": "I committed a mistake."}, token=token)
+        assert out["submitExercise"]["correct"] is False  # the rule-based verdict
+        assert await api.services.db.ai_usage.count_documents({}) == 0  # nothing billed
+
+
+async def test_without_a_url_only_the_rules_judge(api):
+    user, token = await api.user()
+    doc = _exercise(user["_id"])
+    await api.services.db.exercises.insert_one(doc)
+    out = await api.data(SUBMIT, {"id": doc["_id"], "a": "I committed a big mistake."}, token=token)
+    assert out["submitExercise"]["correct"] is False
+
+
+HINT = "mutation($id: ID!) { requestHint(id: $id) { text hintsUsed } }"
+
+
+async def test_a_hint_after_a_wrong_answer_is_about_that_answer(provider):
+    provider.reply = {
+        "correct": False,
+        "feedback": "Not with 'do'.",
+        "hint": "Which verb goes with 'mistake' in English?",
+    }
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"], hints=["Look at the verb.", "The last hint."])
+        await api.services.db.exercises.insert_one(doc)
+        first = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
+        assert first["text"] == "Look at the verb." and provider.requests == []  # no answer yet
+        await api.data(SUBMIT, {"id": doc["_id"], "a": "I did a big mistake."}, token=token)
+        second = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
+        assert second == {"text": "Which verb goes with 'mistake' in English?", "hintsUsed": 2}
+        assert len(provider.requests) == 2  # the answer, then the hint
+        assert await api.services.db.ai_usage.count_documents({}) == 2
+
+
+async def test_a_tailored_hint_that_gives_the_answer_away_is_not_used(provider):
+    provider.reply = {"correct": False, "feedback": "No.", "hint": "Say: I made a big mistake."}
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user()
+        doc = _exercise(user["_id"], hints=["Look at the verb.", "The last hint."])
+        await api.services.db.exercises.insert_one(doc)
+        await api.data(SUBMIT, {"id": doc["_id"], "a": "I did a big mistake."}, token=token)
+        hint = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
+        assert hint["text"] == "Look at the verb."
