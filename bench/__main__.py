@@ -132,7 +132,7 @@ def request_for(
             "POST",
             "/graphql",
             {"query": W3, "variables": {"in": {**body, "role": "USER"}}},
-            writer["token"],
+            info["tutor_token"],
         )
     token = info["caller_tokens"][i % len(info["caller_tokens"])]
     return ("GET", "/hand/w4", None, token) if hand else ("POST", "/graphql", {"query": W4}, token)

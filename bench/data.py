@@ -145,5 +145,8 @@ async def seed_bench(
         "heavy_token": issue_token(settings, heavy["_id"]),
         "caller_tokens": [issue_token(settings, c["_id"]) for c in callers],
         "writers": writers,
+        # W3 records a learner's utterance with its errors: the tutor service's write
+        # (docs/api-clients.md), with a tutor-scoped token.
+        "tutor_token": issue_token(settings, "bench-tutor", scope="tutor"),
         "counts": {"users": len(users), "sessions": len(sessions), "messages": len(messages)},
     }

@@ -22,6 +22,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,6 +38,7 @@ from gateway.context import GatewayContext
 from gateway.execution.executor import compiled_executor
 from gateway.gctuning import OLDER_THRESHOLDS
 from gateway.guards import schema_extensions
+from resolvers.apiclients import create_client
 from schema import build_schema
 
 Call = Callable[[], Awaitable[bytes]]
@@ -189,6 +191,7 @@ async def run(rounds: int = 9, levers: bool = True) -> list[str]:
         async with app.router.lifespan_context(app):
             services = app.state.services
             info = await seed_bench(services.db, settings, heavy_learner=False)
+            secrets = await bench_clients(services.db, len(info["caller_tokens"]))
             replay = Replay()
             REPLAY[:] = [replay]
             services.db.set_wrapper(replay.wrap)
@@ -232,10 +235,56 @@ async def run(rounds: int = 9, levers: bool = True) -> list[str]:
             for pair in pairs:
                 ratio, g_ms, h_ms = await compare(pair, rounds)
                 out.append(line(pair.name, ratio, g_ms, h_ms, rounds))
+            out += await measure_client_auth(app, services, secrets, callers, rounds)
             if replay.misses != misses:
                 out.append(f"note: {replay.misses - misses} reads missed the replay store")
             if levers:
                 out += await measure_levers(app, services, admin, settings)
+    return out
+
+
+AUTH_PROBE = "query Auth { rateLimit { tier } }"
+
+
+async def bench_clients(db: Any, n: int) -> list[str]:
+    """n TUTOR API clients' secrets. The replay store is read-only, so they are stored as
+    just used: `lastUsedAt`'s once-a-minute write is no part of a request's cost."""
+    secrets = []
+    for i in range(n):
+        doc, secret = await create_client(db, f"bench-tutor-{i}", ["tutor"])
+        ahead = datetime.now(UTC) + timedelta(days=1)
+        await db.api_clients.update_one({"_id": doc["_id"]}, {"$set": {"last_used_at": ahead}})
+        secrets.append(secret)
+    return secrets
+
+
+async def measure_client_auth(
+    app: Any, services: Any, secrets: list[str], callers: list[str], rounds: int
+) -> list[str]:
+    """The same W4-sized request with a TUTOR API client's secret and with a learner's JWT:
+    what authenticating a service caller costs against a person (docs/api-clients.md)."""
+
+    def with_token(tokens: list[str]) -> Callable[[int], Call]:
+        return lambda i: (
+            lambda: asgi_call(
+                app, "POST", "/graphql", tokens[i % len(tokens)], {"query": AUTH_PROBE}
+            )
+        )
+
+    pair = Pair("auth", with_token(secrets), with_token(callers), 100)
+    for i in range(2 * len(callers)):  # warm-up: each secret read (and recorded) once
+        for call in (pair.gateway(i), pair.hand(i)):
+            assert "errors" not in json.loads(await call())
+    out = []
+    cache = services.settings.api_client_cache_seconds
+    for label, seconds in (("cached", cache), ("read every request", 0.0)):
+        services.settings.api_client_cache_seconds = seconds
+        ratio, c_ms, j_ms = await compare(pair, rounds)
+        out.append(
+            f"auth api-client/JWT cpu ratio ({label}): {ratio:.2f} "
+            f"(API client {fmt_ms(c_ms)}, JWT {fmt_ms(j_ms)}, {rounds} rounds)"
+        )
+    services.settings.api_client_cache_seconds = cache
     return out
 
 

@@ -31,6 +31,7 @@ from gateway.security_headers import page_policy
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import Database, connect
+from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
 
@@ -83,12 +84,15 @@ async def seed_embedded(services: Services) -> dict[str, int]:
         token = issue_token(settings, summary.free_learner_id)
         header = f'{{"Authorization": "Bearer {token}"}}'
         free = f"  FREE learner ({summary.free_learner_email}): {header}\n"
+    # The tutor service's credential: an API client like any an admin creates.
+    _, tutor = await create_client(services.db, "demo-tutor", ["tutor"])
     print(
         f"\n  GraphiQL: {url}\n"
         f"  Paste one of these into GraphiQL's Headers tab (valid until this process stops):\n"
         f'  admin   ({summary.admin_email}): {{"Authorization": "Bearer {admin}"}}\n'
         f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n'
-        f"{free}",
+        f"{free}"
+        f'  TUTOR   (API client demo-tutor): {{"Authorization": "Bearer {tutor}"}}\n',
         file=sys.stdout,
         flush=True,
     )

@@ -1,4 +1,9 @@
-"""Bearer JWT authentication; role and tier always come from the user record, never the token."""
+"""Bearer authentication: a person's JWT, a tutor-scoped JWT, or an API client's secret.
+
+A person's role and tier always come from the user record, never the token. A token whose
+`scope`/`scp` claim holds `tutor` (the identity provider's client-credentials grant), or an
+API client's secret (resolvers/apiclients.py), is a TUTOR caller with the tutor tier.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,41 @@ import jwt
 from gateway.jwks import JwksVerifier
 from gateway.settings import Settings
 from models.db import Database
+from models.documents import utcnow
+from resolvers.apiclients import find_client, looks_like_secret, note_use
 from resolvers.errors import Unauthenticated
-from resolvers.viewer import Viewer
+from resolvers.viewer import TUTOR, Viewer
+
+TUTOR_SCOPE = "tutor"
 
 
-def issue_token(settings: Settings, user_id: str, ttl_seconds: int | None = None) -> str:
+def _tutor_client(claims: dict[str, Any]) -> str | None:
+    """The client's name when the token grants the tutor scope (`scope`: space-separated,
+    `scp`: a list or a string, as identity providers differ), else None."""
+    granted: set[str] = set()
+    for claim in ("scope", "scp"):
+        value = claims.get(claim)
+        if isinstance(value, str):
+            granted.update(value.split())
+        elif isinstance(value, list):
+            granted.update(x for x in value if isinstance(x, str))
+    if TUTOR_SCOPE not in granted:
+        return None
+    name = claims.get("client_id") or claims.get("azp") or claims.get("sub")
+    return str(name)[:100]
+
+
+def issue_token(
+    settings: Settings, user_id: str, ttl_seconds: int | None = None, scope: str | None = None
+) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": user_id,
         "iat": now,
         "exp": now + (ttl_seconds if ttl_seconds is not None else settings.token_ttl_seconds),
     }
+    if scope:
+        claims["scope"] = scope
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
     if settings.jwt_audience:
@@ -42,12 +71,15 @@ class Authenticator:
         self.db = db
         # user id -> (expiry, viewer, the record it was built from)
         self._cache: dict[str, tuple[float, Viewer | None, dict[str, Any] | None]] = {}
-        # token -> (sub, exp, verify again at): a token string verified once verifies the
-        # same way again, skipping the signature and JSON work (half of auth's cost on hot
-        # clients), but an identity provider's token only until the key set it was checked
-        # against would be fetched again: a key the provider retired must stop working,
-        # not live on in this cache until the token expires.
-        self._verified: dict[str, tuple[str, float, float]] = {}
+        # secret -> (expiry, viewer): an API client is read again after API_CLIENT_CACHE_SECONDS,
+        # so a revocation (written to the database) is seen by every replica within that.
+        self._clients: dict[str, tuple[float, Viewer]] = {}
+        # token -> (sub, exp, verify again at, tutor client name): a token string verified
+        # once verifies the same way again, skipping the signature and JSON work (half of
+        # auth's cost on hot clients), but an identity provider's token only until the key
+        # set it was checked against would be fetched again: a key the provider retired
+        # must stop working, not live on in this cache until the token expires.
+        self._verified: dict[str, tuple[str, float, float, str | None]] = {}
         # HS256 with JWT_SECRET (development, scripts/issue_token.py) and/or the identity
         # provider's RS256/ES256 keys; each algorithm is only checked against its own keys.
         self._hs_key = settings.jwt_key or None
@@ -59,7 +91,8 @@ class Authenticator:
                 " use a token printed by the running gateway (or set JWT_SECRET)."
             )
 
-    async def decode(self, token: str) -> str:
+    async def decode(self, token: str) -> tuple[str, str | None]:
+        """(sub, the tutor client's name when the token has the tutor scope, else None)."""
         hit = self._verified.get(token)
         if hit is not None:
             now = time.time()
@@ -67,7 +100,7 @@ class Authenticator:
                 del self._verified[token]
                 raise Unauthenticated("The token has expired.")
             if now < hit[2]:
-                return hit[0]
+                return hit[0], hit[3]
             del self._verified[token]  # verified against the current keys below
         try:
             header = jwt.get_unverified_header(token)
@@ -84,10 +117,11 @@ class Authenticator:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise Unauthenticated(self._invalid)
+        client = _tutor_client(claims)
         if len(self._verified) > 50_000:
             self._verified.clear()
-        self._verified[token] = (sub, float(claims["exp"]), recheck)
-        return sub
+        self._verified[token] = (sub, float(claims["exp"]), recheck, client)
+        return sub, client
 
     def _verify_hs256(self, token: str) -> dict[str, Any]:
         assert self._hs_key is not None
@@ -133,7 +167,12 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-        user_id = await self.decode(token.strip())
+        token = token.strip()
+        if looks_like_secret(token):
+            return await self._api_client(token), None, False
+        user_id, client = await self.decode(token)
+        if client is not None:
+            return Viewer(id=user_id, role=TUTOR, tier=TUTOR, email="", client=client), None, False
         viewer, record, fresh = await self._load(user_id)
         if viewer is None:
             raise Unauthenticated("The token's user no longer exists.")
@@ -156,6 +195,25 @@ class Authenticator:
             self._cache.clear()
         self._cache[user_id] = (now + self.settings.auth_cache_seconds, viewer, doc)
         return viewer, doc, True
+
+    async def _api_client(self, secret: str) -> Viewer:
+        now = time.monotonic()
+        hit = self._clients.get(secret)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        doc = await find_client(self.db, secret)
+        if doc is None:
+            self._clients.pop(secret, None)
+            raise Unauthenticated("The API client secret is invalid.")
+        if doc.get("revoked_at") is not None:
+            self._clients.pop(secret, None)
+            raise Unauthenticated("This API client was revoked.")
+        await note_use(self.db, doc, utcnow())
+        viewer = Viewer(id=doc["_id"], role=TUTOR, tier=TUTOR, email="", client=doc["name"])
+        if len(self._clients) > 10_000:
+            self._clients.clear()
+        self._clients[secret] = (now + self.settings.api_client_cache_seconds, viewer)
+        return viewer
 
     def forget(self, user_id: str) -> None:
         self._cache.pop(user_id, None)

@@ -303,6 +303,8 @@ class GraphQLEndpoint:
             )
         if viewer is not None:
             state["user_id"] = viewer.id
+            if viewer.client is not None:
+                state["client"] = viewer.client  # the request log's client=<name>
         state["tier"] = viewer.tier if viewer else "anonymous"
 
         ctx = GatewayContext.create(

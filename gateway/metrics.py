@@ -75,6 +75,14 @@ class Metrics:
             ["tier"],
             registry=r,
         )
+        # Service callers by name: admins create them, so the label set stays small.
+        self.client_requests = Counter(
+            "gateway_client_requests",
+            "GraphQL requests from service callers (API clients, tutor-scoped tokens), by "
+            "client name and HTTP status",
+            ["client", "status"],
+            registry=r,
+        )
         self.preflights_refused = Counter(
             "gateway_cors_preflights_refused",
             "CORS preflights answered 400, by what was refused (origin, method, headers)",
@@ -134,6 +142,9 @@ class Metrics:
         if histogram is None:
             histogram = self._duration_children[operation] = self.duration.labels(operation)
         histogram.observe(seconds)
+        client = state.get("client")
+        if client is not None:
+            self.client_requests.labels(str(client), str(status)).inc()
         if status == 429:
             self.rate_limited.labels(str(state.get("tier") or "anonymous")).inc()
         if state.get("unmetered"):

@@ -40,7 +40,15 @@ from gateway.security_headers import add_security_headers
 
 log = get_logger("gateway.request")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-_LOGGED_STATE = ("operation", "operation_type", "user_id", "tier", "cost", "unmetered")
+_LOGGED_STATE = (
+    "operation",
+    "operation_type",
+    "user_id",
+    "client",
+    "tier",
+    "cost",
+    "unmetered",
+)
 
 
 class GatewayMiddleware:

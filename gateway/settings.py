@@ -15,7 +15,7 @@ from limits import parse_many
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TIERS = ("anonymous", "free", "pro", "premium")
+TIERS = ("anonymous", "free", "pro", "premium", "tutor")
 
 
 def _csv(value: str) -> list[str]:
@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     jwt_jwks_refetch_seconds: float = 30.0
     token_ttl_seconds: int = 7 * 24 * 3600
     auth_cache_seconds: float = 10.0
+    # An API client is read again after this long: a revocation stops its secret on every
+    # replica within it (the database is the source of truth, not a process cache).
+    api_client_cache_seconds: float = 2.0
 
     # --- Logging --------------------------------------------------------------
     log_level: str = "INFO"
@@ -161,6 +164,9 @@ class Settings(BaseSettings):
     rate_limit_free: str = "60/minute"
     rate_limit_pro: str = "300/minute"
     rate_limit_premium: str = "1000/minute"
+    # TUTOR callers (API clients, tutor-scoped tokens): the tutor service answers every
+    # learner's turns, so its budget is the platform's, not one learner's.
+    rate_limit_tutor: str = "6000/minute"
     # A 429 is sent after this long (at most its Retry-After): a client looping on refusals
     # gets a few per second per connection, not thousands.
     rate_limit_refusal_delay_ms: int = 500
@@ -206,11 +212,12 @@ class Settings(BaseSettings):
 
     # When the rate-limit storage (Redis) is down: these tiers are let through (fail open),
     # all others are refused with SERVICE_UNAVAILABLE (fail closed).
-    rate_limit_fail_open_tiers: str = "free,pro,premium"
+    rate_limit_fail_open_tiers: str = "free,pro,premium,tutor"
     cost_bucket_anonymous: str = "500:10"  # capacity:points-per-second refill
     cost_bucket_free: str = "2000:40"
     cost_bucket_pro: str = "10000:200"
     cost_bucket_premium: str = "40000:800"
+    cost_bucket_tutor: str = "200000:4000"
 
     # --- Learning core --------------------------------------------------------
     error_half_life_days: float = 14.0
@@ -322,7 +329,11 @@ class Settings(BaseSettings):
 
     # --- Start-up validation: a bad value stops the process with its name, never a 500 later
     @field_validator(
-        "rate_limit_anonymous", "rate_limit_free", "rate_limit_pro", "rate_limit_premium"
+        "rate_limit_anonymous",
+        "rate_limit_free",
+        "rate_limit_pro",
+        "rate_limit_premium",
+        "rate_limit_tutor",
     )
     @classmethod
     def _rate(cls, value: str) -> str:
@@ -335,7 +346,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "cost_bucket_anonymous", "cost_bucket_free", "cost_bucket_pro", "cost_bucket_premium"
+        "cost_bucket_anonymous",
+        "cost_bucket_free",
+        "cost_bucket_pro",
+        "cost_bucket_premium",
+        "cost_bucket_tutor",
     )
     @classmethod
     def _bucket(cls, value: str) -> str:
@@ -392,6 +407,7 @@ class Settings(BaseSettings):
         "slow_request_ms",
         "seed_users",
         "auth_cache_seconds",
+        "api_client_cache_seconds",
         "cost_alert_hourly",
         "cost_alert_daily",
         "cors_max_age_seconds",

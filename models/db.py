@@ -46,6 +46,8 @@ COLLECTIONS = {
     "daily_sets": "daily_sets",
     "provider_daily": "provider_daily",
     "cost_dims": "cost_dims",
+    "api_clients": "api_clients",
+    "annotations": "annotations",
     "skill_cards": "skill_cards",
     "ai_usage": "ai_usage",
 }
@@ -275,6 +277,14 @@ class Database:
     @property
     def cost_dims(self) -> Collection:
         return self.collection("cost_dims")
+
+    @property
+    def api_clients(self) -> Collection:
+        return self.collection("api_clients")
+
+    @property
+    def annotations(self) -> Collection:
+        return self.collection("annotations")
 
     @property
     def skill_cards(self) -> Any:

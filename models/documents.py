@@ -146,6 +146,15 @@ class MessageDoc(BaseDoc):
     helpful: bool | None = None
     rating_comment: str | None = None
     rated_at: datetime | None = None
+    # Who wrote it: "learner", "tutor" (an API client or a token with the tutor scope) or
+    # "admin", and their id. Messages from before API clients existed have neither; that
+    # is how scripts.forged_usage finds replies a learner's browser may have made up.
+    author_kind: str | None = None
+    author_id: str | None = None
+    # The annotation (resolvers/annotations.py) that holds the right to change `errors`
+    # while its statistics are applied; unset again when it has finished.
+    annotating: str | None = None
+    annotated_at: datetime | None = None
 
     class Settings:
         name = "messages"
@@ -410,6 +419,57 @@ class CostTotalDoc(BaseDoc):
         name = "cost_totals"
 
 
+class ApiClientDoc(BaseDoc):
+    """A service caller (the AI tutor). Only a hash of its secret is stored: the secret is
+    shown once, when the client is created (resolvers/apiclients.py)."""
+
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    name: str
+    scopes: list[str]
+    secret_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = None
+    # Refreshed at most once a minute per replica, never by every request.
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    class Settings:
+        name = "api_clients"
+        indexes = [pymongo.IndexModel([("created_at", DESC), ("_id", DESC)], name="created")]
+
+
+class AnnotationDoc(BaseDoc):
+    """One `annotateMessage` call: the errors it sets on a message and, once it holds the
+    message, the errors it replaced, so its statistics move by the difference exactly once
+    (the same insert -> apply -> mark applied -> settle steps as a message)."""
+
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    message_id: str
+    user_id: str
+    errors: list[LanguageErrorDoc] = Field(default_factory=list)
+    previous: list[LanguageErrorDoc] | None = None
+    idempotency_key: str | None = None
+    author_kind: str | None = None
+    author_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    applied: bool = False
+    applied_at: datetime | None = None
+    guarded: bool | None = None
+
+    class Settings:
+        name = "annotations"
+        indexes = [
+            pymongo.IndexModel(
+                [("created_at", ASC)],
+                name="unapplied",
+                partialFilterExpression={"applied": False},
+            ),
+            pymongo.IndexModel(
+                [("applied_at", ASC)], name="guarded", partialFilterExpression={"guarded": True}
+            ),
+        ]
+
+
 # Indexes an earlier release created that nothing uses any more: `scripts.init_db --drop-retired`
 # drops them once their replacements exist.
 RETIRED_INDEXES: dict[str, list[str]] = {"messages": ["user_time"]}
@@ -427,4 +487,6 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
     AiUsageDoc,
     ProviderDailyDoc,
     CostDimDoc,
+    ApiClientDoc,
+    AnnotationDoc,
 ]

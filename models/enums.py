@@ -14,6 +14,10 @@ class SubscriptionTier(StrEnum):
     PREMIUM = "premium"
 
 
+class ApiScope(StrEnum):
+    TUTOR = "tutor"
+
+
 class SessionStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"

@@ -1,4 +1,5 @@
-"""Background upkeep of one gateway process: pending messages, counter guards, indexes.
+"""Background upkeep of one gateway process: pending messages and annotations, counter
+guards, indexes.
 
 Runs every MAINTENANCE_INTERVAL_SECONDS, not only at start-up: a message left half-applied
 by a request cut off during a failover is finished within one interval, whichever replica
@@ -15,6 +16,7 @@ import contextlib
 import structlog
 
 from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
+from resolvers.annotations import complete_pending_annotations, settle_annotations
 from resolvers.costs.rollup import Thresholds
 from resolvers.messages import complete_pending, settle
 
@@ -49,8 +51,16 @@ class Maintenance:
                     fix="run `python -m scripts.init_db` (the gateway never builds indexes)",
                 )
         completed = await complete_pending(self.db, self.half_life_days, alerts=self.alerts)
+        # After the messages: an annotation finishes its message's own counters first.
+        annotated = await complete_pending_annotations(self.db, self.half_life_days)
         settled = await settle(self.db)
-        return {"completed": completed, "settled": settled}
+        settled_annotations = await settle_annotations(self.db)
+        return {
+            "completed": completed,
+            "annotations_completed": annotated,
+            "settled": settled,
+            "annotations_settled": settled_annotations,
+        }
 
     async def run_safely(self) -> None:
         try:

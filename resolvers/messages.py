@@ -39,11 +39,13 @@ from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
 from resolvers.counters import guarded_update, release
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
-from resolvers.errors import BadUserInput
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.pagination import Connection, Window
+from resolvers.permissions import require_viewer
 from resolvers.pricing import load_pricing
 from resolvers.sessions import get_session
 from resolvers.taxonomy import canonical, normalize_language, taxonomy_for
+from resolvers.viewer import Viewer
 
 log = structlog.get_logger("resolvers.messages")
 
@@ -74,8 +76,47 @@ class MessageInput:
     idempotency_key: str | None = None
 
 
-def message_id(user_id: str, key: str | None) -> str:
-    return str(uuid5(MESSAGE_ID_NAMESPACE, f"{user_id}\x1f{key}")) if key else str(uuid4())
+def message_id(user_id: str, key: str | None, writer: str = "learner") -> str:
+    """The tutor service's keys live apart from the learner's: a learner who guessed the
+    tutor's next key could otherwise take its message id first."""
+    if not key:
+        return str(uuid4())
+    scope = f"{user_id}\x1f{key}" if writer != "tutor" else f"{user_id}\x1f{key}\x1ftutor"
+    return str(uuid5(MESSAGE_ID_NAMESPACE, scope))
+
+
+# What only the tutor service knows: a learner sending any of these is refused, naming it
+# (the billed numbers first).
+TUTOR_FIELDS = (
+    ("tokens_in", "tokensIn"),
+    ("tokens_out", "tokensOut"),
+    ("cost", "cost"),
+    ("provider", "provider"),
+    ("model", "model"),
+    ("response_time_ms", "responseTimeMs"),
+    ("errors", "errors"),
+)
+
+
+def check_writer(viewer: Viewer, data: MessageInput) -> None:
+    """Learners record their own utterances, content only; replies, usage and the errors
+    found in an utterance come from the tutor service (or an admin)."""
+    if viewer.is_tutor or viewer.is_admin:
+        return
+    sent = [name for attr, name in TUTOR_FIELDS if getattr(data, attr) not in (None, [])]
+    if sent:
+        raise Forbidden(
+            f"'{sent[0]}' is written by the tutor service, not by learners: send the "
+            "utterance's content only.",
+            field=sent[0],
+            fields=sent,
+        )
+    if data.role != "user":
+        raise Forbidden(
+            f"Learners record USER messages; {data.role.upper()} messages come from the tutor "
+            "service (an API client with the TUTOR scope).",
+            field="role",
+        )
 
 
 def _in_taxonomy(e: ErrorInput, i: int, language: str | None) -> tuple[str, str]:
@@ -114,7 +155,7 @@ async def learner_language(ctx: RequestContext, user_id: str) -> str | None:
     return normalize_language(user.get("target_language")) if user else None
 
 
-def _validated_errors(
+def validated_errors(
     errors: list[ErrorInput], role: str, language: str | None = None
 ) -> list[dict[str, Any]]:
     if not errors:
@@ -169,8 +210,9 @@ def build_message(
         pricing = load_pricing(ctx.settings.pricing_overrides)
         cost = pricing.cost(provider, model, tokens_in or 0, tokens_out or 0)
     key = v.idempotency_key(data.idempotency_key)
+    writer = ctx.viewer.kind if ctx.viewer is not None else "learner"
     return MessageDoc(
-        id=message_id(session["user_id"], key),
+        id=message_id(session["user_id"], key, writer),
         session_id=session["_id"],
         user_id=session["user_id"],
         role=data.role,
@@ -181,13 +223,15 @@ def build_message(
         tokens_out=tokens_out,
         cost=cost,
         response_time_ms=v.non_negative_int(data.response_time_ms, "responseTimeMs", 3_600_000),
-        errors=_validated_errors(data.errors, data.role, language),  # type: ignore[arg-type]
+        errors=validated_errors(data.errors, data.role, language),  # type: ignore[arg-type]
         language=language,
         idempotency_key=key,
         applied=False,
         topic=session.get("topic"),
         tier=tier,
         guarded=True,
+        author_kind=writer,
+        author_id=ctx.viewer.id if ctx.viewer is not None else None,
     ).to_mongo()
 
 
@@ -220,6 +264,7 @@ def same_call(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
 
 
 async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
+    check_writer(require_viewer(ctx), data)
     session = await get_session(ctx, v.plain_id(data.session_id, "sessionId"))
     if session["status"] != "active":
         raise BadUserInput("The session has ended; start a new one.", field="sessionId")

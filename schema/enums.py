@@ -6,6 +6,7 @@ strawberry.enum registers the model enums in place, so the same classes serve bo
 import strawberry
 
 from models.enums import (
+    ApiScope,
     ExerciseOutcome,
     ExerciseStatus,
     ExerciseType,
@@ -17,6 +18,7 @@ from models.enums import (
 )
 
 for _enum in (
+    ApiScope,
     Role,
     SubscriptionTier,
     SessionStatus,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import strawberry
 from strawberry import Info
 
-from resolvers import messages, ratings, sessions, users
+from resolvers import annotations as annotation_resolvers
+from resolvers import apiclients, messages, ratings, sessions, users
+from resolvers.permissions import require_person
 from resolvers.practice import attempts, generate
+from schema.apiclients import ApiClient, ApiClientCredential, CreateApiClientInput
 from schema.enums import SessionStatus, value
 from schema.exercises import Exercise
-from schema.messages import Message, RateMessageInput, RecordMessageInput
+from schema.messages import LanguageErrorInput, Message, RateMessageInput, RecordMessageInput
 from schema.practice import ExerciseResult, Hint
 from schema.sessions import Session, StartSessionInput
 from schema.users import CreateUserInput, UpdateUserInput, User
@@ -28,6 +31,19 @@ def _user_input(data: CreateUserInput | UpdateUserInput) -> users.UserInput:
     )
 
 
+def _errors(errors: list[LanguageErrorInput] | None) -> list[messages.ErrorInput]:
+    return [
+        messages.ErrorInput(
+            category=e.category,
+            subcategory=e.subcategory,
+            excerpt=e.excerpt,
+            correction=e.correction,
+            explanation=e.explanation,
+        )
+        for e in errors or []
+    ]
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Admins only.")
@@ -36,10 +52,12 @@ class Mutation:
 
     @strawberry.mutation(description="Yourself (not tier or role), or anyone for admins.")
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> User:
+        require_person(info.context)
         return await users.update_user(info.context, id, _user_input(input))  # type: ignore[return-value]
 
     @strawberry.mutation
     async def start_session(self, info: Info, input: StartSessionInput) -> Session:
+        require_person(info.context)
         return await sessions.start_session(  # type: ignore[return-value]
             info.context, input.user_id, input.topic, input.provider
         )
@@ -51,6 +69,7 @@ class Mutation:
         id: strawberry.ID,
         status: SessionStatus | None = SessionStatus.COMPLETED,
     ) -> Session:
+        require_person(info.context)
         return await sessions.end_session(info.context, id, value(status) or "completed")  # type: ignore[return-value]
 
     @strawberry.mutation(
@@ -68,25 +87,52 @@ class Mutation:
             tokens_out=input.tokens_out,
             cost=input.cost,
             response_time_ms=input.response_time_ms,
-            errors=[
-                messages.ErrorInput(
-                    category=e.category,
-                    subcategory=e.subcategory,
-                    excerpt=e.excerpt,
-                    correction=e.correction,
-                    explanation=e.explanation,
-                )
-                for e in input.errors or []
-            ],
+            errors=_errors(input.errors),
             idempotency_key=input.idempotency_key,
         )
         return await messages.record_message(info.context, data)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="The tutor service (or an admin) sets the language errors it found in a "
+        "learner's USER message, replacing any it set before: the learner's error statistics "
+        "move by the difference, once per idempotencyKey."
+    )
+    async def annotate_message(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        errors: list[LanguageErrorInput],
+        idempotency_key: str | None = None,
+    ) -> Message:
+        return await annotation_resolvers.annotate_message(  # type: ignore[return-value]
+            info.context, id, _errors(errors), idempotency_key
+        )
+
+    @strawberry.mutation(
+        description="Admins only. A credential for a service caller such as the AI tutor; "
+        "the secret is in this answer only."
+    )
+    async def create_api_client(
+        self, info: Info, input: CreateApiClientInput
+    ) -> ApiClientCredential:
+        client, secret = await apiclients.create_api_client(
+            info.context, input.name, [value(s) or "" for s in input.scopes]
+        )
+        return ApiClientCredential(client=client, secret=secret)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Admins only. The client's secret stops working on every replica within "
+        "API_CLIENT_CACHE_SECONDS (2 s by default)."
+    )
+    async def revoke_api_client(self, info: Info, id: strawberry.ID) -> ApiClient:
+        return await apiclients.revoke_api_client(info.context, id)  # type: ignore[return-value]
 
     @strawberry.mutation(
         description="The session's learner rates an ASSISTANT reply (1..5, optionally helpful "
         "and a comment). Rating again replaces the earlier rating."
     )
     async def rate_message(self, info: Info, id: strawberry.ID, input: RateMessageInput) -> Message:
+        require_person(info.context)
         return await ratings.rate_message(  # type: ignore[return-value]
             info.context,
             id,
@@ -104,6 +150,7 @@ class Mutation:
         count: int | None = 1,
         category: str | None = None,
     ) -> list[Exercise]:
+        require_person(info.context)
         return await generate.generate_exercises(info.context, user_id, count, category)  # type: ignore[return-value]
 
     @strawberry.mutation(
@@ -111,6 +158,7 @@ class Mutation:
         "Punctuation exercises). Three attempts per exercise."
     )
     async def submit_exercise(self, info: Info, id: strawberry.ID, answer: str) -> ExerciseResult:
+        require_person(info.context)
         return await attempts.submit(info.context, id, answer)  # type: ignore[return-value]
 
     @strawberry.mutation(
@@ -118,6 +166,7 @@ class Mutation:
         "with hintsRemaining: 0."
     )
     async def request_hint(self, info: Info, id: strawberry.ID) -> Hint:
+        require_person(info.context)
         return await attempts.hint(info.context, id)  # type: ignore[return-value]
 
     @strawberry.mutation(
@@ -125,4 +174,5 @@ class Mutation:
         "review comes back tomorrow."
     )
     async def skip_exercise(self, info: Info, id: strawberry.ID) -> Exercise:
+        require_person(info.context)
         return await attempts.skip(info.context, id)  # type: ignore[return-value]

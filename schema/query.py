@@ -8,12 +8,13 @@ from typing import Annotated
 import strawberry
 from strawberry import Info
 
-from resolvers import exercises, nodes, ratelimit, sessions, users
+from resolvers import apiclients, exercises, nodes, ratelimit, sessions, users
 from resolvers.costs import providers, report
 from resolvers.pagination import page_window
 from resolvers.permissions import subject_user
 from resolvers.practice import catalog, daily, stats
 from resolvers.practice import progress as progress_resolvers
+from schema.apiclients import ApiClient
 from schema.costs import CostReport, ProviderStat
 from schema.enums import ProgressBucket, SubscriptionTier, value
 from schema.exercises import Exercise
@@ -160,6 +161,18 @@ class Query:
         to: datetime | None = None,
     ) -> list[ProviderStat]:
         return await providers.provider_stats(info.context, from_, to)  # type: ignore[return-value]
+
+    @strawberry.field(description="Service callers (admins only), newest first.")
+    async def api_clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ApiClient]:
+        window = page_window(first, after, last, before)
+        return await apiclients.list_api_clients(info.context, window)  # type: ignore[return-value]
 
     @strawberry.field(description="Your rate-limit budgets. Free: reading it spends nothing.")
     async def rate_limit(self, info: Info) -> RateLimitStatus:

@@ -14,6 +14,7 @@ class RateLimitTier(Enum):
     FREE = "free"
     PRO = "pro"
     PREMIUM = "premium"
+    TUTOR = "tutor"
 
 
 @strawberry.type(description="The caller's budgets. Admins are exempt (`exempt: true`).")

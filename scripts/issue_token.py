@@ -1,8 +1,11 @@
 """Print a bearer token for a user.
 
     python -m scripts.issue_token --email admin@example.com [--ttl 3600]
+    python -m scripts.issue_token --tutor tutor-dev [--ttl 3600]
 Needs the same JWT_SECRET (and MONGO_URI / MONGO_DB) as the gateway that will verify it.
-The token carries only the user id; role and tier are read from the database per request.
+A user's token carries only the user id; role and tier are read from the database per
+request. `--tutor NAME` signs a token with the `tutor` scope (a TUTOR caller named NAME,
+as an identity provider's client-credentials token would be); it needs no database.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from scripts.cli import run_script
 
 async def _main(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.tutor:
+        if not settings.jwt_secret.get_secret_value():
+            print("JWT_SECRET is not set: the gateway could not verify the token.", file=sys.stderr)
+            return 2
+        print(issue_token(settings, args.tutor, args.ttl, scope="tutor"))
+        return 0
     if settings.embedded:
         print(
             "MONGO_URI is not set. The embedded database lives inside the running gateway, "
@@ -48,7 +57,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--email", required=True)
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="the user's email")
+    who.add_argument("--tutor", metavar="NAME", help="a TUTOR caller's token, named NAME")
     parser.add_argument(
         "--ttl", type=int, default=None, help="lifetime in seconds (default TOKEN_TTL_SECONDS)"
     )

@@ -20,6 +20,7 @@ from gateway.auth import issue_token
 from gateway.services import Services
 from gateway.settings import Settings
 from models.documents import UserDoc
+from resolvers.apiclients import create_client
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -44,10 +45,16 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(**base)
 
 
+TUTOR_ONLY = frozenset(
+    {"provider", "model", "tokensIn", "tokensOut", "cost", "responseTimeMs", "errors"}
+)
+
+
 @dataclass
 class Api:
     client: httpx.AsyncClient
     services: Services
+    _tutor: str | None = None
 
     async def gql(
         self,
@@ -90,6 +97,21 @@ class Api:
 
     async def admin(self) -> tuple[dict[str, Any], str]:
         return await self.user(role="admin", tier="premium")
+
+    async def tutor(self, name: str = "tutor-service") -> str:
+        """The secret of a new TUTOR API client (what an admin's createApiClient returns)."""
+        _, secret = await create_client(self.services.db, name, ["tutor"])
+        return secret
+
+    async def writer(self, token: str | None, message: dict[str, Any]) -> str | None:
+        """Who may record `message` (recordMessage's input): the learner's own token for
+        their utterance's content, the tutor service's secret for a reply, usage or errors
+        (tests/test_api_clients.py holds the rules)."""
+        if message.get("role", "USER") == "USER" and not TUTOR_ONLY & message.keys():
+            return token
+        if self._tutor is None:
+            self._tutor = await self.tutor()
+        return self._tutor
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ async def test_today_this_hour_this_week_and_alerts():
                         "cost": 0.6,
                     }
                 },
-                token=token,
+                token=await api.tutor(),
             )
         report = (await api.data(REPORT, {}, token=admin))["costReport"]
         assert report["thisHour"] == pytest.approx(1.8) and report["today"] == pytest.approx(1.8)
@@ -181,7 +181,7 @@ async def test_threshold_warning_is_logged_once(capsys):
                         "cost": 0.6,
                     }
                 },
-                token=token,
+                token=await api.tutor(),
             )
         events = [
             json.loads(line)
@@ -220,7 +220,7 @@ async def test_cost_is_computed_from_tokens_and_lands_in_the_report(api):
                     "tokensOut": 3_000,
                 }
             },
-            token=token,
+            token=await api.tutor(),
         )
     )["recordMessage"]["cost"]
     expected = load_pricing().cost("gemini", "gemini-2.0-flash", 12_000, 3_000)
@@ -258,7 +258,7 @@ async def test_pricing_overrides_from_configuration():
                         "tokensOut": 5,
                     }
                 },
-                token=token,
+                token=await api.tutor(),
             )
         )["recordMessage"]["cost"]
         assert cost == pytest.approx(0.02)

@@ -339,6 +339,7 @@ async def test_write_during_outage_is_finished_by_the_retry(api, monkeypatch):
             await real_apply(db, doc, *args, **kwargs)
 
     monkeypatch.setattr(messages, "apply_message", apply_then_die)
+    token = await api.writer(token, payload["in"])
     failed = await api.gql(record, payload, token=token)
     # The mutation executed (its insert landed), so the answer is 200, not a 5xx that says
     # nothing happened (docs/frontend.md); the code says to retry with the same key.

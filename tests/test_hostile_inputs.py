@@ -173,7 +173,9 @@ async def test_lone_surrogates_are_bad_user_input_not_500(api, capsys):
     user, token = await api.user()
     sid = (await api.data(START, {"in": {"topic": "t"}}, token=token))["startSession"]["id"]
     reply = {"sessionId": sid, "role": "ASSISTANT", "content": "Hello!"}
-    answer = (await api.data(RECORD, {"in": reply}, token=token))["recordMessage"]["id"]
+    answer = (await api.data(RECORD, {"in": reply}, token=await api.writer(token, reply)))[
+        "recordMessage"
+    ]["id"]
     capsys.readouterr()
     for name, (query, variables) in lone_surrogate_cases(user["_id"], sid, answer).items():
         # json.dumps writes the surrogate as the escape `\ud800`, as a client would send it.

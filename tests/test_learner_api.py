@@ -25,7 +25,7 @@ async def start(api, token, user_id, **extra):
 
 async def record(api, token, session_id, **fields):
     body = {"sessionId": session_id, "role": "USER", "content": "Hello", **fields}
-    return await api.gql(RECORD, {"input": body}, token=token)
+    return await api.gql(RECORD, {"input": body}, token=await api.writer(token, body))
 
 
 async def test_start_session_counts_on_the_user(api):
@@ -222,7 +222,9 @@ async def test_idempotent_retry_counts_once(api):
     stat = await api.services.db.error_stats.find_one({"user_id": user["_id"]})
     assert stat["count"] == 1
     clash = (
-        await record(api, token, session["id"], idempotencyKey="msg-1", content="Different")
+        await record(
+            api, token, session["id"], idempotencyKey="msg-1", content="Different", errors=errors
+        )
     ).json()
     assert clash["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "idempotencyKey"}
 

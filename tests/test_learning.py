@@ -544,6 +544,7 @@ async def test_record_message_refuses_errors_outside_the_taxonomy(api):
     _, token = await api.user()
     start = "mutation { startSession(input: {}) { id } }"
     sid = (await api.data(start, token=token))["startSession"]["id"]
+    token = await api.tutor()  # errors come from the tutor service
     record = """mutation($s: ID!, $e: [LanguageErrorInput!]) {
       recordMessage(input: {sessionId: $s, role: USER, content: "I has a cat", errors: $e}) {
         errors { category subcategory } } }"""

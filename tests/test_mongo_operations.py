@@ -475,6 +475,7 @@ async def test_every_single_document_write_names_the_shard_key(api):
     user, token = await api.user()
     db = api.services.db
     recorder = WriteFilters()
+    tutor = await api.tutor()
     with db.wrapped(recorder.wrap):
         sid = await start(api, token, user["_id"])
         await api.data(
@@ -487,12 +488,12 @@ async def test_every_single_document_write_names_the_shard_key(api):
                     "errors": [{"category": "Grammar", "subcategory": "Articles"}],
                 }
             },
-            token,
+            tutor,
         )
         await api.data(
             RECORD,
             {"in": {"sessionId": sid, "role": "ASSISTANT", "content": "r", "tokensIn": 3}},
-            token,
+            tutor,
         )
         gen = "mutation($u: ID!) { generateExercise(userId: $u, count: 2) { id } }"
         ids = [

@@ -227,6 +227,7 @@ async def test_settled_guards_leave_the_rows_and_no_read_carries_them(api):
 async def test_an_idempotency_key_reused_with_other_values_is_refused(api):
     user, token = await api.user()
     sid = await start(api, token, user["_id"])
+    tutor = await api.tutor()  # replies and their usage come from the tutor service
     base = {
         "sessionId": sid,
         "role": "ASSISTANT",
@@ -237,12 +238,12 @@ async def test_an_idempotency_key_reused_with_other_values_is_refused(api):
         "cost": 0.01,
         "idempotencyKey": "same-key",
     }
-    first = await api.data(RECORD, {"in": base}, token=token)
-    again = await api.data(RECORD, {"in": base}, token=token)
+    first = await api.data(RECORD, {"in": base}, token=tutor)
+    again = await api.data(RECORD, {"in": base}, token=tutor)
     assert again["recordMessage"]["id"] == first["recordMessage"]["id"]
     for change in ({"tokensIn": 99999, "cost": 5.0}, {"model": "gpt-4o-mini"}, {"cost": None}):
         body = {k: v for k, v in {**base, **change}.items() if v is not None}
-        response = (await api.gql(RECORD, {"in": body}, token=token)).json()
+        response = (await api.gql(RECORD, {"in": body}, token=tutor)).json()
         [error] = response["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT", change
         assert error["extensions"]["field"] == "idempotencyKey"
@@ -256,13 +257,14 @@ async def test_an_idempotency_key_reused_with_other_values_is_refused(api):
         {"_id": first["recordMessage"]["id"]}, {"$set": {"rating": 5, "helpful": True}}
     )
     api.services.auth.forget(user["_id"])  # the next request reads the new tier
-    again = await api.data(RECORD, {"in": base}, token=token)
+    again = await api.data(RECORD, {"in": base}, token=tutor)
     assert again["recordMessage"]["id"] == first["recordMessage"]["id"]
 
 
 async def test_record_message_answers_the_totals_after_its_write(api):
     user, token = await api.user()
     sid = await start(api, token, user["_id"])
+    tutor = await api.tutor()  # replies and their usage come from the tutor service
     turn = """mutation($sid: ID!) {
       learner: recordMessage(input: {sessionId: $sid, role: USER, content: "I go",
                                      idempotencyKey: "t1"}) {
@@ -270,9 +272,9 @@ async def test_record_message_answers_the_totals_after_its_write(api):
       tutor: recordMessage(input: {sessionId: $sid, role: ASSISTANT, content: "I went",
                                    tokensIn: 40, tokensOut: 10, cost: 0.5, idempotencyKey: "t2"}) {
         session { totalMessages totalTokens totalCost } } }"""
-    data = await api.data(turn, {"sid": sid}, token=token)
+    data = await api.data(turn, {"sid": sid}, token=tutor)
     assert data["learner"]["session"] == {"totalMessages": 1, "totalTokens": 0, "totalCost": 0.0}
     assert data["tutor"]["session"] == {"totalMessages": 2, "totalTokens": 50, "totalCost": 0.5}
     # A retry of an applied message answers the current totals too.
-    again = await api.data(turn, {"sid": sid}, token=token)
+    again = await api.data(turn, {"sid": sid}, token=tutor)
     assert again["learner"]["session"]["totalMessages"] == 2

@@ -34,7 +34,8 @@ async def _reply(api, token, sid, provider="openai", model="gpt-4o", ms=None, co
     }
     if ms is not None:
         data["responseTimeMs"] = ms
-    return (await api.data(RECORD, {"in": data}, token=token))["recordMessage"]["id"]
+    writer = await api.writer(token, data)  # the tutor service records replies
+    return (await api.data(RECORD, {"in": data}, token=writer))["recordMessage"]["id"]
 
 
 def _stat(stats, provider, model):

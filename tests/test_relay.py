@@ -144,6 +144,11 @@ CONNECTIONS = {
         "{ users(first: $first, after: $after, last: $last, before: $before) { %s } }",
         ("users",),
     ),
+    "Query.apiClients": (
+        "query($first: Int, $after: String, $last: Int, $before: String) "
+        "{ apiClients(first: $first, after: $after, last: $last, before: $before) { %s } }",
+        ("apiClients",),
+    ),
 }
 SELECTION = "edges { cursor node { id } } pageInfo { hasPreviousPage startCursor }"
 
@@ -176,6 +181,10 @@ async def test_every_connection_pages_backward_as_it_pages_forward(api, name):
     elif name == "Query.users":
         for _ in range(4):
             await api.user()
+        _, token = await api.admin()
+    elif name == "Query.apiClients":
+        for i in range(5):
+            await api.tutor(f"tutor-{i}")
         _, token = await api.admin()
     else:
         await _exercises(api, user["_id"], 5)

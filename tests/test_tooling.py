@@ -122,7 +122,8 @@ async def test_rebuild_matches_the_incremental_counters(api):
                 "content": f"u{i}",
                 "errors": [{"category": "Grammar", "subcategory": ["Articles", "Plurals"][i % 2]}],
             }
-        await api.data(record, {"in": {"sessionId": sid, **body}}, token=token)
+        message = {"sessionId": sid, **body}
+        await api.data(record, {"in": message}, token=await api.writer(token, message))
     db = api.services.db
     incremental = await snapshot(db)
     totals = await rebuild_all(

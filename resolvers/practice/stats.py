@@ -70,7 +70,9 @@ def stats_loader(
             ids = list(set(user_ids))
             if since is None and until is None:
                 async for row in db.error_stats.find(
-                    {"user_id": {"$in": ids}}, {"guard_ids": 0, "applied_ids": 0}
+                    # count 0: an annotation took back every error the row counted
+                    {"user_id": {"$in": ids}, "count": {"$gt": 0}},
+                    {"guard_ids": 0, "applied_ids": 0},
                 ):
                     found[StatsKey(row["user_id"])].append(
                         {
