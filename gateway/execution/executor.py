@@ -23,8 +23,9 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.execution.codegen import compile_plan
+from gateway.execution.conventions import Conventions
 from gateway.execution.plan import OperationPlan, build_plan
-from gateway.execution.run import GENERATED_NAMES, Run
+from gateway.execution.run import Run, TypeFacts, generated_names
 
 PLAN_CACHE_SIZE = 512
 
@@ -44,9 +45,20 @@ class _DirectiveVariables(Visitor):
 
 
 class PlanCache:
-    def __init__(self, maxsize: int = PLAN_CACHE_SIZE, direct_calls: bool = True) -> None:
+    """One schema's plans, and what executing them has learned about value types (one
+    TypeFacts per cache: nothing learned is shared between schemas or tests)."""
+
+    def __init__(
+        self,
+        conventions: Conventions | None = None,
+        maxsize: int = PLAN_CACHE_SIZE,
+        direct_calls: bool = True,
+    ) -> None:
         self.maxsize = maxsize
         self.direct_calls = direct_calls
+        self.conventions = conventions or Conventions()
+        self.facts = TypeFacts(self.conventions.row)
+        self.names = generated_names(self.facts, self.conventions)
         # id(operation) -> (operation, names of the variables its directives read)
         self._names: OrderedDict[int, tuple[OperationDefinitionNode, tuple[str, ...]]] = (
             OrderedDict()
@@ -78,9 +90,9 @@ class PlanCache:
         if hit is not None and hit[0] is op:
             self._plans.move_to_end(key)
             return hit[1]
-        plan = build_plan(ex, self.direct_calls)
+        plan = build_plan(ex, self.conventions, self.direct_calls)
         if plan is not None:
-            compile_plan(plan.root, GENERATED_NAMES)
+            compile_plan(plan.root, self.names)
         self._put(self._plans, key, (op, plan))
         return plan
 
@@ -92,11 +104,13 @@ class PlanCache:
 
 
 def compiled_executor(
-    cache: PlanCache | None = None, direct_calls: bool = True
+    conventions: Conventions | None = None,
+    cache: PlanCache | None = None,
+    direct_calls: bool = True,
 ) -> type[StrawberryGraphQLCoreExecutionContext]:
     """An executor class bound to one plan cache (one per schema). direct_calls=False
     keeps Strawberry's wrapper on every resolver (the benchmark's comparison)."""
-    plans = cache or PlanCache(direct_calls=direct_calls)
+    plans = cache or PlanCache(conventions, direct_calls=direct_calls)
 
     class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         plan_cache = plans
@@ -105,6 +119,6 @@ def compiled_executor(
             plan = None if serially is not None else plans.plan_for(self)
             if plan is None:
                 return super().execute_operation(serially)
-            return Run(self, plan).execute()
+            return Run(self, plan, plans.facts).execute()
 
     return CompiledExecutor

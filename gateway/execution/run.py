@@ -25,6 +25,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
 from strawberry.types.arguments import convert_arguments
 
+from gateway.execution.conventions import Conventions
 from gateway.execution.plan import (
     BATCH,
     CALL,
@@ -38,7 +39,6 @@ from gateway.execution.plan import (
     ObjectPlan,
 )
 from gateway.execution.pure import PURE_NAMES, slow
-from models.rows import Row
 
 if TYPE_CHECKING:
     from graphql import Executor
@@ -51,47 +51,60 @@ if TYPE_CHECKING:
 Pos = tuple[Any, ...]
 P_PREV, P_KEY, P_CONTAINER, P_NULLABLE, P_TYPENAME = range(5)
 
-# Types whose instances are never awaitable and never exceptions: for their values,
-# graphql-core's per-value checks (is_awaitable, isinstance Exception) can only say no.
-SETTLED: set[type] = {str, int, float, bool, datetime, dict, list, tuple, Row}
-# The same without str: the values generated code passes on as an object's source.
-OBJECTS: set[type] = SETTLED - {str}
-MAX_SETTLED = 1024
 MEMO_SIZE = 1024  # enum values remembered per field
 # Leaf values whose coercion generated code calls inline (graphql-core's checks before
 # coercion can only say no for these types).
 LEAF_OK = frozenset({int, float, bool, datetime})
-GENERATED_NAMES = {
-    "Row": Row,
-    "SETTLED": SETTLED,
-    "OBJECTS": OBJECTS,
-    "LEAF_OK": LEAF_OK,
-    "INF": float("inf"),
-    **PURE_NAMES,
-}
 
 
-def _learn(t: type) -> bool:
-    """Whether no instance of `t` can be awaitable (Strawberry's is_awaitable checks the
-    coroutine and generator types, then `hasattr(value, "__await__")`, which only a type
-    attribute or a custom __getattr__ could answer yes to) or an exception.
+class TypeFacts:
+    """What one plan cache has learned about value types: which are never awaitable and
+    never exceptions (SETTLED: graphql-core's per-value checks can only say no), and of
+    those, which a position completes as an object's source (OBJECTS: SETTLED without str).
 
-    What is learned holds for the whole process, so only facts true of every value of the
-    type are learned. None is never learned: OBJECTS means "complete as an object", which
-    is never true of None (its completion depends on the position's nullability)."""
-    if t is NoneType:
-        return True
-    ok = not (
-        issubclass(t, BaseException | CoroutineType | GeneratorType)
-        or hasattr(t, "__await__")
-        or hasattr(t, "__getattr__")
-        or "__class__" in vars(t)
-    )
-    if ok and len(SETTLED) < MAX_SETTLED:
-        SETTLED.add(t)
-        if t is not str:
-            OBJECTS.add(t)
-    return ok
+    Owned by one plan cache, so one schema (or one test) never sees what another learned;
+    the generated code of that cache's plans reads these same sets."""
+
+    MAX_SETTLED = 1024
+
+    def __init__(self, row: type[dict[str, Any]]) -> None:
+        self.row = row
+        self.settled: set[type] = {str, int, float, bool, datetime, dict, list, tuple, row}
+        self.objects: set[type] = self.settled - {str}
+
+    def learn(self, t: type) -> bool:
+        """Whether no instance of `t` can be awaitable (Strawberry's is_awaitable checks
+        the coroutine and generator types, then `hasattr(value, "__await__")`, which only a
+        type attribute or a custom __getattr__ could answer yes to) or an exception.
+
+        Only facts true of every value of the type are learned. None is never learned:
+        OBJECTS means "complete as an object", which is never true of None (its
+        completion depends on the position's nullability)."""
+        if t is NoneType:
+            return True
+        ok = not (
+            issubclass(t, BaseException | CoroutineType | GeneratorType)
+            or hasattr(t, "__await__")
+            or hasattr(t, "__getattr__")
+            or "__class__" in vars(t)
+        )
+        if ok and len(self.settled) < self.MAX_SETTLED:
+            self.settled.add(t)
+            if t is not str:
+                self.objects.add(t)
+        return ok
+
+
+def generated_names(facts: TypeFacts, conventions: Conventions) -> dict[str, Any]:
+    """What generated code refers to (codegen.py, pure.py), for one plan cache."""
+    return {
+        "Row": conventions.row,
+        "SETTLED": facts.settled,
+        "OBJECTS": facts.objects,
+        "LEAF_OK": LEAF_OK,
+        "INF": float("inf"),
+        **PURE_NAMES,
+    }
 
 
 async def _failed(exc: Exception) -> Any:
@@ -130,9 +143,11 @@ class _Deferred:
 
 
 class Run:
-    def __init__(self, ex: Executor[Any], plan: OperationPlan) -> None:
+    def __init__(self, ex: Executor[Any], plan: OperationPlan, facts: TypeFacts) -> None:
         self.ex = ex
         self.plan = plan
+        self.facts = facts
+        self.objects = facts.objects
         self.is_awaitable = ex.is_awaitable
         self.pending: list[_Deferred] = []
         # Batched fields parked while a wave completes: field index -> their slots.
@@ -219,7 +234,7 @@ class Run:
             if self.data_nulled:
                 return
             value = result if failed else result[i]
-            if pure is not None and not collected.errors and type(value) in OBJECTS:
+            if pure is not None and not collected.errors and type(value) in self.objects:
                 try:
                     slot.container[slot.key] = pure(value)
                     continue
@@ -330,7 +345,7 @@ class Run:
         try:
             if kind == PLAIN:
                 row_key = f.row_key
-                if row_key is not None and type(source) is Row:
+                if row_key is not None and type(source) is self.facts.row:
                     # What getattr(row, attr) returns, without the __getattr__ call.
                     value = source[row_key] if f.row_strict else source.get(row_key)
                 else:
@@ -440,7 +455,7 @@ class Run:
             raise TypeError(
                 f"Cannot return null for non-nullable field {f.parent_type.name}.{f.name}."
             )
-        settled = type(value) in SETTLED or _learn(type(value))
+        settled = type(value) in self.facts.settled or self.facts.learn(type(value))
         if not settled and isinstance(value, Exception):
             raise value
         kind = shape.kind
@@ -499,13 +514,14 @@ class Run:
         assert item_shape is not None
         pure = item_shape.obj.pure if item_shape.obj is not None else None
         if pure is not None and type(value) is list:
+            objects = self.objects
             try:
                 if item_shape.nullable:
                     return [
-                        None if v is None else pure(v) if type(v) in OBJECTS else slow()
+                        None if v is None else pure(v) if type(v) in objects else slow()
                         for v in value
                     ]
-                return [pure(v) if type(v) in OBJECTS else slow() for v in value]
+                return [pure(v) if type(v) in objects else slow() for v in value]
             except Exception:
                 pass  # completed again below, item by item
         out: list[Any] = []
