@@ -41,7 +41,7 @@ from gateway.execution.plan import (
 from gateway.execution.pure import PURE_NAMES, slow
 
 if TYPE_CHECKING:
-    from graphql import Executor
+    from graphql import Executor, FieldNode
 
     from gateway.execution.plan import OperationPlan, Shape
 
@@ -142,6 +142,24 @@ class _Deferred:
         self.slots: list[_Deferred] | None = None
 
 
+class _Scope:
+    """The children of one gather (run_children): abandoned once one of them raised."""
+
+    __slots__ = ("abandoned", "up")
+
+    def __init__(self, up: _Scope | None) -> None:
+        self.abandoned = False
+        self.up = up
+
+    def dead(self) -> bool:
+        scope: _Scope | None = self
+        while scope is not None:
+            if scope.abandoned:
+                return True
+            scope = scope.up
+        return False
+
+
 class Run:
     def __init__(self, ex: Executor[Any], plan: OperationPlan, facts: TypeFacts) -> None:
         self.ex = ex
@@ -150,11 +168,15 @@ class Run:
         self.objects = facts.objects
         self.is_awaitable = ex.is_awaitable
         self.pending: list[_Deferred] = []
-        # Batched fields parked while a wave completes: field index -> their slots.
-        self.batches: dict[int, list[_Deferred]] = {}
+        # Batched fields parked while a wave completes: field index -> the call to make
+        # (a _Deferred in `pending` whose slots are the parked parents).
+        self.batches: dict[int, _Deferred] = {}
         self.args: dict[int, Any] = {}
         self.info_class = ex.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         self.data_nulled = False
+        # Every task started, until done: execute() waits for the ones abandoned under a
+        # nulled position before it answers.
+        self.tasks: set[asyncio.Future[Any]] = set()
 
     async def execute(self) -> Any:
         ex, plan = self.ex, self.plan
@@ -169,47 +191,125 @@ class Run:
             else:
                 self.complete_fields(plan.root, plan.root.fields, ex.root_value, None, data)
                 await self.drain()
-        except GraphQLError as error:  # a non-null root field failed synchronously
+        except GraphQLError as error:  # a non-null root field failed
             self.null_data(error)
+        # Work abandoned under a nulled position still runs to its end (its errors are
+        # dropped), as graphql-core settles it, before the response is built.
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
         return ex.build_response(None if self.data_nulled else data)
 
     async def drain(self) -> None:
         """Run the parked awaitables, and everything they lead to, to completion."""
         self.flush()
         wave, self.pending = self.pending, []
-        if len(wave) == 1:
-            await self.settle_when_done(wave[0])
-        elif wave:
-            await asyncio.gather(*(self.settle_when_done(d) for d in wave))
+        await self.run_wave(wave, None)
 
-    async def settle_when_done(self, d: _Deferred) -> None:
-        """Complete one awaitable as soon as it is done, as graphql-core does (so errors are
-        collected in the same order); the awaitables its completion parks start together,
-        in the same tick as those of its siblings: one DataLoader batch per level."""
+    async def run_wave(
+        self, wave: list[_Deferred], top: Pos | None, scope: _Scope | None = None
+    ) -> None:
+        """Run the awaitables one completion parked, all started in the same tick (one
+        DataLoader batch per level), and settle them in the order graphql-core would.
+
+        graphql-core awaits each object's (and list's) awaitable fields (items) with one
+        gather when there are several and directly when there is one; a gather starts its
+        awaitables one tick later. So the errors of a wave come in the order that tree of
+        gathers settles them: the wave is arranged as that tree, from the positions the
+        awaitables were parked at, below `top` (the completed field's parent position),
+        and settled through it. A non-null error is raised through the tree to the
+        nearest nullable position, which handles it as graphql-core's does."""
+        if not wave:
+            return
+        collected = self.ex.collected_errors
+        if collected.errors:
+            # Parked before a non-null error nulled a position above them: graphql-core
+            # settles these in the background, outside its gathers; so do we (their errors
+            # are dropped).
+            live = [d for d in wave if not collected.has_nulled_position(path_of(d.parent))]
+            if len(live) < len(wave):
+                for d in wave:
+                    if d not in live:
+                        self.background(d.awaitable)
+                wave = live
+                if not wave:
+                    return
+        if len(wave) > 1:
+            tasks = self.tasks
+            for d in wave:
+                task = asyncio.ensure_future(d.awaitable)
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                d.awaitable = task
+        await self.run_children(_tree(wave, top), scope)
+
+    def background(self, awaitable: Any) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def run_children(self, children: list[Any], scope: _Scope | None) -> None:
+        """Settle one node's children: a parked awaitable (_Deferred) or a position with
+        the children parked below it, `(pos, children)`. When one raises, the others are
+        abandoned (graphql-core's gather_with_cancel cancels them): they settle nothing
+        more, but their awaitables are not cancelled (a DataLoader future may be shared)."""
+        if len(children) == 1:
+            await self.run_child(children[0], scope)
+            return
+        inner = _Scope(scope)
+        tasks = self.tasks
+        futures = []
+        for child in children:
+            task = asyncio.ensure_future(self.run_child(child, inner))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            futures.append(task)
+        try:
+            await asyncio.gather(*futures)
+        except BaseException:
+            inner.abandoned = True
+            raise
+
+    async def run_child(self, child: Any, scope: _Scope | None) -> None:
+        if type(child) is _Deferred:
+            await self.settle_when_done(child, scope)
+            return
+        pos, children = child
+        try:
+            await self.run_children(children, scope)
+        except GraphQLError as error:
+            if scope is not None and scope.dead():
+                raise
+            # The position's own handler (graphql-core's handle_field_error where the
+            # field or list item at `pos` awaited what failed below it).
+            self.handle_field_error(error, None, pos[P_NULLABLE], path_of(pos))
+            pos[P_CONTAINER][pos[P_KEY]] = None
+
+    async def settle_when_done(self, d: _Deferred, scope: _Scope | None = None) -> None:
+        """Complete one awaitable as soon as it is done, as graphql-core does; then run the
+        awaitables its completion parked (run_wave)."""
         try:
             result = await d.awaitable
         except Exception as exc:
             result = exc
-        if self.data_nulled:
+        if self.data_nulled or (scope is not None and scope.dead()):
             return
         outer, self.pending = self.pending, []
-        if d.slots is None:
-            if self.settle_unless_nulled(d, result):
+        try:
+            if d.slots is None:
+                if self.settle_unless_nulled(d, result):
+                    self.flush()
+            else:
+                self.settle_batch(d.slots, result)
                 self.flush()
-        else:
-            self.settle_batch(d.slots, result)
-            self.flush()
-        children, self.pending = self.pending, outer
-        if len(children) == 1:
-            await self.settle_when_done(children[0])
-        elif children:
-            await asyncio.gather(*(self.settle_when_done(c) for c in children))
+        finally:
+            children, self.pending = self.pending, outer
+        await self.run_wave(children, d.parent, scope)
 
-    def settle_unless_nulled(self, d: _Deferred, result: Any) -> bool:
+    def settle_unless_nulled(self, d: _Deferred, result: Any, eager: bool = False) -> bool:
         collected = self.ex.collected_errors
         if collected.errors and collected.has_nulled_position(path_of(d.parent)):
             return False  # graphql-core cancels work under a nulled position
-        self.settle(d, result)
+        self.settle(d, result, eager)
         return True
 
     def settle_batch(self, slots: list[_Deferred], result: Any) -> None:
@@ -240,7 +340,7 @@ class Run:
                     continue
                 except Exception:
                     pass  # completed again, with positions, errors and coercion
-            self.settle_unless_nulled(slot, value)
+            self.settle_unless_nulled(slot, value, eager=True)
 
     # -- batched fields -------------------------------------------------------------------
 
@@ -257,21 +357,27 @@ class Run:
         if isinstance(args, Exception):
             raise args
         out[key] = None
-        slots = self.batches.get(f.index)
-        if slots is None:
-            self.batches[f.index] = slots = []
-        slots.append(_Deferred(source, f, f.shape, out, key, pos, typename))
+        call = self.batches.get(f.index)
+        if call is None:
+            # The call's place among the wave's awaitables is its first parent's: where
+            # graphql-core would have called that parent's resolver.
+            call = _Deferred(None, f, f.shape, None, key, pos, typename)
+            call.slots = []
+            self.batches[f.index] = call
+            self.pending.append(call)
+        call.slots.append(_Deferred(source, f, f.shape, out, key, pos, typename))  # type: ignore[union-attr]
 
     def flush(self) -> None:
         """One call per batched field for all its parked parents; each call is one
-        awaitable of the next wave."""
+        awaitable of the next wave, in the place its first parent parked it."""
         if not self.batches:
             return
         batches, self.batches = self.batches, {}
-        for slots in batches.values():
-            first = slots[0]
-            f = first.field
-            info = self.info(f, first.parent, first.key, first.typename)
+        for call in batches.values():
+            slots = call.slots
+            assert slots is not None
+            f = call.field
+            info = self.info(f, call.parent, call.key, call.typename)
             call_args = dict(self.args[f.index])
             try:
                 awaitable = f.batch(  # type: ignore[misc]
@@ -283,11 +389,12 @@ class Run:
                 awaitable = _failed(exc)
             for s in slots:
                 s.awaitable = None
-            d = _Deferred(awaitable, f, f.shape, None, first.key, first.parent, first.typename)
-            d.slots = slots
-            self.pending.append(d)
+            call.awaitable = awaitable
 
-    def settle(self, d: _Deferred, result: Any) -> None:
+    def settle(self, d: _Deferred, result: Any, eager: bool = False) -> None:
+        """Complete one awaited value into its position. A non-null error is raised to the
+        tree of gathers (run_wave), or, for a batch call's parents (`eager`: one call
+        settles positions all over the response, not one), handed up the positions at once."""
         try:
             if isinstance(result, Exception):
                 raise result
@@ -295,31 +402,43 @@ class Run:
                 d.shape, result, d.field, d.container, d.key, d.parent, d.typename
             )
         except Exception as raw:
-            error = located_error(
-                raw, d.field.nodes, Path(path_of(d.parent), d.key, d.typename).as_list()
-            )
-            if d.shape.nullable:
-                d.container[d.key] = None
-                self.add_error(error, Path(path_of(d.parent), d.key, d.typename))
-            else:
+            path = Path(path_of(d.parent), d.key, d.typename)
+            try:
+                self.handle_field_error(raw, d.field.nodes, d.shape.nullable, path)
+            except GraphQLError as error:
+                if not eager:
+                    raise
                 self.propagate(error, d.parent)
+            else:
+                d.container[d.key] = None
 
     def propagate(self, error: GraphQLError, pos: Pos | None) -> None:
-        """A non-null position failed: null the nearest nullable ancestor."""
+        """A non-null position of a batch call's parent failed: null the nearest nullable
+        ancestor now (the batch call is not in the tree of its parents' positions)."""
         while pos is not None:
             if pos[P_NULLABLE]:
+                self.handle_field_error(error, None, True, path_of(pos))
                 pos[P_CONTAINER][pos[P_KEY]] = None
-                self.ex.collected_errors.add(error, path_of(pos))
                 return
             pos = pos[P_PREV]
         self.null_data(error)
 
+    def handle_field_error(
+        self, raw: Exception, nodes: list[FieldNode] | None, nullable: bool, path: Path | None
+    ) -> None:
+        """graphql-core's `Executor.handle_field_error`, the one place errors are handled:
+        the error is located at its field (an already located error keeps its place); a
+        non-null position raises it for its parent to handle, a nullable one collects it
+        (the caller nulls the position). Errors under a nulled position are dropped by
+        graphql-core's CollectedErrors."""
+        error = located_error(raw, nodes, path.as_list() if path is not None else None)
+        if not nullable:
+            raise error
+        self.ex.collected_errors.add(error, path)
+
     def null_data(self, error: GraphQLError) -> None:
         self.ex.collected_errors.add(error, None)
         self.data_nulled = True
-
-    def add_error(self, error: GraphQLError, path: Path | None) -> None:
-        self.ex.collected_errors.add(error, path)
 
     # -- completion ---------------------------------------------------------------------
 
@@ -371,15 +490,15 @@ class Run:
     def failed(
         self, f: FieldPlan, raw: Exception, pos: Pos | None, out: dict[str, Any], typename: str
     ) -> None:
-        """graphql-core's handle_field_error for a field: raise for a non-null field (the
-        parent handles it), else null the field and collect the error."""
+        """A field of an object failed while it completed in place."""
         key = f.key
-        path = Path(path_of(pos), key, typename)
-        error = located_error(raw, f.nodes, path.as_list())
-        if not f.shape.nullable:
+        try:
+            self.handle_field_error(
+                raw, f.nodes, f.shape.nullable, Path(path_of(pos), key, typename)
+            )
+        except GraphQLError as error:
             raise error from None
         out[key] = None
-        self.add_error(error, path)
 
     def resolve(self, f: FieldPlan, source: Any, pos: Pos | None, key: str, typename: str) -> Any:
         """Call a CALL or RESOLVE field's resolver; its arguments are worked out once per
@@ -543,9 +662,30 @@ class Run:
             return self.item_failed(f, shape, raw, pos, index)
 
     def item_failed(self, f: FieldPlan, shape: Shape, raw: Exception, pos: Pos, index: int) -> None:
-        path = Path(path_of(pos), index, None)
-        error = located_error(raw, f.nodes, path.as_list())
-        if not shape.nullable:
+        """A list item failed while it completed in place: its value is None if nullable."""
+        try:
+            self.handle_field_error(raw, f.nodes, shape.nullable, Path(path_of(pos), index, None))
+        except GraphQLError as error:
             raise error from None
-        self.add_error(error, path)
-        return None
+
+
+def _tree(wave: list[_Deferred], top: Pos | None) -> list[Any]:
+    """The parked awaitables of one wave as graphql-core's tree of gathers: each position
+    between `top` and an awaitable is a node `(pos, children)`, children in the order they
+    were parked (field order, item order)."""
+    root: list[Any] = []
+    nodes: dict[int, list[Any]] = {}
+    for d in wave:
+        child: Any = d
+        pos = d.parent
+        while pos is not None and pos is not top:
+            kids = nodes.get(id(pos))
+            if kids is not None:
+                kids.append(child)
+                break
+            kids = nodes[id(pos)] = [child]
+            child = (pos, kids)
+            pos = pos[P_PREV]
+        else:
+            root.append(child)
+    return root
