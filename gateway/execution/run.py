@@ -193,6 +193,9 @@ class Run:
                 await self.drain()
         except GraphQLError as error:  # a non-null root field failed
             self.null_data(error)
+            for d in self.pending:
+                if d.awaitable is not None:
+                    self.background(d.awaitable)
         # Work abandoned under a nulled position still runs to its end (its errors are
         # dropped), as graphql-core settles it, before the response is built.
         while self.tasks:
@@ -301,6 +304,14 @@ class Run:
             else:
                 self.settle_batch(d.slots, result)
                 self.flush()
+        except GraphQLError:
+            # A non-null error left the completed value: what it parked before is settled
+            # in the background, as graphql-core's settle_in_background does (its errors
+            # count until the error nulls a position above them).
+            for child in self.pending:
+                if child.awaitable is not None:
+                    self.background(self.settle_when_done(child))
+            raise
         finally:
             children, self.pending = self.pending, outer
         await self.run_wave(children, d.parent, scope)
