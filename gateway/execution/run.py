@@ -10,7 +10,9 @@ Errors follow graphql-core's rules (`Executor.handle_field_error`): an error is 
 its field (message, locations, path); a nullable field or list item becomes null and the
 error is collected; a non-null one passes the error to its parent, up to the nearest
 nullable position, or nulls `data`. Errors under a position already nulled are dropped
-(graphql-core's `CollectedErrors`) and work under it is abandoned.
+(graphql-core's `CollectedErrors`) and work under it is abandoned. The order errors are
+collected in, and where it can differ from graphql-core's: docs/performance.md (Error
+order).
 """
 
 from __future__ import annotations
