@@ -82,6 +82,35 @@ class GcPauses:
         }
 
 
+class LoopStalls:
+    """How late a 10 ms timer fires, sampled continuously: what the event loop was blocked
+    by (a collection, a long synchronous step), seen from inside the process."""
+
+    def __init__(self) -> None:
+        self.stalls_over_20ms = 0
+        self.max_ms = 0.0
+        self.total_over_ms = 0.0
+        self.task: asyncio.Task[None] | None = None  # held, so the probe is not collected
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(0.01)
+            late = (loop.time() - start - 0.01) * 1000
+            if late > 20:
+                self.stalls_over_20ms += 1
+                self.total_over_ms += late
+            self.max_ms = max(self.max_ms, late)
+
+    def report(self) -> dict[str, float]:
+        return {
+            "loop_stalls_over_20ms": self.stalls_over_20ms,
+            "loop_stall_total_ms": round(self.total_over_ms, 1),
+            "loop_stall_max_ms": round(self.max_ms, 1),
+        }
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -110,6 +139,8 @@ async def serve(
     settings = bench_settings(variant)
     counter: Any = Replay() if replay else RoundTrips(latency_ms=latency_ms)
     pauses = GcPauses()
+    stalls = LoopStalls()
+    stalls.task = asyncio.get_running_loop().create_task(stalls.run())
 
     async def stats(_request: Request) -> JSONResponse:
         return JSONResponse(
@@ -118,6 +149,7 @@ async def serve(
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "cpu_s": _cpu_s(),
                 **pauses.report(),
+                **stalls.report(),
             }
         )
 
