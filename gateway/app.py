@@ -116,7 +116,7 @@ def create_app(
     schema = guarded_schema(settings)
     metrics = Metrics(settings) if settings.metrics_enabled else None
     holder = LazyServices()
-    endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
+    endpoint = GraphQLEndpoint(schema, holder, settings.document_cache_bytes)  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
