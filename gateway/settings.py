@@ -213,11 +213,12 @@ class Settings(BaseSettings):
     # Garbage collector, applied once start-up is done: freeze what start-up allocated (the
     # schema, plans, pools: never garbage) so collections stop re-scanning it, and collect
     # the youngest generation only when GC_GEN0_THRESHOLD more container objects are alive
-    # than at the last collection, instead of Python's 700. A large read holds ~10^5 live
-    # objects while its response is built, none of them garbage: below that, a collection
-    # mid-request scans them all for nothing. README "Performance" has the measurements.
+    # than at the last collection, instead of Python's 700. A young collection scans every
+    # object allocated since the last one, so its pause grows with the threshold: 200,000
+    # made each one a 100-200 ms stall (the p99); 20,000 keeps them to a few ms while a
+    # large read still triggers few of them (docs/performance.md, "The tail").
     gc_freeze: bool = True
-    gc_gen0_threshold: int = 200_000  # 0: keep Python's default thresholds
+    gc_gen0_threshold: int = 20_000  # 0: keep Python's default thresholds
 
     @field_validator("gc_gen0_threshold")
     @classmethod
