@@ -31,6 +31,7 @@ import structlog
 
 from models.db import Database, DuplicateKeyError
 from models.documents import AnnotationDoc, utcnow
+from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
@@ -48,6 +49,7 @@ from resolvers.messages import (
     thresholds,
     validated_errors,
 )
+from resolvers.outbox import hub_of, publish, record_change
 from resolvers.permissions import require_tutor_or_admin
 
 log = structlog.get_logger("resolvers.annotations")
@@ -118,8 +120,12 @@ async def annotate_message(
                 field="idempotencyKey",
             ) from None
         doc = existing
+    events: list[dict[str, Any]] = []
     if not doc.get("applied"):
-        await apply_annotation(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
+        await apply_annotation(
+            ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx), events=events
+        )
+    await publish(ctx.db, hub_of(ctx), events)
     stored = await ctx.db.messages.find_one({"_id": mid}) or message
     row = public(stored)
     ctx.loaders.message.prime(mid, row, force=True)  # the rest of the request sees the new errors
@@ -151,7 +157,11 @@ async def _claim(db: Database, annotation: dict[str, Any], *args: Any) -> dict[s
 
 
 async def apply_annotation(
-    db: Database, annotation: dict[str, Any], half_life_days: float, *alerts: Any
+    db: Database,
+    annotation: dict[str, Any],
+    half_life_days: float,
+    *alerts: Any,
+    events: list[dict[str, Any]] | None = None,
 ) -> None:
     """Finish `annotation` (each step at most once, whichever steps an earlier attempt did)."""
     aid, mid = annotation["_id"], annotation["message_id"]
@@ -209,6 +219,18 @@ async def apply_annotation(
             "$unset": {"annotating": ""},
         },
     )
+    # Before the annotation is marked applied: a crash here leaves it to the maintenance
+    # pass, which records the event (once: its id is the annotation's).
+    event = await record_change(
+        db,
+        SessionEventType.MESSAGE_ANNOTATED,
+        aid,
+        message["session_id"],
+        message["user_id"],
+        {**message, "errors": annotation["errors"], "annotated_at": now},
+    )
+    if event is not None and events is not None:
+        events.append(event)
     await db.annotations.update_one(
         {"_id": aid, "applied": False}, {"$set": {"applied": True, "applied_at": now}}
     )

@@ -30,6 +30,7 @@ import structlog
 
 from models.db import Database, DuplicateKeyError
 from models.documents import LanguageErrorDoc, MessageDoc, utcnow
+from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
@@ -40,6 +41,7 @@ from resolvers.counters import guarded_update, release
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput, Forbidden
+from resolvers.outbox import allocate, hub_of, publish, record_event
 from resolvers.pagination import Connection, Window
 from resolvers.permissions import require_viewer
 from resolvers.pricing import load_pricing
@@ -285,8 +287,12 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
             ) from None
         doc = existing
     after = None
+    events: list[dict[str, Any]] = []
     if not doc.get("applied"):  # new, or an earlier attempt stopped half-way: finish it
-        after = await apply_message(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
+        after = await apply_message(
+            ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx), events
+        )
+    await publish(ctx.db, hub_of(ctx), events)
     # The response shows the session as this write left it (`recordMessage { session {..} }`).
     if after is not None:
         ctx.loaders.session.prime(doc["session_id"], Row(after), force=True)
@@ -355,8 +361,11 @@ async def apply_message(
     doc: dict[str, Any],
     half_life_days: float,
     alerts: Thresholds | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
-    """Apply every counter of `doc` (each at most once) and mark it applied.
+    """Apply every counter of `doc` (each at most once), record its MESSAGE_RECORDED
+    event (resolvers/outbox.py; appended to `events` for the caller to publish) and mark
+    it applied.
 
     Returns the session row after this message's update, or None when an earlier attempt
     had already counted the message in it.
@@ -366,7 +375,13 @@ async def apply_message(
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
     cost = doc.get("cost") or 0.0
 
-    inc: dict[str, Any] = {"total_messages": 1, "total_tokens": tokens, "total_cost": cost}
+    # The event's number comes with the count (one update); a repeat takes its own below.
+    inc: dict[str, Any] = {
+        "total_messages": 1,
+        "total_tokens": tokens,
+        "total_cost": cost,
+        "event_seq": 1,
+    }
     if doc.get("response_time_ms") is not None:
         inc["response_time_sum_ms"] = doc["response_time_ms"]
         inc["response_time_count"] = 1
@@ -433,13 +448,22 @@ async def apply_message(
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
         raise failed[0]
+    counted, session_after = results[0]  # type: ignore[misc]  # not an exception: checked
+    snapshot = session_after if counted else None
+    if snapshot is None:
+        snapshot = await allocate(db, doc["session_id"], doc["user_id"])
+    if snapshot is not None:
+        event = await record_event(
+            db, SessionEventType.MESSAGE_RECORDED, mid, snapshot, {**doc, "applied": True}
+        )
+        if events is not None:
+            events.append(event)
     applied_at = utcnow()
     await db.messages.update_one(
         {"_id": mid, "user_id": doc["user_id"]},
         {"$set": {"applied": True, "applied_at": applied_at}},
     )
     doc["applied"], doc["applied_at"] = True, applied_at
-    counted, session_after = results[0]  # type: ignore[misc]  # not an exception: checked
     return session_after if counted else None
 
 
