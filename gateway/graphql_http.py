@@ -328,16 +328,24 @@ class GraphQLEndpoint:
         except DomainError as exc:  # RATE_LIMITED, or SERVICE_UNAVAILABLE (storage down)
             return await _refused_before_parsing(exc, ctx, state)
         try:
-            result = await within(
-                self.pipeline.execute(
-                    params["query"],
-                    params.get("variables"),
-                    ctx,
-                    params.get("operationName"),
-                    allowed,
-                ),
-                self.services.settings.execution_timeout_ms,
+            work = self.pipeline.execute(
+                params["query"],
+                params.get("variables"),
+                ctx,
+                params.get("operationName"),
+                allowed,
             )
+            timeout_ms = self.services.settings.execution_timeout_ms
+            tracer = self.services.tracer
+            if tracer is None:
+                result = await within(work, timeout_ms)
+            else:
+                # One span for parse, validate and execute (DataLoader batches nest in it).
+                with tracer.start_as_current_span("graphql") as span:
+                    result = await within(work, timeout_ms)
+                    span.set_attribute("graphql.operation.type", ctx.operation_type or "")
+                    name = ctx.operation or params.get("operationName")
+                    span.set_attribute("graphql.operation.name", name or "")
         except ExecutionTimedOut as exc:
             timed_out = _json(
                 error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400

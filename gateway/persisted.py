@@ -162,9 +162,7 @@ class PersistedQueries:
         if settings.redis_url:
             import redis.asyncio as aioredis
 
-            redis = aioredis.from_url(
-                settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-            )
+            redis = aioredis.from_url(settings.redis_url, **settings.redis_timeouts)
         return cls(settings, redis)
 
     async def close(self) -> None:

@@ -131,10 +131,20 @@ class Settings(BaseSettings):
     # Events a subscriber may be behind before it is closed as a slow consumer.
     ws_buffer_events: int = 256
 
+    # --- Tracing (OpenTelemetry) -----------------------------------------------
+    # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "tutoring-gateway"
+
     # --- Rate-limit storage ----------------------------------------------------
     redis_url: str | None = None
     # Prefix for every rate-limit key, so several deployments can share one Redis.
     redis_key_prefix: str = "tg"
+    # Every request reads Redis (rate limits, persisted queries): how long one read or
+    # connect may take before the request gets 503. 0.5 s, hard-coded before, was missed
+    # by a healthy Redis on a loaded machine.
+    redis_socket_timeout_ms: int = 1000
+    redis_connect_timeout_ms: int = 1000
 
     # --- Auth -----------------------------------------------------------------
     # Empty means: generate a random per-process secret (embedded mode only).
@@ -260,6 +270,21 @@ class Settings(BaseSettings):
         if not 50 <= value <= 600_000:
             raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
         return value
+
+    @field_validator("redis_socket_timeout_ms", "redis_connect_timeout_ms")
+    @classmethod
+    def _sane_redis_timeout(cls, value: int) -> int:
+        if not 50 <= value <= 60_000:
+            raise ValueError("Redis timeouts must be between 50 and 60000 ms")
+        return value
+
+    @property
+    def redis_timeouts(self) -> dict[str, float]:
+        """redis-py's socket options (seconds) for every Redis client of a request path."""
+        return {
+            "socket_timeout": self.redis_socket_timeout_ms / 1000,
+            "socket_connect_timeout": self.redis_connect_timeout_ms / 1000,
+        }
 
     @field_validator("maintenance_interval_seconds")
     @classmethod

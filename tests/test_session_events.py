@@ -77,9 +77,7 @@ async def test_the_learner_sees_the_tutors_reply_with_the_session_as_it_left_it(
         )
         rated = await next_event(ws)
         assert (rated["type"], rated["message"]["rating"]) == ("MESSAGE_RATED", 5)
-        await api.data(
-            "mutation($s: ID!) { endSession(id: $s) { id } }", {"s": sid}, token=learner
-        )
+        await api.data("mutation($s: ID!) { endSession(id: $s) { id } }", {"s": sid}, token=learner)
         ended = await next_event(ws)
         assert (ended["type"], ended["session"]["status"]) == ("SESSION_ENDED", "COMPLETED")
         assert await receive(ws) == {"id": "1", "type": "complete"}

@@ -34,7 +34,9 @@ class served:
         )
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
+        for _ in range(1000):  # uvicorn says nothing but this flag when it listens
+            if self.server.started:
+                break
             await asyncio.sleep(0.01)
         return api, f"ws://127.0.0.1:{port}/graphql"
 
@@ -64,10 +66,10 @@ async def send(ws: ClientConnection, message: dict[str, Any]) -> None:
     await ws.send(json.dumps(message))
 
 
-async def receive(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+async def receive(ws: ClientConnection, within: float = 10) -> dict[str, Any]:
     """The next protocol message that is not a ping."""
     while True:
-        raw = await asyncio.wait_for(ws.recv(), timeout)
+        raw = await asyncio.wait_for(ws.recv(), within)
         message = json.loads(raw)
         if message.get("type") == "ping":
             await send(ws, {"type": "pong"})
@@ -83,11 +85,11 @@ async def subscribe(
     )
 
 
-async def closed_with(ws: ClientConnection, timeout: float = 10) -> int | None:
+async def closed_with(ws: ClientConnection, within: float = 10) -> int | None:
     """The close code the server sent (reading and discarding anything before it)."""
     try:
         while True:
-            await asyncio.wait_for(ws.recv(), timeout)
+            await asyncio.wait_for(ws.recv(), within)
     except Exception:
         pass
     return ws.close_code
