@@ -119,7 +119,7 @@ def create_app(
     schema = guarded_schema(settings)
     metrics = Metrics(settings) if settings.metrics_enabled else None
     holder = LazyServices()
-    endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
+    endpoint = GraphQLEndpoint(schema, holder, settings.document_cache_bytes)  # type: ignore[arg-type]
     live = LiveEndpoint(schema, holder)
 
     @contextlib.asynccontextmanager

@@ -82,10 +82,10 @@ def client_ip(request: Request, ipv6_prefix: int = 64) -> str:
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Any, services: Services) -> None:
+    def __init__(self, schema: Any, services: Services, document_cache_bytes: int) -> None:
         self.schema = schema
         self.services = services  # filled in by the app's lifespan
-        self.pipeline = CompiledPipeline(schema)
+        self.pipeline = CompiledPipeline(schema, max_bytes=document_cache_bytes)
         # GraphiQL's scripts come from the gateway itself (gateway/static/graphiql, the
         # same bytes as the npm packages, so the page's SRI hashes still hold): no CDN, and
         # the explorer works on machines without internet access.

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # Bounds of the automatic store: entries kept per process without Redis (LRU) and
     # how long an automatically registered document lives in Redis.
     persisted_query_cache_size: int = 5_000
+    # ... and the bytes its strings retain (sys.getsizeof: emoji take 4 bytes each).
+    persisted_query_cache_bytes: int = 32 * 1024 * 1024
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
     # Characters of new documents Redis accepts per PERSISTED_QUERY_TTL_SECONDS window
     # (shared by all replicas): anyone may register documents, so at most twice this is
@@ -202,6 +204,10 @@ class Settings(BaseSettings):
     # cached (parse, validation, plans: 512 each) with their source text, so this bounds
     # the memory distinct documents can pin.
     query_max_chars: int = 50_000
+    # Bytes the parsed documents of each document cache (parse, plan) may retain, text,
+    # nodes and tokens measured (gateway/doccache.py); validation results and execution
+    # plans live as long as their document.
+    document_cache_bytes: int = 64 * 1024 * 1024
     # Selections once every fragment is inlined: bounds validation and analysis work.
     query_max_selections: int = 2_000
     # Times one response name may be selected in one selection set (fragments inlined):
@@ -325,6 +331,8 @@ class Settings(BaseSettings):
     @field_validator(
         "workers",
         "persisted_query_cache_size",
+        "persisted_query_cache_bytes",
+        "document_cache_bytes",
         "persisted_query_redis_budget_chars",
         "metrics_max_operations",
     )
