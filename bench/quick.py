@@ -37,7 +37,7 @@ from gateway.app import create_app
 from gateway.context import GatewayContext
 from gateway.execution.executor import compiled_executor
 from gateway.gctuning import OLDER_THRESHOLDS
-from gateway.guards import schema_extensions
+from gateway.guards import CONVENTIONS, schema_extensions
 from resolvers.apiclients import create_client
 from schema import build_schema
 
@@ -345,9 +345,9 @@ async def measure_execution(services: Any, admin: str, settings: Any) -> list[st
     variants = {
         "graphql-core + Strawberry": build_schema(schema_extensions(settings)),
         "compiled, every resolver wrapped": build_schema(
-            schema_extensions(settings), compiled_executor(direct_calls=False)
+            schema_extensions(settings), compiled_executor(CONVENTIONS, direct_calls=False)
         ),
-        "compiled": build_schema(schema_extensions(settings), compiled_executor()),
+        "compiled": build_schema(schema_extensions(settings), compiled_executor(CONVENTIONS)),
     }
     viewer, _ = await services.auth.authenticate(f"Bearer {admin}")
     results = []

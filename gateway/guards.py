@@ -13,12 +13,22 @@ from strawberry.extensions import (
 
 from gateway.admission import Admission
 from gateway.doccache import DOCUMENT_CACHE_SIZE, BoundedParserCache, ByteLru
+from gateway.execution.conventions import Conventions
 from gateway.execution.executor import compiled_executor
 from gateway.querylimits import ShapeLimits, alias_limit_rule
 from gateway.settings import Settings
 from gateway.suggestions import HideSuggestions
 from gateway.validation import bounded_validation
+from models.rows import Row
 from schema import GatewaySchema, build_schema
+from schema.batching import BATCH_FORM
+from schema.rowfields import ROW_LIST
+
+# What the compiled executor may assume about this application's values (it imports
+# nothing from schema/ or models/): reads return Rows, whose `id` is stored as `_id`;
+# batch forms and row-list promises are marked as schema/batching.py and
+# schema/rowfields.py mark them.
+CONVENTIONS = Conventions(row=Row, row_keys={"id": "_id"}, batch_form=BATCH_FORM, row_list=ROW_LIST)
 
 
 def schema_extensions(settings: Settings) -> list[Any]:
@@ -48,7 +58,7 @@ def schema_extensions(settings: Settings) -> list[Any]:
 
 def guarded_schema(settings: Settings) -> GatewaySchema:
     executor = (
-        compiled_executor(max_bytes=settings.document_cache_bytes)
+        compiled_executor(CONVENTIONS, max_bytes=settings.document_cache_bytes)
         if settings.execution_fast_path
         else None
     )

@@ -23,8 +23,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.doccache import DEFAULT_CACHE_BYTES, ByteLru, retained_bytes
 from gateway.execution.codegen import compile_plan
+from gateway.execution.conventions import Conventions
 from gateway.execution.plan import OperationPlan, build_plan
-from gateway.execution.run import GENERATED_NAMES, Run
+from gateway.execution.run import Run, TypeFacts, generated_names
 
 PLAN_CACHE_SIZE = 512
 
@@ -47,16 +48,22 @@ class PlanCache:
     """Plans per operation node, bounded like the document caches by the bytes they keep
     alive: a plan points into its document (its nodes, their locations, the text), so a
     count bound let 512 plans pin 512 padded documents long after the parse cache
-    (gateway/doccache.py) had let them go."""
+    (gateway/doccache.py) had let them go. Also what executing them has learned about
+    value types (one TypeFacts per cache: nothing learned is shared between schemas or
+    tests)."""
 
     def __init__(
         self,
+        conventions: Conventions | None = None,
         maxsize: int = PLAN_CACHE_SIZE,
         direct_calls: bool = True,
         max_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self.maxsize = maxsize
         self.direct_calls = direct_calls
+        self.conventions = conventions or Conventions()
+        self.facts = TypeFacts(self.conventions.row)
+        self.names = generated_names(self.facts, self.conventions)
         # id(operation) -> (operation, names of the variables its directives read)
         self._names: ByteLru[tuple[OperationDefinitionNode, tuple[str, ...]]] = ByteLru(
             max_bytes, maxsize
@@ -92,21 +99,22 @@ class PlanCache:
         hit = self._plans.get(key)
         if hit is not None and hit[0] is op:
             return hit[1]
-        plan = build_plan(ex, self.direct_calls)
+        plan = build_plan(ex, self.conventions, self.direct_calls)
         if plan is not None:
-            compile_plan(plan.root, GENERATED_NAMES)
+            compile_plan(plan.root, self.names)
         self._plans.put(key, (op, plan), self._weight(op))
         return plan
 
 
 def compiled_executor(
+    conventions: Conventions | None = None,
     cache: PlanCache | None = None,
     direct_calls: bool = True,
     max_bytes: int = DEFAULT_CACHE_BYTES,
 ) -> type[StrawberryGraphQLCoreExecutionContext]:
     """An executor class bound to one plan cache (one per schema). direct_calls=False
     keeps Strawberry's wrapper on every resolver (the benchmark's comparison)."""
-    plans = cache or PlanCache(direct_calls=direct_calls, max_bytes=max_bytes)
+    plans = cache or PlanCache(conventions, direct_calls=direct_calls, max_bytes=max_bytes)
 
     class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         plan_cache = plans
@@ -115,6 +123,6 @@ def compiled_executor(
             plan = None if serially is not None else plans.plan_for(self)
             if plan is None:
                 return super().execute_operation(serially)
-            return Run(self, plan).execute()
+            return Run(self, plan, plans.facts).execute()
 
     return CompiledExecutor
