@@ -207,7 +207,7 @@ async def publish_pending(
     """Publish the events whose writer died (or whose relay failed) before publishing."""
     cutoff = utcnow() - older_than
     pending = await (
-        db.session_events.find({"published": False, "at": {"$lt": cutoff}})
+        db.session_events.find({"published": False, "at": {"$lte": cutoff}})
         .sort([("at", 1), ("seq", 1)])
         .limit(batch)
         .to_list(None)

@@ -166,7 +166,7 @@ async def test_a_message_whose_writer_died_before_publishing_is_delivered_by_mai
                 "user_id": user["_id"],
                 "role": "user",
                 "content": "Written, then the process died.",
-                "timestamp": utcnow() - timedelta(minutes=2),
+                "timestamp": utcnow() - timedelta(hours=1),
                 "errors": [],
                 "applied": False,
                 "guarded": True,
