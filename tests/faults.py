@@ -189,14 +189,16 @@ class _Slow(CollectionProxy):
 
 class Gate:
     """A frozen driver that thaws: every awaited call waits until `release()` (cursor
-    reads pass, as in SlowDriver); `waiting` counts the calls that reached it."""
+    reads pass, as in SlowDriver); `waiting` counts the calls that reached it. `only`: one
+    collection freezes, the others answer (a write held on its way to one shard)."""
 
-    def __init__(self) -> None:
+    def __init__(self, only: str | None = None) -> None:
         self.opened = asyncio.Event()
         self.waiting = 0
+        self.only = only
 
     def wrap(self, coll: Any) -> Any:
-        return _Gated(coll, self)
+        return _Gated(coll, self) if self.only in (None, coll.name) else coll
 
     def release(self) -> None:
         self.opened.set()
