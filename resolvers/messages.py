@@ -32,7 +32,6 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import structlog
-
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
@@ -49,10 +48,12 @@ from resolvers.counters import (
     claim,
     guarded_update,
     mark_applied,
-    older_than as older_than_,
     release,
     request_lease,
     settled,
+)
+from resolvers.counters import (
+    older_than as older_than_,
 )
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth

@@ -194,6 +194,7 @@ class Gate:
 
     def __init__(self, only: str | None = None) -> None:
         self.opened = asyncio.Event()
+        self.reached = asyncio.Event()  # set by the first call that froze
         self.waiting = 0
         self.only = only
 
@@ -211,6 +212,7 @@ class _Gated(CollectionProxy):
 
     async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
         self._gate.waiting += 1
+        self._gate.reached.set()
         await self._gate.opened.wait()
         return await method(*a, **k)
 
@@ -225,6 +227,7 @@ class HeldWrites:
     def __init__(self, collection: str) -> None:
         self.collection = collection
         self.released = asyncio.Event()
+        self.reached = asyncio.Event()  # set by the first write held
         self.writes: list[asyncio.Task[Any]] = []
 
     def wrap(self, coll: Any) -> Any:
@@ -253,4 +256,5 @@ class _Held(CollectionProxy):
 
         task = asyncio.ensure_future(later())
         self._held.writes.append(task)
+        self._held.reached.set()
         return await asyncio.shield(task)  # cancelling the caller does not stop the write

@@ -168,8 +168,7 @@ async def test_a_maintenance_batch_read_before_the_retries_counts_nothing_again(
     a, gate = replica(db), Gate()
     a.set_wrapper(gate.wrap)
     walking = asyncio.create_task(maintenance(a).run_once())
-    while not gate.waiting:
-        await asyncio.sleep(0.01)
+    await gate.reached.wait()
     for i in range(N):  # the retries the README prescribes after a 503
         reply = (await api.data(RECORD, {"in": _reply(sid, i)}, tutor))["recordMessage"]
         await api.data(RATE, {"id": reply["id"], "r": 1 + i % 5}, token)
@@ -190,7 +189,7 @@ async def test_an_annotation_batch_read_before_the_retries_counts_nothing_again(
 ) -> None:
     """The same for annotateMessage: annotations left half-done by a stepdown, a frozen
     replica's pass holding them, retries finishing them, another replica settling them."""
-    user_id, token, sid = await _learner(api)
+    user_id, _, sid = await _learner(api)
     tutor = await api.tutor()
     db = api.services.db
     mids = []
@@ -211,8 +210,7 @@ async def test_an_annotation_batch_read_before_the_retries_counts_nothing_again(
     a, gate = replica(db), Gate("error_stats")  # A froze after re-reading the first one
     a.set_wrapper(gate.wrap)
     walking = asyncio.create_task(maintenance(a).run_once())
-    while not gate.waiting:
-        await asyncio.sleep(0.01)
+    await gate.reached.wait()
     for mid in mids:
         await api.data(ANNOTATE, {"id": mid, "k": "k", "e": [TENSE]}, tutor)
     clocks.advance(300)
@@ -256,8 +254,7 @@ async def test_a_write_landing_after_the_guard_was_released_counts_nothing(
         doc = await db.annotations.find_one({"message_id": mid})
         attempt = asyncio.create_task(apply_annotation(frozen, doc, 14.0))
         finish = "annotations_completed"
-    while not held.writes:
-        await asyncio.sleep(0.01)
+    await held.reached.wait()
     await asyncio.sleep(0.05)  # every write of the attempt handed over
     clocks.advance(10)
     attempt.cancel()  # the request's deadline
@@ -314,8 +311,7 @@ async def test_a_replica_clock_61_seconds_ahead_releases_no_guard_early(
     slow.set_wrapper(gate.wrap)
     apply = apply_message if kind == "message" else apply_annotation
     attempt = asyncio.create_task(apply(slow, dict(doc), 14.0))
-    while not gate.waiting:
-        await asyncio.sleep(0.01)
+    await gate.reached.wait()
     await api.data(*retry, tutor)  # another attempt finishes it
     clocks.advance(2)
     with clocks.skew(61):

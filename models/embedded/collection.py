@@ -80,8 +80,9 @@ def _by_primary_key(self: Any, filter: Any) -> Any:
     return _scan(self, filter)
 
 
-_scan = mongomock.Collection._iter_documents
-mongomock.Collection._iter_documents = _by_primary_key
+_MONGOMOCK_COLLECTION: Any = mongomock.Collection
+_scan = _MONGOMOCK_COLLECTION._iter_documents
+_MONGOMOCK_COLLECTION._iter_documents = _by_primary_key
 
 _FOLDABLE = ("$add", "$subtract")
 
@@ -117,7 +118,9 @@ def _fold(op: str, a: Any, b: Any) -> Any:
 
 def _has_expr(query: Any) -> bool:
     if isinstance(query, dict):
-        return "$expr" in query or any(_has_expr(v) for k, v in query.items() if k in ("$and", "$or"))
+        return "$expr" in query or any(
+            _has_expr(v) for k, v in query.items() if k in ("$and", "$or")
+        )
     if isinstance(query, list):
         return any(_has_expr(v) for v in query)
     return False
@@ -233,7 +236,9 @@ class EmbeddedCollection:
             raise NotImplementedError("the embedded database only supports document_class")
         return EmbeddedCollection(self._sync, self._database, codec_options.document_class)
 
-    def _timed(self, a: tuple[Any, ...], k: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def _timed(
+        self, a: tuple[Any, ...], k: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """The call's filter and update (or pipeline) evaluated at the server's time."""
         now = self._database.client.now()
         k = {
@@ -277,16 +282,16 @@ class EmbeddedCollection:
     async def aggregate(self, pipeline: Sequence[dict[str, Any]], *a: Any, **k: Any) -> Any:
         """Awaited, as PyMongo's is: the command runs (and fails) here; its cursor holds the
         results."""
-        pipeline = at_server_time(list(pipeline), self._database.client.now())
+        stages: list[dict[str, Any]] = at_server_time(list(pipeline), self._database.client.now())
 
         def run() -> list[dict[str, Any]]:
-            if any("$unionWith" in stage for stage in pipeline):
-                docs = self._union_pipeline(pipeline)
+            if any("$unionWith" in stage for stage in stages):
+                docs = self._union_pipeline(stages)
             else:
-                docs = list(self._sync.aggregate(pipeline, *a, **k))
+                docs = list(self._sync.aggregate(stages, *a, **k))
             return check_document_sizes(docs)  # type: ignore[no-any-return]
 
-        body = {"aggregate": self.name, "pipeline": pipeline}
+        body = {"aggregate": self.name, "pipeline": stages}
         docs = await self._run("aggregate", body, run)
         return EmbeddedCursor(lambda: docs, self, None)
 
