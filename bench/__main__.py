@@ -343,7 +343,18 @@ def main() -> None:
         help="CPU per request vs the hand-written endpoint, database replayed (a few minutes)",
     )
     parser.add_argument("--rounds", type=int, default=9, help="--quick: interleaved rounds")
+    parser.add_argument(
+        "--http-quick",
+        action="store_true",
+        help="mid and W4 over HTTP against stock Strawberry, Node graphql-jit and the "
+        "hand-written endpoint, with p50/p99 (under 5 minutes)",
+    )
     args = parser.parse_args()
+    if args.http_quick:
+        from bench import http_quick
+
+        print("\n".join(asyncio.run(http_quick.run())))
+        return
     if args.quick:
         from bench import quick
 

@@ -144,6 +144,8 @@ async def seed_bench(
         "heavy_id": heavy["_id"],
         "heavy_token": issue_token(settings, heavy["_id"]),
         "caller_tokens": [issue_token(settings, c["_id"]) for c in callers],
+        # mid's callers: the W1 learners (10 sessions of 20 messages each).
+        "learner_tokens": [issue_token(settings, u["_id"]) for u in users[1 : W1_USERS + 1]],
         "writers": writers,
         # W3 records a learner's utterance with its errors: the tutor service's write
         # (docs/api-clients.md), with a tutor-scoped token.

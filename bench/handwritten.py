@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -33,6 +34,25 @@ def _message(m: dict[str, Any]) -> dict[str, Any]:
             {
                 "category": e["category"],
                 "subcategory": e["subcategory"],
+                "correction": e.get("correction"),
+            }
+            for e in m.get("errors", [])
+        ],
+    }
+
+
+def _mid_message(m: dict[str, Any]) -> dict[str, Any]:
+    """mid's message fields."""
+    return {
+        "id": m["_id"],
+        "role": m["role"].upper(),
+        "content": m["content"],
+        "timestamp": m["timestamp"].isoformat(),
+        "errors": [
+            {
+                "category": e["category"],
+                "subcategory": e["subcategory"],
+                "excerpt": e.get("excerpt"),
                 "correction": e.get("correction"),
             }
             for e in m.get("errors", [])
@@ -180,7 +200,67 @@ def routes(services: Services) -> list[Route]:
             {"me": {"name": doc["name"], "subscriptionTier": doc["subscription_tier"].upper()}}
         )
 
+    async def mid(request: Request) -> Response:
+        # A learner's page: their last 3 sessions with 20 messages each, errors included.
+        me = await viewer(request)
+        assert me
+        found = db.sessions.find({"user_id": me["_id"]}, exclude(SESSION_HIDDEN))
+        sessions = [s async for s in found.sort([("started_at", -1), ("_id", -1)]).limit(4)]
+        sids = [s["_id"] for s in sessions[:3]]
+        msgs = {
+            r["_id"]: r["docs"]
+            async for r in await db.messages.aggregate(
+                [
+                    {"$match": {"session_id": {"$in": sids}}},
+                    {"$project": exclude(MESSAGE_HIDDEN)},
+                    {"$sort": {"session_id": 1, "timestamp": 1, "_id": 1}},
+                    {"$group": {"_id": "$session_id", "docs": {"$push": "$$ROOT"}}},
+                    {"$project": {"docs": {"$slice": ["$docs", 21]}}},
+                ]
+            )
+        }
+        user = await db.users.find_one({"_id": me["_id"]}, {"name": 1})
+        return _json(
+            {
+                "me": {
+                    "name": user["name"] if user else None,
+                    "sessions": [
+                        {
+                            "id": s["_id"],
+                            "topic": s.get("topic"),
+                            "totalMessages": s.get("total_messages", 0),
+                            "messages": [_mid_message(m) for m in msgs.get(s["_id"], [])[:20]],
+                        }
+                        for s in sessions[:3]
+                    ],
+                }
+            }
+        )
+
+    # W4 with the two caches the gateway keeps (verified tokens; user records for
+    # AUTH_CACHE_SECONDS): the like-for-like floor for "who am I" (docs/performance.md).
+    verified: dict[str, str] = {}
+    records: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    async def w4_cached(request: Request) -> Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        sub = verified.get(token)
+        if sub is None:
+            sub = verified[token] = jwt.decode(token, settings.jwt_key, algorithms=["HS256"])["sub"]
+        now = time.monotonic()
+        hit = records.get(sub)
+        if hit is None or hit[0] < now:
+            doc = await db.users.find_one({"_id": sub}, {"name": 1, "subscription_tier": 1})
+            assert doc is not None
+            hit = records[sub] = (now + settings.auth_cache_seconds, doc)
+        doc = hit[1]
+        return _json(
+            {"me": {"name": doc["name"], "subscriptionTier": doc["subscription_tier"].upper()}}
+        )
+
     return [
+        Route("/hand/mid", mid),
+        Route("/hand/w4-cached", w4_cached),
         Route("/hand/w1", w1),
         Route("/hand/w1-wide", w1_wide),
         Route("/hand/w2", w2, methods=["POST"]),

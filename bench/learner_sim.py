@@ -68,18 +68,24 @@ class _ClockDatetime(datetime):
 
 
 @contextmanager
-def moved_clock(start: datetime) -> Iterator[type[_Now]]:
-    """`datetime.now` as the gateway's clock modules see it, moved by the caller."""
+def moved_clock(start: datetime, seed: int) -> Iterator[type[_Now]]:
+    """`datetime.now` as the gateway's clock modules see it, moved by the caller, and
+    document ids drawn from `seed`, so a run is repeatable to the day."""
     modules = [sys.modules[name] for name in CLOCK_MODULES if name in sys.modules]
     saved = [m.datetime for m in modules]  # type: ignore[attr-defined]
+    documents = sys.modules["models.documents"]
+    saved_uuid4 = documents.uuid4  # type: ignore[attr-defined]
+    ids = random.Random(f"ids:{seed}")
     _Now.value = start
     for m in modules:
         m.datetime = _ClockDatetime  # type: ignore[attr-defined]
+    documents.uuid4 = lambda: uuid.UUID(int=ids.getrandbits(128), version=4)  # type: ignore[attr-defined]
     try:
         yield _Now
     finally:
         for m, original in zip(modules, saved, strict=True):
             m.datetime = original  # type: ignore[attr-defined]
+        documents.uuid4 = saved_uuid4  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -193,7 +199,7 @@ async def simulate(days: int = 30, seed: int = 7) -> Report:
     )
     rng = random.Random(seed)
     tz = ZoneInfo(ZONE)
-    start = datetime.now(tz).replace(hour=19, minute=0, second=0, microsecond=0)
+    start = datetime(2026, 3, 2, 19, 0, tzinfo=tz)  # a fixed first evening: repeatable runs
     report = Report()
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -201,7 +207,7 @@ async def simulate(days: int = 30, seed: int = 7) -> Report:
         db = services.db
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
-            with moved_clock(start.astimezone(UTC)) as clock:
+            with moved_clock(start.astimezone(UTC), seed) as clock:
                 user = UserDoc(
                     email=f"sim{seed}@example.com",
                     name="Simulated learner",

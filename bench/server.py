@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
+import time
 import uuid
+from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
@@ -22,6 +25,8 @@ from starlette.routing import Route
 
 from bench.data import seed_bench
 from bench.handwritten import routes as hand_routes
+from bench.peers import dump_rows
+from bench.replay import Replay
 from gateway.app import build_services, create_app
 from gateway.settings import Settings
 from models.instrument import RoundTrips
@@ -45,20 +50,109 @@ def bench_settings(variant: str) -> Settings:
         log_level="INFO",
         # No periodic repair pass competing with the measured requests.
         maintenance_interval_seconds=3600,
+        # W1's page (50 users x 10 sessions x 20 messages) costs ~211,000 points now that
+        # every message's errors are priced at their 20 at most: over the default ceiling.
+        query_max_cost=300_000,
     )
 
 
+class GcPauses:
+    """Collections by generation and how long each took (`gc.callbacks`): where a latency
+    tail comes from when it is the collector (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.total_ms = [0.0, 0.0, 0.0]
+        self.max_ms = [0.0, 0.0, 0.0]
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._start) * 1000
+        g = info["generation"]
+        self.count[g] += 1
+        self.total_ms[g] += ms
+        self.max_ms[g] = max(self.max_ms[g], ms)
+
+    def report(self) -> dict[str, list[float]]:
+        return {
+            "gc_count": list(self.count),
+            "gc_total_ms": [round(x, 1) for x in self.total_ms],
+            "gc_max_ms": [round(x, 1) for x in self.max_ms],
+        }
+
+
+class LoopStalls:
+    """How late a 10 ms timer fires, sampled continuously: what the event loop was blocked
+    by (a collection, a long synchronous step), seen from inside the process."""
+
+    def __init__(self) -> None:
+        self.stalls_over_20ms = 0
+        self.max_ms = 0.0
+        self.total_over_ms = 0.0
+        self.task: asyncio.Task[None] | None = None  # held, so the probe is not collected
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(0.01)
+            late = (loop.time() - start - 0.01) * 1000
+            if late > 20:
+                self.stalls_over_20ms += 1
+                self.total_over_ms += late
+            self.max_ms = max(self.max_ms, late)
+
+    def report(self) -> dict[str, float]:
+        return {
+            "loop_stalls_over_20ms": self.stalls_over_20ms,
+            "loop_stall_total_ms": round(self.total_over_ms, 1),
+            "loop_stall_max_ms": round(self.max_ms, 1),
+        }
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def freeze_seeded() -> None:
+    """The seeded rows live in this process (the embedded database): a real deployment's
+    rows live in MongoDB, not in the gateway's heap. Freeze them, as the gateway freezes
+    what its start-up allocated, so collections do not rescan a database."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(
-    variant: str, port: int, info_path: str, latency_ms: float, small: bool = False
+    variant: str,
+    port: int,
+    info_path: str,
+    latency_ms: float,
+    small: bool = False,
+    replay: bool = False,
+    dump: str | None = None,
 ) -> None:
+    """`replay`: every read is answered from a store filled by its first occurrence
+    (bench/replay.py), so the database costs nothing, as for the peers that serve rows from
+    memory; `dump`: also write the rows the peers serve (bench/peers.py) to this file."""
     settings = bench_settings(variant)
-    counter = RoundTrips(latency_ms=latency_ms)
+    counter: Any = Replay() if replay else RoundTrips(latency_ms=latency_ms)
+    pauses = GcPauses()
+    stalls = LoopStalls()
+    stalls.task = asyncio.get_running_loop().create_task(stalls.run())
 
     async def stats(_request: Request) -> JSONResponse:
         return JSONResponse(
             {
-                "round_trips": counter.total,
+                "round_trips": getattr(counter, "total", getattr(counter, "misses", 0)),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "cpu_s": _cpu_s(),
+                **pauses.report(),
+                **stalls.report(),
             }
         )
 
@@ -66,7 +160,11 @@ async def serve(
         services = await build_services(settings)
         app = Starlette(routes=[*hand_routes(services), Route("/bench/stats", stats)])
         info = await seed_bench(services.db, settings, small)
+        if dump:
+            await dump_rows(services.db, dump)
         services.db.set_wrapper(counter.wrap)
+        if not os.environ.get("BENCH_NO_FREEZE"):
+            freeze_seeded()
         await _run(app, port, info, info_path)
         return
     app = create_app(settings)
@@ -77,8 +175,12 @@ async def serve(
                 s.db, s.settings.error_half_life_days, batched=False
             )
         info = await seed_bench(services.db, settings, small)
+        if dump:
+            await dump_rows(services.db, dump)
         services.db.set_wrapper(counter.wrap)
         app.router.routes.append(Route("/bench/stats", stats))
+        if not os.environ.get("BENCH_NO_FREEZE"):
+            freeze_seeded()
         await _run(app, port, info, info_path)
         if not services.db.embedded:
             await services.db.client.drop_database(settings.mongo_db)
@@ -107,8 +209,20 @@ def main() -> None:
     parser.add_argument("--info", required=True)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--small", action="store_true", help="W1 shape, 1 message per session")
+    parser.add_argument("--replay", action="store_true", help="reads answered from a store")
+    parser.add_argument("--dump", help="write the rows the peers serve to this file")
     args = parser.parse_args()
-    asyncio.run(serve(args.variant, args.port, args.info, args.latency_ms, args.small))
+    asyncio.run(
+        serve(
+            args.variant,
+            args.port,
+            args.info,
+            args.latency_ms,
+            args.small,
+            replay=args.replay,
+            dump=args.dump,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,3 +13,10 @@ W2 = """mutation W2($id: ID!) { generateExercise(userId: $id, count: 3) { id typ
   user { errorStats(top: 5) { totalErrors items { category subcategory count weight } } } } }"""
 W3 = """mutation W3($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"""
 W4 = "query W4 { me { name subscriptionTier } }"
+# The page a learner opens most: their last 3 sessions, 20 messages each, with errors.
+MID = """query Mid { me { name sessions(first: 3) { edges { node { id topic totalMessages
+  messages(first: 20) { edges { node { id role content timestamp
+  errors { category subcategory excerpt correction } } } } } } } } }"""
+# A learner's practice page: today's set and this month's progress.
+DAILY = """query Daily { dailyPractice { date completed total exercises { id type prompt status } }
+  progress { points { start messages errors exercisesAttempted exercisesCorrect } } }"""

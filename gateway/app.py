@@ -30,6 +30,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.security_headers import page_policy
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.tracing import Tracing
 from models.db import Database, connect
 from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
@@ -99,21 +100,33 @@ async def seed_embedded(services: Services) -> dict[str, int]:
     return summary.counts
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    tracing: Tracing | None = None,
+) -> Starlette:
+    """`tracing`: a tracer provider of the caller's (the tests' in-memory exporter); by
+    default one exporting to OTEL_EXPORTER_OTLP_ENDPOINT, or none when that is unset."""
     settings = settings or Settings()
+    tracing = tracing or Tracing.from_settings(settings)
     configure_logging(settings.log_level, settings.log_format)
     ConnectionLimits.configure(settings)  # the bounds the server's protocol applies
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
     schema = guarded_schema(settings)
     metrics = Metrics(settings) if settings.metrics_enabled else None
     holder = LazyServices()
-    endpoint = GraphQLEndpoint(schema, holder)  # type: ignore[arg-type]
+    endpoint = GraphQLEndpoint(schema, holder, settings.document_cache_bytes)  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings, db)
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
+        spans = tracing.command_spans() if tracing is not None else None
+        if tracing is not None and spans is not None:
+            services.tracer = tracing.tracer
+            services.db.events.subscribe(spans)
         holder.value = services
         endpoint.services = services  # per request: no proxy in front of every attribute
         app.state.services = services
@@ -151,6 +164,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             await services.persisted.close()
             if metrics is not None:
                 mark_worker_dead(settings)
+            if spans is not None:
+                services.db.events.unsubscribe(spans)
+            if tracing is not None:
+                tracing.shutdown()
             if db is None:
                 await services.db.close()
 
@@ -184,7 +201,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         metrics=metrics,
         route=graphql_route,
         router=app.router,
+        traced=tracing is not None,
     )
+    if tracing is not None:
+        # Outside the gateway's layer, so its request log line sees the request's span.
+        app.add_middleware(tracing.asgi)
     if settings.forwarded_allow_ips:
         # Outermost, so logs, limits and errors all see the same client address: the
         # rightmost X-Forwarded-For hop that is not a trusted proxy.

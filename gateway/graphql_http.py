@@ -82,10 +82,10 @@ def client_ip(request: Request, ipv6_prefix: int = 64) -> str:
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Any, services: Services) -> None:
+    def __init__(self, schema: Any, services: Services, document_cache_bytes: int) -> None:
         self.schema = schema
         self.services = services  # filled in by the app's lifespan
-        self.pipeline = CompiledPipeline(schema)
+        self.pipeline = CompiledPipeline(schema, max_bytes=document_cache_bytes)
         # GraphiQL's scripts come from the gateway itself (gateway/static/graphiql, the
         # same bytes as the npm packages, so the page's SRI hashes still hold): no CDN, and
         # the explorer works on machines without internet access.
@@ -328,16 +328,24 @@ class GraphQLEndpoint:
         except DomainError as exc:  # RATE_LIMITED, or SERVICE_UNAVAILABLE (storage down)
             return await _refused_before_parsing(exc, ctx, state)
         try:
-            result = await within(
-                self.pipeline.execute(
-                    params["query"],
-                    params.get("variables"),
-                    ctx,
-                    params.get("operationName"),
-                    allowed,
-                ),
-                self.services.settings.execution_timeout_ms,
+            work = self.pipeline.execute(
+                params["query"],
+                params.get("variables"),
+                ctx,
+                params.get("operationName"),
+                allowed,
             )
+            timeout_ms = self.services.settings.execution_timeout_ms
+            tracer = self.services.tracer
+            if tracer is None:
+                result = await within(work, timeout_ms)
+            else:
+                # One span for parse, validate and execute (DataLoader batches nest in it).
+                with tracer.start_as_current_span("graphql") as span:
+                    result = await within(work, timeout_ms)
+                    span.set_attribute("graphql.operation.type", ctx.operation_type or "")
+                    name = ctx.operation or params.get("operationName")
+                    span.set_attribute("graphql.operation.name", name or "")
         except ExecutionTimedOut as exc:
             timed_out = _json(
                 error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400

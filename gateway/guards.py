@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import DocumentNode
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
-    ParserCache,
 )
 
 from gateway.admission import Admission
+from gateway.doccache import DOCUMENT_CACHE_SIZE, BoundedParserCache, ByteLru
+from gateway.execution.conventions import Conventions
 from gateway.execution.executor import compiled_executor
 from gateway.querylimits import ShapeLimits, alias_limit_rule
 from gateway.settings import Settings
 from gateway.suggestions import HideSuggestions
 from gateway.validation import bounded_validation
+from models.rows import Row
 from schema import GatewaySchema, build_schema
+from schema.batching import BATCH_FORM
+from schema.rowfields import ROW_LIST
+
+# What the compiled executor may assume about this application's values (it imports
+# nothing from schema/ or models/): reads return Rows, whose `id` is stored as `_id`;
+# batch forms and row-list promises are marked as schema/batching.py and
+# schema/rowfields.py mark them.
+CONVENTIONS = Conventions(row=Row, row_keys={"id": "_id"}, batch_form=BATCH_FORM, row_list=ROW_LIST)
 
 
 def schema_extensions(settings: Settings) -> list[Any]:
@@ -29,14 +40,15 @@ def schema_extensions(settings: Settings) -> list[Any]:
     )
     # Clients send the same few documents over and over: parse and validate each once
     # (keyed by the document text; cost is still computed per request from the variables).
-    # A fresh ParserCache per request: Strawberry keeps the LRU itself at module level (per
-    # maxsize), and a shared instance would hold the last request's execution context
-    # (its loaders and every row it read) until the next request.
+    # A fresh extension per request around one cache: a shared instance would hold the
+    # last request's execution context (its loaders and every row it read) until the next
+    # request. The cache is bounded by the bytes its documents retain (gateway/doccache.py).
+    parsed: ByteLru[DocumentNode] = ByteLru(settings.document_cache_bytes, DOCUMENT_CACHE_SIZE)
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: BoundedParserCache(parsed),
         lambda: AddValidationRules(rules),
-        bounded_validation(limits, maxsize=512),
+        bounded_validation(limits),
         Admission,
     ]
     if not settings.introspection_enabled:
@@ -45,5 +57,9 @@ def schema_extensions(settings: Settings) -> list[Any]:
 
 
 def guarded_schema(settings: Settings) -> GatewaySchema:
-    executor = compiled_executor() if settings.execution_fast_path else None
+    executor = (
+        compiled_executor(CONVENTIONS, max_bytes=settings.document_cache_bytes)
+        if settings.execution_fast_path
+        else None
+    )
     return build_schema(schema_extensions(settings), executor)

@@ -30,6 +30,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry.trace import format_trace_id, get_current_span
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
@@ -64,8 +65,10 @@ class GatewayMiddleware:
         metrics_path: str = "/graphql",
         route: Route | None = None,
         router: Any = None,
+        traced: bool = False,
     ) -> None:
         self.app = app
+        self.traced = traced
         self.html_policy = html_policy.encode()
         # Starlette's own CORS middleware holds the configuration and makes the decisions;
         # it is never called as a layer.
@@ -222,6 +225,11 @@ class GatewayMiddleware:
         for key in _LOGGED_STATE:
             if state.get(key) is not None:
                 fields[key] = state[key]
+        if self.traced:
+            # The request's trace, to find it in the tracing backend from the log line.
+            context = get_current_span().get_span_context()
+            if context.is_valid:
+                fields["trace_id"] = format_trace_id(context.trace_id)
         log.info("request_completed", **fields)
         if fields["duration_ms"] > self.slow_request_ms:
             log.warning("slow_request", slow_request_ms=self.slow_request_ms, **fields)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.doccache import ByteLru
 from gateway.logging import get_logger
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.settings import Settings
@@ -30,8 +32,10 @@ log = get_logger("gateway.persisted")
 
 # Longer documents run but are not stored: one entry never costs more than this.
 MAX_STORED_DOCUMENT_CHARS = 50_000
-# The in-process store's budget across all entries (besides PERSISTED_QUERY_CACHE_SIZE).
-MEMORY_BUDGET_CHARS = 20_000_000
+# The in-process store's default budget, in bytes its strings retain (sys.getsizeof: a
+# 49,000-emoji document is 196 KB, four times its characters), besides
+# PERSISTED_QUERY_CACHE_SIZE; the setting is PERSISTED_QUERY_CACHE_BYTES.
+MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # How long a caller's miss (PERSISTED_QUERY_NOT_FOUND) waits for its registration: the
 # registration within this time is not charged a second request (APQ cold starts).
@@ -62,27 +66,20 @@ class Resolved:
 
 
 class MemoryLru:
-    def __init__(self, max_entries: int, max_chars: int = MEMORY_BUDGET_CHARS) -> None:
-        self.max_entries = max_entries
-        self.max_chars = max_chars
-        self.chars = 0
-        self.entries: OrderedDict[str, str] = OrderedDict()
+    """hash -> document, bounded by entries and by the bytes key and document retain."""
+
+    def __init__(self, max_entries: int, max_bytes: int = MEMORY_BUDGET_BYTES) -> None:
+        self.lru: ByteLru[str] = ByteLru(max_bytes, max_entries)
+
+    @property
+    def bytes(self) -> int:
+        return self.lru.bytes
 
     def get(self, key: str) -> str | None:
-        value = self.entries.get(key)
-        if value is not None:
-            self.entries.move_to_end(key)
-        return value
+        return self.lru.get(key)
 
     def put(self, key: str, value: str) -> None:
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.chars -= len(old)
-        self.entries[key] = value
-        self.chars += len(value)
-        while len(self.entries) > self.max_entries or self.chars > self.max_chars:
-            _, evicted = self.entries.popitem(last=False)
-            self.chars -= len(evicted)
+        self.lru.put(key, value, sys.getsizeof(key) + sys.getsizeof(value))
 
 
 APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
@@ -144,7 +141,9 @@ class PersistedQueries:
         self.ttl = settings.persisted_query_ttl_seconds
         self.redis_budget = settings.persisted_query_redis_budget_chars
         self.auto_prefix, self.allow_key = redis_keys(settings.redis_key_prefix)
-        self.memory = MemoryLru(settings.persisted_query_cache_size)
+        self.memory = MemoryLru(
+            settings.persisted_query_cache_size, settings.persisted_query_cache_bytes
+        )
         # (caller, hash) -> until when its registration is already paid for (no Redis).
         self.misses: OrderedDict[tuple[str, str], float] = OrderedDict()
         # hash -> (trusted until, document) for allow-list entries read from Redis; an
@@ -162,9 +161,7 @@ class PersistedQueries:
         if settings.redis_url:
             import redis.asyncio as aioredis
 
-            redis = aioredis.from_url(
-                settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-            )
+            redis = aioredis.from_url(settings.redis_url, **settings.redis_timeouts)
         return cls(settings, redis)
 
     async def close(self) -> None:

@@ -20,15 +20,14 @@ as before, and the document is remembered once admission control has seen it
 
 The fast path is used only when every schema extension is one whose per-request work it
 reproduces (`_reproduced`): adding an extension it does not know turns the fast path off
-instead of silently skipping the new extension. The cache is bounded (an LRU of
-`maxsize` documents, each at most QUERY_MAX_CHARS) and keyed by the parsed source text
-itself, so it holds no second copy of any document text. It is only touched between
-awaits, so concurrent requests never see it half-updated.
+instead of silently skipping the new extension. The cache is bounded by the bytes its
+documents retain (DOCUMENT_CACHE_BYTES, gateway/doccache.py; and `maxsize` entries) and
+keyed by the parsed source text itself, so it holds no second copy of any document text.
+It is only touched between awaits, so concurrent requests never see it half-updated.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,12 +44,11 @@ from strawberry.utils.await_maybe import await_maybe
 
 from gateway.admission import Admission, admission_refusal
 from gateway.context import GatewayContext
+from gateway.doccache import DEFAULT_CACHE_BYTES, DOCUMENT_CACHE_SIZE, ByteLru, retained_bytes
 from gateway.querycost import operation_cost, select_operation
 from gateway.suggestions import HideSuggestions, without_suggestion
 from gateway.validation import BoundedValidationBase
 from schema import GatewaySchema
-
-DOCUMENT_CACHE_SIZE = 512
 
 # `me` fields whose stored values only change through updateUser, which drops the
 # caller's cached record on this replica (Authenticator.forget), or never change: the
@@ -141,7 +139,12 @@ class _Compiled:
 
 
 class CompiledPipeline:
-    def __init__(self, schema: GatewaySchema, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        schema: GatewaySchema,
+        maxsize: int = DOCUMENT_CACHE_SIZE,
+        max_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> None:
         self.schema = schema
         self.maxsize = maxsize
         self.enabled = _reproduced(schema)
@@ -152,7 +155,7 @@ class CompiledPipeline:
             if schema.execution_context_class is not None
             else {}
         )
-        self._documents: OrderedDict[str, _Compiled] = OrderedDict()
+        self._documents: ByteLru[_Compiled] = ByteLru(max_bytes, maxsize)
 
     def reads_only_identity(self, query: str) -> bool:
         """For a document seen before: see `reads_only_identity` (unknown text: False)."""
@@ -180,7 +183,6 @@ class CompiledPipeline:
             if self.enabled and ctx.document is not None:
                 self._remember(ctx.document, query)
             return result
-        self._documents.move_to_end(query)
         return await self._run(entry, query, variables, ctx, operation_name, allowed)
 
     def _remember(self, document: DocumentNode, query: str) -> None:
@@ -188,10 +190,8 @@ class CompiledPipeline:
         key = document.loc.source.body if document.loc is not None else query
         if key != query:
             return
-        self._documents[key] = _Compiled(document, reads_only_identity(document))
-        self._documents.move_to_end(key)
-        while len(self._documents) > self.maxsize:
-            self._documents.popitem(last=False)
+        compiled = _Compiled(document, reads_only_identity(document))
+        self._documents.put(key, compiled, retained_bytes(document))
 
     async def _run(
         self,

@@ -154,10 +154,10 @@ class MemoryBucketStore:
 
 
 class RedisBucketStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: dict[str, float]) -> None:
         import redis.asyncio as redis
 
-        self.client = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis.from_url(url, **timeouts)
         self.script = self.client.register_script(_BUCKET_LUA)
 
     async def take(
@@ -185,10 +185,10 @@ class RateLimiter:
                 uri,
                 implementation="redispy",
                 key_prefix=f"{self.prefix}:req",
-                socket_timeout=0.5,
-                socket_connect_timeout=0.5,
+                socket_timeout=settings.redis_timeouts["socket_timeout"],
+                socket_connect_timeout=settings.redis_timeouts["socket_connect_timeout"],
             )
-            self.buckets = RedisBucketStore(settings.redis_url)
+            self.buckets = RedisBucketStore(settings.redis_url, settings.redis_timeouts)
             self.window: MovingWindowRateLimiter | None = MovingWindowRateLimiter(self.storage)
             self.memory: MemoryWindow | None = None
         else:

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # Bounds of the automatic store: entries kept per process without Redis (LRU) and
     # how long an automatically registered document lives in Redis.
     persisted_query_cache_size: int = 5_000
+    # ... and the bytes its strings retain (sys.getsizeof: emoji take 4 bytes each).
+    persisted_query_cache_bytes: int = 32 * 1024 * 1024
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
     # Characters of new documents Redis accepts per PERSISTED_QUERY_TTL_SECONDS window
     # (shared by all replicas): anyone may register documents, so at most twice this is
@@ -122,10 +124,20 @@ class Settings(BaseSettings):
     seed_users: int = 20
     seed_random: int = 42
 
+    # --- Tracing (OpenTelemetry) -----------------------------------------------
+    # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "tutoring-gateway"
+
     # --- Rate-limit storage ----------------------------------------------------
     redis_url: str | None = None
     # Prefix for every rate-limit key, so several deployments can share one Redis.
     redis_key_prefix: str = "tg"
+    # Every request reads Redis (rate limits, persisted queries): how long one read or
+    # connect may take before the request gets 503. 0.5 s, hard-coded before, was missed
+    # by a healthy Redis on a loaded machine.
+    redis_socket_timeout_ms: int = 1000
+    redis_connect_timeout_ms: int = 1000
 
     # --- Auth -----------------------------------------------------------------
     # Empty means: generate a random per-process secret (embedded mode only).
@@ -183,6 +195,10 @@ class Settings(BaseSettings):
     # cached (parse, validation, plans: 512 each) with their source text, so this bounds
     # the memory distinct documents can pin.
     query_max_chars: int = 50_000
+    # Bytes the parsed documents of each document cache (parse, plan) may retain, text,
+    # nodes and tokens measured (gateway/doccache.py); validation results and execution
+    # plans live as long as their document.
+    document_cache_bytes: int = 64 * 1024 * 1024
     # Selections once every fragment is inlined: bounds validation and analysis work.
     query_max_selections: int = 2_000
     # Times one response name may be selected in one selection set (fragments inlined):
@@ -252,6 +268,21 @@ class Settings(BaseSettings):
             raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
         return value
 
+    @field_validator("redis_socket_timeout_ms", "redis_connect_timeout_ms")
+    @classmethod
+    def _sane_redis_timeout(cls, value: int) -> int:
+        if not 50 <= value <= 60_000:
+            raise ValueError("Redis timeouts must be between 50 and 60000 ms")
+        return value
+
+    @property
+    def redis_timeouts(self) -> dict[str, float]:
+        """redis-py's socket options (seconds) for every Redis client of a request path."""
+        return {
+            "socket_timeout": self.redis_socket_timeout_ms / 1000,
+            "socket_connect_timeout": self.redis_connect_timeout_ms / 1000,
+        }
+
     @field_validator("maintenance_interval_seconds")
     @classmethod
     def _sane_interval(cls, value: float) -> float:
@@ -277,6 +308,8 @@ class Settings(BaseSettings):
     @field_validator(
         "workers",
         "persisted_query_cache_size",
+        "persisted_query_cache_bytes",
+        "document_cache_bytes",
         "persisted_query_redis_budget_chars",
         "metrics_max_operations",
     )

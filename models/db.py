@@ -287,11 +287,11 @@ class Database:
         return self.collection("annotations")
 
     @property
-    def skill_cards(self) -> Any:
+    def skill_cards(self) -> Collection:
         return self.collection("skill_cards")
 
     @property
-    def ai_usage(self) -> Any:
+    def ai_usage(self) -> Collection:
         return self.collection("ai_usage")
 
     async def ping(self, within_s: float = 2.0) -> None:

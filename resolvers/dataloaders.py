@@ -17,6 +17,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from opentelemetry.trace import Tracer
 from pymongo.errors import OperationFailure
 
 from models.db import Database
@@ -271,6 +272,16 @@ def _page_loader(
     return _loader(load, batched)
 
 
+def _traced_batches(tracer: Tracer, name: str, load: Any) -> Any:
+    async def traced(keys: list[Any]) -> Any:
+        with tracer.start_as_current_span(
+            f"dataloader {name}", attributes={"dataloader.batch_size": len(keys)}
+        ):
+            return await load(keys)
+
+    return traced
+
+
 def _loader(load: Any, batched: bool) -> BatchLoader[Any, Any]:
     """batched=False loads every key on its own, uncached: what naive per-item resolvers do
     (used by the benchmarks as the baseline batching is measured against)."""
@@ -282,16 +293,30 @@ def _loader(load: Any, batched: bool) -> BatchLoader[Any, Any]:
 class Loaders:
     """Created per request; each loader only when a resolver first asks for it."""
 
-    def __init__(self, db: Database, half_life_days: float = 14.0, batched: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        half_life_days: float = 14.0,
+        batched: bool = True,
+        tracer: Tracer | None = None,
+    ) -> None:
         self.db = db
         self.half_life_days = half_life_days
         self.batched = batched
+        self.tracer = tracer
         # Rows the page loaders returned, per collection, for the by-id loaders.
         self.seen: dict[str, Seen] = {
             "sessions": Seen(),
             "messages": Seen(),
             "exercises": Seen(),
         }
+
+    def _traced(self, name: str, loader: BatchLoader[Any, Any]) -> BatchLoader[Any, Any]:
+        """`loader` with a span per batch when tracing is on (the batch's MongoDB commands
+        become its children), as Saleor's loaders do."""
+        if self.tracer is not None:
+            loader.load_fn = _traced_batches(self.tracer, name, loader.load_fn)
+        return loader
 
     def release(self) -> None:
         """Forget every row this request loaded. graphql-core's executor holds a reference
@@ -310,58 +335,82 @@ class Loaders:
     def error_stats(self) -> BatchLoader[Any, Any]:
         from resolvers.practice.stats import stats_loader
 
-        return stats_loader(self.db, self.half_life_days)
+        return self._traced(
+            "error_stats",
+            stats_loader(self.db, self.half_life_days),
+        )
 
     @cached_property
     def user(self) -> BatchLoader[str, Row | None]:
-        return _by_id_loader(self.db.rows("users"), batched=self.batched)
+        return self._traced(
+            "user",
+            _by_id_loader(self.db.rows("users"), batched=self.batched),
+        )
 
     @cached_property
     def session(self) -> BatchLoader[str, Row | None]:
-        return _by_id_loader(
-            self.db.rows("sessions"), SESSION_HIDDEN, self.batched, self.seen["sessions"]
+        return self._traced(
+            "session",
+            _by_id_loader(
+                self.db.rows("sessions"), SESSION_HIDDEN, self.batched, self.seen["sessions"]
+            ),
         )
 
     @cached_property
     def message(self) -> BatchLoader[str, Row | None]:
-        return _by_id_loader(
-            self.db.rows("messages"), MESSAGE_HIDDEN, self.batched, self.seen["messages"]
+        return self._traced(
+            "message",
+            _by_id_loader(
+                self.db.rows("messages"), MESSAGE_HIDDEN, self.batched, self.seen["messages"]
+            ),
         )
 
     @cached_property
     def exercise(self) -> BatchLoader[str, Row | None]:
-        return _by_id_loader(
-            self.db.rows("exercises"), batched=self.batched, seen=self.seen["exercises"]
+        return self._traced(
+            "exercise",
+            _by_id_loader(
+                self.db.rows("exercises"), batched=self.batched, seen=self.seen["exercises"]
+            ),
         )
 
     @cached_property
     def sessions_by_user(self) -> BatchLoader[PageKey, Connection]:
-        return _page_loader(
-            self.db.rows("sessions"),
-            "user_id",
-            SESSION_ORDER,
-            SESSION_HIDDEN,
-            self.seen["sessions"],
-            self.batched,
+        return self._traced(
+            "sessions_by_user",
+            _page_loader(
+                self.db.rows("sessions"),
+                "user_id",
+                SESSION_ORDER,
+                SESSION_HIDDEN,
+                self.seen["sessions"],
+                self.batched,
+            ),
         )
 
     @cached_property
     def messages_by_session(self) -> BatchLoader[PageKey, Connection]:
-        return _page_loader(
-            self.db.rows("messages"),
-            "session_id",
-            MESSAGE_ORDER,
-            MESSAGE_HIDDEN,
-            self.seen["messages"],
-            self.batched,
+        return self._traced(
+            "messages_by_session",
+            _page_loader(
+                self.db.rows("messages"),
+                "session_id",
+                MESSAGE_ORDER,
+                MESSAGE_HIDDEN,
+                self.seen["messages"],
+                self.batched,
+            ),
         )
 
     @cached_property
     def exercises_by_user(self) -> BatchLoader[PageKey, Connection]:
-        return _page_loader(
-            self.db.rows("exercises"),
-            "user_id",
-            EXERCISE_ORDER,
-            seen=self.seen["exercises"],
-            batched=self.batched,
+        return self._traced(
+            "exercises_by_user",
+            _page_loader(
+                self.db.rows("exercises"),
+                "user_id",
+                EXERCISE_ORDER,
+                seen=self.seen["exercises"],
+                batched=self.batched,
+            ),
         )

@@ -251,6 +251,30 @@ PROVIDER_ZERO: dict[str, Any] = {
 }
 
 
+async def rebuild_user_totals(db: Database, user_ids: list[str]) -> int:
+    """`users.total_sessions` recounted from `sessions`: what `startSession` increments, so
+    a restore whose collections came from different times, or an import, leaves it right
+    again."""
+    done = 0
+    for ids in chunks(user_ids):
+        counts = {
+            r["_id"]: r["n"]
+            async for r in await db.sessions.aggregate(
+                [
+                    {"$match": {"user_id": {"$in": ids}}},
+                    {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},
+                ]
+            )
+        }
+        ops = [
+            UpdateOne({"_id": user_id}, {"$set": {"total_sessions": counts.get(user_id, 0)}})
+            for user_id in ids
+        ]
+        if ops:
+            done += (await db.users.bulk_write(ops, ordered=False)).matched_count
+    return done
+
+
 async def _chain(*cursors: Any) -> AsyncIterator[dict[str, Any]]:
     for cursor in cursors:
         async for doc in cursor:

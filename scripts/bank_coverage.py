@@ -17,11 +17,13 @@ from collections import Counter
 from resolvers.practice.bank import (
     DIFFICULTY_BANDS,
     KINDS,
+    MIN_EASY,
     MIN_ITEMS,
     BankError,
     BankItem,
     load_bank,
 )
+from resolvers.practice.content import VARIETIES
 from resolvers.practice.hints import EC, FB, MC, SR
 from resolvers.taxonomy import LANGUAGES, normalize_language, pairs_for
 
@@ -43,8 +45,8 @@ def coverage_table(banks: dict[str, dict[tuple[str, str], tuple[BankItem, ...]]]
     header += "".join(f"{SHORT[k]:>3}" for k in KINDS)
     bands = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in DIFFICULTY_BANDS)
     lines = [
-        f"Exercise bank: at least {MIN_ITEMS} items per language and subcategory, with "
-        f"difficulties in each of {bands}.",
+        f"Exercise bank: at least {MIN_ITEMS} items per language, subcategory and variety, "
+        f"{MIN_EASY} of them at difficulty 1-2, with difficulties in each of {bands}.",
         "Types: FB fill in the blank, MC multiple choice, EC error correction, "
         "SR sentence reorder.",
     ]
@@ -57,6 +59,16 @@ def coverage_table(banks: dict[str, dict[tuple[str, str], tuple[BankItem, ...]]]
                 every += bank[pair]
                 lines.append(_row(f"{pair[0]} / {pair[1]}", bank[pair]))
         lines.append(_row("all subcategories", every))
+        for variety in VARIETIES.get(language, ()):
+            served = {
+                pair: [i for i in items if not i.variety or i.variety == variety]
+                for pair, items in bank.items()
+            }
+            fewest = min(len(v) for v in served.values())
+            easy = min(sum(1 for i in v if i.difficulty <= 2) for v in served.values())
+            lines.append(
+                f"  {variety} learners: at least {fewest} items per subcategory, {easy} at d1-2"
+            )
         if missing:
             names = ", ".join(f"{c} / {s}" for c, s in missing)
             lines.append(f"  no content file yet (not served): {names}")

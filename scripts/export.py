@@ -2,9 +2,12 @@
 
     python -m scripts.export --email ana@example.com --format json --out ana.json
     python -m scripts.export --user-id <id> --format csv --out ana/     # 3 CSV files
+    python -m scripts.export --email ana@example.com --format history --out ana.json
 Rows are written as the cursors yield them (batches of 500), so a history of millions of
 messages never sits in memory. JSON is one object: {"user", "sessions", "messages",
 "error_stats"}; CSV writes sessions.csv, messages.csv and error_stats.csv into a folder.
+`history` writes the sessions-history format `scripts.import_legacy` reads (sessions with
+their messages), so an export restores into another database (docs/database.md, Backups).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ MESSAGE_FIELDS = [
 ]
 STAT_FIELDS = ["category", "subcategory", "count", "weight", "first_seen", "last_seen"]
 BATCH = 500
+# What a history export keeps of each language error (what scripts.import_legacy reads).
+HISTORY_ERROR_FIELDS = ("category", "subcategory", "excerpt", "correction", "explanation")
 # Bookkeeping no export shows.
 HIDDEN = {
     "applied": 0,
@@ -157,9 +162,72 @@ async def export_csv(
     return counts
 
 
+def _history_message(doc: dict[str, Any]) -> dict[str, Any]:
+    fields = {
+        "role": doc["role"],
+        "text": doc["content"],
+        "timestamp": _plain(doc["timestamp"]),
+        "model": doc.get("model"),
+        "tokens_in": doc.get("tokens_in"),
+        "tokens_out": doc.get("tokens_out"),
+        "cost": doc.get("cost"),
+        "latency_ms": doc.get("response_time_ms"),
+        "errors": [
+            {k: e[k] for k in HISTORY_ERROR_FIELDS if e.get(k)} for e in doc.get("errors") or []
+        ],
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+async def export_history(db: Database, user: dict[str, Any], out: TextIO) -> dict[str, int]:
+    """The learner's sessions, each with its messages in order, as `scripts.import_legacy`
+    reads a sessions history: a restore into another (or an empty) database."""
+    counts = {"sessions": 0, "messages": 0}
+    user_id = user["_id"]
+    out.write("[")
+    async for s in pages_by_id(
+        db.sessions, {"user_id": user_id}, HIDDEN, BATCH, order_field="started_at"
+    ):
+        head = {
+            "session_id": s["_id"],
+            "user_email": user["email"],
+            "start_time": _plain(s["started_at"]),
+            "end_time": _plain(s.get("ended_at")),
+            "topic": s.get("topic"),
+            "provider": s.get("provider"),
+        }
+        record = json.dumps({k: v for k, v in head.items() if v is not None}, ensure_ascii=False)
+        out.write(("," if counts["sessions"] else "") + "\n  " + record[:-1] + ', "messages": [')
+        counts["sessions"] += 1
+        n = 0
+        async for m in pages_by_id(
+            db.messages,
+            {"user_id": user_id, "session_id": s["_id"]},  # the shard key, and session_time
+            HIDDEN,
+            BATCH,
+            order_field="timestamp",
+        ):
+            out.write(
+                ("," if n else "") + "\n    " + json.dumps(_history_message(m), ensure_ascii=False)
+            )
+            n += 1
+        counts["messages"] += n
+        out.write("\n  ]}")
+    out.write("\n]\n")
+    return counts
+
+
 async def find_user(db: Database, email: str | None, user_id: str | None) -> dict[str, Any] | None:
     query = {"_id": user_id} if user_id else {"email": normalize_email(email or "")}
     return await db.users.find_one(query)
+
+
+async def _export_to(
+    db: Database, user: dict[str, Any], out: TextIO, fmt: str, settings: Settings, now: datetime
+) -> dict[str, int]:
+    if fmt == "history":
+        return await export_history(db, user, out)
+    return await export_json(db, user, out, settings.error_half_life_days, now)
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -183,9 +251,9 @@ async def _main(args: argparse.Namespace) -> int:
             )
         elif args.out and args.out != "-":
             with open(args.out, "w", encoding="utf-8") as f:
-                counts = await export_json(db, user, f, settings.error_half_life_days, now)
+                counts = await _export_to(db, user, f, args.format, settings, now)
         else:
-            counts = await export_json(db, user, sys.stdout, settings.error_half_life_days, now)
+            counts = await _export_to(db, user, sys.stdout, args.format, settings, now)
     finally:
         await db.close()
     print(f"exported {counts}", file=sys.stderr)
@@ -199,7 +267,7 @@ def main() -> None:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--email")
     who.add_argument("--user-id")
-    parser.add_argument("--format", choices=["json", "csv"], default="json")
+    parser.add_argument("--format", choices=["json", "csv", "history"], default="json")
     parser.add_argument("--out", help="JSON: a file (default stdout); CSV: a folder (default .)")
     raise SystemExit(run_script("export", _main(parser.parse_args())))
 

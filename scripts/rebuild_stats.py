@@ -1,12 +1,12 @@
-"""Recompute error_stats, cost_daily, cost_totals, provider_daily, cost_dims and session
-totals from messages.
+"""Recompute error_stats, cost_daily, cost_totals, provider_daily, cost_dims, session
+totals and users' session counts from messages and sessions.
 
     python -m scripts.rebuild_stats [--batch 500]
-A repair tool: run it after an import, after changing ERROR_HALF_LIFE_DAYS, or if a bug
-ever let a counter drift. Works user by user in batches (progress bar) so memory stays
-flat; counters of users not yet reached stay as they were until their batch runs. Stop
-writes (or accept that messages recorded during the run may be counted twice for the
-batch being rebuilt) before running it against a live system.
+A repair tool: run it after an import or a restore (docs/database.md), after changing
+ERROR_HALF_LIFE_DAYS, or if a bug ever let a counter drift. Works user by user in batches
+(progress bar) so memory stays flat; counters of users not yet reached stay as they were
+until their batch runs. Stop writes (or accept that messages recorded during the run may
+be counted twice for the batch being rebuilt) before running it against a live system.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from resolvers.rebuild import (
     rebuild_error_stats,
     rebuild_provider_daily,
     rebuild_session_totals,
+    rebuild_user_totals,
 )
 from scripts.cli import run_script
 
@@ -44,6 +45,7 @@ async def rebuild_all(
         totals["sessions"] += await rebuild_session_totals(db, sessions)
         totals["error_stats"] += await rebuild_error_stats(db, half_life_days, ids)
         totals["cost_daily"] += await rebuild_cost_daily(db, ids)
+        await rebuild_user_totals(db, ids)
         totals["users"] += len(ids)
         bar.update(len(ids))
         ids.clear()

@@ -131,9 +131,9 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
 class running_api:
     """`async with running_api(settings) as api` — for tests that need several apps."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracing: Any = None) -> None:
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, tracing=tracing)
 
     async def __aenter__(self) -> Api:
         self._lifespan = self.app.router.lifespan_context(self.app)

@@ -10,6 +10,7 @@ import pytest
 
 from resolvers.practice import bank as bank_module
 from resolvers.practice.bank import (
+    MIN_EASY,
     MIN_ITEMS,
     BankError,
     answers_match,
@@ -70,7 +71,8 @@ def test_every_language_covers_every_subcategory_with_a_spread():
         assert set(PAIRS) <= set(bank) <= set(pairs_for(language)), language
         for pair, items in bank.items():
             where = (language, pair)
-            assert len(items) >= 8, where
+            assert len(items) >= MIN_ITEMS, where
+            assert sum(1 for i in items if i.difficulty <= 2) >= MIN_EASY, where
             levels = {i.difficulty for i in items}
             assert levels & {1, 2} and 3 in levels and levels & {4, 5}, where
             assert len({i.type for i in items}) >= 3, where
@@ -370,4 +372,37 @@ def test_coverage_command_fails_on_a_broken_bank(monkeypatch, capsys):
         assert main([]) == 1
     finally:
         bank_module.load_bank.cache_clear()
-    assert "German bank, Grammar / Articles: 3 items, needs at least 8" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"German bank, Grammar / Articles: 3 items, needs at least {MIN_ITEMS}" in err
+
+
+def test_each_variety_and_the_easy_levels_have_enough_items(monkeypatch):
+    """An es-419 learner must find as many items as the minimum promises: items marked es-ES
+    do not count for them; and an A1 learner needs easy items in every subcategory."""
+    content, fresh = _content(), _content()
+    items = list(content["Spanish"][ARTICLES])
+    for i, e in enumerate(items):
+        if i >= MIN_ITEMS - 1:
+            items[i] = replace(e, variety="es-ES")
+    content["Spanish"][ARTICLES] = items
+    _use(monkeypatch, content)
+    bank_module.load_bank.cache_clear()
+    try:
+        with pytest.raises(BankError, match=f"{MIN_ITEMS - 1} items for es-419 learners"):
+            load_bank()
+        content = fresh
+        german = content["German"][ARTICLES]
+        content["German"][ARTICLES] = [
+            replace(e, difficulty=3 if e.difficulty <= 2 or i == 0 else e.difficulty)
+            if i
+            else replace(e, difficulty=1)
+            for i, e in enumerate(german)
+        ]
+        _use(monkeypatch, content)
+        bank_module.load_bank.cache_clear()
+        with pytest.raises(
+            BankError, match=f"1 items of difficulty 1-2, needs at least {MIN_EASY}"
+        ):
+            load_bank()
+    finally:
+        bank_module.load_bank.cache_clear()

@@ -15,6 +15,7 @@ import strawberry
 from strawberry import Info
 
 from gateway.execution.executor import compiled_executor
+from gateway.guards import CONVENTIONS
 from schema.batching import batch_form
 
 CALLS: list[int] = []
@@ -80,7 +81,7 @@ class Query:
 
 
 STANDARD = strawberry.Schema(Query)
-COMPILED = strawberry.Schema(Query, execution_context_class=compiled_executor())
+COMPILED = strawberry.Schema(Query, execution_context_class=compiled_executor(CONVENTIONS))
 
 
 def _shape(result: Any) -> tuple[Any, list[tuple[str, Any]]]:

@@ -1,8 +1,9 @@
-"""The compiled executor remembers facts about value types for the whole process (which
-types are never awaitable or exceptions). A fact learned from one request must never
+"""The compiled executor remembers facts about value types (which types are never
+awaitable or exceptions), per plan cache. A fact learned from one request must never
 change another request's answer: a null completed anywhere (here: an async resolver's
 None, or the null of a failed non-null field) must not make a later null be completed as
-an object, which answered INTERNAL errors where standard execution answers null."""
+an object, which answered INTERNAL errors where standard execution answers null. And what
+one schema learned is never another schema's (or another test's)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,30 @@ async def test_a_null_after_a_learned_null_is_still_a_plain_null() -> None:
         expected = _result(standard, await standard.execute(read))
         assert expected == ({"holder": {"maybe": None, "items": [{"name": "a"}, None]}}, [])
         assert _result(compiled, await compiled.execute(read)) == expected
+
+
+@strawberry.type
+class Plain:
+    """A type no other test returns: only a schema that completed one can know it."""
+
+    name: str
+
+
+@strawberry.type
+class PlainQuery:
+    @strawberry.field
+    def plain(self) -> Plain | None:
+        return Plain(name="p")
+
+
+async def test_what_one_schema_learns_is_not_another_schemas() -> None:
+    first = compiled_executor()
+    second = compiled_executor()
+    for executor in (first, second):
+        schema = strawberry.Schema(PlainQuery, execution_context_class=executor)
+        before = set(executor.plan_cache.facts.settled)  # type: ignore[attr-defined]
+        assert Plain not in before
+        result = await schema.execute("{ plain { name } }")
+        assert result.data == {"plain": {"name": "p"}} and not result.errors
+        learned = executor.plan_cache.facts.settled - before  # type: ignore[attr-defined]
+        assert learned == {Plain}  # learned here, by this schema, not before

@@ -193,6 +193,7 @@ async def test_own_sentence_is_not_repeated_in_a_day_or_across_days(api):
             "Word Order",
             "German",
         ),
+        ("Er hat es mir gestern gesagt.", "Gestern hat er es mir gesagt.", "Word Order", "German"),
     ],
 )
 def test_correct_variants_are_accepted(given, expected, category, language):
@@ -214,6 +215,7 @@ def test_correct_variants_are_accepted(given, expected, category, language):
         ("Ella es más alta que.", "Ella es más alta que yo.", "Grammar", "Spanish"),
         ("Nicht komme ich morgen.", "Ich komme morgen nicht.", "Word Order", "German"),
         ("Ich morgen komme nicht.", "Ich komme morgen nicht.", "Word Order", "German"),
+        ("Er hat gestern es mir gesagt.", "Gestern hat er es mir gesagt.", "Word Order", "German"),
     ],
 )
 def test_wrong_variants_stay_wrong(given, expected, category, language):

@@ -321,18 +321,20 @@ async def test_a_misbehaving_provider_is_a_charged_503_with_bounded_fetches(misb
     async with running_api(settings) as api:
         idp = Provider()
         user, _ = await api.user()
-        started = time.monotonic()
-        answers = []
-        for n in range(15):
+        for n in range(15):  # RSA keys take a while to make: before the clock starts
             idp.add_key(f"made-up-{n}")
-            answers.append(await api.gql(ME, token=idp.token(user["_id"], f"made-up-{n}")))
+        tokens = [idp.token(user["_id"], f"made-up-{n}") for n in range(15)]
+        started = time.monotonic()
+        answers = [await api.gql(ME, token=token) for token in tokens]
         elapsed = time.monotonic() - started
         for response in answers:
             assert response.status_code == 503, response.text
             assert int(response.headers["retry-after"]) >= 1
             assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
-        assert misbehaving.fetches == 1  # the failure backoff holds for every kid
-        assert elapsed < 1.0 + 1.5  # one fetch, cut off at the timeout in total
+        # The failure backoff holds for every kid: one fetch per 2 s at most (one, unless
+        # this machine is slow), each cut off at the timeout in total.
+        assert misbehaving.fetches <= 1 + int(elapsed / jwks.FAILED_FETCH_BACKOFF_SECONDS)
+        assert elapsed < misbehaving.fetches * 1.0 + 1.5
         # Every refusal was charged to the client IP (30 per minute anonymously).
         status = await api.gql("{ rateLimit { remaining } }")
         assert status.json()["data"]["rateLimit"]["remaining"] == 30 - 15 - 1

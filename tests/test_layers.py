@@ -98,3 +98,18 @@ def test_no_import_cycles() -> None:
         if node not in state:
             dfs(node)
     assert not cycles, cycles
+
+
+def test_the_executor_knows_nothing_of_schema_or_models() -> None:
+    # gateway/execution is handed the application's conventions (gateway/guards.py), so it
+    # can be read, tested and reused without the layers below; type-only imports count too.
+    wrong = []
+    for path in (ROOT / "gateway" / "execution").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            wrong += [f"{path.name} imports {n}" for n in names if n.split(".")[0] in LAYERS[1:]]
+    assert not wrong, wrong

@@ -76,14 +76,20 @@ async def test_an_invalid_document_is_not_registered(api):
 
 
 def test_the_memory_store_is_a_bounded_lru():
-    lru = MemoryLru(max_entries=2, max_chars=10)
+    import sys
+
+    weight = sys.getsizeof("a") + sys.getsizeof("1")
+    budget = weight + sys.getsizeof("d") + sys.getsizeof("😀" * 10) - 1
+    lru = MemoryLru(max_entries=2, max_bytes=budget)
     lru.put("a", "1")
     lru.put("b", "2")
     assert lru.get("a") == "1"  # a is now the most recent
     lru.put("c", "3")
     assert lru.get("b") is None and lru.get("a") == "1" and lru.get("c") == "3"
-    lru.put("d", "x" * 10)  # the character budget evicts everything older
-    assert list(lru.entries) == ["d"] and lru.chars == 10
+    # The byte budget weighs what a string retains: ten emoji are 4 bytes each.
+    lru.put("d", "😀" * 10)
+    assert list(lru.lru.entries) == ["d"]
+    assert lru.bytes == sys.getsizeof("d") + sys.getsizeof("😀" * 10)
 
 
 async def test_replicas_share_documents_through_redis():

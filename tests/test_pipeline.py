@@ -159,10 +159,24 @@ def api_pipeline(api: Any) -> CompiledPipeline:
 async def test_the_document_cache_is_bounded():
     async with running_api(make_settings()) as api:
         pipeline = api_pipeline(api)
-        pipeline.maxsize = 2
+        pipeline._documents.max_entries = 2
         for name in ("a", "b", "c"):
             await api.gql(f"query {name} {{ __typename }}")
         assert list(pipeline._documents) == ["query b { __typename }", "query c { __typename }"]
+
+
+async def test_the_document_cache_is_bounded_by_the_bytes_it_retains():
+    # Before: 512 documents whatever their size; a comment of 49,000 emoji is 196 KB.
+    async with running_api(make_settings(document_cache_bytes=1_000_000)) as api:
+        _, admin = await api.admin()  # exempt: the budget is not what is tested
+        pipeline = api_pipeline(api)
+        emoji = "\U0001f600" * 49_000
+        padded = [f"query P{n} {{ __typename }} #{emoji}" for n in range(8)]
+        for query in padded:
+            assert (await api.gql(query, token=admin)).status_code == 200
+        assert 0 < pipeline._documents.bytes <= 1_000_000
+        assert len(pipeline._documents) <= 5  # each retains its text: ~196 KB
+        assert padded[-1] in pipeline._documents and padded[0] not in pipeline._documents
 
 
 def test_an_extension_the_pipeline_does_not_reproduce_turns_it_off():

@@ -198,3 +198,48 @@ async def test_nodes_cost_one_lookup_per_collection_whatever_the_ids(api, n_user
         ("exercises", "find"): 1,
         ("messages", "aggregate"): 1,
     }, counter.calls
+
+
+@pytest.mark.parametrize("n_clients", [2, 20])
+async def test_api_clients_page_is_one_read_and_one_count(api, n_clients):
+    for i in range(n_clients):
+        await api.tutor(f"tutor-{i}")
+    _, admin = await api.admin()
+    await api.data("{ me { id } }", token=admin)
+    counter = RoundTrips()
+    with api.services.db.wrapped(counter.wrap):
+        data = await api.data(
+            "{ apiClients(first: 50) { totalCount edges { node { name scopes lastUsedAt } } } }",
+            token=admin,
+        )
+    assert len(data["apiClients"]["edges"]) == n_clients
+    assert dict(counter.calls) == {
+        ("api_clients", "find"): 1,
+        ("api_clients", "estimated_document_count"): 1,
+    }
+
+
+TUTOR_CONTEXT = """query($s: ID!, $u: ID!) {
+  session(id: $s) { topic user { level targetLanguage nativeLanguage }
+    messages(last: 20) { edges { node { role content errors { category subcategory } } } } }
+  errorStats(userId: $u, top: 5) { totalErrors items { subcategory weight } }
+}"""
+
+
+@pytest.mark.parametrize("n_messages", [5, 40])
+async def test_what_a_tutor_reads_for_a_turn_is_a_fixed_number_of_reads(api, n_messages):
+    await conversations(api.services.db, users=1, sessions=1, messages=n_messages)
+    session = await api.services.db.sessions.find_one({})
+    tutor = await api.tutor()
+    variables = {"s": session["_id"], "u": session["user_id"]}
+    await api.data("{ rateLimit { tier } }", token=tutor)  # the client is read (and cached)
+    counter = RoundTrips()
+    with api.services.db.wrapped(counter.wrap):
+        data = await api.data(TUTOR_CONTEXT, variables, token=tutor)
+    assert len(data["session"]["messages"]["edges"]) == min(20, n_messages)
+    assert dict(counter.calls) == {
+        ("sessions", "find"): 1,
+        ("users", "find"): 1,
+        ("messages", "aggregate"): 1,
+        ("error_stats", "find"): 1,
+    }, counter.calls

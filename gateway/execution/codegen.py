@@ -230,7 +230,7 @@ class _Gen:
 def compile_plan(root: ObjectPlan, names: dict[str, Any]) -> None:
     """Generate and attach a function for every object the plan reaches (`ObjectPlan.fn`),
     and for every pure one its pure function too (`ObjectPlan.pure`, pure.py).
-    `names`: what generated code refers to (run.py's GENERATED_NAMES)."""
+    `names`: what generated code refers to (run.py's generated_names)."""
     gen = _Gen(names)
     plans: dict[str, ObjectPlan] = {}
     _collect(root, plans)

@@ -9,7 +9,6 @@ hands back the same document for the same text) and per value of the variables t
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from graphql import (
@@ -22,9 +21,11 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from gateway.doccache import DEFAULT_CACHE_BYTES, ByteLru, retained_bytes
 from gateway.execution.codegen import compile_plan
+from gateway.execution.conventions import Conventions
 from gateway.execution.plan import OperationPlan, build_plan
-from gateway.execution.run import GENERATED_NAMES, Run
+from gateway.execution.run import Run, TypeFacts, generated_names
 
 PLAN_CACHE_SIZE = 512
 
@@ -44,14 +45,35 @@ class _DirectiveVariables(Visitor):
 
 
 class PlanCache:
-    def __init__(self, maxsize: int = PLAN_CACHE_SIZE, direct_calls: bool = True) -> None:
+    """Plans per operation node, bounded like the document caches by the bytes they keep
+    alive: a plan points into its document (its nodes, their locations, the text), so a
+    count bound let 512 plans pin 512 padded documents long after the parse cache
+    (gateway/doccache.py) had let them go. Also what executing them has learned about
+    value types (one TypeFacts per cache: nothing learned is shared between schemas or
+    tests)."""
+
+    def __init__(
+        self,
+        conventions: Conventions | None = None,
+        maxsize: int = PLAN_CACHE_SIZE,
+        direct_calls: bool = True,
+        max_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> None:
         self.maxsize = maxsize
         self.direct_calls = direct_calls
+        self.conventions = conventions or Conventions()
+        self.facts = TypeFacts(self.conventions.row)
+        self.names = generated_names(self.facts, self.conventions)
         # id(operation) -> (operation, names of the variables its directives read)
-        self._names: OrderedDict[int, tuple[OperationDefinitionNode, tuple[str, ...]]] = (
-            OrderedDict()
+        self._names: ByteLru[tuple[OperationDefinitionNode, tuple[str, ...]]] = ByteLru(
+            max_bytes, maxsize
         )
-        self._plans: OrderedDict[tuple[Any, ...], tuple[Any, OperationPlan | None]] = OrderedDict()
+        self._plans: ByteLru[tuple[Any, OperationPlan | None]] = ByteLru(max_bytes, maxsize)
+
+    @staticmethod
+    def _weight(op: OperationDefinitionNode) -> int:
+        """What the operation keeps alive: its nodes and the document's text."""
+        return retained_bytes(op)
 
     def directive_variables(self, ex: Any) -> tuple[str, ...]:
         op = ex.operation
@@ -63,7 +85,7 @@ class PlanCache:
         for fragment in ex.fragment_definitions.values():
             visit(fragment, visitor)
         names = tuple(sorted(visitor.names))
-        self._put(self._names, id(op), (op, names))
+        self._names.put(id(op), (op, names), self._weight(op))
         return names
 
     def plan_for(self, ex: Any) -> OperationPlan | None:
@@ -76,27 +98,23 @@ class PlanCache:
         key = (id(op), id(ex.schema), *values)
         hit = self._plans.get(key)
         if hit is not None and hit[0] is op:
-            self._plans.move_to_end(key)
             return hit[1]
-        plan = build_plan(ex, self.direct_calls)
+        plan = build_plan(ex, self.conventions, self.direct_calls)
         if plan is not None:
-            compile_plan(plan.root, GENERATED_NAMES)
-        self._put(self._plans, key, (op, plan))
+            compile_plan(plan.root, self.names)
+        self._plans.put(key, (op, plan), self._weight(op))
         return plan
-
-    def _put(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > self.maxsize:
-            cache.popitem(last=False)
 
 
 def compiled_executor(
-    cache: PlanCache | None = None, direct_calls: bool = True
+    conventions: Conventions | None = None,
+    cache: PlanCache | None = None,
+    direct_calls: bool = True,
+    max_bytes: int = DEFAULT_CACHE_BYTES,
 ) -> type[StrawberryGraphQLCoreExecutionContext]:
     """An executor class bound to one plan cache (one per schema). direct_calls=False
     keeps Strawberry's wrapper on every resolver (the benchmark's comparison)."""
-    plans = cache or PlanCache(direct_calls=direct_calls)
+    plans = cache or PlanCache(conventions, direct_calls=direct_calls, max_bytes=max_bytes)
 
     class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         plan_cache = plans
@@ -105,6 +123,6 @@ def compiled_executor(
             plan = None if serially is not None else plans.plan_for(self)
             if plan is None:
                 return super().execute_operation(serially)
-            return Run(self, plan).execute()
+            return Run(self, plan, plans.facts).execute()
 
     return CompiledExecutor

@@ -13,7 +13,7 @@ their order is exactly what standard execution would produce. Each field gets on
   exception handlers whose arguments are scalars or enums: its arguments are converted
   once per execution (Strawberry's own `convert_arguments`), then the function is called
   with them, `info` (a Strawberry `Info` over a real resolve info) and `self`/`root`.
-* BATCH: a CALL field whose Strawberry field names a batch form (schema/batching.py):
+* BATCH: a CALL field whose Strawberry field names a batch form (Conventions.batch_form):
   one call, `batch(parents, info, **arguments)`, for every parent of the field that one
   wave of completion reaches, instead of one call (and one awaitable) per parent.
 * RESOLVE: anything else, through the field's own `resolve` (Strawberry's wrapper with
@@ -32,6 +32,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -58,15 +59,33 @@ from graphql.type.scalars import (
 )
 from strawberry.schema.types.base_scalars import isoformat as strawberry_isoformat
 
-from models.rows import Row
-from schema.batching import BATCH_FORM
-from schema.rowfields import ROW_LIST
+from gateway.execution.conventions import Conventions
 
 if TYPE_CHECKING:
     from graphql import Executor, FieldNode, GraphQLField
 
-TYPENAME, PLAIN, DIRECT, CALL, RESOLVE, BATCH = range(6)
-LEAF, OBJECT, LIST = range(3)
+
+class FieldKind(IntEnum):
+    """How a field's value is produced (the module docstring's list)."""
+
+    TYPENAME = 0
+    PLAIN = 1
+    DIRECT = 2
+    CALL = 3
+    RESOLVE = 4
+    BATCH = 5
+
+
+class ShapeKind(IntEnum):
+    """What completing a value of a position does."""
+
+    LEAF = 0
+    OBJECT = 1
+    LIST = 2
+
+
+TYPENAME, PLAIN, DIRECT, CALL, RESOLVE, BATCH = FieldKind
+LEAF, OBJECT, LIST = ShapeKind
 STRAWBERRY_FIELD = "strawberry-definition"
 
 
@@ -95,7 +114,7 @@ class Unsupported(Exception):
 
 @dataclass(slots=True, eq=False)
 class Shape:
-    kind: int
+    kind: ShapeKind
     nullable: bool
     of: Shape | None = None  # LIST: the item shape
     coerce: Callable[[Any], Any] | None = None  # LEAF: the type's output coercion
@@ -117,7 +136,7 @@ class Shape:
 class FieldPlan:
     key: str
     name: str
-    kind: int
+    kind: FieldKind
     shape: Shape
     parent_type: GraphQLObjectType
     field_def: GraphQLField | None
@@ -127,9 +146,9 @@ class FieldPlan:
     attr: str = ""  # PLAIN: python attribute name
     # PLAIN on a Row: the key getattr(row, attr) reads (None: attr is a real attribute)
     row_key: str | None = None
-    row_strict: bool = False  # Row maps `id` to row["_id"] (KeyError if missing)
+    row_strict: bool = False  # a row key from Conventions.row_keys (KeyError if missing)
     self_arg: bool = True  # DIRECT: pass the source as `self`
-    # DIRECT marked @row_list (schema/rowfields.py): on a Row source, what the resolver
+    # DIRECT carrying Conventions.row_list: on a row source, what the resolver
     # returns for a list of Rows is `row.get(row_list) or []`
     row_list: str | None = None
     resolve: Callable[..., Any] | None = None  # RESOLVE
@@ -158,7 +177,9 @@ class OperationPlan:
     resolve_fields: list[FieldPlan] = field(default_factory=list)
 
 
-def build_plan(ex: Executor[Any], direct_calls: bool = True) -> OperationPlan | None:
+def build_plan(
+    ex: Executor[Any], conventions: Conventions, direct_calls: bool = True
+) -> OperationPlan | None:
     """The plan for the executor's operation and variables, or None when unsupported."""
     op = ex.operation
     if (
@@ -179,7 +200,7 @@ def build_plan(ex: Executor[Any], direct_calls: bool = True) -> OperationPlan | 
         )
         if collected.new_defer_usages or collected.forbidden_directive_instances:
             return None
-        builder = _Builder(ex, direct_calls)
+        builder = _Builder(ex, conventions, direct_calls)
         root = builder.object_plan(root_type, collected.grouped_field_set)
     except (Unsupported, RecursionError):
         return None
@@ -189,8 +210,9 @@ def build_plan(ex: Executor[Any], direct_calls: bool = True) -> OperationPlan | 
 
 
 class _Builder:
-    def __init__(self, ex: Executor[Any], direct_calls: bool) -> None:
+    def __init__(self, ex: Executor[Any], conventions: Conventions, direct_calls: bool) -> None:
         self.ex = ex
+        self.conventions = conventions
         strawberry_schema = getattr(ex.schema, "_strawberry_schema", None)
         # Exception handlers turn errors into union results inside Strawberry's wrapper:
         # with any configured, every resolver keeps its wrapper.
@@ -238,15 +260,17 @@ class _Builder:
         sf = field_def.extensions.get(STRAWBERRY_FIELD) if field_def.extensions else None
         if resolve is not None and sf is not None and getattr(resolve, "_is_default", False):
             plan.kind, plan.getter, plan.attr = PLAIN, sf.default_resolver, sf.python_name
-            attr = plan.attr
-            if sf.default_resolver is getattr and not hasattr(Row, attr) and attr[:2] != "__":
-                plan.row_strict = plan.attr == "id"
-                plan.row_key = "_id" if plan.row_strict else plan.attr
+            attr, row = plan.attr, self.conventions.row
+            if sf.default_resolver is getattr and not hasattr(row, attr) and attr[:2] != "__":
+                renamed = self.conventions.row_keys.get(attr)
+                plan.row_strict = renamed is not None
+                plan.row_key = attr if renamed is None else renamed
         elif resolve is not None and sf is not None and self._direct(sf, plan):
             plan.kind = DIRECT
         elif resolve is not None and sf is not None and self._call(sf, field_def, plan):
             plan.kind = CALL
-            batch = (sf.metadata or {}).get(BATCH_FORM)
+            form = self.conventions.batch_form
+            batch = (sf.metadata or {}).get(form) if form is not None else None
             if callable(batch):
                 plan.kind, plan.batch = BATCH, batch
             plan.index = len(self.resolvers)
@@ -277,7 +301,8 @@ class _Builder:
         if not callable(func) or inspect.iscoroutinefunction(func):
             return False
         plan.getter, plan.self_arg = func, resolver.self_parameter is not None
-        plan.row_list = getattr(func, ROW_LIST, None)
+        marker = self.conventions.row_list
+        plan.row_list = getattr(func, marker, None) if marker is not None else None
         return True
 
     def _call(self, sf: Any, field_def: GraphQLField, plan: FieldPlan) -> bool:

@@ -45,7 +45,7 @@ MAX_INLINE_LINES = 2000
 # one C call instead of one method call each.
 MIN_GROUPED_READS = 3
 
-# What generated code refers to (with run.py's GENERATED_NAMES).
+# What generated code refers to (with run.py's generated_names).
 PURE_NAMES = {"slow": slow}
 
 

@@ -10,7 +10,9 @@ Errors follow graphql-core's rules (`Executor.handle_field_error`): an error is 
 its field (message, locations, path); a nullable field or list item becomes null and the
 error is collected; a non-null one passes the error to its parent, up to the nearest
 nullable position, or nulls `data`. Errors under a position already nulled are dropped
-(graphql-core's `CollectedErrors`) and work under it is abandoned.
+(graphql-core's `CollectedErrors`) and work under it is abandoned. The order errors are
+collected in, and where it can differ from graphql-core's: docs/performance.md (Error
+order).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
 from strawberry.types.arguments import convert_arguments
 
+from gateway.execution.conventions import Conventions
 from gateway.execution.plan import (
     BATCH,
     CALL,
@@ -38,10 +41,9 @@ from gateway.execution.plan import (
     ObjectPlan,
 )
 from gateway.execution.pure import PURE_NAMES, slow
-from models.rows import Row
 
 if TYPE_CHECKING:
-    from graphql import Executor
+    from graphql import Executor, FieldNode
 
     from gateway.execution.plan import OperationPlan, Shape
 
@@ -51,47 +53,60 @@ if TYPE_CHECKING:
 Pos = tuple[Any, ...]
 P_PREV, P_KEY, P_CONTAINER, P_NULLABLE, P_TYPENAME = range(5)
 
-# Types whose instances are never awaitable and never exceptions: for their values,
-# graphql-core's per-value checks (is_awaitable, isinstance Exception) can only say no.
-SETTLED: set[type] = {str, int, float, bool, datetime, dict, list, tuple, Row}
-# The same without str: the values generated code passes on as an object's source.
-OBJECTS: set[type] = SETTLED - {str}
-MAX_SETTLED = 1024
 MEMO_SIZE = 1024  # enum values remembered per field
 # Leaf values whose coercion generated code calls inline (graphql-core's checks before
 # coercion can only say no for these types).
 LEAF_OK = frozenset({int, float, bool, datetime})
-GENERATED_NAMES = {
-    "Row": Row,
-    "SETTLED": SETTLED,
-    "OBJECTS": OBJECTS,
-    "LEAF_OK": LEAF_OK,
-    "INF": float("inf"),
-    **PURE_NAMES,
-}
 
 
-def _learn(t: type) -> bool:
-    """Whether no instance of `t` can be awaitable (Strawberry's is_awaitable checks the
-    coroutine and generator types, then `hasattr(value, "__await__")`, which only a type
-    attribute or a custom __getattr__ could answer yes to) or an exception.
+class TypeFacts:
+    """What one plan cache has learned about value types: which are never awaitable and
+    never exceptions (SETTLED: graphql-core's per-value checks can only say no), and of
+    those, which a position completes as an object's source (OBJECTS: SETTLED without str).
 
-    What is learned holds for the whole process, so only facts true of every value of the
-    type are learned. None is never learned: OBJECTS means "complete as an object", which
-    is never true of None (its completion depends on the position's nullability)."""
-    if t is NoneType:
-        return True
-    ok = not (
-        issubclass(t, BaseException | CoroutineType | GeneratorType)
-        or hasattr(t, "__await__")
-        or hasattr(t, "__getattr__")
-        or "__class__" in vars(t)
-    )
-    if ok and len(SETTLED) < MAX_SETTLED:
-        SETTLED.add(t)
-        if t is not str:
-            OBJECTS.add(t)
-    return ok
+    Owned by one plan cache, so one schema (or one test) never sees what another learned;
+    the generated code of that cache's plans reads these same sets."""
+
+    MAX_SETTLED = 1024
+
+    def __init__(self, row: type[dict[str, Any]]) -> None:
+        self.row = row
+        self.settled: set[type] = {str, int, float, bool, datetime, dict, list, tuple, row}
+        self.objects: set[type] = self.settled - {str}
+
+    def learn(self, t: type) -> bool:
+        """Whether no instance of `t` can be awaitable (Strawberry's is_awaitable checks
+        the coroutine and generator types, then `hasattr(value, "__await__")`, which only a
+        type attribute or a custom __getattr__ could answer yes to) or an exception.
+
+        Only facts true of every value of the type are learned. None is never learned:
+        OBJECTS means "complete as an object", which is never true of None (its
+        completion depends on the position's nullability)."""
+        if t is NoneType:
+            return True
+        ok = not (
+            issubclass(t, BaseException | CoroutineType | GeneratorType)
+            or hasattr(t, "__await__")
+            or hasattr(t, "__getattr__")
+            or "__class__" in vars(t)
+        )
+        if ok and len(self.settled) < self.MAX_SETTLED:
+            self.settled.add(t)
+            if t is not str:
+                self.objects.add(t)
+        return ok
+
+
+def generated_names(facts: TypeFacts, conventions: Conventions) -> dict[str, Any]:
+    """What generated code refers to (codegen.py, pure.py), for one plan cache."""
+    return {
+        "Row": conventions.row,
+        "SETTLED": facts.settled,
+        "OBJECTS": facts.objects,
+        "LEAF_OK": LEAF_OK,
+        "INF": float("inf"),
+        **PURE_NAMES,
+    }
 
 
 async def _failed(exc: Exception) -> Any:
@@ -129,17 +144,41 @@ class _Deferred:
         self.slots: list[_Deferred] | None = None
 
 
+class _Scope:
+    """The children of one gather (run_children): abandoned once one of them raised."""
+
+    __slots__ = ("abandoned", "up")
+
+    def __init__(self, up: _Scope | None) -> None:
+        self.abandoned = False
+        self.up = up
+
+    def dead(self) -> bool:
+        scope: _Scope | None = self
+        while scope is not None:
+            if scope.abandoned:
+                return True
+            scope = scope.up
+        return False
+
+
 class Run:
-    def __init__(self, ex: Executor[Any], plan: OperationPlan) -> None:
+    def __init__(self, ex: Executor[Any], plan: OperationPlan, facts: TypeFacts) -> None:
         self.ex = ex
         self.plan = plan
+        self.facts = facts
+        self.objects = facts.objects
         self.is_awaitable = ex.is_awaitable
         self.pending: list[_Deferred] = []
-        # Batched fields parked while a wave completes: field index -> their slots.
-        self.batches: dict[int, list[_Deferred]] = {}
+        # Batched fields parked while a wave completes: field index -> the call to make
+        # (a _Deferred in `pending` whose slots are the parked parents).
+        self.batches: dict[int, _Deferred] = {}
         self.args: dict[int, Any] = {}
         self.info_class = ex.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         self.data_nulled = False
+        # Every task started, until done: execute() waits for the ones abandoned under a
+        # nulled position before it answers.
+        self.tasks: set[asyncio.Future[Any]] = set()
 
     async def execute(self) -> Any:
         ex, plan = self.ex, self.plan
@@ -154,47 +193,136 @@ class Run:
             else:
                 self.complete_fields(plan.root, plan.root.fields, ex.root_value, None, data)
                 await self.drain()
-        except GraphQLError as error:  # a non-null root field failed synchronously
+        except GraphQLError as error:  # a non-null root field failed
             self.null_data(error)
+            for d in self.pending:
+                if d.awaitable is not None:
+                    self.background(d.awaitable)
+        # Work abandoned under a nulled position still runs to its end (its errors are
+        # dropped), as graphql-core settles it, before the response is built.
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
         return ex.build_response(None if self.data_nulled else data)
 
     async def drain(self) -> None:
         """Run the parked awaitables, and everything they lead to, to completion."""
         self.flush()
         wave, self.pending = self.pending, []
-        if len(wave) == 1:
-            await self.settle_when_done(wave[0])
-        elif wave:
-            await asyncio.gather(*(self.settle_when_done(d) for d in wave))
+        await self.run_wave(wave, None)
 
-    async def settle_when_done(self, d: _Deferred) -> None:
-        """Complete one awaitable as soon as it is done, as graphql-core does (so errors are
-        collected in the same order); the awaitables its completion parks start together,
-        in the same tick as those of its siblings: one DataLoader batch per level."""
+    async def run_wave(
+        self, wave: list[_Deferred], top: Pos | None, scope: _Scope | None = None
+    ) -> None:
+        """Run the awaitables one completion parked, all started in the same tick (one
+        DataLoader batch per level), and settle them in the order graphql-core would.
+
+        graphql-core awaits each object's (and list's) awaitable fields (items) with one
+        gather when there are several and directly when there is one; a gather starts its
+        awaitables one tick later. So the errors of a wave come in the order that tree of
+        gathers settles them: the wave is arranged as that tree, from the positions the
+        awaitables were parked at, below `top` (the completed field's parent position),
+        and settled through it. A non-null error is raised through the tree to the
+        nearest nullable position, which handles it as graphql-core's does."""
+        if not wave:
+            return
+        collected = self.ex.collected_errors
+        if collected.errors:
+            # Parked before a non-null error nulled a position above them: graphql-core
+            # settles these in the background, outside its gathers; so do we (their errors
+            # are dropped).
+            live = [d for d in wave if not collected.has_nulled_position(path_of(d.parent))]
+            if len(live) < len(wave):
+                for d in wave:
+                    if d not in live:
+                        self.background(d.awaitable)
+                wave = live
+                if not wave:
+                    return
+        if len(wave) > 1:
+            tasks = self.tasks
+            for d in wave:
+                task = asyncio.ensure_future(d.awaitable)
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                d.awaitable = task
+        await self.run_children(_tree(wave, top), scope)
+
+    def background(self, awaitable: Any) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def run_children(self, children: list[Any], scope: _Scope | None) -> None:
+        """Settle one node's children: a parked awaitable (_Deferred) or a position with
+        the children parked below it, `(pos, children)`. When one raises, the others are
+        abandoned (graphql-core's gather_with_cancel cancels them): they settle nothing
+        more, but their awaitables are not cancelled (a DataLoader future may be shared)."""
+        if len(children) == 1:
+            await self.run_child(children[0], scope)
+            return
+        inner = _Scope(scope)
+        tasks = self.tasks
+        futures = []
+        for child in children:
+            task = asyncio.ensure_future(self.run_child(child, inner))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            futures.append(task)
+        try:
+            await asyncio.gather(*futures)
+        except BaseException:
+            inner.abandoned = True
+            raise
+
+    async def run_child(self, child: Any, scope: _Scope | None) -> None:
+        if type(child) is _Deferred:
+            await self.settle_when_done(child, scope)
+            return
+        pos, children = child
+        try:
+            await self.run_children(children, scope)
+        except GraphQLError as error:
+            if scope is not None and scope.dead():
+                raise
+            # The position's own handler (graphql-core's handle_field_error where the
+            # field or list item at `pos` awaited what failed below it).
+            self.handle_field_error(error, None, pos[P_NULLABLE], path_of(pos))
+            pos[P_CONTAINER][pos[P_KEY]] = None
+
+    async def settle_when_done(self, d: _Deferred, scope: _Scope | None = None) -> None:
+        """Complete one awaitable as soon as it is done, as graphql-core does; then run the
+        awaitables its completion parked (run_wave)."""
         try:
             result = await d.awaitable
         except Exception as exc:
             result = exc
-        if self.data_nulled:
+        if self.data_nulled or (scope is not None and scope.dead()):
             return
         outer, self.pending = self.pending, []
-        if d.slots is None:
-            if self.settle_unless_nulled(d, result):
+        try:
+            if d.slots is None:
+                if self.settle_unless_nulled(d, result):
+                    self.flush()
+            else:
+                self.settle_batch(d.slots, result)
                 self.flush()
-        else:
-            self.settle_batch(d.slots, result)
-            self.flush()
-        children, self.pending = self.pending, outer
-        if len(children) == 1:
-            await self.settle_when_done(children[0])
-        elif children:
-            await asyncio.gather(*(self.settle_when_done(c) for c in children))
+        except GraphQLError:
+            # A non-null error left the completed value: what it parked before is settled
+            # in the background, as graphql-core's settle_in_background does (its errors
+            # count until the error nulls a position above them).
+            for child in self.pending:
+                if child.awaitable is not None:
+                    self.background(self.settle_when_done(child))
+            raise
+        finally:
+            children, self.pending = self.pending, outer
+        await self.run_wave(children, d.parent, scope)
 
-    def settle_unless_nulled(self, d: _Deferred, result: Any) -> bool:
+    def settle_unless_nulled(self, d: _Deferred, result: Any, eager: bool = False) -> bool:
         collected = self.ex.collected_errors
         if collected.errors and collected.has_nulled_position(path_of(d.parent)):
             return False  # graphql-core cancels work under a nulled position
-        self.settle(d, result)
+        self.settle(d, result, eager)
         return True
 
     def settle_batch(self, slots: list[_Deferred], result: Any) -> None:
@@ -219,13 +347,13 @@ class Run:
             if self.data_nulled:
                 return
             value = result if failed else result[i]
-            if pure is not None and not collected.errors and type(value) in OBJECTS:
+            if pure is not None and not collected.errors and type(value) in self.objects:
                 try:
                     slot.container[slot.key] = pure(value)
                     continue
                 except Exception:
                     pass  # completed again, with positions, errors and coercion
-            self.settle_unless_nulled(slot, value)
+            self.settle_unless_nulled(slot, value, eager=True)
 
     # -- batched fields -------------------------------------------------------------------
 
@@ -242,21 +370,27 @@ class Run:
         if isinstance(args, Exception):
             raise args
         out[key] = None
-        slots = self.batches.get(f.index)
-        if slots is None:
-            self.batches[f.index] = slots = []
-        slots.append(_Deferred(source, f, f.shape, out, key, pos, typename))
+        call = self.batches.get(f.index)
+        if call is None:
+            # The call's place among the wave's awaitables is its first parent's: where
+            # graphql-core would have called that parent's resolver.
+            call = _Deferred(None, f, f.shape, None, key, pos, typename)
+            call.slots = []
+            self.batches[f.index] = call
+            self.pending.append(call)
+        call.slots.append(_Deferred(source, f, f.shape, out, key, pos, typename))  # type: ignore[union-attr]
 
     def flush(self) -> None:
         """One call per batched field for all its parked parents; each call is one
-        awaitable of the next wave."""
+        awaitable of the next wave, in the place its first parent parked it."""
         if not self.batches:
             return
         batches, self.batches = self.batches, {}
-        for slots in batches.values():
-            first = slots[0]
-            f = first.field
-            info = self.info(f, first.parent, first.key, first.typename)
+        for call in batches.values():
+            slots = call.slots
+            assert slots is not None
+            f = call.field
+            info = self.info(f, call.parent, call.key, call.typename)
             call_args = dict(self.args[f.index])
             try:
                 awaitable = f.batch(  # type: ignore[misc]
@@ -268,11 +402,12 @@ class Run:
                 awaitable = _failed(exc)
             for s in slots:
                 s.awaitable = None
-            d = _Deferred(awaitable, f, f.shape, None, first.key, first.parent, first.typename)
-            d.slots = slots
-            self.pending.append(d)
+            call.awaitable = awaitable
 
-    def settle(self, d: _Deferred, result: Any) -> None:
+    def settle(self, d: _Deferred, result: Any, eager: bool = False) -> None:
+        """Complete one awaited value into its position. A non-null error is raised to the
+        tree of gathers (run_wave), or, for a batch call's parents (`eager`: one call
+        settles positions all over the response, not one), handed up the positions at once."""
         try:
             if isinstance(result, Exception):
                 raise result
@@ -280,31 +415,43 @@ class Run:
                 d.shape, result, d.field, d.container, d.key, d.parent, d.typename
             )
         except Exception as raw:
-            error = located_error(
-                raw, d.field.nodes, Path(path_of(d.parent), d.key, d.typename).as_list()
-            )
-            if d.shape.nullable:
-                d.container[d.key] = None
-                self.add_error(error, Path(path_of(d.parent), d.key, d.typename))
-            else:
+            path = Path(path_of(d.parent), d.key, d.typename)
+            try:
+                self.handle_field_error(raw, d.field.nodes, d.shape.nullable, path)
+            except GraphQLError as error:
+                if not eager:
+                    raise
                 self.propagate(error, d.parent)
+            else:
+                d.container[d.key] = None
 
     def propagate(self, error: GraphQLError, pos: Pos | None) -> None:
-        """A non-null position failed: null the nearest nullable ancestor."""
+        """A non-null position of a batch call's parent failed: null the nearest nullable
+        ancestor now (the batch call is not in the tree of its parents' positions)."""
         while pos is not None:
             if pos[P_NULLABLE]:
+                self.handle_field_error(error, None, True, path_of(pos))
                 pos[P_CONTAINER][pos[P_KEY]] = None
-                self.ex.collected_errors.add(error, path_of(pos))
                 return
             pos = pos[P_PREV]
         self.null_data(error)
 
+    def handle_field_error(
+        self, raw: Exception, nodes: list[FieldNode] | None, nullable: bool, path: Path | None
+    ) -> None:
+        """graphql-core's `Executor.handle_field_error`, the one place errors are handled:
+        the error is located at its field (an already located error keeps its place); a
+        non-null position raises it for its parent to handle, a nullable one collects it
+        (the caller nulls the position). Errors under a nulled position are dropped by
+        graphql-core's CollectedErrors."""
+        error = located_error(raw, nodes, path.as_list() if path is not None else None)
+        if not nullable:
+            raise error
+        self.ex.collected_errors.add(error, path)
+
     def null_data(self, error: GraphQLError) -> None:
         self.ex.collected_errors.add(error, None)
         self.data_nulled = True
-
-    def add_error(self, error: GraphQLError, path: Path | None) -> None:
-        self.ex.collected_errors.add(error, path)
 
     # -- completion ---------------------------------------------------------------------
 
@@ -330,7 +477,7 @@ class Run:
         try:
             if kind == PLAIN:
                 row_key = f.row_key
-                if row_key is not None and type(source) is Row:
+                if row_key is not None and type(source) is self.facts.row:
                     # What getattr(row, attr) returns, without the __getattr__ call.
                     value = source[row_key] if f.row_strict else source.get(row_key)
                 else:
@@ -356,15 +503,15 @@ class Run:
     def failed(
         self, f: FieldPlan, raw: Exception, pos: Pos | None, out: dict[str, Any], typename: str
     ) -> None:
-        """graphql-core's handle_field_error for a field: raise for a non-null field (the
-        parent handles it), else null the field and collect the error."""
+        """A field of an object failed while it completed in place."""
         key = f.key
-        path = Path(path_of(pos), key, typename)
-        error = located_error(raw, f.nodes, path.as_list())
-        if not f.shape.nullable:
+        try:
+            self.handle_field_error(
+                raw, f.nodes, f.shape.nullable, Path(path_of(pos), key, typename)
+            )
+        except GraphQLError as error:
             raise error from None
         out[key] = None
-        self.add_error(error, path)
 
     def resolve(self, f: FieldPlan, source: Any, pos: Pos | None, key: str, typename: str) -> Any:
         """Call a CALL or RESOLVE field's resolver; its arguments are worked out once per
@@ -440,7 +587,7 @@ class Run:
             raise TypeError(
                 f"Cannot return null for non-nullable field {f.parent_type.name}.{f.name}."
             )
-        settled = type(value) in SETTLED or _learn(type(value))
+        settled = type(value) in self.facts.settled or self.facts.learn(type(value))
         if not settled and isinstance(value, Exception):
             raise value
         kind = shape.kind
@@ -499,13 +646,14 @@ class Run:
         assert item_shape is not None
         pure = item_shape.obj.pure if item_shape.obj is not None else None
         if pure is not None and type(value) is list:
+            objects = self.objects
             try:
                 if item_shape.nullable:
                     return [
-                        None if v is None else pure(v) if type(v) in OBJECTS else slow()
+                        None if v is None else pure(v) if type(v) in objects else slow()
                         for v in value
                     ]
-                return [pure(v) if type(v) in OBJECTS else slow() for v in value]
+                return [pure(v) if type(v) in objects else slow() for v in value]
             except Exception:
                 pass  # completed again below, item by item
         out: list[Any] = []
@@ -527,9 +675,30 @@ class Run:
             return self.item_failed(f, shape, raw, pos, index)
 
     def item_failed(self, f: FieldPlan, shape: Shape, raw: Exception, pos: Pos, index: int) -> None:
-        path = Path(path_of(pos), index, None)
-        error = located_error(raw, f.nodes, path.as_list())
-        if not shape.nullable:
+        """A list item failed while it completed in place: its value is None if nullable."""
+        try:
+            self.handle_field_error(raw, f.nodes, shape.nullable, Path(path_of(pos), index, None))
+        except GraphQLError as error:
             raise error from None
-        self.add_error(error, path)
-        return None
+
+
+def _tree(wave: list[_Deferred], top: Pos | None) -> list[Any]:
+    """The parked awaitables of one wave as graphql-core's tree of gathers: each position
+    between `top` and an awaitable is a node `(pos, children)`, children in the order they
+    were parked (field order, item order)."""
+    root: list[Any] = []
+    nodes: dict[int, list[Any]] = {}
+    for d in wave:
+        child: Any = d
+        pos = d.parent
+        while pos is not None and pos is not top:
+            kids = nodes.get(id(pos))
+            if kids is not None:
+                kids.append(child)
+                break
+            kids = nodes[id(pos)] = [child]
+            child = (pos, kids)
+            pos = pos[P_PREV]
+        else:
+            root.append(child)
+    return root

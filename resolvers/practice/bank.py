@@ -15,15 +15,18 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from resolvers.practice.checking import accepts, normalize_answer
-from resolvers.practice.content import Content, Entry, read_language
+from resolvers.practice.content import VARIETIES, Content, Entry, read_language
 from resolvers.practice.hints import EC, FB, MC, SR, changes, final_hint
 from resolvers.taxonomy import LANGUAGES, language_specific, normalize_language, pairs_for
 
 CODES = {"English": "en", "Spanish": "es", "German": "de"}
 KINDS = (FB, MC, EC, SR)
-# Per (language, subcategory): enough items that adaptive difficulty has a choice, and a
-# spread of difficulties so every level finds something near it.
-MIN_ITEMS = 8
+# Per (language, subcategory) and per variety of the language: enough items that a learner
+# practising daily meets fresh ones for weeks and adaptive difficulty has a choice, enough
+# easy ones (difficulty 1-2) that an A1 learner is not handed B2 items by the 8th exercise,
+# and a spread of difficulties so every level finds something near it.
+MIN_ITEMS = 25
+MIN_EASY = 6
 DIFFICULTY_BANDS = ((1, 2), (3, 3), (4, 5))
 MIN_KINDS = 3
 MIN_MC_CHOICES = 3
@@ -200,8 +203,16 @@ def _problem(item: BankItem, e: Entry) -> str | None:
 
 def _check_coverage(language: str, category: str, subcategory: str, items: list[BankItem]) -> None:
     where = f"{language} bank, {category} / {subcategory}"
-    if len(items) < MIN_ITEMS:
-        raise BankError(f"{where}: {len(items)} items, needs at least {MIN_ITEMS}")
+    for variety in VARIETIES.get(language, ("",)):
+        served = [i for i in items if not i.variety or i.variety == variety]
+        whose = f" for {variety} learners" if variety else ""
+        if len(served) < MIN_ITEMS:
+            raise BankError(f"{where}: {len(served)} items{whose}, needs at least {MIN_ITEMS}")
+        easy = sum(1 for i in served if i.difficulty <= 2)
+        if easy < MIN_EASY:
+            raise BankError(
+                f"{where}: {easy} items of difficulty 1-2{whose}, needs at least {MIN_EASY}"
+            )
     levels = {i.difficulty for i in items}
     for low, high in DIFFICULTY_BANDS:
         if not any(low <= d <= high for d in levels):

@@ -165,6 +165,7 @@ _DE_NOT_FRONTED = frozenset(
     "und oder aber denn sondern nicht der die das den dem des ein eine einen einem einer "
     "eines mich mir dich dir sich uns euch ihn ihm ihnen".split()
 )
+_DE_PRONOUNS = frozenset("es mich mir dich dir sich uns euch ihn ihm ihnen".split())
 _DE_QUESTION = frozenset("wann wo wohin woher warum was wie wer wen wem welche welcher".split())
 
 
@@ -200,7 +201,11 @@ def _german_v2(text: str) -> set[str]:
                 0
             ] not in _DE_NOT_FRONTED:
                 rest = words[j + 1 :]
-                out.add(" ".join([words[j], verb, *fronted, *rest]))
+                # unstressed pronouns open the middle field: "er hat es mir gestern gesagt"
+                k = 0
+                while k < len(rest) - 1 and rest[k] in _DE_PRONOUNS:
+                    k += 1
+                out.add(" ".join([words[j], verb, *rest[:k], *fronted, *rest[k:]]))
             break
     return out
 
