@@ -220,3 +220,18 @@ def test_an_aggregation_is_priced_by_the_range_it_scans():
     assert year <= 100 + 2 + 14
     aliased = " ".join(f"p{i}: {one} {{ points {{ messages }} }}" for i in range(30))
     assert operation_cost(schema, parse(f"{{ {aliased} }}"), None, None) > 25_000
+
+
+def test_introspection_lists_are_priced_by_the_schema_they_walk():
+    # Before: everything under `__schema` was free: 25 aliased `__schema { types { ...F } }`
+    # (920 bytes, anonymous) took 0.28 s of CPU priced 53 points.
+    schema = guarded_schema(make_settings())._schema
+    fragment = "fragment F on __Type { name fields { name type { name } } }"
+    aliased = " ".join(f"a{i}: __schema {{ types {{ ...F }} }}" for i in range(25))
+    cost = operation_cost(schema, parse(f"{fragment} query Q {{ {aliased} }}"), None, None)
+    assert cost > 500  # more than an anonymous caller's whole bucket
+    assert operation_cost(schema, parse("{ __schema { queryType { name } } }"), None, None) <= 2
+    # GraphiQL's own introspection query stays well within an anonymous budget.
+    from graphql import get_introspection_query
+
+    assert operation_cost(schema, parse(get_introspection_query()), None, None) < 200
