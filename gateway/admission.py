@@ -15,6 +15,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from gateway.context import GatewayContext
 from gateway.logging import get_logger
@@ -169,5 +170,9 @@ class Admission(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         refusal = await admission_refusal(self.execution_context)
         if refusal is not None:
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                # A subscription's stream ignores `result`: the refusal must be raised
+                # (Strawberry answers it as the stream's one error).
+                raise (refusal.errors or [GraphQLError("refused")])[0]
             self.execution_context.result = refusal
         yield

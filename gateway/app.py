@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -22,6 +22,8 @@ from gateway.gctuning import tune_gc
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
+from gateway.live_relay import RedisRelay
+from gateway.live_ws import LiveEndpoint
 from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics, mark_worker_dead
 from gateway.middleware import GatewayMiddleware
@@ -35,6 +37,7 @@ from models.db import Database, connect
 from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
+from resolvers.outbox import HUB_KEY, LiveHub
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -117,12 +120,24 @@ def create_app(
     metrics = Metrics(settings) if settings.metrics_enabled else None
     holder = LazyServices()
     endpoint = GraphQLEndpoint(schema, holder, settings.document_cache_bytes)  # type: ignore[arg-type]
+    live = LiveEndpoint(schema, holder)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings, db)
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
+        hub = LiveHub(settings.ws_buffer_events)
+        services.extras[HUB_KEY] = hub
+        relay = (
+            RedisRelay(settings.redis_url, settings.redis_key_prefix, hub)
+            if settings.redis_url
+            else None
+        )
+        if relay is not None:
+            await relay.start()
+        if metrics is not None:
+            metrics.watch_live(live.stats, hub)
         spans = tracing.command_spans() if tracing is not None else None
         if tracing is not None and spans is not None:
             services.tracer = tracing.tracer
@@ -145,6 +160,7 @@ def create_app(
             Thresholds(settings.cost_alert_hourly, settings.cost_alert_daily),
             settings.maintenance_interval_seconds,
             check_indexes=not services.db.embedded,
+            hub=hub,
         )
         # The first pass finishes what a crashed process left half-done (skipped, with a
         # warning, while MongoDB is unreachable: the gateway starts anyway, not ready).
@@ -160,6 +176,8 @@ def create_app(
             yield
         finally:
             await maintenance.stop()
+            if relay is not None:
+                await relay.stop()
             await services.limiter.close()
             await services.persisted.close()
             if metrics is not None:
@@ -186,6 +204,7 @@ def create_app(
         Route("/health", liveness),
         Route("/health/ready", ready),
         graphql_route,
+        WebSocketRoute("/graphql", live),
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
     if metrics is not None:

@@ -17,6 +17,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -108,6 +109,27 @@ class Metrics:
             ["collection", "op", "error"],
             registry=r,
         )
+        # Live subscriptions (gateway/live_ws.py): read from the process's counts when
+        # scraped; summed over the workers in multiprocess mode.
+        self.ws_connections = Gauge(
+            "gateway_ws_connections",
+            "Open WebSocket (graphql-transport-ws) connections",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.subscriptions_active = Gauge(
+            "gateway_subscriptions_active",
+            "Subscriptions running on open WebSocket connections",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.events_delivered = Gauge(
+            "gateway_events_delivered",
+            "Session events handed to subscribers since the process started",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self._live: tuple[Any, Any] | None = None
         self._operations: set[str] = set()
         self._request_children: dict[tuple[str, int], Any] = {}
         self._duration_children: dict[str, Any] = {}
@@ -157,7 +179,20 @@ class Metrics:
         """Counts MongoDB commands (and failed ones) from the driver's command events."""
         return _CommandMetrics(self)
 
+    def watch_live(self, stats: Any, hub: Any) -> None:
+        self._live = (stats, hub)
+        self._refresh_live()
+
+    def _refresh_live(self) -> None:
+        if self._live is None:
+            return
+        stats, hub = self._live
+        self.ws_connections.set(stats.connections)
+        self.subscriptions_active.set(stats.subscriptions)
+        self.events_delivered.set(hub.delivered)
+
     def exposition(self) -> bytes:
+        self._refresh_live()
         if self.multiprocess_dir:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)

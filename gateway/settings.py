@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     seed_users: int = 20
     seed_random: int = 42
 
+    # --- Subscriptions (WebSocket, graphql-transport-ws; docs/live.md) -------
+    ws_init_timeout_seconds: float = 5.0
+    ws_max_subscriptions: int = 10
+    ws_max_connections_per_user: int = 20
+    ws_max_message_bytes: int = 65_536
+    ws_ping_interval_seconds: float = 20.0
+    # Events a subscriber may be behind before it is closed as a slow consumer.
+    ws_buffer_events: int = 256
+
     # --- Tracing (OpenTelemetry) -----------------------------------------------
     # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
     otel_exporter_otlp_endpoint: str | None = None
@@ -289,6 +298,20 @@ class Settings(BaseSettings):
     def _sane_interval(cls, value: float) -> float:
         if not 1 <= value <= 3600:
             raise ValueError("MAINTENANCE_INTERVAL_SECONDS must be between 1 and 3600")
+        return value
+
+    @field_validator(
+        "ws_init_timeout_seconds",
+        "ws_max_subscriptions",
+        "ws_max_connections_per_user",
+        "ws_max_message_bytes",
+        "ws_ping_interval_seconds",
+        "ws_buffer_events",
+    )
+    @classmethod
+    def _positive_ws_bound(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("the WS_* bounds must be positive")
         return value
 
     @field_validator("error_half_life_days")

@@ -50,6 +50,7 @@ COLLECTIONS = {
     "annotations": "annotations",
     "skill_cards": "skill_cards",
     "ai_usage": "ai_usage",
+    "session_events": "session_events",
 }
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
@@ -293,6 +294,10 @@ class Database:
     @property
     def ai_usage(self) -> Collection:
         return self.collection("ai_usage")
+
+    @property
+    def session_events(self) -> Collection:
+        return self.collection("session_events")
 
     async def ping(self, within_s: float = 2.0) -> None:
         await asyncio.wait_for(self.db.command("ping"), within_s)

@@ -470,11 +470,52 @@ class AnnotationDoc(BaseDoc):
         ]
 
 
+# How long session events stay replayable (`sessionEvents(after:)`): 24 hours.
+EVENT_RETENTION_SECONDS = 86_400
+
+
+class SessionEventDoc(BaseDoc):
+    """One change of a session a subscriber sees (`sessionEvents`): the outbox row written
+    by the step that makes the change, with the rows as that step left them, so any
+    replica can deliver it without reading the database again. `seq` orders a session's
+    events (allocated from the session row); `published` is false until the event went
+    to the live subscribers (the maintenance pass publishes what a crash left behind)."""
+
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    session_id: str
+    user_id: str
+    seq: int
+    type: str
+    at: datetime = Field(default_factory=utcnow)
+    session: dict[str, Any]
+    message: dict[str, Any] | None = None
+    published: bool = False
+
+    class Settings:
+        name = "session_events"
+        indexes = [
+            pymongo.IndexModel(
+                [("session_id", ASC), ("seq", ASC)], name="session_seq", unique=True
+            ),
+            # Retention: EVENT_RETENTION_SECONDS is the maintenance pass's bound; the TTL
+            # index is the server's backstop at the same age (scripts.init_db builds it).
+            pymongo.IndexModel(
+                [("at", ASC)], name="retention", expireAfterSeconds=EVENT_RETENTION_SECONDS
+            ),
+            pymongo.IndexModel(
+                [("at", ASC), ("seq", ASC)],
+                name="unpublished",
+                partialFilterExpression={"published": False},
+            ),
+        ]
+
+
 # Indexes an earlier release created that nothing uses any more: `scripts.init_db --drop-retired`
 # drops them once their replacements exist.
 RETIRED_INDEXES: dict[str, list[str]] = {"messages": ["user_time"]}
 
 DOCUMENT_MODELS: list[type[BaseDoc]] = [
+    SessionEventDoc,
     UserDoc,
     SessionDoc,
     MessageDoc,

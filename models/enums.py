@@ -24,6 +24,13 @@ class SessionStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+class SessionEventType(StrEnum):
+    MESSAGE_RECORDED = "message_recorded"
+    MESSAGE_ANNOTATED = "message_annotated"
+    MESSAGE_RATED = "message_rated"
+    SESSION_ENDED = "session_ended"
+
+
 class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"

@@ -31,15 +31,27 @@ import structlog
 
 from models.db import Database, DuplicateKeyError
 from models.documents import AnnotationDoc, utcnow
+from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
-from resolvers.counters import guarded_update, release
+from resolvers.counters import (
+    LEASE,
+    LeaseExpired,
+    claim,
+    guarded_update,
+    mark_applied,
+    release,
+    request_lease,
+    settled,
+)
+from resolvers.counters import older_than as older_than_
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.messages import (
     PENDING_AFTER,
     SETTLE_AFTER,
+    SETTLE_BATCHES,
     SWEEP_BATCH,
     ErrorInput,
     apply_message,
@@ -48,6 +60,7 @@ from resolvers.messages import (
     thresholds,
     validated_errors,
 )
+from resolvers.outbox import hub_of, publish, record_change
 from resolvers.permissions import require_tutor_or_admin
 
 log = structlog.get_logger("resolvers.annotations")
@@ -118,8 +131,17 @@ async def annotate_message(
                 field="idempotencyKey",
             ) from None
         doc = existing
+    events: list[dict[str, Any]] = []
     if not doc.get("applied"):
-        await apply_annotation(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
+        await apply_annotation(
+            ctx.db,
+            doc,
+            ctx.settings.error_half_life_days,
+            thresholds(ctx),
+            lease=request_lease(ctx.settings.execution_timeout_ms),
+            events=events,
+        )
+    await publish(ctx.db, hub_of(ctx), events)
     stored = await ctx.db.messages.find_one({"_id": mid}) or message
     row = public(stored)
     ctx.loaders.message.prime(mid, row, force=True)  # the rest of the request sees the new errors
@@ -151,7 +173,12 @@ async def _claim(db: Database, annotation: dict[str, Any], *args: Any) -> dict[s
 
 
 async def apply_annotation(
-    db: Database, annotation: dict[str, Any], half_life_days: float, *alerts: Any
+    db: Database,
+    annotation: dict[str, Any],
+    half_life_days: float,
+    *alerts: Any,
+    lease: timedelta = LEASE,
+    events: list[dict[str, Any]] | None = None,
 ) -> None:
     """Finish `annotation` (each step at most once, whichever steps an earlier attempt did)."""
     aid, mid = annotation["_id"], annotation["message_id"]
@@ -160,7 +187,7 @@ async def apply_annotation(
         raise NotFound("Message not found.")
     if not message.get("applied"):
         # Its own errors must be counted before they can be replaced.
-        await apply_message(db, message, half_life_days, *alerts)
+        await apply_message(db, message, half_life_days, *alerts, lease=lease)
     if annotation.get("previous") is None:
         fresh = await db.annotations.find_one({"_id": aid})
         if fresh is None:
@@ -175,11 +202,15 @@ async def apply_annotation(
             )
             fresh = await db.annotations.find_one({"_id": aid}) or fresh
         annotation = fresh
-    if annotation.get("applied"):
+    # Re-read and leased like a message's apply (resolvers/messages.py): once another
+    # attempt finished this annotation, this one counts nothing, however late it runs.
+    until = None if annotation.get("applied") else await claim(db.annotations, {"_id": aid}, lease)
+    if until is None:
         # A late attempt of a finished annotation may have just taken the claim: give it back.
         await db.messages.update_one(
             {"_id": mid, "annotating": aid}, {"$unset": {"annotating": ""}}
         )
+        annotation["applied"] = True
         return
     g = growth(message["timestamp"], half_life_days)
     ts = message["timestamp"]
@@ -194,6 +225,7 @@ async def apply_annotation(
                 **({"$setOnInsert": {"_id": str(uuid4())}} if n > 0 else {}),
             },
             upsert=n > 0,  # a row loses only errors it counted: it exists
+            until=until,
         )
         for (c, s), n in difference(annotation).items()
     ]
@@ -209,9 +241,19 @@ async def apply_annotation(
             "$unset": {"annotating": ""},
         },
     )
-    await db.annotations.update_one(
-        {"_id": aid, "applied": False}, {"$set": {"applied": True, "applied_at": now}}
+    # Before the annotation is marked applied: a crash here leaves it to the maintenance
+    # pass, which records the event (once: its id is the annotation's).
+    event = await record_change(
+        db,
+        SessionEventType.MESSAGE_ANNOTATED,
+        aid,
+        message["session_id"],
+        message["user_id"],
+        {**message, "errors": annotation["errors"], "annotated_at": now},
     )
+    if event is not None and events is not None:
+        events.append(event)
+    await db.annotations.update_one({"_id": aid}, mark_applied())
     annotation["applied"], annotation["applied_at"] = True, now
 
 
@@ -221,16 +263,19 @@ async def complete_pending_annotations(
     older_than: timedelta = PENDING_AFTER,
     batch: int = SWEEP_BATCH,
 ) -> int:
-    """Finish annotations a crashed or cut-off attempt left half-applied (periodic pass)."""
-    cutoff = utcnow() - older_than
+    """Finish annotations a crashed or cut-off attempt left half-applied (periodic pass);
+    each is re-read when claimed, ages are the server's."""
     pending = await (
-        db.annotations.find({"applied": False, "created_at": {"$lt": cutoff}})
+        db.annotations.find({"applied": False, **older_than_("created_at", older_than)})
         .sort([("created_at", 1)])
         .limit(batch)
         .to_list(None)
     )
     for doc in pending:
-        await apply_annotation(db, doc, half_life_days)
+        try:
+            await apply_annotation(db, doc, half_life_days)
+        except LeaseExpired:
+            log.warning("pending_annotation_lease_expired", annotation_id=doc["_id"])
     if pending:
         log.warning("pending_annotations_completed", count=len(pending))
     return len(pending)
@@ -239,17 +284,18 @@ async def complete_pending_annotations(
 async def settle_annotations(
     db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWEEP_BATCH
 ) -> int:
-    """Remove settled annotation ids from the guards of the error_stats rows they moved."""
-    cutoff = utcnow() - grace
-    docs = await (
-        db.annotations.find({"guarded": True, "applied_at": {"$lte": cutoff}})
-        .limit(batch)
-        .to_list(None)
-    )
-    if not docs:
-        return 0
-    await release(db.error_stats, {d["_id"]: counter_rows(d) for d in docs})
-    await db.annotations.update_many(
-        {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
-    )
-    return len(docs)
+    """Remove settled annotation ids from the guards of the error_stats rows they moved
+    (the same rule as `resolvers.messages.settle`: leases first, the server's clock)."""
+    total = 0
+    for _ in range(SETTLE_BATCHES):
+        docs = await db.annotations.find(settled(grace)).limit(batch).to_list(None)
+        if not docs:
+            break
+        await release(db.error_stats, {d["_id"]: counter_rows(d) for d in docs})
+        await db.annotations.update_many(
+            {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
+        )
+        total += len(docs)
+        if len(docs) < batch:
+            break
+    return total

@@ -39,6 +39,8 @@ class DomainSettings(Protocol):
     def evaluator_llm_provider(self) -> str: ...
     @property
     def evaluator_llm_timeout_ms(self) -> int: ...
+    @property
+    def execution_timeout_ms(self) -> int: ...  # bounds a request's lease (counters.LEASE)
 
 
 @dataclass

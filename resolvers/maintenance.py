@@ -1,5 +1,5 @@
 """Background upkeep of one gateway process: pending messages and annotations, counter
-guards, indexes.
+guards, unpublished and expired session events, indexes.
 
 Runs every MAINTENANCE_INTERVAL_SECONDS, not only at start-up: a message left half-applied
 by a request cut off during a failover is finished within one interval, whichever replica
@@ -19,6 +19,7 @@ from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
 from resolvers.annotations import complete_pending_annotations, settle_annotations
 from resolvers.costs.rollup import Thresholds
 from resolvers.messages import complete_pending, settle
+from resolvers.outbox import LiveHub, prune_events, publish_pending
 
 log = structlog.get_logger("resolvers.maintenance")
 
@@ -31,8 +32,10 @@ class Maintenance:
         alerts: Thresholds | None,
         interval_s: float,
         check_indexes: bool,
+        hub: LiveHub | None = None,
     ) -> None:
         self.db = db
+        self.hub = hub
         self.half_life_days = half_life_days
         self.alerts = alerts
         self.interval_s = interval_s
@@ -55,7 +58,12 @@ class Maintenance:
         annotated = await complete_pending_annotations(self.db, self.half_life_days)
         settled = await settle(self.db)
         settled_annotations = await settle_annotations(self.db)
+        # After the messages and annotations, whose completion records their events.
+        published = await publish_pending(self.db, self.hub) if self.hub is not None else 0
+        pruned = await prune_events(self.db)
         return {
+            "events_published": published,
+            "events_pruned": pruned,
             "completed": completed,
             "annotations_completed": annotated,
             "settled": settled,

@@ -9,10 +9,15 @@ into steps that are each safe to repeat:
    activity), all at once. Each counter update is guarded by the message id
    (`resolvers.counters`), so re-applying a message is a no-op per row, whichever rows an
    earlier attempt reached;
-3. mark the message `applied: true` (with `applied_at`).
+3. mark the message `applied: true` (with `applied_at`, the server's time).
 A retry with the same key, or the periodic sweep (`complete_pending`), finishes a message
-an earlier attempt left half-applied. A grace period after step 3 the sweep (`settle`)
-removes the id from the rows' guards: until then any attempt still running is harmless.
+an earlier attempt left half-applied. Every attempt first claims the message
+(`resolvers.counters.claim`: it re-reads the message, stops if it was applied meanwhile,
+else takes a lease on the server's clock) and each of its counter updates carries the
+lease's end, which the server checks: past it the update counts nothing. The sweep
+(`settle`) removes the id from the rows' guards a grace period after step 3, and while an
+attempt that did not finish exists, only a grace period after its lease ended. So an apply
+is impossible once another apply of the message finished, however long it was held.
 """
 
 from __future__ import annotations
@@ -27,19 +32,34 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import structlog
+from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
 from models.documents import LanguageErrorDoc, MessageDoc, utcnow
+from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.costs.breakdown import dims_rows
 from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
-from resolvers.counters import guarded_update, release
+from resolvers.counters import (
+    LEASE,
+    LeaseExpired,
+    claim,
+    guarded_update,
+    mark_applied,
+    release,
+    request_lease,
+    settled,
+)
+from resolvers.counters import (
+    older_than as older_than_,
+)
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput, Forbidden
+from resolvers.outbox import allocate, hub_of, publish, record_event
 from resolvers.pagination import Connection, Window
 from resolvers.permissions import require_viewer
 from resolvers.pricing import load_pricing
@@ -285,8 +305,17 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
             ) from None
         doc = existing
     after = None
+    events: list[dict[str, Any]] = []
     if not doc.get("applied"):  # new, or an earlier attempt stopped half-way: finish it
-        after = await apply_message(ctx.db, doc, ctx.settings.error_half_life_days, thresholds(ctx))
+        after = await apply_message(
+            ctx.db,
+            doc,
+            ctx.settings.error_half_life_days,
+            thresholds(ctx),
+            events,
+            lease=request_lease(ctx.settings.execution_timeout_ms),
+        )
+    await publish(ctx.db, hub_of(ctx), events)
     # The response shows the session as this write left it (`recordMessage { session {..} }`).
     if after is not None:
         ctx.loaders.session.prime(doc["session_id"], Row(after), force=True)
@@ -355,18 +384,33 @@ async def apply_message(
     doc: dict[str, Any],
     half_life_days: float,
     alerts: Thresholds | None = None,
+    events: list[dict[str, Any]] | None = None,
+    *,
+    lease: timedelta = LEASE,
 ) -> dict[str, Any] | None:
-    """Apply every counter of `doc` (each at most once) and mark it applied.
+    """Apply every counter of `doc` (each at most once), record its MESSAGE_RECORDED
+    event (resolvers/outbox.py; appended to `events` for the caller to publish) and mark
+    it applied.
 
     Returns the session row after this message's update, or None when an earlier attempt
     had already counted the message in it.
     """
     mid = doc["_id"]
+    until = await claim(db.messages, {"_id": mid, "user_id": doc["user_id"]}, lease)
+    if until is None:  # another attempt finished it since `doc` was read
+        doc["applied"] = True
+        return None
     ts: datetime = doc["timestamp"]
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
     cost = doc.get("cost") or 0.0
 
-    inc: dict[str, Any] = {"total_messages": 1, "total_tokens": tokens, "total_cost": cost}
+    # The event's number comes with the count (one update); a repeat takes its own below.
+    inc: dict[str, Any] = {
+        "total_messages": 1,
+        "total_tokens": tokens,
+        "total_cost": cost,
+        "event_seq": 1,
+    }
     if doc.get("response_time_ms") is not None:
         inc["response_time_sum_ms"] = doc["response_time_ms"]
         inc["response_time_count"] = 1
@@ -378,6 +422,7 @@ async def apply_message(
             {"$inc": inc},
             upsert=False,
             return_after=True,
+            until=until,
         )
     ]
     g = growth(ts, half_life_days)
@@ -393,6 +438,7 @@ async def apply_message(
                 "$max": {"last_seen": ts},
                 "$setOnInsert": {"_id": str(uuid4())},
             },
+            until=until,
         )
         for (cat, sub), n in _error_keys(doc).items()
     ]
@@ -412,16 +458,24 @@ async def apply_message(
                     },
                     "$setOnInsert": {"_id": str(uuid4())},
                 },
+                until=until,
             )
         )
-        steps.append(partial(add_to_totals, db, doc, alerts))
+        steps.append(partial(add_to_totals, db, doc, alerts, until))
         steps += [
-            partial(guarded_update, db.cost_dims, key, mid, update)
+            partial(guarded_update, db.cost_dims, key, mid, update, until=until)
             for key, update in dims_rows(doc)
         ]
     if doc["role"] == "assistant":
         steps.append(
-            partial(guarded_update, db.provider_daily, provider_key(doc), mid, provider_update(doc))
+            partial(
+                guarded_update,
+                db.provider_daily,
+                provider_key(doc),
+                mid,
+                provider_update(doc),
+                until=until,
+            )
         )
     if doc["role"] == "user":
         steps.append(
@@ -433,23 +487,37 @@ async def apply_message(
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
         raise failed[0]
-    applied_at = utcnow()
-    await db.messages.update_one(
-        {"_id": mid, "user_id": doc["user_id"]},
-        {"$set": {"applied": True, "applied_at": applied_at}},
-    )
-    doc["applied"], doc["applied_at"] = True, applied_at
     counted, session_after = results[0]  # type: ignore[misc]  # not an exception: checked
+    snapshot = session_after if counted else None
+    if snapshot is None:
+        snapshot = await allocate(db, doc["session_id"], doc["user_id"])
+    if snapshot is not None:
+        event = await record_event(
+            db, SessionEventType.MESSAGE_RECORDED, mid, snapshot, {**doc, "applied": True}
+        )
+        if events is not None:
+            events.append(event)
+    marked = await db.messages.find_one_and_update(
+        {"_id": mid, "user_id": doc["user_id"]},
+        mark_applied(),
+        projection={"applied_at": 1},
+        return_document=ReturnDocument.AFTER,
+    )
+    doc["applied"] = True
+    doc["applied_at"] = marked["applied_at"] if marked else utcnow()
     return session_after if counted else None
 
 
-# How long after `applied_at` a message's id must stay in its rows' guards: longer than
-# any attempt that read the message as unapplied can still be running (each of its
-# operations is bounded by MONGO_OPERATION_TIMEOUT_MS).
+# How long after `applied_at` (and after the lease of an attempt that did not finish) a
+# message's id stays in its rows' guards: a margin for a write the server accepted just
+# before the lease ended; the bound itself is the lease (resolvers.counters.LEASE).
 SETTLE_AFTER = timedelta(seconds=60)
 # Messages the sweep finishes: unapplied for longer than any live request takes.
 PENDING_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
+# Batches one settle pass may release: a busy replica keeps up with far more than 500
+# messages per interval, and the pass stays bounded.
+SETTLE_BATCHES = 40
 
 
 async def complete_pending(
@@ -459,27 +527,44 @@ async def complete_pending(
     alerts: Thresholds | None = None,
     batch: int = SWEEP_BATCH,
 ) -> int:
-    """Finish messages a crashed or cut-off attempt left half-applied (periodic sweep)."""
-    cutoff = utcnow() - older_than
+    """Finish messages a crashed or cut-off attempt left half-applied (periodic sweep).
+
+    The batch read only nominates: each message is re-read when its apply claims it, so
+    one finished meanwhile (by a retry, another replica) is skipped, however long this
+    pass took to reach it. Ages are the server's (`$$NOW`), not this replica's clock."""
     pending = await (
-        db.messages.find({"applied": False, "timestamp": {"$lt": cutoff}})
+        db.messages.find({"applied": False, **older_than_("timestamp", older_than)})
         .sort([("timestamp", 1)])
         .limit(batch)
         .to_list(None)
     )
+    completed = 0
     for doc in pending:
-        await apply_message(db, doc, half_life_days, alerts)
+        try:
+            completed += await apply_message(db, doc, half_life_days, alerts) is not None
+        except LeaseExpired:
+            log.warning("pending_message_lease_expired", message_id=doc["_id"])
     if pending:
-        log.warning("pending_messages_completed", count=len(pending))
+        log.warning("pending_messages_completed", count=len(pending), counted=completed)
     return len(pending)
 
 
 async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWEEP_BATCH) -> int:
-    """Remove settled message ids from the guards of the rows they were applied to."""
-    cutoff = utcnow() - grace
+    """Remove settled message ids from the guards of the rows they were applied to:
+    batch after batch (at most SETTLE_BATCHES), so the guards keep up with any traffic."""
+    total = 0
+    for _ in range(SETTLE_BATCHES):
+        n = await _settle_batch(db, grace, batch)
+        total += n
+        if n < batch:
+            break
+    return total
+
+
+async def _settle_batch(db: Database, grace: timedelta, batch: int) -> int:
     docs = await (
         db.messages.find(
-            {"guarded": True, "applied_at": {"$lte": cutoff}},
+            settled(grace),
             # Whatever counter_rows reads; the text is the only large field it never needs.
             {"content": 0},
         )

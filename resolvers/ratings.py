@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
 from models.documents import utcnow
+from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
@@ -29,6 +31,7 @@ from resolvers.costs.providers import provider_key, provider_names
 from resolvers.counters import WITHOUT_GUARDS
 from resolvers.dataloaders import MESSAGE_HIDDEN, exclude
 from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.outbox import hub_of, publish, record_change
 from resolvers.permissions import can_access_user, require_viewer
 
 MAX_COMMENT_CHARS = 1_000
@@ -70,6 +73,10 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     if doc is None:
         raise NotFound("Message not found.")
     await recount_ratings(ctx.db, doc, await _count_write(ctx.db, doc))
+    event = await record_change(
+        ctx.db, SessionEventType.MESSAGE_RATED, str(uuid4()), doc["session_id"], viewer.id, doc
+    )
+    await publish(ctx.db, hub_of(ctx), [event] if event else [])
     row = Row(doc)
     ctx.loaders.message.prime(doc["_id"], row, force=True)
     return row

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from models.documents import SessionDoc, utcnow
+from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.dataloaders import SESSION_HIDDEN, PageKey, exclude
 from resolvers.errors import BadUserInput, NotFound
+from resolvers.outbox import hub_of, publish, record_change
 from resolvers.pagination import Connection, Window
 from resolvers.permissions import can_access_user, require_viewer, subject_user
 
@@ -76,6 +78,10 @@ async def end_session(ctx: RequestContext, session_id: str, status: str) -> Row:
     if result.modified_count == 0:  # lost a race with another endSession
         return await _reload(ctx, session_id)
     ended = Row({**session, "status": status, "ended_at": now})
+    event = await record_change(
+        ctx.db, SessionEventType.SESSION_ENDED, session_id, session_id, session["user_id"]
+    )
+    await publish(ctx.db, hub_of(ctx), [event] if event else [])
     ctx.loaders.session.prime(session_id, ended, force=True)
     return ended
 

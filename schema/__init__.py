@@ -14,6 +14,7 @@ from schema.mutation import Mutation
 from schema.node import NODE_TYPE_NAMES
 from schema.query import Query
 from schema.scalars import BoundedDateTime
+from schema.subscription import Subscription
 
 
 class GatewaySchema(strawberry.Schema):
@@ -29,6 +30,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=list(extensions),
         execution_context_class=execution_context_class,
         scalar_overrides={datetime: BoundedDateTime},

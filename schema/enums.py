@@ -13,6 +13,7 @@ from models.enums import (
     MessageRole,
     ProgressBucket,
     Role,
+    SessionEventType,
     SessionStatus,
     SubscriptionTier,
 )
@@ -22,6 +23,7 @@ for _enum in (
     Role,
     SubscriptionTier,
     SessionStatus,
+    SessionEventType,
     MessageRole,
     ExerciseStatus,
     ExerciseType,
@@ -37,6 +39,7 @@ __all__ = [
     "MessageRole",
     "ProgressBucket",
     "Role",
+    "SessionEventType",
     "SessionStatus",
     "SubscriptionTier",
     "value",

@@ -185,3 +185,76 @@ class _Slow(CollectionProxy):
             return await method(*a, **k)
         finally:
             driver.active -= 1
+
+
+class Gate:
+    """A frozen driver that thaws: every awaited call waits until `release()` (cursor
+    reads pass, as in SlowDriver); `waiting` counts the calls that reached it. `only`: one
+    collection freezes, the others answer (a write held on its way to one shard)."""
+
+    def __init__(self, only: str | None = None) -> None:
+        self.opened = asyncio.Event()
+        self.reached = asyncio.Event()  # set by the first call that froze
+        self.waiting = 0
+        self.only = only
+
+    def wrap(self, coll: Any) -> Any:
+        return _Gated(coll, self) if self.only in (None, coll.name) else coll
+
+    def release(self) -> None:
+        self.opened.set()
+
+
+class _Gated(CollectionProxy):
+    def __init__(self, inner: Any, gate: Gate) -> None:
+        super().__init__(inner)
+        self._gate = gate
+
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        self._gate.waiting += 1
+        self._gate.reached.set()
+        await self._gate.opened.wait()
+        return await method(*a, **k)
+
+
+class HeldWrites:
+    """Writes to one collection that reach the server late: each is handed over at once
+    and lands only after `release()`, whether or not its caller is still waiting (a
+    frozen replica, a write already on the wire when the request was cancelled)."""
+
+    WRITES = ("update_one", "find_one_and_update", "update_many", "bulk_write")
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.released = asyncio.Event()
+        self.reached = asyncio.Event()  # set by the first write held
+        self.writes: list[asyncio.Task[Any]] = []
+
+    def wrap(self, coll: Any) -> Any:
+        return _Held(coll, self) if coll.name == self.collection else coll
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def landed(self) -> list[Any]:
+        """Each held write's result (or error), once all have reached the server."""
+        return await asyncio.gather(*self.writes, return_exceptions=True)
+
+
+class _Held(CollectionProxy):
+    def __init__(self, inner: Any, held: HeldWrites) -> None:
+        super().__init__(inner)
+        self._held = held
+
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        if name not in HeldWrites.WRITES:
+            return await method(*a, **k)
+
+        async def later() -> Any:
+            await self._held.released.wait()
+            return await method(*a, **k)
+
+        task = asyncio.ensure_future(later())
+        self._held.writes.append(task)
+        self._held.reached.set()
+        return await asyncio.shield(task)  # cancelling the caller does not stop the write

@@ -33,6 +33,7 @@ async def test_forged_replies_are_listed_then_removed_and_the_rollups_rebuilt(ap
             tokens_in=10_000_000,
             tokens_out=10_000_000,
             cost=400.0,
+            applied=False,
         ).to_mongo()
         await db.messages.insert_one(doc)
         await apply_message(db, doc, 14.0)

@@ -11,6 +11,7 @@ modes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import mongomock
@@ -54,12 +55,15 @@ class EmbeddedDatabase:
         return self.get_collection(name)
 
     async def command(self, command: Any, *_a: Any, **_k: Any) -> dict[str, Any]:
-        """`ping` and `buildInfo`, the only commands the gateway and Beanie send."""
+        """`ping`, `buildInfo` and `hello` (the server's clock), the commands the gateway and
+        Beanie send."""
         name = next(iter(command)) if isinstance(command, dict) else str(command)
         if name.lower() == "ping":
             return self.client.events.run(self.name, "ping", {"ping": 1}, lambda: {"ok": 1.0})
         if name.lower() == "buildinfo":
             return dict(BUILD_INFO)
+        if name.lower() in ("hello", "ismaster"):
+            return {"isWritablePrimary": True, "localTime": self.client.now(), "ok": 1.0}
         raise NotImplementedError(f"the embedded database does not run {name!r}")
 
     async def list_collection_names(self, *_a: Any, **_k: Any) -> list[str]:
@@ -73,6 +77,19 @@ class EmbeddedClient:
         self._sync: Any = mongomock.MongoClient(tz_aware=True)
         self.interleave = interleave
         self.events = events or CommandEvents()
+        # The server's clock (`$$NOW`, `hello`'s localTime): one clock for every replica
+        # on this client, whatever each replica's own clock says. Tests move it forward
+        # instead of sleeping.
+        self.clock_offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The server's current time, at BSON's millisecond precision."""
+        now = datetime.now(UTC) + self.clock_offset
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+    def advance(self, seconds: float) -> None:
+        """Time passes on the server (tests: a lease or a grace period runs out)."""
+        self.clock_offset += timedelta(seconds=seconds)
 
     def get_database(self, name: str) -> EmbeddedDatabase:
         return EmbeddedDatabase(self, self._sync.get_database(name))

@@ -15,12 +15,15 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import bson
+import mongomock
 from bson.codec_options import CodecOptions
 from bson.tz_util import utc
 from mongomock.aggregate import process_pipeline
+from mongomock.filtering import filter_applies
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
@@ -60,6 +63,67 @@ def key_spec(key: Any) -> list[tuple[str, int]]:
     document declares them (a mapping), in one comparable form."""
     pairs = key.items() if isinstance(key, dict) else key
     return [(f, int(d)) for f, d in pairs]
+
+
+def _by_primary_key(self: Any, filter: Any) -> Any:
+    """mongomock scans the whole collection for every filter; a server finds a document
+    named by `_id` through its primary index. A filter with an equality on a plain `_id`
+    (what every claim, mark and counter update sends) reads that one document here too."""
+    if isinstance(filter, dict) and not self._store.is_empty:
+        key = filter.get("_id")
+        if isinstance(key, str | int) and not isinstance(key, bool):
+            try:
+                doc = self._store[key]  # what a scan would see (expired TTL documents gone)
+            except KeyError:
+                return iter([])
+            return iter([doc] if filter_applies(filter, doc) else [])
+    return _scan(self, filter)
+
+
+_MONGOMOCK_COLLECTION: Any = mongomock.Collection
+_scan = _MONGOMOCK_COLLECTION._iter_documents
+_MONGOMOCK_COLLECTION._iter_documents = _by_primary_key
+
+_FOLDABLE = ("$add", "$subtract")
+
+
+def at_server_time(value: Any, now: datetime) -> Any:
+    """`value` (a filter, an update pipeline) with `$$NOW` bound to the server's clock and
+    `$add`/`$subtract` of constants folded: mongomock knows neither `$$NOW` nor date
+    arithmetic, and a server evaluates both once per operation, as this does."""
+    if isinstance(value, str):
+        return now if value == "$$NOW" else value
+    if isinstance(value, list):
+        return [at_server_time(v, now) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: at_server_time(v, now) for k, v in value.items()}
+    if len(out) == 1:
+        [(op, args)] = out.items()
+        if op in _FOLDABLE and isinstance(args, list) and len(args) == 2:
+            a, b = args
+            if not any(isinstance(x, str | dict | list) for x in args):
+                return _fold(op, a, b)
+    return out
+
+
+def _fold(op: str, a: Any, b: Any) -> Any:
+    if isinstance(a, datetime) and isinstance(b, int | float):
+        delta = timedelta(milliseconds=b)
+        return a + delta if op == "$add" else a - delta
+    if isinstance(a, datetime) and isinstance(b, datetime) and op == "$subtract":
+        return int((a - b).total_seconds() * 1000)
+    return {op: [a, b]}
+
+
+def _has_expr(query: Any) -> bool:
+    if isinstance(query, dict):
+        return "$expr" in query or any(
+            _has_expr(v) for k, v in query.items() if k in ("$and", "$or")
+        )
+    if isinstance(query, list):
+        return any(_has_expr(v) for v in query)
+    return False
 
 
 def _is_operator_free(value: Any) -> bool:
@@ -172,9 +236,21 @@ class EmbeddedCollection:
             raise NotImplementedError("the embedded database only supports document_class")
         return EmbeddedCollection(self._sync, self._database, codec_options.document_class)
 
+    def _timed(
+        self, a: tuple[Any, ...], k: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The call's filter and update (or pipeline) evaluated at the server's time."""
+        now = self._database.client.now()
+        k = {
+            key: at_server_time(val, now) if key in ("filter", "update", "pipeline") else val
+            for key, val in k.items()
+        }
+        return tuple(at_server_time(x, now) if i < 2 else x for i, x in enumerate(a)), k
+
     # --- reads -------------------------------------------------------------------------
 
     def find(self, *a: Any, **k: Any) -> EmbeddedCursor:
+        a, k = self._timed(a, k)
         chain = self._sync.find(*a, **k)
         body = {"find": self.name, "filter": a[0] if a else k.get("filter", {})}
         return EmbeddedCursor(
@@ -186,10 +262,12 @@ class EmbeddedCollection:
         )
 
     async def find_one(self, *a: Any, **k: Any) -> Any:
+        a, k = self._timed(a, k)
         body = {"find": self.name, "filter": a[0] if a else k.get("filter", {}), "limit": 1}
         return self.decoded(await self._run("find", body, lambda: self._sync.find_one(*a, **k)))
 
     async def count_documents(self, *a: Any, **k: Any) -> int:
+        a, k = self._timed(a, k)
         body = {"aggregate": self.name, "pipeline": [{"$match": a[0] if a else {}}]}
         return int(await self._run("aggregate", body, lambda: self._sync.count_documents(*a, **k)))
 
@@ -204,16 +282,16 @@ class EmbeddedCollection:
     async def aggregate(self, pipeline: Sequence[dict[str, Any]], *a: Any, **k: Any) -> Any:
         """Awaited, as PyMongo's is: the command runs (and fails) here; its cursor holds the
         results."""
-        pipeline = list(pipeline)
+        stages: list[dict[str, Any]] = at_server_time(list(pipeline), self._database.client.now())
 
         def run() -> list[dict[str, Any]]:
-            if any("$unionWith" in stage for stage in pipeline):
-                docs = self._union_pipeline(pipeline)
+            if any("$unionWith" in stage for stage in stages):
+                docs = self._union_pipeline(stages)
             else:
-                docs = list(self._sync.aggregate(pipeline, *a, **k))
+                docs = list(self._sync.aggregate(stages, *a, **k))
             return check_document_sizes(docs)  # type: ignore[no-any-return]
 
-        body = {"aggregate": self.name, "pipeline": pipeline}
+        body = {"aggregate": self.name, "pipeline": stages}
         docs = await self._run("aggregate", body, run)
         return EmbeddedCursor(lambda: docs, self, None)
 
@@ -286,8 +364,16 @@ class EmbeddedCollection:
         self, command: str, method: str, a: tuple[Any, ...], k: dict[str, Any]
     ) -> Any:
         query: dict[str, Any] = a[0] if a else k["filter"]
+        if k.get("upsert") and _has_expr(query):
+            raise OperationFailure(
+                "$expr is not allowed in the query predicate for an upsert", code=224
+            )
         body = {command: self.name, "q": query, "upsert": bool(k.get("upsert"))}
-        call = lambda: getattr(self._sync, method)(*a, **k)  # noqa: E731
+
+        def call() -> Any:
+            ta, tk = self._timed(a, k)
+            return getattr(self._sync, method)(*ta, **tk)
+
         if not (self._interleave and k.get("upsert")):
             return await self._run(command, body, call)
         await self.turn()

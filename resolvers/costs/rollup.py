@@ -45,7 +45,12 @@ def total_keys(ts: datetime) -> list[dict[str, Any]]:
     return [{"_id": hour_key(ts)}, {"_id": day_key(ts)}]
 
 
-async def add_to_totals(db: Database, doc: dict[str, Any], thresholds: Thresholds | None) -> None:
+async def add_to_totals(
+    db: Database,
+    doc: dict[str, Any],
+    thresholds: Thresholds | None,
+    until: datetime | None = None,
+) -> None:
     ts: datetime = doc["timestamp"]
     cost = float(doc.get("cost") or 0.0)
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
@@ -56,7 +61,9 @@ async def add_to_totals(db: Database, doc: dict[str, Any], thresholds: Threshold
     )
     results = await asyncio.gather(
         *(
-            guarded_update(db.cost_totals, {"_id": key}, doc["_id"], update, return_after=True)
+            guarded_update(
+                db.cost_totals, {"_id": key}, doc["_id"], update, return_after=True, until=until
+            )
             for key, _, _ in windows
         )
     )

@@ -1,0 +1,351 @@
+"""Subscriptions over WebSocket at /graphql: the `graphql-transport-ws` protocol only.
+
+The legacy `graphql-ws` (subscriptions-transport-ws) subprotocol is refused at the upgrade:
+Strawberry's handler for it had an authentication bypass (CVE-2026-35523), and nothing
+here needs it. The handler is the gateway's own, like its HTTP path, so every bound is
+explicit (settings `WS_*`):
+
+- the upgrade is refused (HTTP 403) for a browser Origin the CORS rules do not allow;
+- `connection_init` must arrive within WS_INIT_TIMEOUT_SECONDS (else close 4408), carry
+  `{"Authorization": "Bearer ..."}` (else close 4403) and come once (else 4429);
+- at most WS_MAX_CONNECTIONS_PER_USER sockets per caller (close 4008 on the next one) and
+  WS_MAX_SUBSCRIPTIONS per socket (the next `subscribe` gets an `error`);
+- a frame over WS_MAX_MESSAGE_BYTES closes 1009; anything not in the protocol 4400;
+- the server pings every WS_PING_INTERVAL_SECONDS and closes 4504 when nothing (a pong or
+  any message) came back within two intervals;
+- a subscriber more than WS_BUFFER_EVENTS events behind is closed 4013 (slow consumer);
+- every delivery authenticates the connection's credential again: a revoked API client or
+  an expired token closes 4403 before the event goes out.
+
+Each `subscribe` is admitted like a query (parsed, validated, priced and charged by the
+schema's Admission extension); its events are not charged again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from gateway.clientaddr import client_key
+from gateway.context import GatewayContext
+from gateway.errors import format_error
+from gateway.logging import get_logger
+from gateway.services import Services
+from resolvers.errors import DomainError
+from resolvers.outbox import SlowConsumer
+from resolvers.viewer import Viewer
+
+log = get_logger("gateway.live")
+
+PROTOCOL = "graphql-transport-ws"
+
+# Close codes (graphql-transport-ws's own, plus the gateway's for its bounds).
+CLOSE_INVALID = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_INIT_TIMEOUT = 4408
+CLOSE_DUPLICATE_ID = 4409
+CLOSE_TOO_MANY_INITS = 4429
+CLOSE_TOO_MANY_CONNECTIONS = 4008
+CLOSE_SLOW_CONSUMER = 4013
+CLOSE_KEEPALIVE = 4504
+CLOSE_TOO_BIG = 1009
+
+
+class Closed(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def origin_allowed(websocket: WebSocket, services: Services) -> bool:
+    """The CORS rules, applied to the upgrade: a browser page on an origin the HTTP API
+    refuses must not reach it over WebSocket either (browsers do not apply CORS to
+    WebSockets). No Origin header: not a browser. The gateway's own origin: GraphiQL."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    settings = services.settings
+    if origin in settings.cors_origins or "*" in settings.cors_origins:
+        return True
+    regex = settings.cors_origin_regex
+    if regex is not None and re.fullmatch(regex, origin):
+        return True
+    host = websocket.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+@dataclass
+class LiveStats:
+    """Process-wide counts the metrics read."""
+
+    connections: int = 0
+    subscriptions: int = 0
+    per_user: dict[str, int] = field(default_factory=dict)
+
+
+class LiveEndpoint:
+    def __init__(self, schema: Any, holder: Any) -> None:
+        self.schema = schema
+        self.holder = holder
+        self.stats = LiveStats()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        websocket = WebSocket(scope, receive, send)
+        services: Services = self.holder.value
+        offered = websocket.scope.get("subprotocols") or []
+        peer = websocket.client.host if websocket.client else "unknown"
+        if PROTOCOL not in offered:
+            log.info("ws_refused", reason="subprotocol", offered=offered, client_ip=peer)
+            await websocket.close(code=CLOSE_FORBIDDEN)  # before accept: HTTP 403
+            return
+        if not origin_allowed(websocket, services):
+            log.info("ws_refused", reason="origin", origin=websocket.headers.get("origin"))
+            await websocket.close(code=CLOSE_FORBIDDEN)
+            return
+        await websocket.accept(subprotocol=PROTOCOL)
+        connection = Connection(self, services, websocket, peer)
+        await connection.run()
+
+
+class Connection:
+    def __init__(
+        self, endpoint: LiveEndpoint, services: Services, websocket: WebSocket, peer: str
+    ) -> None:
+        self.endpoint = endpoint
+        self.services = services
+        self.settings = services.settings
+        self.ws = websocket
+        self.client_ip = client_key(peer, self.settings.anonymous_ipv6_prefix_length)
+        self.id = uuid.uuid4().hex[:16]
+        self.viewer: Viewer | None = None
+        self.authorization: str | None = None
+        self.subscriptions: dict[str, asyncio.Task[None]] = {}
+        self.last_seen = time.monotonic()
+        self.send_lock = asyncio.Lock()
+        self.closing: Closed | None = None
+
+    async def run(self) -> None:
+        stats = self.endpoint.stats
+        stats.connections += 1
+        reason, code = "client", 1000
+        pinger: asyncio.Task[None] | None = None
+        try:
+            await self._init()
+            pinger = asyncio.create_task(self._keepalive())
+            log.info("ws_connected", connection=self.id, user_id=self.viewer and self.viewer.id)
+            while True:
+                await self._dispatch(await self._receive())
+        except Closed as exc:
+            reason, code = exc.reason, exc.code
+            await self._close(code, reason)
+        except WebSocketDisconnect as exc:
+            code = exc.code
+            if self.closing is not None:  # closed by a delivery or the keep-alive
+                reason, code = self.closing.reason, self.closing.code
+        finally:
+            if pinger is not None:
+                pinger.cancel()
+            for task in self.subscriptions.values():
+                task.cancel()
+            for task in list(self.subscriptions.values()):
+                with contextlib.suppress(BaseException):
+                    await task
+            stats.connections -= 1
+            if self.viewer is not None:
+                left = stats.per_user.get(self.viewer.id, 1) - 1
+                if left > 0:
+                    stats.per_user[self.viewer.id] = left
+                else:
+                    stats.per_user.pop(self.viewer.id, None)
+            log.info(
+                "ws_disconnected",
+                connection=self.id,
+                user_id=self.viewer and self.viewer.id,
+                code=code,
+                reason=reason,
+            )
+
+    async def _receive(self) -> dict[str, Any]:
+        message = await self.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        if len(raw) > self.settings.ws_max_message_bytes:
+            raise Closed(
+                CLOSE_TOO_BIG, f"Message larger than {self.settings.ws_max_message_bytes} bytes"
+            )
+        self.last_seen = time.monotonic()
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise Closed(CLOSE_INVALID, "Invalid message received") from None
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+            raise Closed(CLOSE_INVALID, "Invalid message received")
+        return parsed
+
+    async def _init(self) -> None:
+        try:
+            first = await asyncio.wait_for(
+                self._receive(), timeout=self.settings.ws_init_timeout_seconds
+            )
+        except TimeoutError:
+            raise Closed(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout") from None
+        if first["type"] != "connection_init":
+            raise Closed(CLOSE_UNAUTHORIZED, "Unauthorized")
+        payload = first.get("payload") or {}
+        if not isinstance(payload, dict):
+            raise Closed(CLOSE_INVALID, "Invalid message received")
+        header = payload.get("Authorization") or payload.get("authorization")
+        if not isinstance(header, str):
+            raise Closed(CLOSE_FORBIDDEN, 'Forbidden: send {"Authorization": "Bearer …"}')
+        viewer = await self._authenticate(header)
+        stats = self.endpoint.stats
+        if stats.per_user.get(viewer.id, 0) >= self.settings.ws_max_connections_per_user:
+            raise Closed(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections for this caller")
+        stats.per_user[viewer.id] = stats.per_user.get(viewer.id, 0) + 1
+        self.viewer, self.authorization = viewer, header
+        await self._send({"type": "connection_ack"})
+
+    async def _authenticate(self, header: str) -> Viewer:
+        try:
+            viewer, _record, _fresh = await self.services.auth.authenticate_cached(header)
+        except DomainError as exc:
+            raise Closed(CLOSE_FORBIDDEN, f"Forbidden: {exc.message}") from None
+        if viewer is None:
+            raise Closed(CLOSE_FORBIDDEN, "Forbidden")
+        return viewer
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "ping":
+            await self._send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "connection_init":
+            raise Closed(CLOSE_TOO_MANY_INITS, "Too many initialisation requests")
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            task = self.subscriptions.pop(str(message.get("id")), None)
+            if task is not None:
+                task.cancel()
+        else:
+            raise Closed(CLOSE_INVALID, f"Invalid message type {kind!r}")
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        sid, payload = message.get("id"), message.get("payload")
+        if not isinstance(sid, str) or not sid or len(sid) > 100 or not isinstance(payload, dict):
+            raise Closed(CLOSE_INVALID, "Invalid message received")
+        if sid in self.subscriptions:
+            raise Closed(CLOSE_DUPLICATE_ID, f"Subscriber for {sid} already exists")
+        limit = self.settings.ws_max_subscriptions
+        if len(self.subscriptions) >= limit:
+            await self._send(
+                {
+                    "id": sid,
+                    "type": "error",
+                    "payload": [
+                        {
+                            "message": f"At most {limit} subscriptions per connection.",
+                            "extensions": {"code": "QUERY_TOO_COMPLEX", "maxSubscriptions": limit},
+                        }
+                    ],
+                }
+            )
+            return
+        self.subscriptions[sid] = asyncio.create_task(self._run(sid, payload))
+
+    async def _run(self, sid: str, payload: dict[str, Any]) -> None:
+        stats = self.endpoint.stats
+        stats.subscriptions += 1
+        request_id = f"{self.id}-{sid}"[:64]
+        ctx = GatewayContext.create(self.services, self.viewer, request_id, self.client_ip)
+        try:
+            query, variables = payload.get("query"), payload.get("variables")
+            name = payload.get("operationName")
+            if (
+                not isinstance(query, str)
+                or len(query) > self.settings.query_max_chars
+                or (variables is not None and not isinstance(variables, dict))
+                or (name is not None and not isinstance(name, str))
+            ):
+                await self._error(sid, "Send 'query' (a string) and 'variables' (an object).")
+                return
+            stream = await self.endpoint.schema.subscribe(
+                query, variable_values=variables, context_value=ctx, operation_name=name
+            )
+            async for result in self._delivered(stream):
+                errors = [format_error(e, request_id) for e in result.errors or []]
+                if result.data is None and errors:
+                    await self._send({"id": sid, "type": "error", "payload": errors})
+                    return
+                body: dict[str, Any] = {"data": result.data}
+                if errors:
+                    body["errors"] = errors
+                await self._send({"id": sid, "type": "next", "payload": body})
+            await self._send({"id": sid, "type": "complete"})
+        except Closed as exc:
+            self.closing = exc
+            await self._close(exc.code, exc.reason)
+        except (WebSocketDisconnect, RuntimeError):
+            return  # the socket is gone
+        finally:
+            stats.subscriptions -= 1
+            ctx.loaders.release()
+            if self.subscriptions.get(sid) is asyncio.current_task():
+                del self.subscriptions[sid]
+
+    async def _delivered(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The stream's results, each after the connection's credential is checked again."""
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+            async for result in stream:
+                for error in result.errors or []:
+                    if isinstance(error.original_error, SlowConsumer):
+                        raise Closed(CLOSE_SLOW_CONSUMER, f"Slow consumer: {error.message}")
+                assert self.authorization is not None
+                await self._authenticate(self.authorization)
+                yield result
+
+    async def _error(self, sid: str, message: str) -> None:
+        await self._send(
+            {
+                "id": sid,
+                "type": "error",
+                "payload": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}],
+            }
+        )
+
+    async def _keepalive(self) -> None:
+        interval = self.settings.ws_ping_interval_seconds
+        while True:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self.last_seen > 2 * interval:
+                self.closing = Closed(CLOSE_KEEPALIVE, "No pong within two ping intervals")
+                await self._close(self.closing.code, self.closing.reason)
+                return
+            await self._send({"type": "ping"})
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            if self.ws.application_state != WebSocketState.CONNECTED:
+                raise WebSocketDisconnect(1006)
+            await self.ws.send_text(orjson.dumps(message).decode())
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                await self.ws.close(code=code, reason=reason[:120])

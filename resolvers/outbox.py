@@ -1,0 +1,226 @@
+"""Session events: the outbox each change writes, and their fan-out to live subscribers.
+
+MongoDB without a replica set has no transactions, so an event is not a separate write
+that could be lost: it is one more repeatable step of the write that causes it, taken
+before that write is marked done. `recordMessage` records its event before marking the
+message applied, `annotateMessage` before marking the annotation applied; a crash before
+that leaves the message (annotation) unapplied, and the maintenance pass that finishes it
+records the event too. An event's `_id` is derived from its cause, so a repeated step
+finds the event already there instead of adding a second one.
+
+Each event carries the session and message rows as the step left them: a subscriber on
+any replica answers its selection from the event, never from a read racing the write.
+`seq` orders a session's events; it is allocated from the session row (`event_seq`), in
+the same update that counts a new message. Events start `published: false`; the writer
+publishes them (in process, and through Redis when the gateway relays them) and marks
+them published; the maintenance pass publishes those a crash left behind (subscribers
+drop a `seq` they already delivered). They stay replayable for EVENT_RETENTION_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from pymongo import ReturnDocument
+
+from models.db import Database, DuplicateKeyError
+from models.documents import EVENT_RETENTION_SECONDS, utcnow
+from models.enums import SessionEventType
+from resolvers.context import RequestContext
+from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN
+
+log = structlog.get_logger("resolvers.outbox")
+
+# The key of the process's hub in the services' extras (the gateway puts it there).
+HUB_KEY = "live"
+# Unpublished events the maintenance pass publishes: older than any live write takes.
+PUBLISH_AFTER = timedelta(seconds=5)
+EVENTS_BATCH = 500
+SESSION_FIELDS_HIDDEN = SESSION_HIDDEN | {"event_seq"}
+
+
+class SlowConsumer(Exception):
+    """The subscriber's buffer filled up: it reads slower than its events arrive."""
+
+
+def event_id(session_id: str, seq: int) -> str:
+    return f"{session_id}:{seq}"
+
+
+def _public(row: dict[str, Any] | None, hidden: frozenset[str]) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: val for k, val in row.items() if k not in hidden and k != "annotating"}
+
+
+async def allocate(db: Database, session_id: str, user_id: str) -> dict[str, Any] | None:
+    """The session row after taking the next event number (None: no such session)."""
+    row: dict[str, Any] | None = await db.sessions.find_one_and_update(
+        {"_id": session_id, "user_id": user_id},
+        {"$inc": {"event_seq": 1}},
+        projection={k: 0 for k in SESSION_HIDDEN},
+        return_document=ReturnDocument.AFTER,
+    )
+    return row
+
+
+async def record_event(
+    db: Database,
+    kind: SessionEventType,
+    cause: str,
+    session: dict[str, Any],
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the event of `cause` with the rows as they are now (once: a repeated step
+    gets the stored event back). `session` is the row after its `event_seq` increment."""
+    doc = {
+        "_id": f"{cause}:{kind.value}",
+        "session_id": session["_id"],
+        "user_id": session["user_id"],
+        "seq": int(session["event_seq"]),
+        "type": kind.value,
+        "at": utcnow(),
+        "session": _public(session, SESSION_FIELDS_HIDDEN),
+        "message": _public(message, MESSAGE_HIDDEN),
+        "published": False,
+    }
+    try:
+        await db.session_events.insert_one(doc)
+    except DuplicateKeyError:
+        existing: dict[str, Any] | None = await db.session_events.find_one({"_id": doc["_id"]})
+        if existing is None:
+            raise
+        return existing
+    return doc
+
+
+async def record_change(
+    db: Database,
+    kind: SessionEventType,
+    cause: str,
+    session_id: str,
+    user_id: str,
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    session = await allocate(db, session_id, user_id)
+    if session is None:
+        return None
+    return await record_event(db, kind, cause, session, message)
+
+
+class Subscriber:
+    """One subscription's buffer: bounded, so a slow reader is cut off, not grown."""
+
+    def __init__(self, session_id: str, limit: int) -> None:
+        self.session_id = session_id
+        self.limit = limit
+        self.events: deque[dict[str, Any]] = deque()
+        self.overflowed = False
+        self._ready = asyncio.Event()
+
+    def put(self, event: dict[str, Any]) -> None:
+        if len(self.events) >= self.limit:
+            self.overflowed = True
+        else:
+            self.events.append(event)
+        self._ready.set()
+
+    async def get(self) -> dict[str, Any]:
+        while not self.events:
+            if self.overflowed:
+                raise SlowConsumer(f"more than {self.limit} events waiting")
+            self._ready.clear()
+            await self._ready.wait()
+        if self.overflowed:
+            raise SlowConsumer(f"more than {self.limit} events waiting")
+        return self.events.popleft()
+
+
+class LiveHub:
+    """The process's subscribers by session. `relay` (set by the gateway when REDIS_URL
+    is set) carries each published event to the other replicas, whose hubs `deliver` it."""
+
+    def __init__(self, buffer_limit: int = 256) -> None:
+        self.buffer_limit = buffer_limit
+        self.subscribers: dict[str, set[Subscriber]] = {}
+        self.relay: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self.delivered = 0
+
+    def subscribe(self, session_id: str) -> Subscriber:
+        sub = Subscriber(session_id, self.buffer_limit)
+        self.subscribers.setdefault(session_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        subs = self.subscribers.get(sub.session_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.subscribers[sub.session_id]
+
+    @property
+    def active(self) -> int:
+        return sum(len(s) for s in self.subscribers.values())
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        for sub in tuple(self.subscribers.get(event["session_id"], ())):
+            sub.put(event)
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        self.deliver(event)
+        if self.relay is not None:
+            await self.relay(event)
+
+
+async def publish(db: Database, hub: LiveHub | None, events: list[dict[str, Any]]) -> None:
+    """Send `events` to the subscribers, then mark them published. A failed relay leaves
+    them unpublished: the maintenance pass sends them again."""
+    if hub is None or not events:
+        return
+    sent = []
+    for event in events:
+        try:
+            await hub.publish(event)
+        except Exception as exc:  # the relay (Redis) failed: the local subscribers have it
+            log.warning("event_relay_failed", error=type(exc).__name__, event=event["_id"])
+            continue
+        sent.append(event["_id"])
+    if sent:
+        await db.session_events.update_many(
+            {"_id": {"$in": sent}, "published": False}, {"$set": {"published": True}}
+        )
+
+
+def hub_of(ctx: RequestContext) -> LiveHub | None:
+    hub = ctx.extras.get(HUB_KEY)
+    return hub if isinstance(hub, LiveHub) else None
+
+
+async def publish_pending(
+    db: Database, hub: LiveHub, older_than: timedelta = PUBLISH_AFTER, batch: int = EVENTS_BATCH
+) -> int:
+    """Publish the events whose writer died (or whose relay failed) before publishing."""
+    cutoff = utcnow() - older_than
+    pending = await (
+        db.session_events.find({"published": False, "at": {"$lte": cutoff}})
+        .sort([("at", 1), ("seq", 1)])
+        .limit(batch)
+        .to_list(None)
+    )
+    await publish(db, hub, pending)
+    if pending:
+        log.warning("pending_events_published", count=len(pending))
+    return len(pending)
+
+
+async def prune_events(db: Database, retention_s: int = EVENT_RETENTION_SECONDS) -> int:
+    """Drop events past their retention (the TTL index does it on a real server too)."""
+    result = await db.session_events.delete_many(
+        {"at": {"$lt": utcnow() - timedelta(seconds=retention_s)}}
+    )
+    return int(result.deleted_count)

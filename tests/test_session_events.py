@@ -1,0 +1,215 @@
+"""sessionEvents over WebSocket: who may subscribe, what arrives, resuming with `after`,
+and events a crash left unpublished."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from models.documents import utcnow
+from resolvers.messages import complete_pending
+from resolvers.outbox import HUB_KEY, publish_pending
+from tests.conftest import Api, make_settings
+from tests.wsclient import closed_with, open_socket, receive, served, subscribe
+
+EVENTS = """subscription($s: ID!, $after: ID) { sessionEvents(sessionId: $s, after: $after) {
+  id type message { id role content errors { subcategory } rating }
+  session { id status totalMessages } } }"""
+
+RECORD = """mutation($s: ID!, $role: MessageRole!, $c: String!) {
+  recordMessage(input: {sessionId: $s, role: $role, content: $c}) { id } }"""
+
+
+async def start(api: Api, token: str) -> str:
+    data = await api.data("mutation { startSession(input: {}) { id } }", token=token)
+    return str(data["startSession"]["id"])
+
+
+async def record(api: Api, token: str, sid: str, content: str, role: str = "USER") -> str:
+    data = await api.data(RECORD, {"s": sid, "role": role, "c": content}, token=token)
+    return str(data["recordMessage"]["id"])
+
+
+async def next_event(ws: Any) -> dict[str, Any]:
+    message = await receive(ws)
+    assert message["type"] == "next", message
+    return message["payload"]["data"]["sessionEvents"]  # type: ignore[no-any-return]
+
+
+async def test_the_learner_sees_the_tutors_reply_with_the_session_as_it_left_it() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)  # subscribed before the write
+        said = await record(api, learner, sid, "I has a cat.")
+        reply = await record(api, tutor, sid, "We say: I have a cat.", role="ASSISTANT")
+        first, second = await next_event(ws), await next_event(ws)
+        assert (first["type"], first["message"]["id"]) == ("MESSAGE_RECORDED", said)
+        assert first["session"]["totalMessages"] == 1  # as that write left it, not as now
+        assert second["message"] == {
+            "id": reply,
+            "role": "ASSISTANT",
+            "content": "We say: I have a cat.",
+            "errors": [],
+            "rating": None,
+        }
+        assert second["session"]["totalMessages"] == 2
+        await api.data(
+            """mutation($m: ID!) { annotateMessage(id: $m, errors: [{category: "Grammar",
+               subcategory: "Subject-Verb Agreement"}]) { id } }""",
+            {"m": said},
+            token=tutor,
+        )
+        annotated = await next_event(ws)
+        assert annotated["type"] == "MESSAGE_ANNOTATED"
+        assert annotated["message"]["errors"] == [{"subcategory": "Subject-Verb Agreement"}]
+        await api.data(
+            "mutation($m: ID!) { rateMessage(id: $m, input: {rating: 5}) { id } }",
+            {"m": reply},
+            token=learner,
+        )
+        rated = await next_event(ws)
+        assert (rated["type"], rated["message"]["rating"]) == ("MESSAGE_RATED", 5)
+        await api.data("mutation($s: ID!) { endSession(id: $s) { id } }", {"s": sid}, token=learner)
+        ended = await next_event(ws)
+        assert (ended["type"], ended["session"]["status"]) == ("SESSION_ENDED", "COMPLETED")
+        assert await receive(ws) == {"id": "1", "type": "complete"}
+        ids = [e["id"] for e in (first, second, annotated, rated, ended)]
+        assert len(set(ids)) == 5
+        await ws.close()
+
+
+async def test_another_learners_session_is_not_found_like_a_missing_one() -> None:
+    async with served(make_settings()) as (api, url):
+        _, owner = await api.user()
+        _, other = await api.user()
+        sid = await start(api, owner)
+        ws = await open_socket(url, other)
+        await subscribe(ws, EVENTS, {"s": sid}, sid="a")
+        await subscribe(ws, EVENTS, {"s": "no-such-session"}, sid="b")
+        answers = {m["id"]: m for m in [await receive(ws), await receive(ws)]}
+        assert answers["a"]["type"] == answers["b"]["type"] == "error"
+        strip = [{k: e[k] for k in ("message", "extensions")} for e in answers["a"]["payload"]]
+        missing = [{k: e[k] for k in ("message", "extensions")} for e in answers["b"]["payload"]]
+        assert strip == missing and strip[0]["extensions"]["code"] == "NOT_FOUND"
+        # Admins and TUTOR callers may.
+        _, admin = await api.admin()
+        for token in (admin, await api.tutor()):
+            ws2 = await open_socket(url, token)
+            await subscribe(ws2, EVENTS, {"s": sid})
+            await asyncio.sleep(0.2)
+            said = await record(api, owner, sid, f"Hello from {token[:4]}")
+            assert (await next_event(ws2))["message"]["id"] == said
+            await ws2.close()
+
+
+async def test_after_replays_what_was_missed_in_order_then_goes_live_without_duplicates() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        await record(api, learner, sid, "one")
+        seen = await next_event(ws)
+        await ws.close()  # the app goes offline ...
+        missed = [await record(api, learner, sid, text) for text in ("two", "three", "four")]
+        ws = await open_socket(url, learner)  # ... and comes back with the last id it saw
+        await subscribe(ws, EVENTS, {"s": sid, "after": seen["id"]})
+        replayed = [await next_event(ws) for _ in missed]
+        assert [e["message"]["id"] for e in replayed] == missed
+        assert [e["session"]["totalMessages"] for e in replayed] == [2, 3, 4]
+        live = await record(api, learner, sid, "five")
+        assert (await next_event(ws))["message"]["id"] == live
+        # The maintenance pass publishing them all again delivers nothing twice.
+        hub = api.services.extras[HUB_KEY]
+        await api.services.db.session_events.update_many({}, {"$set": {"published": False}})
+        assert await publish_pending(api.services.db, hub, older_than=timedelta(0)) == 5
+        last = await record(api, learner, sid, "six")
+        assert (await next_event(ws))["message"]["id"] == last
+        await ws.close()
+
+
+async def test_an_after_id_of_another_session_is_refused() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid, other = await start(api, learner), await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid, "after": f"{other}:1"})
+        answer = await receive(ws)
+        assert answer["type"] == "error"
+        assert answer["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_message_whose_writer_died_before_publishing_is_delivered_by_maintenance() -> None:
+    """The process died after inserting the message (step 1), before counting it or
+    recording its event: the maintenance pass finishes the message, records the event and
+    publishes it."""
+    async with served(make_settings()) as (api, url):
+        user, learner = await api.user()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        db = api.services.db
+        await db.messages.insert_one(
+            {
+                "_id": "crashed-1",
+                "session_id": sid,
+                "user_id": user["_id"],
+                "role": "user",
+                "content": "Written, then the process died.",
+                "timestamp": utcnow() - timedelta(hours=1),
+                "errors": [],
+                "applied": False,
+                "guarded": True,
+            }
+        )
+        assert await complete_pending(db, 14.0) == 1
+        hub = api.services.extras[HUB_KEY]
+        assert await publish_pending(db, hub, older_than=timedelta(0)) == 1
+        event = await next_event(ws)
+        assert event["message"]["id"] == "crashed-1"
+        assert event["session"]["totalMessages"] == 1
+        assert await publish_pending(db, hub, older_than=timedelta(0)) == 0
+
+
+async def test_the_legacy_graphql_ws_subprotocol_is_refused() -> None:
+    from websockets.asyncio.client import connect
+
+    async with served(make_settings()) as (_api, url):
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url, subprotocols=["graphql-ws"])  # type: ignore[list-item]
+        assert refused.value.response.status_code == 403
+
+
+async def test_a_revoked_api_client_is_disconnected_at_the_next_delivery() -> None:
+    async with served(make_settings(api_client_cache_seconds=0)) as (api, url):
+        _, learner = await api.user()
+        _, admin = await api.admin()
+        sid = await start(api, learner)
+        data = await api.data(
+            'mutation { createApiClient(input: {name: "w", scopes: [TUTOR]}) '
+            "{ secret client { id } } }",
+            token=admin,
+        )
+        secret = data["createApiClient"]["secret"]
+        ws = await open_socket(url, secret)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        await record(api, learner, sid, "before the revocation")
+        await next_event(ws)
+        await api.data(
+            "mutation($id: ID!) { revokeApiClient(id: $id) { id } }",
+            {"id": data["createApiClient"]["client"]["id"]},
+            token=admin,
+        )
+        await record(api, learner, sid, "after it")
+        assert await closed_with(ws) == 4403
