@@ -41,7 +41,7 @@ def _message(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mid_message(m: dict[str, Any]) -> dict[str, Any]:
+def mid_message(m: dict[str, Any]) -> dict[str, Any]:
     """mid's message fields."""
     return {
         "id": m["_id"],
@@ -229,7 +229,7 @@ def routes(services: Services) -> list[Route]:
                             "id": s["_id"],
                             "topic": s.get("topic"),
                             "totalMessages": s.get("total_messages", 0),
-                            "messages": [_mid_message(m) for m in msgs.get(s["_id"], [])[:20]],
+                            "messages": [mid_message(m) for m in msgs.get(s["_id"], [])[:20]],
                         }
                         for s in sessions[:3]
                     ],

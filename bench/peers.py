@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from bench.handwritten import mid_message
 from models.db import Database
 
 MESSAGES_PER_SESSION = 21  # what `messages(first: 20)` can ask for, and one more
@@ -47,23 +48,7 @@ async def dump_rows(db: Database, path: str) -> None:
     async for m in db.messages.find({}).sort([("session_id", 1), ("timestamp", 1), ("_id", 1)]):
         kept = messages.setdefault(m["session_id"], [])
         if len(kept) < MESSAGES_PER_SESSION:
-            kept.append(
-                {
-                    "id": m["_id"],
-                    "role": m["role"].upper(),
-                    "content": m["content"],
-                    "timestamp": m["timestamp"].isoformat(),
-                    "errors": [
-                        {
-                            "category": e["category"],
-                            "subcategory": e["subcategory"],
-                            "excerpt": e.get("excerpt"),
-                            "correction": e.get("correction"),
-                        }
-                        for e in m.get("errors") or []
-                    ],
-                }
-            )
+            kept.append(mid_message(m))  # what the hand-written mid answers
     with open(path, "w") as f:
         json.dump({"users": users, "sessions": sessions, "messages": messages}, f)
 
