@@ -12,8 +12,11 @@ import gc
 
 from gateway.settings import Settings
 
-# Older generations: collected every 20 young / 100 middle collections instead of 10 / 10.
-OLDER_THRESHOLDS = (20, 100)
+# Older generations at Python's own ratios (10 / 10): with young collections every 20,000
+# objects, what a request still held when one ran is promoted and must not linger there;
+# at (20, 100) evicted documents' cycles waited in the oldest generation and RSS grew past
+# the cache budgets (tests/test_memory_bound.py, docs/performance.md "The tail").
+OLDER_THRESHOLDS = (10, 10)
 
 
 _frozen = False
