@@ -152,18 +152,25 @@ def lua_script(workload: str, variant: str, info: dict[str, Any]) -> str:
 async def drive(
     base: str, workload: str, variant: str, info: dict[str, Any], seconds: float, connections: int
 ) -> dict[str, Any]:
-    """One wrk run, one thread: the C load generator leaves the server the other core."""
-    script = Path(tempfile.mkdtemp()) / "load.lua"
-    script.write_text(lua_script(workload, variant, info))
+    return await run_wrk(base, lua_script(workload, variant, info), seconds, connections)
+
+
+async def run_wrk(
+    base: str, script: str, seconds: float, connections: int, timeout_s: int = 180
+) -> dict[str, Any]:
+    """One wrk run of a Lua `script` (LUA's form), one thread: the C load generator leaves
+    the server the other core. The summary line the script prints, as a dict."""
+    path = Path(tempfile.mkdtemp()) / "load.lua"
+    path.write_text(script)
     proc = await asyncio.create_subprocess_exec(
         "wrk",
         "-t1",
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         "--timeout",
-        "180s",
+        f"{timeout_s}s",
         "-s",
-        str(script),
+        str(path),
         base + "/",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -11,7 +11,6 @@ the ratio lines the issue asks for (`mid gateway/node throughput ratio: 1.08`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import LUA, free_port
+from bench.__main__ import LUA, free_port, run_wrk
 from bench.workloads import MID, W4
 
 ROUNDS = 3
@@ -159,22 +158,6 @@ def _script(server: Server, workload: str, info: dict[str, Any]) -> str:
     return LUA % {"requests": "\n".join(lines)}
 
 
-async def _wrk(base: str, script: str, seconds: int) -> dict[str, Any]:
-    path = Path(tempfile.mkdtemp()) / "load.lua"
-    path.write_text(script)
-    proc = await asyncio.create_subprocess_exec(
-        *("wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s"),
-        *("-s", str(path), base + "/"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    for line in out.decode().splitlines():
-        if line.startswith("WRK "):
-            return dict(json.loads(line[4:]))
-    raise RuntimeError("wrk printed no summary:\n" + out.decode())
-
-
 def _stats(server: Server) -> dict[str, Any]:
     """Read between runs, when nothing else is in flight (a blocking call is fine here)."""
     return dict(httpx.get(server.base + "/bench/stats", timeout=10).json())
@@ -186,9 +169,9 @@ def _cpu(server: Server) -> float:
 
 async def _measure(server: Server, workload: str, info: dict[str, Any]) -> Run:
     script = _script(server, workload, info)
-    await _wrk(server.base, script, WARMUP_S)
+    await run_wrk(server.base, script, WARMUP_S, CONNECTIONS, 30)
     before = _cpu(server)
-    r = await _wrk(server.base, script, ROUND_S)
+    r = await run_wrk(server.base, script, ROUND_S, CONNECTIONS, 30)
     cpu = _cpu(server) - before
     if r["failures"]:
         raise RuntimeError(f"{server.name} {workload}: {r['failures']} failed requests")
