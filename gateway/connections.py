@@ -96,6 +96,12 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         self._between_since = time.monotonic()  # waiting for a request's headers since
         self._request_since: float | None = None
         self._header_bytes = 0
+        # The request cycle last seen. Uvicorn makes a new cycle per request; a keep-alive
+        # client can start and finish several between two checks, so the check compares
+        # cycles rather than sampling "in a request now" (which missed them all and cut a
+        # busy connection at the header deadline).
+        self._seen_cycle: object | None = None
+        self._new_request = False
         peer = self.client[0] if self.client else None
         if peer is not None and limits.max_per_ip > 0 and not limits.is_proxy(peer):
             key = client_key(peer, limits.ipv6_prefix)
@@ -124,7 +130,12 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._request_since is None and not self._in_request():  # still no headers
+        cycle = self.cycle
+        if cycle is not self._seen_cycle:  # a request's headers arrived: new waits
+            self._seen_cycle = cycle
+            self._new_request = True
+            self._header_bytes = 0
+        elif not self._in_request():  # still no headers
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADER_BYTES:
                 self._expire("headers_too_large")
@@ -139,6 +150,10 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
             return
         now = time.monotonic()
         limits = ConnectionLimits
+        if self._new_request:  # requests began since the last check
+            self._new_request = False
+            self._request_since = now
+            self._between_since = now
         if self._in_request():
             if self._request_since is None:
                 self._request_since = now
@@ -149,7 +164,6 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
             if self._request_since is not None:  # a response completed: a new wait
                 self._request_since = None
                 self._between_since = now
-                self._header_bytes = 0
             if now - self._between_since > limits.header_timeout:
                 self._expire("header_timeout")
                 return

@@ -123,6 +123,21 @@ def test_an_idle_keep_alive_connection_is_closed(gateway):
     conn.close()
 
 
+def test_a_busy_keep_alive_connection_is_not_cut_at_the_header_deadline(gateway):
+    """Before: the check sampled "in a request now" twice a second; a client whose short
+    requests all fell between two samples looked idle and was closed mid-conversation."""
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+    stop = time.monotonic() + 2.5 * 1.5
+    answered = 0
+    while time.monotonic() < stop:
+        conn.request("GET", "/health")
+        assert conn.getresponse().read()
+        answered += 1
+        time.sleep(0.05)
+    conn.close()
+    assert answered > 30
+
+
 def test_connections_per_ip_are_capped(gateway):
     socks = [connect(gateway) for _ in range(12)]
     try:
