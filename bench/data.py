@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,15 @@ W3_WRITERS = 20  # premium: 1000 requests/min each
 # HTTP now, and 300 callers (18,000/min) ran out within the 12 s run, so most answers
 # were 429s and the req/s figure measured refusals.
 W4_CALLERS = 1500
+
+
+def bench_now() -> datetime:
+    """The seed's clock: BENCH_NOW (ISO 8601) when set, so servers seeded in separate
+    processes hold the same rows to the millisecond and their answers can be compared
+    (bench --http-quick); else now, cut to BSON's millisecond."""
+    fixed = os.environ.get("BENCH_NOW")
+    now = datetime.fromisoformat(fixed) if fixed else datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _uid(rng: random.Random) -> str:
@@ -101,7 +111,7 @@ async def seed_bench(
     copies the whole collection). heavy_learner=False leaves out W2's 10,000 messages
     (the CPU comparison does not run W2)."""
     rng = random.Random(1234)
-    now = datetime.now(UTC)
+    now = bench_now()
     users, sessions, messages = [], [], []
     admin = _user(rng, 0, role="admin")
     users.append(admin)

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from bench.__main__ import LUA, free_port, run_wrk
+from bench.data import bench_now
 from bench.workloads import MID, W4
 
 ROUNDS = 3
@@ -130,8 +131,10 @@ def _callers(workload: str, info: dict[str, Any]) -> tuple[list[str], str]:
     return info["caller_tokens"][: CALLERS["W4"]], W4
 
 
-def _warm(server: Server, info: dict[str, Any]) -> None:
-    """Each caller once, one at a time: the replay store holds every read afterwards."""
+def _warm(server: Server, info: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """Each caller once, one at a time: the replay store holds every read afterwards.
+    Returns each answer's JSON by (workload, token), for `check_answers`."""
+    answers: dict[tuple[str, str], Any] = {}
     for workload, (method, path) in server.paths.items():
         tokens, query = _callers(workload.rstrip("c"), info)
         for token in tokens:
@@ -144,6 +147,61 @@ def _warm(server: Server, info: dict[str, Any]) -> None:
                 r = httpx.get(server.base + path, headers=headers, timeout=120)
             if r.status_code != 200 or "errors" in r.json():
                 raise RuntimeError(f"{server.name} {workload}: {r.status_code} {r.text[:300]}")
+            answers[(workload, token)] = r.json()
+    return answers
+
+
+def without_connections(value: Any) -> Any:
+    """The gateway's data in the hand-written endpoint's shape: every connection
+    (`{"edges": [{"node": x}, ...]}`) as the list of its nodes."""
+    if isinstance(value, dict):
+        if value.keys() == {"edges"}:
+            return [without_connections(e["node"]) for e in value["edges"]]
+        return {k: without_connections(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_connections(v) for v in value]
+    return value
+
+
+def same_answer(gateway: Any, other: Any, hand_written: bool) -> str | None:
+    """None when `other` answers what the gateway answered (its `data`, JSON-equal; the
+    hand-written endpoint's without the connection wrappers), else the first difference."""
+    expected = gateway.get("data")
+    got = other
+    if hand_written:
+        expected = without_connections(expected)
+    else:
+        if set(other) - {"data"}:
+            return f"keys {sorted(other)} (only data expected)"
+        got = other.get("data")
+    return None if got == expected else _first_difference(expected, got, "")
+
+
+def _first_difference(a: Any, b: Any, at: str) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in a.keys() | b.keys():
+            if a.get(k, ...) != b.get(k, ...):
+                return _first_difference(a.get(k), b.get(k), f"{at}.{k}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{at}[{i}]")
+    return f"at {at or '.'}: gateway {json.dumps(a)[:200]}, peer {json.dumps(b)[:200]}"
+
+
+def check_answers(
+    gateway: dict[tuple[str, str], Any], server: Server, answers: dict[tuple[str, str], Any]
+) -> None:
+    """Every answer a server gave in the warm-up against the gateway's to the same caller:
+    a peer that does less work than the gateway (fewer rows, other values) fails the run
+    before anything is measured."""
+    for (workload, token), answer in answers.items():
+        reference = gateway[(workload.rstrip("c"), token)]
+        diff = same_answer(reference, answer, server.name == "handwritten")
+        if diff is not None:
+            raise RuntimeError(
+                f"{server.name} {workload} answers differently from the gateway: {diff}"
+            )
 
 
 def _script(server: Server, workload: str, info: dict[str, Any]) -> str:
@@ -189,15 +247,18 @@ async def run() -> list[str]:
         return ["bench --http-quick needs wrk: sudo apt-get install wrk"]
     rows = str(Path(tempfile.mkdtemp()) / "rows.json")
     servers: list[Server] = []
+    # One seed clock for both Python servers: the same rows to the millisecond.
+    now = {"BENCH_NOW": bench_now().isoformat()}
     try:
-        gateway, info = _python_server("gateway", ["--dump", rows], GENEROUS)
+        gateway, info = _python_server("gateway", ["--dump", rows], GENEROUS | now)
         servers.append(gateway)
-        servers.append(_python_server("handwritten", [], {})[0])
+        servers.append(_python_server("handwritten", [], now)[0])
         servers.append(_peer("stock", rows))
         servers.append(_peer("node", rows))
         hand = servers[1]
-        for server in servers:
-            _warm(server, info)
+        reference = _warm(gateway, info)
+        for server in servers[1:]:
+            check_answers(reference, server, _warm(server, info))
         plan = [(w, s) for w in ("mid", "W4") for s in servers] + [("W4c", hand)]
         table = Table()
         load = os.getloadavg()

@@ -7,7 +7,10 @@
 * Node (bench/node/server.mjs): graphql-js with graphql-jit, the same rows and JWT check.
 
 Both answer `mid` and W4 only. The rows come from the gateway's own seeded database
-(`dump_rows`), so every server sends the same answers.
+(`dump_rows`) in the database's shape, and each peer converts them per request (enum
+values, timestamps, missing lists) and copies each row it reads, as with a driver's
+documents; `bench --http-quick` checks every peer's answer against the gateway's before it
+measures (`bench/http_quick.py`, `same_answer`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import jwt
@@ -26,50 +31,80 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from bench.handwritten import mid_message
 from models.db import Database
 
 MESSAGES_PER_SESSION = 21  # what `messages(first: 20)` can ask for, and one more
 
 
 async def dump_rows(db: Database, path: str) -> None:
-    """The users, their sessions (newest first) and each session's first messages."""
+    """The users, their sessions (newest first) and each session's first messages, in the
+    database's shape (lowercase enum values, stored field names, timestamps as ISO 8601 to
+    the millisecond, errors as stored): each peer converts them per request as it would
+    a driver's documents, the work the gateway and the hand-written endpoint do."""
     users = {
-        u["_id"]: {"name": u["name"], "subscriptionTier": u["subscription_tier"].upper()}
+        u["_id"]: {"name": u["name"], "subscription_tier": u["subscription_tier"]}
         async for u in db.users.find({}, {"name": 1, "subscription_tier": 1})
     }
     sessions: dict[str, list[dict[str, Any]]] = {}
     found = db.sessions.find({}, {"user_id": 1, "topic": 1, "total_messages": 1, "started_at": 1})
     async for s in found.sort([("started_at", -1), ("_id", -1)]):
         sessions.setdefault(s["user_id"], []).append(
-            {"id": s["_id"], "topic": s.get("topic"), "totalMessages": s.get("total_messages", 0)}
+            {"_id": s["_id"], "topic": s.get("topic"), "total_messages": s.get("total_messages")}
         )
     messages: dict[str, list[dict[str, Any]]] = {}
-    async for m in db.messages.find({}).sort([("session_id", 1), ("timestamp", 1), ("_id", 1)]):
-        kept = messages.setdefault(m["session_id"], [])
+    fields = {"role": 1, "content": 1, "timestamp": 1, "errors": 1, "session_id": 1}
+    async for m in db.messages.find({}, fields).sort(
+        [("session_id", 1), ("timestamp", 1), ("_id", 1)]
+    ):
+        kept = messages.setdefault(m.pop("session_id"), [])
         if len(kept) < MESSAGES_PER_SESSION:
-            kept.append(mid_message(m))  # what the hand-written mid answers
+            m["timestamp"] = m["timestamp"].isoformat()
+            kept.append(m)
     with open(path, "w") as f:
         json.dump({"users": users, "sessions": sessions, "messages": messages}, f)
 
 
+def load_rows(path: str) -> dict[str, Any]:
+    """The dump with timestamps as datetimes again, as a driver decodes them."""
+    with open(path) as f:
+        rows: dict[str, Any] = json.load(f)
+    for page in rows["messages"].values():
+        for m in page:
+            m["timestamp"] = datetime.fromisoformat(m["timestamp"])
+    return rows
+
+
 # --- stock Strawberry ----------------------------------------------------------------
+
+
+@strawberry.enum
+class MessageRole(Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+@strawberry.enum
+class SubscriptionTier(Enum):
+    FREE = "free"
+    PRO = "pro"
+    PREMIUM = "premium"
 
 
 @strawberry.type
 class LanguageError:
     category: str
     subcategory: str
-    excerpt: str | None
-    correction: str | None
+    excerpt: str | None = None
+    correction: str | None = None
 
 
 @strawberry.type
 class Message:
     id: strawberry.ID
-    role: str
+    role: MessageRole
     content: str
-    timestamp: str
+    timestamp: datetime
     errors: list[LanguageError]
 
 
@@ -83,6 +118,11 @@ class MessageConnection:
     edges: list[MessageEdge]
 
 
+def _fresh(rows: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
+    """A new top-level document per row read, as a driver returns (bench/replay.py)."""
+    return [dict(r) for r in rows[:first]]
+
+
 @strawberry.type
 class Session:
     id: strawberry.ID
@@ -91,16 +131,24 @@ class Session:
 
     @strawberry.field
     def messages(self, info: strawberry.Info, first: int = 20) -> MessageConnection:
-        rows = info.context["rows"]["messages"].get(self.id, [])[:first]
+        rows = _fresh(info.context["rows"]["messages"].get(self.id, []), first)
         return MessageConnection(
             edges=[
                 MessageEdge(
                     node=Message(
-                        id=m["id"],
-                        role=m["role"],
+                        id=m["_id"],
+                        role=MessageRole(m["role"]),
                         content=m["content"],
                         timestamp=m["timestamp"],
-                        errors=[LanguageError(**e) for e in m["errors"]],
+                        errors=[
+                            LanguageError(
+                                category=e["category"],
+                                subcategory=e["subcategory"],
+                                excerpt=e.get("excerpt"),
+                                correction=e.get("correction"),
+                            )
+                            for e in m.get("errors") or []
+                        ],
                     )
                 )
                 for m in rows
@@ -122,15 +170,17 @@ class SessionConnection:
 class User:
     id: strawberry.ID
     name: str
-    subscription_tier: str
+    subscription_tier: SubscriptionTier
 
     @strawberry.field
     def sessions(self, info: strawberry.Info, first: int = 20) -> SessionConnection:
-        rows = info.context["rows"]["sessions"].get(self.id, [])[:first]
+        rows = _fresh(info.context["rows"]["sessions"].get(self.id, []), first)
         return SessionConnection(
             edges=[
                 SessionEdge(
-                    node=Session(id=s["id"], topic=s["topic"], total_messages=s["totalMessages"])
+                    node=Session(
+                        id=s["_id"], topic=s.get("topic"), total_messages=s["total_messages"] or 0
+                    )
                 )
                 for s in rows
             ]
@@ -145,7 +195,10 @@ class Query:
         row = info.context["rows"]["users"].get(sub)
         if row is None:
             return None
-        return User(id=sub, name=row["name"], subscription_tier=row["subscriptionTier"])
+        row = dict(row)
+        return User(
+            id=sub, name=row["name"], subscription_tier=SubscriptionTier(row["subscription_tier"])
+        )
 
 
 class StockGraphQL(GraphQL):  # type: ignore[type-arg]
@@ -179,8 +232,7 @@ def main() -> None:
     parser.add_argument("--rows", required=True)
     parser.add_argument("--secret", required=True)
     args = parser.parse_args()
-    with open(args.rows) as f:
-        rows = json.load(f)
+    rows = load_rows(args.rows)
     uvicorn.run(
         stock_app(rows, args.secret),
         host="127.0.0.1",

@@ -1,5 +1,7 @@
 // The Node peer of `make bench`: graphql-js + graphql-jit over the gateway's rows
 // (bench/peers.py dump_rows), HS256 verified per request. Answers `mid` and W4.
+// The rows are in the database's shape (lowercase enum values, stored field names, Date
+// timestamps): the resolvers convert them and copy each row read, as over a driver.
 //   node server.mjs <port> <rows.json> <jwt secret>
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -9,6 +11,15 @@ import { compileQuery, isCompiledQuery } from "graphql-jit";
 
 const [port, rowsPath, secret] = process.argv.slice(2);
 const rows = JSON.parse(readFileSync(rowsPath, "utf8"));
+for (const page of Object.values(rows.messages)) for (const m of page) m.timestamp = new Date(m.timestamp);
+
+// Python's datetime.isoformat() of a UTC datetime, as the gateway's DateTime sends it.
+function isoformat(d) {
+  const s = d.toISOString().slice(0, 19);
+  const ms = d.getUTCMilliseconds();
+  return ms ? `${s}.${String(ms).padStart(3, "0")}000+00:00` : `${s}+00:00`;
+}
+const fresh = (list, first) => list.slice(0, first).map((r) => ({ ...r }));
 
 const schema = buildSchema(`
   type LanguageError { category: String! subcategory: String! excerpt: String correction: String }
@@ -30,14 +41,23 @@ const resolvers = {
     },
   },
   User: {
+    subscriptionTier: (user) => user.subscription_tier.toUpperCase(),
     sessions: (user, { first }) => ({
-      edges: (rows.sessions[user.id] || []).slice(0, first).map((node) => ({ node })),
+      edges: fresh(rows.sessions[user.id] || [], first).map((node) => ({ node })),
     }),
   },
   Session: {
+    id: (session) => session._id,
+    totalMessages: (session) => session.total_messages ?? 0,
     messages: (session, { first }) => ({
-      edges: (rows.messages[session.id] || []).slice(0, first).map((node) => ({ node })),
+      edges: fresh(rows.messages[session._id] || [], first).map((node) => ({ node })),
     }),
+  },
+  Message: {
+    id: (m) => m._id,
+    role: (m) => m.role.toUpperCase(),
+    timestamp: (m) => isoformat(m.timestamp),
+    errors: (m) => m.errors || [],
   },
 };
 for (const [typeName, fields] of Object.entries(resolvers)) {
