@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import gc
 import json
 import os
 import resource
+import sys
+import threading
 import time
+import traceback
+import types
 import uuid
 from typing import Any
 
@@ -61,11 +66,14 @@ class GcPauses:
     tail comes from when it is the collector (docs/performance.md)."""
 
     def __init__(self) -> None:
+        self.reset()
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def reset(self) -> None:
         self.count = [0, 0, 0]
         self.total_ms = [0.0, 0.0, 0.0]
         self.max_ms = [0.0, 0.0, 0.0]
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -87,31 +95,78 @@ class GcPauses:
 
 class LoopStalls:
     """How late a 10 ms timer fires, sampled continuously: what the event loop was blocked
-    by (a collection, a long synchronous step), seen from inside the process."""
+    by (a collection, a long synchronous step), seen from inside the process. A watchdog
+    thread looks at the loop thread's stack while a stall is under way and counts where
+    it was (`where`: the innermost frames of this project's code), so a stall has a
+    cause, not only a length."""
+
+    STALL_MS = 20
+    MAX_PLACES = 8
 
     def __init__(self) -> None:
+        self.reset()
+        self.task: asyncio.Task[None] | None = None  # held, so the probe is not collected
+        self._beat = time.monotonic()
+        self._loop_thread = threading.get_ident()
+        self._sampled_beat = 0.0
+
+    def reset(self) -> None:
         self.stalls_over_20ms = 0
         self.max_ms = 0.0
         self.total_over_ms = 0.0
-        self.task: asyncio.Task[None] | None = None  # held, so the probe is not collected
+        self.where: collections.Counter[str] = collections.Counter()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        threading.Thread(target=self._watch, name="stall-watchdog", daemon=True).start()
         while True:
             start = loop.time()
+            self._beat = time.monotonic()
             await asyncio.sleep(0.01)
             late = (loop.time() - start - 0.01) * 1000
-            if late > 20:
+            if late > self.STALL_MS:
                 self.stalls_over_20ms += 1
                 self.total_over_ms += late
             self.max_ms = max(self.max_ms, late)
 
-    def report(self) -> dict[str, float]:
+    def _watch(self) -> None:
+        """Once per stall: where the loop thread is when its timer is STALL_MS late."""
+        while True:
+            time.sleep(0.005)
+            beat = self._beat
+            if beat == self._sampled_beat:
+                continue
+            if (time.monotonic() - beat) * 1000 < 10 + self.STALL_MS:
+                continue
+            self._sampled_beat = beat
+            frame = sys._current_frames().get(self._loop_thread)
+            if frame is not None:
+                self.where[_where(frame)] += 1
+
+    def report(self) -> dict[str, Any]:
         return {
             "loop_stalls_over_20ms": self.stalls_over_20ms,
             "loop_stall_total_ms": round(self.total_over_ms, 1),
             "loop_stall_max_ms": round(self.max_ms, 1),
+            "loop_stall_where": dict(self.where.most_common(self.MAX_PLACES)),
         }
+
+
+_OURS = tuple(os.sep + d + os.sep for d in ("gateway", "schema", "resolvers", "models", "bench"))
+
+
+def _where(frame: types.FrameType) -> str:
+    """The innermost frame, and the innermost two of this project's own code."""
+    stack = traceback.extract_stack(frame)
+    ours = [f for f in stack if any(d in f.filename for d in _OURS)][-2:]
+    places = [*ours, stack[-1]] if stack else ours
+    seen: list[str] = []
+    for f in places:
+        place = f"{os.path.basename(f.filename)}:{f.name}"
+        if place not in seen:
+            seen.append(place)
+    return " > ".join(seen)
 
 
 def _cpu_s() -> float:
@@ -145,8 +200,9 @@ async def serve(
     stalls = LoopStalls()
     stalls.task = asyncio.get_running_loop().create_task(stalls.run())
 
-    async def stats(_request: Request) -> JSONResponse:
-        return JSONResponse(
+    async def stats(request: Request) -> JSONResponse:
+        """?reset=1 starts a new window (after the warm-up) once this answer is built."""
+        reply = JSONResponse(
             {
                 "round_trips": getattr(counter, "total", getattr(counter, "misses", 0)),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -155,6 +211,10 @@ async def serve(
                 **stalls.report(),
             }
         )
+        if request.query_params.get("reset"):
+            pauses.reset()
+            stalls.reset()
+        return reply
 
     if variant == "handwritten":
         services = await build_services(settings)
