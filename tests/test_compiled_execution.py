@@ -156,3 +156,36 @@ async def test_values_that_need_coercion_or_fail_match_standard_execution(fields
         assert isinstance(data["parents"][3]["children"][0]["weight"], float)
     if "size" in fields:
         assert any("32-bit" in message for message, _ in compiled[1])
+
+
+async def test_literal_arguments_are_converted_once_per_plan_and_variables_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A field whose arguments are literals gets the same converted ones on every
+    execution of its plan (no get_argument_values/convert_arguments per request); one that
+    reads a variable is converted again each time, with that request's value."""
+    from strawberry.extensions import ParserCache
+
+    from gateway.execution import run
+
+    # The parse cache hands back the same document for the same text, as the gateway's
+    # does: plans are cached per operation node.
+    schema = strawberry.Schema(
+        Query, execution_context_class=compiled_executor(CONVENTIONS), extensions=[ParserCache()]
+    )
+    conversions: list[str] = []
+    convert = run.convert_arguments
+
+    def counted(value: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        conversions.append(",".join(sorted(value)))
+        return convert(value, *args, **kwargs)
+
+    monkeypatch.setattr(run, "convert_arguments", counted)
+    query = "query Q($n: Int!) { lit: one { children(n: 1) { name } } v: one { children(n: $n) { name } } }"
+    for n in (1, 2, 3):
+        result = await schema.execute(query, variable_values={"n": n})
+        assert result.errors is None
+        assert result.data is not None
+        assert len(result.data["lit"]["children"]) == 1
+        assert len(result.data["v"]["children"]) == n
+    assert len(conversions) == 2 + 1 + 1  # both the first time, then the variable's only

@@ -42,7 +42,11 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    ListValueNode,
+    ObjectValueNode,
     OperationType,
+    ValueNode,
+    VariableNode,
 )
 from graphql.execution.collect_fields import (
     FieldDetailsList,
@@ -158,6 +162,20 @@ class FieldPlan:
     batch: Callable[..., Any] | None = None  # BATCH: (parents, info, **arguments)
     has_args: bool = False
     index: int = 0  # position in the operation's field list (per-execution argument cache)
+    # The arguments depend on no variable (literals and defaults only): once converted,
+    # every execution of this plan may reuse them when they are immutable (run.py).
+    literal_args: bool = False
+    const_args: dict[str, Any] | None = None
+
+
+def _reads_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_reads_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_reads_variable(f.value) for f in value.fields)
+    return False
 
 
 @dataclass(slots=True, eq=False)
@@ -256,6 +274,10 @@ class _Builder:
         shape = self.shape(field_def.type, details)
         plan = FieldPlan(key, name, RESOLVE, shape, parent, field_def, details, nodes)
         plan.has_args = bool(field_def.args or node.arguments)
+        first = details[0]
+        plan.literal_args = first.fragment_variable_values is None and not any(
+            _reads_variable(arg.value) for arg in first.node.arguments or ()
+        )
         resolve = field_def.resolve
         sf = field_def.extensions.get(STRAWBERRY_FIELD) if field_def.extensions else None
         if resolve is not None and sf is not None and getattr(resolve, "_is_default", False):

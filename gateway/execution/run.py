@@ -162,6 +162,11 @@ class _Scope:
         return False
 
 
+# Argument values a resolver cannot change in place: safe to hand every execution of a
+# plan the same ones (an input object or a list is converted again each time).
+IMMUTABLE_ARGS = frozenset({int, str, float, bool, NoneType})
+
+
 class Run:
     def __init__(self, ex: Executor[Any], plan: OperationPlan, facts: TypeFacts) -> None:
         self.ex = ex
@@ -364,11 +369,13 @@ class Run:
         field's, at once, as for any resolver); the call waits for the flush, with every
         other parent of the same field that the wave completes."""
         key = f.key
-        if f.index not in self.args:
-            self.args[f.index] = self.arguments(f, self.info(f, pos, key, typename))
-        args = self.args[f.index]
-        if isinstance(args, Exception):
-            raise args
+        args = f.const_args
+        if args is None:
+            if f.index not in self.args:
+                self.args[f.index] = self.arguments(f, self.info(f, pos, key, typename))
+            args = self.args[f.index]
+            if isinstance(args, Exception):
+                raise args
         out[key] = None
         call = self.batches.get(f.index)
         if call is None:
@@ -391,7 +398,7 @@ class Run:
             assert slots is not None
             f = call.field
             info = self.info(f, call.parent, call.key, call.typename)
-            call_args = dict(self.args[f.index])
+            call_args = dict(f.const_args if f.const_args is not None else self.args[f.index])
             try:
                 awaitable = f.batch(  # type: ignore[misc]
                     [s.awaitable for s in slots],
@@ -516,8 +523,10 @@ class Run:
     def resolve(self, f: FieldPlan, source: Any, pos: Pos | None, key: str, typename: str) -> Any:
         """Call a CALL or RESOLVE field's resolver; its arguments are worked out once per
         execution (they depend only on the field node and the variables)."""
-        args = self.args.get(f.index)
+        args = f.const_args
         info = self.info(f, pos, key, typename)
+        if args is None:
+            args = self.args.get(f.index)
         if args is None:
             args = self.arguments(f, info)
             self.args[f.index] = args
@@ -565,6 +574,8 @@ class Run:
                     config=strawberry_schema.config,
                     info=self.info_class(_raw_info=info, _field=f.strawberry_field),
                 )
+            if f.literal_args and all(type(v) in IMMUTABLE_ARGS for v in args.values()):
+                f.const_args = args  # the same for every execution of this plan
             return args
         except Exception as exc:
             return exc
