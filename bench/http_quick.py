@@ -293,12 +293,16 @@ async def run() -> list[str]:
 def _pauses(label: str, gc: dict[str, Any]) -> str:
     where = "; ".join(f"{n} x {place}" for place, n in gc.get("loop_stall_where", {}).items())
     return (
-        f"gateway {label}: collections by generation (count / total ms / longest ms): "
+        f"gateway {label}: collections by generation (count / total ms / longest ms / "
+        "CPU ms): "
         + ", ".join(
             f"gen{i} {gc['gc_count'][i]} / {gc['gc_total_ms'][i]} / {gc['gc_max_ms'][i]}"
+            f" / {gc['gc_cpu_ms'][i]}"
             for i in range(3)
         )
         + f"; event-loop stalls over 20 ms: {gc['loop_stalls_over_20ms']} "
+        f"(while the loop waited in select, i.e. the process was not scheduled: "
+        f"{gc.get('loop_stalls_in_select', 0)}) "
         f"(total {gc['loop_stall_total_ms']} ms, longest {gc['loop_stall_max_ms']} ms)"
         + (f"; where: {where}" if where else "")
     )

@@ -67,29 +67,35 @@ class GcPauses:
 
     def __init__(self) -> None:
         self.reset()
-        self._start = 0.0
+        self._start = self._start_cpu = 0.0
         gc.callbacks.append(self._callback)
 
     def reset(self) -> None:
         self.count = [0, 0, 0]
         self.total_ms = [0.0, 0.0, 0.0]
         self.max_ms = [0.0, 0.0, 0.0]
+        # The collector's own CPU: on a shared machine a collection's wall time also
+        # holds the time the process was not scheduled.
+        self.cpu_ms = [0.0, 0.0, 0.0]
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._start = time.perf_counter()
+            self._start_cpu = time.thread_time()
             return
         ms = (time.perf_counter() - self._start) * 1000
         g = info["generation"]
         self.count[g] += 1
         self.total_ms[g] += ms
         self.max_ms[g] = max(self.max_ms[g], ms)
+        self.cpu_ms[g] += (time.thread_time() - self._start_cpu) * 1000
 
     def report(self) -> dict[str, list[float]]:
         return {
             "gc_count": list(self.count),
             "gc_total_ms": [round(x, 1) for x in self.total_ms],
             "gc_max_ms": [round(x, 1) for x in self.max_ms],
+            "gc_cpu_ms": [round(x, 1) for x in self.cpu_ms],
         }
 
 
@@ -150,6 +156,11 @@ class LoopStalls:
             "loop_stall_total_ms": round(self.total_over_ms, 1),
             "loop_stall_max_ms": round(self.max_ms, 1),
             "loop_stall_where": dict(self.where.most_common(self.MAX_PLACES)),
+            # Late while the loop was idle in select(): no code of this process held it,
+            # the machine did not run the process (other load on the cores).
+            "loop_stalls_in_select": sum(
+                n for place, n in self.where.items() if place.endswith("selectors.py:select")
+            ),
         }
 
 
