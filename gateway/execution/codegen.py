@@ -206,6 +206,17 @@ class _Gen:
             else:
                 loop += [f"            lst[i] = {fn}(x, lpos, i, lst, False, None, run)"]
             loop += ["        else:", f"            lst[i] = run.item({F}, {S}, x, lst, i, lpos)"]
+            if not item.nullable:
+                # A non-null item's error leaves the list: the rest is drained as
+                # graphql-core drains it (Run.drain_rest).
+                loop = [
+                    *loop[:3],
+                    "    try:",
+                    *["    " + line for line in loop[3:]],
+                    "    except Exception:",
+                    "        run.drain_rest(iter(v[i + 1 :]))",
+                    "        raise",
+                ]
             out += ["if type(v) is list and not v:", f"    out[{k}] = []", "elif type(v) is list:"]
             pure = self.pure.get(id(item.obj))
             if pure is None:

@@ -117,6 +117,7 @@ class Shape:
     kind: ShapeKind
     nullable: bool
     of: Shape | None = None  # LIST: the item shape
+    list_type: GraphQLList[Any] | None = None  # LIST: its GraphQL type (async iterables)
     coerce: Callable[[Any], Any] | None = None  # LEAF: the type's output coercion
     str_is_output: bool = False  # LEAF String/ID: a str is its own output
     # LEAF of a built-in scalar: a check (a format string over `{v}`) that the value is its
@@ -329,7 +330,7 @@ class _Builder:
         if isinstance(type_, GraphQLNonNull):
             nullable, type_ = False, type_.of_type
         if isinstance(type_, GraphQLList):
-            return Shape(LIST, nullable, of=self.shape(type_.of_type, details))
+            return Shape(LIST, nullable, of=self.shape(type_.of_type, details), list_type=type_)
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             coerce = type_.coerce_output_value
             return Shape(
