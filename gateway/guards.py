@@ -28,7 +28,11 @@ from schema.rowfields import ROW_LIST
 # nothing from schema/ or models/): reads return Rows, whose `id` is stored as `_id`;
 # batch forms and row-list promises are marked as schema/batching.py and
 # schema/rowfields.py mark them.
-CONVENTIONS = Conventions(row=Row, row_keys={"id": "_id"}, batch_form=BATCH_FORM, row_list=ROW_LIST)
+# The schema's synchronous resolvers without arguments only compute from the row (edges,
+# cursors, counts, streaks): pure subtrees may call them again (Conventions.pure_resolvers).
+CONVENTIONS = Conventions(
+    row=Row, row_keys={"id": "_id"}, batch_form=BATCH_FORM, row_list=ROW_LIST, pure_resolvers=True
+)
 
 
 def schema_extensions(settings: Settings) -> list[Any]:

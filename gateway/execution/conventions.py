@@ -35,3 +35,8 @@ class Conventions:
     # Attribute a resolver function carries when, on a row source, it returns
     # `row.get(<value>) or []` for a list of rows (read inline instead of called).
     row_list: str | None = None
+    # Whether every synchronous resolver without arguments (the plan's DIRECT fields) is
+    # free of side effects and returns no awaitable: then a pure subtree (pure.py) may
+    # call it, and call it again when the subtree falls back to the positional code.
+    # Without this promise each resolver is called once per object, as graphql-core does.
+    pure_resolvers: bool = False

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, located_error
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path, is_iterable
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
 from strawberry.types.arguments import convert_arguments
 
 from gateway.execution.conventions import Conventions
@@ -106,6 +106,7 @@ def generated_names(facts: TypeFacts, conventions: Conventions) -> dict[str, Any
         "OBJECTS": facts.objects,
         "LEAF_OK": LEAF_OK,
         "INF": float("inf"),
+        "Undefined": Undefined,
         **PURE_NAMES,
     }
 
@@ -605,10 +606,10 @@ class Run:
                 self.pending.append(_Deferred(value, f, shape, container, key, parent, typename))
                 return None
             coerced = shape.coerce(value)  # type: ignore[misc]
-            if coerced is None:
+            if coerced is None or coerced is Undefined:
                 raise TypeError(
-                    f"Expected `{shape.type_name}.coerce_output_value({value!r})` to return "
-                    f"non-nullable value, returned: None"
+                    f"Expected `{shape.type_name}.coerce_output_value({inspect(value)})` to "
+                    f"return non-nullable value, returned: {inspect(coerced)}"
                 )
             if memo is not None and len(memo) < MEMO_SIZE:
                 try:
@@ -640,7 +641,8 @@ class Run:
     def complete_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> list[Any] | None:
         if type(value) is not list:
             if self.ex.is_async_iterable(value):
-                return self.async_list(shape, value, f, pos)
+                self.async_list(shape, value, f, pos)
+                return None  # for now: the list is parked
             if not is_iterable(value):
                 raise GraphQLError(
                     "Expected Iterable, but did not find one for field"
@@ -695,7 +697,12 @@ class Run:
         result is the completed list (`_completed_shape`)."""
         assert shape.list_type is not None
         ex = self.ex
-        parent, key, container, typename = pos[P_PREV], pos[P_KEY], pos[P_CONTAINER], pos[P_TYPENAME]
+        parent, key, container, typename = (
+            pos[P_PREV],
+            pos[P_KEY],
+            pos[P_CONTAINER],
+            pos[P_TYPENAME],
+        )
         awaitable = ex.complete_async_iterator_value(
             shape.list_type.of_type,
             f.details,
@@ -706,7 +713,6 @@ class Run:
         )
         done = _completed_shape(shape)
         self.pending.append(_Deferred(awaitable, f, done, container, key, parent, typename))
-        return None
 
     def item(self, f: FieldPlan, shape: Shape, v: Any, out: list[Any], index: int, pos: Pos) -> Any:
         """One completed list item (graphql-core's complete_list_item_value)."""

@@ -1,12 +1,15 @@
 """Run one document on every executor the gateway can use and compare each answer with
 graphql-core's expected result (the ported cases in this package).
 
-The executors: standard graphql-core execution (Strawberry's own execution context), the
-compiled executor (gateway/execution/) as the gateway configures it, and the compiled
-executor with direct calls off (every resolver through Strawberry's wrapper: the plan's
-RESOLVE kind instead of DIRECT/CALL). Each run gets a fresh compiled executor, so a fresh
-plan cache and fresh learned type facts: what one case (or one executor) learned can
-never decide another's answer.
+The executors: standard graphql-core execution (Strawberry's own execution context); the
+compiled executor (gateway/execution/) on any Strawberry schema (default Conventions),
+and the same with direct calls off (every resolver through Strawberry's wrapper: the
+plan's RESOLVE kind instead of DIRECT/CALL); and the compiled executor as the gateway
+configures it (gateway/guards.py CONVENTIONS, which promise that synchronous resolvers
+without arguments are pure: left out of the cases where one returns an awaitable,
+`impure`). Each run gets a fresh
+compiled executor, so a fresh plan cache and fresh learned type facts: what one case
+(or one executor) learned can never decide another's answer.
 
 An answer is `(data, errors)`, the errors as graphql-core's tests write them: message,
 path, locations as `(line, column)` and extensions where there are any, in order.
@@ -32,7 +35,8 @@ Answer = tuple[Any, list[dict[str, Any]] | None]
 STANDARD = "standard"
 COMPILED = "compiled"
 WRAPPED = "compiled-wrapped"
-EXECUTORS = (STANDARD, COMPILED, WRAPPED)
+GATEWAY = "compiled-gateway"
+EXECUTORS = (STANDARD, COMPILED, WRAPPED, GATEWAY)
 
 
 class QuietSchema(strawberry.Schema):
@@ -85,9 +89,11 @@ async def run(
     schema = schema_for(query, mutation, extensions)
     cls = None
     if executor == COMPILED:
-        cls = compiled_executor(CONVENTIONS)
+        cls = compiled_executor()
     elif executor == WRAPPED:
-        cls = compiled_executor(CONVENTIONS, direct_calls=False)
+        cls = compiled_executor(direct_calls=False)
+    elif executor == GATEWAY:
+        cls = compiled_executor(CONVENTIONS)
     schema.execution_context_class = cls or StrawberryGraphQLCoreExecutionContext
     result = await schema.execute(
         document,
@@ -115,12 +121,17 @@ async def check(
     extensions: tuple[Any, ...] = (),
     planned: bool | None = True,
     after: Callable[[Any], Any] | None = None,
+    impure: bool = False,
 ) -> None:
     """Every executor answers `expected` (data, errors and their order). `planned`: what
     the compiled executor must do with the document: run its plan (True), fall back to
     standard execution (False: a feature the plan does not model), or not get that far.
-    `after(root_value)`: checks of the side effects of each run (awaited when async)."""
+    `after(root_value)`: checks of the side effects of each run (awaited when async).
+    `impure`: a synchronous resolver without arguments returns an awaitable here, which
+    the gateway's Conventions promise never happens; that executor is left out."""
     for executor in EXECUTORS:
+        if impure and executor == GATEWAY:
+            continue
         value = root() if root is not None else None
         answer, ran_plan = await run(
             executor,
