@@ -262,8 +262,14 @@ class _Builder:
         if resolve is not None and sf is not None and getattr(resolve, "_is_default", False):
             plan.kind, plan.getter, plan.attr = PLAIN, sf.default_resolver, sf.python_name
             attr, row = plan.attr, self.conventions.row
-            if sf.default_resolver is getattr and not hasattr(row, attr) and attr[:2] != "__":
-                renamed = self.conventions.row_keys.get(attr)
+            fields = self.conventions.row_fields
+            renamed = self.conventions.row_keys.get(attr)
+            if (
+                sf.default_resolver is getattr
+                and not hasattr(row, attr)
+                and attr[:2] != "__"
+                and (fields is None or attr in fields or renamed is not None)
+            ):
                 plan.row_strict = renamed is not None
                 plan.row_key = attr if renamed is None else renamed
         elif resolve is not None and sf is not None and self._direct(sf, plan):
