@@ -74,7 +74,7 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
 
 
 async def seed_embedded(services: Services) -> dict[str, int]:
-    from scripts.seed import seed_database
+    from resolvers.demo.seed import seed_database
 
     summary = await seed_database(
         services.db, users=services.settings.seed_users, seed=services.settings.seed_random
