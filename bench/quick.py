@@ -38,6 +38,7 @@ from gateway.context import GatewayContext
 from gateway.execution.executor import compiled_executor
 from gateway.gctuning import OLDER_THRESHOLDS
 from gateway.guards import CONVENTIONS, schema_extensions
+from gateway.inprocess import in_process
 from resolvers.apiclients import create_client
 from schema import build_schema
 
@@ -189,11 +190,10 @@ async def run(rounds: int = 9, levers: bool = True, only: set[str] | None = None
     generous = {f"rate_limit_{t}": "100000000/minute" for t in ("free", "pro", "premium")}
     generous |= {f"cost_bucket_{t}": "100000000:1000000" for t in ("free", "pro", "premium")}
     settings = bench_settings("gateway").model_copy(update=generous)
-    app = create_app(settings)
     out: list[str] = []
     with contextlib.redirect_stdout(_Discard()):
-        async with app.router.lifespan_context(app):
-            services = app.state.services
+        async with in_process(create_app(settings)) as app:
+            services = app.services
             info = await seed_bench(services.db, settings, heavy_learner=False)
             secrets = await bench_clients(services.db, len(info["caller_tokens"]))
             learners = info["learner_tokens"]
@@ -256,7 +256,9 @@ async def run(rounds: int = 9, levers: bool = True, only: set[str] | None = None
             for pair in pairs:
                 ratio, g_ms, h_ms = await compare(pair, rounds)
                 out.append(line(pair.name, ratio, g_ms, h_ms, rounds))
-            out += await measure_pipeline(app, [p for p in pairs if p.name in ("W4", "mid")], rounds)
+            out += await measure_pipeline(
+                app, [p for p in pairs if p.name in ("W4", "mid")], rounds
+            )
             if only is not None:
                 return out
             out += await measure_client_auth(app, services, secrets, callers, rounds)
@@ -271,7 +273,7 @@ async def run(rounds: int = 9, levers: bool = True, only: set[str] | None = None
 async def measure_pipeline(app: Any, pairs: list[Pair], rounds: int) -> list[str]:
     """The same requests with the compiled pipeline on and off (gateway/pipeline.py),
     interleaved in this run: what it saves against Strawberry's own per-request path."""
-    pipeline = app.state.pipeline
+    pipeline = app.app.state.pipeline
     out = []
     for pair in pairs:
 

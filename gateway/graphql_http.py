@@ -36,7 +36,7 @@ from gateway.pipeline import CompiledPipeline
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.refusals import charge_refused, refusal_charge
 from gateway.request_params import BadJson, operation_name_problem, parse_json
-from gateway.services import Services
+from gateway.services import STATE_KEY, Services, services_of
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
 from resolvers.errors import DomainError, RateLimited
@@ -82,9 +82,8 @@ def client_ip(request: Request, ipv6_prefix: int = 64) -> str:
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Any, services: Services, document_cache_bytes: int) -> None:
+    def __init__(self, schema: Any, document_cache_bytes: int) -> None:
         self.schema = schema
-        self.services = services  # filled in by the app's lifespan
         self.pipeline = CompiledPipeline(schema, max_bytes=document_cache_bytes)
         # GraphiQL's scripts come from the gateway itself (gateway/static/graphiql, the
         # same bytes as the npm packages, so the page's SRI hashes still hold): no CDN, and
@@ -95,6 +94,7 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
+        services = services_of(scope)
         media_type = choose_media_type(request.headers.get("accept"))
         asks_for_ide = request.method == "GET" and not (
             "query" in request.query_params or "extensions" in request.query_params
@@ -102,7 +102,7 @@ class GraphQLEndpoint:
         if media_type is None and not asks_for_ide:
             response = not_acceptable(request.scope.get("state", {}).get("request_id"))
         else:
-            reply = await self.handle(request)
+            reply = await self.handle(request, services)
             if isinstance(reply, Reply):
                 state = request.scope.get("state", {})
                 with_request_id(reply.payload, state.get("request_id"))
@@ -111,26 +111,26 @@ class GraphQLEndpoint:
                 response = render_batch(reply, media_type or APPLICATION_JSON)
             else:
                 response = reply
-        response = await charge_refused(request, response, self.services)
+        response = await charge_refused(request, response, services)
         _cache_policy(request, response)
         if response.status_code == 429:
-            await self._slow_down(response)
+            await self._slow_down(response, services)
         await response(scope, receive, send)
 
-    async def _slow_down(self, response: Response) -> None:
+    async def _slow_down(self, response: Response, services: Services) -> None:
         """A throttled caller's answer waits RATE_LIMIT_REFUSAL_DELAY_MS (at most its
         Retry-After): a client that ignores Retry-After and loops on its connections
         would otherwise get refusals as fast as the gateway can write them, and each
         costs the event loop as much as a small query. Connections per client IP are
         capped, so the waiting answers are bounded too."""
-        delay = self.services.settings.rate_limit_refusal_delay_ms / 1000
+        delay = services.settings.rate_limit_refusal_delay_ms / 1000
         retry = response.headers.get("retry-after", "")
         if retry.isdigit():
             delay = min(delay, float(retry))
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def handle(self, request: Request) -> Reply | BatchReply | Response:
+    async def handle(self, request: Request, services: Services) -> Reply | BatchReply | Response:
         state = request.scope.setdefault("state", {})
         if request.method == "GET":
             accept = request.headers.get("accept", "")
@@ -163,7 +163,7 @@ class GraphQLEndpoint:
                     error_payload("BAD_USER_INPUT", "Send the request as application/json."), 415
                 )
             try:
-                raw = await _read_body(request, self.services.settings.max_body_bytes)
+                raw = await _read_body(request, services.settings.max_body_bytes)
             except ClientDisconnect:
                 # Gone mid-body (or cut off at HTTP_BODY_TIMEOUT_SECONDS): nobody reads
                 # the answer, but the request is charged like any refusal.
@@ -172,7 +172,7 @@ class GraphQLEndpoint:
                     error_payload("BAD_USER_INPUT", "The client disconnected mid-body."), 400
                 )
             except BodyTooLarge:
-                limit = self.services.settings.max_body_bytes
+                limit = services.settings.max_body_bytes
                 return _json(
                     error_payload("BAD_USER_INPUT", f"The request body exceeds {limit} bytes."),
                     413,
@@ -190,15 +190,19 @@ class GraphQLEndpoint:
                 )
             allowed = {OperationType.QUERY, OperationType.MUTATION}
             if isinstance(params, list):
-                return await self.batch(request, params, allowed)
+                return await self.batch(request, services, params, allowed)
         else:
             return _json(
                 error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"}
             )
-        return await self.run(request, params, allowed)
+        return await self.run(request, services, params, allowed)
 
     async def batch(
-        self, request: Request, operations: list[Any], allowed: set[OperationType]
+        self,
+        request: Request,
+        services: Services,
+        operations: list[Any],
+        allowed: set[OperationType],
     ) -> Reply | BatchReply:
         """A JSON array of operations (Apollo's BatchHttpLink), answered with an array in
         the same order. Each one runs as if sent alone, one after the other: resolved,
@@ -207,7 +211,7 @@ class GraphQLEndpoint:
         BATCH_MAX_OPERATIONS; the status is 200 once the batch is accepted, and each
         answer carries its own errors."""
         state = request.scope["state"]
-        limit = self.services.settings.batch_max_operations
+        limit = services.settings.batch_max_operations
         if not operations or len(operations) > limit:
             message = (
                 "Batched requests are off on this gateway: send one operation per request."
@@ -221,11 +225,11 @@ class GraphQLEndpoint:
         cost = 0
         for params in operations:
             scope = dict(request.scope)
-            sub_state: dict[str, Any] = {"request_id": request_id}
+            sub_state: dict[str, Any] = {"request_id": request_id, STATE_KEY: services}
             scope["state"] = sub_state
             one = Request(scope, request.receive)
-            reply = await self.run(one, params, allowed)
-            over = await refusal_charge(one, self.services)
+            reply = await self.run(one, services, params, allowed)
+            over = await refusal_charge(one, services)
             if over is not None:
                 reply = over
             with_request_id(reply.payload, request_id)
@@ -241,13 +245,15 @@ class GraphQLEndpoint:
         state["operation_type"] = "batch"
         return BatchReply(replies, replies[-1].headers)
 
-    async def run(self, request: Request, params: Any, allowed: set[OperationType]) -> Reply:
+    async def run(
+        self, request: Request, services: Services, params: Any, allowed: set[OperationType]
+    ) -> Reply:
         """One operation, from its parameters to its reply."""
         state = request.scope.setdefault("state", {})
         register = None
         if isinstance(params, dict):
             try:
-                resolved = await self.services.persisted.resolve(params)
+                resolved = await services.persisted.resolve(params)
             except STORAGE_ERRORS as exc:
                 log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
                 return _json(
@@ -267,7 +273,7 @@ class GraphQLEndpoint:
         problem = _check_params(params)
         if problem:
             return _json(error_payload("BAD_USER_INPUT", problem), 400)
-        limit = self.services.settings.query_max_chars
+        limit = services.settings.query_max_chars
         if len(params["query"]) > limit:
             # Parsed documents are cached with their source text: a flood of distinct 1 MB
             # documents (a comment pads any query) would pin gigabytes.
@@ -283,7 +289,7 @@ class GraphQLEndpoint:
 
         request_id = state.get("request_id", "")
         try:
-            viewer, record, fresh = await self.services.auth.authenticate_cached(
+            viewer, record, fresh = await services.auth.authenticate_cached(
                 request.headers.get("authorization")
             )
         except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
@@ -308,14 +314,14 @@ class GraphQLEndpoint:
         state["tier"] = viewer.tier if viewer else "anonymous"
 
         ctx = GatewayContext.create(
-            self.services,
+            services,
             viewer,
             request_id,
-            client_ip(request, self.services.settings.anonymous_ipv6_prefix_length),
+            client_ip(request, services.settings.anonymous_ipv6_prefix_length),
         )
         if register is not None:
             # The document of a hash this caller just missed: the miss took the request.
-            ctx.request_counted = await self.services.persisted.take_miss(ctx.rate_key, register[0])
+            ctx.request_counted = await services.persisted.take_miss(ctx.rate_key, register[0])
         # The caller's record, as authentication read it: `me` needs no second read when
         # it was read just now, or when the document reads nothing of it that may have
         # changed since the cached viewer was (gateway/pipeline.py, IDENTITY_FIELDS).
@@ -335,8 +341,8 @@ class GraphQLEndpoint:
                 params.get("operationName"),
                 allowed,
             )
-            timeout_ms = self.services.settings.execution_timeout_ms
-            tracer = self.services.tracer
+            timeout_ms = services.settings.execution_timeout_ms
+            tracer = services.tracer
             if tracer is None:
                 result = await within(work, timeout_ms)
             else:
@@ -375,7 +381,7 @@ class GraphQLEndpoint:
                 pass
 
         if register is not None and result.data is not None:
-            await self.services.persisted.register(*register)
+            await services.persisted.register(*register)
         errors = [format_error(e, request_id) for e in result.errors or []]
         view = await ctx.rate_limit()
         if view.degraded:

@@ -152,8 +152,9 @@ async def test_the_request_budget_is_spent_on_the_cached_path_too():
 
 
 def api_pipeline(api: Any) -> CompiledPipeline:
-    # The Api fixture has no app handle; the pipeline is reachable from the client's app.
-    return api.client._transport.app.state.pipeline  # type: ignore[no-any-return]
+    # The Api fixture has no app handle; the pipeline is reachable from the client's app
+    # (gateway/inprocess.py in_process, around the app).
+    return api.client._transport.app.app.state.pipeline  # type: ignore[no-any-return]
 
 
 async def test_the_document_cache_is_bounded():

@@ -26,6 +26,16 @@ from tqdm import tqdm
 
 from models.db import Database
 from models.enums import CEFR_LEVELS
+from resolvers.demo.corpus import load_corpus
+from resolvers.demo.corpus.common import (
+    MODELS,
+    NATIVES,
+    NO_TIME_ZONE_SHARE,
+    TARGET_SHARES,
+    TOPICS,
+)
+from resolvers.demo.corpus.model import LanguageCorpus, Pair, U
+from resolvers.demo.corpus.tutor import Deck, Tutor
 from resolvers.localtime import local_date, start_of, zone
 from resolvers.practice.attempts import max_attempts
 from resolvers.practice.bank import Bank, BankItem, bank_for
@@ -44,16 +54,6 @@ from resolvers.rebuild import (
     rebuild_error_stats,
     rebuild_provider_daily,
 )
-from resolvers.demo.corpus import load_corpus
-from resolvers.demo.corpus.common import (
-    MODELS,
-    NATIVES,
-    NO_TIME_ZONE_SHARE,
-    TARGET_SHARES,
-    TOPICS,
-)
-from resolvers.demo.corpus.model import LanguageCorpus, Pair, U
-from resolvers.demo.corpus.tutor import Deck, Tutor
 
 ADMIN_EMAIL = "admin@example.com"
 ERROR_RATE_BY_LEVEL = {"A1": 0.75, "A2": 0.6, "B1": 0.45, "B2": 0.35, "C1": 0.2, "C2": 0.1}
