@@ -48,7 +48,9 @@ def _hub(api: Api) -> LiveHub:
     return hub
 
 
-async def _until(check: Callable[[], Awaitable[bool] | bool], what: str, within: float = 20) -> None:
+async def _until(
+    check: Callable[[], Awaitable[bool] | bool], what: str, within: float = 20
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
@@ -75,9 +77,12 @@ async def test_a_page_on_another_origin_sees_the_reply_recorded_on_another_repli
         settings = make_settings(redis_url=redis_url(), cors_allow_origins=site)
         db = await connect(settings.mongo_uri, settings.mongo_db, 2000, 5000)
         try:
-            async with served(settings, db=db) as (api_a, ws_a), served(settings, db=db) as (
-                api_b,
-                _ws_b,
+            async with (
+                served(settings, db=db) as (api_a, ws_a),
+                served(settings, db=db) as (
+                    api_b,
+                    _ws_b,
+                ),
             ):
                 _, learner = await api_a.user(tier="pro")
                 tutor = await api_b.tutor()
@@ -122,8 +127,7 @@ async def test_graphiql_sends_its_headers_tab_as_the_connection_init_payload() -
         tutor = await api.tutor()
         sid = await _start(api, learner)
         query = (
-            f'subscription {{ sessionEvents(sessionId: "{sid}") '
-            "{ type message { content } } }"
+            f'subscription {{ sessionEvents(sessionId: "{sid}") {{ type message {{ content }} }} }}'
         )
         headers = json.dumps({"Authorization": f"Bearer {learner}"})
         http_url = ws_url.replace("ws://", "http://")
