@@ -92,9 +92,15 @@ class GraphQLEndpoint:
         self.ide_html = get_graphql_ide_html(graphql_ide="graphiql").replace(
             "https://unpkg.com/", "/graphiql-assets/"
         )
+        # Requests that accept text/event-stream: GraphQL over SSE (gateway/live_sse.py,
+        # set by the app factory).
+        self.event_stream: Any = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
+        if self.event_stream is not None and self.event_stream.accepts(request):
+            await self.event_stream(request, send)
+            return
         media_type = choose_media_type(request.headers.get("accept"))
         asks_for_ide = request.method == "GET" and not (
             "query" in request.query_params or "extensions" in request.query_params
@@ -356,6 +362,8 @@ class GraphQLEndpoint:
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             # Its request was taken before parsing (admit_document); an admin's is not.
             message = _describe(exc, params.get("operationName"))
+            if _is_subscription(exc):  # streams: WebSocket or text/event-stream
+                return _json(error_payload("BAD_USER_INPUT", message), 400)
             if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
                 return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
             return _json(error_payload("BAD_USER_INPUT", message), 400)
@@ -454,8 +462,17 @@ def _check_params(params: Any) -> str | None:
     return operation_name_problem(name)
 
 
+def _is_subscription(exc: Exception) -> bool:
+    return getattr(exc, "operation_type", None) is OperationType.SUBSCRIPTION
+
+
 def _describe(exc: Exception, operation_name: str | None) -> str:
     name = type(exc).__name__
+    if _is_subscription(exc):
+        return (
+            "Subscriptions stream their events: open a WebSocket (graphql-transport-ws) "
+            "or send this request with 'Accept: text/event-stream' (docs/live.md)."
+        )
     if name == "InvalidOperationTypeError":
         return "Mutations must be sent with POST."
     if name == "CannotGetOperationTypeError":

@@ -2,7 +2,8 @@
 
 A chat page on another origin (tests/frontend_app/src/live, bundled with the pinned
 `graphql-ws` and `graphql-sse` npm clients) subscribes to `sessionEvents` on gateway
-replica A; the tutor service records its reply on replica B. The two replicas are two
+replica A twice, over WebSocket and over Server-Sent Events (a CORS preflight with the
+Authorization header, then the stream); the tutor service records its reply on replica B. The two replicas are two
 apps, each with its own hub and Redis relay, sharing one database and one Redis as two
 gateway processes would (the embedded database lives in one process, so they run in
 this one, on real sockets); nothing carries the event from B to A but Redis.
@@ -89,7 +90,7 @@ async def test_a_page_on_another_origin_sees_the_reply_recorded_on_another_repli
                 sid = await _start(api_a, learner)
                 config = {
                     "ws": ws_a,
-                    "http": None,  # SSE: added with gateway/live_sse.py
+                    "http": ws_a.replace("ws://", "http://"),
                     "token": learner,
                     "session": sid,
                 }
@@ -97,18 +98,21 @@ async def test_a_page_on_another_origin_sees_the_reply_recorded_on_another_repli
                     problems = _watch(page)
                     fragment = urllib.parse.quote(json.dumps(config))
                     await page.goto(f"{site}/live.html#{fragment}")
-                    await _until(lambda: _hub(api_a).active >= 1, "the page to subscribe on A")
+                    await _until(lambda: _hub(api_a).active >= 2, "the page to subscribe on A")
                     assert _hub(api_b).active == 0  # B has no subscriber: only Redis reaches A
                     reply = await _record(
                         api_b, tutor, sid, "We say: I have a cat.", role="ASSISTANT"
                     )
-                    await page.wait_for_function("window.__live.ws.length >= 1")
+                    await page.wait_for_function(
+                        "window.__live.ws.length >= 1 && window.__live.sse.length >= 1"
+                    )
                     live = await page.evaluate("window.__live")
         finally:
             await db.close()
     assert live["wsConnected"] is True
     assert not live["problems"] and not problems, (live["problems"], problems)
     event = live["ws"][0]
+    assert live["sse"] == [event]  # over Server-Sent Events, the same event
     assert event["type"] == "MESSAGE_RECORDED"
     assert event["message"] == {
         "id": reply,
