@@ -97,10 +97,13 @@ class GraphQLEndpoint:
         self.event_stream: Any = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        request = Request(scope, receive)
-        if self.event_stream is not None and self.event_stream.accepts(request):
-            await self.event_stream(request, send)
+        if self.event_stream is not None and self.event_stream.accepts(scope):
+            await self.event_stream(scope, receive, send)  # it may hand back to `respond`
             return
+        await self.respond(scope, receive, send)
+
+    async def respond(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
         media_type = choose_media_type(request.headers.get("accept"))
         asks_for_ide = request.method == "GET" and not (
             "query" in request.query_params or "extensions" in request.query_params

@@ -34,8 +34,9 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import Send
+from starlette.types import Message, Receive, Send
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from gateway.errors import error_payload, with_request_id
@@ -50,7 +51,7 @@ from gateway.live_stream import (
     origin_allowed,
 )
 from gateway.logging import get_logger
-from gateway.negotiation import APPLICATION_JSON, Reply, render
+from gateway.negotiation import APPLICATION_JSON, Reply, choose_media_type, render
 from gateway.persisted import Refusal
 from gateway.ratelimit import STORAGE_ERRORS
 from gateway.refusals import charge_refused
@@ -66,29 +67,42 @@ EVENT_STREAM = "text/event-stream"
 KEEPALIVE = b":\n\n"
 COMPLETE = b"event: complete\ndata:\n\n"
 _END = object()
+_MORE = b"\x00more"  # marks a body read only in part (the rest is still to receive)
 
 
-def wants_event_stream(accept: str | None) -> bool:
-    """`text/event-stream` is acceptable and no JSON type is preferred over it."""
+def _replaying(body: list[bytes], receive: Receive) -> Receive:
+    """`receive` that first hands back the body already read, then the rest."""
+    more = bool(body) and body[-1] is _MORE
+    chunks = [c for c in body if c is not _MORE]
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+        return await receive()
+
+    return replay
+
+
+def accepts_event_stream(accept: str | None) -> bool:
+    """`text/event-stream` is in the Accept header with a quality above 0."""
     if not accept:
         return False
-    stream, other = 0.0, 0.0
     for part in accept.split(","):
         kind, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
+        if kind.lower() != EVENT_STREAM:
+            continue
         for param in params:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    quality = float(value)
+                    return float(value) > 0
                 except ValueError:
-                    quality = 0.0
-        kind = kind.lower()
-        if kind == EVENT_STREAM:
-            stream = max(stream, quality)
-        elif kind != "*/*":  # everything accepts */*: it says nothing of a preference
-            other = max(other, quality)
-    return stream > 0 and stream >= other
+                    return False
+        return True
+    return False
 
 
 def operation_type(query: str, name: str | None) -> OperationType | None:
@@ -116,26 +130,57 @@ class EventStream:
         self.endpoint = endpoint
         self.stats = stats
 
-    def accepts(self, request: Request) -> bool:
-        return request.method in ("GET", "POST") and wants_event_stream(
-            request.headers.get("accept")
+    def accepts(self, scope: Any) -> bool:
+        return scope["method"] in ("GET", "POST") and accepts_event_stream(
+            Headers(scope=scope).get("accept")
         )
 
-    async def __call__(self, request: Request, send: Send) -> None:
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        """A subscription becomes a stream. Anything else from a client that also accepts
+        JSON (urql lists text/event-stream beside the JSON types) goes to the HTTP path
+        untouched, its body replayed; a client that accepts only the stream (the
+        graphql-sse client) gets its answer, or its refusal, as SSE or an HTTP status."""
+        request = Request(scope, receive)
         services = self.endpoint.services
-        state = request.scope.setdefault("state", {})
+        state = scope.setdefault("state", {})
         request_id = str(state.get("request_id") or "")
-        refused = await self._refusal(request, services)
-        if isinstance(refused, Reply):
-            with_request_id(refused.payload, request_id)
-            response = await charge_refused(request, render(refused, APPLICATION_JSON), services)
-            await response(request.scope, request.receive, send)
+        json_too = choose_media_type(request.headers.get("accept")) is not None
+        body: list[bytes] = []
+        params = await self._params(request, services, body)
+        if isinstance(params, Reply):
+            resolved: Any = params
+        else:
+            try:
+                resolved = await services.persisted.resolve(params)
+            except STORAGE_ERRORS:
+                resolved = _reply("SERVICE_UNAVAILABLE", "Persisted queries are unavailable.", 503)
+        if isinstance(resolved, Refusal):
+            resolved = _reply(resolved.code, resolved.message, resolved.status)
+        if not isinstance(resolved, Reply):
+            problem = _params_problem(resolved.params, services.settings.query_max_chars)
+            if problem is not None:
+                resolved = _reply("BAD_USER_INPUT", problem, 400)
+        kind = None
+        if not isinstance(resolved, Reply):
+            kind = operation_type(resolved.params["query"], resolved.params.get("operationName"))
+        if json_too and kind is not OperationType.SUBSCRIPTION:
+            await self.endpoint.respond(scope, _replaying(body, receive), send)
             return
-        params, viewer, header = refused
-        kind = operation_type(params["query"], params.get("operationName"))
+        if isinstance(resolved, Reply):
+            await self._refuse(request, send, resolved, request_id)
+            return
+        assert isinstance(params, dict)
         if kind is not None and kind is not OperationType.SUBSCRIPTION:
-            await self._single(request, send, params)
+            await self._single(request, send, params, request_id)
             return
+        caller = await self._caller(request, services)
+        if isinstance(caller, Reply):
+            await self._refuse(request, send, caller, request_id)
+            return
+        viewer, header = caller
+        if resolved.register is not None:
+            # The hash was verified against the document (gateway/persisted.py).
+            await services.persisted.register(*resolved.register)
         limit = services.settings.ws_max_connections_per_user
         if not self.stats.open(viewer.id, limit):
             over = _reply(
@@ -148,34 +193,25 @@ class EventStream:
             )
             with_request_id(over.payload, request_id)
             state["metered"] = True  # the connection is refused, not a request: no charge
-            await render(over, APPLICATION_JSON)(request.scope, request.receive, send)
+            await render(over, APPLICATION_JSON)(scope, receive, send)
             return
         try:
-            await self._stream(request, send, params, viewer, header, request_id)
+            await self._stream(request, send, resolved.params, viewer, header, request_id)
         finally:
             self.stats.close(viewer.id)
 
-    async def _refusal(
-        self, request: Request, services: Services
-    ) -> Reply | tuple[dict[str, Any], Viewer, str]:
-        """The operation's parameters, the caller's id and credential; or the HTTP answer
-        that refuses the request before any stream opens."""
+    async def _refuse(self, request: Request, send: Send, reply: Reply, request_id: str) -> None:
+        with_request_id(reply.payload, request_id)
+        services = self.endpoint.services
+        response = await charge_refused(request, render(reply, APPLICATION_JSON), services)
+        await response(request.scope, request.receive, send)
+
+    async def _caller(self, request: Request, services: Services) -> Reply | tuple[Viewer, str]:
+        """The subscriber and its credential, or the HTTP answer that refuses the stream."""
         state = request.scope["state"]
         if not origin_allowed(request.headers, services.settings):
             log.info("sse_refused", reason="origin", origin=request.headers.get("origin"))
             return _reply("FORBIDDEN", "This origin may not open event streams.", 403)
-        params = await self._params(request, services)
-        if isinstance(params, Reply):
-            return params
-        try:
-            resolved = await services.persisted.resolve(params)
-        except STORAGE_ERRORS:
-            return _reply("SERVICE_UNAVAILABLE", "Persisted queries are unavailable.", 503)
-        if isinstance(resolved, Refusal):
-            return _reply(resolved.code, resolved.message, resolved.status)
-        problem = _params_problem(resolved.params, services.settings.query_max_chars)
-        if problem is not None:
-            return _reply("BAD_USER_INPUT", problem, 400)
         header = request.headers.get("authorization")
         if not header:
             state["authentication_failed"] = True
@@ -192,13 +228,12 @@ class EventStream:
             state["authentication_failed"] = True
             return _reply("UNAUTHENTICATED", "Send Authorization: Bearer <token>.", 401)
         state["user_id"], state["tier"] = viewer.id, viewer.tier
-        if resolved.register is not None:
-            # Registered before it runs, as a WebSocket client's document would not be at
-            # all: the hash was verified against the document (gateway/persisted.py).
-            await services.persisted.register(*resolved.register)
-        return {**resolved.params, "_original": params}, viewer, header
+        return viewer, header
 
-    async def _params(self, request: Request, services: Services) -> dict[str, Any] | Reply:
+    async def _params(
+        self, request: Request, services: Services, body: list[bytes]
+    ) -> dict[str, Any] | Reply:
+        """The request's parameters; the body bytes read are kept in `body` (to replay)."""
         if request.method == "GET":
             params: dict[str, Any] = dict(request.query_params)
             for name in ("variables", "extensions"):
@@ -212,30 +247,33 @@ class EventStream:
         if ctype not in ("application/json", ""):
             return _reply("BAD_USER_INPUT", "Send the request as application/json.", 415)
         limit = services.settings.max_body_bytes
-        chunks, size = [], 0
+        size = 0
         try:
             async for chunk in request.stream():
                 size += len(chunk)
+                body.append(chunk)
                 if size > limit:
+                    body.append(_MORE)
                     return _reply("BAD_USER_INPUT", f"The request body exceeds {limit} bytes.", 413)
-                chunks.append(chunk)
         except ClientDisconnect:
             return _reply("BAD_USER_INPUT", "The client disconnected mid-body.", 400)
         try:
-            parsed = parse_json(b"".join(chunks))
+            parsed = parse_json(b"".join(body))
         except (BadJson, ValueError, UnicodeDecodeError):
             return _reply("BAD_USER_INPUT", "The request body is not valid JSON.", 400)
         if not isinstance(parsed, dict):
             return _reply("BAD_USER_INPUT", "The request body must be a JSON object.", 400)
         return parsed
 
-    async def _single(self, request: Request, send: Send, params: dict[str, Any]) -> None:
+    async def _single(
+        self, request: Request, send: Send, params: dict[str, Any], request_id: str
+    ) -> None:
         """A query or mutation: the HTTP path's answer, as one `next` and `complete`."""
         allowed = {StrawberryOperation.QUERY}
         if request.method == "POST":
             allowed.add(StrawberryOperation.MUTATION)
-        reply = await self.endpoint.run(request, params["_original"], allowed)
-        with_request_id(reply.payload, request.scope["state"].get("request_id"))
+        reply = await self.endpoint.run(request, params, allowed)
+        with_request_id(reply.payload, request_id)
         await _open(send, reply.headers)
         await send(
             {
@@ -263,7 +301,7 @@ class EventStream:
         viewer_id = viewer.id
         interval = settings.sse_keepalive_seconds
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
-        payload = {k: v for k, v in params.items() if k != "_original"}
+        payload = params
         ip = client_ip(request, settings.anonymous_ipv6_prefix_length)
 
         async def produce() -> None:

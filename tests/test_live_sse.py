@@ -351,3 +351,31 @@ async def test_metrics_count_open_streams_and_their_subscriptions() -> None:
         assert "gateway_sse_streams 1.0" in text
         assert "gateway_subscriptions_active 1.0" in text
         assert "gateway_ws_connections 0.0" in text
+
+
+URQL_ACCEPT = (
+    "application/graphql-response+json, application/graphql+json, application/json, "
+    "text/event-stream, multipart/mixed"
+)
+
+
+async def test_a_client_that_also_accepts_json_gets_json_except_for_a_subscription() -> None:
+    """urql's fetch lists text/event-stream beside the JSON types: its queries (and their
+    refusals, e.g. an APQ miss) keep the JSON answers, its subscriptions stream."""
+    async with served(make_settings()) as (api, url):
+        user, learner = await api.user()
+        sid = await _session(api, learner)
+        accept = {"Accept": URQL_ACCEPT}
+        async with stream(_base(url), learner, "{ me { id } }", headers=accept) as answer:
+            assert answer.response.headers["content-type"].startswith(
+                "application/graphql-response+json"
+            )
+            assert json.loads(await answer.response.aread())["data"] == {"me": {"id": user["_id"]}}
+        miss = {
+            "extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": "a" * 64}})
+        }
+        async with httpx.AsyncClient(base_url=_base(url)) as client:
+            refused = await client.get("/graphql", params=miss, headers=accept)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        async with stream(_base(url), learner, EVENTS, {"s": sid}, headers=accept) as events:
+            assert events.response.headers["content-type"] == "text/event-stream; charset=utf-8"
