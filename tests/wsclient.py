@@ -31,7 +31,13 @@ class served:
         api = await self.running.__aenter__()
         port = free_port()
         config = uvicorn.Config(
-            self.running.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+            self.running.app,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            # As `python -m gateway` serves (gateway/__main__.py).
+            ws_per_message_deflate=self.running.settings.ws_per_message_deflate,
         )
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
