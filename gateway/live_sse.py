@@ -34,13 +34,12 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from starlette.datastructures import Headers
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import Message, Receive, Send
-from strawberry.types.graphql import OperationType as StrawberryOperation
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Send
 
 from gateway.errors import error_payload, with_request_id
-from gateway.graphql_http import GraphQLEndpoint, client_ip
+from gateway.graphql_http import Caller, Exchange, GraphQLEndpoint, Operation, Read
 from gateway.live_stream import (
     CLOSE_FORBIDDEN,
     CLOSE_SLOW_CONSUMER,
@@ -51,14 +50,7 @@ from gateway.live_stream import (
     origin_allowed,
 )
 from gateway.logging import get_logger
-from gateway.negotiation import APPLICATION_JSON, Reply, choose_media_type, render
-from gateway.persisted import Refusal
-from gateway.ratelimit import STORAGE_ERRORS
-from gateway.refusals import charge_refused
-from gateway.request_params import BadJson, parse_json
-from gateway.services import Services
-from models.db import UNAVAILABLE_ERRORS
-from resolvers.errors import DomainError
+from gateway.negotiation import BatchReply, Reply, choose_media_type
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live_sse")
@@ -67,23 +59,6 @@ EVENT_STREAM = "text/event-stream"
 KEEPALIVE = b":\n\n"
 COMPLETE = b"event: complete\ndata:\n\n"
 _END = object()
-_MORE = b"\x00more"  # marks a body read only in part (the rest is still to receive)
-
-
-def _replaying(body: list[bytes], receive: Receive) -> Receive:
-    """`receive` that first hands back the body already read, then the rest."""
-    more = bool(body) and body[-1] is _MORE
-    chunks = [c for c in body if c is not _MORE]
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": more}
-        return await receive()
-
-    return replay
 
 
 def accepts_event_stream(accept: str | None) -> bool:
@@ -105,17 +80,20 @@ def accepts_event_stream(accept: str | None) -> bool:
     return False
 
 
-def operation_type(query: str, name: str | None) -> OperationType | None:
-    """The type of the operation `name` selects; None when the document does not parse
-    or select one (the subscription path reports that as GraphQL errors)."""
+def is_subscription(query: str, name: str | None) -> bool:
+    """The operation `name` selects is a subscription. Documents that do not name the
+    keyword are not parsed: urql sends every query with text/event-stream accepted. One
+    that does not parse counts as one, and the subscription path reports its errors."""
+    if "subscription" not in query:
+        return False
     try:
         document = parse(query)
     except GraphQLError:
-        return None
+        return True
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == name]
-    return operations[0].operation if len(operations) == 1 else None
+    return len(operations) != 1 or operations[0].operation is OperationType.SUBSCRIPTION
 
 
 def _event(body: Any) -> bytes:
@@ -123,186 +101,104 @@ def _event(body: Any) -> bytes:
 
 
 class EventStream:
-    """The SSE transport of /graphql; GraphQLEndpoint hands it requests that accept it."""
+    """The SSE transport of /graphql; GraphQLEndpoint hands it requests that accept it,
+    and it runs them through the endpoint's own steps (read, resolve persisted,
+    authenticate, ... gateway/graphql_http.py) up to the point where a subscription
+    starts streaming."""
 
     def __init__(self, schema: Any, endpoint: GraphQLEndpoint, stats: LiveStats) -> None:
         self.schema = schema
         self.endpoint = endpoint
         self.stats = stats
 
-    def accepts(self, scope: Any) -> bool:
-        return scope["method"] in ("GET", "POST") and accepts_event_stream(
-            Headers(scope=scope).get("accept")
+    def accepts(self, request: Request) -> bool:
+        return request.method in ("GET", "POST") and accepts_event_stream(
+            request.headers.get("accept")
         )
 
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+    async def __call__(self, ex: Exchange, send: Send) -> None:
         """A subscription becomes a stream. Anything else from a client that also accepts
-        JSON (urql lists text/event-stream beside the JSON types) goes to the HTTP path
-        untouched, its body replayed; a client that accepts only the stream (the
-        graphql-sse client) gets its answer, or its refusal, as SSE or an HTTP status."""
-        request = Request(scope, receive)
-        services = self.endpoint.services
-        state = scope.setdefault("state", {})
-        request_id = str(state.get("request_id") or "")
-        json_too = choose_media_type(request.headers.get("accept")) is not None
-        body: list[bytes] = []
-        params = await self._params(request, services, body)
-        if isinstance(params, Reply):
-            resolved: Any = params
-        else:
-            try:
-                resolved = await services.persisted.resolve(params)
-            except STORAGE_ERRORS:
-                resolved = _reply("SERVICE_UNAVAILABLE", "Persisted queries are unavailable.", 503)
-        if isinstance(resolved, Refusal):
-            resolved = _reply(resolved.code, resolved.message, resolved.status)
-        if not isinstance(resolved, Reply):
-            problem = _params_problem(resolved.params, services.settings.query_max_chars)
-            if problem is not None:
-                resolved = _reply("BAD_USER_INPUT", problem, 400)
-        kind = None
-        if not isinstance(resolved, Reply):
-            kind = operation_type(resolved.params["query"], resolved.params.get("operationName"))
-        if json_too and kind is not OperationType.SUBSCRIPTION:
-            await self.endpoint.respond(scope, _replaying(body, receive), send)
+        JSON (urql lists text/event-stream beside the JSON types) is answered as the HTTP
+        path answers it; a client that accepts only the stream (the graphql-sse client)
+        gets a query's answer as one `next` event, and refusals as HTTP statuses."""
+        endpoint, request = self.endpoint, ex.request
+
+        async def answer(reply: Reply | BatchReply | Response) -> None:
+            response = await endpoint.respond(ex, reply)  # charged, rendered, cache policy
+            await response(request.scope, request.receive, send)
+
+        read = await endpoint.read(ex)
+        if not isinstance(read, Read):
+            await answer(read)
             return
-        if isinstance(resolved, Reply):
-            await self._refuse(request, send, resolved, request_id)
+        if isinstance(read.params, list):  # a batch is never a stream
+            await answer(await endpoint.batch(ex, read.params, read.allowed))
             return
-        assert isinstance(params, dict)
-        if kind is not None and kind is not OperationType.SUBSCRIPTION:
-            await self._single(request, send, params, request_id)
+        op = await endpoint.resolve_persisted(ex, read.params, read.allowed)
+        if isinstance(op, Reply):
+            await answer(op)
             return
-        caller = await self._caller(request, services)
-        if isinstance(caller, Reply):
-            await self._refuse(request, send, caller, request_id)
+        if not is_subscription(op.query, op.name):
+            reply = await endpoint.run(ex, op)
+            if choose_media_type(request.headers.get("accept")) is not None:
+                await answer(reply)
+            else:
+                await self._single(ex, send, reply)
             return
-        viewer, header = caller
-        if resolved.register is not None:
-            # The hash was verified against the document (gateway/persisted.py).
-            await services.persisted.register(*resolved.register)
-        limit = services.settings.ws_max_connections_per_user
+        caller = await endpoint.authenticate(ex)
+        refusal = caller.refusal or self._refusal(ex, caller)
+        if refusal is not None:
+            await answer(await endpoint.refused(ex, refusal))
+            return
+        viewer = caller.viewer
+        assert viewer is not None
+        limit = ex.services.settings.ws_max_connections_per_user
         if not self.stats.open(viewer.id, limit):
-            over = _reply(
-                "RATE_LIMITED",
-                f"At most {limit} live connections (WebSocket and SSE) per caller.",
-                429,
-                {"Retry-After": "1"},
-                maxConnections=limit,
-                retryAfter=1,
-            )
-            with_request_id(over.payload, request_id)
-            state["metered"] = True  # the connection is refused, not a request: no charge
-            await render(over, APPLICATION_JSON)(scope, receive, send)
+            message = f"At most {limit} live connections (WebSocket and SSE) per caller."
+            over = _reply("RATE_LIMITED", message, 429, maxConnections=limit, retryAfter=1)
+            over.headers["Retry-After"] = "1"
+            await answer(await endpoint.refused(ex, over))
             return
         try:
-            await self._stream(request, send, resolved.params, viewer, header, request_id)
+            await self._stream(ex, send, op, viewer, caller.client_ip)
         finally:
             self.stats.close(viewer.id)
 
-    async def _refuse(self, request: Request, send: Send, reply: Reply, request_id: str) -> None:
-        with_request_id(reply.payload, request_id)
-        services = self.endpoint.services
-        response = await charge_refused(request, render(reply, APPLICATION_JSON), services)
-        await response(request.scope, request.receive, send)
-
-    async def _caller(self, request: Request, services: Services) -> Reply | tuple[Viewer, str]:
-        """The subscriber and its credential, or the HTTP answer that refuses the stream."""
-        state = request.scope["state"]
-        if not origin_allowed(request.headers, services.settings):
+    def _refusal(self, ex: Exchange, caller: Caller) -> Reply | None:
+        """Why this caller may not open a stream: a browser Origin the CORS rules refuse
+        (as the WebSocket upgrade is refused), or no credential."""
+        request = ex.request
+        if not origin_allowed(request.headers, ex.services.settings):
             log.info("sse_refused", reason="origin", origin=request.headers.get("origin"))
             return _reply("FORBIDDEN", "This origin may not open event streams.", 403)
-        header = request.headers.get("authorization")
-        if not header:
-            state["authentication_failed"] = True
+        if caller.viewer is None:
             return _reply("UNAUTHENTICATED", "Send Authorization: Bearer <token>.", 401)
-        try:
-            viewer, _record, _fresh = await services.auth.authenticate_cached(header)
-        except DomainError as exc:
-            state["authentication_failed"] = True
-            status = 503 if exc.code == "SERVICE_UNAVAILABLE" else 401
-            return _reply(exc.code, exc.message, status)
-        except UNAVAILABLE_ERRORS:
-            return _reply("SERVICE_UNAVAILABLE", "The database is unavailable.", 503)
-        if viewer is None:
-            state["authentication_failed"] = True
-            return _reply("UNAUTHENTICATED", "Send Authorization: Bearer <token>.", 401)
-        state["user_id"], state["tier"] = viewer.id, viewer.tier
-        return viewer, header
+        return None
 
-    async def _params(
-        self, request: Request, services: Services, body: list[bytes]
-    ) -> dict[str, Any] | Reply:
-        """The request's parameters; the body bytes read are kept in `body` (to replay)."""
-        if request.method == "GET":
-            params: dict[str, Any] = dict(request.query_params)
-            for name in ("variables", "extensions"):
-                if name in params:
-                    try:
-                        params[name] = parse_json(params[name])
-                    except (BadJson, ValueError):
-                        return _reply("BAD_USER_INPUT", f"'{name}' is not JSON.", 400)
-            return params
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype not in ("application/json", ""):
-            return _reply("BAD_USER_INPUT", "Send the request as application/json.", 415)
-        limit = services.settings.max_body_bytes
-        size = 0
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                body.append(chunk)
-                if size > limit:
-                    body.append(_MORE)
-                    return _reply("BAD_USER_INPUT", f"The request body exceeds {limit} bytes.", 413)
-        except ClientDisconnect:
-            return _reply("BAD_USER_INPUT", "The client disconnected mid-body.", 400)
-        try:
-            parsed = parse_json(b"".join(body))
-        except (BadJson, ValueError, UnicodeDecodeError):
-            return _reply("BAD_USER_INPUT", "The request body is not valid JSON.", 400)
-        if not isinstance(parsed, dict):
-            return _reply("BAD_USER_INPUT", "The request body must be a JSON object.", 400)
-        return parsed
-
-    async def _single(
-        self, request: Request, send: Send, params: dict[str, Any], request_id: str
-    ) -> None:
-        """A query or mutation: the HTTP path's answer, as one `next` and `complete`."""
-        allowed = {StrawberryOperation.QUERY}
-        if request.method == "POST":
-            allowed.add(StrawberryOperation.MUTATION)
-        reply = await self.endpoint.run(request, params, allowed)
-        with_request_id(reply.payload, request_id)
+    async def _single(self, ex: Exchange, send: Send, reply: Reply) -> None:
+        """A query or mutation's answer as one `next` and `complete`."""
+        with_request_id(reply.payload, ex.request_id)
         await _open(send, reply.headers)
-        await send(
-            {
-                "type": "http.response.body",
-                "body": _event(reply.payload) + COMPLETE,
-                "more_body": False,
-            }
-        )
+        body = _event(reply.payload) + COMPLETE
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def _stream(
-        self,
-        request: Request,
-        send: Send,
-        params: dict[str, Any],
-        viewer: Viewer,
-        header: str,
-        request_id: str,
+        self, ex: Exchange, send: Send, op: Operation, viewer: Viewer, ip: str
     ) -> None:
-        services = self.endpoint.services
+        request, services, request_id = ex.request, ex.services, ex.request_id
         settings = services.settings
-        state = request.scope["state"]
-        state["metered"] = True  # admission control charges it (gateway/live_stream.py)
-        state["operation"] = params.get("operationName")
+        header = request.headers.get("authorization") or ""
+        state = ex.state
+        ex.charged = True  # admission control charges it as it starts (live_stream.py)
+        state["operation"] = op.name
         state["operation_type"] = "subscription"
         viewer_id = viewer.id
+        if op.register is not None:
+            # An automatic persisted query's document, its hash verified (persisted.py).
+            await services.persisted.register(*op.register)
+        payload = {"query": op.query, "variables": op.variables, "operationName": op.name}
         interval = settings.sse_keepalive_seconds
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
-        payload = params
-        ip = client_ip(request, settings.anonymous_ipv6_prefix_length)
 
         async def produce() -> None:
             try:
@@ -425,17 +321,3 @@ def _reply(
     **extensions: Any,
 ) -> Reply:
     return Reply(error_payload(code, message, **extensions), status, headers or {})
-
-
-def _params_problem(params: dict[str, Any], max_chars: int) -> str | None:
-    query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
-        return "'query' must be a non-empty string."
-    if len(query) > max_chars:
-        return f"The document exceeds {max_chars} characters."
-    if params.get("variables") is not None and not isinstance(params["variables"], dict):
-        return "'variables' must be a JSON object."
-    name = params.get("operationName")
-    if name is not None and not isinstance(name, str):
-        return "'operationName' must be a string."
-    return None

@@ -44,7 +44,7 @@ from gateway.live_stream import (
     origin_allowed,
 )
 from gateway.logging import get_logger
-from gateway.services import Services
+from gateway.services import Services, services_of
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live")
@@ -63,14 +63,13 @@ CLOSE_TOO_BIG = 1009
 
 
 class LiveEndpoint:
-    def __init__(self, schema: Any, holder: Any, stats: LiveStats | None = None) -> None:
+    def __init__(self, schema: Any, stats: LiveStats | None = None) -> None:
         self.schema = schema
-        self.holder = holder
         self.stats = stats or LiveStats()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         websocket = WebSocket(scope, receive, send)
-        services: Services = self.holder.value
+        services = services_of(scope)
         offered = websocket.scope.get("subprotocols") or []
         peer = websocket.client.host if websocket.client else "unknown"
         if PROTOCOL not in offered:

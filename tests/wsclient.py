@@ -31,7 +31,7 @@ class served:
         api = await self.running.__aenter__()
         port = free_port()
         config = uvicorn.Config(
-            self.running.app,
+            self.running.served,
             host="127.0.0.1",
             port=port,
             lifespan="off",
