@@ -6,7 +6,7 @@ This process holds the sockets and records messages over HTTP as the learners, s
 write's answer and each subscriber's receipt are timed on one clock. Per N it prints:
 
 - memory per idle subscription: the server's RSS with N subscriptions open and idle, less
-  its RSS before the first socket, divided by N;
+  its RSS with 5 open (the WebSocket path warmed), divided by N;
 - delivery latency p50/p99 from the write's answer to each subscriber's receipt (0 when
   the event arrived first: the writer publishes before it answers), at RATE writes/s for
   SECONDS, writes spread over the sessions;
@@ -52,17 +52,19 @@ async def _serve(port: int, info: Path, sessions: int) -> None:
 
     from gateway.app import create_app
     from gateway.auth import issue_token
+    from gateway.inprocess import in_process
     from gateway.settings import Settings
     from models.documents import SessionDoc, UserDoc
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]  # the environment below
-    app = create_app(settings)
+    served = await in_process(create_app(settings)).__aenter__()  # the lifespan: services
     config = uvicorn.Config(
-        app,
+        served,
         host="127.0.0.1",
         port=port,
         log_config=None,
         access_log=False,
+        lifespan="off",
         http="gateway.connections:GuardedHTTPProtocol",
         ws_per_message_deflate=settings.ws_per_message_deflate,  # as gateway/__main__.py
         backlog=4096,
@@ -73,7 +75,7 @@ async def _serve(port: int, info: Path, sessions: int) -> None:
         if server.started:
             break
         await asyncio.sleep(0.05)
-    db = app.state.services.db
+    db = served.services.db
     users = [
         UserDoc(email=f"w5-{i}@example.com", name=f"W5 {i}", subscription_tier="pro").to_mongo()
         for i in range(sessions)
@@ -191,6 +193,10 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
         async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
             for learner in learners[:writers]:  # warm: the first write of a path costs more
                 await _write(client, learner, -1)
+            # Warm the WebSocket path too (its modules, caches): the baseline holds what one
+            # subscriber costs once, not per subscriber. These few stay open, uncounted.
+            warm = [await _subscribe(url, x["token"], x["session"]) for x in learners[:5]]
+            await _subscribed(client, len(warm))
             await asyncio.sleep(1)
             rss_before = _rss_mb(server.pid)
             subs: list[Subscriber] = []
@@ -202,8 +208,8 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
                     for i in range(start, min(n, start + 100))
                 ]
                 subs += await asyncio.gather(*batch)
-            readers = [asyncio.create_task(_read(s)) for s in subs]
-            await _subscribed(client, n)
+            readers = [asyncio.create_task(_read(s)) for s in subs + warm]
+            await _subscribed(client, n + len(warm))
             await asyncio.sleep(2)
             rss_idle = _rss_mb(server.pid)
 
@@ -247,7 +253,7 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
             saturation = len(receipts) / span if receipts else 0.0
             for task in readers:
                 task.cancel()
-            await asyncio.gather(*(s.ws.close() for s in subs), return_exceptions=True)
+            await asyncio.gather(*(s.ws.close() for s in subs + warm), return_exceptions=True)
     finally:
         server.terminate()
         try:
