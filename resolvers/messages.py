@@ -362,8 +362,7 @@ def counter_rows(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {
         "sessions": [{"_id": doc["session_id"], "user_id": doc["user_id"]}],
         "error_stats": [
-            {"user_id": doc["user_id"], "category": c, "subcategory": s}
-            for c, s in error_keys(doc)
+            {"user_id": doc["user_id"], "category": c, "subcategory": s} for c, s in error_keys(doc)
         ],
     }
     if costed(doc):

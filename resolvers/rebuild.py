@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -44,7 +44,7 @@ from resolvers.costs.providers import provider_key, provider_names, provider_upd
 from resolvers.costs.rollup import total_keys
 from resolvers.counters import GUARD_FIELD, LeaseExpired
 from resolvers.decay import growth
-from resolvers.messages import SETTLE_AFTER, costed, cost_daily_key, error_keys
+from resolvers.messages import SETTLE_AFTER, cost_daily_key, costed, error_keys
 from resolvers.ratings import recount_ratings
 
 COUNTED_ASSISTANT = {
@@ -502,5 +502,3 @@ async def rebuild_user_totals(db: Database, user_ids: list[str]) -> int:
         if ops:
             done += (await db.users.bulk_write(ops, ordered=False)).matched_count
     return done
-
-

@@ -22,7 +22,6 @@ from models.db import Database, connect, pages_by_id
 from resolvers.rebuild import rebuild_global, rebuild_user_totals, rebuild_users
 from scripts.cli import run_script
 
-
 PER_USER = ("sessions", "error_stats", "cost_daily")
 
 
