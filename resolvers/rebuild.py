@@ -19,8 +19,9 @@ lose it. So each rebuild works against a fence, the server's time F taken first:
 3. move each row by the difference (`$inc`), never overwrite it: whatever other attempts
    add meanwhile (messages applied after F, pending ones the pass finishes) lands on top,
    exactly once, through the guards they carry.
-A row nothing derives any more is deleted only if its guard is still empty (compare and
-delete), else moved to zero like any other. Annotations replace a message's errors after
+A row no write reached since the read (its guard is still the one read: every counting
+write pushes an id) gets the exact totals (`$set`, no float drift) or, if nothing derives
+it any more, is deleted; else it is moved. Annotations replace a message's errors after
 it was applied, so before an error_stats fence the pending ones in scope are finished, and
 one that was applied after the fence makes the batch start again (bounded attempts).
 The rating counters of provider_daily are recounted with their own compare-and-set
@@ -281,7 +282,7 @@ async def _tally(
     if scope.messages is not None:
         async for m in pages_by_id(db.messages, scope.messages, {"content": 0}):
             if fill is not None:  # replies recorded before they carried topic and tier
-                m.setdefault("topic", fill["topics"].get(m.get("session_id")))
+                m.setdefault("topic", fill["topics"].get(m.get("session_id") or ""))
                 m.setdefault("tier", fill["tiers"].get(m["user_id"]))
             count(m, _done_message(m, fence), message_parts(m, half_life_days))
             if m["role"] == "assistant" and m.get("rating") is not None:
@@ -327,15 +328,23 @@ async def _move(db: Database, name: str, batch: _Batch) -> int:
     rows, tallies = batch.rows[name], batch.tallies[name]
     for k in set(rows) | set(tallies):
         row, tally = rows.get(k, {}), tallies.get(k)
-        if tally is None and row and name != "sessions" and not batch.guards[name].get(k):
+        if tally is None and row and name != "sessions":
+            # Its guard as read, exactly: no write reached it since (each pushes an id).
             gone = await coll.delete_one(
-                {"_id": row["_id"], "$or": [{GUARD_FIELD: {"$exists": False}}, {GUARD_FIELD: []}]}
+                {"_id": row["_id"], GUARD_FIELD: row.get(GUARD_FIELD, {"$exists": False})}
             )
             if gone.deleted_count:
                 continue
         key = tally.key if tally is not None else {f: row.get(f) for f in KEYS[name]}
         update: dict[str, Any] = {"$unset": {"applied_ids": ""}}
         inc = _delta(name, row, tally)
+        if inc and row:
+            exact = {f: (tally.inc.get(f, 0) if tally else 0) for f in inc}
+            unchanged = {**key, GUARD_FIELD: row.get(GUARD_FIELD, {"$exists": False})}
+            if (await coll.update_one(unchanged, {**update, "$set": exact})).matched_count:
+                if tally is not None:
+                    await _bounds(coll, key, row, tally)
+                continue
         if inc:
             update["$inc"] = inc
         if not row:

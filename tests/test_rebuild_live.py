@@ -130,7 +130,7 @@ async def test_a_rebuild_counts_a_half_applied_message_once(api):
     rebuild and the maintenance pass, error_stats 4 (was 5) and sessions 8 (was 9)."""
     db = api.services.db
     user_id, sid = await learner(db)
-    for i in range(3):
+    for _ in range(3):
         await record(db, message(user_id, sid, "user", **with_error()))
     for _ in range(2):
         await record(db, message(user_id, sid, "user"))
