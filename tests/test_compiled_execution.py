@@ -171,8 +171,11 @@ async def test_literal_arguments_are_converted_once_per_plan_and_variables_every
 
     # The parse cache hands back the same document for the same text, as the gateway's
     # does: plans are cached per operation node.
+    parse_cache = ParserCache()  # one for every request, as the gateway's
     schema = strawberry.Schema(
-        Query, execution_context_class=compiled_executor(CONVENTIONS), extensions=[ParserCache()]
+        Query,
+        execution_context_class=compiled_executor(CONVENTIONS),
+        extensions=[lambda: parse_cache],
     )
     conversions: list[str] = []
     convert = run.convert_arguments
