@@ -33,11 +33,13 @@ from gateway.security_headers import page_policy
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.tracing import Tracing
+from gateway.turn_stream import RedisTurns
 from models.db import Database, connect
 from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
 from resolvers.outbox import HUB_KEY, LiveHub
+from resolvers.turns import TURNS_KEY, InProcessTurns, TurnQueue
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -127,8 +129,19 @@ def create_app(
         services = await build_services(settings, db)
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
-        hub = LiveHub(settings.ws_buffer_events)
+        turns: TurnQueue = (
+            RedisTurns(
+                settings.redis_url,
+                settings.redis_key_prefix,
+                settings.turn_ack_timeout_seconds,
+                settings.turn_stream_maxlen,
+            )
+            if settings.redis_url
+            else InProcessTurns(settings.turn_ack_timeout_seconds, settings.turn_stream_maxlen)
+        )
+        hub = LiveHub(settings.ws_buffer_events, turns)
         services.extras[HUB_KEY] = hub
+        services.extras[TURNS_KEY] = turns
         relay = (
             RedisRelay(settings.redis_url, settings.redis_key_prefix, hub)
             if settings.redis_url
@@ -178,6 +191,7 @@ def create_app(
             await maintenance.stop()
             if relay is not None:
                 await relay.stop()
+            await turns.close()
             await services.limiter.close()
             await services.persisted.close()
             if metrics is not None:

@@ -17,6 +17,10 @@ explicit (settings `WS_*`):
 - every delivery authenticates the connection's credential again: a revoked API client or
   an expired token closes 4403 before the event goes out.
 
+`connection_init`'s payload may name the client (`"consumer": "worker-1"`): a tutorTurns
+subscription under that name gets the turns it held back when it reconnects
+(resolvers/turns.py).
+
 Each `subscribe` is admitted like a query (parsed, validated, priced and charged by the
 schema's Admission extension); its events are not charged again.
 """
@@ -42,6 +46,7 @@ from gateway.logging import get_logger
 from gateway.services import Services
 from resolvers.errors import DomainError
 from resolvers.outbox import SlowConsumer
+from resolvers.turns import CONSUMER_NAME
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live")
@@ -131,6 +136,8 @@ class Connection:
         self.id = uuid.uuid4().hex[:16]
         self.viewer: Viewer | None = None
         self.authorization: str | None = None
+        # The client's name for itself (tutorTurns: its unacknowledged turns follow it).
+        self.consumer: str | None = None
         self.subscriptions: dict[str, asyncio.Task[None]] = {}
         self.last_seen = time.monotonic()
         self.send_lock = asyncio.Lock()
@@ -212,12 +219,17 @@ class Connection:
         header = payload.get("Authorization") or payload.get("authorization")
         if not isinstance(header, str):
             raise Closed(CLOSE_FORBIDDEN, 'Forbidden: send {"Authorization": "Bearer …"}')
+        consumer = payload.get("consumer")
+        if consumer is not None and (
+            not isinstance(consumer, str) or not CONSUMER_NAME.fullmatch(consumer)
+        ):
+            raise Closed(CLOSE_INVALID, "'consumer': 1 to 64 letters, digits or _.@-")
         viewer = await self._authenticate(header)
         stats = self.endpoint.stats
         if stats.per_user.get(viewer.id, 0) >= self.settings.ws_max_connections_per_user:
             raise Closed(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections for this caller")
         stats.per_user[viewer.id] = stats.per_user.get(viewer.id, 0) + 1
-        self.viewer, self.authorization = viewer, header
+        self.viewer, self.authorization, self.consumer = viewer, header, consumer
         await self._send({"type": "connection_ack"})
 
     async def _authenticate(self, header: str) -> Viewer:
@@ -274,6 +286,7 @@ class Connection:
         stats.subscriptions += 1
         request_id = f"{self.id}-{sid}"[:64]
         ctx = GatewayContext.create(self.services, self.viewer, request_id, self.client_ip)
+        ctx.consumer = self.consumer
         try:
             query, variables = payload.get("query"), payload.get("variables")
             name = payload.get("operationName")

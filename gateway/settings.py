@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     ws_ping_interval_seconds: float = 20.0
     # Events a subscriber may be behind before it is closed as a slow consumer.
     ws_buffer_events: int = 256
+    # tutorTurns: a turn not acknowledged (ackTurn) this long after its delivery goes to
+    # another client of the group, attempt + 1 (docs/live.md).
+    turn_ack_timeout_seconds: float = 30.0
+    # Turns kept in the stream (Redis: XADD MAXLEN ~; in process: exactly): older ones are
+    # dropped, acknowledged or not.
+    turn_stream_maxlen: int = 100_000
 
     # --- Tracing (OpenTelemetry) -----------------------------------------------
     # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
@@ -307,11 +313,13 @@ class Settings(BaseSettings):
         "ws_max_message_bytes",
         "ws_ping_interval_seconds",
         "ws_buffer_events",
+        "turn_ack_timeout_seconds",
+        "turn_stream_maxlen",
     )
     @classmethod
     def _positive_ws_bound(cls, value: float) -> float:
         if value <= 0:
-            raise ValueError("the WS_* bounds must be positive")
+            raise ValueError("the WS_* and TURN_* bounds must be positive")
         return value
 
     @field_validator("error_half_life_days")

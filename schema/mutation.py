@@ -6,7 +6,7 @@ import strawberry
 from strawberry import Info
 
 from resolvers import annotations as annotation_resolvers
-from resolvers import apiclients, messages, ratings, sessions, users
+from resolvers import apiclients, messages, ratings, sessions, turns, users
 from resolvers.permissions import require_person
 from resolvers.practice import attempts, generate
 from schema.apiclients import ApiClient, ApiClientCredential, CreateApiClientInput
@@ -126,6 +126,13 @@ class Mutation:
     )
     async def revoke_api_client(self, info: Info, id: strawberry.ID) -> ApiClient:
         return await apiclients.revoke_api_client(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="TUTOR callers: the turn (tutorTurns) is handled and goes to no other "
+        "client. True, also for a turn acknowledged before; NOT_FOUND for an unknown id."
+    )
+    async def ack_turn(self, info: Info, id: strawberry.ID) -> bool:
+        return await turns.ack_turn(info.context, id)
 
     @strawberry.mutation(
         description="The session's learner rates an ASSISTANT reply (1..5, optionally helpful "

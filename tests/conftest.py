@@ -131,9 +131,11 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
 class running_api:
     """`async with running_api(settings) as api` — for tests that need several apps."""
 
-    def __init__(self, settings: Settings, tracing: Any = None) -> None:
+    def __init__(self, settings: Settings, tracing: Any = None, db: Any = None) -> None:
+        """`db`: a database another app uses too (two replicas of one deployment)."""
         self.settings = settings
-        self.app = create_app(settings, tracing=tracing)
+        self.shared_db = db is not None
+        self.app = create_app(settings, tracing=tracing, db=db)
 
     async def __aenter__(self) -> Api:
         self._lifespan = self.app.router.lifespan_context(self.app)
@@ -145,7 +147,7 @@ class running_api:
     async def __aexit__(self, *exc: Any) -> None:
         services: Services = self.app.state.services
         await self.client.aclose()
-        if not services.db.embedded:
+        if not services.db.embedded and not self.shared_db:
             await services.db.client.drop_database(self.settings.mongo_db)
         await self._lifespan.__aexit__(*exc)
 

@@ -23,8 +23,8 @@ class served:
     """`async with served(settings) as (api, ws_url)`: the app on a free port (uvicorn in
     this event loop, so the test reaches the same services through `api`)."""
 
-    def __init__(self, settings: Any) -> None:
-        self.running = running_api(settings)
+    def __init__(self, settings: Any, db: Any = None) -> None:
+        self.running = running_api(settings, db=db)
 
     async def __aenter__(self) -> tuple[Api, str]:
         api = await self.running.__aenter__()
