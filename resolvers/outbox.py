@@ -42,7 +42,8 @@ HUB_KEY = "live"
 # Unpublished events the maintenance pass publishes: older than any live write takes.
 PUBLISH_AFTER = timedelta(seconds=5)
 EVENTS_BATCH = 500
-SESSION_FIELDS_HIDDEN = SESSION_HIDDEN | {"event_seq"}
+SESSION_FIELDS_HIDDEN = SESSION_HIDDEN | {"event_seq", "end_event_pending"}
+MESSAGE_FIELDS_HIDDEN = MESSAGE_HIDDEN | {"rating_event"}
 
 
 class SlowConsumer(Exception):
@@ -87,7 +88,7 @@ async def record_event(
         "type": kind.value,
         "at": utcnow(),
         "session": _public(session, SESSION_FIELDS_HIDDEN),
-        "message": _public(message, MESSAGE_HIDDEN),
+        "message": _public(message, MESSAGE_FIELDS_HIDDEN),
         "published": False,
     }
     try:
