@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gateway import demo_worker
 from gateway.auth import Authenticator, issue_token
 from gateway.connections import ConnectionLimits
 from gateway.cors import cors_options
@@ -75,7 +76,8 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
     )
 
 
-async def seed_embedded(services: Services) -> dict[str, int]:
+async def seed_embedded(services: Services) -> tuple[dict[str, int], str]:
+    """The demo data and its banner; returns the counts and the demo TUTOR secret."""
     from scripts.seed import seed_database
 
     summary = await seed_database(
@@ -92,17 +94,24 @@ async def seed_embedded(services: Services) -> dict[str, int]:
         free = f"  FREE learner ({summary.free_learner_email}): {header}\n"
     # The tutor service's credential: an API client like any an admin creates.
     _, tutor = await create_client(services.db, "demo-tutor", ["tutor"])
+    worker_line = (
+        "  Tutor worker: started beside the gateway (scripts/tutor_worker.py; demo replies "
+        "unless TUTOR_LLM_URL and TUTOR_LLM_MODEL are set)\n"
+        if settings.demo_tutor_worker
+        else f"  Tutor worker: {demo_worker.command_line(settings)}\n"
+    )
     print(
         f"\n  GraphiQL: {url}\n"
         f"  Paste one of these into GraphiQL's Headers tab (valid until this process stops):\n"
         f'  admin   ({summary.admin_email}): {{"Authorization": "Bearer {admin}"}}\n'
         f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n'
         f"{free}"
-        f'  TUTOR   (API client demo-tutor): {{"Authorization": "Bearer {tutor}"}}\n',
+        f'  TUTOR   (API client demo-tutor): {{"Authorization": "Bearer {tutor}"}}\n'
+        f"{worker_line}",
         file=sys.stdout,
         flush=True,
     )
-    return summary.counts
+    return summary.counts, tutor
 
 
 def create_app(
@@ -127,6 +136,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await build_services(settings, db)
+        tutor_secret: str | None = None
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
         turns: TurnQueue = (
@@ -159,7 +169,9 @@ def create_app(
         endpoint.services = services  # per request: no proxy in front of every attribute
         app.state.services = services
         if services.db.embedded:
-            counts = await seed_embedded(services) if settings.seed_demo_data else {}
+            counts, tutor_secret = (
+                await seed_embedded(services) if settings.seed_demo_data else ({}, None)
+            )
             log.warning(
                 "embedded_database",
                 message="Data lives in memory and is lost when the process stops. "
@@ -185,9 +197,16 @@ def create_app(
             database="embedded" if services.db.embedded else "mongodb",
             rate_limit_storage=services.limiter.backend,
         )
+        worker = (
+            demo_worker.start(settings, tutor_secret)
+            if tutor_secret is not None and settings.demo_tutor_worker
+            else None
+        )
         try:
             yield
         finally:
+            if worker is not None:
+                demo_worker.stop(worker)
             await maintenance.stop()
             if relay is not None:
                 await relay.stop()

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # How often to finish half-applied messages and settle their counter guards.
     maintenance_interval_seconds: float = 15.0
     seed_demo_data: bool = True
+    # Embedded demo only: start scripts/tutor_worker.py beside the gateway with the demo's
+    # TUTOR client (`make run` sets it), so recorded learner messages get replies.
+    demo_tutor_worker: bool = False
     seed_users: int = 20
     seed_random: int = 42
 
