@@ -271,7 +271,7 @@ def turn_id(group: str, entry: str) -> str:
     return f"{group}:{entry}"
 
 
-async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Row]:
+async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[DeliveredTurn]:
     """The group's turns for this subscription, one at a time, until it ends."""
     require_tutor(ctx)
     group = _group(group)
@@ -302,7 +302,19 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Row]:
         await queue.leave(group, consumer)
 
 
-def _prepared(ctx: RequestContext, group: str, turn: Turn) -> Row:
+@dataclass(frozen=True, slots=True)
+class DeliveredTurn:
+    """What the TutorTurn type reads: the rows as the write left them, and the learner's
+    id for `learner` (loaded only when selected)."""
+
+    id: str
+    attempt: int
+    message: Row
+    session: Row
+    user_id: str
+
+
+def _prepared(ctx: RequestContext, group: str, turn: Turn) -> DeliveredTurn:
     """Fresh loaders per turn, primed with the event's rows: the turn shows the message
     and session as the write left them, with no database read racing it."""
     ctx.loaders.release()
@@ -311,14 +323,8 @@ def _prepared(ctx: RequestContext, group: str, turn: Turn) -> Row:
     session, message = Row(event["session"]), Row(event["message"])
     ctx.loaders.session.prime(event["session_id"], session, force=True)
     ctx.loaders.message.prime(message["_id"], message, force=True)
-    return Row(
-        {
-            "_id": turn_id(group, turn.entry),
-            "attempt": turn.attempt,
-            "message": message,
-            "session": session,
-            "user_id": event["user_id"],
-        }
+    return DeliveredTurn(
+        turn_id(group, turn.entry), turn.attempt, message, session, event["user_id"]
     )
 
 
