@@ -141,6 +141,12 @@ class Settings(BaseSettings):
     # Turns kept in the stream (Redis: XADD MAXLEN ~; in process: exactly): older ones are
     # dropped, acknowledged or not.
     turn_stream_maxlen: int = 100_000
+    # Seconds between the `:` keep-alive comments of an SSE stream (Accept:
+    # text/event-stream); a socket that takes no bytes for two intervals loses its stream.
+    sse_keepalive_seconds: float = 15.0
+    # permessage-deflate on WebSockets: off, as each socket's zlib contexts cost ~70 KB
+    # (2,000 idle subscribers: +190 MB RSS with it, bench W5) to shrink small JSON events.
+    ws_per_message_deflate: bool = False
 
     # --- Tracing (OpenTelemetry) -----------------------------------------------
     # Set (e.g. http://otel-collector:4318): traces go there over OTLP/HTTP; unset: off.
@@ -318,11 +324,12 @@ class Settings(BaseSettings):
         "ws_buffer_events",
         "turn_ack_timeout_seconds",
         "turn_stream_maxlen",
+        "sse_keepalive_seconds",
     )
     @classmethod
     def _positive_ws_bound(cls, value: float) -> float:
         if value <= 0:
-            raise ValueError("the WS_* and TURN_* bounds must be positive")
+            raise ValueError("the WS_*, SSE_* and TURN_* bounds must be positive")
         return value
 
     @field_validator("error_half_life_days")

@@ -130,10 +130,10 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
 
 
 class running_api:
-    """`async with running_api(settings) as api` — for tests that need several apps."""
+    """`async with running_api(settings) as api` — for tests that need several apps
+    (`db`: one database shared by several, as replicas share one)."""
 
     def __init__(self, settings: Settings, tracing: Any = None, db: Any = None) -> None:
-        """`db`: a database another app uses too (two replicas of one deployment)."""
         self.settings = settings
         self.shared_db = db is not None
         self.app = create_app(settings, tracing=tracing, db=db)
