@@ -143,7 +143,7 @@ class Settings(BaseSettings):
     )
     workers: int = HTTP(
         1,
-        "Uvicorn worker processes for `python -m gateway`; more than one needs "
+        "Uvicorn worker processes of `make run` (.venv/bin/python -m gateway); more than one needs "
         "PROMETHEUS_MULTIPROC_DIR (for correct /metrics) and MONGO_URI (the embedded "
         "database is per process).",
         ge=1,
