@@ -452,6 +452,11 @@ class Settings(BaseSettings):
         False,
         "Embedded database only: let operations interleave and upserts race like on a server.",
     )
+    demo_tutor_worker: bool = ADV_BACKENDS(
+        False,
+        "Embedded demo only: start scripts/tutor_worker.py beside the gateway with the demo's "
+        "TUTOR client (`make run` sets it), so recorded learner messages get replies.",
+    )
     seed_users: int = ADV_BACKENDS(20, "Embedded mode only: how many demo learners.", ge=0)
     seed_random: int = ADV_BACKENDS(42, "Embedded mode only: seed of the demo data.")
     redis_key_prefix: str = ADV_BACKENDS(
@@ -513,6 +518,18 @@ class Settings(BaseSettings):
         gt=0,
     )
 
+    turn_ack_timeout_seconds: float = ADV_WS(
+        30.0,
+        "tutorTurns: a turn not acknowledged (ackTurn) this long after its delivery goes to "
+        "another client of the group, attempt + 1 (docs/live.md).",
+        gt=0,
+    )
+    turn_stream_maxlen: int = ADV_WS(
+        100_000,
+        "Turns kept in the stream (Redis: XADD MAXLEN ~; in process: exactly): older ones are "
+        "dropped, acknowledged or not.",
+        gt=0,
+    )
     sse_keepalive_seconds: float = ADV_WS(
         15.0,
         "Seconds between the `:` keep-alive comments of an SSE stream (Accept: "

@@ -28,7 +28,10 @@ from models.documents.users import UserDoc
 
 # Indexes an earlier release created that nothing uses any more: `scripts.init_db --drop-retired`
 # drops them once their replacements exist.
-RETIRED_INDEXES: dict[str, list[str]] = {"messages": ["user_time"]}
+RETIRED_INDEXES: dict[str, list[str]] = {
+    "messages": ["user_time"],
+    "exercises": ["user_completed"],
+}
 
 DOCUMENT_MODELS: list[type[BaseDoc]] = [
     SessionEventDoc,

@@ -66,10 +66,12 @@ class ExerciseDoc(BaseDoc):
                 [("user_id", ASC), ("status", ASC), ("due_at", ASC), ("_id", ASC)],
                 name="user_status_due",
             ),
-            # Progress and skills: finished exercises by completion time.
+            # Progress and skills: finished exercises by status and completion time (it
+            # replaces `user_completed`, without the status: progress's buckets and bests
+            # read every skipped exercise of the year to throw it away).
             pymongo.IndexModel(
-                [("user_id", ASC), ("completed_at", ASC)],
-                name="user_completed",
+                [("user_id", ASC), ("status", ASC), ("completed_at", ASC)],
+                name="user_status_completed",
                 partialFilterExpression={"completed_at": {"$exists": True}},
             ),
         ]

@@ -75,6 +75,18 @@ class MessageDoc(BaseDoc):
             pymongo.IndexModel(
                 [("user_id", ASC), ("timestamp", ASC), ("_id", ASC)], name="user_time_id"
             ),
+            # progress's counts of the learner's own utterances per window: the role is in
+            # the index, so replies are not read to be thrown away.
+            pymongo.IndexModel(
+                [("user_id", ASC), ("role", ASC), ("timestamp", ASC)], name="user_role_time"
+            ),
+            # Skills' conversation evidence: only utterances with errors, read newest first (a
+            # learner with 100k messages and few errors had every one of them read).
+            pymongo.IndexModel(
+                [("user_id", ASC), ("timestamp", ASC)],  # user_corrections has DESC
+                name="user_errors",
+                partialFilterExpression={"role": "user", "errors.0": {"$exists": True}},
+            ),
             # generateExercise's own-sentence lookup: only corrected learner utterances.
             pymongo.IndexModel(
                 [("user_id", ASC), ("timestamp", DESC)],
@@ -86,6 +98,12 @@ class MessageDoc(BaseDoc):
             ),
             pymongo.IndexModel(
                 [("applied_at", ASC)], name="guarded", partialFilterExpression={"guarded": True}
+            ),
+            # Ratings whose counters and event a killed process did not finish (maintenance).
+            pymongo.IndexModel(
+                [("rated_at", ASC)],
+                name="rating_pending",
+                partialFilterExpression={"rating_event": {"$exists": True}},
             ),
             # Rated replies of one provider/model and day: what a rating recount reads.
             pymongo.IndexModel(

@@ -36,6 +36,12 @@ class SessionDoc(BaseDoc):
             pymongo.IndexModel(
                 [("user_id", ASC), ("started_at", DESC), ("_id", DESC)], name="user_started"
             ),
+            # Ends whose SESSION_ENDED event a killed process did not record (maintenance).
+            pymongo.IndexModel(
+                [("ended_at", ASC)],
+                name="end_event_pending",
+                partialFilterExpression={"end_event_pending": True},
+            ),
         ]
 
 
