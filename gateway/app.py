@@ -64,12 +64,13 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
             settings.mongo_operation_timeout_ms,
             interleave=settings.embedded_interleave,
         )
+    limiter = RateLimiter(settings)
     return Services(
         settings=settings,
         db=db,
         auth=Authenticator(settings, db),
-        limiter=RateLimiter(settings),
-        persisted=PersistedQueries.from_settings(settings),
+        limiter=limiter,
+        persisted=PersistedQueries.from_settings(settings, limiter.breaker),
     )
 
 

@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     # by a healthy Redis on a loaded machine.
     redis_socket_timeout_ms: int = 1000
     redis_connect_timeout_ms: int = 1000
+    # After a Redis failure no request calls Redis for this long (rate limits fail open or
+    # closed at once, instead of each request waiting a socket timeout on a frozen Redis);
+    # then a background PING probes it, and each failed probe doubles the pause, up to the
+    # maximum. Recovery is noticed within one pause.
+    redis_breaker_cooldown_ms: int = 1000
+    redis_breaker_max_cooldown_ms: int = 15_000
 
     # --- Auth -----------------------------------------------------------------
     # Empty means: generate a random per-process secret (embedded mode only).
@@ -276,6 +282,13 @@ class Settings(BaseSettings):
     def _sane_timeout(cls, value: int) -> int:
         if not 50 <= value <= 600_000:
             raise ValueError("MongoDB timeouts must be between 50 and 600000 ms")
+        return value
+
+    @field_validator("redis_breaker_cooldown_ms", "redis_breaker_max_cooldown_ms")
+    @classmethod
+    def _sane_breaker(cls, value: int) -> int:
+        if not 100 <= value <= 300_000:
+            raise ValueError("Redis breaker pauses must be between 100 and 300000 ms")
         return value
 
     @field_validator("redis_socket_timeout_ms", "redis_connect_timeout_ms")
@@ -594,6 +607,18 @@ class Settings(BaseSettings):
 
     def fails_open(self, tier: str) -> bool:
         return tier in {t.strip() for t in self.rate_limit_fail_open_tiers.split(",")}
+
+    @property
+    def ready_needs_redis(self) -> bool:
+        """Whether a replica without Redis should leave the load balancer: only when it
+        can serve nobody without it (no tier fails open, or the persisted-query
+        allow-list lives only in Redis). Otherwise Redis is shared by every replica, so
+        draining them all for it would turn a degraded service into an outage."""
+        if not self.redis_url:
+            return False
+        no_tier_open = self.rate_limits_enabled and not _csv(self.rate_limit_fail_open_tiers)
+        allow_list_in_redis = self.persisted_queries_only and not self.persisted_queries_manifest
+        return no_tier_open or allow_list_in_redis
 
     def cost_bucket(self, tier: str) -> tuple[int, float]:
         capacity, refill = str(getattr(self, f"cost_bucket_{tier}")).split(":")
