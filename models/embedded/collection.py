@@ -287,6 +287,13 @@ class EmbeddedCollection:
         def run() -> list[dict[str, Any]]:
             if any("$unionWith" in stage for stage in stages):
                 docs = self._union_pipeline(stages)
+            elif stages and list(stages[0]) == ["$match"]:
+                # mongomock copies (and re-zones the datetimes of) every document in the
+                # collection before the first stage: 0.4 s per `progress` aggregation over
+                # 1,900 messages, on the event loop. A server applies a leading $match
+                # through its indexes first; so does this, through find.
+                matched = list(self._sync.find(stages[0]["$match"]))
+                docs = list(process_pipeline(matched, self._sync.database, stages[1:], None))
             else:
                 docs = list(self._sync.aggregate(stages, *a, **k))
             return check_document_sizes(docs)  # type: ignore[no-any-return]
