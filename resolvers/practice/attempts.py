@@ -74,7 +74,7 @@ def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     return given not in known
 
 
-def _still_wrong(exercise: Row, text: str, language: str) -> str | None:
+def _still_wrong(exercise: Row | dict[str, Any], text: str, language: str) -> str | None:
     """For an own sentence: which of its corrections the answer has not applied yet."""
     corrections = exercise.get("corrections") or []
     if len(corrections) < 2:
