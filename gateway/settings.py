@@ -15,6 +15,8 @@ from limits import parse_many
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.documents import DAILY_SET_TTL_INDEX
+
 TIERS = ("anonymous", "free", "pro", "premium", "tutor")
 
 
@@ -120,6 +122,9 @@ class Settings(BaseSettings):
     embedded_interleave: bool = False
     # How often to finish half-applied messages and settle their counter guards.
     maintenance_interval_seconds: float = 15.0
+    # How long a learner's daily practice set is kept (TTL index `daily_sets.expiry`,
+    # built by scripts.init_db): only today's set is read, older ones only take space.
+    daily_set_retention_days: int = 30
     seed_demo_data: bool = True
     seed_users: int = 20
     seed_random: int = 42
@@ -305,6 +310,19 @@ class Settings(BaseSettings):
             "socket_timeout": self.redis_socket_timeout_ms / 1000,
             "socket_connect_timeout": self.redis_connect_timeout_ms / 1000,
         }
+
+    @field_validator("daily_set_retention_days")
+    @classmethod
+    def _sane_retention(cls, value: int) -> int:
+        # At least two days: today's set, in a zone up to a day ahead of UTC, stays.
+        if not 2 <= value <= 3650:
+            raise ValueError("DAILY_SET_RETENTION_DAYS must be between 2 and 3650")
+        return value
+
+    @property
+    def index_ttl(self) -> dict[str, int]:
+        """The TTL indexes whose length is a setting: "collection.index" -> seconds."""
+        return {DAILY_SET_TTL_INDEX: self.daily_set_retention_days * 86_400}
 
     @field_validator("maintenance_interval_seconds")
     @classmethod
