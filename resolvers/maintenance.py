@@ -56,8 +56,10 @@ class Maintenance:
         completed = await complete_pending(self.db, self.half_life_days, alerts=self.alerts)
         # After the messages: an annotation finishes its message's own counters first.
         annotated = await complete_pending_annotations(self.db, self.half_life_days)
-        settled = await settle(self.db)
-        settled_annotations = await settle_annotations(self.db)
+        # Half the interval each at most, so a pass ends before the next is due.
+        budget = self.interval_s / 2
+        settled = await settle(self.db, budget_s=budget)
+        settled_annotations = await settle_annotations(self.db, budget_s=budget)
         # After the messages and annotations, whose completion records their events.
         published = await publish_pending(self.db, self.hub) if self.hub is not None else 0
         pruned = await prune_events(self.db)
