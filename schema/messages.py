@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 UserT = Annotated["User", strawberry.lazy("schema.users")]
 SessionT = Annotated["Session", strawberry.lazy("schema.sessions")]
+# The type itself, for its own fields' graphql_type (the class does not exist yet there).
+MessageT = Annotated["Message", strawberry.lazy("schema.messages")]
 
 
 @strawberry.type
@@ -79,10 +81,11 @@ class Message(Node):
 
     @strawberry.field(
         description="This message as an edge of Session.messages (with its cursor there): "
-        "what a client inserts into a loaded page after recordMessage."
+        "what a client inserts into a loaded page after recordMessage.",
+        graphql_type=Edge[MessageT],
     )
-    def edge(self) -> Edge[Message]:
-        return PageEdge((self, MESSAGE_ORDER.field))  # type: ignore[return-value]
+    def edge(self) -> PageEdge:
+        return PageEdge((self, MESSAGE_ORDER.field))
 
     @strawberry.field
     async def user(self, info: Info) -> UserT:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry import Info
 
+from models.rows import Row
 from resolvers import annotations as annotation_resolvers
 from resolvers import apiclients, messages, ratings, sessions, users
 from resolvers.permissions import require_person
@@ -46,37 +47,42 @@ def _errors(errors: list[LanguageErrorInput] | None) -> list[messages.ErrorInput
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Admins only.")
-    async def create_user(self, info: Info, input: CreateUserInput) -> User:
-        return await users.create_user(info.context, _user_input(input))  # type: ignore[return-value]
+    @strawberry.mutation(description="Admins only.", graphql_type=User)
+    async def create_user(self, info: Info, input: CreateUserInput) -> Row:
+        return await users.create_user(info.context, _user_input(input))
 
-    @strawberry.mutation(description="Yourself (not tier or role), or anyone for admins.")
-    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> User:
+    @strawberry.mutation(
+        description="Yourself (not tier or role), or anyone for admins.", graphql_type=User
+    )
+    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> Row:
         require_person(info.context)
-        return await users.update_user(info.context, id, _user_input(input))  # type: ignore[return-value]
+        return await users.update_user(info.context, id, _user_input(input))
 
-    @strawberry.mutation
-    async def start_session(self, info: Info, input: StartSessionInput) -> Session:
+    @strawberry.mutation(graphql_type=Session)
+    async def start_session(self, info: Info, input: StartSessionInput) -> Row:
         require_person(info.context)
-        return await sessions.start_session(  # type: ignore[return-value]
+        return await sessions.start_session(
             info.context, input.user_id, input.topic, input.provider
         )
 
-    @strawberry.mutation(description="Ending an already-ended session the same way is a no-op.")
+    @strawberry.mutation(
+        description="Ending an already-ended session the same way is a no-op.", graphql_type=Session
+    )
     async def end_session(
         self,
         info: Info,
         id: strawberry.ID,
         status: SessionStatus | None = SessionStatus.COMPLETED,
-    ) -> Session:
+    ) -> Row:
         require_person(info.context)
-        return await sessions.end_session(info.context, id, value(status) or "completed")  # type: ignore[return-value]
+        return await sessions.end_session(info.context, id, value(status) or "completed")
 
     @strawberry.mutation(
         description="Stores a message and updates the session totals, error statistics and "
-        "cost rows in one call. Safe to retry with the same idempotencyKey."
+        "cost rows in one call. Safe to retry with the same idempotencyKey.",
+        graphql_type=Message,
     )
-    async def record_message(self, info: Info, input: RecordMessageInput) -> Message:
+    async def record_message(self, info: Info, input: RecordMessageInput) -> Row:
         data = messages.MessageInput(
             session_id=input.session_id,
             role=value(input.role) or "user",
@@ -90,12 +96,13 @@ class Mutation:
             errors=_errors(input.errors),
             idempotency_key=input.idempotency_key,
         )
-        return await messages.record_message(info.context, data)  # type: ignore[return-value]
+        return await messages.record_message(info.context, data)
 
     @strawberry.mutation(
         description="The tutor service (or an admin) sets the language errors it found in a "
         "learner's USER message, replacing any it set before: the learner's error statistics "
-        "move by the difference, once per idempotencyKey."
+        "move by the difference, once per idempotencyKey.",
+        graphql_type=Message,
     )
     async def annotate_message(
         self,
@@ -103,8 +110,8 @@ class Mutation:
         id: strawberry.ID,
         errors: list[LanguageErrorInput],
         idempotency_key: str | None = None,
-    ) -> Message:
-        return await annotation_resolvers.annotate_message(  # type: ignore[return-value]
+    ) -> Row:
+        return await annotation_resolvers.annotate_message(
             info.context, id, _errors(errors), idempotency_key
         )
 
@@ -122,18 +129,20 @@ class Mutation:
 
     @strawberry.mutation(
         description="Admins only. The client's secret stops working on every replica within "
-        "API_CLIENT_CACHE_SECONDS (2 s by default)."
+        "API_CLIENT_CACHE_SECONDS (2 s by default).",
+        graphql_type=ApiClient,
     )
-    async def revoke_api_client(self, info: Info, id: strawberry.ID) -> ApiClient:
-        return await apiclients.revoke_api_client(info.context, id)  # type: ignore[return-value]
+    async def revoke_api_client(self, info: Info, id: strawberry.ID) -> Row:
+        return await apiclients.revoke_api_client(info.context, id)
 
     @strawberry.mutation(
         description="The session's learner rates an ASSISTANT reply (1..5, optionally helpful "
-        "and a comment). Rating again replaces the earlier rating."
+        "and a comment). Rating again replaces the earlier rating.",
+        graphql_type=Message,
     )
-    async def rate_message(self, info: Info, id: strawberry.ID, input: RateMessageInput) -> Message:
+    async def rate_message(self, info: Info, id: strawberry.ID, input: RateMessageInput) -> Row:
         require_person(info.context)
-        return await ratings.rate_message(  # type: ignore[return-value]
+        return await ratings.rate_message(
             info.context,
             id,
             ratings.RatingInput(rating=input.rating, helpful=input.helpful, comment=input.comment),
@@ -141,7 +150,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="New exercises aimed at the learner's heaviest recent errors (1-20). "
-        "`category` narrows them to one error category."
+        "`category` narrows them to one error category.",
+        graphql_type=list[Exercise],
     )
     async def generate_exercise(
         self,
@@ -149,30 +159,33 @@ class Mutation:
         user_id: strawberry.ID | None = None,
         count: int | None = 1,
         category: str | None = None,
-    ) -> list[Exercise]:
+    ) -> list[Row]:
         require_person(info.context)
-        return await generate.generate_exercises(info.context, user_id, count, category)  # type: ignore[return-value]
+        return await generate.generate_exercises(info.context, user_id, count, category)
 
     @strawberry.mutation(
         description="Checks an answer (case, spacing and punctuation are forgiven except in "
-        "Punctuation exercises). Three attempts per exercise."
+        "Punctuation exercises). Three attempts per exercise.",
+        graphql_type=ExerciseResult,
     )
-    async def submit_exercise(self, info: Info, id: strawberry.ID, answer: str) -> ExerciseResult:
+    async def submit_exercise(self, info: Info, id: strawberry.ID, answer: str) -> attempts.Attempt:
         require_person(info.context)
-        return await attempts.submit(info.context, id, answer)  # type: ignore[return-value]
+        return await attempts.submit(info.context, id, answer)
 
     @strawberry.mutation(
         description="The next hint, gentlest first. Once none remain, the last hint again "
-        "with hintsRemaining: 0."
+        "with hintsRemaining: 0.",
+        graphql_type=Hint,
     )
-    async def request_hint(self, info: Info, id: strawberry.ID) -> Hint:
+    async def request_hint(self, info: Info, id: strawberry.ID) -> attempts.HintResult:
         require_person(info.context)
-        return await attempts.hint(info.context, id)  # type: ignore[return-value]
+        return await attempts.hint(info.context, id)
 
     @strawberry.mutation(
         description="Finish a pending exercise without answering (outcome SKIPPED). A skipped "
-        "review comes back tomorrow."
+        "review comes back tomorrow.",
+        graphql_type=Exercise,
     )
-    async def skip_exercise(self, info: Info, id: strawberry.ID) -> Exercise:
+    async def skip_exercise(self, info: Info, id: strawberry.ID) -> Row:
         require_person(info.context)
-        return await attempts.skip(info.context, id)  # type: ignore[return-value]
+        return await attempts.skip(info.context, id)

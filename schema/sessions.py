@@ -10,6 +10,7 @@ from strawberry import Info
 
 from models.rows import Row
 from resolvers import messages as message_resolvers
+from resolvers import pagination as pages
 from resolvers.dataloaders import SESSION_ORDER
 from resolvers.pagination import Edge as PageEdge
 from resolvers.pagination import page_window
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 UserT = Annotated["User", strawberry.lazy("schema.users")]
 MessageT = Annotated["Message", strawberry.lazy("schema.messages")]
+# The type itself, for its own fields' graphql_type (the class does not exist yet there).
+SessionT = Annotated["Session", strawberry.lazy("schema.sessions")]
 
 
 async def _messages(
@@ -33,10 +36,10 @@ async def _messages(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
-) -> list[Connection[MessageT]]:
+) -> list[pages.Connection]:
     """Session.messages for many sessions (schema/batching.py). Each session's owner
     targets its messages' shard (docs/scaling.md)."""
-    return await message_resolvers.messages_of(  # type: ignore[return-value]
+    return await message_resolvers.messages_of(
         info.context,
         [
             # A Row answers s.id with s["_id"] and a missing attribute with None.
@@ -67,10 +70,11 @@ class Session(Node):
 
     @strawberry.field(
         description="This session as an edge of User.sessions (with its cursor there): "
-        "what a client inserts into a loaded page after startSession."
+        "what a client inserts into a loaded page after startSession.",
+        graphql_type=Edge[SessionT],
     )
-    def edge(self) -> Edge[Session]:
-        return PageEdge((self, SESSION_ORDER.field))  # type: ignore[return-value]
+    def edge(self) -> PageEdge:
+        return PageEdge((self, SESSION_ORDER.field))
 
     @strawberry.field(description="Mean latency of the timed assistant replies, in ms.")
     def avg_response_time_ms(self) -> float | None:
@@ -84,6 +88,7 @@ class Session(Node):
         description="Oldest first, in conversation order. A chat view opens at the newest "
         "with `last` and pages back with `before`.",
         metadata=batch_form(_messages),
+        graphql_type=Connection[MessageT],
     )
     async def messages(
         self,
@@ -92,7 +97,7 @@ class Session(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[MessageT]:
+    ) -> pages.Connection:
         return (await _messages([self], info, first, after, last, before))[0]
 
 

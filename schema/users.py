@@ -9,6 +9,7 @@ import strawberry
 from strawberry import Info
 
 from resolvers import exercises as exercise_resolvers
+from resolvers import pagination as pages
 from resolvers import sessions as session_resolvers
 from resolvers.pagination import page_window
 from resolvers.practice import stats as stats_resolvers
@@ -44,9 +45,9 @@ async def _sessions(
     status: SessionStatus | None = None,
     last: int | None = None,
     before: str | None = None,
-) -> list[Connection[SessionT]]:
+) -> list[pages.Connection]:
     """User.sessions for many users (schema/batching.py)."""
-    return await session_resolvers.sessions_of(  # type: ignore[return-value]
+    return await session_resolvers.sessions_of(
         info.context,
         [u.id for u in users],
         page_window(first, after, last, before),
@@ -80,7 +81,11 @@ class User(Node):
     def streak_days(self) -> int:
         return shown_streak(self, local_today(self, datetime.now(UTC)))
 
-    @strawberry.field(description="Newest first.", metadata=batch_form(_sessions))
+    @strawberry.field(
+        description="Newest first.",
+        metadata=batch_form(_sessions),
+        graphql_type=Connection[SessionT],
+    )
     async def sessions(
         self,
         info: Info,
@@ -89,22 +94,26 @@ class User(Node):
         status: SessionStatus | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[SessionT]:
+    ) -> pages.Connection:
         return (await _sessions([self], info, first, after, status, last, before))[0]
 
-    @strawberry.field(description="Error counts and recency weights; see Query.errorStats.")
+    @strawberry.field(
+        description="Error counts and recency weights; see Query.errorStats.",
+        graphql_type=ErrorStatsT,
+    )
     async def error_stats(
         self,
         info: Info,
         since: datetime | None = None,
         until: datetime | None = None,
         top: int | None = 10,
-    ) -> ErrorStatsT:
-        return await stats_resolvers.error_stats(info.context, self.id, since, until, top)  # type: ignore[return-value]
+    ) -> stats_resolvers.ErrorStats:
+        return await stats_resolvers.error_stats(info.context, self.id, since, until, top)
 
     @strawberry.field(
         description="Newest first. Filters combine; `from`/`to` bound the creation time "
-        "[from, to); `category` matches case-insensitively."
+        "[from, to); `category` matches case-insensitively.",
+        graphql_type=Connection[ExerciseT],
     )
     async def exercises(
         self,
@@ -119,8 +128,8 @@ class User(Node):
         to: datetime | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[ExerciseT]:
-        return await exercise_resolvers.exercises_of(  # type: ignore[return-value]
+    ) -> pages.Connection:
+        return await exercise_resolvers.exercises_of(
             info.context,
             self.id,
             page_window(first, after, last, before),

@@ -79,11 +79,25 @@ async def test_the_embedded_rows_view_decodes_every_document_as_a_row():
         assert len(docs) == 1, how
         assert _nested_classes(docs[0]) == {Row}, how
         assert docs[0]["timestamp"] == T0 and docs[0]["timestamp"].tzinfo is not None, how
-        assert docs[0].errors[0].meta.n == 1, how
+        # Attribute access for declared fields; an undeclared key ("meta") by item only.
+        assert docs[0].errors[0].category == "grammar", how
+        assert docs[0].errors[0]["meta"]["n"] == 1, how
     # The plain view (and what Beanie and the write paths use) stays dicts.
     plain = await db.messages.find_one({"_id": "m1"})
     assert _nested_classes(plain) == {dict}
     assert db.messages.codec_options.document_class is dict
+
+
+def test_a_row_reads_declared_fields_and_refuses_any_other_name():
+    """A typo (`sesion_id`) raised nothing and read as null before: now it is an
+    AttributeError naming it; a declared optional field the document leaves out is None."""
+    row = Row({"_id": "m1", "session_id": "s1", "content": "Hola"})
+    assert (row.id, row.session_id, row.content) == ("m1", "s1", "Hola")
+    assert row.tokens_in is None and row.rating is None  # declared, not stored
+    for typo in ("sesion_id", "contnet", "_type_definition", "__await__"):
+        with pytest.raises(AttributeError, match=typo):
+            getattr(row, typo)
+        assert not hasattr(row, typo)
 
 
 async def test_replay_hands_out_copies_of_the_class_it_recorded():
