@@ -251,6 +251,12 @@ class ExerciseDoc(BaseDoc):
     last_answer: str | None = None
     # The learner-local date (YYYY-MM-DD) of the daily set this exercise was made for.
     daily: str | None = None
+    # Repeatable submits (resolvers/practice/attempts.py): the normalised wrong answers
+    # already counted (a copy uses no attempt), the answer that finished it (sent again,
+    # it answers as before), and whether its review and streak are still to be written.
+    wrong_answers: list[str] | None = None
+    final_answer: str | None = None
+    finish_pending: bool | None = None
 
     class Settings:
         name = "exercises"
@@ -317,6 +323,8 @@ class SkillCardDoc(BaseDoc):
     due_at: datetime
     reps: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+    # The last exercises this card reviewed (REVIEWED_KEPT): a replayed finish counts once.
+    reviewed: list[str] | None = None
 
     class Settings:
         name = "skill_cards"
