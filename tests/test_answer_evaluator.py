@@ -281,7 +281,7 @@ async def test_an_evaluator_call_cut_off_is_counted_once_whatever_lands_late(pro
     cost_dims for ever, and its ids in the rows' guards. Now the maintenance pass finishes
     it under a lease of its own, settles its guards, and the held write, landing after
     its lease, counts nothing."""
-    async with await _evaluated_api(provider, execution_timeout_ms=500) as api:
+    async with await _evaluated_api(provider, execution_timeout_ms=2000) as api:
         clocks = Clocks(api, monkeypatch)
         user, token = await api.user()
         db = api.services.db
@@ -290,6 +290,9 @@ async def test_an_evaluator_call_cut_off_is_counted_once_whatever_lands_late(pro
         held = HeldWrites("cost_daily")
         with db.wrapped(lambda c: held.wrap(c) if c.name == "cost_daily" else _CostRowsDown(c)):
             out = await api.gql(SUBMIT, {"id": doc["_id"], "a": "I committed it."}, token=token)
+        # Cut off at its deadline (2 s: the fake provider's answer must come first, even
+        # on a loaded machine) with its cost_daily write held.
+        assert held.reached.is_set()
         assert out.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
         assert await db.ai_usage.count_documents({}) == 1
         clocks.advance(31)  # past the cut-off attempt's lease
