@@ -40,6 +40,7 @@ from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.inprocess import in_process
 from gateway.settings import Settings
 from models.documents import UserDoc
 from resolvers.messages import apply_message
@@ -202,10 +203,10 @@ async def simulate(days: int = 30, seed: int = 7) -> Report:
     start = datetime(2026, 3, 2, 19, 0, tzinfo=tz)  # a fixed first evening: repeatable runs
     report = Report()
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        services = app.state.services
+    async with in_process(app) as served:
+        services = served.services
         db = services.db
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=served)
         async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
             with moved_clock(start.astimezone(UTC), seed) as clock:
                 user = UserDoc(

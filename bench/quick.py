@@ -38,6 +38,7 @@ from gateway.context import GatewayContext
 from gateway.execution.executor import compiled_executor
 from gateway.gctuning import OLDER_THRESHOLDS
 from gateway.guards import CONVENTIONS, schema_extensions
+from gateway.inprocess import in_process
 from resolvers.apiclients import create_client
 from schema import build_schema
 
@@ -183,17 +184,16 @@ def median_of(fn: Callable[[], Any], n: int = 5) -> float:
     return statistics.median(times)
 
 
-async def run(rounds: int = 9, levers: bool = True) -> list[str]:
+async def run(rounds: int = 9, levers: bool = True, only: set[str] | None = None) -> list[str]:
     # The limiter does its work on every request, but no caller runs out: mid and the
     # practice page repeat ten learners' requests far faster than any learner would.
     generous = {f"rate_limit_{t}": "100000000/minute" for t in ("free", "pro", "premium")}
     generous |= {f"cost_bucket_{t}": "100000000:1000000" for t in ("free", "pro", "premium")}
     settings = bench_settings("gateway").model_copy(update=generous)
-    app = create_app(settings)
     out: list[str] = []
     with contextlib.redirect_stdout(_Discard()):
-        async with app.router.lifespan_context(app):
-            services = app.state.services
+        async with in_process(create_app(settings)) as app:
+            services = app.services
             info = await seed_bench(services.db, settings, heavy_learner=False)
             secrets = await bench_clients(services.db, len(info["caller_tokens"]))
             learners = info["learner_tokens"]
@@ -238,6 +238,8 @@ async def run(rounds: int = 9, levers: bool = True) -> list[str]:
                 Pair("W4", w4_gateway, w4_hand, 100),
                 Pair("mid", mid_gateway, mid_hand, 20),
             ]
+            if only is not None:
+                pairs = [p for p in pairs if p.name in only]
             # Warm up (records every read once) and check both sides return the same rows.
             for pair in pairs:
                 for i in range(2 if pair.per_round == 1 else 2 * len(callers)):
@@ -254,12 +256,47 @@ async def run(rounds: int = 9, levers: bool = True) -> list[str]:
             for pair in pairs:
                 ratio, g_ms, h_ms = await compare(pair, rounds)
                 out.append(line(pair.name, ratio, g_ms, h_ms, rounds))
+            out += await measure_pipeline(
+                app, [p for p in pairs if p.name in ("W4", "mid")], rounds
+            )
+            if only is not None:
+                return out
             out += await measure_client_auth(app, services, secrets, callers, rounds)
             out.append(await measure_daily(app, learners[:10], rounds))
             if replay.misses != misses:
                 out.append(f"note: {replay.misses - misses} reads missed the replay store")
             if levers:
                 out += await measure_levers(app, services, admin, settings)
+    return out
+
+
+async def measure_pipeline(app: Any, pairs: list[Pair], rounds: int) -> list[str]:
+    """The same requests with the compiled pipeline on and off (gateway/pipeline.py),
+    interleaved in this run: what it saves against Strawberry's own per-request path."""
+    pipeline = app.app.state.pipeline
+    out = []
+    for pair in pairs:
+
+        def switched(on: bool, make: Callable[[int], Call] = pair.gateway) -> Callable[[int], Call]:
+            def call(i: int) -> Call:
+                inner = make(i)
+
+                async def run() -> bytes:
+                    pipeline.enabled = on
+                    return await inner()
+
+                return run
+
+            return call
+
+        ratio, on_ms, off_ms = await compare(
+            Pair(pair.name, switched(True), switched(False), pair.per_round), rounds
+        )
+        pipeline.enabled = True
+        out.append(
+            f"{pair.name} pipeline on/off cpu ratio: {ratio:.2f} "
+            f"(on {fmt_ms(on_ms)}, off {fmt_ms(off_ms)}, {rounds} rounds)"
+        )
     return out
 
 

@@ -28,6 +28,7 @@ from bench.handwritten import routes as hand_routes
 from bench.peers import dump_rows
 from bench.replay import Replay
 from gateway.app import build_services, create_app
+from gateway.inprocess import in_process
 from gateway.settings import Settings
 from models.instrument import RoundTrips
 from resolvers.dataloaders import Loaders
@@ -168,8 +169,8 @@ async def serve(
         await _run(app, port, info, info_path)
         return
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        services = app.state.services
+    async with in_process(app) as served:
+        services = served.services
         if variant == "naive":
             services.loaders_factory = lambda s: Loaders(
                 s.db, s.settings.error_half_life_days, batched=False
@@ -181,12 +182,12 @@ async def serve(
         app.router.routes.append(Route("/bench/stats", stats))
         if not os.environ.get("BENCH_NO_FREEZE"):
             freeze_seeded()
-        await _run(app, port, info, info_path)
+        await _run(served, port, info, info_path)
         if not services.db.embedded:
             await services.db.client.drop_database(settings.mongo_db)
 
 
-async def _run(app: Starlette, port: int, info: dict, info_path: str) -> None:
+async def _run(app: Any, port: int, info: dict, info_path: str) -> None:
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

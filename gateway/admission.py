@@ -1,15 +1,31 @@
-"""Admission control: price each operation, then charge the caller's budgets before it runs.
+"""Admission control: every request is charged by one function, `charge`, whatever its outcome.
 
-Runs as a Strawberry extension after parsing and validation (so the document is known to be
-valid) and before execution (so a refused operation touches no data). Order of checks:
-per-request maximum cost (QUERY_TOO_COMPLEX, which still takes a request from the window),
-then the request window, then the points bucket (both RATE_LIMITED). Admins are priced but
-never refused by the budgets.
+A request takes one request from its caller's window (the user when the token verified,
+else the client IP) exactly once, and its points from the caller's bucket at most once, at
+its outcome:
+
+- `REFUSED` before its document was looked at (bad JSON or parameters, a bad token, a
+  persisted-query miss, a method or media type the endpoint does not serve): the request;
+  once the window is spent a 429 answers instead.
+- `PARSING`, the gate before the document is parsed: the request, and a look (no charge)
+  at whether the points its length costs (querycost.document_points) are left, so a caller
+  whose budget is spent is refused without the gateway parsing or validating anything.
+  One of the three outcomes below follows.
+- `INVALID` (did not parse or validate) and `OVER_COST` (priced over QUERY_MAX_COST,
+  QUERY_TOO_COMPLEX): the document's length in points.
+- `EXECUTED`: the document's length and the operation's price (querycost.operation_cost)
+  in points, before it runs; RATE_LIMITED when they are not left.
+
+Pricing runs as a Strawberry extension (`Admission`) after parsing and validation, so the
+document is known to be valid, and before execution, so a refused operation touches no
+data; the compiled pipeline (gateway/pipeline.py) runs the same `admission_refusal`.
+Admins (and every caller with RATE_LIMITS_ENABLED off) are priced but never charged.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from enum import Enum
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode
@@ -19,8 +35,10 @@ from strawberry.types.graphql import OperationType
 
 from gateway.context import GatewayContext
 from gateway.logging import get_logger
-from gateway.querycost import document_points, operation_cost, select_operation
+from gateway.meter import Meter
+from gateway.querycost import operation_cost, select_operation
 from gateway.ratelimit import STORAGE_ERRORS
+from gateway.services import Services
 from resolvers.errors import (
     BadUserInput,
     DomainError,
@@ -32,72 +50,88 @@ from resolvers.errors import (
 log = get_logger("gateway.admission")
 
 
-async def admit(ctx: GatewayContext, cost: int) -> None:
-    """Charge one request and `cost` points; raises RateLimited when either budget is spent."""
-    limiter = ctx.services.limiter
-    tier, key = ctx.tier, ctx.rate_key
-    if (
-        ctx.viewer is not None and ctx.viewer.is_admin
-    ) or not ctx.services.settings.rate_limits_enabled:
-        ctx.admitted = True
-        return
-    if ctx.unmetered:  # the storage already failed this request: do not wait on it again
-        if not ctx.services.settings.fails_open(tier):
-            raise ServiceUnavailable("Rate limiting is unavailable; retry shortly.")
-        ctx.admitted = True
-        return
+class Outcome(Enum):
+    REFUSED = "refused"
+    PARSING = "parsing"
+    INVALID = "invalid"
+    OVER_COST = "over_cost"
+    EXECUTED = "executed"
+
+
+# Outcomes that charge the document's length in points (EXECUTED adds the price).
+_CHARGED_POINTS = (Outcome.INVALID, Outcome.OVER_COST, Outcome.EXECUTED)
+# Outcomes whose answer a storage outage or a spent bucket changes; the others are
+# answered as they are (their request is still counted when the storage answers).
+_REFUSABLE = (Outcome.PARSING, Outcome.EXECUTED)
+
+
+async def charge(
+    services: Services, meter: Meter, outcome: Outcome, cost: int = 0
+) -> DomainError | None:
+    """Charge `meter`'s caller for this outcome (`cost`: the operation's price, EXECUTED
+    only): None, or the error that answers the request instead (RATE_LIMITED when the
+    window or the bucket is spent, SERVICE_UNAVAILABLE when the storage is down and the
+    tier fails closed)."""
+    meter.outcome = outcome
+    if meter.exempt:
+        return None
+    limiter, tier, key = services.limiter, meter.tier, meter.key
+    if meter.unmetered:  # the storage already failed this request: do not wait on it again
+        return _unmetered(services, meter, outcome)
     try:
-        budget = ctx.request_budget
-        if not ctx.request_counted:
-            budget = await limiter.hit_request(tier, key)
-            ctx.request_counted = True
-        elif budget is None:
-            budget = await limiter.peek_request(tier, key)
-        ctx.request_budget = budget
+        if not meter.request_taken:
+            meter.request_budget = await limiter.hit_request(tier, key)
+            meter.request_taken = True
+        elif meter.request_budget is None:  # taken by the persisted-query miss before it
+            meter.request_budget = await limiter.peek_request(tier, key)
+        budget = meter.request_budget
         if not budget.allowed:
-            raise RateLimited(
+            return RateLimited(
                 f"Request budget of {budget.limit} per {budget.window_seconds}s for the "
                 f"{tier} tier is spent; retry in {budget.retry_after}s.",
                 retry_after=budget.retry_after,
             )
-        if cost <= 0:
-            ctx.admitted = True
-            return
-        points = await limiter.charge_points(tier, key, cost)
-        ctx.points_budget = points
-        if not points.allowed and cost > points.capacity:
-            # Waiting never helps: say so, or a client obeying retryAfter retries forever.
-            raise RateLimited(
-                f"This request costs {cost} points, more than the {tier} tier's bucket holds "
-                f"({points.capacity}): it cannot run at any time. Ask for fewer items (lower "
-                "`first`) or fewer nested connections.",
-                retry_after=points.retry_after,
-                cost=cost,
-                pointsCapacity=points.capacity,
-            )
-        if not points.allowed:
-            raise RateLimited(
-                f"This request costs {cost} points but only {int(points.remaining)} are left "
-                f"(refilling {points.refill_per_second:g}/s); retry in {points.retry_after}s.",
-                retry_after=points.retry_after,
-                cost=cost,
-            )
+        points = meter.document_points + (cost if outcome is Outcome.EXECUTED else 0)
+        if outcome is Outcome.PARSING and points > 0:
+            meter.points_budget = await limiter.charge_points(tier, key, points, charge=False)
+        elif outcome in _CHARGED_POINTS and points > 0:
+            meter.points_budget = await limiter.charge_points(tier, key, points)
+        else:
+            return None
+        if meter.points_budget.allowed or outcome not in _REFUSABLE:
+            return None
+        return _points_refusal(meter, points)
     except STORAGE_ERRORS as exc:
         log.warning("rate_limit_storage_unavailable", error=type(exc).__name__, tier=tier)
-        ctx.unmetered = True
-        if not ctx.services.settings.fails_open(tier):
-            raise ServiceUnavailable("Rate limiting is unavailable; retry shortly.") from exc
-    ctx.admitted = True
+        meter.unmetered = True
+        return _unmetered(services, meter, outcome)
 
 
-async def admit_document(ctx: GatewayContext, chars: int) -> None:
-    """Before the document is parsed: one request of the caller's window and the points
-    its length costs (querycost.document_points), so a caller whose budget is spent is
-    refused without the gateway parsing or validating anything it sent. Admission
-    control then charges the operation's own price without a second request."""
-    ctx.document_points = document_points(chars)
-    await admit(ctx, ctx.document_points)
-    ctx.admitted = False  # the operation itself is still to be admitted
+def _unmetered(services: Services, meter: Meter, outcome: Outcome) -> DomainError | None:
+    if outcome in _REFUSABLE and not services.settings.fails_open(meter.tier):
+        return ServiceUnavailable("Rate limiting is unavailable; retry shortly.")
+    return None
+
+
+def _points_refusal(meter: Meter, cost: int) -> RateLimited:
+    points = meter.points_budget
+    assert points is not None
+    if cost > points.capacity:
+        # Waiting never helps: say so, or a client obeying retryAfter retries forever.
+        return RateLimited(
+            f"This request costs {cost} points, more than the {meter.tier} tier's bucket holds "
+            f"({points.capacity}): it cannot run at any time. Ask for fewer items (lower "
+            "`first`) or fewer nested connections.",
+            retry_after=points.retry_after,
+            cost=cost,
+            pointsCapacity=points.capacity,
+        )
+    return RateLimited(
+        f"This request costs {cost} points but only {int(points.remaining)} are left "
+        f"(refilling {points.refill_per_second:g}/s); retry in {points.retry_after}s.",
+        retry_after=points.retry_after,
+        cost=cost,
+    )
 
 
 async def admission_refusal(
@@ -111,7 +145,7 @@ async def admission_refusal(
     the `cost` when it already knows it (operation_cost of the same operation).
     """
     ctx: GatewayContext = ec.context
-    error: DomainError | None = None
+    error: DomainError | None
     assert ec.graphql_document is not None
     ctx.document = ec.graphql_document  # it parsed and validated (gateway/pipeline.py)
     op = select_operation(ec.graphql_document, ec.operation_name)
@@ -136,7 +170,7 @@ async def admission_refusal(
         cost = operation_cost(
             ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables
         )
-    ctx.cost = cost + ctx.document_points
+    ctx.cost = cost + ctx.meter.document_points
     max_cost = ctx.services.settings.query_max_cost
     if cost > max_cost:
         error = QueryTooComplex(
@@ -145,19 +179,13 @@ async def admission_refusal(
             cost=cost,
             maxCost=max_cost,
         )
-        # Refused, yet it counts as a request (no points), like a document that fails
-        # validation: otherwise a flood of over-priced documents would cost nothing.
-        try:
-            await admit(ctx, 0)
-        except RateLimited as exc:
-            error = exc
-        except DomainError:
-            pass
+        # Refused, yet charged like a document that fails validation: otherwise a flood
+        # of over-priced documents would cost nothing.
+        limited = await charge(ctx.services, ctx.meter, Outcome.OVER_COST)
+        if isinstance(limited, RateLimited):
+            error = limited
     else:  # zero-priced documents too: at least one request of the window
-        try:
-            await admit(ctx, cost)
-        except DomainError as exc:
-            error = exc
+        error = await charge(ctx.services, ctx.meter, Outcome.EXECUTED, cost)
     if error is not None:
         return GraphQLExecutionResult(
             data=None, errors=[GraphQLError(error.message, original_error=error)]

@@ -30,7 +30,7 @@ from gateway.middleware import GatewayMiddleware
 from gateway.persisted import PersistedQueries
 from gateway.ratelimit import RateLimiter
 from gateway.security_headers import page_policy
-from gateway.services import Services
+from gateway.services import STATE_KEY, Services
 from gateway.settings import Settings
 from gateway.tracing import Tracing
 from models.db import Database, connect
@@ -41,18 +41,6 @@ from resolvers.outbox import HUB_KEY, LiveHub
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-class LazyServices:
-    """Lets routes be built before the lifespan has connected to the database."""
-
-    def __init__(self) -> None:
-        self.value: Services | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self.value is None:
-            raise RuntimeError("the application has not started")
-        return getattr(self.value, name)
 
 
 async def build_services(settings: Settings, db: Database | None = None) -> Services:
@@ -76,7 +64,7 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
 
 
 async def seed_embedded(services: Services) -> dict[str, int]:
-    from scripts.seed import seed_database
+    from resolvers.demo.seed import seed_database
 
     summary = await seed_database(
         services.db, users=services.settings.seed_users, seed=services.settings.seed_random
@@ -120,12 +108,13 @@ def create_app(
     settings.jwt_key  # noqa: B018  - fail at start-up, not on the first request
     schema = guarded_schema(settings)
     metrics = Metrics(settings) if settings.metrics_enabled else None
-    holder = LazyServices()
-    endpoint = GraphQLEndpoint(schema, holder, settings.document_cache_bytes)  # type: ignore[arg-type]
-    live = LiveEndpoint(schema, holder)
+    endpoint = GraphQLEndpoint(schema, settings.document_cache_bytes)
+    live = LiveEndpoint(schema)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        """Builds the services and yields them as the lifespan state: the one way they
+        reach requests (gateway/services.py `services_of`)."""
         services = await build_services(settings, db)
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
@@ -144,9 +133,6 @@ def create_app(
         if tracing is not None and spans is not None:
             services.tracer = tracing.tracer
             services.db.events.subscribe(spans)
-        holder.value = services
-        endpoint.services = services  # per request: no proxy in front of every attribute
-        app.state.services = services
         if services.db.embedded:
             counts = await seed_embedded(services) if settings.seed_demo_data else {}
             log.warning(
@@ -175,7 +161,7 @@ def create_app(
             rate_limit_storage=services.limiter.backend,
         )
         try:
-            yield
+            yield {STATE_KEY: services}
         finally:
             await maintenance.stop()
             if relay is not None:
@@ -191,9 +177,6 @@ def create_app(
             if db is None:
                 await services.db.close()
 
-    async def ready(request: Request) -> Any:
-        return await readiness(holder.value)(request)  # type: ignore[arg-type]
-
     async def root(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
@@ -204,7 +187,7 @@ def create_app(
     routes = [
         Route("/", root),
         Route("/health", liveness),
-        Route("/health/ready", ready),
+        Route("/health/ready", readiness),
         graphql_route,
         WebSocketRoute("/graphql", live),
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
@@ -233,5 +216,4 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.state.schema = schema
     app.state.pipeline = endpoint.pipeline
-    app.state.holder = holder
     return app

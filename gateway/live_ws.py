@@ -39,7 +39,7 @@ from gateway.clientaddr import client_key
 from gateway.context import GatewayContext
 from gateway.errors import format_error
 from gateway.logging import get_logger
-from gateway.services import Services
+from gateway.services import Services, services_of
 from resolvers.errors import DomainError
 from resolvers.outbox import SlowConsumer
 from resolvers.viewer import Viewer
@@ -96,14 +96,13 @@ class LiveStats:
 
 
 class LiveEndpoint:
-    def __init__(self, schema: Any, holder: Any) -> None:
+    def __init__(self, schema: Any) -> None:
         self.schema = schema
-        self.holder = holder
         self.stats = LiveStats()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         websocket = WebSocket(scope, receive, send)
-        services: Services = self.holder.value
+        services = services_of(scope)
         offered = websocket.scope.get("subprotocols") or []
         peer = websocket.client.host if websocket.client else "unknown"
         if PROTOCOL not in offered:

@@ -18,9 +18,17 @@ mean" when introspection is off. A hit runs exactly these; a miss runs `schema.e
 as before, and the document is remembered once admission control has seen it
 (`ctx.document`: only a document that parsed and validated gets that far).
 
-The fast path is used only when every schema extension is one whose per-request work it
-reproduces (`_reproduced`): adding an extension it does not know turns the fast path off
-instead of silently skipping the new extension. The cache is bounded by the bytes its
+It pays: on bench --quick's W4 it halves the gateway's CPU per request and cuts mid's by
+a fifth (docs/performance.md, "The compiled pipeline"). What it reproduces is checked when
+the app is built (`check_reproduced`): an extension it does not know, schema directives,
+incremental execution, Strawberry's own field-suggestion removal or a Strawberry version
+other than the one it was written against (`REPRODUCED_STRAWBERRY`, the pinned one) stop
+the gateway at start-up with the reason, instead of the pipeline skipping what it does not
+know or turning itself off. It calls no private Strawberry method: graphql-core's
+`execute` (what Strawberry calls without incremental execution) and the schema's public
+`process_errors`. `enabled` is a switch for the benchmark alone (bench --quick measures
+the pipeline against Strawberry's path in the same run); nothing in the gateway flips it.
+The cache is bounded by the bytes its
 documents retain (DOCUMENT_CACHE_BYTES, gateway/doccache.py; and `maxsize` entries) and
 keyed by the parsed source text itself, so it holds no second copy of any document text.
 It is only touched between awaits, so concurrent requests never see it half-updated.
@@ -29,9 +37,10 @@ It is only touched between awaits, so concurrent requests never see it half-upda
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib.metadata import version
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, execute
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import OperationType as GraphQLOperationType
 from graphql.execution.middleware import MiddlewareManager
@@ -91,20 +100,54 @@ _PER_DOCUMENT = (MaxTokensLimiter, ParserCache, AddValidationRules, BoundedValid
 _PER_REQUEST = (Admission, HideSuggestions)
 
 
+# Strawberry's awaitable check, as its Schema.execute passes it (graphql-core types the
+# parameter as a TypeGuard; Strawberry's returns a plain bool).
+_IS_AWAITABLE: Any = optimized_is_awaitable
+
+# The Strawberry whose `Schema.execute` this module reproduces: tests/test_pipeline.py and
+# tests/test_fast_path_differential.py compare the two paths; re-run them on an upgrade,
+# then change this.
+REPRODUCED_STRAWBERRY = "0.341.2"
+
+
+class PipelineAssumptionBroken(RuntimeError):
+    """The compiled pipeline would not answer what Strawberry answers: raised at start-up."""
+
+
 def _extension_types(schema: GatewaySchema) -> list[type]:
     # Extensions are classes or factories (a fresh instance per request): build one of
     # each only to see what it is.
     return [ext if isinstance(ext, type) else type(ext()) for ext in schema.extensions]
 
 
-def _reproduced(schema: GatewaySchema) -> bool:
+def check_reproduced(schema: GatewaySchema, strawberry_version: str | None = None) -> None:
+    """Raise PipelineAssumptionBroken, naming each, when the schema or Strawberry does
+    something per request the pipeline does not reproduce."""
     kinds = _extension_types(schema)
-    return (
-        Admission in kinds
-        and all(issubclass(k, _PER_DOCUMENT + _PER_REQUEST) for k in kinds)
-        and not schema.directives  # Strawberry would add its directives extension
-        and not schema.config.enable_experimental_incremental_execution
-    )
+    broken = []
+    running = strawberry_version or version("strawberry-graphql")
+    if running != REPRODUCED_STRAWBERRY:
+        broken.append(
+            f"Strawberry {running}, not {REPRODUCED_STRAWBERRY}: compare its Schema.execute "
+            "with gateway/pipeline.py, run tests/test_pipeline.py and "
+            "tests/test_fast_path_differential.py, then update REPRODUCED_STRAWBERRY"
+        )
+    unknown = [k.__name__ for k in kinds if not issubclass(k, _PER_DOCUMENT + _PER_REQUEST)]
+    if unknown:
+        broken.append(f"schema extensions it does not reproduce: {', '.join(unknown)}")
+    if Admission not in kinds:
+        broken.append("no Admission extension (gateway/admission.py)")
+    if schema.directives:
+        broken.append("schema directives (Strawberry would add its directives extension)")
+    if schema.config.enable_experimental_incremental_execution:
+        broken.append("incremental execution")
+    if schema.config.disable_field_suggestions:
+        broken.append("disable_field_suggestions (use gateway/suggestions.py HideSuggestions)")
+    if broken:
+        raise PipelineAssumptionBroken(
+            "gateway/pipeline.py does not reproduce Strawberry's request path with "
+            + "; ".join(broken)
+        )
 
 
 def _coerce_error(error: Exception) -> GraphQLError:
@@ -145,11 +188,11 @@ class CompiledPipeline:
         maxsize: int = DOCUMENT_CACHE_SIZE,
         max_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
+        check_reproduced(schema)
         self.schema = schema
         self.maxsize = maxsize
-        self.enabled = _reproduced(schema)
+        self.enabled = True  # bench --quick's switch (module docstring)
         self.hide_suggestions = HideSuggestions in _extension_types(schema)
-        self._execute = schema._get_execute_function()
         self._executor: dict[str, Any] = (
             {"executor_class": schema.execution_context_class}
             if schema.execution_context_class is not None
@@ -227,7 +270,7 @@ class CompiledPipeline:
                 result = refusal
             else:
                 result = await await_maybe(
-                    self._execute(
+                    execute(
                         schema._schema,
                         document,
                         root_value=None,
@@ -235,16 +278,16 @@ class CompiledPipeline:
                         variable_values=variables,
                         operation_name=ec.operation_name,
                         context_value=ctx,
-                        is_awaitable=optimized_is_awaitable,
+                        is_awaitable=_IS_AWAITABLE,
                         operation_extensions=None,
                         **self._executor,
                     )
                 )
             if result.errors:
-                schema._process_errors(result.errors, ec)
+                schema.process_errors(result.errors, ec)
         except Exception as exc:  # as Strawberry: an error in the result, not a raise
             error = _coerce_error(exc)
-            schema._process_errors([error], ec)
+            schema.process_errors([error], ec)
             return ExecutionResult(data=None, errors=[error], extensions={})
         if self.hide_suggestions and result.errors:
             result.errors = [without_suggestion(e, schema._schema) for e in result.errors]

@@ -17,6 +17,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.inprocess import in_process
 from gateway.services import Services
 from gateway.settings import Settings
 from models.documents import UserDoc
@@ -136,18 +137,17 @@ class running_api:
         self.app = create_app(settings, tracing=tracing)
 
     async def __aenter__(self) -> Api:
-        self._lifespan = self.app.router.lifespan_context(self.app)
-        await self._lifespan.__aenter__()
-        transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 50000))
+        self.served = await in_process(self.app).__aenter__()
+        transport = httpx.ASGITransport(app=self.served, client=("127.0.0.1", 50000))
         self.client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        return Api(self.client, self.app.state.services)
+        return Api(self.client, self.served.services)
 
     async def __aexit__(self, *exc: Any) -> None:
-        services: Services = self.app.state.services
+        services: Services = self.served.services
         await self.client.aclose()
         if not services.db.embedded:
             await services.db.client.drop_database(self.settings.mongo_db)
-        await self._lifespan.__aexit__(*exc)
+        await self.served.__aexit__(*exc)
 
 
 def redis_url() -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.inprocess import in_process
 from models.db import connect
 from models.driver_calls import CollectionProxy
 from tests.conftest import Api, make_settings, redis_url
@@ -275,16 +276,16 @@ async def test_a_revoked_secret_is_refused_by_another_replica_within_seconds() -
     settings = make_settings(redis_url=redis_url())
     db = await connect(settings.mongo_uri, settings.mongo_db, 2000, 5000)
     apps = [create_app(settings, db=db), create_app(settings, db=db)]
-    spans = [app.router.lifespan_context(app) for app in apps]
+    spans = [in_process(app) for app in apps]
     for span in spans:
         await span.__aenter__()
     clients = [
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-        for app in apps
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=span), base_url="http://t")
+        for span in spans
     ]
     try:
-        api_a = Api(clients[0], apps[0].state.services)
-        api_b = Api(clients[1], apps[1].state.services)
+        api_a = Api(clients[0], spans[0].services)
+        api_b = Api(clients[1], spans[1].services)
         _, admin = await api_a.admin()
         created = (await api_a.data(CREATE, {"n": "tutor-b"}, admin))["createApiClient"]
         secret, cid = created["secret"], created["client"]["id"]

@@ -21,7 +21,7 @@ async def test_addresses_of_one_ipv6_64_share_one_budget():
     # Before: seven addresses of one /64 each got a fresh 30/min budget.
     gateway = running_api(make_settings())
     async with gateway:
-        app = gateway.app
+        app = gateway.served
         hosts = [f"2001:db8:1:2::{n:x}" for n in range(1, 8)]
         seen = [await remaining_from(app, host) for host in hosts]
         assert seen == [29 - n for n in range(7)]
@@ -32,7 +32,7 @@ async def test_addresses_of_one_ipv6_64_share_one_budget():
 async def test_a_mapped_ipv4_address_is_that_ipv4_client():
     gateway = running_api(make_settings())
     async with gateway:
-        app = gateway.app
+        app = gateway.served
         assert await remaining_from(app, "198.51.100.7") == 29
         assert await remaining_from(app, "::ffff:198.51.100.7") == 28
         assert await remaining_from(app, "::ffff:c633:6407") == 27  # the same, in hex
@@ -41,7 +41,7 @@ async def test_a_mapped_ipv4_address_is_that_ipv4_client():
 async def test_the_prefix_is_a_setting():
     gateway = running_api(make_settings(anonymous_ipv6_prefix_length=128))
     async with gateway:
-        app = gateway.app
+        app = gateway.served
         assert await remaining_from(app, "2001:db8:1:2::1") == 29
         assert await remaining_from(app, "2001:db8:1:2::2") == 29
 

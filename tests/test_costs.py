@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models.instrument import RoundTrips
+from resolvers.demo.seed import seed_database
 from resolvers.messages import apply_message
-from scripts.seed import seed_database
 from tests.conftest import make_settings, running_api
 
 REPORT = """query($from: DateTime, $to: DateTime, $top: Int) {

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from gateway.auth import issue_token
+from resolvers.demo.corpus import check_language, load_corpus
+from resolvers.demo.corpus.common import TOPICS
+from resolvers.demo.corpus.model import TENSE, E, U
+from resolvers.demo.seed import DEMO_LEARNER_STREAK, PRACTICE_DAYS, seed_database
 from resolvers.localtime import local_date, validate_time_zone, zone
 from resolvers.practice.bank import bank_for
 from resolvers.taxonomy import TAXONOMY
-from scripts.demo_corpus import check_language, load_corpus
-from scripts.demo_corpus.common import TOPICS
-from scripts.demo_corpus.model import TENSE, E, U
-from scripts.seed import DEMO_LEARNER_STREAK, PRACTICE_DAYS, seed_database
 
 LANGUAGES = {"English", "Spanish", "German"}
 MAX_REPLY_REUSE = 3

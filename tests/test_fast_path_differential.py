@@ -18,8 +18,8 @@ import pytest
 
 from gateway.context import GatewayContext
 from gateway.guards import guarded_schema
+from resolvers.demo.seed import seed_database
 from resolvers.practice import stats as stats_module
-from scripts.seed import seed_database
 from tests.conftest import make_settings, running_api
 
 Op = tuple[str, str, dict[str, Any] | None, str]  # (name, query, variables, who)

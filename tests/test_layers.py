@@ -113,3 +113,13 @@ def test_the_executor_knows_nothing_of_schema_or_models() -> None:
                 names = [node.module]
             wrong += [f"{path.name} imports {n}" for n in names if n.split(".")[0] in LAYERS[1:]]
     assert not wrong, wrong
+
+
+def test_the_layers_import_no_tools() -> None:
+    # scripts/ and bench/ are built on the layers, never under them: the app's demo data
+    # lives in resolvers/demo/, which scripts/seed.py calls too.
+    wrong = []
+    for module, path in _modules().items():
+        tools = {i for i in _imports(path, module) if i.split(".")[0] in ("scripts", "bench")}
+        wrong += [f"{module} imports {t}" for t in sorted(tools)]
+    assert not wrong, wrong

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.inprocess import in_process
 from models.db import _make_client, connect, ensure_indexes
 from models.documents import DOCUMENT_MODELS, utcnow
 from models.events import CommandEvents
@@ -246,8 +247,8 @@ async def test_the_gateway_starts_while_mongodb_is_unreachable(capsys):
         jwt_secret=SECRET,
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+    async with in_process(app) as served:
+        transport = httpx.ASGITransport(app=served)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.get("/health")).status_code == 200
             ready = await client.get("/health/ready")

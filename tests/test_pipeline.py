@@ -10,8 +10,15 @@ import pytest
 from graphql import parse
 from strawberry.extensions import SchemaExtension
 
+from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import schema_extensions
-from gateway.pipeline import CompiledPipeline, reads_only_identity
+from gateway.pipeline import (
+    REPRODUCED_STRAWBERRY,
+    CompiledPipeline,
+    PipelineAssumptionBroken,
+    check_reproduced,
+    reads_only_identity,
+)
 from models.instrument import RoundTrips
 from schema import build_schema
 from tests.conftest import make_settings, running_api
@@ -152,8 +159,9 @@ async def test_the_request_budget_is_spent_on_the_cached_path_too():
 
 
 def api_pipeline(api: Any) -> CompiledPipeline:
-    # The Api fixture has no app handle; the pipeline is reachable from the client's app.
-    return api.client._transport.app.state.pipeline  # type: ignore[no-any-return]
+    # The Api fixture has no app handle; the pipeline is reachable from the client's app
+    # (gateway/inprocess.py in_process, around the app).
+    return api.client._transport.app.app.state.pipeline  # type: ignore[no-any-return]
 
 
 async def test_the_document_cache_is_bounded():
@@ -179,13 +187,24 @@ async def test_the_document_cache_is_bounded_by_the_bytes_it_retains():
         assert padded[-1] in pipeline._documents and padded[0] not in pipeline._documents
 
 
-def test_an_extension_the_pipeline_does_not_reproduce_turns_it_off():
+def test_an_extension_the_pipeline_does_not_reproduce_stops_the_app_at_start_up():
+    # Before: the pipeline turned itself off, and the gateway ran 2x slower on W4 unseen.
     class Unknown(SchemaExtension):
         pass
 
     settings = make_settings()
-    assert CompiledPipeline(build_schema(schema_extensions(settings))).enabled
-    assert not CompiledPipeline(build_schema([*schema_extensions(settings), Unknown])).enabled
+    CompiledPipeline(build_schema(schema_extensions(settings)))  # the app's own: accepted
+    with pytest.raises(PipelineAssumptionBroken, match="does not reproduce: Unknown"):
+        CompiledPipeline(build_schema([*schema_extensions(settings), Unknown]))
+    with pytest.raises(PipelineAssumptionBroken, match="Unknown"):  # what create_app builds
+        GraphQLEndpoint(build_schema([*schema_extensions(settings), Unknown]), 1_000_000)
+
+
+def test_another_strawberry_version_stops_the_app_at_start_up():
+    schema = build_schema(schema_extensions(make_settings()))
+    check_reproduced(schema, REPRODUCED_STRAWBERRY)
+    with pytest.raises(PipelineAssumptionBroken, match=r"Strawberry 0\.999\.0, not"):
+        check_reproduced(schema, "0.999.0")
 
 
 # --- `me` answered from the record authentication cached --------------------------------

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from models.db import Database, connect
+from resolvers.demo.seed import seed_database
 from scripts.export import export_history
 from scripts.import_legacy import import_files
 from scripts.rebuild_stats import rebuild_all
-from scripts.seed import seed_database
 
 HALF_LIFE = 14.0
 ERROR_FIELDS = ("category", "subcategory", "excerpt", "correction", "explanation")

@@ -30,7 +30,7 @@ class served:
         api = await self.running.__aenter__()
         port = free_port()
         config = uvicorn.Config(
-            self.running.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+            self.running.served, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())

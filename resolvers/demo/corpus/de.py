@@ -9,7 +9,7 @@ German (du) with the explanation in simple English in brackets.
 
 from __future__ import annotations
 
-from scripts.demo_corpus.model import (
+from resolvers.demo.corpus.model import (
     ADV,
     APOS,
     ART,

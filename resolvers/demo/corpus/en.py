@@ -7,7 +7,7 @@ and German speakers, and so on); `natives` keeps a mistake with the speakers who
 
 from __future__ import annotations
 
-from scripts.demo_corpus.model import (
+from resolvers.demo.corpus.model import (
     ADV,
     APOS,
     ART,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from itertools import product
 from typing import Generic, TypeVar
 
-from scripts.demo_corpus.model import E, LanguageCorpus, U
+from resolvers.demo.corpus.model import E, LanguageCorpus, U
 
 T = TypeVar("T")
 RECAST_SHARE = 0.5  # corrections that also spell out the whole corrected sentence

@@ -12,10 +12,10 @@ import itertools
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from resolvers.demo.corpus import de, en, es
+from resolvers.demo.corpus.common import NATIVES, TOPICS
+from resolvers.demo.corpus.model import E, LanguageCorpus, TutorVoice, U
 from resolvers.taxonomy import TAXONOMY
-from scripts.demo_corpus import de, en, es
-from scripts.demo_corpus.common import NATIVES, TOPICS
-from scripts.demo_corpus.model import E, LanguageCorpus, TutorVoice, U
 
 MIN_UTTERANCES_PER_TOPIC = 10
 MIN_CLEAN_PER_TOPIC = 4

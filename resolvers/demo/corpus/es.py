@@ -8,7 +8,7 @@ Spanish (tú) with the explanation in simple English in brackets.
 
 from __future__ import annotations
 
-from scripts.demo_corpus.model import (
+from resolvers.demo.corpus.model import (
     ADV,
     APOS,
     ART,
