@@ -21,6 +21,8 @@ from resolvers.costs.rollup import Thresholds
 from resolvers.costs.usage import complete_pending_usage, settle_usage
 from resolvers.messages import complete_pending, settle
 from resolvers.outbox import LiveHub, prune_events, publish_pending
+from resolvers.ratings import complete_pending_ratings
+from resolvers.sessions import complete_pending_ends
 
 log = structlog.get_logger("resolvers.maintenance")
 
@@ -63,10 +65,17 @@ class Maintenance:
         settled = await settle(self.db, budget_s=budget)
         settled_annotations = await settle_annotations(self.db, budget_s=budget)
         settled_usage = await settle_usage(self.db, budget_s=budget)
-        # After the messages and annotations, whose completion records their events.
+        ratings = await complete_pending_ratings(self.db)
+        ends = await complete_pending_ends(self.db)
+        # After the messages, annotations, ratings and ends, whose completion records their
+        # events.
         published = await publish_pending(self.db, self.hub) if self.hub is not None else 0
         pruned = await prune_events(self.db)
+        pending_turns = await self._count_turns()
         return {
+            "ratings_completed": ratings,
+            "session_ends_completed": ends,
+            "turns_pending": pending_turns,
             "events_published": published,
             "events_pruned": pruned,
             "completed": completed,
@@ -76,6 +85,16 @@ class Maintenance:
             "usage_completed": usage,
             "usage_settled": settled_usage,
         }
+
+    async def _count_turns(self) -> int:
+        """The pending-turns metric; Redis being away must not stop the rest of the pass."""
+        if self.hub is None or self.hub.turns is None:
+            return 0
+        try:
+            return await self.hub.turns.refresh()
+        except Exception as exc:
+            log.warning("turns_refresh_failed", error=type(exc).__name__)
+            return 0
 
     async def run_safely(self) -> None:
         try:

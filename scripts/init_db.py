@@ -10,7 +10,7 @@ partialFilterExpression, expireAfterSeconds, sparse: a non-unique `user_category
 is not the index that keeps error rows single) is reported as a conflict; `--repair`
 rebuilds it as declared (a TTL by collMod, in place; others dropped and built again, so
 run it when a short window without that index is acceptable). `--drop-retired` drops the
-indexes earlier releases used and this one does not (models/documents.py:
+indexes earlier releases used and this one does not (models/documents:
 RETIRED_INDEXES), after their replacements exist.
 """
 
