@@ -58,9 +58,9 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
 ]
 
 __all__ = [
+    "ASC",
     "DAILY_SET_RETENTION_DAYS",
     "DAILY_SET_TTL_INDEX",
-    "ASC",
     "DESC",
     "DOCUMENT_MODELS",
     "EVENT_RETENTION_SECONDS",
