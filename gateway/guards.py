@@ -19,6 +19,7 @@ from gateway.querylimits import ShapeLimits, alias_limit_rule
 from gateway.settings import Settings
 from gateway.suggestions import HideSuggestions
 from gateway.validation import bounded_validation
+from models.rows import FIELDS as ROW_FIELDS
 from models.rows import Row
 from schema import GatewaySchema, build_schema
 from schema.batching import BATCH_FORM
@@ -28,7 +29,16 @@ from schema.rowfields import ROW_LIST
 # nothing from schema/ or models/): reads return Rows, whose `id` is stored as `_id`;
 # batch forms and row-list promises are marked as schema/batching.py and
 # schema/rowfields.py mark them.
-CONVENTIONS = Conventions(row=Row, row_keys={"id": "_id"}, batch_form=BATCH_FORM, row_list=ROW_LIST)
+# The schema's synchronous resolvers without arguments only compute from the row (edges,
+# cursors, counts, streaks): pure subtrees may call them again (Conventions.pure_resolvers).
+CONVENTIONS = Conventions(
+    row=Row,
+    row_fields=ROW_FIELDS,
+    row_keys={"id": "_id"},
+    batch_form=BATCH_FORM,
+    row_list=ROW_LIST,
+    pure_resolvers=True,
+)
 
 
 def schema_extensions(settings: Settings) -> list[Any]:

@@ -339,16 +339,16 @@ def cost_day(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
-def _error_keys(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
+def error_keys(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
     return Counter((e["category"], e["subcategory"]) for e in doc.get("errors") or [])
 
 
-def _costed(doc: dict[str, Any]) -> bool:
+def costed(doc: dict[str, Any]) -> bool:
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
     return doc["role"] == "assistant" and bool(tokens or doc.get("cost"))
 
 
-def _cost_daily_key(doc: dict[str, Any]) -> dict[str, Any]:
+def cost_daily_key(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "date": cost_day(doc["timestamp"]),
         "provider": doc.get("provider") or "unknown",
@@ -362,12 +362,11 @@ def counter_rows(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {
         "sessions": [{"_id": doc["session_id"], "user_id": doc["user_id"]}],
         "error_stats": [
-            {"user_id": doc["user_id"], "category": c, "subcategory": s}
-            for c, s in _error_keys(doc)
+            {"user_id": doc["user_id"], "category": c, "subcategory": s} for c, s in error_keys(doc)
         ],
     }
-    if _costed(doc):
-        rows["cost_daily"] = [_cost_daily_key(doc)]
+    if costed(doc):
+        rows["cost_daily"] = [cost_daily_key(doc)]
         rows["cost_totals"] = total_keys(doc["timestamp"])
         rows["cost_dims"] = [key for key, _ in dims_rows(doc)]
     if doc["role"] == "assistant":
@@ -440,14 +439,14 @@ async def apply_message(
             },
             until=until,
         )
-        for (cat, sub), n in _error_keys(doc).items()
+        for (cat, sub), n in error_keys(doc).items()
     ]
-    if _costed(doc):
+    if costed(doc):
         steps.append(
             partial(
                 guarded_update,
                 db.cost_daily,
-                _cost_daily_key(doc),
+                cost_daily_key(doc),
                 mid,
                 {
                     "$inc": {

@@ -14,16 +14,30 @@ Two formats, told apart by shape:
 
 Every id is derived from the legacy id (uuid5), and every write is an insert-if-absent, so
 re-running imports nothing twice. A malformed record is reported with its position and
-skipped; the rest goes on. Afterwards the affected users' session totals, error_stats,
-cost_daily and the cost rollups are rebuilt from messages.
+skipped; the rest goes on.
+
+Each message is stored unapplied and then applied by `recordMessage`'s own path
+(`resolvers.messages.apply_message`), so an import produces exactly the counters recording
+the messages would: session totals, error_stats, cost_daily, cost_totals, provider_daily
+and cost_dims, each message once. Nothing is rebuilt afterwards: a rebuild of the affected
+learners would also count their live messages still half-applied, which the maintenance
+pass then applies again. A run cut short leaves stored messages unapplied; the next run
+(or the gateway's maintenance pass) finishes them, once.
+
+Files are read one array item at a time (`scripts.json_stream`): memory holds one session
+record (or one row of the relational export) and the maps of learners and conversations,
+not the file. The relational export's errors are matched to their utterances through a
+temporary SQLite file, whatever the order of the arrays.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
+import sqlite3
 import sys
-from collections import Counter, defaultdict
+import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,18 +48,18 @@ from gateway.settings import Settings
 from models.db import Database, chunks, connect
 from models.documents import SessionDoc, utcnow
 from resolvers.errors import BadUserInput
+from resolvers.messages import apply_message
 from resolvers.pricing import load_pricing
-from resolvers.rebuild import (
-    rebuild_cost_daily,
-    rebuild_cost_totals,
-    rebuild_error_stats,
-    rebuild_session_totals,
-)
 from resolvers.validation import MAX_CONTENT_CHARS, normalize_email
 from scripts.cli import run_script
+from scripts.json_stream import array_items, object_keys, shape
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/legacy")
 ROLES = {"user", "assistant", "system"}
+# Messages applied at once (recordMessage's path, one message per task): enough to hide
+# the round trips, few enough to leave the database to live traffic.
+APPLY_CONCURRENCY = 16
+RELATIONAL_KEYS = ("users", "conversations", "utterances", "errors")
 
 
 def legacy_id(kind: str, value: Any) -> str:
@@ -67,6 +81,8 @@ class Report:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
     user_ids: set[str] = field(default_factory=set)
     session_ids: set[str] = field(default_factory=set)
+    half_life_days: float = 14.0
+    pending: list[dict[str, Any]] = field(default_factory=list)  # stored, not yet applied
 
     def skip(self, position: str, reason: str) -> None:
         self.skipped.append((position, reason))
@@ -83,7 +99,7 @@ SHARDED_BY_USER = frozenset({"sessions", "messages"})
 
 async def _insert_once(
     db: Database, collection: str, doc: dict[str, Any], report: Report, kind: str
-) -> None:
+) -> bool:
     # Sessions and messages are matched on their shard key too (docs/scaling.md): a
     # sharded cluster refuses an upsert whose filter lacks it.
     key = {"_id": doc["_id"]}
@@ -92,6 +108,33 @@ async def _insert_once(
     body = {k: v for k, v in doc.items() if k not in key and v is not None}
     result = await db.collection(collection).update_one(key, {"$setOnInsert": body}, upsert=True)
     (report.inserted if result.upserted_id is not None else report.existing)[kind] += 1
+    return result.upserted_id is not None
+
+
+async def _insert_message(db: Database, doc: dict[str, Any], report: Report) -> None:
+    """Store `doc` unapplied (once) and queue it for recordMessage's apply; a message an
+    earlier run stored but did not finish is queued again."""
+    doc = {**doc, "applied": False, "guarded": True}
+    if not await _insert_once(db, "messages", doc, report, "messages"):
+        stored = await db.messages.find_one({"_id": doc["_id"], "user_id": doc["user_id"]})
+        if stored is None or stored.get("applied", True):
+            return
+        doc = stored
+    report.pending.append(doc)
+    if len(report.pending) >= APPLY_CONCURRENCY * 4:
+        await apply_pending(db, report)
+
+
+async def apply_pending(db: Database, report: Report) -> None:
+    """Apply the queued messages, APPLY_CONCURRENCY at a time, each exactly once."""
+    queue, report.pending = report.pending, []
+    for i in range(0, len(queue), APPLY_CONCURRENCY):
+        await asyncio.gather(
+            *(
+                apply_message(db, doc, report.half_life_days)
+                for doc in queue[i : i + APPLY_CONCURRENCY]
+            )
+        )
 
 
 async def _user_for_email(
@@ -101,12 +144,13 @@ async def _user_for_email(
     created: datetime | None,
     report: Report,
     kind_id: str,
-) -> str:
-    """The existing user with this email, or a new learner (same id on every re-run)."""
-    found = await db.users.find_one({"email": email}, {"_id": 1})
+) -> tuple[str, str | None]:
+    """The existing user with this email, or a new learner (same id on every re-run), and
+    the tier their imported replies' spend is reported under (cost_dims)."""
+    found = await db.users.find_one({"email": email}, {"_id": 1, "subscription_tier": 1})
     if found is not None:
         report.existing["users"] += 1
-        return str(found["_id"])
+        return str(found["_id"]), found.get("subscription_tier")
     doc = {
         "_id": kind_id,
         "email": email,
@@ -119,14 +163,53 @@ async def _user_for_email(
         "learning_preferences": {},
     }
     await _insert_once(db, "users", doc, report, "users")
-    return kind_id
+    return kind_id, "free"
 
 
-async def import_relational(
-    db: Database, data: dict[str, Any], report: Report, source: str
-) -> None:
-    users: dict[str, str] = {}
-    for i, rec in enumerate(data.get("users") or []):
+class _ErrorIndex:
+    """The relational export's utterance ids and per-utterance errors, on disk (SQLite in a
+    temporary directory), so a file of any size is matched in bounded memory."""
+
+    def __init__(self, directory: str) -> None:
+        self.sql = sqlite3.connect(Path(directory) / "import.sqlite")
+        self.sql.execute("CREATE TABLE utterance (id TEXT PRIMARY KEY)")
+        self.sql.execute("CREATE TABLE error (utterance TEXT, n INTEGER, category TEXT, sub TEXT)")
+        self.sql.execute("CREATE INDEX error_utterance ON error (utterance, n)")
+
+    def add_utterances(self, ids: list[str]) -> None:
+        self.sql.executemany("INSERT OR IGNORE INTO utterance VALUES (?)", [(i,) for i in ids])
+
+    def known(self, utterance_id: str) -> bool:
+        found = self.sql.execute("SELECT 1 FROM utterance WHERE id = ?", (utterance_id,))
+        return found.fetchone() is not None
+
+    def add_error(self, n: int, utterance_id: str, category: str, sub: str) -> None:
+        self.sql.execute("INSERT INTO error VALUES (?, ?, ?, ?)", (utterance_id, n, category, sub))
+
+    def errors_of(self, utterance_id: str) -> list[dict[str, str]]:
+        rows = self.sql.execute(
+            "SELECT category, sub FROM error WHERE utterance = ? ORDER BY n", (utterance_id,)
+        )
+        return [{"category": c, "subcategory": sub} for c, sub in rows]
+
+    def close(self) -> None:
+        self.sql.close()
+
+
+def _batched(items: Any, size: int = 1000) -> Any:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def import_relational(db: Database, path: Path, report: Report, source: str) -> None:
+    users: dict[str, tuple[str, str | None]] = {}
+    for i, rec in enumerate(array_items(path, "users")):
         pos = f"{source}: users[{i}]"
         try:
             email = normalize_email(str(rec["email"]))
@@ -137,79 +220,81 @@ async def import_relational(
             )
         except (KeyError, TypeError, ValueError, BadUserInput) as exc:
             report.skip(pos, _why(exc))
-    sessions: dict[str, tuple[str, str]] = {}  # legacy conversation -> (session id, user id)
-    for i, rec in enumerate(data.get("conversations") or []):
+    # legacy conversation -> (session id, user id, tier)
+    sessions: dict[str, tuple[str, str, str | None]] = {}
+    for i, rec in enumerate(array_items(path, "conversations")):
         pos = f"{source}: conversations[{i}]"
         try:
-            user_id = users.get(str(rec["user_id"]))
-            if user_id is None:
+            user = users.get(str(rec["user_id"]))
+            if user is None:
                 raise ValueError(f"unknown user_id {rec['user_id']!r}")
             sid = legacy_id("conversation", rec["conversation_id"])
             await _insert_once(
                 db,
                 "sessions",
-                _session(sid, user_id, parse_time(rec["started_at"])),
+                _session(sid, user[0], parse_time(rec["started_at"])),
                 report,
                 "sessions",
             )
-            sessions[str(rec["conversation_id"])] = (sid, user_id)
+            sessions[str(rec["conversation_id"])] = (sid, user[0], user[1])
             report.session_ids.add(sid)
-            report.user_ids.add(user_id)
+            report.user_ids.add(user[0])
         except (KeyError, TypeError, ValueError) as exc:
             report.skip(pos, _why(exc))
-    utterance_ids = {
-        str(u.get("utterance_id")) for u in data.get("utterances") or [] if isinstance(u, dict)
-    }
-    errors: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for i, rec in enumerate(data.get("errors") or []):
-        pos = f"{source}: errors[{i}]"
+    with tempfile.TemporaryDirectory(prefix="import_legacy") as tmp:
+        index = _ErrorIndex(tmp)
         try:
-            uid = str(rec["utterance_id"])
-            if uid not in utterance_ids:
-                raise ValueError(f"unknown utterance_id {uid!r}")
-            category, sub = (
-                str(rec["error_category"]).strip(),
-                str(rec["error_subcategory"]).strip(),
-            )
-            if not category or not sub:
-                raise ValueError("empty category or subcategory")
-            errors[uid].append({"category": category, "subcategory": sub})
-        except (KeyError, TypeError, ValueError) as exc:
-            report.skip(pos, _why(exc))
-    for i, rec in enumerate(data.get("utterances") or []):
-        pos = f"{source}: utterances[{i}]"
-        try:
-            target = sessions.get(str(rec["conversation_id"]))
-            if target is None:
-                raise ValueError(f"unknown conversation_id {rec['conversation_id']!r}")
-            content = _content(rec["content"])
-            await _insert_once(
-                db,
-                "messages",
-                {
-                    "_id": legacy_id("utterance", rec["utterance_id"]),
-                    "session_id": target[0],
-                    "user_id": target[1],
-                    "role": "user",
-                    "content": content,
-                    "timestamp": parse_time(rec["timestamp"]),
-                    "errors": errors.get(str(rec["utterance_id"]), []),
-                    "applied": True,
-                },
-                report,
-                "messages",
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            report.skip(pos, _why(exc))
-    if data.get("error_frequency"):
-        report.existing["error_frequency (recomputed, not imported)"] += len(
-            data["error_frequency"]
-        )
+            for batch in _batched(array_items(path, "utterances")):
+                index.add_utterances(
+                    [str(u.get("utterance_id")) for u in batch if isinstance(u, dict)]
+                )
+            for i, rec in enumerate(array_items(path, "errors")):
+                pos = f"{source}: errors[{i}]"
+                try:
+                    uid = str(rec["utterance_id"])
+                    if not index.known(uid):
+                        raise ValueError(f"unknown utterance_id {uid!r}")
+                    category, sub = (
+                        str(rec["error_category"]).strip(),
+                        str(rec["error_subcategory"]).strip(),
+                    )
+                    if not category or not sub:
+                        raise ValueError("empty category or subcategory")
+                    index.add_error(i, uid, category, sub)
+                except (KeyError, TypeError, ValueError) as exc:
+                    report.skip(pos, _why(exc))
+            for i, rec in enumerate(array_items(path, "utterances")):
+                pos = f"{source}: utterances[{i}]"
+                try:
+                    target = sessions.get(str(rec["conversation_id"]))
+                    if target is None:
+                        raise ValueError(f"unknown conversation_id {rec['conversation_id']!r}")
+                    await _insert_message(
+                        db,
+                        {
+                            "_id": legacy_id("utterance", rec["utterance_id"]),
+                            "session_id": target[0],
+                            "user_id": target[1],
+                            "role": "user",
+                            "content": _content(rec["content"]),
+                            "timestamp": parse_time(rec["timestamp"]),
+                            "errors": index.errors_of(str(rec["utterance_id"])),
+                            "tier": target[2],
+                        },
+                        report,
+                    )
+                except (KeyError, TypeError, ValueError) as exc:
+                    report.skip(pos, _why(exc))
+        finally:
+            index.close()
+    frequency = sum(1 for _ in array_items(path, "error_frequency"))
+    if frequency:
+        report.existing["error_frequency (recomputed, not imported)"] += frequency
 
 
-async def import_sessions(db: Database, records: list[Any], report: Report, source: str) -> None:
+async def import_sessions(db: Database, path: Path, report: Report, source: str) -> None:
     pricing = load_pricing(Settings().pricing_overrides)
-    for i, rec in enumerate(records):
+    for i, rec in enumerate(array_items(path)):
         pos = f"{source}: [{i}]"
         try:
             if not isinstance(rec, dict):
@@ -225,7 +310,7 @@ async def import_sessions(db: Database, records: list[Any], report: Report, sour
             messages = rec.get("messages") or []
             if not isinstance(messages, list):
                 raise ValueError("messages is not a list")
-            user_id = await _user_for_email(
+            user_id, tier = await _user_for_email(
                 db, email, None, started, report, legacy_id("email", email)
             )
             sid = legacy_id("history-session", rec["session_id"])
@@ -251,15 +336,11 @@ async def import_sessions(db: Database, records: list[Any], report: Report, sour
             continue
         for j, msg in enumerate(messages):
             try:
-                await _insert_once(
-                    db,
-                    "messages",
-                    _history_message(rec, j, msg, sid, user_id, pricing),
-                    report,
-                    "messages",
-                )
+                doc = _history_message(rec, j, msg, sid, user_id, pricing)
             except (KeyError, TypeError, ValueError) as exc:
                 report.skip(f"{pos}.messages[{j}]", _why(exc))
+                continue
+            await _insert_message(db, {**doc, "topic": rec.get("topic"), "tier": tier}, report)
 
 
 def _history_message(
@@ -304,7 +385,6 @@ def _history_message(
         "cost": cost,
         "response_time_ms": msg.get("latency_ms"),
         "errors": errs,
-        "applied": True,
     }
 
 
@@ -332,11 +412,13 @@ def _why(exc: Exception) -> str:
 
 
 async def finish(db: Database, report: Report, half_life_days: float) -> None:
-    """Derived data for what was touched: session totals, user counters, stats, costs."""
+    """What the messages' apply does not derive: sessions' end times and the learners'
+    session counts and last activity. Queued messages are applied first."""
+    report.half_life_days = half_life_days
+    await apply_pending(db, report)
     if not report.user_ids:
         return
     session_ids, user_ids = sorted(report.session_ids), sorted(report.user_ids)
-    await rebuild_session_totals(db, session_ids)
     for ids in chunks(session_ids):  # no `$in` outgrows a command, however big the import
         async for row in await db.messages.aggregate(
             [
@@ -363,27 +445,22 @@ async def finish(db: Database, report: Report, half_life_days: float) -> None:
         if last:
             update["$max"] = {"last_active": last["timestamp"]}
         await db.users.update_one({"_id": user_id}, update)
-    await rebuild_error_stats(db, half_life_days, user_ids)
-    await rebuild_cost_daily(db, user_ids)
-    await rebuild_cost_totals(db)
 
 
 async def import_files(db: Database, paths: list[Path], half_life_days: float) -> Report:
-    report = Report()
+    report = Report(half_life_days=half_life_days)
     for path in paths:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            kind = shape(path)
+            if kind == "object" and any(k in RELATIONAL_KEYS for k in object_keys(path)):
+                await import_relational(db, path, report, path.name)
+            elif kind == "array":
+                await import_sessions(db, path, report, path.name)
+            else:
+                report.skip(str(path), "neither a relational export nor a sessions history")
         except (OSError, ValueError) as exc:
             report.skip(str(path), f"unreadable: {exc}")
-            continue
-        if isinstance(data, dict) and (
-            "utterances" in data or "conversations" in data or "users" in data
-        ):
-            await import_relational(db, data, report, path.name)
-        elif isinstance(data, list):
-            await import_sessions(db, data, report, path.name)
-        else:
-            report.skip(str(path), "neither a relational export nor a sessions history")
+        await apply_pending(db, report)
     await finish(db, report, half_life_days)
     return report
 

@@ -2,11 +2,12 @@
 totals and users' session counts from messages and sessions.
 
     python -m scripts.rebuild_stats [--batch 500]
-A repair tool: run it after an import or a restore (docs/database.md), after changing
+A repair tool: run it after a restore (docs/database.md), after changing
 ERROR_HALF_LIFE_DAYS, or if a bug ever let a counter drift. Works user by user in batches
 (progress bar) so memory stays flat; counters of users not yet reached stay as they were
-until their batch runs. Stop writes (or accept that messages recorded during the run may
-be counted twice for the batch being rebuilt) before running it against a live system.
+until their batch runs. Safe against a live system: each batch moves its rows by the
+difference from what they should hold at a fence on the server's clock, and messages
+recorded or finished meanwhile count once (resolvers/rebuild.py).
 """
 
 from __future__ import annotations
@@ -18,16 +19,10 @@ from tqdm import tqdm
 
 from gateway.settings import Settings
 from models.db import Database, connect, pages_by_id
-from resolvers.rebuild import (
-    rebuild_cost_daily,
-    rebuild_cost_dims,
-    rebuild_cost_totals,
-    rebuild_error_stats,
-    rebuild_provider_daily,
-    rebuild_session_totals,
-    rebuild_user_totals,
-)
+from resolvers.rebuild import rebuild_global, rebuild_user_totals, rebuild_users
 from scripts.cli import run_script
+
+PER_USER = ("sessions", "error_stats", "cost_daily")
 
 
 async def rebuild_all(
@@ -41,10 +36,9 @@ async def rebuild_all(
     async def flush() -> None:
         if not ids:
             return
-        sessions = [s["_id"] async for s in db.sessions.find({"user_id": {"$in": ids}}, {"_id": 1})]
-        totals["sessions"] += await rebuild_session_totals(db, sessions)
-        totals["error_stats"] += await rebuild_error_stats(db, half_life_days, ids)
-        totals["cost_daily"] += await rebuild_cost_daily(db, ids)
+        done = await rebuild_users(db, half_life_days, ids, PER_USER)
+        for name, n in done.items():
+            totals[name] += n
         await rebuild_user_totals(db, ids)
         totals["users"] += len(ids)
         bar.update(len(ids))
@@ -55,9 +49,7 @@ async def rebuild_all(
         if len(ids) >= batch:
             await flush()
     await flush()
-    totals["cost_totals"] = await rebuild_cost_totals(db)
-    totals["provider_daily"] = await rebuild_provider_daily(db)
-    totals["cost_dims"] = await rebuild_cost_dims(db)
+    totals.update(await rebuild_global(db, half_life_days))
     bar.close()
     return totals
 

@@ -16,6 +16,7 @@ from strawberry import Info
 
 from gateway.execution.executor import compiled_executor
 from gateway.guards import CONVENTIONS
+from models.rows import Row
 from schema.batching import batch_form
 
 CALLS: list[int] = []
@@ -156,3 +157,33 @@ async def test_values_that_need_coercion_or_fail_match_standard_execution(fields
         assert isinstance(data["parents"][3]["children"][0]["weight"], float)
     if "size" in fields:
         assert any("32-bit" in message for message, _ in compiled[1])
+
+
+@strawberry.type
+class Named:
+    name: str | None
+    nickname: str | None  # no stored shape declares it: a strict Row raises
+
+
+@strawberry.type
+class RowQuery:
+    @strawberry.field
+    def rows(self) -> list[Named]:
+        return [Row({"_id": "r1", "name": "Ann"})]  # type: ignore[list-item]
+
+
+async def test_a_name_a_strict_row_does_not_declare_is_an_error_as_in_standard_execution() -> None:
+    """The inline row read (`row.get`) is what `getattr` returns only for declared names
+    (Conventions.row_fields); an undeclared one is read with getattr, and its error is
+    standard execution's."""
+    from models.rows import FIELDS
+
+    assert "name" in FIELDS and "nickname" not in FIELDS
+    query = "{ rows { name nickname } }"
+    standard = await strawberry.Schema(RowQuery).execute(query)
+    compiled = await strawberry.Schema(
+        RowQuery, execution_context_class=compiled_executor(CONVENTIONS)
+    ).execute(query)
+    assert _shape(compiled) == _shape(standard)
+    assert standard.data == {"rows": [{"name": "Ann", "nickname": None}]}
+    assert _shape(standard)[1] == [("Row has no field 'nickname'", ["rows", 0, "nickname"])]

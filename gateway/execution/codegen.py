@@ -115,7 +115,10 @@ class _Gen:
             m = self.const(shape.str_memo, "SM")
             return f"type({v}) is str and ({r} := {m}.get({v})) is not None", r
         c = self.const(shape.coerce, "C")
-        return f"type({v}) in LEAF_OK and ({r} := {c}({v})) is not None", r
+        return (
+            f"type({v}) in LEAF_OK and ({r} := {c}({v})) is not None and {r} is not Undefined",
+            r,
+        )
 
     def leaf_check(self, f: FieldPlan, n: int) -> tuple[str, str, str] | None:
         """(read, check, output value) of a plain leaf field read from a row, or None."""
@@ -156,9 +159,15 @@ class _Gen:
         else:
             return [generic]
         fast = self.fast(f, f.shape, k, tn)
+        # The value read is completed by the runner (what run.field does after its own
+        # read): a resolver is called once, whatever its value turns out to need.
+        S = self.const(f.shape, "S")
         lines = ["try:", f"    v = {read}"]
         lines += ["    " + line for line in fast]
-        lines += ["    else:", f"        {generic}"]
+        lines += [
+            "    else:",
+            f"        out[{k}] = run.complete({S}, v, {F}, out, {k}, {POS}, {tn})",
+        ]
         lines += ["except Exception as e:", f"    run.failed({F}, e, {POS}, out, {tn})"]
         return lines
 
@@ -206,6 +215,17 @@ class _Gen:
             else:
                 loop += [f"            lst[i] = {fn}(x, lpos, i, lst, False, None, run)"]
             loop += ["        else:", f"            lst[i] = run.item({F}, {S}, x, lst, i, lpos)"]
+            if not item.nullable:
+                # A non-null item's error leaves the list: the rest is drained as
+                # graphql-core drains it (Run.drain_rest).
+                loop = [
+                    *loop[:3],
+                    "    try:",
+                    *["    " + line for line in loop[3:]],
+                    "    except Exception:",
+                    "        run.drain_rest(iter(v[i + 1 :]))",
+                    "        raise",
+                ]
             out += ["if type(v) is list and not v:", f"    out[{k}] = []", "elif type(v) is list:"]
             pure = self.pure.get(id(item.obj))
             if pure is None:
@@ -227,17 +247,18 @@ class _Gen:
         return out
 
 
-def compile_plan(root: ObjectPlan, names: dict[str, Any]) -> None:
+def compile_plan(root: ObjectPlan, names: dict[str, Any], pure_resolvers: bool = False) -> None:
     """Generate and attach a function for every object the plan reaches (`ObjectPlan.fn`),
     and for every pure one its pure function too (`ObjectPlan.pure`, pure.py).
-    `names`: what generated code refers to (run.py's generated_names)."""
+    `names`: what generated code refers to (run.py's generated_names); `pure_resolvers`:
+    Conventions.pure_resolvers."""
     gen = _Gen(names)
     plans: dict[str, ObjectPlan] = {}
     _collect(root, plans)
     pure_gen = PureGen(gen)
     seen: dict[int, bool] = {}
     for oplan in plans.values():
-        if is_pure(oplan, seen):
+        if is_pure(oplan, seen, pure_resolvers):
             gen.pure[id(oplan)] = pure_gen.function(oplan)
     for oplan in plans.values():
         gen.function(oplan)

@@ -24,8 +24,11 @@ class NoRow(dict):  # type: ignore[type-arg]
 @dataclass(frozen=True, slots=True)
 class Conventions:
     # A dict subclass whose `getattr(row, name)` is `row.get(name)` for every name that is
-    # not an attribute of the class and does not start with "__" (what PLAIN reads inline).
+    # not an attribute of the class and does not start with "__" (what PLAIN reads inline),
+    # among `row_fields` when it is given (a strict row raises AttributeError for others:
+    # those are read with getattr, as Strawberry's default resolver reads them).
     row: type[dict] = NoRow  # type: ignore[type-arg]
+    row_fields: frozenset[str] | None = None
     # Attribute names the row stores under another key, read with `row[key]` (a missing
     # key is an error, as the row's own __getattr__ raises): e.g. {"id": "_id"}.
     row_keys: Mapping[str, str] = field(default_factory=dict)
@@ -35,3 +38,8 @@ class Conventions:
     # Attribute a resolver function carries when, on a row source, it returns
     # `row.get(<value>) or []` for a list of rows (read inline instead of called).
     row_list: str | None = None
+    # Whether every synchronous resolver without arguments (the plan's DIRECT fields) is
+    # free of side effects and returns no awaitable: then a pure subtree (pure.py) may
+    # call it, and call it again when the subtree falls back to the positional code.
+    # Without this promise each resolver is called once per object, as graphql-core does.
+    pure_resolvers: bool = False

@@ -101,7 +101,7 @@ class PlanCache:
             return hit[1]
         plan = build_plan(ex, self.conventions, self.direct_calls)
         if plan is not None:
-            compile_plan(plan.root, self.names)
+            compile_plan(plan.root, self.names, self.conventions.pure_resolvers)
         self._plans.put(key, (op, plan), self._weight(op))
         return plan
 

@@ -117,6 +117,7 @@ class Shape:
     kind: ShapeKind
     nullable: bool
     of: Shape | None = None  # LIST: the item shape
+    list_type: GraphQLList[Any] | None = None  # LIST: its GraphQL type (async iterables)
     coerce: Callable[[Any], Any] | None = None  # LEAF: the type's output coercion
     str_is_output: bool = False  # LEAF String/ID: a str is its own output
     # LEAF of a built-in scalar: a check (a format string over `{v}`) that the value is its
@@ -261,8 +262,14 @@ class _Builder:
         if resolve is not None and sf is not None and getattr(resolve, "_is_default", False):
             plan.kind, plan.getter, plan.attr = PLAIN, sf.default_resolver, sf.python_name
             attr, row = plan.attr, self.conventions.row
-            if sf.default_resolver is getattr and not hasattr(row, attr) and attr[:2] != "__":
-                renamed = self.conventions.row_keys.get(attr)
+            fields = self.conventions.row_fields
+            renamed = self.conventions.row_keys.get(attr)
+            if (
+                sf.default_resolver is getattr
+                and not hasattr(row, attr)
+                and attr[:2] != "__"
+                and (fields is None or attr in fields or renamed is not None)
+            ):
                 plan.row_strict = renamed is not None
                 plan.row_key = attr if renamed is None else renamed
         elif resolve is not None and sf is not None and self._direct(sf, plan):
@@ -329,7 +336,7 @@ class _Builder:
         if isinstance(type_, GraphQLNonNull):
             nullable, type_ = False, type_.of_type
         if isinstance(type_, GraphQLList):
-            return Shape(LIST, nullable, of=self.shape(type_.of_type, details))
+            return Shape(LIST, nullable, of=self.shape(type_.of_type, details), list_type=type_)
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             coerce = type_.coerce_output_value
             return Shape(

@@ -12,8 +12,10 @@ comprehensions. No response position, no error handling, no per-field `try`.
 Anything else (null in a non-null field, a value needing coercion, a first-seen enum
 value, an exception anywhere) raises `Slow`. The caller then discards what was built and
 completes the same value with the positional code (codegen.py), which reports errors,
-nulls and coerces exactly as graphql-core does. Reads of rows, leaf coercions and direct
-resolvers have no side effects, so doing them twice on that rare path changes nothing.
+nulls and coerces exactly as graphql-core does. Reads of rows and leaf coercions have no
+side effects, so doing them twice on that rare path changes nothing; direct resolvers are
+part of a pure subtree only where the application promises the same of them
+(Conventions.pure_resolvers), since graphql-core calls each resolver once.
 """
 
 from __future__ import annotations
@@ -49,26 +51,29 @@ MIN_GROUPED_READS = 3
 PURE_NAMES = {"slow": slow}
 
 
-def is_pure(oplan: ObjectPlan, seen: dict[int, bool] | None = None) -> bool:
+def is_pure(oplan: ObjectPlan, seen: dict[int, bool] | None = None, direct: bool = True) -> bool:
+    """`direct`: whether DIRECT fields may be part of a pure subtree (called again on its
+    fallback: Conventions.pure_resolvers)."""
     seen = {} if seen is None else seen
     known = seen.get(id(oplan))
     if known is not None:
         return known
     seen[id(oplan)] = False  # a cycle is not pure (plans are trees; this is defensive)
+    kinds = (PLAIN, DIRECT) if direct else (PLAIN,)
     pure = all(
-        f.kind == TYPENAME or (f.kind in (PLAIN, DIRECT) and _pure_shape(f.shape, seen))
+        f.kind == TYPENAME or (f.kind in kinds and _pure_shape(f.shape, seen, direct))
         for f in oplan.fields
     )
     seen[id(oplan)] = pure
     return pure
 
 
-def _pure_shape(shape: Shape, seen: dict[int, bool]) -> bool:
+def _pure_shape(shape: Shape, seen: dict[int, bool], direct: bool) -> bool:
     if shape.kind == LEAF:
         return True
     if shape.kind == OBJECT:
-        return shape.obj is not None and is_pure(shape.obj, seen)
-    return shape.of is not None and _pure_shape(shape.of, seen)
+        return shape.obj is not None and is_pure(shape.obj, seen, direct)
+    return shape.of is not None and _pure_shape(shape.of, seen, direct)
 
 
 class PureGen:
@@ -216,7 +221,7 @@ class PureGen:
                 return [f"if type({v}) is not {t}:", "    slow()", f"{r} = {v}.{method}()"], r
             c = self.gen.const(shape.coerce, "C")
             return [
-                f"if type({v}) not in LEAF_OK or ({r} := {c}({v})) is None:",
+                f"if type({v}) not in LEAF_OK or ({r} := {c}({v})) is None or {r} is Undefined:",
                 "    slow()",
             ], r
         if shape.kind == OBJECT:

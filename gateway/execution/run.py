@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, located_error
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path, is_iterable
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
 from strawberry.types.arguments import convert_arguments
 
 from gateway.execution.conventions import Conventions
@@ -39,13 +39,14 @@ from gateway.execution.plan import (
     TYPENAME,
     FieldPlan,
     ObjectPlan,
+    Shape,
 )
 from gateway.execution.pure import PURE_NAMES, slow
 
 if TYPE_CHECKING:
     from graphql import Executor, FieldNode
 
-    from gateway.execution.plan import OperationPlan, Shape
+    from gateway.execution.plan import OperationPlan
 
 
 # A position in the response that holds an object or a list: (parent position, key,
@@ -105,6 +106,7 @@ def generated_names(facts: TypeFacts, conventions: Conventions) -> dict[str, Any
         "OBJECTS": facts.objects,
         "LEAF_OK": LEAF_OK,
         "INF": float("inf"),
+        "Undefined": Undefined,
         **PURE_NAMES,
     }
 
@@ -604,10 +606,10 @@ class Run:
                 self.pending.append(_Deferred(value, f, shape, container, key, parent, typename))
                 return None
             coerced = shape.coerce(value)  # type: ignore[misc]
-            if coerced is None:
+            if coerced is None or coerced is Undefined:
                 raise TypeError(
-                    f"Expected `{shape.type_name}.coerce_output_value({value!r})` to return "
-                    f"non-nullable value, returned: None"
+                    f"Expected `{shape.type_name}.coerce_output_value({inspect(value)})` to "
+                    f"return non-nullable value, returned: {inspect(coerced)}"
                 )
             if memo is not None and len(memo) < MEMO_SIZE:
                 try:
@@ -636,12 +638,16 @@ class Run:
         pos = (parent, key, container, shape.nullable, typename)
         return self.complete_fields(oplan, oplan.fields, value, pos, {})
 
-    def complete_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> list[Any]:
-        if type(value) is not list and not is_iterable(value):
-            raise GraphQLError(
-                "Expected Iterable, but did not find one for field"
-                f" '{f.parent_type.name}.{f.name}'."
-            )
+    def complete_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> list[Any] | None:
+        if type(value) is not list:
+            if self.ex.is_async_iterable(value):
+                self.async_list(shape, value, f, pos)
+                return None  # for now: the list is parked
+            if not is_iterable(value):
+                raise GraphQLError(
+                    "Expected Iterable, but did not find one for field"
+                    f" '{f.parent_type.name}.{f.name}'."
+                )
         item_shape = shape.of
         assert item_shape is not None
         pure = item_shape.obj.pure if item_shape.obj is not None else None
@@ -659,13 +665,54 @@ class Run:
         out: list[Any] = []
         append = out.append
         fast_str = item_shape.kind == LEAF and item_shape.str_is_output
-        for index, v in enumerate(value):
-            if fast_str and type(v) is str:
-                append(v)
-                continue
-            append(None)
-            out[index] = self.item(f, item_shape, v, out, index, pos)
+        iterator = iter(value)
+        try:
+            for index, v in enumerate(iterator):
+                if fast_str and type(v) is str:
+                    append(v)
+                    continue
+                append(None)
+                out[index] = self.item(f, item_shape, v, out, index, pos)
+        except Exception:
+            self.drain_rest(iterator)
+            raise
         return out
+
+    def drain_rest(self, iterator: Any) -> None:
+        """The rest of a list whose completion failed (its iterator raised, or a non-null
+        item's error left it): graphql-core does not close the iterator but drains it, and
+        settles the awaitables it still held in the background (collect_iterator_awaitables)
+        so none is left unawaited; their errors are dropped under the nulled position."""
+        try:
+            for item in iterator:
+                if self.is_awaitable(item):
+                    self.background(item)
+        except Exception:
+            pass  # graphql-core suppresses errors of the drained rest
+
+    def async_list(self, shape: Shape, value: Any, f: FieldPlan, pos: Pos) -> None:
+        """An async iterable where a list is expected: completed by graphql-core's own
+        complete_async_iterator_value (items as they arrive, aclose on an abrupt end, its
+        errors into the same collected errors), parked as one awaitable of the wave; its
+        result is the completed list (`_completed_shape`)."""
+        assert shape.list_type is not None
+        ex = self.ex
+        parent, key, container, typename = (
+            pos[P_PREV],
+            pos[P_KEY],
+            pos[P_CONTAINER],
+            pos[P_TYPENAME],
+        )
+        awaitable = ex.complete_async_iterator_value(
+            shape.list_type.of_type,
+            f.details,
+            self.info(f, parent, key, typename),
+            path_of(pos),  # type: ignore[arg-type]
+            ex.cancellable_iterable(value).__aiter__(),
+            None,
+        )
+        done = _completed_shape(shape)
+        self.pending.append(_Deferred(awaitable, f, done, container, key, parent, typename))
 
     def item(self, f: FieldPlan, shape: Shape, v: Any, out: list[Any], index: int, pos: Pos) -> Any:
         """One completed list item (graphql-core's complete_list_item_value)."""
@@ -680,6 +727,17 @@ class Run:
             self.handle_field_error(raw, f.nodes, shape.nullable, Path(path_of(pos), index, None))
         except GraphQLError as error:
             raise error from None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _completed_shape(shape: Shape) -> Shape:
+    """The shape of a position whose awaited value is already completed (a list
+    graphql-core completed): a leaf whose output is the value, with the position's
+    nullability for the errors the awaitable raises."""
+    return Shape(LEAF, shape.nullable, coerce=_same, type_name=shape.type_name)
 
 
 def _tree(wave: list[_Deferred], top: Pos | None) -> list[Any]:

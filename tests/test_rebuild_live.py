@@ -1,0 +1,290 @@
+"""Rebuilds and imports next to live writes: every message counted once (issue 28).
+
+The rebuild counted half-applied messages and the maintenance pass then applied them
+again (error_stats 5 for 4 errors); its overwrite lost a reply recorded between its
+aggregation and its write (4 stored, 3 counted); the importer left provider_daily and
+cost_dims empty, rebuilt the learners' rows (counting their half-applied messages) and
+held the whole parsed file in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tracemalloc
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.db import Database
+from models.documents import utcnow
+from models.driver_calls import CollectionProxy
+from resolvers.counters import guarded_update
+from resolvers.messages import apply_message, complete_pending
+from scripts.import_legacy import import_files
+from scripts.rebuild_stats import rebuild_all
+
+COUNTER_COLLECTIONS = (
+    "sessions",
+    "error_stats",
+    "cost_daily",
+    "cost_totals",
+    "provider_daily",
+    "cost_dims",
+)
+
+
+def message(user_id: str, session_id: str, role: str, **fields: Any) -> dict[str, Any]:
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "session_id": session_id,
+        "user_id": user_id,
+        "role": role,
+        "content": "x",
+        "timestamp": utcnow(),
+        "errors": [],
+        "applied": False,
+        "guarded": True,
+        "topic": "Travel",
+        "tier": "free",
+    }
+    if role == "assistant":
+        doc.update(provider="openai", model="gpt-4o", tokens_in=100, tokens_out=20, cost=0.01)
+        doc["response_time_ms"] = 800
+    return {**doc, **fields}
+
+
+def with_error(sub: str = "Articles") -> dict[str, Any]:
+    return {"errors": [{"category": "Grammar", "subcategory": sub}]}
+
+
+async def learner(db: Database) -> tuple[str, str]:
+    user_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await db.users.insert_one({"_id": user_id, "email": f"{user_id}@x.org", "role": "user"})
+    await db.sessions.insert_one(
+        {
+            "_id": session_id,
+            "user_id": user_id,
+            "status": "active",
+            "started_at": utcnow(),
+            "topic": "Travel",
+            "total_messages": 0,
+            "total_tokens": 0,
+            "total_cost": 0.0,
+        }
+    )
+    return user_id, session_id
+
+
+async def record(db: Database, doc: dict[str, Any]) -> None:
+    await db.messages.insert_one(doc)
+    await apply_message(db, doc, 14.0)
+
+
+async def expected(db: Database) -> dict[str, Counter[Any]]:
+    """What the counters must say, counted straight from the stored messages."""
+    want: dict[str, Counter[Any]] = {n: Counter() for n in COUNTER_COLLECTIONS}
+    async for m in db.messages.find({}):
+        want["sessions"][m["session_id"]] += 1
+        for e in m.get("errors") or []:
+            want["error_stats"][(m["user_id"], e["category"], e["subcategory"])] += 1
+        if m["role"] == "assistant":
+            day = m["timestamp"].strftime("%Y-%m-%d")
+            want["cost_daily"][(day, m["user_id"])] += 1
+            want["cost_totals"]["D:" + day] += 1
+            want["provider_daily"][day] += 1
+            want["cost_dims"][f"{day}|topic"] += 1
+            want["cost_dims"][f"{day}|tier"] += 1
+    return want
+
+
+async def counted(db: Database) -> dict[str, Counter[Any]]:
+    got: dict[str, Counter[Any]] = {n: Counter() for n in COUNTER_COLLECTIONS}
+    async for s in db.sessions.find({}):
+        if s.get("total_messages"):
+            got["sessions"][s["_id"]] += s["total_messages"]
+    async for r in db.error_stats.find({}):
+        if r["count"]:
+            got["error_stats"][(r["user_id"], r["category"], r["subcategory"])] += r["count"]
+    async for r in db.cost_daily.find({}):
+        if r["requests"]:
+            got["cost_daily"][(r["date"], r["user_id"])] += r["requests"]
+    async for r in db.cost_totals.find({"_id": {"$regex": "^D:"}}):
+        if r["requests"]:
+            got["cost_totals"][r["_id"]] += r["requests"]
+    async for r in db.provider_daily.find({}):
+        if r.get("requests"):
+            got["provider_daily"][r["date"]] += r["requests"]
+    async for r in db.cost_dims.find({}):
+        if r["requests"]:
+            got["cost_dims"][f"{r['date']}|{r['dim']}"] += r["requests"]
+    return got
+
+
+async def test_a_rebuild_counts_a_half_applied_message_once(api):
+    """4 errors and 8 messages, two of them left half-applied by a failover: after the
+    rebuild and the maintenance pass, error_stats 4 (was 5) and sessions 8 (was 9)."""
+    db = api.services.db
+    user_id, sid = await learner(db)
+    for _ in range(3):
+        await record(db, message(user_id, sid, "user", **with_error()))
+    for _ in range(2):
+        await record(db, message(user_id, sid, "user"))
+    await record(db, message(user_id, sid, "assistant"))
+    old = utcnow() - timedelta(minutes=5)  # old enough for the pass to finish them
+    # Cut off after its session update (a 503 during a stepdown): the guard holds its id.
+    half = message(user_id, sid, "user", timestamp=old, **with_error())
+    await db.messages.insert_one(half)
+    await guarded_update(
+        db.sessions, {"_id": sid, "user_id": user_id}, half["_id"], {"$inc": {"total_messages": 1}}
+    )
+    await db.messages.insert_one(message(user_id, sid, "assistant", timestamp=old))  # none yet
+
+    await rebuild_all(db, 14.0, progress=False)
+    assert await complete_pending(db, 14.0) == 2
+    session = await db.sessions.find_one({"_id": sid})
+    assert session["total_messages"] == 8
+    assert (await db.error_stats.find_one({"user_id": user_id}))["count"] == 4
+    assert await counted(db) == await expected(db)
+    await rebuild_all(db, 14.0, progress=False)  # quiet now: a rebuild changes nothing
+    assert await counted(db) == await expected(db)
+
+
+class _RecordBeforeFirstWrite(CollectionProxy):
+    """Before the rebuild's first write to this collection, a live reply is recorded: it
+    falls between the rebuild's counting and its write."""
+
+    WRITES = frozenset({"update_one", "bulk_write", "delete_one", "delete_many"})
+
+    def __init__(self, inner: Any, hook: Any) -> None:
+        super().__init__(inner)
+        self._hook = hook
+
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        if name in self.WRITES:
+            await self._hook(self._inner.name)
+        return await method(*a, **k)
+
+
+async def test_a_message_recorded_while_a_rebuild_runs_is_not_lost(api):
+    """Each counter collection gets a live message between the rebuild's read and its
+    first write to that collection (was: overwritten, 4 stored and 3 counted)."""
+    db = api.services.db
+    user_id, sid = await learner(db)
+    for _ in range(3):
+        await record(db, message(user_id, sid, "user", **with_error()))
+        await record(db, message(user_id, sid, "assistant"))
+    fired: set[str] = set()
+    rebuilding = asyncio.Event()
+
+    async def hook(collection: str) -> None:
+        if not rebuilding.is_set() or collection not in COUNTER_COLLECTIONS:
+            return
+        if collection in fired:
+            return
+        fired.add(collection)
+        rebuilding.clear()  # the live message's own writes pass straight through
+        try:
+            role = "user" if collection in ("sessions", "error_stats") else "assistant"
+            extra = with_error() if role == "user" else {}
+            await record(db, message(user_id, sid, role, **extra))
+        finally:
+            rebuilding.set()
+
+    with db.wrapped(lambda coll: _RecordBeforeFirstWrite(coll, hook)):
+        rebuilding.set()
+        await rebuild_all(db, 14.0, progress=False)
+        rebuilding.clear()
+    assert fired == set(COUNTER_COLLECTIONS)
+    assert await db.messages.count_documents({}) == 6 + 6
+    assert await counted(db) == await expected(db)
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "scripts" / "examples"
+FILES = [EXAMPLES / "legacy_relational.json", EXAMPLES / "legacy_sessions.json"]
+
+
+async def test_an_import_produces_the_counters_recording_would(api):
+    """providerStats and byTopic/byTier come from the import too (were empty), every
+    breakdown adds up to totalCost, and a live learner's half-applied message is counted
+    once (the importer rebuilt the learner's rows, counting it before the pass did)."""
+    db = api.services.db
+    user_id = (await api.user(email="anant.doe@example.com"))[0]["_id"]
+    _, sid = await learner(db)
+    await db.sessions.update_one({"_id": sid}, {"$set": {"user_id": user_id}})
+    live = message(user_id, sid, "user", timestamp=utcnow() - timedelta(minutes=5))
+    await db.messages.insert_one({**live, **with_error("Pronouns")})  # cut off: unapplied
+
+    await import_files(db, FILES, 14.0)
+    await complete_pending(db, 14.0)
+    stats = {
+        (r["category"], r["subcategory"]): r["count"]
+        async for r in db.error_stats.find({"user_id": user_id})
+    }
+    assert stats[("Grammar", "Pronouns")] == 2  # one imported, one live
+    replies = [m async for m in db.messages.find({"role": "assistant"})]
+    assert replies and all(m["applied"] for m in replies)
+    total = sum(m.get("cost") or 0.0 for m in replies)
+    daily = sum([r["cost"] async for r in db.cost_daily.find({})])
+    by_dim = Counter()
+    async for r in db.cost_dims.find({}):
+        by_dim[r["dim"]] += r["cost"]
+    providers = [r async for r in db.provider_daily.find({})]
+    assert sum(r["requests"] for r in providers) == len(replies)
+    assert total > 0
+    assert daily == pytest.approx(total)
+    assert by_dim["topic"] == pytest.approx(total) and by_dim["tier"] == pytest.approx(total)
+    sessions = Counter([m["session_id"] async for m in db.messages.find({})])
+    async for s in db.sessions.find({}):
+        assert s.get("total_messages", 0) == sessions[s["_id"]], s["_id"]
+
+
+def _history(path: Path, sessions: int, per_session: int, attachment: str) -> None:
+    """A sessions history whose records carry a large field the importer does not keep
+    (the file is big, the import's work small)."""
+    records = [
+        {
+            "session_id": f"gen-{i}",
+            "attachments": [attachment],
+            "user_email": f"learner{i % 7}@example.com",
+            "start_time": "2025-03-01T10:00:00Z",
+            "topic": "Travel",
+            "provider": "openai",
+            "messages": [
+                {
+                    "role": "user" if j % 2 == 0 else "assistant",
+                    "text": f"{i}:{j}",
+                    "timestamp": f"2025-03-01T10:{j:02d}:00Z",
+                    **({"model": "gpt-4o", "tokens_in": 50, "tokens_out": 10} if j % 2 else {}),
+                }
+                for j in range(per_session)
+            ],
+        }
+        for i in range(sessions)
+    ]
+    path.write_text(json.dumps(records), encoding="utf-8")
+
+
+async def test_the_importer_streams_its_file(api, tmp_path):
+    """Memory above what the import stores stays a fraction of the file (the whole parsed
+    file was held: several times its size)."""
+    db = api.services.db
+    path = tmp_path / "history.json"
+    # Few messages: what is measured is the reading (the embedded database's writes are
+    # slow under tracemalloc); a record's messages are read with the record either way.
+    _history(path, sessions=30, per_session=1, attachment="x" * 100_000)  # 3 MB
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        report = await import_files(db, [path], 14.0)
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.inserted["messages"] == 30 and not report.skipped
+    transient = peak - current
+    assert transient < size / 2, (transient, size)
+    assert await db.messages.count_documents({"applied": True}) == 30
