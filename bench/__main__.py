@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bench import live
 from bench.server import VARIANTS
 from bench.workloads import W1, W2, W3, W4
 
@@ -334,6 +335,12 @@ async def main_async(args: argparse.Namespace) -> None:
     path = out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps([asdict(r) for r in results], indent=1))
     print(f"\nraw results: {path} (one run: re-run to see the spread)")
+    print("\n".join(await live.run(*_w5_options(args))), flush=True)
+
+
+def _w5_options(args: argparse.Namespace) -> tuple[list[int], int, float, float, int]:
+    sizes = [int(n) for n in args.w5_sizes.split(",")]
+    return sizes, args.w5_per_session, args.w5_rate, args.w5_seconds, args.w5_writers
 
 
 def main() -> None:
@@ -356,7 +363,23 @@ def main() -> None:
         help="mid and W4 over HTTP against stock Strawberry, Node graphql-jit and the "
         "hand-written endpoint, with p50/p99 (under 5 minutes)",
     )
+    parser.add_argument(
+        "--w5",
+        action="store_true",
+        help="only W5: WebSocket subscribers on one replica, delivery latency, memory per "
+        "idle subscription, events/s at saturation (bench/live.py; under 2 minutes)",
+    )
+    parser.add_argument("--w5-sizes", default="100,1000,2000", help="W5: subscriber counts N")
+    parser.add_argument(
+        "--w5-per-session", type=int, default=10, help="W5: subscribers per session"
+    )
+    parser.add_argument("--w5-rate", type=float, default=100, help="W5: writes per second")
+    parser.add_argument("--w5-seconds", type=float, default=10, help="W5: fixed-rate duration")
+    parser.add_argument("--w5-writers", type=int, default=8, help="W5: saturation writers")
     args = parser.parse_args()
+    if args.w5:
+        print("\n".join(asyncio.run(live.run(*_w5_options(args)))))
+        return
     if args.http_quick:
         from bench import http_quick
 

@@ -68,6 +68,8 @@ def main() -> None:
         "http": "gateway.connections:GuardedHTTPProtocol",
         "timeout_keep_alive": settings.http_keep_alive_timeout_seconds,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        # Memory per WebSocket: zlib contexts per socket unless asked for (docs/live.md).
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

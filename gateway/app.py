@@ -23,6 +23,7 @@ from gateway.graphql_http import GraphQLEndpoint
 from gateway.guards import guarded_schema
 from gateway.health import liveness, readiness
 from gateway.live_relay import RedisRelay
+from gateway.live_sse import EventStream
 from gateway.live_ws import LiveEndpoint
 from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics, mark_worker_dead
@@ -108,6 +109,8 @@ def create_app(
     metrics = Metrics(settings) if settings.metrics_enabled else None
     endpoint = GraphQLEndpoint(schema, settings.document_cache_bytes)
     live = LiveEndpoint(schema)
+    # GraphQL over SSE; one count of live connections per caller over both transports.
+    endpoint.event_stream = EventStream(schema, endpoint, live.stats)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

@@ -157,10 +157,16 @@ class GraphQLEndpoint:
         self.ide_html = get_graphql_ide_html(graphql_ide="graphiql").replace(
             "https://unpkg.com/", "/graphiql-assets/"
         )
+        # Requests that accept text/event-stream: GraphQL over SSE (gateway/live_sse.py,
+        # set by the app factory); it runs the same steps.
+        self.event_stream: Any = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         ex = Exchange(request, services_of(scope), request.scope.setdefault("state", {}))
+        if self.event_stream is not None and self.event_stream.accepts(request):
+            await self.event_stream(ex, send)
+            return
         response = await self.respond(ex, await self.answer(ex))
         await response(scope, receive, send)
 
@@ -277,6 +283,10 @@ class GraphQLEndpoint:
         op = await self.resolve_persisted(ex, params, allowed)
         if isinstance(op, Reply):
             return op
+        return await self.run(ex, op)
+
+    async def run(self, ex: Exchange, op: Operation) -> Reply:
+        """A resolved operation through authenticate, admit and execute."""
         caller = await self.authenticate(ex)
         if caller.refusal is not None:
             return await self.refused(ex, caller.refusal)
@@ -431,6 +441,8 @@ class GraphQLEndpoint:
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             await charge(services, ctx.meter, Outcome.INVALID)
             message = _describe(exc, op.name)
+            if _is_subscription(exc):  # streams: WebSocket or text/event-stream
+                return _json(error_payload("BAD_USER_INPUT", message), 400)
             if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
                 return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
             return _json(error_payload("BAD_USER_INPUT", message), 400)
@@ -594,8 +606,17 @@ def _check_params(params: Any) -> str | None:
     return operation_name_problem(name)
 
 
+def _is_subscription(exc: Exception) -> bool:
+    return getattr(exc, "operation_type", None) is OperationType.SUBSCRIPTION
+
+
 def _describe(exc: Exception, operation_name: str | None) -> str:
     name = type(exc).__name__
+    if _is_subscription(exc):
+        return (
+            "Subscriptions stream their events: open a WebSocket (graphql-transport-ws) "
+            "or send this request with 'Accept: text/event-stream' (docs/live.md)."
+        )
     if name == "InvalidOperationTypeError":
         return "Mutations must be sent with POST."
     if name == "CannotGetOperationTypeError":

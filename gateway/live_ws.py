@@ -17,31 +17,34 @@ explicit (settings `WS_*`):
 - every delivery authenticates the connection's credential again: a revoked API client or
   an expired token closes 4403 before the event goes out.
 
-Each `subscribe` is admitted like a query (parsed, validated, priced and charged by the
-schema's Admission extension); its events are not charged again.
+Each `subscribe` runs as gateway/live_stream.py runs every subscription, over this
+transport or SSE (gateway/live_sse.py): admitted like a query (parsed, validated, priced
+and charged by the schema's Admission extension; its events are not charged again), each
+event delivered after the credential is checked again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from gateway.clientaddr import client_key
-from gateway.context import GatewayContext
-from gateway.errors import format_error
+from gateway.live_stream import (
+    CLOSE_FORBIDDEN,
+    Closed,
+    LiveStats,
+    authenticate,
+    frames,
+    origin_allowed,
+)
 from gateway.logging import get_logger
 from gateway.services import Services, services_of
-from resolvers.errors import DomainError
-from resolvers.outbox import SlowConsumer
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live")
@@ -51,54 +54,18 @@ PROTOCOL = "graphql-transport-ws"
 # Close codes (graphql-transport-ws's own, plus the gateway's for its bounds).
 CLOSE_INVALID = 4400
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
 CLOSE_INIT_TIMEOUT = 4408
 CLOSE_DUPLICATE_ID = 4409
 CLOSE_TOO_MANY_INITS = 4429
 CLOSE_TOO_MANY_CONNECTIONS = 4008
-CLOSE_SLOW_CONSUMER = 4013
 CLOSE_KEEPALIVE = 4504
 CLOSE_TOO_BIG = 1009
 
 
-class Closed(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-def origin_allowed(websocket: WebSocket, services: Services) -> bool:
-    """The CORS rules, applied to the upgrade: a browser page on an origin the HTTP API
-    refuses must not reach it over WebSocket either (browsers do not apply CORS to
-    WebSockets). No Origin header: not a browser. The gateway's own origin: GraphiQL."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    origin = origin.rstrip("/")
-    settings = services.settings
-    if origin in settings.cors_origins or "*" in settings.cors_origins:
-        return True
-    regex = settings.cors_origin_regex
-    if regex is not None and re.fullmatch(regex, origin):
-        return True
-    host = websocket.headers.get("host", "")
-    return origin.split("://", 1)[-1] == host
-
-
-@dataclass
-class LiveStats:
-    """Process-wide counts the metrics read."""
-
-    connections: int = 0
-    subscriptions: int = 0
-    per_user: dict[str, int] = field(default_factory=dict)
-
-
 class LiveEndpoint:
-    def __init__(self, schema: Any) -> None:
+    def __init__(self, schema: Any, stats: LiveStats | None = None) -> None:
         self.schema = schema
-        self.stats = LiveStats()
+        self.stats = stats or LiveStats()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -109,7 +76,7 @@ class LiveEndpoint:
             log.info("ws_refused", reason="subprotocol", offered=offered, client_ip=peer)
             await websocket.close(code=CLOSE_FORBIDDEN)  # before accept: HTTP 403
             return
-        if not origin_allowed(websocket, services):
+        if not origin_allowed(websocket.headers, services.settings):
             log.info("ws_refused", reason="origin", origin=websocket.headers.get("origin"))
             await websocket.close(code=CLOSE_FORBIDDEN)
             return
@@ -163,11 +130,7 @@ class Connection:
                     await task
             stats.connections -= 1
             if self.viewer is not None:
-                left = stats.per_user.get(self.viewer.id, 1) - 1
-                if left > 0:
-                    stats.per_user[self.viewer.id] = left
-                else:
-                    stats.per_user.pop(self.viewer.id, None)
+                stats.close(self.viewer.id)
             log.info(
                 "ws_disconnected",
                 connection=self.id,
@@ -211,22 +174,11 @@ class Connection:
         header = payload.get("Authorization") or payload.get("authorization")
         if not isinstance(header, str):
             raise Closed(CLOSE_FORBIDDEN, 'Forbidden: send {"Authorization": "Bearer …"}')
-        viewer = await self._authenticate(header)
-        stats = self.endpoint.stats
-        if stats.per_user.get(viewer.id, 0) >= self.settings.ws_max_connections_per_user:
+        viewer = await authenticate(self.services, header)
+        if not self.endpoint.stats.open(viewer.id, self.settings.ws_max_connections_per_user):
             raise Closed(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections for this caller")
-        stats.per_user[viewer.id] = stats.per_user.get(viewer.id, 0) + 1
         self.viewer, self.authorization = viewer, header
         await self._send({"type": "connection_ack"})
-
-    async def _authenticate(self, header: str) -> Viewer:
-        try:
-            viewer, _record, _fresh = await self.services.auth.authenticate_cached(header)
-        except DomainError as exc:
-            raise Closed(CLOSE_FORBIDDEN, f"Forbidden: {exc.message}") from None
-        if viewer is None:
-            raise Closed(CLOSE_FORBIDDEN, "Forbidden")
-        return viewer
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -271,31 +223,22 @@ class Connection:
     async def _run(self, sid: str, payload: dict[str, Any]) -> None:
         stats = self.endpoint.stats
         stats.subscriptions += 1
+        assert self.viewer is not None and self.authorization is not None
         request_id = f"{self.id}-{sid}"[:64]
-        ctx = GatewayContext.create(self.services, self.viewer, request_id, self.client_ip)
         try:
-            query, variables = payload.get("query"), payload.get("variables")
-            name = payload.get("operationName")
-            if (
-                not isinstance(query, str)
-                or len(query) > self.settings.query_max_chars
-                or (variables is not None and not isinstance(variables, dict))
-                or (name is not None and not isinstance(name, str))
+            async for frame in frames(
+                self.endpoint.schema,
+                self.services,
+                self.viewer,
+                self.authorization,
+                request_id,
+                self.client_ip,
+                payload,
             ):
-                await self._error(sid, "Send 'query' (a string) and 'variables' (an object).")
-                return
-            stream = await self.endpoint.schema.subscribe(
-                query, variable_values=variables, context_value=ctx, operation_name=name
-            )
-            async for result in self._delivered(stream):
-                errors = [format_error(e, request_id) for e in result.errors or []]
-                if result.data is None and errors:
-                    await self._send({"id": sid, "type": "error", "payload": errors})
+                if frame.kind == "error":
+                    await self._send({"id": sid, "type": "error", "payload": frame.payload})
                     return
-                body: dict[str, Any] = {"data": result.data}
-                if errors:
-                    body["errors"] = errors
-                await self._send({"id": sid, "type": "next", "payload": body})
+                await self._send({"id": sid, "type": "next", "payload": frame.payload})
             await self._send({"id": sid, "type": "complete"})
         except Closed as exc:
             self.closing = exc
@@ -304,29 +247,8 @@ class Connection:
             return  # the socket is gone
         finally:
             stats.subscriptions -= 1
-            ctx.loaders.release()
             if self.subscriptions.get(sid) is asyncio.current_task():
                 del self.subscriptions[sid]
-
-    async def _delivered(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """The stream's results, each after the connection's credential is checked again."""
-        async with contextlib.aclosing(stream):  # type: ignore[type-var]
-            async for result in stream:
-                for error in result.errors or []:
-                    if isinstance(error.original_error, SlowConsumer):
-                        raise Closed(CLOSE_SLOW_CONSUMER, f"Slow consumer: {error.message}")
-                assert self.authorization is not None
-                await self._authenticate(self.authorization)
-                yield result
-
-    async def _error(self, sid: str, message: str) -> None:
-        await self._send(
-            {
-                "id": sid,
-                "type": "error",
-                "payload": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}],
-            }
-        )
 
     async def _keepalive(self) -> None:
         interval = self.settings.ws_ping_interval_seconds

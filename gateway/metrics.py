@@ -117,9 +117,15 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.sse_streams = Gauge(
+            "gateway_sse_streams",
+            "Open GraphQL-over-SSE subscription streams (Accept: text/event-stream)",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self.subscriptions_active = Gauge(
             "gateway_subscriptions_active",
-            "Subscriptions running on open WebSocket connections",
+            "Subscriptions running, over WebSocket and SSE",
             registry=r,
             multiprocess_mode="livesum",
         )
@@ -188,6 +194,7 @@ class Metrics:
             return
         stats, hub = self._live
         self.ws_connections.set(stats.connections)
+        self.sse_streams.set(stats.streams)
         self.subscriptions_active.set(stats.subscriptions)
         self.events_delivered.set(hub.delivered)
 

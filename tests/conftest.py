@@ -130,11 +130,12 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
 
 
 class running_api:
-    """`async with running_api(settings) as api` — for tests that need several apps."""
+    """`async with running_api(settings) as api` — for tests that need several apps
+    (`db`: one database shared by several, as replicas share one)."""
 
-    def __init__(self, settings: Settings, tracing: Any = None) -> None:
+    def __init__(self, settings: Settings, tracing: Any = None, db: Any = None) -> None:
         self.settings = settings
-        self.app = create_app(settings, tracing=tracing)
+        self.app = create_app(settings, tracing=tracing, db=db)
 
     async def __aenter__(self) -> Api:
         self.served = await in_process(self.app).__aenter__()

@@ -18,57 +18,28 @@ the app with its code, a Relay node refetch, rate-limit headers read by the page
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.browser import CHROMIUM, needs_chromium
-from tests.servers import ROOT, start_gateway
+from tests.frontend_site import APP, NODE, build_apps, needs_node, served_site
+from tests.servers import start_gateway
 
-APP = ROOT / "tests" / "frontend_app"
-NODE, NPM = shutil.which("node"), shutil.which("npm")
-pytestmark = [
-    needs_chromium,
-    pytest.mark.skipif(NODE is None or NPM is None, reason="node and npm build the apps"),
-]
+pytestmark = [needs_chromium, needs_node]
 TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
-
-
-def _build() -> None:
-    if not (APP / "node_modules" / "@apollo" / "client").is_dir():
-        subprocess.run(
-            [NPM, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=APP,
-            check=True,
-            timeout=300,
-        )
-    subprocess.run([NODE, "build.mjs"], cwd=APP, check=True, timeout=120, capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     """The built apps, served from their own port: another origin than the gateway."""
-    _build()
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(APP / "build"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    build_apps()
+    with served_site() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

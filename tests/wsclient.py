@@ -21,16 +21,23 @@ PROTOCOL = "graphql-transport-ws"
 
 class served:
     """`async with served(settings) as (api, ws_url)`: the app on a free port (uvicorn in
-    this event loop, so the test reaches the same services through `api`)."""
+    this event loop, so the test reaches the same services through `api`). `db`: a
+    database shared with other apps (replicas of one deployment)."""
 
-    def __init__(self, settings: Any) -> None:
-        self.running = running_api(settings)
+    def __init__(self, settings: Any, db: Any = None) -> None:
+        self.running = running_api(settings, db=db)
 
     async def __aenter__(self) -> tuple[Api, str]:
         api = await self.running.__aenter__()
         port = free_port()
         config = uvicorn.Config(
-            self.running.served, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+            self.running.served,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            # As `python -m gateway` serves (gateway/__main__.py).
+            ws_per_message_deflate=self.running.settings.ws_per_message_deflate,
         )
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())

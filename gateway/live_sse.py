@@ -1,0 +1,323 @@
+"""Subscriptions over Server-Sent Events: GraphQL over SSE, distinct connections mode.
+
+For clients that cannot open a WebSocket (a proxy that drops upgrades, an HTTP-only SDK):
+a GET or POST to /graphql with `Accept: text/event-stream` is one operation on its own
+stream (the `graphql-sse` npm client's default mode). A subscription runs as it runs over
+WebSocket (gateway/live_stream.py: one mechanism, two transports): priced and charged at
+the start, every event authorised again before it goes out. A query or mutation runs
+through the ordinary HTTP path and comes back as one `next` event.
+
+What the stream carries (enisdenjo/graphql-sse PROTOCOL.md):
+
+- `event: next` with an execution result as `data`, per event; errors of the operation
+  (an invalid document, NOT_FOUND, RATE_LIMITED) are a `next` with `errors`, then the end;
+- `event: complete` when the operation is over (SESSION_ENDED, or a revoked credential,
+  whose last `next` says UNAUTHENTICATED);
+- a `:` comment at the start and every SSE_KEEPALIVE_SECONDS, so proxies keep the idle
+  stream open and a dead client is noticed.
+
+Refused with an HTTP status before the stream opens, as the WebSocket upgrade is: a
+request the parameters or persisted-query rules refuse (400/404), no or a bad credential
+(401), a browser Origin the CORS rules refuse (403), a caller already at
+WS_MAX_CONNECTIONS_PER_USER live connections over both transports (429). A consumer that
+falls WS_BUFFER_EVENTS events behind, or whose socket takes no bytes for two keep-alive
+intervals, loses the stream without `complete` (a comment names the reason): it
+resubscribes with `after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Send
+
+from gateway.errors import error_payload, with_request_id
+from gateway.graphql_http import Caller, Exchange, GraphQLEndpoint, Operation, Read
+from gateway.live_stream import (
+    CLOSE_FORBIDDEN,
+    CLOSE_SLOW_CONSUMER,
+    Closed,
+    Frame,
+    LiveStats,
+    frames,
+    origin_allowed,
+)
+from gateway.logging import get_logger
+from gateway.negotiation import BatchReply, Reply, choose_media_type
+from resolvers.viewer import Viewer
+
+log = get_logger("gateway.live_sse")
+
+EVENT_STREAM = "text/event-stream"
+KEEPALIVE = b":\n\n"
+COMPLETE = b"event: complete\ndata:\n\n"
+_END = object()
+
+
+def accepts_event_stream(accept: str | None) -> bool:
+    """`text/event-stream` is in the Accept header with a quality above 0."""
+    if not accept:
+        return False
+    for part in accept.split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        if kind.lower() != EVENT_STREAM:
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def is_subscription(query: str, name: str | None) -> bool:
+    """The operation `name` selects is a subscription. Documents that do not name the
+    keyword are not parsed: urql sends every query with text/event-stream accepted. One
+    that does not parse counts as one, and the subscription path reports its errors."""
+    if "subscription" not in query:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return True
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == name]
+    return len(operations) != 1 or operations[0].operation is OperationType.SUBSCRIPTION
+
+
+def _event(body: Any) -> bytes:
+    return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+class EventStream:
+    """The SSE transport of /graphql; GraphQLEndpoint hands it requests that accept it,
+    and it runs them through the endpoint's own steps (read, resolve persisted,
+    authenticate, ... gateway/graphql_http.py) up to the point where a subscription
+    starts streaming."""
+
+    def __init__(self, schema: Any, endpoint: GraphQLEndpoint, stats: LiveStats) -> None:
+        self.schema = schema
+        self.endpoint = endpoint
+        self.stats = stats
+
+    def accepts(self, request: Request) -> bool:
+        return request.method in ("GET", "POST") and accepts_event_stream(
+            request.headers.get("accept")
+        )
+
+    async def __call__(self, ex: Exchange, send: Send) -> None:
+        """A subscription becomes a stream. Anything else from a client that also accepts
+        JSON (urql lists text/event-stream beside the JSON types) is answered as the HTTP
+        path answers it; a client that accepts only the stream (the graphql-sse client)
+        gets a query's answer as one `next` event, and refusals as HTTP statuses."""
+        endpoint, request = self.endpoint, ex.request
+
+        async def answer(reply: Reply | BatchReply | Response) -> None:
+            response = await endpoint.respond(ex, reply)  # charged, rendered, cache policy
+            await response(request.scope, request.receive, send)
+
+        read = await endpoint.read(ex)
+        if not isinstance(read, Read):
+            await answer(read)
+            return
+        if isinstance(read.params, list):  # a batch is never a stream
+            await answer(await endpoint.batch(ex, read.params, read.allowed))
+            return
+        op = await endpoint.resolve_persisted(ex, read.params, read.allowed)
+        if isinstance(op, Reply):
+            await answer(op)
+            return
+        if not is_subscription(op.query, op.name):
+            reply = await endpoint.run(ex, op)
+            if choose_media_type(request.headers.get("accept")) is not None:
+                await answer(reply)
+            else:
+                await self._single(ex, send, reply)
+            return
+        caller = await endpoint.authenticate(ex)
+        refusal = caller.refusal or self._refusal(ex, caller)
+        if refusal is not None:
+            await answer(await endpoint.refused(ex, refusal))
+            return
+        viewer = caller.viewer
+        assert viewer is not None
+        limit = ex.services.settings.ws_max_connections_per_user
+        if not self.stats.open(viewer.id, limit):
+            message = f"At most {limit} live connections (WebSocket and SSE) per caller."
+            over = _reply("RATE_LIMITED", message, 429, maxConnections=limit, retryAfter=1)
+            over.headers["Retry-After"] = "1"
+            await answer(await endpoint.refused(ex, over))
+            return
+        try:
+            await self._stream(ex, send, op, viewer, caller.client_ip)
+        finally:
+            self.stats.close(viewer.id)
+
+    def _refusal(self, ex: Exchange, caller: Caller) -> Reply | None:
+        """Why this caller may not open a stream: a browser Origin the CORS rules refuse
+        (as the WebSocket upgrade is refused), or no credential."""
+        request = ex.request
+        if not origin_allowed(request.headers, ex.services.settings):
+            log.info("sse_refused", reason="origin", origin=request.headers.get("origin"))
+            return _reply("FORBIDDEN", "This origin may not open event streams.", 403)
+        if caller.viewer is None:
+            return _reply("UNAUTHENTICATED", "Send Authorization: Bearer <token>.", 401)
+        return None
+
+    async def _single(self, ex: Exchange, send: Send, reply: Reply) -> None:
+        """A query or mutation's answer as one `next` and `complete`."""
+        with_request_id(reply.payload, ex.request_id)
+        await _open(send, reply.headers)
+        body = _event(reply.payload) + COMPLETE
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _stream(
+        self, ex: Exchange, send: Send, op: Operation, viewer: Viewer, ip: str
+    ) -> None:
+        request, services, request_id = ex.request, ex.services, ex.request_id
+        settings = services.settings
+        header = request.headers.get("authorization") or ""
+        state = ex.state
+        ex.charged = True  # admission control charges it as it starts (live_stream.py)
+        state["operation"] = op.name
+        state["operation_type"] = "subscription"
+        viewer_id = viewer.id
+        if op.register is not None:
+            # An automatic persisted query's document, its hash verified (persisted.py).
+            await services.persisted.register(*op.register)
+        payload = {"query": op.query, "variables": op.variables, "operationName": op.name}
+        interval = settings.sse_keepalive_seconds
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+
+        async def produce() -> None:
+            try:
+                async for frame in frames(
+                    self.schema, services, viewer, header, request_id, ip, payload
+                ):
+                    await queue.put(frame)
+                    if frame.kind == "error":
+                        break
+                await queue.put(_END)
+            except Closed as exc:
+                await queue.put(exc)
+            except Exception as exc:  # a bug: the stream says INTERNAL and ends
+                log.exception("sse_stream_failed", error=type(exc).__name__)
+                error = {
+                    "message": f"Internal server error (request id {request_id}).",
+                    "extensions": {"code": "INTERNAL", "requestId": request_id},
+                }
+                await queue.put(Frame("error", [error]))
+
+        async def write(chunk: bytes) -> None:
+            message = {"type": "http.response.body", "body": chunk, "more_body": True}
+            try:
+                await asyncio.wait_for(send(message), 2 * interval)
+            except TimeoutError:
+                raise Closed(
+                    CLOSE_SLOW_CONSUMER, "Slow consumer: the socket takes no bytes"
+                ) from None
+
+        async def pump() -> tuple[str, bool]:
+            """(reason, finished): finished when the response may end normally."""
+            await _open(send, {})
+            await write(KEEPALIVE)
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), interval)
+                except TimeoutError:
+                    await write(KEEPALIVE)
+                    continue
+                if item is _END:
+                    await write(COMPLETE)
+                    return "complete", True
+                if isinstance(item, Closed):
+                    if item.code == CLOSE_FORBIDDEN:  # the credential no longer holds
+                        error = {
+                            "message": item.reason,
+                            "extensions": {"code": "UNAUTHENTICATED", "requestId": request_id},
+                        }
+                        await write(_event({"data": None, "errors": [error]}) + COMPLETE)
+                        return "credential", True
+                    # A slow consumer: no `complete`, so the client resumes with `after`.
+                    await write(f": {item.reason}; resubscribe with `after`\n\n".encode())
+                    return "slow_consumer", True
+                assert isinstance(item, Frame)
+                body = item.payload if item.kind == "next" else {"errors": item.payload}
+                await write(_event(body))
+                if item.kind == "error":
+                    await write(COMPLETE)
+                    return "error", True
+
+        async def gone() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+
+        started = time.monotonic()
+        self.stats.subscriptions += 1
+        self.stats.streams += 1
+        producer = asyncio.create_task(produce())
+        writer = asyncio.create_task(pump())
+        watcher = asyncio.create_task(gone())
+        log.info("sse_connected", user_id=viewer_id)
+        reason, finished = "client", False
+        try:
+            await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if writer.done():
+                try:
+                    reason, finished = writer.result()
+                except Closed as exc:  # a write timed out: the socket is stuck
+                    reason = "slow_consumer"
+                    log.info("sse_slow_consumer", user_id=viewer_id, detail=exc.reason)
+                except OSError:
+                    reason = "client"
+        finally:
+            for task in (producer, writer, watcher):
+                task.cancel()
+            for task in (producer, writer, watcher):
+                with contextlib.suppress(BaseException):
+                    await task
+            self.stats.subscriptions -= 1
+            self.stats.streams -= 1
+            log.info(
+                "sse_disconnected",
+                user_id=viewer_id,
+                reason=reason,
+                seconds=round(time.monotonic() - started, 1),
+            )
+        if finished:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    send({"type": "http.response.body", "body": b"", "more_body": False}),
+                    interval,
+                )
+
+
+async def _open(send: Send, headers: dict[str, str]) -> None:
+    raw = [
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+        (b"cache-control", b"no-store"),
+        (b"x-accel-buffering", b"no"),  # nginx: pass each event on as it comes
+    ]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": 200, "headers": raw})
+
+
+def _reply(
+    code: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Reply:
+    return Reply(error_payload(code, message, **extensions), status, headers or {})

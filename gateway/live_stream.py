@@ -1,0 +1,162 @@
+"""One subscription's results, whatever transport carries them (WebSocket or SSE).
+
+Both transports (gateway/live_ws.py, gateway/live_sse.py) run a subscription the same
+way, so there is one mechanism producing events and two ways of writing them:
+
+- the operation's parameters are checked, then it runs through `schema.subscribe` with a
+  GatewayContext, so the schema's Admission extension parses, validates, prices and
+  charges it like a query (its events are not charged again);
+- every result is delivered only after the caller's credential is checked again: a
+  revoked API client or an expired token ends the stream (`Closed`, 4403) before the
+  event goes out;
+- a subscriber whose buffer overflowed (resolvers/outbox.py, SlowConsumer) ends the
+  stream (`Closed`, 4013) instead of growing without bound.
+
+The per-caller connection count, shared by both transports, is `LiveStats`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gateway.context import GatewayContext
+from gateway.errors import format_error
+from gateway.services import Services
+from gateway.settings import Settings
+from resolvers.errors import DomainError
+from resolvers.outbox import SlowConsumer
+from resolvers.viewer import Viewer
+
+# Close codes a stream ends with (graphql-transport-ws's own numbers; SSE names them in
+# its last event's error).
+CLOSE_FORBIDDEN = 4403
+CLOSE_SLOW_CONSUMER = 4013
+
+
+class Closed(Exception):
+    """The stream (or the socket) ends: `code` for a WebSocket close, `reason` said."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class LiveStats:
+    """Process-wide counts the metrics read; `per_user` caps live connections per caller
+    over both transports (WS_MAX_CONNECTIONS_PER_USER)."""
+
+    connections: int = 0  # WebSocket connections
+    streams: int = 0  # SSE streams (each one subscription)
+    subscriptions: int = 0  # over both
+    per_user: dict[str, int] = field(default_factory=dict)
+
+    def open(self, user_id: str, limit: int) -> bool:
+        """Count one more live connection of `user_id`; False (nothing counted) at `limit`."""
+        if self.per_user.get(user_id, 0) >= limit:
+            return False
+        self.per_user[user_id] = self.per_user.get(user_id, 0) + 1
+        return True
+
+    def close(self, user_id: str) -> None:
+        left = self.per_user.get(user_id, 1) - 1
+        if left > 0:
+            self.per_user[user_id] = left
+        else:
+            self.per_user.pop(user_id, None)
+
+
+@dataclass(slots=True)
+class Frame:
+    """`next`: one result (`{"data": ..., "errors"?: ...}`); `error`: the operation was
+    refused before it produced anything (a list of GraphQL errors); the stream ends."""
+
+    kind: Literal["next", "error"]
+    payload: Any
+
+
+def origin_allowed(headers: Mapping[str, str], settings: Settings) -> bool:
+    """The CORS rules, applied to a live connection before it opens: a browser page on an
+    origin the HTTP API refuses must not reach it over WebSocket either (browsers do not
+    apply CORS to WebSockets), nor open an event stream. No Origin header: not a browser.
+    The gateway's own origin: GraphiQL."""
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in settings.cors_origins or "*" in settings.cors_origins:
+        return True
+    regex = settings.cors_origin_regex
+    if regex is not None and re.fullmatch(regex, origin):
+        return True
+    host = headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+async def authenticate(services: Services, header: str) -> Viewer:
+    """The caller of `header`, or Closed(4403) with the reason."""
+    try:
+        viewer, _record, _fresh = await services.auth.authenticate_cached(header)
+    except DomainError as exc:
+        raise Closed(CLOSE_FORBIDDEN, f"Forbidden: {exc.message}") from None
+    if viewer is None:
+        raise Closed(CLOSE_FORBIDDEN, "Forbidden")
+    return viewer
+
+
+def params_problem(payload: dict[str, Any], max_chars: int) -> str | None:
+    query, variables = payload.get("query"), payload.get("variables")
+    name = payload.get("operationName")
+    if (
+        not isinstance(query, str)
+        or len(query) > max_chars
+        or (variables is not None and not isinstance(variables, dict))
+        or (name is not None and not isinstance(name, str))
+    ):
+        return "Send 'query' (a string) and 'variables' (an object)."
+    return None
+
+
+async def frames(
+    schema: Any,
+    services: Services,
+    viewer: Viewer,
+    authorization: str,
+    request_id: str,
+    client_ip: str,
+    payload: dict[str, Any],
+) -> AsyncIterator[Frame]:
+    """The frames of one subscription (module docstring). Raises Closed to end it."""
+    problem = params_problem(payload, services.settings.query_max_chars)
+    if problem is not None:
+        yield Frame("error", [{"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}])
+        return
+    ctx = GatewayContext.create(services, viewer, request_id, client_ip)
+    try:
+        stream = await schema.subscribe(
+            payload["query"],
+            variable_values=payload.get("variables"),
+            context_value=ctx,
+            operation_name=payload.get("operationName"),
+        )
+        async with contextlib.aclosing(stream):
+            async for result in stream:
+                for error in result.errors or []:
+                    if isinstance(error.original_error, SlowConsumer):
+                        raise Closed(CLOSE_SLOW_CONSUMER, f"Slow consumer: {error.message}")
+                errors = [format_error(e, request_id) for e in result.errors or []]
+                if result.data is None and errors:
+                    yield Frame("error", errors)
+                    return
+                await authenticate(services, authorization)
+                body: dict[str, Any] = {"data": result.data}
+                if errors:
+                    body["errors"] = errors
+                yield Frame("next", body)
+    finally:
+        ctx.loaders.release()

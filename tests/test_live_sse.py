@@ -1,0 +1,381 @@
+"""GraphQL over SSE (distinct connections mode) at /graphql: `Accept: text/event-stream`.
+
+The same subscriptions as the WebSocket path (gateway/live_stream.py runs both), their
+protocol (`event: next`, `event: complete`, `:` keep-alive comments), their refusals
+before the stream opens (401, 403, 429 as HTTP statuses) and their bounds. Each test runs
+the app on a real socket in this event loop (tests/wsclient.py `served`): httpx's ASGI
+transport buffers a response to its end, and a stream has none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from models.documents import utcnow
+from resolvers.outbox import HUB_KEY, LiveHub
+from tests.conftest import Api, make_settings
+from tests.wsclient import open_socket, served
+
+EVENTS = """subscription($s: ID!, $after: ID) { sessionEvents(sessionId: $s, after: $after) {
+  id type message { id role content } session { totalMessages } } }"""
+RECORD = """mutation($s: ID!, $role: MessageRole!, $c: String!) {
+  recordMessage(input: {sessionId: $s, role: $role, content: $c}) { id } }"""
+SSE = {"Accept": "text/event-stream"}
+
+
+class Stream:
+    """An open event stream: `await stream.event()` is the next event or comment."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+
+    async def event(self, within: float = 10) -> dict[str, Any]:
+        """{"event": ..., "data": parsed JSON or None} or {"comment": text}."""
+        fields: dict[str, Any] = {}
+        while True:
+            line = await asyncio.wait_for(anext(self._lines), within)
+            if line == "":
+                if fields:
+                    return fields
+                continue
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "":
+                return {"comment": value}
+            if name == "data":
+                fields["data"] = json.loads(value) if value else None
+            else:
+                fields[name] = value
+
+    async def rest(self) -> list[str]:
+        """Every line until the server ends the response."""
+        return [line async for line in self._lines]
+
+    async def next_event(self) -> dict[str, Any]:
+        """The next `event:` (keep-alive comments skipped)."""
+        while "comment" in (got := await self.event()):
+            pass
+        return got
+
+
+@asynccontextmanager
+async def stream(
+    base: str,
+    token: str | None,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+) -> AsyncIterator[Stream]:
+    h = {**SSE, **(headers or {})}
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        if method == "POST":
+            request = client.build_request(
+                "POST", "/graphql", json={"query": query, "variables": variables}, headers=h
+            )
+        else:
+            params = {"query": query, "variables": json.dumps(variables or {})}
+            request = client.build_request("GET", "/graphql", params=params, headers=h)
+        response = await client.send(request, stream=True)
+        try:
+            yield Stream(response)
+        finally:
+            await response.aclose()
+
+
+async def _session(api: Api, token: str) -> str:
+    data = await api.data("mutation { startSession(input: {}) { id } }", token=token)
+    return str(data["startSession"]["id"])
+
+
+async def _record(api: Api, token: str, sid: str, content: str, role: str = "USER") -> str:
+    data = await api.data(RECORD, {"s": sid, "role": role, "c": content}, token=token)
+    return str(data["recordMessage"]["id"])
+
+
+def _hub(api: Api) -> LiveHub:
+    hub = api.services.extras[HUB_KEY]
+    assert isinstance(hub, LiveHub)
+    return hub
+
+
+async def _subscribed(api: Api, count: int = 1) -> None:
+    for _ in range(200):
+        if _hub(api).active >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the stream never subscribed")
+
+
+def _base(ws_url: str) -> str:
+    return ws_url.replace("ws://", "http://").removesuffix("/graphql")
+
+
+async def test_a_subscription_streams_next_events_then_complete() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await _session(api, learner)
+        async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
+            response = events.response
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+            assert response.headers["cache-control"] == "no-store"
+            assert await events.event() == {"comment": ""}  # the stream opens at once
+            await _subscribed(api)
+            said = await _record(api, learner, sid, "I has a cat.")
+            reply = await _record(api, tutor, sid, "We say: I have a cat.", "ASSISTANT")
+            first, second = await events.next_event(), await events.next_event()
+            assert first["event"] == "next"
+            assert first["data"]["data"]["sessionEvents"]["message"]["id"] == said
+            assert first["data"]["data"]["sessionEvents"]["session"] == {"totalMessages": 1}
+            assert second["data"]["data"]["sessionEvents"]["message"] == {
+                "id": reply,
+                "role": "ASSISTANT",
+                "content": "We say: I have a cat.",
+            }
+            await api.data("mutation($s: ID!) { endSession(id: $s) { id } }", {"s": sid}, learner)
+            ended = await events.next_event()
+            assert ended["data"]["data"]["sessionEvents"]["type"] == "SESSION_ENDED"
+            assert await events.next_event() == {"event": "complete", "data": None}
+
+
+async def test_get_resumes_after_an_event_id_without_gaps_or_duplicates() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        for n in range(3):
+            await _record(api, learner, sid, f"m{n}")
+        variables = {"s": sid, "after": f"{sid}:1"}
+        async with stream(_base(url), learner, EVENTS, variables, method="GET") as events:
+            assert events.response.status_code == 200
+            replayed = [await events.next_event() for _ in range(2)]
+            await _subscribed(api)
+            await _record(api, learner, sid, "m3")
+            live = await events.next_event()
+        ids = [e["data"]["data"]["sessionEvents"]["id"] for e in [*replayed, live]]
+        assert ids == [f"{sid}:2", f"{sid}:3", f"{sid}:4"]
+        assert live["data"]["data"]["sessionEvents"]["message"]["content"] == "m3"
+
+
+async def test_no_or_a_bad_credential_is_refused_before_the_stream_opens() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        for token in (None, "not-a-token"):
+            async with stream(_base(url), token, EVENTS, {"s": sid}) as events:
+                assert events.response.status_code == 401
+                assert events.response.headers["content-type"].startswith("application/json")
+                body = json.loads(await events.response.aread())
+                assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+                assert body["extensions"]["requestId"]
+
+
+async def test_another_learners_session_and_a_bad_document_are_errors_in_the_stream() -> None:
+    """Validation and authorisation errors arrive as a `next` with `errors`, then
+    `complete`: the protocol's rule, since a browser's EventSource shows nothing of a 4xx."""
+    async with served(make_settings()) as (api, url):
+        _, owner = await api.user()
+        _, other = await api.user()
+        sid = await _session(api, owner)
+        cases = [
+            (other, EVENTS, {"s": sid}, "NOT_FOUND"),
+            (owner, "subscription { sessionEvents { id } }", {}, "GRAPHQL_VALIDATION_FAILED"),
+        ]
+        for token, query, variables, code in cases:
+            async with stream(_base(url), token, query, variables) as events:
+                assert events.response.status_code == 200
+                refused = await events.next_event()
+                assert refused["event"] == "next" and refused["data"].get("data") is None
+                codes = [e["extensions"]["code"] for e in refused["data"]["errors"]]
+                assert code in codes or (code == "GRAPHQL_VALIDATION_FAILED" and codes), codes
+                assert await events.next_event() == {"event": "complete", "data": None}
+        assert _hub(api).active == 0
+
+
+async def test_a_query_is_one_next_event_then_complete() -> None:
+    async with served(make_settings()) as (api, url):
+        user, learner = await api.user()
+        async with stream(_base(url), learner, "{ me { id } }") as events:
+            result = await events.next_event()
+            assert result["data"]["data"] == {"me": {"id": user["_id"]}}
+            assert result["data"]["extensions"]["rateLimit"]
+            assert await events.next_event() == {"event": "complete", "data": None}
+
+
+async def test_idle_streams_get_keepalive_comments() -> None:
+    async with served(make_settings(sse_keepalive_seconds=0.2)) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
+            comments = [await events.event(within=2) for _ in range(3)]
+        assert comments == [{"comment": ""}] * 3
+
+
+async def test_live_connections_per_caller_are_capped_over_both_transports() -> None:
+    async with served(make_settings(ws_max_connections_per_user=2)) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        ws = await open_socket(url, learner)
+        base = _base(url)
+        async with stream(base, learner, EVENTS, {"s": sid}) as first:
+            assert first.response.status_code == 200
+            await _subscribed(api)
+            async with stream(base, learner, EVENTS, {"s": sid}) as second:
+                assert second.response.status_code == 429
+                body = json.loads(await second.response.aread())
+                assert body["errors"][0]["extensions"]["maxConnections"] == 2
+            third = await open_socket(url, learner, init=False)  # the WebSocket side too
+            await third.send(
+                json.dumps(
+                    {"type": "connection_init", "payload": {"Authorization": f"Bearer {learner}"}}
+                )
+            )
+            await asyncio.wait_for(third.wait_closed(), 5)
+            assert third.close_code == 4008
+        await ws.close()
+
+
+async def test_an_origin_cors_refuses_cannot_open_a_stream() -> None:
+    async with served(make_settings(cors_allow_origins="https://app.example")) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        evil = {"Origin": "https://evil.example"}
+        async with stream(_base(url), learner, EVENTS, {"s": sid}, headers=evil) as events:
+            assert events.response.status_code == 403
+        good = {"Origin": "https://app.example"}
+        async with stream(_base(url), learner, EVENTS, {"s": sid}, headers=good) as events:
+            assert events.response.status_code == 200
+            assert events.response.headers["access-control-allow-origin"] == "https://app.example"
+
+
+async def test_subscribing_over_sse_is_charged_like_a_query() -> None:
+    async with served(make_settings(rate_limit_free="3/minute")) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)  # one request
+        codes = []
+        for _ in range(3):
+            async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
+                await events.event()  # the opening comment
+                try:
+                    got = await events.event(within=0.5)
+                except TimeoutError:
+                    codes.append("streaming")
+                    continue
+                codes.append(got["data"]["errors"][0]["extensions"]["code"])
+        assert codes == ["streaming", "streaming", "RATE_LIMITED"]
+
+
+async def test_a_consumer_that_falls_behind_loses_the_stream_without_complete() -> None:
+    async with served(make_settings(ws_buffer_events=3)) as (api, url):
+        user, learner = await api.user()
+        sid = await _session(api, learner)
+        async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
+            await events.event()
+            await _subscribed(api)
+            session = {"_id": sid, "user_id": user["_id"], "status": "active"}
+            for seq in range(1, 11):  # a burst faster than the subscriber takes it
+                _hub(api).deliver(
+                    {
+                        "_id": f"e{seq}",
+                        "session_id": sid,
+                        "user_id": user["_id"],
+                        "seq": seq,
+                        "type": "message_recorded",
+                        "at": utcnow(),
+                        "session": {**session, "started_at": utcnow()},
+                        "message": None,
+                    }
+                )
+            seen = await asyncio.wait_for(events.rest(), 10)
+        assert any(line.startswith(": Slow consumer") for line in seen), seen
+        assert "event: complete" not in seen
+        assert _hub(api).active == 0
+
+
+async def test_a_revoked_api_client_gets_unauthenticated_then_complete() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        _, admin = await api.admin()
+        created = await api.data(
+            'mutation { createApiClient(input: {name: "sse-tutor", scopes: [TUTOR]}) '
+            "{ secret client { id } } }",
+            token=admin,
+        )
+        secret = created["createApiClient"]["secret"]
+        sid = await _session(api, learner)
+        api.services.settings.api_client_cache_seconds = 0
+        async with stream(_base(url), secret, EVENTS, {"s": sid}) as events:
+            await events.event()
+            await _subscribed(api)
+            await api.data(
+                "mutation($id: ID!) { revokeApiClient(id: $id) { id } }",
+                {"id": created["createApiClient"]["client"]["id"]},
+                admin,
+            )
+            await _record(api, learner, sid, "after the revocation")
+            last = await events.next_event()
+            assert last["data"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            assert "after the revocation" not in json.dumps(last)
+            assert await events.next_event() == {"event": "complete", "data": None}
+
+
+async def test_a_subscription_sent_as_json_is_told_how_to_stream_it(api: Api) -> None:
+    _, learner = await api.user()
+    response = await api.gql(EVENTS, {"s": "x"}, learner)
+    assert response.status_code == 400
+    message = response.json()["errors"][0]["message"]
+    assert "text/event-stream" in message and "WebSocket" in message
+
+
+async def test_metrics_count_open_streams_and_their_subscriptions() -> None:
+    async with served(make_settings(metrics_enabled=True)) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        base = _base(url)
+        async with stream(base, learner, EVENTS, {"s": sid}) as events:
+            await events.event()
+            await _subscribed(api)
+            async with httpx.AsyncClient() as client:
+                text = (await client.get(f"{base}/metrics")).text
+        assert "gateway_sse_streams 1.0" in text
+        assert "gateway_subscriptions_active 1.0" in text
+        assert "gateway_ws_connections 0.0" in text
+
+
+URQL_ACCEPT = (
+    "application/graphql-response+json, application/graphql+json, application/json, "
+    "text/event-stream, multipart/mixed"
+)
+
+
+async def test_a_client_that_also_accepts_json_gets_json_except_for_a_subscription() -> None:
+    """urql's fetch lists text/event-stream beside the JSON types: its queries (and their
+    refusals, e.g. an APQ miss) keep the JSON answers, its subscriptions stream."""
+    async with served(make_settings()) as (api, url):
+        user, learner = await api.user()
+        sid = await _session(api, learner)
+        accept = {"Accept": URQL_ACCEPT}
+        async with stream(_base(url), learner, "{ me { id } }", headers=accept) as answer:
+            assert answer.response.headers["content-type"].startswith(
+                "application/graphql-response+json"
+            )
+            assert json.loads(await answer.response.aread())["data"] == {"me": {"id": user["_id"]}}
+        miss = {
+            "extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": "a" * 64}})
+        }
+        async with httpx.AsyncClient(base_url=_base(url)) as client:
+            refused = await client.get("/graphql", params=miss, headers=accept)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        async with stream(_base(url), learner, EVENTS, {"s": sid}, headers=accept) as events:
+            assert events.response.headers["content-type"] == "text/event-stream; charset=utf-8"
