@@ -174,7 +174,7 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
         "METRICS_ENABLED": "true",
         "MAX_CONNECTIONS_PER_IP": "0",  # every subscriber comes from 127.0.0.1 here
         "MAINTENANCE_INTERVAL_SECONDS": "3600",
-        "WS_MAX_CONNECTIONS_PER_USER": str(per_session),
+        "WS_MAX_CONNECTIONS_PER_USER": str(per_session + 1),  # + a warm-up subscriber
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.live", "--serve", str(port), str(info), str(sessions)],
