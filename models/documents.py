@@ -166,6 +166,18 @@ class MessageDoc(BaseDoc):
             pymongo.IndexModel(
                 [("user_id", ASC), ("timestamp", ASC), ("_id", ASC)], name="user_time_id"
             ),
+            # progress's counts of the learner's own utterances per window: the role is in
+            # the index, so replies are not read to be thrown away.
+            pymongo.IndexModel(
+                [("user_id", ASC), ("role", ASC), ("timestamp", ASC)], name="user_role_time"
+            ),
+            # Skills' conversation evidence: only utterances with errors, read newest first (a
+            # learner with 100k messages and few errors had every one of them read).
+            pymongo.IndexModel(
+                [("user_id", ASC), ("timestamp", ASC)],  # user_corrections has DESC
+                name="user_errors",
+                partialFilterExpression={"role": "user", "errors.0": {"$exists": True}},
+            ),
             # generateExercise's own-sentence lookup: only corrected learner utterances.
             pymongo.IndexModel(
                 [("user_id", ASC), ("timestamp", DESC)],
@@ -267,10 +279,12 @@ class ExerciseDoc(BaseDoc):
                 [("user_id", ASC), ("status", ASC), ("due_at", ASC), ("_id", ASC)],
                 name="user_status_due",
             ),
-            # Progress and skills: finished exercises by completion time.
+            # Progress and skills: finished exercises by status and completion time (it
+            # replaces `user_completed`, without the status: progress's buckets and bests
+            # read every skipped exercise of the year to throw it away).
             pymongo.IndexModel(
-                [("user_id", ASC), ("completed_at", ASC)],
-                name="user_completed",
+                [("user_id", ASC), ("status", ASC), ("completed_at", ASC)],
+                name="user_status_completed",
                 partialFilterExpression={"completed_at": {"$exists": True}},
             ),
         ]
@@ -512,7 +526,10 @@ class SessionEventDoc(BaseDoc):
 
 # Indexes an earlier release created that nothing uses any more: `scripts.init_db --drop-retired`
 # drops them once their replacements exist.
-RETIRED_INDEXES: dict[str, list[str]] = {"messages": ["user_time"]}
+RETIRED_INDEXES: dict[str, list[str]] = {
+    "messages": ["user_time"],
+    "exercises": ["user_completed"],
+}
 
 DOCUMENT_MODELS: list[type[BaseDoc]] = [
     SessionEventDoc,

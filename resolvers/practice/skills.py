@@ -276,7 +276,13 @@ async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evide
                 )
             )
     messages = db.messages.find(
-        {"user_id": user_id, "role": "user", "timestamp": {"$gte": since}, "errors": {"$ne": []}},
+        # `errors.0` exists: the partial index `user_errors` holds exactly these.
+        {
+            "user_id": user_id,
+            "role": "user",
+            "timestamp": {"$gte": since},
+            "errors.0": {"$exists": True},
+        },
         {"timestamp": 1, "errors.category": 1, "errors.subcategory": 1},
     )
     async for doc in messages.sort([("timestamp", -1)]).limit(MAX_EVIDENCE):
