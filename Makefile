@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-run: $(STAMP)
-	$(PY) -m gateway
+run: $(STAMP)  ## the embedded demo, with the reference tutor worker beside it (docs/live.md)
+	DEMO_TUTOR_WORKER=$${DEMO_TUTOR_WORKER:-true} $(PY) -m gateway
 
 test: $(STAMP)
 	$(PY) -m pytest

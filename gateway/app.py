@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gateway import demo_worker
 from gateway.auth import Authenticator, issue_token
 from gateway.connections import ConnectionLimits
 from gateway.cors import cors_options
@@ -34,11 +35,13 @@ from gateway.security_headers import page_policy
 from gateway.services import STATE_KEY, Services
 from gateway.settings import Settings
 from gateway.tracing import Tracing
+from gateway.turn_stream import RedisTurns
 from models.db import Database, connect
 from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
 from resolvers.outbox import HUB_KEY, LiveHub
+from resolvers.turns import TURNS_KEY, InProcessTurns, TurnQueue
 
 log = get_logger("gateway.app")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -62,7 +65,8 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
     )
 
 
-async def seed_embedded(services: Services) -> dict[str, int]:
+async def seed_embedded(services: Services) -> tuple[dict[str, int], str]:
+    """The demo data and its banner; returns the counts and the demo TUTOR secret."""
     from resolvers.demo.seed import seed_database
 
     summary = await seed_database(
@@ -79,17 +83,24 @@ async def seed_embedded(services: Services) -> dict[str, int]:
         free = f"  FREE learner ({summary.free_learner_email}): {header}\n"
     # The tutor service's credential: an API client like any an admin creates.
     _, tutor = await create_client(services.db, "demo-tutor", ["tutor"])
+    worker_line = (
+        "  Tutor worker: started beside the gateway (scripts/tutor_worker.py; demo replies "
+        "unless TUTOR_LLM_URL and TUTOR_LLM_MODEL are set)\n"
+        if settings.demo_tutor_worker
+        else f"  Tutor worker: {demo_worker.command_line(settings)}\n"
+    )
     print(
         f"\n  GraphiQL: {url}\n"
         f"  Paste one of these into GraphiQL's Headers tab (valid until this process stops):\n"
         f'  admin   ({summary.admin_email}): {{"Authorization": "Bearer {admin}"}}\n'
         f'  learner ({summary.learner_email}): {{"Authorization": "Bearer {learner}"}}\n'
         f"{free}"
-        f'  TUTOR   (API client demo-tutor): {{"Authorization": "Bearer {tutor}"}}\n',
+        f'  TUTOR   (API client demo-tutor): {{"Authorization": "Bearer {tutor}"}}\n'
+        f"{worker_line}",
         file=sys.stdout,
         flush=True,
     )
-    return summary.counts
+    return summary.counts, tutor
 
 
 def create_app(
@@ -117,10 +128,22 @@ def create_app(
         """Builds the services and yields them as the lifespan state: the one way they
         reach requests (gateway/services.py `services_of`)."""
         services = await build_services(settings, db)
+        tutor_secret: str | None = None
         if metrics is not None:
             services.db.events.subscribe(metrics.db_listener())
-        hub = LiveHub(settings.ws_buffer_events)
+        turns: TurnQueue = (
+            RedisTurns(
+                settings.redis_url,
+                settings.redis_key_prefix,
+                settings.turn_ack_timeout_seconds,
+                settings.turn_stream_maxlen,
+            )
+            if settings.redis_url
+            else InProcessTurns(settings.turn_ack_timeout_seconds, settings.turn_stream_maxlen)
+        )
+        hub = LiveHub(settings.ws_buffer_events, turns)
         services.extras[HUB_KEY] = hub
+        services.extras[TURNS_KEY] = turns
         relay = (
             RedisRelay(settings.redis_url, settings.redis_key_prefix, hub)
             if settings.redis_url
@@ -135,7 +158,9 @@ def create_app(
             services.tracer = tracing.tracer
             services.db.events.subscribe(spans)
         if services.db.embedded:
-            counts = await seed_embedded(services) if settings.seed_demo_data else {}
+            counts, tutor_secret = (
+                await seed_embedded(services) if settings.seed_demo_data else ({}, None)
+            )
             log.warning(
                 "embedded_database",
                 message="Data lives in memory and is lost when the process stops. "
@@ -161,12 +186,20 @@ def create_app(
             database="embedded" if services.db.embedded else "mongodb",
             rate_limit_storage=services.limiter.backend,
         )
+        worker = (
+            demo_worker.start(settings, tutor_secret)
+            if tutor_secret is not None and settings.demo_tutor_worker
+            else None
+        )
         try:
             yield {STATE_KEY: services}
         finally:
+            if worker is not None:
+                demo_worker.stop(worker)
             await maintenance.stop()
             if relay is not None:
                 await relay.stop()
+            await turns.close()
             await services.limiter.close()
             await services.persisted.close()
             if metrics is not None:

@@ -130,13 +130,16 @@ async def frames(
     request_id: str,
     client_ip: str,
     payload: dict[str, Any],
+    consumer: str | None = None,
 ) -> AsyncIterator[Frame]:
-    """The frames of one subscription (module docstring). Raises Closed to end it."""
+    """The frames of one subscription (module docstring). Raises Closed to end it.
+    `consumer`: the connection's name for itself (tutorTurns, resolvers/turns.py)."""
     problem = params_problem(payload, services.settings.query_max_chars)
     if problem is not None:
         yield Frame("error", [{"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}])
         return
     ctx = GatewayContext.create(services, viewer, request_id, client_ip)
+    ctx.consumer = consumer
     try:
         stream = await schema.subscribe(
             payload["query"],

@@ -21,6 +21,10 @@ Each `subscribe` runs as gateway/live_stream.py runs every subscription, over th
 transport or SSE (gateway/live_sse.py): admitted like a query (parsed, validated, priced
 and charged by the schema's Admission extension; its events are not charged again), each
 event delivered after the credential is checked again.
+
+`connection_init`'s payload may name the client (`"consumer": "worker-1"`): a tutorTurns
+subscription under that name gets the turns it held back when it reconnects
+(resolvers/turns.py).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from gateway.live_stream import (
 )
 from gateway.logging import get_logger
 from gateway.services import Services, services_of
+from resolvers.turns import CONSUMER_NAME
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live")
@@ -97,6 +102,8 @@ class Connection:
         self.id = uuid.uuid4().hex[:16]
         self.viewer: Viewer | None = None
         self.authorization: str | None = None
+        # The client's name for itself (tutorTurns: its unacknowledged turns follow it).
+        self.consumer: str | None = None
         self.subscriptions: dict[str, asyncio.Task[None]] = {}
         self.last_seen = time.monotonic()
         self.send_lock = asyncio.Lock()
@@ -179,10 +186,15 @@ class Connection:
         header = payload.get("Authorization") or payload.get("authorization")
         if not isinstance(header, str):
             raise Closed(CLOSE_FORBIDDEN, 'Forbidden: send {"Authorization": "Bearer …"}')
+        consumer = payload.get("consumer")
+        if consumer is not None and (
+            not isinstance(consumer, str) or not CONSUMER_NAME.fullmatch(consumer)
+        ):
+            raise Closed(CLOSE_INVALID, "'consumer': 1 to 64 letters, digits or _.@-")
         viewer = await authenticate(self.services, header)
         if not self.endpoint.stats.open(viewer.id, self.settings.ws_max_connections_per_user):
             raise Closed(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections for this caller")
-        self.viewer, self.authorization = viewer, header
+        self.viewer, self.authorization, self.consumer = viewer, header, consumer
         await self._send({"type": "connection_ack"})
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
@@ -239,6 +251,7 @@ class Connection:
                 request_id,
                 self.client_ip,
                 payload,
+                consumer=self.consumer,
             ):
                 if frame.kind == "error":
                     await self._send({"id": sid, "type": "error", "payload": frame.payload})

@@ -135,6 +135,26 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        # tutorTurns (resolvers/turns.py): pending is the queue's count (Redis: every
+        # replica's), refreshed by each maintenance pass; the others are this process's.
+        self.turns_pending = Gauge(
+            "gateway_turns_pending",
+            "Tutor turns delivered and not yet acknowledged, all groups",
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.turns_delivered = Gauge(
+            "gateway_turns_delivered",
+            "Tutor turns handed to tutorTurns subscribers since the process started",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.turns_redelivered = Gauge(
+            "gateway_turns_redelivered",
+            "Deliveries with attempt > 1 (not acknowledged in time, or a consumer reconnected)",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self._live: tuple[Any, Any] | None = None
         self._operations: set[str] = set()
         self._request_children: dict[tuple[str, int], Any] = {}
@@ -197,6 +217,11 @@ class Metrics:
         self.sse_streams.set(stats.streams)
         self.subscriptions_active.set(stats.subscriptions)
         self.events_delivered.set(hub.delivered)
+        turns = getattr(hub, "turns", None)
+        if turns is not None:
+            self.turns_pending.set(turns.stats.pending)
+            self.turns_delivered.set(turns.stats.delivered)
+            self.turns_redelivered.set(turns.stats.redelivered)
 
     def exposition(self) -> bytes:
         self._refresh_live()

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # How often to finish half-applied messages and settle their counter guards.
     maintenance_interval_seconds: float = 15.0
     seed_demo_data: bool = True
+    # Embedded demo only: start scripts/tutor_worker.py beside the gateway with the demo's
+    # TUTOR client (`make run` sets it), so recorded learner messages get replies.
+    demo_tutor_worker: bool = False
     seed_users: int = 20
     seed_random: int = 42
 
@@ -132,6 +135,12 @@ class Settings(BaseSettings):
     ws_ping_interval_seconds: float = 20.0
     # Events a subscriber may be behind before it is closed as a slow consumer.
     ws_buffer_events: int = 256
+    # tutorTurns: a turn not acknowledged (ackTurn) this long after its delivery goes to
+    # another client of the group, attempt + 1 (docs/live.md).
+    turn_ack_timeout_seconds: float = 30.0
+    # Turns kept in the stream (Redis: XADD MAXLEN ~; in process: exactly): older ones are
+    # dropped, acknowledged or not.
+    turn_stream_maxlen: int = 100_000
     # Seconds between the `:` keep-alive comments of an SSE stream (Accept:
     # text/event-stream); a socket that takes no bytes for two intervals loses its stream.
     sse_keepalive_seconds: float = 15.0
@@ -313,12 +322,14 @@ class Settings(BaseSettings):
         "ws_max_message_bytes",
         "ws_ping_interval_seconds",
         "ws_buffer_events",
+        "turn_ack_timeout_seconds",
+        "turn_stream_maxlen",
         "sse_keepalive_seconds",
     )
     @classmethod
     def _positive_ws_bound(cls, value: float) -> float:
         if value <= 0:
-            raise ValueError("the WS_* and SSE_* bounds must be positive")
+            raise ValueError("the WS_*, SSE_* and TURN_* bounds must be positive")
         return value
 
     @field_validator("error_half_life_days")

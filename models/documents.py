@@ -101,6 +101,12 @@ class SessionDoc(BaseDoc):
             pymongo.IndexModel(
                 [("user_id", ASC), ("started_at", DESC), ("_id", DESC)], name="user_started"
             ),
+            # Ends whose SESSION_ENDED event a killed process did not record (maintenance).
+            pymongo.IndexModel(
+                [("ended_at", ASC)],
+                name="end_event_pending",
+                partialFilterExpression={"end_event_pending": True},
+            ),
         ]
 
 
@@ -189,6 +195,12 @@ class MessageDoc(BaseDoc):
             ),
             pymongo.IndexModel(
                 [("applied_at", ASC)], name="guarded", partialFilterExpression={"guarded": True}
+            ),
+            # Ratings whose counters and event a killed process did not finish (maintenance).
+            pymongo.IndexModel(
+                [("rated_at", ASC)],
+                name="rating_pending",
+                partialFilterExpression={"rating_event": {"$exists": True}},
             ),
             # Rated replies of one provider/model and day: what a rating recount reads.
             pymongo.IndexModel(

@@ -57,6 +57,9 @@ class RequestContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # Drops a user's cached role and tier after a change (the gateway's Authenticator).
     forget_user: Callable[[str], None] = field(default=lambda _user_id: None)
+    # A WebSocket connection's name for itself (connection_init's `consumer`): the tutor
+    # client a tutorTurns subscription is, across reconnects (resolvers/turns.py).
+    consumer: str | None = None
 
     async def rate_limit(self) -> BudgetView:
         """The caller's budgets; only the gateway, which charges them, can say."""

@@ -20,6 +20,8 @@ from resolvers.annotations import complete_pending_annotations, settle_annotatio
 from resolvers.costs.rollup import Thresholds
 from resolvers.messages import complete_pending, settle
 from resolvers.outbox import LiveHub, prune_events, publish_pending
+from resolvers.ratings import complete_pending_ratings
+from resolvers.sessions import complete_pending_ends
 
 log = structlog.get_logger("resolvers.maintenance")
 
@@ -58,10 +60,17 @@ class Maintenance:
         annotated = await complete_pending_annotations(self.db, self.half_life_days)
         settled = await settle(self.db)
         settled_annotations = await settle_annotations(self.db)
-        # After the messages and annotations, whose completion records their events.
+        ratings = await complete_pending_ratings(self.db)
+        ends = await complete_pending_ends(self.db)
+        # After the messages, annotations, ratings and ends, whose completion records their
+        # events.
         published = await publish_pending(self.db, self.hub) if self.hub is not None else 0
         pruned = await prune_events(self.db)
+        pending_turns = await self._count_turns()
         return {
+            "ratings_completed": ratings,
+            "session_ends_completed": ends,
+            "turns_pending": pending_turns,
             "events_published": published,
             "events_pruned": pruned,
             "completed": completed,
@@ -69,6 +78,16 @@ class Maintenance:
             "settled": settled,
             "annotations_settled": settled_annotations,
         }
+
+    async def _count_turns(self) -> int:
+        """The pending-turns metric; Redis being away must not stop the rest of the pass."""
+        if self.hub is None or self.hub.turns is None:
+            return 0
+        try:
+            return await self.hub.turns.refresh()
+        except Exception as exc:
+            log.warning("turns_refresh_failed", error=type(exc).__name__)
+            return 0
 
     async def run_safely(self) -> None:
         try:

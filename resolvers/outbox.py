@@ -33,6 +33,7 @@ from models.documents import EVENT_RETENTION_SECONDS, utcnow
 from models.enums import SessionEventType
 from resolvers.context import RequestContext
 from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN
+from resolvers.turns import TurnQueue, is_turn
 
 log = structlog.get_logger("resolvers.outbox")
 
@@ -41,7 +42,8 @@ HUB_KEY = "live"
 # Unpublished events the maintenance pass publishes: older than any live write takes.
 PUBLISH_AFTER = timedelta(seconds=5)
 EVENTS_BATCH = 500
-SESSION_FIELDS_HIDDEN = SESSION_HIDDEN | {"event_seq"}
+SESSION_FIELDS_HIDDEN = SESSION_HIDDEN | {"event_seq", "end_event_pending"}
+MESSAGE_FIELDS_HIDDEN = MESSAGE_HIDDEN | {"rating_event"}
 
 
 class SlowConsumer(Exception):
@@ -86,7 +88,7 @@ async def record_event(
         "type": kind.value,
         "at": utcnow(),
         "session": _public(session, SESSION_FIELDS_HIDDEN),
-        "message": _public(message, MESSAGE_HIDDEN),
+        "message": _public(message, MESSAGE_FIELDS_HIDDEN),
         "published": False,
     }
     try:
@@ -152,12 +154,14 @@ class Subscriber:
 
 class LiveHub:
     """The process's subscribers by session. `relay` (set by the gateway when REDIS_URL
-    is set) carries each published event to the other replicas, whose hubs `deliver` it."""
+    is set) carries each published event to the other replicas, whose hubs `deliver` it;
+    `turns` (resolvers/turns.py) receives each learner message's event as a tutor turn."""
 
-    def __init__(self, buffer_limit: int = 256) -> None:
+    def __init__(self, buffer_limit: int = 256, turns: TurnQueue | None = None) -> None:
         self.buffer_limit = buffer_limit
         self.subscribers: dict[str, set[Subscriber]] = {}
         self.relay: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self.turns = turns
         self.delivered = 0
 
     def subscribe(self, session_id: str) -> Subscriber:
@@ -181,9 +185,13 @@ class LiveHub:
             sub.put(event)
 
     async def publish(self, event: dict[str, Any]) -> None:
+        """Raises when the relay or the turn queue failed: the event stays unpublished and
+        is published again (both drop what they already have)."""
         self.deliver(event)
         if self.relay is not None:
             await self.relay(event)
+        if self.turns is not None and is_turn(event):
+            await self.turns.add(event)
 
 
 async def publish(db: Database, hub: LiveHub | None, events: list[dict[str, Any]]) -> None:
@@ -195,7 +203,7 @@ async def publish(db: Database, hub: LiveHub | None, events: list[dict[str, Any]
     for event in events:
         try:
             await hub.publish(event)
-        except Exception as exc:  # the relay (Redis) failed: the local subscribers have it
+        except Exception as exc:  # the relay or the turn stream (Redis) failed
             log.warning("event_relay_failed", error=type(exc).__name__, event=event["_id"])
             continue
         sent.append(event["_id"])

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+import structlog
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
@@ -33,6 +34,8 @@ from resolvers.dataloaders import MESSAGE_HIDDEN, exclude
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.outbox import hub_of, publish, record_change
 from resolvers.permissions import can_access_user, require_viewer
+
+log = structlog.get_logger("resolvers.ratings")
 
 MAX_COMMENT_CHARS = 1_000
 RECOUNT_ATTEMPTS = 8
@@ -57,6 +60,9 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     if not isinstance(data.rating, int) or not 1 <= data.rating <= 5:
         raise BadUserInput("'rating' must be between 1 and 5.", field="input.rating")
     comment = v.text(data.comment, "input.comment", max_len=MAX_COMMENT_CHARS)
+    # `rating_event` (the event's cause) is written with the rating: a process killed
+    # before the counters and the event are done leaves it set, and the maintenance pass
+    # finishes them (`complete_pending_ratings`).
     doc = await ctx.db.messages.find_one_and_update(
         {"_id": message["_id"], "user_id": viewer.id},
         {
@@ -65,6 +71,7 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
                 "helpful": data.helpful,
                 "rating_comment": comment,
                 "rated_at": utcnow(),
+                "rating_event": str(uuid4()),
             }
         },
         projection=exclude(MESSAGE_HIDDEN),
@@ -72,14 +79,57 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     )
     if doc is None:
         raise NotFound("Message not found.")
-    await recount_ratings(ctx.db, doc, await _count_write(ctx.db, doc))
-    event = await record_change(
-        ctx.db, SessionEventType.MESSAGE_RATED, str(uuid4()), doc["session_id"], viewer.id, doc
-    )
+    event = await _finish_rating(ctx.db, doc)
     await publish(ctx.db, hub_of(ctx), [event] if event else [])
+    doc.pop("rating_event", None)
     row = Row(doc)
     ctx.loaders.message.prime(doc["_id"], row, force=True)
     return row
+
+
+async def _finish_rating(db: Database, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The rating's counters and its MESSAGE_RATED event (once: its id is the cause
+    written with the rating), then the mark cleared unless a newer rating replaced it."""
+    cause = doc["rating_event"]
+    await recount_ratings(db, doc, await _count_write(db, doc))
+    event = await record_change(
+        db,
+        SessionEventType.MESSAGE_RATED,
+        cause,
+        doc["session_id"],
+        doc["user_id"],
+        {k: val for k, val in doc.items() if k != "rating_event"},
+    )
+    await db.messages.update_one(
+        {"_id": doc["_id"], "user_id": doc["user_id"], "rating_event": cause},
+        {"$unset": {"rating_event": ""}},
+    )
+    return event
+
+
+# Ratings the maintenance pass finishes: older than any live rateMessage takes.
+PENDING_RATING_AFTER = timedelta(seconds=30)
+PENDING_BATCH = 500
+
+
+async def complete_pending_ratings(
+    db: Database, older_than: timedelta = PENDING_RATING_AFTER, batch: int = PENDING_BATCH
+) -> int:
+    """Finish the ratings a process killed right after rateMessage's write left without
+    counters or event (the maintenance pass publishes the events next)."""
+    pending = await (
+        db.messages.find(
+            {"rating_event": {"$exists": True}, "rated_at": {"$lte": utcnow() - older_than}},
+            exclude(MESSAGE_HIDDEN),
+        )
+        .limit(batch)
+        .to_list(None)
+    )
+    for doc in pending:
+        await _finish_rating(db, doc)
+    if pending:
+        log.warning("pending_ratings_completed", count=len(pending))
+    return len(pending)
 
 
 async def _count_write(db: Database, message: dict[str, Any]) -> int:

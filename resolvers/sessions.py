@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from models.db import Database
 from models.documents import SessionDoc, utcnow
 from models.enums import SessionEventType
 from models.rows import Row
@@ -12,6 +18,8 @@ from resolvers.errors import BadUserInput, NotFound
 from resolvers.outbox import hub_of, publish, record_change
 from resolvers.pagination import Connection, Window
 from resolvers.permissions import can_access_user, require_viewer, subject_user
+
+log = structlog.get_logger("resolvers.sessions")
 
 
 async def get_session(ctx: RequestContext, session_id: str) -> Row:
@@ -71,19 +79,54 @@ async def end_session(ctx: RequestContext, session_id: str, status: str) -> Row:
             return session  # a retried endSession is answered, not refused
         raise BadUserInput(f"The session already ended as {session['status'].upper()}.", field="id")
     now = utcnow()
+    # `end_event_pending` is written with the end: a process killed before the event is
+    # recorded leaves it set, and the maintenance pass records the event
+    # (`complete_pending_ends`).
     result = await ctx.db.sessions.update_one(
         {"_id": session_id, "user_id": session["user_id"], "status": "active"},
-        {"$set": {"status": status, "ended_at": now}},
+        {"$set": {"status": status, "ended_at": now, "end_event_pending": True}},
     )
     if result.modified_count == 0:  # lost a race with another endSession
         return await _reload(ctx, session_id)
     ended = Row({**session, "status": status, "ended_at": now})
-    event = await record_change(
-        ctx.db, SessionEventType.SESSION_ENDED, session_id, session_id, session["user_id"]
-    )
+    event = await _record_end(ctx.db, session_id, session["user_id"])
     await publish(ctx.db, hub_of(ctx), [event] if event else [])
     ctx.loaders.session.prime(session_id, ended, force=True)
     return ended
+
+
+async def _record_end(db: Database, session_id: str, user_id: str) -> dict[str, Any] | None:
+    """The SESSION_ENDED event (once: its id is the session's), then the mark cleared."""
+    event = await record_change(db, SessionEventType.SESSION_ENDED, session_id, session_id, user_id)
+    await db.sessions.update_one(
+        {"_id": session_id, "user_id": user_id}, {"$unset": {"end_event_pending": ""}}
+    )
+    return event
+
+
+# Ends whose event the maintenance pass records: older than any live endSession takes.
+PENDING_END_AFTER = timedelta(seconds=30)
+PENDING_BATCH = 500
+
+
+async def complete_pending_ends(
+    db: Database, older_than: timedelta = PENDING_END_AFTER, batch: int = PENDING_BATCH
+) -> int:
+    """Record the SESSION_ENDED events a process killed right after endSession's write
+    did not record (the maintenance pass publishes them next)."""
+    pending = await (
+        db.sessions.find(
+            {"end_event_pending": True, "ended_at": {"$lte": utcnow() - older_than}},
+            {"_id": 1, "user_id": 1},
+        )
+        .limit(batch)
+        .to_list(None)
+    )
+    for row in pending:
+        await _record_end(db, row["_id"], row["user_id"])
+    if pending:
+        log.warning("pending_session_ends_recorded", count=len(pending))
+    return len(pending)
 
 
 async def _reload(ctx: RequestContext, session_id: str) -> Row:

@@ -7,7 +7,7 @@ from strawberry import Info
 
 from models.rows import Row
 from resolvers import annotations as annotation_resolvers
-from resolvers import apiclients, messages, ratings, sessions, users
+from resolvers import apiclients, messages, ratings, sessions, turns, users
 from resolvers.permissions import require_person
 from resolvers.practice import attempts, generate
 from schema.apiclients import ApiClient, ApiClientCredential, CreateApiClientInput
@@ -134,6 +134,13 @@ class Mutation:
     )
     async def revoke_api_client(self, info: Info, id: strawberry.ID) -> Row:
         return await apiclients.revoke_api_client(info.context, id)
+
+    @strawberry.mutation(
+        description="TUTOR callers: the turn (tutorTurns) is handled and goes to no other "
+        "client. True, also for a turn acknowledged before; NOT_FOUND for an unknown id."
+    )
+    async def ack_turn(self, info: Info, id: strawberry.ID) -> bool:
+        return await turns.ack_turn(info.context, id)
 
     @strawberry.mutation(
         description="The session's learner rates an ASSISTANT reply (1..5, optionally helpful "

@@ -8,10 +8,11 @@ from datetime import datetime
 import strawberry
 from strawberry import Info
 
-from resolvers import live
+from resolvers import live, turns
 from schema.enums import SessionEventType
 from schema.messages import Message
 from schema.sessions import Session
+from schema.users import User
 
 
 @strawberry.type(
@@ -24,6 +25,22 @@ class SessionEvent:
     at: datetime
     session: Session
     message: Message | None
+
+
+@strawberry.type(
+    description="A learner's USER message for the tutor service to answer. Acknowledge it "
+    "with ackTurn once handled; unacknowledged within TURN_ACK_TIMEOUT_SECONDS, it goes to "
+    "another client of the group with attempt + 1."
+)
+class TutorTurn:
+    id: strawberry.ID
+    attempt: int
+    message: Message
+    session: Session
+
+    @strawberry.field(description="The learner who wrote the message.")
+    async def learner(self, info: Info) -> User:
+        return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined, no-any-return]
 
 
 @strawberry.type
@@ -39,3 +56,13 @@ class Subscription:
     ) -> AsyncGenerator[SessionEvent, None]:
         async for event in live.session_events(info.context, session_id, after):
             yield event  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="TUTOR callers only. Each new learner USER message, delivered to one "
+        "connected client of the group; not acknowledged (ackTurn) in time, to another, "
+        "attempt + 1. A client naming itself in connection_init (`consumer`) gets its "
+        "unacknowledged turns back when it reconnects."
+    )
+    async def tutor_turns(self, info: Info, group: str) -> AsyncGenerator[TutorTurn, None]:
+        async for turn in turns.tutor_turns(info.context, group):
+            yield turn  # type: ignore[misc]

@@ -135,6 +135,7 @@ class running_api:
 
     def __init__(self, settings: Settings, tracing: Any = None, db: Any = None) -> None:
         self.settings = settings
+        self.shared_db = db is not None
         self.app = create_app(settings, tracing=tracing, db=db)
 
     async def __aenter__(self) -> Api:
@@ -146,7 +147,7 @@ class running_api:
     async def __aexit__(self, *exc: Any) -> None:
         services: Services = self.served.services
         await self.client.aclose()
-        if not services.db.embedded:
+        if not services.db.embedded and not self.shared_db:
             await services.db.client.drop_database(self.settings.mongo_db)
         await self.served.__aexit__(*exc)
 

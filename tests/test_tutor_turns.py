@@ -1,0 +1,325 @@
+"""tutorTurns and ackTurn over WebSocket: one client of a group per turn, redelivery after
+the ack deadline, a reconnecting consumer's turns, the outbox after a crash; in process and
+on a Redis Stream shared by two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from gateway.turn_stream import RedisTurns
+from models.db import connect
+from models.documents import utcnow
+from resolvers.messages import complete_pending
+from resolvers.outbox import HUB_KEY, publish_pending
+from resolvers.turns import TURNS_KEY
+from tests.conftest import Api, make_settings, redis_url
+from tests.wsclient import open_socket, receive, send, served, subscribe
+
+TURNS = """subscription($g: String!) { tutorTurns(group: $g) {
+  id attempt message { id role content } session { id totalMessages } learner { id } } }"""
+ACK = "mutation($id: ID!) { ackTurn(id: $id) }"
+RECORD = """mutation($s: ID!, $role: MessageRole!, $c: String!) {
+  recordMessage(input: {sessionId: $s, role: $role, content: $c}) { id } }"""
+
+
+async def start(api: Api, token: str) -> str:
+    data = await api.data("mutation { startSession(input: {}) { id } }", token=token)
+    return str(data["startSession"]["id"])
+
+
+async def record(api: Api, token: str, sid: str, content: str, role: str = "USER") -> str:
+    data = await api.data(RECORD, {"s": sid, "role": role, "c": content}, token=token)
+    return str(data["recordMessage"]["id"])
+
+
+async def tutor_socket(url: str, token: str, consumer: str | None = None) -> Any:
+    from websockets.asyncio.client import connect as ws_connect
+
+    ws = await ws_connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    payload: dict[str, Any] = {"Authorization": f"Bearer {token}"}
+    if consumer is not None:
+        payload["consumer"] = consumer
+    await send(ws, {"type": "connection_init", "payload": payload})
+    assert await receive(ws) == {"type": "connection_ack"}
+    return ws
+
+
+async def next_turn(ws: Any, within: float = 10) -> dict[str, Any]:
+    message = await receive(ws, within)
+    assert message["type"] == "next", message
+    return message["payload"]["data"]["tutorTurns"]  # type: ignore[no-any-return]
+
+
+async def nothing_within(ws: Any, seconds: float) -> bool:
+    try:
+        await receive(ws, seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def ack(api: Api, token: str, turn_id: str) -> Any:
+    return (await api.gql(ACK, {"id": turn_id}, token=token)).json()
+
+
+async def test_only_tutor_callers_receive_turns_and_acknowledge_them() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        _, admin = await api.admin()
+        for token in (learner, admin):
+            ws = await open_socket(url, token)
+            await subscribe(ws, TURNS, {"g": "tutors"})
+            answer = await receive(ws)
+            assert answer["type"] == "error"
+            assert answer["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+            await ws.close()
+            body = await ack(api, token, "tutors:1")
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        tutor = await api.tutor()
+        ws = await open_socket(url, tutor)
+        await subscribe(ws, TURNS, {"g": "no spaces allowed"})
+        answer = await receive(ws)
+        assert answer["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        for unknown in ("tutors:999", "nonsense", "tutors:", "nogroup:1"):
+            body = await ack(api, tutor, unknown)
+            assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND", unknown
+        # Priced and counted like any mutation.
+        response = await api.gql(ACK, {"id": "tutors:1"}, token=tutor)
+        assert response.json()["extensions"]["rateLimit"]["cost"] >= 1
+
+
+async def drain(
+    sockets: dict[str, Any], expected: int, on_turn: Any, within: float = 10
+) -> list[tuple[str, dict[str, Any]]]:
+    """Turns from several sockets until `expected` arrived: (socket name, turn) each,
+    `on_turn` awaited for each as it comes (the worker's ack)."""
+    got: list[tuple[str, dict[str, Any]]] = []
+    done = asyncio.Event()
+
+    async def read(name: str, ws: Any) -> None:
+        while not done.is_set():
+            turn = await next_turn(ws, within)
+            got.append((name, turn))
+            await on_turn(name, turn)
+            if len(got) >= expected:
+                done.set()
+
+    tasks = [asyncio.create_task(read(n, ws)) for n, ws in sockets.items()]
+    try:
+        await asyncio.wait_for(done.wait(), within)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return got
+
+
+async def check_one_client_per_group(api: Api, urls: list[str], tutor: str) -> None:
+    """Two clients in group `a` (on the first and last replica) and one in `b`: each
+    learner message reaches one client of `a` and the client of `b`, once; replies are
+    not turns."""
+    user, learner = await api.user()
+    sid = await start(api, learner)
+    a1, a2 = await tutor_socket(urls[0], tutor), await tutor_socket(urls[-1], tutor)
+    b = await tutor_socket(urls[-1], tutor)  # another replica than the writer's: shared
+    group_a, group_b = f"a{uuid.uuid4().hex[:6]}", f"b{uuid.uuid4().hex[:6]}"
+    for ws, group in ((a1, group_a), (a2, group_a), (b, group_b)):
+        await subscribe(ws, TURNS, {"g": group})
+    await asyncio.sleep(0.3)  # the groups exist before the first turn
+    said = [await record(api, learner, sid, f"utterance {i}") for i in range(6)]
+    await record(api, tutor, sid, "A reply is not a turn.", role="ASSISTANT")
+
+    async def acked(_name: str, turn: dict[str, Any]) -> None:
+        assert (await ack(api, tutor, turn["id"]))["data"] == {"ackTurn": True}
+
+    in_a = await drain({"a1": a1, "a2": a2}, len(said), acked)
+    assert sorted(t["message"]["id"] for _, t in in_a) == sorted(said)  # each once
+    assert {t["attempt"] for _, t in in_a} == {1}
+    in_b = [t for _, t in await drain({"b": b}, len(said), acked)]
+    assert [t["message"]["id"] for t in in_b] == said
+    first = in_b[0]
+    assert first["learner"] == {"id": user["_id"]}
+    assert first["message"] == {"id": said[0], "role": "USER", "content": "utterance 0"}
+    assert first["session"] == {"id": sid, "totalMessages": 1}  # as the write left it
+    # Acknowledging again is still true (a retried ackTurn); nothing else arrives.
+    assert (await ack(api, tutor, first["id"]))["data"] == {"ackTurn": True}
+    assert all(await asyncio.gather(*(nothing_within(ws, 0.5) for ws in (a1, a2, b))))
+    for ws in (a1, a2, b):
+        await ws.close()
+
+
+async def test_each_learner_message_reaches_one_client_of_each_group() -> None:
+    async with served(make_settings()) as (api, url):
+        await check_one_client_per_group(api, [url], await api.tutor())
+
+
+async def check_redelivery(api: Api, urls: list[str], tutor: str) -> None:
+    """The client that got the turn never acknowledges it: after the deadline the other
+    client of the group gets it, attempt 2; acknowledged, it goes nowhere else."""
+    _, learner = await api.user()
+    sid = await start(api, learner)
+    sockets = {
+        "one": await tutor_socket(urls[0], tutor),
+        "two": await tutor_socket(urls[-1], tutor),
+    }
+    group = f"g{uuid.uuid4().hex[:6]}"
+    for ws in sockets.values():
+        await subscribe(ws, TURNS, {"g": group})
+    await asyncio.sleep(0.3)
+    said = await record(api, learner, sid, "Nobody answers me the first time.")
+    first = await drain(sockets, 1, lambda *_: asyncio.sleep(0))
+    ((silent, turn),) = first
+    assert turn["attempt"] == 1 and turn["message"]["id"] == said
+    other = "two" if silent == "one" else "one"
+    again = await next_turn(sockets[other], within=10)
+    assert again["message"]["id"] == said and again["attempt"] == 2
+    assert again["id"] == turn["id"]
+    assert (await ack(api, tutor, again["id"]))["data"] == {"ackTurn": True}
+    # Past another deadline: acknowledged, so done.
+    assert all(await asyncio.gather(*(nothing_within(ws, 1.2) for ws in sockets.values())))
+    for ws in sockets.values():
+        await ws.close()
+
+
+async def test_an_unacknowledged_turn_goes_to_another_client_with_the_next_attempt() -> None:
+    async with served(make_settings(turn_ack_timeout_seconds=0.5)) as (api, url):
+        await check_redelivery(api, [url], await api.tutor())
+        body = (await api.client.get("/metrics")).text
+        assert "gateway_turns_redelivered 1.0" in body
+        assert "gateway_turns_delivered 2.0" in body
+
+
+async def check_reconnect(api: Api, url: str, tutor: str) -> None:
+    """A worker that lost its socket comes back under the same consumer name: it gets the
+    turns it had not acknowledged first, without waiting for the deadline."""
+    _, learner = await api.user()
+    sid = await start(api, learner)
+    group = f"r{uuid.uuid4().hex[:6]}"
+    ws = await tutor_socket(url, tutor, consumer="worker-1")
+    await subscribe(ws, TURNS, {"g": group})
+    await asyncio.sleep(0.3)
+    said = [await record(api, learner, sid, f"before the drop {i}") for i in range(3)]
+    got = [await next_turn(ws) for _ in said]
+    assert (await ack(api, tutor, got[0]["id"]))["data"] == {"ackTurn": True}
+    await ws.close()  # two left unacknowledged
+    ws = await tutor_socket(url, tutor, consumer="worker-1")
+    await subscribe(ws, TURNS, {"g": group})
+    back = [await next_turn(ws, within=5) for _ in range(2)]
+    assert [t["message"]["id"] for t in back] == said[1:]
+    assert [t["attempt"] for t in back] == [2, 2]
+    for turn in back:
+        assert (await ack(api, tutor, turn["id"]))["data"] == {"ackTurn": True}
+    later = await record(api, learner, sid, "after the reconnect")
+    turn = await next_turn(ws)
+    assert (turn["message"]["id"], turn["attempt"]) == (later, 1)
+    await ws.close()
+
+
+async def test_a_reconnecting_consumer_gets_its_unacknowledged_turns_back() -> None:
+    async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
+        await check_reconnect(api, url, await api.tutor())
+
+
+async def test_a_consumer_name_that_is_not_a_name_is_refused() -> None:
+    from websockets.asyncio.client import connect as ws_connect
+
+    from tests.wsclient import closed_with
+
+    async with served(make_settings()) as (api, url):
+        tutor = await api.tutor()
+        ws = await ws_connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        payload = {"Authorization": f"Bearer {tutor}", "consumer": "no spaces/or slashes"}
+        await send(ws, {"type": "connection_init", "payload": payload})
+        assert await closed_with(ws) == 4400
+
+
+async def test_a_turn_whose_writer_died_before_publishing_is_delivered_once_by_maintenance() -> (
+    None
+):
+    """The process died after inserting the learner's message, before counting it,
+    recording its event or handing the turn on: the maintenance pass finishes it and the
+    turn arrives, once, however often the event is published again."""
+    async with served(make_settings()) as (api, url):
+        user, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        ws = await tutor_socket(url, tutor)
+        await subscribe(ws, TURNS, {"g": "crash"})
+        await asyncio.sleep(0.3)
+        db = api.services.db
+        await db.messages.insert_one(
+            {
+                "_id": "crashed-turn",
+                "session_id": sid,
+                "user_id": user["_id"],
+                "role": "user",
+                "content": "Written, then the process died.",
+                "timestamp": utcnow() - timedelta(hours=1),
+                "errors": [],
+                "applied": False,
+                "guarded": True,
+            }
+        )
+        assert await nothing_within(ws, 0.3)
+        assert await complete_pending(db, 14.0) == 1
+        hub = api.services.extras[HUB_KEY]
+        assert await publish_pending(db, hub, older_than=timedelta(0)) == 1
+        turn = await next_turn(ws)
+        assert turn["message"]["id"] == "crashed-turn" and turn["attempt"] == 1
+        assert (await ack(api, tutor, turn["id"]))["data"] == {"ackTurn": True}
+        # Published again (a relay failure, two replicas' passes): still one turn.
+        await db.session_events.update_many({}, {"$set": {"published": False}})
+        assert await publish_pending(db, hub, older_than=timedelta(0)) == 1
+        assert await nothing_within(ws, 0.5)
+        await ws.close()
+
+
+class replicas:
+    """Two gateways on one database and one Redis (the key prefix is this test's own, and
+    its keys are deleted afterwards): what two replicas of a deployment share."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.settings = make_settings(redis_url=redis_url(), **overrides)
+
+    async def __aenter__(self) -> tuple[Api, list[str]]:
+        s = self.settings
+        self.db = await connect(s.mongo_uri, s.mongo_db, 2000, 5000)
+        self.served = [served(s, db=self.db), served(s, db=self.db)]
+        (api, url_a), (_, url_b) = [await x.__aenter__() for x in self.served]
+        return api, [url_a, url_b]
+
+    async def __aexit__(self, *exc: Any) -> None:
+        for x in reversed(self.served):
+            await x.__aexit__(*exc)
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(redis_url())
+        keys = [k async for k in client.scan_iter(match=f"{{{self.settings.redis_key_prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+        await self.db.close()
+
+
+@pytest.mark.redis
+async def test_two_replicas_share_one_turn_stream() -> None:
+    async with replicas() as (api, urls):
+        assert isinstance(api.services.extras[TURNS_KEY], RedisTurns)
+        await check_one_client_per_group(api, urls, await api.tutor())
+
+
+@pytest.mark.redis
+async def test_redelivery_crosses_replicas_on_the_stream() -> None:
+    async with replicas(turn_ack_timeout_seconds=0.5) as (api, urls):
+        await check_redelivery(api, urls, await api.tutor())
+
+
+@pytest.mark.redis
+async def test_a_consumer_reconnecting_to_the_other_replica_gets_its_turns_back() -> None:
+    async with replicas(turn_ack_timeout_seconds=30) as (api, urls):
+        await check_reconnect(api, urls[1], await api.tutor())
