@@ -14,6 +14,7 @@ from starlette.routing import Route
 from gateway import jsonio
 from gateway.context import GatewayContext
 from gateway.services import Services
+from models.enums import MessageRole
 from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN, exclude
 from resolvers.messages import ErrorInput, MessageInput, record_message
 from resolvers.practice.generate import generate_exercises
@@ -184,7 +185,7 @@ def routes(services: Services) -> list[Route]:
         body = await request.json()
         data = MessageInput(
             session_id=body["sessionId"],
-            role="user",
+            role=MessageRole.USER,
             content=body["content"],
             errors=[ErrorInput(**e) for e in body["errors"]],
         )

@@ -55,7 +55,7 @@ PROGRESS = """{ progress { skills { category subcategory ability confidence atte
 KNOWN = ("Grammar", "Articles")
 GUESSED = ("Vocabulary", "Word Choice")
 ZONE = "America/Mexico_City"
-CLOCK_MODULES = ("models.documents", "resolvers.practice.stats", "schema.users")
+CLOCK_MODULES = ("models.documents.base", "resolvers.practice.stats", "schema.users")
 
 
 class _Now:
@@ -74,7 +74,7 @@ def moved_clock(start: datetime, seed: int) -> Iterator[type[_Now]]:
     document ids drawn from `seed`, so a run is repeatable to the day."""
     modules = [sys.modules[name] for name in CLOCK_MODULES if name in sys.modules]
     saved = [m.datetime for m in modules]  # type: ignore[attr-defined]
-    documents = sys.modules["models.documents"]
+    documents = sys.modules["models.documents.base"]  # utcnow and new_id
     saved_uuid4 = documents.uuid4  # type: ignore[attr-defined]
     ids = random.Random(f"ids:{seed}")
     _Now.value = start

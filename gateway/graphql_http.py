@@ -448,7 +448,7 @@ class GraphQLEndpoint:
             return _json(error_payload("BAD_USER_INPUT", message), 400)
         finally:
             # Execution is over: the rows it loaded go with the response, not with the
-            # next garbage collection (resolvers/dataloaders.py, Loaders.release).
+            # next garbage collection (resolvers/dataloaders, Loaders.release).
             ctx.loaders.release()
         if ctx.meter.outcome is Outcome.PARSING:
             # Admission control never saw it: it did not parse or validate. Charged still,

@@ -7,7 +7,7 @@ Attribute access is strict: a name that no stored shape declares (a typo, a fiel
 renamed) raises AttributeError instead of reading as null, so the mistake surfaces as an
 error in the first test that reads it. A declared field the document does not hold (an
 optional field left unset, which `BaseDoc.to_mongo` leaves out) reads None. The declared
-names are those of the models in models/documents.py (every collection and every
+names are those of the models in models/documents/ (every collection and every
 embedded document): one Row type serves every collection, because the driver decodes
 embedded documents into the same class and the compiled executor recognises rows by
 `type(v) is Row`.

@@ -25,18 +25,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
 from models.documents import LanguageErrorDoc, MessageDoc, utcnow
-from models.enums import SessionEventType
+from models.enums import MessageRole, SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
@@ -72,19 +72,20 @@ log = structlog.get_logger("resolvers.messages")
 MESSAGE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/messages")
 
 
-@dataclass
-class ErrorInput:
-    category: str
-    subcategory: str
-    excerpt: str | None = None
-    correction: str | None = None
-    explanation: str | None = None
+# A language error as its finder sends it is the stored shape (validated_errors checks each
+# field against the taxonomy and the length bounds before it is stored).
+ErrorInput = LanguageErrorDoc
 
 
-@dataclass
-class MessageInput:
+class MessageInput(BaseModel):
+    """What recordMessage's caller decides, in the stored values (enums as their strings).
+    schema/messages.py's RecordMessageInput is derived from this model and converted back
+    once, by schema/mutation.py `_model`: the message's input is declared once."""
+
+    model_config = ConfigDict(use_enum_values=True)
+
     session_id: str
-    role: str
+    role: MessageRole
     content: str
     provider: str | None = None
     model: str | None = None
@@ -92,8 +93,11 @@ class MessageInput:
     tokens_out: int | None = None
     cost: float | None = None
     response_time_ms: int | None = None
-    errors: list[ErrorInput] = field(default_factory=list)
-    idempotency_key: str | None = None
+    errors: list[ErrorInput] | None = None
+    idempotency_key: str | None = Field(
+        default=None,
+        description="Send the same key when retrying: the message is stored and counted once.",
+    )
 
 
 def message_id(user_id: str, key: str | None, writer: str = "learner") -> str:
@@ -243,7 +247,7 @@ def build_message(
         tokens_out=tokens_out,
         cost=cost,
         response_time_ms=v.non_negative_int(data.response_time_ms, "responseTimeMs", 3_600_000),
-        errors=validated_errors(data.errors, data.role, language),  # type: ignore[arg-type]
+        errors=validated_errors(data.errors or [], data.role, language),  # type: ignore[arg-type]
         language=language,
         idempotency_key=key,
         applied=False,

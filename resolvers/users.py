@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 
 from models.db import DuplicateKeyError
 from models.documents import UserDoc
+from models.enums import Role, SubscriptionTier
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
@@ -29,18 +30,40 @@ from resolvers.taxonomy import LANGUAGES, normalize_language
 USER_ORDER = Order("created_at", descending=True)
 
 
-@dataclass
-class UserInput:
-    """Plain values from CreateUserInput / UpdateUserInput (enums already lower-case strings)."""
+class NewUser(BaseModel):
+    """createUser's input in the stored values (enums as their strings).
+    schema/users.py's CreateUserInput is derived from it (schema/mutation.py `_model` converts
+    back)."""
 
-    email: str | None = None
-    name: str | None = None
-    role: str | None = None
-    subscription_tier: str | None = None
+    model_config = ConfigDict(use_enum_values=True)
+
+    email: str
+    name: str
+    role: Role | None = Role.USER
+    subscription_tier: SubscriptionTier | None = SubscriptionTier.FREE
     native_language: str | None = None
     target_language: str | None = None
     level: str | None = None
-    time_zone: str | None = None
+    time_zone: str | None = Field(
+        default=None, description="IANA name, e.g. 'America/Mexico_City'; default UTC."
+    )
+
+
+class UserChanges(BaseModel):
+    """updateUser's input: None is "not given". schema/users.py's UpdateUserInput is
+    derived from it."""
+
+    model_config = ConfigDict(use_enum_values=True)
+
+    name: str | None = None
+    native_language: str | None = None
+    target_language: str | None = None
+    level: str | None = None
+    subscription_tier: SubscriptionTier | None = None
+    role: Role | None = None
+    time_zone: str | None = Field(
+        default=None, description="IANA name; an empty string resets it to UTC."
+    )
 
 
 async def me(ctx: RequestContext) -> Row | None:
@@ -79,7 +102,7 @@ async def list_users(ctx: RequestContext, window: Window, tier: str | None) -> C
     return conn
 
 
-def _profile_fields(data: UserInput) -> dict[str, Any]:
+def _profile_fields(data: NewUser | UserChanges) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if data.name is not None:
         out["name"] = v.text(data.name, "name", max_len=200, required=True)
@@ -104,7 +127,7 @@ def _profile_fields(data: UserInput) -> dict[str, Any]:
     return out
 
 
-async def create_user(ctx: RequestContext, data: UserInput) -> Row:
+async def create_user(ctx: RequestContext, data: NewUser) -> Row:
     require_admin(ctx)
     fields = _profile_fields(data)
     if "name" not in fields:
@@ -122,7 +145,7 @@ async def create_user(ctx: RequestContext, data: UserInput) -> Row:
     return Row(doc)
 
 
-async def update_user(ctx: RequestContext, user_id: str, data: UserInput) -> Row:
+async def update_user(ctx: RequestContext, user_id: str, data: UserChanges) -> Row:
     viewer = ensure_user_access(ctx, v.plain_id(user_id, "id"))
     changes = _profile_fields(data)
     for attr, field in (("subscription_tier", "subscriptionTier"), ("role", "role")):

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import Info
 
+from models.documents import LanguageErrorDoc
 from models.rows import Row
 from resolvers.dataloaders import MESSAGE_ORDER
+from resolvers.messages import MessageInput
 from resolvers.pagination import Edge as PageEdge
 from schema.enums import MessageRole
 from schema.node import Node
@@ -92,13 +94,9 @@ class Message(Node):
         return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined]
 
 
-@strawberry.input
+@strawberry.experimental.pydantic.input(model=LanguageErrorDoc, all_fields=True)
 class LanguageErrorInput:
-    category: str
-    subcategory: str
-    excerpt: str | None = None
-    correction: str | None = None
-    explanation: str | None = None
+    """The stored shape of a language error (models/documents/messages.py), as an input."""
 
 
 @strawberry.input
@@ -108,19 +106,8 @@ class RateMessageInput:
     comment: str | None = strawberry.field(default=None, description="At most 1000 characters.")
 
 
-@strawberry.input
+@strawberry.experimental.pydantic.input(model=MessageInput, all_fields=True)
 class RecordMessageInput:
+    """resolvers/messages.py's MessageInput as an input; only the id's GraphQL type is its own."""
+
     session_id: strawberry.ID
-    role: MessageRole
-    content: str
-    provider: str | None = None
-    model: str | None = None
-    tokens_in: int | None = None
-    tokens_out: int | None = None
-    cost: float | None = None
-    response_time_ms: int | None = None
-    errors: list[LanguageErrorInput] | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Send the same key when retrying: the message is stored and counted once.",
-    )

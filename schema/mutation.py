@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import strawberry
+from pydantic import BaseModel
 from strawberry import Info
 
 from models.rows import Row
@@ -18,45 +21,28 @@ from schema.practice import ExerciseResult, Hint
 from schema.sessions import Session, StartSessionInput
 from schema.users import CreateUserInput, UpdateUserInput, User
 
-
-def _user_input(data: CreateUserInput | UpdateUserInput) -> users.UserInput:
-    return users.UserInput(
-        email=getattr(data, "email", None),
-        name=data.name,
-        role=value(data.role),
-        subscription_tier=value(data.subscription_tier),
-        native_language=data.native_language,
-        target_language=data.target_language,
-        level=data.level,
-        time_zone=data.time_zone,
-    )
+M = TypeVar("M", bound=BaseModel)
 
 
-def _errors(errors: list[LanguageErrorInput] | None) -> list[messages.ErrorInput]:
-    return [
-        messages.ErrorInput(
-            category=e.category,
-            subcategory=e.subcategory,
-            excerpt=e.excerpt,
-            correction=e.correction,
-            explanation=e.explanation,
-        )
-        for e in errors or []
-    ]
+def _model(model: type[M], data: object) -> M:
+    """An input derived from a resolver-level model (strawberry.experimental.pydantic)
+    back into that model, nested inputs included: the one conversion at the schema edge,
+    read by attribute name, so no field is copied by hand."""
+    return model.model_validate(data, from_attributes=True)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Admins only.", graphql_type=User)
     async def create_user(self, info: Info, input: CreateUserInput) -> Row:
-        return await users.create_user(info.context, _user_input(input))
+        return await users.create_user(info.context, _model(users.NewUser, input))
 
     @strawberry.mutation(
         description="Yourself (not tier or role), or anyone for admins.", graphql_type=User
     )
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> Row:
         require_person(info.context)
-        return await users.update_user(info.context, id, _user_input(input))
+        return await users.update_user(info.context, id, _model(users.UserChanges, input))
 
     @strawberry.mutation(graphql_type=Session)
     async def start_session(self, info: Info, input: StartSessionInput) -> Row:
@@ -83,20 +69,7 @@ class Mutation:
         graphql_type=Message,
     )
     async def record_message(self, info: Info, input: RecordMessageInput) -> Row:
-        data = messages.MessageInput(
-            session_id=input.session_id,
-            role=value(input.role) or "user",
-            content=input.content,
-            provider=input.provider,
-            model=input.model,
-            tokens_in=input.tokens_in,
-            tokens_out=input.tokens_out,
-            cost=input.cost,
-            response_time_ms=input.response_time_ms,
-            errors=_errors(input.errors),
-            idempotency_key=input.idempotency_key,
-        )
-        return await messages.record_message(info.context, data)
+        return await messages.record_message(info.context, _model(messages.MessageInput, input))
 
     @strawberry.mutation(
         description="The tutor service (or an admin) sets the language errors it found in a "
@@ -112,7 +85,7 @@ class Mutation:
         idempotency_key: str | None = None,
     ) -> Row:
         return await annotation_resolvers.annotate_message(
-            info.context, id, _errors(errors), idempotency_key
+            info.context, id, [_model(messages.ErrorInput, e) for e in errors], idempotency_key
         )
 
     @strawberry.mutation(

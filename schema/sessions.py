@@ -14,7 +14,7 @@ from resolvers import pagination as pages
 from resolvers.dataloaders import SESSION_ORDER
 from resolvers.pagination import Edge as PageEdge
 from resolvers.pagination import page_window
-from schema.batching import batch_form
+from schema.batching import relation
 from schema.enums import SessionStatus
 from schema.node import Node
 from schema.pagination import Connection, Edge, selects_cursor, selects_total
@@ -84,21 +84,12 @@ class Session(Node):
             return None
         return round(getattr(self, "response_time_sum_ms", 0) / count, 3)
 
-    @strawberry.field(
+    messages = relation(
+        _messages,
         description="Oldest first, in conversation order. A chat view opens at the newest "
         "with `last` and pages back with `before`.",
-        metadata=batch_form(_messages),
         graphql_type=Connection[MessageT],
     )
-    async def messages(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> pages.Connection:
-        return (await _messages([self], info, first, after, last, before))[0]
 
 
 @strawberry.input

@@ -14,7 +14,8 @@ from resolvers import sessions as session_resolvers
 from resolvers.pagination import page_window
 from resolvers.practice import stats as stats_resolvers
 from resolvers.practice.streaks import local_today, shown_streak
-from schema.batching import batch_form
+from resolvers.users import NewUser, UserChanges
+from schema.batching import relation
 from schema.enums import (
     ExerciseOutcome,
     ExerciseStatus,
@@ -81,21 +82,7 @@ class User(Node):
     def streak_days(self) -> int:
         return shown_streak(self, local_today(self, datetime.now(UTC)))
 
-    @strawberry.field(
-        description="Newest first.",
-        metadata=batch_form(_sessions),
-        graphql_type=Connection[SessionT],
-    )
-    async def sessions(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: SessionStatus | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> pages.Connection:
-        return (await _sessions([self], info, first, after, status, last, before))[0]
+    sessions = relation(_sessions, description="Newest first.", graphql_type=Connection[SessionT])
 
     @strawberry.field(
         description="Error counts and recency weights; see Query.errorStats.",
@@ -145,28 +132,11 @@ class User(Node):
         )
 
 
-@strawberry.input
+@strawberry.experimental.pydantic.input(model=NewUser, all_fields=True)
 class CreateUserInput:
-    email: str
-    name: str
-    role: Role | None = Role.USER
-    subscription_tier: SubscriptionTier | None = SubscriptionTier.FREE
-    native_language: str | None = None
-    target_language: str | None = None
-    level: str | None = None
-    time_zone: str | None = strawberry.field(
-        default=None, description="IANA name, e.g. 'America/Mexico_City'; default UTC."
-    )
+    """resolvers/users.py's NewUser as an input."""
 
 
-@strawberry.input
+@strawberry.experimental.pydantic.input(model=UserChanges, all_fields=True)
 class UpdateUserInput:
-    name: str | None = None
-    native_language: str | None = None
-    target_language: str | None = None
-    level: str | None = None
-    subscription_tier: SubscriptionTier | None = None
-    role: Role | None = None
-    time_zone: str | None = strawberry.field(
-        default=None, description="IANA name; an empty string resets it to UTC."
-    )
+    """resolvers/users.py's UserChanges as an input."""

@@ -6,7 +6,7 @@ on a large collection takes long, and a changed index must not stop a deploy); i
 `indexes_missing` when one is absent. Runs with no operation timeout. An index whose name
 or keys clash with an existing one is reported, not forced: drop the old one yourself once
 nothing needs it. `--drop-retired` drops the indexes earlier releases used and this one
-does not (models/documents.py: RETIRED_INDEXES), after their replacements exist.
+does not (models/documents: RETIRED_INDEXES), after their replacements exist.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ whether it has errors, an exercise's status), so every reply, every utterance wi
 errors and every skipped exercise in the windows was read to be thrown away.
 
 The embedded database has no query planner, so this test plays a simple one over the
-indexes the models declare (`models/documents.py`): for each query progress sends, the
+indexes the models declare (`models/documents/`): for each query progress sends, the
 index that reads the fewest documents given the equality prefix and the one range its
 keys serve (and its partial filter, when the query implies it), in index order up to a
 `limit` when the index gives the sort. What it reads beyond the documents the query

@@ -24,9 +24,9 @@ from resolvers.dataloaders import (
     PAGE_ROWS,
     PAGE_TAG,
     PageKey,
+    PageReader,
     Seen,
     _by_id_loader,
-    _page_loader,
 )
 from resolvers.loader import BatchLoader
 from resolvers.pagination import Edge, Order, build_connection
@@ -167,7 +167,7 @@ async def test_pages_and_counts_find_their_keys_in_any_order():
         _page_doc(rows[0], 0),
         Row({"_id": "p0", "n": 5, COUNT_TAG: 0}),
     ]
-    loader = _page_loader(_FakeCollection(docs), "session_id", MESSAGE_ORDER, seen=Seen())
+    loader = PageReader(_FakeCollection(docs), "session_id", MESSAGE_ORDER, seen=Seen()).loader()
     keys = [PageKey(f"p{k}", 4, counted=True) for k in range(3)]
     conns = await loader.load_fn(keys)
     assert (
@@ -196,7 +196,7 @@ async def test_pages_come_out_in_the_exact_order_with_ties_and_nulls(descending)
     rng.shuffle(rows)
     await db.messages.insert_many(rows)
     order = Order("timestamp", descending=descending)
-    loader = _page_loader(db.rows("messages"), "session_id", order, seen=Seen())
+    loader = PageReader(db.rows("messages"), "session_id", order, seen=Seen()).loader()
     [conn] = await loader.load_fn([PageKey("p0", 20)])
     want = sorted(map(Row, rows), key=_order_key(order), reverse=descending)
     assert [e.node["_id"] for e in conn.edges] == [r["_id"] for r in want]
@@ -206,9 +206,9 @@ async def test_pages_come_out_in_the_exact_order_with_ties_and_nulls(descending)
 async def test_paged_rows_are_served_by_id_without_a_query():
     seen = Seen()
     rows = [[_row(i, "p0", T0 + timedelta(minutes=i)) for i in range(3)]]
-    loader = _page_loader(
+    loader = PageReader(
         _FakeCollection([_page_doc(rows[0], 0)]), "session_id", MESSAGE_ORDER, seen=seen
-    )
+    ).loader()
     await loader.load_fn([PageKey("p0", 10)])
 
     class NoQueries:

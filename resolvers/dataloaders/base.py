@@ -1,4 +1,6 @@
-"""Per-request DataLoaders: every relation is fetched in one round trip per level.
+"""The machinery of the per-request DataLoaders: every relation is fetched in one round
+trip per level. The loaders themselves, one named class per relation, are in the domain
+modules beside this one (users, sessions, messages, exercises).
 
 A nested page (`User.sessions`, `Session.messages`, `User.exercises`) for many parents is
 one aggregation with one branch per parent (`$unionWith`): each branch is an equality
@@ -12,10 +14,9 @@ limit; $firstN bounds memory but still reads every child.)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from functools import cached_property
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from opentelemetry.trace import Tracer
 from pymongo.errors import OperationFailure
@@ -25,13 +26,6 @@ from models.rows import Row
 from resolvers.loader import BatchLoader
 from resolvers.pagination import Connection, Order, after_filter, build_connection, sort_spec
 
-SESSION_ORDER = Order("started_at", descending=True)
-MESSAGE_ORDER = Order("timestamp", descending=False)
-EXERCISE_ORDER = Order("created_at", descending=True)
-
-# Bookkeeping fields that no GraphQL field exposes.
-MESSAGE_HIDDEN = frozenset({"idempotency_key", "applied", "guarded", "applied_at"})
-SESSION_HIDDEN = frozenset({"applied_ids", "guard_ids"})
 # Parents per aggregation: one $unionWith stage each, under the server's 1000-stage limit.
 MAX_PARENTS_PER_BATCH = 500
 PAGE_TAG = "__page"
@@ -117,12 +111,9 @@ class Seen:
         return self._by_id
 
 
-def _by_id_loader(
-    collection: Any,
-    hidden: frozenset[str] | None = None,
-    batched: bool = True,
-    seen: Seen | None = None,
-) -> BatchLoader[str, Row | None]:
+def _by_id_load(
+    collection: Any, hidden: frozenset[str] | None = None, seen: Seen | None = None
+) -> Callable[[list[str]], Awaitable[Sequence[Row | None]]]:
     """`collection` decodes into Rows (Database.rows). `seen`: rows this request's pages
     already returned, served without a query (priming the DataLoader with a future per
     row cost more than the rest of a 10,000-row page's handling)."""
@@ -137,81 +128,102 @@ def _by_id_loader(
                 found[d["_id"]] = d
         return list(map(found.get, ids))
 
-    return _loader(load, batched)
+    return load
 
 
-def _page_loader(
+def _by_id_loader(
     collection: Any,
-    parent_field: str,
-    order: Order,
     hidden: frozenset[str] | None = None,
-    seen: Seen | None = None,
     batched: bool = True,
-) -> BatchLoader[PageKey, Connection]:
-    """`collection` decodes into Rows (Database.rows). Every row a page returns goes into
-    `seen` (the by-id loader's), so `node { session { ... } }`-style back-references cost
-    no further round trip."""
-    # The reading order of a forward page, and of a backward one (its reverse).
-    sort_stages = {
-        backward: {"$sort": dict(sort_spec(order, backward))} for backward in (False, True)
-    }
+    seen: Seen | None = None,
+) -> BatchLoader[str, Row | None]:
+    return _loader(_by_id_load(collection, hidden, seen), batched)
 
-    def key_of(row: Row) -> tuple[bool, Any, str]:
-        value = row.get(order.field)
+
+class PageReader:
+    """The pages of one relation (children of `parent_field` in `collection`, in `order`)
+    for many PageKeys: one aggregation, a `$unionWith` branch per page and one per set of
+    counted filters (the module's docstring). `collection` decodes into Rows
+    (Database.rows). Every row a page returns goes into `seen` (the by-id loader's), so
+    `node { session { ... } }`-style back-references cost no further round trip."""
+
+    def __init__(
+        self,
+        collection: Any,
+        parent_field: str,
+        order: Order,
+        hidden: frozenset[str] | None = None,
+        seen: Seen | None = None,
+        batched: bool = True,
+    ) -> None:
+        self.collection = collection
+        self.parent_field = parent_field
+        self.order = order
+        self.batched = batched
+        self.seen = seen if batched else None
+        # The reading order of a forward page, and of a backward one (its reverse).
+        self.sort_stages = {
+            backward: {"$sort": dict(sort_spec(order, backward))} for backward in (False, True)
+        }
+        # Stages every branch has alike are one dict each, shared: the driver only encodes
+        # a pipeline (a projection given to `find` is another matter: see `exclude`).
+        self.project_stage = {"$project": exclude(hidden)} if hidden else None
+        self.group_stage = {"$group": {"_id": None, PAGE_ROWS: {"$push": "$$ROOT"}}}
+        self.limit_stages: dict[int, dict[str, int]] = {}
+
+    def loader(self) -> BatchLoader[PageKey, Connection]:
+        return BatchLoader(self.load, **batching(self.batched))
+
+    def key_of(self, row: Row) -> tuple[bool, Any, str]:
+        value = row.get(self.order.field)
         return (value is not None, value, row["_id"])  # a missing value sorts first, as null
 
-    # Stages every branch has alike are one dict each, shared: the driver only encodes a
-    # pipeline (a projection given to `find` is another matter: see `exclude`).
-    project_stage = {"$project": exclude(hidden)} if hidden else None
-    group_stage = {"$group": {"_id": None, PAGE_ROWS: {"$push": "$$ROOT"}}}
-    limit_stages: dict[int, dict[str, int]] = {}
-
-    def page_branch(i: int, key: PageKey, grouped: bool = True) -> list[dict[str, Any]]:
-        match: dict[str, Any] = {parent_field: key.parent_id}
+    def page_branch(self, i: int, key: PageKey, grouped: bool = True) -> list[dict[str, Any]]:
+        match: dict[str, Any] = {self.parent_field: key.parent_id}
         if key.filters:
             match.update(filter_query(key.filters))
         if key.owner is not None:
             match["user_id"] = key.owner
         if key.after is not None:
-            match = {"$and": [match, after_filter(order, key.after, key.backward)]}
-        limit = limit_stages.get(key.first)
+            match = {"$and": [match, after_filter(self.order, key.after, key.backward)]}
+        limit = self.limit_stages.get(key.first)
         if limit is None:
-            limit = limit_stages[key.first] = {"$limit": key.first + 1}
-        branch: list[dict[str, Any]] = [{"$match": match}, sort_stages[key.backward], limit]
-        if project_stage is not None:
-            branch.append(project_stage)
+            limit = self.limit_stages[key.first] = {"$limit": key.first + 1}
+        branch: list[dict[str, Any]] = [{"$match": match}, self.sort_stages[key.backward], limit]
+        if self.project_stage is not None:
+            branch.append(self.project_stage)
         # The page as one document: the server groups (at most first+1 rows, in the $sort
         # order: $push keeps the order documents come in, which the manual guarantees
         # after a $sort), so no row is tagged, split out or re-sorted here. Ungrouped
         # (a page too large for one document): each row is tagged with its branch.
         if grouped:
-            branch.append(group_stage)
+            branch.append(self.group_stage)
         branch.append({"$addFields": {PAGE_TAG: i}})
         return branch
 
     def count_branch(
-        i: int, filters: tuple[tuple[str, Any], ...], parents: dict[str, str | None]
+        self, i: int, filters: tuple[tuple[str, Any], ...], parents: dict[str, str | None]
     ) -> list[dict[str, Any]]:
-        match = {parent_field: {"$in": list(parents)}, **filter_query(filters)}
+        match = {self.parent_field: {"$in": list(parents)}, **filter_query(filters)}
         owners = set(parents.values())
         if None not in owners:
             match["user_id"] = {"$in": sorted(o for o in owners if o is not None)}
         return [
             {"$match": match},
-            {"$group": {"_id": f"${parent_field}", "n": {"$sum": 1}}},
+            {"$group": {"_id": f"${self.parent_field}", "n": {"$sum": 1}}},
             {"$addFields": {COUNT_TAG: i}},
         ]
 
-    async def load(keys: list[PageKey]) -> Sequence[Connection]:
+    async def load(self, keys: list[PageKey]) -> Sequence[Connection]:
         unique = list(dict.fromkeys(keys))
         try:
-            docs, counts, count_groups = await read(unique, grouped=True)
+            docs, counts, count_groups = await self.read(unique, grouped=True)
         except OperationFailure as exc:
             if exc.code not in DOCUMENT_TOO_LARGE:
                 raise
             # A page's rows together exceed the 16 MB a returned document may hold (long
             # messages with many long errors can): the same read, one document per row.
-            docs, counts, count_groups = await read(unique, grouped=False)
+            docs, counts, count_groups = await self.read(unique, grouped=False)
         count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
         pages: dict[PageKey, Connection] = {}
         for i, key in enumerate(unique):
@@ -221,42 +233,58 @@ def _page_loader(
             pages[key] = build_connection(
                 docs.get(i, []),
                 key.first,
-                order,
+                self.order,
                 total=total,
                 cursors=key.cursors,
                 backward=key.backward,
             )
-        if seen is not None and batched:
-            seen.add(docs.values())
+        if self.seen is not None:
+            self.seen.add(docs.values())
         return list(map(pages.__getitem__, keys))
 
-    async def read(unique: list[PageKey], grouped: bool) -> tuple[Any, Any, Any]:
+    async def read(self, unique: list[PageKey], grouped: bool) -> tuple[Any, Any, Any]:
         """(branch -> its rows in order, (count group, parent) -> count, count groups)."""
-        branches = [page_branch(i, key, grouped) for i, key in enumerate(unique)]
+        branches = [self.page_branch(i, key, grouped) for i, key in enumerate(unique)]
         to_count: dict[tuple[tuple[str, Any], ...], dict[str, str | None]] = defaultdict(dict)
         for key in unique:
             if key.counted:
                 to_count[key.filters][key.parent_id] = key.owner
         count_groups = list(to_count.items())
-        branches += [count_branch(i, f, parents) for i, (f, parents) in enumerate(count_groups)]
-        union = collection.name
+        branches += [
+            self.count_branch(i, f, parents) for i, (f, parents) in enumerate(count_groups)
+        ]
+        union = self.collection.name
         pipeline = branches[0] + [
             {"$unionWith": {"coll": union, "pipeline": b}} for b in branches[1:]
         ]
         # One await for the whole result (bounded: at most first+1 rows per key), not one
         # per row: a 10,000-row level spent ~10 ms in per-row async iteration.
-        found = await (await collection.aggregate(pipeline)).to_list(None)
+        found = await (await self.collection.aggregate(pipeline)).to_list(None)
+        if grouped:
+            docs, counts = self.split_grouped(found)
+        else:
+            docs, counts = self.split_rows(found, unique)
+        return docs, counts, count_groups
+
+    @staticmethod
+    def split_grouped(found: list[Row]) -> tuple[dict[int, list[Row]], dict[tuple[int, str], int]]:
+        """One document per page (a page with no rows has none) and one per count."""
         docs: dict[int, list[Row]] = {}
         counts: dict[tuple[int, str], int] = {}
-        if grouped:
-            # One document per page (a page with no rows has none) and one per count.
-            for d in found:
-                tag = d.get(PAGE_TAG)
-                if tag is not None:
-                    docs[tag] = d[PAGE_ROWS]
-                else:
-                    counts[(d[COUNT_TAG], d["_id"])] = d["n"]
-            return docs, counts, count_groups
+        for d in found:
+            tag = d.get(PAGE_TAG)
+            if tag is not None:
+                docs[tag] = d[PAGE_ROWS]
+            else:
+                counts[(d[COUNT_TAG], d["_id"])] = d["n"]
+        return docs, counts
+
+    def split_rows(
+        self, found: list[Row], unique: list[PageKey]
+    ) -> tuple[dict[int, list[Row]], dict[tuple[int, str], int]]:
+        """One document per row, tagged with its page, and one per count."""
+        docs: dict[int, list[Row]] = {}
+        counts: dict[tuple[int, str], int] = {}
         for d in found:
             tag = d.pop(PAGE_TAG, None)
             if tag is not None:
@@ -266,10 +294,9 @@ def _page_loader(
         # Nothing documents the order of $unionWith's stream: each page is put in its
         # branch's reading order again, (field, _id) with a missing or null value first.
         for tag, rows in docs.items():
-            docs[tag] = sorted(rows, key=key_of, reverse=order.descending != unique[tag].backward)
-        return docs, counts, count_groups
-
-    return _loader(load, batched)
+            descending = self.order.descending != unique[tag].backward
+            docs[tag] = sorted(rows, key=self.key_of, reverse=descending)
+        return docs, counts
 
 
 def _traced_batches(tracer: Tracer, name: str, load: Any) -> Any:
@@ -282,135 +309,43 @@ def _traced_batches(tracer: Tracer, name: str, load: Any) -> Any:
     return traced
 
 
-def _loader(load: Any, batched: bool) -> BatchLoader[Any, Any]:
-    """batched=False loads every key on its own, uncached: what naive per-item resolvers do
-    (used by the benchmarks as the baseline batching is measured against)."""
+def batching(batched: bool) -> dict[str, Any]:
+    """BatchLoader's options. batched=False loads every key on its own, uncached: what naive
+    per-item resolvers do (used by the benchmarks as the baseline batching is measured
+    against)."""
     if batched:
-        return BatchLoader(load_fn=load, max_batch_size=MAX_PARENTS_PER_BATCH)
-    return BatchLoader(load_fn=load, max_batch_size=1, cache=False)
+        return {"max_batch_size": MAX_PARENTS_PER_BATCH}
+    return {"max_batch_size": 1, "cache": False}
 
 
-class Loaders:
-    """Created per request; each loader only when a resolver first asks for it."""
+def _loader(load: Any, batched: bool) -> BatchLoader[Any, Any]:
+    return BatchLoader(load_fn=load, **batching(batched))
 
-    def __init__(
-        self,
-        db: Database,
-        half_life_days: float = 14.0,
-        batched: bool = True,
-        tracer: Tracer | None = None,
-    ) -> None:
-        self.db = db
-        self.half_life_days = half_life_days
-        self.batched = batched
-        self.tracer = tracer
-        # Rows the page loaders returned, per collection, for the by-id loaders.
-        self.seen: dict[str, Seen] = {
-            "sessions": Seen(),
-            "messages": Seen(),
-            "exercises": Seen(),
-        }
 
-    def _traced(self, name: str, loader: BatchLoader[Any, Any]) -> BatchLoader[Any, Any]:
-        """`loader` with a span per batch when tracing is on (the batch's MongoDB commands
-        become its children), as Saleor's loaders do."""
-        if self.tracer is not None:
-            loader.load_fn = _traced_batches(self.tracer, name, loader.load_fn)
-        return loader
+class ByIdLoader(BatchLoader[str, Row | None]):
+    """One collection's rows by id: a subclass per collection names its `collection` (and
+    the bookkeeping fields it `hides`), as Saleor's loaders do (UserByIdLoader ...)."""
 
-    def release(self) -> None:
-        """Forget every row this request loaded. graphql-core's executor holds a reference
-        cycle (it and its resolve-info helpers) that keeps the request's context, and so
-        these caches, alive until the next garbage collection: on a 10,000-row read that
-        was ~30,000 objects per request waiting for the collector, which then had to scan
-        them. Released, they are freed when the response is."""
-        for name, value in list(vars(self).items()):
-            if isinstance(value, BatchLoader):
-                value.clear_all()
-                del self.__dict__[name]  # and its last batch (a later use makes a new one)
-        for seen in self.seen.values():
-            seen.clear()
+    collection: ClassVar[str]
+    hidden: ClassVar[frozenset[str] | None] = None
 
-    @cached_property
-    def error_stats(self) -> BatchLoader[Any, Any]:
-        from resolvers.practice.stats import stats_loader
-
-        return self._traced(
-            "error_stats",
-            stats_loader(self.db, self.half_life_days),
+    def __init__(self, db: Database, seen: Seen | None = None, batched: bool = True) -> None:
+        super().__init__(
+            _by_id_load(db.rows(self.collection), self.hidden, seen), **batching(batched)
         )
 
-    @cached_property
-    def user(self) -> BatchLoader[str, Row | None]:
-        return self._traced(
-            "user",
-            _by_id_loader(self.db.rows("users"), batched=self.batched),
-        )
 
-    @cached_property
-    def session(self) -> BatchLoader[str, Row | None]:
-        return self._traced(
-            "session",
-            _by_id_loader(
-                self.db.rows("sessions"), SESSION_HIDDEN, self.batched, self.seen["sessions"]
-            ),
-        )
+class PageLoader(BatchLoader[PageKey, Connection]):
+    """One relation read as pages (PageReader): a subclass per relation names it, e.g.
+    SessionsByUserLoader, the sessions whose `user_id` is the key's parent."""
 
-    @cached_property
-    def message(self) -> BatchLoader[str, Row | None]:
-        return self._traced(
-            "message",
-            _by_id_loader(
-                self.db.rows("messages"), MESSAGE_HIDDEN, self.batched, self.seen["messages"]
-            ),
-        )
+    collection: ClassVar[str]
+    parent_field: ClassVar[str]
+    order: ClassVar[Order]
+    hidden: ClassVar[frozenset[str] | None] = None
 
-    @cached_property
-    def exercise(self) -> BatchLoader[str, Row | None]:
-        return self._traced(
-            "exercise",
-            _by_id_loader(
-                self.db.rows("exercises"), batched=self.batched, seen=self.seen["exercises"]
-            ),
+    def __init__(self, db: Database, seen: Seen | None = None, batched: bool = True) -> None:
+        reader = PageReader(
+            db.rows(self.collection), self.parent_field, self.order, self.hidden, seen, batched
         )
-
-    @cached_property
-    def sessions_by_user(self) -> BatchLoader[PageKey, Connection]:
-        return self._traced(
-            "sessions_by_user",
-            _page_loader(
-                self.db.rows("sessions"),
-                "user_id",
-                SESSION_ORDER,
-                SESSION_HIDDEN,
-                self.seen["sessions"],
-                self.batched,
-            ),
-        )
-
-    @cached_property
-    def messages_by_session(self) -> BatchLoader[PageKey, Connection]:
-        return self._traced(
-            "messages_by_session",
-            _page_loader(
-                self.db.rows("messages"),
-                "session_id",
-                MESSAGE_ORDER,
-                MESSAGE_HIDDEN,
-                self.seen["messages"],
-                self.batched,
-            ),
-        )
-
-    @cached_property
-    def exercises_by_user(self) -> BatchLoader[PageKey, Connection]:
-        return self._traced(
-            "exercises_by_user",
-            _page_loader(
-                self.db.rows("exercises"),
-                "user_id",
-                EXERCISE_ORDER,
-                seen=self.seen["exercises"],
-                batched=self.batched,
-            ),
-        )
+        super().__init__(reader.load, **batching(batched))
