@@ -374,7 +374,7 @@ def main() -> None:
         "--w5-per-session", type=int, default=10, help="W5: subscribers per session"
     )
     parser.add_argument("--w5-rate", type=float, default=100, help="W5: writes per second")
-    parser.add_argument("--w5-seconds", type=float, default=10, help="W5: fixed-rate duration")
+    parser.add_argument("--w5-seconds", type=float, default=8, help="W5: fixed-rate duration")
     parser.add_argument("--w5-writers", type=int, default=8, help="W5: saturation writers")
     args = parser.parse_args()
     if args.w5:

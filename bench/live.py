@@ -174,7 +174,7 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
         "METRICS_ENABLED": "true",
         "MAX_CONNECTIONS_PER_IP": "0",  # every subscriber comes from 127.0.0.1 here
         "MAINTENANCE_INTERVAL_SECONDS": "3600",
-        "WS_MAX_CONNECTIONS_PER_USER": str(per_session),
+        "WS_MAX_CONNECTIONS_PER_USER": str(per_session + 1),  # + a warm-up subscriber
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.live", "--serve", str(port), str(info), str(sessions)],
@@ -210,6 +210,18 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
                 subs += await asyncio.gather(*batch)
             readers = [asyncio.create_task(_read(s)) for s in subs + warm]
             await _subscribed(client, n + len(warm))
+            # Every subscriber live (the count above is of started subscriptions): one
+            # message per session, until each subscriber has seen its own (bounded).
+            for start in range(0, sessions, writers):
+                batch = learners[start : start + writers]
+                await asyncio.gather(*(_write(client, x, -3) for x in batch))
+            for _ in range(600):
+                if all(s.received for s in subs):
+                    break
+                await asyncio.sleep(0.1)
+            live = sum(1 for s in subs if s.received)
+            for s in subs + warm:
+                s.received.clear()
             await asyncio.sleep(2)
             rss_idle = _rss_mb(server.pid)
 
@@ -262,7 +274,7 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
             server.kill()
     per_conn_kb = (rss_idle - rss_before) * 1024 / n
     return (
-        f"W5 N={n} ({sessions} sessions x {per_session}): idle RSS +{rss_idle - rss_before:.1f} MB "
+        f"W5 N={n} ({sessions} sessions x {per_session}, {live} live): idle RSS +{rss_idle - rss_before:.1f} MB "
         f"({per_conn_kb:.1f} KB/subscription); {achieved:.0f} writes/s (asked {rate:g}) -> "
         f"{len(latencies)}/{expected} deliveries, answer->receipt p50 "
         f"{statistics.median(latencies) if latencies else float('nan'):.1f} ms p99 "

@@ -55,13 +55,15 @@ async def build_services(settings: Settings, db: Database | None = None) -> Serv
             settings.mongo_timeout_ms,
             settings.mongo_operation_timeout_ms,
             interleave=settings.embedded_interleave,
+            index_ttl=settings.index_ttl,
         )
+    limiter = RateLimiter(settings)
     return Services(
         settings=settings,
         db=db,
         auth=Authenticator(settings, db),
-        limiter=RateLimiter(settings),
-        persisted=PersistedQueries.from_settings(settings),
+        limiter=limiter,
+        persisted=PersistedQueries.from_settings(settings, limiter.breaker),
     )
 
 

@@ -18,6 +18,8 @@ three checks, made every CHECK_INTERVAL_SECONDS per connection:
 
 A connection over a deadline is closed; a request whose body was cut off that way sees
 the disconnect and is answered (and charged) as a refusal (gateway/graphql_http.py).
+A connection upgraded to a WebSocket leaves these deadlines (the live endpoint has its
+own, gateway/live_ws.py) and keeps its place in the per-IP count until it closes.
 Nothing here runs per byte beyond a counter, or per request.
 """
 
@@ -48,6 +50,12 @@ _BUSY = (
     b"retry-after: 1\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
     % (len(_BUSY_BODY), _BUSY_BODY)
 )
+
+
+def _release(key: str) -> None:
+    ConnectionLimits.open[key] -= 1
+    if ConnectionLimits.open[key] <= 0:
+        del ConnectionLimits.open[key]
 
 
 class ConnectionLimits:
@@ -122,11 +130,34 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
             self._guard_timer = None
         key = getattr(self, "_guard_key", None)
         if key is not None:
-            ConnectionLimits.open[key] -= 1
-            if ConnectionLimits.open[key] <= 0:
-                del ConnectionLimits.open[key]
+            _release(key)
             self._guard_key = None
         super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        """The connection becomes a WebSocket's, served by another protocol object from
+        here on: this one never hears of it again, so its request deadlines stop (they
+        cut every WebSocket at HTTP_HEADER_TIMEOUT_SECONDS; the live endpoint has its own
+        bounds: WS_INIT_TIMEOUT_SECONDS, pings) and its place in the per-IP count is given
+        back when the WebSocket's connection is lost (it stayed taken forever)."""
+        timer = getattr(self, "_guard_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._guard_timer = None
+        super().handle_websocket_upgrade(*args)
+        key, self._guard_key = self._guard_key, None
+        if key is None:
+            return
+        protocol = self.transport.get_protocol()
+        lost = protocol.connection_lost
+
+        def connection_lost(exc: Exception | None) -> None:
+            try:
+                lost(exc)
+            finally:
+                _release(key)
+
+        protocol.connection_lost = connection_lost
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

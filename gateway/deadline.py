@@ -21,17 +21,33 @@ log = get_logger("gateway.deadline")
 T = TypeVar("T")
 
 
+TIMEOUT_CODE = "TIMEOUT"
+
+
 class ExecutionTimedOut(Exception):
+    """The budget ran out. Its own code (`TIMEOUT`), not QUERY_TOO_COMPLEX: a mutation
+    stalled on a slow database is no request to "ask for less", and its client must know
+    that some of its writes may have landed before the cancellation (issue 28)."""
+
     def __init__(self, timeout_ms: int) -> None:
         super().__init__(f"execution exceeded {timeout_ms} ms")
         self.timeout_ms = timeout_ms
 
-    @property
-    def message(self) -> str:
+    def message_for(self, mutation: bool) -> str:
+        if mutation:
+            return (
+                f"The mutation was stopped after its {self.timeout_ms} ms execution budget; "
+                "some of its writes may have happened. Retrying with the same "
+                "idempotencyKey is safe: it finishes the write without counting it twice."
+            )
         return (
-            f"The operation was stopped after its {self.timeout_ms} ms execution budget. "
-            "Ask for less: smaller `first`, fewer nested connections."
+            f"The operation was stopped after its {self.timeout_ms} ms execution budget; "
+            "nothing was written. Retry shortly, or ask for less: smaller `first`, "
+            "fewer nested connections."
         )
+
+    def extensions_for(self, mutation: bool) -> dict[str, object]:
+        return {"timeoutMs": self.timeout_ms, "mayHaveApplied": mutation}
 
 
 async def within(work: Awaitable[T], timeout_ms: int) -> T:

@@ -26,7 +26,7 @@ from strawberry.types.graphql import OperationType
 from gateway.admission import Outcome, charge
 from gateway.clientaddr import client_key
 from gateway.context import GatewayContext
-from gateway.deadline import ExecutionTimedOut, within
+from gateway.deadline import TIMEOUT_CODE, ExecutionTimedOut, within
 from gateway.errors import error_payload, format_error, with_request_id
 from gateway.logging import get_logger
 from gateway.meter import Meter
@@ -59,6 +59,9 @@ STATUS_BY_CODE = {
     "QUERY_TOO_COMPLEX": 400,
     "BAD_USER_INPUT": 400,
     "SERVICE_UNAVAILABLE": 503,
+    # A query past its execution budget (a mutation's answer is 200 once it ran:
+    # gateway/negotiation.py).
+    TIMEOUT_CODE: 504,
 }
 
 
@@ -432,11 +435,16 @@ class GraphQLEndpoint:
         try:
             result = await self._within_deadline(services, ctx, op)
         except ExecutionTimedOut as exc:
+            mutation = ctx.operation_type == "mutation"
             timed_out = _json(
-                error_payload("QUERY_TOO_COMPLEX", exc.message, timeoutMs=exc.timeout_ms), 400
+                error_payload(
+                    TIMEOUT_CODE, exc.message_for(mutation), **exc.extensions_for(mutation)
+                ),
+                504,
+                {"Retry-After": "1"},
             )
             timed_out.executed = ctx.executed
-            timed_out.mutation = ctx.operation_type == "mutation"
+            timed_out.mutation = mutation
             return timed_out
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             await charge(services, ctx.meter, Outcome.INVALID)

@@ -108,15 +108,18 @@ class Connection:
         self.last_seen = time.monotonic()
         self.send_lock = asyncio.Lock()
         self.closing: Closed | None = None
+        # The keep-alive: a timer between pings, a task only while one is being sent (an
+        # idle socket holds no task of its own: W5, memory per subscriber).
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._pinging: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         stats = self.endpoint.stats
         stats.connections += 1
         reason, code = "client", 1000
-        pinger: asyncio.Task[None] | None = None
         try:
             await self._init()
-            pinger = asyncio.create_task(self._keepalive())
+            self._arm_ping()
             log.info("ws_connected", connection=self.id, user_id=self.viewer and self.viewer.id)
             while True:
                 await self._dispatch(await self._receive())
@@ -128,8 +131,10 @@ class Connection:
             if self.closing is not None:  # closed by a delivery or the keep-alive
                 reason, code = self.closing.reason, self.closing.code
         finally:
-            if pinger is not None:
-                pinger.cancel()
+            if self._ping_timer is not None:
+                self._ping_timer.cancel()
+            if self._pinging is not None and self._pinging is not asyncio.current_task():
+                self._pinging.cancel()
             for task in self.subscriptions.values():
                 task.cancel()
             for task in list(self.subscriptions.values()):
@@ -263,15 +268,29 @@ class Connection:
             if self.subscriptions.get(sid) is asyncio.current_task():
                 del self.subscriptions[sid]
 
+    def _arm_ping(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._ping_timer = loop.call_later(self.settings.ws_ping_interval_seconds, self._tick)
+
+    def _tick(self) -> None:
+        self._ping_timer = None
+        self._pinging = asyncio.create_task(self._keepalive())
+
     async def _keepalive(self) -> None:
+        """One keep-alive round: close 4504 when nothing came back within two intervals,
+        else ping and wait for the next round."""
         interval = self.settings.ws_ping_interval_seconds
-        while True:
-            await asyncio.sleep(interval)
-            if time.monotonic() - self.last_seen > 2 * interval:
-                self.closing = Closed(CLOSE_KEEPALIVE, "No pong within two ping intervals")
-                await self._close(self.closing.code, self.closing.reason)
-                return
+        if time.monotonic() - self.last_seen > 2 * interval:
+            self.closing = Closed(CLOSE_KEEPALIVE, "No pong within two ping intervals")
+            await self._close(self.closing.code, self.closing.reason)
+            return
+        try:
             await self._send({"type": "ping"})
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the socket is gone: the connection's loop ends it
+        finally:
+            self._pinging = None
+        self._arm_ping()
 
     async def _send(self, message: dict[str, Any]) -> None:
         async with self.send_lock:

@@ -19,16 +19,18 @@ import re
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.doccache import ByteLru
 from gateway.logging import get_logger
-from gateway.ratelimit import STORAGE_ERRORS
+from gateway.redisbreaker import STORAGE_ERRORS, RedisBreaker
 from gateway.settings import Settings
 
 log = get_logger("gateway.persisted")
+T = TypeVar("T")
 
 # Longer documents run but are not stored: one entry never costs more than this.
 MAX_STORED_DOCUMENT_CHARS = 50_000
@@ -134,8 +136,11 @@ def load_manifest(paths: str) -> dict[str, str]:
 
 
 class PersistedQueries:
-    def __init__(self, settings: Settings, redis: Any | None = None) -> None:
+    def __init__(
+        self, settings: Settings, redis: Any | None = None, breaker: RedisBreaker | None = None
+    ) -> None:
         self.settings = settings
+        self.breaker = breaker
         self.only = settings.persisted_queries_only
         self.redis = redis
         self.ttl = settings.persisted_query_ttl_seconds
@@ -156,13 +161,21 @@ class PersistedQueries:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PersistedQueries:
+    def from_settings(
+        cls, settings: Settings, breaker: RedisBreaker | None = None
+    ) -> PersistedQueries:
         redis = None
         if settings.redis_url:
             import redis.asyncio as aioredis
 
             redis = aioredis.from_url(settings.redis_url, **settings.redis_timeouts)
-        return cls(settings, redis)
+        return cls(settings, redis, breaker)
+
+    async def _call(self, work: Callable[[], Awaitable[T]]) -> T:
+        """One Redis call, through the shared breaker when there is one."""
+        if self.breaker is None:
+            return await work()
+        return await self.breaker.call(work)
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -221,9 +234,12 @@ class PersistedQueries:
         """A charged miss: the caller's registration of `digest` that follows (the same
         operation's second half) takes no second request from the window. In Redis so
         the registration may reach another replica."""
-        if self.redis is not None:
+        redis = self.redis
+        if redis is not None:
             try:
-                await self.redis.set(self._miss_key(caller, digest), 1, ex=MISS_CREDIT_SECONDS)
+                await self._call(
+                    lambda: redis.set(self._miss_key(caller, digest), 1, ex=MISS_CREDIT_SECONDS)
+                )
                 return
             except STORAGE_ERRORS as exc:
                 log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
@@ -234,9 +250,10 @@ class PersistedQueries:
 
     async def take_miss(self, caller: str, digest: str) -> bool:
         """Whether this registration's request was paid by the caller's miss (once)."""
-        if self.redis is not None:
+        redis = self.redis
+        if redis is not None:
             try:
-                return bool(await self.redis.delete(self._miss_key(caller, digest)))
+                return bool(await self._call(lambda: redis.delete(self._miss_key(caller, digest))))
             except STORAGE_ERRORS as exc:
                 log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
         until = self.misses.pop((caller, digest), None)
@@ -250,10 +267,13 @@ class PersistedQueries:
         if len(document) > MAX_STORED_DOCUMENT_CHARS:
             return
         self.memory.put(digest, document)
-        if self.redis is not None:
+        redis = self.redis
+        if redis is not None:
             try:
-                if await self._within_budget(self.redis, len(document)):
-                    await self.redis.set(self.auto_prefix + digest, document, ex=self.ttl)
+                if await self._within_budget(redis, len(document)):
+                    await self._call(
+                        lambda: redis.set(self.auto_prefix + digest, document, ex=self.ttl)
+                    )
             except STORAGE_ERRORS as exc:
                 log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
 
@@ -261,9 +281,9 @@ class PersistedQueries:
         """Charge `chars` to this TTL window's Redis budget; False once it is spent."""
         window = int(time.time()) // self.ttl
         key = f"{self.auto_prefix}budget:{window}"  # never a 64-hex-digit digest
-        spent = int(await redis.incrby(key, chars))
+        spent = int(await self._call(lambda: redis.incrby(key, chars)))
         if spent == chars:
-            await redis.expire(key, 2 * self.ttl)
+            await self._call(lambda: redis.expire(key, 2 * self.ttl))
         if spent <= self.redis_budget:
             return True
         if spent - chars <= self.redis_budget:  # log the crossing once, not every refusal
@@ -272,10 +292,11 @@ class PersistedQueries:
 
     async def _automatic(self, digest: str) -> str | None:
         document = self.memory.get(digest)
-        if document is not None or self.redis is None:
+        redis = self.redis
+        if document is not None or redis is None:
             return document
         try:
-            raw = await self.redis.get(self.auto_prefix + digest)
+            raw = await self._call(lambda: redis.get(self.auto_prefix + digest))
         except STORAGE_ERRORS as exc:
             # A cache miss, not a failure: the client resends the document.
             log.warning("persisted_query_storage_unavailable", error=type(exc).__name__)
@@ -288,13 +309,14 @@ class PersistedQueries:
 
     async def _allowed(self, digest: str) -> str | None:
         document = self.allowed.get(digest)
-        if document is not None or self.redis is None:
+        redis = self.redis
+        if document is not None or redis is None:
             return document
         now = time.monotonic()
         cached = self.allow_seen.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        raw = await self.redis.hget(self.allow_key, digest)  # storage errors -> 503
+        raw = await self._call(lambda: redis.hget(self.allow_key, digest))  # errors -> 503
         if raw is None:
             self.allow_seen.pop(digest, None)
             return None

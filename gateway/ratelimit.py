@@ -20,16 +20,12 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from gateway.logging import get_logger
+from gateway.redisbreaker import STORAGE_ERRORS, RedisBreaker
 from gateway.settings import Settings
 
 log = get_logger("gateway.ratelimit")
 
-try:  # the storage errors that mean "Redis is unreachable"
-    from redis.exceptions import RedisError
-
-    STORAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
-except ImportError:  # pragma: no cover
-    STORAGE_ERRORS = (OSError, TimeoutError)
+__all__ = ["STORAGE_ERRORS", "RateLimiter"]
 
 
 @dataclass(slots=True)
@@ -177,6 +173,9 @@ class RateLimiter:
         self._items: dict[str, RateLimitItem] = {}
         self.storage: Any
         self.buckets: MemoryBucketStore | RedisBucketStore
+        # Every Redis call of a request goes through it (gateway/redisbreaker.py); the
+        # persisted-query store shares it: one Redis, one verdict.
+        self.breaker: RedisBreaker | None = None
         if settings.redis_url:
             uri = settings.redis_url
             if not uri.startswith("async+"):
@@ -189,6 +188,11 @@ class RateLimiter:
                 socket_connect_timeout=settings.redis_timeouts["socket_connect_timeout"],
             )
             self.buckets = RedisBucketStore(settings.redis_url, settings.redis_timeouts)
+            self.breaker = RedisBreaker(
+                self.ping,
+                settings.redis_breaker_cooldown_ms / 1000,
+                settings.redis_breaker_max_cooldown_ms / 1000,
+            )
             self.window: MovingWindowRateLimiter | None = MovingWindowRateLimiter(self.storage)
             self.memory: MemoryWindow | None = None
         else:
@@ -214,8 +218,9 @@ class RateLimiter:
         if self.memory is not None:
             allowed, remaining, reset = self.memory.hit(f"{tier}:{key}", item.amount, window)
             return RequestBudget(allowed, item.amount, max(0, remaining), reset, window)
-        assert self.window is not None
-        allowed = await self.window.hit(item, tier, key)
+        assert self.window is not None and self.breaker is not None
+        window_limiter = self.window
+        allowed = await self.breaker.call(lambda: window_limiter.hit(item, tier, key))
         return await self._request_stats(item, tier, key, allowed)
 
     async def peek_request(self, tier: str, key: str) -> RequestBudget:
@@ -229,8 +234,9 @@ class RateLimiter:
     async def _request_stats(
         self, item: RateLimitItem, tier: str, key: str, allowed: bool
     ) -> RequestBudget:
-        assert self.window is not None
-        stats = await self.window.get_window_stats(item, tier, key)
+        assert self.window is not None and self.breaker is not None
+        window_limiter = self.window
+        stats = await self.breaker.call(lambda: window_limiter.get_window_stats(item, tier, key))
         return RequestBudget(
             allowed=allowed,
             limit=item.amount,
@@ -243,16 +249,23 @@ class RateLimiter:
         self, tier: str, key: str, cost: int, charge: bool = True
     ) -> PointsBudget:
         capacity, rate = self.settings.cost_bucket(tier)
-        allowed, level = await self.buckets.take(
-            f"{self.prefix}:pts:{tier}:{key}", capacity, rate, cost, charge
-        )
+        buckets, bucket = self.buckets, f"{self.prefix}:pts:{tier}:{key}"
+        if self.breaker is None:
+            allowed, level = await buckets.take(bucket, capacity, rate, cost, charge)
+        else:
+            allowed, level = await self.breaker.call(
+                lambda: buckets.take(bucket, capacity, rate, cost, charge)
+            )
         return PointsBudget(
             allowed=allowed, capacity=capacity, remaining=level, refill_per_second=rate, cost=cost
         )
 
     async def ping(self) -> None:
+        """Straight to Redis, past the breaker: the breaker's own probe."""
         if isinstance(self.buckets, RedisBucketStore):
             await self.buckets.client.ping()
 
     async def close(self) -> None:
+        if self.breaker is not None:
+            await self.breaker.close()
         await self.buckets.close()

@@ -37,6 +37,8 @@ from pydantic import (
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.documents import DAILY_SET_TTL_INDEX
+
 TIERS = ("anonymous", "free", "pro", "premium", "tutor")
 
 
@@ -442,11 +444,33 @@ class Settings(BaseSettings):
     redis_connect_timeout_ms: int = ADV_BACKENDS(
         1000, "Bound on connecting to Redis.", ge=50, le=60_000
     )
+    redis_breaker_cooldown_ms: int = ADV_BACKENDS(
+        1000,
+        "After a Redis failure no request calls Redis for this long (rate limits fail open or "
+        "closed at once instead of each request waiting a socket timeout on a frozen Redis); "
+        "then a background PING probes it (gateway/redisbreaker.py).",
+        ge=100,
+        le=300_000,
+    )
+    redis_breaker_max_cooldown_ms: int = ADV_BACKENDS(
+        15_000,
+        "Each failed Redis probe doubles the breaker's pause, up to this.",
+        ge=100,
+        le=300_000,
+    )
     maintenance_interval_seconds: float = ADV_BACKENDS(
         15.0,
         "How often to finish half-applied messages and settle their counter guards.",
         ge=1,
         le=3600,
+    )
+    daily_set_retention_days: int = ADV_BACKENDS(
+        30,
+        "How long a learner's daily practice set is kept: the TTL index `daily_sets.expiry` "
+        "on `created_at`, built (or changed, `--repair`) by scripts.init_db. At least two "
+        "days, so today's set stays in every time zone.",
+        ge=2,
+        le=3650,
     )
     embedded_interleave: bool = ADV_BACKENDS(
         False,
@@ -769,6 +793,23 @@ class Settings(BaseSettings):
 
     def fails_open(self, tier: str) -> bool:
         return tier in _csv(self.rate_limit_fail_open_tiers)
+
+    @property
+    def ready_needs_redis(self) -> bool:
+        """Whether a replica without Redis should leave the load balancer: only when it
+        can serve nobody without it (no tier fails open, or the persisted-query
+        allow-list lives only in Redis). Otherwise Redis is shared by every replica, so
+        draining them all for it would turn a degraded service into an outage."""
+        if not self.redis_url:
+            return False
+        no_tier_open = self.rate_limits_enabled and not _csv(self.rate_limit_fail_open_tiers)
+        allow_list_in_redis = self.persisted_queries_only and not self.persisted_queries_manifest
+        return no_tier_open or allow_list_in_redis
+
+    @property
+    def index_ttl(self) -> dict[str, int]:
+        """The TTL indexes whose length is a setting: "collection.index" -> seconds."""
+        return {DAILY_SET_TTL_INDEX: self.daily_set_retention_days * 86_400}
 
     def cost_bucket(self, tier: str) -> tuple[int, float]:
         budget = self.budget(tier)

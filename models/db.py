@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import pymongo
 from beanie import init_beanie
 from bson.codec_options import CodecOptions
 from pymongo.errors import (
@@ -201,6 +202,9 @@ class Database:
     # (under the facade, so callers never see it).
     wrap: Callable[[Any], Any] | None = None
     interleave: bool = False
+    # "collection.index" -> expireAfterSeconds an operator set (DAILY_SET_RETENTION_DAYS):
+    # what init_db builds and the maintenance pass checks, instead of the declared default.
+    index_ttl: dict[str, int] = field(default_factory=dict)
     _cache: dict[tuple[str, type], Collection] = field(default_factory=dict)
 
     def collection(self, name: str, document_class: type = dict) -> Collection:
@@ -380,6 +384,7 @@ async def connect(
     *,
     interleave: bool = False,
     create_indexes: bool | None = None,
+    index_ttl: Mapping[str, int] | None = None,
 ) -> Database:
     """Open the client and bind the documents to it.
 
@@ -400,7 +405,12 @@ async def connect(
         skip_indexes=True,  # Beanie would abort on the first conflicting index
     )
     database = Database(
-        client=client, db=db, embedded=embedded, events=events, interleave=interleave and embedded
+        client=client,
+        db=db,
+        embedded=embedded,
+        events=events,
+        interleave=interleave and embedded,
+        index_ttl=dict(index_ttl or {}),
     )
     if create_indexes if create_indexes is not None else embedded:
         report = await ensure_indexes(database)
@@ -412,48 +422,126 @@ async def connect(
 # --- Indexes ------------------------------------------------------------------------------
 
 
-def expected_indexes() -> dict[str, dict[str, list[tuple[str, Any]]]]:
-    """collection -> index name -> key spec, as declared on the documents."""
-    out: dict[str, dict[str, list[tuple[str, Any]]]] = {}
-    for model in DOCUMENT_MODELS:
-        settings = model.Settings  # type: ignore[attr-defined]
-        specs = out.setdefault(settings.name, {})
-        for index in getattr(settings, "indexes", []):
-            doc = index.document
-            specs[doc["name"]] = list(doc["key"].items())
+# The options that make two indexes with the same keys behave differently; a missing one
+# has the default. (`v`, `ns`, `background` and the like change nothing a query sees.)
+INDEX_OPTIONS: dict[str, Any] = {
+    "unique": False,
+    "sparse": False,
+    "partialFilterExpression": None,
+    "expireAfterSeconds": None,
+}
+
+
+def index_options(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """An index's behaviour-changing options, as declared or as the server lists them, in
+    one comparable form (a server may list `unique: 1.0` or `expireAfterSeconds: 30.0`)."""
+    out: dict[str, Any] = {}
+    for option, default in INDEX_OPTIONS.items():
+        value = spec.get(option, default)
+        if option in ("unique", "sparse"):
+            value = bool(value)
+        elif option == "expireAfterSeconds" and value is not None:
+            value = int(value)
+        out[option] = value
     return out
 
 
-async def missing_indexes(database: Database) -> list[str]:
-    """`collection.name` of every declared index the server lacks or holds with other keys."""
-    missing: list[str] = []
-    for coll, specs in expected_indexes().items():
+def declared_indexes(ttl: Mapping[str, int] | None = None) -> dict[str, list[pymongo.IndexModel]]:
+    """collection -> its IndexModels as declared on the documents, with the TTLs an
+    operator set (`ttl`: "collection.index" -> seconds, e.g. DAILY_SET_RETENTION_DAYS)."""
+    out: dict[str, list[pymongo.IndexModel]] = {}
+    for model in DOCUMENT_MODELS:
+        settings = model.Settings  # type: ignore[attr-defined]
+        models = out.setdefault(settings.name, [])
+        for index in getattr(settings, "indexes", []):
+            doc = index.document
+            seconds = (ttl or {}).get(f"{settings.name}.{doc['name']}")
+            if seconds is not None:
+                options = {k: v for k, v in doc.items() if k not in ("key", "expireAfterSeconds")}
+                index = pymongo.IndexModel(
+                    list(doc["key"].items()), expireAfterSeconds=seconds, **options
+                )
+            models.append(index)
+    return out
+
+
+def expected_indexes() -> dict[str, dict[str, list[tuple[str, Any]]]]:
+    """collection -> index name -> key spec, as declared on the documents."""
+    return {
+        coll: {i.document["name"]: list(i.document["key"].items()) for i in models}
+        for coll, models in declared_indexes().items()
+    }
+
+
+def index_mismatch(have: Mapping[str, Any] | None, want: Mapping[str, Any]) -> str | None:
+    """Why the server's index `have` is not the declared `want` (None: it is)."""
+    if have is None:
+        return "missing"
+    if key_spec(have["key"]) != key_spec(want["key"]):
+        return f"keys differ (server {key_spec(have['key'])}, declared {key_spec(want['key'])})"
+    server, declared = index_options(have), index_options(want)
+    diffs = [
+        f"{k}: server {server[k]!r}, declared {declared[k]!r}"
+        for k in server
+        if server[k] != declared[k]
+    ]
+    return "options differ (" + "; ".join(diffs) + ")" if diffs else None
+
+
+async def index_problems(database: Database) -> dict[str, str]:
+    """`collection.name` -> what is wrong, for every declared index the server lacks or
+    holds with other keys or options (a non-unique `user_category_unique`, a TTL of
+    another length, a partial index without its filter)."""
+    problems: dict[str, str] = {}
+    for coll, models in declared_indexes(database.index_ttl).items():
         info = await database.collection(coll).index_information()
-        for name, key in specs.items():
-            have = info.get(name)
-            if have is None or key_spec(have["key"]) != key_spec(key):
-                missing.append(f"{coll}.{name}")
-    return missing
+        for index in models:
+            name = index.document["name"]
+            why = index_mismatch(info.get(name), index.document)
+            if why is not None:
+                problems[f"{coll}.{name}"] = why
+    return problems
 
 
-async def ensure_indexes(database: Database) -> dict[str, list[str]]:
+async def missing_indexes(database: Database) -> list[str]:
+    """`collection.name` of every declared index the server lacks or holds with other keys
+    or options."""
+    return list(await index_problems(database))
+
+
+async def ensure_indexes(database: Database, repair: bool = False) -> dict[str, list[str]]:
     """Create every declared index (no timeout: builds take long on big collections).
 
     An index whose name or keys clash with an existing one is reported, not forced: the
-    operator decides whether to drop the old one (it may be serving live queries).
+    operator decides whether to drop the old one (it may be serving live queries). One with
+    the declared name and keys but other options (unique, partialFilterExpression,
+    expireAfterSeconds, sparse) is reported the same way unless `repair`: then it is
+    dropped and built as declared (a TTL change is applied in place, by collMod).
     """
-    report: dict[str, list[str]] = {"created": [], "present": [], "conflicts": []}
-    for model in DOCUMENT_MODELS:
-        settings = model.Settings  # type: ignore[attr-defined]
-        coll = database.collection(settings.name)
+    report: dict[str, list[str]] = {"created": [], "present": [], "repaired": [], "conflicts": []}
+    for coll_name, models in declared_indexes(database.index_ttl).items():
+        coll = database.collection(coll_name)
         existing = await coll.index_information()
-        for index in getattr(settings, "indexes", []):
-            name = index.document["name"]
-            label = f"{settings.name}.{name}"
-            if name in existing and key_spec(existing[name]["key"]) == key_spec(
-                index.document["key"]
-            ):
+        for index in models:
+            doc = index.document
+            name = doc["name"]
+            label = f"{coll_name}.{name}"
+            have = existing.get(name)
+            why = index_mismatch(have, doc)
+            if why is None:
                 report["present"].append(label)
+                continue
+            if have is not None and why.startswith("options differ"):
+                if not repair:
+                    report["conflicts"].append(
+                        f"{label}: {why}; `scripts.init_db --repair` drops and rebuilds it"
+                    )
+                    continue
+                try:
+                    await _repair(database, coll, coll_name, have, doc)
+                    report["repaired"].append(f"{label}: {why}")
+                except OperationFailure as exc:
+                    report["conflicts"].append(f"{label}: {exc.details or exc}")
                 continue
             try:
                 await coll.create_indexes([index])
@@ -461,6 +549,34 @@ async def ensure_indexes(database: Database) -> dict[str, list[str]]:
             except OperationFailure as exc:
                 report["conflicts"].append(f"{label}: {exc.details or exc}")
     return report
+
+
+async def _repair(
+    database: Database,
+    coll: Collection,
+    coll_name: str,
+    have: Mapping[str, Any],
+    want: Mapping[str, Any],
+) -> None:
+    """Rebuild one index as declared. Only the TTL differs: `collMod` changes it in place
+    (no rebuild, no window without the index); anything else: drop and build."""
+    server, declared = index_options(have), index_options(want)
+    only_ttl = all(server[k] == declared[k] for k in server if k != "expireAfterSeconds")
+    if only_ttl and server["expireAfterSeconds"] is not None and not database.embedded:
+        await database.db.command(
+            {
+                "collMod": COLLECTIONS[coll_name],
+                "index": {
+                    "name": want["name"],
+                    "expireAfterSeconds": declared["expireAfterSeconds"],
+                },
+            }
+        )
+        return
+    await coll.drop_index(want["name"])
+    keys = list(want["key"].items())
+    options = {k: v for k, v in want.items() if k != "key"}
+    await coll.create_indexes([pymongo.IndexModel(keys, **options)])
 
 
 # --- Batch reading ------------------------------------------------------------------------

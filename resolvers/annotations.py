@@ -43,6 +43,7 @@ from resolvers.counters import (
     mark_applied,
     release,
     request_lease,
+    settle_batches,
     settled,
 )
 from resolvers.counters import older_than as older_than_
@@ -51,7 +52,7 @@ from resolvers.errors import BadUserInput, NotFound
 from resolvers.messages import (
     PENDING_AFTER,
     SETTLE_AFTER,
-    SETTLE_BATCHES,
+    SETTLE_BUDGET_SECONDS,
     SWEEP_BATCH,
     ErrorInput,
     apply_message,
@@ -282,20 +283,23 @@ async def complete_pending_annotations(
 
 
 async def settle_annotations(
-    db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWEEP_BATCH
+    db: Database,
+    grace: timedelta = SETTLE_AFTER,
+    batch: int = SWEEP_BATCH,
+    budget_s: float = SETTLE_BUDGET_SECONDS,
 ) -> int:
     """Remove settled annotation ids from the guards of the error_stats rows they moved
-    (the same rule as `resolvers.messages.settle`: leases first, the server's clock)."""
-    total = 0
-    for _ in range(SETTLE_BATCHES):
+    (the same rule as `resolvers.messages.settle`: leases first, the server's clock; batch
+    after batch within `budget_s`)."""
+
+    async def one_batch() -> int:
         docs = await db.annotations.find(settled(grace)).limit(batch).to_list(None)
         if not docs:
-            break
+            return 0
         await release(db.error_stats, {d["_id"]: counter_rows(d) for d in docs})
         await db.annotations.update_many(
             {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
         )
-        total += len(docs)
-        if len(docs) < batch:
-            break
-    return total
+        return len(docs)
+
+    return await settle_batches(one_batch, batch, budget_s, "annotations")

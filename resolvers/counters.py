@@ -18,13 +18,17 @@ it lands), then the deadline-guarded update.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from pymongo import ReturnDocument, UpdateOne
 
 from models.db import DuplicateKeyError
+
+log = structlog.get_logger("resolvers.counters")
 
 GUARD_FIELD = "guard_ids"
 # A safety net, not the mechanism: only reached if the settling sweep stopped for a long
@@ -170,6 +174,23 @@ async def release(collection: Any, held: Mapping[str, list[dict[str, Any]]]) -> 
             ],
             ordered=False,
         )
+
+
+async def settle_batches(
+    one_batch: Callable[[], Awaitable[int]], batch: int, budget_s: float, what: str
+) -> int:
+    """Run `one_batch` (returns how many it released) until a short batch or the budget;
+    logs `guards_settle_behind` when the budget stopped it with work left."""
+    deadline = time.monotonic() + budget_s
+    total = 0
+    while True:
+        n = await one_batch()
+        total += n
+        if n < batch:
+            return total
+        if time.monotonic() >= deadline:
+            log.warning("guards_settle_behind", collection=what, released=total, budget_s=budget_s)
+            return total
 
 
 # --- leases: how long an attempt may still write, on the server's clock -----------------

@@ -53,6 +53,8 @@ async def session_events(
     sid = v.plain_id(session_id, "sessionId")
     last = parse_after(after, sid)
     session = await get_session(ctx, sid)
+    active = session["status"] == "active"
+    del session  # an idle subscription holds no rows (W5: memory per subscriber)
     hub = hub_of(ctx)
     if hub is None:
         raise RuntimeError("sessionEvents needs the gateway's live hub")
@@ -73,8 +75,9 @@ async def session_events(
                         return
                 if len(page) < REPLAY_PAGE:
                     break
-        elif session["status"] != "active":
+        elif not active:
             return
+        ctx.loaders.release()  # what the subscribe step loaded; each event primes its own
         while True:
             event = await sub.get()
             if event["seq"] <= last:

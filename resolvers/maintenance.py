@@ -1,5 +1,5 @@
-"""Background upkeep of one gateway process: pending messages and annotations, counter
-guards, unpublished and expired session events, indexes.
+"""Background upkeep of one gateway process: pending messages, annotations and AI usage
+(answer-evaluator calls), counter guards, unpublished and expired session events, indexes.
 
 Runs every MAINTENANCE_INTERVAL_SECONDS, not only at start-up: a message left half-applied
 by a request cut off during a failover is finished within one interval, whichever replica
@@ -18,6 +18,7 @@ import structlog
 from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
 from resolvers.annotations import complete_pending_annotations, settle_annotations
 from resolvers.costs.rollup import Thresholds
+from resolvers.costs.usage import complete_pending_usage, settle_usage
 from resolvers.messages import complete_pending, settle
 from resolvers.outbox import LiveHub, prune_events, publish_pending
 from resolvers.ratings import complete_pending_ratings
@@ -58,8 +59,12 @@ class Maintenance:
         completed = await complete_pending(self.db, self.half_life_days, alerts=self.alerts)
         # After the messages: an annotation finishes its message's own counters first.
         annotated = await complete_pending_annotations(self.db, self.half_life_days)
-        settled = await settle(self.db)
-        settled_annotations = await settle_annotations(self.db)
+        usage = await complete_pending_usage(self.db, alerts=self.alerts)
+        # Half the interval each at most, so a pass ends before the next is due.
+        budget = self.interval_s / 2
+        settled = await settle(self.db, budget_s=budget)
+        settled_annotations = await settle_annotations(self.db, budget_s=budget)
+        settled_usage = await settle_usage(self.db, budget_s=budget)
         ratings = await complete_pending_ratings(self.db)
         ends = await complete_pending_ends(self.db)
         # After the messages, annotations, ratings and ends, whose completion records their
@@ -77,6 +82,8 @@ class Maintenance:
             "annotations_completed": annotated,
             "settled": settled,
             "annotations_settled": settled_annotations,
+            "usage_completed": usage,
+            "usage_settled": settled_usage,
         }
 
     async def _count_turns(self) -> int:

@@ -51,6 +51,7 @@ from resolvers.counters import (
     mark_applied,
     release,
     request_lease,
+    settle_batches,
     settled,
 )
 from resolvers.counters import (
@@ -518,9 +519,12 @@ SETTLE_AFTER = timedelta(seconds=60)
 # Messages the sweep finishes: unapplied for longer than any live request takes.
 PENDING_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
-# Batches one settle pass may release: a busy replica keeps up with far more than 500
-# messages per interval, and the pass stays bounded.
-SETTLE_BATCHES = 40
+# How long one settle pass keeps releasing, batch after batch, while settled messages are
+# left (the maintenance pass gives it half of MAINTENANCE_INTERVAL_SECONDS). A bound in
+# time, not in batches: a fixed count (one batch of 500 once, then 40) let a busy shared
+# row (an hour's cost_totals, a provider's day) gather ids faster than passes removed
+# them, up to GUARD_CAP. One batch of 500 takes milliseconds on a server.
+SETTLE_BUDGET_SECONDS = 7.5
 
 
 async def complete_pending(
@@ -552,16 +556,18 @@ async def complete_pending(
     return len(pending)
 
 
-async def settle(db: Database, grace: timedelta = SETTLE_AFTER, batch: int = SWEEP_BATCH) -> int:
+async def settle(
+    db: Database,
+    grace: timedelta = SETTLE_AFTER,
+    batch: int = SWEEP_BATCH,
+    budget_s: float = SETTLE_BUDGET_SECONDS,
+) -> int:
     """Remove settled message ids from the guards of the rows they were applied to:
-    batch after batch (at most SETTLE_BATCHES), so the guards keep up with any traffic."""
-    total = 0
-    for _ in range(SETTLE_BATCHES):
-        n = await _settle_batch(db, grace, batch)
-        total += n
-        if n < batch:
-            break
-    return total
+    batch after batch until none is left or `budget_s` is spent, so the guards keep up
+    with any traffic the database itself keeps up with."""
+    return await settle_batches(
+        lambda: _settle_batch(db, grace, batch), batch, budget_s, "messages"
+    )
 
 
 async def _settle_batch(db: Database, grace: timedelta, batch: int) -> int:

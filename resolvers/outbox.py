@@ -118,26 +118,35 @@ async def record_change(
 class Subscriber:
     """One subscription's buffer: bounded, so a slow reader is cut off, not grown."""
 
+    __slots__ = ("_waiter", "events", "limit", "overflowed", "session_id")
+
     def __init__(self, session_id: str, limit: int) -> None:
         self.session_id = session_id
         self.limit = limit
         self.events: deque[dict[str, Any]] = deque()
         self.overflowed = False
-        self._ready = asyncio.Event()
+        # A future only while the reader waits: an idle subscriber holds no Event (and
+        # its deque of waiters) per subscription.
+        self._waiter: asyncio.Future[None] | None = None
 
     def put(self, event: dict[str, Any]) -> None:
         if len(self.events) >= self.limit:
             self.overflowed = True
         else:
             self.events.append(event)
-        self._ready.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def get(self) -> dict[str, Any]:
         while not self.events:
             if self.overflowed:
                 raise SlowConsumer(f"more than {self.limit} events waiting")
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         if self.overflowed:
             raise SlowConsumer(f"more than {self.limit} events waiting")
         return self.events.popleft()

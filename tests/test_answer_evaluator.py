@@ -14,7 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pymongo.errors import AutoReconnect
 
+from models.driver_calls import CollectionProxy
+from resolvers.counters import GUARD_FIELD
 from resolvers.rebuild import (
     rebuild_cost_daily,
     rebuild_cost_dims,
@@ -22,7 +25,9 @@ from resolvers.rebuild import (
     rebuild_provider_daily,
 )
 from tests.conftest import make_settings, running_api
+from tests.faults import HeldWrites
 from tests.servers import free_port
+from tests.test_failover_exactly_once import Clocks, maintenance, replica
 
 SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
   correct feedback exercise { status outcome } } }"""
@@ -255,3 +260,56 @@ async def test_a_tailored_hint_that_gives_the_answer_away_is_not_used(provider):
         await api.data(SUBMIT, {"id": doc["_id"], "a": "I did a big mistake."}, token=token)
         hint = (await api.data(HINT, {"id": doc["_id"]}, token=token))["requestHint"]
         assert hint["text"] == "Look at the verb."
+
+
+class _CostRowsDown(CollectionProxy):
+    """A stepdown for the cost rows: every counter write there fails (503)."""
+
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        if (
+            self.name in ("cost_totals", "provider_daily", "cost_dims")
+            and name in HeldWrites.WRITES
+        ):
+            raise AutoReconnect("not primary (simulated stepdown)")
+        return await method(*a, **k)
+
+
+async def test_an_evaluator_call_cut_off_is_counted_once_whatever_lands_late(provider, monkeypatch):
+    """Issue 28: the evaluator's cost writes had no lease and no completion. A request
+    cut off after storing the call (its cost_daily write held on the wire, the other rows
+    refused by a stepdown) left the call uncounted in cost_totals, provider_daily and
+    cost_dims for ever, and its ids in the rows' guards. Now the maintenance pass finishes
+    it under a lease of its own, settles its guards, and the held write, landing after
+    its lease, counts nothing."""
+    async with await _evaluated_api(provider, execution_timeout_ms=2000) as api:
+        clocks = Clocks(api, monkeypatch)
+        user, token = await api.user()
+        db = api.services.db
+        doc = _exercise(user["_id"])
+        await db.exercises.insert_one(doc)
+        held = HeldWrites("cost_daily")
+        with db.wrapped(lambda c: held.wrap(c) if c.name == "cost_daily" else _CostRowsDown(c)):
+            out = await api.gql(SUBMIT, {"id": doc["_id"], "a": "I committed it."}, token=token)
+        # Cut off at its deadline (2 s: the fake provider's answer must come first, even
+        # on a loaded machine) with its cost_daily write held.
+        assert held.reached.is_set()
+        assert out.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+        assert await db.ai_usage.count_documents({}) == 1
+        clocks.advance(31)  # past the cut-off attempt's lease
+        passes = maintenance(replica(db))
+        assert (await passes.run_once())["usage_completed"] == 1
+        for _ in range(4):  # the passes of the next two minutes
+            clocks.advance(30)
+            await passes.run_once()
+        held.release()
+        await held.landed()
+        usage = await db.ai_usage.find_one({})
+        assert usage["applied"] is True and "guarded" not in usage
+        daily = [r async for r in db.cost_daily.find({"user_id": user["_id"]})]
+        assert [r["requests"] for r in daily] == [1]
+        day = await db.cost_totals.find_one({"_id": {"$regex": "^D:"}})
+        assert day["requests"] == 1 and day["cost"] == pytest.approx(usage["cost"])
+        assert sum([r.get("requests", 0) async for r in db.provider_daily.find({})]) == 1
+        for name in ("cost_daily", "cost_totals", "provider_daily", "cost_dims"):
+            async for row in db.collection(name).find({}):
+                assert row.get(GUARD_FIELD, []) == [], name

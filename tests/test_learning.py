@@ -128,10 +128,11 @@ def test_outcomes_map_to_fsrs_ratings():
 async def db_miss(api, token, exercise_id):
     """Answer wrongly until the exercise is finished (a multiple choice allows fewer tries)."""
     stored = await api.services.db.exercises.find_one({"_id": exercise_id})
-    wrong = next((c for c in stored.get("choices") or [] if c != stored["answer"]), "x y z")
-    if stored["type"] == "sentence_reorder":
-        wrong = "x y z"
-    for _ in range(3):
+    # Three different wrong answers: a repeated one counts once.
+    wrongs = [c for c in stored.get("choices") or [] if c != stored["answer"]]
+    if stored["type"] == "sentence_reorder" or not wrongs:
+        wrongs = ["x y z", "z y x", "y x z"]
+    for wrong in wrongs[:3]:
         out = await api.data(SUBMIT, {"id": exercise_id, "a": wrong}, token=token)
         if out["submitExercise"]["exercise"]["status"] != "PENDING":
             return out["submitExercise"]

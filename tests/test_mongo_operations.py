@@ -303,6 +303,9 @@ HOT_QUERIES = [
     ),  # generateExercise: the learner's own corrected sentences
     ("messages", [], ["applied"], {"applied": False}),  # sweep: half-applied
     ("messages", [], ["applied_at"], {"guarded": True}),  # sweep: settle guards
+    ("ai_usage", [], ["timestamp"], {"applied": False}),  # sweep: half-applied evaluator calls
+    ("ai_usage", [], ["applied_at"], {"guarded": True}),  # sweep: their guards
+    ("daily_sets", [], ["created_at"], {}),  # TTL expiry
     ("sessions", ["user_id"], ["started_at", "_id"], {}),
     ("exercises", ["user_id"], ["created_at", "_id"], {}),
     ("exercises", ["user_id", "status"], ["created_at", "_id"], {}),

@@ -70,7 +70,8 @@ async def test_redis_outage_fails_open_for_paying_tiers_and_closed_for_anonymous
         try:
             assert await wait_for(lambda: not redis_alive())
             ready = await api.client.get("/health/ready")
-            assert ready.status_code == 503 and ready.json()["failing"] == ["redis"]
+            # Degraded, still ready: the tiers fail open, and every replica shares Redis.
+            assert ready.status_code == 200 and ready.json()["degraded"] == ["redis"]
             during = await api.gql("{ me { id } }", token=token)
             assert during.status_code == 200  # free is fail-open by default
             anonymous = await api.gql("{ __typename __schema { queryType { name } } }")
@@ -82,7 +83,8 @@ async def test_redis_outage_fails_open_for_paying_tiers_and_closed_for_anonymous
                 subprocess.run(START, check=True, capture_output=True)
             assert await wait_for(redis_alive)
         # Recovers by itself: counting resumes against Redis (the restarted server is empty).
-        for _ in range(20):
+        # Within the Redis breaker's pause (it backs off while the server restarts).
+        for _ in range(200):
             response = await api.gql("{ me { id } }", token=token)
             if response.headers.get("X-RateLimit-Remaining") == "59":
                 break

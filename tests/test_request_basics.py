@@ -215,3 +215,24 @@ async def test_token_for_deleted_user_is_unauthenticated(api):
     response = await api.gql("{ me { id } }", token=token)
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_services_reach_requests_only_as_lifespan_state(capsys):
+    # Before: also LazyServices, endpoint.services, app.state.services and app.state.holder.
+    import httpx
+
+    from gateway.app import create_app
+    from gateway.inprocess import in_process
+    from gateway.services import STATE_KEY
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings())
+    async with in_process(app) as served:
+        assert set(served.state) == {STATE_KEY}
+        assert not hasattr(app.state, "services") and not hasattr(app.state, "holder")
+        # The same app called without its lifespan state (as httpx alone would) says why.
+        bare = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        async with bare:
+            response = await bare.post("/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 500
+    assert "the app's lifespan has not run" in capsys.readouterr().out

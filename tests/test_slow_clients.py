@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from tests.servers import Gateway, start_gateway
 
@@ -154,6 +155,30 @@ def test_connections_per_ip_are_capped(gateway):
     conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
     conn.request("GET", "/health")
     assert conn.getresponse().status == 200  # closed ones no longer count
+    conn.close()
+
+
+def test_a_websocket_outlives_the_header_deadline_and_gives_its_place_back(gateway):
+    """An upgraded connection is the live endpoint's: the HTTP deadlines cut every
+    WebSocket at HTTP_HEADER_TIMEOUT_SECONDS, and a closed one kept its per-IP place."""
+    url = f"ws://127.0.0.1:{gateway.port}/graphql"
+    init = {
+        "type": "connection_init",
+        "payload": {"Authorization": f"Bearer {gateway.admin_token}"},
+    }
+    with ws_connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps(init))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        time.sleep(2.5)  # past the 1.5 s header deadline
+        ws.send('{"type": "ping"}')
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+    for _ in range(13):  # one more than MAX_CONNECTIONS_PER_IP, each closed
+        with ws_connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10):  # type: ignore[list-item]
+            pass
+    time.sleep(0.3)
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+    conn.request("GET", "/health")
+    assert conn.getresponse().status == 200  # closed WebSockets no longer count
     conn.close()
 
 

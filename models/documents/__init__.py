@@ -22,7 +22,13 @@ from models.documents.costs import (
 )
 from models.documents.exercises import ExerciseDoc
 from models.documents.messages import LanguageErrorDoc, MessageDoc
-from models.documents.practice import DailySetDoc, ErrorStatDoc, SkillCardDoc
+from models.documents.practice import (
+    DAILY_SET_RETENTION_DAYS,
+    DAILY_SET_TTL_INDEX,
+    DailySetDoc,
+    ErrorStatDoc,
+    SkillCardDoc,
+)
 from models.documents.sessions import EVENT_RETENTION_SECONDS, SessionDoc, SessionEventDoc
 from models.documents.users import UserDoc
 
@@ -53,6 +59,8 @@ DOCUMENT_MODELS: list[type[BaseDoc]] = [
 
 __all__ = [
     "ASC",
+    "DAILY_SET_RETENTION_DAYS",
+    "DAILY_SET_TTL_INDEX",
     "DESC",
     "DOCUMENT_MODELS",
     "EVENT_RETENTION_SECONDS",

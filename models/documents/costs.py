@@ -27,10 +27,23 @@ class AiUsageDoc(BaseDoc):
     response_time_ms: float | None = None
     topic: str | None = None
     tier: str | None = None
+    # Counted once in the cost rows like a message (resolvers/costs/usage.py): applied
+    # when every row has it, guarded while its id is in the rows' guards.
+    applied: bool = False
+    applied_at: datetime | None = None
+    guarded: bool | None = None
 
     class Settings:
         name = "ai_usage"
-        indexes = [pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time")]
+        indexes = [
+            pymongo.IndexModel([("user_id", ASC), ("timestamp", DESC)], name="user_time"),
+            pymongo.IndexModel(
+                [("timestamp", ASC)], name="unapplied", partialFilterExpression={"applied": False}
+            ),
+            pymongo.IndexModel(
+                [("applied_at", ASC)], name="guarded", partialFilterExpression={"guarded": True}
+            ),
+        ]
 
 
 class ProviderDailyDoc(BaseDoc):

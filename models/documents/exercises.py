@@ -50,6 +50,12 @@ class ExerciseDoc(BaseDoc):
     last_answer: str | None = None
     # The learner-local date (YYYY-MM-DD) of the daily set this exercise was made for.
     daily: str | None = None
+    # Repeatable submits (resolvers/practice/attempts.py): the normalised wrong answers
+    # already counted (a copy uses no attempt), the answer that finished it (sent again,
+    # it answers as before), and whether its review and streak are still to be written.
+    wrong_answers: list[str] | None = None
+    final_answer: str | None = None
+    finish_pending: bool | None = None
 
     class Settings:
         name = "exercises"

@@ -39,9 +39,17 @@ class ErrorStatDoc(BaseDoc):
         ]
 
 
+# Default of DAILY_SET_RETENTION_DAYS: how long a day's set is kept (its TTL index; the
+# setting overrides it through `connect(index_ttl=...)`).
+DAILY_SET_RETENTION_DAYS = 30
+DAILY_SET_TTL_INDEX = "daily_sets.expiry"
+
+
 class DailySetDoc(BaseDoc):
     """One learner's practice set for one local day; _id "<user_id>:<YYYY-MM-DD>" makes the
-    first writer win when two requests generate the same day's set at once."""
+    first writer win when two requests generate the same day's set at once. Only today's
+    set is read; older ones expire (TTL on `created_at`), or the collection grew by one
+    document per learner-day forever (issue 28)."""
 
     id: str  # type: ignore[assignment]
     user_id: str
@@ -51,6 +59,13 @@ class DailySetDoc(BaseDoc):
 
     class Settings:
         name = "daily_sets"
+        indexes = [
+            pymongo.IndexModel(
+                [("created_at", ASC)],
+                name="expiry",
+                expireAfterSeconds=DAILY_SET_RETENTION_DAYS * 86_400,
+            )
+        ]
 
 
 class SkillCardDoc(BaseDoc):
@@ -65,6 +80,8 @@ class SkillCardDoc(BaseDoc):
     due_at: datetime
     reps: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+    # The last exercises this card reviewed (REVIEWED_KEPT): a replayed finish counts once.
+    reviewed: list[str] | None = None
 
     class Settings:
         name = "skill_cards"

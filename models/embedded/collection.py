@@ -413,9 +413,26 @@ class EmbeddedCollection:
 
     # --- indexes -----------------------------------------------------------------------
 
+    def _partial_filters(self) -> dict[str, Any]:
+        """name -> partialFilterExpression of the indexes built here: mongomock honours
+        the filter but leaves it out of index_information, where a server lists it."""
+        sync = self._sync
+        filters = getattr(sync, "_partial_filters", None)
+        if filters is None:
+            filters = {}
+            sync._partial_filters = filters
+        return filters  # type: ignore[no-any-return]
+
+    def _information(self) -> dict[str, Any]:
+        info = self._sync.index_information()
+        for name, expression in self._partial_filters().items():
+            if name in info:
+                info[name] = {**info[name], "partialFilterExpression": expression}
+        return info  # type: ignore[no-any-return]
+
     async def index_information(self) -> dict[str, Any]:
         body = {"listIndexes": self.name}
-        return await self._run("listIndexes", body, self._sync.index_information)  # type: ignore[no-any-return]
+        return await self._run("listIndexes", body, self._information)  # type: ignore[no-any-return]
 
     async def create_indexes(self, indexes: list[Any], *a: Any, **k: Any) -> list[str]:
         """A server refuses an index whose keys an index of another name already has
@@ -431,14 +448,24 @@ class EmbeddedCollection:
                         raise OperationFailure(
                             f"Index already exists with a different name: {name}", code=85
                         )
-            return self._sync.create_indexes(indexes, *a, **k)  # type: ignore[no-any-return]
+            names = self._sync.create_indexes(indexes, *a, **k)
+            for index in indexes:
+                expression = index.document.get("partialFilterExpression")
+                if expression is not None:
+                    self._partial_filters()[index.document["name"]] = expression
+            return names  # type: ignore[no-any-return]
 
         body = {"createIndexes": self.name, "indexes": [i.document for i in indexes]}
         return await self._run("createIndexes", body, create)  # type: ignore[no-any-return]
 
     async def drop_index(self, name: Any, *a: Any, **k: Any) -> None:
         body = {"dropIndexes": self.name, "index": name}
-        await self._run("dropIndexes", body, lambda: self._sync.drop_index(name, *a, **k))
+
+        def drop() -> None:
+            self._sync.drop_index(name, *a, **k)
+            self._partial_filters().pop(name, None)
+
+        await self._run("dropIndexes", body, drop)
 
     # $unionWith: the head runs on this collection, each branch on its own collection, the
     # stages after a branch on everything gathered so far. Each collection is read once

@@ -19,7 +19,7 @@ from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
-from resolvers.exercises import get_exercise
+from resolvers.exercises import get_exercise, utc
 from resolvers.localtime import local_date, zone
 from resolvers.practice.bank import answers_match, normalize_answer
 from resolvers.practice.checking import near_miss
@@ -74,7 +74,7 @@ def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     return given not in known
 
 
-def _still_wrong(exercise: Row, text: str, language: str) -> str | None:
+def _still_wrong(exercise: Row | dict[str, Any], text: str, language: str) -> str | None:
     """For an own sentence: which of its corrections the answer has not applied yet."""
     corrections = exercise.get("corrections") or []
     if len(corrections) < 2:
@@ -95,10 +95,24 @@ def _still_wrong(exercise: Row, text: str, language: str) -> str | None:
     return "Still wrong: " + ", ".join(parts) + "."
 
 
+def _given(exercise: Row | dict[str, Any], text: str) -> str:
+    """An answer as duplicates of it are recognised (the matching's own normalisation)."""
+    return normalize_answer(text, exercise.get("category") == "Punctuation")
+
+
 async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
+    """Record one answer. Safe to repeat (issue 28): a copy of an answer already counted
+    wrong uses no attempt (a double click, a retry after a lost response, eight copies at
+    once), and the answer that finished the exercise, sent again, answers as it did and
+    completes what a failure may have left undone (its review, the streak)."""
+    # The day of the answer is the day it was given, not the day its write landed.
+    answered_at = utcnow()
     exercise = await get_exercise(ctx, exercise_id)
-    _pending(exercise)
     text = v.text(answer, "answer", max_len=MAX_ANSWER_CHARS, required=True) or ""
+    given = _given(exercise, text)
+    if exercise["status"] != "pending" and exercise.get("final_answer") == given:
+        return await _replay(ctx, dict(exercise), text)
+    _pending(exercise)
     expected = [exercise["answer"], *(exercise.get("accepted_answers") or [])]
     language = exercise.get("language") or "English"
     allowed = max_attempts(exercise)
@@ -111,23 +125,36 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
             exercise=exercise,
             attempts_left=allowed - exercise["attempts"],
         )
+    if given in (exercise.get("wrong_answers") or ()):
+        return _feedback(exercise, text, False, exercise["attempts"], None, repeated=True)
     correct = answers_match(text, expected, exercise["category"], language)
     judged = None
     if not correct:  # the rules said no: an evaluator, if configured, may know better
         judged = await evaluate(ctx, exercise, text)
         correct = judged.correct if judged else False
     attempts = exercise["attempts"] + 1
-    now = utcnow()
     update: dict[str, object] = {"attempts": attempts}
+    push: dict[str, object] = {}
     if not correct:
         update["last_answer"] = text  # what a tailored hint (evaluator) is about
+        push["wrong_answers"] = given
     finished = correct or attempts >= allowed
-    rating = None
     if finished:
         outcome = "correct" if correct else "incorrect"
-        rating = rating_for({**exercise, "attempts": attempts}, outcome, now)
-        update.update(status="completed", correct=correct, outcome=outcome, completed_at=now)
+        update.update(
+            status="completed",
+            correct=correct,
+            outcome=outcome,
+            completed_at=answered_at,
+            final_answer=given,
+            # Cleared once the review and the streak are written (_finish): a retry of
+            # the same answer completes them if this request dies first.
+            finish_pending=True,
+        )
     # Only the attempt we read may be recorded: a concurrent submit makes this one miss.
+    change: dict[str, object] = {"$set": update}
+    if push:
+        change["$push"] = push
     doc = await ctx.db.exercises.find_one_and_update(
         {
             "_id": exercise["_id"],
@@ -135,23 +162,78 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
             "status": "pending",
             "attempts": exercise["attempts"],
         },
-        {"$set": update},
+        change,
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
+        # Another answer won the race: if it was this same answer, this is its duplicate.
+        now_stored = await ctx.db.exercises.find_one(
+            {"_id": exercise["_id"], "user_id": exercise["user_id"]}
+        )
+        if now_stored is not None and now_stored.get("final_answer") == given:
+            return await _replay(ctx, now_stored, text)
+        if now_stored is not None and given in (now_stored.get("wrong_answers") or ()):
+            row = Row(now_stored)
+            ctx.loaders.exercise.prime(exercise["_id"], row, force=True)
+            return _feedback(row, text, False, now_stored["attempts"], None, repeated=True)
         raise BadUserInput(
             "Another answer to this exercise was just recorded; reload it.", field="id"
         )
-    if rating is not None:
-        doc = await _schedule(ctx, doc, rating, now)
-    if correct:
-        await _extend_streak(ctx, exercise["user_id"], now)
+    if finished:
+        doc = await _finish(ctx, doc)
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
-    explanation = exercise.get("explanation") or ""
+    return _feedback(Row(doc), text, correct, attempts, judged, before=exercise)
+
+
+async def _replay(ctx: RequestContext, exercise: dict[str, Any], text: str) -> Attempt:
+    """The finishing answer again: the same verdict, and whatever its first request left
+    undone written now."""
+    doc = await _finish(ctx, exercise) if exercise.get("finish_pending") else exercise
+    row = Row(doc)
+    ctx.loaders.exercise.prime(exercise["_id"], row, force=True)
+    return _feedback(row, text, bool(doc.get("correct")), doc["attempts"], None)
+
+
+async def _finish(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
+    """The review of the skill and the streak of a finished exercise, then the mark that
+    they are done. Each step is idempotent (the card remembers the exercises it reviewed,
+    the next review's id derives from the exercise, the streak moves once per local day),
+    so a retry or two racing duplicates may run it again."""
+    at = utc(doc["completed_at"]) or utcnow()
+    outcome = doc["outcome"]
+    rating = rating_for(doc, outcome, at)
+    if rating is not None:
+        doc = await _schedule(ctx, doc, rating, at)
+    if doc.get("correct"):
+        await _extend_streak(ctx, doc["user_id"], at)
+    await ctx.db.exercises.update_one(
+        {"_id": doc["_id"], "user_id": doc["user_id"]}, {"$unset": {"finish_pending": ""}}
+    )
+    return {k: val for k, val in doc.items() if k != "finish_pending"}
+
+
+def _feedback(
+    exercise: Row | dict[str, Any],
+    text: str,
+    correct: bool,
+    attempts: int,
+    judged: Any,
+    *,
+    before: Row | dict[str, Any] | None = None,
+    repeated: bool = False,
+) -> Attempt:
+    """What the learner hears. `exercise` as it stands after this answer, `before` as it
+    was read (for the attempts' state the rules judged)."""
+    source = before if before is not None else exercise
+    expected = [source["answer"], *(source.get("accepted_answers") or [])]
+    language = source.get("language") or "English"
+    allowed = max_attempts(source)
+    finished = exercise["status"] != "pending"
+    explanation = source.get("explanation") or ""
     miss = judged.feedback if judged and judged.feedback else None
     if not correct and miss is None:
-        miss = _still_wrong(exercise, text, language) or near_miss(
-            text, expected, exercise["category"], language, exercise.get("choices") or ()
+        miss = _still_wrong(source, text, language) or near_miss(
+            text, expected, source["category"], language, source.get("choices") or ()
         )
     if correct and judged is not None:
         feedback = f"Correct! {judged.feedback} {explanation}".strip()
@@ -159,17 +241,20 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         feedback = f"Correct! {explanation}".strip()
     elif finished:
         said = f"{miss} " if miss else ""
-        feedback = f'Not quite. {said}The answer is "{exercise["answer"]}". {explanation}'.strip()
+        feedback = f'Not quite. {said}The answer is "{source["answer"]}". {explanation}'.strip()
     else:
         left = allowed - attempts
         plural = "s" if left != 1 else ""
         said = f"{miss} " if miss else ""
-        feedback = f"Not quite. {said}Try again ({left} attempt{plural} left) or ask for a hint."
+        again = "That answer was already counted. " if repeated else ""
+        feedback = (
+            f"Not quite. {said}{again}Try again ({left} attempt{plural} left) or ask for a hint."
+        )
     return Attempt(
         correct=correct,
         feedback=feedback,
-        expected=exercise["answer"] if finished else None,
-        exercise=Row(doc),
+        expected=source["answer"] if finished else None,
+        exercise=Row(exercise) if not isinstance(exercise, Row) else exercise,
         attempts_left=0 if finished else allowed - attempts,
     )
 
@@ -251,7 +336,16 @@ async def _extend_streak(ctx: RequestContext, user_id: str, now: datetime) -> No
     )
     if result.modified_count:
         return
+    # A gap: the streak starts again, but only from a day after the last one counted. An
+    # answer of an earlier day landing late (or replayed) never resets a later streak.
     await users.update_one(
-        {"_id": user_id, "streak_last_day": {"$ne": today.isoformat()}},
+        {
+            "_id": user_id,
+            "$or": [
+                {"streak_last_day": {"$exists": False}},
+                {"streak_last_day": None},
+                {"streak_last_day": {"$lt": today.isoformat()}},
+            ],
+        },
         {"$set": {"streak_days": 1, "streak_last_day": today.isoformat()}},
     )

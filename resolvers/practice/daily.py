@@ -5,12 +5,19 @@ reviews due by then, oldest first (at most DAILY_SIZE - MIN_NEW), then new
 exercises on the learner's weakest targets up to DAILY_SIZE. Every later call that day
 returns the same exercises with their current state. Two first calls racing each other
 both answer the set whichever stored first (the set's _id is "<user>:<date>").
+
+The build is idempotent (issue 28): the new exercises' ids derive from the set's _id and
+their place in it, so a build cut off after inserting them (before the set was stored)
+and built again inserts nothing twice: 5 pending exercises, not 10.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from pymongo.errors import BulkWriteError
 
 from models.db import DuplicateKeyError
 from models.documents import DailySetDoc, utcnow
@@ -32,6 +39,14 @@ from resolvers.practice.generate import draft_exercises, expire_stale
 DAILY_SIZE = 5
 MIN_NEW = 2
 DUE_ORDER = Order("due_at", descending=False)
+DAILY_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/daily-exercises")
+DUPLICATE_KEY = 11000
+
+
+def daily_exercise_id(key: str, slot: int) -> str:
+    """The id of the new exercise in `slot` of the daily set `key`: the same in every
+    build of that set."""
+    return str(uuid5(DAILY_ID_NAMESPACE, f"{key}:{slot}"))
 
 
 @dataclass(slots=True)
@@ -77,20 +92,35 @@ async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str
     fresh = await draft_exercises(
         ctx, user, DAILY_SIZE - len(due), None, now, weakest_first=True, daily=day
     )
+    for slot, draft in enumerate(fresh):
+        draft["_id"] = daily_exercise_id(key, slot)
     if fresh:
-        await ctx.db.exercises.insert_many(fresh)
+        try:
+            await ctx.db.exercises.insert_many(fresh, ordered=False)
+        except BulkWriteError as exc:
+            # An earlier build of this set inserted them before failing: theirs stay.
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+            ids = [d["_id"] for d in fresh]
+            stored_fresh = {d["_id"]: d async for d in ctx.db.exercises.find({"_id": {"$in": ids}})}
+            fresh = [stored_fresh.get(d["_id"], d) for d in fresh]
     doc = DailySetDoc(
         id=key, user_id=uid, date=day, exercise_ids=[d["_id"] for d in due + fresh]
     ).to_mongo()
     try:
         await ctx.db.daily_sets.insert_one(doc)
     except DuplicateKeyError:
-        # Another request stored today's set first: that one is the day's set.
-        if fresh:
-            await ctx.db.exercises.delete_many({"_id": {"$in": [d["_id"] for d in fresh]}})
+        # Another request stored today's set first: that one is the day's set. Its new
+        # exercises have the same ids as ours; only ours beyond it (it drafted fewer)
+        # go, and only while nobody answered them.
         winner = await ctx.db.daily_sets.find_one({"_id": key})
         if winner is None:
             raise
+        extra = [d["_id"] for d in fresh if d["_id"] not in set(winner["exercise_ids"])]
+        if extra:
+            await ctx.db.exercises.delete_many(
+                {"_id": {"$in": extra}, "user_id": uid, "status": "pending", "attempts": 0}
+            )
         return dict(winner)
     ctx.loaders.exercise.prime_many({d["_id"]: Row(d) for d in due + fresh})
     return doc

@@ -11,7 +11,9 @@ verdict and logs `evaluator_failed`. Each call's tokens and cost are recorded li
 usage: the learner's cost_daily row, the hourly and daily cost_totals (with their alerts),
 cost_dims (topic "Answer checking" and the learner's tier) and provider_daily, so
 costReport and providerStats include it; an `ai_usage` row keeps the call itself, and the
-rebuilds (resolvers/rebuild.py) count those rows with the messages.
+rebuilds (resolvers/rebuild.py) count those rows with the messages. The counting is
+exactly once under retries, cut-off requests and late writes, as a message's
+(resolvers/costs/usage.py).
 """
 
 from __future__ import annotations
@@ -29,10 +31,9 @@ import structlog
 
 from models.documents import utcnow
 from resolvers.context import RequestContext
-from resolvers.costs.breakdown import dims_rows
-from resolvers.costs.providers import provider_key, provider_update
-from resolvers.costs.rollup import Thresholds, add_to_totals
-from resolvers.counters import guarded_update
+from resolvers.costs.rollup import Thresholds
+from resolvers.costs.usage import apply_usage
+from resolvers.counters import request_lease
 from resolvers.practice.checking import normalize_answer
 from resolvers.practice.hints import EC, FB
 from resolvers.pricing import load_pricing
@@ -217,36 +218,15 @@ async def record_usage(
         "response_time_ms": ms,
         "topic": TOPIC,
         "tier": user.get("subscription_tier") if user is not None else None,
+        "applied": False,
+        "guarded": True,
     }
     await db.ai_usage.insert_one(usage)
-    uid = usage["_id"]
-    day_key = {
-        "date": at.strftime("%Y-%m-%d"),
-        "provider": config.provider,
-        "model": config.model,
-        "user_id": exercise["user_id"],
-    }
-    steps = [
-        guarded_update(
-            db.cost_daily,
-            day_key,
-            uid,
-            {
-                "$inc": {
-                    "requests": 1,
-                    "tokens_in": tokens_in,
-                    "tokens_out": tokens_out,
-                    "cost": cost,
-                },
-                "$setOnInsert": {"_id": str(uuid4())},
-            },
-        ),
-        add_to_totals(
-            db,
-            usage,
-            Thresholds(hourly=ctx.settings.cost_alert_hourly, daily=ctx.settings.cost_alert_daily),
-        ),
-        guarded_update(db.provider_daily, provider_key(usage), uid, provider_update(usage)),
-        *(guarded_update(db.cost_dims, key, uid, update) for key, update in dims_rows(usage)),
-    ]
-    await asyncio.gather(*steps)
+    # Counted like a message: claimed under a lease, each row once, marked applied; a
+    # request cut off in between leaves it to the maintenance pass (resolvers/costs/usage.py).
+    await apply_usage(
+        db,
+        usage,
+        Thresholds(hourly=ctx.settings.cost_alert_hourly, daily=ctx.settings.cost_alert_daily),
+        lease=request_lease(ctx.settings.execution_timeout_ms),
+    )

@@ -42,6 +42,10 @@ FAST_SECONDS = 20.0
 MAX_INTERVAL_DAYS = 365
 RECENT_DAYS = 30
 CARD_WRITE_RETRIES = 5
+# The exercises whose answers a card remembers having reviewed (newest last): a finished
+# exercise's review replayed (a retry after a failure, a racing duplicate) is not applied
+# twice. Far more than can be in flight for one skill of one learner.
+REVIEWED_KEPT = 20
 SCHEDULER = Scheduler(
     desired_retention=0.9,
     learning_steps=(),
@@ -129,10 +133,15 @@ async def record_review(
     db: Database, exercise: dict[str, Any], rating: Rating, at: datetime
 ) -> Review:
     """Apply one graded answer to the skill's card; conditional writes keep two answers
-    finishing at once from losing one (the loser re-reads and reviews again)."""
+    finishing at once from losing one (the loser re-reads and reviews again). Once per
+    exercise: the card remembers the exercises it reviewed (`reviewed`), and a replay
+    answers the card as it stands."""
     key = card_id(exercise["user_id"], exercise["category"], exercise["subcategory"])
     for _ in range(CARD_WRITE_RETRIES):
         stored = await db.skill_cards.find_one({"_id": key, "user_id": exercise["user_id"]})
+        reviewed = list((stored or {}).get("reviewed") or [])
+        if stored is not None and exercise["_id"] in reviewed:
+            return Review(rating, _aware(stored["due_at"]), stored["card"])
         card = review_card(_card_from(stored, key), rating, at)
         body = card_doc(
             exercise["user_id"],
@@ -142,6 +151,7 @@ async def record_review(
             (stored or {}).get("reps", 0) + 1,
             at,
         )
+        body["reviewed"] = [*reviewed, exercise["_id"]][-REVIEWED_KEPT:]
         if stored is None:
             try:
                 await db.skill_cards.insert_one(body)
