@@ -54,8 +54,10 @@ def _s(value: Any) -> str:
 
 
 class RedisTurns(TurnQueue):
-    def __init__(self, url: str, prefix: str, ack_timeout_s: float, maxlen: int) -> None:
-        super().__init__(ack_timeout_s, maxlen)
+    def __init__(
+        self, url: str, prefix: str, ack_timeout_s: float, maxlen: int, max_unacked: int = 16
+    ) -> None:
+        super().__init__(ack_timeout_s, maxlen, max_unacked)
         tag = "{" + f"{prefix}:turns" + "}"
         self.stream = f"{tag}:stream"
         self.seen = f"{tag}:seen:"
@@ -165,6 +167,12 @@ class RedisTurns(TurnQueue):
             return []
         claimed = await self._call(self.client.xclaim(self.stream, group, consumer, idle_ms, lost))
         return await self._turns(group, claimed, consumer)
+
+    async def held(self, group: str, consumer: str, limit: int) -> int:
+        rows = await self._call(
+            self.client.xpending_range(self.stream, group, "-", "+", limit, consumername=consumer)
+        )
+        return len(rows)
 
     async def ack(self, group: str, entry: str) -> bool:
         if not ENTRY_ID.fullmatch(entry):
