@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
@@ -41,6 +42,7 @@ from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
 from resolvers.outbox import HUB_KEY, LiveHub
+from resolvers.practice.bank import load_bank
 from resolvers.turns import TURNS_KEY, InProcessTurns, TurnQueue
 
 log = get_logger("gateway.app")
@@ -178,6 +180,10 @@ def create_app(
             check_indexes=not services.db.embedded,
             hub=hub,
         )
+        # The exercise bank (errorCategories, exercises, reviews): read and checked here, in
+        # a thread, before the gateway serves; loaded by the first request that needed it,
+        # it stalled every request on the event loop for seconds (issue 21).
+        await asyncio.to_thread(load_bank)
         # The first pass finishes what a crashed process left half-done (skipped, with a
         # warning, while MongoDB is unreachable: the gateway starts anyway, not ready).
         await maintenance.run_safely()
