@@ -226,12 +226,13 @@ def create_app(
     # (Allow: GET, POST) carrying the request id, and charges them like any refusal;
     # Starlette's own 405 was a plain-text body nobody was charged for.
     graphql_route = Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    live_route = WebSocketRoute("/graphql", live)
     routes = [
         Route("/", root),
         Route("/health", liveness),
         Route("/health/ready", readiness),
         graphql_route,
-        WebSocketRoute("/graphql", live),
+        live_route,
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
     if metrics is not None:
@@ -247,6 +248,7 @@ def create_app(
         metrics=metrics,
         route=graphql_route,
         router=app.router,
+        live_route=live_route,
         traced=tracing is not None,
     )
     if tracing is not None:
