@@ -560,6 +560,12 @@ class Settings(BaseSettings):
         "text/event-stream); a socket that takes no bytes for two intervals loses its stream.",
         gt=0,
     )
+    sse_max_stream_seconds: float = ADV_WS(
+        3600.0,
+        "Longest an SSE stream stays open: then it ends without `complete` (a comment says "
+        "why) and the client resumes with `after` or Last-Event-ID.",
+        gt=0,
+    )
     ws_per_message_deflate: bool = ADV_WS(
         False,
         "permessage-deflate on WebSockets: off, as each socket's zlib contexts cost ~70 KB "
