@@ -45,7 +45,8 @@ from resolvers.costs.providers import provider_key, provider_names, provider_upd
 from resolvers.costs.rollup import total_keys
 from resolvers.counters import GUARD_FIELD, LeaseExpired
 from resolvers.decay import growth
-from resolvers.messages import SETTLE_AFTER, cost_daily_key, costed, error_keys
+from resolvers.messages import cost_daily_key, costed, error_keys
+from resolvers.pending import SETTLE_AFTER
 from resolvers.ratings import recount_ratings
 
 COUNTED_ASSISTANT = {

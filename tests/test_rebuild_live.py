@@ -330,7 +330,8 @@ async def test_a_rebuild_counts_a_half_applied_evaluator_call_once(api):
     stepdown), one cut off after its cost_daily update. After the rebuild and the
     maintenance pass every cost row counts 3 (was 5: the rebuild took every call older than
     a minute as done, applied or not, and the pass applied both again)."""
-    from resolvers.costs.usage import apply_usage, complete_pending_usage
+    from resolvers.costs.usage import USAGE, apply_usage
+    from resolvers.pending import finish_pending
 
     db = api.services.db
     user_id, _ = await learner(db)
@@ -350,7 +351,7 @@ async def test_a_rebuild_counts_a_half_applied_evaluator_call_once(api):
     )
 
     await rebuild_all(db, 14.0, progress=False)
-    assert await complete_pending_usage(db) == 2
+    assert await finish_pending(db, USAGE) == 2
     got = await usage_counts(db)
     want = {"cost_daily": 3, "cost_totals": 3, "provider_daily": 3, "cost_dims": 6}  # topic, tier
     assert got == {**want, "cost": pytest.approx(0.006)}
