@@ -1,5 +1,6 @@
-"""Background upkeep of one gateway process: pending messages, annotations and AI usage
-(answer-evaluator calls), counter guards, unpublished and expired session events, indexes.
+"""Background upkeep of one gateway process: pending messages, annotations, AI usage
+(answer-evaluator calls) and finished exercises' reviews (resolvers/pending.py), counter
+guards, unpublished and expired session events, indexes.
 
 Runs every MAINTENANCE_INTERVAL_SECONDS, not only at start-up: a message left half-applied
 by a request cut off during a failover is finished within one interval, whichever replica
@@ -22,6 +23,7 @@ from resolvers.costs.usage import USAGE
 from resolvers.messages import MESSAGES
 from resolvers.outbox import LiveHub, prune_events, publish_pending
 from resolvers.pending import Upkeep, finish_pending, settle
+from resolvers.practice.attempts import EXERCISES
 from resolvers.ratings import complete_pending_ratings
 from resolvers.sessions import complete_pending_ends
 
@@ -62,6 +64,7 @@ class Maintenance:
         # After the messages: an annotation finishes its message's own counters first.
         annotated = await finish_pending(self.db, ANNOTATIONS, upkeep)
         usage = await finish_pending(self.db, USAGE, upkeep)
+        exercises = await finish_pending(self.db, EXERCISES, upkeep)
         # Half the interval each at most, so a pass ends before the next is due.
         budget = self.interval_s / 2
         settled = await settle(self.db, MESSAGES, budget_s=budget)
@@ -86,6 +89,7 @@ class Maintenance:
             "annotations_settled": settled_annotations,
             "usage_completed": usage,
             "usage_settled": settled_usage,
+            "exercises_completed": exercises,
         }
 
     async def _count_turns(self) -> int:
