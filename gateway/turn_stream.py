@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from typing import Any
 
 import bson
@@ -165,6 +166,21 @@ class RedisTurns(TurnQueue):
         )
         entries = answer[0][1] if answer else []
         return await self._turns(group, entries, consumer, attempts=False)
+
+    async def strays(
+        self, group: str, consumer: str, min_idle_s: float, handed: Collection[str]
+    ) -> list[Turn]:
+        idle_ms = int(min_idle_s * 1000)
+        rows = await self._call(
+            self.client.xpending_range(
+                self.stream, group, "-", "+", READ_BATCH * 5, consumername=consumer, idle=idle_ms
+            )
+        )
+        lost = [e for p in rows if (e := _s(p["message_id"])) not in handed][:READ_BATCH]
+        if not lost:
+            return []
+        claimed = await self._call(self.client.xclaim(self.stream, group, consumer, idle_ms, lost))
+        return await self._turns(group, claimed, consumer)
 
     async def ack(self, group: str, entry: str) -> bool:
         if not ENTRY_ID.fullmatch(entry):
