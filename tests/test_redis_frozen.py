@@ -93,7 +93,9 @@ async def test_a_frozen_redis_does_not_hold_every_write_on_its_event(frozen_redi
         # startSession: the limiter finds Redis frozen (one socket timeout), the breaker
         # opens; its SESSION_STARTED event, if any, is then refused at once.
         sid = (
-            await api.data('mutation { startSession(input: {topic: "Travel"}) { id } }', token=token)
+            await api.data(
+                'mutation { startSession(input: {topic: "Travel"}) { id } }', token=token
+            )
         )["startSession"]["id"]
         assert api.services.limiter.breaker is not None and api.services.limiter.breaker.is_open
         durations = []
