@@ -144,7 +144,7 @@ def resumed(
     for selection in operations[0].selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.name.value != RESUMABLE:
             continue
-        for argument in selection.arguments:
+        for argument in selection.arguments or ():
             if argument.name.value == "after" and isinstance(argument.value, VariableNode):
                 variable = argument.value.name.value
                 if (variables or {}).get(variable) is None:
