@@ -9,6 +9,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.protocol import Protocol
 
 from gateway.ws_protocol import LeanWebSocketProtocol
 from models.documents import utcnow
@@ -72,8 +73,11 @@ async def test_an_open_socket_holds_no_handshake_and_its_parser_caps_frames() ->
             if isinstance(c, LeanWebSocketProtocol)
         ]
         assert "request" not in vars(protocol) and "response" not in vars(protocol)
+        assert protocol.conn.parser.gi_code is Protocol.parse.__code__  # not the upgrade's
         assert protocol.conn.max_message_size == 2000
         assert protocol.ping_timer is None
+        await send(ws, {"type": "ping"})  # the fresh parser reads frames
+        assert (await asyncio.wait_for(ws.recv(), 5)) == '{"type":"pong"}'
         await ws.close()
 
 
