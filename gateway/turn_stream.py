@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from typing import Any
 
 import bson
@@ -28,6 +29,7 @@ from bson.codec_options import CodecOptions
 from redis.exceptions import ResponseError
 
 from gateway.logging import get_logger
+from gateway.redisbreaker import RedisBreaker
 from models.documents import EVENT_RETENTION_SECONDS
 from resolvers.turns import READ_BATCH, Turn, TurnQueue
 
@@ -53,8 +55,19 @@ def _s(value: Any) -> str:
 
 
 class RedisTurns(TurnQueue):
-    def __init__(self, url: str, prefix: str, ack_timeout_s: float, maxlen: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        ack_timeout_s: float,
+        maxlen: int,
+        breaker: RedisBreaker | None = None,
+    ) -> None:
+        """`breaker`: the rate limits' (gateway/redisbreaker.py), in front of `add`, the
+        one call on the write path (a learner's message becomes a turn as it is
+        published): a frozen Redis must not hold every recordMessage for its timeout."""
         super().__init__(ack_timeout_s, maxlen)
+        self.breaker = breaker
         tag = "{" + f"{prefix}:turns" + "}"
         self.stream = f"{tag}:stream"
         self.seen = f"{tag}:seen:"
@@ -69,12 +82,16 @@ class RedisTurns(TurnQueue):
 
     async def add(self, event: dict[str, Any]) -> bool:
         body = bson.encode({"e": event})
-        added = await self._call(
-            self._add_once(
-                keys=[self.stream, self.seen + event["_id"]],
-                args=[body, self.maxlen, self.seen_ttl_s],
+
+        async def append() -> Any:
+            return await self._call(
+                self._add_once(
+                    keys=[self.stream, self.seen + event["_id"]],
+                    args=[body, self.maxlen, self.seen_ttl_s],
+                )
             )
-        )
+
+        added = await (append() if self.breaker is None else self.breaker.call(append))
         return added is not None
 
     async def join(self, group: str, consumer: str) -> None:
@@ -149,6 +166,21 @@ class RedisTurns(TurnQueue):
         )
         entries = answer[0][1] if answer else []
         return await self._turns(group, entries, consumer, attempts=False)
+
+    async def strays(
+        self, group: str, consumer: str, min_idle_s: float, handed: Collection[str]
+    ) -> list[Turn]:
+        idle_ms = int(min_idle_s * 1000)
+        rows = await self._call(
+            self.client.xpending_range(
+                self.stream, group, "-", "+", READ_BATCH * 5, consumername=consumer, idle=idle_ms
+            )
+        )
+        lost = [e for p in rows if (e := _s(p["message_id"])) not in handed][:READ_BATCH]
+        if not lost:
+            return []
+        claimed = await self._call(self.client.xclaim(self.stream, group, consumer, idle_ms, lost))
+        return await self._turns(group, claimed, consumer)
 
     async def ack(self, group: str, entry: str) -> bool:
         if not ENTRY_ID.fullmatch(entry):
