@@ -116,6 +116,20 @@ async def test_a_frozen_redis_does_not_hold_every_write_on_its_event(frozen_redi
         assert await db.session_events.count_documents({**recorded, "published": False}) == 5
 
 
+async def test_an_ack_on_a_frozen_redis_is_service_unavailable_at_once(frozen_redis):
+    """Before: every ackTurn waited the turn stream's 2 s command bound on the frozen Redis
+    (2,013 ms) before answering SERVICE_UNAVAILABLE. Now it goes through the breaker and
+    says so at once (the tutor service sends the same ack again later)."""
+    async with running_api(frozen_settings(frozen_redis)) as api:
+        tutor = await api.tutor()
+        await api.gql("{ __typename }", token=tutor)  # the limiter trips the breaker
+        started = time.perf_counter()
+        body = (await api.gql('mutation { ackTurn(id: "tutors:1-1") }', token=tutor)).json()
+        took_ms = (time.perf_counter() - started) * 1000
+        assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
+        assert took_ms < TIMEOUT_MS, (took_ms, body)
+
+
 async def test_readiness_fails_on_redis_when_no_tier_fails_open(frozen_redis):
     async with running_api(frozen_settings(frozen_redis, rate_limit_fail_open_tiers="")) as api:
         ready = await api.client.get("/health/ready")
