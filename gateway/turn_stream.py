@@ -29,8 +29,9 @@ from bson.codec_options import CodecOptions
 from redis.exceptions import ResponseError
 
 from gateway.logging import get_logger
-from gateway.redisbreaker import RedisBreaker
+from gateway.redisbreaker import STORAGE_ERRORS, RedisBreaker
 from models.documents import EVENT_RETENTION_SECONDS
+from resolvers.errors import ServiceUnavailable
 from resolvers.turns import READ_BATCH, Turn, TurnQueue
 
 log = get_logger("gateway.turn_stream")
@@ -63,9 +64,9 @@ class RedisTurns(TurnQueue):
         maxlen: int,
         breaker: RedisBreaker | None = None,
     ) -> None:
-        """`breaker`: the rate limits' (gateway/redisbreaker.py), in front of `add`, the
-        one call on the write path (a learner's message becomes a turn as it is
-        published): a frozen Redis must not hold every recordMessage for its timeout."""
+        """`breaker`: the rate limits' (gateway/redisbreaker.py), in front of the calls on
+        a write path: `add` (a learner's message becomes a turn as it is published; a
+        frozen Redis must not hold every recordMessage for its timeout) and `ack`."""
         super().__init__(ack_timeout_s, maxlen)
         self.breaker = breaker
         tag = "{" + f"{prefix}:turns" + "}"
@@ -183,6 +184,19 @@ class RedisTurns(TurnQueue):
         return await self._turns(group, claimed, consumer)
 
     async def ack(self, group: str, entry: str) -> bool:
+        """ackTurn's call, a mutation: through the breaker, and Redis away or frozen is
+        SERVICE_UNAVAILABLE (an ack is safe to retry), not an internal error after the
+        command's whole timeout."""
+        try:
+            if self.breaker is None:
+                return await self._ack(group, entry)
+            return await self.breaker.call(lambda: self._ack(group, entry))
+        except STORAGE_ERRORS as exc:
+            raise ServiceUnavailable(
+                "The turn queue is unavailable; send the same ackTurn again shortly."
+            ) from exc
+
+    async def _ack(self, group: str, entry: str) -> bool:
         if not ENTRY_ID.fullmatch(entry):
             return False
         if await self._call(self.client.xack(self.stream, group, entry)):

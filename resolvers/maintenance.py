@@ -24,8 +24,8 @@ from resolvers.messages import MESSAGES
 from resolvers.outbox import LiveHub, prune_events, publish_pending
 from resolvers.pending import Upkeep, finish_pending, settle
 from resolvers.practice.attempts import EXERCISES
-from resolvers.ratings import complete_pending_ratings
-from resolvers.sessions import complete_pending_ends
+from resolvers.ratings import RATINGS
+from resolvers.sessions import ENDS
 
 log = structlog.get_logger("resolvers.maintenance")
 
@@ -70,8 +70,8 @@ class Maintenance:
         settled = await settle(self.db, MESSAGES, budget_s=budget)
         settled_annotations = await settle(self.db, ANNOTATIONS, budget_s=budget)
         settled_usage = await settle(self.db, USAGE, budget_s=budget)
-        ratings = await complete_pending_ratings(self.db)
-        ends = await complete_pending_ends(self.db)
+        ratings = await finish_pending(self.db, RATINGS, upkeep)
+        ends = await finish_pending(self.db, ENDS, upkeep)
         # After the messages, annotations, ratings and ends, whose completion records their
         # events.
         published = await publish_pending(self.db, self.hub) if self.hub is not None else 0

@@ -1,8 +1,10 @@
 """Finishing what a cut-off request left half-done, and releasing the guards it counted
 with: one mechanism for every kind of row written in steps without a transaction
-(messages, annotations, answer-evaluator calls, finished exercises).
+(messages, annotations, answer-evaluator calls, finished exercises, ratings, session
+ends).
 
-A request stores such a row marked unfinished (`applied: false`, `finish_pending`), then
+A request stores such a row marked unfinished (`applied: false`, `finish_pending`,
+`rating_event`, `end_event_pending`), then
 writes the rest. If it dies in between (a 503 during a stepdown, a process killed), the
 maintenance pass of any replica finds the rows unfinished for longer than a live request
 takes (`PENDING_AFTER`, on the server's clock, `$$NOW`: a replica whose clock runs ahead
@@ -76,6 +78,9 @@ class Steps:
     guards: Callable[[dict[str, Any]], GuardRows] | None = None
     # What reading a batch to settle may leave out (a message's text).
     settle_projection: Mapping[str, Any] | None = None
+    # What the nominating read returns, for a `finish` that re-reads the row itself
+    # (None: whole rows).
+    nominate: Mapping[str, Any] | None = None
 
 
 async def finish_pending(
@@ -89,7 +94,10 @@ async def finish_pending(
     (oldest first); returns how many were found."""
     pending = await (
         db.collection(steps.collection)
-        .find({**steps.unfinished, **older_than(steps.since, older)})
+        .find(
+            {**steps.unfinished, **older_than(steps.since, older)},
+            dict(steps.nominate) if steps.nominate else None,
+        )
         .sort([(steps.since, 1)])
         .limit(batch)
         .to_list(None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,108 +67,79 @@ def key_spec(key: Any) -> list[tuple[str, int]]:
     return [(f, int(d)) for f, d in pairs]
 
 
-def _plain_key(value: Any) -> bool:
-    """A value equal only to itself in a filter, as in Python: a string, an integer (not
-    a bool) or an ObjectId."""
-    return isinstance(value, str | int | bson.ObjectId) and not isinstance(value, bool)
-
-
 def _by_primary_key(self: Any, filter: Any) -> Any:
-    """mongomock scans the whole collection with its generic matcher for every filter; a
-    server finds documents through its indexes. Here, for the filters the gateway's writes
-    send on every request (the outbox's `_id $in` mark, the unique index check of each
-    insert), the matcher only confirms candidates found more cheaply (at 1,000 writes,
-    recordMessage took ~19 ms of CPU, growing with the outbox; now ~5 ms):
-
-    - an equality on a plain `_id`: that one document;
-    - `_id: {"$in": [plain keys]}`: those documents, in the collection's natural order;
-    - equalities of top-level fields with plain values (`_plain_key`): a scan
-      that compares those fields (a document whose field differs, and is not an array,
-      cannot match) before the matcher sees the few that remain.
-    Whatever a scan would not return (expired TTL documents) is not returned either."""
-    if not isinstance(filter, dict) or self._store.is_empty:
-        return _scan(self, filter)
-    key = filter.get("_id")
-    if _plain_key(key):
-        try:
-            doc = self._store[key]
-        except KeyError:
-            return iter([])
-        return iter([doc] if filter_applies(filter, doc) else [])
-    if isinstance(key, dict) and list(key) == ["$in"] and isinstance(key["$in"], list):
-        wanted = key["$in"]
-        if wanted and all(_plain_key(k) for k in wanted):
-            documents = self._store._documents  # expired ones removed by is_empty above
-            found = [k for k in set(wanted) if k in documents]
-            if len(found) > 1:  # natural order, as a scan returns them
-                chosen = set(found)
-                found = [k for k in documents if k in chosen]
-            docs = [documents[k] for k in found]
-            return iter([d for d in docs if filter_applies(filter, d)])
-    if filter and all(
-        not k.startswith("$") and "." not in k and _plain_key(v) for k, v in filter.items()
-    ):
-        candidates = list(self._store._documents.values())
-        for k, v in filter.items():  # each field narrows the candidates for the next
+    """mongomock scans the whole collection for every filter, through a generic matcher;
+    a server finds a document named by `_id` through its primary index. A filter with an
+    equality on a plain `_id` (what every claim, mark and counter update sends) reads that
+    one document here too; one with equalities on text fields (user, session, provider,
+    day) matches only the documents those equalities leave."""
+    if isinstance(filter, dict) and not self._store.is_empty:
+        key = filter.get("_id")
+        if isinstance(key, str | int) and not isinstance(key, bool):
+            try:
+                doc = self._store[key]  # what a scan would see (expired TTL documents gone)
+            except KeyError:
+                return iter([])
+            return iter([doc] if filter_applies(filter, doc) else [])
+        texts = _text_conditions(filter)
+        if texts:
+            # What a server reads through an index on these fields: only the documents
+            # whose value could match (or is an array, which may hold a match) reach
+            # mongomock's full matcher: a set lookup per document, not its generic walk.
             candidates = [
-                d for d in candidates if (x := d.get(k, _MISSING)) == v or type(x) is list
+                doc
+                for doc in self._store.documents
+                if all(_may_hold(doc.get(f), wanted) for f, wanted in texts)
             ]
-        return iter([d for d in candidates if filter_applies(filter, d)])
+            return (doc for doc in candidates if filter_applies(filter, doc))
     return _scan(self, filter)
 
 
-_MISSING = object()
+def _text_conditions(filter: dict[str, Any]) -> list[tuple[str, frozenset[str]]]:
+    """The top-level `field: "text"` and `field: {"$in": [texts]}` conditions of `filter`,
+    as the texts each field may hold: a document can only match if its field holds one of
+    them or is an array (a text never equals a number, null or a subdocument). Dotted
+    paths and every other operator are left to mongomock's matcher."""
+    out = []
+    for field, value in filter.items():
+        if "." in field or field.startswith("$"):
+            continue
+        if isinstance(value, str):
+            out.append((field, frozenset([value])))
+        elif (
+            isinstance(value, dict)
+            and list(value) == ["$in"]
+            and isinstance(value["$in"], list | tuple)
+            and all(isinstance(v, str) for v in value["$in"])
+        ):
+            out.append((field, frozenset(value["$in"])))
+    return out
+
+
+def _may_hold(value: Any, wanted: frozenset[str]) -> bool:
+    return (isinstance(value, str) and value in wanted) or isinstance(value, list)
+
+
+# A server's TTL monitor deletes expired documents once a minute (ttlMonitorSleepSecs);
+# mongomock scans every document of a collection with a TTL index on every read, several
+# times per operation (session_events grows with every message). Once a minute here too.
+TTL_MONITOR_SECONDS = 60.0
+_STORE: Any = mongomock.store.CollectionStore
+_expire_now = _STORE._remove_expired_documents
+
+
+def _ttl_monitor(self: Any) -> None:
+    now = time.monotonic()
+    if self._ttl_indexes and now >= getattr(self, "_ttl_next_pass", 0.0):
+        self._ttl_next_pass = now + TTL_MONITOR_SECONDS
+        _expire_now(self)
+
+
+_STORE._remove_expired_documents = _ttl_monitor
+
 _MONGOMOCK_COLLECTION: Any = mongomock.Collection
 _scan = _MONGOMOCK_COLLECTION._iter_documents
 _MONGOMOCK_COLLECTION._iter_documents = _by_primary_key
-
-# A server's TTL monitor deletes expired documents once a minute; mongomock checks every
-# document of a collection with a TTL index on every access (each write reads several
-# times), the outbox's `session_events` included. Here the full check runs when the
-# clock moved by TTL_CHECK_SECONDS since the last one (or a TTL index was added), and a
-# document written is checked on its own as it is written: expired documents still vanish
-# within a second, at a cost that does not grow with the collection on every call.
-TTL_CHECK_SECONDS = 1.0
-_STORE: Any = mongomock.store.CollectionStore
-_expire_all = _STORE._remove_expired_documents
-_store_set = _STORE.__setitem__
-
-
-def _remove_expired_lazily(self: Any) -> None:
-    if not self._ttl_indexes:
-        return
-    now = mongomock.utcnow()  # type: ignore[attr-defined]
-    last, indexes = getattr(self, "_ttl_checked", (None, ()))
-    if (
-        last is not None
-        and indexes == tuple(self._ttl_indexes)
-        and timedelta(0) <= now - last < timedelta(seconds=TTL_CHECK_SECONDS)
-    ):
-        return
-    self._ttl_checked = (now, tuple(self._ttl_indexes))
-    _expire_all(self)
-
-
-def _set_and_expire(self: Any, key: Any, doc: Any) -> None:
-    _store_set(self, key, doc)
-    if not self._ttl_indexes:
-        return
-    now = mongomock.utcnow()  # type: ignore[attr-defined]
-    for index in self._ttl_indexes.values():
-        try:
-            expiry = int(index["expireAfterSeconds"])
-        except ValueError:
-            continue
-        if len(index["key"]) != 1 or not isinstance(doc, dict):
-            continue  # as mongomock's own check: compound TTL keys expire nothing
-        field = next(iter(index["key"]))[0]
-        if self._value_meets_expiry(doc.get(field), expiry, now):
-            del self[key]
-            return
-
-
-_STORE._remove_expired_documents = _remove_expired_lazily
-_STORE.__setitem__ = _set_and_expire
 
 _FOLDABLE = ("$add", "$subtract")
 
