@@ -170,9 +170,23 @@ async def _executed(executor: Executor[Any] | list[GraphQLError]) -> GraphQLExec
     result: Any = executor.execute_operation()
     if _IS_AWAITABLE(result):
         result = await result
+    _break_cycle(executor)
     if not isinstance(result, GraphQLExecutionResult):
         raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
     return result
+
+
+def _break_cycle(executor: Executor[Any]) -> None:
+    """graphql-core's executor and its resolve-info helpers (bound methods of the
+    executor) are a reference cycle, and the executor holds the request's context: every
+    request left ~32 objects (executor, context, meter, loaders, ...) that only the
+    collector could free, so young collections ran every few hundred requests and each
+    scanned the ~20,000 objects in its generation: the latency tail (docs/performance.md).
+    Once the operation is done and nothing of it runs on (no work settling in the
+    background, which would still build resolve infos from the helpers), the executor
+    lets go of them and the request is freed by reference counting when its response is."""
+    if not executor.background_futures and executor.async_work_finished_hook_task is None:
+        executor.async_helpers = None  # type: ignore[assignment]  # no resolve info follows
 
 
 class _Compiled:
