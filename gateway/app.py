@@ -139,6 +139,7 @@ def create_app(
                 settings.redis_key_prefix,
                 settings.turn_ack_timeout_seconds,
                 settings.turn_stream_maxlen,
+                services.limiter.breaker,
             )
             if settings.redis_url
             else InProcessTurns(settings.turn_ack_timeout_seconds, settings.turn_stream_maxlen)
@@ -147,7 +148,13 @@ def create_app(
         services.extras[HUB_KEY] = hub
         services.extras[TURNS_KEY] = turns
         relay = (
-            RedisRelay(settings.redis_url, settings.redis_key_prefix, hub)
+            RedisRelay(
+                settings.redis_url,
+                settings.redis_key_prefix,
+                hub,
+                services.limiter.breaker,
+                settings.redis_timeouts["socket_timeout"],
+            )
             if settings.redis_url
             else None
         )

@@ -454,7 +454,8 @@ class Settings(BaseSettings):
         1000,
         "Bound on each Redis read of a request (rate limits, persisted queries): past it the "
         "request gets 503. 0.5 s, hard-coded before, was missed by a healthy Redis on a "
-        "loaded machine.",
+        "loaded machine. Also bounds publishing a session event to the other replicas "
+        "(past it the event waits for the maintenance pass).",
         ge=50,
         le=60_000,
     )

@@ -204,7 +204,7 @@ async def publish(db: Database, hub: LiveHub | None, events: list[dict[str, Any]
         try:
             await hub.publish(event)
         except Exception as exc:  # the relay or the turn stream (Redis) failed
-            log.warning("event_relay_failed", error=type(exc).__name__, event=event["_id"])
+            log.warning("event_relay_failed", error=type(exc).__name__, event_id=event["_id"])
             continue
         sent.append(event["_id"])
     if sent:

@@ -25,7 +25,8 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,13 @@ TURNS_KEY = "turns"
 POLL_SECONDS = 1.0
 # Turns one read takes (own pending on reconnect, overdue ones).
 READ_BATCH = 20
+# A turn held under this subscription's consumer name that this subscription never
+# delivered, idle this long (or a tenth of the ack deadline, if shorter), was taken by an
+# earlier connection of the same name that died unnoticed after this one started: it is
+# delivered again here, not after two deadlines.
+STRAY_SECONDS = 3.0
+# Entries a subscription remembers having delivered (to tell its own from strays).
+HANDED_MAX = 1000
 GROUP_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CONSUMER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
@@ -81,6 +89,7 @@ class TurnQueue(ABC):
 
     def __init__(self, ack_timeout_s: float, maxlen: int) -> None:
         self.ack_timeout_s = ack_timeout_s
+        self.stray_s = min(STRAY_SECONDS, ack_timeout_s / 10)
         self.maxlen = maxlen
         self.stats = TurnStats()
 
@@ -100,6 +109,13 @@ class TurnQueue(ABC):
         reconnect), else overdue ones of any consumer of the group (claimed), else a new
         one (waiting up to `block_s`). `cursor` is the caller's scan position over overdue
         turns, kept between calls."""
+
+    @abstractmethod
+    async def strays(
+        self, group: str, consumer: str, min_idle_s: float, handed: Collection[str]
+    ) -> list[Turn]:
+        """Turns pending under `consumer`, idle at least `min_idle_s`, not in `handed`
+        (what this subscription delivered itself): taken again, attempt + 1."""
 
     @abstractmethod
     async def ack(self, group: str, entry: str) -> bool:
@@ -213,6 +229,20 @@ class InProcessTurns(TurnQueue):
             except TimeoutError:
                 continue
 
+    async def strays(
+        self, group: str, consumer: str, min_idle_s: float, handed: Collection[str]
+    ) -> list[Turn]:
+        g = self.groups[group]
+        now = time.monotonic()
+        lost = sorted(
+            n
+            for n, p in g.pending.items()
+            if p.consumer == consumer
+            and now - p.delivered_at >= min_idle_s
+            and str(n) not in handed
+        )
+        return [t for n in lost[:READ_BATCH] if (t := self._deliver(g, n, consumer))]
+
     def _next_due(self, g: _Group, consumer: str) -> float:
         """When the next pending turn becomes claimable by `consumer`."""
         due = [
@@ -280,12 +310,22 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
     await queue.join(group, consumer)
     cursor = ["0-0"]
     own = True  # first the turns this consumer held when it went away
+    handed: OrderedDict[str, None] = OrderedDict()
+    strays_due = time.monotonic() + queue.stray_s
     try:
         while True:
-            turns = await queue.take(group, consumer, own=own, block_s=POLL_SECONDS, cursor=cursor)
-            replayed = own
-            if own and len(turns) < READ_BATCH:
-                own, cursor[0] = False, "0-0"
+            reason = "consumer reconnected" if own else "not acknowledged in time"
+            turns: list[Turn] = []
+            if not own and time.monotonic() >= strays_due:
+                strays_due = time.monotonic() + queue.stray_s
+                turns = await queue.strays(group, consumer, queue.stray_s, handed)
+                reason = "an earlier connection of this consumer went away"
+            if not turns:
+                turns = await queue.take(
+                    group, consumer, own=own, block_s=POLL_SECONDS, cursor=cursor
+                )
+                if own and len(turns) < READ_BATCH:
+                    own, cursor[0] = False, "0-0"
             for turn in turns:
                 if turn.attempt > 1:
                     queue.stats.redelivered += 1
@@ -294,9 +334,13 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                         turn=turn_id(group, turn.entry),
                         attempt=turn.attempt,
                         consumer=consumer,
-                        reason="consumer reconnected" if replayed else "not acknowledged in time",
+                        reason=reason,
                     )
                 queue.stats.delivered += 1
+                handed[turn.entry] = None
+                handed.move_to_end(turn.entry)
+                if len(handed) > HANDED_MAX:
+                    handed.popitem(last=False)
                 yield _prepared(ctx, group, turn)
     finally:
         await queue.leave(group, consumer)

@@ -288,3 +288,72 @@ async def test_the_importer_streams_its_file(api, tmp_path):
     transient = peak - current
     assert transient < size / 2, (transient, size)
     assert await db.messages.count_documents({"applied": True}) == 30
+
+
+def evaluator_call(user_id: str, **fields: Any) -> dict[str, Any]:
+    """An `ai_usage` row as resolvers/practice/evaluator.py `record_usage` inserts it."""
+    return {
+        "_id": str(uuid.uuid4()),
+        "kind": "answer_evaluation",
+        "user_id": user_id,
+        "exercise_id": str(uuid.uuid4()),
+        "timestamp": utcnow(),
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "tokens_in": 120,
+        "tokens_out": 30,
+        "cost": 0.002,
+        "response_time_ms": 400,
+        "topic": "Practice",
+        "tier": "free",
+        "applied": False,
+        "guarded": True,
+        **fields,
+    }
+
+
+async def usage_counts(db: Database) -> dict[str, float]:
+    """Evaluator requests as each cost row counts them (nothing else is costed here)."""
+    return {
+        "cost_daily": sum([r["requests"] async for r in db.cost_daily.find({})]),
+        "cost_totals": sum(
+            [r["requests"] async for r in db.cost_totals.find({"_id": {"$regex": "^D:"}})]
+        ),
+        "provider_daily": sum([r.get("requests", 0) async for r in db.provider_daily.find({})]),
+        "cost_dims": sum([r["requests"] async for r in db.cost_dims.find({})]),
+        "cost": sum([r["cost"] async for r in db.cost_daily.find({})]),
+    }
+
+
+async def test_a_rebuild_counts_a_half_applied_evaluator_call_once(api):
+    """Three evaluator calls: one applied, one cut off before any counter (a 503 during a
+    stepdown), one cut off after its cost_daily update. After the rebuild and the
+    maintenance pass every cost row counts 3 (was 5: the rebuild took every call older than
+    a minute as done, applied or not, and the pass applied both again)."""
+    from resolvers.costs.usage import USAGE, apply_usage
+    from resolvers.pending import finish_pending
+
+    db = api.services.db
+    user_id, _ = await learner(db)
+    done = evaluator_call(user_id)
+    await db.ai_usage.insert_one(done)
+    await apply_usage(db, done)
+    old = utcnow() - timedelta(minutes=5)
+    untouched = evaluator_call(user_id, timestamp=old)
+    half = evaluator_call(user_id, timestamp=old)
+    await db.ai_usage.insert_many([untouched, half])
+    key = {"date": old.strftime("%Y-%m-%d"), "provider": "openai", "model": "gpt-4o-mini"}
+    await guarded_update(
+        db.cost_daily,
+        {**key, "user_id": user_id},
+        half["_id"],
+        {"$inc": {"requests": 1, "tokens_in": 120, "tokens_out": 30, "cost": 0.002}},
+    )
+
+    await rebuild_all(db, 14.0, progress=False)
+    assert await finish_pending(db, USAGE) == 2
+    got = await usage_counts(db)
+    want = {"cost_daily": 3, "cost_totals": 3, "provider_daily": 3, "cost_dims": 6}  # topic, tier
+    assert got == {**want, "cost": pytest.approx(0.006)}
+    await rebuild_all(db, 14.0, progress=False)  # quiet now: a rebuild changes nothing
+    assert await usage_counts(db) == got

@@ -220,6 +220,54 @@ async def check_reconnect(api: Api, url: str, tutor: str) -> None:
     await ws.close()
 
 
+async def check_dead_predecessor(api: Api, url: str, tutor: str) -> None:
+    """The old connection died without the gateway noticing (no close frame) and kept
+    taking turns after the worker reconnected under the same name: those turns reach the
+    new connection within about a second (a tenth of the 10 s deadline), not after two
+    deadlines (20 s)."""
+    _, learner = await api.user()
+    sid = await start(api, learner)
+    group = f"d{uuid.uuid4().hex[:6]}"
+    dead = await tutor_socket(url, tutor, consumer="worker-1")
+    await subscribe(dead, TURNS, {"g": group})
+    alive = await tutor_socket(url, tutor, consumer="worker-1")
+    await subscribe(alive, TURNS, {"g": group})
+    await asyncio.sleep(0.2)
+    lost = None
+    for i in range(12):  # until the dead connection has taken one
+        said = await record(api, learner, sid, f"said {i}")
+        reads = {asyncio.create_task(next_turn(ws)): ws for ws in (dead, alive)}
+        done, waiting = await asyncio.wait(reads, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiting:  # a cancelled recv loses nothing (websockets' guarantee)
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        first = done.pop()
+        got = first.result()
+        assert got["message"]["id"] == said
+        if reads[first] is dead:
+            lost = said
+            break
+        assert (await ack(api, tutor, got["id"]))["data"] == {"ackTurn": True}
+    assert lost is not None, "the dead connection never took a turn"
+    back = await next_turn(alive, within=4)
+    assert (back["message"]["id"], back["attempt"]) == (lost, 2)
+    assert (await ack(api, tutor, back["id"]))["data"] == {"ackTurn": True}
+    assert await nothing_within(alive, 1.5)  # acknowledged: not delivered again
+    await dead.close()
+    await alive.close()
+
+
+async def test_turns_taken_by_a_connection_that_died_unnoticed_come_back_in_seconds() -> None:
+    async with served(make_settings(turn_ack_timeout_seconds=10)) as (api, url):
+        await check_dead_predecessor(api, url, await api.tutor())
+
+
+@pytest.mark.redis
+async def test_on_the_stream_turns_of_a_connection_that_died_unnoticed_come_back() -> None:
+    async with replicas(turn_ack_timeout_seconds=10) as (api, urls):
+        await check_dead_predecessor(api, urls[1], await api.tutor())
+
+
 async def test_a_reconnecting_consumer_gets_its_unacknowledged_turns_back() -> None:
     async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
         await check_reconnect(api, url, await api.tutor())
