@@ -6,6 +6,12 @@ listener hands the others' events to its hub. Pub/sub is at-most-once: an event 
 missed while Redis was away is still in MongoDB, and a subscriber that reconnects with
 `after` gets it from there. A failed publish leaves the event unpublished, and the
 maintenance pass publishes it again.
+
+Publishing is on the write path (`recordMessage` publishes its event before it answers),
+so it goes through the Redis breaker the rate limits use (gateway/redisbreaker.py): a
+frozen Redis costs one publish its `REDIS_SOCKET_TIMEOUT_MS`, then publishes fail at once
+(the events wait in MongoDB for the pass) until the breaker's probe finds Redis back.
+Before, each write waited 2 s on it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import redis.asyncio as aioredis
 from bson.codec_options import CodecOptions
 
 from gateway.logging import get_logger
+from gateway.redisbreaker import RedisBreaker
 from resolvers.outbox import LiveHub
 
 log = get_logger("gateway.live_relay")
@@ -27,18 +34,34 @@ CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 
 
 class RedisRelay:
-    def __init__(self, url: str, prefix: str, hub: LiveHub) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        hub: LiveHub,
+        breaker: RedisBreaker | None = None,
+        timeout_s: float = 2.0,
+    ) -> None:
+        """`breaker`: the one shared with the rate limits (one Redis, one verdict);
+        `timeout_s`: the bound on one publish (REDIS_SOCKET_TIMEOUT_MS in the gateway)."""
         self.url = url
         self.channel = f"{prefix}:live:events"
         self.hub = hub
         self.origin = uuid.uuid4().hex
-        self.client: Any = aioredis.from_url(url, socket_connect_timeout=2)
+        self.breaker = breaker
+        self.timeout_s = timeout_s
+        # No socket timeout: the listener's reads block on purpose; a publish has its own.
+        self.client: Any = aioredis.from_url(url, socket_connect_timeout=timeout_s)
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
     async def publish(self, event: dict[str, Any]) -> None:
         body = bson.encode({"o": self.origin, "e": event})
-        await asyncio.wait_for(self.client.publish(self.channel, body), 2.0)
+
+        async def send() -> None:
+            await asyncio.wait_for(self.client.publish(self.channel, body), self.timeout_s)
+
+        await (send() if self.breaker is None else self.breaker.call(send))
 
     async def start(self) -> None:
         self.hub.relay = self.publish

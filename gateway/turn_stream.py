@@ -29,7 +29,9 @@ from bson.codec_options import CodecOptions
 from redis.exceptions import ResponseError
 
 from gateway.logging import get_logger
+from gateway.redisbreaker import STORAGE_ERRORS, RedisBreaker
 from models.documents import EVENT_RETENTION_SECONDS
+from resolvers.errors import ServiceUnavailable
 from resolvers.turns import READ_BATCH, Turn, TurnQueue
 
 log = get_logger("gateway.turn_stream")
@@ -55,9 +57,19 @@ def _s(value: Any) -> str:
 
 class RedisTurns(TurnQueue):
     def __init__(
-        self, url: str, prefix: str, ack_timeout_s: float, maxlen: int, max_unacked: int = 16
+        self,
+        url: str,
+        prefix: str,
+        ack_timeout_s: float,
+        maxlen: int,
+        breaker: RedisBreaker | None = None,
+        max_unacked: int = 16,
     ) -> None:
+        """`breaker`: the rate limits' (gateway/redisbreaker.py), in front of the calls on
+        a write path: `add` (a learner's message becomes a turn as it is published; a
+        frozen Redis must not hold every recordMessage for its timeout) and `ack`."""
         super().__init__(ack_timeout_s, maxlen, max_unacked)
+        self.breaker = breaker
         tag = "{" + f"{prefix}:turns" + "}"
         self.stream = f"{tag}:stream"
         self.seen = f"{tag}:seen:"
@@ -72,12 +84,16 @@ class RedisTurns(TurnQueue):
 
     async def add(self, event: dict[str, Any]) -> bool:
         body = bson.encode({"e": event})
-        added = await self._call(
-            self._add_once(
-                keys=[self.stream, self.seen + event["_id"]],
-                args=[body, self.maxlen, self.seen_ttl_s],
+
+        async def append() -> Any:
+            return await self._call(
+                self._add_once(
+                    keys=[self.stream, self.seen + event["_id"]],
+                    args=[body, self.maxlen, self.seen_ttl_s],
+                )
             )
-        )
+
+        added = await (append() if self.breaker is None else self.breaker.call(append))
         return added is not None
 
     async def join(self, group: str, consumer: str) -> None:
@@ -175,6 +191,19 @@ class RedisTurns(TurnQueue):
         return len(rows)
 
     async def ack(self, group: str, entry: str) -> bool:
+        """ackTurn's call, a mutation: through the breaker, and Redis away or frozen is
+        SERVICE_UNAVAILABLE (an ack is safe to retry), not an internal error after the
+        command's whole timeout."""
+        try:
+            if self.breaker is None:
+                return await self._ack(group, entry)
+            return await self.breaker.call(lambda: self._ack(group, entry))
+        except STORAGE_ERRORS as exc:
+            raise ServiceUnavailable(
+                "The turn queue is unavailable; send the same ackTurn again shortly."
+            ) from exc
+
+    async def _ack(self, group: str, entry: str) -> bool:
         if not ENTRY_ID.fullmatch(entry):
             return False
         if await self._call(self.client.xack(self.stream, group, entry)):

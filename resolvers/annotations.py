@@ -13,8 +13,8 @@ steps `recordMessage` uses (resolvers/messages.py) and no transaction:
    (`resolvers.counters`), so a repeated step is a no-op per row;
 4. set the message's errors and release the claim, then mark the annotation applied.
 An attempt that finds another annotation's claim finishes that one first; the maintenance
-pass finishes annotations a crash left half-done (`complete_pending_annotations`) and,
-after the grace period, pulls their ids from the rows' guards (`settle_annotations`).
+pass finishes annotations a crash left half-done and, after the grace period, pulls their
+ids from the rows' guards (`ANNOTATIONS`, resolvers/pending.py).
 Skills and windowed statistics are computed from the messages themselves, so they follow
 step 4 once.
 """
@@ -27,33 +27,16 @@ from datetime import timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
-import structlog
-
 from models.db import Database, DuplicateKeyError
 from models.documents import AnnotationDoc, utcnow
 from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
-from resolvers.counters import (
-    LEASE,
-    LeaseExpired,
-    claim,
-    guarded_update,
-    mark_applied,
-    release,
-    request_lease,
-    settle_batches,
-    settled,
-)
-from resolvers.counters import older_than as older_than_
+from resolvers.counters import LEASE, claim, guarded_update, mark_applied, request_lease
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.messages import (
-    PENDING_AFTER,
-    SETTLE_AFTER,
-    SETTLE_BUDGET_SECONDS,
-    SWEEP_BATCH,
     ErrorInput,
     apply_message,
     learner_language,
@@ -62,9 +45,8 @@ from resolvers.messages import (
     validated_errors,
 )
 from resolvers.outbox import hub_of, publish, record_change
+from resolvers.pending import Steps, Upkeep
 from resolvers.permissions import require_tutor_or_admin
-
-log = structlog.get_logger("resolvers.annotations")
 
 ANNOTATION_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/annotations")
 # Claims are taken in turn; a stuck claim is finished by whoever waits on it, so this only
@@ -258,48 +240,16 @@ async def apply_annotation(
     annotation["applied"], annotation["applied_at"] = True, now
 
 
-async def complete_pending_annotations(
-    db: Database,
-    half_life_days: float,
-    older_than: timedelta = PENDING_AFTER,
-    batch: int = SWEEP_BATCH,
-) -> int:
-    """Finish annotations a crashed or cut-off attempt left half-applied (periodic pass);
-    each is re-read when claimed, ages are the server's."""
-    pending = await (
-        db.annotations.find({"applied": False, **older_than_("created_at", older_than)})
-        .sort([("created_at", 1)])
-        .limit(batch)
-        .to_list(None)
-    )
-    for doc in pending:
-        try:
-            await apply_annotation(db, doc, half_life_days)
-        except LeaseExpired:
-            log.warning("pending_annotation_lease_expired", annotation_id=doc["_id"])
-    if pending:
-        log.warning("pending_annotations_completed", count=len(pending))
-    return len(pending)
+async def _finish(db: Database, annotation: dict[str, Any], upkeep: Upkeep) -> bool:
+    await apply_annotation(db, annotation, upkeep.half_life_days)
+    return True
 
 
-async def settle_annotations(
-    db: Database,
-    grace: timedelta = SETTLE_AFTER,
-    batch: int = SWEEP_BATCH,
-    budget_s: float = SETTLE_BUDGET_SECONDS,
-) -> int:
-    """Remove settled annotation ids from the guards of the error_stats rows they moved
-    (the same rule as `resolvers.messages.settle`: leases first, the server's clock; batch
-    after batch within `budget_s`)."""
+def _guards(annotation: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {"error_stats": counter_rows(annotation)}
 
-    async def one_batch() -> int:
-        docs = await db.annotations.find(settled(grace)).limit(batch).to_list(None)
-        if not docs:
-            return 0
-        await release(db.error_stats, {d["_id"]: counter_rows(d) for d in docs})
-        await db.annotations.update_many(
-            {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
-        )
-        return len(docs)
 
-    return await settle_batches(one_batch, batch, budget_s, "annotations")
+# What the maintenance pass finishes and settles (resolvers/pending.py).
+ANNOTATIONS = Steps(
+    "annotations", "annotations", {"applied": False}, "created_at", _finish, guards=_guards
+)

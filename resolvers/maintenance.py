@@ -1,5 +1,6 @@
-"""Background upkeep of one gateway process: pending messages, annotations and AI usage
-(answer-evaluator calls), counter guards, unpublished and expired session events, indexes.
+"""Background upkeep of one gateway process: pending messages, annotations, AI usage
+(answer-evaluator calls) and finished exercises' reviews (resolvers/pending.py), counter
+guards, unpublished and expired session events, indexes.
 
 Runs every MAINTENANCE_INTERVAL_SECONDS, not only at start-up: a message left half-applied
 by a request cut off during a failover is finished within one interval, whichever replica
@@ -16,13 +17,15 @@ import contextlib
 import structlog
 
 from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
-from resolvers.annotations import complete_pending_annotations, settle_annotations
+from resolvers.annotations import ANNOTATIONS
 from resolvers.costs.rollup import Thresholds
-from resolvers.costs.usage import complete_pending_usage, settle_usage
-from resolvers.messages import complete_pending, settle
+from resolvers.costs.usage import USAGE
+from resolvers.messages import MESSAGES
 from resolvers.outbox import LiveHub, prune_events, publish_pending
-from resolvers.ratings import complete_pending_ratings
-from resolvers.sessions import complete_pending_ends
+from resolvers.pending import Upkeep, finish_pending, settle
+from resolvers.practice.attempts import EXERCISES
+from resolvers.ratings import RATINGS
+from resolvers.sessions import ENDS
 
 log = structlog.get_logger("resolvers.maintenance")
 
@@ -56,17 +59,19 @@ class Maintenance:
                     indexes=missing,
                     fix="run `python -m scripts.init_db` (the gateway never builds indexes)",
                 )
-        completed = await complete_pending(self.db, self.half_life_days, alerts=self.alerts)
+        upkeep = Upkeep(self.half_life_days, self.alerts)
+        completed = await finish_pending(self.db, MESSAGES, upkeep)
         # After the messages: an annotation finishes its message's own counters first.
-        annotated = await complete_pending_annotations(self.db, self.half_life_days)
-        usage = await complete_pending_usage(self.db, alerts=self.alerts)
+        annotated = await finish_pending(self.db, ANNOTATIONS, upkeep)
+        usage = await finish_pending(self.db, USAGE, upkeep)
+        exercises = await finish_pending(self.db, EXERCISES, upkeep)
         # Half the interval each at most, so a pass ends before the next is due.
         budget = self.interval_s / 2
-        settled = await settle(self.db, budget_s=budget)
-        settled_annotations = await settle_annotations(self.db, budget_s=budget)
-        settled_usage = await settle_usage(self.db, budget_s=budget)
-        ratings = await complete_pending_ratings(self.db)
-        ends = await complete_pending_ends(self.db)
+        settled = await settle(self.db, MESSAGES, budget_s=budget)
+        settled_annotations = await settle(self.db, ANNOTATIONS, budget_s=budget)
+        settled_usage = await settle(self.db, USAGE, budget_s=budget)
+        ratings = await finish_pending(self.db, RATINGS, upkeep)
+        ends = await finish_pending(self.db, ENDS, upkeep)
         # After the messages, annotations, ratings and ends, whose completion records their
         # events.
         published = await publish_pending(self.db, self.hub) if self.hub is not None else 0
@@ -84,6 +89,7 @@ class Maintenance:
             "annotations_settled": settled_annotations,
             "usage_completed": usage,
             "usage_settled": settled_usage,
+            "exercises_completed": exercises,
         }
 
     async def _count_turns(self) -> int:

@@ -43,25 +43,22 @@ from resolvers.context import RequestContext
 from resolvers.costs.breakdown import dims_rows
 from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
-from resolvers.counters import (
-    LEASE,
-    LeaseExpired,
-    claim,
-    guarded_update,
-    mark_applied,
-    release,
-    request_lease,
-    settle_batches,
-    settled,
-)
-from resolvers.counters import (
-    older_than as older_than_,
-)
+from resolvers.counters import LEASE, claim, guarded_update, mark_applied, request_lease
 from resolvers.dataloaders import MESSAGE_HIDDEN, PageKey
 from resolvers.decay import growth
 from resolvers.errors import BadUserInput, Forbidden
 from resolvers.outbox import allocate, hub_of, publish, record_event
 from resolvers.pagination import Connection, Window
+from resolvers.pending import (
+    PENDING_AFTER,
+    SETTLE_AFTER,
+    SETTLE_BUDGET_SECONDS,
+    SWEEP_BATCH,
+    Steps,
+    Upkeep,
+    finish_pending,
+)
+from resolvers.pending import settle as settle_guards
 from resolvers.permissions import require_viewer
 from resolvers.pricing import load_pricing
 from resolvers.sessions import get_session
@@ -391,10 +388,11 @@ async def apply_message(
     events: list[dict[str, Any]] | None = None,
     *,
     lease: timedelta = LEASE,
+    record: bool = True,
 ) -> dict[str, Any] | None:
     """Apply every counter of `doc` (each at most once), record its MESSAGE_RECORDED
     event (resolvers/outbox.py; appended to `events` for the caller to publish) and mark
-    it applied.
+    it applied. `record=False`: no event (an import: history nobody is subscribed to).
 
     Returns the session row after this message's update, or None when an earlier attempt
     had already counted the message in it.
@@ -493,9 +491,9 @@ async def apply_message(
         raise failed[0]
     counted, session_after = results[0]  # type: ignore[misc]  # not an exception: checked
     snapshot = session_after if counted else None
-    if snapshot is None:
+    if snapshot is None and record:
         snapshot = await allocate(db, doc["session_id"], doc["user_id"])
-    if snapshot is not None:
+    if snapshot is not None and record:
         event = await record_event(
             db, SessionEventType.MESSAGE_RECORDED, mid, snapshot, {**doc, "applied": True}
         )
@@ -512,19 +510,21 @@ async def apply_message(
     return session_after if counted else None
 
 
-# How long after `applied_at` (and after the lease of an attempt that did not finish) a
-# message's id stays in its rows' guards: a margin for a write the server accepted just
-# before the lease ended; the bound itself is the lease (resolvers.counters.LEASE).
-SETTLE_AFTER = timedelta(seconds=60)
-# Messages the sweep finishes: unapplied for longer than any live request takes.
-PENDING_AFTER = timedelta(seconds=30)
-SWEEP_BATCH = 500
-# How long one settle pass keeps releasing, batch after batch, while settled messages are
-# left (the maintenance pass gives it half of MAINTENANCE_INTERVAL_SECONDS). A bound in
-# time, not in batches: a fixed count (one batch of 500 once, then 40) let a busy shared
-# row (an hour's cost_totals, a provider's day) gather ids faster than passes removed
-# them, up to GUARD_CAP. One batch of 500 takes milliseconds on a server.
-SETTLE_BUDGET_SECONDS = 7.5
+async def _finish(db: Database, doc: dict[str, Any], upkeep: Upkeep) -> bool:
+    return await apply_message(db, doc, upkeep.half_life_days, upkeep.alerts) is not None
+
+
+# What the maintenance pass finishes and settles (resolvers/pending.py); the text is the
+# only large field counter_rows never needs.
+MESSAGES = Steps(
+    "messages",
+    "messages",
+    {"applied": False},
+    "timestamp",
+    _finish,
+    guards=counter_rows,
+    settle_projection={"content": 0},
+)
 
 
 async def complete_pending(
@@ -534,26 +534,8 @@ async def complete_pending(
     alerts: Thresholds | None = None,
     batch: int = SWEEP_BATCH,
 ) -> int:
-    """Finish messages a crashed or cut-off attempt left half-applied (periodic sweep).
-
-    The batch read only nominates: each message is re-read when its apply claims it, so
-    one finished meanwhile (by a retry, another replica) is skipped, however long this
-    pass took to reach it. Ages are the server's (`$$NOW`), not this replica's clock."""
-    pending = await (
-        db.messages.find({"applied": False, **older_than_("timestamp", older_than)})
-        .sort([("timestamp", 1)])
-        .limit(batch)
-        .to_list(None)
-    )
-    completed = 0
-    for doc in pending:
-        try:
-            completed += await apply_message(db, doc, half_life_days, alerts) is not None
-        except LeaseExpired:
-            log.warning("pending_message_lease_expired", message_id=doc["_id"])
-    if pending:
-        log.warning("pending_messages_completed", count=len(pending), counted=completed)
-    return len(pending)
+    """Finish messages a crashed or cut-off attempt left half-applied (resolvers/pending.py)."""
+    return await finish_pending(db, MESSAGES, Upkeep(half_life_days, alerts), older_than, batch)
 
 
 async def settle(
@@ -562,35 +544,8 @@ async def settle(
     batch: int = SWEEP_BATCH,
     budget_s: float = SETTLE_BUDGET_SECONDS,
 ) -> int:
-    """Remove settled message ids from the guards of the rows they were applied to:
-    batch after batch until none is left or `budget_s` is spent, so the guards keep up
-    with any traffic the database itself keeps up with."""
-    return await settle_batches(
-        lambda: _settle_batch(db, grace, batch), batch, budget_s, "messages"
-    )
-
-
-async def _settle_batch(db: Database, grace: timedelta, batch: int) -> int:
-    docs = await (
-        db.messages.find(
-            settled(grace),
-            # Whatever counter_rows reads; the text is the only large field it never needs.
-            {"content": 0},
-        )
-        .limit(batch)
-        .to_list(None)
-    )
-    if not docs:
-        return 0
-    held: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for doc in docs:
-        for coll, keys in counter_rows(doc).items():
-            held.setdefault(coll, {})[doc["_id"]] = keys
-    await asyncio.gather(*(release(db.collection(c), rows) for c, rows in held.items()))
-    await db.messages.update_many(
-        {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
-    )
-    return len(docs)
+    """Remove settled message ids from the guards of the rows they were counted in."""
+    return await settle_guards(db, MESSAGES, grace, batch, budget_s)
 
 
 async def messages_of(

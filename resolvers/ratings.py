@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-import structlog
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
@@ -33,9 +32,8 @@ from resolvers.counters import WITHOUT_GUARDS
 from resolvers.dataloaders import MESSAGE_HIDDEN, exclude
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.outbox import hub_of, publish, record_change
+from resolvers.pending import Steps, Upkeep
 from resolvers.permissions import can_access_user, require_viewer
-
-log = structlog.get_logger("resolvers.ratings")
 
 MAX_COMMENT_CHARS = 1_000
 RECOUNT_ATTEMPTS = 8
@@ -62,7 +60,7 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     comment = v.text(data.comment, "input.comment", max_len=MAX_COMMENT_CHARS)
     # `rating_event` (the event's cause) is written with the rating: a process killed
     # before the counters and the event are done leaves it set, and the maintenance pass
-    # finishes them (`complete_pending_ratings`).
+    # finishes them (`RATINGS`).
     doc = await ctx.db.messages.find_one_and_update(
         {"_id": message["_id"], "user_id": viewer.id},
         {
@@ -107,29 +105,29 @@ async def _finish_rating(db: Database, doc: dict[str, Any]) -> dict[str, Any] | 
     return event
 
 
-# Ratings the maintenance pass finishes: older than any live rateMessage takes.
-PENDING_RATING_AFTER = timedelta(seconds=30)
-PENDING_BATCH = 500
-
-
-async def complete_pending_ratings(
-    db: Database, older_than: timedelta = PENDING_RATING_AFTER, batch: int = PENDING_BATCH
-) -> int:
-    """Finish the ratings a process killed right after rateMessage's write left without
-    counters or event (the maintenance pass publishes the events next)."""
-    pending = await (
-        db.messages.find(
-            {"rating_event": {"$exists": True}, "rated_at": {"$lte": utcnow() - older_than}},
-            exclude(MESSAGE_HIDDEN),
-        )
-        .limit(batch)
-        .to_list(None)
+async def _finish_pending(db: Database, doc: dict[str, Any], _upkeep: Upkeep) -> bool:
+    """The maintenance pass's finish: the message re-read (its rating as it is now)."""
+    current = await db.messages.find_one(
+        {"_id": doc["_id"], "user_id": doc["user_id"], "rating_event": {"$exists": True}},
+        exclude(MESSAGE_HIDDEN),
     )
-    for doc in pending:
-        await _finish_rating(db, doc)
-    if pending:
-        log.warning("pending_ratings_completed", count=len(pending))
-    return len(pending)
+    if current is None:
+        return False  # finished meanwhile
+    await _finish_rating(db, current)
+    return True
+
+
+# Ratings a process killed right after rateMessage's write left without counters or
+# event: the maintenance pass finishes them (resolvers/pending.py) and publishes the
+# events next.
+RATINGS = Steps(
+    "ratings",
+    "messages",
+    {"rating_event": {"$exists": True}},
+    "rated_at",
+    _finish_pending,
+    nominate={"_id": 1, "user_id": 1},
+)
 
 
 async def _count_write(db: Database, message: dict[str, Any]) -> int:

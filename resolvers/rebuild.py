@@ -45,7 +45,8 @@ from resolvers.costs.providers import provider_key, provider_names, provider_upd
 from resolvers.costs.rollup import total_keys
 from resolvers.counters import GUARD_FIELD, LeaseExpired
 from resolvers.decay import growth
-from resolvers.messages import SETTLE_AFTER, cost_daily_key, costed, error_keys
+from resolvers.messages import cost_daily_key, costed, error_keys
+from resolvers.pending import SETTLE_AFTER
 from resolvers.ratings import recount_ratings
 
 COUNTED_ASSISTANT = {
@@ -80,8 +81,6 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 }
 # Step 1 must end well inside the guards' grace period (module docstring).
 READ_WITHIN = SETTLE_AFTER / 2
-# An `ai_usage` call's counter updates follow its insert at once; past this it is done.
-USAGE_DONE_AFTER = SETTLE_AFTER
 # Attempts of one batch when annotations keep landing after its fence.
 FENCE_ATTEMPTS = 5
 # Below this a float difference is the sums' rounding, not a missing message.
@@ -255,7 +254,10 @@ async def _read_rows(db: Database, scope: Scope) -> _Batch:
     return batch
 
 
-def _done_message(doc: dict[str, Any], fence: datetime) -> bool:
+def _done(doc: dict[str, Any], fence: datetime) -> bool:
+    """Applied before the fence: every counter write of it happened before the rows were
+    read. A message or an `ai_usage` call alike: one still unapplied, however old, is the
+    maintenance pass's to count (its age says nothing, only `applied` does)."""
     if doc.get("applied", True) is False:
         return False
     at = doc.get("applied_at")
@@ -284,13 +286,13 @@ async def _tally(
             if fill is not None:  # replies recorded before they carried topic and tier
                 m.setdefault("topic", fill["topics"].get(m.get("session_id") or ""))
                 m.setdefault("tier", fill["tiers"].get(m["user_id"]))
-            count(m, _done_message(m, fence), message_parts(m, half_life_days))
+            count(m, _done(m, fence), message_parts(m, half_life_days))
             if m["role"] == "assistant" and m.get("rating") is not None:
                 day, _, _ = provider_names(m)
                 batch.rated.add((day, m.get("provider"), m.get("model")))
     if scope.usage is not None:
         async for u in pages_by_id(db.ai_usage, scope.usage):
-            count(u, u["timestamp"] < fence - USAGE_DONE_AFTER, usage_parts(u))
+            count(u, _done(u, fence), usage_parts(u))
 
 
 async def _finish_annotations(db: Database, match: dict[str, Any], half_life_days: float) -> None:

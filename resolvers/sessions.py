@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
-
-import structlog
 
 from models.db import Database
 from models.documents import SessionDoc, utcnow
@@ -17,9 +14,8 @@ from resolvers.dataloaders import SESSION_HIDDEN, PageKey, exclude
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.outbox import hub_of, publish, record_change
 from resolvers.pagination import Connection, Window
+from resolvers.pending import Steps, Upkeep
 from resolvers.permissions import can_access_user, require_viewer, subject_user
-
-log = structlog.get_logger("resolvers.sessions")
 
 
 async def get_session(ctx: RequestContext, session_id: str) -> Row:
@@ -81,7 +77,7 @@ async def end_session(ctx: RequestContext, session_id: str, status: str) -> Row:
     now = utcnow()
     # `end_event_pending` is written with the end: a process killed before the event is
     # recorded leaves it set, and the maintenance pass records the event
-    # (`complete_pending_ends`).
+    # (`ENDS`).
     result = await ctx.db.sessions.update_one(
         {"_id": session_id, "user_id": session["user_id"], "status": "active"},
         {"$set": {"status": status, "ended_at": now, "end_event_pending": True}},
@@ -104,29 +100,22 @@ async def _record_end(db: Database, session_id: str, user_id: str) -> dict[str, 
     return event
 
 
-# Ends whose event the maintenance pass records: older than any live endSession takes.
-PENDING_END_AFTER = timedelta(seconds=30)
-PENDING_BATCH = 500
+async def _finish_end(db: Database, row: dict[str, Any], _upkeep: Upkeep) -> bool:
+    await _record_end(db, row["_id"], row["user_id"])
+    return True
 
 
-async def complete_pending_ends(
-    db: Database, older_than: timedelta = PENDING_END_AFTER, batch: int = PENDING_BATCH
-) -> int:
-    """Record the SESSION_ENDED events a process killed right after endSession's write
-    did not record (the maintenance pass publishes them next)."""
-    pending = await (
-        db.sessions.find(
-            {"end_event_pending": True, "ended_at": {"$lte": utcnow() - older_than}},
-            {"_id": 1, "user_id": 1},
-        )
-        .limit(batch)
-        .to_list(None)
-    )
-    for row in pending:
-        await _record_end(db, row["_id"], row["user_id"])
-    if pending:
-        log.warning("pending_session_ends_recorded", count=len(pending))
-    return len(pending)
+# Ends whose SESSION_ENDED event a process killed right after endSession's write did not
+# record: the maintenance pass records them (resolvers/pending.py; the event's id is the
+# session's, so a repeat records nothing) and publishes them next.
+ENDS = Steps(
+    "session_ends",
+    "sessions",
+    {"end_event_pending": True},
+    "ended_at",
+    _finish_end,
+    nominate={"_id": 1, "user_id": 1},
+)
 
 
 async def _reload(ctx: RequestContext, session_id: str) -> Row:

@@ -11,7 +11,8 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from models.driver_calls import CollectionProxy
-from resolvers.annotations import complete_pending_annotations, settle_annotations
+from resolvers.annotations import ANNOTATIONS
+from resolvers.pending import finish_pending, settle
 from resolvers.rebuild import rebuild_error_stats
 from tests.conftest import Api
 
@@ -141,7 +142,7 @@ async def test_a_failure_between_any_two_steps_is_finished_once(api: Api, fail_a
     await api.data(ANNOTATE, {"id": mid, "k": "third", "e": [TENSE, ARTICLES]}, tutor)
     await api.data(ANNOTATE, {"id": mid, "k": "second", "e": [TENSE]}, tutor)
     db = api.services.db
-    assert await complete_pending_annotations(db, 14.0, older_than=timedelta(0)) == 0
+    assert await finish_pending(db, ANNOTATIONS, older=timedelta(0)) == 0
     message = await db.messages.find_one({"_id": mid})
     final = Counter(e["subcategory"] for e in message["errors"])
     # `second` is ordered before `third` once it held the message (its claim), after it
@@ -158,10 +159,33 @@ async def test_the_maintenance_pass_finishes_an_abandoned_annotation(api: Api) -
     with api.services.db.wrapped(_FailNthWrite):
         await api.gql(ANNOTATE, {"id": mid, "k": "x", "e": [PREP, TENSE]}, tutor)
     db = api.services.db
-    assert await complete_pending_annotations(db, 14.0, older_than=timedelta(0)) == 1
+    assert await finish_pending(db, ANNOTATIONS, older=timedelta(0)) == 1
     assert await _counts(api, token) == {"Prepositions": 1, "Verb Tense": 1}
     # After the grace period the annotation's id leaves the rows' guards.
-    assert await settle_annotations(db, grace=timedelta(0)) == 1
+    assert await settle(db, ANNOTATIONS, grace=timedelta(0)) == 1
     [annotation] = [a async for a in db.annotations.find({})]
     rows = [r async for r in db.error_stats.find({})]
     assert len(rows) == 2 and all(annotation["_id"] not in r.get("guard_ids", []) for r in rows)
+
+
+@pytest.mark.parametrize("fail_at", (2, 3, 4, 5))
+async def test_a_rebuild_then_the_pass_count_a_half_applied_annotation_once(
+    api: Api, fail_at: int
+) -> None:
+    """An annotation cut off after its insert, its claim or one of its rows (a step-down),
+    then `scripts.rebuild_stats` and the maintenance pass: the learner's statistics are
+    those of the message's final errors, each once (the rebuild must count only what the
+    pass will not count again)."""
+    from scripts.rebuild_stats import rebuild_all
+
+    token, tutor, mid = await _utterance(api)
+    await api.data(ANNOTATE, {"id": mid, "k": "first", "e": [PREP]}, tutor)
+    _FailNthWrite.state = {"seen": 0, "fail_at": fail_at}
+    with api.services.db.wrapped(_FailNthWrite):
+        await api.gql(ANNOTATE, {"id": mid, "k": "second", "e": [TENSE, ARTICLES]}, tutor)
+    assert _FailNthWrite.state["seen"] >= fail_at
+    db = api.services.db
+    await rebuild_all(db, 14.0, progress=False)
+    await finish_pending(db, ANNOTATIONS, older=timedelta(0))
+    assert await _counts(api, token) == {"Verb Tense": 1, "Articles": 1}
+    assert +(await _stored_counts(api)) == Counter(["Verb Tense", "Articles"])

@@ -3,6 +3,7 @@ normalisation, and the taxonomy's lookup helpers."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 
@@ -56,8 +57,14 @@ def sr(difficulty, words, answer, explanation, *hints):
     return Entry(_id(), SR, difficulty, prompt, answer, explanation, hints, shown)
 
 
+@functools.cache
+def _files():
+    """The content files, read once per process: every test below edits its own copy."""
+    return bank_module.read_content()
+
+
 def _content():
-    return {k: dict(v) for k, v in bank_module.read_content().items()}
+    return {k: dict(v) for k, v in _files().items()}
 
 
 def _use(monkeypatch, content):

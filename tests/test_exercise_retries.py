@@ -11,6 +11,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from models.driver_calls import CollectionProxy
+from resolvers.maintenance import Maintenance
 from resolvers.practice import attempts as attempts_module
 from tests.conftest import Api
 from tests.test_review_schedule import _exercise
@@ -50,6 +51,48 @@ async def test_a_failure_before_the_review_is_completed_by_the_retry(
     stored = await db.exercises.find_one({"_id": exercise["_id"]})
     assert "finish_pending" not in stored
     assert (await db.users.find_one({"_id": user["_id"]}))["streak_days"] == 1
+
+
+async def test_the_maintenance_pass_finishes_an_exercise_nobody_retries(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a failure between finishing the exercise and inserting its review left it
+    `finish_pending` for good when the client never sent the answer again (no review, no
+    card, no streak). Now the maintenance pass writes them once the exercise is older than
+    a live request (30 s, the server's clock), once, and a late retry changes nothing."""
+    user, token = await api.user()
+    db = api.services.db
+    exercise = _exercise(user["_id"], "Verb Tense")
+    await db.exercises.insert_one(exercise)
+    real = attempts_module.schedule_fresh_item
+
+    async def stepdown(*_a: Any, **_k: Any) -> None:
+        raise AutoReconnect("not primary (simulated stepdown)")
+
+    monkeypatch.setattr(attempts_module, "schedule_fresh_item", stepdown)
+    failed = (await api.gql(SUBMIT, {"id": exercise["_id"], "a": "went"}, token=token)).json()
+    assert failed["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    monkeypatch.setattr(attempts_module, "schedule_fresh_item", real)
+    passes = Maintenance(db, 14.0, None, 3600, check_indexes=False)
+    # As young as a live request: the pass leaves it to that request.
+    assert (await passes.run_once())["exercises_completed"] == 0
+    key = {"_id": exercise["_id"], "user_id": user["_id"]}
+    stored = await db.exercises.find_one(key)
+    assert stored["finish_pending"] is True
+    older = stored["completed_at"] - timedelta(seconds=31)
+    await db.exercises.update_one(key, {"$set": {"completed_at": older}})
+    assert (await passes.run_once())["exercises_completed"] == 1
+    stored = await db.exercises.find_one(key)
+    assert "finish_pending" not in stored and stored["due_at"]
+    assert await db.exercises.count_documents({"review_of": exercise["_id"]}) == 1
+    card = await db.skill_cards.find_one({"user_id": user["_id"]})
+    assert card["reps"] == 1
+    assert (await db.users.find_one({"_id": user["_id"]}))["streak_days"] == 1
+    assert (await passes.run_once())["exercises_completed"] == 0
+    again = await api.data(SUBMIT, {"id": exercise["_id"], "a": "went"}, token=token)
+    assert again["submitExercise"]["correct"] is True
+    assert await db.exercises.count_documents({"review_of": exercise["_id"]}) == 1
+    assert (await db.skill_cards.find_one({"user_id": user["_id"]}))["reps"] == 1
 
 
 @pytest.mark.interleaved

@@ -305,6 +305,7 @@ HOT_QUERIES = [
     ("messages", [], ["applied_at"], {"guarded": True}),  # sweep: settle guards
     ("ai_usage", [], ["timestamp"], {"applied": False}),  # sweep: half-applied evaluator calls
     ("ai_usage", [], ["applied_at"], {"guarded": True}),  # sweep: their guards
+    ("exercises", [], ["completed_at"], {"finish_pending": True}),  # sweep: reviews to write
     ("daily_sets", [], ["created_at"], {}),  # TTL expiry
     ("sessions", ["user_id"], ["started_at", "_id"], {}),
     ("exercises", ["user_id"], ["created_at", "_id"], {}),

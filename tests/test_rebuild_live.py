@@ -25,6 +25,8 @@ from models.documents import utcnow
 from models.driver_calls import CollectionProxy
 from resolvers.counters import guarded_update
 from resolvers.messages import apply_message, complete_pending
+from resolvers.outbox import HUB_KEY, publish_pending
+from resolvers.turns import TURNS_KEY
 from scripts.import_legacy import import_files
 from scripts.rebuild_stats import rebuild_all
 
@@ -243,6 +245,45 @@ async def test_an_import_produces_the_counters_recording_would(api):
         assert s.get("total_messages", 0) == sessions[s["_id"]], s["_id"]
 
 
+async def _turns_handed(api: Any) -> list[str]:
+    """The tutor group's turns, as a connected tutor service would be handed them."""
+    db, hub, turns = api.services.db, api.services.extras[HUB_KEY], api.services.extras[TURNS_KEY]
+    await publish_pending(db, hub, older_than=timedelta(0))
+    got: list[str] = []
+    while batch := await turns.take("tutors", "c1", own=False, block_s=0.01, cursor=["0"]):
+        got += [t.event["message"]["content"] for t in batch]
+    return got
+
+
+async def test_an_import_hands_no_turn_to_the_tutor_service(api):
+    """Before: each imported learner utterance (years old, in a completed session) got a
+    MESSAGE_RECORDED event, and the maintenance pass handed all of them (6 for the
+    example files) to the connected tutor service as turns to answer: a model call each,
+    for replies recordMessage then refuses. Now an import records no events, and a
+    message of a session no longer active (one the pass finished after an import was cut
+    off) is not a turn."""
+    db = api.services.db
+    await api.services.extras[TURNS_KEY].join("tutors", "c1")
+    await import_files(db, FILES, 14.0)
+    assert await db.sessions.count_documents({}) > 0
+    assert await db.session_events.count_documents({}) == 0
+    assert await _turns_handed(api) == []
+    # An import cut off before it applied a message: the pass finishes it, with its event.
+    user_id, sid = await learner(db)
+    await db.sessions.update_one({"_id": sid}, {"$set": {"status": "completed"}})
+    old = utcnow() - timedelta(days=400)
+    await db.messages.insert_one(message(user_id, sid, "user", timestamp=old))
+    assert await complete_pending(db, 14.0) == 1
+    assert await db.session_events.count_documents({"session_id": sid}) == 1
+    assert await _turns_handed(api) == []
+    # A learner's message in an active session still is one.
+    _, live = await learner(db)
+    await db.sessions.update_one({"_id": live}, {"$set": {"user_id": user_id}})
+    await db.messages.insert_one(message(user_id, live, "user", content="live", timestamp=old))
+    assert await complete_pending(db, 14.0) == 1
+    assert await _turns_handed(api) == ["live"]
+
+
 def _history(path: Path, sessions: int, per_session: int, attachment: str) -> None:
     """A sessions history whose records carry a large field the importer does not keep
     (the file is big, the import's work small)."""
@@ -288,3 +329,72 @@ async def test_the_importer_streams_its_file(api, tmp_path):
     transient = peak - current
     assert transient < size / 2, (transient, size)
     assert await db.messages.count_documents({"applied": True}) == 30
+
+
+def evaluator_call(user_id: str, **fields: Any) -> dict[str, Any]:
+    """An `ai_usage` row as resolvers/practice/evaluator.py `record_usage` inserts it."""
+    return {
+        "_id": str(uuid.uuid4()),
+        "kind": "answer_evaluation",
+        "user_id": user_id,
+        "exercise_id": str(uuid.uuid4()),
+        "timestamp": utcnow(),
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "tokens_in": 120,
+        "tokens_out": 30,
+        "cost": 0.002,
+        "response_time_ms": 400,
+        "topic": "Practice",
+        "tier": "free",
+        "applied": False,
+        "guarded": True,
+        **fields,
+    }
+
+
+async def usage_counts(db: Database) -> dict[str, float]:
+    """Evaluator requests as each cost row counts them (nothing else is costed here)."""
+    return {
+        "cost_daily": sum([r["requests"] async for r in db.cost_daily.find({})]),
+        "cost_totals": sum(
+            [r["requests"] async for r in db.cost_totals.find({"_id": {"$regex": "^D:"}})]
+        ),
+        "provider_daily": sum([r.get("requests", 0) async for r in db.provider_daily.find({})]),
+        "cost_dims": sum([r["requests"] async for r in db.cost_dims.find({})]),
+        "cost": sum([r["cost"] async for r in db.cost_daily.find({})]),
+    }
+
+
+async def test_a_rebuild_counts_a_half_applied_evaluator_call_once(api):
+    """Three evaluator calls: one applied, one cut off before any counter (a 503 during a
+    stepdown), one cut off after its cost_daily update. After the rebuild and the
+    maintenance pass every cost row counts 3 (was 5: the rebuild took every call older than
+    a minute as done, applied or not, and the pass applied both again)."""
+    from resolvers.costs.usage import USAGE, apply_usage
+    from resolvers.pending import finish_pending
+
+    db = api.services.db
+    user_id, _ = await learner(db)
+    done = evaluator_call(user_id)
+    await db.ai_usage.insert_one(done)
+    await apply_usage(db, done)
+    old = utcnow() - timedelta(minutes=5)
+    untouched = evaluator_call(user_id, timestamp=old)
+    half = evaluator_call(user_id, timestamp=old)
+    await db.ai_usage.insert_many([untouched, half])
+    key = {"date": old.strftime("%Y-%m-%d"), "provider": "openai", "model": "gpt-4o-mini"}
+    await guarded_update(
+        db.cost_daily,
+        {**key, "user_id": user_id},
+        half["_id"],
+        {"$inc": {"requests": 1, "tokens_in": 120, "tokens_out": 30, "cost": 0.002}},
+    )
+
+    await rebuild_all(db, 14.0, progress=False)
+    assert await finish_pending(db, USAGE) == 2
+    got = await usage_counts(db)
+    want = {"cost_daily": 3, "cost_totals": 3, "provider_daily": 3, "cost_dims": 6}  # topic, tier
+    assert got == {**want, "cost": pytest.approx(0.006)}
+    await rebuild_all(db, 14.0, progress=False)  # quiet now: a rebuild changes nothing
+    assert await usage_counts(db) == got

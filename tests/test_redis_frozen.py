@@ -83,6 +83,49 @@ async def test_a_frozen_redis_adds_its_timeout_once_not_to_every_request(frozen_
         assert body["checks"]["mongodb"]["status"] == "ok"
 
 
+async def test_a_frozen_redis_does_not_hold_every_write_on_its_event(frozen_redis):
+    """Before: the live relay's publish (and the tutor turn's append) had no breaker, so
+    every recordMessage waited 2 s on the frozen Redis before answering, and so did every
+    ackTurn. Now the relay and the turn queue share the rate limits' breaker: once it is
+    open a write answers at once, its event left unpublished in MongoDB for the
+    maintenance pass (not lost)."""
+    async with running_api(frozen_settings(frozen_redis)) as api:
+        _, token = await api.user(tier="premium")
+        # startSession: the limiter finds Redis frozen (one socket timeout), the breaker
+        # opens; its SESSION_STARTED event, if any, is then refused at once.
+        sid = (
+            await api.data(
+                'mutation { startSession(input: {topic: "Travel"}) { id } }', token=token
+            )
+        )["startSession"]["id"]
+        assert api.services.limiter.breaker is not None and api.services.limiter.breaker.is_open
+        durations = []
+        for i in range(5):
+            started = time.perf_counter()
+            await api.data(
+                """mutation($s: ID!, $c: String!) { recordMessage(input:
+                  {sessionId: $s, role: USER, content: $c}) { id } }""",
+                {"s": sid, "c": f"I goes to school {i}"},
+                token=token,
+            )
+            durations.append((time.perf_counter() - started) * 1000)
+        print(f"recordMessage on a frozen Redis: {[round(d) for d in durations]} ms")
+        assert max(durations) < TIMEOUT_MS, durations  # was > 2,000 ms each
+        db = api.services.db
+        recorded = {"session_id": sid, "type": "message_recorded"}
+        assert await db.session_events.count_documents(recorded) == 5
+        assert await db.session_events.count_documents({**recorded, "published": False}) == 5
+        # ackTurn, the tutor's write: before, each waited the turn stream's 2 s command
+        # bound (2,013 ms) before answering SERVICE_UNAVAILABLE; now it says so at once
+        # (the tutor service sends the same ack again later).
+        tutor = await api.tutor()
+        started = time.perf_counter()
+        body = (await api.gql('mutation { ackTurn(id: "tutors:1-1") }', token=tutor)).json()
+        took_ms = (time.perf_counter() - started) * 1000
+        assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
+        assert took_ms < TIMEOUT_MS, took_ms
+
+
 async def test_readiness_fails_on_redis_when_no_tier_fails_open(frozen_redis):
     async with running_api(frozen_settings(frozen_redis, rate_limit_fail_open_tiers="")) as api:
         ready = await api.client.get("/health/ready")

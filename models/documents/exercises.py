@@ -80,4 +80,11 @@ class ExerciseDoc(BaseDoc):
                 name="user_status_completed",
                 partialFilterExpression={"completed_at": {"$exists": True}},
             ),
+            # The maintenance pass: finished exercises whose review and streak are still
+            # to be written (resolvers/practice/attempts.py); only those are in it.
+            pymongo.IndexModel(
+                [("completed_at", ASC)],
+                name="finish_pending",
+                partialFilterExpression={"finish_pending": True},
+            ),
         ]

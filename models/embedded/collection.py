@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import bson
 import mongomock
+import mongomock.store
 from bson.codec_options import CodecOptions
 from bson.tz_util import utc
 from mongomock.aggregate import process_pipeline
@@ -66,9 +68,11 @@ def key_spec(key: Any) -> list[tuple[str, int]]:
 
 
 def _by_primary_key(self: Any, filter: Any) -> Any:
-    """mongomock scans the whole collection for every filter; a server finds a document
-    named by `_id` through its primary index. A filter with an equality on a plain `_id`
-    (what every claim, mark and counter update sends) reads that one document here too."""
+    """mongomock scans the whole collection for every filter, through a generic matcher;
+    a server finds a document named by `_id` through its primary index. A filter with an
+    equality on a plain `_id` (what every claim, mark and counter update sends) reads that
+    one document here too; one with equalities on text fields (user, session, provider,
+    day) matches only the documents those equalities leave."""
     if isinstance(filter, dict) and not self._store.is_empty:
         key = filter.get("_id")
         if isinstance(key, str | int) and not isinstance(key, bool):
@@ -77,8 +81,61 @@ def _by_primary_key(self: Any, filter: Any) -> Any:
             except KeyError:
                 return iter([])
             return iter([doc] if filter_applies(filter, doc) else [])
+        texts = _text_conditions(filter)
+        if texts:
+            # What a server reads through an index on these fields: only the documents
+            # whose value could match (or is an array, which may hold a match) reach
+            # mongomock's full matcher: a set lookup per document, not its generic walk.
+            candidates = [
+                doc
+                for doc in self._store.documents
+                if all(_may_hold(doc.get(f), wanted) for f, wanted in texts)
+            ]
+            return (doc for doc in candidates if filter_applies(filter, doc))
     return _scan(self, filter)
 
+
+def _text_conditions(filter: dict[str, Any]) -> list[tuple[str, frozenset[str]]]:
+    """The top-level `field: "text"` and `field: {"$in": [texts]}` conditions of `filter`,
+    as the texts each field may hold: a document can only match if its field holds one of
+    them or is an array (a text never equals a number, null or a subdocument). Dotted
+    paths and every other operator are left to mongomock's matcher."""
+    out = []
+    for field, value in filter.items():
+        if "." in field or field.startswith("$"):
+            continue
+        if isinstance(value, str):
+            out.append((field, frozenset([value])))
+        elif (
+            isinstance(value, dict)
+            and list(value) == ["$in"]
+            and isinstance(value["$in"], list | tuple)
+            and all(isinstance(v, str) for v in value["$in"])
+        ):
+            out.append((field, frozenset(value["$in"])))
+    return out
+
+
+def _may_hold(value: Any, wanted: frozenset[str]) -> bool:
+    return (isinstance(value, str) and value in wanted) or isinstance(value, list)
+
+
+# A server's TTL monitor deletes expired documents once a minute (ttlMonitorSleepSecs);
+# mongomock scans every document of a collection with a TTL index on every read, several
+# times per operation (session_events grows with every message). Once a minute here too.
+TTL_MONITOR_SECONDS = 60.0
+_STORE: Any = mongomock.store.CollectionStore
+_expire_now = _STORE._remove_expired_documents
+
+
+def _ttl_monitor(self: Any) -> None:
+    now = time.monotonic()
+    if self._ttl_indexes and now >= getattr(self, "_ttl_next_pass", 0.0):
+        self._ttl_next_pass = now + TTL_MONITOR_SECONDS
+        _expire_now(self)
+
+
+_STORE._remove_expired_documents = _ttl_monitor
 
 _MONGOMOCK_COLLECTION: Any = mongomock.Collection
 _scan = _MONGOMOCK_COLLECTION._iter_documents

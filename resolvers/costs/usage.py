@@ -21,26 +21,12 @@ from functools import partial
 from typing import Any
 from uuid import uuid4
 
-import structlog
-
 from models.db import Database
 from resolvers.costs.breakdown import dims_rows
 from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
-from resolvers.counters import (
-    LEASE,
-    LeaseExpired,
-    claim,
-    guarded_update,
-    mark_applied,
-    release,
-    settle_batches,
-    settled,
-)
-from resolvers.counters import older_than as older_than_
-from resolvers.messages import PENDING_AFTER, SETTLE_AFTER, SETTLE_BUDGET_SECONDS, SWEEP_BATCH
-
-log = structlog.get_logger("resolvers.costs.usage")
+from resolvers.counters import LEASE, claim, guarded_update, mark_applied
+from resolvers.pending import Steps, Upkeep
 
 
 def _day_key(usage: dict[str, Any]) -> dict[str, Any]:
@@ -110,52 +96,9 @@ async def apply_usage(
     return True
 
 
-async def complete_pending_usage(
-    db: Database,
-    alerts: Thresholds | None = None,
-    older_than: timedelta = PENDING_AFTER,
-    batch: int = SWEEP_BATCH,
-) -> int:
-    """Finish the calls a cut-off request left half-applied (the maintenance pass). The
-    batch only nominates: each row is claimed again before it is applied."""
-    pending = await (
-        db.ai_usage.find({"applied": False, **older_than_("timestamp", older_than)})
-        .sort([("timestamp", 1)])
-        .limit(batch)
-        .to_list(None)
-    )
-    counted = 0
-    for usage in pending:
-        try:
-            counted += await apply_usage(db, usage, alerts)
-        except LeaseExpired:
-            log.warning("pending_usage_lease_expired", usage_id=usage["_id"])
-    if pending:
-        log.warning("pending_usage_completed", count=len(pending), counted=counted)
-    return len(pending)
+async def _finish(db: Database, usage: dict[str, Any], upkeep: Upkeep) -> bool:
+    return await apply_usage(db, usage, upkeep.alerts)
 
 
-async def settle_usage(
-    db: Database,
-    grace: timedelta = SETTLE_AFTER,
-    batch: int = SWEEP_BATCH,
-    budget_s: float = SETTLE_BUDGET_SECONDS,
-) -> int:
-    """Release the guards of applied calls no attempt can write for any more (the same
-    rule as the messages': leases first, the server's clock)."""
-
-    async def one_batch() -> int:
-        docs = await db.ai_usage.find(settled(grace)).limit(batch).to_list(None)
-        if not docs:
-            return 0
-        held: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for doc in docs:
-            for coll, keys in usage_rows(doc).items():
-                held.setdefault(coll, {})[doc["_id"]] = keys
-        await asyncio.gather(*(release(db.collection(c), rows) for c, rows in held.items()))
-        await db.ai_usage.update_many(
-            {"_id": {"$in": [d["_id"] for d in docs]}}, {"$unset": {"guarded": ""}}
-        )
-        return len(docs)
-
-    return await settle_batches(one_batch, batch, budget_s, "ai_usage")
+# What the maintenance pass finishes and settles (resolvers/pending.py).
+USAGE = Steps("usage", "ai_usage", {"applied": False}, "timestamp", _finish, guards=usage_rows)

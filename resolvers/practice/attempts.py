@@ -14,6 +14,7 @@ from typing import Any
 from fsrs import Rating
 from pymongo import ReturnDocument
 
+from models.db import Database
 from models.documents import utcnow
 from models.rows import Row
 from resolvers import validation as v
@@ -21,6 +22,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.exercises import get_exercise, utc
 from resolvers.localtime import local_date, zone
+from resolvers.pending import Steps, Upkeep
 from resolvers.practice.bank import answers_match, normalize_answer
 from resolvers.practice.checking import near_miss
 from resolvers.practice.evaluator import evaluate, tailored_hint
@@ -195,21 +197,49 @@ async def _replay(ctx: RequestContext, exercise: dict[str, Any], text: str) -> A
 
 
 async def _finish(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
+    learner = await ctx.loaders.user.load(doc["user_id"]) if doc.get("correct") else None
+    return await finish_exercise(ctx.db, doc, learner)
+
+
+async def finish_exercise(
+    db: Database, doc: dict[str, Any], learner: dict[str, Any] | None
+) -> dict[str, Any]:
     """The review of the skill and the streak of a finished exercise, then the mark that
     they are done. Each step is idempotent (the card remembers the exercises it reviewed,
     the next review's id derives from the exercise, the streak moves once per local day),
-    so a retry or two racing duplicates may run it again."""
+    so a retry, two racing duplicates or the maintenance pass may run it again.
+    `learner`: the user (their time zone decides the streak's day)."""
     at = utc(doc["completed_at"]) or utcnow()
     outcome = doc["outcome"]
     rating = rating_for(doc, outcome, at)
     if rating is not None:
-        doc = await _schedule(ctx, doc, rating, at)
+        doc = await _schedule(db, doc, rating, at)
     if doc.get("correct"):
-        await _extend_streak(ctx, doc["user_id"], at)
-    await ctx.db.exercises.update_one(
+        await _extend_streak(db, learner, doc["user_id"], at)
+    await db.exercises.update_one(
         {"_id": doc["_id"], "user_id": doc["user_id"]}, {"$unset": {"finish_pending": ""}}
     )
     return {k: val for k, val in doc.items() if k != "finish_pending"}
+
+
+async def _finish_abandoned(db: Database, doc: dict[str, Any], _upkeep: Upkeep) -> bool:
+    """The maintenance pass's finish: re-read (a retry may have finished it meanwhile)."""
+    current = await db.exercises.find_one(
+        {"_id": doc["_id"], "user_id": doc["user_id"], "finish_pending": True}
+    )
+    if current is None:
+        return False
+    learner = await db.users.find_one({"_id": doc["user_id"]}, {"time_zone": 1})
+    await finish_exercise(db, current, learner)
+    return True
+
+
+# Finished exercises whose request died before their review and streak were written, and
+# whose learner never sent the answer again: the maintenance pass writes them
+# (resolvers/pending.py; no guards: every step is idempotent on its own).
+EXERCISES = Steps(
+    "exercises", "exercises", {"finish_pending": True}, "completed_at", _finish_abandoned
+)
 
 
 def _feedback(
@@ -260,12 +290,12 @@ def _feedback(
 
 
 async def _schedule(
-    ctx: RequestContext, exercise: dict[str, Any], rating: Rating, now: datetime
+    db: Database, exercise: dict[str, Any], rating: Rating, now: datetime
 ) -> dict[str, Any]:
     """Review the skill's FSRS card; the finished exercise shows when its skill is due."""
-    review = await record_review(ctx.db, exercise, rating, now)
-    await schedule_fresh_item(ctx.db, exercise, review, now)
-    await ctx.db.exercises.update_one(
+    review = await record_review(db, exercise, rating, now)
+    await schedule_fresh_item(db, exercise, review, now)
+    await db.exercises.update_one(
         {"_id": exercise["_id"], "user_id": exercise["user_id"]},
         {"$set": {"due_at": review.due_at}},
     )
@@ -318,18 +348,19 @@ async def skip(ctx: RequestContext, exercise_id: str) -> Row:
         raise BadUserInput("This exercise was just finished; reload it.", field="id")
     rating = rating_for(exercise, "skipped", now)
     if rating is not None:  # a skipped review: the skill comes back soon, on another item
-        doc = await _schedule(ctx, doc, rating, now)
+        doc = await _schedule(ctx.db, doc, rating, now)
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
     return Row(doc)
 
 
-async def _extend_streak(ctx: RequestContext, user_id: str, now: datetime) -> None:
+async def _extend_streak(
+    db: Database, user: dict[str, Any] | None, user_id: str, now: datetime
+) -> None:
     """Consecutive local days (the learner's time zone) with a correct exercise.
     Conditional updates keep it right when two completions race on the same day."""
-    user = await ctx.loaders.user.load(user_id)
     today = local_date(now, zone(user.get("time_zone") if user else None))
     yesterday = (today - timedelta(days=1)).isoformat()
-    users = ctx.db.users
+    users = db.users
     result = await users.update_one(
         {"_id": user_id, "streak_last_day": yesterday},
         {"$inc": {"streak_days": 1}, "$set": {"streak_last_day": today.isoformat()}},

@@ -39,6 +39,12 @@ _FIELDS = {
 _FILE_KEYS = {"language", "category", "subcategory", "items"}
 
 
+# libyaml's loader where PyYAML was built with it (its wheels are): the same safe schema
+# and the same documents as yaml.SafeLoader, parsed about 8x faster; the bank's 49 files
+# took over a second in pure Python, paid by every gateway start and every test process.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ContentError(ValueError):
     """A content file breaks the format; raised at load, naming the file and item."""
 
@@ -84,7 +90,7 @@ def read_language(code: str, language: str, root: Path | None = None) -> Content
 
 def read_file(path: Path, language: str) -> tuple[str, str, list[Entry]]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or set(doc) != _FILE_KEYS:
