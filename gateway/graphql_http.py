@@ -588,15 +588,33 @@ def _cache_policy(request: Request, response: Response) -> None:
     e-mail to the next caller of the same URL); only an anonymous GET that succeeded may
     be cached by a shared cache, as its operator configures it (docs/api.md); every
     other answer (a POST, a refusal) is not stored. `Vary: Authorization` on all of them,
-    so a cache that keys on the URL alone is told it must not."""
-    headers = response.headers
+    so a cache that keys on the URL alone is told it must not.
+
+    Written into the response's raw headers as Starlette's MutableHeaders would (a set
+    replaces the first entry of that name and drops the others; the first `Vary` entry is
+    the one extended): through MutableHeaders this was ~7 us per request, twice the
+    Response itself."""
+    raw = response.raw_headers
     if request.headers.get("authorization"):
-        headers["Cache-Control"] = "private, no-store"
+        _set_raw(raw, b"cache-control", b"private, no-store")
     elif request.method != "GET" or response.status_code != 200:
-        headers["Cache-Control"] = "no-store"
-    vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
-    if "authorization" not in {v.lower() for v in vary}:
-        headers["Vary"] = ", ".join([*vary, "Authorization"])
+        _set_raw(raw, b"cache-control", b"no-store")
+    first = next((value for name, value in raw if name == b"vary"), b"")
+    vary = [v.strip() for v in first.split(b",") if v.strip()]
+    if b"authorization" not in {v.lower() for v in vary}:
+        _set_raw(raw, b"vary", b", ".join([*vary, b"Authorization"]))
+
+
+def _set_raw(raw: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
+    """MutableHeaders' `headers[name] = value` on a raw header list (`name` lower-case,
+    as Starlette stores every name)."""
+    found = [i for i, (key, _) in enumerate(raw) if key == name]
+    if not found:
+        raw.append((name, value))
+        return
+    raw[found[0]] = (name, value)
+    for i in reversed(found[1:]):
+        del raw[i]
 
 
 def _check_params(params: Any) -> str | None:

@@ -51,6 +51,24 @@ def choose_media_type(accept: str | None) -> str | None:
     """
     if not accept or not accept.strip():
         return APPLICATION_JSON
+    if accept in _CHOSEN:
+        return _CHOSEN[accept]
+    chosen = _choose(accept)
+    if len(accept) <= _MEMO_MAX_CHARS and len(_CHOSEN) < _MEMO_MAX_ENTRIES:
+        _CHOSEN[accept] = chosen
+    return chosen
+
+
+# Accept header -> chosen type: every request asks twice (to refuse early, to render),
+# and a client sends the same header on every request (Apollo's is ~50 characters of
+# two types and a quality). Bounded in entries and in the length of what it keeps, since
+# the header is the client's to choose.
+_CHOSEN: dict[str, str | None] = {}
+_MEMO_MAX_ENTRIES = 256
+_MEMO_MAX_CHARS = 256
+
+
+def _choose(accept: str) -> str | None:
     best: tuple[float, int, str] | None = None
     for part in accept.split(","):
         kind, *params = (p.strip() for p in part.split(";"))

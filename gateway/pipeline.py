@@ -40,16 +40,17 @@ from collections.abc import Iterable
 from importlib.metadata import version
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, execute
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import OperationType as GraphQLOperationType
+from graphql.execution.executor import UNEXPECTED_MULTIPLE_PAYLOADS, Executor
+from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.utils.await_maybe import await_maybe
 
 from gateway.admission import Admission, admission_refusal
 from gateway.context import GatewayContext
@@ -141,6 +142,8 @@ def check_reproduced(schema: GatewaySchema, strawberry_version: str | None = Non
         broken.append("schema directives (Strawberry would add its directives extension)")
     if schema.config.enable_experimental_incremental_execution:
         broken.append("incremental execution")
+    if schema._schema.get_directive("defer") or schema._schema.get_directive("stream"):
+        broken.append("@defer/@stream in the schema (graphql-core's execute would refuse them)")
     if schema.config.disable_field_suggestions:
         broken.append("disable_field_suggestions (use gateway/suggestions.py HideSuggestions)")
     if broken:
@@ -155,6 +158,35 @@ def _coerce_error(error: Exception) -> GraphQLError:
     if isinstance(error, GraphQLError):
         return error
     return GraphQLError(str(error), original_error=error)
+
+
+async def _executed(executor: Executor[Any] | list[GraphQLError]) -> GraphQLExecutionResult:
+    """What graphql-core's `execute` answers with this executor, without its two layers of
+    calls and the coroutine it wraps around an asynchronous result (~3% of a small
+    request). Its per-call check that the schema has no @defer or @stream directive is
+    made once, at start-up (check_reproduced)."""
+    if isinstance(executor, list):  # variables that do not coerce, an unknown operation
+        return GraphQLExecutionResult(None, errors=executor)
+    result: Any = executor.execute_operation()
+    if _IS_AWAITABLE(result):
+        result = await result
+    _break_cycle(executor)
+    if not isinstance(result, GraphQLExecutionResult):
+        raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
+    return result
+
+
+def _break_cycle(executor: Executor[Any]) -> None:
+    """graphql-core's executor and its resolve-info helpers (bound methods of the
+    executor) are a reference cycle, and the executor holds the request's context: every
+    request left ~32 objects (executor, context, meter, loaders, ...) that only the
+    collector could free, so young collections ran every few hundred requests and each
+    scanned the ~20,000 objects in its generation: the latency tail (docs/performance.md).
+    Once the operation is done and nothing of it runs on (no work settling in the
+    background, which would still build resolve infos from the helpers), the executor
+    lets go of them and the request is freed by reference counting when its response is."""
+    if not executor.background_futures and executor.async_work_finished_hook_task is None:
+        executor.async_helpers = None  # type: ignore[assignment]  # no resolve info follows
 
 
 class _Compiled:
@@ -193,10 +225,9 @@ class CompiledPipeline:
         self.maxsize = maxsize
         self.enabled = True  # bench --quick's switch (module docstring)
         self.hide_suggestions = HideSuggestions in _extension_types(schema)
-        self._executor: dict[str, Any] = (
-            {"executor_class": schema.execution_context_class}
-            if schema.execution_context_class is not None
-            else {}
+        # What graphql-core's `execute` builds when given this class (or none).
+        self._executor_class: type[Executor[Any]] = (
+            schema.execution_context_class or IncrementalExecutor
         )
         self._documents: ByteLru[_Compiled] = ByteLru(max_bytes, maxsize)
 
@@ -269,20 +300,18 @@ class CompiledPipeline:
             if refusal is not None:
                 result = refusal
             else:
-                result = await await_maybe(
-                    execute(
-                        schema._schema,
-                        document,
-                        root_value=None,
-                        middleware=MiddlewareManager(),
-                        variable_values=variables,
-                        operation_name=ec.operation_name,
-                        context_value=ctx,
-                        is_awaitable=_IS_AWAITABLE,
-                        operation_extensions=None,
-                        **self._executor,
-                    )
+                executor = self._executor_class.build(
+                    schema._schema,
+                    document,
+                    None,
+                    ctx,
+                    variables,
+                    ec.operation_name,
+                    middleware=MiddlewareManager(),
+                    is_awaitable=_IS_AWAITABLE,
+                    operation_extensions=None,
                 )
+                result = await _executed(executor)
             if result.errors:
                 schema.process_errors(result.errors, ec)
         except Exception as exc:  # as Strawberry: an error in the result, not a raise

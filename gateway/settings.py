@@ -132,6 +132,23 @@ class TierBudget:
     fails_open: bool
 
 
+def _budget(tier: str, bucket: str, requests: str, fail_open_tiers: str) -> TierBudget:
+    capacity, refill = bucket.split(":")
+    return TierBudget(
+        requests=requests,
+        capacity=int(capacity),
+        refill_per_second=float(refill),
+        fails_open=tier in _csv(fail_open_tiers),
+    )
+
+
+# The parsed budget per raw values: every request reads its tier's budget twice
+# (admission and the rateLimit extension), and parsing it was ~2% of a learner's page.
+# Keyed by the values themselves, so a setting changed at run time (tests do) is read
+# anew; bounded, since only a handful of value combinations ever exist.
+_BUDGETS: dict[tuple[str, str, str, str], TierBudget] = {}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
 
@@ -561,6 +578,12 @@ class Settings(BaseSettings):
         "text/event-stream); a socket that takes no bytes for two intervals loses its stream.",
         gt=0,
     )
+    sse_max_stream_seconds: float = ADV_WS(
+        3600.0,
+        "Longest an SSE stream stays open: then it ends without `complete` (a comment says "
+        "why) and the client resumes with `after` or Last-Event-ID.",
+        gt=0,
+    )
     ws_per_message_deflate: bool = ADV_WS(
         False,
         "permessage-deflate on WebSockets: off, as each socket's zlib contexts cost ~70 KB "
@@ -776,13 +799,18 @@ class Settings(BaseSettings):
     def budget(self, tier: str) -> TierBudget:
         """The tier's values, read from its RATE_LIMIT_<TIER> and COST_BUCKET_<TIER> fields
         (the public variable names) and RATE_LIMIT_FAIL_OPEN_TIERS."""
-        capacity, refill = str(getattr(self, f"cost_bucket_{tier}")).split(":")
-        return TierBudget(
-            requests=str(getattr(self, f"rate_limit_{tier}")),
-            capacity=int(capacity),
-            refill_per_second=float(refill),
-            fails_open=tier in _csv(self.rate_limit_fail_open_tiers),
+        raw = (
+            tier,
+            str(getattr(self, f"cost_bucket_{tier}")),
+            str(getattr(self, f"rate_limit_{tier}")),
+            self.rate_limit_fail_open_tiers,
         )
+        budget = _BUDGETS.get(raw)
+        if budget is None:
+            budget = _budget(*raw)
+            if len(_BUDGETS) < 256:
+                _BUDGETS[raw] = budget
+        return budget
 
     @property
     def tiers(self) -> Mapping[str, TierBudget]:

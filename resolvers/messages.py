@@ -388,10 +388,11 @@ async def apply_message(
     events: list[dict[str, Any]] | None = None,
     *,
     lease: timedelta = LEASE,
+    record: bool = True,
 ) -> dict[str, Any] | None:
     """Apply every counter of `doc` (each at most once), record its MESSAGE_RECORDED
     event (resolvers/outbox.py; appended to `events` for the caller to publish) and mark
-    it applied.
+    it applied. `record=False`: no event (an import: history nobody is subscribed to).
 
     Returns the session row after this message's update, or None when an earlier attempt
     had already counted the message in it.
@@ -490,9 +491,9 @@ async def apply_message(
         raise failed[0]
     counted, session_after = results[0]  # type: ignore[misc]  # not an exception: checked
     snapshot = session_after if counted else None
-    if snapshot is None:
+    if snapshot is None and record:
         snapshot = await allocate(db, doc["session_id"], doc["user_id"])
-    if snapshot is not None:
+    if snapshot is not None and record:
         event = await record_event(
             db, SessionEventType.MESSAGE_RECORDED, mid, snapshot, {**doc, "applied": True}
         )

@@ -78,10 +78,14 @@ class TurnStats:
 
 
 def is_turn(event: dict[str, Any]) -> bool:
-    """A learner's utterance: what the tutor service answers."""
+    """A learner's utterance in a session still active: what the tutor service answers.
+    One of a session that had ended (an imported history, a message the maintenance pass
+    finished after the learner ended the session) has no reply to wait for, and the
+    tutor's reply would be refused: handing it over would only spend a model call."""
     message = event.get("message") or {}
     recorded = event.get("type") == SessionEventType.MESSAGE_RECORDED
-    return bool(recorded and message.get("role") == MessageRole.USER)
+    active = (event.get("session") or {}).get("status", "active") == "active"
+    return bool(recorded and active and message.get("role") == MessageRole.USER)
 
 
 class TurnQueue(ABC):

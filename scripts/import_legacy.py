@@ -126,12 +126,14 @@ async def _insert_message(db: Database, doc: dict[str, Any], report: Report) -> 
 
 
 async def apply_pending(db: Database, report: Report) -> None:
-    """Apply the queued messages, APPLY_CONCURRENCY at a time, each exactly once."""
+    """Apply the queued messages, APPLY_CONCURRENCY at a time, each exactly once. No
+    session events: an imported history has no subscriber, and its learner utterances
+    must not reach the tutor service as turns to answer."""
     queue, report.pending = report.pending, []
     for i in range(0, len(queue), APPLY_CONCURRENCY):
         await asyncio.gather(
             *(
-                apply_message(db, doc, report.half_life_days)
+                apply_message(db, doc, report.half_life_days, record=False)
                 for doc in queue[i : i + APPLY_CONCURRENCY]
             )
         )

@@ -25,6 +25,8 @@ from models.documents import utcnow
 from models.driver_calls import CollectionProxy
 from resolvers.counters import guarded_update
 from resolvers.messages import apply_message, complete_pending
+from resolvers.outbox import HUB_KEY, publish_pending
+from resolvers.turns import TURNS_KEY
 from scripts.import_legacy import import_files
 from scripts.rebuild_stats import rebuild_all
 
@@ -241,6 +243,45 @@ async def test_an_import_produces_the_counters_recording_would(api):
     sessions = Counter([m["session_id"] async for m in db.messages.find({})])
     async for s in db.sessions.find({}):
         assert s.get("total_messages", 0) == sessions[s["_id"]], s["_id"]
+
+
+async def _turns_handed(api: Any) -> list[str]:
+    """The tutor group's turns, as a connected tutor service would be handed them."""
+    db, hub, turns = api.services.db, api.services.extras[HUB_KEY], api.services.extras[TURNS_KEY]
+    await publish_pending(db, hub, older_than=timedelta(0))
+    got: list[str] = []
+    while batch := await turns.take("tutors", "c1", own=False, block_s=0.01, cursor=["0"]):
+        got += [t.event["message"]["content"] for t in batch]
+    return got
+
+
+async def test_an_import_hands_no_turn_to_the_tutor_service(api):
+    """Before: each imported learner utterance (years old, in a completed session) got a
+    MESSAGE_RECORDED event, and the maintenance pass handed all of them (6 for the
+    example files) to the connected tutor service as turns to answer: a model call each,
+    for replies recordMessage then refuses. Now an import records no events, and a
+    message of a session no longer active (one the pass finished after an import was cut
+    off) is not a turn."""
+    db = api.services.db
+    await api.services.extras[TURNS_KEY].join("tutors", "c1")
+    await import_files(db, FILES, 14.0)
+    assert await db.sessions.count_documents({}) > 0
+    assert await db.session_events.count_documents({}) == 0
+    assert await _turns_handed(api) == []
+    # An import cut off before it applied a message: the pass finishes it, with its event.
+    user_id, sid = await learner(db)
+    await db.sessions.update_one({"_id": sid}, {"$set": {"status": "completed"}})
+    old = utcnow() - timedelta(days=400)
+    await db.messages.insert_one(message(user_id, sid, "user", timestamp=old))
+    assert await complete_pending(db, 14.0) == 1
+    assert await db.session_events.count_documents({"session_id": sid}) == 1
+    assert await _turns_handed(api) == []
+    # A learner's message in an active session still is one.
+    _, live = await learner(db)
+    await db.sessions.update_one({"_id": live}, {"$set": {"user_id": user_id}})
+    await db.messages.insert_one(message(user_id, live, "user", content="live", timestamp=old))
+    assert await complete_pending(db, 14.0) == 1
+    assert await _turns_handed(api) == ["live"]
 
 
 def _history(path: Path, sessions: int, per_session: int, attachment: str) -> None:

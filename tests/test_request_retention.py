@@ -57,3 +57,26 @@ async def test_rows_a_request_read_are_freed_with_its_response():
             assert live_rows() == before
         finally:
             gc.enable()
+
+
+async def test_a_repeated_request_is_freed_without_the_collector():
+    """A document seen before runs through the compiled pipeline (gateway/pipeline.py),
+    which breaks graphql-core's executor cycle once the operation is done: with the
+    collector off, the request's context is gone once its response is out. Every request
+    used to leave its context, loaders and meter in that cycle for the next young
+    collection, which made collections frequent and each one long (the latency tail)."""
+    async with running_api(make_settings()) as api:
+        _, token = await api.user()
+        query = "{ me { id name sessions(first: 2) { edges { node { id } } } } }"
+        await api.data(query, token=token)  # the full path once; the pipeline from now on
+        await api.data(query, token=token)
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(3):
+                data = await api.data(query, token=token)
+                assert data["me"]["id"]
+            left = [o for o in gc.get_objects() if isinstance(o, GatewayContext)]
+            assert left == []
+        finally:
+            gc.enable()

@@ -9,8 +9,8 @@ one page reader they share. `Loaders` makes them per request, each on first use.
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from opentelemetry.trace import Tracer
 
@@ -53,6 +53,29 @@ from resolvers.dataloaders.users import UserByIdLoader
 from resolvers.loader import BatchLoader
 
 L = TypeVar("L", bound=BatchLoader[Any, Any])
+T = TypeVar("T")
+
+
+class per_request(Generic[T]):  # a decorator, named like cached_property
+    """functools.cached_property without its lock: Python 3.11's takes an RLock on each
+    first read, and every request makes its loaders afresh (a learner's page makes four).
+    A `Loaders` belongs to one request, on one event loop: nothing reads it from two
+    threads. The value lands in the instance's __dict__, where later reads find it first
+    and `Loaders.release` deletes it."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self.make = make
+        self.name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __set_name__(self, _owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, _owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class attribute itself
+        value = obj.__dict__[self.name] = self.make(obj)
+        return value
 
 
 class Loaders:
@@ -96,48 +119,48 @@ class Loaders:
         for seen in self.seen.values():
             seen.clear()
 
-    @cached_property
+    @per_request
     def error_stats(self) -> BatchLoader[Any, Any]:
         from resolvers.practice.stats import stats_loader
 
         return self._traced("error_stats", stats_loader(self.db, self.half_life_days))
 
-    @cached_property
+    @per_request
     def user(self) -> UserByIdLoader:
         return self._traced("user", UserByIdLoader(self.db, None, self.batched))
 
-    @cached_property
+    @per_request
     def session(self) -> SessionByIdLoader:
         return self._traced(
             "session", SessionByIdLoader(self.db, self.seen["sessions"], self.batched)
         )
 
-    @cached_property
+    @per_request
     def message(self) -> MessageByIdLoader:
         return self._traced(
             "message", MessageByIdLoader(self.db, self.seen["messages"], self.batched)
         )
 
-    @cached_property
+    @per_request
     def exercise(self) -> ExerciseByIdLoader:
         return self._traced(
             "exercise", ExerciseByIdLoader(self.db, self.seen["exercises"], self.batched)
         )
 
-    @cached_property
+    @per_request
     def sessions_by_user(self) -> SessionsByUserLoader:
         return self._traced(
             "sessions_by_user", SessionsByUserLoader(self.db, self.seen["sessions"], self.batched)
         )
 
-    @cached_property
+    @per_request
     def messages_by_session(self) -> MessagesBySessionLoader:
         return self._traced(
             "messages_by_session",
             MessagesBySessionLoader(self.db, self.seen["messages"], self.batched),
         )
 
-    @cached_property
+    @per_request
     def exercises_by_user(self) -> ExercisesByUserLoader:
         return self._traced(
             "exercises_by_user",
