@@ -142,9 +142,14 @@ def create_app(
                 settings.turn_ack_timeout_seconds,
                 settings.turn_stream_maxlen,
                 services.limiter.breaker,
+                settings.turn_max_unacked,
             )
             if settings.redis_url
-            else InProcessTurns(settings.turn_ack_timeout_seconds, settings.turn_stream_maxlen)
+            else InProcessTurns(
+                settings.turn_ack_timeout_seconds,
+                settings.turn_stream_maxlen,
+                settings.turn_max_unacked,
+            )
         )
         hub = LiveHub(settings.ws_buffer_events, turns)
         services.extras[HUB_KEY] = hub
