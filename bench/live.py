@@ -54,6 +54,7 @@ async def _serve(port: int, info: Path, sessions: int) -> None:
     from gateway.auth import issue_token
     from gateway.inprocess import in_process
     from gateway.settings import Settings
+    from gateway.ws_protocol import uvicorn_ws_options
     from models.documents import SessionDoc, UserDoc
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]  # the environment below
@@ -66,7 +67,7 @@ async def _serve(port: int, info: Path, sessions: int) -> None:
         access_log=False,
         lifespan="off",
         http="gateway.connections:GuardedHTTPProtocol",
-        ws_per_message_deflate=settings.ws_per_message_deflate,  # as gateway/__main__.py
+        **uvicorn_ws_options(settings),  # as gateway/__main__.py
         backlog=4096,
     )
     server = uvicorn.Server(config)

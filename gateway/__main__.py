@@ -13,6 +13,7 @@ from gateway.app import create_app
 from gateway.connections import MAX_HEADER_BYTES
 from gateway.logging import configure_logging, get_logger
 from gateway.settings import Settings
+from gateway.ws_protocol import uvicorn_ws_options
 
 
 def load_or_exit() -> Settings:
@@ -68,8 +69,8 @@ def main() -> None:
         "http": "gateway.connections:GuardedHTTPProtocol",
         "timeout_keep_alive": settings.http_keep_alive_timeout_seconds,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
-        # Memory per WebSocket: zlib contexts per socket unless asked for (docs/live.md).
-        "ws_per_message_deflate": settings.ws_per_message_deflate,
+        # The live endpoint's protocol, frame cap and keep-alive (gateway/ws_protocol.py).
+        **uvicorn_ws_options(settings),
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

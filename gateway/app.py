@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
@@ -41,6 +42,7 @@ from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
 from resolvers.outbox import HUB_KEY, LiveHub
+from resolvers.practice.bank import load_bank
 from resolvers.turns import TURNS_KEY, InProcessTurns, TurnQueue
 
 log = get_logger("gateway.app")
@@ -140,9 +142,14 @@ def create_app(
                 settings.turn_ack_timeout_seconds,
                 settings.turn_stream_maxlen,
                 services.limiter.breaker,
+                settings.turn_max_unacked,
             )
             if settings.redis_url
-            else InProcessTurns(settings.turn_ack_timeout_seconds, settings.turn_stream_maxlen)
+            else InProcessTurns(
+                settings.turn_ack_timeout_seconds,
+                settings.turn_stream_maxlen,
+                settings.turn_max_unacked,
+            )
         )
         hub = LiveHub(settings.ws_buffer_events, turns)
         services.extras[HUB_KEY] = hub
@@ -185,6 +192,10 @@ def create_app(
             check_indexes=not services.db.embedded,
             hub=hub,
         )
+        # The exercise bank (errorCategories, exercises, reviews): read and checked here, in
+        # a thread, before the gateway serves; loaded by the first request that needed it,
+        # it stalled every request on the event loop for seconds (issue 21).
+        await asyncio.to_thread(load_bank)
         # The first pass finishes what a crashed process left half-done (skipped, with a
         # warning, while MongoDB is unreachable: the gateway starts anyway, not ready).
         await maintenance.run_safely()
@@ -227,12 +238,13 @@ def create_app(
     # (Allow: GET, POST) carrying the request id, and charges them like any refusal;
     # Starlette's own 405 was a plain-text body nobody was charged for.
     graphql_route = Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    live_route = WebSocketRoute("/graphql", live)
     routes = [
         Route("/", root),
         Route("/health", liveness),
         Route("/health/ready", readiness),
         graphql_route,
-        WebSocketRoute("/graphql", live),
+        live_route,
         Mount("/graphiql-assets", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
     if metrics is not None:
@@ -248,6 +260,7 @@ def create_app(
         metrics=metrics,
         route=graphql_route,
         router=app.router,
+        live_route=live_route,
         traced=tracing is not None,
     )
     if tracing is not None:

@@ -14,7 +14,13 @@ What the stream carries (enisdenjo/graphql-sse PROTOCOL.md):
 - `event: complete` when the operation is over (SESSION_ENDED, or a revoked credential,
   whose last `next` says UNAUTHENTICATED);
 - a `:` comment at the start and every SSE_KEEPALIVE_SECONDS, so proxies keep the idle
-  stream open and a dead client is noticed.
+  stream open and a dead client is noticed;
+- `id: <event id>` on each sessionEvents `next` that selects `id`: a client reconnecting
+  with `Last-Event-ID` (an EventSource does; graphql-sse does not) resumes after it, as
+  with `after`: the header becomes the variable the operation passes to `after:` unless
+  the variables already give it one;
+- at SSE_MAX_STREAM_SECONDS the stream ends without `complete` (a comment says why), so
+  no response stays open forever through proxies and deploys: the client resumes.
 
 Refused with an HTTP status before the stream opens, as the WebSocket upgrade is: a
 request the parameters or persisted-query rules refuse (400/404), no or a bad credential
@@ -33,7 +39,14 @@ import time
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    parse,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Send
@@ -58,6 +71,8 @@ log = get_logger("gateway.live_sse")
 EVENT_STREAM = "text/event-stream"
 KEEPALIVE = b":\n\n"
 COMPLETE = b"event: complete\ndata:\n\n"
+# The subscription whose events a reconnecting client resumes after (Last-Event-ID).
+RESUMABLE = "sessionEvents"
 _END = object()
 
 
@@ -98,6 +113,43 @@ def is_subscription(query: str, name: str | None) -> bool:
 
 def _event(body: Any) -> bytes:
     return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+def _next(body: Any) -> bytes:
+    """A `next` event, with the SSE `id:` of a sessionEvents event that selects its id
+    (what a reconnecting client sends back as Last-Event-ID)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    event = data.get(RESUMABLE) if isinstance(data, dict) else None
+    event_id = event.get("id") if isinstance(event, dict) else None
+    if isinstance(event_id, str) and "\n" not in event_id and "\r" not in event_id:
+        return b"id: " + event_id.encode() + b"\n" + _event(body)
+    return _event(body)
+
+
+def resumed(
+    query: str, name: str | None, variables: dict[str, Any] | None, last_event_id: str
+) -> dict[str, Any] | None:
+    """`variables` with Last-Event-ID as the variable the operation's sessionEvents field
+    takes as `after` (`sessionEvents(sessionId: $s, after: $after)`), unless the variables
+    already give it a value; unchanged when the operation has no such variable."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return variables  # the subscription path reports the document's errors
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == name]
+    if len(operations) != 1:
+        return variables
+    for selection in operations[0].selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value != RESUMABLE:
+            continue
+        for argument in selection.arguments or ():
+            if argument.name.value == "after" and isinstance(argument.value, VariableNode):
+                variable = argument.value.name.value
+                if (variables or {}).get(variable) is None:
+                    return {**(variables or {}), variable: last_event_id}
+    return variables
 
 
 class EventStream:
@@ -196,8 +248,13 @@ class EventStream:
         if op.register is not None:
             # An automatic persisted query's document, its hash verified (persisted.py).
             await services.persisted.register(*op.register)
-        payload = {"query": op.query, "variables": op.variables, "operationName": op.name}
+        variables = op.variables
+        last_event_id = request.headers.get("last-event-id")
+        if last_event_id:
+            variables = resumed(op.query, op.name, variables, last_event_id)
+        payload = {"query": op.query, "variables": variables, "operationName": op.name}
         interval = settings.sse_keepalive_seconds
+        ends = time.monotonic() + settings.sse_max_stream_seconds
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
 
         async def produce() -> None:
@@ -233,10 +290,17 @@ class EventStream:
             await _open(send, {})
             await write(KEEPALIVE)
             while True:
+                left = ends - time.monotonic()
+                if left <= 0:
+                    # No `complete`: the client resumes (after, Last-Event-ID).
+                    seconds = f"{settings.sse_max_stream_seconds:g}"
+                    await write(f": stream open {seconds} s, the most; resume\n\n".encode())
+                    return "max_duration", True
                 try:
-                    item = await asyncio.wait_for(queue.get(), interval)
+                    item = await asyncio.wait_for(queue.get(), min(interval, left))
                 except TimeoutError:
-                    await write(KEEPALIVE)
+                    if ends - time.monotonic() > 0:
+                        await write(KEEPALIVE)
                     continue
                 if item is _END:
                     await write(COMPLETE)
@@ -253,8 +317,10 @@ class EventStream:
                     await write(f": {item.reason}; resubscribe with `after`\n\n".encode())
                     return "slow_consumer", True
                 assert isinstance(item, Frame)
-                body = item.payload if item.kind == "next" else {"errors": item.payload}
-                await write(_event(body))
+                if item.kind == "next":
+                    await write(_next(item.payload))
+                    continue
+                await write(_event({"errors": item.payload}))
                 if item.kind == "error":
                     await write(COMPLETE)
                     return "error", True

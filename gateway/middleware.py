@@ -17,7 +17,9 @@ One layer instead of a stack of four: each of them wrapped `send` in its own clo
 re-scanned the headers, which cost a small request (W4) a third of its CPU. A /graphql
 request the /graphql route accepts goes straight to that route, as Starlette's router
 would send it (past the exception middleware, which only renders HTTPException: the
-endpoint, a plain ASGI app, raises none); everything else goes through the router.
+endpoint, a plain ASGI app, raises none); so does a WebSocket to /graphql, to the live
+endpoint (gateway/live_ws.py, which raises no HTTPException or WebSocketException
+either); everything else goes through the router.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import structlog
 from opentelemetry.trace import format_trace_id, get_current_span
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway.logging import get_logger
 from gateway.metrics import Metrics
@@ -65,6 +67,7 @@ class GatewayMiddleware:
         metrics_path: str = "/graphql",
         route: Route | None = None,
         router: Any = None,
+        live_route: WebSocketRoute | None = None,
         traced: bool = False,
     ) -> None:
         self.app = app
@@ -80,9 +83,21 @@ class GatewayMiddleware:
         # The /graphql route: its requests skip matching every route before it.
         self.route = route
         self.router = router
+        # The /graphql WebSocket route: its sockets skip the router and the exception
+        # middleware too, whose frames each socket held for its whole life (W5).
+        self.live_route = live_route
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
+            live = self.live_route
+            if (
+                live is not None
+                and scope["type"] == "websocket"
+                and scope.get("path") == live.path
+                and not scope.get("root_path")
+            ):
+                await live.handle(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         incoming = origin = None

@@ -566,6 +566,13 @@ class Settings(BaseSettings):
         "another client of the group, attempt + 1 (docs/live.md).",
         gt=0,
     )
+    turn_max_unacked: int = ADV_WS(
+        16,
+        "tutorTurns: turns one subscription may hold unacknowledged; at this many it takes no "
+        "new turn, so the group's other clients get them (docs/live.md).",
+        ge=1,
+        le=1000,
+    )
     turn_stream_maxlen: int = ADV_WS(
         100_000,
         "Turns kept in the stream (Redis: XADD MAXLEN ~; in process: exactly): older ones are "
@@ -576,6 +583,12 @@ class Settings(BaseSettings):
         15.0,
         "Seconds between the `:` keep-alive comments of an SSE stream (Accept: "
         "text/event-stream); a socket that takes no bytes for two intervals loses its stream.",
+        gt=0,
+    )
+    sse_max_stream_seconds: float = ADV_WS(
+        3600.0,
+        "Longest an SSE stream stays open: then it ends without `complete` (a comment says "
+        "why) and the client resumes with `after` or Last-Event-ID.",
         gt=0,
     )
     ws_per_message_deflate: bool = ADV_WS(

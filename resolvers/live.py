@@ -83,8 +83,13 @@ async def session_events(
             if event["seq"] <= last:
                 continue  # replayed already, or published twice
             last = event["seq"]
+            ended = event["type"] == SessionEventType.SESSION_ENDED
             yield _prepared(ctx, event)
-            if event["type"] == SessionEventType.SESSION_ENDED:
+            # Resumed once the event went out: an idle subscription holds neither it nor
+            # the rows its delivery primed until the next one (W5: memory per subscriber).
+            del event
+            ctx.loaders.release()
+            if ended:
                 return
     finally:
         hub.unsubscribe(sub)

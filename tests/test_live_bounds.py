@@ -9,7 +9,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.protocol import Protocol
 
+from gateway.ws_protocol import LeanWebSocketProtocol
 from models.documents import utcnow
 from resolvers.outbox import HUB_KEY
 from tests.conftest import make_settings
@@ -55,6 +57,28 @@ async def test_a_frame_over_the_size_cap_is_closed_1009() -> None:
         padding = "#" * 3000 + "\n"
         await subscribe(ws, padding + EVENTS, {"s": "x"})
         assert await closed_with(ws) == 1009
+
+
+async def test_an_open_socket_holds_no_handshake_and_its_parser_caps_frames() -> None:
+    """gateway/ws_protocol.py: Uvicorn kept the upgrade's request and response (their
+    headers) for the socket's life, buffered frames up to 16 MiB before the endpoint saw
+    their size, and pinged on its own beside the endpoint's keep-alive."""
+    server = served(make_settings(ws_max_message_bytes=2000))
+    async with server as (api, url):
+        _, learner = await api.user()
+        ws = await open_socket(url, learner)
+        [protocol] = [
+            c
+            for c in server.server.server_state.connections
+            if isinstance(c, LeanWebSocketProtocol)
+        ]
+        assert "request" not in vars(protocol) and "response" not in vars(protocol)
+        assert protocol.conn.parser.gi_code is Protocol.parse.__code__  # not the upgrade's
+        assert protocol.conn.max_message_size == 2000
+        assert protocol.ping_timer is None
+        await send(ws, {"type": "ping"})  # the fresh parser reads frames
+        assert (await asyncio.wait_for(ws.recv(), 5)) == '{"type":"pong"}'
+        await ws.close()
 
 
 async def test_subscriptions_per_connection_are_capped() -> None:

@@ -168,6 +168,38 @@ async def test_get_resumes_after_an_event_id_without_gaps_or_duplicates() -> Non
         assert live["data"]["data"]["sessionEvents"]["message"]["content"] == "m3"
 
 
+async def test_last_event_id_resumes_like_after_and_each_event_carries_its_id() -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        for n in range(3):
+            await _record(api, learner, sid, f"m{n}")
+        resume = {"Last-Event-ID": f"{sid}:1"}
+        async with stream(_base(url), learner, EVENTS, {"s": sid}, headers=resume) as events:
+            replayed = [await events.next_event() for _ in range(2)]
+        assert [e["id"] for e in replayed] == [f"{sid}:2", f"{sid}:3"]
+        assert [e["data"]["data"]["sessionEvents"]["id"] for e in replayed] == [
+            f"{sid}:2",
+            f"{sid}:3",
+        ]
+        # `after` in the variables wins over the header.
+        variables = {"s": sid, "after": f"{sid}:2"}
+        async with stream(_base(url), learner, EVENTS, variables, headers=resume) as events:
+            assert (await events.next_event())["id"] == f"{sid}:3"
+
+
+async def test_a_stream_ends_at_its_longest_duration_without_complete() -> None:
+    settings = make_settings(sse_max_stream_seconds=0.3, sse_keepalive_seconds=5)
+    async with served(settings) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
+            assert await events.event() == {"comment": ""}
+            lines = await asyncio.wait_for(events.rest(), 3)
+        assert any("the most; resume" in line for line in lines), lines
+        assert "event: complete" not in lines
+
+
 async def test_no_or_a_bad_credential_is_refused_before_the_stream_opens() -> None:
     async with served(make_settings()) as (api, url):
         _, learner = await api.user()

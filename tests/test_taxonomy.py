@@ -19,6 +19,7 @@ from resolvers.taxonomy import (
     pairs_for,
     taxonomy_for,
 )
+from tests.conftest import make_settings, running_api
 
 SPANISH_ONLY = {
     ("Grammar", "Noun-Adjective Agreement"),
@@ -176,3 +177,16 @@ async def test_error_categories_lists_the_languages_own_subcategories(api):
     assert all(r["description"] for r in mine)
     spanish = (await api.data(CATEGORIES, {"l": "es"}, token=token))["errorCategories"]
     assert {(r["category"], r["subcategory"]) for r in spanish} == set(PAIRS) | SPANISH_ONLY
+
+
+async def test_the_bank_is_loaded_before_the_gateway_serves():
+    """Loaded by the first errorCategories instead, it held the event loop for seconds
+    (10-14 s under load) and every other request with it."""
+    load_bank.cache_clear()
+    async with running_api(make_settings()) as api:
+        loaded = load_bank.cache_info()
+        assert loaded.currsize == 1  # before any request
+        _, token = await api.user(target_language="German")
+        rows = (await api.data(CATEGORIES, {"l": None}, token=token))["errorCategories"]
+        assert sum(r["exerciseCount"] for r in rows) > 0
+        assert load_bank.cache_info().misses == loaded.misses  # not loaded again

@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from gateway.ws_protocol import uvicorn_ws_options
 from tests.conftest import Api, running_api
 from tests.servers import free_port
 
@@ -37,7 +38,7 @@ class served:
             lifespan="off",
             log_level="warning",
             # As `python -m gateway` serves (gateway/__main__.py).
-            ws_per_message_deflate=self.running.settings.ws_per_message_deflate,
+            **uvicorn_ws_options(self.running.settings),
         )
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())

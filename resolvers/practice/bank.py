@@ -2,9 +2,9 @@
 normalisation.
 
 A broken entry (an answer missing from its choices, a hint that contradicts the answer, a
-subcategory with too few items) fails the first load, which happens when the generator
-is built at start-up, rather than reaching a learner as an exercise that cannot be
-solved.
+subcategory with too few items) fails the first load, which happens in the gateway's
+start-up (gateway/app.py, its lifespan), rather than reaching a learner as an exercise
+that cannot be solved.
 """
 
 from __future__ import annotations
