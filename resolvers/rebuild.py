@@ -32,13 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from pymongo import UpdateOne
+import structlog
 
 from models.db import Database, DuplicateKeyError, chunks, pages_by_id
+from models.documents import utcnow
 from resolvers.annotations import apply_annotation
 from resolvers.costs.breakdown import dims_rows
 from resolvers.costs.providers import provider_key, provider_names, provider_update
@@ -48,6 +49,7 @@ from resolvers.decay import growth
 from resolvers.messages import cost_daily_key, costed, error_keys
 from resolvers.pending import SETTLE_AFTER
 from resolvers.ratings import recount_ratings
+from resolvers.sessions import STARTING
 
 COUNTED_ASSISTANT = {
     "role": "assistant",
@@ -79,6 +81,13 @@ COUNTERS: dict[str, tuple[str, ...]] = {
     "provider_daily": ("requests", "tokens", "cost", "rt_count", "rt_sum_ms"),
     "cost_dims": ("cost", "tokens", "requests"),
 }
+log = structlog.get_logger("resolvers.rebuild")
+
+# A start listed in `starting_sessions` whose session a recount did not see is still
+# counted this long after it began (its insert may yet come; a request takes far less).
+STARTING_GRACE = timedelta(seconds=60)
+# Attempts of one batch of users while new sessions keep racing its recount.
+USER_TOTAL_ATTEMPTS = 5
 # Step 1 must end well inside the guards' grace period (module docstring).
 READ_WITHIN = SETTLE_AFTER / 2
 # Attempts of one batch when annotations keep landing after its fence.
@@ -493,23 +502,68 @@ async def rebuild_global(db: Database, half_life_days: float) -> dict[str, int]:
 
 async def rebuild_user_totals(db: Database, user_ids: list[str]) -> int:
     """`users.total_sessions` recounted from `sessions`: what `startSession` increments, so
-    a restore whose collections came from different times, or an import, leaves it right
-    again."""
+    a restore whose collections came from different times, an import, or a start cut off
+    between its increment and its insert leaves it right again.
+
+    Safe while learners start sessions: each user row is read first, with the starts it
+    lists in `starting_sessions` (counted, maybe not stored yet), then its sessions are
+    counted, noting which of those starts the count saw. A start the count did not see is
+    added if it is younger than STARTING_GRACE (its insert is still coming) and dropped
+    from the list otherwise (it never came). The total is written only if the row is still
+    as read (its total and its list): a start after the read makes the next attempt read
+    again; after USER_TOTAL_ATTEMPTS the row keeps the total the increments gave it.
+    Before, the count was written over the row, losing a session started between the two."""
     done = 0
-    for ids in chunks(user_ids):
-        counts = {
-            r["_id"]: r["n"]
-            async for r in await db.sessions.aggregate(
-                [
-                    {"$match": {"user_id": {"$in": ids}}},
-                    {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},
-                ]
-            )
-        }
-        ops = [
-            UpdateOne({"_id": user_id}, {"$set": {"total_sessions": counts.get(user_id, 0)}})
-            for user_id in ids
-        ]
-        if ops:
-            done += (await db.users.bulk_write(ops, ordered=False)).matched_count
+    for batch in chunks(user_ids):
+        for _ in range(USER_TOTAL_ATTEMPTS):
+            written, batch = await _recount_totals(db, batch)
+            done += written
+            if not batch:
+                break
+        else:
+            log.warning("user_totals_raced", users=len(batch), attempts=USER_TOTAL_ATTEMPTS)
     return done
+
+
+async def _recount_totals(db: Database, ids: list[str]) -> tuple[int, list[str]]:
+    """One attempt for `ids`: the rows written, and the users a start raced (to read
+    again)."""
+    rows = await db.users.find({"_id": {"$in": ids}}, {"total_sessions": 1, STARTING: 1}).to_list(
+        None
+    )
+    cutoff = utcnow() - STARTING_GRACE
+    young = [s["id"] for row in rows for s in row.get(STARTING) or () if s["at"] >= cutoff]
+    counts = {
+        r["_id"]: r
+        async for r in await db.sessions.aggregate(
+            [
+                {"$match": {"user_id": {"$in": ids}}},
+                {
+                    "$group": {
+                        "_id": "$user_id",
+                        "n": {"$sum": 1},
+                        "young_seen": {"$sum": {"$cond": [{"$in": ["$_id", young]}, 1, 0]}},
+                    }
+                },
+            ]
+        )
+    }
+    written, raced = 0, []
+    for row in rows:
+        starts = row.get(STARTING)
+        counted = counts.get(row["_id"], {"n": 0, "young_seen": 0})
+        mine = [s for s in starts or () if s["at"] >= cutoff]
+        total = counted["n"] + len(mine) - counted["young_seen"]
+        stale = [s["id"] for s in starts or () if s["at"] < cutoff]
+        update: dict[str, Any] = {"$set": {"total_sessions": total}}
+        if stale:
+            update["$pull"] = {STARTING: {"id": {"$in": stale}}}
+        result = await db.users.update_one(
+            {"_id": row["_id"], "total_sessions": row.get("total_sessions"), STARTING: starts},
+            update,
+        )
+        if result.matched_count == 0:
+            raced.append(row["_id"])
+        else:
+            written += 1
+    return written, raced

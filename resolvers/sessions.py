@@ -17,6 +17,12 @@ from resolvers.pagination import Connection, Window
 from resolvers.pending import Steps, Upkeep
 from resolvers.permissions import can_access_user, require_viewer, subject_user
 
+# The user's field listing sessions counted in `total_sessions` and maybe not stored yet,
+# and how many it keeps: more starts of one learner at once than this, and a recount
+# racing them may be one off again.
+STARTING = "starting_sessions"
+STARTING_MAX = 20
+
 
 async def get_session(ctx: RequestContext, session_id: str) -> Row:
     viewer = require_viewer(ctx)
@@ -54,15 +60,28 @@ async def start_session(
         topic=v.text(topic, "topic", max_len=200),
         provider=v.text(provider, "provider", max_len=100),
     ).to_mongo()
-    # Check existence and bump the user's counters in one round trip.
+    # Check existence and bump the user's counters in one round trip. The session's id
+    # goes in `starting_sessions` with the increment and out once the row is stored: a
+    # recount of `total_sessions` (resolvers/rebuild.py) that reads the user between the
+    # two counts it once, whether or not its count of `sessions` saw the row yet.
     user = await ctx.db.users.find_one_and_update(
         {"_id": user_id},
-        {"$inc": {"total_sessions": 1}, "$max": {"last_active": doc["started_at"]}},
+        {
+            "$inc": {"total_sessions": 1},
+            "$max": {"last_active": doc["started_at"]},
+            "$push": {
+                STARTING: {
+                    "$each": [{"id": doc["_id"], "at": doc["started_at"]}],
+                    "$slice": -STARTING_MAX,
+                }
+            },
+        },
         projection={"_id": 1},
     )
     if user is None:
         raise NotFound("User not found.")
     await ctx.db.sessions.insert_one(doc)
+    await ctx.db.users.update_one({"_id": user_id}, {"$pull": {STARTING: {"id": doc["_id"]}}})
     return Row({k: val for k, val in doc.items() if k not in SESSION_HIDDEN})
 
 

@@ -50,6 +50,7 @@ from models.documents import SessionDoc, utcnow
 from resolvers.errors import BadUserInput
 from resolvers.messages import apply_message
 from resolvers.pricing import load_pricing
+from resolvers.rebuild import rebuild_user_totals
 from resolvers.validation import MAX_CONTENT_CHARS, normalize_email
 from scripts.cli import run_script
 from scripts.json_stream import array_items, object_keys, shape
@@ -438,15 +439,16 @@ async def finish(db: Database, report: Report, half_life_days: float) -> None:
                 {"_id": row["_id"], "user_id": row["user_id"], "ended_at": None},
                 {"$set": {"ended_at": row["last"]}},
             )
+    # The recount a live startSession cannot race (it wrote the count over the row).
+    await rebuild_user_totals(db, user_ids)
     for user_id in user_ids:
-        total = await db.sessions.count_documents({"user_id": user_id})
         last = await db.messages.find_one(
             {"user_id": user_id}, {"timestamp": 1}, sort=[("timestamp", -1)]
         )
-        update: dict[str, Any] = {"$set": {"total_sessions": total}}
         if last:
-            update["$max"] = {"last_active": last["timestamp"]}
-        await db.users.update_one({"_id": user_id}, update)
+            await db.users.update_one(
+                {"_id": user_id}, {"$max": {"last_active": last["timestamp"]}}
+            )
 
 
 async def import_files(db: Database, paths: list[Path], half_life_days: float) -> Report:
