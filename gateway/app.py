@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,7 +42,7 @@ from models.db import Database, connect
 from resolvers.apiclients import create_client
 from resolvers.costs.rollup import Thresholds
 from resolvers.maintenance import Maintenance
-from resolvers.outbox import HUB_KEY, LiveHub
+from resolvers.outbox import HUB_KEY, LiveHub, catch_up
 from resolvers.practice.bank import load_bank
 from resolvers.turns import TURNS_KEY, InProcessTurns, TurnQueue
 
@@ -142,9 +143,14 @@ def create_app(
                 settings.turn_ack_timeout_seconds,
                 settings.turn_stream_maxlen,
                 services.limiter.breaker,
+                settings.turn_max_unacked,
             )
             if settings.redis_url
-            else InProcessTurns(settings.turn_ack_timeout_seconds, settings.turn_stream_maxlen)
+            else InProcessTurns(
+                settings.turn_ack_timeout_seconds,
+                settings.turn_stream_maxlen,
+                settings.turn_max_unacked,
+            )
         )
         hub = LiveHub(settings.ws_buffer_events, turns)
         services.extras[HUB_KEY] = hub
@@ -156,6 +162,7 @@ def create_app(
                 hub,
                 services.limiter.breaker,
                 settings.redis_timeouts["socket_timeout"],
+                functools.partial(catch_up, services.db, hub),
             )
             if settings.redis_url
             else None

@@ -7,6 +7,16 @@ missed while Redis was away is still in MongoDB, and a subscriber that reconnect
 `after` gets it from there. A failed publish leaves the event unpublished, and the
 maintenance pass publishes it again.
 
+The listener's subscription can die without a word (Redis restarted, a NAT or load
+balancer dropping an idle connection, `CLIENT KILL TYPE pubsub`); before, a replica whose
+subscription died that way stayed blind to the others' events until it restarted. Now
+the listener pings its connection when it heard nothing for PING_EVERY_S and gives it up
+when nothing came back within the publish bound (`timeout_s`) more; a closed connection
+fails at once. It then subscribes again, backing off from BACKOFF_MIN_S to BACKOFF_MAX_S
+while Redis refuses, and replays from MongoDB (`resolvers/outbox.py` `catch_up`) what was
+recorded since it last heard from Redis: its subscribers miss nothing. The connection is
+named `<REDIS_KEY_PREFIX>:relay` (`CLIENT LIST`).
+
 Publishing is on the write path (`recordMessage` publishes its event before it answers),
 so it goes through the Redis breaker the rate limits use (gateway/redisbreaker.py): a
 frozen Redis costs one publish its `REDIS_SOCKET_TIMEOUT_MS`, then publishes fail at once
@@ -18,12 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bson
 import redis.asyncio as aioredis
 from bson.codec_options import CodecOptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from gateway.logging import get_logger
 from gateway.redisbreaker import RedisBreaker
@@ -31,6 +46,15 @@ from resolvers.outbox import LiveHub
 
 log = get_logger("gateway.live_relay")
 CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
+# Silence after which the listener pings its connection (then `timeout_s` for the answer).
+PING_EVERY_S = 5.0
+# Waits between failed subscriptions: doubling from the first to the last.
+BACKOFF_MIN_S = 0.1
+BACKOFF_MAX_S = 5.0
+# The replay after a lost subscription starts this long before the listener last heard
+# from Redis: an event's `at` is taken before its write finishes and is published, on
+# another replica's clock.
+CATCH_UP_MARGIN = timedelta(seconds=10)
 
 
 class RedisRelay:
@@ -41,19 +65,35 @@ class RedisRelay:
         hub: LiveHub,
         breaker: RedisBreaker | None = None,
         timeout_s: float = 2.0,
+        catch_up: Callable[[datetime], Awaitable[int]] | None = None,
     ) -> None:
         """`breaker`: the one shared with the rate limits (one Redis, one verdict);
-        `timeout_s`: the bound on one publish (REDIS_SOCKET_TIMEOUT_MS in the gateway)."""
+        `timeout_s`: the bound on one publish (REDIS_SOCKET_TIMEOUT_MS in the gateway), and
+        on the listener's ping; `catch_up`: hands the hub's subscribers the events stored
+        since a time (`resolvers.outbox.catch_up`), run after a lost subscription is back."""
         self.url = url
         self.channel = f"{prefix}:live:events"
+        self.client_name = f"{prefix}:relay"
         self.hub = hub
         self.origin = uuid.uuid4().hex
         self.breaker = breaker
         self.timeout_s = timeout_s
-        # No socket timeout: the listener's reads block on purpose; a publish has its own.
+        self.catch_up = catch_up
         self.client: Any = aioredis.from_url(url, socket_connect_timeout=timeout_s)
+        # The listener's own connection: named, so an operator (or a test) can find it; no
+        # socket timeout (its reads wait for events on purpose; its pings bound them); no
+        # retries inside redis-py, which would resubscribe without the replay below.
+        self.listener: Any = aioredis.from_url(
+            url,
+            socket_connect_timeout=timeout_s,
+            client_name=self.client_name,
+            retry=Retry(NoBackoff(), 0),
+        )
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # When the listener last heard from Redis (None: never subscribed, so nothing to
+        # replay: no subscriber here predates the first subscription).
+        self._heard_at: datetime | None = None
 
     async def publish(self, event: dict[str, Any]) -> None:
         body = bson.encode({"o": self.origin, "e": event})
@@ -72,26 +112,61 @@ class RedisRelay:
             await asyncio.wait_for(self._subscribed.wait(), 1.0)
 
     async def _listen(self) -> None:
+        backoff = BACKOFF_MIN_S
         while True:
-            pubsub = self.client.pubsub()
+            pubsub = self.listener.pubsub()
             try:
-                await pubsub.subscribe(self.channel)
+                await asyncio.wait_for(pubsub.subscribe(self.channel), self.timeout_s)
+                lost = self._heard_at
+                if lost is not None:
+                    replayed = await self.catch_up(lost - CATCH_UP_MARGIN) if self.catch_up else 0
+                    log.warning(
+                        "event_relay_reconnected",
+                        down_s=round((datetime.now(UTC) - lost).total_seconds(), 3),
+                        replayed=replayed,
+                    )
                 self._subscribed.set()
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
-                    if message is None or message.get("type") != "message":
-                        continue
-                    data = bson.decode(message["data"], codec_options=CODEC)
-                    if data.get("o") != self.origin:
-                        self.hub.deliver(data["e"])
+                backoff = BACKOFF_MIN_S
+                self._heard_at = datetime.now(UTC)
+                await self._receive(pubsub)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis away: retry; the outbox keeps the events
-                log.warning("live_relay_disconnected", error=type(exc).__name__)
-                await asyncio.sleep(1)
+            except Exception as exc:  # Redis away or the connection dead: subscribe again
+                log.warning(
+                    "event_relay_listen_failed", error=type(exc).__name__, retry_in_s=backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    async def _receive(self, pubsub: Any) -> None:
+        """Hand the others' events to the hub until the connection fails or falls silent:
+        after PING_EVERY_S without a message it pings, and raises TimeoutError when
+        nothing (an event or the pong) came within `timeout_s` after that."""
+        last = time.monotonic()
+        pinged = False
+        while True:
+            silent = time.monotonic() - last
+            if pinged and silent >= PING_EVERY_S + self.timeout_s:
+                raise TimeoutError(f"no answer to a ping within {self.timeout_s} s")
+            if not pinged and silent >= PING_EVERY_S:
+                await asyncio.wait_for(pubsub.ping(), self.timeout_s)
+                pinged = True
+            wait = (PING_EVERY_S + (self.timeout_s if pinged else 0.0)) - silent
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=max(wait, 0.01)
+            )
+            if message is None:
+                continue
+            last, pinged = time.monotonic(), False
+            self._heard_at = datetime.now(UTC)
+            if message.get("type") != "message":
+                continue  # the pong, or a subscription notice
+            data = bson.decode(message["data"], codec_options=CODEC)
+            if data.get("o") != self.origin:
+                self.hub.deliver(data["e"])
 
     async def stop(self) -> None:
         self.hub.relay = None
@@ -100,3 +175,4 @@ class RedisRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.client.aclose()
+        await self.listener.aclose()

@@ -566,6 +566,13 @@ class Settings(BaseSettings):
         "another client of the group, attempt + 1 (docs/live.md).",
         gt=0,
     )
+    turn_max_unacked: int = ADV_WS(
+        16,
+        "tutorTurns: turns one subscription may hold unacknowledged; at this many it takes no "
+        "new turn, so the group's other clients get them (docs/live.md).",
+        ge=1,
+        le=1000,
+    )
     turn_stream_maxlen: int = ADV_WS(
         100_000,
         "Turns kept in the stream (Redis: XADD MAXLEN ~; in process: exactly): older ones are "

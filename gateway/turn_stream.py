@@ -63,11 +63,12 @@ class RedisTurns(TurnQueue):
         ack_timeout_s: float,
         maxlen: int,
         breaker: RedisBreaker | None = None,
+        max_unacked: int = 16,
     ) -> None:
         """`breaker`: the rate limits' (gateway/redisbreaker.py), in front of the calls on
         a write path: `add` (a learner's message becomes a turn as it is published; a
         frozen Redis must not hold every recordMessage for its timeout) and `ack`."""
-        super().__init__(ack_timeout_s, maxlen)
+        super().__init__(ack_timeout_s, maxlen, max_unacked)
         self.breaker = breaker
         tag = "{" + f"{prefix}:turns" + "}"
         self.stream = f"{tag}:stream"
@@ -182,6 +183,12 @@ class RedisTurns(TurnQueue):
             return []
         claimed = await self._call(self.client.xclaim(self.stream, group, consumer, idle_ms, lost))
         return await self._turns(group, claimed, consumer)
+
+    async def held(self, group: str, consumer: str, limit: int) -> int:
+        rows = await self._call(
+            self.client.xpending_range(self.stream, group, "-", "+", limit, consumername=consumer)
+        )
+        return len(rows)
 
     async def ack(self, group: str, entry: str) -> bool:
         """ackTurn's call, a mutation: through the breaker, and Redis away or frozen is

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -246,3 +246,40 @@ async def prune_events(db: Database, retention_s: int = EVENT_RETENTION_SECONDS)
         {"at": {"$lt": utcnow() - timedelta(seconds=retention_s)}}
     )
     return int(result.deleted_count)
+
+
+# A relay that lost its subscription replays at most this many events (the newest kept
+# out are logged: their subscribers resume with `after`), SESSIONS_PER_QUERY sessions at a
+# time.
+CATCH_UP_MAX = 10_000
+SESSIONS_PER_QUERY = 500
+
+
+async def catch_up(db: Database, hub: LiveHub, since: datetime, limit: int = CATCH_UP_MAX) -> int:
+    """Hand this process's subscribers the events recorded since `since`: what another
+    replica published while this one's pub/sub subscription was gone (pub/sub keeps
+    nothing for an absent subscriber). Called after the subscription is back, before any
+    message it receives, so each missed event is in MongoDB by then (an event is stored
+    before it is published) and arrives ahead of later live ones; subscribers drop a `seq`
+    they already delivered. Only sessions someone here is subscribed to are read."""
+    sessions = list(hub.subscribers)
+    replayed = 0
+    for start in range(0, len(sessions), SESSIONS_PER_QUERY):
+        if replayed >= limit:
+            log.warning("relay_catch_up_truncated", limit=limit, sessions=len(sessions))
+            break
+        events = await (
+            db.session_events.find(
+                {
+                    "session_id": {"$in": sessions[start : start + SESSIONS_PER_QUERY]},
+                    "at": {"$gte": since},
+                }
+            )
+            .sort([("session_id", 1), ("seq", 1)])
+            .limit(limit - replayed)
+            .to_list(None)
+        )
+        for event in events:
+            hub.deliver(event)
+        replayed += len(events)
+    return replayed

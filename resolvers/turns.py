@@ -91,10 +91,11 @@ def is_turn(event: dict[str, Any]) -> bool:
 class TurnQueue(ABC):
     """One stream of turns, a consumer group per tutor group (Redis Stream semantics)."""
 
-    def __init__(self, ack_timeout_s: float, maxlen: int) -> None:
+    def __init__(self, ack_timeout_s: float, maxlen: int, max_unacked: int = 16) -> None:
         self.ack_timeout_s = ack_timeout_s
         self.stray_s = min(STRAY_SECONDS, ack_timeout_s / 10)
         self.maxlen = maxlen
+        self.max_unacked = max_unacked
         self.stats = TurnStats()
 
     @abstractmethod
@@ -120,6 +121,10 @@ class TurnQueue(ABC):
     ) -> list[Turn]:
         """Turns pending under `consumer`, idle at least `min_idle_s`, not in `handed`
         (what this subscription delivered itself): taken again, attempt + 1."""
+
+    @abstractmethod
+    async def held(self, group: str, consumer: str, limit: int) -> int:
+        """Turns delivered to `consumer` and not acknowledged yet, counted up to `limit`."""
 
     @abstractmethod
     async def ack(self, group: str, entry: str) -> bool:
@@ -163,8 +168,8 @@ class _Group:
 class InProcessTurns(TurnQueue):
     """The queue without Redis: one process, the same semantics (tests and `make run`)."""
 
-    def __init__(self, ack_timeout_s: float, maxlen: int) -> None:
-        super().__init__(ack_timeout_s, maxlen)
+    def __init__(self, ack_timeout_s: float, maxlen: int, max_unacked: int = 16) -> None:
+        super().__init__(ack_timeout_s, maxlen, max_unacked)
         self.entries: dict[int, dict[str, Any]] = {}
         self.next = 1
         self.seen: dict[str, int] = {}  # event id -> entry (dropped with the entry)
@@ -247,6 +252,10 @@ class InProcessTurns(TurnQueue):
         )
         return [t for n in lost[:READ_BATCH] if (t := self._deliver(g, n, consumer))]
 
+    async def held(self, group: str, consumer: str, limit: int) -> int:
+        g = self.groups[group]
+        return min(limit, sum(1 for p in g.pending.values() if p.consumer == consumer))
+
     def _next_due(self, g: _Group, consumer: str) -> float:
         """When the next pending turn becomes claimable by `consumer`."""
         due = [
@@ -316,14 +325,27 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
     own = True  # first the turns this consumer held when it went away
     handed: OrderedDict[str, None] = OrderedDict()
     strays_due = time.monotonic() + queue.stray_s
+    held = 0  # an upper bound of the turns this consumer holds, recounted at the cap
+    task = asyncio.current_task()
     try:
         while True:
+            if task is not None and task.cancelling():
+                # Python 3.11's wait_for (and timeouts inside redis-py) can swallow a
+                # cancellation that lands as a read completes: without this the ended
+                # subscription kept reading turns until one failed to send (40-60 s).
+                raise asyncio.CancelledError
             reason = "consumer reconnected" if own else "not acknowledged in time"
             turns: list[Turn] = []
             if not own and time.monotonic() >= strays_due:
                 strays_due = time.monotonic() + queue.stray_s
                 turns = await queue.strays(group, consumer, queue.stray_s, handed)
                 reason = "an earlier connection of this consumer went away"
+            if not turns and not own and held >= queue.max_unacked:
+                held = await queue.held(group, consumer, queue.max_unacked)
+                if held >= queue.max_unacked:
+                    # Full: take nothing new, so the group's other clients get the turns.
+                    await asyncio.sleep(POLL_SECONDS)
+                    continue
             if not turns:
                 turns = await queue.take(
                     group, consumer, own=own, block_s=POLL_SECONDS, cursor=cursor
@@ -341,6 +363,7 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                         reason=reason,
                     )
                 queue.stats.delivered += 1
+                held += 1
                 handed[turn.entry] = None
                 handed.move_to_end(turn.entry)
                 if len(handed) > HANDED_MAX:

@@ -213,3 +213,36 @@ async def test_a_revoked_api_client_is_disconnected_at_the_next_delivery() -> No
         )
         await record(api, learner, sid, "after it")
         assert await closed_with(ws) == 4403
+
+
+@pytest.mark.redis
+async def test_a_replica_whose_relay_connection_died_gets_what_it_missed() -> None:
+    """The relays' pub/sub connections killed (`CLIENT KILL` of this test's own, by name):
+    an event recorded on replica A right then, while B's relay is not subscribed, still
+    reaches a subscriber on B (replayed from MongoDB once B subscribes again), and the
+    next one arrives live, once. Before, B's relay waited a second and subscribed again
+    without a replay: the event was lost for B's subscribers."""
+    import redis.asyncio as aioredis
+
+    from tests.conftest import redis_url
+    from tests.test_tutor_turns import replicas
+
+    async with replicas() as (api, urls):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        ws = await open_socket(urls[1], learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        admin = aioredis.from_url(redis_url())
+        name = f"{api.services.settings.redis_key_prefix}:relay"
+        ours = [c["id"] for c in await admin.client_list("pubsub") if c.get("name") == name]
+        assert len(ours) == 2  # one per replica
+        for client_id in ours:
+            await admin.execute_command("CLIENT", "KILL", "ID", client_id)
+        await admin.aclose()
+        missed = await record(api, learner, sid, "said while B was away")
+        got = await asyncio.wait_for(next_event(ws), 5)
+        assert got["message"]["id"] == missed
+        live = await record(api, learner, sid, "said after")
+        assert (await asyncio.wait_for(next_event(ws), 5))["message"]["id"] == live
+        await ws.close()

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Annotated, Any, NewType
 
+import pytest
 import strawberry
 from graphql import GraphQLError
 from graphql.pyutils import Undefined
@@ -106,7 +107,8 @@ class DeepData(Mode):
         return self.out([Data(asynchronous=mode), None, Data(asynchronous=mode)])  # type: ignore[no-any-return]
 
 
-async def test_executes_arbitrary_code() -> None:
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_executes_arbitrary_code(asynchronous: bool) -> None:
     document = """
             query ($size: Int) {
               a,
@@ -155,15 +157,14 @@ async def test_executes_arbitrary_code() -> None:
         },
         None,
     )
-    for asynchronous in (False, True):
-        await check(
-            Data,
-            document,
-            expected,
-            root=lambda asynchronous=asynchronous: Data(asynchronous=asynchronous),  # type: ignore[misc]
-            variables={"size": 100},
-            impure=True,  # `promise` returns an awaitable
-        )
+    await check(
+        Data,
+        document,
+        expected,
+        root=lambda: Data(asynchronous=asynchronous),
+        variables={"size": 100},
+        impure=True,  # `promise` returns an awaitable
+    )
 
 
 # -- merges parallel fragments --------------------------------------------------------------
@@ -188,7 +189,8 @@ class Fruits(Mode):
         return self.out(Fruits(asynchronous=self.asynchronous))  # type: ignore[no-any-return]
 
 
-async def test_merges_parallel_fragments() -> None:
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_merges_parallel_fragments(asynchronous: bool) -> None:
     document = """
             { a, ...FragOne, ...FragTwo }
 
@@ -211,14 +213,13 @@ async def test_merges_parallel_fragments() -> None:
         },
         None,
     )
-    for asynchronous in (False, True):
-        await check(
-            Fruits,
-            document,
-            expected,
-            root=lambda asynchronous=asynchronous: Fruits(asynchronous=asynchronous),  # type: ignore[misc]
-            impure=asynchronous,
-        )
+    await check(
+        Fruits,
+        document,
+        expected,
+        root=lambda: Fruits(asynchronous=asynchronous),
+        impure=asynchronous,
+    )
 
 
 # -- info, root value and arguments a resolver receives --------------------------------------
@@ -600,7 +601,8 @@ class AQuery(Mode):
         return self.out(A(asynchronous=self.asynchronous))  # type: ignore[no-any-return]
 
 
-async def test_full_response_path_is_included_for_non_nullable_fields() -> None:
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_full_response_path_is_included_for_non_nullable_fields(asynchronous: bool) -> None:
     document = """
             query {
               nullableA {
@@ -614,25 +616,24 @@ async def test_full_response_path_is_included_for_non_nullable_fields() -> None:
               }
             }
             """
-    for asynchronous in (False, True):
-        await check(
-            AQuery,
-            document,
-            (
-                {"nullableA": {"aliasedA": None}},
-                [
-                    _error(
-                        "Catch me if you can",
-                        ["nullableA", "aliasedA", "nonNullA", "anotherA", "throws"],
-                        7,
-                        23,
-                    )
-                ],
-            ),
-            root=lambda asynchronous=asynchronous: AQuery(asynchronous=asynchronous),  # type: ignore[misc]
-            extensions=UNCHECKED,  # `throws` has no selection
-            impure=asynchronous,
-        )
+    await check(
+        AQuery,
+        document,
+        (
+            {"nullableA": {"aliasedA": None}},
+            [
+                _error(
+                    "Catch me if you can",
+                    ["nullableA", "aliasedA", "nonNullA", "anotherA", "throws"],
+                    7,
+                    23,
+                )
+            ],
+        ),
+        root=lambda: AQuery(asynchronous=asynchronous),
+        extensions=UNCHECKED,  # `throws` has no selection
+        impure=asynchronous,
+    )
 
 
 # -- operations -------------------------------------------------------------------------------

@@ -7,28 +7,8 @@ and German speakers, and so on); `natives` keeps a mistake with the speakers who
 
 from __future__ import annotations
 
-from resolvers.demo.corpus.model import (
-    ADV,
-    APOS,
-    ART,
-    COLL,
-    COMMA,
-    FALSE,
-    PLUR,
-    PREP,
-    PRON,
-    QUEST,
-    SPELL,
-    SVA,
-    TENSE,
-    WORD,
-    E,
-    LanguageCorpus,
-    TutorVoice,
-    U,
-)
+from resolvers.demo.corpus.model import *  # the shorthand: pairs, E, U, speaker groups
 
-ROMANCE = ("Spanish", "Italian", "French", "Portuguese")
 PRO_DROP = ("Spanish", "Italian", "Portuguese")
 NO_ARTICLES = ("Mandarin", "Japanese", "Russian", "Hindi", "Polish", "Turkish")
 

@@ -8,28 +8,7 @@ Spanish (tú) with the explanation in simple English in brackets.
 
 from __future__ import annotations
 
-from resolvers.demo.corpus.model import (
-    ADV,
-    APOS,
-    ART,
-    COLL,
-    COMMA,
-    FALSE,
-    PLUR,
-    PREP,
-    PRON,
-    QUEST,
-    SPELL,
-    SVA,
-    TENSE,
-    WORD,
-    E,
-    LanguageCorpus,
-    TutorVoice,
-    U,
-)
-
-EN = ("English",)
+from resolvers.demo.corpus.model import *  # the shorthand: pairs, E, U, speaker groups
 
 UTTERANCES: dict[str, tuple[U, ...]] = {
     "Travel": (

@@ -1,7 +1,8 @@
 """The shapes a language's demo corpus is written in, and short names for taxonomy pairs.
 
-Data modules (en.py, es.py, de.py) stay readable: one `U(...)` per learner utterance with
-its `E(...)` errors, written by hand so every excerpt is a real part of its sentence.
+Data modules (en.py, es.py, de.py) import all of it (`__all__`) and stay readable: one
+`U(...)` per learner utterance with its `E(...)` errors, written by hand so every excerpt
+is a real part of its sentence.
 """
 
 from __future__ import annotations
@@ -24,6 +25,36 @@ COMMA: Pair = ("Punctuation", "Commas")
 APOS: Pair = ("Punctuation", "Apostrophes")
 ADV: Pair = ("Word Order", "Adverb Placement")
 QUEST: Pair = ("Word Order", "Questions")
+
+# Native languages whose speakers share a mistake (an utterance's `natives`).
+EN = ("English",)
+ROMANCE = ("Spanish", "Italian", "French", "Portuguese")
+
+# What the data modules (en.py, es.py, de.py) import with `*`: one vocabulary, written
+# once, instead of the same twenty-line import at the top of each.
+__all__ = [
+    "ADV",
+    "APOS",
+    "ART",
+    "COLL",
+    "COMMA",
+    "EN",
+    "FALSE",
+    "PLUR",
+    "PREP",
+    "PRON",
+    "QUEST",
+    "ROMANCE",
+    "SPELL",
+    "SVA",
+    "TENSE",
+    "WORD",
+    "E",
+    "LanguageCorpus",
+    "Pair",
+    "TutorVoice",
+    "U",
+]
 
 
 @dataclass(frozen=True, slots=True)

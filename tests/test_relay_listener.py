@@ -1,0 +1,100 @@
+"""The live relay's listener notices a pub/sub connection that died without a word (a NAT
+or load balancer that dropped it: no close, no reset, nothing more arrives) and subscribes
+again, replaying what it missed. Before, it waited on that connection forever: the
+replica never received another replica's event until it restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from gateway import live_relay
+from gateway.live_relay import RedisRelay
+from resolvers.outbox import LiveHub
+from tests.conftest import redis_url
+
+
+class SilentProxy:
+    """A TCP proxy to the test Redis whose open connections can go silent: they stay open
+    and carry nothing either way from then on, while new connections work."""
+
+    def __init__(self) -> None:
+        self.dead: list[dict[str, bool]] = []
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}{urlsplit(redis_url()).path}"
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    def go_silent(self) -> None:
+        for state in self.dead:
+            state["dead"] = True
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target = urlsplit(redis_url())
+        up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
+        state = {"dead": False}
+        self.dead.append(state)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    if not state["dead"]:
+                        dst.write(data)
+                        await dst.drain()
+            except OSError:
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+def event(session_id: str, seq: int) -> dict[str, Any]:
+    return {"_id": f"{session_id}:{seq}", "session_id": session_id, "seq": seq}
+
+
+@pytest.mark.redis
+async def test_a_silently_dead_subscription_is_noticed_and_replaced(monkeypatch) -> None:
+    monkeypatch.setattr(live_relay, "PING_EVERY_S", 0.2)
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    replays: list[datetime] = []
+    replayed = asyncio.Event()
+
+    async def catch_up(since: datetime) -> int:
+        replays.append(since)
+        replayed.set()
+        return 0
+
+    hub = LiveHub()
+    sub = hub.subscribe("s1")
+    other = RedisRelay(redis_url(), prefix, LiveHub(), timeout_s=0.2)  # another replica
+    proxy = SilentProxy()
+    async with proxy as proxied:
+        relay = RedisRelay(proxied, prefix, hub, timeout_s=0.2, catch_up=catch_up)
+        await relay.start()
+        try:
+            await other.publish(event("s1", 1))
+            assert (await asyncio.wait_for(sub.get(), 2))["seq"] == 1
+            silent_at = datetime.now(UTC)
+            proxy.go_silent()
+            await other.publish(event("s1", 2))  # lost on the dead connection
+            await asyncio.wait_for(replayed.wait(), 3)
+            # The replay covers the silence, from before the listener last heard.
+            assert replays == [replays[0]]
+            assert replays[0] <= silent_at - live_relay.CATCH_UP_MARGIN
+            await other.publish(event("s1", 3))
+            assert (await asyncio.wait_for(sub.get(), 2))["seq"] == 3
+        finally:
+            await relay.stop()
+            await other.stop()
