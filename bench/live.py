@@ -10,6 +10,9 @@ write's answer and each subscriber's receipt are timed on one clock. Per N it pr
 - delivery latency p50/p99 from the write's answer to each subscriber's receipt (0 when
   the event arrived first: the writer publishes before it answers), at RATE writes/s for
   SECONDS, writes spread over the sessions;
+- the server's CPU time per write during that phase, the write and its fan-out included
+  (user + system, from /proc): what bounds the rate on a machine the server has to itself,
+  where writes/s and latency also show what other processes left it;
 - events/s delivered at saturation: WRITERS concurrent writers as fast as the gateway
   answers for SECONDS / 2, receipts counted at the subscribers.
 
@@ -93,6 +96,13 @@ async def _serve(port: int, info: Path, sessions: int) -> None:
 
 
 # --- the load generator -----------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system): what the server spent, whatever
+    share of the machine the other processes left it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -230,6 +240,7 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
             answered: dict[str, float] = {}
             pending: list[asyncio.Task[tuple[str, float]]] = []
             total = int(rate * seconds)
+            cpu_before = _cpu_seconds(server.pid)
             began = time.perf_counter()
             for i in range(total):
                 delay = began + i / rate - time.perf_counter()
@@ -240,6 +251,7 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
                 answered[message_id] = when
             achieved = total / (time.perf_counter() - began)
             await asyncio.sleep(1)  # the last deliveries
+            cpu_per_write = (_cpu_seconds(server.pid) - cpu_before) * 1000 / total
             latencies = [
                 max(0.0, (got - answered[mid]) * 1000)
                 for s in subs
@@ -276,7 +288,8 @@ async def measure(n: int, per_session: int, rate: float, seconds: float, writers
     per_conn_kb = (rss_idle - rss_before) * 1024 / n
     return (
         f"W5 N={n} ({sessions} sessions x {per_session}, {live} live): idle RSS +{rss_idle - rss_before:.1f} MB "
-        f"({per_conn_kb:.1f} KB/subscription); {achieved:.0f} writes/s (asked {rate:g}) -> "
+        f"({per_conn_kb:.1f} KB/subscription); {achieved:.0f} writes/s (asked {rate:g}), "
+        f"server CPU {cpu_per_write:.1f} ms per write and its {per_session} deliveries -> "
         f"{len(latencies)}/{expected} deliveries, answer->receipt p50 "
         f"{statistics.median(latencies) if latencies else float('nan'):.1f} ms p99 "
         f"{_percentile(latencies, 0.99):.1f} ms; saturation {saturation:.0f} events/s "
@@ -304,7 +317,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve:
         port, info, sessions = args.serve
-        asyncio.run(_serve(int(port), Path(info), int(sessions)))
+        # The event loop `python -m gateway` runs on (Uvicorn's choice: uvloop when it is
+        # installed), so W5 measures the loop production serves on.
+        from uvicorn.loops.auto import auto_loop_factory
+
+        with asyncio.Runner(loop_factory=auto_loop_factory(use_subprocess=False)) as runner:
+            runner.run(_serve(int(port), Path(info), int(sessions)))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import pytest
 from models.embedded import collection as embedded
 
 DOCS = [
+    {"_id": 10, "a": 2.0, "b": "y"},
+    {"_id": 11, "a": [2, 3], "b": "z"},
     {"_id": 1, "a": 1, "b": "y"},
     {"_id": 2, "a": 1.0, "b": "y"},
     {"_id": 3, "a": True, "b": "y"},
@@ -41,6 +43,9 @@ FILTERS = [
     {"_id": {"$in": [7, 1, 4]}, "a": 1},
     {"_id": {"$in": ["k", 99]}},
     {"_id": {"$in": [3, 3]}},
+    {"a": True},
+    {"a": {"$in": [1, "1"]}},
+    {"a": {"$in": [2]}, "b": "z"},
 ]
 
 
@@ -79,6 +84,25 @@ def test_a_write_to_the_outbox_matches_only_its_sessions_documents(monkeypatch):
     assert coll.find_one({"_id": "new"})["published"] is True  # type: ignore[index]
     with pytest.raises(mongomock.DuplicateKeyError):
         coll.insert_one({"session_id": "s1", "seq": 5000})
+
+
+def test_a_long_sessions_outbox_insert_matches_only_its_own_seq(monkeypatch):
+    """One session's events all share its id: the unique check's `seq` narrows them."""
+    coll = mongomock.MongoClient().db.session_events
+    coll.create_index([("session_id", 1), ("seq", 1)], unique=True)
+    coll.insert_many([{"session_id": "s1", "seq": i} for i in range(2000)])
+    calls = 0
+    generic = mongomock.collection.filter_applies
+
+    def counted(*a, **k):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return generic(*a, **k)
+
+    monkeypatch.setattr(mongomock.collection, "filter_applies", counted)
+    monkeypatch.setattr(embedded, "filter_applies", counted)
+    coll.insert_one({"session_id": "s1", "seq": 2000})
+    assert calls < 20
 
 
 def test_expired_documents_are_removed_by_a_pass_per_monitor_interval(monkeypatch):

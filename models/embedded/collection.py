@@ -95,29 +95,40 @@ def _by_primary_key(self: Any, filter: Any) -> Any:
     return _scan(self, filter)
 
 
-def _text_conditions(filter: dict[str, Any]) -> list[tuple[str, frozenset[str]]]:
+def _text_conditions(filter: dict[str, Any]) -> list[tuple[str, frozenset[Any]]]:
     """The top-level `field: "text"` and `field: {"$in": [texts]}` conditions of `filter`,
-    as the texts each field may hold: a document can only match if its field holds one of
-    them or is an array (a text never equals a number, null or a subdocument). Dotted
-    paths and every other operator are left to mongomock's matcher."""
+    integers too (a session's `seq`: the outbox's unique index check of every insert,
+    where the session's own events all share the text), as the values each field may
+    hold: a document can only match if its field holds one of them (a number equal to
+    it, when the value is an integer) or is an array (a text never equals a number, null
+    or a subdocument). Dotted paths and every other operator are left to mongomock's
+    matcher."""
     out = []
     for field, value in filter.items():
         if "." in field or field.startswith("$"):
             continue
-        if isinstance(value, str):
+        if _plain(value):
             out.append((field, frozenset([value])))
         elif (
             isinstance(value, dict)
             and list(value) == ["$in"]
             and isinstance(value["$in"], list | tuple)
-            and all(isinstance(v, str) for v in value["$in"])
+            and all(_plain(v) for v in value["$in"])
         ):
             out.append((field, frozenset(value["$in"])))
     return out
 
 
-def _may_hold(value: Any, wanted: frozenset[str]) -> bool:
-    return (isinstance(value, str) and value in wanted) or isinstance(value, list)
+def _plain(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _may_hold(value: Any, wanted: frozenset[Any]) -> bool:
+    if isinstance(value, str | int | float):  # 5.0 and True hash as 5 and 1: the matcher decides
+        return value in wanted
+    # Missing, null and subdocuments never equal a text or an integer; arrays and other
+    # types (Decimal128, ...) go to the matcher.
+    return value is not None and not isinstance(value, dict)
 
 
 # A server's TTL monitor deletes expired documents once a minute (ttlMonitorSleepSecs);
