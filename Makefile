@@ -17,11 +17,14 @@ install: $(STAMP)
 run: $(STAMP)  ## the embedded demo, with the reference tutor worker beside it (docs/live.md)
 	DEMO_TUTOR_WORKER=$${DEMO_TUTOR_WORKER:-true} $(PY) -m gateway
 
+# Test processes (pytest-xdist; a file's tests stay in one process). TEST_WORKERS=0: one.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)  ## the local inner loop: no browser, no gateway processes, no slow tests
-	$(PY) -m pytest -m "not browser and not subprocess and not slow"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not subprocess and not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,7 @@
-"""Rate limiting while the real Redis on this machine is stopped and started again."""
+"""Rate limiting while a real Redis is stopped and started again.
+
+The test runs its own redis-server on a free port (never the machine's shared one, which
+other tests, other test processes and other work on the machine use at the same time)."""
 
 # ruff: noqa: ASYNC221 - stopping and starting the server is meant to block the test.
 
@@ -6,49 +9,53 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 
 import pytest
 
-from tests.conftest import make_settings, redis_url, running_api
+from tests.conftest import make_settings, running_api
 
-# It stops the machine's shared Redis: never in `make test-fast`, which may run beside other
-# work on the same machine.
-pytestmark = pytest.mark.slow
-
-START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (shutil.which("redis-server") and shutil.which("redis-cli")),
+        reason="needs redis-server and redis-cli (apt-get install redis-server)",
+    ),
 ]
 
 
-def redis_alive() -> bool:
-    return (
-        subprocess.run(
-            ["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True
-        ).stdout.strip()
-        == "PONG"
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
-pytestmark = pytest.mark.skipif(
-    not (
-        shutil.which("redis-server")
-        and shutil.which("redis-cli")
-        and redis_url().startswith("redis://127.0.0.1:6379")
-    ),
-    reason="needs the local redis-server on 127.0.0.1:6379 to stop and restart",
-)
+def redis_alive(port: int) -> bool:
+    return (
+        subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+        ).stdout.strip()
+        == "PONG"
+    )
 
 
 async def wait_for(predicate, seconds=10.0):
@@ -60,15 +67,27 @@ async def wait_for(predicate, seconds=10.0):
 
 
 async def test_redis_outage_fails_open_for_paying_tiers_and_closed_for_anonymous(capsys):
-    if not redis_alive():
-        pytest.skip("Redis is not running")
-    async with running_api(make_settings(redis_url=redis_url())) as api:
+    port = free_port()
+    servers = [start(port)]
+    try:
+        assert await wait_for(lambda: redis_alive(port))
+        await check_outage(port, servers, capsys)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(5)
+
+
+async def check_outage(
+    port: int, servers: list[subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_api(make_settings(redis_url=f"redis://127.0.0.1:{port}/0")) as api:
         _, token = await api.user(tier="free")
         first = await api.gql("{ me { id } }", token=token)
         assert first.status_code == 200 and first.headers["X-RateLimit-Remaining"] == "59"
-        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
         try:
-            assert await wait_for(lambda: not redis_alive())
+            assert await wait_for(lambda: not redis_alive(port))
             ready = await api.client.get("/health/ready")
             # Degraded, still ready: the tiers fail open, and every replica shares Redis.
             assert ready.status_code == 200 and ready.json()["degraded"] == ["redis"]
@@ -79,9 +98,9 @@ async def test_redis_outage_fails_open_for_paying_tiers_and_closed_for_anonymous
             assert anonymous.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
             assert "rate_limit_storage_unavailable" in capsys.readouterr().out
         finally:
-            if not redis_alive():
-                subprocess.run(START, check=True, capture_output=True)
-            assert await wait_for(redis_alive)
+            if not redis_alive(port):
+                servers.append(start(port))
+            assert await wait_for(lambda: redis_alive(port))
         # Recovers by itself: counting resumes against Redis (the restarted server is empty).
         # Within the Redis breaker's pause (it backs off while the server restarts).
         for _ in range(200):
