@@ -274,6 +274,7 @@ class _CostRowsDown(CollectionProxy):
         return await method(*a, **k)
 
 
+@pytest.mark.slow
 async def test_an_evaluator_call_cut_off_is_counted_once_whatever_lands_late(provider, monkeypatch):
     """Issue 28: the evaluator's cost writes had no lease and no completion. A request
     cut off after storing the call (its cost_daily write held on the wire, the other rows

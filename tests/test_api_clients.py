@@ -271,6 +271,7 @@ async def test_the_request_log_names_the_client(
     assert done and done[-1]["client"] == "tutor-log-check" and done[-1]["tier"] == "tutor"
 
 
+@pytest.mark.slow
 async def test_a_revoked_secret_is_refused_by_another_replica_within_seconds() -> None:
     """Two gateways on one database and one Redis: revoking on A stops the secret on B."""
     settings = make_settings(redis_url=redis_url())

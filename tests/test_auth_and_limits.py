@@ -23,6 +23,7 @@ async def spend(api, token, n, query=ME):
 
 
 @pytest.mark.parametrize(("tier", "limit"), [("free", 60), ("pro", 300), ("premium", 1000)])
+@pytest.mark.slow
 async def test_each_tier_request_limit_is_exact(api, tier, limit):
     _, token = await api.user(tier=tier)
     statuses = await spend(api, token, limit)
@@ -57,6 +58,7 @@ async def test_anonymous_callers_may_read_nothing_else(api):
     assert status == {"tier": "ANONYMOUS", "limit": 30, "remaining": 28, "cost": 0}
 
 
+@pytest.mark.slow
 async def test_admins_are_exempt(api):
     _, token = await api.admin()
     assert set(await spend(api, token, 1100)) == {200}
@@ -205,6 +207,7 @@ async def test_role_comes_from_the_database_not_the_token(api):
     assert body["extensions"]["rateLimit"]["tier"] == "FREE"
 
 
+@pytest.mark.slow
 async def test_redis_counters_are_shared_between_two_gateways():
     pytest.importorskip("redis")
     import redis.asyncio as redis
@@ -276,6 +279,7 @@ def test_memory_window_is_a_moving_window():
     assert window.peek("other", 3, 60) == (3, 1120.001)
 
 
+@pytest.mark.slow
 async def test_an_unreachable_rate_limit_storage_is_reported_not_hidden(capsys):
     # Before: with Redis down, rateLimit.remaining reported a full budget while nothing
     # was metered, and nothing said so.

@@ -73,6 +73,7 @@ def test_the_corpus_check_refuses_a_mistake_that_is_not_in_the_sentence() -> Non
     assert "('Grammar', 'Made Up') is not in the taxonomy" in problems
 
 
+@pytest.mark.slow
 async def test_seeded_conversations_read_like_tutoring(api: Any) -> None:
     data = await _seeded(api, datetime.now(UTC))
     users = {u["_id"]: u for u in data["users"]}
@@ -124,6 +125,7 @@ async def test_seeded_conversations_read_like_tutoring(api: Any) -> None:
     assert not [m for m in learner if "rating" in m]
 
 
+@pytest.mark.slow
 async def test_seeded_practice_spans_the_last_four_weeks(api: Any) -> None:
     now = datetime.now(UTC)
     data = await _seeded(api, now)
@@ -192,6 +194,7 @@ DEMO_LEARNER_VIEW = """{
 }"""
 
 
+@pytest.mark.slow
 async def test_a_fresh_demo_learner_sees_progress_streak_and_reviews(api: Any) -> None:
     summary = await seed_database(api.services.db, users=20, seed=42)
     token = issue_token(api.services.settings, summary.learner_id)
@@ -221,6 +224,7 @@ ADMIN_VIEW = """query($from: DateTime, $to: DateTime) {
 }"""
 
 
+@pytest.mark.slow
 async def test_an_admin_sees_ratings_per_provider_and_cost_per_topic(api: Any) -> None:
     now = datetime.now(UTC)
     await seed_database(api.services.db, users=20, seed=42, now=now)

@@ -61,6 +61,7 @@ def test_the_fast_paths_find_what_a_full_scan_finds_in_the_same_order(query):
     assert list(coll._iter_documents(query)) == list(embedded._scan(coll, query))
 
 
+@pytest.mark.slow
 def test_a_write_to_the_outbox_matches_only_its_sessions_documents(monkeypatch):
     """The unique (session_id, seq) check of an insert and the published mark (`_id $in`)
     that every recordMessage sends: mongomock's matcher sees the session's documents,
@@ -86,6 +87,7 @@ def test_a_write_to_the_outbox_matches_only_its_sessions_documents(monkeypatch):
         coll.insert_one({"session_id": "s1", "seq": 5000})
 
 
+@pytest.mark.slow
 def test_a_long_sessions_outbox_insert_matches_only_its_own_seq(monkeypatch):
     """One session's events all share its id: the unique check's `seq` narrows them."""
     coll = mongomock.MongoClient().db.session_events

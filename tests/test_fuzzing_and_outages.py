@@ -156,6 +156,7 @@ def documents(draw):
     ),
     as_admin=st.booleans(),
 )
+@pytest.mark.slow
 async def test_fuzzed_documents_never_crash_or_leak(api, document, variables, as_admin):
     token = api.services.extras.setdefault(
         "fuzz_admin" if as_admin else "fuzz_learner",

@@ -159,6 +159,7 @@ async def test_a_rotated_key_is_fetched_on_its_unknown_kid(provider):
         assert ghost.status_code == 401
 
 
+@pytest.mark.slow
 async def test_a_retired_key_stops_working_for_tokens_already_verified(provider):
     """A provider retires a key (say it leaked). Tokens signed with it must be refused
     once the gateway fetches the key set again, including tokens it verified before:
@@ -312,6 +313,7 @@ def misbehaving(request: pytest.FixtureRequest) -> Iterator[Misbehaving]:
 @pytest.mark.parametrize(
     "misbehaving", ["html", "empty", "error", "reset", "trickle"], indirect=True
 )
+@pytest.mark.slow
 async def test_a_misbehaving_provider_is_a_charged_503_with_bounded_fetches(misbehaving, capsys):
     # Before: HTML, {"keys": []}, {"error": ...} and a reset were HTTP 500 INTERNAL
     # (JSONDecodeError, PyJWKSetError, ConnectionResetError escaped gateway/jwks.py), every

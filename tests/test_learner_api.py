@@ -295,6 +295,7 @@ async def test_startup_sweep_finishes_pending_messages(api):
 
 
 @pytest.mark.interleaved
+@pytest.mark.slow
 async def test_concurrent_record_message_keeps_exact_totals(api):
     user, token = await api.user(tier="premium")
     _, admin = await api.admin()  # admins are exempt from budgets: 200 writes at once

@@ -4,9 +4,12 @@ consistently correct skill is mastered while a guessed one is not (issue 22)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench.learner_sim import GUESSED, KNOWN, simulate
 
 
+@pytest.mark.slow
 async def test_thirty_days_of_practice_master_the_known_skill_and_not_the_guessed_one():
     report = await simulate(days=30, seed=7)
     assert report.days == 30 and report.answered >= 150

@@ -112,6 +112,7 @@ async def test_connections_per_user_are_capped() -> None:
         await second.close()
 
 
+@pytest.mark.slow
 async def test_a_client_that_stops_answering_pings_is_closed_4504() -> None:
     async with served(make_settings(ws_ping_interval_seconds=0.3)) as (api, url):
         _, learner = await api.user()
@@ -171,6 +172,7 @@ async def test_the_upgrade_from_an_origin_cors_refuses_is_refused() -> None:
         await ws.close()
 
 
+@pytest.mark.slow
 async def test_subscribing_is_charged_like_a_query() -> None:
     async with served(make_settings(rate_limit_free="3/minute")) as (api, url):
         _, learner = await api.user()

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from models.documents import utcnow
 from resolvers.outbox import HUB_KEY, LiveHub
@@ -254,6 +255,7 @@ async def test_idle_streams_get_keepalive_comments() -> None:
         assert comments == [{"comment": ""}] * 3
 
 
+@pytest.mark.slow
 async def test_live_connections_per_caller_are_capped_over_both_transports() -> None:
     async with served(make_settings(ws_max_connections_per_user=2)) as (api, url):
         _, learner = await api.user()
@@ -291,6 +293,7 @@ async def test_an_origin_cors_refuses_cannot_open_a_stream() -> None:
             assert events.response.headers["access-control-allow-origin"] == "https://app.example"
 
 
+@pytest.mark.slow
 async def test_subscribing_over_sse_is_charged_like_a_query() -> None:
     async with served(make_settings(rate_limit_free="3/minute")) as (api, url):
         _, learner = await api.user()

@@ -238,6 +238,7 @@ async def test_batch_tools_split_id_lists(api, monkeypatch):
 # --- 7. index bootstrap -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_the_gateway_starts_while_mongodb_is_unreachable(capsys):
     """It used to build indexes (and ask the server's version) at start: with MongoDB
     briefly down the process exited instead of starting and reporting not-ready."""
@@ -351,6 +352,7 @@ async def test_users_total_count_does_not_scan_the_collection(api):
 # --- 9. failover upkeep ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_half_applied_messages_are_finished_periodically_not_only_at_start():
     async with running_api(make_settings(maintenance_interval_seconds=1)) as api:
         user, token = await api.user()

@@ -178,6 +178,7 @@ async def _assistant(db, user_id, session_id, cost):
     return doc
 
 
+@pytest.mark.slow
 async def test_a_late_retry_counts_once_after_hundreds_of_other_messages(api):
     """The old guard kept the last 200 ids per row: the shared hour/day rows forgot a
     message after 200 others and a late retry (or the sweep) counted it twice."""

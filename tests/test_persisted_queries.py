@@ -196,6 +196,7 @@ def test_the_script_refuses_documents_that_do_not_validate(tmp_path, capsys):
     assert "tierr" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 async def test_redis_down_is_a_cache_miss_not_an_error():
     from tests.servers import free_port
 

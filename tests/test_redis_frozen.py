@@ -48,6 +48,7 @@ def frozen_settings(url: str, **overrides: object):  # type: ignore[no-untyped-d
     )
 
 
+@pytest.mark.slow
 async def test_a_frozen_redis_adds_its_timeout_once_not_to_every_request(frozen_redis):
     """Before: every request waited REDIS_SOCKET_TIMEOUT_MS on the frozen Redis (here
     300 ms; 1 s by default) before failing open. Now the first one does, the breaker opens,
@@ -83,6 +84,7 @@ async def test_a_frozen_redis_adds_its_timeout_once_not_to_every_request(frozen_
         assert body["checks"]["mongodb"]["status"] == "ok"
 
 
+@pytest.mark.slow
 async def test_a_frozen_redis_does_not_hold_every_write_on_its_event(frozen_redis):
     """Before: the live relay's publish (and the tutor turn's append) had no breaker, so
     every recordMessage waited 2 s on the frozen Redis before answering, and so did every
@@ -126,6 +128,7 @@ async def test_a_frozen_redis_does_not_hold_every_write_on_its_event(frozen_redi
         assert took_ms < TIMEOUT_MS, took_ms
 
 
+@pytest.mark.slow
 async def test_readiness_fails_on_redis_when_no_tier_fails_open(frozen_redis):
     async with running_api(frozen_settings(frozen_redis, rate_limit_fail_open_tiers="")) as api:
         ready = await api.client.get("/health/ready")

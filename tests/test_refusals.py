@@ -23,6 +23,7 @@ def post_raw(api, body: bytes | str, token: str | None = None, **headers: str):
     return api.client.post("/graphql", content=body, headers=h)
 
 
+@pytest.mark.slow
 async def test_invalid_tokens_spend_the_client_ip_budget(api):
     # Before: 40 invalid-token requests left the anonymous budget at 29/30.
     statuses = []
@@ -63,6 +64,7 @@ async def test_refused_requests_spend_the_callers_budget(api, body):
     assert await remaining(api) == before_ip - 1 - 1
 
 
+@pytest.mark.slow
 async def test_a_spent_window_refuses_refusals_with_429():
     async with running_api(make_settings(rate_limit_free="3/minute")) as api:
         _, token = await api.user(tier="free")
@@ -161,6 +163,7 @@ TOO_COSTLY = (
 )
 
 
+@pytest.mark.slow
 async def test_operations_over_the_cost_ceiling_spend_the_callers_budget():
     # Before: QUERY_TOO_COMPLEX was answered for free, however many were sent.
     async with running_api(make_settings(rate_limit_free="3/minute")) as api:

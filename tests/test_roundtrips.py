@@ -56,6 +56,7 @@ async def count_round_trips(api, token, n):
 
 
 @pytest.mark.parametrize("n_users", [5, 20])
+@pytest.mark.slow
 async def test_nested_read_costs_constant_round_trips(api, n_users):
     await conversations(api.services.db, users=n_users, sessions=10, messages=20)
     _, admin = await api.admin()

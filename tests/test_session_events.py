@@ -216,6 +216,7 @@ async def test_a_revoked_api_client_is_disconnected_at_the_next_delivery() -> No
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 async def test_a_replica_whose_relay_connection_died_gets_what_it_missed() -> None:
     """The relays' pub/sub connections killed (`CLIENT KILL` of this test's own, by name):
     an event recorded on replica A right then, while B's relay is not subscribed, still

@@ -70,6 +70,7 @@ def _copied(entries, slug, prefix_from):
     return out
 
 
+@pytest.mark.slow
 def test_loader_serves_a_language_specific_file_and_refuses_it_elsewhere(monkeypatch):
     content = {k: dict(v) for k, v in bank_module.read_content().items()}
     spanish = content["Spanish"]
@@ -102,6 +103,7 @@ def test_loader_serves_a_language_specific_file_and_refuses_it_elsewhere(monkeyp
         load_bank.cache_clear()
 
 
+@pytest.mark.slow
 def test_loader_does_not_require_a_language_specific_file_before_it_is_written(monkeypatch):
     content = {k: dict(v) for k, v in bank_module.read_content().items()}
     for language, pairs in (("Spanish", SPANISH_ONLY), ("German", GERMAN_ONLY)):

@@ -206,6 +206,7 @@ async def test_export_streams_json_and_csv(api, tmp_path):
     ],
     ids=lambda argv: argv[0],
 )
+@pytest.mark.slow
 def test_scripts_facing_an_unreachable_mongodb_say_one_line(argv):
     import os
     import subprocess

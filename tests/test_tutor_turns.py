@@ -164,6 +164,7 @@ async def check_one_client_per_group(api: Api, urls: list[str], tutor: str) -> N
         await ws.close()
 
 
+@pytest.mark.slow
 async def test_each_learner_message_reaches_one_client_of_each_group() -> None:
     async with served(make_settings()) as (api, url):
         await check_one_client_per_group(api, [url], await api.tutor())
@@ -197,6 +198,7 @@ async def check_redelivery(api: Api, urls: list[str], tutor: str) -> None:
         await ws.close()
 
 
+@pytest.mark.slow
 async def test_an_unacknowledged_turn_goes_to_another_client_with_the_next_attempt() -> None:
     async with served(make_settings(turn_ack_timeout_seconds=0.5)) as (api, url):
         await check_redelivery(api, [url], await api.tutor())
@@ -264,12 +266,14 @@ async def check_dead_predecessor(api: Api, url: str, tutor: str) -> None:
     await alive.close()
 
 
+@pytest.mark.slow
 async def test_turns_taken_by_a_connection_that_died_unnoticed_come_back_in_seconds() -> None:
     async with served(make_settings(turn_ack_timeout_seconds=10)) as (api, url):
         await check_dead_predecessor(api, url, await api.tutor())
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 async def test_on_the_stream_turns_of_a_connection_that_died_unnoticed_come_back() -> None:
     async with replicas(turn_ack_timeout_seconds=10) as (api, urls):
         await check_dead_predecessor(api, urls[1], await api.tutor())
@@ -301,6 +305,7 @@ async def check_unacked_cap(api: Api, url: str, tutor: str) -> None:
     await free.close()
 
 
+@pytest.mark.slow
 async def test_a_client_at_its_unacknowledged_cap_takes_no_new_turn() -> None:
     settings = make_settings(turn_ack_timeout_seconds=30, turn_max_unacked=2)
     async with served(settings) as (api, url):
@@ -308,6 +313,7 @@ async def test_a_client_at_its_unacknowledged_cap_takes_no_new_turn() -> None:
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 async def test_on_the_stream_a_client_at_its_cap_takes_no_new_turn() -> None:
     async with replicas(turn_ack_timeout_seconds=30, turn_max_unacked=2) as (api, urls):
         await check_unacked_cap(api, urls[1], await api.tutor())
@@ -331,6 +337,7 @@ async def test_a_consumer_name_that_is_not_a_name_is_refused() -> None:
         assert await closed_with(ws) == 4400
 
 
+@pytest.mark.slow
 async def test_a_turn_whose_writer_died_before_publishing_is_delivered_once_by_maintenance() -> (
     None
 ):
@@ -400,6 +407,7 @@ class replicas:
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 async def test_two_replicas_share_one_turn_stream() -> None:
     async with replicas() as (api, urls):
         assert isinstance(api.services.extras[TURNS_KEY], RedisTurns)
@@ -407,6 +415,7 @@ async def test_two_replicas_share_one_turn_stream() -> None:
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 async def test_redelivery_crosses_replicas_on_the_stream() -> None:
     async with replicas(turn_ack_timeout_seconds=0.5) as (api, urls):
         await check_redelivery(api, urls, await api.tutor())

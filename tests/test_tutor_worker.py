@@ -126,6 +126,7 @@ def config(url: str, secret: str, **kw: Any) -> Config:
     )
 
 
+@pytest.mark.slow
 async def test_the_worker_answers_with_the_models_reply_usage_latency_and_errors() -> None:
     llm = FakeCompletions()
     try:
