@@ -1,14 +1,17 @@
-"""Fault injection: what an unreachable, hung, slow or strict MongoDB does to a call."""
+"""Fault injection: what an unreachable, hung, slow or strict MongoDB does to a call, and
+what a process killed mid-write leaves behind."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import ServerSelectionTimeoutError
 
+from models.documents import utcnow
 from models.driver_calls import CollectionProxy, CursorProxy, Fetch
 
 
@@ -258,3 +261,21 @@ class _Held(CollectionProxy):
         self._held.writes.append(task)
         self._held.reached.set()
         return await asyncio.shield(task)  # cancelling the caller does not stop the write
+
+
+async def died_after_insert(db: Any, message_id: str, session_id: str, user_id: str) -> None:
+    """A learner's message as a process killed right after recordMessage's first step
+    leaves it, an hour ago: stored, guarded, not counted, no event recorded."""
+    await db.messages.insert_one(
+        {
+            "_id": message_id,
+            "session_id": session_id,
+            "user_id": user_id,
+            "role": "user",
+            "content": "Written, then the process died.",
+            "timestamp": utcnow() - timedelta(hours=1),
+            "errors": [],
+            "applied": False,
+            "guarded": True,
+        }
+    )

@@ -9,6 +9,7 @@ the embedded database topped out near 35 writes/s (bench W5). Since: ~5 ms.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import mongomock
@@ -61,14 +62,8 @@ def test_the_fast_paths_find_what_a_full_scan_finds_in_the_same_order(query):
     assert list(coll._iter_documents(query)) == list(embedded._scan(coll, query))
 
 
-@pytest.mark.slow
-def test_a_write_to_the_outbox_matches_only_its_sessions_documents(monkeypatch):
-    """The unique (session_id, seq) check of an insert and the published mark (`_id $in`)
-    that every recordMessage sends: mongomock's matcher sees the session's documents,
-    not the whole collection (2,000 calls each before)."""
-    coll = mongomock.MongoClient().db.session_events
-    coll.create_index([("session_id", 1), ("seq", 1)], unique=True)
-    coll.insert_many([{"_id": f"e{i}", "session_id": f"s{i % 50}", "seq": i} for i in range(2000)])
+def count_matcher_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """How often mongomock's matcher runs from now on (documents it is handed)."""
     calls = 0
     generic = mongomock.collection.filter_applies
 
@@ -79,9 +74,21 @@ def test_a_write_to_the_outbox_matches_only_its_sessions_documents(monkeypatch):
 
     monkeypatch.setattr(mongomock.collection, "filter_applies", counted)
     monkeypatch.setattr(embedded, "filter_applies", counted)
+    return lambda: calls
+
+
+@pytest.mark.slow
+def test_a_write_to_the_outbox_matches_only_its_sessions_documents(monkeypatch):
+    """The unique (session_id, seq) check of an insert and the published mark (`_id $in`)
+    that every recordMessage sends: mongomock's matcher sees the session's documents,
+    not the whole collection (2,000 calls each before)."""
+    coll = mongomock.MongoClient().db.session_events
+    coll.create_index([("session_id", 1), ("seq", 1)], unique=True)
+    coll.insert_many([{"_id": f"e{i}", "session_id": f"s{i % 50}", "seq": i} for i in range(2000)])
+    calls = count_matcher_calls(monkeypatch)
     coll.insert_one({"_id": "new", "session_id": "s1", "seq": 5000, "published": False})
     coll.update_many({"_id": {"$in": ["new"]}, "published": False}, {"$set": {"published": True}})
-    assert calls < 200
+    assert calls() < 200
     assert coll.find_one({"_id": "new"})["published"] is True  # type: ignore[index]
     with pytest.raises(mongomock.DuplicateKeyError):
         coll.insert_one({"session_id": "s1", "seq": 5000})
@@ -93,18 +100,9 @@ def test_a_long_sessions_outbox_insert_matches_only_its_own_seq(monkeypatch):
     coll = mongomock.MongoClient().db.session_events
     coll.create_index([("session_id", 1), ("seq", 1)], unique=True)
     coll.insert_many([{"session_id": "s1", "seq": i} for i in range(2000)])
-    calls = 0
-    generic = mongomock.collection.filter_applies
-
-    def counted(*a, **k):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        return generic(*a, **k)
-
-    monkeypatch.setattr(mongomock.collection, "filter_applies", counted)
-    monkeypatch.setattr(embedded, "filter_applies", counted)
+    calls = count_matcher_calls(monkeypatch)
     coll.insert_one({"session_id": "s1", "seq": 2000})
-    assert calls < 20
+    assert calls() < 20
 
 
 def test_expired_documents_are_removed_by_a_pass_per_monitor_interval(monkeypatch):

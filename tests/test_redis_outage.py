@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 
 import pytest
 
 from tests.conftest import make_settings, running_api
+from tests.servers import free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,12 +23,6 @@ pytestmark = [
         reason="needs redis-server and redis-cli (apt-get install redis-server)",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(port: int) -> subprocess.Popen[bytes]:

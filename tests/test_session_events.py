@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from models.documents import utcnow
 from resolvers.messages import complete_pending
 from resolvers.outbox import HUB_KEY, publish_pending
 from tests.conftest import Api, make_settings
+from tests.faults import died_after_insert
 from tests.wsclient import closed_with, open_socket, receive, served, subscribe
 
 EVENTS = """subscription($s: ID!, $after: ID) { sessionEvents(sessionId: $s, after: $after) {
@@ -159,19 +159,7 @@ async def test_a_message_whose_writer_died_before_publishing_is_delivered_by_mai
         await subscribe(ws, EVENTS, {"s": sid})
         await asyncio.sleep(0.2)
         db = api.services.db
-        await db.messages.insert_one(
-            {
-                "_id": "crashed-1",
-                "session_id": sid,
-                "user_id": user["_id"],
-                "role": "user",
-                "content": "Written, then the process died.",
-                "timestamp": utcnow() - timedelta(hours=1),
-                "errors": [],
-                "applied": False,
-                "guarded": True,
-            }
-        )
+        await died_after_insert(db, "crashed-1", sid, user["_id"])
         assert await complete_pending(db, 14.0) == 1
         hub = api.services.extras[HUB_KEY]
         assert await publish_pending(db, hub, older_than=timedelta(0)) == 1

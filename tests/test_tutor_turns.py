@@ -13,11 +13,11 @@ import pytest
 
 from gateway.turn_stream import RedisTurns
 from models.db import connect
-from models.documents import utcnow
 from resolvers.messages import complete_pending
 from resolvers.outbox import HUB_KEY, publish_pending
 from resolvers.turns import TURNS_KEY
 from tests.conftest import Api, make_settings, redis_url
+from tests.faults import died_after_insert
 from tests.wsclient import open_socket, receive, send, served, subscribe
 
 TURNS = """subscription($g: String!) { tutorTurns(group: $g) {
@@ -352,19 +352,7 @@ async def test_a_turn_whose_writer_died_before_publishing_is_delivered_once_by_m
         await subscribe(ws, TURNS, {"g": "crash"})
         await asyncio.sleep(0.3)
         db = api.services.db
-        await db.messages.insert_one(
-            {
-                "_id": "crashed-turn",
-                "session_id": sid,
-                "user_id": user["_id"],
-                "role": "user",
-                "content": "Written, then the process died.",
-                "timestamp": utcnow() - timedelta(hours=1),
-                "errors": [],
-                "applied": False,
-                "guarded": True,
-            }
-        )
+        await died_after_insert(db, "crashed-turn", sid, user["_id"])
         assert await nothing_within(ws, 0.3)
         assert await complete_pending(db, 14.0) == 1
         hub = api.services.extras[HUB_KEY]
