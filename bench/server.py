@@ -284,17 +284,22 @@ def main() -> None:
     parser.add_argument("--replay", action="store_true", help="reads answered from a store")
     parser.add_argument("--dump", help="write the rows the peers serve to this file")
     args = parser.parse_args()
-    asyncio.run(
-        serve(
-            args.variant,
-            args.port,
-            args.info,
-            args.latency_ms,
-            args.small,
-            replay=args.replay,
-            dump=args.dump,
+    # The event loop `uvicorn.run` (gateway/__main__.py) picks: uvloop when installed, as
+    # it is from the pinned uvicorn[standard]. Uvicorn only chooses it in `run`, and this
+    # process serves from inside its own loop, so it asks for the same one.
+    loop = os.environ.get("BENCH_LOOP", "auto")
+    with asyncio.Runner(loop_factory=uvicorn.Config(None, loop=loop).get_loop_factory()) as runner:
+        runner.run(
+            serve(
+                args.variant,
+                args.port,
+                args.info,
+                args.latency_ms,
+                args.small,
+                replay=args.replay,
+                dump=args.dump,
+            )
         )
-    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ Python datetimes stop at years 1 and 9999, so an input at the edge of that range
 resolver converted it to UTC or widened a window by a day: a 500 and an error line in
 the log for any caller who asked. Every DateTime input is therefore normalised to UTC
 and bounded here, once, before any resolver sees it; naive values are read as UTC.
+
+Outputs are `isoformat()`'s text (the contract since the first round). A learner's history
+page holds a timestamp per message (60 on `bench --quick`'s mid), and `isoformat()` on a
+driver's UTC datetime is a Python-level `utcoffset()` call and string assembly (~2 us);
+orjson writes the same text in ~0.8 us (docs/performance.md, "Timestamps").
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import dateutil.parser
-from strawberry.schema.types.base_scalars import isoformat, wrap_parser
+import orjson
+from bson.tz_util import utc as BSON_UTC
+from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
 # Far from both ends of datetime's range, so windows of years on either side still fit.
@@ -35,11 +42,23 @@ def parse_datetime(value: str) -> datetime:
     return parsed
 
 
+def serialize_datetime(value: datetime) -> str:
+    """`value.isoformat()`. For a datetime in UTC (the zone every driver decodes into,
+    or `datetime.UTC`) or naive, orjson's RFC 3339 text is the same characters
+    (tests/test_datetime_scalar.py compares them over the whole range); any other zone is
+    left to `isoformat()`, so an offset is never rendered differently."""
+    if type(value) is datetime:
+        tz = value.tzinfo
+        if tz is BSON_UTC or tz is UTC or tz is None:
+            return orjson.dumps(value)[1:-1].decode()
+    return value.isoformat()
+
+
 BoundedDateTime = ScalarDefinition(
     name="DateTime",
     description="Date with time (isoformat)",
     specified_by_url=None,
-    serialize=isoformat,
+    serialize=serialize_datetime,
     parse_value=wrap_parser(parse_datetime, "DateTime", exceptions=(ValueError, OverflowError)),
     parse_literal=None,
     origin=datetime,

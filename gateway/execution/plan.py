@@ -31,7 +31,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +60,6 @@ from graphql.type.scalars import (
     serialize_int,
     serialize_string,
 )
-from strawberry.schema.types.base_scalars import isoformat as strawberry_isoformat
 
 from gateway.execution.conventions import Conventions
 
@@ -106,12 +104,6 @@ IDENTITY: dict[Any, str] = {
 }
 
 
-# Output coercions that are one method call on a value of one exact type: Strawberry's
-# DateTime serializer is `methodcaller("isoformat")`; for a datetime, `v.isoformat()` is
-# the same call without methodcaller's attribute lookup by name.
-INLINE_METHOD: dict[Any, tuple[type, str]] = {strawberry_isoformat: (datetime, "isoformat")}
-
-
 class Unsupported(Exception):
     """The operation uses something the plan does not model: run it the standard way."""
 
@@ -128,9 +120,6 @@ class Shape:
     # own output, true exactly where graphql-core's coercion returns an equal value of
     # the same type (generated code then skips the call)
     identity: str | None = None
-    # LEAF whose coercion is a known method call: (the value's exact type, the method);
-    # generated code calls it inline for that type (plan.INLINE_METHOD)
-    method: tuple[type, str] | None = None
     memo: dict[tuple[type, Any], Any] | None = None  # LEAF enum: raw value -> name
     str_memo: dict[str, Any] = field(default_factory=dict)  # the same, for str values
     obj: ObjectPlan | None = None  # OBJECT
@@ -367,7 +356,6 @@ class _Builder:
                 coerce=coerce,
                 str_is_output=coerce in (serialize_string, serialize_id),
                 identity=IDENTITY.get(coerce),
-                method=INLINE_METHOD.get(coerce),
                 memo={} if isinstance(type_, GraphQLEnumType) else None,
                 type_name=type_.name,
             )

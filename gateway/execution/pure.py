@@ -215,10 +215,6 @@ class PureGen:
                     f"if {r} is None:",
                     "    slow()",
                 ], r
-            if shape.method is not None:
-                exact, method = shape.method
-                t = self.gen.const(exact, "T")
-                return [f"if type({v}) is not {t}:", "    slow()", f"{r} = {v}.{method}()"], r
             c = self.gen.const(shape.coerce, "C")
             return [
                 f"if type({v}) not in LEAF_OK or ({r} := {c}({v})) is None or {r} is Undefined:",
