@@ -185,6 +185,19 @@ def _stable(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     )
 
 
+@pytest.mark.parametrize("hour", range(0, 24, 3))
+async def test_the_demo_learner_has_reviews_due_at_any_hour_of_the_day(api: Any, hour: int) -> None:
+    """Reviews fall due at the time of day their skill was practised: the demo learner's
+    queue was empty from 06:00 to 18:00 UTC (the afternoon in Lima), `make run`'s first
+    screen in a European morning."""
+    now = datetime(2026, 12, 7, hour, 21, tzinfo=UTC)
+    summary = await seed_database(api.services.db, users=1, seed=42, now=now)
+    pending = await api.services.db.exercises.find(
+        {"user_id": summary.learner_id, "status": "pending", "due_at": {"$lte": now}}
+    ).to_list(None)
+    assert len(pending) >= 1, f"nothing due at {now:%H:%M} UTC"
+
+
 DEMO_LEARNER_VIEW = """{
   me { targetLanguage timeZone streakDays }
   progress { points { messages errors exercisesAttempted exercisesCorrect }

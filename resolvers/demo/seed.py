@@ -71,6 +71,7 @@ LATEST_BEFORE_NOW = timedelta(minutes=6)  # a seeded answer never lies in the fu
 # (share of learners, chance of practising on a given day)
 ENGAGEMENT = ((0.2, 0.0), (0.3, 0.3), (0.3, 0.55), (0.2, 0.8))
 DEMO_LEARNER_STREAK = 6  # learner 1 (whose token `make run` prints) practised these last days
+DEMO_DUE_REVIEWS = 3  # reviews learner 1 has due whenever the demo starts
 NEVER_RATES = 0.4  # share of learners who never rate a reply
 RATING_SHARE = (0.1, 0.35)  # how often the others rate
 RATING_COMMENT_SHARE = 0.15
@@ -365,11 +366,26 @@ class _Practice:
                 # review queue shows something whatever the bank's content draws.
                 reviews = not (demo and back == 0)
                 self._practise_day(when, progress=1 - back / PRACTICE_DAYS, reviews=reviews)
+        if demo:
+            self._due_by_now()
         if engagement > 0:  # today's exercises, generated and not yet answered
             for _ in range(self.rng.randint(0, 2)):
                 when = self.now - timedelta(minutes=self.rng.randint(5, 240))
                 self.docs.append(self._new_exercise(when))
         return self.docs + self.reviews
+
+    def _due_by_now(self) -> None:
+        """A review falls due at the time of day its skill was last practised: the demo
+        learner (America/Lima, practising in the local afternoon) had nothing due from
+        01:00 to 13:00 local, so `make run` in a European morning showed an empty review
+        queue. When nothing is due yet, the first DEMO_DUE_REVIEWS pending reviews are
+        brought forward to an hour ago (never before they were scheduled), as a learner's
+        queue looks the morning after a missed day."""
+        pending = sorted(self.reviews, key=lambda r: r["due_at"])
+        if not pending or pending[0]["due_at"] <= self.now:
+            return
+        for review in pending[:DEMO_DUE_REVIEWS]:
+            review["due_at"] = max(review["created_at"], self.now - timedelta(hours=1))
 
     def _time_on(self, day: date, tz: Any) -> datetime | None:
         """A plausible local time of day to practise, never in the future."""
