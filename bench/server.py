@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from uvicorn.loops.auto import auto_loop_factory
 
 from bench.data import seed_bench
 from bench.handwritten import routes as hand_routes
@@ -287,8 +288,7 @@ def main() -> None:
     # The event loop `uvicorn.run` (gateway/__main__.py) picks: uvloop when installed, as
     # it is from the pinned uvicorn[standard]. Uvicorn only chooses it in `run`, and this
     # process serves from inside its own loop, so it asks for the same one.
-    loop = os.environ.get("BENCH_LOOP", "auto")
-    with asyncio.Runner(loop_factory=uvicorn.Config(None, loop=loop).get_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=auto_loop_factory(use_subprocess=False)) as runner:
         runner.run(
             serve(
                 args.variant,
