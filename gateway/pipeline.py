@@ -67,11 +67,16 @@ from schema import GatewaySchema
 # see a change within AUTH_CACHE_SECONDS). Counters (totalSessions, lastActive, streaks)
 # change on other paths and are not here.
 IDENTITY_FIELDS = frozenset({"__typename", "id", "email", "name", "role", "subscriptionTier"})
+# `me` relations whose resolvers read the user's id alone (schema/users.py) and load what
+# they answer afresh: the cached record serves them as a fresh one would. A learner's
+# history page (`me { name sessions { ... } }`) then reads no user document.
+BY_ID_RELATIONS = frozenset({"sessions", "exercises", "errorStats"})
 
 
 def reads_only_identity(document: DocumentNode) -> bool:
-    """Whether every operation of the document reads nothing but `me { IDENTITY_FIELDS }`
-    (and `__typename`): no fragments, no arguments, no other root field."""
+    """Whether every operation of the document reads nothing of the caller's record but
+    `me { IDENTITY_FIELDS }` (and `__typename`), besides BY_ID_RELATIONS with whatever
+    they select: no fragments directly under `me`, no other root field."""
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             return False
@@ -85,6 +90,8 @@ def reads_only_identity(document: DocumentNode) -> bool:
             if root.name.value != "me" or root.arguments or root.selection_set is None:
                 return False
             for field in root.selection_set.selections:
+                if isinstance(field, FieldNode) and field.name.value in BY_ID_RELATIONS:
+                    continue
                 if (
                     not isinstance(field, FieldNode)
                     or field.name.value not in IDENTITY_FIELDS

@@ -226,6 +226,23 @@ async def test_me_reads_identity_fields_from_the_cached_record(api):
     assert reads == 0
 
 
+async def test_a_learners_page_reads_no_user_document_and_sees_a_new_session_at_once(api):
+    """`me { name sessions }`: the relation needs the caller's id alone, so the cached record
+    answers `me`; the sessions themselves are read afresh on every request."""
+    _, token = await api.user(name="Ada")
+    query = "{ me { name sessions(first: 3) { totalCount edges { node { topic } } } } }"
+    await api.data(query, token=token)
+    before, reads = await _users_reads(api, query, token)
+    assert reads == 0 and before["me"] == {
+        "name": "Ada",
+        "sessions": {"totalCount": 0, "edges": []},
+    }
+    await api.data('mutation { startSession(input: {topic: "Trains"}) { id } }', token=token)
+    after, reads = await _users_reads(api, query, token)
+    assert reads == 0
+    assert after["me"]["sessions"] == {"totalCount": 1, "edges": [{"node": {"topic": "Trains"}}]}
+
+
 async def test_a_renamed_caller_sees_the_new_name_at_once(api):
     user, token = await api.user(name="Ada")
     query = "{ me { name } }"
@@ -256,7 +273,14 @@ async def test_counters_are_read_fresh_not_from_the_cached_record(api):
         ('{ me { name } user(id: "x") { name } }', False),
         ("{ me { ...F } } fragment F on User { name }", False),
         ("{ me { ... on User { name } } }", False),
-        ("{ me { sessions { totalCount } } }", False),
+        ("{ me { sessions { totalCount } } }", True),
+        (
+            "{ me { name sessions(first: 3) { edges { node { topic } } } errorStats { total } } }",
+            True,
+        ),
+        ("{ me { exercises(status: PENDING) { totalCount } } }", True),
+        ("{ me { sessions { totalCount } streakDays } }", False),
+        ("{ me { ... on User { sessions { totalCount } } } }", False),
         ("mutation { __typename }", False),
     ],
 )
