@@ -1,7 +1,5 @@
-"""The floor: hand-written Starlette + PyMongo async JSON endpoints doing the same batched
-queries (or, for W2/W3, calling the same domain functions) with no GraphQL layer.
-Timestamps are written as the gateway's DateTime writes them (schema/scalars.py
-serialize_datetime): the same text by the same means."""
+"""The floor: hand-written Starlette + PyMongo async JSON endpoints doing the same batched queries
+(or, for W2/W3, calling the same domain functions) with no GraphQL layer."""
 
 from __future__ import annotations
 
@@ -21,7 +19,6 @@ from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN, exclude
 from resolvers.messages import ErrorInput, MessageInput, record_message
 from resolvers.practice.generate import generate_exercises
 from resolvers.practice.stats import error_stats
-from schema.scalars import serialize_datetime
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -33,7 +30,7 @@ def _message(m: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": m["role"].upper(),
         "content": m["content"],
-        "timestamp": serialize_datetime(m["timestamp"]),
+        "timestamp": m["timestamp"].isoformat(),
         "errors": [
             {
                 "category": e["category"],
@@ -51,7 +48,7 @@ def mid_message(m: dict[str, Any]) -> dict[str, Any]:
         "id": m["_id"],
         "role": m["role"].upper(),
         "content": m["content"],
-        "timestamp": serialize_datetime(m["timestamp"]),
+        "timestamp": m["timestamp"].isoformat(),
         "errors": [
             {
                 "category": e["category"],
@@ -70,7 +67,7 @@ def _wide_message(m: dict[str, Any]) -> dict[str, Any]:
         "id": m["_id"],
         "role": m["role"].upper(),
         "content": m["content"],
-        "timestamp": serialize_datetime(m["timestamp"]),
+        "timestamp": m["timestamp"].isoformat(),
         "provider": m.get("provider"),
         "model": m.get("model"),
         "tokensIn": m.get("tokens_in"),
@@ -153,7 +150,7 @@ def routes(services: Services) -> list[Route]:
                     {
                         "id": s["_id"],
                         "topic": s.get("topic"),
-                        "startedAt": serialize_datetime(s["started_at"]),
+                        "startedAt": s["started_at"].isoformat(),
                         "messages": [message(m) for m in msgs.get(s["_id"], [])[:20]],
                     }
                     for s in sessions.get(u["_id"], [])[:10]
