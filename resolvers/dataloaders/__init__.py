@@ -60,8 +60,8 @@ class per_request(Generic[T]):  # a decorator, named like cached_property
     """functools.cached_property without its lock: Python 3.11's takes an RLock on each
     first read, and every request makes its loaders afresh (a learner's page makes four).
     A `Loaders` belongs to one request, on one event loop: nothing reads it from two
-    threads. The value lands in the instance's __dict__, where later reads find it first
-    and `Loaders.release` deletes it."""
+    threads. The value lands in the instance's __dict__, where later reads find it first,
+    and its name in the instance's `made`, which `Loaders.release` goes through."""
 
     def __init__(self, make: Callable[[Any], T]) -> None:
         self.make = make
@@ -75,6 +75,7 @@ class per_request(Generic[T]):  # a decorator, named like cached_property
         if obj is None:
             return self  # type: ignore[return-value]  # the class attribute itself
         value = obj.__dict__[self.name] = self.make(obj)
+        obj.made.append(self.name)
         return value
 
 
@@ -92,6 +93,8 @@ class Loaders:
         self.half_life_days = half_life_days
         self.batched = batched
         self.tracer = tracer
+        # The per_request loaders made so far, by name: what `release` lets go of.
+        self.made: list[str] = []
         # Rows the page loaders returned, per collection, for the by-id loaders.
         self.seen: dict[str, Seen] = {
             "sessions": Seen(),
@@ -112,10 +115,9 @@ class Loaders:
         these caches, alive until the next garbage collection: on a 10,000-row read that
         was ~30,000 objects per request waiting for the collector, which then had to scan
         them. Released, they are freed when the response is."""
-        for name, value in list(vars(self).items()):
-            if isinstance(value, BatchLoader):
-                value.clear_all()
-                del self.__dict__[name]  # and its last batch (a later use makes a new one)
+        made, self.made = self.made, []
+        for name in made:
+            self.__dict__.pop(name).clear_all()  # and its last batch (a later use makes a new one)
         for seen in self.seen.values():
             seen.clear()
 

@@ -13,6 +13,7 @@ limit; $firstN bounds memory but still reads every child.)
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from operator import itemgetter
@@ -140,6 +141,24 @@ def _by_id_loader(
     return _loader(_by_id_load(collection, hidden, seen), batched)
 
 
+# A page's pipeline stages that every branch (and every request) has alike are one dict
+# each, shared: the driver only encodes a pipeline (a projection given to `find` is another
+# matter: see `exclude`). A loader is made per request; its relation's stages were built
+# with each one (making the loaders was ~4% of a learner's history page, py-spy).
+GROUP_STAGE: dict[str, Any] = {"$group": {"_id": None, PAGE_ROWS: {"$push": "$$ROOT"}}}
+
+
+@functools.cache
+def _stages(
+    order: Order, hidden: frozenset[str] | None
+) -> tuple[dict[bool, dict[str, Any]], dict[str, Any] | None, dict[int, dict[str, int]]]:
+    """(the `$sort` of a forward page and of a backward one, the `$project`, the `$limit`
+    per page size: at most MAX_FIRST + 1 of them) of one relation's order and hidden
+    fields."""
+    sort = {backward: {"$sort": dict(sort_spec(order, backward))} for backward in (False, True)}
+    return sort, ({"$project": exclude(hidden)} if hidden else None), {}
+
+
 class PageReader:
     """The pages of one relation (children of `parent_field` in `collection`, in `order`)
     for many PageKeys: one aggregation, a `$unionWith` branch per page and one per set of
@@ -161,15 +180,9 @@ class PageReader:
         self.order = order
         self.batched = batched
         self.seen = seen if batched else None
-        # The reading order of a forward page, and of a backward one (its reverse).
-        self.sort_stages = {
-            backward: {"$sort": dict(sort_spec(order, backward))} for backward in (False, True)
-        }
-        # Stages every branch has alike are one dict each, shared: the driver only encodes
-        # a pipeline (a projection given to `find` is another matter: see `exclude`).
-        self.project_stage = {"$project": exclude(hidden)} if hidden else None
-        self.group_stage = {"$group": {"_id": None, PAGE_ROWS: {"$push": "$$ROOT"}}}
-        self.limit_stages: dict[int, dict[str, int]] = {}
+        stages = _stages(order, hidden)
+        self.sort_stages, self.project_stage, self.limit_stages = stages
+        self.group_stage = GROUP_STAGE
 
     def loader(self) -> BatchLoader[PageKey, Connection]:
         return BatchLoader(self.load, **batching(self.batched))
