@@ -74,8 +74,7 @@ def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> R
     return Reply(payload, status, headers or {})
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+async def _read_body(request: Request, limit: int, declared: str | None) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks, size = [], 0
@@ -129,6 +128,18 @@ class Operation:
     register: tuple[str, str] | None = None
 
 
+def first_headers(scope: Any) -> dict[str, str]:
+    """The request's headers by (lower-case, as ASGI sends them) name, the first of each
+    name, decoded once: what Starlette's `request.headers.get` answers. The steps read
+    seven per request, and each Starlette lookup scans and decodes the whole list."""
+    out: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1")
+        if key not in out:
+            out[key] = value.decode("latin-1")
+    return out
+
+
 @dataclass(slots=True)
 class Exchange:
     """One HTTP request on its way through the steps; a batch's operations each get a
@@ -137,6 +148,7 @@ class Exchange:
     request: Request
     services: Services
     state: dict[str, Any]
+    headers: dict[str, str]  # first_headers: the request's, shared by a batch's children
     parent: Exchange | None = None
     caller: Caller | None = None  # on the root only: authenticated once per request
     charged: bool = False  # gateway/admission.py `charge` has counted it
@@ -147,7 +159,7 @@ class Exchange:
 
     def child(self) -> Exchange:
         state = {"request_id": self.state.get("request_id"), STATE_KEY: self.services}
-        return Exchange(self.request, self.services, state, parent=self)
+        return Exchange(self.request, self.services, state, self.headers, parent=self)
 
 
 class GraphQLEndpoint:
@@ -166,8 +178,11 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        ex = Exchange(request, services_of(scope), request.scope.setdefault("state", {}))
-        if self.event_stream is not None and self.event_stream.accepts(request):
+        state = request.scope.setdefault("state", {})
+        ex = Exchange(request, services_of(scope), state, first_headers(scope))
+        if self.event_stream is not None and self.event_stream.accepts(
+            request.method, ex.headers.get("accept")
+        ):
             await self.event_stream(ex, send)
             return
         response = await self.respond(ex, await self.answer(ex))
@@ -176,7 +191,7 @@ class GraphQLEndpoint:
     async def answer(self, ex: Exchange) -> Reply | BatchReply | Response:
         """Every step but the last: what the request is answered with."""
         request = ex.request
-        media_type = choose_media_type(request.headers.get("accept"))
+        media_type = choose_media_type(ex.headers.get("accept"))
         if media_type is None and not _asks_for_ide(request):
             return not_acceptable(ex.state.get("request_id"))
         read = await self.read(ex)
@@ -194,7 +209,7 @@ class GraphQLEndpoint:
         request, settings = ex.request, ex.services.settings
         if request.method == "GET":
             if _asks_for_ide(request):
-                if "text/html" in request.headers.get("accept", ""):
+                if "text/html" in ex.headers.get("accept", ""):
                     return HTMLResponse(self.ide_html)
                 return _json(
                     error_payload("BAD_USER_INPUT", "Send a query: POST JSON or GET ?query=..."),
@@ -217,13 +232,15 @@ class GraphQLEndpoint:
             return _json(
                 error_payload("BAD_USER_INPUT", "Use GET or POST."), 405, {"Allow": "GET, POST"}
             )
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype = ex.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in ("application/json", "application/graphql-response+json", ""):
             return _json(
                 error_payload("BAD_USER_INPUT", "Send the request as application/json."), 415
             )
         try:
-            raw = await _read_body(request, settings.max_body_bytes)
+            raw = await _read_body(
+                request, settings.max_body_bytes, ex.headers.get("content-length")
+            )
         except ClientDisconnect:
             # Gone mid-body (or cut off at HTTP_BODY_TIMEOUT_SECONDS): nobody reads the
             # answer, but the request is charged like any refusal.
@@ -374,7 +391,7 @@ class GraphQLEndpoint:
         ip = client_ip(ex.request, services.settings.anonymous_ipv6_prefix_length)
         try:
             viewer, record, fresh = await services.auth.authenticate_cached(
-                ex.request.headers.get("authorization")
+                ex.headers.get("authorization")
             )
         except DomainError as exc:  # UNAUTHENTICATED, or SERVICE_UNAVAILABLE (identity provider)
             # Charged to the client IP, a provider outage's 503 too: without a verified
@@ -547,8 +564,7 @@ class GraphQLEndpoint:
         was yet, with its cache policy; a throttled caller's waits first."""
         if not ex.charged:
             answer = await self._charge_refusal(ex) or answer
-        request = ex.request
-        media_type = choose_media_type(request.headers.get("accept")) or APPLICATION_JSON
+        media_type = choose_media_type(ex.headers.get("accept")) or APPLICATION_JSON
         if isinstance(answer, Reply):
             with_request_id(answer.payload, ex.state.get("request_id"))
             response = render(answer, media_type)
@@ -556,7 +572,7 @@ class GraphQLEndpoint:
             response = render_batch(answer, media_type)
         else:
             response = answer
-        _cache_policy(request, response)
+        _cache_policy(ex.request.method, bool(ex.headers.get("authorization")), response)
         if response.status_code == 429:
             await _slow_down(response, ex.services.settings.rate_limit_refusal_delay_ms)
         return response
@@ -582,7 +598,7 @@ async def _slow_down(response: Response, delay_ms: int) -> None:
         await asyncio.sleep(delay)
 
 
-def _cache_policy(request: Request, response: Response) -> None:
+def _cache_policy(method: str, authorized: bool, response: Response) -> None:
     """Who may keep a copy. An answer to an authenticated request is the caller's alone
     (`private, no-store`: a CDN or a shared browser cache must never serve a learner's
     e-mail to the next caller of the same URL); only an anonymous GET that succeeded may
@@ -595,9 +611,9 @@ def _cache_policy(request: Request, response: Response) -> None:
     the one extended): through MutableHeaders this was ~7 us per request, twice the
     Response itself."""
     raw = response.raw_headers
-    if request.headers.get("authorization"):
+    if authorized:
         _set_raw(raw, b"cache-control", b"private, no-store")
-    elif request.method != "GET" or response.status_code != 200:
+    elif method != "GET" or response.status_code != 200:
         _set_raw(raw, b"cache-control", b"no-store")
     first = next((value for name, value in raw if name == b"vary"), b"")
     vary = [v.strip() for v in first.split(b",") if v.strip()]

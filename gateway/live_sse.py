@@ -47,7 +47,6 @@ from graphql import (
     VariableNode,
     parse,
 )
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Send
 
@@ -163,10 +162,8 @@ class EventStream:
         self.endpoint = endpoint
         self.stats = stats
 
-    def accepts(self, request: Request) -> bool:
-        return request.method in ("GET", "POST") and accepts_event_stream(
-            request.headers.get("accept")
-        )
+    def accepts(self, method: str, accept: str | None) -> bool:
+        return method in ("GET", "POST") and accepts_event_stream(accept)
 
     async def __call__(self, ex: Exchange, send: Send) -> None:
         """A subscription becomes a stream. Anything else from a client that also accepts
