@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 from collections.abc import MutableMapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -89,6 +91,53 @@ def render_json(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> 
     return json.dumps(event, default=_fallback)
 
 
+# The request id of the request being served (gateway/middleware.py binds it): every line
+# logged while it runs carries it. One variable of our own rather than structlog's
+# contextvars, whose merge and clear copy and walk the whole context on every line and
+# every request; the request id is the only value the gateway binds.
+_REQUEST_ID: ContextVar[str | None] = ContextVar("gateway_request_id", default=None)
+
+
+def bind_request_id(request_id: str | None) -> None:
+    """From here on in this context (the request's task and the tasks it starts), lines
+    carry `request_id`; None: they no longer do."""
+    _REQUEST_ID.set(request_id)
+
+
+def add_request_id(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """`request_id` last, unless the event names its own (as structlog's merge_contextvars
+    placed it)."""
+    request_id = _REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
+def add_timestamp(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog's `TimeStamper(fmt="iso", utc=True)` text (`isoformat()` with `Z` for
+    +00:00), written by orjson: the same characters in a third of the time."""
+    event["timestamp"] = orjson.dumps(datetime.now(UTC), option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return event
+
+
+_stack_info = structlog.processors.StackInfoRenderer()
+
+
+def render_stack_and_exception(
+    logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog's StackInfoRenderer and format_exc_info, for the lines that ask for them
+    (`stack_info`, `exc_info`): the others skip two calls."""
+    if "stack_info" in event or "exc_info" in event:
+        event = _stack_info(logger, method, event)
+        event = structlog.processors.format_exc_info(logger, method, event)
+    return event
+
+
 class StdoutLogger:
     """Writes each rendered line to whatever sys.stdout is at the time of the call."""
 
@@ -125,21 +174,12 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
 
     Uvicorn, pymongo, asyncio and any other stdlib logger go through structlog's
     ProcessorFormatter, so every line on stdout is one JSON object with a timestamp, a
-    level and, inside a request, its `request_id` (bound as a context variable by the
+    level and, inside a request, its `request_id` (`bind_request_id`, called by the
     request middleware); tracebacks become an `exception` string inside that object.
     """
     renderer: Any = structlog.dev.ConsoleRenderer() if fmt == "console" else render_json
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    finishing: list[Any] = [
-        structlog.processors.StackInfoRenderer(),
-        structlog.processors.format_exc_info,
-        redact_and_cap,
-        renderer,
-    ]
+    shared: list[Any] = [add_request_id, structlog.processors.add_log_level, add_timestamp]
+    finishing: list[Any] = [render_stack_and_exception, redact_and_cap, renderer]
     structlog.configure(
         processors=[*shared, *finishing],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

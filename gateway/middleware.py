@@ -31,13 +31,12 @@ import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
 from opentelemetry.trace import format_trace_id, get_current_span
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from gateway.logging import get_logger
+from gateway.logging import bind_request_id, get_logger
 from gateway.metrics import Metrics
 from gateway.security_headers import add_security_headers
 
@@ -127,8 +126,7 @@ class GatewayMiddleware:
             else:
                 request_id = uuid.uuid4().hex
             state["request_id"] = request_id
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(request_id=request_id)
+            bind_request_id(request_id)
         started = time.perf_counter()
         status = 500  # what the log says if no response starts
         metrics_status = 500
@@ -248,7 +246,7 @@ class GatewayMiddleware:
         log.info("request_completed", **fields)
         if fields["duration_ms"] > self.slow_request_ms:
             log.warning("slow_request", slow_request_ms=self.slow_request_ms, **fields)
-        structlog.contextvars.clear_contextvars()
+        bind_request_id(None)
 
 
 def _cors_headers(cors: CORSMiddleware, message: dict[str, Any], origin: str | None) -> None:
