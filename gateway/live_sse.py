@@ -189,7 +189,7 @@ class EventStream:
             return
         if not is_subscription(op.query, op.name):
             reply = await endpoint.run(ex, op)
-            if choose_media_type(request.headers.get("accept")) is not None:
+            if choose_media_type(ex.headers.get("accept")) is not None:
                 await answer(reply)
             else:
                 await self._single(ex, send, reply)
@@ -216,9 +216,8 @@ class EventStream:
     def _refusal(self, ex: Exchange, caller: Caller) -> Reply | None:
         """Why this caller may not open a stream: a browser Origin the CORS rules refuse
         (as the WebSocket upgrade is refused), or no credential."""
-        request = ex.request
-        if not origin_allowed(request.headers, ex.services.settings):
-            log.info("sse_refused", reason="origin", origin=request.headers.get("origin"))
+        if not origin_allowed(ex.headers, ex.services.settings):
+            log.info("sse_refused", reason="origin", origin=ex.headers.get("origin"))
             return _reply("FORBIDDEN", "This origin may not open event streams.", 403)
         if caller.viewer is None:
             return _reply("UNAUTHENTICATED", "Send Authorization: Bearer <token>.", 401)
@@ -236,7 +235,7 @@ class EventStream:
     ) -> None:
         request, services, request_id = ex.request, ex.services, ex.request_id
         settings = services.settings
-        header = request.headers.get("authorization") or ""
+        header = ex.headers.get("authorization") or ""
         state = ex.state
         ex.charged = True  # admission control charges it as it starts (live_stream.py)
         state["operation"] = op.name
@@ -246,7 +245,7 @@ class EventStream:
             # An automatic persisted query's document, its hash verified (persisted.py).
             await services.persisted.register(*op.register)
         variables = op.variables
-        last_event_id = request.headers.get("last-event-id")
+        last_event_id = ex.headers.get("last-event-id")
         if last_event_id:
             variables = resumed(op.query, op.name, variables, last_event_id)
         payload = {"query": op.query, "variables": variables, "operationName": op.name}
