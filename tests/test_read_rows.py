@@ -114,6 +114,24 @@ async def test_replay_hands_out_copies_of_the_class_it_recorded():
     assert again[0] == as_rows[0] and again[0] is not as_rows[0]  # a fresh top level
 
 
+async def test_replay_answers_one_read_under_any_order_of_its_in_list():
+    """The loaders build `$in` lists from sets, so one read arrives in any order: the
+    benchmark store must answer all of them from one record with the same rows, or its
+    misses would reach the database inside a measured round."""
+    db = await _db_with_a_message()
+    await db.messages.insert_one({"_id": "m2", "session_id": "s2", "timestamp": T0})
+    replay = Replay()
+    db.set_wrapper(replay.wrap)
+    ids = ["m1", "m2", "none"]
+    first = await db.messages.find({"_id": {"$in": ids}}).sort("_id", 1).to_list(None)
+    for order in (ids[::-1], ["m2", "none", "m1"], ids):
+        again = await db.messages.find({"_id": {"$in": order}}).sort("_id", 1).to_list(None)
+        assert again == first and [d["_id"] for d in again] == ["m1", "m2"]
+    assert replay.misses == 1
+    other = await db.messages.find({"_id": {"$in": ["m2"]}}).sort("_id", 1).to_list(None)
+    assert [d["_id"] for d in other] == ["m2"] and replay.misses == 2  # another read
+
+
 def _row(i: int, parent: str, value: Any, missing: bool = False) -> Row:
     row = Row({"_id": f"r{i:03d}", "session_id": parent})
     if not missing:
