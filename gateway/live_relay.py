@@ -42,6 +42,7 @@ from redis.backoff import NoBackoff
 
 from gateway.logging import get_logger
 from gateway.redisbreaker import RedisBreaker
+from resolvers.cancellation import raise_if_cancelling
 from resolvers.outbox import LiveHub
 
 log = get_logger("gateway.live_relay")
@@ -114,6 +115,7 @@ class RedisRelay:
     async def _listen(self) -> None:
         backoff = BACKOFF_MIN_S
         while True:
+            raise_if_cancelling()  # stop() waits on this task: it must end
             pubsub = self.listener.pubsub()
             try:
                 await asyncio.wait_for(pubsub.subscribe(self.channel), self.timeout_s)
@@ -148,6 +150,7 @@ class RedisRelay:
         last = time.monotonic()
         pinged = False
         while True:
+            raise_if_cancelling()  # get_message's timeout can swallow stop()'s cancel
             silent = time.monotonic() - last
             if pinged and silent >= PING_EVERY_S + self.timeout_s:
                 raise TimeoutError(f"no answer to a ping within {self.timeout_s} s")

@@ -63,6 +63,7 @@ from gateway.live_stream import (
 )
 from gateway.logging import get_logger
 from gateway.negotiation import BatchReply, Reply, choose_media_type
+from resolvers.cancellation import raise_if_cancelling
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live_sse")
@@ -286,6 +287,7 @@ class EventStream:
             await _open(send, {})
             await write(KEEPALIVE)
             while True:
+                raise_if_cancelling()  # wait_for below can swallow the stream's end
                 left = ends - time.monotonic()
                 if left <= 0:
                     # No `complete`: the client resumes (after, Last-Event-ID).

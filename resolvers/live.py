@@ -11,6 +11,7 @@ from typing import Any
 from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
+from resolvers.cancellation import raise_if_cancelling
 from resolvers.context import RequestContext
 from resolvers.dataloaders import Loaders
 from resolvers.errors import BadUserInput
@@ -68,6 +69,9 @@ async def session_events(
                     .limit(REPLAY_PAGE)
                     .to_list(None)
                 )
+                # the read may have swallowed the cancellation of an ended subscription:
+                # its page goes to nobody and the replay stops here
+                raise_if_cancelling()
                 for event in page:
                     last = event["seq"]
                     yield _prepared(ctx, event)

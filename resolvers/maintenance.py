@@ -18,6 +18,7 @@ import structlog
 
 from models.db import UNAVAILABLE_ERRORS, Database, missing_indexes
 from resolvers.annotations import ANNOTATIONS
+from resolvers.cancellation import raise_if_cancelling
 from resolvers.costs.rollup import Thresholds
 from resolvers.costs.usage import USAGE
 from resolvers.messages import MESSAGES
@@ -114,6 +115,7 @@ class Maintenance:
         while True:
             await asyncio.sleep(self.interval_s)
             await self.run_safely()
+            raise_if_cancelling()  # a pass's read may have swallowed stop()'s cancel
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="maintenance")

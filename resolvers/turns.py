@@ -34,6 +34,7 @@ import structlog
 
 from models.enums import MessageRole, SessionEventType
 from models.rows import Row
+from resolvers.cancellation import raise_if_cancelling
 from resolvers.context import RequestContext
 from resolvers.dataloaders import Loaders
 from resolvers.errors import BadUserInput, Forbidden, NotFound
@@ -326,14 +327,11 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
     handed: OrderedDict[str, None] = OrderedDict()
     strays_due = time.monotonic() + queue.stray_s
     held = 0  # an upper bound of the turns this consumer holds, recounted at the cap
-    task = asyncio.current_task()
     try:
         while True:
-            if task is not None and task.cancelling():
-                # Python 3.11's wait_for (and timeouts inside redis-py) can swallow a
-                # cancellation that lands as a read completes: without this the ended
-                # subscription kept reading turns until one failed to send (40-60 s).
-                raise asyncio.CancelledError
+            # without this an ended subscription kept reading turns until one failed to
+            # send (40-60 s)
+            raise_if_cancelling()
             reason = "consumer reconnected" if own else "not acknowledged in time"
             turns: list[Turn] = []
             if not own and time.monotonic() >= strays_due:

@@ -6,12 +6,14 @@ replica never received another replica's event until it restarted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from redis.asyncio.client import PubSub
 
 from gateway import live_relay
 from gateway.live_relay import RedisRelay
@@ -98,3 +100,38 @@ async def test_a_silently_dead_subscription_is_noticed_and_replaced(monkeypatch)
         finally:
             await relay.stop()
             await other.stop()
+
+
+@pytest.mark.redis
+async def test_stop_ends_the_listener_even_when_a_read_swallows_the_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """redis-py's get_message(timeout=...) can return as stop()'s cancellation lands
+    (Python 3.11's timeouts swallow it): before, the listener went on listening and
+    stop(), and with it the gateway's shutdown, waited on it for good."""
+    swallowed: list[int] = []
+    original = PubSub.get_message
+
+    async def get_message(self: PubSub, *a: Any, **k: Any) -> Any:
+        try:
+            return await original(self, *a, **k)
+        except asyncio.CancelledError:
+            if swallowed:
+                raise
+            swallowed.append(1)
+            return None
+
+    monkeypatch.setattr(PubSub, "get_message", get_message)
+    relay = RedisRelay(redis_url(), f"t{uuid.uuid4().hex[:8]}", LiveHub(), timeout_s=0.2)
+    await relay.start()
+    await asyncio.sleep(0.1)  # listening
+    stopping = asyncio.create_task(relay.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=3)
+    try:
+        assert swallowed, "the cancellation did not land in a read"
+        assert stopping in done, "stop() is still waiting on the listener"
+    finally:
+        if not stopping.done():
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping

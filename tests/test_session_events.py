@@ -235,3 +235,75 @@ async def test_a_replica_whose_relay_connection_died_gets_what_it_missed() -> No
         live = await record(api, learner, sid, "said after")
         assert (await asyncio.wait_for(next_event(ws), 5))["message"]["id"] == live
         await ws.close()
+
+
+class _GatedCursor:
+    """A session_events cursor whose second read waits until its task is cancelled and
+    then returns its rows anyway, as Python 3.11's wait_for (and the timeouts inside the
+    driver) can when the read completes as the cancellation lands."""
+
+    def __init__(self, cursor: Any, reads: list[int], waiting: asyncio.Event) -> None:
+        self.cursor, self.reads, self.waiting = cursor, reads, waiting
+
+    def sort(self, *a: Any, **k: Any) -> _GatedCursor:
+        self.cursor = self.cursor.sort(*a, **k)
+        return self
+
+    def limit(self, *a: Any, **k: Any) -> _GatedCursor:
+        self.cursor = self.cursor.limit(*a, **k)
+        return self
+
+    async def to_list(self, length: Any = None) -> list[Any]:
+        self.reads.append(1)
+        docs: list[Any] = await self.cursor.to_list(length)
+        if len(self.reads) == 2:
+            self.waiting.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                return docs  # swallowed
+        return docs
+
+
+async def test_an_ended_subscription_stops_even_when_a_replay_read_swallows_its_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app completes a long `after:` replay: before, a read that swallowed the
+    cancellation let the replay go on, sending `next` for a completed id and reading the
+    rest of the history for nobody."""
+    from resolvers import live
+
+    monkeypatch.setattr(live, "REPLAY_PAGE", 1)
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        for text in ("one", "two", "three", "four"):
+            await record(api, learner, sid, text)
+        reads: list[int] = []
+        waiting = asyncio.Event()
+
+        class Gated:
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.inner, name)
+
+            def find(self, *a: Any, **k: Any) -> _GatedCursor:
+                return _GatedCursor(self.inner.find(*a, **k), reads, waiting)
+
+        def wrap(coll: Any) -> Any:
+            return Gated(coll) if coll.name.endswith("session_events") else coll
+
+        with api.services.db.wrapped(wrap):
+            ws = await open_socket(url, learner)
+            await subscribe(ws, EVENTS, {"s": sid, "after": f"{sid}:0"})
+            first = await next_event(ws)
+            assert first["message"]["content"] == "one"
+            await asyncio.wait_for(waiting.wait(), 5)
+            await ws.send('{"id": "1", "type": "complete"}')
+            with pytest.raises(TimeoutError):
+                late = await receive(ws, within=0.5)
+                pytest.fail(f"a completed subscription sent {late}")
+            assert len(reads) == 2  # nothing read after the cancellation
+            await ws.close()
