@@ -414,3 +414,50 @@ async def test_a_client_that_also_accepts_json_gets_json_except_for_a_subscripti
         assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
         async with stream(_base(url), learner, EVENTS, {"s": sid}, headers=accept) as events:
             assert events.response.headers["content-type"] == "text/event-stream; charset=utf-8"
+
+
+async def test_a_closed_stream_is_released_even_when_a_wait_swallows_its_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.11's wait_for can raise TimeoutError instead of CancelledError when the
+    timeout and the cancellation land together. The pump took that for an idle interval
+    and kept writing keep-alives to a client that had gone: the stream stayed counted
+    against its caller's live connections and the server's shutdown waited on it."""
+    import types
+
+    from gateway import live_sse
+
+    swallowed: list[int] = []
+    real_wait_for = asyncio.wait_for
+
+    async def wait_for(aw: Any, seconds: float | None) -> Any:
+        try:
+            return await real_wait_for(aw, seconds)
+        except asyncio.CancelledError:
+            if swallowed:
+                raise
+            swallowed.append(1)
+            raise TimeoutError from None
+
+    patched = types.SimpleNamespace(**{**vars(asyncio), "wait_for": wait_for})
+    monkeypatch.setattr(live_sse, "asyncio", patched)
+    server = served(make_settings(metrics_enabled=True))
+    async with server as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        base = _base(url)
+        async with stream(base, learner, EVENTS, {"s": sid}) as events:
+            await events.event()
+            await _subscribed(api)
+        text = ""
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                text = (await client.get(f"{base}/metrics")).text
+                if "gateway_sse_streams 0.0" in text:
+                    break
+                await asyncio.sleep(0.02)
+        released = "gateway_sse_streams 0.0" in text
+        if not released:
+            server.server.force_exit = True  # the old code's stream never ends: do not wait
+        assert swallowed, "the cancellation did not land in a wait"
+        assert released, "the stream of a gone client is still open"
