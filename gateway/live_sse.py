@@ -254,24 +254,30 @@ class EventStream:
         ends = time.monotonic() + settings.sse_max_stream_seconds
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
 
+        async def put(item: Any) -> None:
+            # The pump may be gone (the stream ended): a cancellation a read swallowed
+            # must not leave this task waiting on the one-slot queue for good.
+            raise_if_cancelling()
+            await queue.put(item)
+
         async def produce() -> None:
             try:
                 async for frame in frames(
                     self.schema, services, viewer, header, request_id, ip, payload
                 ):
-                    await queue.put(frame)
+                    await put(frame)
                     if frame.kind == "error":
                         break
-                await queue.put(_END)
+                await put(_END)
             except Closed as exc:
-                await queue.put(exc)
+                await put(exc)
             except Exception as exc:  # a bug: the stream says INTERNAL and ends
                 log.exception("sse_stream_failed", error=type(exc).__name__)
                 error = {
                     "message": f"Internal server error (request id {request_id}).",
                     "extensions": {"code": "INTERNAL", "requestId": request_id},
                 }
-                await queue.put(Frame("error", [error]))
+                await put(Frame("error", [error]))
 
         async def write(chunk: bytes) -> None:
             message = {"type": "http.response.body", "body": chunk, "more_body": True}

@@ -27,6 +27,7 @@ import structlog
 from pymongo import ReturnDocument, UpdateOne
 
 from models.db import DuplicateKeyError
+from resolvers.cancellation import raise_if_cancelling
 
 log = structlog.get_logger("resolvers.counters")
 
@@ -184,6 +185,7 @@ async def settle_batches(
     deadline = time.monotonic() + budget_s
     total = 0
     while True:
+        raise_if_cancelling()  # a stopped maintenance pass ends here, not at its budget
         n = await one_batch()
         total += n
         if n < batch:

@@ -350,6 +350,10 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                 )
                 if own and len(turns) < READ_BATCH:
                     own, cursor[0] = False, "0-0"
+            # A read that answered as the subscription ended may have swallowed the
+            # cancellation: its turns stay pending under this consumer (they come back
+            # to the group like any unacknowledged turn) and go to nobody now.
+            raise_if_cancelling()
             for turn in turns:
                 if turn.attempt > 1:
                     queue.stats.redelivered += 1

@@ -38,6 +38,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from gateway.logging import configure_logging, get_logger
+from resolvers.cancellation import raise_if_cancelling
 
 log = get_logger("tutor_worker")
 
@@ -237,6 +238,7 @@ class Worker:
                     if await self.session(ws):
                         return 0
             except (TimeoutError, OSError, Exception) as exc:
+                raise_if_cancelling()  # Ctrl-C's cancellation, turned into a timeout
                 if isinstance(exc, GatewayError | SubscriptionRefused):
                     log.error("tutor_worker_refused", error=str(exc))
                     return 1

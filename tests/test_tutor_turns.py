@@ -15,7 +15,7 @@ from gateway.turn_stream import RedisTurns
 from models.db import connect
 from resolvers.messages import complete_pending
 from resolvers.outbox import HUB_KEY, publish_pending
-from resolvers.turns import TURNS_KEY
+from resolvers.turns import TURNS_KEY, InProcessTurns
 from tests.conftest import Api, make_settings, redis_url
 from tests.faults import died_after_insert
 from tests.wsclient import open_socket, receive, send, served, subscribe
@@ -413,3 +413,50 @@ async def test_redelivery_crosses_replicas_on_the_stream() -> None:
 async def test_a_consumer_reconnecting_to_the_other_replica_gets_its_turns_back() -> None:
     async with replicas(turn_ack_timeout_seconds=30) as (api, urls):
         await check_reconnect(api, urls[1], await api.tutor())
+
+
+async def test_a_completed_subscription_is_sent_no_turn_a_read_took_as_it_was_cancelled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tutor service completes its subscription while a read for new turns is under
+    way, and the read answers with a turn as the cancellation lands (Python 3.11's
+    wait_for and redis-py's timeouts can return that result). Before, the turn went out as
+    `next` for an id the client had completed; now nothing is sent and the turn stays
+    pending under the consumer, to come back to the group like any unacknowledged one."""
+    original = InProcessTurns.take
+    waiting = asyncio.Event()
+
+    async def take(
+        self: InProcessTurns,
+        group: str,
+        consumer: str,
+        *,
+        own: bool,
+        block_s: float,
+        cursor: list[str],
+    ) -> list[Any]:
+        if own:
+            return await original(self, group, consumer, own=own, block_s=block_s, cursor=cursor)
+        waiting.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:  # swallowed: the read's answer comes back
+            return await original(self, group, consumer, own=False, block_s=1, cursor=cursor)
+        return []
+
+    monkeypatch.setattr(InProcessTurns, "take", take)
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        ws = await tutor_socket(url, tutor)
+        await subscribe(ws, TURNS, {"g": "tutors"})
+        await asyncio.wait_for(waiting.wait(), 5)
+        await record(api, learner, sid, "I has a cat.")  # a turn for the group
+        await send(ws, {"id": "1", "type": "complete"})
+        with pytest.raises(TimeoutError):
+            late = await receive(ws, within=0.5)
+            pytest.fail(f"a completed subscription sent {late}")
+        turns = api.services.extras[TURNS_KEY]
+        assert sum(len(g.pending) for g in turns.groups.values()) == 1  # taken, not lost
+        await ws.close()
