@@ -85,6 +85,15 @@ async def receive(ws: ClientConnection, within: float = 10) -> dict[str, Any]:
         return message  # type: ignore[no-any-return]
 
 
+async def nothing_within(ws: ClientConnection, seconds: float) -> bool:
+    """True when no protocol message (pings aside) arrives within `seconds`."""
+    try:
+        await receive(ws, seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
 async def subscribe(
     ws: ClientConnection, query: str, variables: dict[str, Any] | None = None, sid: str = "1"
 ) -> None:
