@@ -120,7 +120,12 @@ def item_level(difficulty: int) -> float:
 
 
 def p_correct(ability: float, difficulty: int) -> float:
-    return 1.0 / (1.0 + math.exp(-SLOPE * (ability - item_level(difficulty))))
+    return p_at_level(ability, item_level(difficulty))
+
+
+def p_at_level(ability: float, level: float) -> float:
+    """P(a, d) with d's item level already worked out (the estimate's inner loop)."""
+    return 1.0 / (1.0 + math.exp(-SLOPE * (ability - level)))
 
 
 def _age_factor(at: datetime, ref: datetime) -> float:
@@ -157,12 +162,11 @@ def estimate(evidence: list[Evidence], base: float) -> float:
     terms = _terms(evidence, base)
     a = base
     precision = 1.0 / PRIOR_SD**2
-    exp = math.exp
     for _ in range(NEWTON_STEPS):
         grad = -(a - base) * precision
         curve = -precision
         for credit, weight, level in terms:
-            p = 1.0 / (1.0 + exp(-SLOPE * (a - level)))  # p_correct, its level precomputed
+            p = p_at_level(a, level)
             grad += weight * SLOPE * (credit - p)
             curve -= weight * SLOPE * SLOPE * p * (1 - p)
         step = grad / curve
