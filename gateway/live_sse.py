@@ -38,7 +38,6 @@ import contextlib
 import time
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     GraphQLError,
@@ -50,6 +49,7 @@ from graphql import (
 from starlette.responses import Response
 from starlette.types import Send
 
+from gateway import jsonio
 from gateway.errors import error_payload, with_request_id
 from gateway.graphql_http import Caller, Exchange, GraphQLEndpoint, Operation, Read
 from gateway.live_stream import (
@@ -112,7 +112,7 @@ def is_subscription(query: str, name: str | None) -> bool:
 
 
 def _event(body: Any) -> bytes:
-    return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+    return b"event: next\ndata: " + jsonio.dumps(body) + b"\n\n"
 
 
 def _next(body: Any) -> bytes:

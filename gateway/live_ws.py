@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from gateway import jsonio
 from gateway.clientaddr import client_key
 from gateway.live_stream import (
     CLOSE_FORBIDDEN,
@@ -296,7 +297,7 @@ class Connection:
         async with self.send_lock:
             if self.ws.application_state != WebSocketState.CONNECTED:
                 raise WebSocketDisconnect(1006)
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(jsonio.dumps(message).decode())
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):

@@ -7,9 +7,11 @@ the log for any caller who asked. Every DateTime input is therefore normalised t
 and bounded here, once, before any resolver sees it; naive values are read as UTC.
 
 Outputs are `isoformat()`'s text (the contract since the first round). A learner's history
-page holds a timestamp per message (60 on `bench --quick`'s mid), and `isoformat()` on a
-driver's UTC datetime is a Python-level `utcoffset()` call and string assembly (~2 us);
-orjson writes the same text in ~0.8 us (docs/performance.md, "Timestamps").
+page holds a timestamp per message (60 on `bench --quick`'s mid). Writing each one as text
+here was a Python call per value (~0.8 us with orjson, ~1.5 us with `isoformat()`); a
+datetime in UTC is instead its own output, and the response encoder writes it as text
+inside the one call that writes the whole response (~0.27 us a value; docs/performance.md,
+"Timestamps"). Every encoder of a result is gateway/jsonio.py's `dumps`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import dateutil.parser
-import orjson
 from bson.tz_util import utc as BSON_UTC
 from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.scalar import ScalarDefinition
@@ -42,15 +43,16 @@ def parse_datetime(value: str) -> datetime:
     return parsed
 
 
-def serialize_datetime(value: datetime) -> str:
-    """`value.isoformat()`. For a datetime in UTC (the zone every driver decodes into,
-    or `datetime.UTC`) or naive, orjson's RFC 3339 text is the same characters
-    (tests/test_datetime_scalar.py compares them over the whole range); any other zone is
-    left to `isoformat()`, so an offset is never rendered differently."""
+def serialize_datetime(value: datetime) -> datetime | str:
+    """A datetime in UTC (the zone every driver decodes into, or `datetime.UTC`) or naive
+    is returned as it is: gateway/jsonio.py writes it as orjson's RFC 3339 text, which is
+    `isoformat()`'s characters (tests/test_datetime_scalar.py compares them over the whole
+    range). Any other zone, or a subclass, is written here by `isoformat()`, so an offset
+    is never rendered differently."""
     if type(value) is datetime:
         tz = value.tzinfo
         if tz is BSON_UTC or tz is UTC or tz is None:
-            return orjson.dumps(value)[1:-1].decode()
+            return value
     return value.isoformat()
 
 
