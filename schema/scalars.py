@@ -11,7 +11,9 @@ page holds a timestamp per message (60 on `bench --quick`'s mid). Writing each o
 here was a Python call per value (~0.8 us with orjson, ~1.5 us with `isoformat()`); a
 datetime in UTC is instead its own output, and the response encoder writes it as text
 inside the one call that writes the whole response (~0.27 us a value; docs/performance.md,
-"Timestamps"). Every encoder of a result is gateway/jsonio.py's `dumps`.
+"Timestamps"). Every encoder of a result is gateway/jsonio.py's `dumps`. So a caller that
+runs `schema.execute` in process gets datetimes in `result.data`: encode it with
+`jsonio.dumps` (stdlib `json.dumps` refuses a datetime).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from models.documents import utcnow
 from resolvers.outbox import HUB_KEY, LiveHub
 from tests.conftest import Api, make_settings
-from tests.wsclient import open_socket, served
+from tests.wsclient import open_socket, receive, served, subscribe
 
 EVENTS = """subscription($s: ID!, $after: ID) { sessionEvents(sessionId: $s, after: $after) {
   id type message { id role content } session { totalMessages } } }"""
@@ -461,3 +462,37 @@ async def test_a_closed_stream_is_released_even_when_a_wait_swallows_its_cancell
             server.server.force_exit = True  # the old code's stream never ends: do not wait
         assert swallowed, "the cancellation did not land in a wait"
         assert released, "the stream of a gone client is still open"
+
+
+TIMED = """subscription($s: ID!) { sessionEvents(sessionId: $s) { at message { id timestamp } } }"""
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$")
+
+
+async def test_a_timestamp_reads_the_same_over_websocket_sse_and_http() -> None:
+    # DateTime values leave the executor as datetimes and are written as text by the one
+    # response encoder (gateway/jsonio.py) on every transport: isoformat()'s text.
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, TIMED, {"s": sid})
+        async with stream(_base(url), learner, TIMED, {"s": sid}) as events:
+            assert await events.event() == {"comment": ""}
+            await _subscribed(api, 2)
+            said = await _record(api, learner, sid, "I has a cat.")
+            over_sse = (await events.next_event())["data"]["data"]["sessionEvents"]
+        message = await receive(ws)
+        await ws.close()
+        assert message["type"] == "next", message
+        over_ws = message["payload"]["data"]["sessionEvents"]
+        page = await api.data(
+            """query($s: ID!) { session(id: $s) { messages(first: 1) { edges { node {
+               id timestamp } } } } }""",
+            {"s": sid},
+            token=learner,
+        )
+        over_http = page["session"]["messages"]["edges"][0]["node"]
+        assert over_ws == over_sse
+        assert over_ws["message"] == over_http == {"id": said, "timestamp": over_http["timestamp"]}
+        assert ISO_UTC.match(over_http["timestamp"]), over_http
+        assert ISO_UTC.match(over_ws["at"]), over_ws
