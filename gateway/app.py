@@ -163,6 +163,8 @@ def create_app(
                 services.limiter.breaker,
                 settings.redis_timeouts["socket_timeout"],
                 functools.partial(catch_up, services.db, hub),
+                settings.relay_ping_seconds,
+                settings.relay_catch_up_margin_seconds,
             )
             if settings.redis_url
             else None

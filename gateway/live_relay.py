@@ -10,11 +10,12 @@ maintenance pass publishes it again.
 The listener's subscription can die without a word (Redis restarted, a NAT or load
 balancer dropping an idle connection, `CLIENT KILL TYPE pubsub`); before, a replica whose
 subscription died that way stayed blind to the others' events until it restarted. Now
-the listener pings its connection when it heard nothing for PING_EVERY_S and gives it up
-when nothing came back within the publish bound (`timeout_s`) more; a closed connection
-fails at once. It then subscribes again, backing off from BACKOFF_MIN_S to BACKOFF_MAX_S
+the listener pings its connection when it heard nothing for RELAY_PING_SECONDS and gives
+it up when nothing came back within the publish bound (`timeout_s`) more; a closed
+connection fails at once. It then subscribes again, backing off from BACKOFF_MIN_S to BACKOFF_MAX_S
 while Redis refuses, and replays from MongoDB (`resolvers/outbox.py` `catch_up`) what was
-recorded since it last heard from Redis: its subscribers miss nothing. The connection is
+recorded since it last heard from Redis, less RELAY_CATCH_UP_MARGIN_SECONDS: its
+subscribers miss nothing. The connection is
 named `<REDIS_KEY_PREFIX>:relay` (`CLIENT LIST`).
 
 Publishing is on the write path (`recordMessage` publishes its event before it answers),
@@ -47,15 +48,9 @@ from resolvers.outbox import LiveHub
 
 log = get_logger("gateway.live_relay")
 CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
-# Silence after which the listener pings its connection (then `timeout_s` for the answer).
-PING_EVERY_S = 5.0
 # Waits between failed subscriptions: doubling from the first to the last.
 BACKOFF_MIN_S = 0.1
 BACKOFF_MAX_S = 5.0
-# The replay after a lost subscription starts this long before the listener last heard
-# from Redis: an event's `at` is taken before its write finishes and is published, on
-# another replica's clock.
-CATCH_UP_MARGIN = timedelta(seconds=10)
 
 
 class RedisRelay:
@@ -67,11 +62,17 @@ class RedisRelay:
         breaker: RedisBreaker | None = None,
         timeout_s: float = 2.0,
         catch_up: Callable[[datetime], Awaitable[int]] | None = None,
+        ping_every_s: float = 5.0,
+        catch_up_margin_s: float = 10.0,
     ) -> None:
         """`breaker`: the one shared with the rate limits (one Redis, one verdict);
         `timeout_s`: the bound on one publish (REDIS_SOCKET_TIMEOUT_MS in the gateway), and
         on the listener's ping; `catch_up`: hands the hub's subscribers the events stored
-        since a time (`resolvers.outbox.catch_up`), run after a lost subscription is back."""
+        since a time (`resolvers.outbox.catch_up`), run after a lost subscription is back;
+        `ping_every_s`: the silence after which the listener pings (RELAY_PING_SECONDS);
+        `catch_up_margin_s`: how long before the listener last heard from Redis the replay
+        starts, since an event's `at` is taken before its write finishes and is published,
+        on another replica's clock (RELAY_CATCH_UP_MARGIN_SECONDS)."""
         self.url = url
         self.channel = f"{prefix}:live:events"
         self.client_name = f"{prefix}:relay"
@@ -80,6 +81,8 @@ class RedisRelay:
         self.breaker = breaker
         self.timeout_s = timeout_s
         self.catch_up = catch_up
+        self.ping_every_s = ping_every_s
+        self.catch_up_margin = timedelta(seconds=catch_up_margin_s)
         self.client: Any = aioredis.from_url(url, socket_connect_timeout=timeout_s)
         # The listener's own connection: named, so an operator (or a test) can find it; no
         # socket timeout (its reads wait for events on purpose; its pings bound them); no
@@ -121,7 +124,8 @@ class RedisRelay:
                 await asyncio.wait_for(pubsub.subscribe(self.channel), self.timeout_s)
                 lost = self._heard_at
                 if lost is not None:
-                    replayed = await self.catch_up(lost - CATCH_UP_MARGIN) if self.catch_up else 0
+                    since = lost - self.catch_up_margin
+                    replayed = await self.catch_up(since) if self.catch_up else 0
                     log.warning(
                         "event_relay_reconnected",
                         down_s=round((datetime.now(UTC) - lost).total_seconds(), 3),
@@ -145,19 +149,20 @@ class RedisRelay:
 
     async def _receive(self, pubsub: Any) -> None:
         """Hand the others' events to the hub until the connection fails or falls silent:
-        after PING_EVERY_S without a message it pings, and raises TimeoutError when
+        after `ping_every_s` without a message it pings, and raises TimeoutError when
         nothing (an event or the pong) came within `timeout_s` after that."""
+        every = self.ping_every_s
         last = time.monotonic()
         pinged = False
         while True:
             raise_if_cancelling()  # get_message's timeout can swallow stop()'s cancel
             silent = time.monotonic() - last
-            if pinged and silent >= PING_EVERY_S + self.timeout_s:
+            if pinged and silent >= every + self.timeout_s:
                 raise TimeoutError(f"no answer to a ping within {self.timeout_s} s")
-            if not pinged and silent >= PING_EVERY_S:
+            if not pinged and silent >= every:
                 await asyncio.wait_for(pubsub.ping(), self.timeout_s)
                 pinged = True
-            wait = (PING_EVERY_S + (self.timeout_s if pinged else 0.0)) - silent
+            wait = (every + (self.timeout_s if pinged else 0.0)) - silent
             message = await pubsub.get_message(
                 ignore_subscribe_messages=True, timeout=max(wait, 0.01)
             )

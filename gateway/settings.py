@@ -554,6 +554,24 @@ class Settings(BaseSettings):
     ws_ping_interval_seconds: float = ADV_WS(
         20.0, "Server pings; no answer within two intervals closes the socket (4504).", gt=0
     )
+    relay_ping_seconds: float = ADV_WS(
+        5.0,
+        "With REDIS_URL: silence on the cross-replica event relay's subscription after which "
+        "it pings Redis; no answer within REDIS_SOCKET_TIMEOUT_MS more and it subscribes "
+        "again and replays the missed events from MongoDB (docs/live.md). Below the idle "
+        "timeout of any NAT or load balancer between the gateway and Redis.",
+        gt=0,
+        le=3600,
+    )
+    relay_catch_up_margin_seconds: float = ADV_WS(
+        10.0,
+        "With REDIS_URL: a replay after a lost relay subscription starts this long before "
+        "the relay last heard from Redis: an event's time is taken on another replica's "
+        "clock before its write finishes, so this covers that delay and the replicas' clock "
+        "skew. Larger replays more (each subscriber drops what it already had).",
+        ge=0,
+        le=3600,
+    )
     ws_buffer_events: int = ADV_WS(
         256,
         "Events a subscriber may be behind before it is closed as a slow consumer (4013).",

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 from redis.asyncio.client import PubSub
 
-from gateway import live_relay
 from gateway.live_relay import RedisRelay
 from resolvers.outbox import LiveHub
 from tests.conftest import redis_url
@@ -67,8 +66,7 @@ def event(session_id: str, seq: int) -> dict[str, Any]:
 
 
 @pytest.mark.redis
-async def test_a_silently_dead_subscription_is_noticed_and_replaced(monkeypatch) -> None:
-    monkeypatch.setattr(live_relay, "PING_EVERY_S", 0.2)
+async def test_a_silently_dead_subscription_is_noticed_and_replaced() -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}"
     replays: list[datetime] = []
     replayed = asyncio.Event()
@@ -83,7 +81,7 @@ async def test_a_silently_dead_subscription_is_noticed_and_replaced(monkeypatch)
     other = RedisRelay(redis_url(), prefix, LiveHub(), timeout_s=0.2)  # another replica
     proxy = SilentProxy()
     async with proxy as proxied:
-        relay = RedisRelay(proxied, prefix, hub, timeout_s=0.2, catch_up=catch_up)
+        relay = RedisRelay(proxied, prefix, hub, timeout_s=0.2, catch_up=catch_up, ping_every_s=0.2)
         await relay.start()
         try:
             await other.publish(event("s1", 1))
@@ -94,7 +92,7 @@ async def test_a_silently_dead_subscription_is_noticed_and_replaced(monkeypatch)
             await asyncio.wait_for(replayed.wait(), 3)
             # The replay covers the silence, from before the listener last heard.
             assert replays == [replays[0]]
-            assert replays[0] <= silent_at - live_relay.CATCH_UP_MARGIN
+            assert replays[0] <= silent_at - relay.catch_up_margin
             await other.publish(event("s1", 3))
             assert (await asyncio.wait_for(sub.get(), 2))["seq"] == 3
         finally:
