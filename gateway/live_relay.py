@@ -12,11 +12,11 @@ balancer dropping an idle connection, `CLIENT KILL TYPE pubsub`); before, a repl
 subscription died that way stayed blind to the others' events until it restarted. Now
 the listener pings its connection when it heard nothing for RELAY_PING_SECONDS and gives
 it up when nothing came back within the publish bound (`timeout_s`) more; a closed
-connection fails at once. It then subscribes again, backing off from BACKOFF_MIN_S to BACKOFF_MAX_S
-while Redis refuses, and replays from MongoDB (`resolvers/outbox.py` `catch_up`) what was
-recorded since it last heard from Redis, less RELAY_CATCH_UP_MARGIN_SECONDS: its
-subscribers miss nothing. The connection is
-named `<REDIS_KEY_PREFIX>:relay` (`CLIENT LIST`).
+connection fails at once. It then subscribes again, backing off from BACKOFF_MIN_S to
+BACKOFF_MAX_S while Redis refuses, and replays from MongoDB (`resolvers/outbox.py`
+`catch_up`) what was recorded since it last heard from Redis, less
+RELAY_CATCH_UP_MARGIN_SECONDS: its subscribers miss nothing. The connection is named
+`<REDIS_KEY_PREFIX>:relay` (`CLIENT LIST`).
 
 Publishing is on the write path (`recordMessage` publishes its event before it answers),
 so it goes through the Redis breaker the rate limits use (gateway/redisbreaker.py): a

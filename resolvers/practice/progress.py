@@ -233,13 +233,12 @@ def personal_bests(
     for _, _, correct in series:
         run = run + 1 if correct else 0
         longest = max(longest, run)
-    # Weeks by their Monday's ordinal: bucket_floor(day, "week") without a timedelta per day.
-    weeks: dict[int, list[int]] = {}
+    weeks: dict[date, list[int]] = {}
     for day, n, correct in series:
-        week = weeks.setdefault(day.toordinal() - day.weekday(), [0, 0])
+        week = weeks.setdefault(bucket_floor(day, "week"), [0, 0])
         week[0] += n
         week[1] += correct
-    best: tuple[float, int] | None = None
+    best: tuple[float, date] | None = None
     for start, (n, correct) in sorted(weeks.items()):
         if n >= BEST_WEEK_MIN_EXERCISES and (best is None or correct / n > best[0]):
             best = (correct / n, start)
@@ -247,7 +246,7 @@ def personal_bests(
         longest_streak_days=max(longest, current_streak),
         most_exercises_in_a_day=max((n for _, n, _ in series), default=0),
         best_week_accuracy=round(best[0], 4) if best else None,
-        best_week_start=start_of(date.fromordinal(best[1]), tz).astimezone(tz) if best else None,
+        best_week_start=start_of(best[1], tz).astimezone(tz) if best else None,
     )
 
 
