@@ -563,6 +563,15 @@ class Settings(BaseSettings):
         gt=0,
         le=3600,
     )
+    event_gap_wait_ms: int = ADV_WS(
+        1000,
+        "A session event published before an earlier one of the same session (two writes "
+        "racing, or one relayed from another replica) waits this long for it, so a "
+        "subscriber sees them in order; then the missing one is read from MongoDB, and if "
+        "it is not there yet it is delivered whenever it comes (docs/live.md).",
+        ge=0,
+        le=30_000,
+    )
     relay_catch_up_margin_seconds: float = ADV_WS(
         10.0,
         "With REDIS_URL: a replay after a lost relay subscription starts this long before "

@@ -41,6 +41,8 @@ class DomainSettings(Protocol):
     def evaluator_llm_timeout_ms(self) -> int: ...
     @property
     def execution_timeout_ms(self) -> int: ...  # bounds a request's lease (counters.LEASE)
+    @property
+    def event_gap_wait_ms(self) -> int: ...
 
 
 @dataclass

@@ -15,6 +15,7 @@ from resolvers.cancellation import raise_if_cancelling
 from resolvers.context import RequestContext
 from resolvers.dataloaders import Loaders
 from resolvers.errors import BadUserInput
+from resolvers.event_order import HELD_MAX, InOrder
 from resolvers.outbox import event_id, hub_of
 from resolvers.sessions import get_session
 
@@ -49,22 +50,28 @@ async def session_events(
     ctx: RequestContext, session_id: str, after: str | None
 ) -> AsyncIterator[Row]:
     """The session's events after `after` (stored ones first, in order), then live ones,
-    each once; ends after SESSION_ENDED. Another learner's session is NOT_FOUND, like a
-    missing one."""
+    in `seq` order and each once (resolvers/event_order.py: one published before an
+    earlier one waits up to EVENT_GAP_WAIT_MS for it); ends after SESSION_ENDED. Another
+    learner's session is NOT_FOUND, like a missing one."""
     sid = v.plain_id(session_id, "sessionId")
-    last = parse_after(after, sid)
-    session = await get_session(ctx, sid)
-    active = session["status"] == "active"
-    del session  # an idle subscription holds no rows (W5: memory per subscriber)
+    start = parse_after(after, sid)
     hub = hub_of(ctx)
     if hub is None:
         raise RuntimeError("sessionEvents needs the gateway's live hub")
-    sub = hub.subscribe(sid)  # before the replay: nothing falls between the two
+    # Subscribed before the session is read: every event numbered after that read
+    # arrives here, so without `after` the live ones start from the row's count.
+    sub = hub.subscribe(sid)
     try:
+        session = await get_session(ctx, sid)
+        active = session["status"] == "active"
+        count = int(session.get("event_seq") or 0)
+        wait_s = ctx.settings.event_gap_wait_ms / 1000
+        order = InOrder(start if after is not None else count, wait_s)
+        del session  # an idle subscription holds no rows (W5: memory per subscriber)
         if after is not None:
             while True:
                 page = await (
-                    ctx.db.session_events.find({"session_id": sid, "seq": {"$gt": last}})
+                    ctx.db.session_events.find({"session_id": sid, "seq": {"$gt": order.last}})
                     .sort([("seq", 1)])
                     .limit(REPLAY_PAGE)
                     .to_list(None)
@@ -73,7 +80,7 @@ async def session_events(
                 # its page goes to nobody and the replay stops here
                 raise_if_cancelling()
                 for event in page:
-                    last = event["seq"]
+                    order.replayed(event["seq"])
                     yield _prepared(ctx, event)
                     if event["type"] == SessionEventType.SESSION_ENDED:
                         return
@@ -83,20 +90,42 @@ async def session_events(
             return
         ctx.loaders.release()  # what the subscribe step loaded; each event primes its own
         while True:
-            event = await sub.get()
-            if event["seq"] <= last:
-                continue  # replayed already, or published twice
-            last = event["seq"]
-            ended = event["type"] == SessionEventType.SESSION_ENDED
-            yield _prepared(ctx, event)
-            # Resumed once the event went out: an idle subscription holds neither it nor
-            # the rows its delivery primed until the next one (W5: memory per subscriber).
+            event = await sub.get(order.wait_left())
+            if event is None:  # waited long enough for a missing seq: MongoDB has it or nobody
+                ready = order.expired(await _missing(ctx, sid, order.gap()))
+                raise_if_cancelling()
+            else:
+                ready = order.offer(event)
             del event
+            for event in ready:
+                ended = event["type"] == SessionEventType.SESSION_ENDED
+                yield _prepared(ctx, event)
+                if ended:
+                    return
+            # Resumed once the events went out: an idle subscription holds neither them
+            # nor the rows their delivery primed until the next one (W5: memory per
+            # subscriber).
+            del ready
             ctx.loaders.release()
-            if ended:
-                return
     finally:
         hub.unsubscribe(sub)
+
+
+async def _missing(
+    ctx: RequestContext, sid: str, gap: tuple[int, int] | None
+) -> list[dict[str, Any]]:
+    """The stored events of a gap (after, before): a writer that stored its event and died
+    before publishing it, or one still on its way to publishing."""
+    if gap is None:
+        return []
+    after, before = gap
+    events: list[dict[str, Any]] = await (
+        ctx.db.session_events.find({"session_id": sid, "seq": {"$gt": after, "$lt": before}})
+        .sort([("seq", 1)])
+        .limit(HELD_MAX)
+        .to_list(None)
+    )
+    return events
 
 
 def _prepared(ctx: RequestContext, event: dict[str, Any]) -> Row:

@@ -14,7 +14,8 @@ any replica answers its selection from the event, never from a read racing the w
 the same update that counts a new message. Events start `published: false`; the writer
 publishes them (in process, and through Redis when the gateway relays them) and marks
 them published; the maintenance pass publishes those a crash left behind (subscribers
-drop a `seq` they already delivered). They stay replayable for EVENT_RETENTION_SECONDS.
+drop a `seq` they already delivered, and put a late one back in order: resolvers/event_order.py).
+They stay replayable for EVENT_RETENTION_SECONDS.
 """
 
 from __future__ import annotations
@@ -140,21 +141,36 @@ class Subscriber:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def get(self) -> dict[str, Any]:
+    async def get(self, wait_s: float | None = None) -> dict[str, Any] | None:
+        """The next event; None when `wait_s` seconds pass without one (a subscription
+        waiting for a missing seq: resolvers/event_order.py)."""
         while not self.events:
             if self.overflowed:
                 raise SlowConsumer(f"more than {self.limit} events waiting")
-            self._waiter = asyncio.get_running_loop().create_future()
+            if wait_s is not None and wait_s <= 0:
+                return None
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = None if wait_s is None else loop.call_later(wait_s, _wake, waiter)
             try:
-                await self._waiter
+                await waiter
             finally:
                 self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+            if wait_s is not None and not self.events:
+                return None
         if self.overflowed:
             raise SlowConsumer(f"more than {self.limit} events waiting")
         event = self.events.popleft()
         if not self.events:
             self.events = None
         return event
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class LiveHub:

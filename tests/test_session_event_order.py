@@ -1,0 +1,175 @@
+"""sessionEvents when a session's events are published out of `seq` order: two writes
+racing, a writer that died between storing its event and publishing it, a number no event
+carries. Before, a subscriber kept only the highest seq it had delivered and dropped an
+earlier one that came second, so the learner's app never showed that change."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import resolvers.messages
+from resolvers.event_order import SKIPPED_MAX, InOrder
+from resolvers.outbox import HUB_KEY, allocate, publish_pending
+from tests.conftest import make_settings
+from tests.test_session_events import EVENTS, next_event, record, start
+from tests.wsclient import nothing_within, open_socket, served, subscribe
+
+Publish = Callable[[Any, Any, list[dict[str, Any]]], Awaitable[None]]
+
+
+def held_back(monkeypatch: pytest.MonkeyPatch, content: str) -> tuple[asyncio.Event, asyncio.Event]:
+    """recordMessage's publish of the message with `content` waits for `release`;
+    `reached` is set when it gets there (its event is stored by then, as always)."""
+    original: Publish = resolvers.messages.publish
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def publish(db: Any, hub: Any, events: list[dict[str, Any]]) -> None:
+        if any((e.get("message") or {}).get("content") == content for e in events):
+            reached.set()
+            await release.wait()
+        await original(db, hub, events)
+
+    monkeypatch.setattr(resolvers.messages, "publish", publish)
+    return reached, release
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+async def test_a_write_published_after_a_later_one_still_arrives_and_in_order(
+    monkeypatch: pytest.MonkeyPatch, resumed: bool
+) -> None:
+    """The tutor's reply is numbered before the learner's next message but published after
+    it (a slower writer, or one on another replica)."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        if resumed:  # the app came back with `after`: the replay, then the same live rule
+            first_id = await record(api, learner, sid, "Hello!")
+            await subscribe(ws, EVENTS, {"s": sid, "after": f"{sid}:0"})
+            assert (await next_event(ws))["message"]["id"] == first_id
+        else:
+            await subscribe(ws, EVENTS, {"s": sid})
+            await asyncio.sleep(0.2)
+        reached, release = held_back(monkeypatch, "Nice to meet you.")
+        reply = asyncio.create_task(record(api, tutor, sid, "Nice to meet you.", "ASSISTANT"))
+        await asyncio.wait_for(reached.wait(), 10)
+        said = await record(api, learner, sid, "And you!")
+        release.set()
+        reply_id = await reply
+        events = [await next_event(ws), await next_event(ws)]
+        assert [e["message"]["id"] for e in events] == [reply_id, said]
+        assert [e["session"]["totalMessages"] for e in events] == [
+            2 if resumed else 1,
+            3 if resumed else 2,
+        ]
+        assert await nothing_within(ws, 0.5)
+        await ws.close()
+
+
+async def test_a_writer_that_died_before_publishing_is_delivered_in_order_from_mongodb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its event is stored, never published; the next message, published at once, waits
+    EVENT_GAP_WAIT_MS for it, then the subscription reads it from MongoDB. The maintenance
+    pass publishing it later delivers nothing twice."""
+    async with served(make_settings(event_gap_wait_ms=300)) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        reached, _never = held_back(monkeypatch, "I died half-way.")
+        dead = asyncio.create_task(record(api, tutor, sid, "I died half-way.", "ASSISTANT"))
+        await asyncio.wait_for(reached.wait(), 10)
+        dead.cancel()  # the process is gone: nothing publishes its event
+        said = await record(api, learner, sid, "Hello?")
+        events = [await next_event(ws), await next_event(ws)]
+        assert [e["message"]["content"] for e in events] == ["I died half-way.", "Hello?"]
+        assert events[1]["message"]["id"] == said
+        monkeypatch.undo()
+        db, hub = api.services.db, api.services.extras[HUB_KEY]
+        assert await publish_pending(db, hub, older_than=timedelta(0)) == 1
+        assert await nothing_within(ws, 0.5)
+        await ws.close()
+
+
+async def test_a_number_no_event_carries_holds_the_next_event_only_for_the_wait() -> None:
+    async with served(make_settings(event_gap_wait_ms=300)) as (api, url):
+        user, learner = await api.user()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        # A step that took a number and never stored its event (a repeat takes a new one).
+        assert await allocate(api.services.db, sid, user["_id"]) is not None
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        said = await record(api, learner, sid, "Still here.")
+        assert (await next_event(ws))["message"]["id"] == said
+        assert loop.time() - began < 5
+        # The hole stays behind: the next message goes out at once.
+        began = loop.time()
+        again = await record(api, learner, sid, "And again.")
+        assert (await next_event(ws))["message"]["id"] == again
+        assert loop.time() - began < 0.25
+        await ws.close()
+
+
+def ev(seq: int) -> dict[str, Any]:
+    return {"seq": seq}
+
+
+def seqs(events: list[dict[str, Any]]) -> list[int]:
+    return [e["seq"] for e in events]
+
+
+def test_events_wait_behind_a_gap_and_go_out_in_order_when_it_closes() -> None:
+    order = InOrder(4, wait_s=10)
+    assert seqs(order.offer(ev(5))) == [5]
+    assert order.wait_left() is None
+    assert order.offer(ev(7)) == [] and order.offer(ev(8)) == []
+    assert order.gap() == (5, 7)
+    wait = order.wait_left()
+    assert wait is not None and 0 < wait <= 10
+    assert seqs(order.offer(ev(6))) == [6, 7, 8]
+    assert order.wait_left() is None and order.gap() is None
+    assert order.offer(ev(7)) == [] and order.offer(ev(3)) == []  # duplicates
+
+
+def test_a_gap_given_up_on_still_takes_its_late_event_once() -> None:
+    order = InOrder(0, wait_s=0)
+    assert order.offer(ev(3)) == []
+    assert order.wait_left() == 0
+    # MongoDB had seq 1 (a writer that died after storing it); seq 2 is nowhere yet.
+    assert seqs(order.expired([ev(1)])) == [1, 3]
+    assert seqs(order.offer(ev(4))) == [4]
+    assert seqs(order.offer(ev(2))) == [2]  # late, not lost
+    assert order.offer(ev(2)) == []  # once
+
+
+def test_a_replay_remembers_the_numbers_it_stepped_over() -> None:
+    order = InOrder(0, wait_s=1)
+    for seq in (1, 2, 5):
+        order.replayed(seq)
+    assert order.last == 5
+    assert seqs(order.offer(ev(4))) == [4]  # a writer still on its way during the replay
+    assert seqs(order.offer(ev(3))) == [3]
+    assert seqs(order.offer(ev(6))) == [6]
+
+
+def test_what_a_subscription_remembers_is_bounded() -> None:
+    order = InOrder(0, wait_s=1)
+    order.replayed(10_000)
+    assert order.offer(ev(10_000 - SKIPPED_MAX)) != []
+    assert order.offer(ev(10_000 - SKIPPED_MAX - 1)) == []  # older than what it keeps
+    order = InOrder(0, wait_s=60)
+    for seq in range(2, 2 + 256):
+        assert order.offer(ev(seq)) == []
+    assert order.wait_left() == 0  # a burst behind a gap ends the wait early
