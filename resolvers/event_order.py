@@ -13,7 +13,8 @@ Here a later event waits while the ones before it are missing, up to a bound
 is found there) and delivers what it has in order. A seq that is still missing then is a
 number no event will ever carry (a repeated step takes a new one) or a writer slower than
 the bound: it is remembered, and should its event come after all, it is delivered then,
-late, rather than dropped.
+late, rather than dropped. A repeated step that knows its number is lost (the event was
+stored under another attempt's) says so when it publishes (VOIDS), so nobody waits for it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from typing import Any
 
 # Missing seqs a subscription remembers after giving up waiting for them (the highest
 # ones): a late event older than these is a duplicate or long since replayable.
-SKIPPED_MAX = 64
+SKIPPED_MAX = 16
+# Numbers below the session row's count a subscription without `after` still waits for
+# (taken by writes in flight when it started).
+IN_FLIGHT_MAX = 16
+# A published event's list of numbers of its session that no event will carry: a repeated
+# step whose own number lost to the stored event says so with it (resolvers/outbox.py).
+VOIDS = "voids"
 # Events held behind a gap before waiting ends early (a burst while the gap is open).
 HELD_MAX = 256
 
@@ -33,44 +40,68 @@ class InOrder:
 
     __slots__ = ("_deadline", "_held", "_skipped", "last", "wait_s")
 
-    def __init__(self, last: int | None, wait_s: float) -> None:
-        # The highest seq delivered; None: nothing yet and no `after` (the first live
-        # event starts the count, the ones before it are history nobody asked for).
+    def __init__(self, last: int, wait_s: float) -> None:
+        # The highest seq delivered (or passed: a void, a number given up on); to start,
+        # `after`'s, or without it the session row's count when the subscription began.
         self.last = last
         self.wait_s = wait_s
         # Only while a gap is open / after one was given up on: an idle subscription holds
-        # neither (W5: memory per subscriber).
-        self._held: dict[int, dict[str, Any]] | None = None
+        # neither (W5: memory per subscriber). Held: seq -> its event, or None for a
+        # number VOIDS said no event will carry.
+        self._held: dict[int, dict[str, Any] | None] | None = None
         self._skipped: set[int] | None = None
         self._deadline = 0.0
 
     def offer(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for number in event.get(VOIDS) or ():
+            out += self._void(int(number))
         seq = int(event["seq"])
-        if self.last is None:
-            self.last = seq
-            return [event]
         if seq <= self.last:
             if self._skipped is not None and seq in self._skipped:
                 self._skipped.discard(seq)  # given up on, and here after all: late, not lost
-                return [event]
-            return []  # delivered already (a replay, or published twice)
+                out.append(event)
+            return out  # else delivered already (a replay, or published twice)
         if seq == self.last + 1:
             self.last = seq
-            return [event, *self._contiguous()]
+            return [*out, event, *self._contiguous()]
+        self._hold(seq, event)
+        return out
+
+    def _void(self, seq: int) -> list[dict[str, Any]]:
+        if seq <= self.last:
+            if self._skipped is not None:
+                self._skipped.discard(seq)
+            return []
+        if seq == self.last + 1:
+            self.last = seq
+            return self._contiguous()
+        self._hold(seq, None)
+        return []
+
+    def _hold(self, seq: int, event: dict[str, Any] | None) -> None:
         if self._held is None:
             self._held = {}
             self._deadline = time.monotonic() + self.wait_s
-        self._held.setdefault(seq, event)
+        if self._held.get(seq) is None:
+            self._held[seq] = event
         if len(self._held) >= HELD_MAX:
             self._deadline = 0.0
-        return []
 
     def replayed(self, seq: int) -> None:
         """A stored event delivered by the replay: seqs it stepped over may still be on
         their way (their writer had not stored them when the replay read)."""
-        if self.last is not None and seq > self.last + 1:
+        if seq > self.last + 1:
             self._skip(range(self.last + 1, seq))
-        self.last = seq if self.last is None else max(self.last, seq)
+        self.last = max(self.last, seq)
+
+    def expect(self, seqs: list[int]) -> None:
+        """Numbers at or below `last` whose events may still come: taken by a write, not
+        yet published, when the subscription started counting from the session row."""
+        self._skip(seqs)
+
+    def skipped(self) -> list[int]:
+        return sorted(self._skipped) if self._skipped else []
 
     def wait_left(self) -> float | None:
         """How long the caller may wait for the next event before calling `expired`
@@ -81,7 +112,7 @@ class InOrder:
 
     def gap(self) -> tuple[int, int] | None:
         """The seqs still missing, as (after, before): read from MongoDB when waiting ends."""
-        if not self._held or self.last is None:
+        if not self._held:
             return None
         return self.last, min(self._held)
 
@@ -89,32 +120,46 @@ class InOrder:
         """Waiting is over: `stored` are the missing events MongoDB had (any order). Every
         held and stored event goes out in seq order; the seqs still missing are skipped."""
         held = self._held or {}
+        out: list[dict[str, Any]] = []
         for event in stored:
+            for number in event.get(VOIDS) or ():
+                if int(number) > self.last:
+                    held.setdefault(int(number), None)
             seq = int(event["seq"])
-            if self.last is None or seq > self.last:
-                held.setdefault(seq, event)
+            if seq > self.last and held.get(seq) is None:
+                held[seq] = event
+            elif self._skipped is not None and seq in self._skipped:
+                self._skipped.discard(seq)  # a late one already waiting in the buffer
+                out.append(event)
         self._held = None
-        out = []
         for seq in sorted(held):
-            if self.last is not None and seq > self.last + 1:
+            if seq > self.last + 1:
                 self._skip(range(self.last + 1, seq))
             self.last = seq
-            out.append(held[seq])
+            one = held[seq]
+            if one is not None:
+                out.append(one)
         return out
 
     def _contiguous(self) -> list[dict[str, Any]]:
         held = self._held
         out: list[dict[str, Any]] = []
-        if held is None or self.last is None:
+        if held is None:
             return out
-        while (event := held.pop(self.last + 1, None)) is not None:
+        while self.last + 1 in held:
             self.last += 1
-            out.append(event)
+            event = held.pop(self.last)
+            if event is not None:
+                out.append(event)
         if not held:
             self._held = None
+        else:  # another gap further on: its own wait
+            self._deadline = time.monotonic() + self.wait_s
         return out
 
-    def _skip(self, seqs: range) -> None:
+    def _skip(self, seqs: range | list[int]) -> None:
+        if not seqs:
+            return
         skipped = self._skipped if self._skipped is not None else set()
         skipped.update(seqs[-SKIPPED_MAX:])
         while len(skipped) > SKIPPED_MAX:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import structlog
+
+from models.db import UNAVAILABLE_ERRORS
 from models.enums import SessionEventType
 from models.rows import Row
 from resolvers import validation as v
@@ -15,12 +18,14 @@ from resolvers.cancellation import raise_if_cancelling
 from resolvers.context import RequestContext
 from resolvers.dataloaders import Loaders
 from resolvers.errors import BadUserInput
-from resolvers.event_order import HELD_MAX, InOrder
+from resolvers.event_order import IN_FLIGHT_MAX, InOrder
 from resolvers.outbox import event_id, hub_of
 from resolvers.sessions import get_session
 
 # A replay (`after:`) reads this many events per query.
 REPLAY_PAGE = 200
+
+log = structlog.get_logger("resolvers.live")
 
 
 def parse_after(after: str | None, session_id: str) -> int:
@@ -65,17 +70,14 @@ async def session_events(
         session = await get_session(ctx, sid)
         active = session["status"] == "active"
         count = int(session.get("event_seq") or 0)
-        wait_s = ctx.settings.event_gap_wait_ms / 1000
-        order = InOrder(start if after is not None else count, wait_s)
+        ending = bool(session.get("end_event_pending"))
         del session  # an idle subscription holds no rows (W5: memory per subscriber)
+        order = InOrder(
+            start if after is not None else count, ctx.settings.event_gap_wait_ms / 1000
+        )
         if after is not None:
             while True:
-                page = await (
-                    ctx.db.session_events.find({"session_id": sid, "seq": {"$gt": order.last}})
-                    .sort([("seq", 1)])
-                    .limit(REPLAY_PAGE)
-                    .to_list(None)
-                )
+                page = await _stored(ctx, sid, {"$gt": order.last}, REPLAY_PAGE)
                 # the read may have swallowed the cancellation of an ended subscription:
                 # its page goes to nobody and the replay stops here
                 raise_if_cancelling()
@@ -86,22 +88,32 @@ async def session_events(
                         return
                 if len(page) < REPLAY_PAGE:
                     break
-        elif not active:
-            return
+        elif active:
+            # Writes that took their number before the row was read and have not published
+            # yet: their events are this subscription's too.
+            order.expect(await _in_flight(ctx, sid, count))
+        if not active and not ending:
+            return  # its SESSION_ENDED is stored: replayed above, or seen before `after`
         ctx.loaders.release()  # what the subscribe step loaded; each event primes its own
         while True:
-            event = await sub.get(order.wait_left())
-            if event is None:  # waited long enough for a missing seq: MongoDB has it or nobody
-                ready = order.expired(await _missing(ctx, sid, order.gap()))
+            got = await sub.get(order.wait_left())
+            if got is None:  # waited long enough for a missing seq: MongoDB has it or nobody
+                stored = await _gap(ctx, sid, order.gap())
                 raise_if_cancelling()
+                ready = order.expired([*stored, *sub.drain()])
+                del stored
             else:
-                ready = order.offer(event)
-            del event
+                ready = order.offer(got)
+            del got
             for event in ready:
-                ended = event["type"] == SessionEventType.SESSION_ENDED
-                yield _prepared(ctx, event)
-                if ended:
+                if event["type"] == SessionEventType.SESSION_ENDED:
+                    # The last event: a write still on its way behind it is read once more.
+                    for late in await _gap(ctx, sid, order.skipped()):
+                        for one in order.offer(late):
+                            yield _prepared(ctx, one)
+                    yield _prepared(ctx, event)
                     return
+                yield _prepared(ctx, event)
             # Resumed once the events went out: an idle subscription holds neither them
             # nor the rows their delivery primed until the next one (W5: memory per
             # subscriber).
@@ -111,21 +123,54 @@ async def session_events(
         hub.unsubscribe(sub)
 
 
-async def _missing(
-    ctx: RequestContext, sid: str, gap: tuple[int, int] | None
+async def _stored(
+    ctx: RequestContext, sid: str, seq: dict[str, Any], limit: int
 ) -> list[dict[str, Any]]:
-    """The stored events of a gap (after, before): a writer that stored its event and died
-    before publishing it, or one still on its way to publishing."""
-    if gap is None:
-        return []
-    after, before = gap
     events: list[dict[str, Any]] = await (
-        ctx.db.session_events.find({"session_id": sid, "seq": {"$gt": after, "$lt": before}})
+        ctx.db.session_events.find({"session_id": sid, "seq": seq})
         .sort([("seq", 1)])
-        .limit(HELD_MAX)
+        .limit(limit)
         .to_list(None)
     )
     return events
+
+
+async def _in_flight(ctx: RequestContext, sid: str, count: int) -> list[int]:
+    """The numbers of the last IN_FLIGHT_MAX taken that no published event carries yet."""
+    if count <= 0:
+        return []
+    low = max(0, count - IN_FLIGHT_MAX)
+    published = {
+        int(e["seq"])
+        for e in await ctx.db.session_events.find(
+            {"session_id": sid, "seq": {"$gt": low, "$lte": count}, "published": True},
+            projection={"seq": 1, "_id": 0},
+        ).to_list(None)
+    }
+    return [n for n in range(low + 1, count + 1) if n not in published]
+
+
+async def _gap(
+    ctx: RequestContext, sid: str, gap: tuple[int, int] | list[int] | None
+) -> list[dict[str, Any]]:
+    """The stored events of a gap ((after, before), or the numbers themselves): a writer
+    that stored its event and died before publishing it, or one still on its way. A
+    failed read is a gap nobody filled: the subscription goes on (a late event still
+    arrives), it does not end."""
+    if not gap:
+        return []
+    seq = {"$in": gap} if isinstance(gap, list) else {"$gt": gap[0], "$lt": gap[1]}
+    events: list[dict[str, Any]] = []
+    try:
+        while True:
+            page = await _stored(ctx, sid, seq, REPLAY_PAGE)
+            events += page
+            if len(page) < REPLAY_PAGE or isinstance(gap, list):
+                return events
+            seq = {"$gt": page[-1]["seq"], "$lt": gap[1]}
+    except UNAVAILABLE_ERRORS as exc:
+        log.warning("event_gap_read_failed", session_id=sid, error=type(exc).__name__)
+        return events
 
 
 def _prepared(ctx: RequestContext, event: dict[str, Any]) -> Row:

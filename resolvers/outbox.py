@@ -34,6 +34,7 @@ from models.documents import EVENT_RETENTION_SECONDS, utcnow
 from models.enums import SessionEventType
 from resolvers.context import RequestContext
 from resolvers.dataloaders import MESSAGE_HIDDEN, SESSION_HIDDEN
+from resolvers.event_order import VOIDS
 from resolvers.turns import TurnQueue, is_turn
 
 log = structlog.get_logger("resolvers.outbox")
@@ -98,6 +99,11 @@ async def record_event(
         existing: dict[str, Any] | None = await db.session_events.find_one({"_id": doc["_id"]})
         if existing is None:
             raise
+        if int(existing["seq"]) != doc["seq"]:
+            # Another attempt stored the event under its own number: this one's number
+            # will never carry an event. Said with the event, so no subscriber waits for it
+            # (resolvers/event_order.py; VOIDS travel with the publish only).
+            existing = {**existing, VOIDS: [doc["seq"]]}
         return existing
     return doc
 
@@ -166,6 +172,12 @@ class Subscriber:
         if not self.events:
             self.events = None
         return event
+
+    def drain(self) -> list[dict[str, Any]]:
+        """What is waiting, taken at once (a subscription closing a gap: resolvers/live.py)."""
+        events = list(self.events or ())
+        self.events = None
+        return events
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 import resolvers.messages
-from resolvers.event_order import SKIPPED_MAX, InOrder
+from models.instrument import RoundTrips
+from resolvers.event_order import SKIPPED_MAX, VOIDS, InOrder
 from resolvers.outbox import HUB_KEY, allocate, publish_pending
 from tests.conftest import make_settings
 from tests.test_session_events import EVENTS, next_event, record, start
-from tests.wsclient import nothing_within, open_socket, served, subscribe
+from tests.wsclient import nothing_within, open_socket, receive, served, subscribe
 
 Publish = Callable[[Any, Any, list[dict[str, Any]]], Awaitable[None]]
 
@@ -122,6 +123,64 @@ async def test_a_number_no_event_carries_holds_the_next_event_only_for_the_wait(
         await ws.close()
 
 
+async def test_a_write_in_flight_when_the_app_subscribes_is_still_delivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Numbered and stored before the subscription read the session, published after it:
+    the subscription's own, not history (without `after` it counts from the row)."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        reached, release = held_back(monkeypatch, "in flight")
+        writer = asyncio.create_task(record(api, learner, sid, "in flight"))
+        await asyncio.wait_for(reached.wait(), 10)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.3)
+        release.set()
+        said = await writer
+        assert (await next_event(ws))["message"]["id"] == said
+        later = await record(api, learner, sid, "later")
+        assert (await next_event(ws))["message"]["id"] == later
+        await ws.close()
+
+
+RECORD_KEYED = """mutation($s: ID!, $c: String!, $k: String!) {
+  recordMessage(input: {sessionId: $s, role: USER, content: $c, idempotencyKey: $k}) { id } }"""
+
+
+async def test_retries_racing_the_first_attempt_hold_up_no_later_event() -> None:
+    """A flaky network's retries of one recordMessage while the first is still running:
+    the attempts that lose the event's insert took numbers no event carries, and say so,
+    so the next message goes out at once instead of after EVENT_GAP_WAIT_MS."""
+    async with served(make_settings(event_gap_wait_ms=3000)) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        for round_ in range(3):
+            answers = await asyncio.gather(
+                *(
+                    api.data(
+                        RECORD_KEYED,
+                        {"s": sid, "c": f"m{round_}", "k": f"k{round_}"},
+                        token=learner,
+                    )
+                    for _ in range(3)
+                )
+            )
+            assert len({a["recordMessage"]["id"] for a in answers}) == 1
+            assert (await next_event(ws))["message"]["content"] == f"m{round_}"
+            began = loop.time()
+            plain = await record(api, learner, sid, f"plain {round_}")
+            assert (await next_event(ws))["message"]["id"] == plain
+            assert loop.time() - began < 1.5, "the next message waited for a lost number"
+        assert await nothing_within(ws, 0.3)
+        await ws.close()
+
+
 def ev(seq: int) -> dict[str, Any]:
     return {"seq": seq}
 
@@ -173,3 +232,62 @@ def test_what_a_subscription_remembers_is_bounded() -> None:
     for seq in range(2, 2 + 256):
         assert order.offer(ev(seq)) == []
     assert order.wait_left() == 0  # a burst behind a gap ends the wait early
+
+
+def test_a_number_said_void_is_not_waited_for() -> None:
+    order = InOrder(4, wait_s=60)
+    assert order.offer(ev(6)) == []  # 5 missing
+    # The attempt that lost seq 5 publishes the stored event (6) with it.
+    assert seqs(order.offer({"seq": 6, VOIDS: [5]})) == [6]
+    assert order.wait_left() is None
+    assert seqs(order.offer({"seq": 7, VOIDS: [9]})) == [7]
+    assert seqs(order.offer(ev(8))) == [8]
+    assert seqs(order.offer(ev(10))) == [10]  # 9 was void: no wait
+    assert order.wait_left() is None
+
+
+def test_an_event_already_in_the_buffer_when_the_wait_ends_goes_out_in_order() -> None:
+    order = InOrder(5, wait_s=0)
+    assert order.offer(ev(7)) == []
+    # The gap read found nothing, but seq 6 was published meanwhile and sits in the buffer.
+    assert seqs(order.expired([ev(6)])) == [6, 7]
+    assert order.offer(ev(6)) == []
+
+
+async def test_resuming_an_ended_session_after_its_last_event_completes() -> None:
+    """Before, `after` set to the SESSION_ENDED id found nothing to replay and waited
+    forever for events that could never come."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        await api.data("mutation($s: ID!) { endSession(id: $s) { id } }", {"s": sid}, token=learner)
+        ended = await next_event(ws)
+        assert ended["type"] == "SESSION_ENDED"
+        await ws.close()
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid, "after": ended["id"]})
+        assert await receive(ws, within=5) == {"id": "1", "type": "complete"}
+        await ws.close()
+
+
+async def test_a_live_subscription_reads_its_events_from_mongodb_only_at_a_gap() -> None:
+    """Its start reads the session and which of its last numbers are unpublished; events
+    published in order cost no read (round trips, like tests/test_roundtrips.py)."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        await record(api, learner, sid, "before")
+        counter = RoundTrips()
+        with api.services.db.wrapped(counter.wrap):
+            ws = await open_socket(url, learner)
+            await subscribe(ws, EVENTS, {"s": sid})
+            await asyncio.sleep(0.3)
+            assert counter.calls[("session_events", "find")] == 1
+            for text in ("one", "two", "three"):
+                await record(api, learner, sid, text)
+                assert (await next_event(ws))["message"]["content"] == text
+            assert counter.calls[("session_events", "find")] == 1
+        await ws.close()
