@@ -224,10 +224,10 @@ def build_message(
     tokens_in = v.non_negative_int(data.tokens_in, "tokensIn")
     tokens_out = v.non_negative_int(data.tokens_out, "tokensOut")
     cost = v.non_negative_money(data.cost, "cost")
-    provider = v.text(data.provider, "provider", max_len=100) or (
+    provider = v.name(data.provider, "provider") or (
         session.get("provider") if data.role == "assistant" else None
     )
-    model = v.text(data.model, "model", max_len=100)
+    model = v.name(data.model, "model")
     if cost is None and data.role == "assistant" and (tokens_in or tokens_out):
         pricing = load_pricing(ctx.settings.pricing_overrides)
         cost = pricing.cost(provider, model, tokens_in or 0, tokens_out or 0)

@@ -1,7 +1,9 @@
 """What each provider's model charges per token; the one table cost figures come from.
 
 Override or extend it with PRICING_OVERRIDES, a JSON object shaped like DEFAULT_PRICING.
-Prices are per token in US dollars.
+Prices are per token in US dollars. Names match in any case (they are stored lower-case:
+resolvers/validation.py `name`); one the table does not know is priced at FALLBACK and
+logged once as `unpriced_model`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+
+import structlog
 
 M = 1_000_000
 
@@ -30,6 +34,10 @@ DEFAULT_PRICING: dict[str, dict[str, dict[str, float]]] = {
 }
 # Used for a provider/model the table does not know, so unknown traffic is never free.
 FALLBACK = {"input": 10.0 / M, "output": 30.0 / M}
+# `unpriced_model` is logged once per provider/model and process, for this many pairs.
+WARNED_MAX = 256
+_WARNED: set[tuple[str | None, str | None]] = set()
+log = structlog.get_logger("resolvers.pricing")
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,14 @@ class Pricing:
     table: dict[str, dict[str, dict[str, float]]]
 
     def price(self, provider: str | None, model: str | None) -> dict[str, float]:
-        return self.table.get(provider or "", {}).get(model or "", FALLBACK)
+        found = self.table.get((provider or "").lower(), {}).get((model or "").lower())
+        if found is not None:
+            return found
+        pair = (provider, model)
+        if pair not in _WARNED and len(_WARNED) < WARNED_MAX:
+            _WARNED.add(pair)
+            log.warning("unpriced_model", provider=provider, model=model, fallback=FALLBACK)
+        return FALLBACK
 
     def cost(
         self, provider: str | None, model: str | None, tokens_in: int, tokens_out: int
@@ -52,5 +67,7 @@ def load_pricing(overrides: str = "") -> Pricing:
     if overrides:
         extra = json.loads(overrides)
         for provider, models in extra.items():
-            table.setdefault(provider, {}).update(models)
+            table.setdefault(provider.lower(), {}).update(
+                {model.lower(): price for model, price in models.items()}
+            )
     return Pricing(table)

@@ -58,7 +58,7 @@ async def start_session(
     doc = SessionDoc(
         user_id=user_id,
         topic=v.text(topic, "topic", max_len=200),
-        provider=v.text(provider, "provider", max_len=100),
+        provider=v.name(provider, "provider"),
     ).to_mongo()
     # Check existence and bump the user's counters in one round trip. The session's id
     # goes in `starting_sessions` with the increment and out once the row is stored: a

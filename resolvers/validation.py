@@ -28,6 +28,14 @@ def normalize_email(value: str, field: str = "email") -> str:
     return email
 
 
+def name(value: str | None, field: str, *, max_len: int = 100) -> str | None:
+    """A provider's or model's name, in one spelling: pricing, costReport's buckets and
+    providerStats match names exactly, and "OpenAI" priced at the unknown-model fallback
+    (~50x gpt-4o-mini's price) in a bucket of its own."""
+    cleaned = text(value, field, max_len=max_len)
+    return None if cleaned is None else cleaned.lower()
+
+
 def text(value: str | None, field: str, *, max_len: int, required: bool = False) -> str | None:
     if value is None:
         if required:

@@ -62,7 +62,16 @@ CATEGORIES = """query($l: String) { errorCategories(language: $l) {
 
 
 class GatewayError(Exception):
-    pass
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(json.dumps(errors)[:500])
+        self.errors = errors
+
+    def reused_key(self) -> bool:
+        """The gateway refused an idempotencyKey already used with other values."""
+        return any(
+            isinstance(e, dict) and (e.get("extensions") or {}).get("field") == "idempotencyKey"
+            for e in self.errors
+        )
 
 
 @dataclass
@@ -120,7 +129,7 @@ class Worker:
         )
         body = response.json()
         if body.get("errors"):
-            raise GatewayError(json.dumps(body["errors"])[:500])
+            raise GatewayError(list(body["errors"]))
         return body["data"]  # type: ignore[no-any-return]
 
     # --- the turn --------------------------------------------------------------------
@@ -141,9 +150,11 @@ class Worker:
             if reply.usage is not None:
                 record["tokensIn"] = reply.usage["in"]
                 record["tokensOut"] = reply.usage["out"]
-        await self.gql(RECORD, {"i": record})
+        await self.once(turn, "reply", RECORD, {"i": record})
         if reply.errors:
-            await self.gql(
+            await self.once(
+                turn,
+                "errors",
                 ANNOTATE,
                 {"m": message["id"], "e": reply.errors, "k": f"errors:{message['id']}"},
             )
@@ -157,6 +168,21 @@ class Worker:
             llm=bool(self.config.llm_url),
             duration_ms=round((time.monotonic() - started) * 1000),
         )
+
+    async def once(
+        self, turn: dict[str, Any], what: str, query: str, variables: dict[str, Any]
+    ) -> None:
+        """A write keyed by the turn's message. A redelivered turn (an earlier attempt died
+        before its ack) asks the model again and gets other words, other tokens, another
+        latency: the gateway refuses the key's reuse with other values, and the earlier
+        attempt's write stands. Before, that refusal failed the turn, which came back
+        again and again, a paid model call each time, and was never acknowledged."""
+        try:
+            await self.gql(query, variables)
+        except GatewayError as exc:
+            if not exc.reused_key():
+                raise
+            log.info("turn_write_kept", turn=turn["id"], attempt=turn["attempt"], write=what)
 
     def demo(self, turn: dict[str, Any]) -> Reply:
         said = turn["message"]["content"]

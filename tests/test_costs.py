@@ -236,6 +236,55 @@ async def test_cost_is_computed_from_tokens_and_lands_in_the_report(api):
     ]
 
 
+async def test_a_providers_name_in_another_case_is_priced_and_reported_as_one(capsys):
+    """A tutor service sending "OpenAI" / "GPT-4o-mini" was charged the unknown-model
+    fallback (0.04 for 1,000 + 1,000 tokens, 53x gpt-4o-mini's 0.00075) in a costReport
+    bucket of its own. Names are now stored in one case; a name no price is known for is
+    logged once."""
+    from resolvers.pricing import load_pricing
+
+    async with running_api(make_settings()) as api:
+        user, token = await api.user()
+        _, admin = await api.admin()
+        tutor = await api.tutor()
+        start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id provider } }"
+        started = (
+            await api.data(
+                start, {"in": {"userId": user["_id"], "provider": " OpenAI "}}, token=token
+            )
+        )["startSession"]
+        assert started["provider"] == "openai"
+        record = """mutation($in: RecordMessageInput!) {
+          recordMessage(input: $in) { cost provider model } }"""
+        spellings = [("OpenAI", "GPT-4o-mini"), ("openai", "gpt-4o-mini"), (None, "Gpt-4O-Mini")]
+        for provider, model in spellings:
+            data = {
+                "sessionId": started["id"],
+                "role": "ASSISTANT",
+                "content": "hi",
+                "model": model,
+            }
+            data |= {"tokensIn": 1000, "tokensOut": 1000}
+            if provider is not None:
+                data["provider"] = provider
+            got = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+            assert got == {
+                "cost": pytest.approx(0.00075),
+                "provider": "openai",
+                "model": "gpt-4o-mini",
+            }
+        report = (await api.data(REPORT, {}, token=admin))["costReport"]
+        assert [(b["key"], b["requests"]) for b in report["byModel"]] == [("openai/gpt-4o-mini", 3)]
+        assert report["totalCost"] == pytest.approx(3 * 0.00075)
+        capsys.readouterr()
+        for _ in range(2):
+            assert load_pricing().cost("acme", "Tutor-X", 1000, 1000) == pytest.approx(0.04)
+        events = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+        assert [(e["event"], e["provider"], e["model"]) for e in events] == [
+            ("unpriced_model", "acme", "Tutor-X")
+        ]
+
+
 async def test_pricing_overrides_from_configuration():
     overrides = json.dumps({"acme": {"tutor-1": {"input": 0.001, "output": 0.002}}})
     async with running_api(make_settings(pricing_overrides=overrides)) as api:

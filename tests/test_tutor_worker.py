@@ -29,7 +29,7 @@ LLM_DELAY_S = 0.08
 class FakeCompletions:
     """An OpenAI-compatible /v1/chat/completions that answers JSON like a model asked to."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = LLM_DELAY_S) -> None:
         self.requests: list[dict[str, Any]] = []
         outer = self
 
@@ -43,7 +43,7 @@ class FakeCompletions:
                         "body": json.loads(self.rfile.read(length)),
                     }
                 )
-                time.sleep(LLM_DELAY_S)
+                time.sleep(delay_s)
                 content = json.dumps(
                     {
                         "reply": "We say: I have a cat. What is its name?",
@@ -160,6 +160,57 @@ async def test_the_worker_answers_with_the_models_reply_usage_latency_and_errors
     assert body["messages"][-1] == {"role": "user", "content": "I has a cat."}
     assert "English" in body["messages"][0]["content"]
     assert "Subject-Verb Agreement" in body["messages"][0]["content"]
+
+
+@pytest.mark.slow
+async def test_a_redelivered_turn_whose_reply_was_recorded_is_acknowledged() -> None:
+    """An earlier attempt recorded its reply (and its errors) and died before ackTurn: the
+    redelivery's model call gives other words and usage, the gateway refuses the keys'
+    reuse, and the worker keeps the earlier writes and acknowledges. Before, it failed
+    the turn every time it came back, never acknowledging it."""
+    llm = FakeCompletions(delay_s=1.0)
+    try:
+        async with served(make_settings()) as (api, url):
+            secret = await api.tutor("tutor-worker")
+            _, learner = await api.user(target_language="English", native_language="Spanish")
+            sid = (await api.data("mutation { startSession(input: {}) { id } }", token=learner))[
+                "startSession"
+            ]["id"]
+            await asyncio.to_thread(bank_or_empty, "English")
+            cfg = config(url, secret, llm_url=llm.url, llm_model="fake-model", llm_key="sk-x")
+            worker = asyncio.create_task(work(cfg))
+            await asyncio.sleep(0.5)
+            said = (await api.data(RECORD, {"s": sid, "c": "I has a cat."}, token=learner))[
+                "recordMessage"
+            ]["id"]
+            # The attempt that died: its reply and errors, while the model is still asked.
+            await api.data(
+                """mutation($i: RecordMessageInput!) { recordMessage(input: $i) { id } }""",
+                {
+                    "i": {
+                        "sessionId": sid,
+                        "role": "ASSISTANT",
+                        "content": "An earlier attempt's words.",
+                        "idempotencyKey": f"reply:{said}",
+                    }
+                },
+                token=secret,
+            )
+            await api.data(
+                """mutation($m: ID!, $k: String!) { annotateMessage(id: $m, idempotencyKey: $k,
+                   errors: [{category: "Grammar", subcategory: "Articles"}]) { id } }""",
+                {"m": said, "k": f"errors:{said}"},
+                token=secret,
+            )
+            assert await asyncio.wait_for(worker, 30) == 0
+            data = await api.data(MESSAGES, {"s": sid}, token=learner)
+            assert await api.services.extras[TURNS_KEY].refresh() == 0  # acknowledged
+    finally:
+        llm.close()
+    first, reply = (e["node"] for e in data["session"]["messages"]["edges"])
+    assert reply["content"] == "An earlier attempt's words."  # the first write stands
+    assert [e["subcategory"] for e in first["errors"]] == ["Articles"]
+    assert len(llm.requests) == 1
 
 
 async def test_without_an_llm_the_worker_answers_a_labelled_demo_reply() -> None:
