@@ -184,6 +184,23 @@ class RedisTurns(TurnQueue):
         claimed = await self._call(self.client.xclaim(self.stream, group, consumer, idle_ms, lost))
         return await self._turns(group, claimed, consumer)
 
+    async def release(self, group: str, consumer: str, turns: list[Turn]) -> None:
+        # Idle as long as the deadline: the next read of any other consumer claims them
+        # (`take`'s overdue ones). JUSTID leaves the delivery count to RETRYCOUNT.
+        pipe = self.client.pipeline(transaction=False)
+        for turn in turns:
+            pipe.xclaim(
+                self.stream,
+                group,
+                consumer,
+                0,
+                [turn.entry],
+                idle=self.timeout_ms,
+                retrycount=max(0, turn.attempt - 1),
+                justid=True,
+            )
+        await self._call(pipe.execute())
+
     async def held(self, group: str, consumer: str, limit: int) -> int:
         rows = await self._call(
             self.client.xpending_range(self.stream, group, "-", "+", limit, consumername=consumer)

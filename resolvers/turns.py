@@ -124,6 +124,12 @@ class TurnQueue(ABC):
         (what this subscription delivered itself): taken again, attempt + 1."""
 
     @abstractmethod
+    async def release(self, group: str, consumer: str, turns: list[Turn]) -> None:
+        """Turns `consumer` took and never handed out (its subscription closed with them
+        in hand): claimable by the group's other clients at once, their attempt as if
+        this delivery had not been made."""
+
+    @abstractmethod
     async def held(self, group: str, consumer: str, limit: int) -> int:
         """Turns delivered to `consumer` and not acknowledged yet, counted up to `limit`."""
 
@@ -253,6 +259,16 @@ class InProcessTurns(TurnQueue):
         )
         return [t for n in lost[:READ_BATCH] if (t := self._deliver(g, n, consumer))]
 
+    async def release(self, group: str, consumer: str, turns: list[Turn]) -> None:
+        g = self.groups[group]
+        for turn in turns:
+            p = g.pending.get(int(turn.entry))
+            if p is not None and p.consumer == consumer:
+                p.delivered_at = time.monotonic() - self.ack_timeout_s
+                p.count = max(0, p.count - 1)
+        self._changed.set()
+        self._changed = asyncio.Event()
+
     async def held(self, group: str, consumer: str, limit: int) -> int:
         g = self.groups[group]
         return min(limit, sum(1 for p in g.pending.values() if p.consumer == consumer))
@@ -354,7 +370,7 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
             # cancellation: its turns stay pending under this consumer (they come back
             # to the group like any unacknowledged turn) and go to nobody now.
             raise_if_cancelling()
-            for turn in turns:
+            for i, turn in enumerate(turns):
                 if turn.attempt > 1:
                     queue.stats.redelivered += 1
                     log.info(
@@ -370,9 +386,25 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                 handed.move_to_end(turn.entry)
                 if len(handed) > HANDED_MAX:
                     handed.popitem(last=False)
-                yield _prepared(ctx, group, turn)
+                try:
+                    yield _prepared(ctx, group, turn)
+                except GeneratorExit:
+                    # Closed with this turn and the rest of the read in hand, before it
+                    # went out (the caller's credential revoked, the socket gone): the
+                    # group's other clients may take them now, not at the ack deadline.
+                    await _release(queue, group, consumer, turns[i:])
+                    raise
     finally:
         await queue.leave(group, consumer)
+
+
+async def _release(queue: TurnQueue, group: str, consumer: str, turns: list[Turn]) -> None:
+    try:
+        await queue.release(group, consumer, turns)
+    except Exception as exc:  # Redis away: they come back at the deadline, as before
+        log.warning("turn_release_failed", group=group, error=type(exc).__name__)
+        return
+    log.info("turns_released", group=group, consumer=consumer, count=len(turns))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,15 @@ from resolvers.outbox import HUB_KEY, publish_pending
 from resolvers.turns import TURNS_KEY, InProcessTurns
 from tests.conftest import Api, make_settings, redis_url
 from tests.faults import died_after_insert
-from tests.wsclient import nothing_within, open_socket, receive, send, served, subscribe
+from tests.wsclient import (
+    closed_with,
+    nothing_within,
+    open_socket,
+    receive,
+    send,
+    served,
+    subscribe,
+)
 
 TURNS = """subscription($g: String!) { tutorTurns(group: $g) {
   id attempt message { id role content } session { id totalMessages } learner { id } } }"""
@@ -450,3 +458,45 @@ async def test_a_completed_subscription_is_sent_no_turn_a_read_took_as_it_was_ca
         turns = api.services.extras[TURNS_KEY]
         assert sum(len(g.pending) for g in turns.groups.values()) == 1  # taken, not lost
         await ws.close()
+
+
+async def check_revoked_client_hands_back(api: Api, url: str) -> None:
+    """A tutor client revoked while subscribed takes the next turn, is refused before it
+    goes out and closed (4403): the turn goes to the group's other client at once, with
+    its first attempt, not after the 30 s ack deadline."""
+    _, learner = await api.user()
+    _, admin = await api.admin()
+    sid = await start(api, learner)
+    group = f"v{uuid.uuid4().hex[:6]}"
+    created = await api.data(
+        'mutation { createApiClient(input: {name: "doomed", scopes: [TUTOR]}) '
+        "{ secret client { id } } }",
+        token=admin,
+    )
+    doomed = await tutor_socket(url, created["createApiClient"]["secret"])
+    await subscribe(doomed, TURNS, {"g": group})
+    await asyncio.sleep(0.3)
+    await api.data(
+        "mutation($id: ID!) { revokeApiClient(id: $id) { id } }",
+        {"id": created["createApiClient"]["client"]["id"]},
+        token=admin,
+    )
+    said = await record(api, learner, sid, "anyone there?")
+    assert await closed_with(doomed) == 4403
+    other = await tutor_socket(url, await api.tutor())
+    await subscribe(other, TURNS, {"g": group})
+    turn = await next_turn(other, within=5)
+    assert (turn["message"]["id"], turn["attempt"]) == (said, 1)
+    await other.close()
+
+
+async def test_a_turn_a_revoked_client_took_goes_to_another_client_at_once() -> None:
+    settings = make_settings(turn_ack_timeout_seconds=30, api_client_cache_seconds=0)
+    async with served(settings) as (api, url):
+        await check_revoked_client_hands_back(api, url)
+
+
+@pytest.mark.redis
+async def test_on_the_stream_a_turn_a_revoked_client_took_goes_to_another_at_once() -> None:
+    async with replicas(turn_ack_timeout_seconds=30, api_client_cache_seconds=0) as (api, urls):
+        await check_revoked_client_hands_back(api, urls[1])
