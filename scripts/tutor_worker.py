@@ -16,7 +16,8 @@ A TUTOR client over `graphql-transport-ws` (the `websockets` package). Per turn:
 
 Settings (flags override the environment): TUTOR_GATEWAY_URL, TUTOR_TOKEN (an API client's
 secret or a tutor-scoped JWT), TUTOR_GROUP (default `tutors`), TUTOR_WORKER_NAME (the
-consumer name; a restarted worker with the same name gets its unacknowledged turns back),
+consumer name, default `<host name>-<pid>`; a restarted worker with the same name gets its
+unacknowledged turns back at once),
 TUTOR_LLM_URL, TUTOR_LLM_MODEL, TUTOR_LLM_API_KEY, TUTOR_LLM_PROVIDER (the `provider`
 recorded, for the cost table; default `openai`), TUTOR_LLM_TIMEOUT_SECONDS (60).
 """
@@ -61,6 +62,13 @@ CATEGORIES = """query($l: String) { errorCategories(language: $l) {
   category subcategory description } }"""
 
 
+def default_name() -> str:
+    """The host name alone was every worker process's name on one host: they took each
+    other's turns as an earlier connection's and handled each twice (two model calls).
+    With the pid, two processes differ; in a container (pid 1) a restart keeps its name."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 class GatewayError(Exception):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(json.dumps(errors)[:500])
@@ -79,7 +87,7 @@ class Config:
     gateway: str
     token: str
     group: str = "tutors"
-    name: str = field(default_factory=socket.gethostname)
+    name: str = field(default_factory=default_name)
     llm_url: str | None = None
     llm_model: str | None = None
     llm_key: str | None = None
@@ -350,7 +358,7 @@ def config_from(argv: list[str] | None = None) -> Config:
     p.add_argument("--gateway", default=env("TUTOR_GATEWAY_URL", "http://127.0.0.1:8000"))
     p.add_argument("--token", default=env("TUTOR_TOKEN"))
     p.add_argument("--group", default=env("TUTOR_GROUP", "tutors"))
-    p.add_argument("--name", default=env("TUTOR_WORKER_NAME", socket.gethostname()))
+    p.add_argument("--name", default=env("TUTOR_WORKER_NAME", default_name()))
     p.add_argument("--llm-url", default=env("TUTOR_LLM_URL") or None)
     p.add_argument("--llm-model", default=env("TUTOR_LLM_MODEL") or None)
     p.add_argument("--max-turns", type=int, default=None)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -261,3 +264,17 @@ async def test_make_runs_demo_worker_answers_a_learner_message() -> None:
         finally:
             demo_worker.stop(proc)
         assert proc.returncode is not None
+
+
+def test_two_worker_processes_on_one_host_have_different_default_names() -> None:
+    """Named by the host alone, two workers on one host were one consumer: each took the
+    other's unacknowledged turns as a dead earlier connection's, so both handled them."""
+    code = "from scripts.tutor_worker import Config; print(Config(gateway='x', token='y').name)"
+    names = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert names[0] != names[1]
+    assert all(n.startswith(socket.gethostname()) for n in names)
