@@ -156,7 +156,11 @@ async def frames(
                 if result.data is None and errors:
                     yield Frame("error", errors)
                     return
-                await authenticate(services, authorization)
+                try:
+                    await authenticate(services, authorization)
+                except Closed:
+                    ctx.refused = True  # this result never goes out (resolvers/turns.py)
+                    raise
                 body: dict[str, Any] = {"data": result.data}
                 if errors:
                     body["errors"] = errors

@@ -51,6 +51,25 @@ return false
 """
 
 
+# A turn a subscription took and never sent, handed back to its group (TurnQueue.release):
+# idle as long as the deadline, so any other consumer's next read claims it, and its
+# delivery count back to what it was before (JUSTID leaves the count to RETRYCOUNT). Only
+# while the entry is still this consumer's with this delivery's count: one claimed since
+# by another client is not taken back from it.
+RELEASE = """
+local released = 0
+for i = 4, #ARGV, 2 do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] and tonumber(p[1][4]) == tonumber(ARGV[i + 1]) then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[3],
+      'RETRYCOUNT', tonumber(ARGV[i + 1]) - 1, 'JUSTID')
+    released = released + 1
+  end
+end
+return released
+"""
+
+
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -76,6 +95,7 @@ class RedisTurns(TurnQueue):
         # No socket timeout: reads block on purpose; every call has its own bound.
         self.client: Any = aioredis.from_url(url, socket_connect_timeout=2)
         self._add_once = self.client.register_script(ADD_ONCE)
+        self._release = self.client.register_script(RELEASE)
         self.seen_ttl_s = EVENT_RETENTION_SECONDS + 3600
         self.timeout_ms = int(ack_timeout_s * 1000)
 
@@ -185,21 +205,12 @@ class RedisTurns(TurnQueue):
         return await self._turns(group, claimed, consumer)
 
     async def release(self, group: str, consumer: str, turns: list[Turn]) -> None:
-        # Idle as long as the deadline: the next read of any other consumer claims them
-        # (`take`'s overdue ones). JUSTID leaves the delivery count to RETRYCOUNT.
-        pipe = self.client.pipeline(transaction=False)
+        # RELEASE: only an entry still pending under this consumer with this delivery's
+        # count (not claimed since by anyone), made idle as long as the deadline.
+        args: list[Any] = [group, consumer, self.timeout_ms]
         for turn in turns:
-            pipe.xclaim(
-                self.stream,
-                group,
-                consumer,
-                0,
-                [turn.entry],
-                idle=self.timeout_ms,
-                retrycount=max(0, turn.attempt - 1),
-                justid=True,
-            )
-        await self._call(pipe.execute())
+            args += [turn.entry, turn.attempt]
+        await self._call(self._release(keys=[self.stream], args=args))
 
     async def held(self, group: str, consumer: str, limit: int) -> int:
         rows = await self._call(

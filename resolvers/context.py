@@ -62,6 +62,9 @@ class RequestContext:
     # A WebSocket connection's name for itself (connection_init's `consumer`): the tutor
     # client a tutorTurns subscription is, across reconnects (resolvers/turns.py).
     consumer: str | None = None
+    # Set by a transport that refuses to send what a subscription just yielded (the
+    # caller's credential was revoked meanwhile): tutorTurns then hands that turn back.
+    refused: bool = False
 
     async def rate_limit(self) -> BudgetView:
         """The caller's budgets; only the gateway, which charges them, can say."""

@@ -263,7 +263,9 @@ class InProcessTurns(TurnQueue):
         g = self.groups[group]
         for turn in turns:
             p = g.pending.get(int(turn.entry))
-            if p is not None and p.consumer == consumer:
+            # Still this delivery's: not claimed since by another client (or by another
+            # connection of this consumer), which would count one more delivery.
+            if p is not None and p.consumer == consumer and p.count == turn.attempt:
                 p.delivered_at = time.monotonic() - self.ack_timeout_s
                 p.count = max(0, p.count - 1)
         self._changed.set()
@@ -389,10 +391,13 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                 try:
                     yield _prepared(ctx, group, turn)
                 except GeneratorExit:
-                    # Closed with this turn and the rest of the read in hand, before it
-                    # went out (the caller's credential revoked, the socket gone): the
-                    # group's other clients may take them now, not at the ack deadline.
-                    await _release(queue, group, consumer, turns[i:])
+                    # Closed with this turn and the rest of the read in hand. When the
+                    # transport refused to send it (the caller's credential revoked), none
+                    # went out: the group's other clients may take them now, not at the
+                    # ack deadline. Otherwise the turn may have reached the client (a send
+                    # cancelled after its write): it waits for the deadline, as any.
+                    if ctx.refused:
+                        await _release(queue, group, consumer, turns[i:])
                     raise
     finally:
         await queue.leave(group, consumer)

@@ -500,3 +500,35 @@ async def test_a_turn_a_revoked_client_took_goes_to_another_client_at_once() -> 
 async def test_on_the_stream_a_turn_a_revoked_client_took_goes_to_another_at_once() -> None:
     async with replicas(turn_ack_timeout_seconds=30, api_client_cache_seconds=0) as (api, urls):
         await check_revoked_client_hands_back(api, urls[1])
+
+
+@pytest.mark.parametrize("on_stream", [pytest.param(True, marks=pytest.mark.redis), False])
+async def test_a_release_never_takes_back_a_turn_another_client_claimed_since(
+    on_stream: bool,
+) -> None:
+    """A subscription stuck past the deadline with a turn in hand, which another client
+    claimed meanwhile (attempt 2), then closes: its release must leave that claim alone,
+    or the turn goes out a second time at once, attempt 1 again."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    queue: Any = (
+        RedisTurns(redis_url(), prefix, 0.3, 1000) if on_stream else InProcessTurns(0.3, 1000)
+    )
+    try:
+        for consumer in ("A", "B", "C"):
+            await queue.join("g", consumer)
+        assert await queue.add({"_id": f"{prefix}-event", "type": "message_recorded"})
+        (a,) = await queue.take("g", "A", own=False, block_s=0.5, cursor=["0-0"])
+        await asyncio.sleep(0.35)
+        (b,) = await queue.take("g", "B", own=False, block_s=0.5, cursor=["0-0"])
+        assert (b.entry, b.attempt) == (a.entry, 2)
+        await queue.release("g", "A", [a])
+        assert await queue.take("g", "C", own=False, block_s=0.2, cursor=["0-0"]) == []
+        await queue.release("g", "B", [b])  # the holder's own release still works
+        (c,) = await queue.take("g", "C", own=False, block_s=0.5, cursor=["0-0"])
+        assert (c.entry, c.attempt) == (b.entry, 2)
+    finally:
+        if on_stream:
+            keys = [k async for k in queue.client.scan_iter(match=f"{{{prefix}:*")]
+            if keys:
+                await queue.client.delete(*keys)
+        await queue.close()
