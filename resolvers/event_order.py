@@ -153,7 +153,7 @@ class InOrder:
                 out.append(event)
         if not held:
             self._held = None
-        else:  # another gap further on: its own wait
+        elif out:  # the gap closed and another one further on opens: its own wait
             self._deadline = time.monotonic() + self.wait_s
         return out
 

@@ -225,7 +225,7 @@ def build_message(
     tokens_out = v.non_negative_int(data.tokens_out, "tokensOut")
     cost = v.non_negative_money(data.cost, "cost")
     provider = v.name(data.provider, "provider") or (
-        session.get("provider") if data.role == "assistant" else None
+        v.name(session.get("provider"), "provider") if data.role == "assistant" else None
     )
     model = v.name(data.model, "model")
     if cost is None and data.role == "assistant" and (tokens_in or tokens_out):
@@ -282,7 +282,15 @@ CALL_FIELDS = (
 
 
 def same_call(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
-    return all(stored.get(k) == sent.get(k) for k in CALL_FIELDS)
+    return all(_called(k, stored.get(k)) == _called(k, sent.get(k)) for k in CALL_FIELDS)
+
+
+def _called(field: str, value: Any) -> Any:
+    """A name as a call sends it, in any case: names are stored lower-case since
+    2026-12-07, and a retry of a call stored before then as "OpenAI" is the same call."""
+    if field in ("provider", "model") and isinstance(value, str):
+        return value.lower()
+    return value
 
 
 async def record_message(ctx: RequestContext, data: MessageInput) -> Row:

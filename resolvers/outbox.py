@@ -101,9 +101,14 @@ async def record_event(
             raise
         if int(existing["seq"]) != doc["seq"]:
             # Another attempt stored the event under its own number: this one's number
-            # will never carry an event. Said with the event, so no subscriber waits for it
-            # (resolvers/event_order.py; VOIDS travel with the publish only).
-            existing = {**existing, VOIDS: [doc["seq"]]}
+            # will never carry an event. Kept with the event, so no subscriber waits for
+            # it, whichever way the event reaches it (this publish, the maintenance pass's,
+            # a relay's catch-up, a gap read: resolvers/event_order.py).
+            await db.session_events.update_one(
+                {"_id": doc["_id"]}, {"$addToSet": {VOIDS: doc["seq"]}}
+            )
+            voids = sorted({*existing.get(VOIDS, ()), doc["seq"]})
+            existing = {**existing, VOIDS: voids}
         return existing
     return doc
 

@@ -36,7 +36,7 @@ DEFAULT_PRICING: dict[str, dict[str, dict[str, float]]] = {
 FALLBACK = {"input": 10.0 / M, "output": 30.0 / M}
 # `unpriced_model` is logged once per provider/model and process, for this many pairs.
 WARNED_MAX = 256
-_WARNED: set[tuple[str | None, str | None]] = set()
+_WARNED: set[tuple[str, str]] = set()
 log = structlog.get_logger("resolvers.pricing")
 
 
@@ -48,7 +48,7 @@ class Pricing:
         found = self.table.get((provider or "").lower(), {}).get((model or "").lower())
         if found is not None:
             return found
-        pair = (provider, model)
+        pair = ((provider or "").lower(), (model or "").lower())
         if pair not in _WARNED and len(_WARNED) < WARNED_MAX:
             _WARNED.add(pair)
             log.warning("unpriced_model", provider=provider, model=model, fallback=FALLBACK)

@@ -77,7 +77,9 @@ class GatewayError(Exception):
     def reused_key(self) -> bool:
         """The gateway refused an idempotencyKey already used with other values."""
         return any(
-            isinstance(e, dict) and (e.get("extensions") or {}).get("field") == "idempotencyKey"
+            isinstance(e, dict)
+            and (e.get("extensions") or {}).get("code") == "BAD_USER_INPUT"
+            and (e.get("extensions") or {}).get("field") == "idempotencyKey"
             for e in self.errors
         )
 

@@ -285,6 +285,32 @@ async def test_a_providers_name_in_another_case_is_priced_and_reported_as_one(ca
         ]
 
 
+async def test_rows_written_before_names_were_lower_case_still_match():
+    """A session started before names were stored lower-case ("OpenAI") lends its name to
+    a reply that sends none, in one case; a retry of a reply stored as "OpenAI" then is the
+    same call, not a reuse of its key with other values."""
+    async with running_api(make_settings()) as api:
+        user, token = await api.user()
+        tutor = await api.tutor()
+        start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+        sid = (await api.data(start, {"in": {"userId": user["_id"]}}, token=token))["startSession"][
+            "id"
+        ]
+        db = api.services.db
+        await db.sessions.update_one({"_id": sid}, {"$set": {"provider": "OpenAI"}})
+        record = """mutation($in: RecordMessageInput!) {
+          recordMessage(input: $in) { id provider model cost } }"""
+        reply = {"sessionId": sid, "role": "ASSISTANT", "content": "hi", "model": "gpt-4o-mini"}
+        reply |= {"tokensIn": 1000, "tokensOut": 1000, "cost": 0.00075, "idempotencyKey": "r1"}
+        got = (await api.data(record, {"in": reply}, token=tutor))["recordMessage"]
+        assert (got["provider"], got["model"]) == ("openai", "gpt-4o-mini")
+        await db.messages.update_one(
+            {"_id": got["id"]}, {"$set": {"provider": "OpenAI", "model": "GPT-4o-mini"}}
+        )
+        again = (await api.data(record, {"in": reply}, token=tutor))["recordMessage"]
+        assert again["id"] == got["id"]
+
+
 async def test_pricing_overrides_from_configuration():
     overrides = json.dumps({"acme": {"tutor-1": {"input": 0.001, "output": 0.002}}})
     async with running_api(make_settings(pricing_overrides=overrides)) as api:
