@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 from pymongo import ReturnDocument
 
-from models.db import Database, DuplicateKeyError
+from models.db import UNAVAILABLE_ERRORS, Database, DuplicateKeyError
 from models.documents import EVENT_RETENTION_SECONDS, utcnow
 from models.enums import SessionEventType
 from resolvers.context import RequestContext
@@ -102,11 +102,15 @@ async def record_event(
         if int(existing["seq"]) != doc["seq"]:
             # Another attempt stored the event under its own number: this one's number
             # will never carry an event. Kept with the event, so no subscriber waits for
-            # it, whichever way the event reaches it (this publish, the maintenance pass's,
-            # a relay's catch-up, a gap read: resolvers/event_order.py).
-            await db.session_events.update_one(
-                {"_id": doc["_id"]}, {"$addToSet": {VOIDS: doc["seq"]}}
-            )
+            # it whether the event reaches it now, from the maintenance pass or from a
+            # relay's catch-up (resolvers/event_order.py). Not kept (the database away):
+            # this publish still says so, and a subscriber that misses it waits once.
+            try:
+                await db.session_events.update_one(
+                    {"_id": doc["_id"]}, {"$addToSet": {VOIDS: doc["seq"]}}
+                )
+            except UNAVAILABLE_ERRORS as exc:
+                log.warning("event_void_not_kept", event_id=doc["_id"], error=type(exc).__name__)
             voids = sorted({*existing.get(VOIDS, ()), doc["seq"]})
             existing = {**existing, VOIDS: voids}
         return existing
