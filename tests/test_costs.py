@@ -311,6 +311,34 @@ async def test_rows_written_before_names_were_lower_case_still_match():
         assert again["id"] == got["id"]
 
 
+async def test_rebuild_with_lower_case_names_merges_rows_written_before_in_another_case(api):
+    """Replies stored as "OpenAI/GPT-4o" before names were lower-cased sit in costReport
+    and providerStats apart from "openai/gpt-4o"; `scripts.rebuild_stats
+    --lower-case-names` writes the names in lower case and rebuilds them into one."""
+    from scripts.rebuild_stats import lower_case_names, rebuild_all
+
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    await assistant(api, user["_id"], at, 0.5, provider="OpenAI", model="GPT-4o")
+    await assistant(api, user["_id"], at, 0.25, provider="openai", model="gpt-4o")
+    stats = "{ providerStats { provider model requests cost } }"
+    before = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert {b["key"] for b in before["byModel"]} == {"OpenAI/GPT-4o", "openai/gpt-4o"}
+    db = api.services.db
+    assert (await lower_case_names(db))["messages"] == 2  # one reply's provider and model
+    await rebuild_all(db, 14.0, progress=False)
+    after = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert after["byModel"] == [
+        {"key": "openai/gpt-4o", "cost": pytest.approx(0.75), "tokens": 300, "requests": 2}
+    ]
+    assert after["totalCost"] == pytest.approx(0.75)
+    assert (await api.data(stats, token=admin))["providerStats"] == [
+        {"provider": "openai", "model": "gpt-4o", "requests": 2, "cost": pytest.approx(0.75)}
+    ]
+    assert (await lower_case_names(db))["messages"] == 0  # nothing left to write
+
+
 async def test_pricing_overrides_from_configuration():
     overrides = json.dumps({"acme": {"tutor-1": {"input": 0.001, "output": 0.002}}})
     async with running_api(make_settings(pricing_overrides=overrides)) as api:
