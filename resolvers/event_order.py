@@ -58,8 +58,7 @@ class InOrder:
             out += self._void(int(number))
         seq = int(event["seq"])
         if seq <= self.last:
-            if self._skipped is not None and seq in self._skipped:
-                self._skipped.discard(seq)  # given up on, and here after all: late, not lost
+            if self._late(seq):
                 out.append(event)
             return out  # else delivered already (a replay, or published twice)
         if seq == self.last + 1:
@@ -70,8 +69,7 @@ class InOrder:
 
     def _void(self, seq: int) -> list[dict[str, Any]]:
         if seq <= self.last:
-            if self._skipped is not None:
-                self._skipped.discard(seq)
+            self._late(seq)  # nothing to wait for any more
             return []
         if seq == self.last + 1:
             self.last = seq
@@ -128,8 +126,7 @@ class InOrder:
             seq = int(event["seq"])
             if seq > self.last and held.get(seq) is None:
                 held[seq] = event
-            elif self._skipped is not None and seq in self._skipped:
-                self._skipped.discard(seq)  # a late one already waiting in the buffer
+            elif self._late(seq):  # a late one already waiting in the buffer
                 out.append(event)
         self._held = None
         for seq in sorted(held):
@@ -156,6 +153,14 @@ class InOrder:
         elif out:  # the gap closed and another one further on opens: its own wait
             self._deadline = time.monotonic() + self.wait_s
         return out
+
+    def _late(self, seq: int) -> bool:
+        """Whether `seq` was given up on (and now comes after all: late, not lost); it is
+        not waited for again."""
+        if self._skipped is None or seq not in self._skipped:
+            return False
+        self._skipped.discard(seq)
+        return True
 
     def _skip(self, seqs: range | list[int]) -> None:
         if not seqs:

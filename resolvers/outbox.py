@@ -152,9 +152,8 @@ class Subscriber:
             self.overflowed = True
         else:
             self.events.append(event)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._waiter is not None:
+            _wake(self._waiter)
 
     async def get(self, wait_s: float | None = None) -> dict[str, Any] | None:
         """The next event; None when `wait_s` seconds pass without one (a subscription

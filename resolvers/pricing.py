@@ -45,10 +45,10 @@ class Pricing:
     table: dict[str, dict[str, dict[str, float]]]
 
     def price(self, provider: str | None, model: str | None) -> dict[str, float]:
-        found = self.table.get((provider or "").lower(), {}).get((model or "").lower())
+        pair = ((provider or "").lower(), (model or "").lower())
+        found = self.table.get(pair[0], {}).get(pair[1])
         if found is not None:
             return found
-        pair = ((provider or "").lower(), (model or "").lower())
         if pair not in _WARNED and len(_WARNED) < WARNED_MAX:
             _WARNED.add(pair)
             log.warning("unpriced_model", provider=provider, model=model, fallback=FALLBACK)

@@ -194,8 +194,7 @@ class InProcessTurns(TurnQueue):
             oldest = next(iter(self.entries))
             gone = self.entries.pop(oldest)
             self.seen.pop(gone["_id"], None)
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._notify()
         return True
 
     async def join(self, group: str, consumer: str) -> None:
@@ -268,6 +267,10 @@ class InProcessTurns(TurnQueue):
             if p is not None and p.consumer == consumer and p.count == turn.attempt:
                 p.delivered_at = time.monotonic() - self.ack_timeout_s
                 p.count = max(0, p.count - 1)
+        self._notify()
+
+    def _notify(self) -> None:
+        """Wake every `take` waiting: a new turn, or one handed back."""
         self._changed.set()
         self._changed = asyncio.Event()
 

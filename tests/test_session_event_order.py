@@ -20,6 +20,16 @@ from tests.conftest import make_settings
 from tests.test_session_events import EVENTS, next_event, record, start
 from tests.wsclient import nothing_within, open_socket, receive, served, subscribe
 
+
+async def watching(api: Any, url: str, learner: str) -> tuple[str, Any]:
+    """A new session of `learner`, with a live sessionEvents subscription to it."""
+    sid = await start(api, learner)
+    ws = await open_socket(url, learner)
+    await subscribe(ws, EVENTS, {"s": sid})
+    await asyncio.sleep(0.2)  # subscribed before the writes
+    return sid, ws
+
+
 Publish = Callable[[Any, Any, list[dict[str, Any]]], Awaitable[None]]
 
 
@@ -82,10 +92,7 @@ async def test_a_writer_that_died_before_publishing_is_delivered_in_order_from_m
     async with served(make_settings(event_gap_wait_ms=300)) as (api, url):
         _, learner = await api.user()
         tutor = await api.tutor()
-        sid = await start(api, learner)
-        ws = await open_socket(url, learner)
-        await subscribe(ws, EVENTS, {"s": sid})
-        await asyncio.sleep(0.2)
+        sid, ws = await watching(api, url, learner)
         reached, _never = held_back(monkeypatch, "I died half-way.")
         dead = asyncio.create_task(record(api, tutor, sid, "I died half-way.", "ASSISTANT"))
         await asyncio.wait_for(reached.wait(), 10)
@@ -104,10 +111,7 @@ async def test_a_writer_that_died_before_publishing_is_delivered_in_order_from_m
 async def test_a_number_no_event_carries_holds_the_next_event_only_for_the_wait() -> None:
     async with served(make_settings(event_gap_wait_ms=300)) as (api, url):
         user, learner = await api.user()
-        sid = await start(api, learner)
-        ws = await open_socket(url, learner)
-        await subscribe(ws, EVENTS, {"s": sid})
-        await asyncio.sleep(0.2)
+        sid, ws = await watching(api, url, learner)
         # A step that took a number and never stored its event (a repeat takes a new one).
         assert await allocate(api.services.db, sid, user["_id"]) is not None
         loop = asyncio.get_running_loop()
@@ -155,10 +159,7 @@ async def test_retries_racing_the_first_attempt_hold_up_no_later_event() -> None
     so the next message goes out at once instead of after EVENT_GAP_WAIT_MS."""
     async with served(make_settings(event_gap_wait_ms=3000)) as (api, url):
         _, learner = await api.user()
-        sid = await start(api, learner)
-        ws = await open_socket(url, learner)
-        await subscribe(ws, EVENTS, {"s": sid})
-        await asyncio.sleep(0.2)
+        sid, ws = await watching(api, url, learner)
         loop = asyncio.get_running_loop()
         for round_ in range(3):
             answers = await asyncio.gather(
@@ -267,10 +268,7 @@ async def test_resuming_an_ended_session_after_its_last_event_completes() -> Non
     forever for events that could never come."""
     async with served(make_settings()) as (api, url):
         _, learner = await api.user()
-        sid = await start(api, learner)
-        ws = await open_socket(url, learner)
-        await subscribe(ws, EVENTS, {"s": sid})
-        await asyncio.sleep(0.2)
+        sid, ws = await watching(api, url, learner)
         await api.data("mutation($s: ID!) { endSession(id: $s) { id } }", {"s": sid}, token=learner)
         ended = await next_event(ws)
         assert ended["type"] == "SESSION_ENDED"
