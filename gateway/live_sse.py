@@ -252,22 +252,27 @@ class EventStream:
         payload = {"query": op.query, "variables": variables, "operationName": op.name}
         interval = settings.sse_keepalive_seconds
         ends = time.monotonic() + settings.sse_max_stream_seconds
+        # A handoff, not a buffer: the producer takes the next frame from the subscription
+        # only once the pump wrote the last, so a stream that ends holds at most one frame
+        # it never began to write, and says so (Frame.sent; a tutor turn goes back to its
+        # group at once instead of at its ack deadline).
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
 
         async def put(item: Any) -> None:
             # The pump may be gone (the stream ended): a cancellation a read swallowed
-            # must not leave this task waiting on the one-slot queue for good.
+            # must not leave this task waiting on the handoff for good.
             raise_if_cancelling()
             await queue.put(item)
+            await queue.join()
 
         async def produce() -> None:
+            stream = frames(self.schema, services, viewer, header, request_id, ip, payload)
             try:
-                async for frame in frames(
-                    self.schema, services, viewer, header, request_id, ip, payload
-                ):
-                    await put(frame)
-                    if frame.kind == "error":
-                        break
+                async with contextlib.aclosing(stream):
+                    async for frame in stream:
+                        await put(frame)
+                        if frame.kind == "error":
+                            break
                 await put(_END)
             except Closed as exc:
                 await put(exc)
@@ -306,28 +311,39 @@ class EventStream:
                     if ends - time.monotonic() > 0:
                         await write(KEEPALIVE)
                     continue
-                if item is _END:
-                    await write(COMPLETE)
-                    return "complete", True
-                if isinstance(item, Closed):
-                    if item.code == CLOSE_FORBIDDEN:  # the credential no longer holds
-                        error = {
-                            "message": item.reason,
-                            "extensions": {"code": "UNAUTHENTICATED", "requestId": request_id},
-                        }
-                        await write(_event({"data": None, "errors": [error]}) + COMPLETE)
-                        return "credential", True
-                    # A slow consumer: no `complete`, so the client resumes with `after`.
-                    await write(f": {item.reason}; resubscribe with `after`\n\n".encode())
-                    return "slow_consumer", True
-                assert isinstance(item, Frame)
-                if item.kind == "next":
-                    await write(_next(item.payload))
-                    continue
-                await write(_event({"errors": item.payload}))
-                if item.kind == "error":
-                    await write(COMPLETE)
-                    return "error", True
+                try:
+                    reason = await deliver(item)
+                finally:
+                    queue.task_done()
+                if reason is not None:
+                    return reason, True
+
+        async def deliver(item: Any) -> str | None:
+            """Write one item of the producer's; why the stream ends after it, if it does."""
+            if item is _END:
+                await write(COMPLETE)
+                return "complete"
+            if isinstance(item, Closed):
+                if item.code == CLOSE_FORBIDDEN:  # the credential no longer holds
+                    error = {
+                        "message": item.reason,
+                        "extensions": {"code": "UNAUTHENTICATED", "requestId": request_id},
+                    }
+                    await write(_event({"data": None, "errors": [error]}) + COMPLETE)
+                    return "credential"
+                # A slow consumer: no `complete`, so the client resumes with `after`.
+                await write(f": {item.reason}; resubscribe with `after`\n\n".encode())
+                return "slow_consumer"
+            assert isinstance(item, Frame)
+            item.sent = True  # from here on the client may have it
+            if item.kind == "next":
+                await write(_next(item.payload))
+                return None
+            await write(_event({"errors": item.payload}))
+            if item.kind == "error":
+                await write(COMPLETE)
+                return "error"
+            return None
 
         async def gone() -> None:
             while (await request.receive())["type"] != "http.disconnect":

@@ -10,7 +10,10 @@ way, so there is one mechanism producing events and two ways of writing them:
   revoked API client or an expired token ends the stream (`Closed`, 4403) before the
   event goes out;
 - a subscriber whose buffer overflowed (resolvers/outbox.py, SlowConsumer) ends the
-  stream (`Closed`, 4013) instead of growing without bound.
+  stream (`Closed`, 4013) instead of growing without bound;
+- a transport takes the next frame only once it wrote the last, and marks each frame
+  `sent` as its write begins: a stream that closes with a frame it never began to write
+  tells the resolver (`ctx.unsent`), and a tutor turn goes back to its group at once.
 
 The per-caller connection count, shared by both transports, is `LiveStats`.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,10 +77,13 @@ class LiveStats:
 @dataclass(slots=True)
 class Frame:
     """`next`: one result (`{"data": ..., "errors"?: ...}`); `error`: the operation was
-    refused before it produced anything (a list of GraphQL errors); the stream ends."""
+    refused before it produced anything (a list of GraphQL errors); the stream ends.
+    `sent`: set by the transport as its write of the frame begins (from then on the client
+    may have it); a stream closed with an unsent frame in hand says so to the resolver."""
 
     kind: Literal["next", "error"]
     payload: Any
+    sent: bool = False
 
 
 def origin_allowed(headers: Mapping[str, str], settings: Settings) -> bool:
@@ -131,7 +137,7 @@ async def frames(
     client_ip: str,
     payload: dict[str, Any],
     consumer: str | None = None,
-) -> AsyncIterator[Frame]:
+) -> AsyncGenerator[Frame, None]:
     """The frames of one subscription (module docstring). Raises Closed to end it.
     `consumer`: the connection's name for itself (tutorTurns, resolvers/turns.py)."""
     problem = params_problem(payload, services.settings.query_max_chars)
@@ -159,11 +165,19 @@ async def frames(
                 try:
                     await authenticate(services, authorization)
                 except Closed:
-                    ctx.refused = True  # this result never goes out (resolvers/turns.py)
+                    ctx.unsent = True  # this result never goes out (resolvers/turns.py)
                     raise
                 body: dict[str, Any] = {"data": result.data}
                 if errors:
                     body["errors"] = errors
-                yield Frame("next", body)
+                frame = Frame("next", body)
+                try:
+                    yield frame
+                except GeneratorExit:
+                    # The transport closed this stream with the frame in hand: unless its
+                    # write began, the client never saw it (resolvers/turns.py hands a
+                    # turn back then).
+                    ctx.unsent = not frame.sent
+                    raise
     finally:
         ctx.loaders.release()

@@ -43,6 +43,7 @@ from gateway.clientaddr import client_key
 from gateway.live_stream import (
     CLOSE_FORBIDDEN,
     Closed,
+    Frame,
     LiveStats,
     authenticate,
     frames,
@@ -243,21 +244,25 @@ class Connection:
         stats.subscriptions += 1
         assert self.viewer is not None and self.authorization is not None
         request_id = f"{self.id}-{sid}"[:64]
+        stream = frames(
+            self.endpoint.schema,
+            self.services,
+            self.viewer,
+            self.authorization,
+            request_id,
+            self.client_ip,
+            payload,
+            consumer=self.consumer,
+        )
         try:
-            async for frame in frames(
-                self.endpoint.schema,
-                self.services,
-                self.viewer,
-                self.authorization,
-                request_id,
-                self.client_ip,
-                payload,
-                consumer=self.consumer,
-            ):
-                if frame.kind == "error":
-                    await self._send({"id": sid, "type": "error", "payload": frame.payload})
-                    return
-                await self._send({"id": sid, "type": "next", "payload": frame.payload})
+            # Closed here, not whenever the generator is collected: a frame in hand that
+            # never went out is handed back as the subscription ends (live_stream.py).
+            async with contextlib.aclosing(stream):
+                async for frame in stream:
+                    if frame.kind == "error":
+                        await self._send({"id": sid, "type": "error", "payload": frame.payload})
+                        return
+                    await self._send({"id": sid, "type": "next", "payload": frame.payload}, frame)
             await self._send({"id": sid, "type": "complete"})
         except Closed as exc:
             self.closing = exc
@@ -293,11 +298,16 @@ class Connection:
             self._pinging = None
         self._arm_ping()
 
-    async def _send(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: dict[str, Any], frame: Frame | None = None) -> None:
+        """`frame`: the subscription's frame `message` carries, marked sent as the write
+        begins (not while it waits for the lock or finds the socket gone)."""
         async with self.send_lock:
             if self.ws.application_state != WebSocketState.CONNECTED:
                 raise WebSocketDisconnect(1006)
-            await self.ws.send_text(jsonio.dumps(message).decode())
+            text = jsonio.dumps(message).decode()
+            if frame is not None:
+                frame.sent = True
+            await self.ws.send_text(text)
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):

@@ -13,8 +13,13 @@ from __future__ import annotations
 import asyncio
 
 
+def cancelling() -> bool:
+    """The running task was asked to stop (and a read may have swallowed it)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def raise_if_cancelling() -> None:
     """Raise CancelledError if the running task was asked to stop and a read swallowed it."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
+    if cancelling():
         raise asyncio.CancelledError

@@ -62,9 +62,10 @@ class RequestContext:
     # A WebSocket connection's name for itself (connection_init's `consumer`): the tutor
     # client a tutorTurns subscription is, across reconnects (resolvers/turns.py).
     consumer: str | None = None
-    # Set by a transport that refuses to send what a subscription just yielded (the
-    # caller's credential was revoked meanwhile): tutorTurns then hands that turn back.
-    refused: bool = False
+    # Set by a transport when what a subscription last yielded never went out (the
+    # caller's credential was revoked meanwhile, or the connection closed before its
+    # write began): tutorTurns then hands that turn back to its group at once.
+    unsent: bool = False
 
     async def rate_limit(self) -> BudgetView:
         """The caller's budgets; only the gateway, which charges them, can say."""

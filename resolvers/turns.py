@@ -34,7 +34,7 @@ import structlog
 
 from models.enums import MessageRole, SessionEventType
 from models.rows import Row
-from resolvers.cancellation import raise_if_cancelling
+from resolvers.cancellation import cancelling, raise_if_cancelling
 from resolvers.context import RequestContext
 from resolvers.dataloaders import Loaders
 from resolvers.errors import BadUserInput, Forbidden, NotFound
@@ -371,10 +371,11 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                 )
                 if own and len(turns) < READ_BATCH:
                     own, cursor[0] = False, "0-0"
-            # A read that answered as the subscription ended may have swallowed the
-            # cancellation: its turns stay pending under this consumer (they come back
-            # to the group like any unacknowledged turn) and go to nobody now.
-            raise_if_cancelling()
+            if cancelling():
+                # A read that answered as the subscription ended swallowed the
+                # cancellation: its turns go to nobody now, and back to the group at once.
+                await _release(queue, group, consumer, turns)
+                raise asyncio.CancelledError
             for i, turn in enumerate(turns):
                 if turn.attempt > 1:
                     queue.stats.redelivered += 1
@@ -394,13 +395,16 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                 try:
                     yield _prepared(ctx, group, turn)
                 except GeneratorExit:
-                    # Closed with this turn and the rest of the read in hand. When the
-                    # transport refused to send it (the caller's credential revoked), none
-                    # went out: the group's other clients may take them now, not at the
-                    # ack deadline. Otherwise the turn may have reached the client (a send
-                    # cancelled after its write): it waits for the deadline, as any.
-                    if ctx.refused:
-                        await _release(queue, group, consumer, turns[i:])
+                    # Closed with this turn and the rest of the read in hand. The rest
+                    # never went out, nor did this one when the transport never began to
+                    # write it (the caller's credential revoked, the connection gone or
+                    # the subscription completed first: gateway/live_stream.py): the
+                    # group's other clients may take them now, not at the ack deadline.
+                    # A turn whose write began may have reached the client: it waits for
+                    # the deadline, as any.
+                    unsent = turns[i:] if ctx.unsent else turns[i + 1 :]
+                    if unsent:
+                        await _release(queue, group, consumer, unsent)
                     raise
     finally:
         await queue.leave(group, consumer)

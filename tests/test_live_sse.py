@@ -496,3 +496,47 @@ async def test_a_timestamp_reads_the_same_over_websocket_sse_and_http() -> None:
         assert over_ws["message"] == over_http == {"id": said, "timestamp": over_http["timestamp"]}
         assert ISO_UTC.match(over_http["timestamp"]), over_http
         assert ISO_UTC.match(over_ws["at"]), over_ws
+
+
+TURNS = """subscription($g: String!) { tutorTurns(group: $g) { id attempt message { id } } }"""
+
+
+async def test_a_turn_a_closed_stream_never_began_to_write_goes_to_another_client_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tutor client's stream stalls writing its first turn (it stopped reading), then
+    goes. The stream takes the next turn only once it wrote the last, so the second turn
+    was never taken from the group, or was handed back: another client gets it at once,
+    first attempt. Before, the stream buffered it (and took one more), and it waited for
+    the 30 s ack deadline with nobody to send it to."""
+    from gateway import live_sse
+    from tests.test_tutor_turns import next_turn, tutor_socket
+
+    stalled = asyncio.Event()
+    original = live_sse.EventStream.__call__
+
+    async def call(self: Any, ex: Any, send: Any) -> None:
+        async def stalling(message: dict[str, Any]) -> None:
+            if b"tutorTurns" in message.get("body", b"") and not stalled.is_set():
+                stalled.set()
+                await asyncio.Event().wait()  # a socket that takes no bytes
+            await send(message)
+
+        await original(self, ex, stalling)
+
+    monkeypatch.setattr(live_sse.EventStream, "__call__", call)
+    async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await _session(api, learner)
+        async with stream(_base(url), tutor, TURNS, {"g": "sse-tutors"}) as turns:
+            assert "comment" in await turns.event()  # the stream is open
+            await asyncio.sleep(0.3)  # its group joined
+            said = [await _record(api, learner, sid, f"turn {i}") for i in range(2)]
+            await asyncio.wait_for(stalled.wait(), 5)
+            await asyncio.sleep(0.3)  # time for a buffer to take the second
+        other = await tutor_socket(url, tutor)
+        await subscribe(other, TURNS, {"g": "sse-tutors"})
+        turn = await next_turn(other, within=5)
+        assert (turn["message"]["id"], turn["attempt"]) == (said[1], 1)
+        await other.close()

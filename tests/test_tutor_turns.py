@@ -421,8 +421,8 @@ async def test_a_completed_subscription_is_sent_no_turn_a_read_took_as_it_was_ca
     """The tutor service completes its subscription while a read for new turns is under
     way, and the read answers with a turn as the cancellation lands (Python 3.11's
     wait_for and redis-py's timeouts can return that result). Before, the turn went out as
-    `next` for an id the client had completed; now nothing is sent and the turn stays
-    pending under the consumer, to come back to the group like any unacknowledged one."""
+    `next` for an id the client had completed; now nothing is sent and the turn goes back
+    to the group at once (before this, it waited for the 30 s ack deadline)."""
     original = InProcessTurns.take
     waiting = asyncio.Event()
 
@@ -435,7 +435,7 @@ async def test_a_completed_subscription_is_sent_no_turn_a_read_took_as_it_was_ca
         block_s: float,
         cursor: list[str],
     ) -> list[Any]:
-        if own:
+        if own or waiting.is_set():  # only the first subscription's read is cut short
             return await original(self, group, consumer, own=own, block_s=block_s, cursor=cursor)
         waiting.set()
         try:
@@ -457,6 +457,9 @@ async def test_a_completed_subscription_is_sent_no_turn_a_read_took_as_it_was_ca
         assert await nothing_within(ws, 0.5), "a completed subscription was sent a turn"
         turns = api.services.extras[TURNS_KEY]
         assert sum(len(g.pending) for g in turns.groups.values()) == 1  # taken, not lost
+        await subscribe(ws, TURNS, {"g": "tutors"}, sid="2")
+        turn = await next_turn(ws, within=5)
+        assert turn["attempt"] == 1  # the delivery nobody received does not count
         await ws.close()
 
 
@@ -532,3 +535,71 @@ async def test_a_release_never_takes_back_a_turn_another_client_claimed_since(
             if keys:
                 await queue.client.delete(*keys)
         await queue.close()
+
+
+async def check_unsent_turns_handed_back(
+    api: Api, url: str, other_url: str, stalled: asyncio.Event
+) -> None:
+    """A worker reconnects under its name and takes back the two turns it held in one
+    read; the socket stalls before the first of them is written (a keep-alive ping stuck
+    on the lock, a socket going away) and the worker goes. Neither turn reached it: both
+    go to the group's other client at once, not at the 30 s ack deadline. Before, the
+    turn in hand and the rest of the read waited for the deadline."""
+    _, learner = await api.user()
+    tutor = await api.tutor()
+    sid = await start(api, learner)
+    group = f"u{uuid.uuid4().hex[:6]}"
+    ws = await tutor_socket(url, tutor, consumer="worker-1")
+    await subscribe(ws, TURNS, {"g": group})
+    await asyncio.sleep(0.3)
+    said = [await record(api, learner, sid, f"unsent {i}") for i in range(2)]
+    assert [(await next_turn(ws))["message"]["id"] for _ in said] == said
+    await ws.close()  # both unacknowledged
+    stalled.clear()
+    ws = await tutor_socket(url, tutor, consumer="worker-1")
+    await subscribe(ws, TURNS, {"g": group})
+    await asyncio.wait_for(stalled.wait(), 5)  # the read of its own two is in hand
+    await ws.close()
+    other = await tutor_socket(other_url, tutor, consumer="worker-2")
+    await subscribe(other, TURNS, {"g": group})
+    back = [await next_turn(other, within=5) for _ in said]
+    assert sorted(t["message"]["id"] for t in back) == sorted(said)
+    assert [t["attempt"] for t in back] == [2, 2]  # the unsent delivery does not count
+    await other.close()
+
+
+def stall_turn_writes(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """While the returned event is clear, a turn's `next` never starts its write: it waits
+    (the send lock held elsewhere) until the connection ends; the event is set then."""
+    from gateway.live_ws import Connection
+
+    stalled = asyncio.Event()
+    stalled.set()
+    original = Connection._send
+
+    async def send(self: Connection, message: dict[str, Any], frame: Any = None) -> None:
+        payload = message.get("payload")
+        if not stalled.is_set() and isinstance(payload, dict) and "tutorTurns" in str(payload):
+            stalled.set()
+            await asyncio.Event().wait()  # cancelled as the connection closes
+        await original(self, message, frame)
+
+    monkeypatch.setattr(Connection, "_send", send)
+    return stalled
+
+
+async def test_turns_a_closed_subscription_never_began_to_send_go_to_another_client_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stalled = stall_turn_writes(monkeypatch)
+    async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
+        await check_unsent_turns_handed_back(api, url, url, stalled)
+
+
+@pytest.mark.redis
+async def test_on_the_stream_unsent_turns_go_to_another_client_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stalled = stall_turn_writes(monkeypatch)
+    async with replicas(turn_ack_timeout_seconds=30) as (api, urls):
+        await check_unsent_turns_handed_back(api, urls[0], urls[1], stalled)
