@@ -162,11 +162,9 @@ async def frames(
                 if result.data is None and errors:
                     yield Frame("error", errors)
                     return
-                try:
-                    await authenticate(services, authorization)
-                except Closed:
-                    ctx.unsent = True  # this result never goes out (resolvers/turns.py)
-                    raise
+                # Raises Closed: the result never goes out (resolvers/turns.py hands a
+                # turn back, ctx.unsent).
+                await authenticate(services, authorization)
                 body: dict[str, Any] = {"data": result.data}
                 if errors:
                     body["errors"] = errors
@@ -174,10 +172,13 @@ async def frames(
                 try:
                     yield frame
                 except GeneratorExit:
-                    # The transport closed this stream with the frame in hand: unless its
-                    # write began, the client never saw it (resolvers/turns.py hands a
-                    # turn back then).
-                    ctx.unsent = not frame.sent
+                    # The transport closed this stream with the frame in hand. Its write
+                    # began: the client may have it. Otherwise `ctx.unsent`, which a
+                    # resolver sets as it yields (resolvers/turns.py hands a turn back
+                    # then), still holds, as it does when the stream closes before the
+                    # frame was made (in the check above, while the fields resolve).
+                    if frame.sent:
+                        ctx.unsent = False
                     raise
     finally:
         ctx.loaders.release()

@@ -62,9 +62,9 @@ class RequestContext:
     # A WebSocket connection's name for itself (connection_init's `consumer`): the tutor
     # client a tutorTurns subscription is, across reconnects (resolvers/turns.py).
     consumer: str | None = None
-    # Set by a transport when what a subscription last yielded never went out (the
-    # caller's credential was revoked meanwhile, or the connection closed before its
-    # write began): tutorTurns then hands that turn back to its group at once.
+    # What a subscription last yielded has not begun to go out: set by the resolver as it
+    # yields, cleared by the transport as its write begins (gateway/live_stream.py). A
+    # tutorTurns closed while it holds hands that turn back to its group at once.
     unsent: bool = False
 
     async def rate_limit(self) -> BudgetView:

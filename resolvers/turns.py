@@ -354,11 +354,15 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
             # send (40-60 s)
             raise_if_cancelling()
             reason = "consumer reconnected" if own else "not acknowledged in time"
+            # Turns an earlier connection of this consumer held (it may have them and be
+            # working on them): never handed back early, they keep their ack deadline.
+            earlier = own
             turns: list[Turn] = []
             if not own and time.monotonic() >= strays_due:
                 strays_due = time.monotonic() + queue.stray_s
                 turns = await queue.strays(group, consumer, queue.stray_s, handed)
                 reason = "an earlier connection of this consumer went away"
+                earlier = bool(turns)
             if not turns and not own and held >= queue.max_unacked:
                 held = await queue.held(group, consumer, queue.max_unacked)
                 if held >= queue.max_unacked:
@@ -374,7 +378,8 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
             if cancelling():
                 # A read that answered as the subscription ended swallowed the
                 # cancellation: its turns go to nobody now, and back to the group at once.
-                await _release(queue, group, consumer, turns)
+                if not earlier:
+                    await _release(queue, group, consumer, turns)
                 raise asyncio.CancelledError
             for i, turn in enumerate(turns):
                 if turn.attempt > 1:
@@ -392,18 +397,19 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
                 handed.move_to_end(turn.entry)
                 if len(handed) > HANDED_MAX:
                     handed.popitem(last=False)
+                # Unsent until the transport begins to write it (gateway/live_stream.py).
+                ctx.unsent = True
                 try:
                     yield _prepared(ctx, group, turn)
                 except GeneratorExit:
                     # Closed with this turn and the rest of the read in hand. The rest
                     # never went out, nor did this one when the transport never began to
                     # write it (the caller's credential revoked, the connection gone or
-                    # the subscription completed first: gateway/live_stream.py): the
-                    # group's other clients may take them now, not at the ack deadline.
-                    # A turn whose write began may have reached the client: it waits for
-                    # the deadline, as any.
+                    # the subscription completed first): the group's other clients may
+                    # take them now, not at the ack deadline. A turn whose write began
+                    # may have reached the client: it waits for the deadline, as any.
                     unsent = turns[i:] if ctx.unsent else turns[i + 1 :]
-                    if unsent:
+                    if unsent and not earlier:
                         await _release(queue, group, consumer, unsent)
                     raise
     finally:
@@ -411,6 +417,8 @@ async def tutor_turns(ctx: RequestContext, group: str) -> AsyncIterator[Delivere
 
 
 async def _release(queue: TurnQueue, group: str, consumer: str, turns: list[Turn]) -> None:
+    if not turns:
+        return
     try:
         await queue.release(group, consumer, turns)
     except Exception as exc:  # Redis away: they come back at the deadline, as before

@@ -540,29 +540,30 @@ async def test_a_release_never_takes_back_a_turn_another_client_claimed_since(
 async def check_unsent_turns_handed_back(
     api: Api, url: str, other_url: str, stalled: asyncio.Event
 ) -> None:
-    """A worker reconnects under its name and takes back the two turns it held in one
-    read; the socket stalls before the first of them is written (a keep-alive ping stuck
-    on the lock, a socket going away) and the worker goes. Neither turn reached it: both
-    go to the group's other client at once, not at the 30 s ack deadline. Before, the
-    turn in hand and the rest of the read waited for the deadline."""
+    """A worker went away holding two turns; past their deadline (3 s here) a second
+    client claims both in one read, and its socket stalls before the first is written (a
+    keep-alive ping stuck on the lock, a socket going away), then it goes too. Neither
+    turn reached it: both go to the group's next client at once, not at the second
+    deadline. Before, the turn in hand and the rest of the read waited for it."""
     _, learner = await api.user()
     tutor = await api.tutor()
     sid = await start(api, learner)
     group = f"u{uuid.uuid4().hex[:6]}"
-    ws = await tutor_socket(url, tutor, consumer="worker-1")
-    await subscribe(ws, TURNS, {"g": group})
+    gone = await tutor_socket(url, tutor)
+    await subscribe(gone, TURNS, {"g": group})
     await asyncio.sleep(0.3)
     said = [await record(api, learner, sid, f"unsent {i}") for i in range(2)]
-    assert [(await next_turn(ws))["message"]["id"] for _ in said] == said
-    await ws.close()  # both unacknowledged
+    assert [(await next_turn(gone))["message"]["id"] for _ in said] == said
+    await gone.close()  # both unacknowledged
+    await asyncio.sleep(3.2)
     stalled.clear()
-    ws = await tutor_socket(url, tutor, consumer="worker-1")
-    await subscribe(ws, TURNS, {"g": group})
-    await asyncio.wait_for(stalled.wait(), 5)  # the read of its own two is in hand
-    await ws.close()
-    other = await tutor_socket(other_url, tutor, consumer="worker-2")
+    claims = await tutor_socket(url, tutor)
+    await subscribe(claims, TURNS, {"g": group})
+    await asyncio.wait_for(stalled.wait(), 5)  # both claimed (attempt 2), none written
+    await claims.close()
+    other = await tutor_socket(other_url, tutor)
     await subscribe(other, TURNS, {"g": group})
-    back = [await next_turn(other, within=5) for _ in said]
+    back = [await next_turn(other, within=2) for _ in said]
     assert sorted(t["message"]["id"] for t in back) == sorted(said)
     assert [t["attempt"] for t in back] == [2, 2]  # the unsent delivery does not count
     await other.close()
@@ -588,18 +589,88 @@ def stall_turn_writes(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     return stalled
 
 
+@pytest.mark.slow
 async def test_turns_a_closed_subscription_never_began_to_send_go_to_another_client_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stalled = stall_turn_writes(monkeypatch)
-    async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
+    async with served(make_settings(turn_ack_timeout_seconds=3)) as (api, url):
         await check_unsent_turns_handed_back(api, url, url, stalled)
 
 
 @pytest.mark.redis
+@pytest.mark.slow
 async def test_on_the_stream_unsent_turns_go_to_another_client_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stalled = stall_turn_writes(monkeypatch)
-    async with replicas(turn_ack_timeout_seconds=30) as (api, urls):
+    async with replicas(turn_ack_timeout_seconds=3) as (api, urls):
         await check_unsent_turns_handed_back(api, urls[0], urls[1], stalled)
+
+
+async def test_a_turn_an_earlier_connection_received_keeps_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker receives a turn and its socket drops while it works on it; it reconnects
+    under its name, takes the turn back, and that connection drops too before the turn is
+    written again. The worker may still answer it: the turn is not handed to another
+    client before its ack deadline (the group handles each turn once)."""
+    stalled = stall_turn_writes(monkeypatch)
+    async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        group = f"e{uuid.uuid4().hex[:6]}"
+        ws = await tutor_socket(url, tutor, consumer="worker-1")
+        await subscribe(ws, TURNS, {"g": group})
+        await asyncio.sleep(0.3)
+        said = await record(api, learner, sid, "hello")
+        assert (await next_turn(ws))["message"]["id"] == said
+        await ws.close()
+        stalled.clear()
+        ws = await tutor_socket(url, tutor, consumer="worker-1")
+        await subscribe(ws, TURNS, {"g": group})
+        await asyncio.wait_for(stalled.wait(), 5)  # its own turn in hand, not written
+        await ws.close()
+        other = await tutor_socket(url, tutor, consumer="worker-2")
+        await subscribe(other, TURNS, {"g": group})
+        assert await nothing_within(other, 2), "a turn worker-1 may be answering went out again"
+        await other.close()
+
+
+async def test_a_turn_whose_subscription_completed_before_it_was_written_goes_back_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tutor service completes its subscription while a turn is between the queue and
+    the socket (here: the credential check every delivery makes). Nothing is sent, and the
+    turn goes to the group's other client at once, first attempt."""
+    from gateway import live_stream
+
+    checking = asyncio.Event()
+    original = live_stream.authenticate
+
+    async def slow(services: Any, header: str) -> Any:
+        if not checking.is_set():
+            checking.set()
+            await asyncio.sleep(1)  # a credential check that reads the database
+        return await original(services, header)
+
+    monkeypatch.setattr(live_stream, "authenticate", slow)
+    async with served(make_settings(turn_ack_timeout_seconds=30)) as (api, url):
+        _, learner = await api.user()
+        tutor = await api.tutor()
+        sid = await start(api, learner)
+        group = f"c{uuid.uuid4().hex[:6]}"
+        ws = await tutor_socket(url, tutor)
+        await subscribe(ws, TURNS, {"g": group})
+        await asyncio.sleep(0.3)
+        said = await record(api, learner, sid, "hello")
+        await asyncio.wait_for(checking.wait(), 5)
+        await send(ws, {"id": "1", "type": "complete"})
+        assert await nothing_within(ws, 1.2)
+        other = await tutor_socket(url, tutor)
+        await subscribe(other, TURNS, {"g": group})
+        turn = await next_turn(other, within=5)
+        assert (turn["message"]["id"], turn["attempt"]) == (said, 1)
+        await other.close()
+        await ws.close()
