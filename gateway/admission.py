@@ -113,16 +113,16 @@ def _unmetered(services: Services, meter: Meter, outcome: Outcome) -> DomainErro
     return None
 
 
-def _points_refusal(meter: Meter, cost: int) -> RateLimited:
+def _points_refusal(meter: Meter, cost: int) -> DomainError:
     points = meter.points_budget
     assert points is not None
     if cost > points.capacity:
-        # Waiting never helps: say so, or a client obeying retryAfter retries forever.
-        return RateLimited(
+        # Waiting never helps: not RATE_LIMITED (429, Retry-After), which a client obeys
+        # by retrying forever, but the document's own fault, as over QUERY_MAX_COST.
+        return QueryTooComplex(
             f"This request costs {cost} points, more than the {meter.tier} tier's bucket holds "
             f"({points.capacity}): it cannot run at any time. Ask for fewer items (lower "
             "`first`) or fewer nested connections.",
-            retry_after=points.retry_after,
             cost=cost,
             pointsCapacity=points.capacity,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.types.graphql import OperationType
 
 from gateway.logging import get_logger
 from models.db import UNAVAILABLE_ERRORS
@@ -73,3 +74,40 @@ def error_payload(code: str, message: str, **extensions: Any) -> dict[str, Any]:
     """A request-level error body for failures before GraphQL execution."""
     ext = {"code": code, **{k: v for k, v in extensions.items() if v is not None}}
     return {"data": None, "errors": [{"message": message, "extensions": ext}]}
+
+
+def is_subscription_error(exc: BaseException) -> bool:
+    """Strawberry refused a subscription where only queries and mutations run."""
+    return getattr(exc, "operation_type", None) is OperationType.SUBSCRIPTION
+
+
+# Strawberry's refusals of a document before it runs: the client's mistake, not ours.
+UNRUNNABLE = frozenset(
+    {"InvalidOperationTypeError", "CannotGetOperationTypeError", "MissingQueryError"}
+)
+
+
+def describe_unrunnable(exc: BaseException, operation_name: str | None, live: bool = False) -> str:
+    """What to tell a client whose document Strawberry would not run (UNRUNNABLE):
+    over HTTP (`live` False) or over a live connection (WebSocket, SSE), which runs only
+    subscriptions."""
+    name = type(exc).__name__
+    if name == "InvalidOperationTypeError":
+        if live:
+            return (
+                "This connection runs subscriptions: send queries and mutations over HTTP "
+                "(POST /graphql)."
+            )
+        if is_subscription_error(exc):
+            return (
+                "Subscriptions stream their events: open a WebSocket (graphql-transport-ws) "
+                "or send this request with 'Accept: text/event-stream' (docs/live.md)."
+            )
+        return "Mutations must be sent with POST."
+    if name == "CannotGetOperationTypeError":
+        if operation_name:
+            return "'operationName' does not name an operation in the document."
+        return "Name the operation to run with 'operationName'."
+    if name == "MissingQueryError":
+        return "'query' must be a non-empty string."
+    return "The request could not be executed."

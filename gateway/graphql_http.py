@@ -27,7 +27,13 @@ from gateway.admission import Outcome, charge
 from gateway.clientaddr import client_key
 from gateway.context import GatewayContext
 from gateway.deadline import TIMEOUT_CODE, ExecutionTimedOut, within
-from gateway.errors import error_payload, format_error, with_request_id
+from gateway.errors import (
+    describe_unrunnable,
+    error_payload,
+    format_error,
+    is_subscription_error,
+    with_request_id,
+)
 from gateway.logging import get_logger
 from gateway.meter import Meter
 from gateway.negotiation import (
@@ -465,8 +471,8 @@ class GraphQLEndpoint:
             return timed_out
         except Exception as exc:  # Strawberry raises for e.g. a mutation sent over GET
             await charge(services, ctx.meter, Outcome.INVALID)
-            message = _describe(exc, op.name)
-            if _is_subscription(exc):  # streams: WebSocket or text/event-stream
+            message = describe_unrunnable(exc, op.name)
+            if is_subscription_error(exc):  # streams: WebSocket or text/event-stream
                 return _json(error_payload("BAD_USER_INPUT", message), 400)
             if type(exc).__name__ == "InvalidOperationTypeError":  # a mutation over GET
                 return _json(error_payload("BAD_USER_INPUT", message), 405, {"Allow": "POST"})
@@ -646,28 +652,6 @@ def _check_params(params: Any) -> str | None:
     if name is not None and not isinstance(name, str):
         return "'operationName' must be a string."
     return operation_name_problem(name)
-
-
-def _is_subscription(exc: Exception) -> bool:
-    return getattr(exc, "operation_type", None) is OperationType.SUBSCRIPTION
-
-
-def _describe(exc: Exception, operation_name: str | None) -> str:
-    name = type(exc).__name__
-    if _is_subscription(exc):
-        return (
-            "Subscriptions stream their events: open a WebSocket (graphql-transport-ws) "
-            "or send this request with 'Accept: text/event-stream' (docs/live.md)."
-        )
-    if name == "InvalidOperationTypeError":
-        return "Mutations must be sent with POST."
-    if name == "CannotGetOperationTypeError":
-        if operation_name:
-            return "'operationName' does not name an operation in the document."
-        return "Name the operation to run with 'operationName'."
-    if name == "MissingQueryError":
-        return "'query' must be a non-empty string."
-    return "The request could not be executed."
 
 
 def _as_graphql_error(exc: DomainError) -> GraphQLError:

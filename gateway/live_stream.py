@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gateway.context import GatewayContext
-from gateway.errors import format_error
+from gateway.errors import UNRUNNABLE, describe_unrunnable, format_error
 from gateway.services import Services
 from gateway.settings import Settings
 from resolvers.errors import DomainError
@@ -142,7 +142,7 @@ async def frames(
     `consumer`: the connection's name for itself (tutorTurns, resolvers/turns.py)."""
     problem = params_problem(payload, services.settings.query_max_chars)
     if problem is not None:
-        yield Frame("error", [{"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}])
+        yield Frame("error", [bad_input(problem)])
         return
     ctx = GatewayContext.create(services, viewer, request_id, client_ip)
     ctx.consumer = consumer
@@ -156,8 +156,15 @@ async def frames(
         async with contextlib.aclosing(stream):
             async for result in stream:
                 for error in result.errors or []:
-                    if isinstance(error.original_error, SlowConsumer):
+                    original = error.original_error
+                    if isinstance(original, SlowConsumer):
                         raise Closed(CLOSE_SLOW_CONSUMER, f"Slow consumer: {error.message}")
+                    if original is not None and type(original).__name__ in UNRUNNABLE:
+                        # e.g. a query: it goes over HTTP, the one request path
+                        name = payload.get("operationName")
+                        message = describe_unrunnable(original, name, live=True)
+                        yield Frame("error", [bad_input(message)])
+                        return
                 errors = [format_error(e, request_id) for e in result.errors or []]
                 if result.data is None and errors:
                     yield Frame("error", errors)
@@ -182,3 +189,7 @@ async def frames(
                     raise
     finally:
         ctx.loaders.release()
+
+
+def bad_input(message: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}

@@ -68,6 +68,9 @@ from resolvers.viewer import Viewer
 log = structlog.get_logger("resolvers.messages")
 
 MESSAGE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/messages")
+# A tutor reply recorded this long after the learner ended its session is still kept (the
+# model call was made and paid for); a learner message never is (`_late_reply`).
+LATE_REPLY_WINDOW = timedelta(minutes=15)
 
 
 # A language error as its finder sends it is the stored shape (validated_errors checks each
@@ -294,13 +297,19 @@ def _called(field: str, value: Any) -> Any:
 
 
 async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
-    check_writer(require_viewer(ctx), data)
+    viewer = require_viewer(ctx)
+    check_writer(viewer, data)
     session = await get_session(ctx, v.plain_id(data.session_id, "sessionId"))
-    if session["status"] != "active":
-        raise BadUserInput("The session has ended; start a new one.", field="sessionId")
     # Only a message with errors needs the learner's language (validation, own sentences).
     language = await learner_language(ctx, session["user_id"]) if data.errors else None
     doc = build_message(ctx, data, session, await _tier_of(ctx, session["user_id"]), language)
+    if session["status"] != "active" and not _late_reply(viewer, doc, session):
+        # A retry of a message stored before the end is answered, not refused: the client
+        # whose answer was lost learns it was stored (below, as any retry).
+        if data.idempotency_key is None or not await ctx.db.messages.find_one(
+            {"_id": doc["_id"], "user_id": doc["user_id"]}, projection={"_id": 1}
+        ):
+            raise BadUserInput("The session has ended; start a new one.", field="sessionId")
     try:
         await ctx.db.messages.insert_one(doc)
     except DuplicateKeyError:
@@ -332,6 +341,16 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
     else:
         ctx.loaders.session.clear(doc["session_id"])
     return public(doc)
+
+
+def _late_reply(viewer: Viewer, doc: dict[str, Any], session: Row) -> bool:
+    """The tutor service's reply (or note) to a session the learner ended while the model
+    was answering: kept, with its usage, for LATE_REPLY_WINDOW after the end. The call was
+    made and paid for; refusing it lost the reply and left its cost out of costReport."""
+    if not (viewer.is_tutor or viewer.is_admin) or doc["role"] == "user":
+        return False
+    ended = session.get("ended_at")
+    return ended is not None and doc["timestamp"] - ended <= LATE_REPLY_WINDOW
 
 
 async def _tier_of(ctx: RequestContext, user_id: str) -> str | None:

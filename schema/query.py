@@ -194,7 +194,10 @@ class Query:
         return await apiclients.list_api_clients(info.context, window)
 
     @strawberry.field(
-        description="Your rate-limit budgets. Free: reading it spends nothing.",
+        description=(
+            "Your rate-limit budgets. Reading only this costs no points (`cost` 0), but the "
+            "request counts against `remaining` like any other."
+        ),
         graphql_type=RateLimitStatus,
     )
     async def rate_limit(self, info: Info) -> ratelimit.BudgetView:

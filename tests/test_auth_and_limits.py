@@ -111,16 +111,20 @@ async def test_points_bucket_refuses_then_refills():
 
 
 async def test_a_request_larger_than_the_tiers_bucket_says_waiting_does_not_help():
-    # Before: "retry in 1s", and the same answer after every retry.
+    # Before: "retry in 1s", and the same answer after every retry; then a 429 with
+    # Retry-After and retryAfter, which a client that obeys them retries forever.
     async with running_api(make_settings(cost_bucket_free="30:100")) as api:
         _, token = await api.user(tier="free")
         q = "{ me { sessions(first: 40) { edges { node { id } } } } }"  # 1 + 1 + 40 points
         refused = await api.gql(q, token=token)
-        assert refused.status_code == 429
+        assert refused.status_code == 400 and "Retry-After" not in refused.headers
         err = refused.json()["errors"][0]
-        assert err["extensions"]["code"] == "RATE_LIMITED"
+        assert err["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert "retryAfter" not in err["extensions"]
         assert err["extensions"]["cost"] == 42 and err["extensions"]["pointsCapacity"] == 30
         assert "cannot run at any time" in err["message"] and "retry in" not in err["message"]
+        smaller = "{ me { sessions(first: 10) { edges { node { id } } } } }"
+        assert (await api.gql(smaller, token=token)).status_code == 200  # nothing was spent
 
 
 async def test_over_the_per_request_maximum_is_query_too_complex(api):

@@ -123,6 +123,25 @@ async def test_days_are_utc_and_windows_are_whole_days(api):
     assert empty.json()["errors"][0]["extensions"]["field"] == "from"
 
 
+async def test_a_window_given_only_to_is_the_seven_days_before_it(api):
+    """`to` at a midnight ends the day before; without `from` the window is the 7 whole
+    days up to it (as with no arguments: today and the 6 before). Before, a midnight `to`
+    gave 6 days, and the first day's costs were left out."""
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    await assistant(api, user["_id"], datetime(2026, 3, 3, 12, tzinfo=UTC), 1.0)  # day 1
+    await assistant(api, user["_id"], datetime(2026, 3, 9, 23, tzinfo=UTC), 2.0)  # day 7
+    await assistant(api, user["_id"], datetime(2026, 3, 10, 1, tzinfo=UTC), 4.0)  # after
+    for to in ("2026-03-10T00:00:00Z", "2026-03-09T23:30:00Z"):
+        report = (await api.data(REPORT, {"to": to}, token=admin))["costReport"]
+        assert report["from"].startswith("2026-03-03T00:00:00"), to
+        assert report["totalCost"] == 3.0, to
+        stats = await api.data(
+            "query($to: DateTime) { providerStats(to: $to) { requests } }", {"to": to}, token=admin
+        )
+        assert sum(s["requests"] for s in stats["providerStats"]) == 2, to
+
+
 async def test_today_this_hour_this_week_and_alerts():
     async with running_api(make_settings(cost_alert_hourly=1.0, cost_alert_daily=1.5)) as api:
         user, token = await api.user()

@@ -229,6 +229,70 @@ async def test_idempotent_retry_counts_once(api):
     assert clash["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "idempotencyKey"}
 
 
+async def test_a_retry_after_the_session_ended_is_answered_not_refused(api):
+    """The learner's message (or the tutor's reply) was stored, its answer lost, and the
+    session ended before the retry: the retry gets the stored message, counted once.
+    Before, it was refused ("the session has ended"), and the client concluded the message
+    was never stored."""
+    user, token = await api.user()
+    session = await start(api, token, user["_id"])
+    sid = session["id"]
+    said = (await record(api, token, sid, idempotencyKey="last-words")).json()
+    reply_input = {"role": "ASSISTANT", "content": "Bye!", "tokensIn": 10, "tokensOut": 10}
+    replied = (await record(api, token, sid, idempotencyKey="reply-1", **reply_input)).json()
+    end = "mutation($id: ID!) { endSession(id: $id) { status } }"
+    await api.data(end, {"id": sid}, token=token)
+    again = (await record(api, token, sid, idempotencyKey="last-words")).json()
+    assert again["data"]["recordMessage"]["id"] == said["data"]["recordMessage"]["id"]
+    reply_again = (await record(api, token, sid, idempotencyKey="reply-1", **reply_input)).json()
+    assert reply_again["data"] == replied["data"]
+    stored = await api.services.db.sessions.find_one({"_id": sid})
+    assert stored["total_messages"] == 2
+    # Only a retry: a new learner message, or one under a new key, is still refused.
+    for key in ("new-words", None):
+        late = (await record(api, token, sid, idempotencyKey=key)).json()
+        assert late["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "sessionId"}
+    other = (await record(api, token, sid, idempotencyKey="last-words", content="Other")).json()
+    assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
+
+
+async def test_a_tutor_reply_to_a_session_the_learner_just_ended_is_kept_with_its_cost(api):
+    """The learner ends the session while the model is answering their last message: the
+    reply (a paid model call) is recorded and counted in the session and the cost report
+    for a while after the end. Before, it was refused and its cost never reached
+    costReport."""
+    from resolvers.messages import LATE_REPLY_WINDOW
+
+    user, token = await api.user()
+    _, admin = await api.admin()
+    session = await start(api, token, user["_id"])
+    sid = session["id"]
+    await record(api, token, sid, content="Ich habe Hunger, tschüss")
+    await api.data("mutation($id: ID!) { endSession(id: $id) { id } }", {"id": sid}, token=token)
+    reply = {
+        "role": "ASSISTANT",
+        "content": "Guten Appetit!",
+        "provider": "openai",
+        "model": "gpt-4o",
+        "tokensIn": 1000,
+        "tokensOut": 500,
+    }
+    kept = (await record(api, token, sid, idempotencyKey="late-reply", **reply)).json()
+    assert kept["data"]["recordMessage"]["id"], kept
+    stored = await api.services.db.sessions.find_one({"_id": sid})
+    assert stored["status"] == "completed" and stored["total_messages"] == 2
+    report = await api.data("{ costReport { totalCost totalRequests } }", token=admin)
+    assert report["costReport"]["totalRequests"] == 1
+    assert report["costReport"]["totalCost"] == pytest.approx(stored["total_cost"])
+    assert stored["total_cost"] > 0
+    # Past the window, a reply is refused like any write to an ended session.
+    await api.services.db.sessions.update_one(
+        {"_id": sid}, {"$set": {"ended_at": stored["ended_at"] - LATE_REPLY_WINDOW * 2}}
+    )
+    stale = (await record(api, token, sid, idempotencyKey="stale-reply", **reply)).json()
+    assert stale["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "sessionId"}
+
+
 async def test_a_half_applied_message_is_finished_by_the_retry(api, monkeypatch):
     """The process 'dies' after the session update; the retry completes without double counting."""
     from resolvers import messages

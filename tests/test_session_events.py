@@ -203,6 +203,63 @@ async def test_a_revoked_api_client_is_disconnected_at_the_next_delivery() -> No
         assert await closed_with(ws) == 4403
 
 
+async def test_a_client_revoked_since_it_connected_cannot_start_a_subscription() -> None:
+    """The socket was opened before the revocation; a `subscribe` after it is closed 4403
+    at once, as HTTP answers 401. Before, it was accepted and waited, silently, for a first
+    event that would close it (never, for a worker resubscribing to tutorTurns)."""
+    async with served(make_settings(api_client_cache_seconds=0)) as (api, url):
+        _, learner = await api.user()
+        _, admin = await api.admin()
+        sid = await start(api, learner)
+        data = await api.data(
+            'mutation { createApiClient(input: {name: "w", scopes: [TUTOR]}) '
+            "{ secret client { id } } }",
+            token=admin,
+        )
+        ws = await open_socket(url, data["createApiClient"]["secret"])
+        await api.data(
+            "mutation($id: ID!) { revokeApiClient(id: $id) { id } }",
+            {"id": data["createApiClient"]["client"]["id"]},
+            token=admin,
+        )
+        await subscribe(ws, EVENTS, {"s": sid})
+        assert await closed_with(ws, within=3) == 4403
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ me { id } }",
+        "mutation { startSession(input: {}) { id } }",
+        'subscription A { tutorTurns(group: "g") { id } } '
+        'subscription B { tutorTurns(group: "h") { id } }',
+    ],
+    ids=["query", "mutation", "unnamed-of-two"],
+)
+async def test_a_query_or_mutation_over_the_socket_is_told_to_use_http(document: str) -> None:
+    """graphql-transport-ws clients set to send every operation over the socket (urql's
+    enableAllOperations) got INTERNAL for each; now a BAD_USER_INPUT error that says
+    where to send it, and the socket stays open for subscriptions."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        ws = await open_socket(url, learner)
+        await subscribe(ws, document, None)
+        message = await receive(ws)
+        assert message["type"] == "error", message
+        (error,) = message["payload"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        if "subscription A" in document:
+            assert "operationName" in error["message"]
+        else:
+            assert "HTTP" in error["message"]
+        sid = await start(api, learner)
+        await subscribe(ws, EVENTS, {"s": sid}, sid="2")
+        await asyncio.sleep(0.2)
+        said = await record(api, learner, sid, "still open")
+        assert (await next_event(ws))["message"]["id"] == said
+        await ws.close()
+
+
 @pytest.mark.redis
 @pytest.mark.slow
 async def test_a_replica_whose_relay_connection_died_gets_what_it_missed() -> None:

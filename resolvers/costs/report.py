@@ -96,15 +96,16 @@ class Days:
 
 def window(start: datetime | None, end: datetime | None) -> Days:
     """The whole UTC days that [start, end) touches, half-open like every window of the
-    API (progress, errorStats, User.exercises); default the last DEFAULT_DAYS up to now."""
+    API (progress, errorStats, User.exercises); without `from`, the DEFAULT_DAYS days up to
+    and including the one `to` (default now) ends in: `to` at a midnight ends the day before."""
     end = _utc(end) or utcnow()
+    last_instant = end - timedelta(microseconds=1)
     start = _utc(start) or datetime.combine(
-        end.date() - timedelta(days=DEFAULT_DAYS - 1), time.min, UTC
+        last_instant.date() - timedelta(days=DEFAULT_DAYS - 1), time.min, UTC
     )
     if start >= end:
         raise BadUserInput("'from' must be before 'to' (the window is [from, to)).", field="from")
     first = datetime.combine(start.date(), time.min, UTC)
-    last_instant = end - timedelta(microseconds=1)
     days = Days(first, datetime.combine(last_instant.date() + timedelta(days=1), time.min, UTC))
     if (days.end.date() - first.date()).days > MAX_DAYS:
         raise BadUserInput(f"The window may span at most {MAX_DAYS} days.", field="from")
