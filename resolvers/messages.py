@@ -41,6 +41,7 @@ from models.rows import Row
 from resolvers import validation as v
 from resolvers.context import RequestContext
 from resolvers.costs.breakdown import dims_rows
+from resolvers.costs.calls import carries_usage, is_ai_call
 from resolvers.costs.providers import provider_key, provider_update
 from resolvers.costs.rollup import Thresholds, add_to_totals, total_keys
 from resolvers.counters import LEASE, claim, guarded_update, mark_applied, request_lease
@@ -92,7 +93,12 @@ class MessageInput(BaseModel):
     model: str | None = None
     tokens_in: int | None = None
     tokens_out: int | None = None
-    cost: float | None = None
+    cost: float | None = Field(
+        default=None,
+        description="USD. Omitted with tokens given: priced from the provider and model. Any "
+        "message carrying usage (tokens or cost), whatever its role, is an AI call counted in "
+        "costReport and providerStats; provider defaults to the session's.",
+    )
     response_time_ms: int | None = None
     errors: list[ErrorInput] | None = None
     idempotency_key: str | None = Field(
@@ -227,11 +233,15 @@ def build_message(
     tokens_in = v.non_negative_int(data.tokens_in, "tokensIn")
     tokens_out = v.non_negative_int(data.tokens_out, "tokensOut")
     cost = v.non_negative_money(data.cost, "cost")
+    # A reply, or any message carrying usage (an AI call, resolvers/costs/calls.py), takes
+    # the session's provider when it names none, and is priced from its tokens when it
+    # sends no cost: a SYSTEM or USER message's model call is billed like a reply.
+    call = carries_usage(tokens_in, tokens_out, cost)
     provider = v.name(data.provider, "provider") or (
-        v.name(session.get("provider"), "provider") if data.role == "assistant" else None
+        v.name(session.get("provider"), "provider") if data.role == "assistant" or call else None
     )
     model = v.name(data.model, "model")
-    if cost is None and data.role == "assistant" and (tokens_in or tokens_out):
+    if cost is None and (tokens_in or tokens_out):
         pricing = load_pricing(ctx.settings.pricing_overrides)
         cost = pricing.cost(provider, model, tokens_in or 0, tokens_out or 0)
     key = v.idempotency_key(data.idempotency_key)
@@ -284,8 +294,19 @@ CALL_FIELDS = (
 )
 
 
-def same_call(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
-    return all(_called(k, stored.get(k)) == _called(k, sent.get(k)) for k in CALL_FIELDS)
+def same_call(
+    stored: dict[str, Any], sent: dict[str, Any], defaulted: frozenset[str] = frozenset()
+) -> bool:
+    """`defaulted`: the fields the retry left to the server (a cost priced from tokens, the
+    session's provider). A message stored empty there is the same call: before every AI
+    call was priced (docs/cost-reporting.md), only ASSISTANT messages were, so a SYSTEM
+    or USER message with tokens stored by an older replica has neither, and its retry on
+    a newer one would have both."""
+    return all(
+        _called(k, stored.get(k)) == _called(k, sent.get(k))
+        or (k in defaulted and stored.get(k) is None)
+        for k in CALL_FIELDS
+    )
 
 
 def _called(field: str, value: Any) -> Any:
@@ -316,7 +337,8 @@ async def record_message(ctx: RequestContext, data: MessageInput) -> Row:
         existing = await ctx.db.messages.find_one({"_id": doc["_id"], "user_id": doc["user_id"]})
         if existing is None:
             raise
-        if not same_call(existing, doc):
+        defaulted = frozenset(f for f in ("cost", "provider") if getattr(data, f) is None)
+        if not same_call(existing, doc, defaulted):
             raise BadUserInput(
                 "This idempotencyKey was already used with different values; a retry must "
                 "repeat every field of the first call.",
@@ -372,11 +394,6 @@ def error_keys(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
     return Counter((e["category"], e["subcategory"]) for e in doc.get("errors") or [])
 
 
-def costed(doc: dict[str, Any]) -> bool:
-    tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
-    return doc["role"] == "assistant" and bool(tokens or doc.get("cost"))
-
-
 def cost_daily_key(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "date": cost_day(doc["timestamp"]),
@@ -394,11 +411,10 @@ def counter_rows(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             {"user_id": doc["user_id"], "category": c, "subcategory": s} for c, s in error_keys(doc)
         ],
     }
-    if costed(doc):
+    if is_ai_call(doc):
         rows["cost_daily"] = [cost_daily_key(doc)]
         rows["cost_totals"] = total_keys(doc["timestamp"])
         rows["cost_dims"] = [key for key, _ in dims_rows(doc)]
-    if doc["role"] == "assistant":
         rows["provider_daily"] = [provider_key(doc)]
     return rows
 
@@ -471,7 +487,7 @@ async def apply_message(
         )
         for (cat, sub), n in error_keys(doc).items()
     ]
-    if costed(doc):
+    if is_ai_call(doc):  # every cost row, whatever the role (resolvers/costs/calls.py)
         steps.append(
             partial(
                 guarded_update,
@@ -495,7 +511,6 @@ async def apply_message(
             partial(guarded_update, db.cost_dims, key, mid, update, until=until)
             for key, update in dims_rows(doc)
         ]
-    if doc["role"] == "assistant":
         steps.append(
             partial(
                 guarded_update,

@@ -21,7 +21,8 @@ lose it. So each rebuild works against a fence, the server's time F taken first:
    exactly once, through the guards they carry.
 A row no write reached since the read (its guard is still the one read: every counting
 write pushes an id) gets the exact totals (`$set`, no float drift) or, if nothing derives
-it any more, is deleted; else it is moved. Annotations replace a message's errors after
+it any more, is deleted (a provider_daily row holding ratings is zeroed instead); else it
+is moved. Annotations replace a message's errors after
 it was applied, so before an error_stats fence the pending ones in scope are finished, and
 one that was applied after the fence makes the batch start again (bounded attempts).
 The rating counters of provider_daily are recounted with their own compare-and-set
@@ -42,19 +43,21 @@ from models.db import Database, DuplicateKeyError, chunks, pages_by_id
 from models.documents import utcnow
 from resolvers.annotations import apply_annotation
 from resolvers.costs.breakdown import dims_rows
+from resolvers.costs.calls import AI_CALL, USAGE, is_ai_call
 from resolvers.costs.providers import provider_key, provider_names, provider_update
 from resolvers.costs.rollup import total_keys
 from resolvers.counters import GUARD_FIELD, LeaseExpired
 from resolvers.decay import growth
-from resolvers.messages import cost_daily_key, costed, error_keys
+from resolvers.messages import cost_daily_key, error_keys
 from resolvers.pending import SETTLE_AFTER
 from resolvers.ratings import recount_ratings
 from resolvers.sessions import STARTING
 
-COUNTED_ASSISTANT = {
-    "role": "assistant",
-    "$or": [{"tokens_in": {"$gt": 0}}, {"tokens_out": {"$gt": 0}}, {"cost": {"$gt": 0}}],
-}
+# The messages the cost rows count: every AI call, whatever its role (resolvers/costs/
+# calls.py). provider_daily's scope adds the replies without usage: they are in no
+# traffic counter, but a rated one is in its row's rating counters.
+COUNTED_CALLS = AI_CALL
+CALLS_AND_REPLIES = {"$or": [{"role": "assistant"}, *USAGE]}
 
 ERROR_KEY = ("user_id", "category", "subcategory")
 COST_DAILY_KEY = ("date", "provider", "model", "user_id")
@@ -115,7 +118,8 @@ class Part:
 
 
 def _cost_parts(doc: dict[str, Any]) -> list[Part]:
-    """cost_daily, cost_totals and cost_dims: a costed reply or an evaluator call."""
+    """cost_daily, cost_totals and cost_dims: a message carrying usage or an evaluator
+    call."""
     tokens = (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0)
     cost = doc.get("cost") or 0.0
     parts = [
@@ -169,10 +173,8 @@ def message_parts(doc: dict[str, Any], half_life_days: float) -> list[Part]:
         )
         for (c, s), n in error_keys(doc).items()
     ]
-    if costed(doc):
-        parts += _cost_parts(doc)
-    if doc["role"] == "assistant":
-        parts.append(_provider_part(doc))
+    if is_ai_call(doc):
+        parts += [*_cost_parts(doc), _provider_part(doc)]
     return parts
 
 
@@ -339,7 +341,7 @@ async def _move(db: Database, name: str, batch: _Batch) -> int:
     rows, tallies = batch.rows[name], batch.tallies[name]
     for k in set(rows) | set(tallies):
         row, tally = rows.get(k, {}), tallies.get(k)
-        if tally is None and row and name != "sessions":
+        if tally is None and row and name != "sessions" and not _holds_ratings(name, row):
             # Its guard as read, exactly: no write reached it since (each pushes an id).
             gone = await coll.delete_one(
                 {"_id": row["_id"], GUARD_FIELD: row.get(GUARD_FIELD, {"$exists": False})}
@@ -376,6 +378,13 @@ async def _move(db: Database, name: str, batch: _Batch) -> int:
     return len(rows) if name == "sessions" else len(tallies)
 
 
+def _holds_ratings(name: str, row: dict[str, Any]) -> bool:
+    """A provider_daily row of rated replies without usage (no AI call derives it) stays:
+    its traffic counters go to 0 and its rating counters are recounted after the move
+    (`_recount_ratings`). Deleted, a rating landing meanwhile would find no row to write."""
+    return name == "provider_daily" and ("rating_writes" in row or "rated" in row)
+
+
 async def _bounds(coll: Any, key: dict[str, Any], row: dict[str, Any], tally: _Tally) -> None:
     """first_seen/last_seen: set where no live write moved them since the read, else only
     widened (a live write's own `$min`/`$max` is then already in)."""
@@ -398,10 +407,25 @@ async def _recount_ratings(db: Database, batch: _Batch) -> None:
             provider = None if row.get("provider") == "unknown" else row.get("provider")
             model = None if row.get("model") == "unknown" else row.get("model")
             targets.add((row["date"], provider, model))
+    tallied = batch.tallies.get("provider_daily", {})
     for day, provider, model in sorted(targets, key=repr):
         start = datetime.fromisoformat(day).replace(tzinfo=UTC)
         reply = {"timestamp": start, "provider": provider, "model": model}
+        key = provider_key(reply)
+        if _key("provider_daily", key) not in tallied:
+            # Only rated replies without usage here, and the row lost (a restore, a wipe):
+            # the recount writes only to an existing row.
+            await _ensure_row(db, key, provider_update(reply)["$setOnInsert"])
         await recount_ratings(db, reply, write=2**62)  # one stored recount, whoever wins
+
+
+async def _ensure_row(db: Database, key: dict[str, Any], on_insert: dict[str, Any]) -> None:
+    for _ in range(3):
+        try:
+            await db.provider_daily.update_one(key, {"$setOnInsert": on_insert}, upsert=True)
+            return
+        except DuplicateKeyError:  # a live first write created it meanwhile
+            continue
 
 
 async def rebuild_scope(
@@ -453,7 +477,7 @@ async def rebuild_error_stats(
 async def rebuild_cost_daily(db: Database, user_ids: list[str] | None = None) -> int:
     if user_ids is not None:
         return (await rebuild_users(db, NO_DECAY, user_ids, ("cost_daily",)))["cost_daily"]
-    scope = _global_scope(("cost_daily",), COUNTED_ASSISTANT)
+    scope = _global_scope(("cost_daily",), COUNTED_CALLS)
     return (await rebuild_scope(db, scope, NO_DECAY))["cost_daily"]
 
 
@@ -467,13 +491,14 @@ async def rebuild_session_totals(db: Database, session_ids: list[str]) -> int:
 
 async def rebuild_cost_totals(db: Database) -> int:
     """The hour and day rollups of resolvers/costs/rollup.py."""
-    scope = _global_scope(("cost_totals",), COUNTED_ASSISTANT)
+    scope = _global_scope(("cost_totals",), COUNTED_CALLS)
     return (await rebuild_scope(db, scope, NO_DECAY))["cost_totals"]
 
 
 async def rebuild_provider_daily(db: Database) -> int:
-    """provider_daily (traffic, latency histogram, ratings) from every assistant message."""
-    scope = _global_scope(("provider_daily",), {"role": "assistant"})
+    """provider_daily (traffic, latency histogram, ratings): traffic from every AI call,
+    ratings from every rated reply."""
+    scope = _global_scope(("provider_daily",), CALLS_AND_REPLIES)
     return (await rebuild_scope(db, scope, NO_DECAY))["provider_daily"]
 
 
@@ -488,15 +513,16 @@ async def _fill(db: Database) -> dict[str, dict[str, Any]]:
 
 
 async def rebuild_cost_dims(db: Database) -> int:
-    """cost_dims (spend by topic and tier) from costed replies; messages recorded before
-    they carried topic and tier take them from their session and learner."""
-    scope = _global_scope(("cost_dims",), COUNTED_ASSISTANT)
+    """cost_dims (spend by topic and tier) from AI calls; messages recorded before they
+    carried topic and tier take them from their session and learner."""
+    scope = _global_scope(("cost_dims",), COUNTED_CALLS)
     return (await rebuild_scope(db, scope, NO_DECAY, await _fill(db)))["cost_dims"]
 
 
 async def rebuild_global(db: Database, half_life_days: float) -> dict[str, int]:
-    """cost_totals, provider_daily and cost_dims in one pass over the replies."""
-    scope = _global_scope(("cost_totals", "provider_daily", "cost_dims"), {"role": "assistant"})
+    """cost_totals, provider_daily and cost_dims in one pass over the AI calls and
+    replies."""
+    scope = _global_scope(("cost_totals", "provider_daily", "cost_dims"), CALLS_AND_REPLIES)
     return await rebuild_scope(db, scope, half_life_days, await _fill(db))
 
 

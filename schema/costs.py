@@ -34,7 +34,10 @@ class CostBucket:
     key: str
     cost: float
     tokens: int
-    requests: int
+    requests: int = strawberry.field(
+        description="AI calls: messages carrying usage (tokens or cost above 0), whatever "
+        "their role, and answer-evaluator calls."
+    )
 
 
 @strawberry.type
@@ -54,13 +57,22 @@ class CostAlert:
     message: str
 
 
-@strawberry.type(description="AI spend. The window is whole UTC days; from/to say which.")
+@strawberry.type(
+    description="AI spend: every AI call, i.e. every message carrying usage (tokens or cost "
+    "above 0) whatever its role (ASSISTANT, SYSTEM, or USER recorded by the tutor service), "
+    "and every answer-evaluator call: totalCost is the cost of the window's messages (what "
+    "they added to their sessions' totalCost) plus that of its evaluator calls. The window "
+    "is whole UTC days; from/to say which."
+)
 class CostReport:
     from_: datetime = strawberry.field(name="from")
     to: datetime
     total_cost: float
     total_tokens: int
-    total_requests: int
+    total_requests: int = strawberry.field(
+        description="AI calls in the window (CostBucket.requests); providerStats counts the "
+        "same calls."
+    )
     today: float = strawberry.field(description="Spend so far today (UTC).")
     this_hour: float = strawberry.field(description="Spend so far this UTC hour.")
     this_week: float = strawberry.field(description="Spend since Monday 00:00 UTC.")
@@ -81,14 +93,24 @@ class CostReport:
 class ProviderStat:
     provider: str
     model: str
-    requests: int = strawberry.field(description="Assistant replies recorded.")
+    requests: int = strawberry.field(
+        description="AI calls: messages carrying usage (tokens or cost above 0), whatever "
+        "their role, and answer-evaluator calls. Equal to costReport.byModel's requests for "
+        "the key 'provider/model' over the same window, as are tokens and cost. A reply "
+        "without usage is not a call."
+    )
     tokens: int
     cost: float
-    avg_response_time_ms: float | None
-    p95_response_time_ms: float | None = strawberry.field(
-        description="From a log-bucketed histogram: within 10% of the exact value."
+    avg_response_time_ms: float | None = strawberry.field(
+        description="Over the requests that sent a responseTimeMs."
     )
-    rated_count: int
+    p95_response_time_ms: float | None = strawberry.field(
+        description="Over the requests that sent a responseTimeMs, from a log-bucketed "
+        "histogram: within 10% of the exact value."
+    )
+    rated_count: int = strawberry.field(
+        description="Rated ASSISTANT replies, with or without usage (so it may exceed requests)."
+    )
     avg_rating: float | None = strawberry.field(description="1..5.")
     helpful_share: float | None = strawberry.field(
         description="Share of 'helpful: true' among ratings that answered it."

@@ -152,7 +152,8 @@ class Query:
         return await exercises.get_exercise(info.context, id)
 
     @strawberry.field(
-        description="What the AI tutors cost (admins only). Defaults to the last 7 UTC days; "
+        description="What the AI calls cost (admins only): every message carrying usage, "
+        "whatever its role, and every answer-evaluator call. Defaults to the last 7 UTC days; "
         "at most 366 days.",
         graphql_type=CostReport,
     )
@@ -167,7 +168,8 @@ class Query:
 
     @strawberry.field(
         description="Requests, tokens, cost, latency and learner ratings per provider and model "
-        "(admins only). Whole UTC days like costReport: default the last 7, at most 366.",
+        "(admins only). Whole UTC days like costReport: default the last 7, at most 366. "
+        "Requests, tokens and cost are costReport.byModel's for the same window.",
         graphql_type=list[ProviderStat],
     )
     async def provider_stats(

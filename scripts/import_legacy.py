@@ -47,6 +47,7 @@ from uuid import NAMESPACE_URL, uuid5
 from gateway.settings import Settings
 from models.db import Database, chunks, connect
 from models.documents import SessionDoc, utcnow
+from resolvers.costs.calls import carries_usage
 from resolvers.errors import BadUserInput
 from resolvers.messages import apply_message
 from resolvers.pricing import load_pricing
@@ -372,7 +373,10 @@ def _history_message(
         if value is not None and (not isinstance(value, int) or value < 0):
             raise ValueError(f"bad count {value!r}")
     cost = msg.get("cost")
-    if cost is None and role == "assistant" and (tokens_in or tokens_out):
+    # Any message carrying usage is an AI call, priced and named like a reply
+    # (resolvers/costs/calls.py), as recordMessage does.
+    call = carries_usage(tokens_in, tokens_out, cost)
+    if cost is None and (tokens_in or tokens_out):
         cost = pricing.cost(rec.get("provider"), msg.get("model"), tokens_in or 0, tokens_out or 0)
     return {
         "_id": legacy_id("history-message", f"{rec['session_id']}:{j}"),
@@ -381,7 +385,7 @@ def _history_message(
         "role": role,
         "content": _content(msg["text"]),
         "timestamp": parse_time(msg["timestamp"]),
-        "provider": rec.get("provider") if role == "assistant" else None,
+        "provider": rec.get("provider") if role == "assistant" or call else None,
         "model": msg.get("model"),
         "tokens_in": tokens_in,
         "tokens_out": tokens_out,

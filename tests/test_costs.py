@@ -424,3 +424,131 @@ async def test_report_round_trips_do_not_grow_with_users(api):
         ("cost_totals", "find"): 1,
         ("users", "find"): 1,
     }
+
+
+async def test_usage_on_system_and_user_messages_is_billed_like_a_reply(capsys):
+    """A tutor-written SYSTEM message with usage and a USER message the tutor recorded with
+    its speech-to-text call's usage were added to the session's totalCost but left out of
+    costReport (totals, byModel, byDay, the hour and day alerts), and were not priced from
+    their tokens: the admin's bill was 0.2 for sessions that cost 1.1."""
+    prices = {
+        "acme": {
+            "think-1": {"input": 0.001, "output": 0.002},
+            "listen-1": {"input": 0.001, "output": 0.0},
+        }
+    }
+    settings = make_settings(
+        pricing_overrides=json.dumps(prices), cost_alert_hourly=1.0, cost_alert_daily=1.05
+    )
+    async with running_api(settings) as api:
+        user, token = await api.user()
+        _, admin = await api.admin()
+        tutor = await api.tutor()
+        start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+        sid = (
+            await api.data(start, {"in": {"userId": user["_id"], "provider": "acme"}}, token=token)
+        )["startSession"]["id"]
+        record = """mutation($in: RecordMessageInput!) {
+          recordMessage(input: $in) { role provider model cost } }"""
+        turn = [
+            # (role, fields): the reply with its own cost; the SYSTEM call priced from its
+            # tokens and named after the session's provider; the learner's utterance as the
+            # tutor recorded it, with what transcribing it cost; messages without usage.
+            ("ASSISTANT", {"model": "think-1", "tokensIn": 100, "tokensOut": 50, "cost": 0.2}),
+            ("SYSTEM", {"model": "think-1", "tokensIn": 200, "tokensOut": 100}),
+            ("SYSTEM", {}),
+            ("USER", {"provider": "acme", "model": "listen-1", "tokensIn": 500, "tokensOut": 0}),
+            ("USER", {}),
+        ]
+        capsys.readouterr()
+        got = []
+        for role, fields in turn:
+            data = {"sessionId": sid, "role": role, "content": role.lower(), **fields}
+            writer = token if role == "USER" and not fields else tutor
+            got.append((await api.data(record, {"in": data}, token=writer))["recordMessage"])
+        assert [(m["provider"], m["cost"]) for m in got] == [
+            ("acme", 0.2),
+            ("acme", pytest.approx(0.4)),
+            (None, None),
+            ("acme", pytest.approx(0.5)),
+            (None, None),
+        ]
+        events = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+        crossed = [
+            (e["window"], e["model"]) for e in events if e["event"] == "cost_threshold_exceeded"
+        ]
+        assert crossed == [("hour", "listen-1"), ("day", "listen-1")]  # the USER call crossed
+
+        session = "query($s: ID!) { session(id: $s) { totalCost totalTokens } }"
+        totals = (await api.data(session, {"s": sid}, token=admin))["session"]
+        assert totals == {"totalCost": pytest.approx(1.1), "totalTokens": 950}
+        report = (await api.data(REPORT, {}, token=admin))["costReport"]
+        assert report["totalCost"] == pytest.approx(totals["totalCost"])
+        assert (report["totalTokens"], report["totalRequests"]) == (950, 3)
+        assert report["byModel"] == [
+            {"key": "acme/think-1", "cost": pytest.approx(0.6), "tokens": 450, "requests": 2},
+            {"key": "acme/listen-1", "cost": pytest.approx(0.5), "tokens": 500, "requests": 1},
+        ]
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        assert [(d["key"], d["cost"], d["requests"]) for d in report["byDay"]] == [
+            (today, pytest.approx(1.1), 3)
+        ]
+        assert report["thisHour"] == pytest.approx(1.1) and report["today"] == pytest.approx(1.1)
+        assert {(a["window"], a["level"]) for a in report["alerts"]} == {
+            ("HOUR", "CRITICAL"),
+            ("DAY", "CRITICAL"),
+        }
+        assert [(u["user"]["id"], u["cost"]) for u in report["topUsers"]] == [
+            (user["_id"], pytest.approx(1.1))
+        ]
+
+
+async def test_sessions_total_cost_adds_up_to_the_report_for_a_window(api):
+    """The sum of the sessions' totalCost over a window is costReport.totalCost, whatever
+    the roles of the messages that carried the usage."""
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"
+    sessions = []
+    for i, role in enumerate(["ASSISTANT", "SYSTEM", "USER"] * 2):
+        user, token = await api.user()
+        sid = (await api.data(start, {"in": {"userId": user["_id"]}}, token=token))["startSession"][
+            "id"
+        ]
+        sessions.append(sid)
+        for j in range(2):
+            usage = {"provider": "openai", "model": "gpt-4o-mini", "tokensIn": 100 * (i + 1)}
+            usage |= {"tokensOut": 10 * j} if j else {"cost": 0.01 * (i + 1)}
+            data = {"sessionId": sid, "role": role, "content": f"{role} {j}", **usage}
+            await api.data(record, {"in": data}, token=tutor)
+    read = "query($s: ID!) { session(id: $s) { totalCost totalTokens } }"
+    totals = [(await api.data(read, {"s": s}, token=admin))["session"] for s in sessions]
+    report = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert report["totalCost"] == pytest.approx(sum(t["totalCost"] for t in totals), rel=1e-9)
+    assert report["totalTokens"] == sum(t["totalTokens"] for t in totals)
+    assert report["totalRequests"] == 12
+
+
+async def test_a_retry_of_a_message_an_older_replica_left_unpriced_is_the_same_call(api):
+    """Before every AI call was priced, a SYSTEM message with tokens was stored without a
+    cost or a provider; its retry (same key, same fields) on an upgraded replica is the same
+    call, not a reuse of the key. A retry that sends another cost still is."""
+    user, token = await api.user()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (
+        await api.data(start, {"in": {"userId": user["_id"], "provider": "openai"}}, token=token)
+    )["startSession"]["id"]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id cost } }"
+    data = {"sessionId": sid, "role": "SYSTEM", "content": "summary", "model": "gpt-4o-mini"}
+    data |= {"tokensIn": 1000, "tokensOut": 1000, "idempotencyKey": "sys-1"}
+    first = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+    assert first["cost"] == pytest.approx(0.00075)
+    await api.services.db.messages.update_one(
+        {"_id": first["id"]}, {"$unset": {"cost": "", "provider": ""}}
+    )
+    again = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+    assert again == {"id": first["id"], "cost": None}
+    other = (await api.gql(record, {"in": {**data, "cost": 0.5}}, token=tutor)).json()
+    assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"

@@ -205,3 +205,83 @@ async def test_cost_by_topic_and_tier(api):
     old = {"f": when.isoformat(), "t": (when + timedelta(days=1)).isoformat()}
     empty = "query($f: DateTime, $t: DateTime) { costReport(from: $f, to: $t) { byTopic { key } byTier { key } } }"
     assert (await api.data(empty, old, token=admin))["costReport"] == {"byTopic": [], "byTier": []}
+
+
+async def test_provider_stats_and_the_cost_report_count_the_same_calls(api):
+    """providerStats counted every ASSISTANT reply (one without usage too: openai/gpt-4o
+    showed 19 requests there and 18 in costReport.byModel) and no SYSTEM or USER message
+    with usage. Both now count the AI calls, the messages carrying usage whatever their
+    role: requests, tokens and cost agree per provider/model, before and after a rebuild.
+    A reply without usage (no model call) adds nothing there, nor to the latency; its
+    rating still counts."""
+    from scripts.rebuild_stats import rebuild_all
+
+    _, token = await api.user()
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    sid = (await api.data(START, {"t": "travel"}, token=token))["startSession"]["id"]
+    for ms in (400, 800):
+        await _reply(api, token, sid, ms=ms)
+    canned = {"sessionId": sid, "role": "ASSISTANT", "content": "Hello again!"}
+    canned |= {"provider": "openai", "model": "gpt-4o", "responseTimeMs": 9000}
+    canned_id = (await api.data(RECORD, {"in": canned}, token=tutor))["recordMessage"]["id"]
+    await api.data(RATE, {"id": canned_id, "r": 5}, token=token)
+    calls = [
+        ("SYSTEM", "openai", "gpt-4o", 300, 100, 0.02, 600),
+        ("USER", "openai", "whisper-1", 800, 0, 0.005, None),
+        ("SYSTEM", None, None, 10, 0, 0.001, None),  # unnamed: unknown/unknown on both
+    ]
+    for role, provider, model, tin, tout, cost, ms in calls:
+        data = {"sessionId": sid, "role": role, "content": role.lower(), "tokensIn": tin}
+        data |= {"tokensOut": tout, "cost": cost}
+        data |= {"provider": provider, "model": model} if provider else {}
+        data |= {"responseTimeMs": ms} if ms else {}
+        await api.data(RECORD, {"in": data}, token=tutor)
+    by_model = "{ costReport { totalRequests byModel { key cost tokens requests } } }"
+
+    async def both():
+        report = (await api.data(by_model, token=admin))["costReport"]
+        stats = (await api.data(STATS, token=admin))["providerStats"]
+        return report, stats
+
+    report, stats = await both()
+    assert report["totalRequests"] == 5 == sum(s["requests"] for s in stats)
+    buckets = {b["key"]: (b["requests"], b["tokens"], b["cost"]) for b in report["byModel"]}
+    assert buckets == {
+        f"{s['provider']}/{s['model']}": (s["requests"], s["tokens"], s["cost"]) for s in stats
+    }
+    assert buckets["openai/gpt-4o"] == (3, 640, pytest.approx(0.04))
+    assert {"openai/whisper-1", "unknown/unknown"} <= buckets.keys()
+    gpt = _stat(stats, "openai", "gpt-4o")
+    assert gpt["avgResponseTimeMs"] == 600.0  # 400, 800 and 600: not the canned reply's 9000
+    assert (gpt["ratedCount"], gpt["avgRating"]) == (1, 5.0)  # the canned reply's rating
+
+    await rebuild_all(api.services.db, 14.0, progress=False)
+    assert await both() == (report, stats)
+
+
+async def test_a_rated_reply_without_usage_keeps_its_rating_through_a_rebuild(api):
+    """A rated reply without usage is the only one of its provider/model: its
+    provider_daily row holds a rating and no call. A rebuild keeps the row (it deleted a
+    row no counted message derives), and rebuilds it when it is gone."""
+    from scripts.rebuild_stats import rebuild_all
+
+    _, token = await api.user()
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    sid = (await api.data(START, {}, token=token))["startSession"]["id"]
+    await _reply(api, token, sid)
+    canned = {"sessionId": sid, "role": "ASSISTANT", "content": "Welcome!"}
+    canned |= {"provider": "templates", "model": "welcome"}
+    canned_id = (await api.data(RECORD, {"in": canned}, token=tutor))["recordMessage"]["id"]
+    await api.data(RATE, {"id": canned_id, "r": 4, "h": True}, token=token)
+    stats = (await api.data(STATS, token=admin))["providerStats"]
+    row = _stat(stats, "templates", "welcome")
+    assert (row["requests"], row["tokens"], row["avgResponseTimeMs"]) == (0, 0, None)
+    assert (row["ratedCount"], row["avgRating"], row["helpfulShare"]) == (1, 4.0, 1.0)
+    db = api.services.db
+    await rebuild_all(db, 14.0, progress=False)
+    assert (await api.data(STATS, token=admin))["providerStats"] == stats
+    await db.provider_daily.delete_many({})
+    await rebuild_all(db, 14.0, progress=False)
+    assert (await api.data(STATS, token=admin))["providerStats"] == stats

@@ -64,6 +64,16 @@ def with_error(sub: str = "Articles") -> dict[str, Any]:
     return {"errors": [{"category": "Grammar", "subcategory": sub}]}
 
 
+def with_usage(model: str = "whisper-1") -> dict[str, Any]:
+    """A model call's usage on a SYSTEM or USER message (the tutor service's): an AI call
+    like a reply, counted in every cost row."""
+    return {"provider": "openai", "model": model, "tokens_in": 300, "tokens_out": 0}
+
+
+def ai_call(m: dict[str, Any]) -> bool:
+    return bool((m.get("tokens_in") or 0) + (m.get("tokens_out") or 0) or m.get("cost"))
+
+
 async def learner(db: Database) -> tuple[str, str]:
     user_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
     await db.users.insert_one({"_id": user_id, "email": f"{user_id}@x.org", "role": "user"})
@@ -94,7 +104,7 @@ async def expected(db: Database) -> dict[str, Counter[Any]]:
         want["sessions"][m["session_id"]] += 1
         for e in m.get("errors") or []:
             want["error_stats"][(m["user_id"], e["category"], e["subcategory"])] += 1
-        if m["role"] == "assistant":
+        if ai_call(m):  # whatever the role
             day = m["timestamp"].strftime("%Y-%m-%d")
             want["cost_daily"][(day, m["user_id"])] += 1
             want["cost_totals"]["D:" + day] += 1
@@ -128,8 +138,9 @@ async def counted(db: Database) -> dict[str, Counter[Any]]:
 
 
 async def test_a_rebuild_counts_a_half_applied_message_once(api):
-    """4 errors and 8 messages, two of them left half-applied by a failover: after the
-    rebuild and the maintenance pass, error_stats 4 (was 5) and sessions 8 (was 9)."""
+    """4 errors and 11 messages, three of them left half-applied by a failover: after the
+    rebuild and the maintenance pass, error_stats 4 (was 5) and sessions 11 (was 12). A
+    SYSTEM and a USER message carrying usage are in every cost row, like the replies."""
     db = api.services.db
     user_id, sid = await learner(db)
     for _ in range(3):
@@ -137,6 +148,8 @@ async def test_a_rebuild_counts_a_half_applied_message_once(api):
     for _ in range(2):
         await record(db, message(user_id, sid, "user"))
     await record(db, message(user_id, sid, "assistant"))
+    await record(db, message(user_id, sid, "system", **with_usage("gpt-4o"), cost=0.003))
+    await record(db, message(user_id, sid, "user", **with_usage(), cost=0.002))
     old = utcnow() - timedelta(minutes=5)  # old enough for the pass to finish them
     # Cut off after its session update (a 503 during a stepdown): the guard holds its id.
     half = message(user_id, sid, "user", timestamp=old, **with_error())
@@ -145,12 +158,15 @@ async def test_a_rebuild_counts_a_half_applied_message_once(api):
         db.sessions, {"_id": sid, "user_id": user_id}, half["_id"], {"$inc": {"total_messages": 1}}
     )
     await db.messages.insert_one(message(user_id, sid, "assistant", timestamp=old))  # none yet
+    await db.messages.insert_one(message(user_id, sid, "system", timestamp=old, **with_usage()))
 
     await rebuild_all(db, 14.0, progress=False)
-    assert await complete_pending(db, 14.0) == 2
+    assert await complete_pending(db, 14.0) == 3
     session = await db.sessions.find_one({"_id": sid})
-    assert session["total_messages"] == 8
+    assert session["total_messages"] == 11
     assert (await db.error_stats.find_one({"user_id": user_id}))["count"] == 4
+    day = (await db.cost_totals.find_one({"_id": {"$regex": "^D:"}})) or {}
+    assert day["requests"] == 5 and day["cost"] == pytest.approx(session["total_cost"])
     assert await counted(db) == await expected(db)
     await rebuild_all(db, 14.0, progress=False)  # quiet now: a rebuild changes nothing
     assert await counted(db) == await expected(db)
@@ -191,8 +207,13 @@ async def test_a_message_recorded_while_a_rebuild_runs_is_not_lost(api):
         fired.add(collection)
         rebuilding.clear()  # the live message's own writes pass straight through
         try:
+            # error_stats: a learner's error; the cost rows: a reply, a SYSTEM and a USER
+            # message with usage in turn.
             role = "user" if collection in ("sessions", "error_stats") else "assistant"
             extra = with_error() if role == "user" else {}
+            if collection in ("cost_totals", "cost_dims"):
+                role = "system" if collection == "cost_totals" else "user"
+                extra = with_usage()
             await record(db, message(user_id, sid, role, **extra))
         finally:
             rebuilding.set()
@@ -398,3 +419,88 @@ async def test_a_rebuild_counts_a_half_applied_evaluator_call_once(api):
     assert got == {**want, "cost": pytest.approx(0.006)}
     await rebuild_all(db, 14.0, progress=False)  # quiet now: a rebuild changes nothing
     assert await usage_counts(db) == got
+
+
+# What a counter row holds, for comparing rows recording wrote with rows a rebuild wrote:
+# not the row ids (random), the guards, or the bookkeeping of the rating recount.
+NOT_COUNTERS = frozenset(
+    {"guard_ids", "applied_ids", "rating_writes", "rating_counted", "rating_version"}
+)
+SESSION_COUNTERS = (
+    "total_messages",
+    "total_tokens",
+    "total_cost",
+    "response_time_sum_ms",
+    "response_time_count",
+)
+
+
+async def counter_rows(db: Database) -> dict[str, list[dict[str, Any]]]:
+    def plain(row: dict[str, Any], keep_id: bool) -> dict[str, Any]:
+        out = {}
+        for k, v in row.items():
+            if k in NOT_COUNTERS or (k == "_id" and not keep_id) or v == 0:
+                continue  # a counter at 0 and one not written yet are the same
+            out[k] = round(v, 12) if isinstance(v, float) else v
+        return out
+
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for name in COUNTER_COLLECTIONS[1:]:  # by key: cost_daily and error_stats ids are random
+        keep_id = name in ("cost_totals", "provider_daily", "cost_dims")
+        found = [plain(r, keep_id) async for r in db.collection(name).find({})]
+        rows[name] = sorted(found, key=repr)
+    rows["sessions"] = sorted(
+        [
+            {"_id": s["_id"], **{k: round(s.get(k) or 0, 12) for k in SESSION_COUNTERS}}
+            async for s in db.sessions.find({})
+        ],
+        key=repr,
+    )
+    return rows
+
+
+async def test_a_rebuild_gives_the_counters_recording_gave(api):
+    """Replies with and without usage (one rated), a SYSTEM message priced from its tokens,
+    a USER message the tutor recorded with its speech-to-text usage and the errors found in
+    it, messages without usage: the rebuild, over the live rows and from nothing, writes
+    exactly what recording wrote, and the non-reply usage is in the cost rows (it was in
+    the session totals only)."""
+    db = api.services.db
+    user, token = await api.user()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (
+        await api.data(
+            start, {"in": {"userId": user["_id"], "provider": "openai", "topic": "Travel"}}, token
+        )
+    )["startSession"]["id"]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id } }"
+    messages = [
+        (token, {"role": "USER", "content": "I has a dog."}),
+        (tutor, {"role": "ASSISTANT", "model": "gpt-4o", "tokensIn": 400, "tokensOut": 60}),
+        (tutor, {"role": "ASSISTANT", "model": "gpt-4o", "responseTimeMs": 30}),  # no usage
+        (tutor, {"role": "SYSTEM", "model": "gpt-4o-mini", "tokensIn": 900, "tokensOut": 80}),
+        (tutor, {"role": "USER", "model": "whisper-1", "tokensIn": 250, "cost": 0.0015}),
+        (tutor, {"role": "SYSTEM", "content": "Session paused."}),
+    ]
+    ids = []
+    for writer, fields in messages:
+        data = {"sessionId": sid, "content": "x", **fields}
+        if fields["role"] == "USER" and writer is tutor:
+            data["errors"] = [{"category": "Grammar", "subcategory": "Articles"}]
+        ids.append((await api.data(record, {"in": data}, token=writer))["recordMessage"]["id"])
+    rate = "mutation($id: ID!) { rateMessage(id: $id, input: {rating: 2}) { id } }"
+    await api.data(rate, {"id": ids[2]}, token=token)
+
+    live = await counter_rows(db)
+    [session] = live["sessions"]
+    [day] = [r for r in live["cost_totals"] if r["_id"].startswith("D:")]
+    assert day["requests"] == 3 and day["cost"] == pytest.approx(session["total_cost"])
+    assert sum(r["requests"] for r in live["provider_daily"]) == 3
+    await rebuild_all(db, 14.0, progress=False)
+    assert await counter_rows(db) == live
+    for name in COUNTER_COLLECTIONS[1:]:
+        await db.collection(name).delete_many({})
+    await db.sessions.update_many({}, {"$set": dict.fromkeys(SESSION_COUNTERS, 0)})
+    await rebuild_all(db, 14.0, progress=False)
+    assert await counter_rows(db) == live

@@ -1,8 +1,8 @@
 """Spend by session topic and by the learner's subscription tier (CostReport.byTopic/byTier).
 
-Each costed reply adds to two `cost_dims` rows for its UTC day, _id "<date>|topic|<topic>"
-and "<date>|tier|<tier>", with the topic and tier the message carried when it was recorded
-(a later tier change does not move past spend).
+Each AI call (resolvers/costs/calls.py) adds to two `cost_dims` rows for its UTC day, _id
+"<date>|topic|<topic>" and "<date>|tier|<tier>", with the topic and tier the message
+carried when it was recorded (a later tier change does not move past spend).
 """
 
 from __future__ import annotations

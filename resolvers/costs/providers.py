@@ -1,11 +1,15 @@
 """providerStats: traffic, latency and ratings per provider and model, from daily rollups.
 
-Each assistant reply adds to its (UTC day, provider, model) row in `provider_daily`:
+Each AI call (a message carrying usage, whatever its role, or an answer-evaluator call:
+resolvers/costs/calls.py) adds to its (UTC day, provider, model) row in `provider_daily`:
 requests, tokens, cost, and its response time into a histogram of log-spaced buckets
 (upper bounds RT_BASE_MS * RT_GROWTH^k), so p95 over any window is read from at most
 366 rows per provider/model instead of every message. The p95 is interpolated inside its
-bucket: within RT_GROWTH - 1 = 10% of the exact value. Ratings are kept in the same rows
-(resolvers/ratings.py).
+bucket: within RT_GROWTH - 1 = 10% of the exact value. These are the calls costReport
+counts, in the same rows of the same days, so `requests`, `tokens` and `cost` equal
+costReport.byModel's bucket "provider/model" for the same window. A reply without usage
+(a canned or cached answer: no model call) is in no traffic or latency counter; ratings,
+of every rated ASSISTANT reply, are kept in the same rows (resolvers/ratings.py).
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def provider_key(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def provider_update(doc: dict[str, Any]) -> dict[str, Any]:
-    """The $inc one assistant reply makes to its provider_daily row."""
+    """The $inc one AI call makes to its provider_daily row."""
     inc: dict[str, Any] = {
         "requests": 1,
         "tokens": (doc.get("tokens_in") or 0) + (doc.get("tokens_out") or 0),
@@ -129,6 +133,8 @@ async def provider_stats(
     out = []
     for (provider, model), acc in sums.items():
         n = acc["n"]
+        if not n["requests"] and not n["rated"]:
+            continue  # nothing left to show (e.g. a rebuild moved its calls elsewhere)
         out.append(
             ProviderStat(
                 provider=provider,

@@ -1,10 +1,11 @@
-"""Hour and day cost totals, kept per assistant message, and the threshold alerts.
+"""Hour and day cost totals, kept per AI call, and the threshold alerts.
 
 `cost_totals` holds one tiny document per UTC hour ("H:2026-11-22T14") and per UTC day
-("D:2026-11-22"). Each counted assistant message $incs both with find_one_and_update, which
-returns the new total: the one write whose total goes from below a threshold to at or
-above it logs `cost_threshold_exceeded`, so the alert fires exactly once per hour or day,
-whichever replica records the message. Reads of "this hour", "today" and "this week" are
+("D:2026-11-22"). Each AI call (resolvers/costs/calls.py: a message of any role carrying
+usage, or an answer-evaluator call) $incs both with find_one_and_update, which returns the
+new total: the one write whose total goes from below a threshold to at or above it logs
+`cost_threshold_exceeded`, so the alert fires exactly once per hour or day, whichever
+replica records the message. Reads of "this hour", "today" and "this week" are
 one lookup by _id instead of an aggregation over messages.
 
 These rows are shared by every user, so two messages often open a new hour at once: the
