@@ -238,10 +238,13 @@ def create_app(
     async def root(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    # PUT, PATCH and DELETE reach the endpoint too, which refuses them with a JSON 405
+    # PUT, PATCH, DELETE and OPTIONS (not a CORS preflight, which the CORS middleware
+    # answers) reach the endpoint too, which refuses them with a JSON 405
     # (Allow: GET, POST) carrying the request id, and charges them like any refusal;
     # Starlette's own 405 was a plain-text body nobody was charged for.
-    graphql_route = Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    graphql_route = Route(
+        "/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    )
     live_route = WebSocketRoute("/graphql", live)
     routes = [
         Route("/", root),

@@ -540,7 +540,14 @@ class GraphQLEndpoint:
             elif code == "SERVICE_UNAVAILABLE":
                 headers["Retry-After"] = "1"
         reply = _json(payload, status, headers)
-        reply.executed = ctx.executed
+        # No data and no error of a field: nothing ran (the variables did not coerce, say),
+        # a request error, which the spec type answers 4xx without `data`.
+        request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(not e.path for e in result.errors or [])
+        )
+        reply.executed = ctx.executed and not request_error
         reply.mutation = ctx.operation_type == "mutation"
         return reply
 
@@ -571,14 +578,16 @@ class GraphQLEndpoint:
         if not ex.charged:
             answer = await self._charge_refusal(ex) or answer
         media_type = choose_media_type(ex.headers.get("accept")) or APPLICATION_JSON
+        failed = True  # a batch or a bare Response: never stored by a shared cache
         if isinstance(answer, Reply):
             with_request_id(answer.payload, ex.state.get("request_id"))
             response = render(answer, media_type)
+            failed = "errors" in answer.payload
         elif isinstance(answer, BatchReply):
             response = render_batch(answer, media_type)
         else:
             response = answer
-        _cache_policy(ex.request.method, bool(ex.headers.get("authorization")), response)
+        _cache_policy(ex.request.method, bool(ex.headers.get("authorization")), response, failed)
         if response.status_code == 429:
             await _slow_down(response, ex.services.settings.rate_limit_refusal_delay_ms)
         return response
@@ -604,13 +613,15 @@ async def _slow_down(response: Response, delay_ms: int) -> None:
         await asyncio.sleep(delay)
 
 
-def _cache_policy(method: str, authorized: bool, response: Response) -> None:
+def _cache_policy(method: str, authorized: bool, response: Response, failed: bool) -> None:
     """Who may keep a copy. An answer to an authenticated request is the caller's alone
     (`private, no-store`: a CDN or a shared browser cache must never serve a learner's
-    e-mail to the next caller of the same URL); only an anonymous GET that succeeded may
-    be cached by a shared cache, as its operator configures it (docs/api.md); every
-    other answer (a POST, a refusal) is not stored. `Vary: Authorization` on all of them,
-    so a cache that keys on the URL alone is told it must not.
+    e-mail to the next caller of the same URL); only an anonymous GET that succeeded (200
+    and no `errors`) may be cached by a shared cache, as its operator configures it
+    (docs/api.md); every other answer (a POST, a refusal, an automatic persisted query's
+    PERSISTED_QUERY_NOT_FOUND, which is a 200 with errors) is not stored. `Vary:
+    Authorization` on all of them, so a cache that keys on the URL alone is told it must
+    not.
 
     Written into the response's raw headers as Starlette's MutableHeaders would (a set
     replaces the first entry of that name and drops the others; the first `Vary` entry is
@@ -619,7 +630,7 @@ def _cache_policy(method: str, authorized: bool, response: Response) -> None:
     raw = response.raw_headers
     if authorized:
         _set_raw(raw, b"cache-control", b"private, no-store")
-    elif method != "GET" or response.status_code != 200:
+    elif method != "GET" or response.status_code != 200 or failed:
         _set_raw(raw, b"cache-control", b"no-store")
     first = next((value for name, value in raw if name == b"vary"), b"")
     vary = [v.strip() for v in first.split(b",") if v.strip()]

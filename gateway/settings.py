@@ -52,6 +52,7 @@ DEFAULT_CORS_ALLOW_HEADERS = ",".join(
         "Content-Type",
         "Accept",
         "X-Request-ID",
+        "Last-Event-ID",
         "apollographql-client-name",
         "apollographql-client-version",
         "apollo-require-preflight",
@@ -310,7 +311,8 @@ class Settings(BaseSettings):
         DEFAULT_CORS_ALLOW_HEADERS,
         "Request headers a browser may send (comma-separated names, `*` for any). The default "
         "covers what common tooling adds: Apollo's client awareness and CSRF headers, W3C "
-        "trace context and Sentry's tracing headers. A header outside the list fails the "
+        "trace context and Sentry's tracing headers, and Last-Event-ID (resuming an event "
+        "stream). A header outside the list fails the "
         "preflight (logged as cors_preflight_refused, counted in /metrics).",
         commented=True,
     )

@@ -50,11 +50,12 @@ class ExerciseNode(NodeRow):
     typename = "Exercise"
 
 
-async def nodes(ctx: RequestContext, ids: list[str]) -> list[NodeRow | None]:
+async def nodes(ctx: RequestContext, ids: list[str], field: str = "ids") -> list[NodeRow | None]:
+    """`field`: the argument the ids came in, named by a refusal (`node`'s is `id`)."""
     viewer = require_viewer(ctx)
     if len(ids) > MAX_NODE_IDS:
-        raise BadUserInput(f"At most {MAX_NODE_IDS} ids per call.", field="ids")
-    wanted = [v.plain_id(i, "ids") for i in ids]
+        raise BadUserInput(f"At most {MAX_NODE_IDS} ids per call.", field=field)
+    wanted = [v.plain_id(i, field) for i in ids]
     loaders = ctx.loaders
     users, sessions, messages, exercises = await asyncio.gather(
         loaders.user.load_many(wanted),

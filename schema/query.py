@@ -41,7 +41,7 @@ class Query:
         graphql_type=Node | None,
     )
     async def node(self, info: Info, id: strawberry.ID) -> NodeRow | None:
-        return (await nodes.nodes(info.context, [id]))[0]
+        return (await nodes.nodes(info.context, [id], field="id"))[0]
 
     @strawberry.field(
         description="Several nodes by id (at most 100), in the order asked; null for one "

@@ -41,6 +41,13 @@ async def test_only_an_anonymous_successful_get_may_be_stored_by_a_shared_cache(
         await api.gql("{ __typename }"),  # a POST
         await api.client.get("/graphql", params={"query": "{ nope }"}),  # refused
         await api.gql("{ me { id } }", token="not-a-token"),
+        # An anonymous persisted-query miss is a 200 with errors: a CDN that kept it would
+        # answer the client's retry with the full query (which registers it) from cache.
+        await api.client.get(
+            "/graphql", params=persisted_get("{ __typename __schema { queryType { name } } }")
+        ),
+        # A 200 with a field error (an anonymous `me`) is not a success to keep either.
+        await api.client.get("/graphql", params={"query": "{ me { id } }"}),
     ):
         assert response.headers["cache-control"] in ("no-store", "private, no-store")
         assert "Authorization" in response.headers["vary"]

@@ -154,6 +154,7 @@ TOOLING_HEADERS = (
     "tracestate",
     "baggage",
     "sentry-trace",
+    "last-event-id",  # a browser's fetch resuming an event stream (docs/live.md)
 )
 
 

@@ -46,6 +46,26 @@ async def test_request_errors_are_4xx_without_data_under_the_spec_type(api, quer
     assert legacy.json()["data"] is None
 
 
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("query($id: ID!) { session(id: $id) { id } }", {}),  # missing
+        ("query($id: ID!) { session(id: $id) { id } }", {"id": 5.5}),  # not an ID
+        ("mutation($id: ID!) { endSession(id: $id) { id } }", {"id": None}),  # null
+    ],
+    ids=["missing", "wrong-type", "null-mutation"],
+)
+async def test_variables_that_do_not_coerce_are_a_request_error(api, query, variables):
+    """Nothing ran: under the spec type a 4xx without `data` (before: 200, `data: null`)."""
+    _, token = await api.user()
+    response = await api.gql(query, variables, token=token, headers={"Accept": SPEC})
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    legacy = await api.gql(query, variables, token=token)
+    assert legacy.status_code == 400 and legacy.json()["data"] is None
+
+
 async def test_bad_json_and_a_missing_query_are_request_errors(api):
     for body in (b"{nope", b'{"variables": {}}'):
         response = await api.client.post(
@@ -101,6 +121,7 @@ async def test_the_embedded_secret_hint_on_an_invalid_token():
     [
         ("PUT", "/graphql", "POST"),
         ("DELETE", "/graphql", "GET"),
+        ("OPTIONS", "/graphql", "GET, POST"),  # not a preflight: was text/plain, Allow: PATCH…
         ("POST", "/health", "GET"),
         ("POST", "/metrics", "GET"),
     ],
@@ -109,6 +130,9 @@ async def test_every_405_says_what_is_allowed(api, method, path, allow):
     response = await api.client.request(method, path)
     assert response.status_code == 405
     assert allow in response.headers["allow"]
+    if path == "/graphql":
+        assert response.headers["allow"] == "GET, POST"
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

@@ -376,3 +376,12 @@ async def test_new_sessions_and_messages_come_with_their_edge_in_the_connection(
         )
     )["session"]["messages"]["edges"]
     assert page == [message["edge"]]
+
+
+async def test_a_bad_id_is_refused_naming_the_argument_it_came_in(api):
+    """`node(id: "")` named `ids`, an argument `node` does not have."""
+    _, token = await api.user()
+    one = await api.gql('{ node(id: "") { id } }', token=token)
+    assert one.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    many = await api.gql('{ nodes(ids: ["ok", ""]) { id } }', token=token)
+    assert many.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "ids"}
