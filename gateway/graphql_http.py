@@ -540,12 +540,17 @@ class GraphQLEndpoint:
             elif code == "SERVICE_UNAVAILABLE":
                 headers["Retry-After"] = "1"
         reply = _json(payload, status, headers)
-        # No data and no error of a field: nothing ran (the variables did not coerce, say),
-        # a request error, which the spec type answers 4xx without `data`.
+        # No data, and only graphql-core's own errors outside any field: nothing ran (the
+        # variables did not coerce), a request error, which the spec type answers 4xx
+        # without `data`. An exception of ours that escaped execution may follow writes.
         request_error = (
             result.data is None
             and bool(result.errors)
-            and all(not e.path for e in result.errors or [])
+            and all(
+                not e.path
+                and (e.original_error is None or isinstance(e.original_error, GraphQLError))
+                for e in result.errors or []
+            )
         )
         reply.executed = ctx.executed and not request_error
         reply.mutation = ctx.operation_type == "mutation"
