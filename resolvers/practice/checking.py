@@ -14,6 +14,13 @@ author never has to enumerate them:
 * an English time phrase at the end or the front of the sentence ("Last Saturday I went
   to the beach" for "I went to the beach last Saturday").
 
+Case is ignored, except where capitals are the skill practised (a category or subcategory
+about capitalisation, such as German Noun Capitalisation): there a typed answer whose words
+match but whose capitals differ from the model answer's is wrong, and the feedback names
+the words ("Check the capital letters: \"dienstagabend\"."). The first word of a
+sentence is held to it too: the answer is a written sentence and the model answer starts
+with a capital. A multiple choice is exempt: picking a choice is the answer, however typed.
+
 A wrong answer close to a right one gets feedback that names what is off: only the accents
 ("Only the accent: simpática."), only the punctuation, one misspelt word, or the words
 still wrong in a sentence ("Still wrong: \"since three years\"."), without revealing the
@@ -210,6 +217,84 @@ def _german_v2(text: str) -> set[str]:
     return out
 
 
+# ---- capitals ----------------------------------------------------------------------------
+
+
+def case_matters(category: str, subcategory: str = "", kind: str | None = None) -> bool:
+    """Whether capitals are judged: the skill is capitalisation (in any language), and the
+    answer is typed rather than chosen (a multiple choice's choices differ by more than
+    case; the bank checks they are distinct after normalisation)."""
+    if kind == "multiple_choice":
+        return False
+    return any("capitali" in (text or "").casefold() for text in (category, subcategory))
+
+
+_WORD_EDGE = ".,;:!?¿¡\"'()«»„“”"
+
+
+def written_words(text: str) -> list[str]:
+    """The words of an answer as written (case kept), punctuation around them removed and
+    German's substitutes mapped as the comparison maps them (ae = ä, ss = ß)."""
+    value = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    out = []
+    for raw in _ANY_PUNCT.sub(" ", value).split():
+        word = raw.strip(_WORD_EDGE)
+        if word:
+            out.append(word)
+    return out
+
+
+def _fold_word(word: str) -> str:
+    return word.casefold().translate(_UMLAUTS)
+
+
+def _same_case(given: str, right: str) -> bool:
+    """Capitals in the same places, whatever substitute spelling was used ("Tuer" for
+    "Tür", "Spass" for "Spaß"): only the first letter and the word's overall case count
+    where the lengths differ."""
+    if len(given) == len(right):
+        return all(g.isupper() == r.isupper() for g, r in zip(given, right, strict=True))
+    return given[:1].isupper() == right[:1].isupper() and (given.isupper() == right.isupper())
+
+
+def case_errors(given: str, expected: Iterable[str]) -> list[str]:
+    """The words of `given` (as typed) whose capitals differ from a model answer's.
+
+    Word by word against an answer with the same words in the same order; for a reordered
+    variant (German fronting) against the capitals each word has inside the answer, where a
+    word that only stands first there may be small elsewhere and the first word of the
+    given answer needs its capital."""
+    typed = written_words(given)
+    if not typed:
+        return []
+    answers = [written_words(e) for e in expected]
+    folded = [_fold_word(w) for w in typed]
+    for words in answers:
+        if [_fold_word(w) for w in words] == folded:
+            return [g for g, r in zip(typed, words, strict=True) if not _same_case(g, r)]
+    forms: dict[str, list[str]] = {}
+    for words in answers:
+        for i, w in enumerate(words):
+            options = forms.setdefault(_fold_word(w), [])
+            options.append(w)
+            if i == 0 and w[:1].isupper():  # capital only because it opens the sentence
+                options.append(w[:1].lower() + w[1:])
+    wrong = []
+    for i, word in enumerate(typed):
+        found = forms.get(_fold_word(word))
+        if not found:
+            continue  # a word the answer lacks: wrong anyway, not a capitalisation matter
+        options = [o[:1].upper() + o[1:] for o in found] if i == 0 else found
+        if not any(_same_case(word, o) for o in options):
+            wrong.append(word)
+    return wrong
+
+
+def capitals_feedback(words: list[str]) -> str:
+    noun = "capital letter" if len(words) == 1 else "capital letters"
+    return f"Check the {noun}: " + ", ".join(f'"{w}"' for w in words) + "."
+
+
 # ---- matching ---------------------------------------------------------------------------
 
 
@@ -234,13 +319,22 @@ def _canonical(normalized: str, language: str | None, category: str) -> set[str]
 
 
 def accepts(
-    given: str, expected: Iterable[str], category: str, language: str | None = None
+    given: str,
+    expected: Iterable[str],
+    category: str,
+    language: str | None = None,
+    *,
+    case_sensitive: bool = False,
 ) -> bool:
+    """Whether `given` is right. `case_sensitive` (see case_matters): capitals count too."""
+    expected = list(expected)
     keep = category == "Punctuation"
     targets: set[str] = set()
     for answer in expected:
         targets |= variants(normalize_answer(answer, keep), language, category)
-    return bool(_canonical(normalize_answer(given, keep), language, category) & targets)
+    if not _canonical(normalize_answer(given, keep), language, category) & targets:
+        return False
+    return not (case_sensitive and case_errors(given, expected))
 
 
 # ---- near misses ------------------------------------------------------------------------
@@ -277,11 +371,17 @@ def near_miss(
     category: str,
     language: str | None = None,
     choices: Iterable[str] = (),
+    *,
+    case_sensitive: bool = False,
 ) -> str | None:
     """What is off in a wrong answer that is close to a right one; None if it is not close."""
     if not given.strip() or not expected:
         return None
     keep = category == "Punctuation"
+    if case_sensitive and accepts(given, expected, category, language):
+        wrong_case = case_errors(given, expected)
+        if wrong_case:
+            return capitals_feedback(wrong_case)
     if keep:
         loose = {normalize_answer(e) for e in expected}
         if normalize_answer(given) in loose:

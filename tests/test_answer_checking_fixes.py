@@ -1,0 +1,152 @@
+"""Defects from an exploratory run of the practice exercises: capitals in capitalisation
+exercises, German fronting, alternatives the explanations name, contraction blame, accent
+hints and feedback quoting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from resolvers.practice.bank import BankItem, answers_match, load_bank
+from resolvers.practice.checking import case_matters, near_miss
+
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  correct feedback expected attemptsLeft exercise { status outcome attempts } } }"""
+
+
+def bank_item(item_id: str) -> BankItem:
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.id == item_id:
+                    return item
+    raise KeyError(item_id)
+
+
+def items_with(text: str) -> list[BankItem]:
+    """Bank items whose prompt or answer contains `text`."""
+    return [
+        item
+        for bank in load_bank().values()
+        for items in bank.values()
+        for item in items
+        if text in item.prompt or text in item.answer
+    ]
+
+
+def check(item: BankItem, given: str) -> bool:
+    cased = case_matters(item.category, item.subcategory, item.type)
+    return answers_match(
+        given, [item.answer, *item.accepted], item.category, item.language, case_sensitive=cased
+    )
+
+
+async def pending(api: Any, user: dict[str, Any], item: BankItem) -> dict[str, Any]:
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "user_id": user["_id"],
+        "language": item.language,
+        "category": item.category,
+        "subcategory": item.subcategory,
+        "type": item.type,
+        "difficulty": item.difficulty,
+        "prompt": item.prompt,
+        "choices": list(item.choices),
+        "answer": item.answer,
+        "accepted_answers": list(item.accepted),
+        "explanation": item.explanation,
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await api.services.db.exercises.insert_one(doc)
+    return doc
+
+
+# ---- 1: capitals count where capitalisation is the skill ----
+
+
+def test_case_matters_for_any_capitalisation_skill_but_not_for_a_choice():
+    assert case_matters("Spelling", "Noun Capitalisation", "error_correction")
+    assert case_matters("Capitalization", "", "fill_in_the_blank")
+    assert case_matters("Spelling", "Capitalisation", None)
+    assert not case_matters("Spelling", "Noun Capitalisation", "multiple_choice")
+    assert not case_matters("Spelling", "Common Misspellings", "error_correction")
+
+
+@pytest.mark.parametrize(
+    ("item_id", "given", "named"),
+    [
+        ("de-noun-capitalisation-20", "Wir treffen uns am dienstagabend.", "dienstagabend"),
+        ("de-noun-capitalisation-18", "Beim zähneputzen höre ich immer Radio.", "zähneputzen"),
+        ("de-noun-capitalisation-19", "das autofahren in der stadt macht keinen spass", "stadt"),
+        ("de-noun-capitalisation-1", "hund", "hund"),
+    ],
+)
+def test_wrong_capitals_are_wrong_in_capitalisation_exercises(item_id, given, named):
+    item = bank_item(item_id)
+    assert not check(item, given)
+    said = near_miss(
+        given,
+        [item.answer, *item.accepted],
+        item.category,
+        item.language,
+        case_sensitive=True,
+    )
+    assert said is not None and "capital" in said and f'"{named}"' in said
+
+
+@pytest.mark.parametrize(
+    ("item_id", "given"),
+    [
+        ("de-noun-capitalisation-20", "Wir treffen uns am Dienstagabend."),
+        ("de-noun-capitalisation-19", "Das Autofahren in der Stadt macht keinen Spass"),
+        # fronting still accepted, with the capitals the moved words have inside a sentence
+        ("de-noun-capitalisation-18", "Ich höre beim Zähneputzen immer Radio."),
+    ],
+)
+def test_right_capitals_are_right(item_id, given):
+    assert check(bank_item(item_id), given)
+
+
+def test_a_fronted_variant_still_needs_its_noun_capitals():
+    assert not check(
+        bank_item("de-noun-capitalisation-18"), "Ich höre beim zähneputzen immer Radio."
+    )
+    assert not check(
+        bank_item("de-noun-capitalisation-18"), "ich höre beim Zähneputzen immer Radio."
+    )
+
+
+def test_case_is_still_ignored_elsewhere():
+    assert answers_match(
+        "wir treffen uns am montag.", ["Wir treffen uns am Montag."], "Grammar", "German"
+    )
+
+
+async def test_submit_rejects_wrong_capitals_and_then_accepts_the_right_ones(api):
+    user, token = await api.user(target_language="German")
+    doc = await pending(api, user, bank_item("de-noun-capitalisation-20"))
+    first = await api.data(
+        SUBMIT, {"id": doc["_id"], "a": "Wir treffen uns am dienstagabend."}, token=token
+    )
+    out = first["submitExercise"]
+    assert out["correct"] is False and '"dienstagabend"' in out["feedback"]
+    # the capitalised answer is a new answer, not a repeat of the wrong one
+    second = await api.data(
+        SUBMIT, {"id": doc["_id"], "a": "Wir treffen uns am Dienstagabend."}, token=token
+    )
+    assert second["submitExercise"]["correct"] is True
+
+
+def test_no_capitalisation_sentence_to_correct_passes_with_case_judged():
+    from resolvers.practice.bank import EC_INSTRUCTION
+
+    for item in items_with(""):
+        if item.type == "error_correction" and case_matters(item.category, item.subcategory):
+            wrong = item.prompt[len(EC_INSTRUCTION) + 1 :]
+            assert not check(item, wrong), item.id
