@@ -150,3 +150,76 @@ def test_no_capitalisation_sentence_to_correct_passes_with_case_judged():
         if item.type == "error_correction" and case_matters(item.category, item.subcategory):
             wrong = item.prompt[len(EC_INSTRUCTION) + 1 :]
             assert not check(item, wrong), item.id
+
+
+# ---- 2: own sentences only in the current target language, and never twice in 30 days ----
+
+GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
+  id language category subcategory type prompt } }"""
+UPDATE = """mutation($id: ID!, $input: UpdateUserInput!) {
+  updateUser(id: $id, input: $input) { targetLanguage } }"""
+OWN = "something you wrote"
+
+
+async def own_message(
+    api: Any, user: dict[str, Any], content: str, language: str | None, **fields: Any
+) -> None:
+    from tests.test_exercise_answers import said
+
+    await said(api, {**user, "target_language": language}, content, [fields["error"]])
+
+
+def _err(sub: str, excerpt: str, correction: str, category: str = "Grammar") -> dict[str, str]:
+    return {
+        "category": category,
+        "subcategory": sub,
+        "excerpt": excerpt,
+        "correction": correction,
+    }
+
+
+async def test_after_a_switch_no_sentence_of_another_or_no_language_is_used(api):
+    user, token = await api.user(target_language="Spanish")
+    wrong = _err("Verb Tense", "levanto", "me levanto")
+    await own_message(api, user, "Normalmente yo levanto a las siete.", "Spanish", error=wrong)
+    await own_message(api, user, "Normalmente levanto a las ocho.", None, error=wrong)  # seeded
+    await api.data(UPDATE, {"id": user["_id"], "input": {"targetLanguage": "German"}}, token=token)
+    made = (await api.data(GENERATE, {"n": 10}, token=token))["generateExercise"]
+    assert made and all(e["language"] == "German" for e in made)
+    assert not [e for e in made if OWN in e["prompt"]]
+
+
+async def test_a_sentence_without_a_language_is_not_used_even_in_the_current_one(api):
+    user, token = await api.user(target_language="Spanish")
+    wrong = _err("Verb Tense", "levanto", "me levanto")
+    await own_message(api, user, "Normalmente yo levanto a las siete.", None, error=wrong)
+    made = (await api.data(GENERATE, {"n": 10}, token=token))["generateExercise"]
+    assert not [e for e in made if OWN in e["prompt"]]
+
+
+async def test_a_sentence_said_twice_is_one_exercise_not_repeated_within_30_days(api):
+    user, token = await api.user(target_language="Spanish")
+    wrong = _err("Verb Tense", "levanto", "me levanto")
+    for _ in range(2):  # the same sentence in two messages (the seed repeats sentences)
+        await own_message(api, user, "Normalmente yo levanto a las siete.", "Spanish", error=wrong)
+    made = (await api.data(GENERATE, {"n": 10}, token=token))["generateExercise"]
+    own = [e for e in made if OWN in e["prompt"]]
+    assert len(own) == 1
+    await api.data(
+        SUBMIT, {"id": own[0]["id"], "a": "Normalmente me levanto a las siete."}, token=token
+    )
+    again = (await api.data(GENERATE, {"n": 10}, token=token))["generateExercise"]
+    assert not [e for e in again if OWN in e["prompt"]]
+
+
+async def test_the_demo_seed_writes_each_learner_sentence_with_its_language(api):
+    from resolvers.demo.seed import seed_database
+    from resolvers.taxonomy import normalize_language
+
+    db = api.services.db
+    await seed_database(db, users=3, seed=42)
+    users = {u["_id"]: u async for u in db.users.find({})}
+    said = [m async for m in db.messages.find({"role": "user"})]
+    assert said
+    for m in said:
+        assert m.get("language") == normalize_language(users[m["user_id"]]["target_language"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -284,6 +285,20 @@ def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
         return bank_for(language)
     except KeyError:
         return {}
+
+
+_OWN_PROMPT = re.compile(r'something you wrote: "(?P<text>.*)"$', re.DOTALL)
+
+
+def sentence_key(content: str) -> str:
+    """A sentence as repeats of it are recognised: the same words, whatever the spacing."""
+    return " ".join(content.split()).casefold()
+
+
+def own_sentence_text(prompt: str) -> str:
+    """The learner's sentence inside an own-sentence exercise's prompt (its key)."""
+    m = _OWN_PROMPT.search(prompt)
+    return sentence_key(m["text"]) if m else ""
 
 
 def _own_id(sentence: OwnSentence) -> str:
