@@ -223,3 +223,60 @@ async def test_the_demo_seed_writes_each_learner_sentence_with_its_language(api)
     assert said
     for m in said:
         assert m.get("language") == normalize_language(users[m["user_id"]]["target_language"])
+
+
+# ---- 3: German fronting of a phrase that ends the sentence, and of time noun phrases ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Seit zwei Jahren wohne ich hier.", "Ich wohne hier seit zwei Jahren."),
+        ("Ich wohne hier seit zwei Jahren.", "Seit zwei Jahren wohne ich hier."),
+        ("Seit zwei Jahren lerne ich Deutsch.", "Ich lerne seit zwei Jahren Deutsch."),
+        (
+            "Letzten Sommer bin ich nach Italien gefahren.",
+            "Ich bin letzten Sommer nach Italien gefahren.",
+        ),
+        (
+            "Ich bin letzten Sommer nach Italien gefahren.",
+            "Letzten Sommer bin ich nach Italien gefahren.",
+        ),
+        (
+            "Letztes Wochenende sind wir in den Bergen gewandert.",
+            "Wir sind letztes Wochenende in den Bergen gewandert.",
+        ),
+        (
+            "Wir sind letztes Wochenende in den Bergen gewandert.",
+            "Letztes Wochenende sind wir in den Bergen gewandert.",
+        ),
+        ("Jeden Tag trinke ich Kaffee.", "Ich trinke jeden Tag Kaffee."),
+        ("Nach dem Essen gehen wir spazieren.", "Wir gehen nach dem Essen spazieren."),
+    ],
+)
+def test_german_fronting_of_phrases_and_time_noun_phrases(given, expected):
+    assert answers_match(given, [expected], "Word Order", "German")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "Gefahren bin ich letzten Sommer nach Italien.",
+            "Ich bin letzten Sommer nach Italien gefahren.",
+        ),
+        ("Jahren wohne ich hier seit zwei.", "Ich wohne hier seit zwei Jahren."),
+        ("Zwei wohne ich hier seit Jahren.", "Ich wohne hier seit zwei Jahren."),
+        (
+            "Sommer bin ich letzten nach Italien gefahren.",
+            "Ich bin letzten Sommer nach Italien gefahren.",
+        ),
+        (
+            "Wir sind in den Bergen gewandert letztes Wochenende.",
+            "Letztes Wochenende sind wir in den Bergen gewandert.",
+        ),
+        ("Ich rufe an dich morgen.", "Morgen rufe ich dich an."),
+    ],
+)
+def test_german_fronting_never_moves_the_final_verb_part_or_splits_a_phrase(given, expected):
+    assert not answers_match(given, [expected], "Word Order", "German")

@@ -176,43 +176,87 @@ _DE_PRONOUNS = frozenset("es mich mir dich dir sich uns euch ihn ihm ihnen".spli
 _DE_QUESTION = frozenset("wann wo wohin woher warum was wie wer wen wem welche welcher".split())
 
 
-def _fronting_chunks(rest: list[str]) -> list[tuple[int, int]]:
+# Time noun phrases that move like an adverb: "letzten Sommer", "jeden Tag".
+_DE_TIME_DET = frozenset(
+    "letzten letzte letztes nächsten nächste nächstes naechsten naechste naechstes jeden "
+    "jede jedes diesen diese dieses vorigen vorige voriges vergangenen vergangene "
+    "vergangenes kommenden kommende kommendes".split()
+)
+_DE_ARTICLES = frozenset(
+    "der die das den dem des ein eine einen einem einer eines mein meine meinen meinem "
+    "meiner dein deine sein seine ihr ihre unser unsere kein keine keinen".split()
+)
+# A final word like these is (or may be) the clause's final verb part: nothing moves past it.
+_DE_PARTICLES = frozenset(
+    "an auf aus ein mit zu zurück zurueck weg vor nach ab fest los her hin vorbei".split()
+)
+
+
+def _final_is_free(written: str | None) -> bool:
+    """Whether the answer's last word is not a final verb part (participle, infinitive,
+    separable particle), so a phrase may end the sentence after it or be fronted from
+    there: a capitalised word (a noun; the answer as written shows it) or a small word that
+    cannot be a verb form ("hier", "dort")."""
+    if not written:
+        return False
+    words = [w.strip(_WORD_EDGE) for w in written.split()]
+    words = [w for w in words if w]
+    if len(words) < 2:
+        return False
+    last = words[-1]
+    if last[:1].isupper():
+        return True
+    folded = last.casefold()
+    return folded.isalpha() and folded not in _DE_PARTICLES and not folded.endswith(("n", "t"))
+
+
+def _fronting_chunks(rest: list[str], final_free: bool = False) -> list[tuple[int, int]]:
     """Spans of `rest` (the middle field after subject and verb) that may stand first: one
-    adverb-like word, or a prepositional phrase of up to four words; never the final word
-    (a participle, infinitive or separable particle stays at the end)."""
+    adverb-like word, a time noun phrase ("letzten Sommer"), or a prepositional phrase of up
+    to four words; never the final word when it may be a verb part (a participle,
+    infinitive or separable particle stays at the end), and never a word inside a phrase."""
     spans = []
-    last = len(rest) - 1
+    last = len(rest) if final_free else len(rest) - 1
     for i, word in enumerate(rest[:last]):
+        before = rest[i - 1] if i > 0 else ""
+        inside = before in _DE_PREPOSITIONS or before in _DE_ARTICLES or before in _DE_TIME_DET
         if word in _DE_PREPOSITIONS:
             for end in range(i + 2, min(i + 4, last) + 1):
                 spans.append((i, end))
+        elif word in _DE_TIME_DET and i + 2 <= last:
+            spans.append((i, i + 2))
+        elif inside or (final_free and i == len(rest) - 1):
+            continue  # part of a phrase, or the noun ending the sentence on its own
         elif word not in _DE_NOT_FRONTED and word not in _DE_SUBJECTS:
             spans.append((i, i + 1))
     return spans
 
 
-def _german_v2(text: str) -> set[str]:
+def _german_v2(text: str, final_free: bool = False) -> set[str]:
     words = text.split()
     out: set[str] = set()
     if len(words) < 4 or words[0] in _DE_QUESTION:
         return out
     if words[0] in _DE_SUBJECTS:  # "ich komme morgen nicht" -> "morgen komme ich nicht"
         subject, verb, rest = words[0], words[1], words[2:]
-        for i, j in _fronting_chunks(rest):
+        for i, j in _fronting_chunks(rest, final_free):
             out.add(" ".join([*rest[i:j], verb, subject, *rest[:i], *rest[j:]]))
         return out
-    for j in range(2, min(5, len(words) - 1)):  # "morgen komme ich nicht" -> "ich komme ..."
+    for j in range(2, min(6, len(words) - 1)):  # "morgen komme ich nicht" -> "ich komme ..."
         if words[j] in _DE_SUBJECTS:
             fronted, verb = words[: j - 1], words[j - 1]
-            if (fronted[0] in _DE_PREPOSITIONS or len(fronted) == 1) and fronted[
-                0
-            ] not in _DE_NOT_FRONTED:
+            phrase = fronted[0] in _DE_PREPOSITIONS or (
+                len(fronted) == 2 and fronted[0] in _DE_TIME_DET
+            )
+            if (phrase or len(fronted) == 1) and fronted[0] not in _DE_NOT_FRONTED:
                 rest = words[j + 1 :]
                 # unstressed pronouns open the middle field: "er hat es mir gestern gesagt"
                 k = 0
                 while k < len(rest) - 1 and rest[k] in _DE_PRONOUNS:
                     k += 1
                 out.add(" ".join([words[j], verb, *rest[:k], *fronted, *rest[k:]]))
+                if final_free and phrase and rest:  # "seit zwei jahren wohne ich hier"
+                    out.add(" ".join([words[j], verb, *rest, *fronted]))
             break
     return out
 
@@ -298,13 +342,16 @@ def capitals_feedback(words: list[str]) -> str:
 # ---- matching ---------------------------------------------------------------------------
 
 
-def variants(normalized: str, language: str | None, category: str) -> set[str]:
-    """Every normalized form that counts as this (normalized) answer."""
+def variants(
+    normalized: str, language: str | None, category: str, written: str | None = None
+) -> set[str]:
+    """Every normalized form that counts as this (normalized) answer; `written`, the answer
+    as written, tells German nouns (capitalised) from a final verb part."""
     forms = {normalized}
     if language == "Spanish":
         forms |= _drop_spanish_subject(normalized)
     elif language == "German":
-        forms |= _german_v2(normalized)
+        forms |= _german_v2(normalized, _final_is_free(written))
     elif language == "English" and category != "Punctuation":
         forms |= _english_time_fronting(normalized)
         forms = {e for f in forms for e in _expand_english(f)}
@@ -331,7 +378,7 @@ def accepts(
     keep = category == "Punctuation"
     targets: set[str] = set()
     for answer in expected:
-        targets |= variants(normalize_answer(answer, keep), language, category)
+        targets |= variants(normalize_answer(answer, keep), language, category, answer)
     if not _canonical(normalize_answer(given, keep), language, category) & targets:
         return False
     return not (case_sensitive and case_errors(given, expected))
@@ -389,7 +436,7 @@ def near_miss(
     norm_given = normalize_answer(given, keep)
     forms: dict[str, str] = {}  # normalized variant -> the answer as written
     for answer in expected:
-        for form in variants(normalize_answer(answer, keep), language, category):
+        for form in variants(normalize_answer(answer, keep), language, category, answer):
             forms.setdefault(form, answer)
     bare = strip_accents(norm_given)
     for form, answer in forms.items():
