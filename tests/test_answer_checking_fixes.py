@@ -280,3 +280,86 @@ def test_german_fronting_of_phrases_and_time_noun_phrases(given, expected):
 )
 def test_german_fronting_never_moves_the_final_verb_part_or_splits_a_phrase(given, expected):
     assert not answers_match(given, [expected], "Word Order", "German")
+
+
+# ---- 4: alternatives the explanations name, and other correct answers ----
+
+# Where the mechanical substitution is not itself right: the item lists the right form.
+NAMED_BUT_CONTEXTUAL = {
+    "es-word-choice-16": "'ponerse' is for putting clothes on, not wearing them",
+    "es-false-friends-24": "'medicinas' needs 'unas': listed in accepted",
+}
+
+
+def _fixes(item: BankItem) -> list[str]:
+    from resolvers.practice.bank import EC_INSTRUCTION
+    from resolvers.practice.hints import changes
+
+    if item.type == "error_correction":
+        wrong = item.prompt[len(EC_INSTRUCTION) + 1 :]
+        return [" ".join(c.right) for c in changes(wrong, item.answer) if c.right]
+    return [item.answer] if item.type == "fill_in_the_blank" else []
+
+
+def test_every_alternative_an_explanation_names_is_accepted():
+    from resolvers.practice.checking import named_alternatives
+
+    missing = []
+    for item in items_with(""):
+        if item.id in NAMED_BUT_CONTEXTUAL:
+            continue
+        for alt in named_alternatives(item.answer, item.explanation, _fixes(item)):
+            if not check(item, alt):
+                missing.append((item.id, alt))
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("item_id", "given"),
+    [
+        ("es-false-friends-9", "Estoy muy emocionada por el viaje a México."),
+        ("es-subject-verb-agreement-4", "A mí me gustan los perros."),
+        ("es-prepositions-25", "Hace tres años que vivo en México."),
+        ("de-collocations-14", "Ich bin 25."),
+    ],
+)
+def test_bank_items_accept_other_correct_answers(item_id, given):
+    assert check(bank_item(item_id), given)
+
+
+@pytest.mark.parametrize(
+    ("content", "excerpt", "correction", "explanation", "given"),
+    [
+        (
+            "Die Berliner Mauer ist im 1989 gefallen.",
+            "im 1989",
+            "1989",
+            "Years take no preposition in German: '1989' or 'im Jahr 1989'.",
+            "Die Berliner Mauer ist im Jahr 1989 gefallen.",
+        ),
+        (
+            "Ich spiele zweimal in Woche Tennis.",
+            "in Woche",
+            "in der Woche",
+            "Say 'zweimal in der Woche' (or 'zweimal pro Woche').",
+            "Ich spiele zweimal pro Woche Tennis.",
+        ),
+        (
+            "Ich habe 25 Jahre und studiere in Leipzig.",
+            "Ich habe 25 Jahre",
+            "Ich bin 25 Jahre alt",
+            "In German you 'are' an age: 'ich bin 25 (Jahre alt)'.",
+            "Ich bin 25 und studiere in Leipzig.",
+        ),
+    ],
+)
+def test_own_sentences_accept_what_their_explanation_names(
+    content, excerpt, correction, explanation, given
+):
+    from resolvers.practice.generator import Slot, Target, _from_own_sentence, own_sentence
+
+    error = {**_err("Prepositions", excerpt, correction), "explanation": explanation}
+    sentence = own_sentence("m1", content, [error])
+    assert sentence is not None
+    draft = _from_own_sentence(sentence, Slot(Target("Grammar", "Prepositions", 1.0), 3, 1))
+    assert answers_match(given, [draft.answer, *draft.accepted_answers], "Grammar", "German")

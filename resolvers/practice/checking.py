@@ -339,6 +339,61 @@ def capitals_feedback(words: list[str]) -> str:
     return f"Check the {noun}: " + ", ".join(f'"{w}"' for w in words) + "."
 
 
+# ---- alternatives an explanation names --------------------------------------------------
+
+_QUOTE_OR = re.compile(r"'(?P<a>[^']+)'\)?\s*\(?(?:,\s*)?or\s+'(?P<b>[^']+)'")
+_OPTIONAL = re.compile(r"\s*\(([^()]+)\)")
+
+
+def named_alternatives(answer: str, explanation: str, changed: Iterable[str] = ()) -> list[str]:
+    """Other right answers an explanation names, in the two forms explanations quote them:
+    "'1989' or 'im Jahr 1989'" and "'zweimal in der Woche' (or 'zweimal pro Woche')", where
+    one quoted form is in the answer and the other takes its place; and an optional part in
+    brackets, "'ich bin 25 (Jahre alt)'", where the answer has it and may leave it out.
+    Matched ignoring case, the answer's own capitals kept at its start. Only a quoted form
+    that overlaps one of the `changed` phrases (the corrections) counts: an explanation's
+    other quotes are examples, not alternatives."""
+    fixes = [c.casefold() for c in changed if c.strip()]
+
+    def about_fix(part: str) -> bool:
+        p = part.casefold()
+        return any(f in p or p in f for f in fixes)
+
+    out: list[str] = []
+    folded = answer.casefold()
+
+    def put(start: int, end: int, text: str) -> None:
+        new = answer[:start] + text + answer[end:]
+        if start == 0 and answer[:1].isupper():
+            new = new[:1].upper() + new[1:]
+        new = re.sub(r"\s+", " ", new).strip()
+        if "..." in text or "…" in text:
+            return  # a pattern ("hace ... que"), not a form to put in
+        if new.casefold() != folded and new not in out:
+            out.append(new)
+
+    def find(part: str) -> int:
+        m = re.search(rf"(?<!\w){re.escape(part.casefold())}(?!\w)", folded)
+        return m.start() if m else -1
+
+    for m in _QUOTE_OR.finditer(explanation):
+        pair = (m["a"], m["b"])
+        for one, other in (pair, pair[::-1]):
+            at = find(one)
+            if at >= 0 and about_fix(one):
+                put(at, at + len(one), other)
+                break
+    for quoted in re.findall(r"'([^']+)'", explanation):
+        if "(" not in quoted:
+            continue
+        full = " ".join(_OPTIONAL.sub(lambda m: " " + m[1], quoted).split())
+        short = " ".join(_OPTIONAL.sub("", quoted).split())
+        at = find(full)
+        if at >= 0 and about_fix(full):
+            put(at, at + len(full), short)
+    return out
+
+
 # ---- matching ---------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from models.documents import utcnow
 from resolvers.practice.bank import BankItem, bank_for
+from resolvers.practice.checking import named_alternatives
 from resolvers.practice.hints import EC, changes, correction_hint
 from resolvers.practice.skills import MASTERED_ABILITY, choose_difficulty, prior
 from resolvers.taxonomy import pairs_for
@@ -327,7 +328,10 @@ def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
             else f'Correct the mistake in something you wrote: "{s.content}"'
         ),
         answer=s.corrected,
-        accepted_answers=[],
+        # what the corrections' own explanations name as also right ("'1989' or 'im Jahr 1989'")
+        accepted_answers=named_alternatives(
+            s.corrected, explanation, [c.correction for c in s.corrections]
+        ),
         choices=[],
         explanation=explanation,
         hints=[first_hint, correction_hint(s.content, s.corrected)],
