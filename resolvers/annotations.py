@@ -100,6 +100,7 @@ async def annotate_message(
         author_kind=viewer.kind,
         author_id=viewer.id,
         guarded=True,
+        language=language,
     ).to_mongo()
     try:
         await ctx.db.annotations.insert_one(doc)
@@ -220,7 +221,15 @@ async def apply_annotation(
     await db.messages.update_one(
         {"_id": mid, "annotating": aid},
         {
-            "$set": {"errors": annotation["errors"], "annotated_at": now},
+            "$set": {
+                "errors": annotation["errors"],
+                "annotated_at": now,
+                **(
+                    {"language": annotation["language"]}
+                    if annotation.get("language") and not message.get("language")
+                    else {}
+                ),
+            },
             "$unset": {"annotating": ""},
         },
     )

@@ -24,9 +24,9 @@ HINT = "mutation($id: ID!) { requestHint(id: $id) { text hintsUsed hintsRemainin
 NOW = datetime.now(UTC)
 
 
-async def history(api, user_id, errors):
+async def history(api, user_id, errors, language="English"):
     """errors: [(days_ago, category, subcategory, excerpt, correction, content)] applied
-    through the same incremental path recordMessage uses."""
+    through the same incremental path recordMessage uses (which stores the language)."""
     db = api.services.db
     # Ages are measured from now, not from import time: a long suite must not age them.
     now = datetime.now(UTC)
@@ -55,6 +55,7 @@ async def history(api, user_id, errors):
             "content": content or f"sentence with a {sub} error",
             "timestamp": now - timedelta(days=days_ago),
             "errors": [err],
+            "language": language,
             "applied": False,
         }
         await db.messages.insert_one(doc)

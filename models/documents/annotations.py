@@ -28,6 +28,9 @@ class AnnotationDoc(BaseDoc):
     applied: bool = False
     applied_at: datetime | None = None
     guarded: bool | None = None
+    # The language the errors were checked in, written onto a message that had none, so an
+    # own-sentence exercise knows the sentence's language after a switch of target.
+    language: str | None = None
 
     class Settings:
         name = "annotations"

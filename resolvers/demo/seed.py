@@ -203,6 +203,7 @@ def _message(
         "cost": extra.get("cost"),
         "response_time_ms": extra.get("response_time_ms"),
         "errors": extra.get("errors", []),
+        "language": extra.get("language"),
         "idempotency_key": None,
         "applied": True,
         "topic": session["topic"],
@@ -260,6 +261,7 @@ def _conversation(
     pricing: Pricing,
 ) -> list[dict[str, Any]]:
     topic = session["topic"]
+    language = learner.corpus.language  # the sentences' language, as recordMessage stores it
     first_name = learner.doc["name"].split()[0]
     ts: datetime = session["started_at"]
     messages = [_reply(rng, learner, session, tutor.opener(first_name, topic), ts, pricing, False)]
@@ -274,7 +276,9 @@ def _conversation(
             utterance = utterances.pick(rng, learner, topic, rng.random() < error_rate, said)
         said.add(utterance.text)
         errors = [e.as_document() for e in utterance.errors]
-        messages.append(_message(rng, session, "user", utterance.text, ts, errors=errors))
+        messages.append(
+            _message(rng, session, "user", utterance.text, ts, errors=errors, language=language)
+        )
         ts += timedelta(milliseconds=rng.randint(400, 4000))
         text, asked_retry = tutor.reply(utterance, topic)
         retry_of = utterance if asked_retry else None

@@ -24,7 +24,7 @@ from resolvers.exercises import get_exercise, utc
 from resolvers.localtime import local_date, zone
 from resolvers.pending import Steps, Upkeep
 from resolvers.practice.bank import answers_match, normalize_answer
-from resolvers.practice.checking import near_miss
+from resolvers.practice.checking import case_matters, near_miss, written_words
 from resolvers.practice.evaluator import evaluate, tailored_hint
 from resolvers.practice.hints import MC
 from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
@@ -97,9 +97,18 @@ def _still_wrong(exercise: Row | dict[str, Any], text: str, language: str) -> st
     return "Still wrong: " + ", ".join(parts) + "."
 
 
+def _cased(exercise: Row | dict[str, Any]) -> bool:
+    """Whether this exercise judges capitals (a capitalisation skill, typed answers)."""
+    return case_matters(
+        exercise.get("category") or "", exercise.get("subcategory") or "", exercise.get("type")
+    )
+
+
 def _given(exercise: Row | dict[str, Any], text: str) -> str:
-    """An answer as duplicates of it are recognised (the matching's own normalisation)."""
-    return normalize_answer(text, exercise.get("category") == "Punctuation")
+    """An answer as duplicates of it are recognised (the matching's own normalisation;
+    where capitals are judged, "dienstagabend" and "Dienstagabend" are different answers)."""
+    given = normalize_answer(text, exercise.get("category") == "Punctuation")
+    return f"{given} | {' '.join(written_words(text))}" if _cased(exercise) else given
 
 
 async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
@@ -129,7 +138,9 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         )
     if given in (exercise.get("wrong_answers") or ()):
         return _feedback(exercise, text, False, exercise["attempts"], None, repeated=True)
-    correct = answers_match(text, expected, exercise["category"], language)
+    correct = answers_match(
+        text, expected, exercise["category"], language, case_sensitive=_cased(exercise)
+    )
     judged = None
     if not correct:  # the rules said no: an evaluator, if configured, may know better
         judged = await evaluate(ctx, exercise, text)
@@ -263,7 +274,12 @@ def _feedback(
     miss = judged.feedback if judged and judged.feedback else None
     if not correct and miss is None:
         miss = _still_wrong(source, text, language) or near_miss(
-            text, expected, source["category"], language, source.get("choices") or ()
+            text,
+            expected,
+            source["category"],
+            language,
+            source.get("choices") or (),
+            case_sensitive=_cased(source),
         )
     if correct and judged is not None:
         feedback = f"Correct! {judged.feedback} {explanation}".strip()

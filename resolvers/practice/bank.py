@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from resolvers.practice.checking import accepts, normalize_answer
+from resolvers.practice.checking import accepts, case_matters, normalize_answer
 from resolvers.practice.content import VARIETIES, Content, Entry, read_language
 from resolvers.practice.hints import EC, FB, MC, SR, changes, final_hint
 from resolvers.taxonomy import LANGUAGES, language_specific, normalize_language, pairs_for
@@ -154,7 +154,6 @@ _STARTS_WITH = re.compile(r"starts with [\"']([^\"'…]+)")
 def _problem(item: BankItem, e: Entry) -> str | None:
     """The first rule the item breaks, if any."""
     keep = item.category == "Punctuation"
-    answer = normalize_answer(item.answer, keep)
     if not 1 <= item.difficulty <= 5:
         return f"difficulty {item.difficulty} is outside 1-5"
     if not item.answer.strip() or not item.explanation.strip():
@@ -193,8 +192,9 @@ def _problem(item: BankItem, e: Entry) -> str | None:
     elif item.choices:
         return f"{item.type} takes no choices"
     if item.type == EC:
-        wrong = normalize_answer(e.prompt, keep)
-        if wrong == answer or wrong in {normalize_answer(a, keep) for a in item.accepted}:
+        right = (item.answer, *item.accepted)
+        cased = case_matters(item.category, item.subcategory, item.type)
+        if accepts(e.prompt, right, item.category, item.language, case_sensitive=cased):
             return "the sentence to correct is already accepted as the answer"
         if not changes(e.prompt, item.answer):
             return "the sentence to correct has no word-level difference from the answer"
@@ -232,8 +232,14 @@ def _sentence_core(text: str) -> str:
 
 
 def answers_match(
-    given: str, expected: list[str], category: str, language: str | None = None
+    given: str,
+    expected: list[str],
+    category: str,
+    language: str | None = None,
+    *,
+    case_sensitive: bool = False,
 ) -> bool:
     """Whether `given` is one of the right answers (checking.accepts: listed answers and the
-    language's variants: contractions, pro-drop, verb-second fronting)."""
-    return accepts(given, expected, category, language)
+    language's variants: contractions, pro-drop, verb-second fronting; with
+    `case_sensitive`, capitals too)."""
+    return accepts(given, expected, category, language, case_sensitive=case_sensitive)

@@ -21,8 +21,10 @@ from resolvers.practice.generator import (
     native_code,
     neighbour_targets,
     own_sentence,
+    own_sentence_text,
     plan,
     recent_cutoff,
+    sentence_key,
     slots_for,
     variety_of,
 )
@@ -44,24 +46,33 @@ def _category(value: str | None) -> str | None:
 
 
 async def _own_sentences(
-    ctx: RequestContext, user_id: str, language: str
+    ctx: RequestContext, user_id: str, language: str, recent: list[dict[str, Any]]
 ) -> dict[tuple[str, str], list[OwnSentence]]:
     """The learner's recent corrected utterances in `language`, newest first, one per
-    message carrying every correction found in it (uses user_id+timestamp), filed under each
-    of the skills it practises."""
+    sentence carrying every correction found in it (uses user_id+timestamp), filed under
+    each of the skills it practises. A sentence given in the last 30 days (`recent`) is left
+    out whichever message it came from: a learner who says the same thing twice has one
+    sentence, not two exercises."""
     cursor = ctx.db.messages.find(
         {"user_id": user_id, "role": "user", "errors.correction": {"$exists": True}},
         {"content": 1, "errors": 1, "language": 1},
     )
+    given = {
+        own_sentence_text(e.get("prompt") or "")
+        for e in recent
+        if e.get("source") == "own_sentence"
+    }
     found: dict[tuple[str, str], list[OwnSentence]] = {}
     async for doc in cursor.sort([("timestamp", -1)]).limit(OWN_SENTENCES_SCANNED):
         # A sentence keeps the language it was written in; one from before the learner
-        # switched target language is not practice in the new one.
-        if (normalize_language(doc.get("language")) or language) != language:
+        # switched target language, or with no language recorded (older and seeded
+        # messages), is not practice in this one.
+        if normalize_language(doc.get("language")) != language:
             continue
         sentence = own_sentence(doc["_id"], doc["content"], doc.get("errors") or [])
-        if sentence is None:
+        if sentence is None or sentence_key(sentence.content) in given:
             continue
+        given.add(sentence_key(sentence.content))
         for pair in dict.fromkeys((c.category, c.subcategory) for c in sentence.corrections):
             found.setdefault(pair, []).append(sentence)
     return found
@@ -70,7 +81,16 @@ async def _own_sentences(
 async def _recent(ctx: RequestContext, user_id: str) -> list[dict[str, Any]]:
     cursor = ctx.db.exercises.find(
         {"user_id": user_id, "created_at": {"$gte": recent_cutoff()}},
-        {"bank_id": 1, "category": 1, "subcategory": 1, "status": 1, "correct": 1, "created_at": 1},
+        {
+            "bank_id": 1,
+            "category": 1,
+            "subcategory": 1,
+            "status": 1,
+            "correct": 1,
+            "created_at": 1,
+            "source": 1,
+            "prompt": 1,
+        },
     )
     return [d async for d in cursor.sort([("created_at", -1)]).limit(500)]
 
@@ -130,12 +150,12 @@ async def draft_exercises(
     """Exercise documents for `user`, not yet stored. `daily` (a local date) also seeds the
     difficulty picks, so the same day's plan is the same plan."""
     user_id = user["_id"]
-    stats, recent, own, evidence = await asyncio.gather(
+    stats, recent, evidence = await asyncio.gather(
         ctx.loaders.error_stats.load(StatsKey(user_id)),
         _recent(ctx, user_id),
-        _own_sentences(ctx, user_id, target_language(user)),
         load_evidence(ctx.db, user_id, now),
     )
+    own = await _own_sentences(ctx, user_id, target_language(user), recent)
     level = user.get("level")
     abilities = {(s.category, s.subcategory): s.ability for s in skills_from(evidence, level, now)}
     seed = f"{user_id}:{daily or now.isoformat()}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 from models.documents import utcnow
 from resolvers.practice.bank import BankItem, bank_for
+from resolvers.practice.checking import named_alternatives
 from resolvers.practice.hints import EC, changes, correction_hint
 from resolvers.practice.skills import MASTERED_ABILITY, choose_difficulty, prior
 from resolvers.taxonomy import pairs_for
@@ -286,6 +288,20 @@ def bank_or_empty(language: str) -> dict[tuple[str, str], tuple[BankItem, ...]]:
         return {}
 
 
+_OWN_PROMPT = re.compile(r'something you wrote: "(?P<text>.*)"$', re.DOTALL)
+
+
+def sentence_key(content: str) -> str:
+    """A sentence as repeats of it are recognised: the same words, whatever the spacing."""
+    return " ".join(content.split()).casefold()
+
+
+def own_sentence_text(prompt: str) -> str:
+    """The learner's sentence inside an own-sentence exercise's prompt (its key)."""
+    m = _OWN_PROMPT.search(prompt)
+    return sentence_key(m["text"]) if m else ""
+
+
 def _own_id(sentence: OwnSentence) -> str:
     """One id per message: the sentence is one exercise whichever skill asks for it."""
     return f"msg:{sentence.message_id}"
@@ -312,7 +328,10 @@ def _from_own_sentence(s: OwnSentence, slot: Slot) -> ExerciseDraft:
             else f'Correct the mistake in something you wrote: "{s.content}"'
         ),
         answer=s.corrected,
-        accepted_answers=[],
+        # what the corrections' own explanations name as also right ("'1989' or 'im Jahr 1989'")
+        accepted_answers=named_alternatives(
+            s.corrected, explanation, [c.correction for c in s.corrections]
+        ),
         choices=[],
         explanation=explanation,
         hints=[first_hint, correction_hint(s.content, s.corrected)],
