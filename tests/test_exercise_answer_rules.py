@@ -1,6 +1,6 @@
-"""Defects from an exploratory run of the practice exercises: capitals in capitalisation
-exercises, German fronting, alternatives the explanations name, contraction blame, accent
-hints and feedback quoting."""
+"""What the answer checker accepts, as a teacher would mark it: capitals in
+capitalisation exercises, German fronting, the alternatives an explanation names, and
+which of a learner's own sentences become exercises (their language, no repeats)."""
 
 from __future__ import annotations
 
