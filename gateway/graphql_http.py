@@ -54,7 +54,7 @@ from gateway.services import STATE_KEY, Services, services_of
 from gateway.settings import Settings
 from models.db import UNAVAILABLE_ERRORS
 from models.rows import Row
-from resolvers.errors import DomainError, RateLimited
+from resolvers.errors import DomainError, RateLimited, ServiceUnavailable
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.graphql")
@@ -437,7 +437,8 @@ class GraphQLEndpoint:
         ex.charged = True
         if error is None:
             return ctx
-        # RATE_LIMITED, or SERVICE_UNAVAILABLE (storage down, the tier fails closed).
+        # RATE_LIMITED, SERVICE_UNAVAILABLE (storage down, the tier fails closed), or
+        # QUERY_TOO_COMPLEX (longer than the tier's whole bucket: waiting never helps).
         ex.state["cost"] = ctx.cost = meter.document_points
         view = await ctx.rate_limit()
         if view.degraded:
@@ -445,7 +446,8 @@ class GraphQLEndpoint:
         payload = error_payload(error.code, error.message, **error.extensions)
         payload["extensions"] = {"requestId": ctx.request_id, "rateLimit": view.extension()}
         headers = view.headers()
-        headers["Retry-After"] = str(error.extensions.get("retryAfter", 1))
+        if isinstance(error, RateLimited | ServiceUnavailable):
+            headers["Retry-After"] = str(error.extensions.get("retryAfter", 1))
         ctx.loaders.release()
         return _json(payload, STATUS_BY_CODE.get(error.code, 400), headers)
 

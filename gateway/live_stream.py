@@ -30,7 +30,8 @@ from gateway.context import GatewayContext
 from gateway.errors import UNRUNNABLE, describe_unrunnable, format_error
 from gateway.services import Services
 from gateway.settings import Settings
-from resolvers.errors import DomainError
+from models.db import UNAVAILABLE_ERRORS
+from resolvers.errors import DomainError, ServiceUnavailable
 from resolvers.outbox import SlowConsumer
 from resolvers.viewer import Viewer
 
@@ -105,9 +106,13 @@ def origin_allowed(headers: Mapping[str, str], settings: Settings) -> bool:
 
 
 async def authenticate(services: Services, header: str) -> Viewer:
-    """The caller of `header`, or Closed(4403) with the reason."""
+    """The caller of `header`, or Closed(4403) with the reason. The check failing for want
+    of the database or the identity provider (CHECK_UNAVAILABLE) is not the credential's
+    fault: it is raised as it is."""
     try:
         viewer, _record, _fresh = await services.auth.authenticate_cached(header)
+    except ServiceUnavailable:
+        raise
     except DomainError as exc:
         raise Closed(CLOSE_FORBIDDEN, f"Forbidden: {exc.message}") from None
     if viewer is None:
@@ -144,6 +149,14 @@ async def frames(
     if problem is not None:
         yield Frame("error", [bad_input(problem)])
         return
+    # Checked as the subscription starts, as before each event: a client revoked (a token
+    # expired) since it connected is closed 4403 now, not at a first event that may never
+    # come.
+    try:
+        await authenticate(services, authorization)
+    except CHECK_UNAVAILABLE:
+        yield Frame("error", [UNCHECKED])
+        return
     ctx = GatewayContext.create(services, viewer, request_id, client_ip)
     ctx.consumer = consumer
     try:
@@ -170,8 +183,13 @@ async def frames(
                     yield Frame("error", errors)
                     return
                 # Raises Closed: the result never goes out (resolvers/turns.py hands a
-                # turn back, ctx.unsent).
-                await authenticate(services, authorization)
+                # turn back, ctx.unsent). Unchecked (the database away): the subscription
+                # ends with SERVICE_UNAVAILABLE and the client resubscribes (`after`).
+                try:
+                    await authenticate(services, authorization)
+                except CHECK_UNAVAILABLE:
+                    yield Frame("error", [UNCHECKED])
+                    return
                 body: dict[str, Any] = {"data": result.data}
                 if errors:
                     body["errors"] = errors
@@ -189,6 +207,15 @@ async def frames(
                     raise
     finally:
         ctx.loaders.release()
+
+
+# The credential check itself failed: the database or the identity provider is away.
+CHECK_UNAVAILABLE: tuple[type[BaseException], ...] = (ServiceUnavailable, *UNAVAILABLE_ERRORS)
+UNCHECKED = {
+    "message": "The credential could not be checked (the database or the identity provider "
+    "is unavailable); subscribe again shortly.",
+    "extensions": {"code": ServiceUnavailable.code},
+}
 
 
 def bad_input(message: str) -> dict[str, Any]:

@@ -222,11 +222,6 @@ class Connection:
             raise Closed(CLOSE_INVALID, "Invalid message received")
         if sid in self.subscriptions:
             raise Closed(CLOSE_DUPLICATE_ID, f"Subscriber for {sid} already exists")
-        # The credential is checked again as each subscription starts, as it is for each
-        # event: a client revoked (a token expired) since connection_init is closed 4403
-        # now, not at the first event of a subscription that may never have one.
-        assert self.authorization is not None
-        await authenticate(self.services, self.authorization)
         limit = self.settings.ws_max_subscriptions
         if len(self.subscriptions) >= limit:
             await self._send(

@@ -127,6 +127,17 @@ async def test_a_request_larger_than_the_tiers_bucket_says_waiting_does_not_help
         assert (await api.gql(smaller, token=token)).status_code == 200  # nothing was spent
 
 
+async def test_a_document_longer_than_the_tiers_bucket_is_not_told_to_retry():
+    """Refused before parsing for its length alone (a bucket smaller than the points of a
+    long document): 400 without Retry-After, as for a priced one (found in review)."""
+    async with running_api(make_settings(cost_bucket_free="50:1")) as api:
+        _, token = await api.user(tier="free")
+        padded = "{ __typename }" + " " * 30_000 + "# pad"
+        refused = await api.gql(padded, token=token)
+        assert refused.status_code == 400 and "Retry-After" not in refused.headers
+        assert refused.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
 async def test_over_the_per_request_maximum_is_query_too_complex(api):
     _, token = await api.user(tier="premium")
     q = "{ me { sessions(first: 100) { edges { node { messages(first: 100) { edges { node { content session { id } user { id } } } } } } } } }"

@@ -226,6 +226,43 @@ async def test_a_client_revoked_since_it_connected_cannot_start_a_subscription()
         assert await closed_with(ws, within=3) == 4403
 
 
+async def test_a_database_blip_at_subscribe_fails_that_subscription_not_the_socket() -> None:
+    """The credential check at `subscribe` misses its cache as the primary steps down:
+    that subscription gets SERVICE_UNAVAILABLE (subscribe again), the socket and its other
+    subscriptions go on. Found in review: the whole socket died (1006), with a tutor
+    worker's tutorTurns on it."""
+    from pymongo.errors import AutoReconnect
+
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        a, b = await start(api, learner), await start(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": a}, sid="1")
+        await asyncio.sleep(0.2)
+        auth = api.services.auth
+        real = auth.authenticate_cached
+        failed: list[str] = []
+
+        async def flaky(header: str) -> Any:
+            if not failed:
+                failed.append(header)
+                raise AutoReconnect("primary stepped down")
+            return await real(header)
+
+        auth.authenticate_cached = flaky  # type: ignore[method-assign]
+        await subscribe(ws, EVENTS, {"s": b}, sid="2")
+        refused = await receive(ws)
+        assert (refused["id"], refused["type"]) == ("2", "error"), refused
+        assert refused["payload"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        said = await record(api, learner, a, "still here")
+        assert (await next_event(ws))["message"]["id"] == said
+        await subscribe(ws, EVENTS, {"s": b}, sid="2")  # subscribing again works
+        await asyncio.sleep(0.2)
+        again = await record(api, learner, b, "and here")
+        assert (await next_event(ws))["message"]["id"] == again
+        await ws.close()
+
+
 @pytest.mark.parametrize(
     "document",
     [
