@@ -280,6 +280,7 @@ def _feedback(
             language,
             source.get("choices") or (),
             case_sensitive=_cased(source),
+            kind=source.get("type"),
         )
     if correct and judged is not None:
         feedback = f"Correct! {judged.feedback} {explanation}".strip()

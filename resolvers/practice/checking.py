@@ -21,21 +21,27 @@ the words ("Check the capital letters: \"dienstagabend\"."). The first word of a
 sentence is held to it too: the answer is a written sentence and the model answer starts
 with a capital. A multiple choice is exempt: picking a choice is the answer, however typed.
 
-A wrong answer close to a right one gets feedback that names what is off: only the accents
-("Only the accent: simpática."), only the punctuation, one misspelt word, or the words
-still wrong in a sentence ("Still wrong: \"since three years\"."), without revealing the
-rest of the answer.
+A wrong answer close to a right one gets feedback that names what is off, without revealing
+the rest of the answer: only the accents ("Only the accent: simpática.", "Only the umlaut:
+müde."), only the punctuation, an apostrophe ("Almost: \"dont\" needs an apostrophe."),
+a misspelt word, or the words still wrong in a sentence ("Still wrong: \"since\".").
+"Spelling" is said only where a slip of the pen is the likely cause (a Spelling exercise, a
+sentence to reorder): elsewhere a word a letter off ("goes", "den") is the grammar being
+practised. Words are quoted as the learner wrote them, capitals, umlauts and ß kept, and a
+contraction is compared with a contraction, so one that was right is never named.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import product
 
-from resolvers.practice.hints import changes
+from resolvers.practice.hints import SR, tokens
 
 MAX_VARIANTS = 64
 
@@ -459,12 +465,218 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _closest(given: str, candidates: Iterable[str]) -> str:
-    return max(candidates, key=lambda c: SequenceMatcher(None, given.split(), c.split()).ratio())
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A compared token with the word it stands for as written, so feedback can quote the
+    learner's "Gemälden" or "I'd" rather than the comparison's "gemaelden" or "i would"."""
+
+    key: str  # normalize_answer's form of the token
+    shown: str  # as its answer writes it; for a contraction's parts, the whole contraction
+    source: int  # the written word it comes from
+    whole: bool = True  # False for a part of an expanded contraction ("would" of "I'd")
 
 
-def _quote(words: Iterable[str]) -> str:
-    return re.sub(r"\s+([,.;:?!])", r"\1", " ".join(words))
+def _written_tokens(text: str, keep: bool) -> list[str]:
+    """normalize_answer's tokens before case folding and the umlaut substitutes: the same
+    trimming and punctuation edits, made on the text as typed (a typographic apostrophe
+    stays as typed too). Every edit keeps the working copy and the typed text aligned."""
+    shown = unicodedata.normalize("NFKC", text)
+    work = shown.translate(_QUOTES)  # one character for one: positions stay shared
+    start, end = 0, len(work)
+    while start < end and work[start].isspace():
+        start += 1
+    while end > start and work[end - 1].isspace():
+        end -= 1
+    while start < end and work[start] == '"':
+        start += 1
+    while end > start and work[end - 1] == '"':
+        end -= 1
+    if end - start > 1 and work[start] == work[end - 1] == "'":
+        start, end = start + 1, end - 1
+    work, shown = work[start:end], shown[start:end]
+    if m := _END.search(work):
+        work, shown = work[: m.start()], shown[: m.start()]
+    if keep:
+        return re.sub(r"\s*([,;:])\s*", r"\1 ", shown).split()
+    gaps = {m.start() for m in _ANY_PUNCT.finditer(work)}
+    return "".join(" " if i in gaps else c for i, c in enumerate(shown)).split()
+
+
+def _words(text: str, keep: bool) -> list[_Word]:
+    keys = normalize_answer(text, keep).split()
+    shown = _written_tokens(text, keep)
+    if len(shown) != len(keys) or any(
+        _fold_word(s.translate(_QUOTES)) != k for s, k in zip(shown, keys, strict=True)
+    ):
+        shown = keys  # never quote a word that is not the one compared
+    return [_Word(k, s, i) for i, (k, s) in enumerate(zip(keys, shown, strict=True))]
+
+
+def _trace(keys: list[str], words: list[_Word]) -> list[_Word]:
+    """A reordered or shortened variant (fronting, pro-drop) as the words it moved."""
+    free = list(range(len(words)))
+    out: list[_Word] = []
+    for key in keys:
+        at = next((i for i in free if words[i].key == key), None)
+        if at is None:
+            out.append(_Word(key, key, -1 - len(out)))
+        else:
+            free.remove(at)
+            out.append(words[at])
+    return out
+
+
+def _expand(form: list[_Word]) -> list[list[_Word]]:
+    """The form itself, then its contractions expanded as _expand_english expands them,
+    each part remembering the contraction it was written as."""
+    options = [
+        [[_Word(part, w.shown, w.source, False) for part in e.split()] for e in _en_word(w.key)]
+        if _en_word(w.key) != (w.key,)
+        else [[w]]
+        for w in form
+    ]
+    out = [form]
+    seen: set[str] = set()
+    for combo in product(*options):
+        words = [w for part in combo for w in part]
+        key = " ".join(w.key for w in words)
+        if key not in seen:
+            seen.add(key)
+            if words != form:
+                out.append(words)
+        if len(seen) >= MAX_VARIANTS:
+            break
+    return out
+
+
+def _english_variants(language: str | None, category: str) -> bool:
+    return language == "English" and category != "Punctuation"
+
+
+def _answer_forms(
+    answer: str, language: str | None, category: str, keep: bool
+) -> list[list[_Word]]:
+    """What `variants` accepts for `answer`, word by word, and the answer as written with
+    its contractions: a learner who contracts the same word is compared contraction to
+    contraction, so a contraction is never reported for a word that was right."""
+    words = _words(answer, keep)
+    normalized = " ".join(w.key for w in words)
+    others: set[str] = set()
+    if language == "Spanish":
+        others = _drop_spanish_subject(normalized)
+    elif language == "German":
+        others = _german_v2(normalized, _final_is_free(answer))
+    elif _english_variants(language, category):
+        others = _english_time_fronting(normalized)
+    forms = [words, *(_trace(o.split(), words) for o in sorted(others - {normalized}))]
+    if _english_variants(language, category):
+        forms = [e for f in forms for e in _expand(f)]
+    return forms
+
+
+def _pieces(form: list[_Word]) -> list[_Word]:
+    """Words split into words and punctuation marks (hints.tokens), as the corrections
+    are: "however," is "however" and "," in a Punctuation exercise."""
+    out: list[_Word] = []
+    for w in form:
+        keys = tokens(w.key) or [w.key]
+        shown = tokens(w.shown) if w.whole else []
+        if len(shown) != len(keys):
+            shown = [w.shown if not w.whole else k for k in keys]
+        out.extend(_Word(k, s, w.source, w.whole) for k, s in zip(keys, shown, strict=True))
+    return out
+
+
+Ops = list[tuple[str, int, int, int, int]]
+# The learner's contractions are expanded for the comparison; past a few of them the
+# answer is not a near miss anyway, and each form is one more diff per model form.
+_GIVEN_FORMS = 16
+
+
+def _diff(given: list[_Word], right: list[_Word]) -> Ops:
+    matcher = SequenceMatcher(None, [w.key for w in given], [w.key for w in right], False)
+    return [op for op in matcher.get_opcodes() if op[0] != "equal"]
+
+
+def _cost(given: list[_Word], right: list[_Word], ops: Ops) -> int:
+    """How many written words differ, on both sides: what a learner would count."""
+    wrong = {given[i].source for _, i1, i2, _, _ in ops for i in range(i1, i2)}
+    fixed = {right[j].source for _, _, _, j1, j2 in ops for j in range(j1, j2)}
+    return len(wrong) + len(fixed)
+
+
+def _quote(words: Iterable[_Word]) -> str:
+    """Words as written: a contraction once for its parts, a mark joined to its word."""
+    out = ""
+    last: int | None = None
+    for w in words:
+        if w.source == last and not w.whole:
+            continue
+        out += w.shown if w.source == last else f" {w.shown}"
+        last = w.source
+    return out.strip()
+
+
+def _bare(w: _Word) -> str:
+    """The word without its marks, the substitutes undone ("Tür" and "Tur" are "tur")."""
+    text = w.shown.translate(_QUOTES).casefold() if w.whole else w.key
+    return strip_accents(text)
+
+
+def _mark_name(given: list[_Word], right: list[_Word], language: str | None) -> str:
+    """What a teacher calls the marks that differ: an umlaut in German, a tilde (ñ)."""
+    names = set()
+    for g, r in zip(given, right, strict=True):
+        a, b = (
+            Counter(
+                c
+                for c in unicodedata.normalize("NFD", w.shown.casefold())
+                if unicodedata.combining(c)
+            )
+            for w in (g, r)
+        )
+        for mark in (a - b) | (b - a):
+            if mark == "\u0308" and language == "German":
+                names.add("umlaut")
+            elif mark == "\u0303":
+                names.add("tilde")
+            else:
+                names.add("accent")
+    return names.pop() if len(names) == 1 else "accent"
+
+
+def _only_accents(given: list[_Word], right: list[_Word], language: str | None) -> str | None:
+    if len(given) != len(right):
+        return None
+    pairs = [(g, r) for g, r in zip(given, right, strict=True) if g.key != r.key]
+    if not pairs or any(_bare(g) != _bare(r) for g, r in pairs):
+        return None
+    named: list[str] = []
+    for _, r in pairs:
+        if r.shown not in named:
+            named.append(r.shown)
+    noun = _mark_name([g for g, _ in pairs], [r for _, r in pairs], language)
+    return f"Only the {noun}{'s' if len(named) > 1 else ''}: {', '.join(named)}."
+
+
+def _one_word(given: _Word, right: _Word, single: bool, spelling: bool) -> str | None:
+    """One word off: an apostrophe, or a slip of the pen where spelling is plausible."""
+    if not (given.whole and right.whole):
+        return None
+    if given.key.replace("'", "") == right.key.replace("'", ""):
+        if "'" not in given.key:
+            return f'Almost: "{given.shown}" needs an apostrophe.'
+        if "'" not in right.key:
+            return f'Almost: "{given.shown}" takes no apostrophe.'
+        return f'Almost: check where the apostrophe goes in "{given.shown}".'
+    if spelling and len(right.key) >= 4:
+        if _edit_distance(strip_accents(given.key), strip_accents(right.key)) <= 2:
+            return (
+                "Almost: check the spelling."
+                if single
+                else (f'Almost: check the spelling of "{given.shown}".')
+            )
+    return None
 
 
 def near_miss(
@@ -475,8 +687,14 @@ def near_miss(
     choices: Iterable[str] = (),
     *,
     case_sensitive: bool = False,
+    kind: str | None = None,
 ) -> str | None:
-    """What is off in a wrong answer that is close to a right one; None if it is not close."""
+    """What is off in a wrong answer that is close to a right one; None if it is not close.
+
+    A one-word difference is called spelling only where a slip of the pen is the likely
+    cause: in a Spelling exercise, or when the words were handed out (a sentence to
+    reorder). Elsewhere "goes" for "go" or "den" for "der" is the grammar being practised,
+    and the feedback just names the word that is still wrong."""
     if not given.strip() or not expected:
         return None
     keep = category == "Punctuation"
@@ -488,44 +706,52 @@ def near_miss(
         loose = {normalize_answer(e) for e in expected}
         if normalize_answer(given) in loose:
             return "The words are right; check the punctuation."
+    typed = _words(given, keep)
+    given_forms = [typed]
+    if _english_variants(language, category):
+        given_forms = _expand(typed)[:_GIVEN_FORMS]
+    given_pieces = [_pieces(g) for g in given_forms]
+    pairs = [
+        (g, form, r)
+        for answer in expected
+        for form in _answer_forms(answer, language, category, keep)
+        for r in [_pieces(form)]
+        for g in given_pieces
+        # a pair whose lengths differ by more than half the answer is never close
+        if abs(len(g) - len(r)) * 2 <= len(form)
+    ]
+    for g, _, r in pairs:
+        if said := _only_accents(g, r, language):
+            return said
     norm_given = normalize_answer(given, keep)
-    forms: dict[str, str] = {}  # normalized variant -> the answer as written
-    for answer in expected:
-        for form in variants(normalize_answer(answer, keep), language, category, answer):
-            forms.setdefault(form, answer)
-    bare = strip_accents(norm_given)
-    for form, answer in forms.items():
-        if strip_accents(form) == bare and form != norm_given:
-            written = [w.strip(".,;:!?¿¡\"'") for w in answer.split()]
-            typed = set(given.casefold().split())
-            fixed = [w for w in written if w.casefold() not in typed and strip_accents(w) != w] or [
-                w for w in written if strip_accents(w.casefold()) != w.casefold()
-            ]
-            noun = "accent" if len(fixed) <= 1 else "accents"
-            return f"Only the {noun}: {', '.join(fixed)}."
-    if any(normalize_answer(c, keep) == norm_given for c in choices):
+    if not pairs or any(normalize_answer(c, keep) == norm_given for c in choices):
         return None  # a wrong choice is a wrong choice, not a near miss
-    best = _closest(norm_given, forms)
-    given_words, best_words = norm_given.split(), best.split()
-    if len(given_words) == len(best_words):
-        differing = [(g, b) for g, b in zip(given_words, best_words, strict=True) if g != b]
-        if len(differing) == 1 and len(differing[0][1]) >= 4:
-            wrong, right = differing[0]
-            if _edit_distance(strip_accents(wrong), strip_accents(right)) <= 2:
-                if len(best_words) == 1:
-                    return "Almost: check the spelling."
-                return f'Almost: check the spelling of "{wrong}".'
-    if len(best_words) < 3:
+    best: tuple[int, list[_Word], list[_Word], list[_Word], Ops] | None = None
+    for g, form, r in pairs:
+        ops = _diff(g, r)
+        cost = _cost(g, r, ops)
+        if best is None or cost < best[0]:
+            best = (cost, g, form, r, ops)
+    assert best is not None
+    _, g, form, r, found = best
+    if len(g) == len(r) and len(found) == 1 and found[0][0] == "replace":
+        _, i1, i2, j1, _ = found[0]
+        if i2 - i1 == 1:
+            spelling = category == "Spelling" or kind == SR
+            if said := _one_word(g[i1], r[j1], len(form) == 1, spelling):
+                return said
+    if len(form) < 3:
         return None
-    found = changes(norm_given, best)
-    changed = sum(max(len(c.wrong), len(c.right)) for c in found)
-    if not found or len(found) > 3 or changed * 2 > len(best_words):
+    changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in found)
+    if not found or len(found) > 3 or changed * 2 > len(form):
         return None  # not close: more than half of it differs
-    wrong_parts = [_quote(c.wrong) for c in found if c.wrong]
-    if len(found) == 1 and not found[0].wrong:
-        anchor = found[0].before or found[0].after
-        where = f'after "{anchor}"' if found[0].before else f'before "{anchor}"'
-        return f"Something is missing {where}."
-    if sorted(w for c in found for w in c.wrong) == sorted(w for c in found for w in c.right):
+    if len(found) == 1 and found[0][0] == "insert":
+        at = found[0][1]
+        if at > 0:
+            return f'Something is missing after "{_quote([g[at - 1]])}".'
+        return f'Something is missing before "{_quote([g[at]])}".'
+    moved = sorted(g[i].key for _, i1, i2, _, _ in found for i in range(i1, i2))
+    if moved == sorted(r[j].key for _, _, _, j1, j2 in found for j in range(j1, j2)):
         return "The words are right; check their order."
-    return "Still wrong: " + ", ".join(f'"{p}"' for p in wrong_parts) + "."
+    parts = [_quote(g[i1:i2]) for _, i1, i2, _, _ in found if i2 > i1]
+    return "Still wrong: " + ", ".join(f'"{p}"' for p in parts) + "."
