@@ -364,6 +364,14 @@ async def _move(db: Database, name: str, batch: _Batch) -> int:
             if tally is None or name == "sessions":
                 continue  # no such session (deleted): nothing to count in
             on_insert = {**tally.on_insert, GUARD_FIELD: []}
+            # Every counter the row has, as a live first write leaves it (counters.
+            # empty_row): a counter left out (a day of calls without output tokens) is a
+            # missing field, and costReport's `$add` of a missing field is null, so the
+            # row's tokens vanished from every sum. Only the counters `$inc` does not
+            # name: one path in both is refused (ConflictingUpdateOperators).
+            for f in COUNTERS[name]:
+                if f not in inc:
+                    on_insert[f] = 0.0 if isinstance(tally.inc.get(f), float) else 0
             if "_id" not in KEYS[name]:
                 on_insert["_id"] = str(uuid4())
             update["$setOnInsert"] = on_insert

@@ -184,6 +184,31 @@ def _fold(op: str, a: Any, b: Any) -> Any:
     return {op: [a, b]}
 
 
+CONFLICTING_UPDATE_OPERATORS = 40
+
+
+def check_update_paths(update: Any) -> None:
+    """A server refuses an update document in which two paths overlap, whichever operators
+    name them (`$inc` and `$setOnInsert` of one field, `$set` of a field and of a field
+    inside it): ConflictingUpdateOperators, code 40, even when the upsert would not insert.
+    mongomock applies both. Pipelines and replacements have no such paths."""
+    if not isinstance(update, dict) or not any(str(k).startswith("$") for k in update):
+        return
+    seen: list[tuple[str, ...]] = []
+    for args in update.values():
+        for path in args if isinstance(args, dict) else ():
+            parts = tuple(str(path).split("."))
+            for other in seen:
+                n = min(len(parts), len(other))
+                if parts[:n] == other[:n]:
+                    raise OperationFailure(
+                        f"Updating the path '{path}' would create a conflict at "
+                        f"'{'.'.join(parts[:n])}'",
+                        code=CONFLICTING_UPDATE_OPERATORS,
+                    )
+            seen.append(parts)
+
+
 def _has_expr(query: Any) -> bool:
     if isinstance(query, dict):
         return "$expr" in query or any(
@@ -196,6 +221,16 @@ def _has_expr(query: Any) -> bool:
 
 def _is_operator_free(value: Any) -> bool:
     return not (isinstance(value, dict) and any(str(k).startswith("$") for k in value))
+
+
+def _signature(spec: Any) -> tuple[Any, ...]:
+    """What tells two indexes on the same keys apart on a server (besides their names)."""
+    return (
+        bool(spec.get("unique", False)),
+        bool(spec.get("sparse", False)),
+        spec.get("partialFilterExpression"),
+        spec.get("collation"),
+    )
 
 
 @dataclass(frozen=True)
@@ -439,6 +474,7 @@ class EmbeddedCollection:
         self, command: str, method: str, a: tuple[Any, ...], k: dict[str, Any]
     ) -> Any:
         query: dict[str, Any] = a[0] if a else k["filter"]
+        check_update_paths(a[1] if len(a) > 1 else k.get("update"))
         if k.get("upsert") and _has_expr(query):
             raise OperationFailure(
                 "$expr is not allowed in the query predicate for an upsert", code=224
@@ -503,16 +539,24 @@ class EmbeddedCollection:
         return await self._run("listIndexes", body, self._information)  # type: ignore[no-any-return]
 
     async def create_indexes(self, indexes: list[Any], *a: Any, **k: Any) -> list[str]:
-        """A server refuses an index whose keys an index of another name already has
-        (IndexOptionsConflict, code 85); mongomock would silently build a second one."""
+        """A server refuses an index whose keys and signature options an index of another
+        name already has (IndexOptionsConflict, code 85); mongomock would silently build a
+        second one. The signature is the keys with `unique`, `sparse`,
+        `partialFilterExpression` and `collation` (SERVER-25023, SERVER-47657, MongoDB
+        5.0+): the same keys with another partial filter (`messages.user_corrections`
+        beside a retired full `user_time`) are a second index on a server, not a clash."""
 
         def create() -> list[str]:
-            existing = self._sync.index_information()
+            existing = self._information()
             for index in indexes:
                 doc = index.document
                 keys = key_spec(doc["key"])
                 for name, spec in existing.items():
-                    if name != doc["name"] and key_spec(spec["key"]) == keys:
+                    if (
+                        name != doc["name"]
+                        and key_spec(spec["key"]) == keys
+                        and _signature(spec) == _signature(doc)
+                    ):
                         raise OperationFailure(
                             f"Index already exists with a different name: {name}", code=85
                         )

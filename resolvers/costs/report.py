@@ -117,7 +117,11 @@ def _group(key: Any) -> dict[str, Any]:
         "$group": {
             "_id": key,
             "cost": {"$sum": "$cost"},
-            "tokens": {"$sum": {"$add": ["$tokens_in", "$tokens_out"]}},
+            # `$add` is null when either is missing (rows a rebuild made before it wrote
+            # every counter): `$sum` would then drop the row's tokens altogether.
+            "tokens": {
+                "$sum": {"$add": [{"$ifNull": ["$tokens_in", 0]}, {"$ifNull": ["$tokens_out", 0]}]}
+            },
             "requests": {"$sum": "$requests"},
         }
     }
