@@ -314,3 +314,62 @@ async def test_an_evaluator_call_cut_off_is_counted_once_whatever_lands_late(pro
         for name in ("cost_daily", "cost_totals", "provider_daily", "cost_dims"):
             async for row in db.collection(name).find({}):
                 assert row.get(GUARD_FIELD, []) == [], name
+
+
+def _capitalisation_exercise(user_id: str) -> dict[str, Any]:
+    return _exercise(
+        user_id,
+        language="German",
+        category="Spelling",
+        subcategory="Noun Capitalisation",
+        prompt="Correct the sentence: Ich habe einen hund.",
+        answer="Ich habe einen Hund.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        ("ich habe einen hund", '"ich", "hund"'),
+        ("Ich habe einen hund.", '"hund"'),
+        ("Ich besitze einen hund.", '"hund"'),  # another verb, the same small noun
+    ],
+)
+async def test_an_evaluator_never_overrides_a_capitals_rejection_where_capitals_are_the_skill(
+    provider, answer, named
+):
+    """The rules reject "ich habe einen hund" in a noun-capitalisation exercise because of
+    its capitals, the very thing the exercise trains: an evaluator that would accept it
+    (this one accepts everything) is not asked, and the learner hears about the capitals."""
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user(target_language="German")
+        doc = _capitalisation_exercise(user["_id"])
+        await api.services.db.exercises.insert_one(doc)
+        out = (await api.data(SUBMIT, {"id": doc["_id"], "a": answer}, token=token))[
+            "submitExercise"
+        ]
+        assert out["correct"] is False
+        assert provider.requests == []  # not asked: the capitals decide
+        assert await api.services.db.ai_usage.count_documents({}) == 0
+        if answer.startswith("ich habe"):
+            assert f"Check the capital letters: {named}." in out["feedback"]
+
+
+async def test_an_evaluator_still_judges_a_capitalisation_answer_with_its_capitals_right(
+    provider,
+):
+    """Capitals right, a verb the item does not list: the evaluator may accept it, and is
+    told that capitals are judged (for words the model answer lacks)."""
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user(target_language="German")
+        doc = _capitalisation_exercise(user["_id"])
+        await api.services.db.exercises.insert_one(doc)
+        answer = "Ich besitze einen Hund."
+        out = (await api.data(SUBMIT, {"id": doc["_id"], "a": answer}, token=token))[
+            "submitExercise"
+        ]
+        assert out["correct"] is True
+        [call] = provider.requests
+        sent = json.loads(call["body"]["messages"][1]["content"])
+        assert sent["learner_answer"] == answer and sent["capitals_judged"] is True
+        assert "capitals_judged" in call["body"]["messages"][0]["content"]

@@ -4,6 +4,7 @@ which of a learner's own sentences become exercises (their language, no repeats)
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -363,3 +364,152 @@ def test_own_sentences_accept_what_their_explanation_names(
     assert sentence is not None
     draft = _from_own_sentence(sentence, Slot(Target("Grammar", "Prepositions", 1.0), 3, 1))
     assert answers_match(given, [draft.answer, *draft.accepted_answers], "Grammar", "German")
+
+
+# ---- 5: correct alternatives a teacher accepts, through the learner's own path ----
+
+
+def corpus_utterance(language: str, text: str) -> Any:
+    from resolvers.demo.corpus import load_corpus
+
+    for utterances in load_corpus()[language].utterances.values():
+        for u in utterances:
+            if u.text == text:
+                return u
+    raise KeyError(text)
+
+
+@pytest.mark.parametrize(
+    ("language", "said_", "typed"),
+    [
+        ("English", "I look forward to hear from you.", "I'm looking forward to hearing from you."),
+        (
+            "English",
+            "I didn't know you have a dog! How is he called?",
+            "I didn't know you have a dog! What is he called?",
+        ),
+        (
+            "Spanish",
+            "Me lavo los dientes tres veces por el día.",
+            "Me lavo los dientes tres veces por día.",
+        ),
+        ("German", "Mir gefällt sehr die deutsche Musik.", "Die deutsche Musik gefällt mir sehr."),
+    ],
+)
+async def test_a_reviewers_correct_alternative_to_an_own_sentence_is_accepted(
+    api, language, said_, typed
+):
+    """A reviewer acting as a teacher typed these and was marked wrong: the demo tutor's
+    explanation (the only source of an own sentence's alternatives) did not name them.
+    The learner's path: the sentence said with the tutor's correction, the exercise
+    generated from it, the answer submitted."""
+    from tests.test_exercise_answers import OWN, said
+
+    u = corpus_utterance(language, said_)
+    user, token = await api.user(target_language=language)
+    await said(
+        api, {**user, "target_language": language}, u.text, [e.as_document() for e in u.errors]
+    )
+    made = (await api.data(GENERATE, {"n": 6}, token=token))["generateExercise"]
+    [own] = [e for e in made if OWN in e["prompt"]]
+    out = (await api.data(SUBMIT, {"id": own["id"], "a": typed}, token=token))["submitExercise"]
+    assert out["correct"] is True, out["feedback"]
+
+
+@pytest.mark.parametrize(
+    ("language", "said_", "wrong"),
+    [
+        # named alternatives that were themselves ungrammatical (an explanation's quote
+        # put in place of the wrong part of the sentence)
+        ("Spanish", "Quiero aplicar para el puesto de diseñadora.", "postularse a el"),
+        ("German", "Tut mir leid, ich bin spät.", "ich bin ich komme"),
+    ],
+)
+def test_no_own_sentence_alternative_is_ungrammatical(language, said_, wrong):
+    from resolvers.practice.generator import Slot, Target, _from_own_sentence, own_sentence
+
+    u = corpus_utterance(language, said_)
+    sentence = own_sentence("m1", u.text, [e.as_document() for e in u.errors])
+    assert sentence is not None
+    draft = _from_own_sentence(sentence, Slot(Target("Grammar", "Prepositions", 1.0), 3, 1))
+    assert draft.accepted_answers and not [a for a in draft.accepted_answers if wrong in a]
+
+
+# A wrong form an explanation or hint names: "'Rain is 'heavy', not 'strong'".
+_NAMED_WRONG = re.compile(
+    r"\b(?:not|never|instead of|rather than)\s+(?:the\s+|a\s+|an\s+)?'([^']+)'", re.I
+)
+
+
+def _has_phrase(text: str, phrase: str, category: str) -> bool:
+    """Whether `text` contains `phrase` as the checker compares them (punctuation counts
+    only in Punctuation)."""
+    from resolvers.practice.checking import normalize_answer
+
+    keep = category == "Punctuation"
+    p = normalize_answer(phrase, keep)
+    return bool(p) and f" {p} " in f" {normalize_answer(text, keep)} "
+
+
+def test_no_accepted_alternative_contains_the_error_its_exercise_trains():
+    """Every accepted alternative in the bank and in the demo corpus's own sentences is
+    free of the error the exercise names: in a capitalisation exercise it keeps the model
+    answer's capitals (no small German nouns); it never contains a form the explanation
+    or a hint rules out ("not 'strong'", "never 'habían'") unless the model answer does;
+    and an own sentence's alternatives never keep the learner's mistake (the excerpt)."""
+    from resolvers.demo.corpus import load_corpus
+    from resolvers.practice.checking import case_errors
+    from resolvers.practice.generator import Slot, Target, _from_own_sentence, own_sentence
+
+    found = []
+    for item in items_with(""):
+        if case_matters(item.category, item.subcategory, item.type):
+            found += [(item.id, a) for a in item.accepted if case_errors(a, [item.answer])]
+        for text in (item.explanation, *item.hints):
+            for wrong in _NAMED_WRONG.findall(text):
+                if not _has_phrase(item.answer, wrong, item.category):
+                    found += [
+                        (item.id, a) for a in item.accepted if _has_phrase(a, wrong, item.category)
+                    ]
+    slot = Slot(Target("Grammar", "Prepositions", 1.0), 3, 1)
+    for corpus in load_corpus().values():
+        for utterances in corpus.utterances.values():
+            for u in utterances:
+                sentence = own_sentence("m1", u.text, [e.as_document() for e in u.errors])
+                if sentence is None:
+                    continue
+                draft = _from_own_sentence(sentence, slot)
+                for e in u.errors:
+                    if e.excerpt in e.correction:
+                        continue
+                    found += [
+                        (u.text, a)
+                        for a in draft.accepted_answers
+                        if _has_phrase(a, e.excerpt, e.category)
+                    ]
+    assert found == []
+
+
+def test_the_capitalisation_invariant_catches_a_small_noun():
+    from resolvers.practice.checking import case_errors
+
+    item = bank_item("de-noun-capitalisation-20")
+    assert case_errors("Wir treffen uns am dienstagabend.", [item.answer]) == ["dienstagabend"]
+
+
+@pytest.mark.parametrize(
+    ("item_id", "given"),
+    [
+        ("en-verb-tense-20", "I watched that film last week."),
+        ("en-word-choice-10", "The price of petrol has gone up again."),
+        ("en-collocations-7", "He told his teacher a lie."),
+        ("es-plurals-30", "Voy al cine dos veces por mes."),
+        ("es-verb-tense-10", "Llámame cuando llegues a casa."),
+        ("es-adverb-placement-19", "Anoche dormí bien."),
+        ("de-word-choice-4", "Ich rufe dich an, wenn ich Zeit habe."),
+        ("de-verb-tense-16", "Den ganzen Tag hat sie gearbeitet."),
+        ("de-false-friends-21", "Heute Abend rufe ich dich an."),
+    ],
+)
+def test_bank_items_accept_the_alternatives_a_teacher_reviewing_them_added(item_id, given):
+    assert check(bank_item(item_id), given)

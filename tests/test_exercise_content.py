@@ -4,6 +4,8 @@ gives at load (naming the file and the item) instead of a silently dropped field
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,110 @@ def test_the_schema_editors_use_names_exactly_the_fields_the_reader_accepts():
             by_type[name][1]
             == {"id", "type", "difficulty", "answer", "explanation", "hints"} | required
         )
+
+
+# Explanations are English (the UI language) quoting the target language: 'der Tisch', not
+# der Tisch, and never German grammar inside an English sentence ("you 'gehst'"). These
+# words are the target languages' own (no English homographs such as "am", "hat", "me",
+# "son"); a word joined by a hyphen ("-er", "un-") is an ending or prefix, not a word.
+_TARGET_WORDS = {
+    "German": frozenset(
+        "ich du er wir ihr sie ist sind bist seid und oder der die das den dem des ein eine "
+        "einen einem einer eines nicht mit auf für von zu zum zur mir mich dich dir sich uns "
+        "euch habe haben hast hatte wird werden weil dass wenn sehr auch noch schon nach bei "
+        "beim aus im ins vom wie wer heute gestern kann muss geht gehe gehst es".split()
+    ),
+    "Spanish": frozenset(
+        "el la los las es está están estoy soy y que de del en un una unos unas se te lo le "
+        "les nos por para con muy más pero yo tú él ella nosotros ustedes hay fue tiene tengo "
+        "voy va al sí también cuando porque como dónde qué cómo".split()
+    ),
+}
+# A quote: '...' (an apostrophe inside a word, as in 'Geht's', stays inside), "..." or «...».
+_QUOTED = re.compile(r"(?<!\w)'(?:[^']|'(?=\w))*?'(?!\w)|\"[^\"]*\"|«[^»]*»")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+# An English subject followed by a quoted target-language word uses that word as an English
+# verb ("at school you 'gehst in die ... Klasse'", "You 'erzählen' a story"); a quoted
+# English word there is fine ("In German you 'are' an age").
+_SUBJECT_THEN_QUOTE = re.compile(r"\b(?:I|[Yy]ou|[Ww]e|[Tt]hey|[Hh]e|[Ss]he)\s+'([^\W\d_]+)")
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """Words known to be English: the English bank's texts, and every explanation's and
+    hint's words outside quotes."""
+    texts = []
+    for language, bank in load_bank().items():
+        for items in bank.values():
+            for item in items:
+                if language == "English":
+                    texts += [item.prompt, item.answer, *item.accepted, *item.choices]
+                    texts += [item.explanation, *item.hints]
+                else:
+                    texts += [_QUOTED.sub(" ", t) for t in (item.explanation, *item.hints)]
+    return frozenset(w.casefold() for t in texts for w in _WORD.findall(t))
+
+
+def quoted_target_verbs(explanation: str) -> list[str]:
+    return [
+        w for w in _SUBJECT_THEN_QUOTE.findall(explanation) if w.casefold() not in _english_words()
+    ]
+
+
+def unquoted_target_words(explanation: str, language: str) -> list[str]:
+    rest = _QUOTED.sub(" ", explanation)
+    found = []
+    for m in _WORD.finditer(rest):
+        joined = rest[m.start() - 1 : m.start()] == "-" or rest[m.end() : m.end() + 1] == "-"
+        if not joined and m.group().casefold() in _TARGET_WORDS[language]:
+            found.append(m.group())
+    return found
+
+
+def test_unquoted_target_words_are_found():
+    assert unquoted_target_words("'Tisch' is masculine: der Tisch.", "German") == ["der"]
+    assert (
+        unquoted_target_words("at school you 'gehst in die ... Klasse' or 'lernst'", "German") == []
+    )  # quoted: the test below names de-word-choice-16 itself
+    assert unquoted_target_words("'Geht's' is short for 'geht es'; -er, -en.", "German") == []
+    assert unquoted_target_words("A final -z becomes -c before -es: vez, veces.", "Spanish") == []
+    assert unquoted_target_words("Jobs take 'ser': soy profesor.", "Spanish") == ["soy"]
+
+
+def test_explanations_quote_every_target_language_word():
+    """Issue: de-word-choice-16 explained in German and English at once. Every
+    target-language word in a bank or demo-tutor explanation stands in quotes, and no quoted
+    target-language verb serves as the verb of an English sentence."""
+    from resolvers.demo.corpus import load_corpus
+
+    bank = load_bank()
+    corpus = load_corpus()
+    found = []
+    for language in _TARGET_WORDS:
+        for items in bank[language].values():
+            for item in items:
+                if words := unquoted_target_words(item.explanation, language):
+                    found.append((item.id, words))
+                if mixed := quoted_target_verbs(item.explanation):
+                    found.append((item.id, mixed))
+        for utterances in corpus[language].utterances.values():
+            for u in utterances:
+                for e in u.errors:
+                    if words := unquoted_target_words(e.explanation, language):
+                        found.append((u.text, words))
+                    if mixed := quoted_target_verbs(e.explanation):
+                        found.append((u.text, mixed))
+    assert found == []
+
+
+def test_de_word_choice_16_explains_in_english():
+    [item] = [
+        i for items in load_bank()["German"].values() for i in items if i.id == "de-word-choice-16"
+    ]
+    assert quoted_target_verbs("at school you 'gehst in die ... Klasse'") == ["gehst"]
+    assert quoted_target_verbs("In German you 'are' an age.") == []
+    assert quoted_target_verbs(item.explanation) == []
+    assert unquoted_target_words(item.explanation, "German") == []
+    assert "'gehst" not in item.explanation and "'lernst'" not in item.explanation

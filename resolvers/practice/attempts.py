@@ -24,7 +24,7 @@ from resolvers.exercises import get_exercise, utc
 from resolvers.localtime import local_date, zone
 from resolvers.pending import Steps, Upkeep
 from resolvers.practice.bank import answers_match, normalize_answer
-from resolvers.practice.checking import case_matters, near_miss, written_words
+from resolvers.practice.checking import case_errors, case_matters, near_miss, written_words
 from resolvers.practice.evaluator import evaluate, tailored_hint
 from resolvers.practice.hints import MC
 from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
@@ -104,6 +104,14 @@ def _cased(exercise: Row | dict[str, Any]) -> bool:
     )
 
 
+def _wrong_capitals(exercise: Row | dict[str, Any], text: str, expected: list[str]) -> bool:
+    """Whether the answer has words whose capitals differ from a model answer's, in an
+    exercise that judges capitals: then the rules' rejection stands, whatever an answer
+    evaluator would say ("ich habe einen hund" for "Ich habe einen Hund" is the very
+    mistake a noun-capitalisation exercise trains)."""
+    return _cased(exercise) and bool(case_errors(text, expected))
+
+
 def _given(exercise: Row | dict[str, Any], text: str) -> str:
     """An answer as duplicates of it are recognised (the matching's own normalisation;
     where capitals are judged, "dienstagabend" and "Dienstagabend" are different answers)."""
@@ -142,7 +150,9 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         text, expected, exercise["category"], language, case_sensitive=_cased(exercise)
     )
     judged = None
-    if not correct:  # the rules said no: an evaluator, if configured, may know better
+    if not correct and not _wrong_capitals(exercise, text, expected):
+        # the rules said no: an evaluator, if configured, may know better (never about
+        # capitals where capitals are the skill: that rejection is the exercise's point)
         judged = await evaluate(ctx, exercise, text)
         correct = judged.correct if judged else False
     attempts = exercise["attempts"] + 1

@@ -5,7 +5,9 @@ next hint to the learner's last wrong answer.
 Off unless EVALUATOR_LLM_URL is set. The rule-based checker (resolvers/practice/checking.py)
 stays the default and the first word: an answer it accepts is accepted without a call; the
 provider is asked only about free-text answers (error corrections and fill-in-the-blanks)
-it rejected, where a correct alternative the item does not list is likeliest. Any failure
+it rejected, where a correct alternative the item does not list is likeliest, and never
+about one rejected for its capitals where capitals are the skill (German noun
+capitalisation: "ich habe einen hund" stays wrong whatever a provider says). Any failure
 (timeout, HTTP error, a reply that is not the JSON asked for) falls back to the rule-based
 verdict and logs `evaluator_failed`. Each call's tokens and cost are recorded like any AI
 usage: the learner's cost_daily row, the hourly and daily cost_totals (with their alerts),
@@ -34,7 +36,7 @@ from resolvers.context import RequestContext
 from resolvers.costs.rollup import Thresholds
 from resolvers.costs.usage import apply_usage
 from resolvers.counters import request_lease
-from resolvers.practice.checking import normalize_answer
+from resolvers.practice.checking import case_matters, normalize_answer
 from resolvers.practice.hints import EC, FB
 from resolvers.pricing import load_pricing
 
@@ -47,7 +49,8 @@ SYSTEM = (
     "You are a careful language teacher checking one answer to an exercise. Accept every "
     "answer a teacher would accept as correct in the target language (contractions, "
     "dropped subject pronouns, legal word orders, synonyms that fit), and nothing "
-    "ungrammatical. Reply with JSON only: "
+    "ungrammatical. Where capitals_judged is true, capital letters are the skill practised "
+    "and an answer with any wrong capital is wrong. Reply with JSON only: "
     '{"correct": true or false, "feedback": "one short sentence in simple English saying '
     'what is right or what is still wrong, without giving the whole answer"}.'
 )
@@ -89,16 +92,19 @@ def wanted(exercise: dict[str, Any], config: EvaluatorConfig | None) -> bool:
 
 def _prompt(exercise: dict[str, Any], answer: str) -> str:
     accepted = [exercise["answer"], *(exercise.get("accepted_answers") or [])]
-    return json.dumps(
-        {
-            "target_language": exercise.get("language") or "English",
-            "skill": f"{exercise['category']} / {exercise['subcategory']}",
-            "exercise": exercise["prompt"],
-            "model_answers": accepted,
-            "learner_answer": answer,
-        },
-        ensure_ascii=False,
-    )
+    asked: dict[str, Any] = {
+        "target_language": exercise.get("language") or "English",
+        "skill": f"{exercise['category']} / {exercise['subcategory']}",
+        "exercise": exercise["prompt"],
+        "model_answers": accepted,
+        "learner_answer": answer,
+    }
+    if case_matters(exercise["category"], exercise["subcategory"], exercise.get("type")):
+        # The rules already rejected every answer with a wrong capital on a word the model
+        # answers have (resolvers/practice/attempts.py never asks about those); the
+        # provider judges the capitals of the words they lack.
+        asked["capitals_judged"] = True
+    return json.dumps(asked, ensure_ascii=False)
 
 
 HINT_SYSTEM = (

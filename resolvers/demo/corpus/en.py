@@ -20,7 +20,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "I travel",
                 "I travelled",
                 TENSE,
-                "'Last summer' is finished time, so use the past simple.",
+                "'Last summer' is finished time, so use the past simple: 'I travelled' (or 'I traveled', the American spelling).",
             ),
         ),
         U(
@@ -48,7 +48,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "I have been there again in May",
                 "I went there again in May",
                 TENSE,
-                "'In May' is a finished time, so use the past simple, not the present perfect.",
+                "'In May' is a finished time, so use the past simple, not the present perfect: 'I went there again' (or 'I was there again').",
             ),
         ),
         U(
@@ -65,7 +65,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "How much costs a ticket",
                 "How much does a ticket cost",
                 QUEST,
-                "A question with 'how much' needs 'does' and the base verb.",
+                "A question with 'how much' needs 'does' and the base verb: 'How much does a ticket cost to Edinburgh' (or 'How much does a ticket to Edinburgh cost').",
             ),
         ),
         U(
@@ -87,7 +87,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "taxi, the bus",
                 "taxi because the bus",
                 COMMA,
-                "A comma alone cannot join two full sentences; use a linking word like 'because' or a full stop.",
+                "A comma alone cannot join two full sentences; use a linking word, 'because' (or 'as'), or a full stop: 'taxi because the bus' (or 'taxi. The bus').",
             ),
         ),
         U(
@@ -127,7 +127,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "I work",
                 "I have worked",
                 TENSE,
-                "With 'since' and a starting point, use the present perfect.",
+                "With 'since' and a starting point, use the present perfect: 'I have worked' (or 'I have been working').",
             ),
         ),
         U(
@@ -144,7 +144,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "assisted to",
                 "attended",
                 FALSE,
-                "'Assist' means 'help'; you 'attend' a course or a meeting.",
+                "'Assist' means 'help'; you 'attend' a course or a meeting: 'attended' (or 'took') a course.",
             ),
             natives=ROMANCE,
         ),
@@ -178,7 +178,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "am working",
                 "have been working",
                 TENSE,
-                "For a situation that started in the past and continues now, use the present perfect continuous.",
+                "For a situation that started in the past and continues now, use the present perfect continuous: 'have been working' (or 'have worked').",
             ),
             E(
                 "since three years",
@@ -202,7 +202,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "have notice period",
                 "have a notice period",
                 ART,
-                "'Notice period' is a countable noun, so it needs 'a' here.",
+                "'Notice period' is a countable noun, so it needs 'a' here: 'a notice period' (or 'any notice period').",
             ),
             natives=NO_ARTICLES,
         ),
@@ -322,7 +322,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "immediately, it was",
                 "immediately. It was",
                 COMMA,
-                "A comma cannot join two complete sentences; start a new sentence.",
+                "A comma cannot join two complete sentences; start a new sentence: 'immediately. It was' (or 'immediately, and it was').",
             ),
         ),
     ),
@@ -333,7 +333,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "wake up usually",
                 "usually wake up",
                 ADV,
-                "Frequency adverbs like 'usually' go before the main verb.",
+                "Frequency adverbs like 'usually' go before the main verb: 'I usually wake up' (or 'Usually I wake up').",
             ),
         ),
         U(
@@ -355,7 +355,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "at office",
                 "at the office",
                 ART,
-                "Say 'at the office' (but 'at work' and 'at home').",
+                "Say 'at the office' (or 'at work'), like 'at home'.",
             ),
             natives=NO_ARTICLES,
         ),
@@ -411,7 +411,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "three times in the week",
                 "three times a week",
                 PREP,
-                "For how often, say 'three times a week'.",
+                "For how often, say 'three times a week' (or 'three times per week').",
             ),
         ),
     ),
@@ -422,7 +422,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "I play",
                 "I have played",
                 TENSE,
-                "With 'since', use the present perfect for something that continues until now.",
+                "With 'since', use the present perfect for something that continues until now: 'I have played' (or 'I have been playing').",
             ),
         ),
         U(
@@ -431,7 +431,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "like very much reading novels",
                 "like reading novels very much",
                 ADV,
-                "'Very much' goes after the object, not between the verb and the object.",
+                "'Very much' goes after the object, not between the verb and the object: 'like reading novels very much' (or 'really like reading novels').",
             ),
         ),
         U(
@@ -449,7 +449,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "My favourite hobby is to do photos of birds.",
-            E("do photos", "take photos", COLL, "In English you 'take' photos."),
+            E(
+                "do photos",
+                "take photos",
+                COLL,
+                "In English you 'take' photos: 'take photos' (or 'take pictures').",
+            ),
         ),
         U(
             "I'm member of a hiking club.",
@@ -531,6 +536,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "Nice to meet you too. Do you live here from a long time?",
+            E(
+                "Do you live",
+                "Have you lived",
+                TENSE,
+                "For a time up to now, use the present perfect: 'Have you lived' (or 'Have you been living').",
+            ),
             E("from a long time", "for a long time", PREP, "Use 'for' with a length of time."),
             natives=("Spanish", "Italian", "Portuguese"),
         ),
@@ -550,7 +561,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "very funny",
                 "really fun",
                 WORD,
-                "'Funny' means it made you laugh; for an enjoyable time say 'fun'.",
+                "'Funny' means it made you laugh; for an enjoyable time say 'fun': 'really fun' (or 'a lot of fun').",
             ),
         ),
         U(
@@ -559,16 +570,16 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "How long are you living",
                 "How long have you been living",
                 TENSE,
-                "For a period up to now, use the present perfect continuous.",
+                "For a period up to now, use the present perfect continuous: 'How long have you been living' (or 'How long have you lived').",
             ),
         ),
         U(
             "Sorry for the late, the traffic was terrible.",
             E(
                 "Sorry for the late",
-                "Sorry I'm late",
+                "Sorry for being late",
                 WORD,
-                "'Late' is an adjective, so say 'Sorry I'm late'.",
+                "'Late' is an adjective, not a noun: say 'Sorry for being late' (or 'Sorry I am late').",
             ),
         ),
         U(
@@ -584,9 +595,9 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
             "I didn't know you have a dog! How is he called?",
             E(
                 "How is he called",
-                "What's his name",
+                "What is his name",
                 QUEST,
-                "In English you ask 'What's his name?', not 'How is he called?'.",
+                "In English you ask 'What is his name' (or 'What is he called'), not 'How is he called?'.",
             ),
             natives=(*ROMANCE, "German"),
         ),
@@ -616,7 +627,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "I write you",
                 "I am writing to you",
                 TENSE,
-                "In emails we say 'I am writing to…' (present continuous, with 'to').",
+                "In emails we say 'I am writing to…' (present continuous, with 'to'): 'I am writing to you' (or 'I am writing', without 'to you').",
             ),
         ),
         U(
@@ -625,7 +636,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "that you asked",
                 "that you asked for",
                 PREP,
-                "You 'ask for' something you want to receive.",
+                "You 'ask for' something you want to receive: 'the document that you asked for' (or 'the document you asked for').",
             ),
         ),
         U(
@@ -634,7 +645,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "to hear",
                 "to hearing",
                 TENSE,
-                "In 'look forward to', 'to' is a preposition, so the verb takes -ing.",
+                "In 'look forward to', 'to' is a preposition, so the verb takes -ing: 'I look forward to hearing' (or 'I am looking forward to hearing').",
             ),
         ),
         U(
@@ -685,7 +696,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "will raise",
                 "will rise",
                 WORD,
-                "'Rise' has no object (prices rise); 'raise' needs one (we raise prices).",
+                "'Rise' has no object (prices rise); 'raise' needs one (we raise prices): 'will rise' (or 'will go up').",
             ),
         ),
         U(
@@ -715,9 +726,9 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
             "I'm constipated and I have a runny nose and a sore throat.",
             E(
                 "I'm constipated",
-                "I've got a cold",
+                "I have a cold",
                 FALSE,
-                "Spanish 'constipado' means having a cold; English 'constipated' is a digestive problem.",
+                "Spanish 'constipado' means having a cold; English 'constipated' is a digestive problem: 'I have a cold' (or 'I have got a cold').",
             ),
             natives=("Spanish",),
         ),
@@ -742,7 +753,12 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I started going to the gym for to lose weight.",
-            E("for to lose", "to lose", PREP, "For a purpose, use 'to' alone, not 'for to'."),
+            E(
+                "for to lose",
+                "to lose",
+                PREP,
+                "For a purpose, use 'to' alone, not 'for to': 'to lose' (or 'in order to lose').",
+            ),
             natives=ROMANCE,
         ),
         U(
@@ -751,7 +767,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "three times in a day",
                 "three times a day",
                 PREP,
-                "For how often, say 'three times a day'.",
+                "For how often, say 'three times a day' (or 'three times per day').",
             ),
         ),
         U(
@@ -809,11 +825,21 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
         ),
         U(
             "I forgot the password of my email and now I can't enter.",
-            E("can't enter", "can't log in", WORD, "For accounts and websites we say 'log in'."),
+            E(
+                "can't enter",
+                "can't log in",
+                WORD,
+                "For accounts and websites we say 'log in' (or 'sign in').",
+            ),
         ),
         U(
             "Can you explain me how this app works?",
-            E("explain me", "explain to me", PREP, "'Explain' needs 'to' before the person."),
+            E(
+                "explain me",
+                "explain to me",
+                PREP,
+                "'Explain' needs 'to' before the person: 'explain to me' (or 'explain', with no person).",
+            ),
         ),
         U(
             "I spend too much time in my phone.",
@@ -833,7 +859,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "a copy of security",
                 "a backup",
                 WORD,
-                "Spanish 'copia de seguridad' is a 'backup' in English.",
+                "Spanish 'copia de seguridad' is a 'backup' in English: 'make a backup of' (or 'back up') my photos.",
             ),
             natives=("Spanish", "Portuguese", "Italian"),
         ),
@@ -875,7 +901,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "uses now",
                 "now uses",
                 ADV,
-                "Don't put an adverb between the verb and its object; 'now' can go before the verb.",
+                "Don't put an adverb between the verb and its object: 'now uses a smartphone' (or 'uses a smartphone now').",
             ),
         ),
     ),
@@ -900,7 +926,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "like very much the films of Almodóvar",
                 "like the films of Almodóvar very much",
                 ADV,
-                "'Very much' goes after the object, not between the verb and the object.",
+                "'Very much' goes after the object, not between the verb and the object: 'like the films of Almodóvar very much' (or 'really like the films of Almodóvar').",
             ),
             natives=ROMANCE,
         ),
@@ -910,7 +936,7 @@ UTTERANCES: dict[str, tuple[U, ...]] = {
                 "Most of people",
                 "Most people",
                 ART,
-                "Say 'most people' for people in general, or 'most of the people' for a specific group.",
+                "Say 'Most people' (or 'Most of the people', for a specific group), not 'Most of people'.",
             ),
         ),
         U(
