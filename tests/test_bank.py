@@ -302,11 +302,11 @@ def test_answer_normalisation_in_spanish_and_german():
     assert not answers_match("donde vives", ["¿Dónde vives?"], "Word Order")
     assert not answers_match("esta", ["está"], "Grammar")
     # German: ß may be written ss, an umlaut ae/oe/ue, but not dropped.
-    assert answers_match("die Strasse", ["die Straße"], "Spelling")
-    assert answers_match("die Tuer", ["die Tür"], "Spelling")
-    assert answers_match("SCHÖN", ["schön"], "Spelling")
-    assert not answers_match("schon", ["schön"], "Spelling")
-    assert not answers_match("die Tur", ["die Tür"], "Spelling")
+    assert answers_match("die Strasse", ["die Straße"], "Spelling", "German")
+    assert answers_match("die Tuer", ["die Tür"], "Spelling", "German")
+    assert answers_match("SCHÖN", ["schön"], "Spelling", "German")
+    assert not answers_match("schon", ["schön"], "Spelling", "German")
+    assert not answers_match("die Tur", ["die Tür"], "Spelling", "German")
     # Decomposed accents (e + combining acute) equal composed ones.
     assert answers_match("cafe\u0301", ["café"], "Spelling")
     # In punctuation exercises the Spanish opening mark counts.

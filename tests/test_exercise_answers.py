@@ -399,3 +399,219 @@ def test_no_bank_sentence_to_correct_or_word_list_passes_as_its_answer():
                 elif item.type == "sentence_reorder":
                     given = " ".join(item.choices)
                     assert not answers_match(given, right, item.category, language), item.id
+
+
+# ---- what a teacher marks wrong: a contraction's other reading, German's substitutes
+# outside German, a possessive without its apostrophe ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("I would like some information.", "I'd like some information."),
+        ("I had finished before they came.", "I'd finished before they came."),
+        ("I'd finished before they came.", "I had finished before they came."),
+        ("I had better go.", "I'd better go."),
+        ("I would rather stay at home.", "I'd rather stay at home."),
+        ("I had never seen it.", "I'd never seen it."),
+        ("I would have gone.", "I'd have gone."),
+        ("I would put it here.", "I'd put it here."),  # "put": both readings are grammatical
+        ("I had put it here.", "I'd put it here."),
+        ("Where did you go?", "Where'd you go?"),
+        ("She has been ill.", "She's been ill."),
+        ("She has got a cat.", "She's got a cat."),
+        ("He has gone home.", "He's gone home."),
+        ("He is gone.", "He's gone."),
+        ("She is coming tomorrow.", "She's coming tomorrow."),
+        ("Nobody is perfect.", "Nobody's perfect."),
+        ("Somebody is knocking.", "Somebody's knocking."),
+        ("I am not ready.", "I ain't ready."),
+        ("We have not finished.", "We ain't finished."),
+    ],
+)
+def test_a_contraction_is_accepted_spelled_out_as_its_sentence_reads_it(given, expected):
+    assert answers_match(given, [expected], "Grammar", "English")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "I had like some information about the course.",
+            "I'd like some information about the course.",
+        ),
+        ("I had like a coffee.", "I'd like a coffee."),
+        ("I would finished before they came.", "I'd finished before they came."),
+        ("I would better go.", "I'd better go."),
+        ("I had rather stay at home.", "I'd rather stay at home."),
+        ("I would never seen it.", "I'd never seen it."),
+        ("I had have gone.", "I'd have gone."),
+        ("He has my best friend.", "He's my best friend."),
+        ("She has a nurse.", "She's a nurse."),
+        ("She is been ill.", "She's been ill."),
+        ("He has coming tomorrow.", "He's coming tomorrow."),
+        ("There has a man outside.", "There's a man outside."),
+        ("He's a car.", "He has a car."),  # possession: "has" as a main verb does not contract
+        ("It is nobody is fault.", "It's nobody's fault."),
+        ("I is not ready.", "I ain't ready."),
+    ],
+)
+def test_a_contractions_ungrammatical_reading_is_wrong(given, expected):
+    assert not answers_match(given, [expected], "Grammar", "English")
+
+
+def _reading(contraction: str, after: str) -> tuple[str, str] | None:
+    """(right, wrong) spelled-out forms of a bank answer's contraction, by the word after it
+    (this test's own table; None where the bank's sentence allows both)."""
+    host, _, tail = contraction.partition("'")
+    if tail == "d":
+        if after in ("like", "love", "rather", "learn", "prefer", "be", "have"):
+            return f"{host} would", f"{host} had"
+        if after in ("better", "been") or after.endswith("ed"):
+            return f"{host} had", f"{host} would"
+    elif tail == "s" and host.casefold() in ("he", "she", "it", "there", "that", "what"):
+        if after in ("been", "got"):
+            return f"{host} has", f"{host} is"
+        if not after.endswith(("ed", "en")) and after not in ("gone", "done", "made"):
+            return f"{host} is", f"{host} has"
+    return None
+
+
+def test_every_bank_contraction_is_read_one_way_where_its_sentence_allows_one():
+    """Each 'd and 's of the bank's English answers spelled out: the reading the next word
+    takes is right, the other is wrong ("I had like", "He has my best friend")."""
+    checked = 0
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.language != "English" or item.category == "Punctuation":
+                    continue
+                right = [item.answer, *item.accepted]
+                for answer in right:
+                    words = answer.split()
+                    for i, word in enumerate(words[:-1]):
+                        after = (
+                            next(
+                                (w for w in words[i + 1 :] if w not in ("never", "always", "not")),
+                                "",
+                            )
+                            .strip(".,?!")
+                            .casefold()
+                        )
+                        found = _reading(word, after)
+                        if found is None:
+                            continue
+                        good, bad = (" ".join([*words[:i], f, *words[i + 1 :]]) for f in found)
+                        assert answers_match(good, right, item.category, "English"), good
+                        assert not answers_match(bad, right, item.category, "English"), bad
+                        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "language"),
+    [
+        ("pingueino", "pingüino", "Spanish"),
+        ("Tengo vergueenza.", "Tengo vergüenza.", "Spanish"),
+        ("pingueino", "pingüino", None),  # no language: no German conventions either
+        ("Herr Mueller is my teacher.", "Herr Müller is my teacher.", "English"),
+        ("The claß starts at nine.", "The class starts at nine.", "English"),
+        ("Él püde venir.", "Él puede venir.", "Spanish"),
+    ],
+)
+def test_german_substitutes_are_wrong_outside_german(given, expected, language):
+    assert not answers_match(given, [expected], "Vocabulary", language)
+
+
+def test_german_substitutes_are_right_in_german_and_no_other_bank_answer_takes_them():
+    """Every German answer with its umlauts and ß typed as ae/oe/ue/ss is right; every
+    English and Spanish answer with ue/ae/oe/ss typed as ü/ä/ö/ß is wrong."""
+    to_letters = (("ue", "ü"), ("ae", "ä"), ("oe", "ö"), ("ss", "ß"), ("Ue", "Ü"), ("Ae", "Ä"))
+    german = other = 0
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.type == "multiple_choice":
+                    continue
+                right = [item.answer, *item.accepted]
+                if item.language == "German":
+                    typed = item.answer
+                    for pair in to_letters:
+                        typed = typed.replace(pair[1], pair[0])
+                    if typed != item.answer:
+                        assert answers_match(typed, right, item.category, "German"), item.id
+                        german += 1
+                    continue
+                for letters, letter in to_letters:
+                    if letters in item.answer:
+                        typed = item.answer.replace(letters, letter, 1)
+                        assert not answers_match(typed, right, item.category, item.language), (
+                            item.id,
+                            typed,
+                        )
+                        other += 1
+    assert german > 80 and other > 80
+
+
+async def test_submit_judges_a_spanish_answer_without_german_conventions(api):
+    user, token = await api.user(target_language="Spanish")
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "user_id": user["_id"],
+        "language": "Spanish",
+        "category": "Spelling",
+        "subcategory": "Accents",
+        "type": "fill_in_the_blank",
+        "difficulty": 2,
+        "prompt": "Write the word for 'penguin': ___",
+        "answer": "pingüino",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await api.services.db.exercises.insert_one(doc)
+    wrong = await api.data(SUBMIT, {"id": doc["_id"], "a": "pingueino"}, token=token)
+    assert wrong["submitExercise"]["correct"] is False
+    # the right spelling after it is a new answer, not a repeat of the wrong one
+    right = await api.data(SUBMIT, {"id": doc["_id"], "a": "pingüino"}, token=token)
+    assert right["submitExercise"]["correct"] is True
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category", "language"),
+    [
+        ("My parents house is big.", "My parents' house is big.", "Grammar", "English"),
+        ("The boys bikes are new.", "The boys' bikes are new.", "Vocabulary", "English"),
+        ("I stayed at my parents.", "I stayed at my parents'.", "Prepositions", "English"),
+        ("Das ist Klaus Auto.", "Das ist Klaus' Auto.", "Grammar", "German"),
+        ("Das ist Max Fahrrad.", "Das ist Max' Fahrrad.", "Grammar", "German"),
+        ("I dont know.", "I don't know.", "Grammar", "English"),  # a contraction's too
+    ],
+)
+def test_a_possessive_or_contraction_apostrophe_is_needed_in_every_exercise(
+    given, expected, category, language
+):
+    assert not answers_match(given, [expected], category, language)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("My parents\u2019 house is big.", "My parents' house is big."),  # a phone's apostrophe
+        ("my parents' house is big", "My parents' house is big."),
+        ("I don\u2019t know.", "I don't know."),
+        # quotation marks are not apostrophes, and do not swallow a possessive's
+        ("He said yes to my parents' offer.", "He said 'yes' to my parents' offer."),
+        ("He said 'yes' to my parents' offer.", "He said yes to my parents' offer."),
+    ],
+)
+def test_apostrophes_typed_on_a_phone_and_quotes_are_not_mistakes(given, expected):
+    assert answers_match(given, [expected], "Grammar", "English")
+
+
+def test_a_missing_possessive_apostrophe_is_named():
+    said = near_miss(
+        "My parents house is big.", ["My parents' house is big."], "Grammar", "English"
+    )
+    assert said == 'Almost: "parents" needs an apostrophe.'

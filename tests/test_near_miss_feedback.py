@@ -409,6 +409,92 @@ def test_spelling_is_said_only_in_spelling_exercises_and_sentences_to_reorder():
     assert said_spelling > 50
 
 
+# ---- 5: a missing word is said to be missing, never given ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "language", "said"),
+    [
+        (
+            "Only then I realised my mistake.",
+            "Only then did I realise my mistake.",
+            "English",
+            'Still wrong: "realised". Something is also missing after "then".',
+        ),
+        (
+            "Then I realised it my mistake.",
+            "Then I realised it was my big mistake.",
+            "English",
+            'Something is missing after "it" and after "my".',
+        ),
+        (
+            "Yesterday I go beach with my friend.",
+            "Yesterday I went to the beach with my friend.",
+            "English",
+            'Still wrong: "go" (words are missing there).',
+        ),
+        (
+            "Ich gestern ein Buch gelest.",
+            "Ich habe gestern ein Buch gelesen.",
+            "German",
+            'Still wrong: "gelest". Something is also missing after "Ich".',
+        ),
+        (
+            "Fui a playa con mis amigas ayer.",
+            "Fui a la playa con mis amigos ayer.",
+            "Spanish",
+            'Still wrong: "amigas". Something is also missing after "a".',
+        ),
+    ],
+)
+def test_missing_words_are_named_by_where_they_are_missing(given, expected, language, said):
+    assert near_miss(given, [expected], "Grammar", language) == said
+
+
+def test_every_sentence_with_a_word_wrong_and_one_missing_hears_both():
+    """Each typed answer of six words or more with one word left out and a later one made
+    wrong: the wrong word is named as written, the gap is mentioned, and the missing word
+    is not quoted (it is not in the learner's answer)."""
+    checked = 0
+    for item in bank_items():
+        if item.type == MC:
+            continue
+        words = item.answer.split()
+        for i in range(len(words) - 2):
+            shorter = [*words[:i], *words[i + 1 :]]
+            if len(words) < 6 or accepted(item, " ".join(shorter)):
+                continue  # the word may be left out (pro-drop, an accepted variant)
+            wrong = shorter[i + 1].strip(EDGE)
+            if not wrong.isalpha():
+                continue
+            shorter[i + 1] = shorter[i + 1].replace(wrong, wrong + "x")
+            given = " ".join(shorter)
+            said = feedback(item, given)
+            if said is None or not said.startswith("Still wrong"):
+                continue
+            if any(len(a.split()) <= len(shorter) for a in right(item)):
+                continue  # a shorter right answer: nothing need be missing
+            assert f'"{wrong}x' in said and "missing" in said, (item.id, given, said)
+            assert all(part in given for part in quoted(said)), (item.id, given, said)
+            checked += 1
+    assert checked > 500
+
+
+def test_a_contractions_ungrammatical_reading_is_named_as_the_wrong_word():
+    item = bank_item("en-articles-20")  # "I'd like some information about the course."
+    assert feedback(item, "I had like some information about the course.") == (
+        'Still wrong: "had".'
+    )
+    assert feedback(item, "I would like some information about the course.") is None  # right
+    said = near_miss(
+        "I would finished my homework before dinner.",
+        ["I'd finished my homework before dinner."],
+        "Grammar",
+        "English",
+    )
+    assert said == 'Still wrong: "would".'
+
+
 # ---- what the learner reads from submitExercise ----
 
 
@@ -448,8 +534,19 @@ def test_feedback_compares_with_exactly_the_accepted_variants():
                 " ".join(w.key for w in f)
                 for f in _answer_forms(answer, item.language, item.category, keep)
             }
-            normalized = normalize_answer(answer, keep)
+            normalized = normalize_answer(answer, keep, item.language)
             accepted_forms = variants(normalized, item.language, item.category, answer)
             assert accepted_forms <= forms, item.id
             for form in forms - accepted_forms:  # the answer's own contractions, unexpanded
                 assert answers_match(form, [answer], item.category, item.language), item.id
+
+
+def test_written_words_keeps_substitute_spellings_as_typed():
+    """written_words (the words feedback quotes, and a capitalisation retry's key) keeps
+    "Tuer" and "Spass" as typed: only the comparison maps them, and only in German."""
+    from resolvers.practice.checking import case_errors, written_words
+
+    assert written_words("Die Tuer, bitte!") == ["Die", "Tuer", "bitte"]
+    assert written_words("„Das macht Spass.“") == ["Das", "macht", "Spass"]
+    assert case_errors("die tuer ist zu", ["Die Tür ist zu."], "German") == ["die", "tuer"]
+    assert case_errors("die tuer ist zu", ["Die Tür ist zu."], "Spanish") == ["die"]

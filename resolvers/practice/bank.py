@@ -174,10 +174,14 @@ def _problem(item: BankItem, e: Entry) -> str | None:
             return f"needs at least {MIN_MC_CHOICES} choices"
         if item.answer not in item.choices:
             return "answer is not among the choices"
-        normalized = [normalize_answer(c, keep) for c in item.choices]
+        normalized = [normalize_answer(c, keep, item.language) for c in item.choices]
         if len(set(normalized)) != len(normalized):
             return "choices are not distinct"
-        if any(normalize_answer(a, keep) in normalized for a in item.accepted if a != item.answer):
+        if any(
+            normalize_answer(a, keep, item.language) in normalized
+            for a in item.accepted
+            if a != item.answer
+        ):
             return "an also-accepted answer is one of the wrong choices"
     elif item.type == SR:
         if sorted(item.choices) != sorted(_sentence_core(item.answer).split()):
@@ -186,8 +190,10 @@ def _problem(item: BankItem, e: Entry) -> str | None:
             words = sorted(w.casefold() for w in _sentence_core(other).split())
             if words != sorted(w.casefold() for w in item.choices):
                 return f"also-accepted order {other!r} uses other words"
-        given = normalize_answer(" ".join(item.choices), keep)
-        if given in {normalize_answer(a, keep) for a in (item.answer, *item.accepted)}:
+        given = normalize_answer(" ".join(item.choices), keep, item.language)
+        if given in {
+            normalize_answer(a, keep, item.language) for a in (item.answer, *item.accepted)
+        }:
             return "reorder words are already in order"
     elif item.choices:
         return f"{item.type} takes no choices"

@@ -5,7 +5,12 @@ of those lists, four families of variants are accepted for every item of a langu
 author never has to enumerate them:
 
 * English contractions either way ("I do not like" for "I don't like"), except in
-  Apostrophes exercises, where the contraction is the point;
+  Punctuation exercises (Apostrophes among them), where the contraction is the point. A
+  contraction that stands for more than one word ('s, 'd, ain't) is read as the words
+  after it allow, in the model answer and in the learner's alike: "I'd like" is "I would
+  like" and never "I had like", "I'd finished" is "I had finished", "I'd better" is "I had
+  better", "she's been" is "she has been", "she's a nurse" is "she is a nurse" (not "she
+  has"); where both readings are grammatical ("I'd put", "he's gone") both count;
 * Spanish pro-drop: the subject pronoun of the model answer may be left out ("fui a la
   playa" for "yo fui a la playa"), as Spanish normally does;
 * German verb-second fronting: a main clause "Ich komme morgen nicht" may start with the
@@ -13,6 +18,12 @@ author never has to enumerate them:
   round;
 * an English time phrase at the end or the front of the sentence ("Last Saturday I went
   to the beach" for "I went to the beach last Saturday").
+
+German's keyboard substitutes (ae, oe, ue for ä, ö, ü; ss for ß) are the letters they
+stand for in German answers only: Spanish "pingueino" is not "pingüino". Punctuation is
+ignored outside Punctuation exercises, but not the apostrophes that make a word: the one
+inside a contraction ("dont" is wrong; a phone's curly one is "'") and a possessive's
+("my parents house" is wrong for "my parents' house").
 
 Case is ignored, except where capitals are the skill practised (a category or subcategory
 about capitalisation, such as German Noun Capitalisation): there a typed answer whose words
@@ -24,7 +35,9 @@ with a capital. A multiple choice is exempt: picking a choice is the answer, how
 A wrong answer close to a right one gets feedback that names what is off, without revealing
 the rest of the answer: only the accents ("Only the accent: simpática.", "Only the umlaut:
 müde."), only the punctuation, an apostrophe ("Almost: \"dont\" needs an apostrophe."),
-a misspelt word, or the words still wrong in a sentence ("Still wrong: \"since\".").
+a misspelt word, or the words still wrong in a sentence ("Still wrong: \"since\".") and
+where a word is missing, by the word next to the gap, never the missing word itself
+("Still wrong: \"realised\". Something is also missing after \"then\".").
 "Spelling" is said only where a slip of the pen is the likely cause (a Spelling exercise, a
 sentence to reorder): elsewhere a word a letter off ("goes", "den") is the grammar being
 practised. Words are quoted as the learner wrote them, capitals, umlauts and ß kept, and a
@@ -47,23 +60,71 @@ MAX_VARIANTS = 64
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _END = re.compile(r"[\s.!?]+$")
-_ANY_PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+_WORD_CHAR = re.compile(r"\w")
+_MARK = re.compile(r"[^\w\s]")
+# A word-final apostrophe after these letters may be a possessive's: "parents'", "Hans'",
+# German "Max'" and "Fritz'".
+_POSSESSIVE_END = frozenset("sxzß")
 
 
-def normalize_answer(text: str, keep_punctuation: bool = False) -> str:
+def _punct_gaps(text: str) -> list[int]:
+    """Where normalize_answer blanks out punctuation when it is not the point: every mark
+    except an apostrophe inside a word ("don't", "it's") and a possessive's apostrophe
+    after a final s, x or z ("my parents' house", "Hans' Auto", "Max' Rad"). An apostrophe
+    opening a quote ("he said 'yes'") and the one closing it are quotes and go (a
+    possessive inside a quote then goes with them: a rare loss, on the lenient side)."""
+    gaps = []
+    opened = 0
+    last = len(text) - 1
+    for m in _MARK.finditer(text):
+        i = m.start()
+        if text[i] != "'":
+            gaps.append(i)
+            continue
+        after = i > 0 and bool(_WORD_CHAR.match(text[i - 1]))
+        before = i < last and bool(_WORD_CHAR.match(text[i + 1]))
+        if after and before:
+            continue  # inside a word
+        if not after:
+            opened += before  # opens a quote (or stands alone)
+            gaps.append(i)
+        elif opened:
+            opened -= 1  # closes the quote
+            gaps.append(i)
+        elif text[i - 1].lower() not in _POSSESSIVE_END:
+            gaps.append(i)
+    return gaps
+
+
+def _blank_punctuation(text: str) -> str:
+    gaps = set(_punct_gaps(text))
+    return "".join(" " if i in gaps else c for i, c in enumerate(text))
+
+
+def _fold(text: str, language: str | None) -> str:
+    """Case folded, and in German its keyboard substitutes taken as the letters they stand
+    for (ä = ae, ö = oe, ü = ue, ß = ss). Elsewhere ü is ü and ß is ß: Spanish
+    "pingueino" is not "pingüino"."""
+    if language == "German":
+        return text.casefold().translate(_UMLAUTS)
+    return "ß".join(part.casefold() for part in text.replace("ẞ", "ß").split("ß"))
+
+
+def normalize_answer(text: str, keep_punctuation: bool = False, language: str | None = None) -> str:
     """Ignore case, spacing, end punctuation and, unless punctuation is the point, all
-    punctuation (an apostrophe inside a word, as in "don't", is kept, and so are Spanish
-    opening marks in punctuation exercises).
+    punctuation but the apostrophes that make a word (kept: the one inside a word, as in
+    "don't", and a possessive's after a final s, x or z, as in "parents'"; Spanish opening
+    marks are kept in punctuation exercises).
 
     Accents stay significant: Spanish "esta"/"está" and "si"/"sí" are different words, and
-    so are German "schon"/"schön". Two spellings are equal by German convention rather than
-    by leniency: "ss" for "ß" (Swiss German writes no ß; case folding maps ß to ss) and
-    "ae"/"oe"/"ue" for "ä"/"ö"/"ü", the standard substitute on a keyboard without
-    umlauts ("Tuer" = "Tür", but "Tur" is wrong).
+    so are German "schon"/"schön". In German (`language`), two spellings are equal by
+    convention rather than by leniency: "ss" for "ß" (Swiss German writes no ß; case
+    folding maps ß to ss) and "ae"/"oe"/"ue" for "ä"/"ö"/"ü", the standard substitute on
+    a keyboard without umlauts ("Tuer" = "Tür", but "Tur" is wrong). In any other language,
+    or none given, they are different letters.
     """
-    value = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().strip()
-    value = value.translate(_UMLAUTS)
+    value = _fold(unicodedata.normalize("NFKC", text).translate(_QUOTES), language).strip()
     value = value.strip('"')
     if len(value) > 1 and value[0] == value[-1] == "'":  # quoted, not a closing possessive
         value = value[1:-1]
@@ -71,7 +132,7 @@ def normalize_answer(text: str, keep_punctuation: bool = False) -> str:
     if keep_punctuation:
         value = re.sub(r"\s*([,;:])\s*", r"\1 ", value)
     else:
-        value = _ANY_PUNCT.sub(" ", value)
+        value = _blank_punctuation(value)
     return " ".join(value.split())
 
 
@@ -82,39 +143,213 @@ _EN_FIXED = {
     "cannot": ("can not",),
     "won't": ("will not",),
     "shan't": ("shall not",),
-    "ain't": ("is not", "are not", "am not"),
     "let's": ("let us",),
     "i'm": ("i am",),
 }
-# 's after these words is "is" or "has"; after a noun it is a possessive and stays.
-_EN_S_HOSTS = frozenset(
-    "he she it that there what who where here how when why everyone everything nobody".split()
-)
 _EN_SUFFIXES = (
-    ("n't", ("not",)),
-    ("'re", ("are",)),
-    ("'ve", ("have",)),
-    ("'ll", ("will",)),
-    ("'d", ("would", "had")),
+    ("n't", "not"),
+    ("'re", "are"),
+    ("'ve", "have"),
+    ("'ll", "will"),
 )
 
+# Three contractions stand for more than one word: 's (is, has, or a possessive), 'd
+# (would, had, and after a question word did) and ain't (am/is/are not, have/has not).
+# Each is expanded only to what is grammatical before the word after it, in the model
+# answer and in the learner's answer alike: "I'd like" is "I would like", never "I had
+# like"; "I'd finished" is "I had finished"; "He's a car" is not "He has a car". Where the
+# next word allows both ("I'd put", "he's gone", a blank's answer with nothing after it),
+# both are kept.
+_EN_S_HOSTS = frozenset("he she it that there what who where here how when why".split())
+# 's after these is "is"/"has" ("nobody's perfect") or a possessive ("nobody's fault");
+# after a noun it is a possessive and stays.
+_EN_S_OR_POSSESSIVE = frozenset(
+    "everyone everybody everything nobody somebody someone anyone anybody nothing something "
+    "anything".split()
+)
+_EN_WH = frozenset("what who where when why how".split())
+_EN_SUBJECTS = frozenset("i you he she it we they".split())
+# Words that may stand between the contraction and the verb it goes with.
+_EN_ADVERBS = frozenset(
+    "not never just already always still really also probably ever only even actually "
+    "definitely certainly surely usually often sometimes rarely seldom hardly barely "
+    "finally nearly almost simply truly obviously clearly recently once so too very "
+    "quite".split()
+)
+# Past participles unlike the bare verb (regular ones end in -ed).
+_EN_PARTICIPLES = frozenset(
+    "been gone done seen taken given eaten written known grown shown thrown flown blown "
+    "drawn withdrawn driven ridden risen arisen hidden bitten forbidden forgiven forgotten "
+    "gotten got broken spoken chosen frozen stolen woken awoken fallen beaten mistaken "
+    "shaken taken undertaken overtaken woven worn torn born borne sworn begun sung rung "
+    "drunk swum sunk shrunk sprung stunk stung swung hung clung flung dug spun won struck "
+    "stuck bought brought caught taught thought fought sought felt dealt dreamt knelt "
+    "meant kept left slept swept wept crept leapt lent sent spent bent built burnt learnt "
+    "spelt spilt spoilt lost told sold held found ground bound wound made paid said laid "
+    "heard sat met fed led bled fled sped shot stood understood misunderstood had lit slid "
+    "forgot rewritten proven shone bred dwelt leant sewn shorn slain slung smelt sown spat "
+    "strewn striven strung swollen trodden wrung bidden forsaken hewn mown shaven "
+    "wrought".split()
+)
+# "overslept", "withheld", "undone": a prefix on one of the verbs above.
+_EN_VERB_PREFIXES = ("over", "under", "mis", "re", "out", "un", "fore", "with", "up", "be")
+# Past participles that are also the bare verb: "I'd put" is "I would put" or "I had put".
+_EN_BARE_OR_PARTICIPLE = frozenset(
+    "come become overcome run put cut hit let set upset reset shut read hurt cost quit "
+    "spread bet burst cast broadcast forecast split thrust rid fit beat shed".split()
+)
+# Ending in -ed without being a past participle ("I'd need"), and -eed ones that are.
+_EN_ED_BARE = frozenset("need feed bleed breed speed proceed succeed exceed heed weed seed".split())
+_EN_EED_PARTICIPLES = frozenset("agreed disagreed freed guaranteed decreed refereed".split())
+# What "had" takes as a main verb ("I'd a feeling", "I'd to leave"), never "would".
+_EN_HAD_OBJECT = frozenset(
+    "a an the no some any my your his her its our their this these those to enough".split()
+)
+# Words a clause's subject may follow: "nobody's" after them may be "nobody is".
+_EN_CLAUSE_OPENERS = frozenset(
+    "and but or so because if when that since as while although though think thought "
+    "know knew believe guess hope say said sure feel felt suppose realise realize".split()
+)
+_EN_PERFECT = frozenset("been got gotten had".split())
 
-def _en_word(word: str) -> tuple[str, ...]:
-    if word in _EN_FIXED:
-        return _EN_FIXED[word]
-    if word.endswith("'s") and word[:-2] in _EN_S_HOSTS:
-        host = word[:-2]
-        return (f"{host} is", f"{host} has")
-    for suffix, expansions in _EN_SUFFIXES:
-        if word.endswith(suffix) and len(word) > len(suffix):
-            host = word[: -len(suffix)]
-            return tuple(f"{host} {e}" for e in expansions)
-    return (word,)
+
+def _participle(word: str) -> bool | None:
+    """Whether `word` is a past participle: True, False, or None for both a participle and
+    a bare verb ("put", "come")."""
+    stems = [word]
+    if word not in ("resent", "relent"):  # bare verbs, not re- + sent/lent
+        stems += [word[len(p) :] for p in _EN_VERB_PREFIXES if word.startswith(p)]
+    if any(stem in _EN_BARE_OR_PARTICIPLE for stem in stems):
+        return None
+    if any(stem in _EN_PARTICIPLES or stem in _EN_EED_PARTICIPLES for stem in stems):
+        return True
+    return len(word) > 3 and word.endswith("ed") and word not in _EN_ED_BARE
+
+
+def _next_word(words: list[str], i: int) -> tuple[str | None, bool]:
+    """The word after words[i] that the contraction goes with, adverbs skipped, and
+    whether an adverb was skipped."""
+    j = i + 1
+    while j < len(words) and words[j] in _EN_ADVERBS:
+        j += 1
+    return (words[j] if j < len(words) else None), j > i + 1
+
+
+def _verb_after(words: list[str], i: int) -> tuple[str | None, bool, bool]:
+    """As _next_word, past the subject of a question ("where'd you go", "where's he
+    gone"): (the word, an adverb skipped, a subject skipped)."""
+    word, skipped = _next_word(words, i)
+    if word in _EN_SUBJECTS and words[i].rsplit("'", 1)[0] in _EN_WH:
+        at = words.index(word, i + 1)
+        later, more = _next_word(words, at)
+        return later, skipped or more, True
+    return word, skipped, False
+
+
+def _readings_d(words: list[str], i: int) -> tuple[str, ...]:
+    word, _, question = _verb_after(words, i)
+    if word in ("better", "best"):
+        return ("had",)
+    if word in ("rather", "sooner"):
+        return ("would",)
+    participle = None if word is None else _participle(word)
+    if participle:
+        return ("had",)
+    if participle is None:
+        return ("would", "had", "did") if question else ("would", "had")
+    if word in _EN_HAD_OBJECT and not question:
+        return ("had",)
+    return ("would", "did") if question else ("would",)
+
+
+def _readings_s(words: list[str], i: int) -> tuple[str, ...]:
+    word, _, question = _verb_after(words, i)
+    if word is None:
+        return ("is",) if question else ("is", "has")
+    if word in _EN_PERFECT:
+        return ("has",)
+    if _participle(word) is not False:
+        return ("is", "has")  # "he's gone", "it's finished": perfect or passive
+    return ("is",)
+
+
+def _verbal(word: str | None, skipped: bool) -> bool:
+    """Whether the word after an 's is one a verb takes rather than a possessive's noun."""
+    return (
+        skipped
+        or word is None
+        or word in _EN_PERFECT
+        or word in _EN_HAD_OBJECT
+        or _participle(word) is not False
+        or (len(word) > 4 and word.endswith("ing"))
+        or word in ("here", "there", "in", "on", "at", "from", "with", "out", "away", "home")
+    )
+
+
+def _en_options(words: list[str]) -> list[tuple[str, ...]]:
+    """For each (normalized) word, what it may stand for in this sentence: itself, or the
+    expansions of a contraction that are grammatical where it stands."""
+    out: list[tuple[str, ...]] = []
+    for i, word in enumerate(words):
+        if word in _EN_FIXED:
+            out.append(_EN_FIXED[word])
+            continue
+        if word == "ain't":
+            out.append(_readings_aint(words, i))
+            continue
+        if word.endswith("'s") and len(word) > 2:
+            host = word[:-2]
+            if host in _EN_S_HOSTS:
+                out.append(tuple(f"{host} {r}" for r in _readings_s(words, i)))
+                continue
+            if host in _EN_S_OR_POSSESSIVE:
+                after, skipped = _next_word(words, i)
+                if _verbal(after, skipped):
+                    readings = [f"{host} {r}" for r in _readings_s(words, i)]
+                    if after is None:
+                        readings.append(word)
+                elif i == 0 or words[i - 1] in _EN_CLAUSE_OPENERS:
+                    readings = [f"{host} is", word]
+                else:
+                    readings = [word]
+                out.append(tuple(readings))
+                continue
+        if word.endswith("'d") and len(word) > 2:
+            host = word[:-2]
+            out.append(tuple(f"{host} {r}" for r in _readings_d(words, i)))
+            continue
+        for suffix, expansion in _EN_SUFFIXES:
+            if word.endswith(suffix) and len(word) > len(suffix):
+                out.append((f"{word[: -len(suffix)]} {expansion}",))
+                break
+        else:
+            out.append((word,))
+    return out
+
+
+def _readings_aint(words: list[str], i: int) -> tuple[str, ...]:
+    """ain't: am/is/are not by its subject, and have/has not where a participle follows."""
+    subject = words[i - 1] if i > 0 else None
+    word, _ = _next_word(words, i)
+    be: tuple[str, ...]
+    have: tuple[str, ...]
+    if subject == "i":
+        be, have = ("am not",), ("have not",)
+    elif subject in ("you", "we", "they"):
+        be, have = ("are not",), ("have not",)
+    elif subject in _EN_S_HOSTS or subject in _EN_S_OR_POSSESSIVE or subject == "this":
+        be, have = ("is not",), ("has not",)
+    else:
+        be, have = ("is not", "are not", "am not"), ("has not", "have not")
+    if word in _EN_PERFECT:
+        return have
+    if word is None or _participle(word) is not False:
+        return (*be, *have)
+    return be
 
 
 def _expand_english(text: str) -> set[str]:
-    words = text.split()
-    options = [_en_word(w) for w in words]
+    options = _en_options(text.split())
     out: set[str] = set()
     for combo in product(*options):
         out.add(" ".join(combo))
@@ -283,19 +518,21 @@ _WORD_EDGE = ".,;:!?¿¡\"'()«»„“”"
 
 
 def written_words(text: str) -> list[str]:
-    """The words of an answer as written (case kept), punctuation around them removed and
-    German's substitutes mapped as the comparison maps them (ae = ä, ss = ß)."""
+    """The words of an answer as written: case, umlauts, ß and substitute spellings kept
+    ("Tuer" stays "Tuer"), the punctuation around them removed. Comparisons fold them
+    (_fold_word); the words themselves are what feedback quotes."""
     value = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     out = []
-    for raw in _ANY_PUNCT.sub(" ", value).split():
+    for raw in _blank_punctuation(value).split():
         word = raw.strip(_WORD_EDGE)
         if word:
             out.append(word)
     return out
 
 
-def _fold_word(word: str) -> str:
-    return word.casefold().translate(_UMLAUTS)
+def _fold_word(word: str, language: str | None) -> str:
+    """A word as normalize_answer compares it (German substitutes mapped in German)."""
+    return _fold(word, language)
 
 
 def _same_case(given: str, right: str) -> bool:
@@ -307,7 +544,7 @@ def _same_case(given: str, right: str) -> bool:
     return given[:1].isupper() == right[:1].isupper() and (given.isupper() == right.isupper())
 
 
-def case_errors(given: str, expected: Iterable[str]) -> list[str]:
+def case_errors(given: str, expected: Iterable[str], language: str | None = None) -> list[str]:
     """The words of `given` (as typed) whose capitals differ from a model answer's.
 
     Word by word against an answer with the same words in the same order; for a reordered
@@ -318,20 +555,20 @@ def case_errors(given: str, expected: Iterable[str]) -> list[str]:
     if not typed:
         return []
     answers = [written_words(e) for e in expected]
-    folded = [_fold_word(w) for w in typed]
+    folded = [_fold_word(w, language) for w in typed]
     for words in answers:
-        if [_fold_word(w) for w in words] == folded:
+        if [_fold_word(w, language) for w in words] == folded:
             return [g for g, r in zip(typed, words, strict=True) if not _same_case(g, r)]
     forms: dict[str, list[str]] = {}
     for words in answers:
         for i, w in enumerate(words):
-            options = forms.setdefault(_fold_word(w), [])
+            options = forms.setdefault(_fold_word(w, language), [])
             options.append(w)
             if i == 0 and w[:1].isupper():  # capital only because it opens the sentence
                 options.append(w[:1].lower() + w[1:])
     wrong = []
     for i, word in enumerate(typed):
-        found = forms.get(_fold_word(word))
+        found = forms.get(_fold_word(word, language))
         if not found:
             continue  # a word the answer lacks: wrong anyway, not a capitalisation matter
         options = [o[:1].upper() + o[1:] for o in found] if i == 0 else found
@@ -434,15 +671,18 @@ def accepts(
     *,
     case_sensitive: bool = False,
 ) -> bool:
-    """Whether `given` is right. `case_sensitive` (see case_matters): capitals count too."""
+    """Whether `given` is right. `case_sensitive` (see case_matters): capitals count too.
+    `language` is the exercise's: German's substitute spellings count only in German, and
+    each language's variants only in it."""
     expected = list(expected)
     keep = category == "Punctuation"
     targets: set[str] = set()
     for answer in expected:
-        targets |= variants(normalize_answer(answer, keep), language, category, answer)
-    if not _canonical(normalize_answer(given, keep), language, category) & targets:
+        normalized = normalize_answer(answer, keep, language)
+        targets |= variants(normalized, language, category, answer)
+    if not _canonical(normalize_answer(given, keep, language), language, category) & targets:
         return False
-    return not (case_sensitive and case_errors(given, expected))
+    return not (case_sensitive and case_errors(given, expected, language))
 
 
 # ---- near misses ------------------------------------------------------------------------
@@ -498,15 +738,15 @@ def _written_tokens(text: str, keep: bool) -> list[str]:
         work, shown = work[: m.start()], shown[: m.start()]
     if keep:
         return re.sub(r"\s*([,;:])\s*", r"\1 ", shown).split()
-    gaps = {m.start() for m in _ANY_PUNCT.finditer(work)}
+    gaps = set(_punct_gaps(work))
     return "".join(" " if i in gaps else c for i, c in enumerate(shown)).split()
 
 
-def _words(text: str, keep: bool) -> list[_Word]:
-    keys = normalize_answer(text, keep).split()
+def _words(text: str, keep: bool, language: str | None) -> list[_Word]:
+    keys = normalize_answer(text, keep, language).split()
     shown = _written_tokens(text, keep)
     if len(shown) != len(keys) or any(
-        _fold_word(s.translate(_QUOTES)) != k for s, k in zip(shown, keys, strict=True)
+        _fold_word(s.translate(_QUOTES), language) != k for s, k in zip(shown, keys, strict=True)
     ):
         shown = keys  # never quote a word that is not the one compared
     return [_Word(k, s, i) for i, (k, s) in enumerate(zip(keys, shown, strict=True))]
@@ -527,13 +767,14 @@ def _trace(keys: list[str], words: list[_Word]) -> list[_Word]:
 
 
 def _expand(form: list[_Word]) -> list[list[_Word]]:
-    """The form itself, then its contractions expanded as _expand_english expands them,
-    each part remembering the contraction it was written as."""
+    """The form itself, then its contractions expanded as _expand_english expands them
+    (by the words around them), each part remembering the contraction it was written as."""
+    readings = _en_options([w.key for w in form])
     options = [
-        [[_Word(part, w.shown, w.source, False) for part in e.split()] for e in _en_word(w.key)]
-        if _en_word(w.key) != (w.key,)
+        [[_Word(part, w.shown, w.source, False) for part in e.split()] for e in found]
+        if found != (w.key,)
         else [[w]]
-        for w in form
+        for w, found in zip(form, readings, strict=True)
     ]
     out = [form]
     seen: set[str] = set()
@@ -559,7 +800,7 @@ def _answer_forms(
     """What `variants` accepts for `answer`, word by word, and the answer as written with
     its contractions: a learner who contracts the same word is compared contraction to
     contraction, so a contraction is never reported for a word that was right."""
-    words = _words(answer, keep)
+    words = _words(answer, keep, language)
     normalized = " ".join(w.key for w in words)
     others: set[str] = set()
     if language == "Spanish":
@@ -699,14 +940,14 @@ def near_miss(
         return None
     keep = category == "Punctuation"
     if case_sensitive and accepts(given, expected, category, language):
-        wrong_case = case_errors(given, expected)
+        wrong_case = case_errors(given, expected, language)
         if wrong_case:
             return capitals_feedback(wrong_case)
     if keep:
-        loose = {normalize_answer(e) for e in expected}
-        if normalize_answer(given) in loose:
+        loose = {normalize_answer(e, language=language) for e in expected}
+        if normalize_answer(given, language=language) in loose:
             return "The words are right; check the punctuation."
-    typed = _words(given, keep)
+    typed = _words(given, keep, language)
     given_forms = [typed]
     if _english_variants(language, category):
         given_forms = _expand(typed)[:_GIVEN_FORMS]
@@ -723,8 +964,8 @@ def near_miss(
     for g, _, r in pairs:
         if said := _only_accents(g, r, language):
             return said
-    norm_given = normalize_answer(given, keep)
-    if not pairs or any(normalize_answer(c, keep) == norm_given for c in choices):
+    norm_given = normalize_answer(given, keep, language)
+    if not pairs or any(normalize_answer(c, keep, language) == norm_given for c in choices):
         return None  # a wrong choice is a wrong choice, not a near miss
     best: tuple[int, list[_Word], list[_Word], list[_Word], Ops] | None = None
     for g, form, r in pairs:
@@ -745,13 +986,47 @@ def near_miss(
     changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in found)
     if not found or len(found) > 3 or changed * 2 > len(form):
         return None  # not close: more than half of it differs
-    if len(found) == 1 and found[0][0] == "insert":
-        at = found[0][1]
-        if at > 0:
-            return f'Something is missing after "{_quote([g[at - 1]])}".'
-        return f'Something is missing before "{_quote([g[at]])}".'
     moved = sorted(g[i].key for _, i1, i2, _, _ in found for i in range(i1, i2))
     if moved == sorted(r[j].key for _, _, _, j1, j2 in found for j in range(j1, j2)):
         return "The words are right; check their order."
-    parts = [_quote(g[i1:i2]) for _, i1, i2, _, _ in found if i2 > i1]
-    return "Still wrong: " + ", ".join(f'"{p}"' for p in parts) + "."
+    return _wrong_and_missing(g, r, found)
+
+
+def _is_word(w: _Word) -> bool:
+    return any(c.isalnum() for c in w.key)
+
+
+def _wrong_and_missing(g: list[_Word], r: list[_Word], found: Ops) -> str:
+    """The words still wrong, as written, and where words are missing, by the written word
+    next to the gap (the missing words themselves are not given away):
+    'Still wrong: "realised". Something is also missing after "then".'"""
+    wrong_at = {i for _, i1, i2, _, _ in found for i in range(i1, i2)}
+    wrong: list[str] = []
+    places: list[str] = []
+    for tag, i1, i2, j1, j2 in found:
+        if tag == "insert":
+            if (place := _gap(g, i1, wrong_at)) not in places:
+                places.append(place)
+            continue
+        part = f'"{_quote(g[i1:i2])}"'
+        short = sum(map(_is_word, r[j1:j2])) - sum(map(_is_word, g[i1:i2]))
+        if short > 0:  # "go" for "have gone": a word missing inside the wrong part
+            part += " (a word is missing there)" if short == 1 else " (words are missing there)"
+        wrong.append(part)
+    missing = " and ".join(places)
+    if not wrong:
+        return f"Something is missing {missing}."
+    said = "Still wrong: " + ", ".join(wrong) + "."
+    return f"{said} Something is also missing {missing}." if places else said
+
+
+def _gap(g: list[_Word], at: int, wrong_at: set[int]) -> str:
+    """Where a gap at `at` is, by a neighbouring word that is not itself wrong if there is
+    one: 'after "then"' or 'before "I"'."""
+    sides = []
+    if at > 0:
+        sides.append((at - 1, "after"))
+    if at < len(g):
+        sides.append((at, "before"))
+    i, side = next((s for s in sides if s[0] not in wrong_at), sides[0])
+    return f'{side} "{_quote([g[i]])}"'

@@ -15,9 +15,10 @@ from difflib import SequenceMatcher
 
 FB, MC, EC, SR = "fill_in_the_blank", "multiple_choice", "error_correction", "sentence_reorder"
 
-# A word (with inner apostrophes, and the one closing a plural possessive: "parents'"),
-# or one punctuation mark.
-_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*(?:(?<=s)['\u2019](?!\w))?|[^\w\s]")
+# A word (with inner apostrophes, and the one closing a possessive after s, x or z:
+# "parents'", German "Max'"; as checking.normalize_answer keeps it), or one punctuation
+# mark.
+_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*(?:(?<=[sxzßSXZ])['\u2019](?!\w))?|[^\w\s]")
 _PUNCTUATION_NAMES = {
     ",": "comma",
     ";": "semicolon",
