@@ -615,3 +615,49 @@ def test_a_missing_possessive_apostrophe_is_named():
         "My parents house is big.", ["My parents' house is big."], "Grammar", "English"
     )
     assert said == 'Almost: "parents" needs an apostrophe.'
+
+
+async def test_german_spellings_without_umlauts_count_as_the_same_answer_everywhere(api):
+    """ "Tuer" is how a keyboard without umlauts writes "Tür": the same answer when it is
+    judged, when a repeat of a wrong answer is recognised (no attempt used twice) and
+    when an own sentence's applied corrections are told apart from the missing ones."""
+    user, token = await api.user(target_language="German")
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "user_id": user["_id"],
+        "language": "German",
+        "category": "Vocabulary",
+        "subcategory": "Word Choice",
+        "type": "fill_in_the_blank",
+        "difficulty": 2,
+        "prompt": "Mach bitte die ___ zu (the door).",
+        "answer": "Tür",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await api.services.db.exercises.insert_one(doc)
+    first = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Tuere"}, token=token))[
+        "submitExercise"
+    ]
+    again = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Türe"}, token=token))["submitExercise"]
+    assert first["correct"] is False and again["correct"] is False
+    assert again["attemptsLeft"] == first["attemptsLeft"]  # the same wrong answer
+    assert again["exercise"]["attempts"] == first["exercise"]["attempts"] == 1
+
+    await said(
+        api,
+        user,
+        "Das ist fur mich, aber ich habe kein Zeit.",
+        [
+            err("Spelling", "Common Misspellings", "fur", "für"),
+            err("Grammar", "Articles", "kein Zeit", "keine Zeit"),
+        ],
+    )
+    [own] = await own_exercises(api, token)
+    half = "Das ist fuer mich, aber ich habe kein Zeit."
+    out = (await api.data(SUBMIT, {"id": own["id"], "a": half}, token=token))["submitExercise"]
+    assert out["correct"] is False
+    assert '"kein Zeit" (Articles)' in out["feedback"]
+    assert '"fur"' not in out["feedback"]  # "fuer" applied that correction

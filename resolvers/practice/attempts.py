@@ -65,14 +65,20 @@ def _pending(exercise: Row) -> None:
         )
 
 
+def _language(exercise: Row | dict[str, Any]) -> str:
+    """The language an exercise's answers are written in (German's ae/oe/ue and ss
+    spellings count only there: resolvers/practice/checking.py)."""
+    return str(exercise.get("language") or "English")
+
+
 def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     """A typed multiple-choice answer that is neither a choice nor a listed right answer:
     told to choose, without using up an attempt."""
     if exercise.get("type") != MC or not exercise.get("choices"):
         return False
-    keep = exercise["category"] == "Punctuation"
-    given = normalize_answer(text, keep)
-    known = {normalize_answer(c, keep) for c in [*exercise["choices"], *expected]}
+    keep, language = exercise["category"] == "Punctuation", _language(exercise)
+    given = normalize_answer(text, keep, language)
+    known = {normalize_answer(c, keep, language) for c in [*exercise["choices"], *expected]}
     return given not in known
 
 
@@ -81,15 +87,16 @@ def _still_wrong(exercise: Row | dict[str, Any], text: str, language: str) -> st
     corrections = exercise.get("corrections") or []
     if len(corrections) < 2:
         return None
-    given = f" {normalize_answer(text)} "
+
+    def norm(t: str) -> str:
+        return normalize_answer(t, language=language)
+
+    given = f" {norm(text)} "
     missing = [
         c
         for c in corrections
-        if f" {normalize_answer(c['correction'])} " not in given
-        or (
-            normalize_answer(c["excerpt"]) not in normalize_answer(c["correction"])
-            and f" {normalize_answer(c['excerpt'])} " in given
-        )
+        if f" {norm(c['correction'])} " not in given
+        or (norm(c["excerpt"]) not in norm(c["correction"]) and f" {norm(c['excerpt'])} " in given)
     ]
     if not missing or len(missing) == len(corrections):
         return None
@@ -115,7 +122,7 @@ def _wrong_capitals(exercise: Row | dict[str, Any], text: str, expected: list[st
 def _given(exercise: Row | dict[str, Any], text: str) -> str:
     """An answer as duplicates of it are recognised (the matching's own normalisation;
     where capitals are judged, "dienstagabend" and "Dienstagabend" are different answers)."""
-    given = normalize_answer(text, exercise.get("category") == "Punctuation")
+    given = normalize_answer(text, exercise.get("category") == "Punctuation", _language(exercise))
     return f"{given} | {' '.join(written_words(text))}" if _cased(exercise) else given
 
 
@@ -133,7 +140,7 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         return await _replay(ctx, dict(exercise), text)
     _pending(exercise)
     expected = [exercise["answer"], *(exercise.get("accepted_answers") or [])]
-    language = exercise.get("language") or "English"
+    language = _language(exercise)
     allowed = max_attempts(exercise)
     if _not_a_choice(exercise, text, expected):
         choices = ", ".join(f'"{c}"' for c in exercise["choices"])
@@ -277,7 +284,7 @@ def _feedback(
     was read (for the attempts' state the rules judged)."""
     source = before if before is not None else exercise
     expected = [source["answer"], *(source.get("accepted_answers") or [])]
-    language = source.get("language") or "English"
+    language = _language(source)
     allowed = max_attempts(source)
     finished = exercise["status"] != "pending"
     explanation = source.get("explanation") or ""

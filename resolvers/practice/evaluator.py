@@ -190,7 +190,10 @@ async def tailored_hint(ctx: RequestContext, exercise: dict[str, Any], answer: s
     given. A hint that contains the model answer is not used."""
     reply = await _ask(ctx, exercise, HINT_SYSTEM, answer, "hint_evaluated")
     hint = str((reply or {}).get("hint") or "").strip()[:MAX_FEEDBACK_CHARS]
-    if not hint or normalize_answer(exercise["answer"]) in normalize_answer(hint):
+    language = exercise.get("language")
+    if not hint or normalize_answer(exercise["answer"], language=language) in normalize_answer(
+        hint, language=language
+    ):
         return None
     return hint
 
