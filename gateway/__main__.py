@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import uvicorn
 from pydantic import ValidationError
@@ -19,15 +20,28 @@ from gateway.ws_protocol import uvicorn_ws_options
 def load_or_exit() -> Settings:
     """Settings, or one JSON `invalid_settings` line naming each bad variable, then exit 2."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
-        configure_logging()
-        problems = [
-            {"setting": ".".join(str(p) for p in e["loc"]).upper(), "problem": e["msg"]}
-            for e in exc.errors()
-        ]
-        get_logger("gateway").critical("invalid_settings", problems=problems)
-        sys.exit(2)
+        refuse(
+            [
+                {"setting": ".".join(str(p) for p in e["loc"]).upper(), "problem": e["msg"]}
+                for e in exc.errors()
+            ]
+        )
+    try:
+        # The signing key depends on several settings (JWT_SECRET's length, MONGO_URI,
+        # JWT_JWKS_URL): checked here too, or a short secret stopped the process with a
+        # traceback instead of the one line.
+        settings.jwt_key  # noqa: B018
+    except ValueError as exc:
+        refuse([{"setting": "JWT_SECRET", "problem": str(exc)}])
+    return settings
+
+
+def refuse(problems: list[dict[str, str]]) -> NoReturn:
+    configure_logging()
+    get_logger("gateway").critical("invalid_settings", problems=problems)
+    sys.exit(2)
 
 
 def port_in_use(host: str, port: int) -> str | None:
