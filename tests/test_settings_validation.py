@@ -31,6 +31,8 @@ BAD = [
     ("MONGO_URI", "localhost:27017", "scheme"),
     ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/metrics", "directory"),
     ("LOG_LEVEL", "chatty", "not DEBUG"),
+    ("CORS_ALLOW_ORIGINS", "app.example.com", "not an origin"),  # was: every browser refused
+    ("CORS_ALLOW_ORIGINS", "https://app.example.com/app", "not an origin"),
     ("EXERCISE_GENERATOR", "my generator", "package.module:factory"),
     ("PRICING_OVERRIDES", "{oops", "not JSON"),
     ("PRICING_OVERRIDES", '{"openai": {"gpt-x": {"input": -1, "output": 1}}}', "must look like"),
