@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import sys
 from pathlib import Path
@@ -44,33 +45,41 @@ def refuse(problems: list[dict[str, str]]) -> NoReturn:
     sys.exit(2)
 
 
-def port_in_use(host: str, port: int) -> str | None:
-    """Why HOST:PORT cannot be bound, or None. Checked before anything is seeded or printed:
-    Uvicorn only binds after the app's start-up, so a busy port would otherwise print demo
-    tokens for a process that exits a moment later."""
+def port_in_use(host: str, port: int) -> tuple[str, bool] | None:
+    """Why HOST:PORT cannot be bound, and whether it is because the port is taken; or None.
+    Checked before anything is seeded or printed: Uvicorn only binds after the app's
+    start-up, so a busy port would otherwise print demo tokens for a process that exits a
+    moment later."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        return f"cannot resolve {host!r}: {exc}"
+        return f"cannot resolve {host!r}: {exc}", False
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Uvicorn does
         try:
             probe.bind(address)
         except OSError as exc:
-            return exc.strerror or str(exc)
+            return exc.strerror or str(exc), exc.errno == errno.EADDRINUSE
     return None
 
 
 def main() -> None:
     settings = load_or_exit()
-    problem = port_in_use(settings.host, settings.port)
-    if problem:
+    refused = port_in_use(settings.host, settings.port)
+    if refused:
+        problem, busy = refused
+        # Only a taken port is another process's doing; a HOST that does not resolve or
+        # is no address of this machine was told the same, sending the operator after a
+        # process that does not exist.
+        hint = (
+            "Another process (an earlier `make run`?) is using the port: stop it, or choose "
+            f"another port, e.g. `PORT={settings.port + 1} make run`."
+            if busy
+            else "Check HOST: it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0."
+        )
         print(
-            f"Cannot listen on {settings.host}:{settings.port}: {problem}. Another process "
-            f"(an earlier `make run`?) is using the port: stop it, or choose another port, "
-            f"e.g. `PORT={settings.port + 1} make run`.",
-            file=sys.stderr,
+            f"Cannot listen on {settings.host}:{settings.port}: {problem}. {hint}", file=sys.stderr
         )
         raise SystemExit(1)
     options = {
