@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import uvicorn
 from pydantic import ValidationError
@@ -19,44 +21,65 @@ from gateway.ws_protocol import uvicorn_ws_options
 def load_or_exit() -> Settings:
     """Settings, or one JSON `invalid_settings` line naming each bad variable, then exit 2."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
-        configure_logging()
-        problems = [
-            {"setting": ".".join(str(p) for p in e["loc"]).upper(), "problem": e["msg"]}
-            for e in exc.errors()
-        ]
-        get_logger("gateway").critical("invalid_settings", problems=problems)
-        sys.exit(2)
+        refuse(
+            [
+                {"setting": ".".join(str(p) for p in e["loc"]).upper(), "problem": e["msg"]}
+                for e in exc.errors()
+            ]
+        )
+    try:
+        # The signing key depends on several settings (JWT_SECRET's length, MONGO_URI,
+        # JWT_JWKS_URL): checked here too, or a short secret stopped the process with a
+        # traceback instead of the one line.
+        settings.jwt_key  # noqa: B018
+    except ValueError as exc:
+        refuse([{"setting": "JWT_SECRET", "problem": str(exc)}])
+    return settings
 
 
-def port_in_use(host: str, port: int) -> str | None:
-    """Why HOST:PORT cannot be bound, or None. Checked before anything is seeded or printed:
-    Uvicorn only binds after the app's start-up, so a busy port would otherwise print demo
-    tokens for a process that exits a moment later."""
+def refuse(problems: list[dict[str, str]]) -> NoReturn:
+    configure_logging()
+    get_logger("gateway").critical("invalid_settings", problems=problems)
+    sys.exit(2)
+
+
+def port_in_use(host: str, port: int) -> tuple[str, bool] | None:
+    """Why HOST:PORT cannot be bound, and whether it is because the port is taken; or None.
+    Checked before anything is seeded or printed: Uvicorn only binds after the app's
+    start-up, so a busy port would otherwise print demo tokens for a process that exits a
+    moment later."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        return f"cannot resolve {host!r}: {exc}"
+        return f"cannot resolve {host!r}: {exc}", False
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Uvicorn does
         try:
             probe.bind(address)
         except OSError as exc:
-            return exc.strerror or str(exc)
+            return exc.strerror or str(exc), exc.errno == errno.EADDRINUSE
     return None
 
 
 def main() -> None:
     settings = load_or_exit()
-    problem = port_in_use(settings.host, settings.port)
-    if problem:
+    refused = port_in_use(settings.host, settings.port)
+    if refused:
+        problem, busy = refused
+        # Only a taken port is another process's doing; a HOST that does not resolve or
+        # is no address of this machine was told the same, sending the operator after a
+        # process that does not exist.
+        hint = (
+            "Another process (an earlier `make run`?) is using the port: stop it, or choose "
+            f"another port, e.g. `PORT={settings.port + 1} make run`."
+            if busy
+            else "Check HOST: it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0."
+        )
         print(
-            f"Cannot listen on {settings.host}:{settings.port}: {problem}. Another process "
-            f"(an earlier `make run`?) is using the port: stop it, or choose another port, "
-            f"e.g. `PORT={settings.port + 1} make run`.",
-            file=sys.stderr,
+            f"Cannot listen on {settings.host}:{settings.port}: {problem}. {hint}", file=sys.stderr
         )
         raise SystemExit(1)
     options = {

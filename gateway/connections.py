@@ -21,6 +21,11 @@ the disconnect and is answered (and charged) as a refusal (gateway/graphql_http.
 A connection upgraded to a WebSocket leaves these deadlines (the live endpoint has its
 own, gateway/live_ws.py) and keeps its place in the per-IP count until it closes.
 Nothing here runs per byte beyond a counter, or per request.
+
+At a graceful shutdown (SIGTERM) Uvicorn lets each response in flight finish and waits,
+with no bound, for every connection to close. Each request's scope carries its
+connection's DRAINING_KEY event, set when the shutdown begins, so an endless response
+(an SSE stream, gateway/live_sse.py) ends and the process can exit.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from gateway.settings import Settings
 log = get_logger("gateway.connections")
 
 CHECK_INTERVAL_SECONDS = 0.5
+# scope[DRAINING_KEY]: an asyncio.Event set when the server begins a graceful shutdown.
+DRAINING_KEY = "gateway.draining"
 MAX_HEADER_BYTES = 65_536
 _BUSY_BODY = (
     b'{"data": null, "errors": [{"message": "Too many connections from this client.", '
@@ -99,6 +106,7 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._draining = asyncio.Event()
         limits = ConnectionLimits
         self._guard_key: str | None = None
         self._between_since = time.monotonic()  # waiting for a request's headers since
@@ -164,12 +172,21 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         cycle = self.cycle
         if cycle is not self._seen_cycle:  # a request's headers arrived: new waits
             self._seen_cycle = cycle
+            if cycle is not None:  # its app task has not run yet: it will see this
+                cycle.scope[DRAINING_KEY] = self._draining
             self._new_request = True
             self._header_bytes = 0
         elif not self._in_request():  # still no headers
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADER_BYTES:
                 self._expire("headers_too_large")
+
+    def shutdown(self) -> None:
+        """Uvicorn's graceful shutdown: a response in flight may finish, but an SSE stream
+        never would, and the process waited for its client to hang up (up to
+        SSE_MAX_STREAM_SECONDS) before it exited."""
+        self._draining.set()
+        super().shutdown()
 
     def _in_request(self) -> bool:
         cycle: Any = self.cycle

@@ -20,7 +20,9 @@ What the stream carries (enisdenjo/graphql-sse PROTOCOL.md):
   with `after`: the header becomes the variable the operation passes to `after:` unless
   the variables already give it one;
 - at SSE_MAX_STREAM_SECONDS the stream ends without `complete` (a comment says why), so
-  no response stays open forever through proxies and deploys: the client resumes.
+  no response stays open forever through proxies and deploys: the client resumes;
+- at a graceful shutdown (SIGTERM) likewise, at once (`: the server is shutting down`):
+  Uvicorn waits for every response to end before the process exits.
 
 Refused with an HTTP status before the stream opens, as the WebSocket upgrade is: a
 request the parameters or persisted-query rules refuse (400/404), no or a bad credential
@@ -50,6 +52,7 @@ from starlette.responses import Response
 from starlette.types import Send
 
 from gateway import jsonio
+from gateway.connections import DRAINING_KEY
 from gateway.errors import error_payload, with_request_id
 from gateway.graphql_http import Caller, Exchange, GraphQLEndpoint, Operation, Read
 from gateway.live_stream import (
@@ -252,6 +255,9 @@ class EventStream:
         payload = {"query": op.query, "variables": variables, "operationName": op.name}
         interval = settings.sse_keepalive_seconds
         ends = time.monotonic() + settings.sse_max_stream_seconds
+        # Set at a graceful shutdown (gateway/connections.py); absent when no such protocol
+        # serves the app (in-process tests).
+        draining: asyncio.Event | None = request.scope.get(DRAINING_KEY)
         # A handoff, not a buffer: the producer takes the next frame from the subscription
         # only once the pump wrote the last, so a stream that ends holds at most one frame
         # it never began to write, and says so (Frame.sent; a tutor turn goes back to its
@@ -305,12 +311,31 @@ class EventStream:
                     seconds = f"{settings.sse_max_stream_seconds:g}"
                     await write(f": stream open {seconds} s, the most; resume\n\n".encode())
                     return "max_duration", True
+                if draining is not None and draining.is_set():
+                    # The server is shutting down: no `complete`, the client resumes on
+                    # another replica (after, Last-Event-ID).
+                    await write(b": the server is shutting down; resume\n\n")
+                    return "shutdown", True
+                getter = asyncio.ensure_future(queue.get())
+                waits: set[asyncio.Future[Any]] = {getter}
+                if draining is not None:
+                    waits.add(asyncio.ensure_future(draining.wait()))
                 try:
-                    item = await asyncio.wait_for(queue.get(), min(interval, left))
+                    await asyncio.wait_for(
+                        asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED),
+                        min(interval, left),
+                    )
                 except TimeoutError:
-                    if ends - time.monotonic() > 0:
+                    pass  # idle: a keep-alive below
+                finally:
+                    for waiting in waits:
+                        if not waiting.done():
+                            waiting.cancel()
+                if not getter.done() or getter.cancelled():
+                    if ends - time.monotonic() > 0 and not (draining and draining.is_set()):
                         await write(KEEPALIVE)
                     continue
+                item = getter.result()
                 try:
                     reason = await deliver(item)
                 finally:

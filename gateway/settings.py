@@ -724,6 +724,22 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown tier(s) {unknown}; the tiers are {', '.join(TIERS)}")
         return value
 
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, value: str | None) -> str | None:
+        # A browser's Origin is scheme://host[:port]; an entry without the scheme
+        # (`app.example.com`) or with a path matched no browser, and every call from the
+        # app was refused with nothing said at start-up.
+        for item in _csv(value or ""):
+            if item != "*" and not re.fullmatch(
+                r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+", item.rstrip("/")
+            ):
+                raise ValueError(
+                    f"{item!r} is not an origin such as https://app.example.com "
+                    "(scheme, host and optional port, no path), nor '*'"
+                )
+        return value
+
     @field_validator("forwarded_allow_ips")
     @classmethod
     def _proxies(cls, value: str) -> str:

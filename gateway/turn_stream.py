@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import bson
@@ -70,6 +71,18 @@ return released
 """
 
 
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """A subscription's read of the stream: Redis away or frozen ends that subscription with
+    SERVICE_UNAVAILABLE (subscribe again), not an internal error."""
+    try:
+        yield
+    except STORAGE_ERRORS as exc:
+        raise ServiceUnavailable(
+            "The turn queue is unavailable; subscribe to tutorTurns again shortly."
+        ) from exc
+
+
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -117,11 +130,14 @@ class RedisTurns(TurnQueue):
         return added is not None
 
     async def join(self, group: str, consumer: str) -> None:
-        try:
-            await self._call(self.client.xgroup_create(self.stream, group, id="$", mkstream=True))
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        with _unavailable():
+            try:
+                await self._call(
+                    self.client.xgroup_create(self.stream, group, id="$", mkstream=True)
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
     async def _turns(
         self, group: str, entries: list[Any], consumer: str, attempts: bool = True
@@ -149,6 +165,12 @@ class RedisTurns(TurnQueue):
         ]
 
     async def take(
+        self, group: str, consumer: str, *, own: bool, block_s: float, cursor: list[str]
+    ) -> list[Turn]:
+        with _unavailable():
+            return await self._take(group, consumer, own=own, block_s=block_s, cursor=cursor)
+
+    async def _take(
         self, group: str, consumer: str, *, own: bool, block_s: float, cursor: list[str]
     ) -> list[Turn]:
         c = self.client
@@ -192,6 +214,12 @@ class RedisTurns(TurnQueue):
     async def strays(
         self, group: str, consumer: str, min_idle_s: float, handed: Collection[str]
     ) -> list[Turn]:
+        with _unavailable():
+            return await self._strays(group, consumer, min_idle_s, handed)
+
+    async def _strays(
+        self, group: str, consumer: str, min_idle_s: float, handed: Collection[str]
+    ) -> list[Turn]:
         idle_ms = int(min_idle_s * 1000)
         rows = await self._call(
             self.client.xpending_range(
@@ -213,9 +241,12 @@ class RedisTurns(TurnQueue):
         await self._call(self._release(keys=[self.stream], args=args))
 
     async def held(self, group: str, consumer: str, limit: int) -> int:
-        rows = await self._call(
-            self.client.xpending_range(self.stream, group, "-", "+", limit, consumername=consumer)
-        )
+        with _unavailable():
+            rows = await self._call(
+                self.client.xpending_range(
+                    self.stream, group, "-", "+", limit, consumername=consumer
+                )
+            )
         return len(rows)
 
     async def ack(self, group: str, entry: str) -> bool:

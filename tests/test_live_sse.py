@@ -202,6 +202,26 @@ async def test_a_stream_ends_at_its_longest_duration_without_complete() -> None:
         assert "event: complete" not in lines
 
 
+async def test_a_graceful_shutdown_ends_open_streams_so_the_process_can_exit() -> None:
+    """Before, Uvicorn's graceful shutdown (SIGTERM) waited for every SSE client to hang
+    up, up to SSE_MAX_STREAM_SECONDS: a deploy hung on its replicas' open streams."""
+    from gateway.connections import GuardedHTTPProtocol
+
+    settings = make_settings(sse_keepalive_seconds=5)
+    server = served(settings, http=GuardedHTTPProtocol)  # as `python -m gateway` serves
+    async with server as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
+            assert await events.event() == {"comment": ""}
+            await _subscribed(api)
+            server.server.should_exit = True
+            lines = await asyncio.wait_for(events.rest(), 3)
+            await asyncio.wait_for(asyncio.shield(server.task), 3)
+        assert any("the server is shutting down; resume" in line for line in lines), lines
+        assert "event: complete" not in lines  # the client resumes elsewhere
+
+
 async def test_no_or_a_bad_credential_is_refused_before_the_stream_opens() -> None:
     async with served(make_settings()) as (api, url):
         _, learner = await api.user()

@@ -20,6 +20,14 @@ def test_a_busy_port_fails_fast_before_seeding_or_printing_tokens():
     assert "Bearer" not in done.stdout + done.stderr  # no tokens for a process that exits
 
 
+def test_a_host_that_is_not_this_machines_is_not_blamed_on_another_process():
+    for host in ("999.1.1.1", "192.0.2.1"):  # does not resolve; TEST-NET, on no interface
+        done = run_gateway_to_exit({"PORT": "0", "HOST": host, "MONGO_URI": ""})
+        assert done.returncode == 1
+        assert f"Cannot listen on {host}:0" in done.stderr
+        assert "Another process" not in done.stderr and "Check HOST" in done.stderr
+
+
 def _anchor(heading: str) -> str:
     """GitHub's id for a heading: lower case, punctuation dropped, spaces to hyphens."""
     text = re.sub(r"[^\w\- ]", "", heading.strip().lower())

@@ -31,6 +31,8 @@ BAD = [
     ("MONGO_URI", "localhost:27017", "scheme"),
     ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/metrics", "directory"),
     ("LOG_LEVEL", "chatty", "not DEBUG"),
+    ("CORS_ALLOW_ORIGINS", "app.example.com", "not an origin"),  # was: every browser refused
+    ("CORS_ALLOW_ORIGINS", "https://app.example.com/app", "not an origin"),
     ("EXERCISE_GENERATOR", "my generator", "package.module:factory"),
     ("PRICING_OVERRIDES", "{oops", "not JSON"),
     ("PRICING_OVERRIDES", '{"openai": {"gpt-x": {"input": -1, "output": 1}}}', "must look like"),
@@ -70,3 +72,23 @@ def test_the_process_refuses_to_start_with_a_bad_setting():
     assert event["event"] == "invalid_settings" and event["level"] == "critical"
     [problem] = event["problems"]
     assert problem["setting"] == "RATE_LIMIT_FREE" and "sixty a minute" in problem["problem"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"JWT_SECRET": "too-short", "MONGO_URI": ""},
+        {"JWT_SECRET": "", "MONGO_URI": "mongodb://127.0.0.1:1", "JWT_JWKS_URL": ""},
+    ],
+    ids=["short", "missing-with-mongo-uri"],
+)
+def test_a_bad_signing_secret_is_one_line_too(env):
+    """Before, a JWT_SECRET under 32 characters (or none with MONGO_URI) stopped the
+    process with a Python traceback, not the invalid_settings line."""
+    proc = run_gateway_to_exit({**env, "PORT": "0"})
+    assert proc.returncode == 2
+    [line] = (proc.stdout + proc.stderr).splitlines()
+    event = json.loads(line)
+    assert event["event"] == "invalid_settings"
+    [problem] = event["problems"]
+    assert problem["setting"] == "JWT_SECRET" and "JWT_SECRET" in problem["problem"]

@@ -676,3 +676,18 @@ async def test_a_turn_whose_subscription_completed_before_it_was_written_goes_ba
         assert (turn["message"]["id"], turn["attempt"]) == (said, 1)
         await other.close()
         await ws.close()
+
+
+async def test_an_unreachable_turn_stream_ends_the_subscription_as_unavailable() -> None:
+    """Redis away: tutorTurns answers SERVICE_UNAVAILABLE (subscribe again), as ackTurn
+    does; before, an INTERNAL error and an unhandled_resolver_error in the log."""
+    from tests.servers import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    async with served(make_settings(redis_url=dead)) as (api, url):
+        ws = await tutor_socket(url, await api.tutor())
+        await subscribe(ws, TURNS, {"g": "tutors"})
+        answer = await receive(ws, 10)
+        assert answer["type"] == "error", answer
+        assert answer["payload"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        await ws.close()

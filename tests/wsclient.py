@@ -25,8 +25,9 @@ class served:
     this event loop, so the test reaches the same services through `api`). `db`: a
     database shared with other apps (replicas of one deployment)."""
 
-    def __init__(self, settings: Any, db: Any = None) -> None:
+    def __init__(self, settings: Any, db: Any = None, **config: Any) -> None:
         self.running = running_api(settings, db=db)
+        self.config = config  # more uvicorn.Config options, e.g. http=
 
     async def __aenter__(self) -> tuple[Api, str]:
         api = await self.running.__aenter__()
@@ -39,6 +40,7 @@ class served:
             log_level="warning",
             # As `python -m gateway` serves (gateway/__main__.py).
             **uvicorn_ws_options(self.running.settings),
+            **self.config,
         )
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
