@@ -95,8 +95,9 @@ class RedisRelay:
         )
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
-        # When the listener last heard from Redis (None: never subscribed, so nothing to
-        # replay: no subscriber here predates the first subscription).
+        # When the listener last heard from Redis (None: never subscribed, and no
+        # subscriber here predates the first subscription; `start` sets it when it stops
+        # waiting for that subscription).
         self._heard_at: datetime | None = None
 
     async def publish(self, event: dict[str, Any]) -> None:
@@ -112,8 +113,14 @@ class RedisRelay:
         self._task = asyncio.create_task(self._listen(), name="live-relay")
         # Up to a second for the first subscription, so events published right after
         # start-up reach this replica; Redis being down does not stop the gateway.
-        with contextlib.suppress(TimeoutError):
+        started_at = datetime.now(UTC)
+        try:
             await asyncio.wait_for(self._subscribed.wait(), 1.0)
+        except TimeoutError:
+            # The gateway serves without the subscription: subscribers can come before it,
+            # so the first subscription replays from here, as a lost one is replayed.
+            if self._heard_at is None:
+                self._heard_at = started_at
 
     async def _listen(self) -> None:
         backoff = BACKOFF_MIN_S

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ class SilentProxy:
     def __init__(self) -> None:
         self.dead: list[dict[str, bool]] = []
         self.server: asyncio.Server | None = None
+        self.refusing = False  # new connections are closed at once (Redis down)
 
     async def __aenter__(self) -> str:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -42,6 +43,9 @@ class SilentProxy:
             state["dead"] = True
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.close()
+            return
         target = urlsplit(redis_url())
         up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
         state = {"dead": False}
@@ -98,6 +102,38 @@ async def test_a_silently_dead_subscription_is_noticed_and_replaced() -> None:
         finally:
             await relay.stop()
             await other.stop()
+
+
+@pytest.mark.redis
+async def test_subscribers_that_came_while_redis_was_down_at_start_up_get_the_missed_events() -> (
+    None
+):
+    """A replica that starts with Redis down serves anyway: a learner subscribed before
+    its first subscription gets what other replicas published meanwhile, replayed."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    replays: list[datetime] = []
+    replayed = asyncio.Event()
+
+    async def catch_up(since: datetime) -> int:
+        replays.append(since)
+        replayed.set()
+        return 0
+
+    hub = LiveHub()
+    proxy = SilentProxy()
+    async with proxy as proxied:
+        proxy.refusing = True
+        relay = RedisRelay(proxied, prefix, hub, timeout_s=0.2, catch_up=catch_up, ping_every_s=0.2)
+        started_at = datetime.now(UTC)
+        await relay.start()  # gives up waiting after a second; the gateway serves
+        try:
+            hub.subscribe("s1")  # a learner's stream, before the relay is subscribed
+            proxy.refusing = False
+            await asyncio.wait_for(replayed.wait(), 5)
+            assert len(replays) == 1
+            assert replays[0] <= started_at + timedelta(seconds=1) - relay.catch_up_margin
+        finally:
+            await relay.stop()
 
 
 @pytest.mark.redis
