@@ -16,6 +16,7 @@ from gateway.connections import MAX_HEADER_BYTES
 from gateway.logging import configure_logging, get_logger
 from gateway.settings import Settings
 from gateway.ws_protocol import uvicorn_ws_options
+from resolvers.practice.generator import generator_factory
 
 
 def load_or_exit() -> Settings:
@@ -36,6 +37,10 @@ def load_or_exit() -> Settings:
         settings.jwt_key  # noqa: B018
     except ValueError as exc:
         refuse([{"setting": "JWT_SECRET", "problem": str(exc)}])
+    try:
+        generator_factory(settings.exercise_generator)
+    except ValueError as exc:
+        refuse([{"setting": "EXERCISE_GENERATOR", "problem": str(exc)}])
     return settings
 
 

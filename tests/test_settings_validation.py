@@ -92,3 +92,20 @@ def test_a_bad_signing_secret_is_one_line_too(env):
     assert event["event"] == "invalid_settings"
     [problem] = event["problems"]
     assert problem["setting"] == "JWT_SECRET" and "JWT_SECRET" in problem["problem"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("no_such_module_here:create", "cannot be imported"),
+        ("json:no_such_factory", "no callable 'no_such_factory'"),
+    ],
+)
+def test_an_exercise_generator_that_cannot_load_is_refused_at_start_up(spec, says):
+    """Before, a well-formed EXERCISE_GENERATOR naming no module started the gateway, and
+    every dailyPractice and generateExercise then answered INTERNAL."""
+    proc = run_gateway_to_exit({"EXERCISE_GENERATOR": spec, "MONGO_URI": "", "PORT": "0"})
+    assert proc.returncode == 2
+    [line] = (proc.stdout + proc.stderr).splitlines()
+    [problem] = json.loads(line)["problems"]
+    assert problem["setting"] == "EXERCISE_GENERATOR" and says in problem["problem"]

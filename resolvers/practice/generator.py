@@ -12,6 +12,7 @@ import importlib
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -366,13 +367,26 @@ def draft_from_bank(item: BankItem) -> ExerciseDraft:
     )
 
 
+def generator_factory(spec: str) -> Callable[[], ExerciseGenerator]:
+    """The factory 'package.module:factory' names ('builtin': the bank's), or ValueError
+    saying why there is none: start-up calls it, so a misspelt EXERCISE_GENERATOR stops
+    the gateway with one `invalid_settings` line instead of failing every practice page."""
+    if spec in ("", "builtin"):
+        return BankGenerator
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or whatever the module raised on import
+        raise ValueError(f"module {module_name!r} cannot be imported: {exc}") from exc
+    factory = getattr(module, attr or "create_generator", None)
+    if not callable(factory):
+        raise ValueError(f"module {module_name!r} has no callable {attr or 'create_generator'!r}")
+    return factory  # type: ignore[no-any-return]
+
+
 def load_generator(spec: str) -> ExerciseGenerator:
     """'builtin', or 'package.module:factory' returning an ExerciseGenerator."""
-    if spec in ("", "builtin"):
-        return BankGenerator()
-    module_name, _, attr = spec.partition(":")
-    factory = getattr(importlib.import_module(module_name), attr or "create_generator")
-    return factory()  # type: ignore[no-any-return]
+    return generator_factory(spec)()
 
 
 def plan(
