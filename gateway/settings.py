@@ -257,7 +257,8 @@ class Settings(BaseSettings):
     exercise_generator: str = LEARNING(
         "builtin",
         "'builtin' (curated bank and the learner's own sentences) or 'package.module:factory' "
-        "returning an ExerciseGenerator.",
+        "returning an ExerciseGenerator; a module that cannot be imported, or names no "
+        "callable factory, is refused at start-up.",
     )
     evaluator_llm_url: HttpUrlText | None = LEARNING(
         None,
