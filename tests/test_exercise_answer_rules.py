@@ -283,6 +283,269 @@ def test_german_fronting_never_moves_the_final_verb_part_or_splits_a_phrase(give
     assert not answers_match(given, [expected], "Word Order", "German")
 
 
+# ---- 3b: German fronting moves a phrase whole, and the checker's word lists match the
+# normalised text they are compared with ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Heute Abend rufe ich dich an.", "Ich rufe dich heute Abend an."),
+        ("Ich rufe dich heute Abend an.", "Heute Abend rufe ich dich an."),
+        ("Morgen früh gehe ich zum Arzt.", "Ich gehe morgen früh zum Arzt."),
+        (
+            "Gestern Abend bin ich in Hamburg angekommen.",
+            "Ich bin gestern Abend in Hamburg angekommen.",
+        ),
+        (
+            "Heute Morgen habe ich meinen Bus verpasst.",
+            "Ich habe heute Morgen meinen Bus verpasst.",
+        ),
+        ("Den ganzen Tag hat sie gearbeitet.", "Sie hat den ganzen Tag gearbeitet."),
+        ("Zweimal in der Woche spiele ich Tennis.", "Ich spiele Tennis zweimal in der Woche."),
+        # a pronoun stays at the front of the middle field: not "Ich sehe am Montag ihn"
+        ("Ich sehe ihn am Montag.", "Am Montag sehe ich ihn."),
+        ("Ich habe sie gestern gesehen.", "Gestern habe ich sie gesehen."),
+        # accepted before the fix too (when parts of these phrases were fronted as well)
+        ("Am Montag habe ich einen Termin.", "Ich habe am Montag einen Termin."),
+        ("Um acht Uhr stehe ich jeden Tag auf.", "Ich stehe jeden Tag um acht Uhr auf."),
+        ("Jeden Tag stehe ich um acht Uhr auf.", "Ich stehe jeden Tag um acht Uhr auf."),
+        ("Nächste Woche fahre ich nach Berlin.", "Ich fahre nächste Woche nach Berlin."),
+        ("Letztes Jahr habe ich in Wien gewohnt.", "Ich habe letztes Jahr in Wien gewohnt."),
+        ("In der Stadt wohnen wir.", "Wir wohnen in der Stadt."),
+        ("Mit dem neuen Auto fahre ich nach Hause.", "Ich fahre mit dem neuen Auto nach Hause."),
+    ],
+)
+def test_german_fronting_moves_a_time_or_place_phrase_whole(given, expected):
+    assert answers_match(given, [expected], "Grammar", "German")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Abend rufe ich dich heute an.", "Ich rufe dich heute Abend an."),
+        ("Heute rufe ich dich Abend an.", "Ich rufe dich heute Abend an."),
+        (
+            "Abend bin ich gestern in Hamburg angekommen.",
+            "Ich bin gestern Abend in Hamburg angekommen.",
+        ),
+        ("Tag hat sie den ganzen gearbeitet.", "Sie hat den ganzen Tag gearbeitet."),
+        ("Um acht stehe ich jeden Tag Uhr auf.", "Ich stehe jeden Tag um acht Uhr auf."),
+        ("In der wohnen wir Stadt.", "Wir wohnen in der Stadt."),
+        ("Mit dem neuen fahre ich Auto nach Hause.", "Ich fahre mit dem neuen Auto nach Hause."),
+        ("Auto fahre ich mit dem neuen nach Hause.", "Ich fahre mit dem neuen Auto nach Hause."),
+        ("Keinen habe ich Bruder.", "Ich habe keinen Bruder."),
+        ("Gut spielst du sehr Gitarre.", "Du spielst sehr gut Gitarre."),
+        ("Sehr bin ich heute früh aufgestanden.", "Ich bin heute sehr früh aufgestanden."),
+        ("Hunger habe ich und Durst.", "Ich habe Hunger und Durst."),
+        ("Mit Zucker trinke ich gern Tee und Milch.", "Ich trinke gern Tee mit Zucker und Milch."),
+        (
+            "Aus einem kleinen Dorf kommt er in Bayern.",
+            "Er kommt aus einem kleinen Dorf in Bayern.",
+        ),
+        (
+            "Vom März habe ich eine Frage zur Rechnung.",
+            "Ich habe eine Frage zur Rechnung vom März.",
+        ),
+        ("Zeit rufe ich dich an, wenn ich habe.", "Ich rufe dich an, wenn ich Zeit habe."),
+        # a question is not a statement with its phrase moved
+        ("Du fängst um wie viel Uhr an zu arbeiten.", "Um wie viel Uhr fängst du an zu arbeiten?"),
+    ],
+)
+def test_german_fronting_never_fronts_part_of_a_phrase(given, expected):
+    assert not answers_match(given, [expected], "Grammar", "German")
+
+
+async def test_a_split_phrase_is_not_the_answer_to_a_sentence_to_reorder(api):
+    """de-separable-verbs-2 hands out "an Ich heute Abend dich rufe": "Abend rufe ich dich
+    heute an" used to be marked right."""
+    user, token = await api.user(target_language="German")
+    doc = await pending(api, user, bank_item("de-separable-verbs-2"))
+    wrong = "Abend rufe ich dich heute an"
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": wrong}, token=token))["submitExercise"]
+    assert out["correct"] is False and "check their order" in out["feedback"]
+    right = "Heute Abend rufe ich dich an"
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": right}, token=token))["submitExercise"]
+    assert out["correct"] is True
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Für Kunst interessiere ich mich.", "Ich interessiere mich für Kunst."),
+        ("Fuer Kunst interessiere ich mich.", "Ich interessiere mich für Kunst."),
+        ("Über meine Arbeit spreche ich oft.", "Ich spreche oft über meine Arbeit."),
+        (
+            "Während des Essens habe ich nicht gesprochen.",
+            "Ich habe während des Essens nicht gesprochen.",
+        ),
+        (
+            "Ich habe während des Essens nicht gesprochen.",
+            "Während des Essens habe ich nicht gesprochen.",
+        ),
+    ],
+)
+def test_prepositions_with_umlauts_front_their_phrase(given, expected):
+    assert answers_match(given, [expected], "Grammar", "German")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Für interessiere ich mich Kunst.", "Ich interessiere mich für Kunst."),
+        ("Über spreche ich oft meine Arbeit.", "Ich spreche oft über meine Arbeit."),
+        (
+            "Während habe ich des Essens nicht gesprochen.",
+            "Ich habe während des Essens nicht gesprochen.",
+        ),
+    ],
+)
+def test_a_preposition_with_an_umlaut_is_never_fronted_alone(given, expected):
+    assert not answers_match(given, [expected], "Grammar", "German")
+
+
+def test_the_checkers_word_lists_are_in_the_form_they_are_compared_in():
+    """Every word list the checker matches normalised text against is itself normalised in
+    that language: German lists without ä, ö, ü, ß (normalize_answer's German writes them
+    ae, oe, ue, ss), all in lower case, apostrophes straight."""
+    from resolvers.practice import checking
+    from resolvers.practice.checking import normalize_answer
+
+    language = {"_DE_": "German", "_EN_": "English", "_ES_": "Spanish"}
+    unmatched = []
+    checked = 0
+    for name, value in vars(checking).items():
+        prefix = name[:4]
+        if prefix not in language or not isinstance(value, frozenset | dict):
+            continue
+        for word in value:
+            if not isinstance(word, str):
+                continue
+            checked += 1
+            if normalize_answer(word, language=language[prefix]) != word:
+                unmatched.append((name, word))
+    assert checked > 300
+    assert unmatched == []
+
+
+# The bank-wide invariant: no fronting variant of a German answer begins or ends inside a
+# phrase. Word lists of its own (not the checker's), as a teacher would name the pieces.
+def _de_words(text: str) -> frozenset[str]:
+    from resolvers.practice.checking import normalize_answer
+
+    return frozenset(normalize_answer(w, language="German") for w in text.split())
+
+
+_DETERMINERS = _de_words(
+    "der die das den dem des ein eine einen einem einer eines mein meine meinen meinem "
+    "meiner meines dein deine deinen deinem deiner sein seine seinen seinem seiner ihr ihre "
+    "ihren ihrem ihrer unser unsere unseren unserem kein keine keinen keinem keiner jeden "
+    "jede jedes jedem letzten letzte letztes nächsten nächste nächstes diesen diese dieses "
+    "diesem viele vielen einige mehrere zwei drei vier fünf sechs sieben acht neun zehn halb"
+)
+_PREPOSITIONS = _de_words(
+    "an am auf aus bei beim mit nach seit von vom zu zum zur in im ins um für über unter vor "
+    "hinter neben zwischen durch gegen ohne während wegen trotz"
+)
+_DEICTIC = _de_words("heute morgen gestern vorgestern übermorgen")
+_DAYPARTS = _de_words("morgen vormittag mittag nachmittag abend nacht früh")
+_DEGREE = _de_words("sehr ganz so zu ziemlich besonders fast schon noch nur auch erst gar")
+_AND = _de_words("und oder sowie")
+_ADVERBS = _de_words(
+    "heute morgen gestern oft immer nie manchmal gern gerne leider hier dort später dann "
+    "jetzt bald selten meistens"
+)
+
+
+def _adjectival(word: str) -> bool:
+    return word.isalpha() and word.endswith(("e", "en", "em", "er", "es")) and word not in _ADVERBS
+
+
+def _splits(answer: str, variant: str, keep: bool) -> str | None:
+    """How `variant` (a fronting of `answer`) cuts a phrase of the answer, or None."""
+    from resolvers.practice.checking import normalize_answer, written_words
+
+    words = normalize_answer(answer, keep, "German").split()
+    nouns = {
+        normalize_answer(w, keep, "German")
+        for w in written_words(answer)[1:]
+        if w[:1].isupper() and w.casefold() not in ("sie", "ihnen", "ihr")
+    }
+    v = variant.split()
+    if (end := re.search(r"[.!?]", answer)) and end.group() == "?":
+        return "a question reordered"  # (a statement before a question may be)
+    at = next((p for p in range(1, len(v) - 1) if v[p : p + 2] == [words[1], words[0]]), None)
+    if at is not None and v[0] != words[0]:  # forward: a middle-field phrase put first
+        block, seq = v[:at], words
+    else:  # backward: the answer's first phrase put into the middle field
+        j = next(j for j in range(2, len(words)) if v[:2] == [words[j], words[j - 1]])
+        block, seq = words[: j - 1], v
+    s = next((i for i in range(len(seq)) if seq[i : i + len(block)] == block), None)
+    if s is None:
+        return "the moved words are not together in the answer"
+    e = s + len(block)
+    left = seq[s - 1] if s > 2 else None  # after subject and verb
+    right = seq[e] if e < len(seq) else None
+    first, last = block[0], block[-1]
+
+    def nominal(word: str | None) -> bool:  # may continue a noun phrase
+        return word is not None and (
+            word in nouns or word in _DETERMINERS or _adjectival(word) or word.isdigit()
+        )
+
+    if last in _PREPOSITIONS or (last in _DETERMINERS and nominal(right)):
+        return f"{' '.join(block)!r} ends before its noun"
+    if left in _PREPOSITIONS or left in _DEGREE or (left in _DETERMINERS and nominal(first)):
+        return f"{' '.join(block)!r} leaves {left!r} behind"
+    if (left in _DEICTIC and first in _DAYPARTS) or (last in _DEICTIC and right in _DAYPARTS):
+        return f"{' '.join(block)!r} splits a time phrase"
+    if _adjectival(last) and last not in nouns and right in nouns:
+        return f"{' '.join(block)!r} leaves its noun {right!r} behind"
+    if first in nouns and left and left not in nouns and (_adjectival(left) or left.isdigit()):
+        return f"{' '.join(block)!r} leaves {left!r} behind"
+    if (last in nouns and right in _AND) or left in _AND:
+        return f"{' '.join(block)!r} splits {right or left!r}"
+    return None
+
+
+def test_no_german_fronting_variant_splits_a_phrase():
+    """Over every German bank answer (and accepted answer) and every German demo
+    correction: each generated fronting variant moves a whole phrase. It never ends on an
+    article, preposition or number ("In der wohnen wir Stadt"), never leaves one (or
+    "sehr") behind, never splits "heute Abend" or a coordination ("Tee mit Zucker und
+    Milch"), never leaves an adjective's noun behind ("Mit dem neuen fahre ich Auto"), and a
+    question is never reordered."""
+    from resolvers.demo.corpus import load_corpus
+    from resolvers.practice.checking import normalize_answer, variants
+    from resolvers.practice.generator import Slot, Target, _from_own_sentence, own_sentence
+
+    answers = [
+        (item.id, item.category, a)
+        for item in items_with("")
+        if item.language == "German"
+        for a in (item.answer, *item.accepted)
+    ]
+    slot = Slot(Target("Grammar", "Prepositions", 1.0), 3, 1)
+    for utterances in load_corpus()["German"].utterances.values():
+        for u in utterances:
+            sentence = own_sentence("m1", u.text, [e.as_document() for e in u.errors])
+            if sentence is not None:
+                draft = _from_own_sentence(sentence, slot)
+                for a in (draft.answer, *draft.accepted_answers):
+                    answers += [(u.text, e.category, a) for e in u.errors[:1]]
+    found = []
+    moved = 0
+    for where, category, answer in answers:
+        keep = category == "Punctuation"
+        normalized = normalize_answer(answer, keep, "German")
+        for variant in variants(normalized, "German", category, answer) - {normalized}:
+            moved += 1
+            if said := _splits(answer, variant, keep):
+                found.append((where, variant, said))
+    assert moved > 100
+    assert found == []
+
+
 # ---- 4: alternatives the explanations name, and other correct answers ----
 
 # Where the mechanical substitution is not itself right: the item lists the right form.

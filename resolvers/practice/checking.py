@@ -13,9 +13,12 @@ author never has to enumerate them:
   has"); where both readings are grammatical ("I'd put", "he's gone") both count;
 * Spanish pro-drop: the subject pronoun of the model answer may be left out ("fui a la
   playa" for "yo fui a la playa"), as Spanish normally does;
-* German verb-second fronting: a main clause "Ich komme morgen nicht" may start with the
-  adverb or prepositional phrase instead ("Morgen komme ich nicht"), and the other way
-  round;
+* German verb-second fronting: a main clause "Ich komme morgen nicht" may start with an
+  adverb, a time phrase or a prepositional phrase of its middle field instead ("Morgen
+  komme ich nicht", "Heute Abend rufe ich dich an", "Mit dem neuen Auto fahre ich nach
+  Hause"), and the other way round. A phrase moves whole, never a piece of it ("Abend rufe
+  ich dich heute an" is wrong), and one that may belong to a word next to it stays where
+  it is ("Tee mit Zucker und Milch", "sehr gern");
 * an English time phrase at the end or the front of the sentence ("Last Saturday I went
   to the beach" for "I went to the beach last Saturday").
 
@@ -403,102 +406,440 @@ def _drop_spanish_subject(text: str) -> set[str]:
 
 
 # ---- German verb-second fronting --------------------------------------------------------
-
-_DE_SUBJECTS = frozenset("ich du er sie es wir ihr man".split())
-_DE_PREPOSITIONS = frozenset(
-    "an am auf aus bei beim mit nach seit von vom zu zum zur in im ins um für über unter "
-    "vor hinter neben zwischen durch gegen ohne während wegen".split()
-)
-_DE_NOT_FRONTED = frozenset(
-    "und oder aber denn sondern nicht der die das den dem des ein eine einen einem einer "
-    "eines mich mir dich dir sich uns euch ihn ihm ihnen".split()
-)
-_DE_PRONOUNS = frozenset("es mich mir dich dir sich uns euch ihn ihm ihnen".split())
-_DE_QUESTION = frozenset("wann wo wohin woher warum was wie wer wen wem welche welcher".split())
-
-
-# Time noun phrases that move like an adverb: "letzten Sommer", "jeden Tag".
-_DE_TIME_DET = frozenset(
-    "letzten letzte letztes nächsten nächste nächstes naechsten naechste naechstes jeden "
-    "jede jedes diesen diese dieses vorigen vorige voriges vergangenen vergangene "
-    "vergangenes kommenden kommende kommendes".split()
-)
-_DE_ARTICLES = frozenset(
-    "der die das den dem des ein eine einen einem einer eines mein meine meinen meinem "
-    "meiner dein deine sein seine ihr ihre unser unsere kein keine keinen".split()
-)
-# A final word like these is (or may be) the clause's final verb part: nothing moves past it.
-_DE_PARTICLES = frozenset(
-    "an auf aus ein mit zu zurück zurueck weg vor nach ab fest los her hin vorbei".split()
-)
+#
+# A German main clause has one constituent before its finite verb. "Ich rufe dich heute
+# Abend an" may also be "Heute Abend rufe ich dich an", but never "Abend rufe ich dich heute
+# an": a phrase moves whole or not at all. The middle field (after the subject and the
+# verb) is read left to right into constituents: pronouns, adverbs, time phrases ("heute
+# Abend", "jeden Tag", "den ganzen Tag", "zweimal in der Woche"), prepositional phrases
+# with their article, adjectives and noun ("mit dem neuen Auto", "um acht Uhr"), noun
+# phrases, and words the lists below do not know. Only adverbs, time phrases and
+# prepositional phrases are fronted, and only where nothing around them may belong to them
+# ("sehr gern", "hier in Berlin", "das Dorf in Bayern", "Tee mit Zucker und Milch"): a
+# correct variant the rules cannot be sure of is left to the item's `accepted` list. Nouns
+# are told by their capital in the answer as written; a clause or an apposition after a
+# comma, colon or dash, or after "und", "oder", "weil" ..., stays where it is.
 
 
-def _final_is_free(written: str | None) -> bool:
-    """Whether the answer's last word is not a final verb part (participle, infinitive,
-    separable particle), so a phrase may end the sentence after it or be fronted from
-    there: a capitalised word (a noun; the answer as written shows it) or a small word that
-    cannot be a verb form ("hier", "dort")."""
-    if not written:
+def _de(words: str) -> frozenset[str]:
+    """A German word list in the form it is compared in: normalize_answer's German (lower
+    case, ä/ö/ü as ae/oe/ue, ß as ss), so "für" matches a typed "für" and "fuer" alike."""
+    return frozenset(normalize_answer(w, language="German") for w in words.split())
+
+
+def _de_inflected(stems: str, endings: tuple[str, ...]) -> frozenset[str]:
+    return _de(" ".join(s + e for s in stems.split() for e in endings))
+
+
+_ENDINGS = ("", "e", "en", "em", "er", "es")
+_DE_SUBJECTS = _de("ich du er sie es wir ihr man")
+# Unstressed pronouns open the middle field: "Gestern hat er es mir gesagt".
+_DE_PRONOUNS = _de("es mich mir dich dir sich uns euch ihn ihm ihnen sie einander")
+_DE_OBJECTS = _DE_PRONOUNS | _de("ihr")  # "ihr" is also "her"/"their" before a noun
+_DE_QUESTION = _de(
+    "wann wo wohin woher warum weshalb wieso was wie wer wen wem wessen welche welcher "
+    "welches welchen welchem womit wofür worauf worüber wovon wozu woran"
+)
+_DE_PREPOSITIONS = _de(
+    "an am ans auf aufs aus bei beim mit nach seit von vom zu zum zur in im ins um ums für "
+    "fürs über übers unter unterm vor vorm hinter neben zwischen durch durchs gegen ohne "
+    "während wegen trotz außer ab gegenüber"
+)
+# A prepositional phrase after these is not fronted: the phrase before it may be its noun's
+# ("in einem Konzert von einer Jazzband"); one after a phrase is fronted only when it is a
+# destination ("mit dem Bus zur Arbeit", not "aus einem Dorf in Bayern").
+_DE_OF = _de("von vom")
+_DE_GOAL = _de("nach zu zum zur ins")
+_DE_ARTICLES = _de("der die das den dem des ein eine einen einem einer eines")
+# Quantifiers: a noun phrase's first word, or after its article ("die vielen Leute").
+_DE_QUANTIFIERS = _de(
+    "viel viele vielen vieler vielem wenig wenige wenigen einige einigen einiger mehrere "
+    "mehreren alle allen aller beide beiden"
+)
+_DE_DETERMINERS = (
+    _DE_ARTICLES
+    | _DE_QUANTIFIERS
+    | _de_inflected("mein dein sein ihr unser euer kein", _ENDINGS)
+    | _de_inflected("eur dies jen jed manch solch welch", _ENDINGS[1:])
+)
+# A noun's genitive attribute starts with one of these ("das Album meiner Lieblingsband").
+_DE_GENITIVE = _de(
+    "des eines meines deines seines ihres unseres eures dieses der einer meiner deiner "
+    "seiner ihrer unserer eurer dieser"
+)
+# A determiner standing alone is a pronoun ("Ich habe das gestern gemacht").
+_DE_DEMONSTRATIVES = _de("das dies dieses")
+_DE_INDEFINITES = _de("nichts etwas alles jemand jemanden jemandem niemand niemanden niemandem")
+_DE_NUMBERS = _de(
+    "ein eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn "
+    "fünfzehn sechzehn siebzehn achtzehn neunzehn zwanzig dreißig vierzig fünfzig hundert "
+    "tausend halb viertel"
+)
+_DE_NUMBER = re.compile(r"\d+(?:er)?$")
+# Titles that take a name: "mit Herrn Weber", "bei Frau Schmidt".
+_DE_TITLES = _de("herr herrn frau doktor dr professor onkel tante")
+
+_DE_WEEKDAYS = "montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag"
+_DE_DAYPARTS = _de("morgen vormittag mittag nachmittag abend nacht früh")
+_DE_TIME_NOUNS = _de(
+    f"{_DE_WEEKDAYS} tag tage tagen woche wochen monat monate monaten jahr jahre jahren "
+    "wochenende wochenenden morgen vormittag mittag nachmittag abend abenden nacht nächte "
+    "nächten stunde stunden minute minuten sekunde sekunden uhr mal semester sommer winter "
+    "frühling herbst frühjahr weihnachten ostern silvester januar februar märz april mai "
+    "juni juli august september oktober november dezember"
+) | _de(" ".join(d + p for d in _DE_WEEKDAYS.split() for p in _DE_DAYPARTS if p != "frueh"))
+# "heute Abend", "morgen früh", "gestern Nachmittag": one time phrase.
+_DE_DEICTIC = _de("heute morgen gestern vorgestern übermorgen")
+# Determiners of a time noun phrase ("letzten Sommer", "jeden Tag", "nächste Woche").
+_DE_TIME_DET = _de_inflected(
+    "letzt nächst jed dies vorig vergangen kommend", ("e", "en", "er", "es")
+)
+_DE_WHOLE = _de("ganze ganzen ganzes")  # "den ganzen Tag", "die ganze Woche"
+# "zweimal in der Woche", "einmal pro Monat", "dreimal am Tag": one frequency phrase (the
+# pattern matches the normalised word: "fünfmal" is "fuenfmal").
+_DE_TIMES = re.compile(r"(?:ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|\d+)mal$")
+_DE_PER = _de("in im am pro die jeden jede jedes")
+
+# Adverbs that may stand first on their own.
+_DE_TIME_ADVERBS = _de(
+    "heute morgen gestern vorgestern übermorgen jetzt nun bald damals später danach vorher "
+    "nachher zuerst anschließend neulich kürzlich inzwischen mittlerweile endlich plötzlich "
+    "dann abends morgens mittags nachmittags vormittags nachts montags dienstags mittwochs "
+    "donnerstags freitags samstags sonntags wochentags täglich wöchentlich monatlich "
+    "jährlich immer oft manchmal selten nie niemals meistens häufig ständig"
+)
+_DE_SENTENCE_ADVERBS = _de(
+    "leider hoffentlich vielleicht wahrscheinlich bestimmt natürlich eigentlich trotzdem "
+    "deshalb deswegen darum außerdem übrigens tatsächlich glücklicherweise gern gerne"
+)
+# Place adverbs may belong to the noun before them ("das Haus dort") or make one phrase
+# with a prepositional phrase after them ("hier in Berlin").
+_DE_PLACE_ADVERBS = _de("hier dort draußen drinnen überall")
+_DE_ADVERBS = _DE_TIME_ADVERBS | _DE_SENTENCE_ADVERBS | _DE_PLACE_ADVERBS
+# After an adverb, these make one phrase with it: "immer noch", "nie wieder".
+_DE_ADVERB_TAILS = _de("noch mehr wieder weniger")
+# Modal particles: they belong to no phrase next to them ("Ich habe ja heute keine Zeit").
+_DE_MODAL = _de("ja doch mal halt")
+_DE_NOT = _de("nicht")
+_DE_DEGREE = _de("sehr ganz ziemlich besonders so")  # inside a noun phrase: "ein sehr altes"
+_DE_UM, _DE_HALF, _DE_SINCE = _de("um"), _de("halb viertel"), _de("seit ab")
+_DE_NOW = _DE_DEICTIC | _de("jetzt")
+
+# Where the main clause ends: a conjunction (the words after it stay at the end), and the
+# ones after which the phrase before them may still be fronted (a clause, not a second
+# half of a phrase: "Heute komme ich nicht, weil ...", but not "Mit Zucker trinke ich Tee
+# und Milch").
+_DE_COORDINATORS = _de("und oder sondern sowie bzw beziehungsweise")
+_DE_SUBORDINATORS = _de(
+    "dass weil obwohl nachdem sobald falls ob bevor wenn als damit aber denn um ohne statt "
+    "anstatt seitdem bis während"
+)
+_DE_CLAUSE_WORDS = _DE_COORDINATORS | _de(
+    "dass weil obwohl nachdem sobald falls ob bevor wenn als aber denn"
+)
+_DE_CLAUSE_MARK = re.compile(r"[,;:()\[\]!?.\u2013\u2014\u2026]|\s-\s")
+# Words that are never the finite verb of "Ich komme morgen".
+_DE_FUNCTION = (
+    _DE_SUBJECTS
+    | _DE_PRONOUNS
+    | _DE_PREPOSITIONS
+    | _DE_DETERMINERS
+    | _DE_ADVERBS
+    | _DE_CLAUSE_WORDS
+    | _DE_SUBORDINATORS
+    | _DE_QUESTION
+    | _DE_MODAL
+    | _DE_NOT
+    | _DE_INDEFINITES
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A constituent of the middle field, words [start, end)."""
+
+    start: int
+    end: int
+    kind: str  # pronoun | adverb | time | pp | np | other
+    whole: bool = True  # a phrase the rules read completely (no attribute left unsure)
+    temporal: bool = False
+    place: bool = False  # a place adverb
+    light: bool = False  # a noun phrase without a noun ("viel"): nothing attaches to it
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    """An answer's words read for fronting: its main clause is words[:cut], the rest (a
+    second clause, an apposition) stays at the end; `free` says whether the main clause's
+    last word may move (a noun or an adverb, not a final verb part); `nouns` marks the
+    words written with a capital."""
+
+    words: list[str]
+    nouns: list[bool]
+    cut: int
+    free: bool
+    after: str  # what follows the main clause: "" (nothing), "clause" or "more"
+
+
+def _adjective(word: str, noun: bool) -> bool:
+    return (
+        not noun
+        and word.isalpha()
+        and word.endswith(("e", "en", "em", "er", "es"))
+        and word not in _DE_FUNCTION
+    )
+
+
+def _number(word: str) -> bool:
+    return word in _DE_NUMBERS or bool(_DE_NUMBER.match(word))
+
+
+def _noun_phrase(c: _Clause, i: int, end: int) -> tuple[int, bool, int] | None:
+    """The noun phrase at words[i]: (its end, read whole, its noun's index or -1 when it
+    has none ("das", "viel")), or None if none starts there."""
+    w, n = c.words, c.nouns
+    k = i
+    # a determiner; "Ihr" with a capital is the polite "your"
+    det = k < end and w[k] in _DE_DETERMINERS and (not n[k] or w[k].startswith("ihr"))
+    if det:
+        k += 1
+    while k < end and (
+        _adjective(w[k], n[k])
+        or (_number(w[k]) and not n[k])
+        or (det and w[k] in _DE_QUANTIFIERS)
+        or (w[k] in _DE_DEGREE and k + 1 < end and _adjective(w[k + 1], n[k + 1]))
+    ):
+        k += 1
+    if k < end and n[k] and w[k] not in _DE_PRONOUNS and w[k] not in _DE_SUBJECTS:
+        head, k = k, k + 1
+        whole = True
+        if k < end and n[k]:
+            if w[head] in _DE_TITLES and not det:  # "Herrn Weber", not "meiner Frau Kaffee"
+                k += 1
+            elif w[head].endswith("er"):  # "am Brandenburger Tor", or "im Keller Bier"
+                k, whole = k + 1, False
+        if k < end and w[k] in _DE_GENITIVE:  # "das Album meiner Lieblingsband"
+            more = _noun_phrase(c, k + 1, end)
+            if more and more[2] >= 0:
+                k, whole = more[0], False
+        return k, whole, head
+    if det and k == i + 1:
+        return k, True, -1
+    return None
+
+
+def _time_unit(c: _Clause, i: int, end: int) -> int | None:
+    """The end of a time phrase without a preposition at words[i]: "heute Abend", "jeden
+    Tag", "letzte Woche", "den ganzen Tag", "jeden zweiten Tag", "zweimal in der Woche"."""
+    w = c.words
+    if w[i] in _DE_DEICTIC and i + 1 < end and w[i + 1] in _DE_DAYPARTS:
+        return i + 2
+    if w[i] in _DE_TIME_DET or w[i] in _DE_ARTICLES:
+        k = i + 1
+        if w[i] in _DE_ARTICLES:
+            if not (k < end and w[k] in _DE_WHOLE):
+                return None
+            k += 1
+        elif k < end and _adjective(w[k], c.nouns[k]):  # "jeden zweiten Tag"
+            k += 1
+        if k < end and w[k] in _DE_TIME_NOUNS:
+            return k + 1
+        return None
+    if _DE_TIMES.match(w[i]) and i + 2 < end and w[i + 1] in _DE_PER:
+        k = i + 2
+        if w[i + 1] == "in" and w[k] in _DE_ARTICLES:
+            k += 1
+        if k < end and w[k] in _DE_TIME_NOUNS:
+            return k + 1
+    return None
+
+
+def _de_parts(c: _Clause, start: int, end: int) -> list[_Part]:
+    """words[start:end] as constituents, left to right."""
+    w = c.words
+    parts: list[_Part] = []
+    i = start
+    while i < end:
+        word = w[i]
+        if not word.replace("'", "").isalnum():  # "hause," in a Punctuation exercise
+            parts.append(_Part(i, i + 1, "other"))
+            i += 1
+            continue
+        if word in _DE_OBJECTS and _noun_phrase(c, i, end) in (None, (i + 1, True, -1)):
+            parts.append(_Part(i, i + 1, "pronoun"))  # "ihr" too, unless "ihr Buch"
+            i += 1
+            continue
+        if (k := _time_unit(c, i, end)) is not None:
+            parts.append(_Part(i, k, "time", temporal=True))
+            i = k
+            continue
+        if word in _DE_ADVERBS or _DE_TIMES.match(word):
+            place = word in _DE_PLACE_ADVERBS
+            temporal = word in _DE_TIME_ADVERBS or bool(_DE_TIMES.match(word))
+            parts.append(_Part(i, i + 1, "adverb", temporal=temporal, place=place))
+            i += 1
+            continue
+        if word in _DE_PREPOSITIONS and i + 1 < end:
+            k = i + 1
+            pp: _Part | None = None
+            if word in _DE_UM and _number(w[k]):  # "um acht (Uhr)", "um halb sieben"
+                k += 2 if w[k] in _DE_HALF and k + 1 < end and _number(w[k + 1]) else 1
+                k += 1 if k < end and w[k] == "uhr" else 0
+                pp = _Part(i, k, "pp", temporal=True)
+            elif word in _DE_SINCE and w[k] in _DE_NOW:
+                k = _time_unit(c, k, end) or k + 1  # "seit gestern (Abend)"
+                pp = _Part(i, k, "pp", temporal=True)
+            elif (found := _noun_phrase(c, k, end)) and found[2] >= 0:
+                k, whole, head = found
+                pp = _Part(i, k, "pp", whole=whole, temporal=w[head] in _DE_TIME_NOUNS)
+            elif w[k] in _DE_OBJECTS:  # "mit ihm", "mit ihr", "für Sie"
+                pp = _Part(i, k + 1, "pp")
+            if pp is not None:
+                parts.append(pp)
+                i = pp.end
+                continue
+        if (found := _noun_phrase(c, i, end)) is not None:
+            k, whole, head = found
+            if head < 0 and word in _DE_DEMONSTRATIVES:
+                parts.append(_Part(i, k, "pronoun"))
+            else:
+                parts.append(_Part(i, k, "np", whole=whole, light=head < 0))
+            i = k
+            continue
+        if word in _DE_INDEFINITES:
+            parts.append(_Part(i, i + 1, "np", light=True))
+            i += 1
+            continue
+        parts.append(_Part(i, i + 1, "other"))
+        i += 1
+    return parts
+
+
+def _frontable(c: _Clause, parts: list[_Part], m: int) -> bool:
+    """Whether parts[m] may stand first: a whole adverb, time phrase or prepositional
+    phrase that nothing next to it may belong to."""
+    p = parts[m]
+    if p.kind not in ("adverb", "time", "pp") or not p.whole:
         return False
-    words = [w.strip(_WORD_EDGE) for w in written.split()]
-    words = [w for w in words if w]
-    if len(words) < 2:
-        return False
-    last = words[-1]
-    if last[:1].isupper():
-        return True
-    folded = last.casefold()
-    return folded.isalpha() and folded not in _DE_PARTICLES and not folded.endswith(("n", "t"))
+    w = c.words
+    before = parts[m - 1] if m > 0 else None
+    if before is not None and before.kind == "other" and w[before.start] in _DE_MODAL:
+        before = parts[m - 2] if m > 1 else None  # "ja", "doch" belong to no phrase
+    after = parts[m + 1] if m + 1 < len(parts) else None
+    if before is not None:
+        if before.kind == "other":
+            # "sehr gern", "schon seit fünf Uhr", "nicht heute": the word may be the
+            # phrase's; only "nicht" leaves a prepositional phrase alone ("nicht in mein
+            # Konto")
+            if not (p.kind == "pp" and w[before.start] in _DE_NOT):
+                return False
+        elif before.kind == "np" and not before.light:
+            # a phrase after a noun may be the noun's ("den Fisch mit Kartoffeln", "das
+            # Haus dort"); a time phrase never is
+            if p.kind == "pp" or p.place:
+                return False
+        elif before.kind == "pp" and p.kind == "pp" and not before.temporal:
+            return False  # "ein Dorf in Bayern", "Tee mit Zucker"
+        elif before.place and p.kind == "pp" and not p.temporal:
+            return False  # "hier in Berlin"
+    if after is not None:
+        if p.kind == "adverb" and after.kind == "other" and w[after.start] in _DE_ADVERB_TAILS:
+            return False  # "immer noch"
+        if p.place and after.kind == "pp" and not after.temporal:
+            return False
+        if p.kind == "pp" and after.kind == "pp":
+            first = w[after.start]
+            if first in _DE_OF or not (p.temporal or first in _DE_GOAL):
+                return False
+    elif p.end == c.cut and c.after == "more":
+        return False  # the last phrase before "und", a colon, a relative clause
+    return True
 
 
-def _fronting_chunks(rest: list[str], final_free: bool = False) -> list[tuple[int, int]]:
-    """Spans of `rest` (the middle field after subject and verb) that may stand first: one
-    adverb-like word, a time noun phrase ("letzten Sommer"), or a prepositional phrase of up
-    to four words; never the final word when it may be a verb part (a participle,
-    infinitive or separable particle stays at the end), and never a word inside a phrase."""
-    spans = []
-    last = len(rest) if final_free else len(rest) - 1
-    for i, word in enumerate(rest[:last]):
-        before = rest[i - 1] if i > 0 else ""
-        inside = before in _DE_PREPOSITIONS or before in _DE_ARTICLES or before in _DE_TIME_DET
-        if word in _DE_PREPOSITIONS:
-            for end in range(i + 2, min(i + 4, last) + 1):
-                spans.append((i, end))
-        elif word in _DE_TIME_DET and i + 2 <= last:
-            spans.append((i, i + 2))
-        elif inside or (final_free and i == len(rest) - 1):
-            continue  # part of a phrase, or the noun ending the sentence on its own
-        elif word not in _DE_NOT_FRONTED and word not in _DE_SUBJECTS:
-            spans.append((i, i + 1))
-    return spans
-
-
-def _german_v2(text: str, final_free: bool = False) -> set[str]:
+def _de_clause(text: str, written: str | None, keep: bool) -> _Clause | None:
     words = text.split()
+    if written is None:
+        nouns = [False] * len(words)
+        written = text
+    else:
+        typed = _words(written, keep, "German")
+        if [t.key for t in typed] != words:
+            return None
+        nouns = [t.whole and t.shown[:1].isupper() for t in typed]
+    body = written.strip()
+    # a question keeps its order ("Kommst du morgen?"), a statement before it does not
+    first_end = re.search(r"[.!?]", body)
+    question = first_end is not None and first_end.group() == "?"
+    cut, after = len(words), ""
+    if (m := _DE_CLAUSE_MARK.search(body)) is not None:
+        head = normalize_answer(body[: m.start()], keep, "German").split()
+        if len(head) < len(words):
+            cut = len(head)
+            ends = m.group() in ".!?" or words[cut] in _DE_SUBORDINATORS
+            after = "clause" if ends else "more"
+    for i in range(2, cut):
+        if words[i] in _DE_CLAUSE_WORDS:
+            cut, after = i, ("more" if words[i] in _DE_COORDINATORS else "clause")
+            break
+    if question or cut < 3:
+        return None
+    last = words[cut - 1]
+    free = last.replace("'", "").isalnum() and (nouns[cut - 1] or last in _DE_ADVERBS)
+    return _Clause(words, nouns, cut, free, after)
+
+
+def _fronting_chunks(c: _Clause) -> list[tuple[int, int]]:
+    """Spans of the middle field (after subject and verb) that may stand first."""
+    end = c.cut if c.free else c.cut - 1
+    parts = _de_parts(c, 2, end)
+    return [(p.start, p.end) for m, p in enumerate(parts) if _frontable(c, parts, m)]
+
+
+def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set[str]:
+    """The answer with another constituent first: "Ich komme morgen nicht" -> "Morgen komme
+    ich nicht", and "Heute Abend rufe ich dich an" -> "Ich rufe dich heute Abend an".
+    `written` is the answer as written (its capitals tell nouns; its commas, clauses)."""
     out: set[str] = set()
+    words = text.split()
     if len(words) < 4 or words[0] in _DE_QUESTION:
         return out
-    if words[0] in _DE_SUBJECTS:  # "ich komme morgen nicht" -> "morgen komme ich nicht"
-        subject, verb, rest = words[0], words[1], words[2:]
-        for i, j in _fronting_chunks(rest, final_free):
-            out.add(" ".join([*rest[i:j], verb, subject, *rest[:i], *rest[j:]]))
+    c = _de_clause(text, written, keep)
+    if c is None:
         return out
-    for j in range(2, min(6, len(words) - 1)):  # "morgen komme ich nicht" -> "ich komme ..."
-        if words[j] in _DE_SUBJECTS:
-            fronted, verb = words[: j - 1], words[j - 1]
-            phrase = fronted[0] in _DE_PREPOSITIONS or (
-                len(fronted) == 2 and fronted[0] in _DE_TIME_DET
-            )
-            if (phrase or len(fronted) == 1) and fronted[0] not in _DE_NOT_FRONTED:
-                rest = words[j + 1 :]
-                # unstressed pronouns open the middle field: "er hat es mir gestern gesagt"
-                k = 0
-                while k < len(rest) - 1 and rest[k] in _DE_PRONOUNS:
-                    k += 1
-                out.add(" ".join([words[j], verb, *rest[:k], *fronted, *rest[k:]]))
-                if final_free and phrase and rest:  # "seit zwei jahren wohne ich hier"
-                    out.add(" ".join([words[j], verb, *rest, *fronted]))
+    tail = words[c.cut :]
+    verb_ok = not c.nouns[1] and words[1] not in _DE_FUNCTION
+    if words[0] in _DE_SUBJECTS and verb_ok:  # "ich komme morgen nicht" -> "morgen komme ..."
+        subject, verb, rest = words[0], words[1], words[2 : c.cut]
+        for i, j in _fronting_chunks(c):
+            i, j = i - 2, j - 2
+            out.add(" ".join([*rest[i:j], verb, subject, *rest[:i], *rest[j:], *tail]))
+        return out
+    for j in range(2, min(7, c.cut)):  # "morgen komme ich nicht" -> "ich komme morgen nicht"
+        if words[j] not in _DE_SUBJECTS:
+            continue
+        front = _de_parts(c, 0, j - 1)
+        verb = words[j - 1]
+        if len(front) != 1 or not _frontable(c, front, 0) or c.nouns[j - 1] or verb in _DE_FUNCTION:
             break
+        fronted, rest = words[: j - 1], words[j + 1 : c.cut]
+        parts = _de_parts(c, j + 1, c.cut)
+        k = 0  # unstressed pronouns open the middle field: "er hat es mir gestern gesagt"
+        while k < len(parts) and parts[k].kind == "pronoun":
+            k += 1
+        at = parts[k].start - (j + 1) if k < len(parts) else len(rest)
+        out.add(" ".join([words[j], verb, *rest[:at], *fronted, *rest[at:], *tail]))
+        # "seit zwei jahren wohne ich hier" -> "ich wohne hier seit zwei jahren": a phrase
+        # may end a clause that ends in a noun or an adverb, not after another phrase
+        if (
+            front[0].kind in ("pp", "time")
+            and len(fronted) > 1
+            and c.free
+            and not tail
+            and parts
+            and parts[-1].kind in ("np", "adverb")
+        ):
+            out.add(" ".join([words[j], verb, *rest, *fronted]))
+        break
     return out
 
 
@@ -649,7 +990,7 @@ def variants(
     if language == "Spanish":
         forms |= _drop_spanish_subject(normalized)
     elif language == "German":
-        forms |= _german_v2(normalized, _final_is_free(written))
+        forms |= _german_v2(normalized, written, category == "Punctuation")
     elif language == "English" and category != "Punctuation":
         forms |= _english_time_fronting(normalized)
         forms = {e for f in forms for e in _expand_english(f)}
@@ -806,7 +1147,7 @@ def _answer_forms(
     if language == "Spanish":
         others = _drop_spanish_subject(normalized)
     elif language == "German":
-        others = _german_v2(normalized, _final_is_free(answer))
+        others = _german_v2(normalized, answer, keep)
     elif _english_variants(language, category):
         others = _english_time_fronting(normalized)
     forms = [words, *(_trace(o.split(), words) for o in sorted(others - {normalized}))]
