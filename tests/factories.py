@@ -72,6 +72,31 @@ async def conversations(
     return user_ids
 
 
+async def pending_exercise(db: Any, user_id: str, item: Any) -> dict[str, Any]:
+    """A bank item (resolvers.practice.bank.BankItem) given to a learner, waiting for an
+    answer, as generation stores it."""
+    doc = {
+        "_id": _id(),
+        "user_id": user_id,
+        "language": item.language,
+        "category": item.category,
+        "subcategory": item.subcategory,
+        "type": item.type,
+        "difficulty": item.difficulty,
+        "prompt": item.prompt,
+        "choices": list(item.choices),
+        "answer": item.answer,
+        "accepted_answers": list(item.accepted),
+        "explanation": item.explanation,
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await db.exercises.insert_one(doc)
+    return doc
+
+
 def finished_exercise(
     user_id: str, at: datetime, correct: bool, sub: str = "Articles", **extra: Any
 ) -> dict[str, Any]:

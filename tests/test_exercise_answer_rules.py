@@ -5,14 +5,13 @@ which of a learner's own sentences become exercises (their language, no repeats)
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from resolvers.practice.bank import BankItem, answers_match, load_bank
 from resolvers.practice.checking import case_matters, near_miss
+from tests.factories import pending_exercise
 
 SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
   correct feedback expected attemptsLeft exercise { status outcome attempts } } }"""
@@ -43,29 +42,6 @@ def check(item: BankItem, given: str) -> bool:
     return answers_match(
         given, [item.answer, *item.accepted], item.category, item.language, case_sensitive=cased
     )
-
-
-async def pending(api: Any, user: dict[str, Any], item: BankItem) -> dict[str, Any]:
-    doc = {
-        "_id": str(uuid.uuid4()),
-        "user_id": user["_id"],
-        "language": item.language,
-        "category": item.category,
-        "subcategory": item.subcategory,
-        "type": item.type,
-        "difficulty": item.difficulty,
-        "prompt": item.prompt,
-        "choices": list(item.choices),
-        "answer": item.answer,
-        "accepted_answers": list(item.accepted),
-        "explanation": item.explanation,
-        "status": "pending",
-        "attempts": 0,
-        "hints_used": 0,
-        "created_at": datetime.now(UTC),
-    }
-    await api.services.db.exercises.insert_one(doc)
-    return doc
 
 
 # ---- 1: capitals count where capitalisation is the skill ----
@@ -131,7 +107,9 @@ def test_case_is_still_ignored_elsewhere():
 
 async def test_submit_rejects_wrong_capitals_and_then_accepts_the_right_ones(api):
     user, token = await api.user(target_language="German")
-    doc = await pending(api, user, bank_item("de-noun-capitalisation-20"))
+    doc = await pending_exercise(
+        api.services.db, user["_id"], bank_item("de-noun-capitalisation-20")
+    )
     first = await api.data(
         SUBMIT, {"id": doc["_id"], "a": "Wir treffen uns am dienstagabend."}, token=token
     )
@@ -360,7 +338,7 @@ async def test_a_split_phrase_is_not_the_answer_to_a_sentence_to_reorder(api):
     """de-separable-verbs-2 hands out "an Ich heute Abend dich rufe": "Abend rufe ich dich
     heute an" used to be marked right."""
     user, token = await api.user(target_language="German")
-    doc = await pending(api, user, bank_item("de-separable-verbs-2"))
+    doc = await pending_exercise(api.services.db, user["_id"], bank_item("de-separable-verbs-2"))
     wrong = "Abend rufe ich dich heute an"
     out = (await api.data(SUBMIT, {"id": doc["_id"], "a": wrong}, token=token))["submitExercise"]
     assert out["correct"] is False and "check their order" in out["feedback"]

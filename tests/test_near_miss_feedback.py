@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from resolvers.practice.bank import EC_INSTRUCTION, BankItem, answers_match, load_bank
 from resolvers.practice.checking import case_matters, near_miss, strip_accents
+from tests.factories import pending_exercise
 
 SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
   correct feedback } }"""
@@ -87,29 +85,6 @@ def mark_noun(word: str, language: str) -> str:
         for m in marks
     }
     return names.pop() if len(names) == 1 else "accent"
-
-
-async def pending(api: Any, user: dict[str, Any], item: BankItem) -> dict[str, Any]:
-    doc = {
-        "_id": str(uuid.uuid4()),
-        "user_id": user["_id"],
-        "language": item.language,
-        "category": item.category,
-        "subcategory": item.subcategory,
-        "type": item.type,
-        "difficulty": item.difficulty,
-        "prompt": item.prompt,
-        "choices": list(item.choices),
-        "answer": item.answer,
-        "accepted_answers": list(item.accepted),
-        "explanation": item.explanation,
-        "status": "pending",
-        "attempts": 0,
-        "hints_used": 0,
-        "created_at": datetime.now(UTC),
-    }
-    await api.services.db.exercises.insert_one(doc)
-    return doc
 
 
 # ---- 1: a contraction that was right is never blamed ----
@@ -515,7 +490,7 @@ def test_a_contractions_ungrammatical_reading_is_named_as_the_wrong_word():
 async def test_submit_tells_the_learner_what_is_off(api, item_id, given, said):
     item = bank_item(item_id)
     user, token = await api.user(target_language=item.language)
-    doc = await pending(api, user, item)
+    doc = await pending_exercise(api.services.db, user["_id"], item)
     out = (await api.data(SUBMIT, {"id": doc["_id"], "a": given}, token=token))["submitExercise"]
     assert out["correct"] is False
     assert out["feedback"] == (f"Not quite. {said} Try again (2 attempts left) or ask for a hint.")

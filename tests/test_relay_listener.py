@@ -69,9 +69,9 @@ def event(session_id: str, seq: int) -> dict[str, Any]:
     return {"_id": f"{session_id}:{seq}", "session_id": session_id, "seq": seq}
 
 
-@pytest.mark.redis
-async def test_a_silently_dead_subscription_is_noticed_and_replaced() -> None:
-    prefix = f"t{uuid.uuid4().hex[:8]}"
+def recorded_catch_up() -> tuple[list[datetime], asyncio.Event, Any]:
+    """A relay's catch_up that records each `since` it is asked for (and hands back
+    nothing), with an event set at the first."""
     replays: list[datetime] = []
     replayed = asyncio.Event()
 
@@ -80,6 +80,13 @@ async def test_a_silently_dead_subscription_is_noticed_and_replaced() -> None:
         replayed.set()
         return 0
 
+    return replays, replayed, catch_up
+
+
+@pytest.mark.redis
+async def test_a_silently_dead_subscription_is_noticed_and_replaced() -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    replays, replayed, catch_up = recorded_catch_up()
     hub = LiveHub()
     sub = hub.subscribe("s1")
     other = RedisRelay(redis_url(), prefix, LiveHub(), timeout_s=0.2)  # another replica
@@ -111,14 +118,7 @@ async def test_subscribers_that_came_while_redis_was_down_at_start_up_get_the_mi
     """A replica that starts with Redis down serves anyway: a learner subscribed before
     its first subscription gets what other replicas published meanwhile, replayed."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    replays: list[datetime] = []
-    replayed = asyncio.Event()
-
-    async def catch_up(since: datetime) -> int:
-        replays.append(since)
-        replayed.set()
-        return 0
-
+    replays, replayed, catch_up = recorded_catch_up()
     hub = LiveHub()
     proxy = SilentProxy()
     async with proxy as proxied:

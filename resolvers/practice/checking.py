@@ -100,8 +100,11 @@ def _punct_gaps(text: str) -> list[int]:
     return gaps
 
 
-def _blank_punctuation(text: str) -> str:
-    gaps = set(_punct_gaps(text))
+def _blank_punctuation(text: str, gaps_of: str | None = None) -> str:
+    """`text` with the marks _punct_gaps finds blanked out; `gaps_of`: the text to find
+    them in, when it differs from `text` only by characters one for one (typographic
+    quotes already mapped)."""
+    gaps = set(_punct_gaps(text if gaps_of is None else gaps_of))
     return "".join(" " if i in gaps else c for i, c in enumerate(text))
 
 
@@ -861,7 +864,7 @@ _WORD_EDGE = ".,;:!?¿¡\"'()«»„“”"
 def written_words(text: str) -> list[str]:
     """The words of an answer as written: case, umlauts, ß and substitute spellings kept
     ("Tuer" stays "Tuer"), the punctuation around them removed. Comparisons fold them
-    (_fold_word); the words themselves are what feedback quotes."""
+    (_fold); the words themselves are what feedback quotes."""
     value = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     out = []
     for raw in _blank_punctuation(value).split():
@@ -869,11 +872,6 @@ def written_words(text: str) -> list[str]:
         if word:
             out.append(word)
     return out
-
-
-def _fold_word(word: str, language: str | None) -> str:
-    """A word as normalize_answer compares it (German substitutes mapped in German)."""
-    return _fold(word, language)
 
 
 def _same_case(given: str, right: str) -> bool:
@@ -896,20 +894,20 @@ def case_errors(given: str, expected: Iterable[str], language: str | None = None
     if not typed:
         return []
     answers = [written_words(e) for e in expected]
-    folded = [_fold_word(w, language) for w in typed]
+    folded = [_fold(w, language) for w in typed]
     for words in answers:
-        if [_fold_word(w, language) for w in words] == folded:
+        if [_fold(w, language) for w in words] == folded:
             return [g for g, r in zip(typed, words, strict=True) if not _same_case(g, r)]
     forms: dict[str, list[str]] = {}
     for words in answers:
         for i, w in enumerate(words):
-            options = forms.setdefault(_fold_word(w, language), [])
+            options = forms.setdefault(_fold(w, language), [])
             options.append(w)
             if i == 0 and w[:1].isupper():  # capital only because it opens the sentence
                 options.append(w[:1].lower() + w[1:])
     wrong = []
     for i, word in enumerate(typed):
-        found = forms.get(_fold_word(word, language))
+        found = forms.get(_fold(word, language))
         if not found:
             continue  # a word the answer lacks: wrong anyway, not a capitalisation matter
         options = [o[:1].upper() + o[1:] for o in found] if i == 0 else found
@@ -981,25 +979,40 @@ def named_alternatives(answer: str, explanation: str, changed: Iterable[str] = (
 # ---- matching ---------------------------------------------------------------------------
 
 
+def _english_variants(language: str | None, category: str) -> bool:
+    """Whether English's variants count: contractions and time fronting, except where
+    punctuation (apostrophes among it) is the point."""
+    return language == "English" and category != "Punctuation"
+
+
+def _reorderings(
+    normalized: str, language: str | None, category: str, written: str | None
+) -> set[str]:
+    """The language's other word orders (or a dropped subject) of a normalized answer:
+    what `variants` accepts and `near_miss` compares with, before English contractions."""
+    if language == "Spanish":
+        return _drop_spanish_subject(normalized)
+    if language == "German":
+        return _german_v2(normalized, written, category == "Punctuation")
+    if _english_variants(language, category):
+        return _english_time_fronting(normalized)
+    return set()
+
+
 def variants(
     normalized: str, language: str | None, category: str, written: str | None = None
 ) -> set[str]:
     """Every normalized form that counts as this (normalized) answer; `written`, the answer
     as written, tells German nouns (capitalised) from a final verb part."""
-    forms = {normalized}
-    if language == "Spanish":
-        forms |= _drop_spanish_subject(normalized)
-    elif language == "German":
-        forms |= _german_v2(normalized, written, category == "Punctuation")
-    elif language == "English" and category != "Punctuation":
-        forms |= _english_time_fronting(normalized)
+    forms = {normalized} | _reorderings(normalized, language, category, written)
+    if _english_variants(language, category):
         forms = {e for f in forms for e in _expand_english(f)}
     return forms
 
 
 def _canonical(normalized: str, language: str | None, category: str) -> set[str]:
     """The forms a typed answer is compared as: contractions expanded for English."""
-    if language == "English" and category != "Punctuation":
+    if _english_variants(language, category):
         return _expand_english(normalized)
     return {normalized}
 
@@ -1079,15 +1092,14 @@ def _written_tokens(text: str, keep: bool) -> list[str]:
         work, shown = work[: m.start()], shown[: m.start()]
     if keep:
         return re.sub(r"\s*([,;:])\s*", r"\1 ", shown).split()
-    gaps = set(_punct_gaps(work))
-    return "".join(" " if i in gaps else c for i, c in enumerate(shown)).split()
+    return _blank_punctuation(shown, work).split()
 
 
 def _words(text: str, keep: bool, language: str | None) -> list[_Word]:
     keys = normalize_answer(text, keep, language).split()
     shown = _written_tokens(text, keep)
     if len(shown) != len(keys) or any(
-        _fold_word(s.translate(_QUOTES), language) != k for s, k in zip(shown, keys, strict=True)
+        _fold(s.translate(_QUOTES), language) != k for s, k in zip(shown, keys, strict=True)
     ):
         shown = keys  # never quote a word that is not the one compared
     return [_Word(k, s, i) for i, (k, s) in enumerate(zip(keys, shown, strict=True))]
@@ -1131,10 +1143,6 @@ def _expand(form: list[_Word]) -> list[list[_Word]]:
     return out
 
 
-def _english_variants(language: str | None, category: str) -> bool:
-    return language == "English" and category != "Punctuation"
-
-
 def _answer_forms(
     answer: str, language: str | None, category: str, keep: bool
 ) -> list[list[_Word]]:
@@ -1143,13 +1151,7 @@ def _answer_forms(
     contraction, so a contraction is never reported for a word that was right."""
     words = _words(answer, keep, language)
     normalized = " ".join(w.key for w in words)
-    others: set[str] = set()
-    if language == "Spanish":
-        others = _drop_spanish_subject(normalized)
-    elif language == "German":
-        others = _german_v2(normalized, answer, keep)
-    elif _english_variants(language, category):
-        others = _english_time_fronting(normalized)
+    others = _reorderings(normalized, language, category, answer)
     forms = [words, *(_trace(o.split(), words) for o in sorted(others - {normalized}))]
     if _english_variants(language, category):
         forms = [e for f in forms for e in _expand(f)]
