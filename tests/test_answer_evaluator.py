@@ -355,6 +355,28 @@ async def test_an_evaluator_never_overrides_a_capitals_rejection_where_capitals_
             assert f"Check the capital letters: {named}." in out["feedback"]
 
 
+async def test_a_lower_case_noun_typed_without_its_umlaut_is_a_capitals_rejection_too(provider):
+    """ "tuer" is German's keyboard spelling of "Tür": the same word, so its small letter is
+    the capitals mistake the exercise trains, and no evaluator is asked to overrule it."""
+    async with await _evaluated_api(provider) as api:
+        user, token = await api.user(target_language="German")
+        doc = _exercise(
+            user["_id"],
+            language="German",
+            category="Spelling",
+            subcategory="Noun Capitalisation",
+            prompt="Correct the sentence: Die tür ist offen.",
+            answer="Die Tür ist offen.",
+        )
+        await api.services.db.exercises.insert_one(doc)
+        out = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Die tuer ist offen."}, token=token))[
+            "submitExercise"
+        ]
+        assert out["correct"] is False
+        assert provider.requests == []
+        assert await api.services.db.ai_usage.count_documents({}) == 0
+
+
 async def test_an_evaluator_still_judges_a_capitalisation_answer_with_its_capitals_right(
     provider,
 ):

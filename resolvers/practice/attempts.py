@@ -116,7 +116,7 @@ def _wrong_capitals(exercise: Row | dict[str, Any], text: str, expected: list[st
     exercise that judges capitals: then the rules' rejection stands, whatever an answer
     evaluator would say ("ich habe einen hund" for "Ich habe einen Hund" is the very
     mistake a noun-capitalisation exercise trains)."""
-    return _cased(exercise) and bool(case_errors(text, expected))
+    return _cased(exercise) and bool(case_errors(text, expected, _language(exercise)))
 
 
 def _given(exercise: Row | dict[str, Any], text: str) -> str:
