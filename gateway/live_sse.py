@@ -301,10 +301,19 @@ class EventStream:
 
         async def pump() -> tuple[str, bool]:
             """(reason, finished): finished when the response may end normally."""
+            # One wait on the shutdown for the whole stream, not one per frame.
+            drained = asyncio.ensure_future(draining.wait()) if draining is not None else None
+            try:
+                return await pump_until(drained)
+            finally:
+                if drained is not None:
+                    drained.cancel()
+
+        async def pump_until(drained: asyncio.Future[Any] | None) -> tuple[str, bool]:
             await _open(send, {})
             await write(KEEPALIVE)
             while True:
-                raise_if_cancelling()  # wait_for below can swallow the stream's end
+                raise_if_cancelling()  # a wait below can swallow the stream's end
                 left = ends - time.monotonic()
                 if left <= 0:
                     # No `complete`: the client resumes (after, Last-Event-ID).
@@ -318,19 +327,16 @@ class EventStream:
                     return "shutdown", True
                 getter = asyncio.ensure_future(queue.get())
                 waits: set[asyncio.Future[Any]] = {getter}
-                if draining is not None:
-                    waits.add(asyncio.ensure_future(draining.wait()))
+                if drained is not None:
+                    waits.add(drained)
                 try:
-                    await asyncio.wait_for(
-                        asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED),
-                        min(interval, left),
+                    # Idle past the timeout: a keep-alive below.
+                    await asyncio.wait(
+                        waits, timeout=min(interval, left), return_when=asyncio.FIRST_COMPLETED
                     )
-                except TimeoutError:
-                    pass  # idle: a keep-alive below
                 finally:
-                    for waiting in waits:
-                        if not waiting.done():
-                            waiting.cancel()
+                    if not getter.done():
+                        getter.cancel()
                 if not getter.done() or getter.cancelled():
                     if ends - time.monotonic() > 0 and not (draining and draining.is_set()):
                         await write(KEEPALIVE)

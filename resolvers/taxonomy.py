@@ -11,6 +11,9 @@ practise them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 TAXONOMY: dict[str, tuple[str, ...]] = {
     "Grammar": (
         "Subject-Verb Agreement",
@@ -101,6 +104,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
 }
 
 LANGUAGES = ("English", "Spanish", "German")
+# A learner with no (or an unknown) target language practises English, and an exercise
+# stored before exercises named their language is English.
+DEFAULT_LANGUAGE = "English"
 
 _LANGUAGE_NAMES = {
     "english": "English",
@@ -165,3 +171,14 @@ def canonical(
     if pair is None or any_language or pair in PAIRS:
         return pair
     return pair if pair in language_specific(language) else None
+
+
+def target_language(user: Mapping[str, Any] | None) -> str:
+    """The language a learner's exercises are written in."""
+    return normalize_language(user.get("target_language") if user else None) or DEFAULT_LANGUAGE
+
+
+def exercise_language(exercise: Mapping[str, Any]) -> str:
+    """The language an exercise and its answers are written in (German's ae/oe/ue and ss
+    spellings count only there: resolvers/practice/checking.py)."""
+    return str(exercise.get("language") or DEFAULT_LANGUAGE)

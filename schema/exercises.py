@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import Info
 
+from resolvers.taxonomy import DEFAULT_LANGUAGE
 from schema.enums import ExerciseOutcome, ExerciseStatus, ExerciseType
 from schema.node import Node
 
@@ -38,7 +39,7 @@ class Exercise(Node):
 
     @strawberry.field(description="The language it is written in: the learner's target language.")
     def language(self) -> str:
-        return getattr(self, "language", None) or "English"
+        return getattr(self, "language", None) or DEFAULT_LANGUAGE
 
     @strawberry.field(description="Null while PENDING.")
     def outcome(self) -> ExerciseOutcome | None:

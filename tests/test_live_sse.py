@@ -443,13 +443,15 @@ async def test_a_closed_stream_is_released_even_when_a_wait_swallows_its_cancell
     """Python 3.11's wait_for can raise TimeoutError instead of CancelledError when the
     timeout and the cancellation land together. The pump took that for an idle interval
     and kept writing keep-alives to a client that had gone: the stream stayed counted
-    against its caller's live connections and the server's shutdown waited on it."""
+    against its caller's live connections and the server's shutdown waited on it. Any
+    wait the pump idles in is made to swallow the first cancellation here, as if it timed
+    out."""
     import types
 
     from gateway import live_sse
 
     swallowed: list[int] = []
-    real_wait_for = asyncio.wait_for
+    real_wait_for, real_wait = asyncio.wait_for, asyncio.wait
 
     async def wait_for(aw: Any, seconds: float | None) -> Any:
         try:
@@ -460,7 +462,16 @@ async def test_a_closed_stream_is_released_even_when_a_wait_swallows_its_cancell
             swallowed.append(1)
             raise TimeoutError from None
 
-    patched = types.SimpleNamespace(**{**vars(asyncio), "wait_for": wait_for})
+    async def wait(fs: Any, **kwargs: Any) -> Any:
+        try:
+            return await real_wait(fs, **kwargs)
+        except asyncio.CancelledError:
+            if swallowed:
+                raise
+            swallowed.append(1)
+            return set(), set(fs)
+
+    patched = types.SimpleNamespace(**{**vars(asyncio), "wait_for": wait_for, "wait": wait})
     monkeypatch.setattr(live_sse, "asyncio", patched)
     server = served(make_settings(metrics_enabled=True))
     async with server as (api, url):

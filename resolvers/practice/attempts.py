@@ -28,6 +28,7 @@ from resolvers.practice.checking import case_errors, case_matters, near_miss, wr
 from resolvers.practice.evaluator import evaluate, tailored_hint
 from resolvers.practice.hints import MC
 from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
+from resolvers.taxonomy import exercise_language
 
 MAX_ATTEMPTS = 3
 MAX_ANSWER_CHARS = 1_000
@@ -65,18 +66,12 @@ def _pending(exercise: Row) -> None:
         )
 
 
-def _language(exercise: Row | dict[str, Any]) -> str:
-    """The language an exercise's answers are written in (German's ae/oe/ue and ss
-    spellings count only there: resolvers/practice/checking.py)."""
-    return str(exercise.get("language") or "English")
-
-
 def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     """A typed multiple-choice answer that is neither a choice nor a listed right answer:
     told to choose, without using up an attempt."""
     if exercise.get("type") != MC or not exercise.get("choices"):
         return False
-    keep, language = exercise["category"] == "Punctuation", _language(exercise)
+    keep, language = exercise["category"] == "Punctuation", exercise_language(exercise)
     given = normalize_answer(text, keep, language)
     known = {normalize_answer(c, keep, language) for c in [*exercise["choices"], *expected]}
     return given not in known
@@ -116,13 +111,15 @@ def _wrong_capitals(exercise: Row | dict[str, Any], text: str, expected: list[st
     exercise that judges capitals: then the rules' rejection stands, whatever an answer
     evaluator would say ("ich habe einen hund" for "Ich habe einen Hund" is the very
     mistake a noun-capitalisation exercise trains)."""
-    return _cased(exercise) and bool(case_errors(text, expected, _language(exercise)))
+    return _cased(exercise) and bool(case_errors(text, expected, exercise_language(exercise)))
 
 
 def _given(exercise: Row | dict[str, Any], text: str) -> str:
     """An answer as duplicates of it are recognised (the matching's own normalisation;
     where capitals are judged, "dienstagabend" and "Dienstagabend" are different answers)."""
-    given = normalize_answer(text, exercise.get("category") == "Punctuation", _language(exercise))
+    given = normalize_answer(
+        text, exercise.get("category") == "Punctuation", exercise_language(exercise)
+    )
     return f"{given} | {' '.join(written_words(text))}" if _cased(exercise) else given
 
 
@@ -140,7 +137,7 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         return await _replay(ctx, dict(exercise), text)
     _pending(exercise)
     expected = [exercise["answer"], *(exercise.get("accepted_answers") or [])]
-    language = _language(exercise)
+    language = exercise_language(exercise)
     allowed = max_attempts(exercise)
     if _not_a_choice(exercise, text, expected):
         choices = ", ".join(f'"{c}"' for c in exercise["choices"])
@@ -284,7 +281,7 @@ def _feedback(
     was read (for the attempts' state the rules judged)."""
     source = before if before is not None else exercise
     expected = [source["answer"], *(source.get("accepted_answers") or [])]
-    language = _language(source)
+    language = exercise_language(source)
     allowed = max_attempts(source)
     finished = exercise["status"] != "pending"
     explanation = source.get("explanation") or ""

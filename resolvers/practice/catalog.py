@@ -8,7 +8,13 @@ from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.permissions import require_viewer
 from resolvers.practice.generator import bank_or_empty
-from resolvers.taxonomy import DESCRIPTIONS, LANGUAGES, normalize_language, pairs_for
+from resolvers.taxonomy import (
+    DESCRIPTIONS,
+    LANGUAGES,
+    normalize_language,
+    pairs_for,
+    target_language,
+)
 
 
 @dataclass(slots=True)
@@ -25,7 +31,7 @@ async def error_categories(ctx: RequestContext, language: str | None) -> list[Er
     viewer = require_viewer(ctx)
     if language is None:
         me = await ctx.loaders.user.load(viewer.id)
-        lang = normalize_language(me.get("target_language") if me else None) or "English"
+        lang = target_language(me)
     else:
         found = normalize_language(language)
         if found is None:

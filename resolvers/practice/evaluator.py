@@ -39,6 +39,7 @@ from resolvers.counters import request_lease
 from resolvers.practice.checking import case_matters, normalize_answer
 from resolvers.practice.hints import EC, FB
 from resolvers.pricing import load_pricing
+from resolvers.taxonomy import exercise_language
 
 log = structlog.get_logger()
 
@@ -93,7 +94,7 @@ def wanted(exercise: dict[str, Any], config: EvaluatorConfig | None) -> bool:
 def _prompt(exercise: dict[str, Any], answer: str) -> str:
     accepted = [exercise["answer"], *(exercise.get("accepted_answers") or [])]
     asked: dict[str, Any] = {
-        "target_language": exercise.get("language") or "English",
+        "target_language": exercise_language(exercise),
         "skill": f"{exercise['category']} / {exercise['subcategory']}",
         "exercise": exercise["prompt"],
         "model_answers": accepted,

@@ -30,7 +30,7 @@ from resolvers.practice.generator import (
 )
 from resolvers.practice.skills import load_evidence, skills_from
 from resolvers.practice.stats import StatsKey
-from resolvers.taxonomy import normalize_language, taxonomy_for
+from resolvers.taxonomy import normalize_language, target_language, taxonomy_for
 
 MAX_COUNT = 20
 OWN_SENTENCES_SCANNED = 200
@@ -131,11 +131,6 @@ async def expire_stale(ctx: RequestContext, user_id: str, now: datetime, room_fo
     ]
     if older:
         await ctx.db.exercises.update_many({**new_pending, "_id": {"$in": older}}, expire)
-
-
-def target_language(user: Row) -> str:
-    """The language exercises are written in: the learner's target, English by default."""
-    return normalize_language(user.get("target_language")) or "English"
 
 
 async def draft_exercises(

@@ -36,6 +36,7 @@ from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
 from resolvers.practice.generator import bank_or_empty, draft_from_bank
+from resolvers.taxonomy import exercise_language
 
 REVIEW_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/reviews")
 FAST_SECONDS = 20.0
@@ -213,7 +214,7 @@ def review_doc(
     """The skill's next review: a pending exercise on a bank item of the same skill not in
     `seen` (nor the one just answered), or a copy of the exercise when none is left. Its id
     is derived from the answered exercise, so a retried finish cannot add two."""
-    bank = bank_or_empty(exercise.get("language") or "English")
+    bank = bank_or_empty(exercise_language(exercise))
     items = bank.get((exercise["category"], exercise["subcategory"]), ())
     fresh = [i for i in items if i.id not in seen and i.id != exercise.get("bank_id")]
     base = {
@@ -236,7 +237,7 @@ def review_doc(
     draft = draft_from_bank(fresh[0])
     return {
         "user_id": exercise["user_id"],
-        "language": exercise.get("language") or "English",
+        "language": exercise_language(exercise),
         "category": draft.category,
         "subcategory": draft.subcategory,
         "type": draft.type,
