@@ -15,10 +15,10 @@ What the stream carries (enisdenjo/graphql-sse PROTOCOL.md):
   whose last `next` says UNAUTHENTICATED);
 - a `:` comment at the start and every SSE_KEEPALIVE_SECONDS, so proxies keep the idle
   stream open and a dead client is noticed;
-- `id: <event id>` on each sessionEvents `next` that selects `id`: a client reconnecting
-  with `Last-Event-ID` (an EventSource does; graphql-sse does not) resumes after it, as
-  with `after`: the header becomes the variable the operation passes to `after:` unless
-  the variables already give it one;
+- `id: <event id>` on each sessionEvents `next` that selects `id` (under any alias): a
+  client reconnecting with `Last-Event-ID` (an EventSource does; graphql-sse does not)
+  resumes after it, as with `after`: the header becomes the variable the operation
+  passes to `after:` unless the variables already give it one;
 - at SSE_MAX_STREAM_SECONDS the stream ends without `complete` (a comment says why), so
   no response stays open forever through proxies and deploys: the client resumes;
 - at a graceful shutdown (SIGTERM) likewise, at once (`: the server is shutting down`):
@@ -41,8 +41,12 @@ import time
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     VariableNode,
@@ -118,15 +122,78 @@ def _event(body: Any) -> bytes:
     return b"event: next\ndata: " + jsonio.dumps(body) + b"\n\n"
 
 
-def _next(body: Any) -> bytes:
+def _next(body: Any, keys: tuple[str, str] | None) -> bytes:
     """A `next` event, with the SSE `id:` of a sessionEvents event that selects its id
-    (what a reconnecting client sends back as Last-Event-ID)."""
+    (what a reconnecting client sends back as Last-Event-ID). `keys` are the response
+    names of the field and of its id (`event_id_keys`)."""
+    if keys is None:
+        return _event(body)
+    field, id_key = keys
     data = body.get("data") if isinstance(body, dict) else None
-    event = data.get(RESUMABLE) if isinstance(data, dict) else None
-    event_id = event.get("id") if isinstance(event, dict) else None
+    event = data.get(field) if isinstance(data, dict) else None
+    event_id = event.get(id_key) if isinstance(event, dict) else None
     if isinstance(event_id, str) and "\n" not in event_id and "\r" not in event_id:
         return b"id: " + event_id.encode() + b"\n" + _event(body)
     return _event(body)
+
+
+def _resumable(query: str, name: str | None) -> tuple[DocumentNode, FieldNode] | None:
+    """The document and the top-level sessionEvents field of the operation `name` selects."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None  # the subscription path reports the document's errors
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == name]
+    if len(operations) != 1:
+        return None
+    for selection in operations[0].selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == RESUMABLE:
+            return document, selection
+    return None
+
+
+def event_id_keys(query: str, name: str | None) -> tuple[str, str] | None:
+    """Where a result carries the event id: the response names of the sessionEvents field
+    and of its `id`, aliases and fragments included. Apps name fields their own way
+    (`live: sessionEvents`, `eventId: id` in a colocated fragment); reading only the
+    unaliased names left such streams without `id:` lines, so an EventSource-style client
+    reconnected without Last-Event-ID and silently missed the events in between."""
+    found = _resumable(query, name)
+    if found is None:
+        return None
+    document, field = found
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    seen: set[str] = set()
+
+    def id_key(selections: Any) -> str | None:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == "id":
+                    return selection.alias.value if selection.alias else "id"
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                inner = selection.selection_set
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = selection.name.value
+                if spread in seen or spread not in fragments:
+                    continue
+                seen.add(spread)
+                inner = fragments[spread].selection_set
+            else:
+                continue
+            key = id_key(inner.selections)
+            if key is not None:
+                return key
+        return None
+
+    key = id_key(field.selection_set.selections if field.selection_set else ())
+    if key is None:
+        return None
+    return (field.alias.value if field.alias else RESUMABLE), key
 
 
 def resumed(
@@ -135,23 +202,14 @@ def resumed(
     """`variables` with Last-Event-ID as the variable the operation's sessionEvents field
     takes as `after` (`sessionEvents(sessionId: $s, after: $after)`), unless the variables
     already give it a value; unchanged when the operation has no such variable."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return variables  # the subscription path reports the document's errors
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is not None:
-        operations = [o for o in operations if o.name is not None and o.name.value == name]
-    if len(operations) != 1:
+    found = _resumable(query, name)
+    if found is None:
         return variables
-    for selection in operations[0].selection_set.selections:
-        if not isinstance(selection, FieldNode) or selection.name.value != RESUMABLE:
-            continue
-        for argument in selection.arguments or ():
-            if argument.name.value == "after" and isinstance(argument.value, VariableNode):
-                variable = argument.value.name.value
-                if (variables or {}).get(variable) is None:
-                    return {**(variables or {}), variable: last_event_id}
+    for argument in found[1].arguments or ():
+        if argument.name.value == "after" and isinstance(argument.value, VariableNode):
+            variable = argument.value.name.value
+            if (variables or {}).get(variable) is None:
+                return {**(variables or {}), variable: last_event_id}
     return variables
 
 
@@ -253,6 +311,7 @@ class EventStream:
         if last_event_id:
             variables = resumed(op.query, op.name, variables, last_event_id)
         payload = {"query": op.query, "variables": variables, "operationName": op.name}
+        keys = event_id_keys(op.query, op.name)
         interval = settings.sse_keepalive_seconds
         ends = time.monotonic() + settings.sse_max_stream_seconds
         # Set at a graceful shutdown (gateway/connections.py); absent when no such protocol
@@ -368,7 +427,7 @@ class EventStream:
             assert isinstance(item, Frame)
             item.sent = True  # from here on the client may have it
             if item.kind == "next":
-                await write(_next(item.payload))
+                await write(_next(item.payload, keys))
                 return None
             await write(_event({"errors": item.payload}))
             if item.kind == "error":

@@ -190,6 +190,28 @@ async def test_last_event_id_resumes_like_after_and_each_event_carries_its_id() 
             assert (await events.next_event())["id"] == f"{sid}:3"
 
 
+async def test_an_aliased_subscription_still_carries_event_ids_to_resume_with() -> None:
+    # A page that names its fields (`live: sessionEvents`, `eventId: id`) gets the same
+    # `id:` lines, or an EventSource-style client reconnects without Last-Event-ID and
+    # silently skips what happened while it was away.
+    aliased = """subscription Live($s: ID!, $after: ID) {
+      live: sessionEvents(sessionId: $s, after: $after) { ...Ev } }
+      fragment Ev on SessionEvent { eventId: id type }"""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        for n in range(3):
+            await _record(api, learner, sid, f"m{n}")
+        resume = {"Last-Event-ID": f"{sid}:1"}
+        async with stream(_base(url), learner, aliased, {"s": sid}, headers=resume) as events:
+            replayed = [await events.next_event() for _ in range(2)]
+        assert [e["data"]["data"]["live"]["eventId"] for e in replayed] == [
+            f"{sid}:2",
+            f"{sid}:3",
+        ]
+        assert [e.get("id") for e in replayed] == [f"{sid}:2", f"{sid}:3"]
+
+
 async def test_a_stream_ends_at_its_longest_duration_without_complete() -> None:
     settings = make_settings(sse_max_stream_seconds=0.3, sse_keepalive_seconds=5)
     async with served(settings) as (api, url):
