@@ -2,7 +2,9 @@
 configuration and decisions the request middleware (gateway/middleware.py) applies.
 
 Credentials are bearer tokens in a header, never cookies, so `allow_credentials` stays off
-(and `*` is a legal origin list). Clients may read the budget and request-id headers. The
+(and `*` is a legal origin list). Pages may read the budget and request-id headers, and
+the two the docs tell a client to act on: WWW-Authenticate (401) and Allow (405); a header
+left out of the list reads as null in a page's fetch whatever the response says. The
 request headers a browser may send come from CORS_ALLOW_HEADERS (gateway/settings.py).
 """
 
@@ -19,6 +21,8 @@ EXPOSED_HEADERS = (
     "X-RateLimit-Reset",
     "X-Query-Cost",
     "Retry-After",
+    "WWW-Authenticate",
+    "Allow",
 )
 
 

@@ -127,6 +127,24 @@ async def test_preflight_from_a_configured_origin_is_answered():
         assert "x-ratelimit-remaining" in exposed and "x-request-id" in exposed
 
 
+async def test_pages_can_read_the_headers_the_docs_tell_them_to_act_on():
+    # A 401 says how to authenticate in WWW-Authenticate and a 405 what to use in Allow
+    # (docs/api.md); unexposed, a page's fetch saw null for both.
+    settings = make_settings(cors_allow_origins="https://app.example.com")
+    origin = {"Origin": "https://app.example.com"}
+    async with running_api(settings) as api:
+        refused = await api.gql("{ me { id } }", token="not.a.jwt", headers=origin)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        put = await api.client.put("/graphql", json={"query": "{ __typename }"}, headers=origin)
+        assert put.status_code == 405 and put.headers["allow"]
+        for response in (refused, put):
+            exposed = {
+                h.strip().lower()
+                for h in response.headers["access-control-expose-headers"].split(",")
+            }
+            assert {"www-authenticate", "allow", "retry-after", "x-request-id"} <= exposed
+
+
 async def test_an_empty_origin_list_sends_no_cors_headers_even_in_embedded_mode():
     async with running_api(make_settings(cors_allow_origins="")) as api:
         response = await api.client.options(
