@@ -103,19 +103,23 @@ def accepts_event_stream(accept: str | None) -> bool:
 
 
 def is_subscription(query: str, name: str | None) -> bool:
-    """The operation `name` selects is a subscription. Documents that do not name the
-    keyword are not parsed: urql sends every query with text/event-stream accepted. One
-    that does not parse counts as one, and the subscription path reports its errors."""
+    """The operation `name` selects is a subscription, or could be one (several without
+    `operationName`: the subscription path says to name one). Documents that do not name
+    the keyword are not parsed: urql sends every query with text/event-stream accepted. A
+    document that does not parse, or has no operation of that name, is not one: the HTTP
+    path reports why as any query's request error. (It was taken for a subscription, and
+    `subscription` is in every query selecting `subscriptionTier`: urql's typo got 401 when
+    anonymous and an event stream saying "send queries over HTTP" when signed in.)"""
     if "subscription" not in query:
         return False
     try:
         document = parse(query)
     except GraphQLError:
-        return True
+        return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == name]
-    return len(operations) != 1 or operations[0].operation is OperationType.SUBSCRIPTION
+    return any(o.operation is OperationType.SUBSCRIPTION for o in operations)
 
 
 def _event(body: Any) -> bytes:

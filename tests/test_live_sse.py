@@ -459,6 +459,42 @@ async def test_a_client_that_also_accepts_json_gets_json_except_for_a_subscripti
             assert events.response.headers["content-type"] == "text/event-stream; charset=utf-8"
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"query": "{ me { subscriptionTier }"}, "Syntax Error"),
+        (
+            {"query": "query A { me { subscriptionTier } } query B { me { id } }"},
+            "operationName",
+        ),
+        ({"query": "query A { me { subscriptionTier } }", "operationName": "Z"}, "operationName"),
+    ],
+    ids=["syntax-error", "two-operations", "unknown-operation-name"],
+)
+async def test_a_broken_query_naming_subscription_tier_keeps_its_json_request_error(
+    body: dict[str, Any], message: str
+) -> None:
+    """urql accepts text/event-stream with every request, and `subscriptionTier` contains
+    the word: a query that fails to parse or to pick its operation is still a query. It
+    was taken for a subscription: an anonymous caller got 401 for a typo, a signed-in one
+    an event stream telling it to send queries over HTTP."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        async with httpx.AsyncClient(base_url=_base(url), timeout=10) as client:
+            for token in (None, learner):
+                headers = {"Accept": URQL_ACCEPT}
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+                response = await client.post("/graphql", json=body, headers=headers)
+                assert response.status_code == 400, response.text
+                assert response.headers["content-type"].startswith(
+                    "application/graphql-response+json"
+                )
+                errors = response.json()["errors"]
+                assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+                assert message in errors[0]["message"], errors
+
+
 async def test_a_closed_stream_is_released_even_when_a_wait_swallows_its_cancellation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
