@@ -18,7 +18,7 @@ What the stream carries (enisdenjo/graphql-sse PROTOCOL.md):
 - `id: <event id>` on each sessionEvents `next` that selects `id` (under any alias): a
   client reconnecting with `Last-Event-ID` (an EventSource does; graphql-sse does not)
   resumes after it, as with `after`: the header becomes the variable the operation
-  passes to `after:` unless the variables already give it one;
+  passes to `after:` unless the variables already give it a value that is not older;
 - at SSE_MAX_STREAM_SECONDS the stream ends without `complete` (a comment says why), so
   no response stays open forever through proxies and deploys: the client resumes;
 - at a graceful shutdown (SIGTERM) likewise, at once (`: the server is shutting down`):
@@ -200,19 +200,32 @@ def event_id_keys(query: str, name: str | None) -> tuple[str, str] | None:
     return (field.alias.value if field.alias else RESUMABLE), key
 
 
+def _later(last_event_id: str, after: Any) -> bool:
+    """Last-Event-ID names a later event of the same session than `after`."""
+    if not isinstance(after, str):
+        return False
+    sid, _, seq = last_event_id.rpartition(":")
+    after_sid, _, after_seq = after.rpartition(":")
+    return sid == after_sid and seq.isdigit() and after_seq.isdigit() and int(seq) > int(after_seq)
+
+
 def resumed(
     query: str, name: str | None, variables: dict[str, Any] | None, last_event_id: str
 ) -> dict[str, Any] | None:
     """`variables` with Last-Event-ID as the variable the operation's sessionEvents field
     takes as `after` (`sessionEvents(sessionId: $s, after: $after)`), unless the variables
-    already give it a value; unchanged when the operation has no such variable."""
+    already give it a value that is not older; unchanged when the operation has no such
+    variable. An EventSource reconnects to the URL it was opened with, its `after`
+    included, and adds the header: the header is what the client saw since, so the later
+    one counts (the URL's winning replayed, at every reconnect, what the client had)."""
     found = _resumable(query, name)
     if found is None:
         return variables
     for argument in found[1].arguments or ():
         if argument.name.value == "after" and isinstance(argument.value, VariableNode):
             variable = argument.value.name.value
-            if (variables or {}).get(variable) is None:
+            given = (variables or {}).get(variable)
+            if given is None or _later(last_event_id, given):
                 return {**(variables or {}), variable: last_event_id}
     return variables
 

@@ -212,6 +212,25 @@ async def test_an_aliased_subscription_still_carries_event_ids_to_resume_with() 
         assert [e.get("id") for e in replayed] == [f"{sid}:2", f"{sid}:3"]
 
 
+async def test_last_event_id_later_than_the_urls_after_wins_so_a_reconnect_repeats_nothing() -> (
+    None
+):
+    # An EventSource reconnects to the same URL, `after` and all, adding Last-Event-ID:
+    # the header is what this client saw since, so the later of the two counts. Before,
+    # the URL's `after` won and every reconnect replayed what the client already had.
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        for n in range(4):
+            await _record(api, learner, sid, f"m{n}")
+        variables = {"s": sid, "after": f"{sid}:0"}
+        resume = {"Last-Event-ID": f"{sid}:3"}
+        async with stream(
+            _base(url), learner, EVENTS, variables, method="GET", headers=resume
+        ) as events:
+            assert (await events.next_event())["id"] == f"{sid}:4"
+
+
 async def test_a_stream_ends_at_its_longest_duration_without_complete() -> None:
     settings = make_settings(sse_max_stream_seconds=0.3, sse_keepalive_seconds=5)
     async with served(settings) as (api, url):
