@@ -48,9 +48,11 @@ CHECK_INTERVAL_SECONDS = 0.5
 # scope[DRAINING_KEY]: an asyncio.Event set when the server begins a graceful shutdown.
 DRAINING_KEY = "gateway.draining"
 MAX_HEADER_BYTES = 65_536
+# Refused before a request is read, so no request id and no CORS headers (no Origin yet).
+# retryAfter as on every RATE_LIMITED error: a client's handler reads the extensions.
 _BUSY_BODY = (
     b'{"data": null, "errors": [{"message": "Too many connections from this client.", '
-    b'"extensions": {"code": "RATE_LIMITED"}}]}'
+    b'"extensions": {"code": "RATE_LIMITED", "retryAfter": 1}}]}'
 )
 _BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"

@@ -148,6 +148,11 @@ def test_connections_per_ip_are_capped(gateway):
             answer = extra.recv(4096)
         assert answer.startswith(b"HTTP/1.1 503")
         assert b"Too many connections" in answer
+        # As every RATE_LIMITED error: the client's generic handler reads how long to
+        # wait from extensions.retryAfter, not only from the Retry-After header.
+        body = json.loads(answer.partition(b"\r\n\r\n")[2])
+        assert body["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 1}
+        assert b"retry-after: 1\r\n" in answer.lower()
     finally:
         for sock in socks:
             sock.close()
