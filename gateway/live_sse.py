@@ -446,7 +446,8 @@ class EventStream:
             if item.kind == "next":
                 await write(_next(item.payload, keys))
                 return None
-            await write(_event({"errors": item.payload}))
+            # With the request id, as every refusal carries it (the client quotes it).
+            await write(_event({"errors": item.payload, "extensions": {"requestId": request_id}}))
             if item.kind == "error":
                 await write(COMPLETE)
                 return "error"

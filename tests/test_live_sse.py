@@ -298,6 +298,20 @@ async def test_another_learners_session_and_a_bad_document_are_errors_in_the_str
         assert _hub(api).active == 0
 
 
+async def test_an_error_in_the_stream_carries_the_request_id_like_every_refusal() -> None:
+    # docs/frontend.md: every response carries extensions.requestId, what a client quotes
+    # when it reports a problem; a stream's errors had none (only the response header).
+    async with served(make_settings()) as (api, url):
+        _, owner = await api.user()
+        _, other = await api.user()
+        sid = await _session(api, owner)
+        async with stream(_base(url), other, EVENTS, {"s": sid}) as events:
+            refused = await events.next_event()
+            request_id = events.response.headers["x-request-id"]
+        assert refused["data"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert refused["data"]["extensions"] == {"requestId": request_id}
+
+
 async def test_a_query_is_one_next_event_then_complete() -> None:
     async with served(make_settings()) as (api, url):
         user, learner = await api.user()
