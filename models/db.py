@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 import pymongo
 from beanie import init_beanie
@@ -348,8 +349,22 @@ def _make_client(
         }
         if operation_timeout_ms is not None:
             options["socketTimeoutMS"] = operation_timeout_ms
+        if not _names_write_concern(uri):
+            options["w"] = "majority"
         return AsyncMongoClient(uri, **options), False
     return EmbeddedClient(interleave=interleave, events=events), True
+
+
+def _names_write_concern(uri: str) -> bool:
+    """Whether the URI sets `w` itself (option names are case-insensitive).
+
+    Without it the gateway asks for `w: "majority"` rather than the server's default: the
+    write path's exactly-once argument needs every acknowledged step to survive an
+    election, and the default is `{w: 1}` on a set with an arbiter (or whatever
+    setDefaultRWConcern says). An operator's own `w` (a tag set) is kept. Parsed by hand:
+    pymongo's parser resolves `mongodb+srv` names over DNS."""
+    query = urlsplit(uri).query
+    return any(name.lower() == "w" for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 class _LocalInitInfo:
