@@ -21,11 +21,14 @@ from models.db import Database
 from models.driver_calls import CollectionProxy
 from resolvers import annotations as annotations_module
 from resolvers import messages as messages_module
+from resolvers import outbox as outbox_module
 from resolvers.annotations import apply_annotation
 from resolvers.maintenance import Maintenance
 from resolvers.messages import apply_message
+from resolvers.outbox import HUB_KEY
+from resolvers.turns import TURNS_KEY
 from tests.conftest import Api
-from tests.faults import Gate, HeldWrites
+from tests.faults import AnswerLost, Gate, HeldWrites
 
 pytestmark = pytest.mark.interleaved
 
@@ -63,7 +66,7 @@ class Clocks:
         def replica_now() -> Any:
             return real() + self.offset
 
-        for module in (messages_module, annotations_module):
+        for module in (messages_module, annotations_module, outbox_module):
             monkeypatch.setattr(module, "utcnow", replica_now)
 
     def advance(self, seconds: float) -> None:
@@ -319,3 +322,88 @@ async def test_a_replica_clock_61_seconds_ahead_releases_no_guard_early(
     gate.release()
     await attempt
     await _exact(api, user_id, sid)
+
+
+# --- 4. a write applied, its answer lost -----------------------------------------------------
+
+
+async def _settled(api: Api, clocks: Clocks) -> None:
+    """Eight passes of one replica, 40 s apart: everything pending is finished, published
+    and settled."""
+    passes = maintenance(replica(api.services.db))
+    passes.hub = api.services.extras[HUB_KEY]
+    for _ in range(8):
+        clocks.advance(40)
+        await passes.run_once()
+
+
+async def _one_event_each(api: Api, sid: str, kind: str, turns: int) -> None:
+    db = api.services.db
+    events = [e async for e in db.session_events.find({"session_id": sid})]
+    assert Counter(e["type"] for e in events)[kind] == 1
+    assert all(e["published"] for e in events)
+    queue = api.services.extras[TURNS_KEY]
+    assert sum(1 for e in queue.entries.values() if e["session_id"] == sid) == turns
+    assert await db.messages.count_documents({"guarded": True}) == 0
+    assert await db.annotations.count_documents({"guarded": True}) == 0
+
+
+@pytest.mark.parametrize("retry", [True, False], ids=["retried", "left-to-the-pass"])
+@pytest.mark.parametrize("role", ["USER", "ASSISTANT"])
+@pytest.mark.parametrize("nth", range(1, 26))
+async def test_any_write_of_a_turn_applied_with_its_answer_lost_counts_once(
+    api: Api, clocks: Clocks, role: str, nth: int, retry: bool
+) -> None:
+    """Each write of recordMessage in turn: applied by the server, answer lost (the
+    driver's retry failing too). The client retries with the same key, or nobody does and
+    the pass finishes it: every counter once, one MESSAGE_RECORDED event, published, one
+    turn for a learner's message, no guard left."""
+    user_id, _, sid = await _learner(api)
+    tutor = await api.tutor()
+    body: dict[str, Any] = {"sessionId": sid, "role": role, "content": "u", "idempotencyKey": "k"}
+    if role == "USER":
+        body["errors"] = [PREP, TENSE]
+    else:
+        body.update(model="gpt-4o", tokensIn=10, tokensOut=5, cost=0.01, responseTimeMs=900)
+    lost = AnswerLost(nth)
+    with api.services.db.wrapped(lost.wrap):
+        first = (await api.gql(RECORD, {"in": body}, tutor)).json()
+    if lost.hit is None:
+        pytest.skip(f"recordMessage makes fewer than {nth} writes")
+    if lost.hit == "session_events.update_many":  # the write was done: only a hint lost
+        assert "errors" not in first, first
+    if retry:
+        again = (await api.gql(RECORD, {"in": body}, tutor)).json()
+        assert "errors" not in again, (lost.hit, again)
+    await _settled(api, clocks)
+    await _exact(api, user_id, sid)
+    await _one_event_each(api, sid, "message_recorded", 1 if role == "USER" else 0)
+
+
+@pytest.mark.parametrize("retry", [True, False], ids=["retried", "left-to-the-pass"])
+@pytest.mark.parametrize("nth", range(1, 15))
+async def test_any_write_of_an_annotation_applied_with_its_answer_lost_counts_once(
+    api: Api, clocks: Clocks, nth: int, retry: bool
+) -> None:
+    """The same for each write of annotateMessage."""
+    user_id, _, sid = await _learner(api)
+    tutor = await api.tutor()
+    body = {"sessionId": sid, "role": "USER", "content": "u", "errors": [PREP]}
+    mid = (await api.data(RECORD, {"in": body}, tutor))["recordMessage"]["id"]
+    call = {"id": mid, "k": "a", "e": [TENSE, PREP]}
+    lost = AnswerLost(nth)
+    with api.services.db.wrapped(lost.wrap):
+        first = (await api.gql(ANNOTATE, call, tutor)).json()
+    if lost.hit is None:
+        pytest.skip(f"annotateMessage makes fewer than {nth} writes")
+    if lost.hit == "session_events.update_many":
+        assert "errors" not in first, first
+    if retry:
+        again = (await api.gql(ANNOTATE, call, tutor)).json()
+        assert "errors" not in again, (lost.hit, again)
+    await _settled(api, clocks)
+    await _exact(api, user_id, sid)
+    await _one_event_each(api, sid, "message_annotated", 1)
+    message = await api.services.db.messages.find_one({"_id": mid})
+    assert "annotating" not in message
+    assert [e["subcategory"] for e in message["errors"]] == ["Verb Tense", "Prepositions"]
