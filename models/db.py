@@ -28,6 +28,7 @@ from pymongo.errors import (
     NetworkTimeout,
     OperationFailure,
     ServerSelectionTimeoutError,
+    WriteConcernError,
     WTimeoutError,
 )
 
@@ -57,7 +58,11 @@ COLLECTIONS = {
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
 # (the driver's WaitQueueTimeoutError, no pooled connection free in time, is a
-# ConnectionFailure).
+# ConnectionFailure). A WriteConcernError (WTimeoutError is one) is a write the primary
+# applied and a majority did not confirm: a stepdown interrupted the wait (11602, 189, 91),
+# and when the driver's one retry finds no primary yet PyMongo raises that first error
+# again. The write may be rolled back, so the caller must hear "retry" (503), as for a
+# network error; as a bad query it was INTERNAL, which no client retries.
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     AutoReconnect,
     ConnectionFailure,
@@ -65,6 +70,7 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     NetworkTimeout,
     ServerSelectionTimeoutError,
     WTimeoutError,
+    WriteConcernError,
     asyncio.TimeoutError,
 )
 

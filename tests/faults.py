@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -268,14 +268,18 @@ class AnswerLost:
     aside) is applied by the server and its answer lost: the connection closes after the
     server ran it, and the driver's one retry of a retryable write fails too (or, for
     `updateMany`, is never made), so the caller sees AutoReconnect for a write that
-    happened. `hit` names the write that was lost."""
+    happened. `hit` names the write that was lost. `error`: what the caller sees instead
+    (a writeConcernError: applied on the primary, its replication unconfirmed)."""
 
     WRITES = ("insert_one", "update_one", "update_many", "find_one_and_update", "bulk_write")
 
-    def __init__(self, nth: int) -> None:
+    def __init__(self, nth: int, error: Callable[[], Exception] | None = None) -> None:
         self.nth = nth
         self.seen = 0
         self.hit: str | None = None
+        self.error = error or (
+            lambda: AutoReconnect("connection closed after the write (simulated stepdown)")
+        )
 
     def wrap(self, coll: Any) -> Any:
         return _AnswerLost(coll, self)
@@ -292,7 +296,7 @@ class _AnswerLost(CollectionProxy):
             self._lost.seen += 1
             if self._lost.seen == self._lost.nth:
                 self._lost.hit = f"{self.name}.{name}"
-                raise AutoReconnect("connection closed after the write (simulated stepdown)")
+                raise self._lost.error()
         return result
 
 

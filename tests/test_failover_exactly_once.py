@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, WriteConcernError
 
 from models.db import Database
 from models.driver_calls import CollectionProxy
@@ -407,3 +407,44 @@ async def test_any_write_of_an_annotation_applied_with_its_answer_lost_counts_on
     message = await api.services.db.messages.find_one({"_id": mid})
     assert "annotating" not in message
     assert [e["subcategory"] for e in message["errors"]] == ["Verb Tense", "Prepositions"]
+
+
+def _stepdown_during_the_majority_wait() -> WriteConcernError:
+    """What the driver raises for a write the old primary applied while it waited for a
+    majority and then stepped down (InterruptedDueToReplStateChange), when its one retry
+    found no primary yet: PyMongo raises the first attempt's error again."""
+    message = "operation was interrupted because of a replication state change"
+    return WriteConcernError(
+        message,
+        11602,
+        {"code": 11602, "errmsg": message, "errorLabels": ["RetryableWriteError"]},
+    )
+
+
+@pytest.mark.parametrize("nth", [1, 3, 4], ids=["insert", "session", "error_stats"])
+async def test_a_write_concern_error_is_unavailable_and_the_retry_counts_once(
+    api: Api, clocks: Clocks, nth: int
+) -> None:
+    """The write ran on the old primary and may be rolled back: the caller must retry with
+    the same key. Before, a writeConcernError was not a database failure to the gateway:
+    an INTERNAL error ("unhandled_resolver_error" in the log), which a client does not retry, so
+    a rolled-back message was lost with nobody told to send it again."""
+    user_id, _, sid = await _learner(api)
+    tutor = await api.tutor()
+    body = {
+        "sessionId": sid,
+        "role": "USER",
+        "content": "u",
+        "errors": [PREP],
+        "idempotencyKey": "k",
+    }
+    lost = AnswerLost(nth, _stepdown_during_the_majority_wait)
+    with api.services.db.wrapped(lost.wrap):
+        response = await api.gql(RECORD, {"in": body}, tutor)
+    assert lost.hit is not None
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    again = (await api.data(RECORD, {"in": body}, tutor))["recordMessage"]
+    assert again["session"]["totalMessages"] == 1
+    await _settled(api, clocks)
+    await _exact(api, user_id, sid)
+    await _one_event_each(api, sid, "message_recorded", 1)
