@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 import pymongo
 from beanie import init_beanie
@@ -27,6 +28,7 @@ from pymongo.errors import (
     NetworkTimeout,
     OperationFailure,
     ServerSelectionTimeoutError,
+    WriteConcernError,
     WTimeoutError,
 )
 
@@ -56,7 +58,11 @@ COLLECTIONS = {
 
 # Exceptions that mean "the database is unreachable or timed out", as opposed to a bad query
 # (the driver's WaitQueueTimeoutError, no pooled connection free in time, is a
-# ConnectionFailure).
+# ConnectionFailure). A WriteConcernError (WTimeoutError is one) is a write the primary
+# applied and a majority did not confirm: a stepdown interrupted the wait (11602, 189, 91),
+# and when the driver's one retry finds no primary yet PyMongo raises that first error
+# again. The write may be rolled back, so the caller must hear "retry" (503), as for a
+# network error; as a bad query it was INTERNAL, which no client retries.
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     AutoReconnect,
     ConnectionFailure,
@@ -64,6 +70,7 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     NetworkTimeout,
     ServerSelectionTimeoutError,
     WTimeoutError,
+    WriteConcernError,
     asyncio.TimeoutError,
 )
 
@@ -348,8 +355,22 @@ def _make_client(
         }
         if operation_timeout_ms is not None:
             options["socketTimeoutMS"] = operation_timeout_ms
+        if not _names_write_concern(uri):
+            options["w"] = "majority"
         return AsyncMongoClient(uri, **options), False
     return EmbeddedClient(interleave=interleave, events=events), True
+
+
+def _names_write_concern(uri: str) -> bool:
+    """Whether the URI sets `w` itself (option names are case-insensitive).
+
+    Without it the gateway asks for `w: "majority"` rather than the server's default: the
+    write path's exactly-once argument needs every acknowledged step to survive an
+    election, and the default is `{w: 1}` on a set with an arbiter (or whatever
+    setDefaultRWConcern says). An operator's own `w` (a tag set) is kept. Parsed by hand:
+    pymongo's parser resolves `mongodb+srv` names over DNS."""
+    query = urlsplit(uri).query
+    return any(name.lower() == "w" for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 class _LocalInitInfo:

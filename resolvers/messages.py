@@ -301,10 +301,18 @@ def same_call(
     session's provider). A message stored empty there is the same call: before every AI
     call was priced (docs/cost-reporting.md), only ASSISTANT messages were, so a SYSTEM
     or USER message with tokens stored by an older replica has neither, and its retry on
-    a newer one would have both."""
+    a newer one would have both.
+
+    A message annotated since (`annotated_at`) holds the annotation's errors, not the
+    call's: its `errors` say nothing about the retry. A lost answer, then a turn the tutor
+    answered and annotated within seconds, then the app's retry is the ordinary sequence;
+    refusing that retry as a reused key had the app send the utterance again under a new
+    key, stored and counted twice. The other fields still tell another message apart."""
+    annotated = stored.get("annotated_at") is not None
     return all(
         _called(k, stored.get(k)) == _called(k, sent.get(k))
         or (k in defaulted and stored.get(k) is None)
+        or (k == "errors" and annotated)
         for k in CALL_FIELDS
     )
 

@@ -237,7 +237,12 @@ class LiveHub:
 
 async def publish(db: Database, hub: LiveHub | None, events: list[dict[str, Any]]) -> None:
     """Send `events` to the subscribers, then mark them published. A failed relay leaves
-    them unpublished: the maintenance pass sends them again."""
+    them unpublished: the maintenance pass sends them again.
+
+    The mark only spares the pass that work, so losing it (a stepdown: `updateMany` is not
+    a retryable write, the driver hands over the first error) is logged, not raised: the
+    write that caused the events is done, and answering it SERVICE_UNAVAILABLE had clients
+    retry it (a learner message without a key stored twice)."""
     if hub is None or not events:
         return
     sent = []
@@ -248,10 +253,14 @@ async def publish(db: Database, hub: LiveHub | None, events: list[dict[str, Any]
             log.warning("event_relay_failed", error=type(exc).__name__, event_id=event["_id"])
             continue
         sent.append(event["_id"])
-    if sent:
+    if not sent:
+        return
+    try:
         await db.session_events.update_many(
             {"_id": {"$in": sent}, "published": False}, {"$set": {"published": True}}
         )
+    except UNAVAILABLE_ERRORS as exc:
+        log.warning("event_mark_failed", error=type(exc).__name__, events=len(sent))
 
 
 def hub_of(ctx: RequestContext) -> LiveHub | None:

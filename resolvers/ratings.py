@@ -10,6 +10,8 @@ A recount that loses the race is done if the winner had already seen write n
 stored); else it counts again. The last write therefore reflects every stored rating:
 the counters stay exact however ratings interleave, and a re-rating is never counted
 twice.
+A call repeating the stored rating (a retry whose answer was lost) writes nothing new: it
+finishes the stored rating's pending counters and event, if any (`_repeated`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     if not isinstance(data.rating, int) or not 1 <= data.rating <= 5:
         raise BadUserInput("'rating' must be between 1 and 5.", field="input.rating")
     comment = v.text(data.comment, "input.comment", max_len=MAX_COMMENT_CHARS)
+    repeat = await _repeated(ctx.db, message["_id"], viewer.id, data, comment)
+    if repeat is not None:
+        return await _answer_repeat(ctx, repeat)
     # `rating_event` (the event's cause) is written with the rating: a process killed
     # before the counters and the event are done leaves it set, and the maintenance pass
     # finishes them (`RATINGS`).
@@ -80,6 +85,38 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     event = await _finish_rating(ctx.db, doc)
     await publish(ctx.db, hub_of(ctx), [event] if event else [])
     doc.pop("rating_event", None)
+    row = Row(doc)
+    ctx.loaders.message.prime(doc["_id"], row, force=True)
+    return row
+
+
+async def _repeated(
+    db: Database, message_id: str, user_id: str, data: RatingInput, comment: str | None
+) -> dict[str, Any] | None:
+    """The message as stored when it already holds exactly this rating, else None.
+
+    A learner's app retries a rateMessage whose answer was lost (a stepdown after the
+    event was stored or the pending mark cleared). Written again, the retry was a new
+    cause with an event of its own: MESSAGE_RATED twice for one tap. The same rating
+    changes nothing, so it finishes the pending cause, if any, instead of a new one."""
+    stored: dict[str, Any] | None = await db.messages.find_one(
+        {
+            "_id": message_id,
+            "user_id": user_id,
+            "rating": data.rating,
+            "helpful": data.helpful,
+            "rating_comment": comment,
+        },
+        exclude(MESSAGE_HIDDEN),
+    )
+    return stored
+
+
+async def _answer_repeat(ctx: RequestContext, doc: dict[str, Any]) -> Row:
+    if doc.get("rating_event") is not None:  # the earlier call stopped before its end
+        event = await _finish_rating(ctx.db, doc)
+        await publish(ctx.db, hub_of(ctx), [event] if event else [])
+        doc.pop("rating_event", None)
     row = Row(doc)
     ctx.loaders.message.prime(doc["_id"], row, force=True)
     return row

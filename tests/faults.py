@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
 from models.documents import utcnow
 from models.driver_calls import CollectionProxy, CursorProxy, Fetch
@@ -261,6 +261,43 @@ class _Held(CollectionProxy):
         self._held.writes.append(task)
         self._held.reached.set()
         return await asyncio.shield(task)  # cancelling the caller does not stop the write
+
+
+class AnswerLost:
+    """The `nth` write (counting from 1 across collections, the API clients' bookkeeping
+    aside) is applied by the server and its answer lost: the connection closes after the
+    server ran it, and the driver's one retry of a retryable write fails too (or, for
+    `updateMany`, is never made), so the caller sees AutoReconnect for a write that
+    happened. `hit` names the write that was lost. `error`: what the caller sees instead
+    (a writeConcernError: applied on the primary, its replication unconfirmed)."""
+
+    WRITES = ("insert_one", "update_one", "update_many", "find_one_and_update", "bulk_write")
+
+    def __init__(self, nth: int, error: Callable[[], Exception] | None = None) -> None:
+        self.nth = nth
+        self.seen = 0
+        self.hit: str | None = None
+        self.error = error or (
+            lambda: AutoReconnect("connection closed after the write (simulated stepdown)")
+        )
+
+    def wrap(self, coll: Any) -> Any:
+        return _AnswerLost(coll, self)
+
+
+class _AnswerLost(CollectionProxy):
+    def __init__(self, inner: Any, lost: AnswerLost) -> None:
+        super().__init__(inner)
+        self._lost = lost
+
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        result = await method(*a, **k)
+        if name in AnswerLost.WRITES and self.name != "api_clients":
+            self._lost.seen += 1
+            if self._lost.seen == self._lost.nth:
+                self._lost.hit = f"{self.name}.{name}"
+                raise self._lost.error()
+        return result
 
 
 async def died_after_insert(db: Any, message_id: str, session_id: str, user_id: str) -> None:

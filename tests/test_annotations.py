@@ -189,3 +189,44 @@ async def test_a_rebuild_then_the_pass_count_a_half_applied_annotation_once(
     await finish_pending(db, ANNOTATIONS, older=timedelta(0))
     assert await _counts(api, token) == {"Verb Tense": 1, "Articles": 1}
     assert +(await _stored_counts(api)) == Counter(["Verb Tense", "Articles"])
+
+
+KEYED_UTTER = """mutation($s: ID!, $k: String, $e: [LanguageErrorInput!]) {
+  recordMessage(input: {sessionId: $s, role: USER, errors: $e, idempotencyKey: $k,
+  content: "My sister live in London since three years."}) {
+  id errors { subcategory } session { totalMessages } } }"""
+
+
+@pytest.mark.parametrize("writer", ["learner", "tutor"])
+async def test_a_retry_after_the_tutor_annotated_the_message_is_the_same_call(
+    api: Api, writer: str
+) -> None:
+    """The learner's answer was lost (a 503 after the insert, a timeout with
+    mayHaveApplied); the message became a turn and the tutor annotated it before the app
+    retried with the same key. The annotation changed the stored errors, not the call:
+    the retry gets its message back, counted once. Before, it was refused as a key
+    reused "with different values", and an app that then sent it under a new key stored
+    and counted the utterance twice (and the tutor got a second turn)."""
+    _, token = await api.user(tier="premium")
+    tutor = await api.tutor()
+    sid = (
+        await api.data('mutation { startSession(input: {topic: "Family"}) { id } }', token=token)
+    )["startSession"]["id"]
+    # The tutor records on the learner's behalf with the errors it found first.
+    caller, sent = (token, None) if writer == "learner" else (tutor, [ARTICLES])
+    call = {"s": sid, "k": "u-1", "e": sent}
+    first = (await api.data(KEYED_UTTER, call, caller))["recordMessage"]
+    await api.data(ANNOTATE, {"id": first["id"], "k": "a", "e": [PREP, TENSE]}, tutor)
+    again = await api.gql(KEYED_UTTER, call, caller)
+    body = again.json()
+    assert "errors" not in body, body
+    retry = body["data"]["recordMessage"]
+    assert retry["id"] == first["id"]
+    assert [e["subcategory"] for e in retry["errors"]] == ["Prepositions", "Verb Tense"]
+    assert retry["session"]["totalMessages"] == 1
+    assert await api.services.db.messages.count_documents({"session_id": sid}) == 1
+    assert await _counts(api, token) == {"Prepositions": 1, "Verb Tense": 1}
+    # A key reused for another utterance is still refused.
+    other = KEYED_UTTER.replace("My sister live", "My brother live")
+    refused = (await api.gql(other, call, caller)).json()
+    assert refused["errors"][0]["extensions"]["field"] == "idempotencyKey"

@@ -15,17 +15,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, WriteConcernError
 
 from models.db import Database
 from models.driver_calls import CollectionProxy
 from resolvers import annotations as annotations_module
 from resolvers import messages as messages_module
+from resolvers import outbox as outbox_module
 from resolvers.annotations import apply_annotation
 from resolvers.maintenance import Maintenance
 from resolvers.messages import apply_message
+from resolvers.outbox import HUB_KEY
+from resolvers.turns import TURNS_KEY
 from tests.conftest import Api
-from tests.faults import Gate, HeldWrites
+from tests.faults import AnswerLost, Gate, HeldWrites
 
 pytestmark = pytest.mark.interleaved
 
@@ -63,7 +66,7 @@ class Clocks:
         def replica_now() -> Any:
             return real() + self.offset
 
-        for module in (messages_module, annotations_module):
+        for module in (messages_module, annotations_module, outbox_module):
             monkeypatch.setattr(module, "utcnow", replica_now)
 
     def advance(self, seconds: float) -> None:
@@ -319,3 +322,138 @@ async def test_a_replica_clock_61_seconds_ahead_releases_no_guard_early(
     gate.release()
     await attempt
     await _exact(api, user_id, sid)
+
+
+# --- 4. a write applied, its answer lost -----------------------------------------------------
+
+
+async def _settled(api: Api, clocks: Clocks) -> None:
+    """Eight passes of one replica, 40 s apart: everything pending is finished, published
+    and settled."""
+    passes = maintenance(replica(api.services.db))
+    passes.hub = api.services.extras[HUB_KEY]
+    for _ in range(8):
+        clocks.advance(40)
+        await passes.run_once()
+
+
+async def _one_event_each(api: Api, sid: str, kind: str, turns: int) -> None:
+    db = api.services.db
+    events = [e async for e in db.session_events.find({"session_id": sid})]
+    assert Counter(e["type"] for e in events)[kind] == 1
+    assert all(e["published"] for e in events)
+    queue = api.services.extras[TURNS_KEY]
+    assert sum(1 for e in queue.entries.values() if e["session_id"] == sid) == turns
+    assert await db.messages.count_documents({"guarded": True}) == 0
+    assert await db.annotations.count_documents({"guarded": True}) == 0
+
+
+# How many writes each call makes: one more position checks that none was added unswept.
+RECORD_WRITES = {"USER": 13, "ASSISTANT": 24}
+ANNOTATE_WRITES = 12
+
+
+@pytest.mark.parametrize("retry", [True, False], ids=["retried", "left-to-the-pass"])
+@pytest.mark.parametrize(
+    ("role", "nth"),
+    [(role, n) for role, count in RECORD_WRITES.items() for n in range(1, count + 2)],
+)
+async def test_any_write_of_a_turn_applied_with_its_answer_lost_counts_once(
+    api: Api, clocks: Clocks, role: str, nth: int, retry: bool
+) -> None:
+    """Each write of recordMessage in turn: applied by the server, answer lost (the
+    driver's retry failing too). The client retries with the same key, or nobody does and
+    the pass finishes it: every counter once, one MESSAGE_RECORDED event, published, one
+    turn for a learner's message, no guard left."""
+    user_id, _, sid = await _learner(api)
+    tutor = await api.tutor()
+    body: dict[str, Any] = {"sessionId": sid, "role": role, "content": "u", "idempotencyKey": "k"}
+    if role == "USER":
+        body["errors"] = [PREP, TENSE]
+    else:
+        body.update(model="gpt-4o", tokensIn=10, tokensOut=5, cost=0.01, responseTimeMs=900)
+    lost = AnswerLost(nth)
+    with api.services.db.wrapped(lost.wrap):
+        first = (await api.gql(RECORD, {"in": body}, tutor)).json()
+    if lost.hit is None:
+        assert nth == RECORD_WRITES[role] + 1, f"recordMessage makes {lost.seen} writes"
+        return
+    if lost.hit == "session_events.update_many":  # the write was done: only a hint lost
+        assert "errors" not in first, first
+    if retry:
+        again = (await api.gql(RECORD, {"in": body}, tutor)).json()
+        assert "errors" not in again, (lost.hit, again)
+    await _settled(api, clocks)
+    await _exact(api, user_id, sid)
+    await _one_event_each(api, sid, "message_recorded", 1 if role == "USER" else 0)
+
+
+@pytest.mark.parametrize("retry", [True, False], ids=["retried", "left-to-the-pass"])
+@pytest.mark.parametrize("nth", range(1, ANNOTATE_WRITES + 2))
+async def test_any_write_of_an_annotation_applied_with_its_answer_lost_counts_once(
+    api: Api, clocks: Clocks, nth: int, retry: bool
+) -> None:
+    """The same for each write of annotateMessage."""
+    user_id, _, sid = await _learner(api)
+    tutor = await api.tutor()
+    body = {"sessionId": sid, "role": "USER", "content": "u", "errors": [PREP]}
+    mid = (await api.data(RECORD, {"in": body}, tutor))["recordMessage"]["id"]
+    call = {"id": mid, "k": "a", "e": [TENSE, PREP]}
+    lost = AnswerLost(nth)
+    with api.services.db.wrapped(lost.wrap):
+        first = (await api.gql(ANNOTATE, call, tutor)).json()
+    if lost.hit is None:
+        assert nth == ANNOTATE_WRITES + 1, f"annotateMessage makes {lost.seen} writes"
+        return
+    if lost.hit == "session_events.update_many":
+        assert "errors" not in first, first
+    if retry:
+        again = (await api.gql(ANNOTATE, call, tutor)).json()
+        assert "errors" not in again, (lost.hit, again)
+    await _settled(api, clocks)
+    await _exact(api, user_id, sid)
+    await _one_event_each(api, sid, "message_annotated", 1)
+    message = await api.services.db.messages.find_one({"_id": mid})
+    assert "annotating" not in message
+    assert [e["subcategory"] for e in message["errors"]] == ["Verb Tense", "Prepositions"]
+
+
+def _stepdown_during_the_majority_wait() -> WriteConcernError:
+    """What the driver raises for a write the old primary applied while it waited for a
+    majority and then stepped down (InterruptedDueToReplStateChange), when its one retry
+    found no primary yet: PyMongo raises the first attempt's error again."""
+    message = "operation was interrupted because of a replication state change"
+    return WriteConcernError(
+        message,
+        11602,
+        {"code": 11602, "errmsg": message, "errorLabels": ["RetryableWriteError"]},
+    )
+
+
+@pytest.mark.parametrize("nth", [1, 3, 4], ids=["insert", "session", "error_stats"])
+async def test_a_write_concern_error_is_unavailable_and_the_retry_counts_once(
+    api: Api, clocks: Clocks, nth: int
+) -> None:
+    """The write ran on the old primary and may be rolled back: the caller must retry with
+    the same key. Before, a writeConcernError was not a database failure to the gateway:
+    an INTERNAL error ("unhandled_resolver_error" in the log), which a client does not retry, so
+    a rolled-back message was lost with nobody told to send it again."""
+    user_id, _, sid = await _learner(api)
+    tutor = await api.tutor()
+    body = {
+        "sessionId": sid,
+        "role": "USER",
+        "content": "u",
+        "errors": [PREP],
+        "idempotencyKey": "k",
+    }
+    lost = AnswerLost(nth, _stepdown_during_the_majority_wait)
+    with api.services.db.wrapped(lost.wrap):
+        response = await api.gql(RECORD, {"in": body}, tutor)
+    assert lost.hit is not None
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    again = (await api.data(RECORD, {"in": body}, tutor))["recordMessage"]
+    assert again["session"]["totalMessages"] == 1
+    await _settled(api, clocks)
+    await _exact(api, user_id, sid)
+    await _one_event_each(api, sid, "message_recorded", 1)

@@ -9,6 +9,7 @@ import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -76,6 +77,30 @@ async def test_requests_keep_a_bound_and_batch_tools_have_none():
     finally:
         await request_client.close()
         await batch_client.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("replicaSet=rs0", {"w": "majority"}),
+        ("replicaSet=rs0&W=majority&wtimeoutMS=4000", {"w": "majority", "wtimeout": 4000}),
+        ("replicaSet=rs0&w=dc2", {"w": "dc2"}),
+    ],
+)
+async def test_writes_are_acknowledged_by_a_majority_unless_the_uri_says_otherwise(
+    query: str, expected: dict[str, Any]
+) -> None:
+    """Exactly once after a failover rests on every acknowledged step surviving the
+    election: an `$inc` acknowledged by the old primary alone and rolled back leaves its
+    message `applied` and the counter one short, with nothing to finish it. A URI without
+    `w` left that to the server's default, which is `{w: 1}` on a primary-secondary-
+    arbiter set (and whatever setDefaultRWConcern last set). An operator's own `w` (a
+    tag set naming data centres) stays theirs."""
+    client, _ = _make_client(f"mongodb://127.0.0.1:{closed_port()}/?{query}", 300, 5000)
+    try:
+        assert client.write_concern.document == expected
+    finally:
+        await client.close()
 
 
 async def test_export_pages_instead_of_holding_one_cursor(api, monkeypatch):

@@ -285,3 +285,57 @@ async def test_a_rated_reply_without_usage_keeps_its_rating_through_a_rebuild(ap
     await db.provider_daily.delete_many({})
     await rebuild_all(db, 14.0, progress=False)
     assert (await api.data(STATS, token=admin))["providerStats"] == stats
+
+
+class _Lost:
+    """The n-th write to a collection is applied, then its answer is lost (the driver's
+    one retry failing too: the caller sees the error)."""
+
+    def __init__(self, collection: str, call: str) -> None:
+        self.collection, self.call = collection, call
+
+    def wrap(self, coll):
+        from models.driver_calls import CollectionProxy
+
+        lost = self
+
+        class Lost(CollectionProxy):
+            async def _call(self, name, method, a, k):
+                result = await method(*a, **k)
+                if self.name == lost.collection and name == lost.call:
+                    from pymongo.errors import AutoReconnect
+
+                    raise AutoReconnect("applied, then the connection closed (simulated)")
+                return result
+
+        return Lost(coll)
+
+
+@pytest.mark.parametrize(
+    ("collection", "call"),
+    [("session_events", "insert_one"), ("messages", "update_one")],
+)
+async def test_a_rating_retried_after_its_answer_was_lost_is_one_event(api, collection, call):
+    """rateMessage's event was stored (or its pending mark cleared) and the answer lost:
+    the app retries the same rating. Before, each retry was a new cause with an event of
+    its own: the learner's other devices and the tutor saw MESSAGE_RATED twice for one
+    tap. A retry repeating the stored rating finishes the pending one, or is answered
+    without a second event; another rating is still a new event."""
+    _, token = await api.user(tier="premium")
+    sid = (await api.data(START, {"t": "Travel"}, token=token))["startSession"]["id"]
+    reply = await _reply(api, token, sid)
+    db = api.services.db
+    with db.wrapped(_Lost(collection, call).wrap):
+        body = (await api.gql(RATE, {"id": reply, "r": 4, "h": True}, token=token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    again = await api.data(RATE, {"id": reply, "r": 4, "h": True}, token=token)
+    assert again["rateMessage"] == {"id": reply, "rating": 4, "helpful": True}
+    events = [e async for e in db.session_events.find({"session_id": sid, "type": "message_rated"})]
+    assert len(events) == 1
+    changed = await api.data(RATE, {"id": reply, "r": 2, "h": True}, token=token)
+    assert changed["rateMessage"]["rating"] == 2
+    rated = [e async for e in db.session_events.find({"session_id": sid, "type": "message_rated"})]
+    assert sorted(e["message"]["rating"] for e in rated) == [2, 4]
+    [stat] = (await api.data(STATS, token=(await api.admin())[1]))["providerStats"]
+    assert (stat["ratedCount"], stat["avgRating"]) == (1, 2.0)
+    assert await db.messages.count_documents({"rating_event": {"$exists": True}}) == 0

@@ -8,10 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pymongo.errors import AutoReconnect
 from websockets.exceptions import InvalidStatus
 
+from models.driver_calls import CollectionProxy
 from resolvers.messages import complete_pending
 from resolvers.outbox import HUB_KEY, publish_pending
+from resolvers.turns import TURNS_KEY
 from tests.conftest import Api, make_settings
 from tests.faults import died_after_insert
 from tests.wsclient import closed_with, nothing_within, open_socket, receive, served, subscribe
@@ -399,3 +402,39 @@ async def test_an_ended_subscription_stops_even_when_a_replay_read_swallows_its_
             assert await nothing_within(ws, 0.5), "a completed subscription was sent an event"
             assert len(reads) == 2  # nothing read after the cancellation
             await ws.close()
+
+
+class _MarkLost(CollectionProxy):
+    """A primary stepping down as the writer marks its events published: `updateMany` is
+    not a retryable write, so the driver hands the first network error to the caller."""
+
+    async def _call(self, name: str, method: Any, a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        if self.name == "session_events" and name == "update_many":
+            raise AutoReconnect("connection closed (simulated stepdown)")
+        return await method(*a, **k)
+
+
+async def test_a_stepdown_while_marking_the_event_published_fails_nothing(api: Api) -> None:
+    """The message is stored, counted, its event recorded and handed to the subscribers
+    and the turn queue; only the `published` mark is lost. Before, recordMessage answered
+    SERVICE_UNAVAILABLE for that write, and the retry the README prescribes after a 503
+    stored a learner message sent without a key a second time (counted twice, a second
+    turn for the tutor). The mark is the maintenance pass's hint, not part of the write:
+    the pass publishes the event again and every consumer drops the copy."""
+    _, learner = await api.user()
+    sid = await start(api, learner)
+    db = api.services.db
+    with db.wrapped(_MarkLost):
+        body = (
+            await api.gql(RECORD, {"s": sid, "role": "USER", "c": "I has a cat."}, learner)
+        ).json()
+    assert "errors" not in body, body
+    assert await db.messages.count_documents({"session_id": sid}) == 1
+    assert await db.session_events.count_documents({"session_id": sid, "published": False}) == 1
+    turns = api.services.extras[TURNS_KEY]
+    queued = len(turns.entries)
+    assert await publish_pending(db, api.services.extras[HUB_KEY], older_than=timedelta(0)) == 1
+    assert len(turns.entries) == queued  # one turn, whoever publishes it
+    assert await db.session_events.count_documents({"published": False}) == 0
+    session = await db.sessions.find_one({"_id": sid})
+    assert session["total_messages"] == 1
