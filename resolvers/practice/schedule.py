@@ -21,6 +21,12 @@ has at most one pending review exercise, a *fresh* item of that skill drawn from
 A later answer in the same skill moves that review's due time with the card. A skill with
 no bank item left falls back to repeating the exercise. `dueExercises` lists reviews once
 due; daily practice puts them first.
+
+A review is practice in the language it was written in. After a switch of target language
+the old language's reviews wait (they come back if the learner switches back) and the new
+language's answers schedule reviews of their own: the skill's pending review is looked for
+in the answered exercise's language, so a German answer never moves, or stands in for, a
+Spanish review of the same skill. The card itself stays one per skill.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
 from resolvers.practice.generator import bank_or_empty, draft_from_bank
-from resolvers.taxonomy import exercise_language
+from resolvers.taxonomy import DEFAULT_LANGUAGE, exercise_language
 
 REVIEW_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/reviews")
 FAST_SECONDS = 20.0
@@ -81,6 +87,14 @@ class Review:
     rating: Rating
     due_at: datetime
     card: dict[str, Any]
+
+
+def in_language(language: str) -> dict[str, Any]:
+    """A filter for exercises written in `language`. One stored before exercises carried a
+    language was written in English, the only language there was then."""
+    if language == DEFAULT_LANGUAGE:
+        return {"language": {"$in": [language, None]}}
+    return {"language": language}
 
 
 def card_id(user_id: str, category: str, subcategory: str) -> str:
@@ -181,6 +195,7 @@ async def schedule_fresh_item(
         "status": "pending",
         "review_of": {"$ne": None},
         "_id": {"$ne": exercise["_id"]},
+        **in_language(exercise_language(exercise)),
     }
     moved = await db.exercises.update_many(skill, {"$set": {"due_at": review.due_at}})
     if moved.matched_count:
