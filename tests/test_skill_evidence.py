@@ -46,6 +46,29 @@ async def test_later_attempt_hinted_and_skipped_answers_are_weaker_evidence(api)
     assert [m["subcategory"] for m in data["mastered"]] == ["Articles"]
 
 
+async def test_a_skip_is_no_attempt_and_no_miss_in_accuracy(api):
+    # Before: five skipped Prepositions read "attempts 5, accuracy 0.0" in progress.skills
+    # while progress.points and me.exercises(status: COMPLETED) counted no answer at all.
+    user, token = await api.user()
+    now = datetime.now(UTC)
+    docs = [finished_exercise(user["_id"], now - timedelta(hours=5), True, "Prepositions")]
+    for i in range(5):
+        skipped = finished_exercise(
+            user["_id"], now - timedelta(hours=4 - i), False, "Prepositions"
+        )
+        skipped.update(status="skipped", outcome="skipped")
+        docs.append(skipped)
+    await api.services.db.exercises.insert_many(docs)
+    by_sub, _ = await skills(api, token)
+    prepositions = by_sub["Prepositions"]
+    assert (prepositions["attempts"], prepositions["accuracy"]) == (1, 1.0)
+    assert prepositions["ability"] < 0.6462  # the skips still weigh: one clean answer alone
+    counted = "{ progress { points { exercisesAttempted } } me { exercises(status: COMPLETED) { totalCount } } }"
+    out = await api.data(counted, token=token)
+    assert sum(p["exercisesAttempted"] for p in out["progress"]["points"]) == 1
+    assert out["me"]["exercises"]["totalCount"] == 1
+
+
 async def test_guessing_at_three_choices_never_masters_a_skill(api):
     """Old: three attempts at three choices always ended CORRECT, accuracy 1.0."""
     user, token = await api.user()

@@ -67,7 +67,11 @@ CREDIT = {
 }
 WEIGHT = {"correct": 1.0, "hinted": 1.0, "later": 1.0, "incorrect": 1.0, "skipped": 0.5}
 ERROR_WEIGHT = 0.5
-ANSWER_KINDS = frozenset(CREDIT) - {"error"}
+# What `attempts` and `accuracy` count: exercises answered. A skip is evidence about the
+# skill (a half-weight miss in the ability) but no answer, as progress's
+# exercisesAttempted and me.exercises(status: COMPLETED) do not count it either: five
+# skips are not "5 attempts, accuracy 0".
+ANSWER_KINDS = frozenset(CREDIT) - {"error", "skipped"}
 
 
 @dataclass(frozen=True, slots=True)
