@@ -69,6 +69,31 @@ async def test_a_skip_is_no_attempt_and_no_miss_in_accuracy(api):
     assert out["me"]["exercises"]["totalCount"] == 1
 
 
+async def test_after_a_language_switch_skills_are_the_new_languages(api):
+    # Before: a learner who left Spanish for German read "struggling: Ser and Estar" (a
+    # skill German has none of) and a German Articles ability made of Spanish misses.
+    user, token = await api.user(target_language="Spanish")
+    db = api.services.db
+    now = datetime.now(UTC)
+    spanish = [
+        finished_exercise(user["_id"], now - timedelta(hours=9 - i), False, sub)
+        | {"language": "Spanish"}
+        for i, sub in enumerate(["Ser and Estar"] * 4 + ["Articles"] * 4)
+    ]
+    german = [
+        finished_exercise(user["_id"], now - timedelta(hours=1), True) | {"language": "German"}
+    ]
+    await db.exercises.insert_many(spanish + german)
+    by_sub, data = await skills(api, token)
+    assert {"subcategory": "Ser and Estar"} in data["struggling"]
+    assert by_sub["Articles"]["attempts"] == 4  # the Spanish ones
+    await db.users.update_one({"_id": user["_id"]}, {"$set": {"target_language": "German"}})
+    by_sub, data = await skills(api, token)
+    assert set(by_sub) == {"Articles"} and data["struggling"] == []
+    assert (by_sub["Articles"]["attempts"], by_sub["Articles"]["accuracy"]) == (1, 1.0)
+    assert by_sub["Articles"]["ability"] == 0.6462  # one clean answer (the worked example)
+
+
 async def test_guessing_at_three_choices_never_masters_a_skill(api):
     """Old: three attempts at three choices always ended CORRECT, accuracy 1.0."""
     user, token = await api.user()

@@ -35,8 +35,7 @@ from resolvers.pagination import (
 )
 from resolvers.permissions import subject_user
 from resolvers.practice.generate import draft_exercises, expire_stale
-from resolvers.practice.schedule import in_language
-from resolvers.taxonomy import target_language
+from resolvers.taxonomy import in_language, target_language
 
 DAILY_SIZE = 5
 MIN_NEW = 2

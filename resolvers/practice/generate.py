@@ -145,16 +145,18 @@ async def draft_exercises(
     """Exercise documents for `user`, not yet stored. `daily` (a local date) also seeds the
     difficulty picks, so the same day's plan is the same plan."""
     user_id = user["_id"]
+    language = target_language(user)
     stats, recent, evidence = await asyncio.gather(
         ctx.loaders.error_stats.load(StatsKey(user_id)),
         _recent(ctx, user_id),
-        load_evidence(ctx.db, user_id, now),
+        # Abilities in this language: difficulty and weakest-first follow how the learner
+        # does in what they practise now, not in a language they left.
+        load_evidence(ctx.db, user_id, now, language),
     )
-    own = await _own_sentences(ctx, user_id, target_language(user), recent)
+    own = await _own_sentences(ctx, user_id, language, recent)
     level = user.get("level")
     abilities = {(s.category, s.subcategory): s.ability for s in skills_from(evidence, level, now)}
     seed = f"{user_id}:{daily or now.isoformat()}"
-    language = target_language(user)
     slots = plan(
         stats, recent, level, n, category, abilities, seed, weakest_first, language=language
     )

@@ -29,6 +29,7 @@ from resolvers.localtime import (
 from resolvers.permissions import subject_user
 from resolvers.practice.skills import Skill, load_evidence, skills_from
 from resolvers.practice.streaks import current_run, shown_streak
+from resolvers.taxonomy import target_language
 
 MAX_BUCKETS = 366
 DEFAULT_BUCKETS = {"day": 30, "week": 12, "month": 12}
@@ -300,7 +301,7 @@ async def progress(
         _points(ctx.db, uid, bounds, tz),
         _daily_exercises(ctx.db, uid, tz, today),
         _totals_since(ctx.db, uid, week_start, month_start),
-        load_evidence(ctx.db, uid, now),
+        load_evidence(ctx.db, uid, now, target_language(user)),
     )
     skills = skills_from(evidence, user.get("level"), now)
 

@@ -42,7 +42,7 @@ from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
 from resolvers.practice.generator import bank_or_empty, draft_from_bank
-from resolvers.taxonomy import DEFAULT_LANGUAGE, exercise_language
+from resolvers.taxonomy import exercise_language, in_language
 
 REVIEW_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/reviews")
 FAST_SECONDS = 20.0
@@ -87,14 +87,6 @@ class Review:
     rating: Rating
     due_at: datetime
     card: dict[str, Any]
-
-
-def in_language(language: str) -> dict[str, Any]:
-    """A filter for exercises written in `language`. One stored before exercises carried a
-    language was written in English, the only language there was then."""
-    if language == DEFAULT_LANGUAGE:
-        return {"language": {"$in": [language, None]}}
-    return {"language": language}
 
 
 def card_id(user_id: str, category: str, subcategory: str) -> str:

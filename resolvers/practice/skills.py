@@ -34,9 +34,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from models.db import Database
-from resolvers.taxonomy import canonical
+from resolvers.taxonomy import canonical, in_language
 
 PRIOR_BY_LEVEL = {"A1": 0.2, "A2": 0.35, "B1": 0.5, "B2": 0.6, "C1": 0.75, "C2": 0.85}
 DEFAULT_PRIOR = 0.5
@@ -255,15 +256,27 @@ def choose_difficulty(ability: float, seed: str) -> int:
     return d + 1 if u < harder_share else d
 
 
-async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evidence]:
-    """Finished exercises and conversation errors of the last LOOKBACK_DAYS (two queries)."""
+async def load_evidence(
+    db: Database, user_id: str, now: datetime, language: str | None = None
+) -> list[Evidence]:
+    """Finished exercises and conversation errors of the last LOOKBACK_DAYS (two queries).
+
+    `language`: only the evidence of that language. A learner who switched from Spanish to
+    German has a German ability to estimate; their Spanish answers say little about it
+    (and Spanish-only skills such as Ser and Estar are none of German's). A message with
+    no language recorded (older data) counts for whichever language is asked."""
     since = now - timedelta(days=LOOKBACK_DAYS)
     evidence: list[Evidence] = []
+    exercise_language: dict[str, Any] = {} if language is None else in_language(language)
+    message_language: dict[str, Any] = (
+        {} if language is None else {"language": {"$in": [language, None]}}
+    )
     exercises = db.exercises.find(
         {
             "user_id": user_id,
             "status": {"$in": ["completed", "skipped"]},
             "completed_at": {"$gte": since},
+            **exercise_language,
         },
         {
             "category": 1,
@@ -296,6 +309,7 @@ async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evide
             "role": "user",
             "timestamp": {"$gte": since},
             "errors.0": {"$exists": True},
+            **message_language,
         },
         {"timestamp": 1, "errors.category": 1, "errors.subcategory": 1},
     )
