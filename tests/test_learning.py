@@ -26,7 +26,7 @@ from resolvers.practice.skills import (
     replay,
     skills_from,
 )
-from tests.factories import finished_exercise
+from tests.factories import finished_exercise, pending_exercise
 
 GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
   id language category subcategory difficulty status outcome dueAt } }"""
@@ -228,6 +228,35 @@ async def test_daily_practice_puts_due_reviews_first(api):
     # One weak spot so far: the new exercises also cover fresh level-appropriate ground.
     assert len({e["subcategory"] for e in daily["exercises"]}) >= 3
     assert all(e["status"] == "PENDING" for e in daily["exercises"])
+
+
+async def test_daily_practice_new_exercises_leave_the_reviews_skills_alone(api):
+    # Before: the weakest skill's due review and a new exercise in the same skill were in
+    # one set; answering the new one first moved the review days ahead while it still sat
+    # in today's set, listed first as due.
+    user, token = await api.user()
+    db = api.services.db
+    now = datetime.now(UTC)
+    await db.exercises.insert_many(
+        [
+            finished_exercise(user["_id"], now - timedelta(days=2, minutes=i), False)
+            for i in range(4)
+        ]
+    )
+    [item, *_] = load_bank()["English"][("Grammar", "Articles")]
+    review = await pending_exercise(db, user["_id"], item)
+    await db.exercises.update_one(
+        {"_id": review["_id"]}, {"$set": {"review_of": "x", "due_at": now - timedelta(hours=1)}}
+    )
+    daily = (await api.data(DAILY, token=token))["dailyPractice"]
+    [first, *new] = daily["exercises"]
+    assert first["id"] == review["_id"] and daily["total"] == 5
+    assert "Articles" not in {e["subcategory"] for e in new}
+    for e in new:
+        stored = await db.exercises.find_one({"_id": e["id"]})
+        await api.data(SUBMIT, {"id": e["id"], "a": stored["answer"]}, token=token)
+    due = (await api.data(DUE, token=token))["dueExercises"]
+    assert [e["node"]["id"] for e in due["edges"]] == [review["_id"]]  # still due
 
 
 async def test_daily_practice_admin_must_name_the_learner(api):

@@ -91,8 +91,20 @@ async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str
     )
     due = [d async for d in due_cursor.sort(sort_spec(DUE_ORDER)).limit(DAILY_SIZE - MIN_NEW)]
     await expire_stale(ctx, uid, now, room_for=DAILY_SIZE)
+    # The new exercises go to other skills than the reviews': answering a new Articles item
+    # first would move the set's Articles review (due with its card) days into the future
+    # while it still sat in today's set as a review, and the review would then be answered
+    # before it was due.
+    reviewed = frozenset((d["category"], d["subcategory"]) for d in due)
     fresh = await draft_exercises(
-        ctx, user, DAILY_SIZE - len(due), None, now, weakest_first=True, daily=day
+        ctx,
+        user,
+        DAILY_SIZE - len(due),
+        None,
+        now,
+        weakest_first=True,
+        daily=day,
+        avoid=reviewed,
     )
     for slot, draft in enumerate(fresh):
         draft["_id"] = daily_exercise_id(key, slot)

@@ -399,13 +399,15 @@ def plan(
     seed: str,
     weakest_first: bool = False,
     language: str | None = None,
+    avoid: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Slot]:
     """Targets, how many exercises each, and how hard (from the learner's ability there).
 
     `weakest_first` (daily practice) ranks the targets the learner has met by ability,
-    lowest first, instead of by recency-weighted error weight."""
+    lowest first, instead of by recency-weighted error weight. `avoid`: skills that are
+    no target (the daily set's reviews already practise them)."""
     ranked = sorted(stats_rows, key=lambda r: (-r["weight"], -r["count"]))
-    known_pairs = set(pairs_for(language))
+    known_pairs = set(pairs_for(language)) - avoid
     targets = [
         Target(r["category"], r["subcategory"], r["weight"])
         for r in ranked
@@ -417,13 +419,15 @@ def plan(
         weak = sorted(
             (a, pair)
             for pair, a in abilities.items()
-            if a < MASTERED_ABILITY and (category is None or pair[0] == category)
+            if a < MASTERED_ABILITY
+            and (category is None or pair[0] == category)
+            and pair not in avoid
         )
         if weak:
             targets = [Target(c, s, 1.0 - a) for a, (c, s) in weak]
             if len(targets) < MIN_DAILY_TARGETS:
                 # Few weak spots yet: add fresh level-appropriate ground, ranked after them.
-                known = {(t.category, t.subcategory) for t in targets}
+                known = {(t.category, t.subcategory) for t in targets} | avoid
                 lightest = targets[-1].weight
                 extra = [
                     t
@@ -439,7 +443,11 @@ def plan(
         floor = targets[0].weight * MIN_RELATIVE_WEIGHT
         targets = [t for t in targets if t.weight >= floor]
     else:
-        targets = starter_targets(level, category, language)
+        targets = [
+            t
+            for t in starter_targets(level, category, language)
+            if (t.category, t.subcategory) not in avoid
+        ]
         # Rotate: targets practised least recently come first.
         practised = Counter((e["category"], e["subcategory"]) for e in recent)
         targets.sort(key=lambda t: practised[(t.category, t.subcategory)])
