@@ -58,6 +58,11 @@ class Target:
     weight: float
 
 
+# How far (in difficulty levels) a bank item may be from the planned difficulty and still
+# be given while anything closer is left elsewhere.
+DIFFICULTY_SLACK = 1
+
+
 @dataclass(slots=True)
 class Slot:
     target: Target
@@ -220,7 +225,19 @@ class BankGenerator:
                 key=lambda i: request.recently_seen[i.id],
             )
             fresh.sort(key=lambda i: abs(i.difficulty - slot.difficulty))
-            pool = fresh + stale if request.allow_repeats else fresh
+
+            # An item far from the planned difficulty is no fit, fresh or not: a learner
+            # who has done a skill's easy items gets easy items of neighbouring skills
+            # (the caller's next draw), not ever harder ones of this skill (at ability 0.05
+            # a difficulty 3 succeeds 1 time in 12, not 7 in 10); repeats come last, the
+            # fitting ones first.
+            def fits(i: BankItem, planned: int = slot.difficulty) -> bool:
+                return abs(i.difficulty - planned) <= DIFFICULTY_SLACK
+
+            pool = [i for i in fresh if fits(i)]
+            if request.allow_repeats:
+                pool += [i for i in stale if fits(i)]
+                pool += [i for i in fresh if not fits(i)] + [i for i in stale if not fits(i)]
             for item in pool[: max(0, slot.count - len(picks))]:
                 picks.append(draft_from_bank(item))
             drafts.extend(picks[: slot.count])
