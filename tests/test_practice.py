@@ -475,6 +475,31 @@ async def test_a_time_zone_change_recounts_the_streak_in_the_new_zone(api):
     assert data["progress"]["bests"]["longestStreakDays"] == 3
 
 
+async def test_a_time_zone_change_keeps_a_streak_longer_than_the_history_read(api):
+    # Before: a 400-day streak read 366 after a change of time zone (the recount reads the
+    # last 366 local days, and the run filled them all).
+    user, token = await api.user()
+    now = datetime.now(UTC)
+    await api.services.db.exercises.insert_many(
+        [
+            finished_exercise(user["_id"], now - timedelta(hours=1 + 24 * d), True)
+            for d in range(370)
+        ]
+    )
+    today = now.date().isoformat()
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"streak_days": 400, "streak_last_day": today}}
+    )
+    await api.data(
+        'mutation($id: ID!) { updateUser(id: $id, input: {timeZone: "Asia/Tokyo"}) { id } }',
+        {"id": user["_id"]},
+        token,
+    )
+    data = await api.data(STREAKS, token=token)
+    assert data["me"]["streakDays"] == 400
+    assert data["progress"]["bests"]["longestStreakDays"] == 400
+
+
 async def test_the_longest_streak_is_never_shorter_than_the_current_one(api):
     user, token = await api.user()
     await _three_day_run(api, user["_id"])
