@@ -55,6 +55,7 @@ PROGRESS = """{ progress { skills { category subcategory ability confidence atte
 KNOWN = ("Grammar", "Articles")
 GUESSED = ("Vocabulary", "Word Choice")
 ZONE = "America/Mexico_City"
+WRONG = ("no sé", "no lo sé", "ni idea")
 CLOCK_MODULES = ("models.documents.base", "resolvers.practice.stats", "schema.users")
 
 
@@ -183,7 +184,9 @@ def _answer(doc: dict[str, Any], rng: random.Random, attempt: int) -> str:
         wrong = [c for c in choices if c != right]
         return right if rng.random() < 0.6 else rng.choice(wrong)
     chance = 1 / 3 if skill == GUESSED else (0.6 if attempt == 1 else 0.5)
-    return right if rng.random() < chance else "no sé"
+    # A different wrong answer each attempt: the same one again uses no attempt (it was
+    # already counted), and would leave the exercise open after three tries.
+    return right if rng.random() < chance else WRONG[attempt - 1]
 
 
 async def simulate(days: int = 30, seed: int = 7) -> Report:
@@ -267,7 +270,7 @@ async def _work(gql: Any, db: Any, exercise_id: str, rng: random.Random, report:
             break
     report.answered += 1
     finished = await db.exercises.find_one({"_id": exercise_id})
-    if finished and finished.get("due_at"):
+    if finished and finished["status"] != "pending" and finished.get("due_at"):
         mark = {"correct": "+", "incorrect": "x", "skipped": "s"}[finished["outcome"]]
         wait = (finished["due_at"] - finished["completed_at"]).total_seconds() / 86_400
         report.schedule[(doc["category"], doc["subcategory"])].append(

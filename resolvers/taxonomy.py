@@ -182,3 +182,11 @@ def exercise_language(exercise: Mapping[str, Any]) -> str:
     """The language an exercise and its answers are written in (German's ae/oe/ue and ss
     spellings count only there: resolvers/practice/checking.py)."""
     return str(exercise.get("language") or DEFAULT_LANGUAGE)
+
+
+def in_language(language: str) -> dict[str, Any]:
+    """A filter for exercises written in `language` (what exercise_language says of them):
+    one stored before exercises carried a language was written in English."""
+    if language == DEFAULT_LANGUAGE:
+        return {"language": {"$in": [language, None]}}
+    return {"language": language}

@@ -82,7 +82,9 @@ class Progress:
     points: list[ProgressPoint] = strawberry.field(
         description="One per bucket in [from, to), empty buckets included."
     )
-    skills: list[SkillLevel] = strawberry.field(description="Every subcategory met, weakest first.")
+    skills: list[SkillLevel] = strawberry.field(
+        description="Every subcategory met in the target language, weakest first."
+    )
     mastered: list[SkillLevel] = strawberry.field(
         description="Ability >= 0.8, confidence >= 0.5 and 3+ first-attempt successes."
     )

@@ -26,7 +26,7 @@ from resolvers.practice.skills import (
     replay,
     skills_from,
 )
-from tests.factories import finished_exercise
+from tests.factories import finished_exercise, pending_exercise
 
 GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
   id language category subcategory difficulty status outcome dueAt } }"""
@@ -55,18 +55,47 @@ def test_skill_model_matches_the_worked_example():
     assert first == pytest.approx(0.646226, abs=1e-6)
     assert (first - 0.5) / 0.09 == pytest.approx(5 * (1 - p_correct(first, 3)), abs=1e-6)
     assert confidence(evidence[:1], T0) == pytest.approx(0.25)  # 1 / (1 + 3)
-    # right only at the second attempt: 0.4 credit, so it falls to 0.583414
-    assert estimate(evidence[:2], 0.5) == pytest.approx(0.583414, abs=1e-6)
+    # right only at the second attempt: 0.4 credit, below P(0.6462, 3) = 0.675, so it
+    # falls: from 0.646226 with precision 1 / 0.09 + 25 P (1 - P) = 16.59, faded a day's
+    # worth to 16.46, to 0.584331
+    assert estimate(evidence[:2], 0.5) == pytest.approx(0.584331, abs=1e-6)
     # a miss at d2, then an Articles error in conversation (half weight at the level's d3)
-    assert estimate(evidence[:3], 0.5) == pytest.approx(0.428508, abs=1e-6)
-    assert estimate(evidence, 0.5) == pytest.approx(0.395227, abs=1e-6)
+    assert estimate(evidence[:3], 0.5) == pytest.approx(0.425248, abs=1e-6)
+    assert estimate(evidence, 0.5) == pytest.approx(0.391665, abs=1e-6)
     # 45 idle days: the ability stays put, the confidence fades (0.5336 -> 0.288)
     [skill] = skills_from(evidence, "B1", T0 + timedelta(days=47))
-    assert skill.ability == pytest.approx(0.3952, abs=1e-4)
+    assert skill.ability == pytest.approx(0.3917, abs=1e-4)
     assert skill.confidence == pytest.approx(0.288, abs=1e-3)
     assert (skill.attempts, skill.correct, skill.accuracy) == (3, 1, 0.3333)
-    # 0.3952 <= 0.5 - 0.1 with confidence 0.288 >= 0.25: struggling, and far from mastered
+    # 0.3917 <= 0.5 - 0.1 with confidence 0.288 >= 0.25: struggling, and far from mastered
     assert skill.struggling and not skill.mastered
+
+
+@pytest.mark.parametrize("pause_days", [0, 30, 60, 150])
+def test_an_answer_moves_the_ability_its_own_way_whatever_the_pause(pause_days):
+    # Before: after a month off a right answer read lower than before it (0.942 -> 0.869,
+    # no longer mastered after two months: 0.795) and a miss of a weak skill read higher
+    # (0.058 -> 0.131): all evidence was aged against the newest and shrunk to the prior.
+    strong = [
+        Evidence(T0 + timedelta(hours=i), "Grammar", "Articles", "correct", 3) for i in range(10)
+    ]
+    weak = [Evidence(e.at, e.category, e.subcategory, "incorrect", 3) for e in strong]
+    then = T0 + timedelta(hours=10, days=pause_days)
+    for history in (strong, weak):
+        before = estimate(history, 0.5)
+        for kind, difficulty in (("correct", 1), ("correct", 3), ("correct", 5)):
+            after = estimate(
+                [*history, Evidence(then, "Grammar", "Articles", kind, difficulty)], 0.5
+            )
+            assert after >= before, (kind, difficulty)
+        for kind in ("incorrect", "skipped"):
+            after = estimate([*history, Evidence(then, "Grammar", "Articles", kind, 3)], 0.5)
+            assert after <= before, kind
+        error = estimate([*history, Evidence(then, "Grammar", "Articles", "error")], 0.5)
+        assert error <= before
+    # Nothing in between: idle, the ability stays where the answers left it.
+    [skill] = skills_from(strong, "B1", then)
+    assert skill.ability == pytest.approx(estimate(strong, 0.5), abs=1e-4)
 
 
 def test_mastered_and_struggling_thresholds():
@@ -228,6 +257,35 @@ async def test_daily_practice_puts_due_reviews_first(api):
     # One weak spot so far: the new exercises also cover fresh level-appropriate ground.
     assert len({e["subcategory"] for e in daily["exercises"]}) >= 3
     assert all(e["status"] == "PENDING" for e in daily["exercises"])
+
+
+async def test_daily_practice_new_exercises_leave_the_reviews_skills_alone(api):
+    # Before: the weakest skill's due review and a new exercise in the same skill were in
+    # one set; answering the new one first moved the review days ahead while it still sat
+    # in today's set, listed first as due.
+    user, token = await api.user()
+    db = api.services.db
+    now = datetime.now(UTC)
+    await db.exercises.insert_many(
+        [
+            finished_exercise(user["_id"], now - timedelta(days=2, minutes=i), False)
+            for i in range(4)
+        ]
+    )
+    [item, *_] = load_bank()["English"][("Grammar", "Articles")]
+    review = await pending_exercise(db, user["_id"], item)
+    await db.exercises.update_one(
+        {"_id": review["_id"]}, {"$set": {"review_of": "x", "due_at": now - timedelta(hours=1)}}
+    )
+    daily = (await api.data(DAILY, token=token))["dailyPractice"]
+    [first, *new] = daily["exercises"]
+    assert first["id"] == review["_id"] and daily["total"] == 5
+    assert "Articles" not in {e["subcategory"] for e in new}
+    for e in new:
+        stored = await db.exercises.find_one({"_id": e["id"]})
+        await api.data(SUBMIT, {"id": e["id"], "a": stored["answer"]}, token=token)
+    due = (await api.data(DUE, token=token))["dueExercises"]
+    assert [e["node"]["id"] for e in due["edges"]] == [review["_id"]]  # still due
 
 
 async def test_daily_practice_admin_must_name_the_learner(api):

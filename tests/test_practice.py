@@ -10,6 +10,7 @@ import pytest
 
 from resolvers.decay import growth, weight_at, weight_of
 from resolvers.messages import apply_message
+from resolvers.practice.bank import load_bank
 from tests.factories import finished_exercise
 
 STATS = """query($id: ID!, $since: DateTime, $until: DateTime, $top: Int) {
@@ -290,6 +291,33 @@ async def test_difficulty_follows_ability(api):
     assert min(e["difficulty"] for e in made["strong"]) > max(e["difficulty"] for e in made["weak"])
 
 
+async def test_a_weak_learner_who_did_the_easy_items_gets_no_harder_ones(api):
+    # Before: a learner missing every Articles item got, once the skill's 13 items of
+    # difficulty 1-2 had been given in the last 30 days, Articles at difficulty 3, 4 and
+    # 5 (at ability 0.05 a difficulty 3 succeeds 1 time in 12): the nearest fresh item,
+    # however far. Now easy items of neighbouring skills come instead.
+    user, token = await api.user(level="A2")
+    db = api.services.db
+    await history(api, user["_id"], [(0, "Grammar", "Articles")])
+    easy = [i for i in load_bank()["English"][("Grammar", "Articles")] if i.difficulty <= 2]
+    await db.exercises.insert_many(
+        [
+            finished_exercise(
+                user["_id"],
+                NOW - timedelta(days=1, minutes=n),
+                False,
+                difficulty=item.difficulty,
+                bank_id=item.id,
+            )
+            for n, item in enumerate(easy)
+        ]
+    )
+    made = (await api.data(GENERATE, {"id": user["_id"], "n": 5}, token=token))["generateExercise"]
+    assert len(made) == 5
+    assert max(e["difficulty"] for e in made) <= 2, made
+    assert "Articles" not in {e["subcategory"] for e in made}
+
+
 async def exercise_for(api, token, user_id, subcategory="Verb Tense"):
     await history(api, user_id, [(0, "Grammar", subcategory)])
     [made] = (await api.data(GENERATE, {"id": user_id, "n": 1}, token=token))["generateExercise"]
@@ -445,6 +473,31 @@ async def test_a_time_zone_change_recounts_the_streak_in_the_new_zone(api):
     data = await api.data(STREAKS, token=token)
     assert data["me"]["streakDays"] == 3
     assert data["progress"]["bests"]["longestStreakDays"] == 3
+
+
+async def test_a_time_zone_change_keeps_a_streak_longer_than_the_history_read(api):
+    # Before: a 400-day streak read 366 after a change of time zone (the recount reads the
+    # last 366 local days, and the run filled them all).
+    user, token = await api.user()
+    now = datetime.now(UTC)
+    await api.services.db.exercises.insert_many(
+        [
+            finished_exercise(user["_id"], now - timedelta(hours=1 + 24 * d), True)
+            for d in range(370)
+        ]
+    )
+    today = now.date().isoformat()
+    await api.services.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {"streak_days": 400, "streak_last_day": today}}
+    )
+    await api.data(
+        'mutation($id: ID!) { updateUser(id: $id, input: {timeZone: "Asia/Tokyo"}) { id } }',
+        {"id": user["_id"]},
+        token,
+    )
+    data = await api.data(STREAKS, token=token)
+    assert data["me"]["streakDays"] == 400
+    assert data["progress"]["bests"]["longestStreakDays"] == 400
 
 
 async def test_the_longest_streak_is_never_shorter_than_the_current_one(api):

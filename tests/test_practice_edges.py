@@ -7,7 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from resolvers.practice.bank import load_bank
 from resolvers.practice.generator import Target, allocate
+from tests.factories import pending_exercise
 from tests.test_exercise_answers import err, said
 
 UPDATE = """mutation($id: ID!, $l: String) { updateUser(id: $id, input: {targetLanguage: $l}) {
@@ -127,6 +129,48 @@ async def test_daily_practice_lists_only_reviews_due_now_like_due_exercises(api)
     daily = (await api.data(DAILY, token=token))["dailyPractice"]["exercises"]
     assert due["totalCount"] == 0
     assert review["_id"] not in {e["id"] for e in daily}
+
+
+SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
+  exercise { status } } }"""
+
+
+async def _missed_articles(api, token, user, language):
+    """A typed Articles exercise in `language` answered wrongly three times: its skill's
+    review is scheduled. Returns that review."""
+    [item, *_] = [
+        i for i in load_bank()[language][("Grammar", "Articles")] if i.type == "fill_in_the_blank"
+    ]
+    doc = await pending_exercise(api.services.db, user["_id"], item)
+    for wrong in ("x y z", "z y x", "y x z"):
+        await api.data(SUBMIT, {"id": doc["_id"], "a": wrong}, token=token)
+    return await api.services.db.exercises.find_one({"review_of": doc["_id"]})
+
+
+async def test_after_a_language_switch_reviews_stay_in_their_own_language(api):
+    # Before: a learner who switched from Spanish to German found Spanish reviews at the
+    # top of the German daily set and in dueExercises, and a German Articles miss moved
+    # the Spanish Articles review instead of scheduling a German one.
+    user, token = await api.user(target_language="Spanish")
+    db = api.services.db
+    spanish = await _missed_articles(api, token, user, "Spanish")
+    assert spanish["language"] == "Spanish" and spanish["status"] == "pending"
+    long_ago = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
+    await db.exercises.update_one({"_id": spanish["_id"]}, {"$set": {"due_at": long_ago}})
+    await api.data(UPDATE, {"id": user["_id"], "l": "German"}, token=token)
+    assert (await api.data(DUE, token=token))["dueExercises"]["totalCount"] == 0
+    daily = "query { dailyPractice { exercises { id language } } }"
+    exercises = (await api.data(daily, token=token))["dailyPractice"]["exercises"]
+    assert {e["language"] for e in exercises} == {"German"}
+    german = await _missed_articles(api, token, user, "German")
+    assert german is not None and german["language"] == "German"
+    assert german["status"] == "pending" and german["due_at"] > datetime.now(UTC)
+    waiting = await db.exercises.find_one({"_id": spanish["_id"]})
+    assert waiting["status"] == "pending" and waiting["due_at"] == long_ago  # not moved
+    # Back to Spanish: the Spanish review is due again, the German one waits.
+    await api.data(UPDATE, {"id": user["_id"], "l": "es"}, token=token)
+    due = (await api.data(DUE, token=token))["dueExercises"]
+    assert [e["node"]["id"] for e in due["edges"]] == [spanish["_id"]]
 
 
 def test_the_heaviest_targets_get_the_most_exercises():

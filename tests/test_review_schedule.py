@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from fsrs import Rating
 
+from resolvers.practice.bank import load_bank
 from resolvers.practice.schedule import OLD_LADDER_DAYS, simulate
+from tests.factories import finished_exercise, pending_exercise
 
 SUBMIT = """mutation($id: ID!, $a: String!) { submitExercise(id: $id, answer: $a) {
   correct exercise { id status dueAt } } }"""
@@ -82,3 +84,31 @@ async def test_a_clean_answer_is_reviewed_too_and_one_review_waits_per_skill(api
     card = await db.skill_cards.find_one({"user_id": user["_id"]})
     assert card["reps"] == 2 and again[0]["due_at"] == card["due_at"]
     assert card["due_at"] - datetime.now(UTC) <= timedelta(days=1)  # the miss brought it forward
+
+
+async def test_a_missed_easy_item_is_not_reviewed_on_a_much_harder_one(api):
+    # Before: with the skill's easy items all given in the last 30 days, a miss at
+    # difficulty 1 was reviewed on the nearest fresh item however hard (difficulty 3 or
+    # more); now the exercise itself comes back.
+    user, token = await api.user()
+    db = api.services.db
+    now = datetime.now(UTC)
+    items = load_bank()["English"][("Grammar", "Articles")]
+    easy = [i for i in items if i.difficulty <= 2]
+    missed = next(i for i in easy if i.difficulty == 1 and i.type == "fill_in_the_blank")
+    await db.exercises.insert_many(
+        [
+            finished_exercise(
+                user["_id"], now - timedelta(days=1), True, bank_id=i.id, difficulty=i.difficulty
+            )
+            for i in easy
+            if i.id != missed.id
+        ]
+    )
+    doc = await pending_exercise(db, user["_id"], missed)
+    await db.exercises.update_one({"_id": doc["_id"]}, {"$set": {"bank_id": missed.id}})
+    for wrong in ("x y z", "z y x", "y x z"):
+        await api.data(SUBMIT, {"id": doc["_id"], "a": wrong}, token=token)
+    review = await db.exercises.find_one({"review_of": doc["_id"]})
+    assert review["difficulty"] <= 2
+    assert review["prompt"] == missed.prompt  # the exercise again: no fresh item fits

@@ -46,6 +46,54 @@ async def test_later_attempt_hinted_and_skipped_answers_are_weaker_evidence(api)
     assert [m["subcategory"] for m in data["mastered"]] == ["Articles"]
 
 
+async def test_a_skip_is_no_attempt_and_no_miss_in_accuracy(api):
+    # Before: five skipped Prepositions read "attempts 5, accuracy 0.0" in progress.skills
+    # while progress.points and me.exercises(status: COMPLETED) counted no answer at all.
+    user, token = await api.user()
+    now = datetime.now(UTC)
+    docs = [finished_exercise(user["_id"], now - timedelta(hours=5), True, "Prepositions")]
+    for i in range(5):
+        skipped = finished_exercise(
+            user["_id"], now - timedelta(hours=4 - i), False, "Prepositions"
+        )
+        skipped.update(status="skipped", outcome="skipped")
+        docs.append(skipped)
+    await api.services.db.exercises.insert_many(docs)
+    by_sub, _ = await skills(api, token)
+    prepositions = by_sub["Prepositions"]
+    assert (prepositions["attempts"], prepositions["accuracy"]) == (1, 1.0)
+    assert prepositions["ability"] < 0.6462  # the skips still weigh: one clean answer alone
+    counted = "{ progress { points { exercisesAttempted } } me { exercises(status: COMPLETED) { totalCount } } }"
+    out = await api.data(counted, token=token)
+    assert sum(p["exercisesAttempted"] for p in out["progress"]["points"]) == 1
+    assert out["me"]["exercises"]["totalCount"] == 1
+
+
+async def test_after_a_language_switch_skills_are_the_new_languages(api):
+    # Before: a learner who left Spanish for German read "struggling: Ser and Estar" (a
+    # skill German has none of) and a German Articles ability made of Spanish misses.
+    user, token = await api.user(target_language="Spanish")
+    db = api.services.db
+    now = datetime.now(UTC)
+    spanish = [
+        finished_exercise(user["_id"], now - timedelta(hours=9 - i), False, sub)
+        | {"language": "Spanish"}
+        for i, sub in enumerate(["Ser and Estar"] * 4 + ["Articles"] * 4)
+    ]
+    german = [
+        finished_exercise(user["_id"], now - timedelta(hours=1), True) | {"language": "German"}
+    ]
+    await db.exercises.insert_many(spanish + german)
+    by_sub, data = await skills(api, token)
+    assert {"subcategory": "Ser and Estar"} in data["struggling"]
+    assert by_sub["Articles"]["attempts"] == 4  # the Spanish ones
+    await db.users.update_one({"_id": user["_id"]}, {"$set": {"target_language": "German"}})
+    by_sub, data = await skills(api, token)
+    assert set(by_sub) == {"Articles"} and data["struggling"] == []
+    assert (by_sub["Articles"]["attempts"], by_sub["Articles"]["accuracy"]) == (1, 1.0)
+    assert by_sub["Articles"]["ability"] == 0.6462  # one clean answer (the worked example)
+
+
 async def test_guessing_at_three_choices_never_masters_a_skill(api):
     """Old: three attempts at three choices always ended CORRECT, accuracy 1.0."""
     user, token = await api.user()

@@ -35,6 +35,7 @@ from resolvers.pagination import (
 )
 from resolvers.permissions import subject_user
 from resolvers.practice.generate import draft_exercises, expire_stale
+from resolvers.taxonomy import in_language, target_language
 
 DAILY_SIZE = 5
 MIN_NEW = 2
@@ -83,14 +84,27 @@ async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str
     uid = user["_id"]
     now = utcnow()
     # Due now, as dueExercises counts it: a review due later today waits for tomorrow's set
-    # rather than being listed before it is due.
+    # rather than being listed before it is due; and in the language the learner practises
+    # now, as the new exercises are (resolvers/practice/schedule.py).
     due_cursor = ctx.db.exercises.find(
-        {"user_id": uid, "status": "pending", "due_at": {"$lte": now}}
+        {"user_id": uid, "status": "pending", "due_at": {"$lte": now}, **_practised(user)}
     )
     due = [d async for d in due_cursor.sort(sort_spec(DUE_ORDER)).limit(DAILY_SIZE - MIN_NEW)]
     await expire_stale(ctx, uid, now, room_for=DAILY_SIZE)
+    # The new exercises go to other skills than the reviews': answering a new Articles item
+    # first would move the set's Articles review (due with its card) days into the future
+    # while it still sat in today's set as a review, and the review would then be answered
+    # before it was due.
+    reviewed = frozenset((d["category"], d["subcategory"]) for d in due)
     fresh = await draft_exercises(
-        ctx, user, DAILY_SIZE - len(due), None, now, weakest_first=True, daily=day
+        ctx,
+        user,
+        DAILY_SIZE - len(due),
+        None,
+        now,
+        weakest_first=True,
+        daily=day,
+        avoid=reviewed,
     )
     for slot, draft in enumerate(fresh):
         draft["_id"] = daily_exercise_id(key, slot)
@@ -126,11 +140,18 @@ async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str
     return doc
 
 
+def _practised(user: Row | None) -> dict[str, Any]:
+    """Reviews in the learner's target language: after a switch, a Spanish review is no
+    practice for German (it waits until the learner switches back)."""
+    return in_language(target_language(user))
+
+
 async def due_exercises(ctx: RequestContext, user_id: str | None, window: Window) -> Connection:
     """The review queue: pending reviews whose time has come, the longest-waiting first."""
     uid = subject_user(ctx, user_id)
     n, after, backward = window
-    base = {"user_id": uid, "status": "pending", "due_at": {"$lte": utcnow()}}
+    user = await ctx.loaders.user.load(uid)
+    base = {"user_id": uid, "status": "pending", "due_at": {"$lte": utcnow()}, **_practised(user)}
     cursor = ctx.db.exercises.find({**base, **after_filter(DUE_ORDER, after, backward)})
     docs = [Row(d) async for d in cursor.sort(sort_spec(DUE_ORDER, backward)).limit(n + 1)]
     conn = build_connection(docs, n, DUE_ORDER, backward=backward)

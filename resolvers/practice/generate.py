@@ -141,22 +141,35 @@ async def draft_exercises(
     now: datetime,
     weakest_first: bool = False,
     daily: str | None = None,
+    avoid: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Exercise documents for `user`, not yet stored. `daily` (a local date) also seeds the
-    difficulty picks, so the same day's plan is the same plan."""
+    difficulty picks, so the same day's plan is the same plan. `avoid`: (category,
+    subcategory) pairs to draw nothing from while others are left."""
     user_id = user["_id"]
+    language = target_language(user)
     stats, recent, evidence = await asyncio.gather(
         ctx.loaders.error_stats.load(StatsKey(user_id)),
         _recent(ctx, user_id),
-        load_evidence(ctx.db, user_id, now),
+        # Abilities in this language: difficulty and weakest-first follow how the learner
+        # does in what they practise now, not in a language they left.
+        load_evidence(ctx.db, user_id, now, language),
     )
-    own = await _own_sentences(ctx, user_id, target_language(user), recent)
+    own = await _own_sentences(ctx, user_id, language, recent)
     level = user.get("level")
     abilities = {(s.category, s.subcategory): s.ability for s in skills_from(evidence, level, now)}
     seed = f"{user_id}:{daily or now.isoformat()}"
-    language = target_language(user)
     slots = plan(
-        stats, recent, level, n, category, abilities, seed, weakest_first, language=language
+        stats,
+        recent,
+        level,
+        n,
+        category,
+        abilities,
+        seed,
+        weakest_first,
+        language=language,
+        avoid=avoid,
     )
     seen: dict[str, Any] = {}
     for e in recent:  # newest first: keep the latest time each item was given
@@ -189,7 +202,7 @@ async def draft_exercises(
     if len(drafts) < n:
         # The targets ran out of fresh items: fill from neighbouring skills, and repeat
         # items (oldest first) only when those have nothing fresh either.
-        used = {(s.target.category, s.target.subcategory) for s in slots}
+        used = {(s.target.category, s.target.subcategory) for s in slots} | avoid
         given = {**seen, **{d.bank_id: now for d in drafts}}
         extra = neighbour_targets(used, category, level, language)
         more = slots_for(extra, n - len(drafts), abilities, level, seed)

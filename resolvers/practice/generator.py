@@ -58,6 +58,11 @@ class Target:
     weight: float
 
 
+# How far (in difficulty levels) a bank item may be from the planned difficulty and still
+# be given while anything closer is left elsewhere.
+DIFFICULTY_SLACK = 1
+
+
 @dataclass(slots=True)
 class Slot:
     target: Target
@@ -220,7 +225,19 @@ class BankGenerator:
                 key=lambda i: request.recently_seen[i.id],
             )
             fresh.sort(key=lambda i: abs(i.difficulty - slot.difficulty))
-            pool = fresh + stale if request.allow_repeats else fresh
+
+            # An item far from the planned difficulty is no fit, fresh or not: a learner
+            # who has done a skill's easy items gets easy items of neighbouring skills
+            # (the caller's next draw), not ever harder ones of this skill (at ability 0.05
+            # a difficulty 3 succeeds 1 time in 12, not 7 in 10); repeats come last, the
+            # fitting ones first.
+            def fits(i: BankItem, planned: int = slot.difficulty) -> bool:
+                return abs(i.difficulty - planned) <= DIFFICULTY_SLACK
+
+            pool = [i for i in fresh if fits(i)]
+            if request.allow_repeats:
+                pool += [i for i in stale if fits(i)]
+                pool += [i for i in fresh if not fits(i)] + [i for i in stale if not fits(i)]
             for item in pool[: max(0, slot.count - len(picks))]:
                 picks.append(draft_from_bank(item))
             drafts.extend(picks[: slot.count])
@@ -399,13 +416,15 @@ def plan(
     seed: str,
     weakest_first: bool = False,
     language: str | None = None,
+    avoid: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Slot]:
     """Targets, how many exercises each, and how hard (from the learner's ability there).
 
     `weakest_first` (daily practice) ranks the targets the learner has met by ability,
-    lowest first, instead of by recency-weighted error weight."""
+    lowest first, instead of by recency-weighted error weight. `avoid`: skills that are
+    no target (the daily set's reviews already practise them)."""
     ranked = sorted(stats_rows, key=lambda r: (-r["weight"], -r["count"]))
-    known_pairs = set(pairs_for(language))
+    known_pairs = set(pairs_for(language)) - avoid
     targets = [
         Target(r["category"], r["subcategory"], r["weight"])
         for r in ranked
@@ -417,13 +436,15 @@ def plan(
         weak = sorted(
             (a, pair)
             for pair, a in abilities.items()
-            if a < MASTERED_ABILITY and (category is None or pair[0] == category)
+            if a < MASTERED_ABILITY
+            and (category is None or pair[0] == category)
+            and pair not in avoid
         )
         if weak:
             targets = [Target(c, s, 1.0 - a) for a, (c, s) in weak]
             if len(targets) < MIN_DAILY_TARGETS:
                 # Few weak spots yet: add fresh level-appropriate ground, ranked after them.
-                known = {(t.category, t.subcategory) for t in targets}
+                known = {(t.category, t.subcategory) for t in targets} | avoid
                 lightest = targets[-1].weight
                 extra = [
                     t
@@ -439,7 +460,11 @@ def plan(
         floor = targets[0].weight * MIN_RELATIVE_WEIGHT
         targets = [t for t in targets if t.weight >= floor]
     else:
-        targets = starter_targets(level, category, language)
+        targets = [
+            t
+            for t in starter_targets(level, category, language)
+            if (t.category, t.subcategory) not in avoid
+        ]
         # Rotate: targets practised least recently come first.
         practised = Counter((e["category"], e["subcategory"]) for e in recent)
         targets.sort(key=lambda t: practised[(t.category, t.subcategory)])

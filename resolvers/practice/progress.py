@@ -29,6 +29,7 @@ from resolvers.localtime import (
 from resolvers.permissions import subject_user
 from resolvers.practice.skills import Skill, load_evidence, skills_from
 from resolvers.practice.streaks import current_run, shown_streak
+from resolvers.taxonomy import target_language
 
 MAX_BUCKETS = 366
 DEFAULT_BUCKETS = {"day": 30, "week": 12, "month": 12}
@@ -221,6 +222,13 @@ async def recount_streak(db: Database, user_id: str, time_zone: str | None) -> d
     tz = zone(time_zone)
     today = local_date(utcnow(), tz)
     run, last = current_run(await _daily_exercises(db, user_id, tz, today), today)
+    first_read = today - timedelta(days=BESTS_DAYS - 1)
+    if last is not None and date.fromisoformat(last) - timedelta(days=run - 1) <= first_read:
+        # The run goes back to the first day read, so it may have begun before: the counter
+        # knows how long (a new zone moves its ends by a day at most). A 400-day streak is
+        # not cut to 366 by a trip.
+        user = await db.users.find_one({"_id": user_id}, {"streak_days": 1})
+        run = max(run, int((user or {}).get("streak_days") or 0))
     return {"streak_days": run, "streak_last_day": last}
 
 
@@ -300,7 +308,7 @@ async def progress(
         _points(ctx.db, uid, bounds, tz),
         _daily_exercises(ctx.db, uid, tz, today),
         _totals_since(ctx.db, uid, week_start, month_start),
-        load_evidence(ctx.db, uid, now),
+        load_evidence(ctx.db, uid, now, target_language(user)),
     )
     skills = skills_from(evidence, user.get("level"), now)
 

@@ -19,8 +19,14 @@ When a skill's card falls due the learner does not get the same string again: ea
 has at most one pending review exercise, a *fresh* item of that skill drawn from the bank
 (not one given in the last 30 days while others are left), due at the card's due time.
 A later answer in the same skill moves that review's due time with the card. A skill with
-no bank item left falls back to repeating the exercise. `dueExercises` lists reviews once
-due; daily practice puts them first.
+no bank item left within DIFFICULTY_SLACK of the aim falls back to repeating the exercise.
+`dueExercises` lists reviews once due; daily practice puts them first.
+
+A review is practice in the language it was written in. After a switch of target language
+the old language's reviews wait (they come back if the learner switches back) and the new
+language's answers schedule reviews of their own: the skill's pending review is looked for
+in the answered exercise's language, so a German answer never moves, or stands in for, a
+Spanish review of the same skill. The card itself stays one per skill.
 """
 
 from __future__ import annotations
@@ -35,8 +41,8 @@ from fsrs import Card, Rating, Scheduler
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
-from resolvers.practice.generator import bank_or_empty, draft_from_bank
-from resolvers.taxonomy import exercise_language
+from resolvers.practice.generator import DIFFICULTY_SLACK, bank_or_empty, draft_from_bank
+from resolvers.taxonomy import exercise_language, in_language
 
 REVIEW_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/reviews")
 FAST_SECONDS = 20.0
@@ -181,6 +187,7 @@ async def schedule_fresh_item(
         "status": "pending",
         "review_of": {"$ne": None},
         "_id": {"$ne": exercise["_id"]},
+        **in_language(exercise_language(exercise)),
     }
     moved = await db.exercises.update_many(skill, {"$set": {"due_at": review.due_at}})
     if moved.matched_count:
@@ -216,7 +223,18 @@ def review_doc(
     is derived from the answered exercise, so a retried finish cannot add two."""
     bank = bank_or_empty(exercise_language(exercise))
     items = bank.get((exercise["category"], exercise["subcategory"]), ())
-    fresh = [i for i in items if i.id not in seen and i.id != exercise.get("bank_id")]
+    # Harder after an easy answer, easier after a miss; the pick is repeatable. An item far
+    # from that is no fit: a learner who missed the skill's easy items is not reviewed on
+    # ever harder ones (the exercise itself is repeated instead).
+    step = {Rating.Again: -1, Rating.Hard: 0, Rating.Good: 0, Rating.Easy: 1}[rating]
+    aim = max(1, min(5, int(exercise.get("difficulty") or 1) + step))
+    fresh = [
+        i
+        for i in items
+        if i.id not in seen
+        and i.id != exercise.get("bank_id")
+        and abs(i.difficulty - aim) <= DIFFICULTY_SLACK
+    ]
     base = {
         "_id": str(uuid5(REVIEW_ID_NAMESPACE, exercise["_id"])),
         "status": "pending",
@@ -228,9 +246,6 @@ def review_doc(
     }
     if not fresh:
         return {**{k: exercise[k] for k in COPIED if k in exercise}, **base}
-    # Harder after an easy answer, easier after a miss; the pick is repeatable.
-    step = {Rating.Again: -1, Rating.Hard: 0, Rating.Good: 0, Rating.Easy: 1}[rating]
-    aim = max(1, min(5, int(exercise.get("difficulty") or 1) + step))
     rng = random.Random(base["_id"])
     rng.shuffle(fresh)
     fresh.sort(key=lambda i: abs(i.difficulty - aim))

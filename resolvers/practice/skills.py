@@ -10,12 +10,13 @@ The model (docs/learning.md "Skills" has a worked example):
   partial credit (it was not known outright, and a multiple choice's later attempts are
   partly elimination); a miss is none; a skip is a half-weight miss; an error in
   conversation is a half-weight miss at the level's own difficulty.
-* Ability is the most likely value given the evidence and a prior centred on the
-  learner's CEFR level (PRIOR_BY_LEVEL, spread PRIOR_SD): the a that maximises
-  -(a - prior)^2 / (2 PRIOR_SD^2) + sum w (c log P + (1 - c) log(1 - P)), found by Newton's
-  method. Evidence ages against the *latest* evidence of the skill (half-life
-  HALF_LIFE_DAYS), so newer answers outweigh older ones, but an idle skill's ability does
-  not drift: neither up towards the prior nor anywhere else.
+* Ability starts at a prior centred on the learner's CEFR level (PRIOR_BY_LEVEL, spread
+  PRIOR_SD) and follows the evidence in time order: each answer moves it to the a that
+  maximises -precision (a - a_before)^2 / 2 + w (c log P + (1 - c) log(1 - P)) (Newton's
+  method), and adds what it told to the precision. Between answers that information fades
+  with half-life HALF_LIFE_DAYS, never below the prior's, while the ability stays put: newer
+  answers outweigh older ones, an idle skill's ability does not drift (neither up towards
+  the prior nor anywhere else), and a right answer never lowers it, a miss never raises it.
 * Confidence = n / (n + CONFIDENCE_K), n the evidence weights aged to *now*: it grows with
   answers and fades when the skill is idle, to 0 ("unsure"). The API exposes it.
 * mastered: ability >= MASTERED_ABILITY, confidence >= MASTERED_CONFIDENCE and at least
@@ -34,9 +35,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from models.db import Database
-from resolvers.taxonomy import canonical
+from resolvers.taxonomy import canonical, in_language
 
 PRIOR_BY_LEVEL = {"A1": 0.2, "A2": 0.35, "B1": 0.5, "B2": 0.6, "C1": 0.75, "C2": 0.85}
 DEFAULT_PRIOR = 0.5
@@ -67,7 +69,11 @@ CREDIT = {
 }
 WEIGHT = {"correct": 1.0, "hinted": 1.0, "later": 1.0, "incorrect": 1.0, "skipped": 0.5}
 ERROR_WEIGHT = 0.5
-ANSWER_KINDS = frozenset(CREDIT) - {"error"}
+# What `attempts` and `accuracy` count: exercises answered. A skip is evidence about the
+# skill (a half-weight miss in the ability) but no answer, as progress's
+# exercisesAttempted and me.exercises(status: COMPLETED) do not count it either: five
+# skips are not "5 attempts, accuracy 0".
+ANSWER_KINDS = frozenset(CREDIT) - {"error", "skipped"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,41 +144,54 @@ def level_difficulty(base: float) -> int:
     return min(range(1, 6), key=lambda d: abs(item_level(d) - base))
 
 
-def _terms(evidence: list[Evidence], base: float) -> list[tuple[float, float, float]]:
-    """(credit, weight, item level) per piece of evidence, aged against the latest one. The
-    item level is worked out here once, not in every Newton step (the practice page runs
-    ~27 estimates of up to 40 steps each)."""
-    if not evidence:
-        return []
-    latest = max(e.at for e in evidence)
-    error_level = item_level(level_difficulty(base))
-    out = []
-    for e in evidence:
-        if e.kind == "error":
-            weight, level = ERROR_WEIGHT, error_level
-        else:
-            weight, level = WEIGHT.get(e.kind, 1.0), item_level(e.difficulty)
-        out.append((CREDIT.get(e.kind, 0.0), weight * _age_factor(e.at, latest), level))
-    return out
+def _term(e: Evidence, error_level: float) -> tuple[float, float, float]:
+    """(credit, weight, item level) of one piece of evidence."""
+    if e.kind == "error":
+        return CREDIT["error"], ERROR_WEIGHT, error_level
+    return CREDIT.get(e.kind, 0.0), WEIGHT.get(e.kind, 1.0), item_level(e.difficulty)
 
 
-def estimate(evidence: list[Evidence], base: float) -> float:
-    """The most likely ability given the evidence and the level's prior (Newton's method on
-    a concave log-posterior, clamped to 0..1)."""
-    terms = _terms(evidence, base)
-    a = base
-    precision = 1.0 / PRIOR_SD**2
+def _mode(mean: float, precision: float, credit: float, weight: float, level: float) -> float:
+    """The a maximising -precision (a - mean)^2 / 2 + w (c log P + (1 - c) log(1 - P)):
+    concave, so Newton's method from the mean, clamped to 0..1. Its gradient at the mean,
+    w SLOPE (c - P(mean)), has the sign of the move: a right answer never lowers the
+    ability, a miss never raises it."""
+    a = mean
     for _ in range(NEWTON_STEPS):
-        grad = -(a - base) * precision
-        curve = -precision
-        for credit, weight, level in terms:
-            p = p_at_level(a, level)
-            grad += weight * SLOPE * (credit - p)
-            curve -= weight * SLOPE * SLOPE * p * (1 - p)
+        p = p_at_level(a, level)
+        grad = -(a - mean) * precision + weight * SLOPE * (credit - p)
+        curve = -precision - weight * SLOPE * SLOPE * p * (1 - p)
         step = grad / curve
         a = min(1.0, max(0.0, a - step))
         if abs(step) < 1e-9:
             break
+    return a
+
+
+def estimate(evidence: list[Evidence], base: float) -> float:
+    """The ability after the evidence, taken in time order from the level's prior.
+
+    Each answer updates a belief (a most likely ability and a precision): the new ability
+    is the most likely one given the belief and that answer, and the precision grows by
+    what the answer told (Laplace's approximation). Between answers what earlier answers
+    told fades with HALF_LIFE_DAYS, down to the prior's own precision but never below, and
+    the most likely ability stays where it was. So newer answers outweigh older ones, an
+    idle skill does not drift, an answer after a pause moves the ability more (but no
+    more than a first answer would), and every answer moves it its own way. (Before, all
+    evidence was weighed at once, aged against the latest and shrunk towards the prior: a
+    month off, then a right answer, read *lower* than before it, a miss higher.)"""
+    floor = 1.0 / PRIOR_SD**2
+    error_level = item_level(level_difficulty(base))
+    a, precision = base, floor
+    last: datetime | None = None
+    for e in sorted(evidence, key=lambda e: e.at):
+        if last is not None:
+            precision = floor + (precision - floor) * _age_factor(last, e.at)
+        last = e.at
+        credit, weight, level = _term(e, error_level)
+        a = _mode(a, precision, credit, weight, level)
+        p = p_at_level(a, level)
+        precision += weight * SLOPE * SLOPE * p * (1 - p)
     return a
 
 
@@ -251,15 +270,27 @@ def choose_difficulty(ability: float, seed: str) -> int:
     return d + 1 if u < harder_share else d
 
 
-async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evidence]:
-    """Finished exercises and conversation errors of the last LOOKBACK_DAYS (two queries)."""
+async def load_evidence(
+    db: Database, user_id: str, now: datetime, language: str | None = None
+) -> list[Evidence]:
+    """Finished exercises and conversation errors of the last LOOKBACK_DAYS (two queries).
+
+    `language`: only the evidence of that language. A learner who switched from Spanish to
+    German has a German ability to estimate; their Spanish answers say little about it
+    (and Spanish-only skills such as Ser and Estar are none of German's). A message with
+    no language recorded (older data) counts for whichever language is asked."""
     since = now - timedelta(days=LOOKBACK_DAYS)
     evidence: list[Evidence] = []
+    exercise_language: dict[str, Any] = {} if language is None else in_language(language)
+    message_language: dict[str, Any] = (
+        {} if language is None else {"language": {"$in": [language, None]}}
+    )
     exercises = db.exercises.find(
         {
             "user_id": user_id,
             "status": {"$in": ["completed", "skipped"]},
             "completed_at": {"$gte": since},
+            **exercise_language,
         },
         {
             "category": 1,
@@ -292,6 +323,7 @@ async def load_evidence(db: Database, user_id: str, now: datetime) -> list[Evide
             "role": "user",
             "timestamp": {"$gte": since},
             "errors.0": {"$exists": True},
+            **message_language,
         },
         {"timestamp": 1, "errors.category": 1, "errors.subcategory": 1},
     )
