@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fsrs import Rating
 
+from resolvers.localtime import local_date, start_of, zone
 from resolvers.practice.bank import load_bank
 from resolvers.practice.schedule import rating_for
 from resolvers.practice.skills import (
@@ -184,8 +185,10 @@ async def test_missed_exercise_brings_its_skill_back_on_a_fresh_item(api):
     assert review["status"] == "pending" and review["subcategory"] == stored["subcategory"]
     assert review["prompt"] != stored["prompt"]  # the skill comes back, not the same string
     assert review["due_at"] == datetime.fromisoformat(last["exercise"]["dueAt"])
-    wait = review["due_at"] - datetime.now(UTC)
+    card = await db.skill_cards.find_one({"user_id": _user["_id"]})
+    wait = card["due_at"] - datetime.now(UTC)
     assert timedelta(hours=23) < wait <= timedelta(days=1)  # FSRS: Again on a new card
+    assert review["due_at"] == _day_start(card["due_at"])  # due from that day's start
     # A day passes: the review is due.
     await db.exercises.update_one({"_id": review["_id"]}, {"$set": {"due_at": T0}})
     due = (await api.data(DUE, token=token))["dueExercises"]
@@ -194,11 +197,17 @@ async def test_missed_exercise_brings_its_skill_back_on_a_fresh_item(api):
         "submitExercise"
     ]
     assert done["correct"] and done["exercise"]["outcome"] == "CORRECT"
-    wait = datetime.fromisoformat(done["exercise"]["dueAt"]) - datetime.now(UTC)
-    assert timedelta(hours=23) < wait  # answered the same day: FSRS keeps about a day
     assert (await api.data(DUE, token=token))["dueExercises"]["totalCount"] == 0
     card = await db.skill_cards.find_one({"user_id": _user["_id"]})
-    assert card["reps"] == 2 and card["due_at"] == datetime.fromisoformat(done["exercise"]["dueAt"])
+    wait = card["due_at"] - datetime.now(UTC)
+    assert timedelta(hours=23) < wait  # answered the same day: FSRS keeps about a day
+    assert card["reps"] == 2
+    assert datetime.fromisoformat(done["exercise"]["dueAt"]) == _day_start(card["due_at"])
+
+
+def _day_start(when: datetime) -> datetime:
+    """Local midnight starting `when`'s day for a learner with no time zone (UTC)."""
+    return start_of(local_date(when, zone(None)), zone(None))
 
 
 async def test_skip_finishes_without_an_answer(api):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from resolvers.decay import growth, weight_at, weight_of
+from resolvers.localtime import local_date, start_of, zone
 from resolvers.messages import apply_message
 from resolvers.practice.bank import load_bank
 from tests.factories import finished_exercise
@@ -325,6 +326,11 @@ async def exercise_for(api, token, user_id, subcategory="Verb Tense"):
     return made, stored
 
 
+def _day_start(answered: datetime, days: int) -> datetime:
+    """The start of the day `days` after `answered`, for a learner with no zone (UTC)."""
+    return start_of(local_date(answered + timedelta(days=days), zone(None)), zone(None))
+
+
 async def test_submit_correct_answer_completes_and_starts_a_streak(api):
     user, token = await api.user()
     made, stored = await exercise_for(api, token, user["_id"])
@@ -336,8 +342,9 @@ async def test_submit_correct_answer_completes_and_starts_a_streak(api):
     assert result["exercise"]["status"] == "COMPLETED" and result["exercise"]["completedAt"]
     # Right first time, straight away: FSRS rates it Easy, the skill is back in 8 days
     # (the old ladder never reviewed it again).
-    wait = datetime.fromisoformat(result["exercise"]["dueAt"]) - datetime.now(UTC)
-    assert timedelta(days=7, hours=23) < wait <= timedelta(days=8)
+    # Due from the start of that day (local midnight; UTC for a learner with no zone).
+    answered = datetime.fromisoformat(result["exercise"]["completedAt"])
+    assert datetime.fromisoformat(result["exercise"]["dueAt"]) == _day_start(answered, 8)
     # The same answer again (a retry after a lost response) answers as the first did;
     # another answer to a finished exercise is refused.
     again = (await api.data(SUBMIT, {"id": made["id"], "a": stored["answer"]}, token=token))[
@@ -371,7 +378,8 @@ async def test_three_misses_finish_the_exercise_and_schedule_review(api):
     assert last["correct"] is False and last["expected"] == stored["answer"]
     assert last["exercise"]["status"] == "COMPLETED" and last["exercise"]["attempts"] == 3
     due = datetime.fromisoformat(last["exercise"]["dueAt"])
-    assert timedelta(hours=23) < due - datetime.now(UTC) <= timedelta(days=1)
+    answered = datetime.fromisoformat(last["exercise"]["completedAt"])
+    assert due == _day_start(answered, 1)  # Again: tomorrow
     me = (await api.data("{ me { streakDays } }", token=token))["me"]
     assert me["streakDays"] == 0
 

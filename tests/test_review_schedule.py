@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from fsrs import Rating
 
+from resolvers.localtime import local_date, start_of, zone
 from resolvers.practice.bank import load_bank
 from resolvers.practice.schedule import OLD_LADDER_DAYS, simulate
 from tests.factories import finished_exercise, pending_exercise
@@ -67,7 +68,8 @@ async def test_a_clean_answer_is_reviewed_too_and_one_review_waits_per_skill(api
     await db.exercises.insert_many([first, second])
     out = await api.data(SUBMIT, {"id": first["_id"], "a": "went"}, token=token)
     due = datetime.fromisoformat(out["submitExercise"]["exercise"]["dueAt"])
-    assert timedelta(days=1, hours=23) < due - datetime.now(UTC) <= timedelta(days=2)  # Good
+    in_two_days = local_date(datetime.now(UTC) + timedelta(days=2), zone(None))
+    assert due == start_of(in_two_days, zone(None))  # Good: the day after tomorrow (UTC)
     reviews = [
         r async for r in db.exercises.find({"user_id": user["_id"], "review_of": {"$ne": None}})
     ]
@@ -82,7 +84,8 @@ async def test_a_clean_answer_is_reviewed_too_and_one_review_waits_per_skill(api
     ]
     assert len(again) == 1  # the skill's one review, moved with its card
     card = await db.skill_cards.find_one({"user_id": user["_id"]})
-    assert card["reps"] == 2 and again[0]["due_at"] == card["due_at"]
+    assert card["reps"] == 2
+    assert again[0]["due_at"] == start_of(local_date(card["due_at"], zone(None)), zone(None))
     assert card["due_at"] - datetime.now(UTC) <= timedelta(days=1)  # the miss brought it forward
 
 
@@ -112,3 +115,32 @@ async def test_a_missed_easy_item_is_not_reviewed_on_a_much_harder_one(api):
     review = await db.exercises.find_one({"review_of": doc["_id"]})
     assert review["difficulty"] <= 2
     assert review["prompt"] == missed.prompt  # the exercise again: no fresh item fits
+
+
+DUE = "query { dueExercises { edges { node { id dueAt } } } }"
+
+
+async def test_a_review_is_due_from_the_start_of_its_local_day(api):
+    """Before: due at the minute of the answer, a day later. A learner practising each
+    evening at the same hour found the set built two minutes before it fell due, and got
+    the 1-day review only the evening after (a day's set is the same all day)."""
+    zone_name = "America/Los_Angeles"
+    user, token = await api.user(time_zone=zone_name)
+    db = api.services.db
+    exercise = _exercise(user["_id"], "Articles")
+    await db.exercises.insert_one(exercise)
+    for wrong in ("go", "goed", "going"):  # missed: Again, one day
+        out = await api.data(SUBMIT, {"id": exercise["_id"], "a": wrong}, token=token)
+        if out["submitExercise"]["exercise"]["status"] != "PENDING":
+            break
+    finished = await db.exercises.find_one({"_id": exercise["_id"]})
+    tz = zone(zone_name)
+    answered = finished["completed_at"].replace(tzinfo=UTC)
+    tomorrow = local_date(answered, tz) + timedelta(days=1)
+    expected = start_of(tomorrow, tz)  # local midnight, whatever the hour of the answer
+    due = datetime.fromisoformat(out["submitExercise"]["exercise"]["dueAt"])
+    assert due == expected and due.astimezone(tz).hour == 0
+    review = await db.exercises.find_one({"user_id": user["_id"], "review_of": exercise["_id"]})
+    assert review["due_at"].replace(tzinfo=UTC) == expected
+    # Not due before its day: the queue is still empty today.
+    assert (await api.data(DUE, token=token))["dueExercises"]["edges"] == []

@@ -42,6 +42,7 @@ from resolvers.practice.bank import Bank, BankItem, bank_for
 from resolvers.practice.schedule import (
     card_doc,
     new_card,
+    on_its_day,
     rating_for,
     review_card,
     review_doc,
@@ -480,13 +481,14 @@ class _Practice:
             card, reps, _ = self.cards.get(skill) or (new_card(doc["user_id"], *skill), 0, finished)
             card = review_card(card, rating, finished)
             self.cards[skill] = (card, reps + 1, finished)
-            doc["due_at"] = card.due
+            due = on_its_day(card.due, zone(self.learner.doc.get("time_zone")), finished)
+            doc["due_at"] = due
             pending = [r for r in self.reviews if (r["category"], r["subcategory"]) == skill]
             if pending:
                 for r in pending:
-                    r["due_at"] = card.due
+                    r["due_at"] = due
             else:
-                self.reviews.append(review_doc(doc, rating, card.due, self.used, finished))
+                self.reviews.append(review_doc(doc, rating, due, self.used, finished))
                 self.used.add(str(self.reviews[-1].get("bank_id")))
         self.docs.append(doc)
         return finished + timedelta(seconds=rng.randint(10, 90))

@@ -7,9 +7,10 @@ which corrections are still missing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fsrs import Rating
 from pymongo import ReturnDocument
@@ -27,7 +28,12 @@ from resolvers.practice.bank import answers_match, normalize_answer
 from resolvers.practice.checking import case_errors, case_matters, near_miss, written_words
 from resolvers.practice.evaluator import evaluate, tailored_hint
 from resolvers.practice.hints import MC
-from resolvers.practice.schedule import rating_for, record_review, schedule_fresh_item
+from resolvers.practice.schedule import (
+    on_its_day,
+    rating_for,
+    record_review,
+    schedule_fresh_item,
+)
 from resolvers.taxonomy import exercise_language
 
 MAX_ATTEMPTS = 3
@@ -222,7 +228,7 @@ async def _replay(ctx: RequestContext, exercise: dict[str, Any], text: str) -> A
 
 
 async def _finish(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
-    learner = await ctx.loaders.user.load(doc["user_id"]) if doc.get("correct") else None
+    learner = await ctx.loaders.user.load(doc["user_id"])
     return await finish_exercise(ctx.db, doc, learner)
 
 
@@ -233,12 +239,12 @@ async def finish_exercise(
     they are done. Each step is idempotent (the card remembers the exercises it reviewed,
     the next review's id derives from the exercise, the streak moves once per local day),
     so a retry, two racing duplicates or the maintenance pass may run it again.
-    `learner`: the user (their time zone decides the streak's day)."""
+    `learner`: the user (their time zone decides the streak's day and the review's)."""
     at = utc(doc["completed_at"]) or utcnow()
     outcome = doc["outcome"]
     rating = rating_for(doc, outcome, at)
     if rating is not None:
-        doc = await _schedule(db, doc, rating, at)
+        doc = await _schedule(db, doc, rating, at, _zone_of(learner))
     if doc.get("correct"):
         await _extend_streak(db, learner, doc["user_id"], at)
     await db.exercises.update_one(
@@ -320,11 +326,16 @@ def _feedback(
     )
 
 
+def _zone_of(learner: dict[str, Any] | None) -> ZoneInfo:
+    return zone(learner.get("time_zone") if learner else None)
+
+
 async def _schedule(
-    db: Database, exercise: dict[str, Any], rating: Rating, now: datetime
+    db: Database, exercise: dict[str, Any], rating: Rating, now: datetime, tz: ZoneInfo
 ) -> dict[str, Any]:
     """Review the skill's FSRS card; the finished exercise shows when its skill is due."""
     review = await record_review(db, exercise, rating, now)
+    review = replace(review, due_at=on_its_day(review.due_at, tz, now))
     await schedule_fresh_item(db, exercise, review, now)
     await db.exercises.update_one(
         {"_id": exercise["_id"], "user_id": exercise["user_id"]},
@@ -379,7 +390,8 @@ async def skip(ctx: RequestContext, exercise_id: str) -> Row:
         raise BadUserInput("This exercise was just finished; reload it.", field="id")
     rating = rating_for(exercise, "skipped", now)
     if rating is not None:  # a skipped review: the skill comes back soon, on another item
-        doc = await _schedule(ctx.db, doc, rating, now)
+        learner = await ctx.loaders.user.load(exercise["user_id"])
+        doc = await _schedule(ctx.db, doc, rating, now, _zone_of(learner))
     ctx.loaders.exercise.prime(exercise["_id"], Row(doc), force=True)
     return Row(doc)
 
@@ -389,7 +401,7 @@ async def _extend_streak(
 ) -> None:
     """Consecutive local days (the learner's time zone) with a correct exercise.
     Conditional updates keep it right when two completions race on the same day."""
-    today = local_date(now, zone(user.get("time_zone") if user else None))
+    today = local_date(now, _zone_of(user))
     yesterday = (today - timedelta(days=1)).isoformat()
     users = db.users
     result = await users.update_one(

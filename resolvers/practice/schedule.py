@@ -13,7 +13,8 @@ Every finished exercise is a review of its skill's card (collection `skill_cards
 Skipping new material is not evidence of memory and leaves the card alone. The FSRS
 scheduler (the maintained `fsrs` package, default parameters, desired retention 0.9, no
 learning steps and no fuzz so days are days and a schedule is reproducible) turns the
-card's stability and difficulty into the next due time.
+card's stability and difficulty into the next due day: a review is due from the start of
+that day in the learner's time zone (`on_its_day`), so a set built at any hour of it has it.
 
 When a skill's card falls due the learner does not get the same string again: each skill
 has at most one pending review exercise, a *fresh* item of that skill drawn from the bank
@@ -36,11 +37,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
+from zoneinfo import ZoneInfo
 
 from fsrs import Card, Rating, Scheduler
 from pymongo import ReturnDocument
 
 from models.db import Database, DuplicateKeyError
+from resolvers.localtime import local_date, start_of
 from resolvers.practice.generator import DIFFICULTY_SLACK, bank_or_empty, draft_from_bank
 from resolvers.taxonomy import exercise_language, in_language
 
@@ -87,6 +90,17 @@ class Review:
     rating: Rating
     due_at: datetime
     card: dict[str, Any]
+
+
+def on_its_day(due: datetime, tz: ZoneInfo, answered_at: datetime) -> datetime:
+    """A review is due from the start of its local day (the learner's zone), not at the
+    minute of the answer: FSRS schedules in whole days here, and a learner who practises
+    at the same hour each evening got a 1-day review only on the day after next (it fell
+    due two minutes after the next day's set was built, and a set is the same all day).
+    The card keeps the exact time; an interval under a day (none with no learning steps)
+    would keep it too."""
+    day_start = start_of(local_date(due, tz), tz)
+    return day_start if day_start > answered_at else due
 
 
 def card_id(user_id: str, category: str, subcategory: str) -> str:
