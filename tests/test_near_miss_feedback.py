@@ -61,7 +61,7 @@ def quoted(said: str) -> list[str]:
 
 
 def accent_named(said: str) -> list[str]:
-    m = re.fullmatch(r"Only the (?:accent|umlaut|tilde)s?: (.+)\.", said)
+    m = re.fullmatch(r"Only the (?:accents?|umlauts?|tildes?|diaeresis|diaereses): (.+)\.", said)
     assert m, said
     return m[1].split(", ")
 
@@ -77,8 +77,8 @@ def written(text: str) -> list[str]:
 def mark_noun(word: str, language: str) -> str:
     marks = {c for c in unicodedata.normalize("NFD", word.casefold()) if unicodedata.combining(c)}
     names = {
-        "umlaut"
-        if m == "\u0308" and language == "German"
+        ("umlaut" if language == "German" else "diaeresis")
+        if m == "\u0308"
         else "tilde"
         if m == "\u0303"
         else "accent"
@@ -187,6 +187,22 @@ def test_the_accent_hint_names_the_word_with_the_accent_error(item_id, said):
             "Only the umlaut: müde.",
         ),
         ("Gruesse aus Koln!", "Grüße aus Köln!", "German", "Only the umlaut: Köln."),
+        # Spanish ü is a diéresis, not an accent (and not an umlaut: that is German's)
+        ("El pinguino nada.", "El pingüino nada.", "Spanish", "Only the diaeresis: pingüino."),
+        ("Me da verguenza.", "Me da vergüenza.", "Spanish", "Only the diaeresis: vergüenza."),
+        (
+            "Los pinguinos no tienen verguenza.",
+            "Los pingüinos no tienen vergüenza.",
+            "Spanish",
+            "Only the diaereses: pingüinos, vergüenza.",
+        ),
+        # two kinds of mark: no one name fits both, so the general word
+        (
+            "Tengo verguenza y un ano.",
+            "Tengo vergüenza y un año.",
+            "Spanish",
+            "Only the accents: vergüenza, año.",
+        ),
     ],
 )
 def test_accents_umlauts_and_tildes_are_named_as_written(given, expected, language, said):

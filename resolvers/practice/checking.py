@@ -37,10 +37,11 @@ with a capital. A multiple choice is exempt: picking a choice is the answer, how
 
 A wrong answer close to a right one gets feedback that names what is off, without revealing
 the rest of the answer: only the accents ("Only the accent: simpática.", "Only the umlaut:
-müde."), only the punctuation, an apostrophe ("Almost: \"dont\" needs an apostrophe."),
-a misspelt word, or the words still wrong in a sentence ("Still wrong: \"since\".") and
-where a word is missing, by the word next to the gap, never the missing word itself
-("Still wrong: \"realised\". Something is also missing after \"then\".").
+müde.", "Only the diaeresis: pingüino."), only the punctuation, an apostrophe ("Almost:
+\"dont\" needs an apostrophe."), a misspelt word, or the words still wrong in a sentence
+("Still wrong: \"since\".") and where a word is missing, by the word next to the gap,
+never the missing word itself ("Still wrong: \"realised\". Something is also missing after
+\"then\".").
 "Spelling" is said only where a slip of the pen is the likely cause (a Spelling exercise, a
 sentence to reorder): elsewhere a word a letter off ("goes", "den") is the grammar being
 practised. Words are quoted as the learner wrote them, capitals, umlauts and ß kept, and a
@@ -1207,8 +1208,16 @@ def _bare(w: _Word) -> str:
     return strip_accents(text)
 
 
+# A plural that is not the name with an s: "Only the diaereses: pingüinos, vergüenza."
+_MARK_PLURALS = {"diaeresis": "diaereses"}
+
+
 def _mark_name(given: list[_Word], right: list[_Word], language: str | None) -> str:
-    """What a teacher calls the marks that differ: an umlaut in German, a tilde (ñ)."""
+    """What a teacher calls the marks that differ: an umlaut in German, a tilde (ñ), and
+    the two dots elsewhere a diaeresis (Spanish "pingüino", "vergüenza"), which is no
+    accent (it marks a u that is said, not stress) and no umlaut (that is German's name;
+    Spanish calls it diéresis): a learner told "the accent" looks for an acute accent
+    that is not there."""
     names = set()
     for g, r in zip(given, right, strict=True):
         a, b = (
@@ -1220,8 +1229,8 @@ def _mark_name(given: list[_Word], right: list[_Word], language: str | None) -> 
             for w in (g, r)
         )
         for mark in (a - b) | (b - a):
-            if mark == "\u0308" and language == "German":
-                names.add("umlaut")
+            if mark == "\u0308":
+                names.add("umlaut" if language == "German" else "diaeresis")
             elif mark == "\u0303":
                 names.add("tilde")
             else:
@@ -1240,7 +1249,9 @@ def _only_accents(given: list[_Word], right: list[_Word], language: str | None) 
         if r.shown not in named:
             named.append(r.shown)
     noun = _mark_name([g for g, _ in pairs], [r for _, r in pairs], language)
-    return f"Only the {noun}{'s' if len(named) > 1 else ''}: {', '.join(named)}."
+    if len(named) > 1:
+        noun = _MARK_PLURALS.get(noun, f"{noun}s")
+    return f"Only the {noun}: {', '.join(named)}."
 
 
 def _one_word(given: _Word, right: _Word, single: bool, spelling: bool) -> str | None:
