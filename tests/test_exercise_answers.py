@@ -4,6 +4,7 @@ choice that can be failed."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from resolvers.messages import apply_message
-from resolvers.practice.bank import answers_match, load_bank
+from resolvers.practice.bank import answers_match, load_bank, normalize_answer
 from resolvers.practice.checking import near_miss
 
 GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
@@ -335,6 +336,25 @@ async def test_multiple_choice_tries_are_fewer_than_wrong_choices(api):
     assert "Choose one of the choices" in typed["feedback"]
     last = (await api.data(SUBMIT, {"id": doc["_id"], "a": "the"}, token=token))["submitExercise"]
     assert last["exercise"]["outcome"] == "INCORRECT" and last["exercise"]["attempts"] == 2
+
+
+async def test_a_wrong_choice_stays_wrong_even_where_a_variant_rule_would_accept_it(api):
+    """Picking a choice is the answer: an item that offers "Thomas's" as the wrong choice
+    beside "Thomas'" means it, though either is right as a typed answer."""
+    user, token = await api.user()
+    doc = await _multiple_choice(api, user, ["Thomas'", "Thomas's", "Thomases'", "Thoma's"])
+    await api.services.db.exercises.update_one(
+        {"_id": doc["_id"]},
+        {"$set": {"answer": "Thomas'", "category": "Punctuation", "subcategory": "Apostrophes"}},
+    )
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Thomas's"}, token=token))[
+        "submitExercise"
+    ]
+    assert out["correct"] is False
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Thomas'"}, token=token))[
+        "submitExercise"
+    ]
+    assert out["correct"] is True
 
 
 def test_no_bank_multiple_choice_accepts_a_wrong_choice():
@@ -661,3 +681,72 @@ async def test_german_spellings_without_umlauts_count_as_the_same_answer_everywh
     assert out["correct"] is False
     assert '"kein Zeit" (Articles)' in out["feedback"]
     assert '"fur"' not in out["feedback"]  # "fuer" applied that correction
+
+
+# ---- a name's possessive: "Thomas'" and "Thomas's" are both standard ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category"),
+    [
+        ("Thomas's car is red.", "Thomas' car is red.", "Grammar"),
+        ("Thomas' car is red.", "Thomas's car is red.", "Grammar"),
+        ("Thomas\u2019s car is red.", "Thomas' car is red.", "Grammar"),
+        ("I borrowed James' bike.", "I borrowed James's bike.", "Punctuation"),
+        ("I borrowed James's bike.", "I borrowed James' bike.", "Punctuation"),
+        ("That is Mr Jones's dog.", "That is Mr Jones' dog.", "Punctuation"),
+        ("We met at Chris' flat.", "We met at Chris's flat.", "Vocabulary"),
+        ("Thomas's", "Thomas'", "Punctuation"),  # a blank's answer
+        ("Doris' idea was better", "Doris's idea was better.", "Grammar"),
+    ],
+)
+def test_a_names_possessive_is_right_with_either_apostrophe_form(given, expected, category):
+    assert answers_match(given, [expected], category, "English")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # a plural's possessive takes the apostrophe alone, a family's too
+        ("My parents's house is big.", "My parents' house is big."),
+        ("It's the Smiths's car, not ours.", "It's the Smiths' car, not ours."),
+        ("The Jones's garden is lovely.", "The Jones' garden is lovely."),
+        ("The United States's flag.", "The United States' flag."),
+        # first in a sentence, a capital says nothing: "Parents' evening" is a plural's
+        ("Parents's evening is on Friday.", "Parents' evening is on Friday."),
+        ("I'm late. Parents's evening is on Friday.", "I'm late. Parents' evening is on Friday."),
+        ("The boys's bikes are new.", "The boys' bikes are new."),
+        # and only the name's own apostrophe: the rest must still be right
+        ("Thomas's car are red.", "Thomas' car is red."),
+    ],
+)
+def test_a_plurals_possessive_still_takes_no_extra_s(given, expected):
+    for category in ("Grammar", "Punctuation"):
+        assert not answers_match(given, [expected], category, "English"), category
+
+
+_S_POSSESSIVE = re.compile(r"(?<![\w'])(\w*s)('s|')(?![\w'])", re.IGNORECASE)
+
+
+def test_no_bank_possessive_after_an_s_takes_the_other_form_unless_listed():
+    """Every bank answer with a possessive after an s ("parents'", "the Smiths'", "boss's"),
+    written the other way: right only where the item lists that form (no name of one
+    person ending in s is in the bank; its plurals and families take no extra s)."""
+    checked = 0
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.language != "English":
+                    continue
+                right = [item.answer, *item.accepted]
+                listed = {normalize_answer(a, True, "English") for a in right}
+                for answer in right:
+                    for m in _S_POSSESSIVE.finditer(answer):
+                        other = "'" if m[2] == "'s" else "'s"
+                        swapped = answer[: m.start(2)] + other + answer[m.end(2) :]
+                        expected = normalize_answer(swapped, True, "English") in listed
+                        assert (
+                            answers_match(swapped, right, item.category, "English") == expected
+                        ), (item.id, swapped)
+                        checked += 1
+    assert checked >= 9

@@ -77,6 +77,19 @@ def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     return given not in known
 
 
+def _a_wrong_choice(exercise: Row, text: str, expected: list[str]) -> bool:
+    """A multiple choice's answer that is one of its wrong choices: wrong, whatever variant
+    rule would accept it typed (a name's possessive either way, a contraction): picking a
+    choice is the answer, and the item offered that one as wrong."""
+    if exercise.get("type") != MC or not exercise.get("choices"):
+        return False
+    keep, language = exercise["category"] == "Punctuation", exercise_language(exercise)
+    given = normalize_answer(text, keep, language)
+    right = {normalize_answer(a, keep, language) for a in expected}
+    wrong = {normalize_answer(c, keep, language) for c in exercise["choices"]} - right
+    return given in wrong
+
+
 def _still_wrong(exercise: Row | dict[str, Any], text: str, language: str) -> str | None:
     """For an own sentence: which of its corrections the answer has not applied yet."""
     corrections = exercise.get("corrections") or []
@@ -152,7 +165,7 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
         return _feedback(exercise, text, False, exercise["attempts"], None, repeated=True)
     correct = answers_match(
         text, expected, exercise["category"], language, case_sensitive=_cased(exercise)
-    )
+    ) and not _a_wrong_choice(exercise, text, expected)
     judged = None
     if not correct and not _wrong_capitals(exercise, text, expected):
         # the rules said no: an evaluator, if configured, may know better (never about

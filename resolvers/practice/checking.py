@@ -1,7 +1,7 @@
 """Answer checking: which typed answers a teacher would accept, and what a near miss is told.
 
 An exercise lists its model answer and, per item, other answers that are also right. On top
-of those lists, four families of variants are accepted for every item of a language, so an
+of those lists, five families of variants are accepted for every item of a language, so an
 author never has to enumerate them:
 
 * English contractions either way ("I do not like" for "I don't like"), except in
@@ -20,7 +20,9 @@ author never has to enumerate them:
   ich dich heute an" is wrong), and one that may belong to a word next to it stays where
   it is ("Tee mit Zucker und Milch", "sehr gern");
 * an English time phrase at the end or the front of the sentence ("Last Saturday I went
-  to the beach" for "I went to the beach last Saturday").
+  to the beach" for "I went to the beach last Saturday");
+* an English name's possessive either way, in every exercise ("Thomas's car" for "Thomas'
+  car"), never a plural's ("parents's", "the Smiths's" stay wrong).
 
 German's keyboard substitutes (ae, oe, ue for ä, ö, ü; ss for ß) are the letters they
 stand for in German answers only: Spanish "pingueino" is not "pingüino". Punctuation is
@@ -41,7 +43,10 @@ müde.", "Only the diaeresis: pingüino."), only the punctuation, an apostrophe 
 \"dont\" needs an apostrophe."), a misspelt word, or the words still wrong in a sentence
 ("Still wrong: \"since\".") and where a word is missing, by the word next to the gap,
 never the missing word itself ("Still wrong: \"realised\". Something is also missing after
-\"then\".").
+\"then\"."). An English word typed for one that sounds like it is told what it is and what
+the sentence needs ("Almost: \"Your\" is a possessive (as in 'your bag'); here the sentence
+needs the short form of 'you are'."), a plural's possessive with an extra s that a plural
+takes only the apostrophe.
 "Spelling" is said only where a slip of the pen is the likely cause (a Spelling exercise, a
 sentence to reorder): elsewhere a word a letter off ("goes", "den") is the grammar being
 practised. Words are quoted as the learner wrote them, capitals, umlauts and ß kept, and a
@@ -384,6 +389,75 @@ def _english_time_fronting(text: str) -> set[str]:
     if m := _EN_TIME_START.match(text):
         return {f"{m['rest']} {m['time']}"}
     return set()
+
+
+# ---- English possessives of names ending in s ---------------------------------------------
+#
+# "Thomas' car" and "Thomas's car" are both standard (style guides differ, and teachers
+# accept either), so a model answer written one way accepts the other. Only for one
+# person's name: a plural takes the apostrophe alone ("my parents' house", "the Smiths'
+# car": "parents's", "Smiths's" are wrong), and a capital alone does not tell a name from a
+# plural where the sentence starts ("Parents' evening"). A name is a capitalised word ending
+# in s inside a sentence, a title's name ("Mr Jones'") or, where a sentence starts, a name
+# from the list below; never after "the" ("the Joneses'", "the United States'"). A
+# capitalised plural inside a sentence (a title, "Parents' Weekly") would pass as a name: a
+# rare loss, on the lenient side, and a model answer can still list the wrong form nowhere.
+
+_EN_NAMES_IN_S = frozenset(
+    "thomas james charles chris jesus moses lucas marcus nicholas douglas dennis francis "
+    "frances louis carlos andreas hans klaus jonas agnes doris iris lois tess bess jess ross "
+    "gus angus silas elias tobias julius cyrus ulysses achilles socrates dickens keats yeats "
+    "burns jones williams davies evans harris roberts adams lewis collins phillips edwards "
+    "hughes stevens peters sanders brooks ellis".split()
+)
+_EN_TITLES = frozenset("mr mrs ms miss dr prof sir lady lord saint st aunt uncle".split())
+_EN_NAME_POSSESSIVE = re.compile(r"(?<![\w'])(?P<name>[A-Z]\w*s)(?P<mark>'s|')(?![\w'])")
+_EN_OPENERS = '"(«„“¿¡'
+
+
+def _ends_sentence(word: str) -> bool:
+    """Whether a written word ends a sentence ("late.", "Really?"), a title's full stop
+    ("Mr.", "Dr.") not counted."""
+    return word[-1:] in ".!?" and word.rstrip(".").casefold() not in _EN_TITLES
+
+
+def _a_name(text: str, start: int, name: str) -> bool:
+    """Whether the capitalised word at text[start] ending in s is one person's name."""
+    if name.isupper():
+        return False  # "ITS'": shouting, not a name
+    before = text[:start].split()
+    k = len(before)
+    while k and before[k - 1][:1].isupper() and not _ends_sentence(before[k - 1]):
+        k -= 1
+    run, lead = before[k:], before[k - 1] if k else None  # capitalised words before it
+    plain = [w.strip(_WORD_EDGE).rstrip(".").casefold() for w in run]
+    if "the" in plain or (lead is not None and lead.strip(_WORD_EDGE).casefold() == "the"):
+        return False  # "the Smiths'", "The Joneses'", "the United States'"
+    starts = lead is None or _ends_sentence(lead) or lead[-1] in _EN_OPENERS
+    if not starts or (run and plain[0] in _EN_TITLES):
+        return True  # inside a sentence, or after a title ("Mr Jones'")
+    return name.casefold() in _EN_NAMES_IN_S  # "Thomas' car is red.", "Chris Evans' dog"
+
+
+def _name_possessives(written: str, keep: bool) -> set[str]:
+    """The answer (normalized) with each name's possessive written the other way:
+    "Thomas' car" -> "thomas's car" and the reverse, every combination of them."""
+    text = unicodedata.normalize("NFKC", written).translate(_QUOTES)
+    found = [m for m in _EN_NAME_POSSESSIVE.finditer(text) if _a_name(text, m.start(), m["name"])][
+        :3
+    ]
+    out: set[str] = set()
+    for swaps in product((False, True), repeat=len(found)):
+        if not any(swaps):
+            continue
+        pieces, at = [], 0
+        for m, swap in zip(found, swaps, strict=True):
+            if swap:
+                other = "'" if m["mark"] == "'s" else "'s"
+                pieces += [text[at : m.start("mark")], other]
+                at = m.end("mark")
+        out.add(normalize_answer("".join([*pieces, text[at:]]), keep, "English"))
+    return out
 
 
 # ---- Spanish pro-drop -------------------------------------------------------------------
@@ -995,9 +1069,13 @@ def _reorderings(
         return _drop_spanish_subject(normalized)
     if language == "German":
         return _german_v2(normalized, written, category == "Punctuation")
+    if language != "English":
+        return set()
+    # a name's possessive either way, in every exercise (Apostrophes too: both are right)
+    spelled = _name_possessives(written, category == "Punctuation") if written else set()
     if _english_variants(language, category):
-        return _english_time_fronting(normalized)
-    return set()
+        return spelled | {t for f in {normalized} | spelled for t in _english_time_fronting(f)}
+    return spelled
 
 
 def variants(
@@ -1258,6 +1336,16 @@ def _one_word(given: _Word, right: _Word, single: bool, spelling: bool) -> str |
     """One word off: an apostrophe, or a slip of the pen where spelling is plausible."""
     if not (given.whole and right.whole):
         return None
+    # a possessive after an s: a plural's takes the apostrophe alone, one owner's takes 's
+    # (a name's either way is accepted before this); said of the model's word, lower case
+    # being a common noun ("parents'", "bus's"), a capitalised one may be a name
+    common = right.shown[:1].islower()
+    if given.key.endswith("s's") and right.key == given.key[:-1]:
+        why = "a plural that ends in s takes" if common else "this possessive takes"
+        return f'Almost: "{given.shown}": {why} only the apostrophe.'
+    if given.key.endswith("s'") and right.key == given.key + "s":
+        why = "one owner takes 's, even after an s" if common else "this possessive takes 's"
+        return f'Almost: "{given.shown}": {why}.'
     if given.key.replace("'", "") == right.key.replace("'", ""):
         if "'" not in given.key:
             return f'Almost: "{given.shown}" needs an apostrophe.'
@@ -1272,6 +1360,99 @@ def _one_word(given: _Word, right: _Word, single: bool, spelling: bool) -> str |
                 else (f'Almost: check the spelling of "{given.shown}".')
             )
     return None
+
+
+# Words that sound alike and are told apart by meaning: a learner who typed one for another
+# is told what the typed word is and what kind of word the sentence needs, not the word.
+_EN_SOUND_ALIKE = (
+    frozenset({"your", "you're"}),
+    frozenset({"its", "it's"}),
+    frozenset({"their", "there", "they're"}),
+    frozenset({"whose", "who's"}),
+)
+_EN_POSSESSIVE_EXAMPLES = {
+    "your": "your bag",
+    "its": "its tail",
+    "their": "their house",
+    "whose": "whose bag?",
+}
+_EN_THERE = "the word for a place, or for saying that something exists"
+
+
+def _collapsed(form: list[_Word]) -> tuple[list[str], list[int]]:
+    """A form's words with its expanded contractions written as contractions again (the
+    forms compared may be expanded), and the source of each: what _en_options reads."""
+    keys: list[str] = []
+    sources: list[int] = []
+    for w in form:
+        if w.whole:
+            keys.append(w.key)
+        elif sources and sources[-1] == w.source:
+            continue
+        else:
+            keys.append(w.shown.translate(_QUOTES).casefold())
+        sources.append(w.source)
+    return keys, sources
+
+
+def _short_for(form: list[_Word], source: int) -> str:
+    """What the contraction written at `source` stands for in its sentence ("'it is' or
+    'it has'" where the words after it allow both), in single quotes: double quotes in
+    feedback are the learner's own words."""
+    keys, sources = _collapsed(form)
+    readings = _en_options(keys)[sources.index(source)]
+    return " or ".join(f"'{r}'" for r in readings)
+
+
+def _word_of(part: list[_Word], words: list[_Word]) -> str:
+    """The word a diff's one-source part stands for: the contraction as written where the
+    part is all of it, else the part's own words ("there" of "there's" is "there")."""
+    whole = [w for w in words if w.source == part[0].source]
+    if len(part) == len(whole):
+        return part[0].shown.translate(_QUOTES).casefold()
+    return " ".join(w.key for w in part)
+
+
+def _sound_alike(
+    given: list[_Word],
+    right: list[_Word],
+    typed: list[_Word],
+    form: list[_Word],
+    keep: bool,
+    g_all: list[_Word],
+    r_all: list[_Word],
+) -> str | None:
+    """ "Your" for "you're", "there" for "their" and the like, the only word off: what the
+    typed word is ("a possessive", "short for "you are"") and what the sentence needs
+    ("the short form of "you are"", "a possessive"), which spells out no more than the
+    meaning of a word the learner has all but written."""
+    if not given or not right:
+        return None
+    if len({w.source for w in given}) != 1 or len({w.source for w in right}) != 1:
+        return None
+    typed_word, right_word = _word_of(given, g_all), _word_of(right, r_all)
+    if typed_word == right_word or not any(
+        {typed_word, right_word} <= group for group in _EN_SOUND_ALIKE
+    ):
+        return None
+    if keep and typed_word.replace("'", "") == right_word.replace("'", ""):
+        return None  # "its" for "it's" where apostrophes are the skill: _one_word names it
+
+    def what(word: str, words: list[_Word], source: int, needed: bool) -> str:
+        if word in _EN_POSSESSIVE_EXAMPLES:
+            return (
+                "a possessive"
+                if needed
+                else f"a possessive (as in '{_EN_POSSESSIVE_EXAMPLES[word]}')"
+            )
+        if word == "there":
+            return _EN_THERE
+        short = _short_for(words, source)
+        return f"the short form of {short}" if needed else f"short for {short}"
+
+    said = what(typed_word, typed, given[0].source, False)
+    needs = what(right_word, form, right[0].source, True)
+    return f'Almost: "{_quote(given)}" is {said}; here the sentence needs {needs}.'
 
 
 def near_miss(
@@ -1329,6 +1510,10 @@ def near_miss(
             best = (cost, g, form, r, ops)
     assert best is not None
     _, g, form, r, found = best
+    if language == "English" and len(found) == 1 and found[0][0] == "replace":
+        _, i1, i2, j1, j2 = found[0]
+        if said := _sound_alike(g[i1:i2], r[j1:j2], typed, form, keep, g, r):
+            return said
     if len(g) == len(r) and len(found) == 1 and found[0][0] == "replace":
         _, i1, i2, j1, _ = found[0]
         if i2 - i1 == 1:
