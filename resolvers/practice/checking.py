@@ -10,7 +10,9 @@ author never has to enumerate them:
   after it allow, in the model answer and in the learner's alike: "I'd like" is "I would
   like" and never "I had like", "I'd finished" is "I had finished", "I'd better" is "I had
   better", "she's been" is "she has been", "she's a nurse" is "she is a nurse" (not "she
-  has"); where both readings are grammatical ("I'd put", "he's gone") both count;
+  has"); where both readings are grammatical ("I'd put", "he's gone") both count. A
+  blank's answer that ends at one is read by the prompt's words after the blank: "I had"
+  is wrong in "___ like a coffee" for "I'd" (after_blank);
 * Spanish pro-drop: the subject pronoun of the model answer may be left out ("fui a la
   playa" for "yo fui a la playa"), as Spanish normally does;
 * German verb-second fronting: a main clause "Ich komme morgen nicht" may start with an
@@ -169,9 +171,10 @@ _EN_SUFFIXES = (
 # (would, had, and after a question word did) and ain't (am/is/are not, have/has not).
 # Each is expanded only to what is grammatical before the word after it, in the model
 # answer and in the learner's answer alike: "I'd like" is "I would like", never "I had
-# like"; "I'd finished" is "I had finished"; "He's a car" is not "He has a car". Where the
-# next word allows both ("I'd put", "he's gone", a blank's answer with nothing after it),
-# both are kept.
+# like"; "I'd finished" is "I had finished"; "He's a car" is not "He has a car". A blank's
+# answer is followed by the rest of its prompt ("___ like a coffee"): those words decide
+# too. Where the next word allows both ("I'd put", "he's gone", a blank at the end of its
+# clause, "Yes, ___."), both are kept.
 _EN_S_HOSTS = frozenset("he she it that there what who where here how when why".split())
 # 's after these is "is"/"has" ("nobody's perfect") or a possessive ("nobody's fault");
 # after a noun it is a possessive and stays.
@@ -298,11 +301,16 @@ def _verbal(word: str | None, skipped: bool) -> bool:
     )
 
 
-def _en_options(words: list[str]) -> list[tuple[str, ...]]:
+def _en_options(words: list[str], following: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """For each (normalized) word, what it may stand for in this sentence: itself, or the
-    expansions of a contraction that are grammatical where it stands."""
+    expansions of a contraction that are grammatical where it stands. `following`: the words
+    that follow these in the sentence without being part of the answer (a blank's answer
+    is followed by the rest of its prompt's sentence: "___ like a coffee" makes an "I'd"
+    typed in the blank "I would", as it would in the whole sentence)."""
+    given = len(words)
+    words = [*words, *following]
     out: list[tuple[str, ...]] = []
-    for i, word in enumerate(words):
+    for i, word in enumerate(words[:given]):
         if word in _EN_FIXED:
             out.append(_EN_FIXED[word])
             continue
@@ -360,8 +368,8 @@ def _readings_aint(words: list[str], i: int) -> tuple[str, ...]:
     return be
 
 
-def _expand_english(text: str) -> set[str]:
-    options = _en_options(text.split())
+def _expand_english(text: str, after: tuple[str, ...] = ()) -> set[str]:
+    options = _en_options(text.split(), after)
     out: set[str] = set()
     for combo in product(*options):
         out.add(" ".join(combo))
@@ -1079,21 +1087,53 @@ def _reorderings(
 
 
 def variants(
-    normalized: str, language: str | None, category: str, written: str | None = None
+    normalized: str,
+    language: str | None,
+    category: str,
+    written: str | None = None,
+    after: tuple[str, ...] = (),
 ) -> set[str]:
     """Every normalized form that counts as this (normalized) answer; `written`, the answer
-    as written, tells German nouns (capitalised) from a final verb part."""
+    as written, tells German nouns (capitalised) from a final verb part; `after`, a blank's
+    following words (after_words), which reading a contraction at its end takes."""
     forms = {normalized} | _reorderings(normalized, language, category, written)
     if _english_variants(language, category):
-        forms = {e for f in forms for e in _expand_english(f)}
+        forms = {e for f in forms for e in _expand_english(f, after)}
     return forms
 
 
-def _canonical(normalized: str, language: str | None, category: str) -> set[str]:
+def _canonical(
+    normalized: str, language: str | None, category: str, after: tuple[str, ...] = ()
+) -> set[str]:
     """The forms a typed answer is compared as: contractions expanded for English."""
     if _english_variants(language, category):
-        return _expand_english(normalized)
+        return _expand_english(normalized, after)
     return {normalized}
+
+
+# A fill-in-the-blank's blank: three or more underscores standing alone (a spelling
+# prompt's "d_________" is a word's first letter and its length, not the blank).
+_BLANK = re.compile(r"(?<!\w)_{3,}(?!\w)")
+_BLANK_HINT = re.compile(r"^\s*\([^()]*\)")  # "___ (go)": the verb to use, not the sentence
+_BLANK_STOP = re.compile(r"[,;:.!?()\"\u2013\u2014\u2026]")
+
+
+def after_blank(prompt: str) -> str:
+    """The words after a prompt's only blank, up to the end of its clause: what decides a
+    contraction the blank's answer ends with ("___ like a coffee, please." -> "like a
+    coffee"). "" where nothing after it can: no blank or two, the blank at a clause's end
+    ("Yes, ___."), a comma after it."""
+    found = list(_BLANK.finditer(prompt))
+    if len(found) != 1:
+        return ""
+    rest = _BLANK_HINT.sub("", prompt[found[0].end() :], count=1)
+    stop = _BLANK_STOP.search(rest)
+    return (rest[: stop.start()] if stop else rest).strip()
+
+
+def after_words(after: str, language: str | None) -> tuple[str, ...]:
+    """after_blank's words in the form answers are compared in."""
+    return tuple(normalize_answer(after, language=language).split()) if after else ()
 
 
 def accepts(
@@ -1103,17 +1143,21 @@ def accepts(
     language: str | None = None,
     *,
     case_sensitive: bool = False,
+    after: str = "",
 ) -> bool:
     """Whether `given` is right. `case_sensitive` (see case_matters): capitals count too.
     `language` is the exercise's: German's substitute spellings count only in German, and
-    each language's variants only in it."""
+    each language's variants only in it. `after`: for a blank, the prompt's words after it
+    (after_blank), which a contraction at the end of the answer is read by."""
     expected = list(expected)
     keep = category == "Punctuation"
+    following = after_words(after, language)
     targets: set[str] = set()
     for answer in expected:
         normalized = normalize_answer(answer, keep, language)
-        targets |= variants(normalized, language, category, answer)
-    if not _canonical(normalize_answer(given, keep, language), language, category) & targets:
+        targets |= variants(normalized, language, category, answer, following)
+    typed = normalize_answer(given, keep, language)
+    if not _canonical(typed, language, category, following) & targets:
         return False
     return not (case_sensitive and case_errors(given, expected, language))
 
@@ -1198,10 +1242,10 @@ def _trace(keys: list[str], words: list[_Word]) -> list[_Word]:
     return out
 
 
-def _expand(form: list[_Word]) -> list[list[_Word]]:
+def _expand(form: list[_Word], after: tuple[str, ...] = ()) -> list[list[_Word]]:
     """The form itself, then its contractions expanded as _expand_english expands them
     (by the words around them), each part remembering the contraction it was written as."""
-    readings = _en_options([w.key for w in form])
+    readings = _en_options([w.key for w in form], after)
     options = [
         [[_Word(part, w.shown, w.source, False) for part in e.split()] for e in found]
         if found != (w.key,)
@@ -1223,7 +1267,7 @@ def _expand(form: list[_Word]) -> list[list[_Word]]:
 
 
 def _answer_forms(
-    answer: str, language: str | None, category: str, keep: bool
+    answer: str, language: str | None, category: str, keep: bool, after: tuple[str, ...] = ()
 ) -> list[list[_Word]]:
     """What `variants` accepts for `answer`, word by word, and the answer as written with
     its contractions: a learner who contracts the same word is compared contraction to
@@ -1233,7 +1277,7 @@ def _answer_forms(
     others = _reorderings(normalized, language, category, answer)
     forms = [words, *(_trace(o.split(), words) for o in sorted(others - {normalized}))]
     if _english_variants(language, category):
-        forms = [e for f in forms for e in _expand(f)]
+        forms = [e for f in forms for e in _expand(f, after)]
     return forms
 
 
@@ -1464,17 +1508,20 @@ def near_miss(
     *,
     case_sensitive: bool = False,
     kind: str | None = None,
+    after: str = "",
 ) -> str | None:
     """What is off in a wrong answer that is close to a right one; None if it is not close.
 
     A one-word difference is called spelling only where a slip of the pen is the likely
     cause: in a Spelling exercise, or when the words were handed out (a sentence to
     reorder). Elsewhere "goes" for "go" or "den" for "der" is the grammar being practised,
-    and the feedback just names the word that is still wrong."""
+    and the feedback just names the word that is still wrong. `after`: a blank's following
+    words, as for accepts."""
     if not given.strip() or not expected:
         return None
     keep = category == "Punctuation"
-    if case_sensitive and accepts(given, expected, category, language):
+    following = after_words(after, language)
+    if case_sensitive and accepts(given, expected, category, language, after=after):
         wrong_case = case_errors(given, expected, language)
         if wrong_case:
             return capitals_feedback(wrong_case)
@@ -1485,12 +1532,12 @@ def near_miss(
     typed = _words(given, keep, language)
     given_forms = [typed]
     if _english_variants(language, category):
-        given_forms = _expand(typed)[:_GIVEN_FORMS]
+        given_forms = _expand(typed, following)[:_GIVEN_FORMS]
     given_pieces = [_pieces(g) for g in given_forms]
     pairs = [
         (g, form, r)
         for answer in expected
-        for form in _answer_forms(answer, language, category, keep)
+        for form in _answer_forms(answer, language, category, keep, following)
         for r in [_pieces(form)]
         for g in given_pieces
         # a pair whose lengths differ by more than half the answer is never close
