@@ -18,9 +18,11 @@ author never has to enumerate them:
 * German verb-second fronting: a main clause "Ich komme morgen nicht" may start with an
   adverb, a time phrase or a prepositional phrase of its middle field instead ("Morgen
   komme ich nicht", "Heute Abend rufe ich dich an", "Mit dem neuen Auto fahre ich nach
-  Hause"), and the other way round. A phrase moves whole, never a piece of it ("Abend rufe
-  ich dich heute an" is wrong), and one that may belong to a word next to it stays where
-  it is ("Tee mit Zucker und Milch", "sehr gern");
+  Hause"), and the other way round; with a noun-phrase subject too ("Heute spielt mein
+  Bruder Fußball"), where an article or possessive and a noun make it sure to be the
+  subject. A phrase moves whole, never a piece of it ("Abend rufe ich dich heute an", "In
+  einer Woche fliegen wir heute" are wrong), and one that may belong to a word next to it
+  stays where it is ("Tee mit Zucker und Milch", "sehr gern");
 * an English time phrase at the end or the front of the sentence ("Last Saturday I went
   to the beach" for "I went to the beach last Saturday");
 * an English name's possessive either way, in every exercise ("Thomas's car" for "Thomas'
@@ -61,7 +63,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from itertools import product
 
@@ -505,6 +507,12 @@ def _drop_spanish_subject(text: str) -> set[str]:
 # correct variant the rules cannot be sure of is left to the item's `accepted` list. Nouns
 # are told by their capital in the answer as written; a clause or an apposition after a
 # comma, colon or dash, or after "und", "oder", "weil" ..., stays where it is.
+#
+# The subject is a pronoun or a noun phrase that is sure to be one: a determiner a subject
+# may have (not "den", "dem", "einen"), adjectives and a noun that is no time ("Diese Woche
+# arbeitet er viel"), and nothing after the verb that could be the subject instead or must
+# stand before it (a pronoun, "das Buch", "niemand"): "Das Buch hat mein Bruder gestern
+# gelesen" starts with its object and keeps its order.
 
 
 def _de(words: str) -> frozenset[str]:
@@ -548,6 +556,22 @@ _DE_DETERMINERS = (
     | _de_inflected("mein dein sein ihr unser euer kein", _ENDINGS)
     | _de_inflected("eur dies jen jed manch solch welch", _ENDINGS[1:])
 )
+# Determiners a subject (nominative) may have: "mein Bruder", "die Familie", "der kleine
+# Junge"; "den", "dem", "einen", "meinem" ... make an object, never a subject.
+_DE_NOMINATIVE = _de(
+    "der die das ein eine mein meine dein deine sein seine ihr ihre unser unsere euer eure "
+    "kein keine dieser diese dieses jeder jede jedes"
+)
+# Nouns ending in -er that head their phrase: "mein Bruder Fußball" is "mein Bruder" and
+# an object, where "das Brandenburger Tor" is one phrase (an -er word may be a place's
+# adjective, so an unlisted one before a noun leaves the phrase unread).
+_DE_ER_NOUNS = _de(
+    "Bruder Vater Mutter Schwester Tochter Lehrer Schüler Partner Fahrer Spieler Sänger "
+    "Kellner Arbeiter Besucher Nachbar Computer Drucker"
+)
+# Words a middle field's subject may be: a noun subject is not read where one follows it
+# ("Das Buch hat mein Bruder gestern gelesen": the first phrase is the object).
+_DE_PERSONS = _de("jemand niemand man")
 # A noun's genitive attribute starts with one of these ("das Album meiner Lieblingsband").
 _DE_GENITIVE = _de(
     "des eines meines deines seines ihres unseres eures dieses der einer meiner deiner "
@@ -581,6 +605,8 @@ _DE_TIME_DET = _de_inflected(
     "letzt nächst jed dies vorig vergangen kommend", ("e", "en", "er", "es")
 )
 _DE_WHOLE = _de("ganze ganzen ganzes")  # "den ganzen Tag", "die ganze Woche"
+# "heute in einer Woche", "morgen vor einem Jahr": a day counted from another, one time
+_DE_COUNTED = _de("in vor")
 # "zweimal in der Woche", "einmal pro Monat", "dreimal am Tag": one frequency phrase (the
 # pattern matches the normalised word: "fünfmal" is "fuenfmal").
 _DE_TIMES = re.compile(r"(?:ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|\d+)mal$")
@@ -720,6 +746,12 @@ def _time_unit(c: _Clause, i: int, end: int) -> int | None:
     w = c.words
     if w[i] in _DE_DEICTIC and i + 1 < end and w[i + 1] in _DE_DAYPARTS:
         return i + 2
+    if w[i] in _DE_DEICTIC and i + 2 < end and w[i + 1] in _DE_COUNTED:
+        # "heute in einer Woche": moved whole or not at all ("In einer Woche fliegen wir
+        # heute" is another day)
+        found = _noun_phrase(c, i + 2, end)
+        if found is not None and found[1] and found[2] >= 0 and w[found[2]] in _DE_TIME_NOUNS:
+            return found[0]
     if w[i] in _DE_TIME_DET or w[i] in _DE_ARTICLES:
         k = i + 1
         if w[i] in _DE_ARTICLES:
@@ -874,11 +906,44 @@ def _de_clause(text: str, written: str | None, keep: bool) -> _Clause | None:
     return _Clause(words, nouns, cut, free, after)
 
 
-def _fronting_chunks(c: _Clause) -> list[tuple[int, int]]:
-    """Spans of the middle field (after subject and verb) that may stand first."""
+def _fronting_chunks(c: _Clause, start: int = 2) -> list[tuple[int, int]]:
+    """Spans of the middle field (after subject and verb, from words[start]) that may stand
+    first."""
     end = c.cut if c.free else c.cut - 1
-    parts = _de_parts(c, 2, end)
+    parts = _de_parts(c, start, end)
     return [(p.start, p.end) for m, p in enumerate(parts) if _frontable(c, parts, m)]
+
+
+def _noun_subject(c: _Clause, i: int) -> int | None:
+    """The end of a subject noun phrase at words[i], or None where none is sure to start
+    there: a determiner a subject may have, adjectives, and a noun that is no time ("Diese
+    Woche arbeitet er viel" starts with a time, not a subject), read whole. Where a
+    sentence starts, its capital says nothing about a noun."""
+    w = c.words
+    if i >= c.cut or w[i] not in _DE_NOMINATIVE:
+        return None
+    read = c if i else replace(c, nouns=[False, *c.nouns[1:]])
+    found = _noun_phrase(read, i, c.cut)
+    if found is None or found[2] < 0 or w[found[2]] in _DE_TIME_NOUNS:
+        return None
+    end, whole, head = found
+    if not whole and w[head] in _DE_ER_NOUNS and end == head + 2:
+        end, whole = head + 1, True  # "mein Bruder Fußball": the noun after is an object
+    return end if whole else None
+
+
+def _plain_middle(c: _Clause, start: int) -> bool:
+    """Whether the middle field after a noun subject (from words[start]) leaves no doubt
+    that it was the subject and that it may follow the verb: no pronoun (which would
+    stand before it: "Heute gibt es mir mein Bruder"), no phrase that could be the
+    subject itself ("das Buch", "niemand")."""
+    for p in _de_parts(c, start, c.cut):
+        first = c.words[p.start]
+        if p.kind == "pronoun" or first in _DE_SUBJECTS or first in _DE_PERSONS:
+            return False
+        if p.kind == "np" and first in _DE_NOMINATIVE:
+            return False
+    return True
 
 
 def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set[str]:
@@ -893,27 +958,43 @@ def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set
     if c is None:
         return out
     tail = words[c.cut :]
-    verb_ok = not c.nouns[1] and words[1] not in _DE_FUNCTION
-    if words[0] in _DE_SUBJECTS and verb_ok:  # "ich komme morgen nicht" -> "morgen komme ..."
-        subject, verb, rest = words[0], words[1], words[2 : c.cut]
-        for i, j in _fronting_chunks(c):
-            i, j = i - 2, j - 2
-            out.add(" ".join([*rest[i:j], verb, subject, *rest[:i], *rest[j:], *tail]))
+    # the subject first: a pronoun ("ich komme morgen nicht" -> "morgen komme ich nicht")
+    # or a noun phrase ("mein Bruder spielt heute Fußball" -> "heute spielt mein Bruder ...")
+    pronoun = words[0] in _DE_SUBJECTS
+    s_end = 1 if pronoun else _noun_subject(c, 0)
+    if (
+        s_end is not None
+        and s_end + 1 < c.cut
+        and not c.nouns[s_end]
+        and words[s_end] not in _DE_FUNCTION
+        and (pronoun or _plain_middle(c, s_end + 1))
+    ):
+        subject, verb, rest = words[:s_end], words[s_end], words[s_end + 1 : c.cut]
+        for i, j in _fronting_chunks(c, s_end + 1):
+            i, j = i - s_end - 1, j - s_end - 1
+            out.add(" ".join([*rest[i:j], verb, *subject, *rest[:i], *rest[j:], *tail]))
         return out
     for j in range(2, min(7, c.cut)):  # "morgen komme ich nicht" -> "ich komme morgen nicht"
-        if words[j] not in _DE_SUBJECTS:
+        pronoun = words[j] in _DE_SUBJECTS
+        s_end = j + 1 if pronoun else _noun_subject(c, j)
+        if s_end is None:
             continue
         front = _de_parts(c, 0, j - 1)
         verb = words[j - 1]
+        if not pronoun and (c.nouns[j - 1] or verb in _DE_FUNCTION):
+            continue  # a determiner inside the first phrase ("am Ende der Woche")
         if len(front) != 1 or not _frontable(c, front, 0) or c.nouns[j - 1] or verb in _DE_FUNCTION:
             break
-        fronted, rest = words[: j - 1], words[j + 1 : c.cut]
-        parts = _de_parts(c, j + 1, c.cut)
+        if not pronoun and (not _plain_middle(c, s_end) or (tail and c.after != "clause")):
+            break  # the clause after may be the noun's ("ein kleiner Laden, wo ...")
+        subject = words[j:s_end]
+        fronted, rest = words[: j - 1], words[s_end : c.cut]
+        parts = _de_parts(c, s_end, c.cut)
         k = 0  # unstressed pronouns open the middle field: "er hat es mir gestern gesagt"
         while k < len(parts) and parts[k].kind == "pronoun":
             k += 1
-        at = parts[k].start - (j + 1) if k < len(parts) else len(rest)
-        out.add(" ".join([words[j], verb, *rest[:at], *fronted, *rest[at:], *tail]))
+        at = parts[k].start - s_end if k < len(parts) else len(rest)
+        out.add(" ".join([*subject, verb, *rest[:at], *fronted, *rest[at:], *tail]))
         # "seit zwei jahren wohne ich hier" -> "ich wohne hier seit zwei jahren": a phrase
         # may end a clause that ends in a noun or an adverb, not after another phrase
         if (
@@ -924,7 +1005,7 @@ def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set
             and parts
             and parts[-1].kind in ("np", "adverb")
         ):
-            out.add(" ".join([words[j], verb, *rest, *fronted]))
+            out.add(" ".join([*subject, verb, *rest, *fronted]))
         break
     return out
 
