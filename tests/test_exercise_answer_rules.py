@@ -334,6 +334,141 @@ def test_german_fronting_never_fronts_part_of_a_phrase(given, expected):
     assert not answers_match(given, [expected], "Grammar", "German")
 
 
+# ---- 3c: a noun-phrase subject (article or possessive + noun) gets the same fronting ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Heute spielt mein Bruder Fußball.", "Mein Bruder spielt heute Fußball."),
+        ("Mein Bruder spielt heute Fußball.", "Heute spielt mein Bruder Fußball."),
+        (
+            "Jeden Morgen trinkt meine Mutter einen Kaffee.",
+            "Meine Mutter trinkt jeden Morgen einen Kaffee.",
+        ),
+        (
+            "Meine Mutter trinkt jeden Morgen einen Kaffee.",
+            "Jeden Morgen trinkt meine Mutter einen Kaffee.",
+        ),
+        (
+            "Am Montag fährt der kleine Junge mit dem Bus zur Schule.",
+            "Der kleine Junge fährt am Montag mit dem Bus zur Schule.",
+        ),
+        (
+            "Am Wochenende besucht die Familie den Zoo.",
+            "Die Familie besucht am Wochenende den Zoo.",
+        ),
+        ("Leider ist unser Zug heute zu spät.", "Unser Zug ist leider heute zu spät."),
+        (
+            "Seit zwei Jahren wohnt meine Tante in Köln.",
+            "Meine Tante wohnt seit zwei Jahren in Köln.",
+        ),
+        # a time phrase of two parts moves as one ("a week from today")
+        (
+            "Heute in einer Woche fliegen wir nach Spanien.",
+            "Wir fliegen heute in einer Woche nach Spanien.",
+        ),
+        (
+            "Heute vor einem Jahr habe ich ihn kennengelernt.",
+            "Ich habe ihn heute vor einem Jahr kennengelernt.",
+        ),
+        (
+            "Nach Spanien fliegen wir heute in einer Woche.",
+            "Wir fliegen heute in einer Woche nach Spanien.",
+        ),
+    ],
+)
+def test_german_fronting_with_a_noun_subject_and_a_two_part_time_phrase(given, expected):
+    assert answers_match(given, [expected], "Grammar", "German")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Heute spielt Fußball mein Bruder.", "Mein Bruder spielt heute Fußball."),
+        ("Heute mein Bruder spielt Fußball.", "Mein Bruder spielt heute Fußball."),
+        ("Bruder spielt heute mein Fußball.", "Mein Bruder spielt heute Fußball."),
+        ("Heute spielt Bruder mein Fußball.", "Mein Bruder spielt heute Fußball."),
+        ("Mein spielt heute Bruder Fußball.", "Heute spielt mein Bruder Fußball."),
+        ("Heute spielt der kleine Fußball Junge.", "Der kleine Junge spielt heute Fußball."),
+        # the first phrase is not always the subject: an object first stays where it is
+        ("Gestern hat das Buch mein Bruder gelesen.", "Das Buch hat mein Bruder gestern gelesen."),
+        ("Gestern hat den Film mein Bruder gesehen.", "Den Film hat mein Bruder gestern gesehen."),
+        ("Heute gebe der Frau ich das Buch.", "Der Frau gebe ich heute das Buch."),
+        ("Heute gebe ich der Frau das Buch.", "Der Frau gebe ich heute das Buch."),
+        # a time noun phrase first is no subject ("Diese Woche arbeitet mein Vater viel")
+        ("Viel arbeitet diese Woche mein Vater.", "Diese Woche arbeitet mein Vater viel."),
+        # a coordinated or longer subject is not read: nothing is moved out of it
+        (
+            "Heute spielen mein Bruder Fußball und ich.",
+            "Mein Bruder und ich spielen heute Fußball.",
+        ),
+        ("Heute ist das Auto kaputt meines Vaters.", "Das Auto meines Vaters ist heute kaputt."),
+        # "heute in einer Woche" is one time: neither half moves alone
+        (
+            "In einer Woche fliegen wir heute nach Spanien.",
+            "Wir fliegen heute in einer Woche nach Spanien.",
+        ),
+        (
+            "Heute fliegen wir in einer Woche nach Spanien.",
+            "Wir fliegen heute in einer Woche nach Spanien.",
+        ),
+        (
+            "Vor einem Jahr habe ich ihn heute kennengelernt.",
+            "Ich habe ihn heute vor einem Jahr kennengelernt.",
+        ),
+        (
+            "Heute habe ich ihn vor einem Jahr kennengelernt.",
+            "Ich habe ihn heute vor einem Jahr kennengelernt.",
+        ),
+        (
+            "Heute fährt in einer Woche mein Bruder nach Berlin.",
+            "Mein Bruder fährt heute in einer Woche nach Berlin.",
+        ),
+        (
+            "In einer Woche fährt mein Bruder heute nach Berlin.",
+            "Mein Bruder fährt heute in einer Woche nach Berlin.",
+        ),
+    ],
+)
+def test_german_fronting_with_a_noun_subject_never_accepts_a_wrong_order(given, expected):
+    assert not answers_match(given, [expected], "Grammar", "German")
+
+
+def test_every_bank_noun_subject_variant_keeps_the_subject_whole_after_the_verb():
+    """Over every German bank answer whose subject is an article or possessive and a noun
+    (capitalised as written): each variant puts one phrase first, then the verb, then the
+    whole subject phrase ("Im Garten spielen die Kinder", never "... spielen Kinder die"),
+    and cuts no phrase (_splits)."""
+    from resolvers.practice.checking import normalize_answer, variants
+
+    nominative = _de_words(
+        "der die das ein eine mein meine dein deine sein seine ihr ihre unser unsere kein keine"
+    )
+    checked = 0
+    for item in items_with(""):
+        if item.language != "German":
+            continue
+        for answer in (item.answer, *item.accepted):
+            keep = item.category == "Punctuation"
+            words = normalize_answer(answer, keep, "German").split()
+            written = answer.split()
+            if len(words) < 4 or words[0] not in nominative or not written[1][:1].isupper():
+                continue
+            subject = words[:2]
+            for variant in variants(" ".join(words), "German", item.category, answer) - {
+                " ".join(words)
+            }:
+                v = variant.split()
+                if v[:2] == subject:
+                    continue  # the subject stays first: another phrase moved back
+                at = v.index(words[2])  # the verb
+                assert v[at + 1 : at + 3] == subject, (item.id, variant)
+                assert _splits(answer, variant, keep) is None, (item.id, variant)
+                checked += 1
+    assert checked >= 8
+
+
 async def test_a_split_phrase_is_not_the_answer_to_a_sentence_to_reorder(api):
     """de-separable-verbs-2 hands out "an Ich heute Abend dich rufe": "Abend rufe ich dich
     heute an" used to be marked right."""
@@ -428,6 +563,8 @@ _PREPOSITIONS = _de_words(
 _DEICTIC = _de_words("heute morgen gestern vorgestern übermorgen")
 _DAYPARTS = _de_words("morgen vormittag mittag nachmittag abend nacht früh")
 _DEGREE = _de_words("sehr ganz so zu ziemlich besonders fast schon noch nur auch erst gar")
+_COUNTED = _de_words("in vor")
+_TIME_NOUNS = _de_words("tag tagen woche wochen monat monaten jahr jahren stunde stunden")
 _AND = _de_words("und oder sowie")
 _ADVERBS = _de_words(
     "heute morgen gestern oft immer nie manchmal gern gerne leider hier dort später dann "
@@ -452,17 +589,40 @@ def _splits(answer: str, variant: str, keep: bool) -> str | None:
     v = variant.split()
     if (end := re.search(r"[.!?]", answer)) and end.group() == "?":
         return "a question reordered"  # (a statement before a question may be)
-    at = next((p for p in range(1, len(v) - 1) if v[p : p + 2] == [words[1], words[0]]), None)
-    if at is not None and v[0] != words[0]:  # forward: a middle-field phrase put first
+    # the subject is a pronoun (one word) or a noun phrase ("mein Bruder", "der kleine
+    # Junge"): k words, before the verb in the answer or right after it in the variant
+    forward = next(
+        (
+            (p, k)
+            for k in range(1, 5)
+            if k < len(words) and v[0] != words[0]
+            for p in range(1, len(v) - k)
+            if v[p : p + k + 1] == [words[k], *words[:k]]
+        ),
+        None,
+    )
+    if forward is not None:  # forward: a middle-field phrase put first
+        at, k = forward
         block, seq = v[:at], words
     else:  # backward: the answer's first phrase put into the middle field
-        j = next(j for j in range(2, len(words)) if v[:2] == [words[j], words[j - 1]])
+        found = next(
+            (
+                (j, k)
+                for k in range(1, 5)
+                for j in range(2, len(words) - k + 1)
+                if v[: k + 1] == [*words[j : j + k], words[j - 1]]
+            ),
+            None,
+        )
+        if found is None:
+            return "no subject and verb of the answer open the variant"
+        j, k = found
         block, seq = words[: j - 1], v
     s = next((i for i in range(len(seq)) if seq[i : i + len(block)] == block), None)
     if s is None:
         return "the moved words are not together in the answer"
     e = s + len(block)
-    left = seq[s - 1] if s > 2 else None  # after subject and verb
+    left = seq[s - 1] if s > k + 1 else None  # after subject and verb
     right = seq[e] if e < len(seq) else None
     first, last = block[0], block[-1]
 
@@ -476,6 +636,12 @@ def _splits(answer: str, variant: str, keep: bool) -> str | None:
     if left in _PREPOSITIONS or left in _DEGREE or (left in _DETERMINERS and nominal(first)):
         return f"{' '.join(block)!r} leaves {left!r} behind"
     if (left in _DEICTIC and first in _DAYPARTS) or (last in _DEICTIC and right in _DAYPARTS):
+        return f"{' '.join(block)!r} splits a time phrase"
+    # "heute in einer Woche", "heute vor einem Jahr": one day, counted from today
+    counted = left in _DEICTIC and first in _COUNTED and bool(_TIME_NOUNS & set(block[:4]))
+    if counted or (
+        last in _DEICTIC and right in _COUNTED and bool(_TIME_NOUNS & set(seq[e : e + 4]))
+    ):
         return f"{' '.join(block)!r} splits a time phrase"
     if _adjectival(last) and last not in nouns and right in nouns:
         return f"{' '.join(block)!r} leaves its noun {right!r} behind"

@@ -4,6 +4,7 @@ choice that can be failed."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from resolvers.messages import apply_message
-from resolvers.practice.bank import answers_match, load_bank
+from resolvers.practice.bank import answers_match, load_bank, normalize_answer
 from resolvers.practice.checking import near_miss
 
 GENERATE = """mutation($n: Int) { generateExercise(count: $n) {
@@ -337,6 +338,25 @@ async def test_multiple_choice_tries_are_fewer_than_wrong_choices(api):
     assert last["exercise"]["outcome"] == "INCORRECT" and last["exercise"]["attempts"] == 2
 
 
+async def test_a_wrong_choice_stays_wrong_even_where_a_variant_rule_would_accept_it(api):
+    """Picking a choice is the answer: an item that offers "Thomas's" as the wrong choice
+    beside "Thomas'" means it, though either is right as a typed answer."""
+    user, token = await api.user()
+    doc = await _multiple_choice(api, user, ["Thomas'", "Thomas's", "Thomases'", "Thoma's"])
+    await api.services.db.exercises.update_one(
+        {"_id": doc["_id"]},
+        {"$set": {"answer": "Thomas'", "category": "Punctuation", "subcategory": "Apostrophes"}},
+    )
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Thomas's"}, token=token))[
+        "submitExercise"
+    ]
+    assert out["correct"] is False
+    out = (await api.data(SUBMIT, {"id": doc["_id"], "a": "Thomas'"}, token=token))[
+        "submitExercise"
+    ]
+    assert out["correct"] is True
+
+
 def test_no_bank_multiple_choice_accepts_a_wrong_choice():
     for bank in load_bank().values():
         for items in bank.values():
@@ -508,6 +528,147 @@ def test_every_bank_contraction_is_read_one_way_where_its_sentence_allows_one():
     assert checked >= 10
 
 
+# ---- a blank that ends at a contraction is read by the sentence after the blank ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "prompt", "right"),
+    [
+        ("I would", "I'd", "___ like a coffee, please.", True),
+        ("I had", "I'd", "___ like a coffee, please.", False),
+        ("I had", "I'd", "___ (would) like a coffee, please.", False),  # the hint is no word
+        ("I had", "I'd", "___ finished my homework before dinner.", True),
+        ("I would", "I'd", "___ finished my homework before dinner.", False),
+        ("I would", "I'd", "___ never seen snow before.", False),  # past an adverb
+        ("I had", "I'd", "___ better go now.", True),
+        ("I had", "I'd", "___ rather stay at home.", False),
+        ("I had", "I'd", "___ put it on the table.", True),  # both readings are grammatical
+        ("I would", "I'd", "___ put it on the table.", True),
+        ("She is", "She's", "___ been to Paris twice.", False),
+        ("She has", "She's", "___ been to Paris twice.", True),
+        ("He has", "He's", "___ a doctor.", False),
+        ("He is", "He's", "___ a doctor.", True),
+        ("He has", "He's", "___ gone home.", True),
+        ("I'd", "I would", "___ like a coffee, please.", True),
+        ("I'd", "I had", "___ like a coffee, please.", False),  # the learner's too
+        ("we would", "we'd", "If we had known, ___ have come.", True),
+        ("we had", "we'd", "If we had known, ___ have come.", False),
+        # a comma or the sentence's end after the blank says nothing: both stay
+        ("I had", "I'd", "Yes, ___, I think.", True),
+        ("I would", "I'd", "Yes, ___.", True),
+    ],
+)
+def test_a_blank_ending_at_a_contraction_is_read_as_the_sentence_after_it_allows(
+    given, expected, prompt, right
+):
+    from resolvers.practice.checking import after_blank
+
+    after = after_blank(prompt)
+    assert answers_match(given, [expected], "Grammar", "English", after=after) is right
+
+
+def test_after_blank_is_the_sentence_after_a_single_blank():
+    from resolvers.practice.checking import after_blank
+
+    assert after_blank("___ (would) like a coffee, please.") == "like a coffee"
+    assert after_blank("I wish I ___ (study) harder when I was at school.") == (
+        "harder when I was at school"
+    )
+    assert after_blank("Listen! The baby ___ (cry).") == ""
+    assert after_blank("Spell the number 40 (f____): My father is ___ years old.") == "years old"
+    assert after_blank("___ went ___ the shop.") == ""  # two blanks: no one sentence after
+    assert after_blank("Mein hund heißt Bello.") == ""
+
+
+async def test_submit_reads_a_blanks_contraction_by_the_words_after_the_blank(api):
+    user, token = await api.user()
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "user_id": user["_id"],
+        "language": "English",
+        "category": "Grammar",
+        "subcategory": "Verb Tense",
+        "type": "fill_in_the_blank",
+        "difficulty": 2,
+        "prompt": "___ like a cup of tea, please.",
+        "answer": "I'd",
+        "status": "pending",
+        "attempts": 0,
+        "hints_used": 0,
+        "created_at": datetime.now(UTC),
+    }
+    await api.services.db.exercises.insert_one(doc)
+    wrong = await api.data(SUBMIT, {"id": doc["_id"], "a": "I had"}, token=token)
+    assert wrong["submitExercise"]["correct"] is False
+    right = await api.data(SUBMIT, {"id": doc["_id"], "a": "I would"}, token=token)
+    assert right["submitExercise"]["correct"] is True
+
+
+def test_every_bank_contraction_made_a_blank_is_read_as_its_sentence_allows():
+    """Each 'd and 's of the bank's English answers made the end of a blank (the sentence
+    before it, "___", the sentence after it; the answer the words up to the contraction's):
+    the reading the words after the blank take is right, the other wrong."""
+    from resolvers.practice.checking import after_blank
+
+    checked = 0
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.language != "English" or item.category == "Punctuation":
+                    continue
+                for answer in [item.answer, *item.accepted]:
+                    words = answer.split()
+                    for i, word in enumerate(words[:-1]):
+                        after = (
+                            next(
+                                (w for w in words[i + 1 :] if w not in ("never", "always", "not")),
+                                "",
+                            )
+                            .strip(".,?!")
+                            .casefold()
+                        )
+                        found = _reading(word, after)
+                        if found is None or word.startswith("'"):
+                            continue  # "'d studied": the host is the prompt's, not the blank's
+                        prompt = " ".join(["___", *words[i + 1 :]])
+                        blank = " ".join([*words[:i], word])
+                        good, bad = (" ".join([*words[:i], f]) for f in found)
+                        context = after_blank(prompt)
+                        assert answers_match(good, [blank], item.category, "English", after=context)
+                        assert not answers_match(
+                            bad, [blank], item.category, "English", after=context
+                        ), (item.id, bad, prompt)
+                        checked += 1
+    assert checked >= 10
+
+
+def test_every_bank_blanks_answers_stay_right_with_the_words_after_the_blank():
+    """Every fill-in-the-blank's answer and also-accepted answer, expanded and contracted
+    as its sentence allows, is still right read with the words after its blank."""
+    from resolvers.practice.checking import after_blank, after_words, variants
+
+    checked = 0
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.type != "fill_in_the_blank":
+                    continue
+                right = [item.answer, *item.accepted]
+                after = after_blank(item.prompt)
+                for answer in right:
+                    keep = item.category == "Punctuation"
+                    normalized = normalize_answer(answer, keep, item.language)
+                    following = after_words(after, item.language)
+                    for form in variants(
+                        normalized, item.language, item.category, answer, following
+                    ):
+                        assert answers_match(
+                            form, right, item.category, item.language, after=after
+                        ), (item.id, form)
+                        checked += 1
+    assert checked > 400
+
+
 @pytest.mark.parametrize(
     ("given", "expected", "language"),
     [
@@ -661,3 +822,72 @@ async def test_german_spellings_without_umlauts_count_as_the_same_answer_everywh
     assert out["correct"] is False
     assert '"kein Zeit" (Articles)' in out["feedback"]
     assert '"fur"' not in out["feedback"]  # "fuer" applied that correction
+
+
+# ---- a name's possessive: "Thomas'" and "Thomas's" are both standard ----
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category"),
+    [
+        ("Thomas's car is red.", "Thomas' car is red.", "Grammar"),
+        ("Thomas' car is red.", "Thomas's car is red.", "Grammar"),
+        ("Thomas\u2019s car is red.", "Thomas' car is red.", "Grammar"),
+        ("I borrowed James' bike.", "I borrowed James's bike.", "Punctuation"),
+        ("I borrowed James's bike.", "I borrowed James' bike.", "Punctuation"),
+        ("That is Mr Jones's dog.", "That is Mr Jones' dog.", "Punctuation"),
+        ("We met at Chris' flat.", "We met at Chris's flat.", "Vocabulary"),
+        ("Thomas's", "Thomas'", "Punctuation"),  # a blank's answer
+        ("Doris' idea was better", "Doris's idea was better.", "Grammar"),
+    ],
+)
+def test_a_names_possessive_is_right_with_either_apostrophe_form(given, expected, category):
+    assert answers_match(given, [expected], category, "English")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # a plural's possessive takes the apostrophe alone, a family's too
+        ("My parents's house is big.", "My parents' house is big."),
+        ("It's the Smiths's car, not ours.", "It's the Smiths' car, not ours."),
+        ("The Jones's garden is lovely.", "The Jones' garden is lovely."),
+        ("The United States's flag.", "The United States' flag."),
+        # first in a sentence, a capital says nothing: "Parents' evening" is a plural's
+        ("Parents's evening is on Friday.", "Parents' evening is on Friday."),
+        ("I'm late. Parents's evening is on Friday.", "I'm late. Parents' evening is on Friday."),
+        ("The boys's bikes are new.", "The boys' bikes are new."),
+        # and only the name's own apostrophe: the rest must still be right
+        ("Thomas's car are red.", "Thomas' car is red."),
+    ],
+)
+def test_a_plurals_possessive_still_takes_no_extra_s(given, expected):
+    for category in ("Grammar", "Punctuation"):
+        assert not answers_match(given, [expected], category, "English"), category
+
+
+_S_POSSESSIVE = re.compile(r"(?<![\w'])(\w*s)('s|')(?![\w'])", re.IGNORECASE)
+
+
+def test_no_bank_possessive_after_an_s_takes_the_other_form_unless_listed():
+    """Every bank answer with a possessive after an s ("parents'", "the Smiths'", "boss's"),
+    written the other way: right only where the item lists that form (no name of one
+    person ending in s is in the bank; its plurals and families take no extra s)."""
+    checked = 0
+    for bank in load_bank().values():
+        for items in bank.values():
+            for item in items:
+                if item.language != "English":
+                    continue
+                right = [item.answer, *item.accepted]
+                listed = {normalize_answer(a, True, "English") for a in right}
+                for answer in right:
+                    for m in _S_POSSESSIVE.finditer(answer):
+                        other = "'" if m[2] == "'s" else "'s"
+                        swapped = answer[: m.start(2)] + other + answer[m.end(2) :]
+                        expected = normalize_answer(swapped, True, "English") in listed
+                        assert (
+                            answers_match(swapped, right, item.category, "English") == expected
+                        ), (item.id, swapped)
+                        checked += 1
+    assert checked >= 9

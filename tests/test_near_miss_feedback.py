@@ -61,7 +61,7 @@ def quoted(said: str) -> list[str]:
 
 
 def accent_named(said: str) -> list[str]:
-    m = re.fullmatch(r"Only the (?:accent|umlaut|tilde)s?: (.+)\.", said)
+    m = re.fullmatch(r"Only the (?:accents?|umlauts?|tildes?|diaeresis|diaereses): (.+)\.", said)
     assert m, said
     return m[1].split(", ")
 
@@ -77,8 +77,8 @@ def written(text: str) -> list[str]:
 def mark_noun(word: str, language: str) -> str:
     marks = {c for c in unicodedata.normalize("NFD", word.casefold()) if unicodedata.combining(c)}
     names = {
-        "umlaut"
-        if m == "\u0308" and language == "German"
+        ("umlaut" if language == "German" else "diaeresis")
+        if m == "\u0308"
         else "tilde"
         if m == "\u0303"
         else "accent"
@@ -187,6 +187,22 @@ def test_the_accent_hint_names_the_word_with_the_accent_error(item_id, said):
             "Only the umlaut: müde.",
         ),
         ("Gruesse aus Koln!", "Grüße aus Köln!", "German", "Only the umlaut: Köln."),
+        # Spanish ü is a diéresis, not an accent (and not an umlaut: that is German's)
+        ("El pinguino nada.", "El pingüino nada.", "Spanish", "Only the diaeresis: pingüino."),
+        ("Me da verguenza.", "Me da vergüenza.", "Spanish", "Only the diaeresis: vergüenza."),
+        (
+            "Los pinguinos no tienen verguenza.",
+            "Los pingüinos no tienen vergüenza.",
+            "Spanish",
+            "Only the diaereses: pingüinos, vergüenza.",
+        ),
+        # two kinds of mark: no one name fits both, so the general word
+        (
+            "Tengo verguenza y un ano.",
+            "Tengo vergüenza y un año.",
+            "Spanish",
+            "Only the accents: vergüenza, año.",
+        ),
     ],
 )
 def test_accents_umlauts_and_tildes_are_named_as_written(given, expected, language, said):
@@ -525,3 +541,172 @@ def test_written_words_keeps_substitute_spellings_as_typed():
     assert written_words("„Das macht Spass.“") == ["Das", "macht", "Spass"]
     assert case_errors("die tuer ist zu", ["Die Tür ist zu."], "German") == ["die", "tuer"]
     assert case_errors("die tuer ist zu", ["Die Tür ist zu."], "Spanish") == ["die"]
+
+
+# ---- words that sound alike: your/you're, its/it's, their/there/they're, whose/who's ----
+
+_NEEDS = "here the sentence needs"
+_PLACE = "the word for a place, or for saying that something exists"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "category", "said"),
+    [
+        (
+            "Your late again.",
+            "You're late again.",
+            "Grammar",
+            f"Almost: \"Your\" is a possessive (as in 'your bag'); {_NEEDS} the short form of"
+            " 'you are'.",
+        ),
+        (
+            "I like you're dress.",
+            "I like your dress.",
+            "Grammar",
+            f"Almost: \"you're\" is short for 'you are'; {_NEEDS} a possessive.",
+        ),
+        (
+            "Its been a long day.",
+            "It's been a long day.",
+            "Grammar",
+            f"Almost: \"Its\" is a possessive (as in 'its tail'); {_NEEDS} the short form of"
+            " 'it has'.",
+        ),
+        (
+            "The dog wagged it's tail.",
+            "The dog wagged its tail.",
+            "Grammar",
+            f"Almost: \"it's\" is short for 'it is'; {_NEEDS} a possessive.",
+        ),
+        (
+            "Their coming tomorrow.",
+            "They're coming tomorrow.",
+            "Grammar",
+            f"Almost: \"Their\" is a possessive (as in 'their house'); {_NEEDS} the short form"
+            " of 'they are'.",
+        ),
+        (
+            "I left my keys their.",
+            "I left my keys there.",
+            "Vocabulary",
+            f"Almost: \"their\" is a possessive (as in 'their house'); {_NEEDS} {_PLACE}.",
+        ),
+        (
+            "They forgot there tickets.",
+            "They forgot their tickets.",
+            "Grammar",
+            f'Almost: "there" is {_PLACE}; {_NEEDS} a possessive.',
+        ),
+        (
+            "Whose coming to the party?",
+            "Who's coming to the party?",
+            "Grammar",
+            f"Almost: \"Whose\" is a possessive (as in 'whose bag?'); {_NEEDS} the short form"
+            " of 'who is'.",
+        ),
+        (
+            "Who's bag is this?",
+            "Whose bag is this?",
+            "Grammar",
+            f"Almost: \"Who's\" is short for 'who is'; {_NEEDS} a possessive.",
+        ),
+        # a blank's answer alone: nothing after it tells "is" from "has"
+        (
+            "your",
+            "you're",
+            "Grammar",
+            f"Almost: \"your\" is a possessive (as in 'your bag'); {_NEEDS} the short form of"
+            " 'you are'.",
+        ),
+        (
+            "its",
+            "it's",
+            "Vocabulary",
+            f"Almost: \"its\" is a possessive (as in 'its tail'); {_NEEDS} the short form of"
+            " 'it is' or 'it has'.",
+        ),
+        # where apostrophes are the skill, a word that differs by one is told so
+        (
+            "Its been a long day.",
+            "It's been a long day.",
+            "Punctuation",
+            'Almost: "Its" needs an apostrophe.',
+        ),
+        (
+            "Your late again.",
+            "You're late again.",
+            "Punctuation",
+            f"Almost: \"Your\" is a possessive (as in 'your bag'); {_NEEDS} the short form of"
+            " 'you are'.",
+        ),
+        # a plural's possessive takes no extra s; one owner's takes it
+        (
+            "My parents's house is big.",
+            "My parents' house is big.",
+            "Punctuation",
+            'Almost: "parents\'s": a plural that ends in s takes only the apostrophe.',
+        ),
+        (
+            "The bus' doors opened.",
+            "The bus's doors opened.",
+            "Punctuation",
+            "Almost: \"bus'\": one owner takes 's, even after an s.",
+        ),
+    ],
+)
+def test_a_word_that_sounds_like_the_right_one_is_told_what_it_means(
+    given, expected, category, said
+):
+    assert not answers_match(given, [expected], category, "English")
+    assert near_miss(given, [expected], category, "English") == said
+
+
+_SOUND_ALIKE = [("your", "you're"), ("its", "it's"), ("their", "there", "they're")]
+_SOUND_ALIKE += [("whose", "who's")]
+
+
+def _sound_alike_slips(answer: str) -> list[tuple[str, str, str]]:
+    """The answer with one word swapped for one that sounds like it: (given, typed, word)."""
+    out = []
+    words = answer.split()
+    for i, raw in enumerate(words):
+        core = raw.strip(EDGE).replace("\u2019", "'")
+        for group in _SOUND_ALIKE:
+            if core.casefold() not in group:
+                continue
+            for other in group:
+                if other == core.casefold():
+                    continue
+                typed = other[0].upper() + other[1:] if core[0].isupper() else other
+                given = " ".join([*words[:i], raw.replace(raw.strip(EDGE), typed), *words[i + 1 :]])
+                out.append((given, typed, core))
+    return out
+
+
+def test_every_sound_alike_slip_in_the_bank_is_told_what_the_word_means():
+    """Each English answer (and also-accepted answer) with your/you're, its/it's,
+    their/there/they're or whose/who's swapped for another of its group: wrong, unless the
+    item lists it, and told what the typed word is and what the sentence needs, quoting
+    only the learner's word; where apostrophes are the skill, "its" for "it's" is told it
+    needs the apostrophe."""
+    checked = 0
+    for item in bank_items():
+        if item.language != "English" or item.type == MC:
+            continue
+        listed = [a.casefold().replace("\u2019", "'") for a in right(item)]
+        for answer in right(item):
+            for given, typed, word in _sound_alike_slips(answer):
+                if accepted(item, given):
+                    assert given.casefold() in listed, (item.id, given)
+                    continue
+                said = feedback(item, given)
+                assert said is not None and said.startswith(f'Almost: "{typed}"'), (item.id, said)
+                if item.category == "Punctuation" and typed.replace("'", "") == word.replace(
+                    "'", ""
+                ):
+                    assert "apostrophe" in said, (item.id, said)
+                else:
+                    assert "here the sentence needs" in said, (item.id, said)
+                assert quoted(said) == [typed], (item.id, said)
+                checked += 1
+    assert checked >= 20

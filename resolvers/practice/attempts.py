@@ -25,9 +25,15 @@ from resolvers.exercises import get_exercise, utc
 from resolvers.localtime import local_date, zone
 from resolvers.pending import Steps, Upkeep
 from resolvers.practice.bank import answers_match, normalize_answer
-from resolvers.practice.checking import case_errors, case_matters, near_miss, written_words
+from resolvers.practice.checking import (
+    after_blank,
+    case_errors,
+    case_matters,
+    near_miss,
+    written_words,
+)
 from resolvers.practice.evaluator import evaluate, tailored_hint
-from resolvers.practice.hints import MC
+from resolvers.practice.hints import FB, MC
 from resolvers.practice.schedule import (
     on_its_day,
     rating_for,
@@ -81,6 +87,27 @@ def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     given = normalize_answer(text, keep, language)
     known = {normalize_answer(c, keep, language) for c in [*exercise["choices"], *expected]}
     return given not in known
+
+
+def _a_wrong_choice(exercise: Row, text: str, expected: list[str]) -> bool:
+    """A multiple choice's answer that is one of its wrong choices: wrong, whatever variant
+    rule would accept it typed (a name's possessive either way, a contraction): picking a
+    choice is the answer, and the item offered that one as wrong."""
+    if exercise.get("type") != MC or not exercise.get("choices"):
+        return False
+    keep, language = exercise["category"] == "Punctuation", exercise_language(exercise)
+    given = normalize_answer(text, keep, language)
+    right = {normalize_answer(a, keep, language) for a in expected}
+    wrong = {normalize_answer(c, keep, language) for c in exercise["choices"]} - right
+    return given in wrong
+
+
+def _after(exercise: Row | dict[str, Any]) -> str:
+    """For a fill-in-the-blank, the prompt's words after the blank: "I'd" typed into
+    "___ like a coffee" is read as "I would" there, not "I had"."""
+    if exercise.get("type") != FB:
+        return ""
+    return after_blank(exercise.get("prompt") or "")
 
 
 def _still_wrong(exercise: Row | dict[str, Any], text: str, language: str) -> str | None:
@@ -157,8 +184,13 @@ async def submit(ctx: RequestContext, exercise_id: str, answer: str) -> Attempt:
     if given in (exercise.get("wrong_answers") or ()):
         return _feedback(exercise, text, False, exercise["attempts"], None, repeated=True)
     correct = answers_match(
-        text, expected, exercise["category"], language, case_sensitive=_cased(exercise)
-    )
+        text,
+        expected,
+        exercise["category"],
+        language,
+        case_sensitive=_cased(exercise),
+        after=_after(exercise),
+    ) and not _a_wrong_choice(exercise, text, expected)
     judged = None
     if not correct and not _wrong_capitals(exercise, text, expected):
         # the rules said no: an evaluator, if configured, may know better (never about
@@ -301,6 +333,7 @@ def _feedback(
             source.get("choices") or (),
             case_sensitive=_cased(source),
             kind=source.get("type"),
+            after=_after(source),
         )
     if correct and judged is not None:
         feedback = f"Correct! {judged.feedback} {explanation}".strip()

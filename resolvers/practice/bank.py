@@ -244,8 +244,9 @@ def answers_match(
     language: str | None = None,
     *,
     case_sensitive: bool = False,
+    after: str = "",
 ) -> bool:
     """Whether `given` is one of the right answers (checking.accepts: listed answers and the
     language's variants: contractions, pro-drop, verb-second fronting; with
-    `case_sensitive`, capitals too)."""
-    return accepts(given, expected, category, language, case_sensitive=case_sensitive)
+    `case_sensitive`, capitals too; `after`, a blank's following words)."""
+    return accepts(given, expected, category, language, case_sensitive=case_sensitive, after=after)

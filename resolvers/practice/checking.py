@@ -1,7 +1,7 @@
 """Answer checking: which typed answers a teacher would accept, and what a near miss is told.
 
 An exercise lists its model answer and, per item, other answers that are also right. On top
-of those lists, four families of variants are accepted for every item of a language, so an
+of those lists, five families of variants are accepted for every item of a language, so an
 author never has to enumerate them:
 
 * English contractions either way ("I do not like" for "I don't like"), except in
@@ -10,17 +10,23 @@ author never has to enumerate them:
   after it allow, in the model answer and in the learner's alike: "I'd like" is "I would
   like" and never "I had like", "I'd finished" is "I had finished", "I'd better" is "I had
   better", "she's been" is "she has been", "she's a nurse" is "she is a nurse" (not "she
-  has"); where both readings are grammatical ("I'd put", "he's gone") both count;
+  has"); where both readings are grammatical ("I'd put", "he's gone") both count. A
+  blank's answer that ends at one is read by the prompt's words after the blank: "I had"
+  is wrong in "___ like a coffee" for "I'd" (after_blank);
 * Spanish pro-drop: the subject pronoun of the model answer may be left out ("fui a la
   playa" for "yo fui a la playa"), as Spanish normally does;
 * German verb-second fronting: a main clause "Ich komme morgen nicht" may start with an
   adverb, a time phrase or a prepositional phrase of its middle field instead ("Morgen
   komme ich nicht", "Heute Abend rufe ich dich an", "Mit dem neuen Auto fahre ich nach
-  Hause"), and the other way round. A phrase moves whole, never a piece of it ("Abend rufe
-  ich dich heute an" is wrong), and one that may belong to a word next to it stays where
-  it is ("Tee mit Zucker und Milch", "sehr gern");
+  Hause"), and the other way round; with a noun-phrase subject too ("Heute spielt mein
+  Bruder Fußball"), where an article or possessive and a noun make it sure to be the
+  subject. A phrase moves whole, never a piece of it ("Abend rufe ich dich heute an", "In
+  einer Woche fliegen wir heute" are wrong), and one that may belong to a word next to it
+  stays where it is ("Tee mit Zucker und Milch", "sehr gern");
 * an English time phrase at the end or the front of the sentence ("Last Saturday I went
-  to the beach" for "I went to the beach last Saturday").
+  to the beach" for "I went to the beach last Saturday");
+* an English name's possessive either way, in every exercise ("Thomas's car" for "Thomas'
+  car"), never a plural's ("parents's", "the Smiths's" stay wrong).
 
 German's keyboard substitutes (ae, oe, ue for ä, ö, ü; ss for ß) are the letters they
 stand for in German answers only: Spanish "pingueino" is not "pingüino". Punctuation is
@@ -37,10 +43,14 @@ with a capital. A multiple choice is exempt: picking a choice is the answer, how
 
 A wrong answer close to a right one gets feedback that names what is off, without revealing
 the rest of the answer: only the accents ("Only the accent: simpática.", "Only the umlaut:
-müde."), only the punctuation, an apostrophe ("Almost: \"dont\" needs an apostrophe."),
-a misspelt word, or the words still wrong in a sentence ("Still wrong: \"since\".") and
-where a word is missing, by the word next to the gap, never the missing word itself
-("Still wrong: \"realised\". Something is also missing after \"then\".").
+müde.", "Only the diaeresis: pingüino."), only the punctuation, an apostrophe ("Almost:
+\"dont\" needs an apostrophe."), a misspelt word, or the words still wrong in a sentence
+("Still wrong: \"since\".") and where a word is missing, by the word next to the gap,
+never the missing word itself ("Still wrong: \"realised\". Something is also missing after
+\"then\"."). An English word typed for one that sounds like it is told what it is and what
+the sentence needs ("Almost: \"Your\" is a possessive (as in 'your bag'); here the sentence
+needs the short form of 'you are'."), a plural's possessive with an extra s that a plural
+takes only the apostrophe.
 "Spelling" is said only where a slip of the pen is the likely cause (a Spelling exercise, a
 sentence to reorder): elsewhere a word a letter off ("goes", "den") is the grammar being
 practised. Words are quoted as the learner wrote them, capitals, umlauts and ß kept, and a
@@ -53,7 +63,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from itertools import product
 
@@ -163,9 +173,10 @@ _EN_SUFFIXES = (
 # (would, had, and after a question word did) and ain't (am/is/are not, have/has not).
 # Each is expanded only to what is grammatical before the word after it, in the model
 # answer and in the learner's answer alike: "I'd like" is "I would like", never "I had
-# like"; "I'd finished" is "I had finished"; "He's a car" is not "He has a car". Where the
-# next word allows both ("I'd put", "he's gone", a blank's answer with nothing after it),
-# both are kept.
+# like"; "I'd finished" is "I had finished"; "He's a car" is not "He has a car". A blank's
+# answer is followed by the rest of its prompt ("___ like a coffee"): those words decide
+# too. Where the next word allows both ("I'd put", "he's gone", a blank at the end of its
+# clause, "Yes, ___."), both are kept.
 _EN_S_HOSTS = frozenset("he she it that there what who where here how when why".split())
 # 's after these is "is"/"has" ("nobody's perfect") or a possessive ("nobody's fault");
 # after a noun it is a possessive and stays.
@@ -292,11 +303,16 @@ def _verbal(word: str | None, skipped: bool) -> bool:
     )
 
 
-def _en_options(words: list[str]) -> list[tuple[str, ...]]:
+def _en_options(words: list[str], following: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """For each (normalized) word, what it may stand for in this sentence: itself, or the
-    expansions of a contraction that are grammatical where it stands."""
+    expansions of a contraction that are grammatical where it stands. `following`: the words
+    that follow these in the sentence without being part of the answer (a blank's answer
+    is followed by the rest of its prompt's sentence: "___ like a coffee" makes an "I'd"
+    typed in the blank "I would", as it would in the whole sentence)."""
+    given = len(words)
+    words = [*words, *following]
     out: list[tuple[str, ...]] = []
-    for i, word in enumerate(words):
+    for i, word in enumerate(words[:given]):
         if word in _EN_FIXED:
             out.append(_EN_FIXED[word])
             continue
@@ -354,8 +370,8 @@ def _readings_aint(words: list[str], i: int) -> tuple[str, ...]:
     return be
 
 
-def _expand_english(text: str) -> set[str]:
-    options = _en_options(text.split())
+def _expand_english(text: str, after: tuple[str, ...] = ()) -> set[str]:
+    options = _en_options(text.split(), after)
     out: set[str] = set()
     for combo in product(*options):
         out.add(" ".join(combo))
@@ -383,6 +399,75 @@ def _english_time_fronting(text: str) -> set[str]:
     if m := _EN_TIME_START.match(text):
         return {f"{m['rest']} {m['time']}"}
     return set()
+
+
+# ---- English possessives of names ending in s ---------------------------------------------
+#
+# "Thomas' car" and "Thomas's car" are both standard (style guides differ, and teachers
+# accept either), so a model answer written one way accepts the other. Only for one
+# person's name: a plural takes the apostrophe alone ("my parents' house", "the Smiths'
+# car": "parents's", "Smiths's" are wrong), and a capital alone does not tell a name from a
+# plural where the sentence starts ("Parents' evening"). A name is a capitalised word ending
+# in s inside a sentence, a title's name ("Mr Jones'") or, where a sentence starts, a name
+# from the list below; never after "the" ("the Joneses'", "the United States'"). A
+# capitalised plural inside a sentence (a title, "Parents' Weekly") would pass as a name: a
+# rare loss, on the lenient side, and a model answer can still list the wrong form nowhere.
+
+_EN_NAMES_IN_S = frozenset(
+    "thomas james charles chris jesus moses lucas marcus nicholas douglas dennis francis "
+    "frances louis carlos andreas hans klaus jonas agnes doris iris lois tess bess jess ross "
+    "gus angus silas elias tobias julius cyrus ulysses achilles socrates dickens keats yeats "
+    "burns jones williams davies evans harris roberts adams lewis collins phillips edwards "
+    "hughes stevens peters sanders brooks ellis".split()
+)
+_EN_TITLES = frozenset("mr mrs ms miss dr prof sir lady lord saint st aunt uncle".split())
+_EN_NAME_POSSESSIVE = re.compile(r"(?<![\w'])(?P<name>[A-Z]\w*s)(?P<mark>'s|')(?![\w'])")
+_EN_OPENERS = '"(«„“¿¡'
+
+
+def _ends_sentence(word: str) -> bool:
+    """Whether a written word ends a sentence ("late.", "Really?"), a title's full stop
+    ("Mr.", "Dr.") not counted."""
+    return word[-1:] in ".!?" and word.rstrip(".").casefold() not in _EN_TITLES
+
+
+def _a_name(text: str, start: int, name: str) -> bool:
+    """Whether the capitalised word at text[start] ending in s is one person's name."""
+    if name.isupper():
+        return False  # "ITS'": shouting, not a name
+    before = text[:start].split()
+    k = len(before)
+    while k and before[k - 1][:1].isupper() and not _ends_sentence(before[k - 1]):
+        k -= 1
+    run, lead = before[k:], before[k - 1] if k else None  # capitalised words before it
+    plain = [w.strip(_WORD_EDGE).rstrip(".").casefold() for w in run]
+    if "the" in plain or (lead is not None and lead.strip(_WORD_EDGE).casefold() == "the"):
+        return False  # "the Smiths'", "The Joneses'", "the United States'"
+    starts = lead is None or _ends_sentence(lead) or lead[-1] in _EN_OPENERS
+    if not starts or (run and plain[0] in _EN_TITLES):
+        return True  # inside a sentence, or after a title ("Mr Jones'")
+    return name.casefold() in _EN_NAMES_IN_S  # "Thomas' car is red.", "Chris Evans' dog"
+
+
+def _name_possessives(written: str, keep: bool) -> set[str]:
+    """The answer (normalized) with each name's possessive written the other way:
+    "Thomas' car" -> "thomas's car" and the reverse, every combination of them."""
+    text = unicodedata.normalize("NFKC", written).translate(_QUOTES)
+    found = [m for m in _EN_NAME_POSSESSIVE.finditer(text) if _a_name(text, m.start(), m["name"])][
+        :3
+    ]
+    out: set[str] = set()
+    for swaps in product((False, True), repeat=len(found)):
+        if not any(swaps):
+            continue
+        pieces, at = [], 0
+        for m, swap in zip(found, swaps, strict=True):
+            if swap:
+                other = "'" if m["mark"] == "'s" else "'s"
+                pieces += [text[at : m.start("mark")], other]
+                at = m.end("mark")
+        out.add(normalize_answer("".join([*pieces, text[at:]]), keep, "English"))
+    return out
 
 
 # ---- Spanish pro-drop -------------------------------------------------------------------
@@ -422,6 +507,12 @@ def _drop_spanish_subject(text: str) -> set[str]:
 # correct variant the rules cannot be sure of is left to the item's `accepted` list. Nouns
 # are told by their capital in the answer as written; a clause or an apposition after a
 # comma, colon or dash, or after "und", "oder", "weil" ..., stays where it is.
+#
+# The subject is a pronoun or a noun phrase that is sure to be one: a determiner a subject
+# may have (not "den", "dem", "einen"), adjectives and a noun that is no time ("Diese Woche
+# arbeitet er viel"), and nothing after the verb that could be the subject instead or must
+# stand before it (a pronoun, "das Buch", "niemand"): "Das Buch hat mein Bruder gestern
+# gelesen" starts with its object and keeps its order.
 
 
 def _de(words: str) -> frozenset[str]:
@@ -465,6 +556,22 @@ _DE_DETERMINERS = (
     | _de_inflected("mein dein sein ihr unser euer kein", _ENDINGS)
     | _de_inflected("eur dies jen jed manch solch welch", _ENDINGS[1:])
 )
+# Determiners a subject (nominative) may have: "mein Bruder", "die Familie", "der kleine
+# Junge"; "den", "dem", "einen", "meinem" ... make an object, never a subject.
+_DE_NOMINATIVE = _de(
+    "der die das ein eine mein meine dein deine sein seine ihr ihre unser unsere euer eure "
+    "kein keine dieser diese dieses jeder jede jedes"
+)
+# Nouns ending in -er that head their phrase: "mein Bruder Fußball" is "mein Bruder" and
+# an object, where "das Brandenburger Tor" is one phrase (an -er word may be a place's
+# adjective, so an unlisted one before a noun leaves the phrase unread).
+_DE_ER_NOUNS = _de(
+    "Bruder Vater Mutter Schwester Tochter Lehrer Schüler Partner Fahrer Spieler Sänger "
+    "Kellner Arbeiter Besucher Nachbar Computer Drucker"
+)
+# Words a middle field's subject may be: a noun subject is not read where one follows it
+# ("Das Buch hat mein Bruder gestern gelesen": the first phrase is the object).
+_DE_PERSONS = _de("jemand niemand man")
 # A noun's genitive attribute starts with one of these ("das Album meiner Lieblingsband").
 _DE_GENITIVE = _de(
     "des eines meines deines seines ihres unseres eures dieses der einer meiner deiner "
@@ -498,6 +605,8 @@ _DE_TIME_DET = _de_inflected(
     "letzt nächst jed dies vorig vergangen kommend", ("e", "en", "er", "es")
 )
 _DE_WHOLE = _de("ganze ganzen ganzes")  # "den ganzen Tag", "die ganze Woche"
+# "heute in einer Woche", "morgen vor einem Jahr": a day counted from another, one time
+_DE_COUNTED = _de("in vor")
 # "zweimal in der Woche", "einmal pro Monat", "dreimal am Tag": one frequency phrase (the
 # pattern matches the normalised word: "fünfmal" is "fuenfmal").
 _DE_TIMES = re.compile(r"(?:ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|\d+)mal$")
@@ -637,6 +746,12 @@ def _time_unit(c: _Clause, i: int, end: int) -> int | None:
     w = c.words
     if w[i] in _DE_DEICTIC and i + 1 < end and w[i + 1] in _DE_DAYPARTS:
         return i + 2
+    if w[i] in _DE_DEICTIC and i + 2 < end and w[i + 1] in _DE_COUNTED:
+        # "heute in einer Woche": moved whole or not at all ("In einer Woche fliegen wir
+        # heute" is another day)
+        found = _noun_phrase(c, i + 2, end)
+        if found is not None and found[1] and found[2] >= 0 and w[found[2]] in _DE_TIME_NOUNS:
+            return found[0]
     if w[i] in _DE_TIME_DET or w[i] in _DE_ARTICLES:
         k = i + 1
         if w[i] in _DE_ARTICLES:
@@ -791,11 +906,44 @@ def _de_clause(text: str, written: str | None, keep: bool) -> _Clause | None:
     return _Clause(words, nouns, cut, free, after)
 
 
-def _fronting_chunks(c: _Clause) -> list[tuple[int, int]]:
-    """Spans of the middle field (after subject and verb) that may stand first."""
+def _fronting_chunks(c: _Clause, start: int = 2) -> list[tuple[int, int]]:
+    """Spans of the middle field (after subject and verb, from words[start]) that may stand
+    first."""
     end = c.cut if c.free else c.cut - 1
-    parts = _de_parts(c, 2, end)
+    parts = _de_parts(c, start, end)
     return [(p.start, p.end) for m, p in enumerate(parts) if _frontable(c, parts, m)]
+
+
+def _noun_subject(c: _Clause, i: int) -> int | None:
+    """The end of a subject noun phrase at words[i], or None where none is sure to start
+    there: a determiner a subject may have, adjectives, and a noun that is no time ("Diese
+    Woche arbeitet er viel" starts with a time, not a subject), read whole. Where a
+    sentence starts, its capital says nothing about a noun."""
+    w = c.words
+    if i >= c.cut or w[i] not in _DE_NOMINATIVE:
+        return None
+    read = c if i else replace(c, nouns=[False, *c.nouns[1:]])
+    found = _noun_phrase(read, i, c.cut)
+    if found is None or found[2] < 0 or w[found[2]] in _DE_TIME_NOUNS:
+        return None
+    end, whole, head = found
+    if not whole and w[head] in _DE_ER_NOUNS and end == head + 2:
+        end, whole = head + 1, True  # "mein Bruder Fußball": the noun after is an object
+    return end if whole else None
+
+
+def _plain_middle(c: _Clause, start: int) -> bool:
+    """Whether the middle field after a noun subject (from words[start]) leaves no doubt
+    that it was the subject and that it may follow the verb: no pronoun (which would
+    stand before it: "Heute gibt es mir mein Bruder"), no phrase that could be the
+    subject itself ("das Buch", "niemand")."""
+    for p in _de_parts(c, start, c.cut):
+        first = c.words[p.start]
+        if p.kind == "pronoun" or first in _DE_SUBJECTS or first in _DE_PERSONS:
+            return False
+        if p.kind == "np" and first in _DE_NOMINATIVE:
+            return False
+    return True
 
 
 def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set[str]:
@@ -810,27 +958,43 @@ def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set
     if c is None:
         return out
     tail = words[c.cut :]
-    verb_ok = not c.nouns[1] and words[1] not in _DE_FUNCTION
-    if words[0] in _DE_SUBJECTS and verb_ok:  # "ich komme morgen nicht" -> "morgen komme ..."
-        subject, verb, rest = words[0], words[1], words[2 : c.cut]
-        for i, j in _fronting_chunks(c):
-            i, j = i - 2, j - 2
-            out.add(" ".join([*rest[i:j], verb, subject, *rest[:i], *rest[j:], *tail]))
+    # the subject first: a pronoun ("ich komme morgen nicht" -> "morgen komme ich nicht")
+    # or a noun phrase ("mein Bruder spielt heute Fußball" -> "heute spielt mein Bruder ...")
+    pronoun = words[0] in _DE_SUBJECTS
+    s_end = 1 if pronoun else _noun_subject(c, 0)
+    if (
+        s_end is not None
+        and s_end + 1 < c.cut
+        and not c.nouns[s_end]
+        and words[s_end] not in _DE_FUNCTION
+        and (pronoun or _plain_middle(c, s_end + 1))
+    ):
+        subject, verb, rest = words[:s_end], words[s_end], words[s_end + 1 : c.cut]
+        for i, j in _fronting_chunks(c, s_end + 1):
+            i, j = i - s_end - 1, j - s_end - 1
+            out.add(" ".join([*rest[i:j], verb, *subject, *rest[:i], *rest[j:], *tail]))
         return out
     for j in range(2, min(7, c.cut)):  # "morgen komme ich nicht" -> "ich komme morgen nicht"
-        if words[j] not in _DE_SUBJECTS:
+        pronoun = words[j] in _DE_SUBJECTS
+        s_end = j + 1 if pronoun else _noun_subject(c, j)
+        if s_end is None:
             continue
         front = _de_parts(c, 0, j - 1)
         verb = words[j - 1]
+        if not pronoun and (c.nouns[j - 1] or verb in _DE_FUNCTION):
+            continue  # a determiner inside the first phrase ("am Ende der Woche")
         if len(front) != 1 or not _frontable(c, front, 0) or c.nouns[j - 1] or verb in _DE_FUNCTION:
             break
-        fronted, rest = words[: j - 1], words[j + 1 : c.cut]
-        parts = _de_parts(c, j + 1, c.cut)
+        if not pronoun and (not _plain_middle(c, s_end) or (tail and c.after != "clause")):
+            break  # the clause after may be the noun's ("ein kleiner Laden, wo ...")
+        subject = words[j:s_end]
+        fronted, rest = words[: j - 1], words[s_end : c.cut]
+        parts = _de_parts(c, s_end, c.cut)
         k = 0  # unstressed pronouns open the middle field: "er hat es mir gestern gesagt"
         while k < len(parts) and parts[k].kind == "pronoun":
             k += 1
-        at = parts[k].start - (j + 1) if k < len(parts) else len(rest)
-        out.add(" ".join([words[j], verb, *rest[:at], *fronted, *rest[at:], *tail]))
+        at = parts[k].start - s_end if k < len(parts) else len(rest)
+        out.add(" ".join([*subject, verb, *rest[:at], *fronted, *rest[at:], *tail]))
         # "seit zwei jahren wohne ich hier" -> "ich wohne hier seit zwei jahren": a phrase
         # may end a clause that ends in a noun or an adverb, not after another phrase
         if (
@@ -841,7 +1005,7 @@ def _german_v2(text: str, written: str | None = None, keep: bool = False) -> set
             and parts
             and parts[-1].kind in ("np", "adverb")
         ):
-            out.add(" ".join([words[j], verb, *rest, *fronted]))
+            out.add(" ".join([*subject, verb, *rest, *fronted]))
         break
     return out
 
@@ -994,27 +1158,63 @@ def _reorderings(
         return _drop_spanish_subject(normalized)
     if language == "German":
         return _german_v2(normalized, written, category == "Punctuation")
+    if language != "English":
+        return set()
+    # a name's possessive either way, in every exercise (Apostrophes too: both are right)
+    spelled = _name_possessives(written, category == "Punctuation") if written else set()
     if _english_variants(language, category):
-        return _english_time_fronting(normalized)
-    return set()
+        return spelled | {t for f in {normalized} | spelled for t in _english_time_fronting(f)}
+    return spelled
 
 
 def variants(
-    normalized: str, language: str | None, category: str, written: str | None = None
+    normalized: str,
+    language: str | None,
+    category: str,
+    written: str | None = None,
+    after: tuple[str, ...] = (),
 ) -> set[str]:
     """Every normalized form that counts as this (normalized) answer; `written`, the answer
-    as written, tells German nouns (capitalised) from a final verb part."""
+    as written, tells German nouns (capitalised) from a final verb part; `after`, a blank's
+    following words (after_words), which reading a contraction at its end takes."""
     forms = {normalized} | _reorderings(normalized, language, category, written)
     if _english_variants(language, category):
-        forms = {e for f in forms for e in _expand_english(f)}
+        forms = {e for f in forms for e in _expand_english(f, after)}
     return forms
 
 
-def _canonical(normalized: str, language: str | None, category: str) -> set[str]:
+def _canonical(
+    normalized: str, language: str | None, category: str, after: tuple[str, ...] = ()
+) -> set[str]:
     """The forms a typed answer is compared as: contractions expanded for English."""
     if _english_variants(language, category):
-        return _expand_english(normalized)
+        return _expand_english(normalized, after)
     return {normalized}
+
+
+# A fill-in-the-blank's blank: three or more underscores standing alone (a spelling
+# prompt's "d_________" is a word's first letter and its length, not the blank).
+_BLANK = re.compile(r"(?<!\w)_{3,}(?!\w)")
+_BLANK_HINT = re.compile(r"^\s*\([^()]*\)")  # "___ (go)": the verb to use, not the sentence
+_BLANK_STOP = re.compile(r"[,;:.!?()\"\u2013\u2014\u2026]")
+
+
+def after_blank(prompt: str) -> str:
+    """The words after a prompt's only blank, up to the end of its clause: what decides a
+    contraction the blank's answer ends with ("___ like a coffee, please." -> "like a
+    coffee"). "" where nothing after it can: no blank or two, the blank at a clause's end
+    ("Yes, ___."), a comma after it."""
+    found = list(_BLANK.finditer(prompt))
+    if len(found) != 1:
+        return ""
+    rest = _BLANK_HINT.sub("", prompt[found[0].end() :], count=1)
+    stop = _BLANK_STOP.search(rest)
+    return (rest[: stop.start()] if stop else rest).strip()
+
+
+def after_words(after: str, language: str | None) -> tuple[str, ...]:
+    """after_blank's words in the form answers are compared in."""
+    return tuple(normalize_answer(after, language=language).split()) if after else ()
 
 
 def accepts(
@@ -1024,17 +1224,21 @@ def accepts(
     language: str | None = None,
     *,
     case_sensitive: bool = False,
+    after: str = "",
 ) -> bool:
     """Whether `given` is right. `case_sensitive` (see case_matters): capitals count too.
     `language` is the exercise's: German's substitute spellings count only in German, and
-    each language's variants only in it."""
+    each language's variants only in it. `after`: for a blank, the prompt's words after it
+    (after_blank), which a contraction at the end of the answer is read by."""
     expected = list(expected)
     keep = category == "Punctuation"
+    following = after_words(after, language)
     targets: set[str] = set()
     for answer in expected:
         normalized = normalize_answer(answer, keep, language)
-        targets |= variants(normalized, language, category, answer)
-    if not _canonical(normalize_answer(given, keep, language), language, category) & targets:
+        targets |= variants(normalized, language, category, answer, following)
+    typed = normalize_answer(given, keep, language)
+    if not _canonical(typed, language, category, following) & targets:
         return False
     return not (case_sensitive and case_errors(given, expected, language))
 
@@ -1119,10 +1323,10 @@ def _trace(keys: list[str], words: list[_Word]) -> list[_Word]:
     return out
 
 
-def _expand(form: list[_Word]) -> list[list[_Word]]:
+def _expand(form: list[_Word], after: tuple[str, ...] = ()) -> list[list[_Word]]:
     """The form itself, then its contractions expanded as _expand_english expands them
     (by the words around them), each part remembering the contraction it was written as."""
-    readings = _en_options([w.key for w in form])
+    readings = _en_options([w.key for w in form], after)
     options = [
         [[_Word(part, w.shown, w.source, False) for part in e.split()] for e in found]
         if found != (w.key,)
@@ -1144,7 +1348,7 @@ def _expand(form: list[_Word]) -> list[list[_Word]]:
 
 
 def _answer_forms(
-    answer: str, language: str | None, category: str, keep: bool
+    answer: str, language: str | None, category: str, keep: bool, after: tuple[str, ...] = ()
 ) -> list[list[_Word]]:
     """What `variants` accepts for `answer`, word by word, and the answer as written with
     its contractions: a learner who contracts the same word is compared contraction to
@@ -1154,7 +1358,7 @@ def _answer_forms(
     others = _reorderings(normalized, language, category, answer)
     forms = [words, *(_trace(o.split(), words) for o in sorted(others - {normalized}))]
     if _english_variants(language, category):
-        forms = [e for f in forms for e in _expand(f)]
+        forms = [e for f in forms for e in _expand(f, after)]
     return forms
 
 
@@ -1207,8 +1411,16 @@ def _bare(w: _Word) -> str:
     return strip_accents(text)
 
 
+# A plural that is not the name with an s: "Only the diaereses: pingüinos, vergüenza."
+_MARK_PLURALS = {"diaeresis": "diaereses"}
+
+
 def _mark_name(given: list[_Word], right: list[_Word], language: str | None) -> str:
-    """What a teacher calls the marks that differ: an umlaut in German, a tilde (ñ)."""
+    """What a teacher calls the marks that differ: an umlaut in German, a tilde (ñ), and
+    the two dots elsewhere a diaeresis (Spanish "pingüino", "vergüenza"), which is no
+    accent (it marks a u that is said, not stress) and no umlaut (that is German's name;
+    Spanish calls it diéresis): a learner told "the accent" looks for an acute accent
+    that is not there."""
     names = set()
     for g, r in zip(given, right, strict=True):
         a, b = (
@@ -1220,8 +1432,8 @@ def _mark_name(given: list[_Word], right: list[_Word], language: str | None) -> 
             for w in (g, r)
         )
         for mark in (a - b) | (b - a):
-            if mark == "\u0308" and language == "German":
-                names.add("umlaut")
+            if mark == "\u0308":
+                names.add("umlaut" if language == "German" else "diaeresis")
             elif mark == "\u0303":
                 names.add("tilde")
             else:
@@ -1240,13 +1452,25 @@ def _only_accents(given: list[_Word], right: list[_Word], language: str | None) 
         if r.shown not in named:
             named.append(r.shown)
     noun = _mark_name([g for g, _ in pairs], [r for _, r in pairs], language)
-    return f"Only the {noun}{'s' if len(named) > 1 else ''}: {', '.join(named)}."
+    if len(named) > 1:
+        noun = _MARK_PLURALS.get(noun, f"{noun}s")
+    return f"Only the {noun}: {', '.join(named)}."
 
 
 def _one_word(given: _Word, right: _Word, single: bool, spelling: bool) -> str | None:
     """One word off: an apostrophe, or a slip of the pen where spelling is plausible."""
     if not (given.whole and right.whole):
         return None
+    # a possessive after an s: a plural's takes the apostrophe alone, one owner's takes 's
+    # (a name's either way is accepted before this); said of the model's word, lower case
+    # being a common noun ("parents'", "bus's"), a capitalised one may be a name
+    common = right.shown[:1].islower()
+    if given.key.endswith("s's") and right.key == given.key[:-1]:
+        why = "a plural that ends in s takes" if common else "this possessive takes"
+        return f'Almost: "{given.shown}": {why} only the apostrophe.'
+    if given.key.endswith("s'") and right.key == given.key + "s":
+        why = "one owner takes 's, even after an s" if common else "this possessive takes 's"
+        return f'Almost: "{given.shown}": {why}.'
     if given.key.replace("'", "") == right.key.replace("'", ""):
         if "'" not in given.key:
             return f'Almost: "{given.shown}" needs an apostrophe.'
@@ -1263,6 +1487,99 @@ def _one_word(given: _Word, right: _Word, single: bool, spelling: bool) -> str |
     return None
 
 
+# Words that sound alike and are told apart by meaning: a learner who typed one for another
+# is told what the typed word is and what kind of word the sentence needs, not the word.
+_EN_SOUND_ALIKE = (
+    frozenset({"your", "you're"}),
+    frozenset({"its", "it's"}),
+    frozenset({"their", "there", "they're"}),
+    frozenset({"whose", "who's"}),
+)
+_EN_POSSESSIVE_EXAMPLES = {
+    "your": "your bag",
+    "its": "its tail",
+    "their": "their house",
+    "whose": "whose bag?",
+}
+_EN_THERE = "the word for a place, or for saying that something exists"
+
+
+def _collapsed(form: list[_Word]) -> tuple[list[str], list[int]]:
+    """A form's words with its expanded contractions written as contractions again (the
+    forms compared may be expanded), and the source of each: what _en_options reads."""
+    keys: list[str] = []
+    sources: list[int] = []
+    for w in form:
+        if w.whole:
+            keys.append(w.key)
+        elif sources and sources[-1] == w.source:
+            continue
+        else:
+            keys.append(w.shown.translate(_QUOTES).casefold())
+        sources.append(w.source)
+    return keys, sources
+
+
+def _short_for(form: list[_Word], source: int) -> str:
+    """What the contraction written at `source` stands for in its sentence ("'it is' or
+    'it has'" where the words after it allow both), in single quotes: double quotes in
+    feedback are the learner's own words."""
+    keys, sources = _collapsed(form)
+    readings = _en_options(keys)[sources.index(source)]
+    return " or ".join(f"'{r}'" for r in readings)
+
+
+def _word_of(part: list[_Word], words: list[_Word]) -> str:
+    """The word a diff's one-source part stands for: the contraction as written where the
+    part is all of it, else the part's own words ("there" of "there's" is "there")."""
+    whole = [w for w in words if w.source == part[0].source]
+    if len(part) == len(whole):
+        return part[0].shown.translate(_QUOTES).casefold()
+    return " ".join(w.key for w in part)
+
+
+def _sound_alike(
+    given: list[_Word],
+    right: list[_Word],
+    typed: list[_Word],
+    form: list[_Word],
+    keep: bool,
+    g_all: list[_Word],
+    r_all: list[_Word],
+) -> str | None:
+    """ "Your" for "you're", "there" for "their" and the like, the only word off: what the
+    typed word is ("a possessive", "short for "you are"") and what the sentence needs
+    ("the short form of "you are"", "a possessive"), which spells out no more than the
+    meaning of a word the learner has all but written."""
+    if not given or not right:
+        return None
+    if len({w.source for w in given}) != 1 or len({w.source for w in right}) != 1:
+        return None
+    typed_word, right_word = _word_of(given, g_all), _word_of(right, r_all)
+    if typed_word == right_word or not any(
+        {typed_word, right_word} <= group for group in _EN_SOUND_ALIKE
+    ):
+        return None
+    if keep and typed_word.replace("'", "") == right_word.replace("'", ""):
+        return None  # "its" for "it's" where apostrophes are the skill: _one_word names it
+
+    def what(word: str, words: list[_Word], source: int, needed: bool) -> str:
+        if word in _EN_POSSESSIVE_EXAMPLES:
+            return (
+                "a possessive"
+                if needed
+                else f"a possessive (as in '{_EN_POSSESSIVE_EXAMPLES[word]}')"
+            )
+        if word == "there":
+            return _EN_THERE
+        short = _short_for(words, source)
+        return f"the short form of {short}" if needed else f"short for {short}"
+
+    said = what(typed_word, typed, given[0].source, False)
+    needs = what(right_word, form, right[0].source, True)
+    return f'Almost: "{_quote(given)}" is {said}; here the sentence needs {needs}.'
+
+
 def near_miss(
     given: str,
     expected: list[str],
@@ -1272,17 +1589,20 @@ def near_miss(
     *,
     case_sensitive: bool = False,
     kind: str | None = None,
+    after: str = "",
 ) -> str | None:
     """What is off in a wrong answer that is close to a right one; None if it is not close.
 
     A one-word difference is called spelling only where a slip of the pen is the likely
     cause: in a Spelling exercise, or when the words were handed out (a sentence to
     reorder). Elsewhere "goes" for "go" or "den" for "der" is the grammar being practised,
-    and the feedback just names the word that is still wrong."""
+    and the feedback just names the word that is still wrong. `after`: a blank's following
+    words, as for accepts."""
     if not given.strip() or not expected:
         return None
     keep = category == "Punctuation"
-    if case_sensitive and accepts(given, expected, category, language):
+    following = after_words(after, language)
+    if case_sensitive and accepts(given, expected, category, language, after=after):
         wrong_case = case_errors(given, expected, language)
         if wrong_case:
             return capitals_feedback(wrong_case)
@@ -1293,12 +1613,12 @@ def near_miss(
     typed = _words(given, keep, language)
     given_forms = [typed]
     if _english_variants(language, category):
-        given_forms = _expand(typed)[:_GIVEN_FORMS]
+        given_forms = _expand(typed, following)[:_GIVEN_FORMS]
     given_pieces = [_pieces(g) for g in given_forms]
     pairs = [
         (g, form, r)
         for answer in expected
-        for form in _answer_forms(answer, language, category, keep)
+        for form in _answer_forms(answer, language, category, keep, following)
         for r in [_pieces(form)]
         for g in given_pieces
         # a pair whose lengths differ by more than half the answer is never close
@@ -1318,6 +1638,10 @@ def near_miss(
             best = (cost, g, form, r, ops)
     assert best is not None
     _, g, form, r, found = best
+    if language == "English" and len(found) == 1 and found[0][0] == "replace":
+        _, i1, i2, j1, j2 = found[0]
+        if said := _sound_alike(g[i1:i2], r[j1:j2], typed, form, keep, g, r):
+            return said
     if len(g) == len(r) and len(found) == 1 and found[0][0] == "replace":
         _, i1, i2, j1, _ = found[0]
         if i2 - i1 == 1:
