@@ -272,9 +272,13 @@ async def _work(gql: Any, db: Any, exercise_id: str, rng: random.Random, report:
     finished = await db.exercises.find_one({"_id": exercise_id})
     if finished and finished["status"] != "pending" and finished.get("due_at"):
         mark = {"correct": "+", "incorrect": "x", "skipped": "s"}[finished["outcome"]]
-        wait = (finished["due_at"] - finished["completed_at"]).total_seconds() / 86_400
+        # In the learner's days: a review is due from the start of its local day.
+        tz = ZoneInfo(ZONE)
+        answered = finished["completed_at"].replace(tzinfo=UTC).astimezone(tz)
+        due = finished["due_at"].replace(tzinfo=UTC).astimezone(tz)
+        wait = (due.date() - answered.date()).days
         report.schedule[(doc["category"], doc["subcategory"])].append(
-            f"{finished['completed_at']:%m-%d}{mark}{wait:.0f}d"
+            f"{answered:%m-%d}{mark}{wait}d"
         )
 
 

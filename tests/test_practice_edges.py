@@ -183,3 +183,22 @@ def test_the_heaviest_targets_get_the_most_exercises():
         assert shares == sorted(shares, reverse=True), (count, shares)
     three = [Target("Grammar", s, w) for s, w in (("a", 3.0), ("b", 2.0), ("c", 1.0))]
     assert [n for _, n in allocate(three, 6)] == [3, 2, 1]
+
+
+DAILY_SET = "query { dailyPractice { date exercises { id language } } }"
+
+
+async def test_a_language_switch_mid_day_gives_that_days_practice_in_the_new_language(api):
+    # Before: the day's set was the first one built, so a learner who switched from
+    # Spanish to German practised Spanish until local midnight.
+    user, token = await api.user(target_language="Spanish")
+    spanish = (await api.data(DAILY_SET, token=token))["dailyPractice"]
+    assert spanish["exercises"] and {e["language"] for e in spanish["exercises"]} == {"Spanish"}
+    await api.data(UPDATE, {"id": user["_id"], "l": "German"}, token=token)
+    german = (await api.data(DAILY_SET, token=token))["dailyPractice"]
+    assert german["date"] == spanish["date"]
+    assert german["exercises"] and {e["language"] for e in german["exercises"]} == {"German"}
+    assert german == (await api.data(DAILY_SET, token=token))["dailyPractice"]  # stable
+    # Back to Spanish the same day: the day's Spanish set again, not a third one.
+    await api.data(UPDATE, {"id": user["_id"], "l": "es"}, token=token)
+    assert (await api.data(DAILY_SET, token=token))["dailyPractice"] == spanish

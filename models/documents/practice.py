@@ -47,14 +47,18 @@ DAILY_SET_TTL_INDEX = "daily_sets.expiry"
 
 class DailySetDoc(BaseDoc):
     """One learner's practice set for one local day; _id "<user_id>:<YYYY-MM-DD>" makes the
-    first writer win when two requests generate the same day's set at once. Only today's
-    set is read; older ones expire (TTL on `created_at`), or the collection grew by one
-    document per learner-day forever (issue 28)."""
+    first writer win when two requests generate the same day's set at once (a set in
+    another target language the same day, after a switch, adds ":<language>"). Only
+    today's sets are read; older ones expire (TTL on `created_at`), or the collection grew
+    by one document per learner-day forever (issue 28)."""
 
     id: str  # type: ignore[assignment]
     user_id: str
     date: str
     exercise_ids: list[str]
+    # The target language it was built in (None: built before sets named theirs, counted
+    # as the learner's current one).
+    language: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

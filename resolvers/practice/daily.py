@@ -1,4 +1,5 @@
-"""dailyPractice: one stable set of exercises per learner and local day.
+"""dailyPractice: one stable set of exercises per learner and local day (and target
+language: after a switch the day has a set in the new language too).
 
 The first call of a day (in the learner's time zone, UTC if unset) builds the set: the
 reviews due by then, oldest first (at most DAILY_SIZE - MIN_NEW), then new
@@ -68,8 +69,15 @@ async def daily_practice(ctx: RequestContext, user_id: str | None) -> DailyPract
     today = local_date(now, tz)
     key = f"{uid}:{today.isoformat()}"
     stored = await ctx.db.daily_sets.find_one({"_id": key})
+    language = target_language(user)
+    if stored is not None and stored.get("language") not in (None, language):
+        # The learner switched target language since the day's first set: German practice
+        # after a switch to German, not the Spanish set until midnight. The first set keeps
+        # its key (and comes back after a switch back); another language's has its own.
+        key = f"{key}:{language}"
+        stored = await ctx.db.daily_sets.find_one({"_id": key})
     if stored is None:
-        stored = await _build(ctx, user, key, today.isoformat())
+        stored = await _build(ctx, user, key, today.isoformat(), language)
     rows = await ctx.loaders.exercise.load_many(stored["exercise_ids"])
     exercises = [r for r in rows if r is not None]
     return DailyPractice(
@@ -80,7 +88,9 @@ async def daily_practice(ctx: RequestContext, user_id: str | None) -> DailyPract
     )
 
 
-async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str, Any]:
+async def _build(
+    ctx: RequestContext, user: Row, key: str, day: str, language: str
+) -> dict[str, Any]:
     uid = user["_id"]
     now = utcnow()
     # Due now, as dueExercises counts it: a review due later today waits for tomorrow's set
@@ -119,7 +129,11 @@ async def _build(ctx: RequestContext, user: Row, key: str, day: str) -> dict[str
             stored_fresh = {d["_id"]: d async for d in ctx.db.exercises.find({"_id": {"$in": ids}})}
             fresh = [stored_fresh.get(d["_id"], d) for d in fresh]
     doc = DailySetDoc(
-        id=key, user_id=uid, date=day, exercise_ids=[d["_id"] for d in due + fresh]
+        id=key,
+        user_id=uid,
+        date=day,
+        exercise_ids=[d["_id"] for d in due + fresh],
+        language=language,
     ).to_mongo()
     try:
         await ctx.db.daily_sets.insert_one(doc)
