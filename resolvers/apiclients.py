@@ -28,8 +28,9 @@ from resolvers.pagination import (
     Connection,
     Order,
     Window,
-    after_filter,
     build_connection,
+    cursor_position,
+    seek_filter,
     sort_spec,
 )
 from resolvers.permissions import require_admin
@@ -41,7 +42,7 @@ MAX_CLIENT_NAME_CHARS = 100
 # `lastUsedAt` is refreshed when it is older than this: one write a minute per client and
 # replica at most, never one per request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
-CLIENT_ORDER = Order("created_at", descending=True)
+CLIENT_ORDER = Order("created_at", descending=True, connection="Query.apiClients")
 HIDDEN = ("secret_hash",)
 
 
@@ -128,7 +129,8 @@ async def revoke_api_client(ctx: RequestContext, client_id: str) -> Row:
 async def list_api_clients(ctx: RequestContext, window: Window) -> Connection:
     require_admin(ctx)
     n, cursor, backward = window
-    query = after_filter(CLIENT_ORDER, cursor, backward)
+    position = await cursor_position(CLIENT_ORDER, cursor, ctx.db.api_clients, backward)
+    query = seek_filter(CLIENT_ORDER, position, backward)
     found = (
         ctx.db.api_clients.find(query, {"secret_hash": 0})
         .sort(sort_spec(CLIENT_ORDER, backward))

@@ -24,6 +24,9 @@ from resolvers.sessions import get_session
 
 # A replay (`after:`) reads this many events per query.
 REPLAY_PAGE = 200
+# An event's number is a MongoDB 64-bit integer: a longer one is no event id of ours (and
+# would not encode into the query).
+MAX_SEQ_DIGITS = 18
 
 log = structlog.get_logger("resolvers.live")
 
@@ -33,8 +36,13 @@ def parse_after(after: str | None, session_id: str) -> int:
     if after is None:
         return 0
     sid, _, seq = str(after).rpartition(":")
-    if sid != session_id or not seq.isdigit():
-        raise BadUserInput("'after' is not an event id of this session.", field="after")
+    # isdigit() alone admits digits int() refuses ("²"): that was an INTERNAL.
+    if sid != session_id or not (seq.isascii() and seq.isdigit()) or len(seq) > MAX_SEQ_DIGITS:
+        raise BadUserInput(
+            "'after' is not an event id of this session: pass the `id` of an event this "
+            "subscription delivered, or '<sessionId>:0' for all of them.",
+            field="after",
+        )
     return int(seq)
 
 
@@ -70,6 +78,14 @@ async def session_events(
         session = await get_session(ctx, sid)
         active = session["status"] == "active"
         count = int(session.get("event_seq") or 0)
+        if start > count:
+            # Every event id this session gave out is numbered at most `count`: a later
+            # one was made up, and its stream would wait, silent, for that many events.
+            raise BadUserInput(
+                "'after' is not an event id of this session: it has numbered "
+                f"{count} events so far.",
+                field="after",
+            )
         ending = bool(session.get("end_event_pending"))
         del session  # an idle subscription holds no rows (W5: memory per subscriber)
         order = InOrder(

@@ -19,15 +19,16 @@ from resolvers.pagination import (
     Connection,
     Order,
     Window,
-    after_filter,
     build_connection,
+    cursor_position,
+    seek_filter,
     sort_spec,
 )
 from resolvers.permissions import ensure_user_access, require_admin, require_viewer
 from resolvers.practice.progress import recount_streak
 from resolvers.taxonomy import LANGUAGES, normalize_language
 
-USER_ORDER = Order("created_at", descending=True)
+USER_ORDER = Order("created_at", descending=True, connection="Query.users")
 
 
 class NewUser(BaseModel):
@@ -83,7 +84,8 @@ async def list_users(ctx: RequestContext, window: Window, tier: str | None) -> C
     require_admin(ctx)
     n, cursor, backward = window
     base: dict[str, Any] = {"subscription_tier": tier} if tier else {}
-    query = {**base, **after_filter(USER_ORDER, cursor, backward)}
+    position = await cursor_position(USER_ORDER, cursor, ctx.db.users, backward)
+    query = {**base, **seek_filter(USER_ORDER, position, backward)}
     found = ctx.db.users.find(query).sort(sort_spec(USER_ORDER, backward)).limit(n + 1)
     docs = [Row(d) async for d in found]
     conn = build_connection(docs, n, USER_ORDER, backward=backward)

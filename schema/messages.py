@@ -87,7 +87,7 @@ class Message(Node):
         graphql_type=Edge[MessageT],
     )
     def edge(self) -> PageEdge:
-        return PageEdge((self, MESSAGE_ORDER.field))
+        return PageEdge((self, MESSAGE_ORDER))
 
     @strawberry.field
     async def user(self, info: Info) -> UserT:

@@ -74,7 +74,7 @@ class Session(Node):
         graphql_type=Edge[SessionT],
     )
     def edge(self) -> PageEdge:
-        return PageEdge((self, SESSION_ORDER.field))
+        return PageEdge((self, SESSION_ORDER))
 
     @strawberry.field(description="Mean latency of the timed assistant replies, in ms.")
     def avg_response_time_ms(self) -> float | None:

@@ -243,12 +243,12 @@ def test_edges_read_like_attributes_and_encode_the_same_cursors():
     conn = build_connection(rows, 2, MESSAGE_ORDER)
     assert [e.node for e in conn.edges] == rows[:2]
     assert [e.cursor for e in conn.edges] == [
-        encode_cursor(r["timestamp"], r["_id"]) for r in rows[:2]
+        encode_cursor(MESSAGE_ORDER.key, "p0", r["timestamp"], r["_id"]) for r in rows[:2]
     ]
     info = conn.page_info
     assert info.has_next_page and not info.has_previous_page
-    assert info.start_cursor == encode_cursor(rows[0]["timestamp"], "r000")
-    assert info.end_cursor == encode_cursor(rows[1]["timestamp"], "r001")
+    assert info.start_cursor == encode_cursor(MESSAGE_ORDER.key, "p0", rows[0]["timestamp"], "r000")
+    assert info.end_cursor == encode_cursor(MESSAGE_ORDER.key, "p0", rows[1]["timestamp"], "r001")
     assert isinstance(conn.edges[0], Edge)
     empty = build_connection([], 2, MESSAGE_ORDER).page_info
     assert empty.start_cursor is None and not empty.has_next_page

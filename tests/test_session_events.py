@@ -151,6 +151,28 @@ async def test_an_after_id_of_another_session_is_refused() -> None:
         assert answer["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+@pytest.mark.parametrize(
+    "made_up",
+    [
+        "{sid}:99",  # later than any event the session numbered: waited on, silently
+        "{sid}:\u00b2",  # a digit int() refuses: was an INTERNAL
+        "{sid}:" + "9" * 30,  # past MongoDB's 64-bit integers
+        "{sid}",
+    ],
+)
+async def test_an_after_id_the_session_never_issued_is_refused(made_up: str) -> None:
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await start(api, learner)
+        await record(api, learner, sid, "one event")
+        ws = await open_socket(url, learner)
+        await subscribe(ws, EVENTS, {"s": sid, "after": made_up.format(sid=sid)})
+        answer = await receive(ws, within=3)
+        assert answer["type"] == "error", answer
+        assert answer["payload"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+        await ws.close()
+
+
 async def test_a_message_whose_writer_died_before_publishing_is_delivered_by_maintenance() -> None:
     """The process died after inserting the message (step 1), before counting it or
     recording its event: the maintenance pass finishes the message, records the event and

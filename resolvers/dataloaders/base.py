@@ -24,8 +24,19 @@ from pymongo.errors import OperationFailure
 
 from models.db import Database
 from models.rows import Row
+from resolvers.cursors import Position
+from resolvers.errors import BadUserInput
 from resolvers.loader import BatchLoader
-from resolvers.pagination import Connection, Order, after_filter, build_connection, sort_spec
+from resolvers.pagination import (
+    Connection,
+    Order,
+    build_connection,
+    check_cursor,
+    legacy_matches,
+    legacy_refused,
+    seek_filter,
+    sort_spec,
+)
 
 # Parents per aggregation: one $unionWith stage each, under the server's 1000-stage limit.
 MAX_PARENTS_PER_BATCH = 500
@@ -191,14 +202,16 @@ class PageReader:
         value = row.get(self.order.field)
         return (value is not None, value, row["_id"])  # a missing value sorts first, as null
 
-    def page_branch(self, i: int, key: PageKey, grouped: bool = True) -> list[dict[str, Any]]:
+    def page_branch(
+        self, i: int, key: PageKey, grouped: bool = True, position: Position | None = None
+    ) -> list[dict[str, Any]]:
         match: dict[str, Any] = {self.parent_field: key.parent_id}
         if key.filters:
             match.update(filter_query(key.filters))
         if key.owner is not None:
             match["user_id"] = key.owner
-        if key.after is not None:
-            match = {"$and": [match, after_filter(self.order, key.after, key.backward)]}
+        if position is not None:
+            match = {"$and": [match, seek_filter(self.order, position, key.backward)]}
         limit = self.limit_stages.get(key.first)
         if limit is None:
             limit = self.limit_stages[key.first] = {"$limit": key.first + 1}
@@ -227,18 +240,57 @@ class PageReader:
             {"$addFields": {COUNT_TAG: i}},
         ]
 
-    async def load(self, keys: list[PageKey]) -> Sequence[Connection]:
+    async def positions(
+        self, unique: list[PageKey]
+    ) -> tuple[dict[PageKey, Position], dict[PageKey, BadUserInput]]:
+        """Each key's cursor checked against its parent's connection: the positions of
+        the good ones and the refusal of the others (a page of its own: the other parents
+        of the batch still load). Old-format cursors are matched to their rows with one
+        read for the whole batch, made only when some key has one."""
+        positions: dict[PageKey, Position] = {}
+        refused: dict[PageKey, BadUserInput] = {}
+        legacy = {}
+        for key in unique:
+            if key.after is None:
+                continue
+            try:
+                decoded = check_cursor(self.order, key.after, key.backward, key.parent_id)
+            except BadUserInput as exc:
+                refused[key] = exc
+                continue
+            if decoded.order is None:
+                legacy[key] = decoded
+            else:
+                positions[key] = decoded.position
+        if legacy:
+            ids = list({d.position.doc_id for d in legacy.values()})
+            fields = {self.order.field: 1, self.parent_field: 1}
+            rows = {r["_id"]: r async for r in self.collection.find({"_id": {"$in": ids}}, fields)}
+            for key, decoded in legacy.items():
+                row = rows.get(decoded.position.doc_id)
+                if legacy_matches(self.order, decoded, row, key.parent_id):
+                    positions[key] = decoded.position
+                else:
+                    refused[key] = legacy_refused(self.order, key.backward)
+        return positions, refused
+
+    async def load(self, keys: list[PageKey]) -> Sequence[Connection | BadUserInput]:
         unique = list(dict.fromkeys(keys))
+        positions, refused = await self.positions(unique)
+        if refused:
+            unique = [key for key in unique if key not in refused]
+        if not unique:
+            return list(map(refused.__getitem__, keys))
         try:
-            docs, counts, count_groups = await self.read(unique, grouped=True)
+            docs, counts, count_groups = await self.read(unique, True, positions)
         except OperationFailure as exc:
             if exc.code not in DOCUMENT_TOO_LARGE:
                 raise
             # A page's rows together exceed the 16 MB a returned document may hold (long
             # messages with many long errors can): the same read, one document per row.
-            docs, counts, count_groups = await self.read(unique, grouped=False)
+            docs, counts, count_groups = await self.read(unique, False, positions)
         count_index = {filters: i for i, (filters, _) in enumerate(count_groups)}
-        pages: dict[PageKey, Connection] = {}
+        pages: dict[PageKey, Connection | BadUserInput] = dict(refused)
         for i, key in enumerate(unique):
             total = 0
             if key.counted:
@@ -255,9 +307,16 @@ class PageReader:
             self.seen.add(docs.values())
         return list(map(pages.__getitem__, keys))
 
-    async def read(self, unique: list[PageKey], grouped: bool) -> tuple[Any, Any, Any]:
-        """(branch -> its rows in order, (count group, parent) -> count, count groups)."""
-        branches = [self.page_branch(i, key, grouped) for i, key in enumerate(unique)]
+    async def read(
+        self,
+        unique: list[PageKey],
+        grouped: bool,
+        positions: dict[PageKey, Position] | None = None,
+    ) -> tuple[Any, Any, Any]:
+        """(branch -> its rows in order, (count group, parent) -> count, count groups).
+        `positions`: where each key's page starts (`positions`), if not at the start."""
+        at = positions or {}
+        branches = [self.page_branch(i, key, grouped, at.get(key)) for i, key in enumerate(unique)]
         to_count: dict[tuple[tuple[str, Any], ...], dict[str, str | None]] = defaultdict(dict)
         for key in unique:
             if key.counted:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from resolvers.dataloaders.base import ByIdLoader, PageLoader
 from resolvers.pagination import Order
 
-EXERCISE_ORDER = Order("created_at", descending=True)
+EXERCISE_ORDER = Order(
+    "created_at",
+    descending=True,
+    connection="User.exercises",
+    parent_field="user_id",
+)
 
 
 class ExerciseByIdLoader(ByIdLoader):

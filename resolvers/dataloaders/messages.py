@@ -5,7 +5,12 @@ from __future__ import annotations
 from resolvers.dataloaders.base import ByIdLoader, PageLoader
 from resolvers.pagination import Order
 
-MESSAGE_ORDER = Order("timestamp", descending=False)
+MESSAGE_ORDER = Order(
+    "timestamp",
+    descending=False,
+    connection="Session.messages",
+    parent_field="session_id",
+)
 # Bookkeeping fields that no GraphQL field exposes.
 MESSAGE_HIDDEN = frozenset({"idempotency_key", "applied", "guarded", "applied_at"})
 

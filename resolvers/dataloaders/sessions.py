@@ -5,7 +5,12 @@ from __future__ import annotations
 from resolvers.dataloaders.base import ByIdLoader, PageLoader
 from resolvers.pagination import Order
 
-SESSION_ORDER = Order("started_at", descending=True)
+SESSION_ORDER = Order(
+    "started_at",
+    descending=True,
+    connection="User.sessions",
+    parent_field="user_id",
+)
 # Bookkeeping fields that no GraphQL field exposes.
 SESSION_HIDDEN = frozenset({"applied_ids", "guard_ids"})
 

@@ -30,8 +30,9 @@ from resolvers.pagination import (
     Connection,
     Order,
     Window,
-    after_filter,
     build_connection,
+    cursor_position,
+    seek_filter,
     sort_spec,
 )
 from resolvers.permissions import subject_user
@@ -40,7 +41,12 @@ from resolvers.taxonomy import in_language, target_language
 
 DAILY_SIZE = 5
 MIN_NEW = 2
-DUE_ORDER = Order("due_at", descending=False)
+DUE_ORDER = Order(
+    "due_at",
+    descending=False,
+    connection="Query.dueExercises",
+    parent_field="user_id",
+)
 DAILY_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tutoring-gateway/daily-exercises")
 DUPLICATE_KEY = 11000
 
@@ -166,7 +172,8 @@ async def due_exercises(ctx: RequestContext, user_id: str | None, window: Window
     n, after, backward = window
     user = await ctx.loaders.user.load(uid)
     base = {"user_id": uid, "status": "pending", "due_at": {"$lte": utcnow()}, **_practised(user)}
-    cursor = ctx.db.exercises.find({**base, **after_filter(DUE_ORDER, after, backward)})
+    position = await cursor_position(DUE_ORDER, after, ctx.db.exercises, backward, uid)
+    cursor = ctx.db.exercises.find({**base, **seek_filter(DUE_ORDER, position, backward)})
     docs = [Row(d) async for d in cursor.sort(sort_spec(DUE_ORDER, backward)).limit(n + 1)]
     conn = build_connection(docs, n, DUE_ORDER, backward=backward)
     exercises = ctx.db.exercises
