@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from typing import Any
 
@@ -206,7 +207,14 @@ def _later(last_event_id: str, after: Any) -> bool:
         return False
     sid, _, seq = last_event_id.rpartition(":")
     after_sid, _, after_seq = after.rpartition(":")
-    return sid == after_sid and seq.isdigit() and after_seq.isdigit() and int(seq) > int(after_seq)
+    # ASCII digits of a bounded length only: "²" passes isdigit() but not int(), and
+    # int() refuses a string of over 4,300 digits (either failed the request).
+    if not (_SEQ.fullmatch(seq) and _SEQ.fullmatch(after_seq)):
+        return False
+    return sid == after_sid and int(seq) > int(after_seq)
+
+
+_SEQ = re.compile(r"[0-9]{1,18}")
 
 
 def resumed(

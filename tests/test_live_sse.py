@@ -231,6 +231,23 @@ async def test_last_event_id_later_than_the_urls_after_wins_so_a_reconnect_repea
             assert (await events.next_event())["id"] == f"{sid}:4"
 
 
+async def test_a_malformed_last_event_id_beside_after_leaves_after_in_force() -> None:
+    # "²" passes str.isdigit() but not int(), and int() refuses a 5,000-digit string:
+    # either used to fail the request before its stream opened.
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        sid = await _session(api, learner)
+        for n in range(2):
+            await _record(api, learner, sid, f"m{n}")
+        variables = {"s": sid, "after": f"{sid}:1"}
+        for bad in (f"{sid}:²", f"{sid}:" + "9" * 5000, f"{sid}:-3", ":"):
+            resume = {"Last-Event-ID": bad.encode()}
+            async with stream(
+                _base(url), learner, EVENTS, variables, method="GET", headers=resume
+            ) as events:
+                assert (await events.next_event())["id"] == f"{sid}:2", bad
+
+
 async def test_a_stream_ends_at_its_longest_duration_without_complete() -> None:
     settings = make_settings(sse_max_stream_seconds=0.3, sse_keepalive_seconds=5)
     async with served(settings) as (api, url):
