@@ -307,11 +307,19 @@ def same_call(
     call's: its `errors` say nothing about the retry. A lost answer, then a turn the tutor
     answered and annotated within seconds, then the app's retry is the ordinary sequence;
     refusing that retry as a reused key had the app send the utterance again under a new
-    key, stored and counted twice. The other fields still tell another message apart."""
+    key, stored and counted twice. The other fields still tell another message apart.
+
+    A cost the retry leaves to the server is never compared: it is the price list's, not
+    the call's, and the price list may change between two attempts (a PRICING_OVERRIDES
+    deploy, or a rolling one where the retry lands on a replica with the new prices). The
+    tokens, provider and model that were priced are compared, and the first attempt's cost
+    is what was billed and what the retry answers. Comparing it refused the tutor's retry
+    of a reply whose answer was lost as a reused key, so its retry under a new key billed
+    the reply twice."""
     annotated = stored.get("annotated_at") is not None
     return all(
         _called(k, stored.get(k)) == _called(k, sent.get(k))
-        or (k in defaulted and stored.get(k) is None)
+        or (k in defaulted and (k == "cost" or stored.get(k) is None))
         or (k == "errors" and annotated)
         for k in CALL_FIELDS
     )

@@ -552,3 +552,33 @@ async def test_a_retry_of_a_message_an_older_replica_left_unpriced_is_the_same_c
     assert again == {"id": first["id"], "cost": None}
     other = (await api.gql(record, {"in": {**data, "cost": 0.5}}, token=tutor)).json()
     assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
+
+
+async def test_a_retry_after_the_price_list_changed_is_the_same_call(api):
+    """The tutor's reply priced from its tokens, its answer lost, the price list changed
+    (a PRICING_OVERRIDES deploy; in a rolling one the retry lands on a replica with the new
+    prices), the retry sends the same fields: it is the same call, answered with what was
+    billed. Before, the retry was refused as a reused idempotencyKey (the re-priced cost
+    0.0015 differed from the stored 0.00075), and a tutor that then sent the reply under a
+    new key was billed for it twice (0.00225 for one reply)."""
+    user, token = await api.user()
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (
+        await api.data(start, {"in": {"userId": user["_id"], "provider": "openai"}}, token=token)
+    )["startSession"]["id"]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id cost } }"
+    data = {"sessionId": sid, "role": "ASSISTANT", "content": "Nearly!", "model": "gpt-4o-mini"}
+    data |= {"tokensIn": 1000, "tokensOut": 1000, "idempotencyKey": "turn-7-reply"}
+    first = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+    assert first["cost"] == pytest.approx(0.00075)
+    doubled = {"openai": {"gpt-4o-mini": {"input": 0.30 / 1e6, "output": 1.20 / 1e6}}}
+    api.services.settings.pricing_overrides = json.dumps(doubled)
+    again = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+    assert again == first
+    report = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert (report["totalRequests"], report["totalCost"]) == (1, pytest.approx(0.00075))
+    # Another message under the key (other tokens) is still refused.
+    other = (await api.gql(record, {"in": {**data, "tokensOut": 5}}, token=tutor)).json()
+    assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
