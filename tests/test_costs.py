@@ -582,3 +582,36 @@ async def test_a_retry_after_the_price_list_changed_is_the_same_call(api):
     # Another message under the key (other tokens) is still refused.
     other = (await api.gql(record, {"in": {**data, "tokensOut": 5}}, token=tutor)).json()
     assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
+
+
+async def test_dated_model_snapshots_are_priced_as_their_model(api):
+    """What a provider's API answers as the model (a dated snapshot) and the Anthropic
+    names of docs/api-clients.md's example were billed at the unknown-model fallback: the
+    example's reply (anthropic/claude-3-5-sonnet, 420 in, 96 out) cost 0.00708 instead of
+    0.0027, a gpt-4o-mini-2024-07-18 reply of 1,000 + 1,000 tokens 0.04 instead of
+    0.00075. A snapshot priced apart from its family keeps its own entry."""
+    user, token = await api.user()
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (await api.data(start, {"in": {"userId": user["_id"]}}, token=token))["startSession"][
+        "id"
+    ]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { cost } }"
+    cases = [
+        ("anthropic", "claude-3-5-sonnet", 420, 96, 0.0027),
+        ("anthropic", "claude-3-5-sonnet-20241022", 420, 96, 0.0027),
+        ("anthropic", "claude-3-5-haiku-latest", 1000, 1000, 0.0048),
+        ("openai", "gpt-4o-mini-2024-07-18", 1000, 1000, 0.00075),
+        ("openai", "gpt-4o-2024-08-06", 1000, 1000, 0.0125),
+        ("openai", "gpt-4o-2024-05-13", 1000, 1000, 0.02),
+        ("gemini", "gemini-2.0-flash@20250101", 1000, 1000, 0.0005),
+        ("openai", "gpt-9", 1000, 1000, 0.04),  # unknown: the fallback, never free
+    ]
+    for provider, model, tokens_in, tokens_out, expected in cases:
+        data = {"sessionId": sid, "role": "ASSISTANT", "content": model, "provider": provider}
+        data |= {"model": model, "tokensIn": tokens_in, "tokensOut": tokens_out}
+        got = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]["cost"]
+        assert got == pytest.approx(expected), model
+    report = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert report["totalCost"] == pytest.approx(sum(c[-1] for c in cases))
