@@ -615,3 +615,25 @@ async def test_dated_model_snapshots_are_priced_as_their_model(api):
         assert got == pytest.approx(expected), model
     report = (await api.data(REPORT, {}, token=admin))["costReport"]
     assert report["totalCost"] == pytest.approx(sum(c[-1] for c in cases))
+
+
+async def test_every_cost_report_field_says_what_it_counts(api):
+    """An admin reading the schema to put costReport's numbers in a budget could not tell
+    the currency, that tokens are in + out, that today/thisHour/thisWeek ignore from/to, or
+    that byDay leaves out days without calls: 20 of the 28 fields of CostReport, CostBucket,
+    UserCost and CostAlert had no description."""
+    query = """query($n: String!) { __type(name: $n) {
+      fields { name description } } }"""
+    missing = []
+    for name in ("CostReport", "CostBucket", "UserCost", "CostAlert"):
+        fields = (await api.data(query, {"n": name}))["__type"]["fields"]
+        missing += [f"{name}.{f['name']}" for f in fields if not f["description"]]
+        described = {f["name"]: f["description"] or "" for f in fields}
+        if name == "CostReport":
+            for live in ("today", "thisHour", "thisWeek"):
+                assert "whatever from/to say" in described[live], live
+            assert "without AI calls" in described["byDay"]
+        for money in ("cost", "totalCost", "value", "threshold"):
+            if money in described:
+                assert "US dollars" in described[money], f"{name}.{money}"
+    assert missing == ["CostAlert.message"]
