@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.scalars import BigInt
+
 if TYPE_CHECKING:
     from schema.users import User
 
@@ -40,7 +42,7 @@ class CostBucket:
         "else its tokens priced when it was recorded; not repriced later), rounded to 8 "
         "decimals."
     )
-    tokens: int = strawberry.field(description="tokensIn + tokensOut of the calls.")
+    tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of the calls.")
     requests: int = strawberry.field(
         description="AI calls: messages carrying usage (tokens or cost above 0), whatever "
         "their role, and answer-evaluator calls."
@@ -53,7 +55,7 @@ class UserCost:
     cost: float = strawberry.field(
         description="US dollars spent on this learner's AI calls in the window."
     )
-    tokens: int = strawberry.field(description="tokensIn + tokensOut of those calls.")
+    tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
     requests: int = strawberry.field(description="AI calls for this learner in the window.")
 
 
@@ -91,7 +93,7 @@ class CostReport:
         "sent, else its tokens priced when recorded; not repriced later), rounded to 8 "
         "decimals. The buckets of each breakdown add up to it within that rounding."
     )
-    total_tokens: int = strawberry.field(description="tokensIn + tokensOut of those calls.")
+    total_tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
     total_requests: int = strawberry.field(
         description="AI calls in the window (CostBucket.requests); providerStats counts the "
         "same calls."
@@ -141,7 +143,7 @@ class ProviderStat:
         "the key 'provider/model' over the same window, as are tokens and cost. A reply "
         "without usage is not a call."
     )
-    tokens: int
+    tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
     cost: float
     avg_response_time_ms: float | None = strawberry.field(
         description="Over the requests that sent a responseTimeMs."

@@ -637,3 +637,27 @@ async def test_every_cost_report_field_says_what_it_counts(api):
             if money in described:
                 assert "US dollars" in described[money], f"{name}.{money}"
     assert missing == ["CostAlert.message"]
+
+
+async def test_token_totals_past_32_bits_are_reported(api):
+    """80M tokens a day (a few thousand learners' turns) is 2.4 billion in a month: past
+    GraphQL Int's 2^31, so costReport for November answered HTTP 400, `data: null`, "Int
+    cannot represent non 32-bit signed integer value: 2400000000", and providerStats the
+    same: the admin got no report at all. Token totals are BigInt, JSON integers as before."""
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    day = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    for i in range(30):
+        await assistant(
+            api, user["_id"], day + timedelta(days=i), 20.0, tokens=(60_000_000, 20_000_000)
+        )
+    month = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
+    response = await api.gql(REPORT, month, token=admin)
+    assert response.status_code == 200, response.text
+    report = response.json()["data"]["costReport"]
+    assert (report["totalTokens"], report["totalCost"]) == (2_400_000_000, 600.0)
+    assert type(report["totalTokens"]) is int  # a JSON integer, not 2400000000.0
+    assert report["byModel"][0]["tokens"] == report["topUsers"][0]["tokens"] == 2_400_000_000
+    stats = "query($f: DateTime, $t: DateTime) { providerStats(from: $f, to: $t) { tokens } }"
+    got = await api.data(stats, {"f": month["from"], "t": month["to"]}, token=admin)
+    assert got["providerStats"] == [{"tokens": 2_400_000_000}]
