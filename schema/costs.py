@@ -144,7 +144,9 @@ class ProviderStat:
         "without usage is not a call."
     )
     tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
-    cost: float
+    cost: float = strawberry.field(
+        description="US dollars: the calls' stored costs, rounded to 8 decimals."
+    )
     avg_response_time_ms: float | None = strawberry.field(
         description="Over the requests that sent a responseTimeMs."
     )

@@ -625,7 +625,7 @@ async def test_every_cost_report_field_says_what_it_counts(api):
     query = """query($n: String!) { __type(name: $n) {
       fields { name description } } }"""
     missing = []
-    for name in ("CostReport", "CostBucket", "UserCost", "CostAlert"):
+    for name in ("CostReport", "CostBucket", "UserCost", "CostAlert", "ProviderStat"):
         fields = (await api.data(query, {"n": name}))["__type"]["fields"]
         missing += [f"{name}.{f['name']}" for f in fields if not f["description"]]
         described = {f["name"]: f["description"] or "" for f in fields}
@@ -636,7 +636,7 @@ async def test_every_cost_report_field_says_what_it_counts(api):
         for money in ("cost", "totalCost", "value", "threshold"):
             if money in described:
                 assert "US dollars" in described[money], f"{name}.{money}"
-    assert missing == ["CostAlert.message"]
+    assert missing == ["CostAlert.message", "ProviderStat.provider", "ProviderStat.model"]
 
 
 async def test_token_totals_past_32_bits_are_reported(api):
