@@ -241,7 +241,8 @@ def build_message(
         v.name(session.get("provider"), "provider") if data.role == "assistant" or call else None
     )
     model = v.name(data.model, "model")
-    if cost is None and (tokens_in or tokens_out):
+    priced = cost is None and bool(tokens_in or tokens_out)
+    if priced:
         pricing = load_pricing(ctx.settings.pricing_overrides)
         cost = pricing.cost(provider, model, tokens_in or 0, tokens_out or 0)
     key = v.idempotency_key(data.idempotency_key)
@@ -257,6 +258,7 @@ def build_message(
         tokens_in=tokens_in,
         tokens_out=tokens_out,
         cost=cost,
+        priced=priced or None,
         response_time_ms=v.non_negative_int(data.response_time_ms, "responseTimeMs", 3_600_000),
         errors=validated_errors(data.errors or [], data.role, language),  # type: ignore[arg-type]
         language=language,
@@ -307,11 +309,21 @@ def same_call(
     call's: its `errors` say nothing about the retry. A lost answer, then a turn the tutor
     answered and annotated within seconds, then the app's retry is the ordinary sequence;
     refusing that retry as a reused key had the app send the utterance again under a new
-    key, stored and counted twice. The other fields still tell another message apart."""
+    key, stored and counted twice. The other fields still tell another message apart.
+
+    A cost the server priced (`priced`) and the retry again leaves to it is not compared:
+    it is the price list's, not the call's, and the price list may change between two
+    attempts (a PRICING_OVERRIDES deploy, or a rolling one where the retry lands on a
+    replica with the new prices). The tokens, provider and model that were priced are
+    compared, and the first attempt's cost is what was billed and what the retry answers.
+    Comparing it refused the tutor's retry of a reply whose answer was lost as a reused
+    key, so its retry under a new key billed the reply twice. A cost the first call sent
+    itself is still the call's: a retry without it is another call."""
     annotated = stored.get("annotated_at") is not None
     return all(
         _called(k, stored.get(k)) == _called(k, sent.get(k))
         or (k in defaulted and stored.get(k) is None)
+        or (k == "cost" and k in defaulted and stored.get("priced") is True)
         or (k == "errors" and annotated)
         for k in CALL_FIELDS
     )

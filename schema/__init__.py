@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 from schema.mutation import Mutation
 from schema.node import NODE_TYPE_NAMES
 from schema.query import Query
-from schema.scalars import BoundedDateTime
+from schema.scalars import BigInt, BigIntScalar, BoundedDateTime
 from schema.subscription import Subscription
 
 
@@ -33,7 +33,7 @@ def build_schema(
         subscription=Subscription,
         extensions=list(extensions),
         execution_context_class=execution_context_class,
-        scalar_overrides={datetime: BoundedDateTime},
+        scalar_overrides={datetime: BoundedDateTime, BigInt: BigIntScalar},
     )
     for name in NODE_TYPE_NAMES:  # see schema/node.py
         node_type = schema._schema.type_map[name]

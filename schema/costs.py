@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.scalars import BigInt
+
 if TYPE_CHECKING:
     from schema.users import User
 
@@ -31,9 +33,16 @@ class AlertWindow(Enum):
     "topic or subscription tier."
 )
 class CostBucket:
-    key: str
-    cost: float
-    tokens: int
+    key: str = strawberry.field(
+        description="The provider, 'provider/model', the UTC day (YYYY-MM-DD), the session "
+        "topic or the subscription tier; 'unknown' for a call that named none."
+    )
+    cost: float = strawberry.field(
+        description="US dollars: the sum of the calls' stored costs (the cost the tutor sent, "
+        "else its tokens priced when it was recorded; not repriced later), rounded to 8 "
+        "decimals."
+    )
+    tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of the calls.")
     requests: int = strawberry.field(
         description="AI calls: messages carrying usage (tokens or cost above 0), whatever "
         "their role, and answer-evaluator calls."
@@ -43,17 +52,25 @@ class CostBucket:
 @strawberry.type
 class UserCost:
     user: UserT | None = strawberry.field(description="Null if the user was deleted.")
-    cost: float
-    tokens: int
-    requests: int
+    cost: float = strawberry.field(
+        description="US dollars spent on this learner's AI calls in the window."
+    )
+    tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
+    requests: int = strawberry.field(description="AI calls for this learner in the window.")
 
 
 @strawberry.type
 class CostAlert:
-    level: AlertLevel
-    window: AlertWindow
-    threshold: float
-    value: float
+    level: AlertLevel = strawberry.field(
+        description="WARNING at 80% of the threshold, CRITICAL at 100%."
+    )
+    window: AlertWindow = strawberry.field(
+        description="HOUR: this UTC hour; DAY: today, or an earlier UTC day of the window."
+    )
+    threshold: float = strawberry.field(
+        description="US dollars: COST_ALERT_HOURLY or COST_ALERT_DAILY."
+    )
+    value: float = strawberry.field(description="US dollars spent in that hour or day.")
     message: str
 
 
@@ -65,27 +82,54 @@ class CostAlert:
     "is whole UTC days; from/to say which."
 )
 class CostReport:
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    total_cost: float
-    total_tokens: int
+    from_: datetime = strawberry.field(
+        name="from", description="Midnight UTC starting the first day counted."
+    )
+    to: datetime = strawberry.field(
+        description="Midnight UTC after the last day counted (the window is [from, to))."
+    )
+    total_cost: float = strawberry.field(
+        description="US dollars: the stored costs of the window's AI calls (the cost the tutor "
+        "sent, else its tokens priced when recorded; not repriced later), rounded to 8 "
+        "decimals. The buckets of each breakdown add up to it within that rounding."
+    )
+    total_tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
     total_requests: int = strawberry.field(
         description="AI calls in the window (CostBucket.requests); providerStats counts the "
         "same calls."
     )
-    today: float = strawberry.field(description="Spend so far today (UTC).")
-    this_hour: float = strawberry.field(description="Spend so far this UTC hour.")
-    this_week: float = strawberry.field(description="Spend since Monday 00:00 UTC.")
-    by_provider: list[CostBucket]
-    by_model: list[CostBucket]
-    by_day: list[CostBucket]
-    top_users: list[UserCost]
-    alerts: list[CostAlert]
+    today: float = strawberry.field(
+        description="US dollars spent so far today (UTC), whatever from/to say."
+    )
+    this_hour: float = strawberry.field(
+        description="US dollars spent so far this UTC hour, whatever from/to say."
+    )
+    this_week: float = strawberry.field(
+        description="US dollars spent since Monday 00:00 UTC, whatever from/to say."
+    )
+    by_provider: list[CostBucket] = strawberry.field(
+        description="The window by provider, most expensive first."
+    )
+    by_model: list[CostBucket] = strawberry.field(
+        description="The window by 'provider/model', most expensive first."
+    )
+    by_day: list[CostBucket] = strawberry.field(
+        description="The window by UTC day, oldest first; a day without AI calls has no bucket."
+    )
+    top_users: list[UserCost] = strawberry.field(
+        description="The `top` learners who cost most in the window, most expensive first."
+    )
+    alerts: list[CostAlert] = strawberry.field(
+        description="Thresholds reached this hour or today, and earlier days of the window "
+        "over the daily threshold."
+    )
     by_topic: list[CostBucket] = strawberry.field(
-        description="By session topic ('(none)' for sessions without one)."
+        description="The window by session topic ('(none)' for sessions without one), most "
+        "expensive first."
     )
     by_tier: list[CostBucket] = strawberry.field(
-        description="By the learner's subscription tier when the reply was recorded."
+        description="The window by the learner's subscription tier when the call was "
+        "recorded, most expensive first."
     )
 
 
@@ -99,8 +143,10 @@ class ProviderStat:
         "the key 'provider/model' over the same window, as are tokens and cost. A reply "
         "without usage is not a call."
     )
-    tokens: int
-    cost: float
+    tokens: BigInt = strawberry.field(description="tokensIn + tokensOut of those calls.")
+    cost: float = strawberry.field(
+        description="US dollars: the calls' stored costs, rounded to 8 decimals."
+    )
     avg_response_time_ms: float | None = strawberry.field(
         description="Over the requests that sent a responseTimeMs."
     )

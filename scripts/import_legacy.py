@@ -52,7 +52,7 @@ from resolvers.errors import BadUserInput
 from resolvers.messages import apply_message
 from resolvers.pricing import load_pricing
 from resolvers.rebuild import rebuild_user_totals
-from resolvers.validation import MAX_CONTENT_CHARS, normalize_email
+from resolvers.validation import MAX_CONTENT_CHARS, name, non_negative_money, normalize_email
 from scripts.cli import run_script
 from scripts.json_stream import array_items, object_keys, shape
 
@@ -327,7 +327,7 @@ async def import_sessions(db: Database, path: Path, report: Report, source: str)
                     started,
                     ended_at=ended,
                     topic=rec.get("topic"),
-                    provider=rec.get("provider"),
+                    provider=name(rec.get("provider"), "provider"),
                 )
                 | {"legacy": {k: rec[k] for k in ("source", "notes") if rec.get(k)}},
                 report,
@@ -341,7 +341,7 @@ async def import_sessions(db: Database, path: Path, report: Report, source: str)
         for j, msg in enumerate(messages):
             try:
                 doc = _history_message(rec, j, msg, sid, user_id, pricing)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, BadUserInput) as exc:
                 report.skip(f"{pos}.messages[{j}]", _why(exc))
                 continue
             await _insert_message(db, {**doc, "topic": rec.get("topic"), "tier": tier}, report)
@@ -372,12 +372,19 @@ def _history_message(
     for value in (tokens_in, tokens_out, msg.get("latency_ms")):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise ValueError(f"bad count {value!r}")
+    # Names in recordMessage's one spelling and the cost within its bounds: an export's
+    # "OpenAI" / "GPT-4o-mini" sat in costReport and providerStats in a bucket apart from the
+    # live "openai/gpt-4o-mini", and a negative cost took its amount off the bill.
+    provider, model = name(rec.get("provider"), "provider"), name(msg.get("model"), "model")
     cost = msg.get("cost")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
+        raise ValueError(f"bad cost {cost!r}")
+    cost = non_negative_money(cost, "cost")
     # Any message carrying usage is an AI call, priced and named like a reply
     # (resolvers/costs/calls.py), as recordMessage does.
     call = carries_usage(tokens_in, tokens_out, cost)
     if cost is None and (tokens_in or tokens_out):
-        cost = pricing.cost(rec.get("provider"), msg.get("model"), tokens_in or 0, tokens_out or 0)
+        cost = pricing.cost(provider, model, tokens_in or 0, tokens_out or 0)
     return {
         "_id": legacy_id("history-message", f"{rec['session_id']}:{j}"),
         "session_id": sid,
@@ -385,8 +392,8 @@ def _history_message(
         "role": role,
         "content": _content(msg["text"]),
         "timestamp": parse_time(msg["timestamp"]),
-        "provider": rec.get("provider") if role == "assistant" or call else None,
-        "model": msg.get("model"),
+        "provider": provider if role == "assistant" or call else None,
+        "model": model,
         "tokens_in": tokens_in,
         "tokens_out": tokens_out,
         "cost": cost,

@@ -552,3 +552,112 @@ async def test_a_retry_of_a_message_an_older_replica_left_unpriced_is_the_same_c
     assert again == {"id": first["id"], "cost": None}
     other = (await api.gql(record, {"in": {**data, "cost": 0.5}}, token=tutor)).json()
     assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
+
+
+async def test_a_retry_after_the_price_list_changed_is_the_same_call(api):
+    """The tutor's reply priced from its tokens, its answer lost, the price list changed
+    (a PRICING_OVERRIDES deploy; in a rolling one the retry lands on a replica with the new
+    prices), the retry sends the same fields: it is the same call, answered with what was
+    billed. Before, the retry was refused as a reused idempotencyKey (the re-priced cost
+    0.0015 differed from the stored 0.00075), and a tutor that then sent the reply under a
+    new key was billed for it twice (0.00225 for one reply)."""
+    user, token = await api.user()
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (
+        await api.data(start, {"in": {"userId": user["_id"], "provider": "openai"}}, token=token)
+    )["startSession"]["id"]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { id cost } }"
+    data = {"sessionId": sid, "role": "ASSISTANT", "content": "Nearly!", "model": "gpt-4o-mini"}
+    data |= {"tokensIn": 1000, "tokensOut": 1000, "idempotencyKey": "turn-7-reply"}
+    first = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+    assert first["cost"] == pytest.approx(0.00075)
+    doubled = {"openai": {"gpt-4o-mini": {"input": 0.30 / 1e6, "output": 1.20 / 1e6}}}
+    api.services.settings.pricing_overrides = json.dumps(doubled)
+    again = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]
+    assert again == first
+    report = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert (report["totalRequests"], report["totalCost"]) == (1, pytest.approx(0.00075))
+    # Another message under the key (other tokens) is still refused.
+    other = (await api.gql(record, {"in": {**data, "tokensOut": 5}}, token=tutor)).json()
+    assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
+
+
+async def test_dated_model_snapshots_are_priced_as_their_model(api):
+    """What a provider's API answers as the model (a dated snapshot) and the Anthropic
+    names of docs/api-clients.md's example were billed at the unknown-model fallback: the
+    example's reply (anthropic/claude-3-5-sonnet, 420 in, 96 out) cost 0.00708 instead of
+    0.0027, a gpt-4o-mini-2024-07-18 reply of 1,000 + 1,000 tokens 0.04 instead of
+    0.00075. A snapshot priced apart from its family keeps its own entry."""
+    user, token = await api.user()
+    _, admin = await api.admin()
+    tutor = await api.tutor()
+    start = "mutation($in: StartSessionInput!) { startSession(input: $in) { id } }"
+    sid = (await api.data(start, {"in": {"userId": user["_id"]}}, token=token))["startSession"][
+        "id"
+    ]
+    record = "mutation($in: RecordMessageInput!) { recordMessage(input: $in) { cost } }"
+    cases = [
+        ("anthropic", "claude-3-5-sonnet", 420, 96, 0.0027),
+        ("anthropic", "claude-3-5-sonnet-20241022", 420, 96, 0.0027),
+        ("anthropic", "claude-3-5-haiku-latest", 1000, 1000, 0.0048),
+        ("openai", "gpt-4o-mini-2024-07-18", 1000, 1000, 0.00075),
+        ("openai", "gpt-4o-2024-08-06", 1000, 1000, 0.0125),
+        ("openai", "gpt-4o-2024-05-13", 1000, 1000, 0.02),
+        ("gemini", "gemini-2.0-flash@20250101", 1000, 1000, 0.0005),
+        ("openai", "gpt-9", 1000, 1000, 0.04),  # unknown: the fallback, never free
+    ]
+    for provider, model, tokens_in, tokens_out, expected in cases:
+        data = {"sessionId": sid, "role": "ASSISTANT", "content": model, "provider": provider}
+        data |= {"model": model, "tokensIn": tokens_in, "tokensOut": tokens_out}
+        got = (await api.data(record, {"in": data}, token=tutor))["recordMessage"]["cost"]
+        assert got == pytest.approx(expected), model
+    report = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert report["totalCost"] == pytest.approx(sum(c[-1] for c in cases))
+
+
+async def test_every_cost_report_field_says_what_it_counts(api):
+    """An admin reading the schema to put costReport's numbers in a budget could not tell
+    the currency, that tokens are in + out, that today/thisHour/thisWeek ignore from/to, or
+    that byDay leaves out days without calls: 20 of the 28 fields of CostReport, CostBucket,
+    UserCost and CostAlert had no description."""
+    query = """query($n: String!) { __type(name: $n) {
+      fields { name description } } }"""
+    missing = []
+    for name in ("CostReport", "CostBucket", "UserCost", "CostAlert", "ProviderStat"):
+        fields = (await api.data(query, {"n": name}))["__type"]["fields"]
+        missing += [f"{name}.{f['name']}" for f in fields if not f["description"]]
+        described = {f["name"]: f["description"] or "" for f in fields}
+        if name == "CostReport":
+            for live in ("today", "thisHour", "thisWeek"):
+                assert "whatever from/to say" in described[live], live
+            assert "without AI calls" in described["byDay"]
+        for money in ("cost", "totalCost", "value", "threshold"):
+            if money in described:
+                assert "US dollars" in described[money], f"{name}.{money}"
+    assert missing == ["CostAlert.message", "ProviderStat.provider", "ProviderStat.model"]
+
+
+async def test_token_totals_past_32_bits_are_reported(api):
+    """80M tokens a day (a few thousand learners' turns) is 2.4 billion in a month: past
+    GraphQL Int's 2^31, so costReport for November answered HTTP 400, `data: null`, "Int
+    cannot represent non 32-bit signed integer value: 2400000000", and providerStats the
+    same: the admin got no report at all. Token totals are BigInt, JSON integers as before."""
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    day = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    for i in range(30):
+        await assistant(
+            api, user["_id"], day + timedelta(days=i), 20.0, tokens=(60_000_000, 20_000_000)
+        )
+    month = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
+    response = await api.gql(REPORT, month, token=admin)
+    assert response.status_code == 200, response.text
+    report = response.json()["data"]["costReport"]
+    assert (report["totalTokens"], report["totalCost"]) == (2_400_000_000, 600.0)
+    assert type(report["totalTokens"]) is int  # a JSON integer, not 2400000000.0
+    assert report["byModel"][0]["tokens"] == report["topUsers"][0]["tokens"] == 2_400_000_000
+    stats = "query($f: DateTime, $t: DateTime) { providerStats(from: $f, to: $t) { tokens } }"
+    got = await api.data(stats, {"f": month["from"], "t": month["to"]}, token=admin)
+    assert got["providerStats"] == [{"tokens": 2_400_000_000}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -227,3 +227,52 @@ def test_scripts_facing_an_unreachable_mongodb_say_one_line(argv):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "MongoDB is unreachable" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_imported_usage_is_named_and_bounded_like_recorded_usage(api, tmp_path):
+    """An export spelling "OpenAI" / "GPT-4o-mini" was stored as sent, and its costs too:
+    costReport showed one model in three byModel buckets ("OpenAI/GPT-4o-mini" 0.5,
+    "openai/gpt-4o-mini" 0.25, "OpenAI/gpt-4o-mini" -0.4) and a totalCost of 0.35 for 0.75
+    spent, the reply with a cost of -0.4 taking that off the bill; a cost written as text
+    ("0.1") stopped the whole import with a TypeError. Names are now stored as recordMessage
+    stores them, and a cost recordMessage would refuse skips its message, with the reason."""
+    from tests.test_costs import REPORT, assistant
+
+    day = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    stamp = day.isoformat().replace("+00:00", "Z")
+    history = [
+        {
+            "session_id": "hist-case",
+            "user_email": "case@example.com",
+            "start_time": stamp,
+            "provider": "OpenAI",
+            "messages": [
+                {"role": "user", "text": "Hello.", "timestamp": stamp},
+                {"role": "assistant", "text": "Hi!", "timestamp": stamp, "model": "GPT-4o-mini"}
+                | {"tokens_in": 100, "tokens_out": 50, "cost": 0.5},
+                {"role": "assistant", "text": "Refund?", "timestamp": stamp, "model": "gpt-4o-mini"}
+                | {"tokens_in": 10, "tokens_out": 10, "cost": -0.4},
+                {"role": "assistant", "text": "Text?", "timestamp": stamp, "model": "gpt-4o-mini"}
+                | {"tokens_in": 10, "tokens_out": 10, "cost": "0.1"},
+            ],
+        }
+    ]
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(history))
+    db = api.services.db
+    user, _ = await api.user()
+    _, admin = await api.admin()
+    await assistant(api, user["_id"], day, 0.25, provider="openai", model="gpt-4o-mini")
+    report = await import_files(db, [path], 14.0)
+    assert [pos for pos, _ in report.skipped] == [
+        "history.json: [0].messages[2]",
+        "history.json: [0].messages[3]",
+    ]
+    assert "cost" in dict(report.skipped)["history.json: [0].messages[2]"]
+    got = (await api.data(REPORT, {}, token=admin))["costReport"]
+    assert [(b["key"], b["cost"], b["requests"]) for b in got["byModel"]] == [
+        ("openai/gpt-4o-mini", pytest.approx(0.75), 2)
+    ]
+    assert got["totalCost"] == pytest.approx(0.75)
+    session = await db.sessions.find_one({"_id": legacy_id("history-session", "hist-case")})
+    assert session["provider"] == "openai"

@@ -33,6 +33,9 @@ class MessageDoc(BaseDoc):
     tokens_in: int | None = None
     tokens_out: int | None = None
     cost: float | None = None
+    # True when the server priced `cost` from the tokens (the caller sent none): a retry
+    # that again sends none is the same call whatever the price list says by then.
+    priced: bool | None = None
     response_time_ms: int | None = None
     errors: list[LanguageErrorDoc] = Field(default_factory=list)
     # The learner's target language when the errors were found (canonical name), so an
