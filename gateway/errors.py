@@ -30,6 +30,10 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
         # graphql-core's own errors (parse, validation, input coercion) are client-safe.
         original = original.original_error
     out: dict[str, Any] = {}
+    if original is None and _cannot_write(error):
+        # A stored value its field's type cannot represent: the server's data, not the
+        # request (the client's input is coerced before execution, with no path).
+        original = TypeError(error.message)
     if isinstance(original, DomainError):
         out["message"] = original.message
         extensions = {"code": original.code, **original.extensions}
@@ -57,6 +61,13 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
         out["path"] = error.path
     out["extensions"] = extensions
     return out
+
+
+def _cannot_write(error: GraphQLError) -> bool:
+    """graphql-core's output coercion refused a resolved value ("Int cannot represent non
+    32-bit signed integer value: 3000000000", "Enum 'Role' cannot represent value: ...").
+    Input coercion words its errors the same way but fails before execution, at no path."""
+    return bool(error.path) and " cannot represent " in error.message
 
 
 def with_request_id(payload: Any, request_id: str | None) -> Any:

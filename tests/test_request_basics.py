@@ -236,3 +236,32 @@ async def test_services_reach_requests_only_as_lifespan_state(capsys):
             response = await bare.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 500
     assert "the app's lifespan has not run" in capsys.readouterr().out
+
+
+async def test_a_stored_value_the_schema_cannot_write_is_internal_not_the_callers_fault(api):
+    # A session's token count past 32 bits: graphql-core refuses to write it ("Int cannot
+    # represent non 32-bit signed integer value"). That is the server's data, not the
+    # request: it was answered BAD_USER_INPUT with HTTP 400, and a client that trusted the
+    # code stopped retrying a query that was fine.
+    user, token = await api.user()
+    start = 'mutation { startSession(input: {topic: "t"}) { id } }'
+    sid = (await api.data(start, token=token))["startSession"]["id"]
+    await api.services.db.sessions.update_one(
+        {"_id": sid}, {"$set": {"total_tokens": 3_000_000_000}}
+    )
+    response = await api.gql(
+        "{ me { sessions(first: 1) { edges { node { totalTokens } } } } }", token=token
+    )
+    body = response.json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL" and error["extensions"]["requestId"]
+    assert "32-bit" not in error["message"]
+    assert error["path"][-1] == "totalTokens"
+    assert response.status_code == 500  # nothing of the request could be answered
+    # Input the client sent is still its own mistake.
+    bad = await api.gql(
+        "query($n: Int) { me { sessions(first: $n) { totalCount } } }",
+        {"n": 3_000_000_000},
+        token=token,
+    )
+    assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
