@@ -243,7 +243,7 @@ async def test_a_stored_value_the_schema_cannot_write_is_internal_not_the_caller
     # represent non 32-bit signed integer value"). That is the server's data, not the
     # request: it was answered BAD_USER_INPUT with HTTP 400, and a client that trusted the
     # code stopped retrying a query that was fine.
-    user, token = await api.user()
+    _user, token = await api.user()
     start = 'mutation { startSession(input: {topic: "t"}) { id } }'
     sid = (await api.data(start, token=token))["startSession"]["id"]
     await api.services.db.sessions.update_one(
