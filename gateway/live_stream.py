@@ -5,7 +5,8 @@ way, so there is one mechanism producing events and two ways of writing them:
 
 - the operation's parameters are checked, then it runs through `schema.subscribe` with a
   GatewayContext, so the schema's Admission extension parses, validates, prices and
-  charges it like a query (its events are not charged again);
+  charges it like a query, and every event it delivers is charged that price again (it
+  runs the selection again): a spent bucket ends the stream RATE_LIMITED;
 - every result is delivered only after the caller's credential is checked again: a
   revoked API client or an expired token ends the stream (`Closed`, 4403) before the
   event goes out;
@@ -26,6 +27,7 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.admission import charge_event
 from gateway.context import GatewayContext
 from gateway.errors import UNRUNNABLE, describe_unrunnable, format_error
 from gateway.services import Services
@@ -189,6 +191,14 @@ async def frames(
                     await authenticate(services, authorization)
                 except CHECK_UNAVAILABLE:
                     yield Frame("error", [UNCHECKED])
+                    return
+                # Every event ran the selection again: it is charged its price, and a
+                # spent bucket ends the stream (gateway/admission.py, charge_event).
+                price = ctx.cost - ctx.meter.document_points
+                refused = await charge_event(services, ctx.meter, price)
+                if refused is not None:
+                    extensions = {"code": refused.code, **refused.extensions}
+                    yield Frame("error", [{"message": refused.message, "extensions": extensions}])
                     return
                 body: dict[str, Any] = {"data": result.data}
                 if errors:

@@ -19,8 +19,8 @@ explicit (settings `WS_*`):
 
 Each `subscribe` runs as gateway/live_stream.py runs every subscription, over this
 transport or SSE (gateway/live_sse.py): admitted like a query (parsed, validated, priced
-and charged by the schema's Admission extension; its events are not charged again), each
-event delivered after the credential is checked again.
+and charged by the schema's Admission extension), each event delivered after the
+credential is checked again and charged the operation's price (it runs the selection again).
 
 `connection_init`'s payload may name the client (`"consumer": "worker-1"`): a tutorTurns
 subscription under that name gets the turns it held back when it reconnects

@@ -192,6 +192,58 @@ async def test_subscribing_is_charged_like_a_query() -> None:
         assert codes == ["RATE_LIMITED", "RATE_LIMITED"]
 
 
+# What each delivered event runs again: the subscriber's sessions, a page of them.
+HEAVY_EVENTS = (
+    "subscription($s: ID!) { sessionEvents(sessionId: $s) { id session { user {"
+    " sessions(first: 20) { edges { node { id topic } } } } } } }"
+)
+
+
+async def test_every_delivered_event_is_charged_its_price() -> None:
+    """An event runs the subscription's whole selection again: priced once at subscribe,
+    200 subscriptions of a 5,000-point selection made every recorded message 1,000,000
+    loads for the ~11 points the write cost. Each event now takes its price from the
+    subscriber's bucket; once it is spent the stream ends RATE_LIMITED (resume with
+    `after`: nothing is lost) instead of running on for free."""
+    # ~24 points per event, ~0 refill: the bucket pays for a handful of events, not 30.
+    settings = make_settings(cost_bucket_free="150:0.001")
+    async with served(settings) as (api, url):
+        user, learner = await api.user()
+        sid = await _session(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, HEAVY_EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        hub = api.services.extras[HUB_KEY]
+        session = {"_id": sid, "user_id": user["_id"], "status": "active", "started_at": utcnow()}
+        nexts, errors = 0, []
+        for seq in range(1, 31):
+            hub.deliver(
+                {
+                    "_id": f"e{seq}",
+                    "session_id": sid,
+                    "user_id": user["_id"],
+                    "seq": seq,
+                    "type": "message_recorded",
+                    "at": utcnow(),
+                    "session": session,
+                    "message": None,
+                }
+            )
+            try:
+                message = await receive(ws, within=2)
+            except TimeoutError:
+                break
+            if message["type"] == "next":
+                nexts += 1
+            elif message["type"] == "error":
+                errors.append(message["payload"][0]["extensions"])
+                break
+        assert errors and errors[0]["code"] == "RATE_LIMITED", (nexts, errors)
+        assert errors[0]["retryAfter"] >= 1
+        assert 1 <= nexts < 10
+        await ws.close()
+
+
 async def test_metrics_count_connections_and_subscriptions() -> None:
     async with served(make_settings(metrics_enabled=True)) as (api, url):
         _, learner = await api.user()
