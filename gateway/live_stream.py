@@ -8,8 +8,9 @@ way, so there is one mechanism producing events and two ways of writing them:
   charges it like a query, and every event it delivers is charged that price again (it
   runs the selection again): a spent bucket ends the stream RATE_LIMITED;
 - every result is delivered only after the caller's credential is checked again: a
-  revoked API client or an expired token ends the stream (`Closed`, 4403) before the
-  event goes out;
+  revoked API client, an expired token or a changed role (an admin demoted) ends the
+  stream (`Closed`, 4403) before the event goes out; a subscription runs as the caller
+  the credential names when it starts, not as the one the socket was opened by;
 - a subscriber whose buffer overflowed (resolvers/outbox.py, SlowConsumer) ends the
   stream (`Closed`, 4013) instead of growing without bound;
 - a transport takes the next frame only once it wrote the last, and marks each frame
@@ -146,7 +147,9 @@ async def frames(
     consumer: str | None = None,
 ) -> AsyncGenerator[Frame, None]:
     """The frames of one subscription (module docstring). Raises Closed to end it.
-    `consumer`: the connection's name for itself (tutorTurns, resolvers/turns.py)."""
+    `viewer`: who the connection was opened by; the subscription runs as whoever the
+    credential names now (they differ once a role changed). `consumer`: the connection's
+    name for itself (tutorTurns, resolvers/turns.py)."""
     problem = params_problem(payload, services.settings.query_max_chars)
     if problem is not None:
         yield Frame("error", [bad_input(problem)])
@@ -155,7 +158,9 @@ async def frames(
     # expired) since it connected is closed 4403 now, not at a first event that may never
     # come.
     try:
-        await authenticate(services, authorization)
+        # The caller of the moment, not the one the socket was opened by: an admin
+        # demoted since connection_init subscribed to any learner's session as an admin.
+        viewer = await authenticate(services, authorization)
     except CHECK_UNAVAILABLE:
         yield Frame("error", [UNCHECKED])
         return
@@ -188,10 +193,15 @@ async def frames(
                 # turn back, ctx.unsent). Unchecked (the database away): the subscription
                 # ends with SERVICE_UNAVAILABLE and the client resubscribes (`after`).
                 try:
-                    await authenticate(services, authorization)
+                    now = await authenticate(services, authorization)
                 except CHECK_UNAVAILABLE:
                     yield Frame("error", [UNCHECKED])
                     return
+                if now.role != viewer.role:
+                    # The subscription was authorised for a role the caller no longer has
+                    # (an admin demoted): its events and what they select below them are
+                    # not theirs to see now. Subscribing again authorises them afresh.
+                    raise Closed(CLOSE_FORBIDDEN, "Forbidden: the caller's role changed")
                 # Every event ran the selection again: it is charged its price, and a
                 # spent bucket ends the stream (gateway/admission.py, charge_event).
                 price = ctx.cost - ctx.meter.document_points
