@@ -192,6 +192,30 @@ async def test_subscribing_is_charged_like_a_query() -> None:
         assert codes == ["RATE_LIMITED", "RATE_LIMITED"]
 
 
+async def test_broken_subscriptions_are_charged_and_a_spent_caller_is_not_parsed() -> None:
+    """Over HTTP a document that fails to parse or validate still takes a request, and a
+    caller whose window is spent is refused before the gateway parses anything. A
+    `subscribe` was charged only once it validated: a learner's four sockets streaming
+    unique 16 KB documents that fail validation held every other caller's `{ me { id } }`
+    at 1.2 s (p50) and 4 s, never refused. Now it is charged first, like HTTP."""
+    async with served(make_settings(rate_limit_free="3/minute")) as (api, url):
+        _, learner = await api.user()
+        ws = await open_socket(url, learner)
+        codes = []
+        for n in range(5):
+            # A different broken document each time, unparsable or invalid: either was
+            # answered BAD_USER_INPUT (the unparsable one, before, never at all).
+            broken = "subscription { sessionEvents(sessionId: " + str(n) + ") { id }"
+            if n % 2:
+                broken = "subscription { sessionEvents(sessionId: " + str(n) + ") { nope } }"
+            await subscribe(ws, broken, None, str(n))
+            message = await receive(ws, within=3)
+            assert message["type"] == "error", message
+            codes.append(message["payload"][0]["extensions"].get("code"))
+        assert codes == ["BAD_USER_INPUT"] * 3 + ["RATE_LIMITED"] * 2, codes
+        await ws.close()
+
+
 # What each delivered event runs again: the subscriber's sessions, a page of them.
 HEAVY_EVENTS = (
     "subscription($s: ID!) { sessionEvents(sessionId: $s) { id session { user {"
