@@ -35,6 +35,7 @@ from gateway.admission import Outcome, charge, charge_event
 from gateway.context import GatewayContext
 from gateway.errors import UNRUNNABLE, describe_unrunnable, format_error
 from gateway.querycost import document_points
+from gateway.request_params import variables_problem
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import UNAVAILABLE_ERRORS
@@ -137,7 +138,7 @@ def params_problem(payload: dict[str, Any], max_chars: int) -> str | None:
         or (name is not None and not isinstance(name, str))
     ):
         return "Send 'query' (a string) and 'variables' (an object)."
-    return None
+    return variables_problem(variables)
 
 
 async def frames(
