@@ -59,6 +59,21 @@ async def test_a_frame_over_the_size_cap_is_closed_1009() -> None:
         assert await closed_with(ws) == 1009
 
 
+async def test_a_client_flooding_messages_is_closed_1008() -> None:
+    """Nothing a client sends over the socket is charged, and a `ping` is answered at once:
+    one socket echoed ~44,000 a second. A burst of WS_MESSAGE_BURST is fine; a flood is
+    closed."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        ws = await open_socket(url, learner)
+        for _ in range(30):  # a lively client: well within the burst
+            await send(ws, {"type": "ping"})
+        assert (await receive(ws))["type"] == "pong"
+        for _ in range(1_000):
+            await send(ws, {"type": "ping"})
+        assert await closed_with(ws) == 1008
+
+
 async def test_an_open_socket_holds_no_handshake_and_its_parser_caps_frames() -> None:
     """gateway/ws_protocol.py: Uvicorn kept the upgrade's request and response (their
     headers) for the socket's life, buffered frames up to 16 MiB before the endpoint saw
