@@ -107,6 +107,30 @@ async def charge(
         return _unmetered(services, meter, outcome)
 
 
+async def charge_event(services: Services, meter: Meter, cost: int) -> DomainError | None:
+    """Charge one delivered subscription event its price (the operation's field price):
+    None, or the error that ends the stream instead.
+
+    Each event executes the subscription's whole selection again (`session { user {
+    sessions(first: 100) { ... } } }`), so pricing it once at subscribe let one write
+    that cost ~11 points run every subscriber's selection for free: 200 subscriptions of
+    a 5,000-point selection made each recorded message a million loads. The bucket pays
+    per event; once it is spent the stream ends RATE_LIMITED and the client resumes with
+    `after` when it refilled (events are stored: nothing is lost). The storage is asked
+    again at every event (its breaker spares the wait), so a long subscription is not
+    unmetered for good because Redis failed once while it started."""
+    if meter.exempt or cost <= 0:
+        return None
+    try:
+        meter.points_budget = await services.limiter.charge_points(meter.tier, meter.key, cost)
+    except STORAGE_ERRORS as exc:
+        log.warning("rate_limit_storage_unavailable", error=type(exc).__name__, tier=meter.tier)
+        return _unmetered(services, meter, Outcome.EXECUTED)
+    if meter.points_budget.allowed:
+        return None
+    return _points_refusal(meter, cost)
+
+
 def _unmetered(services: Services, meter: Meter, outcome: Outcome) -> DomainError | None:
     if outcome in _REFUSABLE and not services.settings.fails_open(meter.tier):
         return ServiceUnavailable("Rate limiting is unavailable; retry shortly.")

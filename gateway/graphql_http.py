@@ -49,7 +49,12 @@ from gateway.persisted import Refusal
 from gateway.pipeline import CompiledPipeline
 from gateway.querycost import document_points
 from gateway.ratelimit import STORAGE_ERRORS
-from gateway.request_params import BadJson, operation_name_problem, parse_json
+from gateway.request_params import (
+    BadJson,
+    operation_name_problem,
+    parse_json,
+    variables_problem,
+)
 from gateway.services import STATE_KEY, Services, services_of
 from gateway.settings import Settings
 from models.db import UNAVAILABLE_ERRORS
@@ -669,7 +674,7 @@ def _check_params(params: Any) -> str | None:
     name = params.get("operationName")
     if name is not None and not isinstance(name, str):
         return "'operationName' must be a string."
-    return operation_name_problem(name)
+    return operation_name_problem(name) or variables_problem(variables)
 
 
 def _as_graphql_error(exc: DomainError) -> GraphQLError:

@@ -5,10 +5,12 @@ way, so there is one mechanism producing events and two ways of writing them:
 
 - the operation's parameters are checked, then it runs through `schema.subscribe` with a
   GatewayContext, so the schema's Admission extension parses, validates, prices and
-  charges it like a query (its events are not charged again);
+  charges it like a query, and every event it delivers is charged that price again (it
+  runs the selection again): a spent bucket ends the stream RATE_LIMITED;
 - every result is delivered only after the caller's credential is checked again: a
-  revoked API client or an expired token ends the stream (`Closed`, 4403) before the
-  event goes out;
+  revoked API client, an expired token or a changed role (an admin demoted) ends the
+  stream (`Closed`, 4403) before the event goes out; a subscription runs as the caller
+  the credential names when it starts, not as the one the socket was opened by;
 - a subscriber whose buffer overflowed (resolvers/outbox.py, SlowConsumer) ends the
   stream (`Closed`, 4013) instead of growing without bound;
 - a transport takes the next frame only once it wrote the last, and marks each frame
@@ -20,18 +22,24 @@ The per-caller connection count, shared by both transports, is `LiveStats`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from graphql import GraphQLError
+
+from gateway.admission import Outcome, charge, charge_event
 from gateway.context import GatewayContext
 from gateway.errors import UNRUNNABLE, describe_unrunnable, format_error
+from gateway.querycost import document_points
+from gateway.request_params import variables_problem
 from gateway.services import Services
 from gateway.settings import Settings
 from models.db import UNAVAILABLE_ERRORS
-from resolvers.errors import DomainError, ServiceUnavailable
+from resolvers.errors import DomainError, RateLimited, ServiceUnavailable
 from resolvers.outbox import SlowConsumer
 from resolvers.viewer import Viewer
 
@@ -130,7 +138,7 @@ def params_problem(payload: dict[str, Any], max_chars: int) -> str | None:
         or (name is not None and not isinstance(name, str))
     ):
         return "Send 'query' (a string) and 'variables' (an object)."
-    return None
+    return variables_problem(variables)
 
 
 async def frames(
@@ -144,7 +152,9 @@ async def frames(
     consumer: str | None = None,
 ) -> AsyncGenerator[Frame, None]:
     """The frames of one subscription (module docstring). Raises Closed to end it.
-    `consumer`: the connection's name for itself (tutorTurns, resolvers/turns.py)."""
+    `viewer`: who the connection was opened by; the subscription runs as whoever the
+    credential names now (they differ once a role changed). `consumer`: the connection's
+    name for itself (tutorTurns, resolvers/turns.py)."""
     problem = params_problem(payload, services.settings.query_max_chars)
     if problem is not None:
         yield Frame("error", [bad_input(problem)])
@@ -153,12 +163,30 @@ async def frames(
     # expired) since it connected is closed 4403 now, not at a first event that may never
     # come.
     try:
-        await authenticate(services, authorization)
+        # The caller of the moment, not the one the socket was opened by: an admin
+        # demoted since connection_init subscribed to any learner's session as an admin.
+        viewer = await authenticate(services, authorization)
     except CHECK_UNAVAILABLE:
         yield Frame("error", [UNCHECKED])
         return
     ctx = GatewayContext.create(services, viewer, request_id, client_ip)
     ctx.consumer = consumer
+    meter = ctx.meter
+    # Charged before the document is parsed, as an HTTP request is (graphql_http.admit):
+    # a `subscribe` was charged only once it validated, so documents that fail to parse
+    # or validate cost their sender nothing, and a caller whose window was spent still
+    # had every document parsed and validated (a learner's four sockets of unique broken
+    # documents held other callers' requests for seconds).
+    meter.document_points = document_points(len(payload["query"]))
+    refused = await charge(services, meter, Outcome.PARSING)
+    if refused is not None:
+        error = {
+            "message": refused.message,
+            "extensions": {"code": refused.code, **refused.extensions},
+        }
+        await _throttle(services.settings, refused)
+        yield Frame("error", [error])
+        return
     try:
         stream = await schema.subscribe(
             payload["query"],
@@ -167,46 +195,93 @@ async def frames(
             operation_name=payload.get("operationName"),
         )
         async with contextlib.aclosing(stream):
-            async for result in stream:
-                for error in result.errors or []:
-                    original = error.original_error
-                    if isinstance(original, SlowConsumer):
-                        raise Closed(CLOSE_SLOW_CONSUMER, f"Slow consumer: {error.message}")
-                    if original is not None and type(original).__name__ in UNRUNNABLE:
-                        # e.g. a query: it goes over HTTP, the one request path
-                        name = payload.get("operationName")
-                        message = describe_unrunnable(original, name, live=True)
-                        yield Frame("error", [bad_input(message)])
+            try:
+                async for result in stream:
+                    if meter.outcome is Outcome.PARSING:
+                        # It did not validate (admission control never saw it): charged still,
+                        # so floods of broken documents are throttled like any other traffic.
+                        await charge(services, meter, Outcome.INVALID)
+                    for error in result.errors or []:
+                        original = error.original_error
+                        if isinstance(original, SlowConsumer):
+                            raise Closed(CLOSE_SLOW_CONSUMER, f"Slow consumer: {error.message}")
+                        if original is not None and type(original).__name__ in UNRUNNABLE:
+                            # e.g. a query: it goes over HTTP, the one request path
+                            name = payload.get("operationName")
+                            message = describe_unrunnable(original, name, live=True)
+                            yield Frame("error", [bad_input(message)])
+                            return
+                    errors = [format_error(e, request_id) for e in result.errors or []]
+                    if result.data is None and errors:
+                        first = (result.errors or [None])[0]
+                        if first is not None and isinstance(first.original_error, RateLimited):
+                            await _throttle(services.settings, first.original_error)
+                        yield Frame("error", errors)
                         return
-                errors = [format_error(e, request_id) for e in result.errors or []]
-                if result.data is None and errors:
-                    yield Frame("error", errors)
-                    return
-                # Raises Closed: the result never goes out (resolvers/turns.py hands a
-                # turn back, ctx.unsent). Unchecked (the database away): the subscription
-                # ends with SERVICE_UNAVAILABLE and the client resubscribes (`after`).
-                try:
-                    await authenticate(services, authorization)
-                except CHECK_UNAVAILABLE:
-                    yield Frame("error", [UNCHECKED])
-                    return
-                body: dict[str, Any] = {"data": result.data}
-                if errors:
-                    body["errors"] = errors
-                frame = Frame("next", body)
-                try:
-                    yield frame
-                except GeneratorExit:
-                    # The transport closed this stream with the frame in hand. Its write
-                    # began: the client may have it. Otherwise `ctx.unsent`, which a
-                    # resolver sets as it yields (resolvers/turns.py hands a turn back
-                    # then), still holds, as it does when the stream closes before the
-                    # frame was made (in the check above, while the fields resolve).
-                    if frame.sent:
-                        ctx.unsent = False
+                    # Raises Closed: the result never goes out (resolvers/turns.py hands a
+                    # turn back, ctx.unsent). Unchecked (the database away): the subscription
+                    # ends with SERVICE_UNAVAILABLE and the client resubscribes (`after`).
+                    try:
+                        now = await authenticate(services, authorization)
+                    except CHECK_UNAVAILABLE:
+                        yield Frame("error", [UNCHECKED])
+                        return
+                    if now.role != viewer.role:
+                        # The subscription was authorised for a role the caller no longer has
+                        # (an admin demoted): its events and what they select below them are
+                        # not theirs to see now. Subscribing again authorises them afresh.
+                        raise Closed(CLOSE_FORBIDDEN, "Forbidden: the caller's role changed")
+                    # Every event ran the selection again: it is charged its price, and a
+                    # spent bucket ends the stream (gateway/admission.py, charge_event).
+                    price = ctx.cost - ctx.meter.document_points
+                    refused = await charge_event(services, ctx.meter, price)
+                    if refused is not None:
+                        extensions = {"code": refused.code, **refused.extensions}
+                        yield Frame(
+                            "error", [{"message": refused.message, "extensions": extensions}]
+                        )
+                        return
+                    body: dict[str, Any] = {"data": result.data}
+                    if errors:
+                        body["errors"] = errors
+                    frame = Frame("next", body)
+                    try:
+                        yield frame
+                    except GeneratorExit:
+                        # The transport closed this stream with the frame in hand. Its write
+                        # began: the client may have it. Otherwise `ctx.unsent`, which a
+                        # resolver sets as it yields (resolvers/turns.py hands a turn back
+                        # then), still holds, as it does when the stream closes before the
+                        # frame was made (in the check above, while the fields resolve).
+                        if frame.sent:
+                            ctx.unsent = False
+                        raise
+            except GraphQLError as exc:
+                if meter.outcome is not Outcome.PARSING:
                     raise
+                # A syntax error: Strawberry raises it as the stream's first item. It escaped
+                # the connection's task, so the client never heard back (and each one logged
+                # a traceback at error level).
+                await charge(services, meter, Outcome.INVALID)
+                yield Frame("error", [format_error(exc, request_id)])
+                return
     finally:
         ctx.loaders.release()
+
+
+async def _throttle(settings: Settings, refusal: DomainError) -> None:
+    """A RATE_LIMITED refusal goes out after RATE_LIMIT_REFUSAL_DELAY_MS (at most its
+    retryAfter), as an HTTP 429 does: the subscription holds one of its connection's
+    WS_MAX_SUBSCRIPTIONS slots meanwhile, so a client looping on refusals gets a few per
+    second per socket, not thousands."""
+    if not isinstance(refusal, RateLimited):
+        return
+    delay = settings.rate_limit_refusal_delay_ms / 1000
+    retry = refusal.extensions.get("retryAfter")
+    if isinstance(retry, int | float):
+        delay = min(delay, float(retry))
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 # The credential check itself failed: the database or the identity provider is away.

@@ -19,8 +19,8 @@ explicit (settings `WS_*`):
 
 Each `subscribe` runs as gateway/live_stream.py runs every subscription, over this
 transport or SSE (gateway/live_sse.py): admitted like a query (parsed, validated, priced
-and charged by the schema's Admission extension; its events are not charged again), each
-event delivered after the credential is checked again.
+and charged by the schema's Admission extension), each event delivered after the
+credential is checked again and charged the operation's price (it runs the selection again).
 
 `connection_init`'s payload may name the client (`"consumer": "worker-1"`): a tutorTurns
 subscription under that name gets the turns it held back when it reconnects
@@ -67,6 +67,15 @@ CLOSE_TOO_MANY_INITS = 4429
 CLOSE_TOO_MANY_CONNECTIONS = 4008
 CLOSE_KEEPALIVE = 4504
 CLOSE_TOO_BIG = 1009
+CLOSE_FLOOD = 1008  # policy violation: more messages than any client of the protocol sends
+# Messages a client may send: a burst of this many, refilled at this many per second. A
+# client sends connection_init, a subscribe and a complete per subscription (at most
+# WS_MAX_SUBSCRIPTIONS open) and a ping every few seconds; nothing is charged for them,
+# and each `ping` (or `subscribe` past the cap) is answered at once, so one socket
+# echoed ~44,000 frames a second and four of them held other callers' requests at
+# 0.2 s (p90), the budget of no caller spent.
+WS_MESSAGE_BURST = 100
+WS_MESSAGES_PER_SECOND = 20.0
 
 
 class LiveEndpoint:
@@ -108,6 +117,7 @@ class Connection:
         self.consumer: str | None = None
         self.subscriptions: dict[str, asyncio.Task[None]] = {}
         self.last_seen = time.monotonic()
+        self._allowance = float(WS_MESSAGE_BURST)  # messages left (a token bucket)
         self.send_lock = asyncio.Lock()
         self.closing: Closed | None = None
         # The keep-alive: a timer between pings, a task only while one is being sent (an
@@ -164,7 +174,15 @@ class Connection:
             raise Closed(
                 CLOSE_TOO_BIG, f"Message larger than {self.settings.ws_max_message_bytes} bytes"
             )
-        self.last_seen = time.monotonic()
+        now = time.monotonic()
+        allowance = min(
+            float(WS_MESSAGE_BURST),
+            self._allowance + (now - self.last_seen) * WS_MESSAGES_PER_SECOND,
+        )
+        if allowance < 1:
+            raise Closed(CLOSE_FLOOD, "Too many messages")
+        self._allowance = allowance - 1
+        self.last_seen = now
         try:
             parsed = orjson.loads(raw)
         except orjson.JSONDecodeError:

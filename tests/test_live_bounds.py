@@ -59,6 +59,21 @@ async def test_a_frame_over_the_size_cap_is_closed_1009() -> None:
         assert await closed_with(ws) == 1009
 
 
+async def test_a_client_flooding_messages_is_closed_1008() -> None:
+    """Nothing a client sends over the socket is charged, and a `ping` is answered at once:
+    one socket echoed ~44,000 a second. A burst of WS_MESSAGE_BURST is fine; a flood is
+    closed."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        ws = await open_socket(url, learner)
+        for _ in range(30):  # a lively client: well within the burst
+            await send(ws, {"type": "ping"})
+        assert (await receive(ws))["type"] == "pong"
+        for _ in range(1_000):
+            await send(ws, {"type": "ping"})
+        assert await closed_with(ws) == 1008
+
+
 async def test_an_open_socket_holds_no_handshake_and_its_parser_caps_frames() -> None:
     """gateway/ws_protocol.py: Uvicorn kept the upgrade's request and response (their
     headers) for the socket's life, buffered frames up to 16 MiB before the endpoint saw
@@ -190,6 +205,82 @@ async def test_subscribing_is_charged_like_a_query() -> None:
             if message["type"] == "error":
                 codes.append(message["payload"][0]["extensions"]["code"])
         assert codes == ["RATE_LIMITED", "RATE_LIMITED"]
+
+
+async def test_broken_subscriptions_are_charged_and_a_spent_caller_is_not_parsed() -> None:
+    """Over HTTP a document that fails to parse or validate still takes a request, and a
+    caller whose window is spent is refused before the gateway parses anything. A
+    `subscribe` was charged only once it validated: a learner's four sockets streaming
+    unique 16 KB documents that fail validation held every other caller's `{ me { id } }`
+    at 1.2 s (p50) and 4 s, never refused. Now it is charged first, like HTTP."""
+    async with served(make_settings(rate_limit_free="3/minute")) as (api, url):
+        _, learner = await api.user()
+        ws = await open_socket(url, learner)
+        codes = []
+        for n in range(5):
+            # A different broken document each time, unparsable or invalid: either was
+            # answered BAD_USER_INPUT (the unparsable one, before, never at all).
+            broken = "subscription { sessionEvents(sessionId: " + str(n) + ") { id }"
+            if n % 2:
+                broken = "subscription { sessionEvents(sessionId: " + str(n) + ") { nope } }"
+            await subscribe(ws, broken, None, str(n))
+            message = await receive(ws, within=3)
+            assert message["type"] == "error", message
+            codes.append(message["payload"][0]["extensions"].get("code"))
+        assert codes == ["BAD_USER_INPUT"] * 3 + ["RATE_LIMITED"] * 2, codes
+        await ws.close()
+
+
+# What each delivered event runs again: the subscriber's sessions, a page of them.
+HEAVY_EVENTS = (
+    "subscription($s: ID!) { sessionEvents(sessionId: $s) { id session { user {"
+    " sessions(first: 20) { edges { node { id topic } } } } } } }"
+)
+
+
+async def test_every_delivered_event_is_charged_its_price() -> None:
+    """An event runs the subscription's whole selection again: priced once at subscribe,
+    200 subscriptions of a 5,000-point selection made every recorded message 1,000,000
+    loads for the ~11 points the write cost. Each event now takes its price from the
+    subscriber's bucket; once it is spent the stream ends RATE_LIMITED (resume with
+    `after`: nothing is lost) instead of running on for free."""
+    # ~24 points per event, ~0 refill: the bucket pays for a handful of events, not 30.
+    settings = make_settings(cost_bucket_free="150:0.001")
+    async with served(settings) as (api, url):
+        user, learner = await api.user()
+        sid = await _session(api, learner)
+        ws = await open_socket(url, learner)
+        await subscribe(ws, HEAVY_EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        hub = api.services.extras[HUB_KEY]
+        session = {"_id": sid, "user_id": user["_id"], "status": "active", "started_at": utcnow()}
+        nexts, errors = 0, []
+        for seq in range(1, 31):
+            hub.deliver(
+                {
+                    "_id": f"e{seq}",
+                    "session_id": sid,
+                    "user_id": user["_id"],
+                    "seq": seq,
+                    "type": "message_recorded",
+                    "at": utcnow(),
+                    "session": session,
+                    "message": None,
+                }
+            )
+            try:
+                message = await receive(ws, within=2)
+            except TimeoutError:
+                break
+            if message["type"] == "next":
+                nexts += 1
+            elif message["type"] == "error":
+                errors.append(message["payload"][0]["extensions"])
+                break
+        assert errors and errors[0]["code"] == "RATE_LIMITED", (nexts, errors)
+        assert errors[0]["retryAfter"] >= 1
+        assert 1 <= nexts < 10
+        await ws.close()
 
 
 async def test_metrics_count_connections_and_subscriptions() -> None:

@@ -396,7 +396,8 @@ async def test_subscribing_over_sse_is_charged_like_a_query() -> None:
             async with stream(_base(url), learner, EVENTS, {"s": sid}) as events:
                 await events.event()  # the opening comment
                 try:
-                    got = await events.event(within=0.5)
+                    # a refusal waits RATE_LIMIT_REFUSAL_DELAY_MS (500 ms), as a 429 does
+                    got = await events.event(within=1.5)
                 except TimeoutError:
                     codes.append("streaming")
                     continue

@@ -251,6 +251,47 @@ async def test_a_client_revoked_since_it_connected_cannot_start_a_subscription()
         assert await closed_with(ws, within=3) == 4403
 
 
+async def _demote(api: Api, admin_id: str) -> None:
+    """An admin's role taken away (offboarded staff): what updateUser by another admin
+    writes, and this replica's cached record dropped as that call drops it."""
+    await api.services.db.users.update_one({"_id": admin_id}, {"$set": {"role": "user"}})
+    api.services.auth.forget(admin_id)
+
+
+async def test_an_admin_demoted_since_the_socket_opened_subscribes_as_who_they_are_now() -> None:
+    """The connection kept the viewer of its connection_init: a demoted admin's open
+    socket subscribed to any learner's session as an admin, for as long as it answered
+    pings. A subscription now runs as the credential's caller of the moment."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        admin_doc, admin = await api.admin()
+        sid = await start(api, learner)
+        ws = await open_socket(url, admin)
+        await _demote(api, admin_doc["_id"])
+        await subscribe(ws, EVENTS, {"s": sid})
+        message = await receive(ws, within=3)
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "NOT_FOUND"
+        await ws.close()
+
+
+async def test_an_admin_demoted_while_subscribed_gets_no_more_events() -> None:
+    """Every event is authorised for the subscriber when it is delivered: a subscription
+    an admin opened on a learner's session went on after the role was taken away."""
+    async with served(make_settings()) as (api, url):
+        _, learner = await api.user()
+        admin_doc, admin = await api.admin()
+        sid = await start(api, learner)
+        ws = await open_socket(url, admin)
+        await subscribe(ws, EVENTS, {"s": sid})
+        await asyncio.sleep(0.2)
+        await record(api, learner, sid, "before the demotion")
+        await next_event(ws)
+        await _demote(api, admin_doc["_id"])
+        await record(api, learner, sid, "after it")
+        assert await closed_with(ws) == 4403
+
+
 async def test_a_database_blip_at_subscribe_fails_that_subscription_not_the_socket() -> None:
     """The credential check at `subscribe` misses its cache as the primary steps down:
     that subscription gets SERVICE_UNAVAILABLE (subscribe again), the socket and its other
