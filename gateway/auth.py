@@ -98,7 +98,7 @@ class Authenticator:
             now = time.time()
             if hit[1] + self.settings.jwt_leeway_seconds <= now:
                 del self._verified[token]
-                raise Unauthenticated("The token has expired.")
+                raise Unauthenticated("The token has expired.", reason="expired")
             if now < hit[2]:
                 return hit[0], hit[3]
             del self._verified[token]  # verified against the current keys below
@@ -136,7 +136,7 @@ class Authenticator:
                 leeway=self.settings.jwt_leeway_seconds,
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("The token has expired.") from exc
+            raise Unauthenticated("The token has expired.", reason="expired") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(self._invalid) from exc
 
@@ -175,7 +175,7 @@ class Authenticator:
             return Viewer(id=user_id, role=TUTOR, tier=TUTOR, email="", client=client), None, False
         viewer, record, fresh = await self._load(user_id)
         if viewer is None:
-            raise Unauthenticated("The token's user no longer exists.")
+            raise Unauthenticated("The token's user no longer exists.", reason="unknown_user")
         return viewer, record, fresh
 
     async def _load(self, user_id: str) -> tuple[Viewer | None, dict[str, Any] | None, bool]:
@@ -207,7 +207,7 @@ class Authenticator:
             raise Unauthenticated("The API client secret is invalid.")
         if doc.get("revoked_at") is not None:
             self._clients.pop(secret, None)
-            raise Unauthenticated("This API client was revoked.")
+            raise Unauthenticated("This API client was revoked.", reason="revoked")
         await note_use(self.db, doc, utcnow())
         viewer = Viewer(id=doc["_id"], role=TUTOR, tier=TUTOR, email="", client=doc["name"])
         if len(self._clients) > 10_000:

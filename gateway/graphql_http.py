@@ -408,7 +408,7 @@ class GraphQLEndpoint:
             # Charged to the client IP, a provider outage's 503 too: without a verified
             # token there is no user to charge.
             status = STATUS_BY_CODE.get(exc.code, 401)
-            payload = error_payload(exc.code, exc.message)
+            payload = error_payload(exc.code, exc.message, **exc.extensions)
             if status == 401:
                 return Caller(ip, refusal=_json(payload, 401))  # + WWW-Authenticate
             return Caller(ip, refusal=_json(payload, status, {"Retry-After": "1"}))

@@ -184,6 +184,6 @@ class JwksVerifier:
                 options={"require": ["exp", "sub"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("The token has expired.") from exc
+            raise Unauthenticated("The token has expired.", reason="expired") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("The token is invalid.") from exc

@@ -19,7 +19,14 @@ class DomainError(Exception):
 
 
 class Unauthenticated(DomainError):
+    """`reason` (extensions.reason) tells a client what to do: "expired" is a token to
+    refresh; "missing", "invalid", "revoked" and "unknown_user" mean signing in (or a new
+    credential). Before, only the message told an expired token from a bad one."""
+
     code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str, reason: str = "invalid", **extensions: Any) -> None:
+        super().__init__(message, reason=reason, **extensions)
 
 
 class Forbidden(DomainError):

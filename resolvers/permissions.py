@@ -16,7 +16,7 @@ from resolvers.viewer import Viewer
 
 def require_viewer(ctx: RequestContext) -> Viewer:
     if ctx.viewer is None:
-        raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>'.")
+        raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>'.", reason="missing")
     return ctx.viewer
 
 

@@ -277,6 +277,29 @@ async def test_a_cached_token_still_expires(api, monkeypatch):
     assert response.json()["errors"][0]["message"] == "The token has expired."
 
 
+async def test_an_expired_token_is_told_from_a_bad_one_without_reading_the_message(api):
+    # A client refreshes an expired token silently and sends a learner with any other
+    # credential problem to sign in; before, only the English message told them apart.
+    user, _ = await api.user()
+    expired = jwt.encode(
+        {"sub": user["_id"], "exp": int(time.time()) - 3600}, SECRET, algorithm="HS256"
+    )
+    cases = {
+        "expired": expired,
+        "invalid": "not-a-jwt",
+        "unknown_user": issue_token(api.services.settings, "no-such-user"),
+    }
+    for reason, token in cases.items():
+        response = await api.gql(ME, token=token)
+        assert response.status_code == 401, reason
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert error["extensions"]["reason"] == reason
+    anonymous = (await api.gql("{ me { id } }")).json()
+    assert anonymous["errors"][0]["extensions"]["reason"] == "missing"
+
+
 def test_memory_window_is_a_moving_window():
     from gateway.ratelimit import MemoryWindow
 
