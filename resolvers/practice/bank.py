@@ -234,7 +234,9 @@ def _norm_prompt(text: str) -> str:
 
 def _sentence_core(text: str) -> str:
     """A sentence without its opening ¿/¡ and closing . ? ! (reorder words leave them out)."""
-    return re.sub(r"[.?!]+$", "", text.strip()).lstrip("¿¡").strip()
+    # rstrip, not re.sub(r"[.?!]+$"): the regex retried from every mark of a long run
+    # (1.7 s on 20,000 dots); the result is the same.
+    return text.strip().rstrip(".?!").lstrip("¿¡").strip()
 
 
 def answers_match(
