@@ -225,6 +225,11 @@ def legacy_matches(order: Order, decoded: Decoded, row: Any, scope: str | None) 
     return bool(row.get(order.field) == decoded.position.value)
 
 
+def legacy_projection(order: Order) -> dict[str, int]:
+    """The fields of a row `legacy_matches` reads."""
+    return {order.field: 1, **({order.parent_field: 1} if order.parent_field else {})}
+
+
 def legacy_refused(order: Order, backward: bool) -> BadUserInput:
     name = cursor_field(backward)
     return BadUserInput(
@@ -241,8 +246,7 @@ async def verify_legacy(
     by id, only for those) and refused unless its row shows it is this connection's."""
     if decoded.order is not None:
         return decoded.position
-    projection = {order.field: 1, **({order.parent_field: 1} if order.parent_field else {})}
-    row = await collection.find_one({"_id": decoded.position.doc_id}, projection)
+    row = await collection.find_one({"_id": decoded.position.doc_id}, legacy_projection(order))
     if not legacy_matches(order, decoded, row, scope):
         raise legacy_refused(order, backward)
     return decoded.position

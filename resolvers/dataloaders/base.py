@@ -33,6 +33,7 @@ from resolvers.pagination import (
     build_connection,
     check_cursor,
     legacy_matches,
+    legacy_projection,
     legacy_refused,
     seek_filter,
     sort_spec,
@@ -264,8 +265,8 @@ class PageReader:
                 positions[key] = decoded.position
         if legacy:
             ids = list({d.position.doc_id for d in legacy.values()})
-            fields = {self.order.field: 1, self.parent_field: 1}
-            rows = {r["_id"]: r async for r in self.collection.find({"_id": {"$in": ids}}, fields)}
+            found = self.collection.find({"_id": {"$in": ids}}, legacy_projection(self.order))
+            rows = {r["_id"]: r async for r in found}
             for key, decoded in legacy.items():
                 row = rows.get(decoded.position.doc_id)
                 if legacy_matches(self.order, decoded, row, key.parent_id):
@@ -409,15 +410,17 @@ class ByIdLoader(BatchLoader[str, Row | None]):
 
 class PageLoader(BatchLoader[PageKey, Connection]):
     """One relation read as pages (PageReader): a subclass per relation names it, e.g.
-    SessionsByUserLoader, the sessions whose `user_id` is the key's parent."""
+    SessionsByUserLoader, the sessions whose `user_id` (its order's `parent_field`, which
+    its cursors carry too) is the key's parent."""
 
     collection: ClassVar[str]
-    parent_field: ClassVar[str]
     order: ClassVar[Order]
     hidden: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, db: Database, seen: Seen | None = None, batched: bool = True) -> None:
+        parent_field = self.order.parent_field
+        assert parent_field is not None, f"{type(self).__name__}'s order names no parent"
         reader = PageReader(
-            db.rows(self.collection), self.parent_field, self.order, self.hidden, seen, batched
+            db.rows(self.collection), parent_field, self.order, self.hidden, seen, batched
         )
         super().__init__(reader.load, **batching(batched))

@@ -19,5 +19,4 @@ class ExerciseByIdLoader(ByIdLoader):
 
 class ExercisesByUserLoader(PageLoader):
     collection = "exercises"
-    parent_field = "user_id"
     order = EXERCISE_ORDER

@@ -22,6 +22,5 @@ class MessageByIdLoader(ByIdLoader):
 
 class MessagesBySessionLoader(PageLoader):
     collection = "messages"
-    parent_field = "session_id"
     order = MESSAGE_ORDER
     hidden = MESSAGE_HIDDEN

@@ -22,6 +22,5 @@ class SessionByIdLoader(ByIdLoader):
 
 class SessionsByUserLoader(PageLoader):
     collection = "sessions"
-    parent_field = "user_id"
     order = SESSION_ORDER
     hidden = SESSION_HIDDEN
