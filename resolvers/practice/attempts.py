@@ -78,28 +78,34 @@ def _pending(exercise: Row) -> None:
         )
 
 
+def _as_chosen(
+    exercise: Row, text: str, expected: list[str]
+) -> tuple[str, set[str], set[str]] | None:
+    """(the answer, the choices, the right answers) as a multiple choice compares them;
+    None for any other exercise."""
+    if exercise.get("type") != MC or not exercise.get("choices"):
+        return None
+    keep, language = exercise["category"] == "Punctuation", exercise_language(exercise)
+
+    def norm(t: str) -> str:
+        return normalize_answer(t, keep, language)
+
+    return norm(text), {norm(c) for c in exercise["choices"]}, {norm(a) for a in expected}
+
+
 def _not_a_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     """A typed multiple-choice answer that is neither a choice nor a listed right answer:
     told to choose, without using up an attempt."""
-    if exercise.get("type") != MC or not exercise.get("choices"):
-        return False
-    keep, language = exercise["category"] == "Punctuation", exercise_language(exercise)
-    given = normalize_answer(text, keep, language)
-    known = {normalize_answer(c, keep, language) for c in [*exercise["choices"], *expected]}
-    return given not in known
+    chosen = _as_chosen(exercise, text, expected)
+    return chosen is not None and chosen[0] not in chosen[1] | chosen[2]
 
 
 def _a_wrong_choice(exercise: Row, text: str, expected: list[str]) -> bool:
     """A multiple choice's answer that is one of its wrong choices: wrong, whatever variant
     rule would accept it typed (a name's possessive either way, a contraction): picking a
     choice is the answer, and the item offered that one as wrong."""
-    if exercise.get("type") != MC or not exercise.get("choices"):
-        return False
-    keep, language = exercise["category"] == "Punctuation", exercise_language(exercise)
-    given = normalize_answer(text, keep, language)
-    right = {normalize_answer(a, keep, language) for a in expected}
-    wrong = {normalize_answer(c, keep, language) for c in exercise["choices"]} - right
-    return given in wrong
+    chosen = _as_chosen(exercise, text, expected)
+    return chosen is not None and chosen[0] in chosen[1] - chosen[2]
 
 
 def _after(exercise: Row | dict[str, Any]) -> str:

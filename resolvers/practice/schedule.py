@@ -18,7 +18,7 @@ that day in the learner's time zone (`on_its_day`), so a set built at any hour o
 
 When a skill's card falls due the learner does not get the same string again: each skill
 has at most one pending review exercise, a *fresh* item of that skill drawn from the bank
-(not one given in the last 30 days while others are left), due at the card's due time.
+(not one given in the last 30 days while others are left), due on the card's due day.
 A later answer in the same skill moves that review's due time with the card. A skill with
 no bank item left within DIFFICULTY_SLACK of the aim falls back to repeating the exercise.
 `dueExercises` lists reviews once due; daily practice puts them first.
