@@ -103,7 +103,7 @@ async def _build(
     # rather than being listed before it is due; and in the language the learner practises
     # now, as the new exercises are (resolvers/practice/schedule.py).
     due_cursor = ctx.db.exercises.find(
-        {"user_id": uid, "status": "pending", "due_at": {"$lte": now}, **_practised(user)}
+        {"user_id": uid, "status": "pending", "due_at": {"$lte": now}, **in_language(language)}
     )
     due = [d async for d in due_cursor.sort(sort_spec(DUE_ORDER)).limit(DAILY_SIZE - MIN_NEW)]
     await expire_stale(ctx, uid, now, room_for=DAILY_SIZE)
