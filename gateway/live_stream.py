@@ -180,12 +180,8 @@ async def frames(
     meter.document_points = document_points(len(payload["query"]))
     refused = await charge(services, meter, Outcome.PARSING)
     if refused is not None:
-        error = {
-            "message": refused.message,
-            "extensions": {"code": refused.code, **refused.extensions},
-        }
         await _throttle(services.settings, refused)
-        yield Frame("error", [error])
+        yield Frame("error", [refusal(refused)])
         return
     try:
         stream = await schema.subscribe(
@@ -233,13 +229,10 @@ async def frames(
                         raise Closed(CLOSE_FORBIDDEN, "Forbidden: the caller's role changed")
                     # Every event ran the selection again: it is charged its price, and a
                     # spent bucket ends the stream (gateway/admission.py, charge_event).
-                    price = ctx.cost - ctx.meter.document_points
-                    refused = await charge_event(services, ctx.meter, price)
+                    price = ctx.cost - meter.document_points
+                    refused = await charge_event(services, meter, price)
                     if refused is not None:
-                        extensions = {"code": refused.code, **refused.extensions}
-                        yield Frame(
-                            "error", [{"message": refused.message, "extensions": extensions}]
-                        )
+                        yield Frame("error", [refusal(refused)])
                         return
                     body: dict[str, Any] = {"data": result.data}
                     if errors:
@@ -295,3 +288,8 @@ UNCHECKED = {
 
 def bad_input(message: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}
+
+
+def refusal(error: DomainError) -> dict[str, Any]:
+    """A charge's refusal as the stream's error (RATE_LIMITED with its retryAfter)."""
+    return {"message": error.message, "extensions": {"code": error.code, **error.extensions}}
