@@ -159,13 +159,13 @@ def _resumable(query: str, name: str | None) -> tuple[DocumentNode, FieldNode] |
     return None
 
 
-def event_id_keys(query: str, name: str | None) -> tuple[str, str] | None:
+def event_id_keys(found: tuple[DocumentNode, FieldNode] | None) -> tuple[str, str] | None:
     """Where a result carries the event id: the response names of the sessionEvents field
     and of its `id`, aliases and fragments included. Apps name fields their own way
     (`live: sessionEvents`, `eventId: id` in a colocated fragment); reading only the
     unaliased names left such streams without `id:` lines, so an EventSource-style client
-    reconnected without Last-Event-ID and silently missed the events in between."""
-    found = _resumable(query, name)
+    reconnected without Last-Event-ID and silently missed the events in between.
+    `found`: the operation's sessionEvents field (`_resumable`)."""
     if found is None:
         return None
     document, field = found
@@ -218,15 +218,17 @@ _SEQ = re.compile(r"[0-9]{1,18}")
 
 
 def resumed(
-    query: str, name: str | None, variables: dict[str, Any] | None, last_event_id: str
+    found: tuple[DocumentNode, FieldNode] | None,
+    variables: dict[str, Any] | None,
+    last_event_id: str,
 ) -> dict[str, Any] | None:
     """`variables` with Last-Event-ID as the variable the operation's sessionEvents field
     takes as `after` (`sessionEvents(sessionId: $s, after: $after)`), unless the variables
     already give it a value that is not older; unchanged when the operation has no such
     variable. An EventSource reconnects to the URL it was opened with, its `after`
     included, and adds the header: the header is what the client saw since, so the later
-    one counts (the URL's winning replayed, at every reconnect, what the client had)."""
-    found = _resumable(query, name)
+    one counts (the URL's winning replayed, at every reconnect, what the client had).
+    `found`: the operation's sessionEvents field (`_resumable`)."""
     if found is None:
         return variables
     for argument in found[1].arguments or ():
@@ -332,11 +334,12 @@ class EventStream:
             # An automatic persisted query's document, its hash verified (persisted.py).
             await services.persisted.register(*op.register)
         variables = op.variables
+        found = _resumable(op.query, op.name)  # parsed once for both
         last_event_id = ex.headers.get("last-event-id")
         if last_event_id:
-            variables = resumed(op.query, op.name, variables, last_event_id)
+            variables = resumed(found, variables, last_event_id)
         payload = {"query": op.query, "variables": variables, "operationName": op.name}
-        keys = event_id_keys(op.query, op.name)
+        keys = event_id_keys(found)
         interval = settings.sse_keepalive_seconds
         ends = time.monotonic() + settings.sse_max_stream_seconds
         # Set at a graceful shutdown (gateway/connections.py); absent when no such protocol
