@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from typing import Any
 
@@ -72,6 +71,7 @@ from gateway.live_stream import (
 from gateway.logging import get_logger
 from gateway.negotiation import BatchReply, Reply, choose_media_type
 from resolvers.cancellation import raise_if_cancelling
+from resolvers.outbox import split_event_id
 from resolvers.viewer import Viewer
 
 log = get_logger("gateway.live_sse")
@@ -205,16 +205,10 @@ def _later(last_event_id: str, after: Any) -> bool:
     """Last-Event-ID names a later event of the same session than `after`."""
     if not isinstance(after, str):
         return False
-    sid, _, seq = last_event_id.rpartition(":")
-    after_sid, _, after_seq = after.rpartition(":")
-    # ASCII digits of a bounded length only: "²" passes isdigit() but not int(), and
-    # int() refuses a string of over 4,300 digits (either failed the request).
-    if not (_SEQ.fullmatch(seq) and _SEQ.fullmatch(after_seq)):
-        return False
-    return sid == after_sid and int(seq) > int(after_seq)
-
-
-_SEQ = re.compile(r"[0-9]{1,18}")
+    header, given = split_event_id(last_event_id), split_event_id(after)
+    return (
+        header is not None and given is not None and header[0] == given[0] and header[1] > given[1]
+    )
 
 
 def resumed(

@@ -19,15 +19,11 @@ from resolvers.context import RequestContext
 from resolvers.dataloaders import Loaders
 from resolvers.errors import BadUserInput
 from resolvers.event_order import IN_FLIGHT_MAX, InOrder
-from resolvers.outbox import event_id, hub_of
+from resolvers.outbox import event_id, hub_of, split_event_id
 from resolvers.sessions import get_session
 
 # A replay (`after:`) reads this many events per query.
 REPLAY_PAGE = 200
-# An event's number is a MongoDB 64-bit integer: a longer one is no event id of ours (and
-# would not encode into the query).
-MAX_SEQ_DIGITS = 18
-
 log = structlog.get_logger("resolvers.live")
 
 
@@ -35,15 +31,14 @@ def parse_after(after: str | None, session_id: str) -> int:
     """The `seq` of an event id of this session (0: from the start)."""
     if after is None:
         return 0
-    sid, _, seq = str(after).rpartition(":")
-    # isdigit() alone admits digits int() refuses ("²"): that was an INTERNAL.
-    if sid != session_id or not (seq.isascii() and seq.isdigit()) or len(seq) > MAX_SEQ_DIGITS:
+    split = split_event_id(str(after))
+    if split is None or split[0] != session_id:
         raise BadUserInput(
             "'after' is not an event id of this session: pass the `id` of an event this "
             "subscription delivered, or '<sessionId>:0' for all of them.",
             field="after",
         )
-    return int(seq)
+    return split[1]
 
 
 def as_row(event: dict[str, Any]) -> Row:

@@ -56,6 +56,21 @@ def event_id(session_id: str, seq: int) -> str:
     return f"{session_id}:{seq}"
 
 
+# An event's number is a MongoDB 64-bit integer: a longer one is no event id of ours (and
+# would not encode into a query).
+MAX_SEQ_DIGITS = 18
+
+
+def split_event_id(text: str) -> tuple[str, int] | None:
+    """(session id, seq) of an event id, or None for text that is not one. ASCII digits
+    of a bounded length only: "²" passes isdigit() but not int(), and int() refuses a
+    string of over 4,300 digits (either was an INTERNAL)."""
+    sid, _, seq = text.rpartition(":")
+    if not (seq.isascii() and seq.isdigit()) or len(seq) > MAX_SEQ_DIGITS:
+        return None
+    return sid, int(seq)
+
+
 def _public(row: dict[str, Any] | None, hidden: frozenset[str]) -> dict[str, Any] | None:
     if row is None:
         return None
