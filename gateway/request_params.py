@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 MAX_JSON_DEPTH = 32
@@ -66,6 +67,15 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _children(item: Any) -> Collection[Any] | None:
+    """A JSON container's members (an object's values, a list's items); None for a scalar."""
+    if isinstance(item, dict):
+        return item.values()
+    if isinstance(item, list):
+        return item
+    return None
+
+
 def _depth_exceeds(value: Any, limit: int) -> bool:
     """Whether containers nest deeper than `limit`, without recursion."""
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -73,13 +83,9 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
         item, depth = stack.pop()
         if depth > limit:
             return True
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+        children = _children(item)
+        if children is not None:
+            stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
     return False
 
 
@@ -107,12 +113,8 @@ def variables_problem(variables: Any) -> str | None:
     stack: list[Any] = [variables]
     count = 0
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
+        children = _children(stack.pop())
+        if children is None:
             continue
         count += len(children)
         if count > MAX_VARIABLE_VALUES:

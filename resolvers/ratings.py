@@ -82,12 +82,7 @@ async def rate_message(ctx: RequestContext, message_id: str, data: RatingInput) 
     )
     if doc is None:
         raise NotFound("Message not found.")
-    event = await _finish_rating(ctx.db, doc)
-    await publish(ctx.db, hub_of(ctx), [event] if event else [])
-    doc.pop("rating_event", None)
-    row = Row(doc)
-    ctx.loaders.message.prime(doc["_id"], row, force=True)
-    return row
+    return await _settled(ctx, doc)
 
 
 async def _repeated(
@@ -114,9 +109,19 @@ async def _repeated(
 
 async def _answer_repeat(ctx: RequestContext, doc: dict[str, Any]) -> Row:
     if doc.get("rating_event") is not None:  # the earlier call stopped before its end
-        event = await _finish_rating(ctx.db, doc)
-        await publish(ctx.db, hub_of(ctx), [event] if event else [])
-        doc.pop("rating_event", None)
+        return await _settled(ctx, doc)
+    return _answered(ctx, doc)
+
+
+async def _settled(ctx: RequestContext, doc: dict[str, Any]) -> Row:
+    """The stored rating's counters and event finished, then the message as answered."""
+    event = await _finish_rating(ctx.db, doc)
+    await publish(ctx.db, hub_of(ctx), [event] if event else [])
+    doc.pop("rating_event", None)
+    return _answered(ctx, doc)
+
+
+def _answered(ctx: RequestContext, doc: dict[str, Any]) -> Row:
     row = Row(doc)
     ctx.loaders.message.prime(doc["_id"], row, force=True)
     return row
