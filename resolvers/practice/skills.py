@@ -144,11 +144,15 @@ def level_difficulty(base: float) -> int:
     return min(range(1, 6), key=lambda d: abs(item_level(d) - base))
 
 
+def _weight(e: Evidence) -> float:
+    """How much one piece of evidence counts, in the ability and in the confidence."""
+    return ERROR_WEIGHT if e.kind == "error" else WEIGHT.get(e.kind, 1.0)
+
+
 def _term(e: Evidence, error_level: float) -> tuple[float, float, float]:
     """(credit, weight, item level) of one piece of evidence."""
-    if e.kind == "error":
-        return CREDIT["error"], ERROR_WEIGHT, error_level
-    return CREDIT.get(e.kind, 0.0), WEIGHT.get(e.kind, 1.0), item_level(e.difficulty)
+    level = error_level if e.kind == "error" else item_level(e.difficulty)
+    return CREDIT.get(e.kind, 0.0), _weight(e), level
 
 
 def _mode(mean: float, precision: float, credit: float, weight: float, level: float) -> float:
@@ -196,11 +200,7 @@ def estimate(evidence: list[Evidence], base: float) -> float:
 
 
 def confidence(evidence: list[Evidence], at: datetime) -> float:
-    n = sum(
-        (ERROR_WEIGHT if e.kind == "error" else WEIGHT.get(e.kind, 1.0)) * _age_factor(e.at, at)
-        for e in evidence
-        if e.at <= at
-    )
+    n = sum(_weight(e) * _age_factor(e.at, at) for e in evidence if e.at <= at)
     return n / (n + CONFIDENCE_K)
 
 
